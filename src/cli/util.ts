@@ -1,0 +1,96 @@
+/** What every command shares: option parsers, output (`--json` or text), errors and exit codes. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { isOmniprepError, OmniprepError } from '../errors.js';
+import { killAllProcesses } from '../ffmpeg/runner.js';
+
+export interface Output {
+  /** The document printed with --json. */
+  json: unknown;
+  /** The text printed otherwise. */
+  text: string;
+}
+
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function numberArg(name: string, o: { min?: number; max?: number; integer?: boolean } = {}) {
+  return (value: string): number => {
+    const n = Number(value);
+    const kind = o.integer ? 'an integer' : 'a number';
+    const range =
+      o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : o.min !== undefined ? ` >= ${o.min}` : '';
+    if (!value.trim() || !Number.isFinite(n) || (o.integer && !Number.isInteger(n)) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
+      throw new InvalidArgumentError(`${name} must be ${kind}${range}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+export function listArg<T extends string>(name: string, allowed?: readonly T[]) {
+  return (value: string): T[] => {
+    const items = value.split(',').map((s) => s.trim()).filter(Boolean) as T[];
+    if (!items.length) throw new InvalidArgumentError(`${name} needs at least one value`);
+    if (allowed) for (const i of items) if (!allowed.includes(i)) throw new InvalidArgumentError(`${name}: "${i}" is not one of ${allowed.join(', ')}`);
+    return items;
+  };
+}
+
+export function choiceArg<T extends string>(name: string, allowed: readonly T[]) {
+  return (value: string): T => {
+    if (!allowed.includes(value as T)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return value as T;
+  };
+}
+
+function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+/** Prints an error as one line (a stack only with --verbose) and sets the exit code. */
+export function reportError(e: unknown, verbose: boolean): number {
+  const usage = isOmniprepError(e) && e.isUsageError;
+  const message = isOmniprepError(e) ? e.message : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`omniprep: ${message.replace(/\s*\n\s*/g, '; ')}\n`);
+  if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  if (verbose && e instanceof OmniprepError && e.details) process.stderr.write(`${JSON.stringify(e.details, null, 2)}\n`);
+  return usage ? 2 : 1;
+}
+
+/** Wraps a command's action: runs it, prints its Output, turns errors into one line and an exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<Output | void>) {
+  return async (...args: A): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    const g = globals(cmd);
+    try {
+      const out = await fn(...args);
+      if (out) {
+        if (g.json) process.stdout.write(`${JSON.stringify(out.json, null, 2)}\n`);
+        else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : `${out.text}\n`);
+      }
+    } catch (e) {
+      process.exitCode = reportError(e, Boolean(g.verbose));
+    }
+  };
+}
+
+let interrupted = false;
+/** On Ctrl-C or SIGTERM: kill every ffmpeg child, let exit hooks remove temp files, exit 130/143. */
+export function installSignalHandlers(): void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    killAllProcesses();
+    process.stderr.write(`omniprep: interrupted (${sig}); stopped all work\n`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
+export function table(rows: Array<Array<string | number>>): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, String(c).length)));
+  return rows.map((r) => r.map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i]!) : String(c).padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}

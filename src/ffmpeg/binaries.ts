@@ -1,0 +1,180 @@
+/**
+ * The one place where ffmpeg and ffprobe are found.
+ *
+ * Order, first match wins:
+ *   1. an explicit path (`{ ffmpegPath }` / `{ ffprobePath }`), or OMNIPREP_FFMPEG / OMNIPREP_FFPROBE;
+ *   2. `ffmpeg-static` (an optional dependency; ffmpeg only);
+ *   3. `@ffmpeg-installer/ffmpeg` and `@ffprobe-installer/ffprobe` (binaries shipped inside npm);
+ *   4. the first `ffmpeg` / `ffprobe` on PATH.
+ * Each binary's version is read once per path and cached.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+import { OmniprepError } from '../errors.js';
+import { run } from './runner.js';
+
+export type BinaryName = 'ffmpeg' | 'ffprobe';
+export type BinarySource = 'option' | 'env' | 'ffmpeg-static' | 'npm-installer' | 'path';
+
+export interface ResolvedBinary {
+  name: BinaryName;
+  path: string;
+  source: BinarySource;
+}
+
+export interface BinaryVersion {
+  /** The version string the binary prints, e.g. `7.1.1` or `N-47683-g0e8eb07980-static`. */
+  version: string;
+  /** Major.minor when the version is a release number, else null (git snapshot builds). */
+  release: [number, number] | null;
+  /** The last year in the binary's copyright line: how old a snapshot build is. */
+  year: number | null;
+  /** Whether the build has the options newer code paths use (`-fps_mode`, 5.1+). */
+  hasFpsMode: boolean;
+}
+
+export interface BinaryOptions {
+  ffmpegPath?: string | undefined;
+  ffprobePath?: string | undefined;
+}
+
+const require = createRequire(import.meta.url);
+const ENV: Record<BinaryName, string> = { ffmpeg: 'OMNIPREP_FFMPEG', ffprobe: 'OMNIPREP_FFPROBE' };
+
+/** The oldest release that carries the 2024-2026 demuxer fixes; older builds get a warning. */
+export const MIN_PATCHED_RELEASE: [number, number] = [7, 1];
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fromPackage(name: BinaryName): { path: string; source: BinarySource } | undefined {
+  if (name === 'ffmpeg') {
+    try {
+      const p = require('ffmpeg-static') as string | null;
+      if (typeof p === 'string' && isExecutableFile(p)) return { path: p, source: 'ffmpeg-static' };
+    } catch {
+      /* not installed: its download fails offline, npm carries on without it */
+    }
+  }
+  try {
+    const mod = require(name === 'ffmpeg' ? '@ffmpeg-installer/ffmpeg' : '@ffprobe-installer/ffprobe') as {
+      path?: string;
+    };
+    if (mod.path && isExecutableFile(mod.path)) return { path: mod.path, source: 'npm-installer' };
+  } catch {
+    /* not installed, or no binary for this platform */
+  }
+  return undefined;
+}
+
+function fromPath(name: BinaryName): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const resolved = new Map<string, ResolvedBinary>();
+
+/** Finds a binary (see the order above). Throws BINARY_NOT_FOUND with every place it looked. */
+export function resolveBinary(name: BinaryName, options: BinaryOptions = {}): ResolvedBinary {
+  const explicit = name === 'ffmpeg' ? options.ffmpegPath : options.ffprobePath;
+  const env = process.env[ENV[name]];
+  const key = `${name}\0${explicit ?? ''}\0${env ?? ''}`;
+  const cached = resolved.get(key);
+  if (cached) return cached;
+
+  let result: ResolvedBinary | undefined;
+  if (explicit !== undefined || env) {
+    const path = (explicit ?? env) as string;
+    const source: BinarySource = explicit !== undefined ? 'option' : 'env';
+    if (!isExecutableFile(path)) {
+      throw new OmniprepError(
+        'BINARY_NOT_FOUND',
+        `${name}: ${source === 'env' ? ENV[name] : `the ${name}Path option`} names ${path}, which is not an executable file`,
+      );
+    }
+    result = { name, path, source };
+  } else {
+    const pkg = fromPackage(name);
+    const onPath = pkg ? undefined : fromPath(name);
+    if (pkg) result = { name, ...pkg };
+    else if (onPath) result = { name, path: onPath, source: 'path' };
+  }
+  if (!result) {
+    throw new OmniprepError(
+      'BINARY_NOT_FOUND',
+      `${name}: not found (looked at ${ENV[name]}, ${name === 'ffmpeg' ? 'ffmpeg-static, @ffmpeg-installer/ffmpeg' : '@ffprobe-installer/ffprobe'} and PATH); install one or set ${ENV[name]}`,
+    );
+  }
+  resolved.set(key, result);
+  return result;
+}
+
+const versions = new Map<string, Promise<BinaryVersion>>();
+
+/** Parses the first lines of `ffmpeg -version`. Exported for tests. */
+export function parseVersion(text: string): BinaryVersion {
+  const m = /^ff(?:mpeg|probe) version (\S+)/m.exec(text);
+  const version = m?.[1] ?? 'unknown';
+  const rel = /^n?(\d+)\.(\d+)/.exec(version);
+  const release: [number, number] | null = rel ? [Number(rel[1]), Number(rel[2])] : null;
+  const years = /Copyright \(c\) \d{4}-(\d{4})/.exec(text);
+  const year = years ? Number(years[1]) : null;
+  // -fps_mode arrived in 5.1 (2022). Snapshot builds are judged by their year.
+  const hasFpsMode = release ? release[0] > 5 || (release[0] === 5 && release[1] >= 1) : (year ?? 0) >= 2023;
+  return { version, release, year, hasFpsMode };
+}
+
+/** Reads a binary's version once per path (through the safe runner) and caches it. */
+export function binaryVersion(bin: ResolvedBinary): Promise<BinaryVersion> {
+  let cached = versions.get(bin.path);
+  if (!cached) {
+    cached = run({ command: bin.path, args: ['-hide_banner', '-version'], input: bin.path, timeoutMs: 15_000 })
+      .then((r) => parseVersion(r.stdout.toString('utf8')))
+      .catch((e: unknown) => {
+        versions.delete(bin.path);
+        throw new OmniprepError('BINARY_NOT_FOUND', `${bin.name}: ${bin.path} did not run (${(e as Error).message})`, {
+          cause: e,
+        });
+      });
+    versions.set(bin.path, cached);
+  }
+  return cached;
+}
+
+export interface Tool extends ResolvedBinary {
+  version: BinaryVersion;
+}
+
+export interface Toolchain {
+  ffmpeg: Tool;
+  ffprobe: Tool;
+}
+
+/** Both binaries, resolved and versioned (cached). */
+export async function toolchain(options: BinaryOptions = {}): Promise<Toolchain> {
+  const ffmpeg = resolveBinary('ffmpeg', options);
+  const ffprobe = resolveBinary('ffprobe', options);
+  const [fv, pv] = await Promise.all([binaryVersion(ffmpeg), binaryVersion(ffprobe)]);
+  return { ffmpeg: { ...ffmpeg, version: fv }, ffprobe: { ...ffprobe, version: pv } };
+}
+
+/** Whether this build is older than the oldest release we consider patched. */
+export function isOutdated(v: BinaryVersion): boolean {
+  if (v.release) {
+    const [maj, min] = v.release;
+    return maj < MIN_PATCHED_RELEASE[0] || (maj === MIN_PATCHED_RELEASE[0] && min < MIN_PATCHED_RELEASE[1]);
+  }
+  return v.year === null || v.year < 2024;
+}

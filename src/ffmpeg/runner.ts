@@ -1,0 +1,235 @@
+/**
+ * The one safe process runner. Every ffmpeg and ffprobe call in omniprep goes through `start()`
+ * (streaming stdout) or `run()` (buffered stdout):
+ *
+ * - argument arrays, never a shell; stdin is closed unless data is given;
+ * - each child leads its own process group; a wall-clock timeout sends SIGTERM to the group, then
+ *   SIGKILL after a grace period; an AbortSignal does the same; children still alive when this
+ *   process exits are killed;
+ * - stderr is always drained; its tail is kept for the error message, and lines can be watched;
+ * - a failure becomes an OmniprepError with a code, through `classify()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { OmniprepError } from '../errors.js';
+import { classifyFailure } from './classify.js';
+
+export interface ProcessOptions {
+  /** Absolute path of the program. */
+  command: string;
+  args: readonly string[];
+  /** What the process works on, for error messages (a path or a label). */
+  input: string;
+  /** Wall-clock limit in ms (default 10 minutes). */
+  timeoutMs?: number | undefined;
+  /** Time between SIGTERM and SIGKILL (default 2000 ms). */
+  killGraceMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Bytes written to stdin, then stdin is closed. Default: stdin closed at once. */
+  stdinData?: Buffer | string | undefined;
+  /** How many bytes of stderr to keep for the error message (default 16 KiB). */
+  stderrTailBytes?: number | undefined;
+  /** Called with every complete stderr line (for `showinfo`, `silencedetect`, progress). */
+  onStderrLine?: ((line: string) => void) | undefined;
+}
+
+export interface ProcessResult {
+  exitCode: number;
+  stderrTail: string;
+  durationMs: number;
+  /** True when the caller stopped the process on purpose (`stop()`). */
+  stopped: boolean;
+}
+
+export interface RunningProcess {
+  readonly pid: number | undefined;
+  /** The child's stdout; read it (or call `stop()`), or the child blocks once the pipe is full. */
+  readonly stdout: Readable;
+  /** Settles when the process has exited and its pipes are closed. Rejects with an OmniprepError. */
+  readonly done: Promise<ProcessResult>;
+  /** Ends the process on purpose: `done` resolves with `stopped: true` instead of rejecting. */
+  stop(): void;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) killGroup(child, 'SIGKILL');
+  });
+}
+
+/** How many children are running now (for tests and /metrics). */
+export function liveProcessCount(): number {
+  return live.size;
+}
+
+/** Kills every running child (used by the CLI on SIGINT/SIGTERM and by the service on shutdown). */
+export function killAllProcesses(): void {
+  for (const child of live) killGroup(child, 'SIGKILL');
+}
+
+export function start(options: ProcessOptions): RunningProcess {
+  installExitHook();
+  const startedAt = performance.now();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const graceMs = options.killGraceMs ?? 2000;
+  const tailBytes = options.stderrTailBytes ?? 16 * 1024;
+
+  if (options.signal?.aborted) {
+    const err = new OmniprepError('ABORTED', `${options.input}: cancelled before it started`, {
+      input: options.input,
+    });
+    const empty = Readable.from([]);
+    return { pid: undefined, stdout: empty, done: Promise.reject(err), stop: () => {} };
+  }
+
+  const child = spawn(options.command, options.args, {
+    stdio: [options.stdinData === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    detached: true, // own process group, so the whole group can be killed
+    shell: false,
+    windowsHide: true,
+  });
+  live.add(child);
+
+  let stderrTail = '';
+  let partialLine = '';
+  let reason: 'timeout' | 'abort' | 'stop' | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const terminate = (why: 'timeout' | 'abort' | 'stop'): void => {
+    if (reason) return;
+    reason = why;
+    killGroup(child, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), why === 'stop' ? Math.min(graceMs, 500) : graceMs);
+    killTimer.unref();
+  };
+
+  const timer = setTimeout(() => terminate('timeout'), timeoutMs);
+  timer.unref();
+  const onAbort = (): void => terminate('abort');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-tailBytes);
+    if (options.onStderrLine) {
+      const text = partialLine + chunk;
+      const lines = text.split(/\r?\n|\r/);
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) if (line) options.onStderrLine(line);
+    }
+  });
+
+  if (options.stdinData !== undefined && child.stdin) {
+    child.stdin.on('error', () => {
+      /* EPIPE when the child exits early: its exit code tells the story */
+    });
+    child.stdin.end(options.stdinData);
+  }
+
+  const done = new Promise<ProcessResult>((resolve, reject) => {
+    let spawnError: Error | undefined;
+    child.once('error', (e) => {
+      spawnError = e;
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      live.delete(child);
+      if (partialLine && options.onStderrLine) options.onStderrLine(partialLine);
+      const durationMs = performance.now() - startedAt;
+      const exitCode = code ?? -1;
+      if (reason === 'stop') {
+        resolve({ exitCode, stderrTail, durationMs, stopped: true });
+        return;
+      }
+      if (reason === 'timeout') {
+        reject(
+          new OmniprepError(
+            'TIMEOUT',
+            `${options.input}: processing took longer than ${(timeoutMs / 1000).toFixed(timeoutMs < 10_000 ? 1 : 0)} s and was stopped`,
+            { input: options.input, details: { stderrTail } },
+          ),
+        );
+        return;
+      }
+      if (reason === 'abort') {
+        reject(new OmniprepError('ABORTED', `${options.input}: cancelled`, { input: options.input }));
+        return;
+      }
+      if (spawnError) {
+        reject(
+          new OmniprepError('BINARY_NOT_FOUND', `${options.input}: could not start ${options.command}: ${spawnError.message}`, {
+            input: options.input,
+            cause: spawnError,
+          }),
+        );
+        return;
+      }
+      if (exitCode !== 0) {
+        reject(classifyFailure(options.input, stderrTail, exitCode, signal));
+        return;
+      }
+      resolve({ exitCode, stderrTail, durationMs, stopped: false });
+    });
+  });
+  // Callers that only use `stdout` still see rejections through `done`; avoid unhandled noise here.
+  done.catch(() => {});
+
+  return {
+    pid: child.pid,
+    stdout: child.stdout!,
+    done,
+    stop: () => terminate('stop'),
+  };
+}
+
+
+export interface RunOptions extends ProcessOptions {
+  /** stdout beyond this many bytes fails the run with TOO_LARGE (default 64 MiB). */
+  maxStdoutBytes?: number | undefined;
+}
+
+/** Runs to completion and returns stdout as a Buffer. */
+export async function run(options: RunOptions): Promise<ProcessResult & { stdout: Buffer }> {
+  const proc = start(options);
+  const max = options.maxStdoutBytes ?? 64 * 1024 * 1024;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let overflow = false;
+  proc.stdout.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > max) {
+      if (!overflow) {
+        overflow = true;
+        proc.stop();
+      }
+      return;
+    }
+    chunks.push(c);
+  });
+  const result = await proc.done;
+  if (overflow) {
+    throw new OmniprepError('TOO_LARGE', `${options.input}: output exceeded ${max} bytes`, { input: options.input });
+  }
+  return { ...result, stdout: Buffer.concat(chunks, Math.min(size, max)) };
+}

@@ -1,0 +1,11 @@
+/**
+ * omniprep: video, audio and images into the cheapest correct requests for multimodal models,
+ * with exact token and dollar estimates before anything is sent.
+ */
+export { OmniprepError, type ErrorCode } from './errors.js';
+export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { probe, probeVideo, type ProbeOptions } from './probe/probe.js';
+export { keyframes, frameIndex } from './probe/keyframes.js';
+export type { MediaInfo, VideoStreamInfo, AudioStreamInfo, KeyframeMap, FrameIndex, Rotation } from './probe/types.js';
+export { doctor, type DoctorReport } from './doctor.js';
+export { resolveBinary, toolchain, type BinaryOptions, type ResolvedBinary } from './ffmpeg/binaries.js';

@@ -1,0 +1,318 @@
+/**
+ * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images).
+ * Two demux-only ffprobe calls: the container and its streams, then a packet sample from the
+ * start (frame-rate regularity) and the tail (a truncated file has no packets there).
+ */
+import { extname } from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+import { inputError, OmniprepError } from '../errors.js';
+import { ffprobeArgs } from '../ffmpeg/args.js';
+import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
+import { run } from '../ffmpeg/runner.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import { checkLocalInput, type LocalInput } from '../source/local.js';
+import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
+
+export interface ProbeOptions extends BinaryOptions {
+  limits?: Partial<Limits> | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+interface RawStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  profile?: string;
+  pix_fmt?: string;
+  width?: number;
+  height?: number;
+  coded_width?: number;
+  coded_height?: number;
+  sample_aspect_ratio?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  nb_frames?: string;
+  duration?: string;
+  start_time?: string;
+  bit_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+  channel_layout?: string;
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+  side_data_list?: Array<{ side_data_type?: string; rotation?: number | string }>;
+}
+
+interface RawFormat {
+  format_name?: string;
+  duration?: string;
+  size?: string;
+  bit_rate?: string;
+  start_time?: string;
+  tags?: Record<string, string>;
+}
+
+const num = (v: unknown): number | null => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== 'N/A' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+};
+
+/** `30000/1001` -> 29.97; `0/0` -> 0. */
+export function parseRate(rate: string | undefined): number {
+  if (!rate) return 0;
+  const [a, b] = rate.split('/').map(Number);
+  if (!a || !b || !Number.isFinite(a) || !Number.isFinite(b)) return 0;
+  return a / b;
+}
+
+function rotationOf(s: RawStream): Rotation {
+  let deg: number | null = null;
+  for (const sd of s.side_data_list ?? []) {
+    const r = num(sd.rotation);
+    if (r !== null) deg = -r; // the display matrix turns counter-clockwise
+  }
+  if (deg === null) deg = num(s.tags?.rotate);
+  const norm = ((Math.round((deg ?? 0) / 90) * 90) % 360 + 360) % 360;
+  return norm as Rotation;
+}
+
+function containerName(formatName: string, format: RawFormat, path: string, streams: RawStream[]): string {
+  const first = formatName.split(',')[0] ?? formatName;
+  const ext = extname(path).slice(1).toLowerCase();
+  if (first === 'mov') {
+    const brand = (format.tags?.major_brand ?? '').trim().toLowerCase();
+    if (brand === 'qt') return 'mov';
+    if (brand.startsWith('m4a') || ext === 'm4a') return 'm4a';
+    return 'mp4';
+  }
+  if (first === 'matroska') {
+    const webmCodecs = new Set(['vp8', 'vp9', 'av1', 'opus', 'vorbis']);
+    const allWebm = streams.every((s) => !s.codec_name || webmCodecs.has(s.codec_name) || s.codec_type === 'attachment');
+    return ext === 'webm' || (ext !== 'mkv' && allWebm) ? 'webm' : 'matroska';
+  }
+  return first;
+}
+
+/** The default stream of a type: not cover art, `default` disposition first, then the first one. */
+function pickStream(streams: RawStream[], type: 'video' | 'audio'): RawStream | undefined {
+  const candidates = streams.filter((s) => s.codec_type === type && !(type === 'video' && s.disposition?.attached_pic === 1));
+  return candidates.find((s) => s.disposition?.default === 1) ?? candidates[0];
+}
+
+/** Whether the first packets' durations vary (beyond one tick of rounding). */
+export function looksVariable(times: number[]): boolean {
+  const t = [...times].sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < t.length; i++) gaps.push(t[i]! - t[i - 1]!);
+  const positive = gaps.filter((g) => g > 1e-6);
+  if (positive.length < 3) return false;
+  const min = Math.min(...positive);
+  const max = Math.max(...positive);
+  return max - min > Math.max(0.002, min * 0.25);
+}
+
+async function probeImage(local: LocalInput, limits: Limits): Promise<MediaInfo> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(local.path, { limitInputPixels: limits.maxPixels, failOn: 'error' }).metadata();
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/pixel limit/i.test(msg)) throw inputError('TOO_LARGE', local.input, `image is larger than ${limits.maxPixels} pixels`);
+    throw inputError('CORRUPT', local.input, `the ${local.imageFormat ?? ''} image cannot be read (${msg})`);
+  }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (!w || !h) throw inputError('CORRUPT', local.input, 'the image has no size');
+  if (w * h > limits.maxPixels) {
+    throw inputError('TOO_LARGE', local.input, `image is ${w}x${h}, over the ${limits.maxPixels}-pixel limit`);
+  }
+  const o = meta.orientation ?? 1;
+  const rotation: Rotation = o === 3 || o === 4 ? 180 : o === 5 || o === 6 ? 90 : o === 7 || o === 8 ? 270 : 0;
+  const swap = rotation === 90 || rotation === 270;
+  const format = meta.format ?? local.imageFormat ?? 'image';
+  return {
+    input: local.input,
+    path: local.path,
+    kind: 'image',
+    container: format,
+    formatName: 'image',
+    durationSec: 0,
+    sizeBytes: local.sizeBytes,
+    bitRate: null,
+    startTimeSec: 0,
+    video: {
+      index: 0,
+      codec: format,
+      profile: null,
+      pixFmt: null,
+      codedWidth: w,
+      codedHeight: h,
+      width: swap ? h : w,
+      height: swap ? w : h,
+      fps: 0,
+      realFps: 0,
+      rotation,
+      vfr: false,
+      frameCount: 1,
+      durationSec: null,
+      startSec: 0,
+      bitRate: null,
+    },
+    attachedPictures: 0,
+    mtimeMs: local.mtimeMs,
+  };
+}
+
+/** Probes a local file. Throws OmniprepError (NOT_FOUND, UNSUPPORTED_FORMAT, CORRUPT, TOO_LARGE, ...). */
+export async function probe(input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
+  const limits = resolveLimits(options.limits);
+  const local = await checkLocalInput(input, limits);
+  if (local.kind === 'image') return probeImage(local, limits);
+
+  const ffprobe = resolveBinary('ffprobe', options);
+  const common = { command: ffprobe.path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal };
+  const first = await run({
+    ...common,
+    args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams']),
+  }).catch((e: unknown) => {
+    // Random bytes named .mp4 make the MP4 demuxer complain of a missing index: without any
+    // container signature, the honest cause is that this is not media at all.
+    if (!local.signature && e instanceof OmniprepError && (e.code === 'CORRUPT' || e.code === 'UNSUPPORTED_FORMAT')) {
+      throw inputError('UNSUPPORTED_FORMAT', input, 'is not a media file (no known container signature, and ffmpeg cannot read it)');
+    }
+    throw e;
+  });
+  let parsed: { format?: RawFormat; streams?: RawStream[] };
+  try {
+    parsed = JSON.parse(first.stdout.toString('utf8')) as typeof parsed;
+  } catch {
+    throw inputError('CORRUPT', input, 'ffprobe gave an unreadable answer');
+  }
+  const format = parsed.format ?? {};
+  const streams = parsed.streams ?? [];
+  const formatName = format.format_name ?? 'unknown';
+  const startTimeSec = num(format.start_time) ?? 0;
+  const v = pickStream(streams, 'video');
+  const a = pickStream(streams, 'audio');
+  if (!v && !a) throw inputError('UNSUPPORTED_FORMAT', input, 'has no video or audio stream');
+
+  const streamDuration = (s: RawStream | undefined): number | null => (s ? num(s.duration) : null);
+  let durationSec = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
+  if (!durationSec || durationSec <= 0) throw inputError('CORRUPT', input, 'the duration cannot be determined');
+  if (durationSec > limits.maxDurationSec) {
+    throw inputError('TOO_LARGE', input, `is ${durationSec.toFixed(1)} s long, over the ${limits.maxDurationSec} s limit`);
+  }
+
+  // Packet sample: regularity at the start, presence of data at the end.
+  const main = (v ?? a)!;
+  const tailFrom = Math.max(0, durationSec - 3);
+  const second = await run({
+    ...common,
+    args: ffprobeArgs(local.path, [
+      '-of',
+      'json',
+      '-select_streams',
+      String(main.index),
+      '-show_entries',
+      'packet=pts_time,duration_time',
+      '-read_intervals',
+      `%+#240,${tailFrom.toFixed(3)}%`,
+    ]),
+  });
+  const packets = ((JSON.parse(second.stdout.toString('utf8')) as { packets?: Array<{ pts_time?: string; duration_time?: string }> })
+    .packets ?? [])
+    .map((p) => ({ t: num(p.pts_time), d: num(p.duration_time) ?? 0 }))
+    .filter((p): p is { t: number; d: number } => p.t !== null);
+  if (packets.length === 0) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
+  const lastEnd = Math.max(...packets.map((p) => p.t + p.d)) - startTimeSec;
+  const mainDuration = (streamDuration(main) ?? durationSec) + ((num(main.start_time) ?? startTimeSec) - startTimeSec);
+  if (lastEnd < mainDuration - Math.max(1, mainDuration * 0.02)) {
+    throw inputError(
+      'CORRUPT',
+      input,
+      `the file is truncated: its data ends at ${lastEnd.toFixed(2)} s of the ${mainDuration.toFixed(2)} s it declares`,
+    );
+  }
+
+  let video: VideoStreamInfo | undefined;
+  if (v) {
+    const codedWidth = v.width ?? v.coded_width ?? 0;
+    const codedHeight = v.height ?? v.coded_height ?? 0;
+    if (!codedWidth || !codedHeight) throw inputError('CORRUPT', input, 'the video stream has no picture size');
+    if (codedWidth * codedHeight > limits.maxPixels) {
+      throw inputError('TOO_LARGE', input, `frames are ${codedWidth}x${codedHeight}, over the ${limits.maxPixels}-pixel limit`);
+    }
+    const rotation = rotationOf(v);
+    const sar = (v.sample_aspect_ratio ?? '1:1').split(':').map(Number);
+    const sarRatio = sar[0] && sar[1] ? sar[0] / sar[1] : 1;
+    // Display width with non-square pixels, as ffmpeg's autoscale would show it; even, like ffmpeg.
+    const dispW = sarRatio !== 1 ? Math.round((codedWidth * sarRatio) / 2) * 2 : codedWidth;
+    const swap = rotation === 90 || rotation === 270;
+    const fps = parseRate(v.avg_frame_rate);
+    const realFps = parseRate(v.r_frame_rate);
+    // The first 240 packets in decode order; the last few sorted times may miss frames still to
+    // come (B-frame reordering), so they are left out of the regularity check.
+    const sampleTimes = packets
+      .slice(0, 240)
+      .map((p) => p.t)
+      .sort((x, y) => x - y)
+      .slice(0, packets.length > 240 ? 224 : undefined);
+    const vfr = looksVariable(sampleTimes) || (fps > 0 && realFps > 0 && Math.abs(fps - realFps) / realFps > 0.02);
+    video = {
+      index: v.index,
+      codec: v.codec_name ?? 'unknown',
+      profile: v.profile ?? null,
+      pixFmt: v.pix_fmt ?? null,
+      codedWidth,
+      codedHeight,
+      width: swap ? codedHeight : dispW,
+      height: swap ? dispW : codedHeight,
+      fps: Math.round(fps * 1000) / 1000,
+      realFps: Math.round(realFps * 1000) / 1000,
+      rotation,
+      vfr,
+      frameCount: num(v.nb_frames),
+      durationSec: streamDuration(v),
+      startSec: (num(v.start_time) ?? startTimeSec) - startTimeSec,
+      bitRate: num(v.bit_rate),
+    };
+  }
+  let audio: AudioStreamInfo | undefined;
+  if (a) {
+    audio = {
+      index: a.index,
+      codec: a.codec_name ?? 'unknown',
+      sampleRate: num(a.sample_rate) ?? 0,
+      channels: a.channels ?? 0,
+      channelLayout: a.channel_layout ?? null,
+      durationSec: streamDuration(a),
+      startSec: (num(a.start_time) ?? startTimeSec) - startTimeSec,
+      bitRate: num(a.bit_rate),
+    };
+  }
+  durationSec = Math.round(durationSec * 1e6) / 1e6;
+  return {
+    input,
+    path: local.path,
+    kind: video ? 'video' : 'audio',
+    container: containerName(formatName, format, local.path, streams),
+    formatName,
+    durationSec,
+    sizeBytes: local.sizeBytes,
+    bitRate: num(format.bit_rate),
+    startTimeSec,
+    ...(video ? { video } : {}),
+    ...(audio ? { audio } : {}),
+    attachedPictures: streams.filter((s) => s.disposition?.attached_pic === 1).length,
+    mtimeMs: local.mtimeMs,
+  };
+}
+
+/** Probes and requires a video stream (NO_VIDEO_STREAM otherwise). */
+export async function probeVideo(input: string, options: ProbeOptions = {}): Promise<MediaInfo & { video: VideoStreamInfo }> {
+  const info = await probe(input, options);
+  if (!info.video || info.kind === 'audio') {
+    throw new OmniprepError('NO_VIDEO_STREAM', `${input}: has no video stream (it is ${info.container} audio)`, { input });
+  }
+  return info as MediaInfo & { video: VideoStreamInfo };
+}

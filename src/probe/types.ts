@@ -1,0 +1,76 @@
+export type Rotation = 0 | 90 | 180 | 270;
+
+export interface VideoStreamInfo {
+  /** Stream index in the container. */
+  index: number;
+  codec: string;
+  profile: string | null;
+  pixFmt: string | null;
+  /** Size of the coded picture, before rotation. */
+  codedWidth: number;
+  codedHeight: number;
+  /** Display size: sample aspect ratio and rotation applied (what the decoded, upright frame measures). */
+  width: number;
+  height: number;
+  /** Average frame rate (frames / duration). */
+  fps: number;
+  /** The container's "real" base frame rate (`r_frame_rate`). */
+  realFps: number;
+  /** Clockwise degrees the coded picture is turned for display. */
+  rotation: Rotation;
+  /** Whether frame durations vary. */
+  vfr: boolean;
+  /** Frame count when the container states it. */
+  frameCount: number | null;
+  durationSec: number | null;
+  /** First timestamp, relative to the start of the media. */
+  startSec: number;
+  bitRate: number | null;
+}
+
+export interface AudioStreamInfo {
+  index: number;
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  channelLayout: string | null;
+  durationSec: number | null;
+  startSec: number;
+  bitRate: number | null;
+}
+
+export interface MediaInfo {
+  /** The input as given. */
+  input: string;
+  /** Absolute path. */
+  path: string;
+  kind: 'video' | 'audio' | 'image';
+  /** Short container name: mp4, mov, m4a, webm, matroska, avi, mpegts, flv, ogg, wav, mp3, flac, aac, or an image format. */
+  container: string;
+  /** ffmpeg's demuxer name (`mov,mp4,m4a,3gp,3g2,mj2`), or `image` for stills. */
+  formatName: string;
+  durationSec: number;
+  sizeBytes: number;
+  bitRate: number | null;
+  /** The container's first timestamp in seconds; omniprep's times are relative to it. */
+  startTimeSec: number;
+  video?: VideoStreamInfo;
+  audio?: AudioStreamInfo;
+  /** Attached pictures (cover art) that are not the video stream. */
+  attachedPictures: number;
+  /** Modification time and size: with the path, the cache key for keyframe maps and scene scans. */
+  mtimeMs: number;
+}
+
+/** Every keyframe's presentation time (seconds from the start of the media), ascending. */
+export interface KeyframeMap {
+  streamIndex: number;
+  times: number[];
+}
+
+/** Every video frame's presentation time, ascending, with its keyframe flag. */
+export interface FrameIndex {
+  streamIndex: number;
+  times: number[];
+  keyframe: boolean[];
+}

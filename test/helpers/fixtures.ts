@@ -1,0 +1,304 @@
+/**
+ * Test media made at test time with ffmpeg's lavfi sources, cached under .cache/fixtures and
+ * reused (the cache key is the recipe and the ffmpeg version). Every video frame carries its own
+ * frame number as 16 black/white bars across the top quarter (most significant bit left), which
+ * survives resizing and JPEG: `readFrameNumber()` tells which frame an image really is.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { binaryVersion, resolveBinary } from '../../src/ffmpeg/binaries.js';
+import { run } from '../../src/ffmpeg/runner.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CACHE = join(ROOT, '.cache', 'fixtures');
+export const SHARED_MEDIA = join(ROOT, '..', 'shared', 'media');
+
+const BITS = 16;
+
+/** geq luma for the frame-number strip (rows 0-1 of an 8-row grid) over a body level. */
+function pattern(body: string): string {
+  const bit = `255*mod(floor(N/pow(2\\,${BITS - 1}-floor(X)))\\,2)`;
+  return `lum='if(lt(Y\\,2)\\,${bit}\\,${body})'`;
+}
+
+interface Recipe {
+  ext: string;
+  /** ffmpeg arguments after the global flags; OUT is replaced by the output path. */
+  args: string[];
+  /** Set rotation metadata in a second, stream-copy pass: degrees counter-clockwise, as ffmpeg stores it. */
+  rotateCcw?: number;
+}
+
+function timecodeVideo(o: { seconds: number; fps?: number; size?: string; gop: number; extra?: string[]; audio?: boolean; body?: string }): string[] {
+  const fps = o.fps ?? 30;
+  const size = o.size ?? '640x360';
+  const args = ['-f', 'lavfi', '-i', `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern(o.body ?? '128')}`];
+  if (o.audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${o.seconds}`);
+  args.push(
+    '-vf', `scale=${size.replace('x', ':')}:flags=neighbor,setsar=1,format=yuv420p`,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2',
+    '-g', String(o.gop), '-keyint_min', String(o.gop), '-sc_threshold', '0', '-bf', '2',
+    ...(o.audio ? ['-c:a', 'aac', '-b:a', '64k', '-shortest'] : []),
+    ...(o.extra ?? []),
+    'OUT',
+  );
+  return args;
+}
+
+/** Silences of the tone-and-silence fixture, in seconds. */
+export const SILENCES: Array<[number, number]> = [
+  [4.0, 4.8],
+  [9.5, 10.5],
+  [15.0, 15.6],
+  [21.0, 22.0],
+  [26.2, 27.0],
+];
+export const TONE_SECONDS = 30;
+
+function toneExpr(): string {
+  const gate = SILENCES.map(([a, b]) => `between(t\\,${a}\\,${b})`).join('+');
+  return `0.5*sin(2*PI*440*t)*(1-(${gate}))`;
+}
+
+/** Scene cuts of the scene fixture (seconds). */
+export const SCENE_CUTS = [4, 9, 13, 18];
+export const SCENE_SECONDS = 24;
+const SCENE_LEVELS = [40, 200, 90, 230, 20];
+
+function sceneBody(): string {
+  // Luma of the body per scene, switching at the cut frames (30 fps), plus a per-scene gradient.
+  let expr = String(SCENE_LEVELS[SCENE_LEVELS.length - 1]);
+  for (let i = SCENE_CUTS.length - 1; i >= 0; i--) expr = `if(lt(N\\,${SCENE_CUTS[i]! * 30})\\,${SCENE_LEVELS[i]}\\,${expr})`;
+  return expr;
+}
+
+/** VFR fixture: frame n's presentation time. 30 fps for 2 s, 10 fps for 3 s, then 30 fps again. */
+export function vfrTime(n: number): number {
+  if (n < 60) return n / 30;
+  if (n < 90) return 2 + (n - 60) / 10;
+  return 5 + (n - 90) / 30;
+}
+export const VFR_FRAMES = 240;
+
+export const RECIPES = {
+  /** 20 s, 640x360, 30 fps, keyframes every 2 s, B-frames, a 440 Hz tone. */
+  timecode: { ext: 'mp4', args: timecodeVideo({ seconds: 20, gop: 60, audio: true }) },
+  /** 60 s, keyframes every 10 s (screen-recording-like). */
+  longgop: { ext: 'mp4', args: timecodeVideo({ seconds: 60, gop: 300 }) },
+  /** 24 s with hard cuts at SCENE_CUTS; x264 puts keyframes at cuts only (and every 250 frames). */
+  scene: {
+    ext: 'mp4',
+    args: [
+      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=30:d=${SCENE_SECONDS},format=gray,geq=${pattern(sceneBody())}`,
+      '-vf', 'scale=640:360:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '250', 'OUT',
+    ],
+  },
+  /** Variable frame rate: see vfrTime(). */
+  vfr: {
+    ext: 'mp4',
+    args: [
+      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=30:d=${VFR_FRAMES / 30},format=gray,geq=${pattern('128')},setpts='round((if(lt(N\\,60)\\,N/30\\,if(lt(N\\,90)\\,2+(N-60)/10\\,5+(N-90)/30)))/TB)'`,
+      '-vf', 'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '30', '-bf', '0', 'VSYNC0', '-video_track_timescale', '90000', 'OUT',
+    ],
+  },
+  /**
+   * Coded 320x180 (the upright picture turned clockwise), tagged to be turned 90 degrees
+   * counter-clockwise for display (rotation 270 clockwise): upright it is 180x320 with readable bars.
+   */
+  rotated: {
+    ext: 'mp4',
+    args: [
+      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=30:d=6,format=gray,geq=${pattern('128')}`,
+      '-vf', 'scale=180:320:flags=neighbor,setsar=1,transpose=1,format=yuv420p',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '30', 'OUT',
+    ],
+    rotateCcw: 90,
+  },
+  /** 30 s, slides that change at 10 s and 20 s and are otherwise static (for --dedup). */
+  slides: {
+    ext: 'mp4',
+    args: [
+      '-f', 'lavfi', '-i', `nullsrc=s=64x36:r=30:d=30,format=gray,geq=lum='if(lt(N\\,300)\\,40+2*X\\,if(lt(N\\,600)\\,220-3*Y\\,mod(X*Y\\,255)))'`,
+      '-vf', 'scale=640:360:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '60', 'OUT',
+    ],
+  },
+  /** 30 s of 440 Hz tone with silences at SILENCES, 16 kHz mono WAV. */
+  tones: { ext: 'wav', args: ['-f', 'lavfi', '-i', `aevalsrc=${toneExpr()}:s=16000:d=${TONE_SECONDS}`, '-c:a', 'pcm_s16le', 'OUT'] },
+  /** The same as a video with an AAC track (audio second, like most files). */
+  tonesVideo: {
+    ext: 'mp4',
+    args: [
+      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=10:d=${TONE_SECONDS},format=gray,geq=${pattern('128')}`,
+      '-f', 'lavfi', '-i', `aevalsrc=${toneExpr()}:s=44100:d=${TONE_SECONDS}`,
+      '-vf', 'scale=160:90:flags=neighbor,setsar=1,format=yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '20',
+      '-c:a', 'aac', '-b:a', '96k', '-shortest', 'OUT',
+    ],
+  },
+  /** Audio only: 8 s of tone as MP3. */
+  audioOnly: { ext: 'mp3', args: ['-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=44100:duration=8', '-c:a', 'libmp3lame', '-b:a', '96k', 'OUT'] },
+  /** An 8 s video whose index is written at the end: cut in half, it is a truncated upload. */
+  truncatedSource: { ext: 'mp4', args: timecodeVideo({ seconds: 8, gop: 30, audio: true }) },
+  /** MP3 with a cover picture (an attached picture, not a video). */
+  coverArt: {
+    ext: 'mp3',
+    args: [
+      '-f', 'lavfi', '-i', 'sine=frequency=550:sample_rate=44100:duration=5',
+      '-f', 'lavfi', '-i', 'color=c=red:s=300x300:d=1',
+      '-map', '0:a', '-map', '1:v', '-frames:v', '1', '-c:a', 'libmp3lame', '-b:a', '96k', '-c:v', 'png',
+      '-disposition:v', 'attached_pic', '-id3v2_version', '3', 'OUT',
+    ],
+  },
+  /** A video whose first stream is audio (like friday.mp4). */
+  audioFirst: {
+    ext: 'mp4',
+    args: [
+      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=25:d=4,format=gray,geq=${pattern('128')}`,
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=4',
+      '-map', '1:a', '-map', '0:v', '-vf', 'scale=320:240:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-c:a', 'aac', '-b:a', '64k', 'OUT',
+    ],
+  },
+} satisfies Record<string, Recipe>;
+
+export type FixtureName = keyof typeof RECIPES;
+
+let versionKey: Promise<string> | undefined;
+async function ffmpegInfo(): Promise<{ path: string; key: string; modern: boolean }> {
+  const bin = resolveBinary('ffmpeg');
+  versionKey ??= binaryVersion(bin).then((v) => v.version);
+  const v = await binaryVersion(bin);
+  return { path: bin.path, key: await versionKey, modern: v.hasFpsMode };
+}
+
+function expand(args: string[], out: string, modern: boolean): string[] {
+  return args.flatMap((a) => {
+    if (a === 'OUT') return [out];
+    if (a === 'VSYNC0') return modern ? ['-fps_mode', 'passthrough'] : ['-vsync', '0'];
+    return [a];
+  });
+}
+
+/** Rotation by stream copy: before 6.0 a `rotate` tag (which the mov muxer stores counter-clockwise); since, `-display_rotation`. */
+function rotateArgs(src: string, out: string, ccw: number, modern: boolean): string[] {
+  return modern
+    ? ['-display_rotation:v:0', String(ccw), '-i', src, '-c', 'copy', out]
+    : ['-i', src, '-c', 'copy', '-metadata:s:v:0', `rotate=${ccw}`, out];
+}
+
+const pending = new Map<string, Promise<string>>();
+
+/** The path of a fixture, made on first use and cached. */
+export function fixture(name: FixtureName): Promise<string> {
+  const hit = pending.get(name);
+  if (hit) return hit;
+  const p = (async () => {
+    const recipe: Recipe = RECIPES[name];
+    const ff = await ffmpegInfo();
+    const hash = createHash('sha256').update(JSON.stringify([recipe.args, ff.key])).digest('hex').slice(0, 12);
+    const path = join(CACHE, `${name}-${hash}.${recipe.ext}`);
+    if (existsSync(path)) return path;
+    mkdirSync(CACHE, { recursive: true });
+    const tmp = join(CACHE, `.${name}-${process.pid}-${Date.now()}.${recipe.ext}`);
+    try {
+      const head = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+      const encoded = recipe.rotateCcw === undefined ? tmp : `${tmp}.pass1.${recipe.ext}`;
+      await run({ command: ff.path, args: [...head, ...expand(recipe.args, encoded, ff.modern)], input: `fixture ${name}`, timeoutMs: 120_000 });
+      if (recipe.rotateCcw !== undefined) {
+        await run({ command: ff.path, args: [...head, ...rotateArgs(encoded, tmp, recipe.rotateCcw, ff.modern)], input: `fixture ${name}`, timeoutMs: 60_000 });
+        rmSync(encoded, { force: true });
+      }
+      renameSync(tmp, path);
+    } finally {
+      rmSync(tmp, { force: true });
+      rmSync(`${tmp}.pass1.${recipe.ext}`, { force: true });
+    }
+    return path;
+  })();
+  pending.set(name, p);
+  return p;
+}
+
+/** A still PNG (320x240 gradient) and a JPEG with EXIF orientation 6 (shown turned 90 degrees clockwise). */
+export async function stillImages(): Promise<{ png: string; jpegRotated: string }> {
+  mkdirSync(CACHE, { recursive: true });
+  const png = join(CACHE, 'still.png');
+  const jpegRotated = join(CACHE, 'still-orient6.jpg');
+  if (!existsSync(png) || !existsSync(jpegRotated)) {
+    const w = 320;
+    const h = 240;
+    const raw = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([x % 256, y % 256, (x + y) % 256], (y * w + x) * 3);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(png + '.tmp');
+    renameSync(png + '.tmp', png);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(jpegRotated + '.tmp');
+    renameSync(jpegRotated + '.tmp', jpegRotated);
+  }
+  return { png, jpegRotated };
+}
+
+/** Broken inputs: every one must be refused with a clear one-line error. */
+export async function brokenInputs(): Promise<Record<string, string>> {
+  const dir = join(CACHE, 'broken');
+  mkdirSync(dir, { recursive: true });
+  const files: Record<string, string> = {
+    empty: join(dir, 'empty.mp4'),
+    random: join(dir, 'random.mp4'),
+    truncated: join(dir, 'truncated.mp4'),
+    text: join(dir, 'notes.txt'),
+    textAsMp4: join(dir, 'notes.mp4'),
+    hls: join(dir, 'playlist.mp4'),
+    concat: join(dir, 'concat.mp4'),
+  };
+  writeFileSync(files.empty!, '');
+  // Deterministic pseudo-random bytes (xorshift), so the test is the same every run.
+  const rnd = Buffer.alloc(64 * 1024);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < rnd.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    rnd[i] = x & 0xff;
+  }
+  writeFileSync(files.random!, rnd);
+  // Truncated: the first half of an MP4 whose index (moov) is written at the end.
+  const source = await fixture('truncatedSource');
+  const { readFileSync } = await import('node:fs');
+  const whole = readFileSync(source);
+  writeFileSync(files.truncated!, whole.subarray(0, Math.floor(whole.length / 2)));
+  writeFileSync(files.text!, 'These are notes, not media.\nSecond line.\n');
+  writeFileSync(files.textAsMp4!, 'These are notes, not media.\n');
+  // The playlist points at another local video; it must never be opened.
+  writeFileSync(files.hls!, `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile://${source}\n#EXT-X-ENDLIST\n`);
+  writeFileSync(files.concat!, `ffconcat version 1.0\nfile '${source}'\n`);
+  return files;
+}
+
+/** A private temp directory for a test's outputs. */
+export function tempDir(prefix = 'omniprep-test-'): string {
+  mkdirSync(join(ROOT, '.cache', 'tmp'), { recursive: true });
+  return mkdtempSync(join(ROOT, '.cache', 'tmp', prefix));
+}
+
+/** Reads the frame number from the top-quarter bars of an image (any size, any format sharp reads). */
+export async function readFrameNumber(file: string | Buffer): Promise<number> {
+  const { data, info } = await sharp(file).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const y = Math.floor(info.height / 8);
+  let n = 0;
+  for (let b = 0; b < BITS; b++) {
+    const x = Math.floor(((b + 0.5) * info.width) / BITS);
+    const v = data[(y * info.width + x) * info.channels]!;
+    n = n * 2 + (v > 127 ? 1 : 0);
+  }
+  return n;
+}
+
+export function sharedMedia(name: string): string | undefined {
+  const p = join(SHARED_MEDIA, name);
+  return existsSync(p) ? p : undefined;
+}
