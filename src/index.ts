@@ -9,3 +9,6 @@ export { keyframes, frameIndex } from './probe/keyframes.js';
 export type { MediaInfo, VideoStreamInfo, AudioStreamInfo, KeyframeMap, FrameIndex, Rotation } from './probe/types.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { resolveBinary, toolchain, type BinaryOptions, type ResolvedBinary } from './ffmpeg/binaries.js';
+export { imageTokens, audioTokens, textTokens, chatTextTokens, dollars, dollarsByTier, priceFor, getModel, acceptsAudio, modelDetails, type ImageTokens, type ModelOptions, type TokenCounts } from './models/tokens.js';
+export { registry, registerModels, builtinRegistry, ModelRegistry, TIERS, type Tier, type ModelEntry, type RegistryOverrides } from './models/registry.js';
+export { chooseSize, type SizeChoice, type SizeOptions } from './models/sizing.js';

@@ -1,40 +1,8 @@
 import type { Command } from 'commander';
-import { doctor } from '../doctor.js';
-import { probe } from '../probe/probe.js';
-import { action } from './util.js';
+import { register as foundation } from './commands/foundation.js';
+import { register as tokens } from './commands/tokens.js';
 
+/** Each command lives in its own module under commands/; add new ones here. */
 export function registerCommands(program: Command): void {
-  program
-    .command('doctor')
-    .description('which ffmpeg and ffprobe are used (path, version, where they came from), sharp and Node versions')
-    .action(
-      action(async () => {
-        const r = await doctor();
-        const text = [
-          `ffmpeg   ${r.ffmpeg.version}  (${r.ffmpeg.source})  ${r.ffmpeg.path}`,
-          `ffprobe  ${r.ffprobe.version}  (${r.ffprobe.source})  ${r.ffprobe.path}`,
-          `sharp    ${r.sharp} (libvips ${r.libvips})`,
-          `node     ${r.node}`,
-          ...r.warnings.map((w) => `warning: ${w}`),
-        ].join('\n');
-        return { json: r, text };
-      }),
-    );
-
-  program
-    .command('probe <input>')
-    .description('MediaInfo: duration, container, size, video and audio streams')
-    .action(
-      action(async (input: string) => {
-        const info = await probe(input);
-        const v = info.video;
-        const a = info.audio;
-        const text = [
-          `${info.input}: ${info.container}, ${info.durationSec.toFixed(3)} s, ${info.sizeBytes} bytes`,
-          v ? `video: ${v.codec} ${v.width}x${v.height}${v.rotation ? ` (rotated ${v.rotation})` : ''}, ${v.fps} fps${v.vfr ? ' (variable)' : ''}` : 'video: none',
-          a ? `audio: ${a.codec} ${a.sampleRate} Hz, ${a.channels} ch` : 'audio: none',
-        ].join('\n');
-        return { json: info, text };
-      }),
-    );
+  for (const register of [foundation, tokens]) register(program);
 }

@@ -1,0 +1,262 @@
+/**
+ * The model registry: token rules, limits and prices as data (registry.json), with user overrides
+ * from a JSON file (`--models FILE`, `OMNIPREP_MODELS`) or from code (`registerModels()`).
+ * An override with a known model's name is merged into it (change a price, a limit); a new name
+ * is either complete or says `"extends": "<known model>"`.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { OmniprepError } from '../errors.js';
+import type { ImageRule } from './rules.js';
+
+const num = z.number().finite();
+const pos = num.positive();
+
+const ruleSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('tile'),
+    fitBox: pos,
+    shortSide: pos,
+    tile: pos,
+    base: num.nonnegative(),
+    perTile: num.nonnegative(),
+    rounding: z.enum(['floor', 'round']).default('floor'),
+    auto: z.string().default('high'),
+    source: z.string(),
+    date: z.string(),
+  }),
+  z.object({
+    type: z.literal('patch'),
+    patch: pos,
+    multiplier: pos,
+    levels: z.record(z.string(), z.object({ maxDim: pos, budget: pos })),
+    auto: z.string(),
+    source: z.string(),
+    date: z.string(),
+  }),
+  z.object({ type: z.literal('claude'), patch: pos, maxLongEdge: pos, maxTokens: pos, source: z.string(), date: z.string() }),
+  z.object({ type: z.literal('claude-legacy'), divisor: pos, maxLongEdge: pos, source: z.string(), date: z.string() }),
+  z.object({
+    type: z.literal('gemini-tiles'),
+    smallSide: pos,
+    tokensPerTile: pos,
+    unitDivisor: pos,
+    minUnit: pos,
+    maxUnit: pos,
+    videoTokensPerFrame: pos.optional(),
+    source: z.string(),
+    date: z.string(),
+  }),
+  z.object({
+    type: z.literal('gemini-fixed'),
+    levels: z.record(z.string(), z.object({ tokens: pos, maxSide: pos })),
+    auto: z.string(),
+    videoTokensPerFrame: z.record(z.string(), pos).optional(),
+    source: z.string(),
+    date: z.string(),
+  }),
+]);
+
+const priceSchema = z.object({
+  input: num.nonnegative(),
+  output: num.nonnegative(),
+  audioInput: num.nonnegative().optional(),
+  audioOutput: num.nonnegative().optional(),
+});
+
+export const TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
+export type Tier = (typeof TIERS)[number];
+
+const modelSchema = z.object({
+  provider: z.enum(['openai', 'anthropic', 'google', 'other']),
+  image: z.string().optional(),
+  audio: z
+    .object({ tokensPerSecond: pos, api: z.enum(['chat', 'realtime', 'gemini', 'other']).default('chat'), source: z.string().optional() })
+    .optional(),
+  video: z.object({ tokensPerFrame: pos, audioTokensPerSecond: pos, defaultFps: pos }).optional(),
+  text: z.object({
+    encoding: z.enum(['o200k_base', 'o200k_harmony', 'cl100k_base']),
+    perMessage: num.nonnegative(),
+    perRequest: num.nonnegative(),
+    approximate: z.boolean().optional(),
+  }),
+  contextWindow: pos,
+  maxOutputTokens: pos,
+  limits: z.object({
+    imagesPerRequest: num.nonnegative(),
+    requestBytes: pos,
+    imageBytes: pos.optional(),
+    maxSide: pos.optional(),
+    maxSideManyImages: pos.optional(),
+    manyImages: pos.optional(),
+    batchLines: pos.optional(),
+    batchBytes: pos.optional(),
+  }),
+  prices: z.partialRecord(z.enum(TIERS), priceSchema).refine((p) => p.standard !== undefined, 'prices.standard is required'),
+  source: z.string(),
+  date: z.string(),
+});
+
+export type ModelData = z.infer<typeof modelSchema>;
+export type Price = z.infer<typeof priceSchema>;
+
+export interface ModelEntry extends Omit<ModelData, 'image'> {
+  name: string;
+  /** The image rule, with its registry name; absent for models that take no images. */
+  image?: ImageRule & { name: string };
+  /** Set when the entry borrows another model's rules (`extends`, or `--rule`). */
+  derivedFrom?: string;
+}
+
+const overrideSchema = z.object({
+  version: z.string().optional(),
+  rules: z.record(z.string(), ruleSchema).optional(),
+  models: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+});
+
+export type RegistryOverrides = z.input<typeof overrideSchema>;
+
+/** Batch API limits (OpenAI): lines and bytes per input file. */
+export const BATCH_DEFAULTS = { batchLines: 50_000, batchBytes: 200 * 1024 * 1024 };
+
+function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+function zodMessage(e: z.ZodError): string {
+  return e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+export class ModelRegistry {
+  readonly version: string;
+  private readonly rules: Map<string, ImageRule>;
+  private readonly models: Map<string, ModelData & { derivedFrom?: string }>;
+
+  private constructor(version: string, rules: Map<string, ImageRule>, models: Map<string, ModelData & { derivedFrom?: string }>) {
+    this.version = version;
+    this.rules = rules;
+    this.models = models;
+  }
+
+  static fromJson(json: unknown, origin = 'registry'): ModelRegistry {
+    return new ModelRegistry('0', new Map(), new Map()).withOverrides(json, origin);
+  }
+
+  /** A new registry with the overrides applied (this one is not changed). */
+  withOverrides(json: unknown, origin = 'overrides'): ModelRegistry {
+    const parsed = overrideSchema.safeParse(json);
+    if (!parsed.success) throw new OmniprepError('INVALID_OPTION', `${origin}: not a model registry (${zodMessage(parsed.error)})`);
+    const rules = new Map(this.rules);
+    for (const [name, rule] of Object.entries(parsed.data.rules ?? {})) rules.set(name, rule as ImageRule);
+    const models = new Map(this.models);
+    for (const [name, raw] of Object.entries(parsed.data.models ?? {})) {
+      const { extends: ext, ...rest } = raw as { extends?: string } & Record<string, unknown>;
+      const baseName = typeof ext === 'string' ? ext : models.has(name) ? name : undefined;
+      const base = baseName ? models.get(baseName) : undefined;
+      if (baseName && !base) throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name} extends ${baseName}, which is not known`);
+      const merged = base ? deepMerge(base as unknown as Record<string, unknown>, rest) : rest;
+      const checked = modelSchema.safeParse(merged);
+      if (!checked.success) throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name}: ${zodMessage(checked.error)}`);
+      if (checked.data.image && !rules.has(checked.data.image)) {
+        throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name} names image rule ${checked.data.image}, which is not defined`);
+      }
+      models.set(name, { ...checked.data, ...(typeof ext === 'string' && ext !== name ? { derivedFrom: ext } : {}) });
+    }
+    return new ModelRegistry(parsed.data.version ?? this.version, rules, models);
+  }
+
+  names(): string[] {
+    return [...this.models.keys()].sort();
+  }
+
+  has(name: string): boolean {
+    return this.models.has(name);
+  }
+
+  /**
+   * A model by name. Dated snapshots (`gpt-4o-2024-08-06`) resolve to their family. An unknown
+   * model is an error listing the known ones, unless `rule` names a known model to follow.
+   */
+  get(name: string, options: { rule?: string | undefined } = {}): ModelEntry {
+    let data = this.models.get(name);
+    let derivedFrom: string | undefined = data?.derivedFrom;
+    if (!data) {
+      const snapshot = /^(.*?)-\d{4}-\d{2}-\d{2}$/.exec(name);
+      if (snapshot && this.models.has(snapshot[1]!)) {
+        data = this.models.get(snapshot[1]!);
+        derivedFrom = snapshot[1];
+      }
+    }
+    if (!data && options.rule) {
+      data = this.models.get(options.rule);
+      if (!data) throw new OmniprepError('UNKNOWN_MODEL', `--rule ${options.rule}: not a known model; known: ${this.names().join(', ')}`);
+      derivedFrom = options.rule;
+    }
+    if (!data) {
+      throw new OmniprepError(
+        'UNKNOWN_MODEL',
+        `unknown model ${name}; known: ${this.names().join(', ')} (add it with --models FILE, or say which it follows with --rule MODEL)`,
+        { input: name },
+      );
+    }
+    const { image, derivedFrom: _d, ...rest } = data;
+    const entry: ModelEntry = { ...rest, name };
+    if (image) entry.image = { ...this.rules.get(image)!, name: image };
+    if (derivedFrom) entry.derivedFrom = derivedFrom;
+    return entry;
+  }
+
+  toJSON(): { version: string; rules: Record<string, ImageRule>; models: Record<string, ModelData> } {
+    return { version: this.version, rules: Object.fromEntries(this.rules), models: Object.fromEntries(this.models) };
+  }
+}
+
+let builtin: ModelRegistry | undefined;
+export function builtinRegistry(): ModelRegistry {
+  builtin ??= ModelRegistry.fromJson(JSON.parse(readFileSync(new URL('./registry.json', import.meta.url), 'utf8')), 'built-in registry');
+  return builtin;
+}
+
+export function readOverrides(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OmniprepError('INVALID_OPTION', `${file}: ${code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`, { input: file });
+  }
+}
+
+let current: ModelRegistry | undefined;
+let currentEnv: string | undefined;
+
+/** The registry in use: built-in, then OMNIPREP_MODELS, then whatever registerModels() added. */
+export function registry(): ModelRegistry {
+  const env = process.env.OMNIPREP_MODELS;
+  if (!current || env !== currentEnv) {
+    currentEnv = env;
+    current = env ? builtinRegistry().withOverrides(readOverrides(env), env) : builtinRegistry();
+  }
+  return current;
+}
+
+/** Adds or overrides models and rules for this process (in code, without a release). */
+export function registerModels(overrides: RegistryOverrides | string): ModelRegistry {
+  const json = typeof overrides === 'string' ? readOverrides(overrides) : overrides;
+  current = registry().withOverrides(json, typeof overrides === 'string' ? overrides : 'registerModels()');
+  return current;
+}
+
+/** Resolves the registry for one call: an explicit one, a --models file, or the process registry. */
+export function resolveRegistry(o: { registry?: ModelRegistry | undefined; modelsFile?: string | undefined } = {}): ModelRegistry {
+  if (o.registry) return o.registry;
+  if (o.modelsFile) return registry().withOverrides(readOverrides(o.modelsFile), o.modelsFile);
+  return registry();
+}

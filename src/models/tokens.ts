@@ -1,0 +1,128 @@
+/**
+ * Pure token and dollar math over registry entries.
+ */
+import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens as countHarmony } from 'gpt-tokenizer/encoding/o200k_harmony';
+import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { OmniprepError, invalidOption } from '../errors.js';
+import { applyRule, resolveDetail, detailLevels } from './rules.js';
+import { resolveRegistry, TIERS, type ModelEntry, type ModelRegistry, type Price, type Tier } from './registry.js';
+
+export interface ModelOptions {
+  registry?: ModelRegistry | undefined;
+  modelsFile?: string | undefined;
+  /** For an unknown model: the known model whose rules it follows. */
+  rule?: string | undefined;
+}
+
+export function getModel(model: string | ModelEntry, o: ModelOptions = {}): ModelEntry {
+  return typeof model === 'string' ? resolveRegistry(o).get(model, { rule: o.rule }) : model;
+}
+
+export interface ImageTokens {
+  model: string;
+  detail: string;
+  width: number;
+  height: number;
+  resizedWidth: number;
+  resizedHeight: number;
+  tokens: number;
+  /** Which rule, parameters' date and source: `openai-patch-5.5 original (2026-11)`. */
+  rule: string;
+  source: string;
+}
+
+function imageRuleOf(m: ModelEntry): NonNullable<ModelEntry['image']> {
+  if (!m.image) throw new OmniprepError('LIMIT_EXCEEDED', `model ${m.name} takes no images`, { input: m.name });
+  return m.image;
+}
+
+/** Detail levels the model accepts. */
+export function modelDetails(model: string | ModelEntry, o: ModelOptions = {}): string[] {
+  return detailLevels(imageRuleOf(getModel(model, o)));
+}
+
+/** Tokens one image of width x height costs (the provider's resizing and rounding applied). */
+export function imageTokens(model: string | ModelEntry, width: number, height: number, detail?: string, o: ModelOptions = {}): ImageTokens {
+  const m = getModel(model, o);
+  const rule = imageRuleOf(m);
+  const d = resolveDetail(rule, detail, `${m.name} (${rule.name})`);
+  const r = applyRule(rule, width, height, d);
+  const shownDetail = r.detail === 'auto' ? (detail ?? 'auto') : r.detail;
+  return {
+    model: m.name,
+    detail: shownDetail,
+    width,
+    height,
+    resizedWidth: r.resizedWidth,
+    resizedHeight: r.resizedHeight,
+    tokens: r.tokens,
+    rule: `${rule.name}${r.detail === 'auto' ? '' : ` ${r.detail}`} (${rule.date})`,
+    source: rule.source,
+  };
+}
+
+/** Audio input tokens for `seconds` of audio (whole tokens, rounded up). */
+export function audioTokens(model: string | ModelEntry, seconds: number, o: ModelOptions = {}): number {
+  const m = getModel(model, o);
+  if (!m.audio) throw new OmniprepError('NO_AUDIO_STREAM', `model ${m.name} takes no audio input`, { input: m.name });
+  if (!(seconds >= 0)) throw invalidOption('seconds', 'a duration >= 0', seconds);
+  return Math.ceil(seconds * m.audio.tokensPerSecond - 1e-9);
+}
+
+export function acceptsAudio(model: string | ModelEntry, o: ModelOptions = {}): boolean {
+  return Boolean(getModel(model, o).audio);
+}
+
+/** Text tokens of a string in the model's encoding (no message overhead). */
+export function textTokens(model: string | ModelEntry, text: string, o: ModelOptions = {}): number {
+  const m = getModel(model, o);
+  switch (m.text.encoding) {
+    case 'o200k_harmony':
+      return countHarmony(text);
+    case 'cl100k_base':
+      return countCl100k(text);
+    default:
+      return countO200k(text);
+  }
+}
+
+/** Tokens of a chat request's messages: text of each plus the per-message and per-request overhead. */
+export function chatTextTokens(model: string | ModelEntry, messages: string[], o: ModelOptions = {}): number {
+  const m = getModel(model, o);
+  return messages.reduce((sum, t) => sum + textTokens(m, t) + m.text.perMessage, m.text.perRequest);
+}
+
+export function priceFor(model: string | ModelEntry, tier: Tier = 'standard', o: ModelOptions = {}): Price {
+  const m = getModel(model, o);
+  if (!TIERS.includes(tier)) throw invalidOption('tier', TIERS.join(', '), tier);
+  const p = m.prices[tier];
+  if (!p) {
+    const have = TIERS.filter((t) => m.prices[t]);
+    throw new OmniprepError('INVALID_OPTION', `model ${m.name} has no ${tier} price (it has ${have.join(', ')})`);
+  }
+  return p;
+}
+
+export interface TokenCounts {
+  imageTokens?: number;
+  audioTokens?: number;
+  textTokens?: number;
+  outputTokens?: number;
+}
+
+/** Dollars for token counts at a tier. Audio uses the model's audio price, else its input price. */
+export function dollars(model: string | ModelEntry, counts: TokenCounts, tier: Tier = 'standard', o: ModelOptions = {}): number {
+  const p = priceFor(model, tier, o);
+  const input = (counts.imageTokens ?? 0) + (counts.textTokens ?? 0);
+  const usd = (input * p.input + (counts.audioTokens ?? 0) * (p.audioInput ?? p.input) + (counts.outputTokens ?? 0) * p.output) / 1e6;
+  return Math.round(usd * 1e8) / 1e8;
+}
+
+/** Every tier the model has a price for, with the dollars of these counts. */
+export function dollarsByTier(model: string | ModelEntry, counts: TokenCounts, o: ModelOptions = {}): Partial<Record<Tier, number>> {
+  const m = getModel(model, o);
+  const out: Partial<Record<Tier, number>> = {};
+  for (const t of TIERS) if (m.prices[t]) out[t] = dollars(m, counts, t);
+  return out;
+}
