@@ -42,6 +42,8 @@ export interface Segment {
   endSec: number;
   frames: FrameAsset[];
   audio: AudioAsset[];
+  /** Set when the segment is one part (0-based) of a larger one, split to fit a provider limit; `index` stays the larger one's. */
+  split?: { part: number; parts: number };
 }
 
 export interface PreparedMedia {
@@ -51,4 +53,6 @@ export interface PreparedMedia {
   model: string;
   durationSec: number;
   segments: Segment[];
+  /** A hash of the input's content, when known: with `input`, it makes batch `custom_id`s stable. */
+  contentHash?: string;
 }

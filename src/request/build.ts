@@ -1,0 +1,263 @@
+/**
+ * Request building: segments to Chat Completions or Responses bodies that fit the provider's
+ * limits (images per request, request bytes, context window, all from the model registry), with
+ * each body's estimate. Pure except for reading asset files that carry no bytes.
+ *
+ *   const requests = buildRequests(prepared, { prompt: 'What happens?' });
+ *   // -> [{ id, api, url, model, segment, body, bytes, estimate }]
+ */
+import { OmniprepError } from '../errors.js';
+import type { ModelEntry } from '../models/registry.js';
+import { textTokens } from '../models/tokens.js';
+import { headParts, payload, payloadLength, segmentUnits, unitName, type Part, type Unit } from './content.js';
+import { estimateParts, textTokensOf, type RequestEstimate } from './estimate.js';
+import { resolveRequestOptions, type Api, type JsonSchema, type RequestOptions, type ResolvedRequestOptions } from './options.js';
+import { renderBody, chatPart, responsesPart, type ChatBody, type RequestBody, type ResponsesBody } from './render.js';
+import { formatRange } from './timestamp.js';
+import type { PreparedMedia, Segment } from './types.js';
+
+export const API_URLS = { chat: '/v1/chat/completions', responses: '/v1/responses' } as const;
+export type ApiUrl = (typeof API_URLS)[Api];
+
+export interface BuildOptions extends RequestOptions {
+  /** Which API; default: Responses when no audio is sent, Chat Completions when audio is. */
+  api?: Api | undefined;
+}
+
+export interface BuiltRequest {
+  /** `<input>#<segment index>` (`#<index>.<part>` for a part of a split segment): names the request in results and errors. */
+  id: string;
+  api: Api;
+  url: ApiUrl;
+  model: string;
+  input: string | undefined;
+  segment: { index: number; startSec: number; endSec: number; frames: number; audio: number; split?: Segment['split'] };
+  body: RequestBody;
+  /** Size of the JSON body in bytes. */
+  bytes: number;
+  estimate: RequestEstimate;
+  /** The JSON Schema the answer must follow, when structured output was asked for. */
+  schema?: JsonSchema;
+}
+
+/** The provider limits a request must meet, from the registry entry. */
+export interface RequestLimits {
+  imagesPerRequest: number;
+  requestBytes: number;
+  contextWindow: number;
+}
+
+export function requestLimits(model: ModelEntry): RequestLimits {
+  return { imagesPerRequest: model.limits.imagesPerRequest, requestBytes: model.limits.requestBytes, contextWindow: model.contextWindow };
+}
+
+/** Responses when nothing in the segments is sent as audio, Chat Completions when something is. */
+export function defaultApi(
+  media: PreparedMedia | Segment | readonly Segment[],
+  o: Pick<RequestOptions, 'transcripts'> = {},
+): Api {
+  const segments = Array.isArray(media) ? (media as readonly Segment[]) : 'segments' in media ? (media as PreparedMedia).segments : [media as Segment];
+  if (o.transcripts !== undefined) return 'responses';
+  return segments.some((s) => s.audio.length > 0) ? 'chat' : 'responses';
+}
+
+function segmentLabel(s: Segment, input: string | undefined): string {
+  return `${input ? `${input} ` : ''}segment ${s.index} (${formatRange(s.startSec, s.endSec)})`;
+}
+
+interface Measure {
+  bytes: number;
+  tokens: number;
+  images: number;
+}
+
+/** Sizes of parts in a body, measured without reading any file. */
+class Meter {
+  private readonly o: ResolvedRequestOptions;
+  private readonly api: Api;
+  private readonly where: string;
+
+  constructor(api: Api, o: ResolvedRequestOptions, where: string) {
+    this.api = api;
+    this.o = o;
+    this.where = where;
+  }
+
+  /** JSON bytes of the body with only the head parts, and its input tokens. */
+  base(head: Part[]): Measure {
+    const body = renderBody(this.api, head, () => '', this.o, this.where);
+    return { bytes: Buffer.byteLength(JSON.stringify(body)), tokens: textTokensOf(head, this.o), images: 0 };
+  }
+
+  /** What a unit adds: each part's JSON plus the comma before it. */
+  unit(u: Unit): Measure {
+    let bytes = 0;
+    let tokens = 0;
+    let images = 0;
+    for (const p of u.parts) {
+      const shape = this.api === 'chat' ? chatPart(p, () => '', this.o, this.where) : responsesPart(p, () => '', this.o, this.where);
+      bytes += 1 + Buffer.byteLength(JSON.stringify(shape)) + (p.kind === 'text' ? 0 : payloadLength(p, this.o));
+      if (p.kind === 'text') tokens += textTokens(this.o.model, p.text);
+      else tokens += p.tokens;
+      if (p.kind === 'image') images++;
+    }
+    return { bytes, tokens, images };
+  }
+}
+
+function checkModelTakes(units: Unit[], o: ResolvedRequestOptions, where: string): void {
+  const hasImage = units.some((u) => u.parts.some((p) => p.kind === 'image'));
+  const hasAudio = units.some((u) => u.parts.some((p) => p.kind === 'audio'));
+  if (hasImage && (!o.model.image || o.model.limits.imagesPerRequest < 1)) {
+    throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no images`, { input: where });
+  }
+  if (hasAudio && !o.model.audio) {
+    throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no audio input; send transcripts instead`, { input: where });
+  }
+}
+
+/**
+ * Splits one segment into as few parts as needed for every request to fit the limits, keeping the
+ * media in time order. The parts' time ranges cut the segment's range at the first media of each
+ * part. A segment that fits is returned unchanged. Throws LIMIT_EXCEEDED when one frame or chunk
+ * alone cannot fit.
+ */
+export function fitSegment(segment: Segment, api: Api, o: ResolvedRequestOptions, limits: RequestLimits = requestLimits(o.model)): Segment[] {
+  const where = segmentLabel(segment, o.input);
+  const units = segmentUnits(segment, o);
+  checkModelTakes(units, o, where);
+  const meter = new Meter(api, o, where);
+  const base = meter.base(headParts(o));
+  const output = o.maxOutputTokens ?? o.expectedOutputTokens;
+  const over = (m: Measure): string | undefined => {
+    if (m.images > limits.imagesPerRequest) return `${m.images} images exceed ${o.model.name}'s ${limits.imagesPerRequest} per request`;
+    if (m.bytes > limits.requestBytes) return `${m.bytes} bytes exceed ${o.model.name}'s ${limits.requestBytes} bytes per request`;
+    if (m.tokens + output > limits.contextWindow) {
+      return `${m.tokens} input + ${output} output tokens exceed ${o.model.name}'s context window of ${limits.contextWindow}`;
+    }
+    return undefined;
+  };
+  if (base.bytes > limits.requestBytes || base.tokens + output > limits.contextWindow) {
+    throw new OmniprepError('LIMIT_EXCEEDED', `${where}: the prompt alone is too large for ${o.model.name} (${over(base)})`, { input: where });
+  }
+  const groups: Unit[][] = [];
+  let current: Unit[] = [];
+  let total: Measure = { ...base };
+  for (const u of units) {
+    const m = meter.unit(u);
+    const alone = over({ bytes: base.bytes + m.bytes, tokens: base.tokens + m.tokens, images: m.images });
+    if (alone) throw new OmniprepError('LIMIT_EXCEEDED', `${unitName(u, o.input)}: cannot fit in one request: ${alone}`, { input: o.input ?? where });
+    const next = { bytes: total.bytes + m.bytes, tokens: total.tokens + m.tokens, images: total.images + m.images };
+    if (current.length > 0 && over(next)) {
+      groups.push(current);
+      current = [];
+      total = { bytes: base.bytes + m.bytes, tokens: base.tokens + m.tokens, images: m.images };
+    } else {
+      total = next;
+    }
+    current.push(u);
+  }
+  groups.push(current);
+  if (groups.length === 1) return [segment];
+  return groups.map((g, i) => {
+    const startSec = i === 0 ? segment.startSec : g[0]!.timeSec;
+    const endSec = i === groups.length - 1 ? segment.endSec : groups[i + 1]![0]!.timeSec;
+    return {
+      index: segment.index,
+      startSec,
+      endSec,
+      frames: g.flatMap((u) => (u.frame ? [u.frame] : [])),
+      audio: g.flatMap((u) => (u.chunk ? [u.chunk] : [])),
+      split: { part: i, parts: groups.length },
+    };
+  });
+}
+
+/** Every segment fitted to the limits, in order; the parts of a split segment keep its index and say which part they are. */
+export function fitSegments(segments: readonly Segment[], opts: BuildOptions & { model: string }): Segment[] {
+  const o = resolveRequestOptions(opts);
+  const api = opts.api ?? defaultApi(segments, opts);
+  return segments.flatMap((s) => fitSegment(s, api, o));
+}
+
+/** `<index>` or `<index>.<part>` for a part of a split segment. */
+export function segmentKey(s: Pick<Segment, 'index' | 'split'>): string {
+  return s.split ? `${s.index}.${s.split.part}` : String(s.index);
+}
+
+function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequest {
+  const where = segmentLabel(segment, o.input);
+  const units = segmentUnits(segment, o);
+  checkModelTakes(units, o, where);
+  const parts = [...headParts(o), ...units.flatMap((u) => u.parts)];
+  const payloads = new Map<Part, string>();
+  const payloadOf = (p: Part & { kind: 'image' | 'audio' }): string => {
+    let v = payloads.get(p);
+    if (v === undefined) payloads.set(p, (v = payload(p, o)));
+    return v;
+  };
+  const body = renderBody(api, parts, payloadOf, o, where);
+  const bytes = Buffer.byteLength(JSON.stringify(body));
+  const estimate = estimateParts(parts, o);
+  const limits = requestLimits(o.model);
+  const problem =
+    estimate.images > limits.imagesPerRequest
+      ? `${estimate.images} images exceed ${o.model.name}'s ${limits.imagesPerRequest} per request`
+      : bytes > limits.requestBytes
+        ? `${bytes} bytes exceed ${o.model.name}'s ${limits.requestBytes} bytes per request`
+        : estimate.inputTokens + (o.maxOutputTokens ?? o.expectedOutputTokens) > limits.contextWindow
+          ? `${estimate.inputTokens} input tokens exceed ${o.model.name}'s context window of ${limits.contextWindow}`
+          : undefined;
+  if (problem) throw new OmniprepError('LIMIT_EXCEEDED', `${where}: ${problem}; split it with buildRequests() or fitSegments()`, { input: where });
+  return {
+    id: `${o.input ?? 'segment'}#${segmentKey(segment)}`,
+    api,
+    url: API_URLS[api],
+    model: o.model.name,
+    input: o.input,
+    segment: {
+      index: segment.index,
+      startSec: segment.startSec,
+      endSec: segment.endSec,
+      frames: segment.frames.length,
+      audio: segment.audio.length,
+      ...(segment.split ? { split: segment.split } : {}),
+    },
+    body,
+    bytes,
+    estimate,
+    ...(o.schema ? { schema: o.schema } : {}),
+  };
+}
+
+/** One request for one segment, as it is (no splitting); LIMIT_EXCEEDED when it does not fit. */
+export function buildRequest(segment: Segment, opts: BuildOptions & { model: string }): BuiltRequest {
+  const o = resolveRequestOptions(opts);
+  return build(segment, opts.api ?? defaultApi(segment, opts), o);
+}
+
+/** A Chat Completions body for one segment. */
+export function buildChatRequest(segment: Segment, opts: RequestOptions & { model: string }): ChatBody {
+  return build(segment, 'chat', resolveRequestOptions(opts)).body as ChatBody;
+}
+
+/** A Responses body for one segment (audio refused unless `transcripts` are given). */
+export function buildResponsesRequest(segment: Segment, opts: RequestOptions & { model: string }): ResponsesBody {
+  return build(segment, 'responses', resolveRequestOptions(opts)).body as ResponsesBody;
+}
+
+/** The estimate of one segment's request, without building its body (no file is read). */
+export function estimateRequest(segment: Segment, opts: RequestOptions & { model: string }): RequestEstimate {
+  const o = resolveRequestOptions(opts);
+  return estimateParts([...headParts(o), ...segmentUnits(segment, o).flatMap((u) => u.parts)], o);
+}
+
+/**
+ * Every request for prepared media: segments split where a limit requires it, then built. The
+ * model defaults to the prepared media's, the API to `defaultApi()`.
+ */
+export function buildRequests(prepared: PreparedMedia, opts: BuildOptions): BuiltRequest[] {
+  const o = resolveRequestOptions(opts, { model: prepared.model, input: prepared.input });
+  const api = opts.api ?? defaultApi(prepared, opts);
+  return prepared.segments.flatMap((s) => fitSegment(s, api, o)).map((s) => build(s, api, o));
+}
