@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { register as foundation } from './commands/foundation.js';
 import { register as tokens } from './commands/tokens.js';
+import { register as plan } from './commands/plan.js';
+import { register as sample } from './commands/sample.js';
 
 /** Each command lives in its own module under commands/; add new ones here. */
 export function registerCommands(program: Command): void {
-  for (const register of [foundation, tokens]) register(program);
+  for (const register of [foundation, tokens, plan, sample]) register(program);
 }

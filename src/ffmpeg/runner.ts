@@ -31,6 +31,8 @@ export interface ProcessOptions {
   stderrTailBytes?: number | undefined;
   /** Called with every complete stderr line (for `showinfo`, `silencedetect`, progress). */
   onStderrLine?: ((line: string) => void) | undefined;
+  /** Called with the child's pid once it runs (worker threads report it to the main thread). */
+  onSpawn?: ((pid: number) => void) | undefined;
 }
 
 export interface ProcessResult {
@@ -108,6 +110,7 @@ export function start(options: ProcessOptions): RunningProcess {
     windowsHide: true,
   });
   live.add(child);
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
 
   let stderrTail = '';
   let partialLine = '';

@@ -1,8 +1,9 @@
 /**
  * Test media made at test time with ffmpeg's lavfi sources, cached under .cache/fixtures and
  * reused (the cache key is the recipe and the ffmpeg version). Every video frame carries its own
- * frame number as 16 black/white bars across the top quarter (most significant bit left), which
- * survives resizing and JPEG: `readFrameNumber()` tells which frame an image really is.
+ * frame number as 16 black/white bars across the top quarter (Gray code, most significant bit
+ * left, so one bar changes from frame to frame and scene detection barely notices), which survives
+ * resizing and JPEG: `readFrameNumber()` tells which frame an image really is.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -20,7 +21,8 @@ const BITS = 16;
 
 /** geq luma for the frame-number strip (rows 0-1 of an 8-row grid) over a body level. */
 function pattern(body: string): string {
-  const bit = `255*mod(floor(N/pow(2\\,${BITS - 1}-floor(X)))\\,2)`;
+  // Gray code bit k = bit k of N xor bit k+1 of N
+  const bit = `255*mod(floor(N/pow(2\\,${BITS - 1}-floor(X)))+floor(N/pow(2\\,${BITS}-floor(X)))\\,2)`;
   return `lum='if(lt(Y\\,2)\\,${bit}\\,${body})'`;
 }
 
@@ -290,10 +292,12 @@ export async function readFrameNumber(file: string | Buffer): Promise<number> {
   const { data, info } = await sharp(file).greyscale().raw().toBuffer({ resolveWithObject: true });
   const y = Math.floor(info.height / 8);
   let n = 0;
+  let prev = 0;
   for (let b = 0; b < BITS; b++) {
     const x = Math.floor(((b + 0.5) * info.width) / BITS);
-    const v = data[(y * info.width + x) * info.channels]!;
-    n = n * 2 + (v > 127 ? 1 : 0);
+    const gray = data[(y * info.width + x) * info.channels]! > 127 ? 1 : 0;
+    prev ^= gray; // binary bit = previous binary bit xor Gray bit
+    n = n * 2 + prev;
   }
   return n;
 }

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { plan } from '../../plan/plan.js';
+import type { Plan } from '../../plan/types.js';
+import { action } from '../util.js';
+import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+
+export function describePlan(p: Plan): string {
+  const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`;
+  const lines = [
+    `${p.input}: ${p.media.durationSec.toFixed(2)} s ${p.media.container}${p.media.width ? `, ${p.media.width}x${p.media.height}` : ''}`,
+    p.frames.length
+      ? `frames: ${p.frames.length} (${p.mode} mode, every ${p.every} s${p.framesBeforeCap > p.frames.length ? `, thinned from ${p.framesBeforeCap}` : ''}) at ${p.width}x${p.height} ${p.detailApplied}, ${p.tokensPerFrame} tokens each`
+      : 'frames: none',
+    ...(p.grids ? [`grids: ${p.grids.length} of ${p.grids[0]?.width}x${p.grids[0]?.height}, ${p.grids[0]?.tokens} tokens each`] : []),
+    `image tokens: ${p.imageTokens}`,
+    ...(p.audio ? [`audio: ${p.audio.seconds.toFixed(2)} s, ${p.audio.tokens} tokens`] : p.audioNote ? [`audio: none (${p.audioNote})`] : []),
+    `text tokens: ${p.textTokens}; input tokens: ${p.inputTokens}; expected output: ${p.outputTokens}`,
+    `cost (${p.tier}): ${usd(p.costUsd)}   [${Object.entries(p.costByTier).map(([t, v]) => `${t} ${usd(v)}`).join(', ')}]`,
+    `rule: ${p.rules.image}, registry ${p.rules.registryVersion}`,
+    ...(p.budget
+      ? [`budget: ${p.budget.limitUsd !== null ? `$${p.budget.limitUsd}` : `${p.budget.limitTokens} tokens`}; chose every ${p.budget.chosen.every} s, ${p.budget.chosen.detail}${p.budget.chosen.maxSide ? `, max side ${p.budget.chosen.maxSide}` : ''}${p.budget.chosen.maxFrames ? `, at most ${p.budget.chosen.maxFrames} frames` : ''}${p.budget.changed ? '' : ' (as asked)'}`]
+      : []),
+    ...p.warnings.map((w) => `warning: ${w}`),
+  ];
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding')).action(
+    action(async (input: string, opts: EstimateCliOptions) => {
+      const p = await plan(input, planOptionsFromCli(opts));
+      return { json: p, text: describePlan(p) };
+    }),
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * The worker pool: piscina, sized to the cores. It owns concurrency and cancellation; callers
+ * submit plain-data tasks. Each task gets a MessagePort: cancellation is a message (the worker
+ * kills its ffmpeg child), and children's pids come back so that nothing outlives a dead worker.
+ * A task whose worker dies is retried once on a fresh worker.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { OmniprepError } from '../errors.js';
+import type { Task, TaskOutcome } from './task.js';
+
+const here = import.meta.url;
+const fromSource = here.endsWith('.ts');
+// dist/src/extract/pool.js -> dist/workers/frames.js; src/extract/pool.ts -> workers/frames.ts (run through tsx)
+const WORKER = fileURLToPath(new URL(fromSource ? '../../workers/frames.ts' : '../../workers/frames.js', here));
+
+export interface PoolOptions {
+  /** Worker threads (default: the number of cores). */
+  threads?: number | undefined;
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+export class FramePool {
+  readonly threads: number;
+  private readonly piscina: Piscina;
+  private readonly pids = new Set<number>();
+
+  constructor(o: PoolOptions = {}) {
+    this.threads = Math.max(1, o.threads ?? availableParallelism());
+    this.piscina = new Piscina({
+      filename: WORKER,
+      minThreads: 0,
+      maxThreads: this.threads,
+      idleTimeout: 2000,
+      ...(fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
+    });
+  }
+
+  /** Runs a task; rejects with the task's OmniprepError, or ABORTED. */
+  async run(task: Task, signal?: AbortSignal, attempt = 1): Promise<Extract<TaskOutcome, { ok: true }>> {
+    if (signal?.aborted) throw new OmniprepError('ABORTED', `${task.input}: cancelled`, { input: task.input });
+    const { port1, port2 } = new MessageChannel();
+    const mine = new Set<number>();
+    port1.on('message', (m: { type?: string; pid?: number }) => {
+      if (m?.type === 'spawned' && m.pid) {
+        mine.add(m.pid);
+        this.pids.add(m.pid);
+      }
+    });
+    const onAbort = (): void => port1.postMessage({ type: 'abort' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const outcome = (await this.piscina.run({ task, port: port2 }, { transferList: [port2] })) as TaskOutcome;
+      if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
+      return outcome;
+    } catch (e) {
+      if (e instanceof OmniprepError) throw e;
+      // The worker thread itself died: its children may still run. Kill them, retry once.
+      for (const pid of mine) killGroup(pid);
+      if (attempt < 2 && !signal?.aborted) return this.run(task, signal, attempt + 1);
+      throw new OmniprepError('PROCESS_FAILED', `${task.input}: a worker thread failed (${(e as Error).message})`, { input: task.input, cause: e });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      for (const pid of mine) this.pids.delete(pid);
+      port1.close();
+    }
+  }
+
+  get queued(): number {
+    return this.piscina.queueSize;
+  }
+
+  async close(): Promise<void> {
+    for (const pid of this.pids) killGroup(pid);
+    await this.piscina.destroy();
+  }
+}
+
+let shared: FramePool | undefined;
+let users = 0;
+
+/** A pool shared by concurrent calls in this process; closed when the last user releases it. */
+export function acquirePool(): FramePool {
+  shared ??= new FramePool();
+  users++;
+  return shared;
+}
+
+export async function releasePool(): Promise<void> {
+  users = Math.max(0, users - 1);
+  if (users === 0 && shared) {
+    const p = shared;
+    shared = undefined;
+    await p.close();
+  }
+}

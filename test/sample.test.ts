@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sample } from '../src/sample/sample.js';
+import { plan } from '../src/plan/plan.js';
+import { imageTokens } from '../src/models/tokens.js';
+import { fixture, readFrameNumber, sharedMedia, tempDir, vfrTime, stillImages, brokenInputs, SCENE_CUTS } from './helpers/fixtures.js';
+import { processesWithMarker } from './helpers/cli.js';
+import type { Manifest } from '../src/sample/sample.js';
+
+async function run(input: string, opts: Parameters<typeof sample>[1] = {}): Promise<Manifest> {
+  const out = tempDir('sample-');
+  return sample(input, { out, ...opts }).manifest().then((m) => ({ ...m, dir: out }) as Manifest & { dir: string });
+}
+
+async function frameNumbers(m: Manifest): Promise<number[]> {
+  const dir = (m as Manifest & { dir: string }).dir;
+  return Promise.all(m.frames.map((f) => readFrameNumber(join(dir, f.file))));
+}
+
+describe('keyframe mode (the fast path)', () => {
+  it('takes the keyframe nearest each target within its window, ties to the earlier one', async () => {
+    const m = await run(await fixture('timecode'), { every: 5 });
+    // keyframes every 2 s; targets 0, 5, 10, 15; windows [t-2.5, t+2.5): 5 -> 4 (4 and 6 tie), 15 -> 14
+    expect(m.frames.map((f) => f.timestampSec)).toEqual([0, 4, 10, 14]);
+    expect(m.frames.every((f) => f.keyframe)).toBe(true);
+    expect(await frameNumbers(m)).toEqual([0, 120, 300, 420]);
+  });
+
+  it('decodes exactly at t where the window holds no keyframe (10 s GOP, every 4 s)', async () => {
+    const m = await run(await fixture('longgop'), { every: 4 });
+    // windows [t-2, t+2): 0 -> kf 0; 4, 8 -> none (exact); 12 -> kf 10; 16 -> none; 20 -> kf 20; ...
+    expect(m.frames.map((f) => [f.timestampSec, f.keyframe])).toEqual([
+      [0, true], [4, false], [8, false], [10, true], [16, false], [20, true], [24, false], [28, false], [30, true],
+      [36, false], [40, true], [44, false], [48, false], [50, true], [56, false],
+    ]);
+    expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
+  });
+});
+
+describe('exact mode', () => {
+  it('writes the frame displayed at each target time (2 s GOPs with B-frames)', async () => {
+    const m = await run(await fixture('timecode'), { mode: 'exact', every: 1.51 });
+    const targets = [0, 1.51, 3.02, 4.53, 6.04, 7.55, 9.06, 10.57, 12.08, 13.59, 15.1, 16.61, 18.12, 19.63];
+    expect(m.frames.map((f) => Math.round(f.timestampSec * 30))).toEqual(targets.map((t) => Math.floor(t * 30 + 1e-6)));
+    expect(await frameNumbers(m)).toEqual(targets.map((t) => Math.floor(t * 30 + 1e-6)));
+  });
+
+  it('is frame-accurate with 10 s GOPs', async () => {
+    const m = await run(await fixture('longgop'), { mode: 'exact', every: 7.3 });
+    expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
+    expect(m.frames.map((f) => f.timestampSec * 30).map(Math.round)).toEqual([0, 7.3, 14.6, 21.9, 29.2, 36.5, 43.8, 51.1, 58.4].map((t) => Math.floor(t * 30 + 1e-6)));
+  });
+
+  it('gives variable-frame-rate frames their real times', async () => {
+    const m = await run(await fixture('vfr'), { mode: 'exact', every: 0.45 });
+    const numbers = await frameNumbers(m);
+    numbers.forEach((n, i) => expect(m.frames[i]!.timestampSec).toBeCloseTo(vfrTime(n), 5));
+    // in the 10 fps stretch (2 s to 5 s) targets fall between frames: the earlier one is shown
+    const t = m.frames.find((f) => f.timestampSec > 2.6 && f.timestampSec < 2.8)!;
+    expect(t.timestampSec).toBeCloseTo(2.7, 5);
+  });
+
+  it('turns rotated video upright', async () => {
+    const m = await run(await fixture('rotated'), { mode: 'exact', every: 2, model: 'gpt-4o', detail: 'high' });
+    expect(m.frames.map((f) => [f.width, f.height])).toEqual([[180, 320], [180, 320], [180, 320]]);
+    expect(await frameNumbers(m)).toEqual([0, 60, 120]);
+  });
+});
+
+describe('scene mode', () => {
+  it('takes a frame at each cut, and fills static stretches every --max-gap', async () => {
+    const m = await run(await fixture('scene'), { mode: 'scene', every: 5 });
+    expect(m.frames.map((f) => f.timestampSec)).toEqual([0, ...SCENE_CUTS]);
+    expect(await frameNumbers(m)).toEqual([0, ...SCENE_CUTS.map((c) => c * 30)]);
+    const filled = await run(await fixture('scene'), { mode: 'scene', maxGap: 3 });
+    // cuts at 4, 9, 13, 18 (24 s): gaps over 3 s get a frame 3 s after the last one
+    expect(filled.frames.map((f) => f.timestampSec)).toEqual([0, 3, 4, 7, 9, 12, 13, 16, 18, 21]);
+  });
+  it('does not sample a flashing stretch every frame (--min-gap)', async () => {
+    const m = await run(await fixture('timecode'), { mode: 'scene', sceneThreshold: 0.01, minGap: 2, maxGap: 100 });
+    const times = m.frames.map((f) => f.timestampSec);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(2 - 1e-6);
+  });
+});
+
+describe('options', () => {
+  it('--start/--end clip the window; --max-frames thins evenly keeping first and last', async () => {
+    const clip = await run(await fixture('timecode'), { mode: 'exact', every: 2, start: 3, end: 11 });
+    expect(clip.frames.map((f) => f.timestampSec)).toEqual([3, 5, 7, 9]);
+    const thin = await run(await fixture('timecode'), { mode: 'exact', every: 1, maxFrames: 5 });
+    expect(thin.frames.map((f) => f.timestampSec)).toEqual([0, 5, 10, 14, 19]);
+  });
+
+  it('--dedup drops the repeats of a static video and keeps the changes', async () => {
+    const m = await run(await fixture('slides'), { mode: 'exact', every: 2, dedup: true });
+    expect(m.frames.map((f) => f.timestampSec)).toEqual([0, 10, 20]);
+    expect(m.dropped).toHaveLength(12);
+    expect(m.dropped.every((d) => d.distance <= 6 && d.meanDiff <= 10)).toBe(true);
+    expect(m.dropped.find((d) => d.timestampSec === 12)?.duplicateOf).toBe(m.frames[1]!.index);
+    const files = readdirSync((m as Manifest & { dir: string }).dir).filter((f) => f.startsWith('frame-'));
+    expect(files).toHaveLength(3);
+  });
+
+  it('--format webp/png and --max-side', async () => {
+    const m = await run(await fixture('timecode'), { every: 10, format: 'webp', maxSide: 320 });
+    expect(m.frames.every((f) => f.file.endsWith('.webp') && Math.max(f.width, f.height) <= 320)).toBe(true);
+    const p = await run(await fixture('timecode'), { every: 10, format: 'png', maxSide: 200, model: 'gpt-4o' });
+    expect(p.frames.map((f) => [f.width, f.height])).toEqual([[200, 113], [200, 113]]);
+    expect(await frameNumbers(p)).toEqual([0, 300]);
+  });
+
+  it('--grid tiles consecutive frames with their timestamps, for fewer tokens than the frames alone', async () => {
+    const m = await run(await fixture('timecode'), { mode: 'exact', every: 2, grid: { cols: 2, rows: 2 } });
+    expect(m.grids!.map((g) => g.timestamps)).toEqual([[0, 2, 4, 6], [8, 10, 12, 14], [16, 18]]);
+    expect(m.grids![0]!.tokens).toBeLessThan(4 * m.frames[0]!.tokens);
+    expect(m.totals.imageTokens).toBe(m.grids!.reduce((a, g) => a + g.tokens, 0));
+    const g = m.grids![0]!;
+    expect(imageTokens('gpt-5.5', g.width, g.height).tokens).toBe(g.tokens);
+  });
+});
+
+describe('the plan is the contract', () => {
+  const cases: Array<[string, () => Promise<string>, Record<string, unknown>]> = [
+    ['timecode keyframe', () => fixture('timecode'), {}],
+    ['timecode exact 3s gpt-4o low', () => fixture('timecode'), { mode: 'exact', every: 3, model: 'gpt-4o', detail: 'low' }],
+    ['longgop keyframe 4s', () => fixture('longgop'), { every: 4 }],
+    ['vfr exact', () => fixture('vfr'), { mode: 'exact', every: 0.7, model: 'claude-sonnet-4.5' }],
+    ['rotated keyframe', () => fixture('rotated'), { every: 1, model: 'gemini-2.5-flash' }],
+    ['scene', () => fixture('scene'), { mode: 'scene' }],
+    ['audio first', () => fixture('audioFirst'), { every: 1, model: 'gpt-5-mini', detail: 'high' }],
+    ...['friday.mp4', 'flower.mp4', 'stream-of-water.mp4', 'echo-hereweare.webm']
+      .filter((n) => sharedMedia(n))
+      .map((n): [string, () => Promise<string>, Record<string, unknown>] => [n, async () => sharedMedia(n)!, { every: 2 }]),
+    ...(sharedMedia('echo-hereweare.webm') ? [['echo exact', async () => sharedMedia('echo-hereweare.webm')!, { mode: 'exact', every: 3.3 }] as [string, () => Promise<string>, Record<string, unknown>]] : []),
+  ];
+  for (const [name, input, opts] of cases) {
+    it(`plan and sample agree on frames, sizes and tokens: ${name}`, async () => {
+      const path = await input();
+      const p = await plan(path, opts);
+      const m = await run(path, opts);
+      expect(m.frames.map((f) => f.timestampSec)).toEqual(p.frames.map((f) => f.timestampSec));
+      expect(m.frames.map((f) => f.keyframe)).toEqual(p.frames.map((f) => f.keyframe));
+      expect(m.frames.every((f) => f.width === p.width && f.height === p.height && f.tokens === p.tokensPerFrame)).toBe(true);
+      expect(m.totals.imageTokens).toBe(p.imageTokens);
+      expect(p.tokensPerFrame).toBe(imageTokens(p.model, p.width, p.height, p.detail).tokens);
+      expect(m.warnings.filter((w) => w.includes('decoded at other times'))).toEqual([]);
+    });
+  }
+});
+
+describe('stills, audio-only and broken inputs', () => {
+  it('a still image is one frame, upright, at the model size', async () => {
+    const { jpegRotated } = await stillImages();
+    const m = await run(jpegRotated, { model: 'gpt-4o', detail: 'high' });
+    expect(m.frames).toHaveLength(1);
+    expect([m.frames[0]!.width, m.frames[0]!.height]).toEqual([240, 320]);
+  });
+  it('an audio-only file has no video to sample', async () => {
+    await expect(run(await fixture('audioOnly'))).rejects.toMatchObject({ code: 'NO_VIDEO_STREAM' });
+  });
+  it('broken inputs fail with their foundation errors and leave the output directory as it was', async () => {
+    const files = await brokenInputs();
+    for (const name of ['empty', 'random', 'truncated', 'hls']) {
+      const out = join(tempDir('broken-'), 'out');
+      await expect(sample(files[name]!, { out }).manifest()).rejects.toMatchObject({ input: files[name] });
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+  it('cancellation stops the children and removes what was written', async () => {
+    const out = join(tempDir('cancel-'), 'out');
+    const ac = new AbortController();
+    const runIt = sample(await fixture('longgop'), { out, mode: 'exact', every: 0.5, signal: ac.signal });
+    let seen = 0;
+    const err = await (async () => {
+      try {
+        for await (const _ of runIt) {
+          if (++seen === 3) ac.abort();
+        }
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toMatchObject({ code: "ABORTED" });
+    expect(existsSync(out)).toBe(false);
+    expect(processesWithMarker(`OMNIPREP_TEST_MARKER=${process.env.OMNIPREP_TEST_MARKER ?? 'none'}`)).toEqual([]);
+  });
+});
