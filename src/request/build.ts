@@ -6,6 +6,7 @@
  *   const requests = buildRequests(prepared, { prompt: 'What happens?' });
  *   // -> [{ id, api, url, model, segment, body, bytes, estimate }]
  */
+import { statSync } from 'node:fs';
 import { OmniprepError } from '../errors.js';
 import type { ModelEntry } from '../models/registry.js';
 import { textTokens } from '../models/tokens.js';
@@ -45,10 +46,25 @@ export interface RequestLimits {
   imagesPerRequest: number;
   requestBytes: number;
   contextWindow: number;
+  /** Largest encoded image (bytes), when the provider has one. */
+  imageBytes?: number | undefined;
+  /** Largest image side (px), and the smaller one that applies above `manyImages` images. */
+  maxSide?: number | undefined;
+  maxSideManyImages?: number | undefined;
+  manyImages?: number | undefined;
 }
 
 export function requestLimits(model: ModelEntry): RequestLimits {
-  return { imagesPerRequest: model.limits.imagesPerRequest, requestBytes: model.limits.requestBytes, contextWindow: model.contextWindow };
+  const l = model.limits;
+  return {
+    imagesPerRequest: l.imagesPerRequest,
+    requestBytes: l.requestBytes,
+    contextWindow: model.contextWindow,
+    imageBytes: l.imageBytes,
+    maxSide: l.maxSide,
+    maxSideManyImages: l.maxSideManyImages,
+    manyImages: l.manyImages,
+  };
 }
 
 /** Responses when nothing in the segments is sent as audio, Chat Completions when something is. */
@@ -69,6 +85,8 @@ interface Measure {
   bytes: number;
   tokens: number;
   images: number;
+  /** The longest image side in the request. */
+  maxSide: number;
 }
 
 /** Sizes of parts in a body, measured without reading any file. */
@@ -86,7 +104,7 @@ class Meter {
   /** JSON bytes of the body with only the head parts, and its input tokens. */
   base(head: Part[]): Measure {
     const body = renderBody(this.api, head, () => '', this.o, this.where);
-    return { bytes: Buffer.byteLength(JSON.stringify(body)), tokens: textTokensOf(head, this.o), images: 0 };
+    return { bytes: Buffer.byteLength(JSON.stringify(body)), tokens: textTokensOf(head, this.o), images: 0, maxSide: 0 };
   }
 
   /** What a unit adds: each part's JSON plus the comma before it. */
@@ -94,14 +112,18 @@ class Meter {
     let bytes = 0;
     let tokens = 0;
     let images = 0;
+    let maxSide = 0;
     for (const p of u.parts) {
       const shape = this.api === 'chat' ? chatPart(p, () => '', this.o, this.where) : responsesPart(p, () => '', this.o, this.where);
       bytes += 1 + Buffer.byteLength(JSON.stringify(shape)) + (p.kind === 'text' ? 0 : payloadLength(p, this.o));
       if (p.kind === 'text') tokens += textTokens(this.o.model, p.text);
       else tokens += p.tokens;
-      if (p.kind === 'image') images++;
+      if (p.kind === 'image') {
+        images++;
+        maxSide = Math.max(maxSide, p.frame.width, p.frame.height);
+      }
     }
-    return { bytes, tokens, images };
+    return { bytes, tokens, images, maxSide };
   }
 }
 
@@ -116,6 +138,33 @@ function checkModelTakes(units: Unit[], o: ResolvedRequestOptions, where: string
   }
 }
 
+/** The first limit a request of this measure breaks, as words; undefined when it fits. */
+function overLimits(m: Measure, limits: RequestLimits, o: ResolvedRequestOptions): string | undefined {
+  const name = o.model.name;
+  const output = o.maxOutputTokens ?? o.expectedOutputTokens;
+  if (m.images > limits.imagesPerRequest) return `${m.images} images exceed ${name}'s ${limits.imagesPerRequest} per request`;
+  if (m.bytes > limits.requestBytes) return `${m.bytes} bytes exceed ${name}'s ${limits.requestBytes} bytes per request`;
+  if (m.tokens + output > limits.contextWindow) return `${m.tokens} input + ${output} output tokens exceed ${name}'s context window of ${limits.contextWindow}`;
+  if (limits.manyImages !== undefined && limits.maxSideManyImages !== undefined && m.images > limits.manyImages && m.maxSide > limits.maxSideManyImages) {
+    return `${m.images} images with a ${m.maxSide} px side exceed ${name}'s ${limits.maxSideManyImages} px limit above ${limits.manyImages} images`;
+  }
+  return undefined;
+}
+
+/** Limits on one image alone: encoded bytes and pixel size. */
+function imageProblem(u: Unit, limits: RequestLimits, o: ResolvedRequestOptions): string | undefined {
+  const f = u.frame;
+  if (!f || o.imageUrls) return undefined;
+  if (limits.maxSide !== undefined && Math.max(f.width, f.height) > limits.maxSide) {
+    return `its ${f.width}x${f.height} px exceed ${o.model.name}'s ${limits.maxSide} px per side`;
+  }
+  if (limits.imageBytes !== undefined) {
+    const bytes = f.data?.length ?? (f.file ? statSync(f.file, { throwIfNoEntry: false })?.size : undefined) ?? 0;
+    if (bytes > limits.imageBytes) return `its ${bytes} bytes exceed ${o.model.name}'s ${limits.imageBytes} bytes per image`;
+  }
+  return undefined;
+}
+
 /**
  * Splits one segment into as few parts as needed for every request to fit the limits, keeping the
  * media in time order. The parts' time ranges cut the segment's range at the first media of each
@@ -128,30 +177,21 @@ export function fitSegment(segment: Segment, api: Api, o: ResolvedRequestOptions
   checkModelTakes(units, o, where);
   const meter = new Meter(api, o, where);
   const base = meter.base(headParts(o));
-  const output = o.maxOutputTokens ?? o.expectedOutputTokens;
-  const over = (m: Measure): string | undefined => {
-    if (m.images > limits.imagesPerRequest) return `${m.images} images exceed ${o.model.name}'s ${limits.imagesPerRequest} per request`;
-    if (m.bytes > limits.requestBytes) return `${m.bytes} bytes exceed ${o.model.name}'s ${limits.requestBytes} bytes per request`;
-    if (m.tokens + output > limits.contextWindow) {
-      return `${m.tokens} input + ${output} output tokens exceed ${o.model.name}'s context window of ${limits.contextWindow}`;
-    }
-    return undefined;
-  };
-  if (base.bytes > limits.requestBytes || base.tokens + output > limits.contextWindow) {
-    throw new OmniprepError('LIMIT_EXCEEDED', `${where}: the prompt alone is too large for ${o.model.name} (${over(base)})`, { input: where });
-  }
+  const over = (m: Measure): string | undefined => overLimits(m, limits, o);
+  if (over(base)) throw new OmniprepError('LIMIT_EXCEEDED', `${where}: the prompt alone is too large: ${over(base)}`, { input: where });
+  const add = (a: Measure, b: Measure): Measure => ({ bytes: a.bytes + b.bytes, tokens: a.tokens + b.tokens, images: a.images + b.images, maxSide: Math.max(a.maxSide, b.maxSide) });
   const groups: Unit[][] = [];
   let current: Unit[] = [];
   let total: Measure = { ...base };
   for (const u of units) {
     const m = meter.unit(u);
-    const alone = over({ bytes: base.bytes + m.bytes, tokens: base.tokens + m.tokens, images: m.images });
+    const alone = over(add(base, m)) ?? imageProblem(u, limits, o);
     if (alone) throw new OmniprepError('LIMIT_EXCEEDED', `${unitName(u, o.input)}: cannot fit in one request: ${alone}`, { input: o.input ?? where });
-    const next = { bytes: total.bytes + m.bytes, tokens: total.tokens + m.tokens, images: total.images + m.images };
+    const next = add(total, m);
     if (current.length > 0 && over(next)) {
       groups.push(current);
       current = [];
-      total = { bytes: base.bytes + m.bytes, tokens: base.tokens + m.tokens, images: m.images };
+      total = add(base, m);
     } else {
       total = next;
     }
@@ -200,14 +240,10 @@ function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequ
   const bytes = Buffer.byteLength(JSON.stringify(body));
   const estimate = estimateParts(parts, o);
   const limits = requestLimits(o.model);
+  const maxSide = Math.max(0, ...segment.frames.map((f) => Math.max(f.width, f.height)));
   const problem =
-    estimate.images > limits.imagesPerRequest
-      ? `${estimate.images} images exceed ${o.model.name}'s ${limits.imagesPerRequest} per request`
-      : bytes > limits.requestBytes
-        ? `${bytes} bytes exceed ${o.model.name}'s ${limits.requestBytes} bytes per request`
-        : estimate.inputTokens + (o.maxOutputTokens ?? o.expectedOutputTokens) > limits.contextWindow
-          ? `${estimate.inputTokens} input tokens exceed ${o.model.name}'s context window of ${limits.contextWindow}`
-          : undefined;
+    overLimits({ bytes, tokens: estimate.inputTokens, images: estimate.images, maxSide }, limits, o) ??
+    units.map((u) => imageProblem(u, limits, o)).find(Boolean);
   if (problem) throw new OmniprepError('LIMIT_EXCEEDED', `${where}: ${problem}; split it with buildRequests() or fitSegments()`, { input: where });
   return {
     id: `${o.input ?? 'segment'}#${segmentKey(segment)}`,

@@ -63,14 +63,15 @@ type Json = unknown;
 /**
  * OpenAPI keywords that JSON Schema (2019-09, which Ajv runs) does not have:
  * - `nullable: true` becomes `type: [T, 'null']` (or `anyOf [..., {type: null}]` without a type);
- * - a `oneOf` with a `discriminator` becomes `anyOf`: with a discriminator, OpenAPI picks the
- *   branch by the property, so a value that also fits another branch is not ambiguous (an input
- *   message without `type` fits both EasyInputMessage and InputMessage); every branch still
- *   checks its own `type` enum, so a wrong `type` matches no branch and is rejected.
+ * - a `oneOf` with a `discriminator` is checked like `anyOf`: with a discriminator, OpenAPI picks
+ *   the branch by the property, so a value that also fits another branch is not ambiguous (an
+ *   input message without `type` fits both EasyInputMessage and InputMessage); a value whose
+ *   property names a branch is checked against that branch (see `discriminated`), and a value
+ *   naming no branch (`type: "audio"`) matches none and is rejected.
  * Everything else (`x-*`, `example`, `discriminator` itself) is an annotation Ajv ignores.
  */
-export function toJsonSchema(node: Json): Json {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
+export function toJsonSchema(node: Json, all: Record<string, Json> = {}): Json {
+  if (Array.isArray(node)) return node.map((n) => toJsonSchema(n, all));
   if (!node || typeof node !== 'object') return node;
   const n = node as Record<string, Json>;
   const out: Record<string, Json> = {};
@@ -78,12 +79,14 @@ export function toJsonSchema(node: Json): Json {
     if (k === 'nullable' || k === 'discriminator') continue;
     out[k] =
       k === 'properties' && v && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v as Record<string, Json>).map(([p, s]) => [p, toJsonSchema(s)]))
-        : toJsonSchema(v);
+        ? Object.fromEntries(Object.entries(v as Record<string, Json>).map(([p, s]) => [p, toJsonSchema(s, all)]))
+        : toJsonSchema(v, all);
   }
-  if (n.discriminator && Array.isArray(out.oneOf)) {
-    out.anyOf = out.oneOf;
+  const discriminator = n.discriminator as { propertyName?: string } | undefined;
+  if (discriminator && Array.isArray(out.oneOf)) {
+    const branches = out.oneOf as Json[];
     delete out.oneOf;
+    Object.assign(out, discriminated(discriminator.propertyName ?? 'type', branches, all));
   }
   if (n.nullable === true) {
     if (typeof out.type === 'string') out.type = [out.type, 'null'];
@@ -92,6 +95,57 @@ export function toJsonSchema(node: Json): Json {
     if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
   }
   return out;
+}
+
+/** The values a branch allows for the discriminating property (through `$ref` and `allOf`), or undefined. */
+function branchValues(branch: Json, prop: string, all: Record<string, Json>, depth = 0): Json[] | undefined {
+  if (!branch || typeof branch !== 'object' || depth > 8) return undefined;
+  const b = branch as Record<string, Json>;
+  if (typeof b.$ref === 'string') return branchValues(all[b.$ref.split('/').pop()!], prop, all, depth + 1);
+  const p = (b.properties as Record<string, Record<string, Json>> | undefined)?.[prop];
+  if (p && 'const' in p) return [p.const];
+  if (p && Array.isArray(p.enum)) return p.enum;
+  if (Array.isArray(b.allOf)) {
+    for (const part of b.allOf) {
+      const v = branchValues(part, prop, all, depth + 1);
+      if (v) return v;
+    }
+  }
+  return undefined;
+}
+
+/** Whether a branch requires the property (through `$ref` and `allOf`). */
+function branchRequires(branch: Json, prop: string, all: Record<string, Json>, depth = 0): boolean {
+  if (!branch || typeof branch !== 'object' || depth > 8) return false;
+  const b = branch as Record<string, Json>;
+  if (typeof b.$ref === 'string') return branchRequires(all[b.$ref.split('/').pop()!], prop, all, depth + 1);
+  if (Array.isArray(b.required) && b.required.includes(prop)) return true;
+  return Array.isArray(b.allOf) && b.allOf.some((part) => branchRequires(part, prop, all, depth + 1));
+}
+
+/**
+ * A discriminated `oneOf` as JSON Schema that accepts what `anyOf` accepts, but when the value
+ * names a known branch (`type: "input_image"`), checks it against that branch alone: the errors
+ * then say what is wrong with the input_image ("must have required property 'detail'"), not
+ * why it is not every other kind of part. Without the property, any branch that does not require
+ * it may match.
+ */
+function discriminated(prop: string, branches: Json[], all: Record<string, Json>): Record<string, Json> {
+  const values = branches.map((b) => branchValues(b, prop, all));
+  if (values.some((v) => !v)) return { anyOf: branches };
+  const known = [...new Set(values.flat())];
+  // Without the property, only branches that do not require it can match.
+  const optional = branches.filter((b) => !branchRequires(b, prop, all));
+  return {
+    if: { type: 'object', required: [prop], properties: { [prop]: { enum: known } } },
+    then: {
+      allOf: known.map((v) => ({
+        if: { properties: { [prop]: { const: v } } },
+        then: { anyOf: branches.filter((_, i) => values[i]!.includes(v)) },
+      })),
+    },
+    else: { anyOf: optional.length ? optional : branches },
+  };
 }
 
 /** The schemas reachable from `roots` through `$ref`s (`#/components/schemas/X`). */
@@ -119,11 +173,12 @@ function reachable(schemas: Record<string, Json>, roots: string[]): Record<strin
 /** The parsed, converted schemas, cached on disk (keyed by the spec's size and mtime): parsing 3 MB of YAML takes a second. */
 function loadSpecSchemas(): Record<string, Json> {
   const st = statSync(OPENAPI_PATH);
-  const key = createHash('sha256').update(`${st.size}:${st.mtimeMs}:${Object.values(SPEC_SCHEMAS).join(',')}:v1`).digest('hex').slice(0, 12);
+  const key = createHash('sha256').update(`${st.size}:${st.mtimeMs}:${Object.values(SPEC_SCHEMAS).join(',')}:v3`).digest('hex').slice(0, 12);
   const cache = join(ROOT, '.cache', `openapi-schemas-${key}.json`);
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Record<string, Json>;
   const doc = parseYaml(readFileSync(OPENAPI_PATH, 'utf8'), { maxAliasCount: -1 }) as { components: { schemas: Record<string, Json> } };
-  const schemas = toJsonSchema(reachable(doc.components.schemas, Object.values(SPEC_SCHEMAS))) as Record<string, Json>;
+  const raw = reachable(doc.components.schemas, Object.values(SPEC_SCHEMAS));
+  const schemas = toJsonSchema(raw, raw) as Record<string, Json>;
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
   writeFileSync(`${cache}.${process.pid}.tmp`, JSON.stringify(schemas));
   // rename is atomic: two processes making the cache at once both write the same content
@@ -145,9 +200,13 @@ export interface SpecValidator {
 /** Picks the deepest errors (the most specific place in the body) and writes them on one line. */
 export function describeErrors(errors: readonly ErrorObject[]): string {
   if (!errors.length) return 'valid';
+  // "must match a schema in anyOf" and its kin only say that something below failed.
+  const structural = new Set(['if', 'anyOf', 'oneOf', 'allOf', 'not']);
+  const specific = errors.filter((e) => !structural.has(e.keyword));
+  const pool = specific.length ? specific : errors;
   const depth = (e: ErrorObject): number => e.instancePath.split('/').length;
-  const max = Math.max(...errors.map(depth));
-  const deepest = errors.filter((e) => depth(e) === max);
+  const max = Math.max(...pool.map(depth));
+  const deepest = pool.filter((e) => depth(e) === max);
   // Enum failures at one place (one per oneOf/anyOf branch) merge into one list of allowed values.
   const allowed = new Map<string, unknown[]>();
   const lines = new Set<string>();
@@ -200,7 +259,10 @@ const MP3_BITRATES_V1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224,
 const MP3_BITRATES_V2 = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
 const MP3_RATES: Record<number, number[]> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] };
 
-/** Duration of MPEG audio layer III bytes: frames counted, a leading Xing/Info frame skipped. */
+/**
+ * Duration of MPEG audio layer III bytes: frames counted, a leading Xing/Info frame skipped, and
+ * the encoder delay and padding of its LAME tag taken off (what a gapless decoder plays).
+ */
 export function mp3Seconds(buf: Buffer): number | undefined {
   let i = 0;
   if (buf.length > 10 && buf.toString('latin1', 0, 3) === 'ID3') {
@@ -210,6 +272,7 @@ export function mp3Seconds(buf: Buffer): number | undefined {
   let samples = 0;
   let rate = 0;
   let first = true;
+  let trim = 0;
   while (i + 4 <= buf.length) {
     const b1 = buf[i + 1]!;
     const b2 = buf[i + 2]!;
@@ -233,8 +296,16 @@ export function mp3Seconds(buf: Buffer): number | undefined {
       first = false;
       const mono = buf[i + 3]! >> 6 === 3;
       const side = ver === 3 ? (mono ? 17 : 32) : mono ? 9 : 17;
-      const tag = buf.toString('latin1', i + 4 + side, i + 8 + side);
+      const at = i + 4 + side;
+      const tag = buf.toString('latin1', at, at + 4);
       if (tag === 'Xing' || tag === 'Info') {
+        const flags = buf.readUInt32BE(at + 4);
+        let lame = at + 8;
+        for (const [bit, size] of [[1, 4], [2, 4], [4, 100], [8, 4]] as const) if (flags & bit) lame += size;
+        if (lame + 24 <= buf.length && /^(LAME|Lavc|Lavf)/.test(buf.toString('latin1', lame, lame + 4))) {
+          const b = lame + 21;
+          trim = ((buf[b]! << 4) | (buf[b + 1]! >> 4)) + (((buf[b + 1]! & 0x0f) << 8) | buf[b + 2]!);
+        }
         i += len;
         continue;
       }
@@ -243,7 +314,7 @@ export function mp3Seconds(buf: Buffer): number | undefined {
     rate = sr;
     i += len;
   }
-  return rate ? samples / rate : undefined;
+  return rate ? Math.max(0, samples - trim) / rate : undefined;
 }
 
 /** Duration of a RIFF WAVE: data bytes / byte rate. */
