@@ -1,0 +1,176 @@
+/**
+ * Options of the audio stage, with every default in one place and every value checked up front:
+ * a bad value is an INVALID_OPTION error that names the option and what is allowed.
+ */
+import { availableParallelism } from 'node:os';
+import { OmniprepError, invalidOption } from '../errors.js';
+import type { BinaryOptions } from '../ffmpeg/binaries.js';
+import type { Limits } from '../limits.js';
+import { resolveRegistry } from '../models/registry.js';
+import { getModel, type ModelOptions } from '../models/tokens.js';
+import type { ModelEntry } from '../models/registry.js';
+
+export const AUDIO_FORMATS = ['mp3', 'wav'] as const;
+export type AudioFormat = (typeof AUDIO_FORMATS)[number];
+
+/** Sample rates an MP3 can have (MPEG-1, MPEG-2 and MPEG-2.5 Layer III). */
+export const MP3_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
+/** Bit rates (kbit/s) of MPEG-1 Layer III (32 kHz and up) and of MPEG-2/2.5 Layer III (below 32 kHz). */
+export const MP3_BITRATES_MPEG1 = [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] as const;
+export const MP3_BITRATES_MPEG2 = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160] as const;
+
+/** How each chunk is encoded. */
+export interface AudioEncodingOptions {
+  /** `mp3` (default: small, every speech API takes it) or `wav` (16-bit PCM). */
+  format?: AudioFormat | undefined;
+  /** Output sample rate in Hz (default 16000: what speech models resample to anyway). */
+  sampleRate?: number | undefined;
+  /** 1 (default: speech) or 2. */
+  channels?: 1 | 2 | undefined;
+  /** MP3 bit rate in bits per second, constant (default 64000: transparent for speech at 16 kHz mono). */
+  bitrate?: number | undefined;
+  /** LAME quality, 0 (best, slowest) to 9 (fastest); default 5, LAME's own default. */
+  mp3Quality?: number | undefined;
+}
+
+/** Where chunks are cut. */
+export interface AudioCutOptions {
+  /** Longest chunk in seconds (default 600). */
+  chunkSeconds?: number | undefined;
+  /** Largest chunk file in bytes (default 25,000,000: the transcription endpoint's 25 MB, read as the smaller unit). */
+  maxBytes?: number | undefined;
+  /** Seconds of the previous chunk repeated at the start of the next (default 0). */
+  overlapSec?: number | undefined;
+  /**
+   * How far before each limit a cut may move to reach a silence, in seconds (default 10). Never
+   * more than half of a chunk, so every chunk keeps at least half of its allowed length.
+   */
+  searchSec?: number | undefined;
+  /** Level under which audio counts as silence, in dBFS (default -30: works on noisy recordings). */
+  silenceDb?: number | undefined;
+  /** Shortest pause that counts as a silence, in seconds (default 0.3: a pause between phrases, not between syllables). */
+  minSilenceSec?: number | undefined;
+}
+
+export interface ChunkAudioOptions extends AudioEncodingOptions, AudioCutOptions, BinaryOptions, ModelOptions {
+  /** Directory that receives the chunks and `manifest.json` (created when missing). */
+  outDir: string;
+  /** Model whose audio token rate prices each chunk (default gpt-5.5). It must take audio input. */
+  model?: string | undefined;
+  /** Stream-copy a source that is already the asked encoding and fits in one chunk (default true). */
+  copy?: boolean | undefined;
+  /** Encoders running at once (default: the number of cores). Each ffmpeg uses one thread. */
+  concurrency?: number | undefined;
+  limits?: Partial<Limits> | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The default model: the project's first target, which takes audio (10 tokens/s in the registry). */
+export const DEFAULT_AUDIO_MODEL = 'gpt-5.5';
+
+export const AUDIO_DEFAULTS = Object.freeze({
+  format: 'mp3' as AudioFormat,
+  sampleRate: 16_000,
+  channels: 1 as 1 | 2,
+  bitrate: 64_000,
+  mp3Quality: 5,
+  chunkSeconds: 600,
+  maxBytes: 25_000_000,
+  overlapSec: 0,
+  searchSec: 10,
+  silenceDb: -30,
+  minSilenceSec: 0.3,
+  model: DEFAULT_AUDIO_MODEL,
+  copy: true,
+});
+
+export interface AudioEncoding {
+  format: AudioFormat;
+  sampleRate: number;
+  channels: 1 | 2;
+  /** Bits per second for mp3; for wav the PCM rate (sampleRate * channels * 16). */
+  bitrate: number;
+  mp3Quality: number;
+}
+
+export interface AudioCuts {
+  chunkSeconds: number;
+  maxBytes: number;
+  overlapSec: number;
+  searchSec: number;
+  silenceDb: number;
+  minSilenceSec: number;
+}
+
+export type ResolvedEncodingAndCuts = AudioEncoding & AudioCuts;
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Checks the encoding options and fills in defaults. */
+export function resolveEncoding(o: AudioEncodingOptions = {}): AudioEncoding {
+  const format = o.format ?? AUDIO_DEFAULTS.format;
+  if (!AUDIO_FORMATS.includes(format)) throw invalidOption('format', AUDIO_FORMATS.join(' or '), format);
+  const sampleRate = o.sampleRate ?? AUDIO_DEFAULTS.sampleRate;
+  if (format === 'mp3') {
+    if (!(MP3_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
+      throw invalidOption('sampleRate', `one of ${MP3_SAMPLE_RATES.join(', ')} for mp3`, sampleRate);
+    }
+  } else if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 192_000) {
+    throw invalidOption('sampleRate', 'an integer from 8000 to 192000', sampleRate);
+  }
+  const channels = o.channels ?? AUDIO_DEFAULTS.channels;
+  if (channels !== 1 && channels !== 2) throw invalidOption('channels', '1 or 2', channels);
+  const mp3Quality = o.mp3Quality ?? AUDIO_DEFAULTS.mp3Quality;
+  if (!Number.isInteger(mp3Quality) || mp3Quality < 0 || mp3Quality > 9) throw invalidOption('mp3Quality', 'an integer from 0 to 9', mp3Quality);
+  let bitrate: number;
+  if (format === 'mp3') {
+    bitrate = o.bitrate ?? AUDIO_DEFAULTS.bitrate;
+    const allowed: readonly number[] = sampleRate >= 32_000 ? MP3_BITRATES_MPEG1 : MP3_BITRATES_MPEG2;
+    if (!finite(bitrate) || !allowed.includes(bitrate / 1000)) {
+      throw invalidOption('bitrate', `one of ${allowed.map((k) => `${k}k`).join(', ')} (bits per second) for mp3 at ${sampleRate} Hz`, bitrate);
+    }
+  } else {
+    if (o.bitrate !== undefined) throw invalidOption('bitrate', 'no value for wav (its rate is sampleRate * channels * 16)', o.bitrate);
+    bitrate = sampleRate * channels * 16;
+  }
+  return { format, sampleRate, channels, bitrate, mp3Quality };
+}
+
+/** Checks the cut options and fills in defaults (the byte limit is checked against the encoding later). */
+export function resolveCuts(o: AudioCutOptions = {}): AudioCuts {
+  const c = {
+    chunkSeconds: o.chunkSeconds ?? AUDIO_DEFAULTS.chunkSeconds,
+    maxBytes: o.maxBytes ?? AUDIO_DEFAULTS.maxBytes,
+    overlapSec: o.overlapSec ?? AUDIO_DEFAULTS.overlapSec,
+    searchSec: o.searchSec ?? AUDIO_DEFAULTS.searchSec,
+    silenceDb: o.silenceDb ?? AUDIO_DEFAULTS.silenceDb,
+    minSilenceSec: o.minSilenceSec ?? AUDIO_DEFAULTS.minSilenceSec,
+  };
+  if (!finite(c.chunkSeconds) || c.chunkSeconds < 1) throw invalidOption('chunkSeconds', 'a number of seconds >= 1', c.chunkSeconds);
+  if (!Number.isInteger(c.maxBytes) || c.maxBytes < 1) throw invalidOption('maxBytes', 'a whole number of bytes', c.maxBytes);
+  if (!finite(c.overlapSec) || c.overlapSec < 0) throw invalidOption('overlapSec', 'a number of seconds >= 0', c.overlapSec);
+  if (!finite(c.searchSec) || c.searchSec < 0) throw invalidOption('searchSec', 'a number of seconds >= 0', c.searchSec);
+  if (!finite(c.silenceDb) || c.silenceDb >= 0 || c.silenceDb < -120) throw invalidOption('silenceDb', 'a level in dBFS from -120 to below 0 (e.g. -30)', c.silenceDb);
+  if (!finite(c.minSilenceSec) || c.minSilenceSec <= 0 || c.minSilenceSec > 60) throw invalidOption('minSilenceSec', 'a number of seconds above 0 and at most 60', c.minSilenceSec);
+  return c;
+}
+
+/** The model that prices the chunks: it must take audio (a usage error otherwise, before any work). */
+export function resolveAudioModel(name: string | undefined, o: ModelOptions = {}): ModelEntry {
+  const model = getModel(name ?? AUDIO_DEFAULTS.model, o);
+  if (!model.audio) {
+    const reg = resolveRegistry(o);
+    const takers = reg.names().filter((n) => reg.get(n).audio);
+    throw new OmniprepError('INVALID_OPTION', `model ${model.name} takes no audio input; models that do: ${takers.join(', ')}`, {
+      input: model.name,
+      details: { option: 'model' },
+    });
+  }
+  return model;
+}
+
+export function resolveConcurrency(n: number | undefined): number {
+  const c = n ?? availableParallelism();
+  if (!Number.isInteger(c) || c < 1) throw invalidOption('concurrency', 'an integer >= 1', c);
+  return c;
+}
