@@ -1,0 +1,438 @@
+/**
+ * Sending requests: at most `concurrency` in flight (p-limit), requests and tokens per minute
+ * under their limits (sliding window, estimates counted before each call), 429 / 5xx / timeouts
+ * retried with backoff and jitter honouring Retry-After, a hard budget, and cancellation.
+ *
+ *   const report = await dispatchAll(buildRequests(prepared, { prompt }), { concurrency: 8, budgetUsd: 2 });
+ *   report.results[0]; // { status: 'ok', text, usage, costUsd, drift, ... }
+ *
+ * It never rejects once the options are accepted: every request ends as `ok`, `error` (after its
+ * retries, with a one-line message) or `not-sent` (with the reason: budget, cancelled, rate-limit).
+ *
+ * The budget guard admits requests in order. A request starts only when money spent plus money
+ * reserved by requests in flight plus its own estimate stays within the budget; when it does not
+ * but requests are in flight, it waits for them to settle (they usually cost less than reserved),
+ * and when nothing is in flight it is refused: dispatch stops there, and every later request is
+ * reported as not sent. Attempts that timed out or were cancelled may have been billed: they are
+ * counted at their estimate (`uncertainUsd`).
+ */
+import pLimit from 'p-limit';
+import { OmniprepError, invalidOption, isOmniprepError, type ErrorCode } from '../errors.js';
+import { dollars, type ModelOptions } from '../models/tokens.js';
+import type { RequestEstimate } from '../request/estimate.js';
+import type { Api, JsonSchema } from '../request/options.js';
+import type { RequestBody } from '../request/render.js';
+import { BudgetGuard, type Reservation } from './budget.js';
+import { callModel, createClient, type ClientOptions, type Usage } from './client.js';
+import { abortError, realClock, type Clock } from './clock.js';
+import { RateLimiter } from './limiter.js';
+import { backoffMs, classifyFailure, RETRY_DEFAULTS, type Failure, type FailureKind, type RetryOptions } from './retry.js';
+import { checkSchema, parseAnswer } from './schema.js';
+
+/** What dispatch needs of a request; a `BuiltRequest` from `buildRequests()` is one. */
+export interface DispatchRequest {
+  id: string;
+  api: Api;
+  body: RequestBody;
+  estimate: RequestEstimate;
+  schema?: JsonSchema | undefined;
+}
+
+export interface DispatchProgress {
+  total: number;
+  done: number;
+  ok: number;
+  failed: number;
+  notSent: number;
+  inFlight: number;
+  retries: number;
+  spentUsd: number;
+  reservedUsd: number;
+}
+
+export interface DispatchOptions extends ClientOptions, RetryOptions, ModelOptions {
+  /** Most requests in flight at once (default 8). */
+  concurrency?: number | undefined;
+  requestsPerMinute?: number | undefined;
+  /** Input plus output-bound tokens (the estimate) started in any window. */
+  tokensPerMinute?: number | undefined;
+  /** Length of the rate-limit window in ms (default 60,000). */
+  windowMs?: number | undefined;
+  /** Dollars this dispatch may spend (default: no limit). */
+  budgetUsd?: number | undefined;
+  /** Dollars already spent against the budget (e.g. by the segment calls before a reduce call). */
+  alreadySpentUsd?: number | undefined;
+  /** Cancels everything: queued requests are not sent, requests in flight are aborted. */
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: DispatchProgress) => void) | undefined;
+  /** Called with each request's result as it ends. */
+  onResult?: ((r: RequestResult) => void) | undefined;
+  clock?: Clock | undefined;
+}
+
+export const DISPATCH_DEFAULTS = { concurrency: 8, windowMs: 60_000 };
+
+export interface AttemptRecord {
+  /** Clock times (ms) the call started and ended. */
+  startedAt: number;
+  endedAt: number;
+  /** Time spent waiting for the budget and the rate limits before the call. */
+  waitedMs: number;
+  /** Tokens counted against the rate limit. */
+  tokens: number;
+  outcome: 'ok' | FailureKind;
+  httpStatus?: number;
+  /** The wait before the next attempt, when there is one. */
+  retryInMs?: number;
+}
+
+interface ResultBase {
+  index: number;
+  id: string;
+  estimate: RequestEstimate;
+  attempts: AttemptRecord[];
+}
+
+export interface OkResult extends ResultBase {
+  status: 'ok';
+  text: string;
+  /** The answer parsed and checked against the request's schema. */
+  parsed?: unknown;
+  usage: Usage | undefined;
+  /** Dollars of the reported usage (the estimate when the server reported none). */
+  costUsd: number;
+  /** Reported minus estimated input tokens, and their ratio: how far the token rules are off. */
+  drift: { inputTokens: number; ratio: number } | undefined;
+  responseId: string;
+}
+
+export interface ErrorResult extends ResultBase {
+  status: 'error';
+  error: { code: ErrorCode; message: string; kind?: FailureKind; httpStatus?: number };
+  /** Dollars spent (an answer that failed its schema) or maybe spent (timeouts). */
+  costUsd: number;
+  /** The answer's text and usage, when there was an answer (INVALID_RESPONSE). */
+  text?: string;
+  usage?: Usage | undefined;
+}
+
+export type NotSentReason = 'budget' | 'cancelled' | 'rate-limit';
+
+export interface NotSentResult extends ResultBase {
+  status: 'not-sent';
+  reason: NotSentReason;
+  message: string;
+}
+
+export type RequestResult = OkResult | ErrorResult | NotSentResult;
+
+export interface DispatchTotals {
+  requests: number;
+  ok: number;
+  failed: number;
+  notSent: number;
+  retries: number;
+  /** Over requests with reported usage: estimated vs reported input tokens. */
+  estimatedInputTokens: number;
+  actualInputTokens: number;
+  inputTokenDrift: number;
+  actualOutputTokens: number;
+  /** Estimates of every request (sent or not). */
+  estimatedUsd: number;
+  /** Dollars of the reported usage. */
+  spentUsd: number;
+  /** Estimates of attempts that may have been billed without an answer (timeouts, cancels). */
+  uncertainUsd: number;
+  budgetUsd: number | undefined;
+  maxInFlight: number;
+  wallMs: number;
+}
+
+export interface DispatchReport {
+  results: RequestResult[];
+  /** The requests that were not sent, and why. */
+  notSent: Array<{ index: number; id: string; reason: NotSentReason; message: string }>;
+  totals: DispatchTotals;
+}
+
+type Admission = { reservation: Reservation; waitedMs: number; tokens: number } | { refused: string };
+
+const usd = (n: number): string => `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 6 : 4)}`;
+const round = (n: number): number => Math.round(n * 1e8) / 1e8;
+
+function describeFailure(f: Failure): string {
+  switch (f.kind) {
+    case 'rate-limit':
+      return `rate limited (HTTP 429): ${f.message}`;
+    case 'server':
+      return `the server failed (HTTP ${f.status}): ${f.message}`;
+    case 'timeout':
+      return 'timed out';
+    case 'connection':
+      return f.message;
+    case 'client':
+      return `refused (HTTP ${f.status}): ${f.message}`;
+    default:
+      return f.message;
+  }
+}
+
+function resolveOptions(o: DispatchOptions) {
+  const concurrency = o.concurrency ?? DISPATCH_DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw invalidOption('concurrency', 'an integer >= 1', concurrency);
+  const retry = {
+    maxRetries: o.maxRetries ?? RETRY_DEFAULTS.maxRetries,
+    baseDelayMs: o.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs,
+    maxDelayMs: o.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs,
+    maxRetryAfterMs: o.maxRetryAfterMs ?? RETRY_DEFAULTS.maxRetryAfterMs,
+  };
+  if (!Number.isInteger(retry.maxRetries) || retry.maxRetries < 0) throw invalidOption('maxRetries', 'an integer >= 0', retry.maxRetries);
+  for (const k of ['baseDelayMs', 'maxDelayMs', 'maxRetryAfterMs'] as const) {
+    if (!(typeof retry[k] === 'number' && retry[k] >= 0)) throw invalidOption(k, 'milliseconds >= 0', retry[k]);
+  }
+  if (o.alreadySpentUsd !== undefined && !(o.alreadySpentUsd >= 0)) throw invalidOption('alreadySpentUsd', 'dollars >= 0', o.alreadySpentUsd);
+  return { concurrency, retry, random: o.random ?? Math.random, clock: o.clock ?? realClock };
+}
+
+/** Dollars of reported usage at the estimate's model and tier (audio tokens at the audio price). */
+export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier'>, u: Usage, o: ModelOptions = {}): number {
+  const audio = Math.min(u.audioTokens, u.inputTokens);
+  return dollars(estimate.model, { textTokens: u.inputTokens - audio, audioTokens: audio, outputTokens: u.outputTokens }, estimate.tier, o);
+}
+
+/** Sends every request; resolves with one result per request, in order. */
+export async function dispatchAll(requests: readonly DispatchRequest[], options: DispatchOptions = {}): Promise<DispatchReport> {
+  const { concurrency, retry, random, clock } = resolveOptions(options);
+  for (const r of requests) if (r.schema) checkSchema(r.schema, r.id);
+  const client = createClient(options);
+  const limiter = new RateLimiter({
+    requestsPerMinute: options.requestsPerMinute,
+    tokensPerMinute: options.tokensPerMinute,
+    windowMs: options.windowMs ?? DISPATCH_DEFAULTS.windowMs,
+    clock,
+  });
+  const guard = new BudgetGuard(options.budgetUsd);
+  guard.spentUsd = options.alreadySpentUsd ?? 0;
+  const signal = options.signal;
+  const limit = pLimit(concurrency);
+  const modelOptions: ModelOptions = { registry: options.registry, modelsFile: options.modelsFile, rule: options.rule };
+  const startedAt = clock.now();
+
+  const progress: DispatchProgress = { total: requests.length, done: 0, ok: 0, failed: 0, notSent: 0, inFlight: 0, retries: 0, spentUsd: 0, reservedUsd: 0 };
+  let maxInFlight = 0;
+  let spentUsd = 0;
+  let uncertainUsd = 0;
+  let stoppedAt: string | undefined;
+
+  const report = (): void => {
+    if (!options.onProgress) return;
+    progress.spentUsd = round(guard.spentUsd);
+    progress.reservedUsd = round(guard.reservedUsd);
+    try {
+      options.onProgress({ ...progress });
+    } catch {
+      /* a progress display must not stop the dispatch */
+    }
+  };
+
+  // Admission (budget, then rate limits) runs one request at a time, in order: FIFO and exact.
+  let gate: Promise<unknown> = Promise.resolve();
+  const admit = (fn: () => Promise<Admission>): Promise<Admission> => {
+    const next = gate.then(fn);
+    gate = next.catch(() => undefined);
+    return next;
+  };
+
+  const admitAttempt = async (req: DispatchRequest, isRetry: boolean): Promise<Admission> => {
+    const t0 = clock.now();
+    if (signal?.aborted) throw abortError(signal, req.id);
+    const cost = req.estimate.usd;
+    if (!isRetry && stoppedAt !== undefined) {
+      return { refused: `${req.id}: not sent: the budget of ${usd(guard.budgetUsd)} ran out at ${stoppedAt}` };
+    }
+    while (!guard.fits(cost)) {
+      if (guard.reservedUsd > 0) {
+        await guard.nextSettlement(signal);
+        if (signal?.aborted) throw abortError(signal, req.id);
+        continue;
+      }
+      if (!isRetry) stoppedAt = req.id;
+      return {
+        refused: `${req.id}: not sent: its estimate of ${usd(cost)} would take the ${usd(guard.spentUsd)} spent over the budget of ${usd(guard.budgetUsd)}`,
+      };
+    }
+    const reservation = guard.reserve(cost);
+    const tokens = req.estimate.inputTokens + req.estimate.outputTokens;
+    try {
+      await limiter.acquire(tokens, signal);
+    } catch (e) {
+      reservation.settle(0);
+      throw e;
+    }
+    return { reservation, waitedMs: clock.now() - t0, tokens };
+  };
+
+  const finish = <R extends RequestResult>(r: R): R => {
+    progress.done++;
+    if (r.status === 'ok') progress.ok++;
+    else if (r.status === 'error') progress.failed++;
+    else progress.notSent++;
+    report();
+    try {
+      options.onResult?.(r);
+    } catch {
+      /* as above */
+    }
+    return r;
+  };
+
+  const runOne = async (req: DispatchRequest, index: number): Promise<RequestResult> => {
+    const attempts: AttemptRecord[] = [];
+    const base = { index, id: req.id, estimate: req.estimate, attempts };
+    const notSent = (reason: NotSentReason, message: string): NotSentResult => finish({ ...base, status: 'not-sent', reason, message });
+    const failed = (code: ErrorCode, message: string, extra: Partial<ErrorResult> = {}, f?: Failure): ErrorResult =>
+      finish({
+        ...base,
+        status: 'error',
+        costUsd: 0,
+        ...extra,
+        error: { code, message, ...(f ? { kind: f.kind } : {}), ...(f?.status === undefined ? {} : { httpStatus: f.status }) },
+      });
+    if (signal?.aborted) return notSent('cancelled', `${req.id}: not sent: cancelled`);
+    let maybeSpent = 0;
+    for (let attempt = 0; ; attempt++) {
+      let admission: Admission;
+      try {
+        admission = await admit(() => admitAttempt(req, attempt > 0));
+      } catch (e) {
+        if (isOmniprepError(e) && e.code === 'LIMIT_EXCEEDED') return notSent('rate-limit', `${req.id}: not sent: ${e.message}`);
+        if (attempt === 0) return notSent('cancelled', `${req.id}: not sent: cancelled`);
+        return failed('ABORTED', `${req.id}: cancelled before attempt ${attempt + 1}`, { costUsd: maybeSpent });
+      }
+      if ('refused' in admission) {
+        if (attempt === 0) return notSent('budget', admission.refused);
+        return failed('BUDGET_EXCEEDED', `${admission.refused} (before retry ${attempt})`, { costUsd: maybeSpent });
+      }
+      const record: AttemptRecord = { startedAt: clock.now(), endedAt: 0, waitedMs: admission.waitedMs, tokens: admission.tokens, outcome: 'ok' };
+      attempts.push(record);
+      if (attempt > 0) progress.retries++;
+      progress.inFlight++;
+      maxInFlight = Math.max(maxInFlight, progress.inFlight);
+      report();
+      let answer: Awaited<ReturnType<typeof callModel>> | undefined;
+      let failure: Failure | undefined;
+      try {
+        answer = await callModel(client, req, { signal, timeoutMs: options.timeoutMs });
+      } catch (e) {
+        failure = classifyFailure(e);
+      } finally {
+        progress.inFlight--;
+        record.endedAt = clock.now();
+      }
+
+      if (answer) {
+        const cost = answer.usage ? usageCost(req.estimate, answer.usage, modelOptions) : req.estimate.usd;
+        admission.reservation.settle(cost);
+        spentUsd += cost;
+        const drift = answer.usage
+          ? { inputTokens: answer.usage.inputTokens - req.estimate.inputTokens, ratio: answer.usage.inputTokens / Math.max(1, req.estimate.inputTokens) }
+          : undefined;
+        let parsed: unknown;
+        if (req.schema) {
+          try {
+            parsed = parseAnswer(answer.text, req.schema, req.id);
+          } catch (e) {
+            const err = e as OmniprepError;
+            return failed(err.code, err.message, { costUsd: round(cost + maybeSpent), text: answer.text, usage: answer.usage });
+          }
+        }
+        return finish({
+          ...base,
+          status: 'ok',
+          text: answer.text,
+          ...(req.schema ? { parsed } : {}),
+          usage: answer.usage,
+          costUsd: round(cost),
+          drift,
+          responseId: answer.responseId,
+        });
+      }
+
+      const f = failure!;
+      record.outcome = f.kind;
+      if (f.status !== undefined) record.httpStatus = f.status;
+      const cancelled = f.kind === 'aborted' || Boolean(signal?.aborted);
+      const billedMaybe = f.maybeBilled || cancelled;
+      admission.reservation.settle(billedMaybe ? req.estimate.usd : 0);
+      if (billedMaybe) {
+        uncertainUsd += req.estimate.usd;
+        maybeSpent += req.estimate.usd;
+      }
+      if (cancelled) return failed('ABORTED', `${req.id}: cancelled while in flight`, { costUsd: round(maybeSpent) }, f);
+      const tries = attempt + 1;
+      if (!f.retryable || attempt >= retry.maxRetries) {
+        const times = f.retryable ? ` on all ${tries} attempts` : tries > 1 ? ` on attempt ${tries}` : '';
+        return failed('REQUEST_FAILED', `${req.id}: ${describeFailure(f)}${times}`, { costUsd: round(maybeSpent) }, f);
+      }
+      if (f.retryAfterMs !== undefined && f.retryAfterMs > retry.maxRetryAfterMs) {
+        return failed(
+          'REQUEST_FAILED',
+          `${req.id}: ${describeFailure(f)}; the server asked to wait ${Math.round(f.retryAfterMs / 1000)} s, more than maxRetryAfterMs (${retry.maxRetryAfterMs / 1000} s)`,
+          { costUsd: round(maybeSpent) },
+          f,
+        );
+      }
+      const delay = f.retryAfterMs ?? backoffMs(attempt, retry, random);
+      record.retryInMs = delay;
+      try {
+        await clock.sleep(delay, signal);
+      } catch {
+        return failed('ABORTED', `${req.id}: cancelled while waiting to retry`, { costUsd: round(maybeSpent) }, f);
+      }
+    }
+  };
+
+  const safeRun = async (req: DispatchRequest, index: number): Promise<RequestResult> => {
+    try {
+      return await runOne(req, index);
+    } catch (e) {
+      // Unexpected (a bug, or a broken client): still one result per request, never a rejection.
+      const message = e instanceof Error ? e.message : String(e);
+      return finish({ index, id: req.id, estimate: req.estimate, attempts: [], status: 'error', costUsd: 0, error: { code: 'REQUEST_FAILED', message: `${req.id}: ${message}` } });
+    }
+  };
+
+  const results = await Promise.all(requests.map((r, i) => limit(() => safeRun(r, i))));
+
+  let estimatedInputTokens = 0;
+  let actualInputTokens = 0;
+  let actualOutputTokens = 0;
+  for (const r of results) {
+    const u = r.status === 'ok' ? r.usage : r.status === 'error' ? r.usage : undefined;
+    if (!u) continue;
+    estimatedInputTokens += r.estimate.inputTokens;
+    actualInputTokens += u.inputTokens;
+    actualOutputTokens += u.outputTokens;
+  }
+  return {
+    results,
+    notSent: results.flatMap((r) => (r.status === 'not-sent' ? [{ index: r.index, id: r.id, reason: r.reason, message: r.message }] : [])),
+    totals: {
+      requests: results.length,
+      ok: progress.ok,
+      failed: progress.failed,
+      notSent: progress.notSent,
+      retries: progress.retries,
+      estimatedInputTokens,
+      actualInputTokens,
+      inputTokenDrift: actualInputTokens - estimatedInputTokens,
+      actualOutputTokens,
+      estimatedUsd: round(requests.reduce((s, r) => s + r.estimate.usd, 0)),
+      spentUsd: round(spentUsd),
+      uncertainUsd: round(uncertainUsd),
+      budgetUsd: options.budgetUsd,
+      maxInFlight,
+      wallMs: Math.round(clock.now() - startedAt),
+    },
+  };
+}

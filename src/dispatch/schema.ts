@@ -1,0 +1,55 @@
+/** Structured output: the answer parsed as JSON and checked against the schema the request carried. */
+import Ajv2020Module from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+import { OmniprepError } from '../errors.js';
+import type { JsonSchema } from '../request/options.js';
+
+const Ajv2020 = Ajv2020Module.default;
+const addFormats = addFormatsModule.default;
+
+let ajv: InstanceType<typeof Ajv2020> | undefined;
+const compiled = new WeakMap<JsonSchema, ValidateFunction>();
+
+function validatorFor(schema: JsonSchema, where: string): ValidateFunction {
+  let fn = compiled.get(schema);
+  if (fn) return fn;
+  if (!ajv) {
+    ajv = new Ajv2020({ strict: false, allErrors: true, logger: false });
+    addFormats(ajv);
+  }
+  // `$schema` naming another draft would make Ajv look for that meta-schema; the keywords we check are the same.
+  const { $schema: _ignored, ...rest } = schema;
+  try {
+    fn = ajv.compile(rest);
+  } catch (e) {
+    throw new OmniprepError('INVALID_OPTION', `${where}: the schema is not a valid JSON Schema (${(e as Error).message})`, { details: { option: 'schema' } });
+  }
+  compiled.set(schema, fn);
+  return fn;
+}
+
+/** Checks a schema compiles (before anything is sent). */
+export function checkSchema(schema: JsonSchema, where = 'schema'): void {
+  validatorFor(schema, where);
+}
+
+/** Parses `text` as JSON that must fit `schema`; INVALID_RESPONSE (one line) when it does not. */
+export function parseAnswer(text: string, schema: JsonSchema, where: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const head = text.length > 60 ? `${text.slice(0, 60)}...` : text;
+    throw new OmniprepError('INVALID_RESPONSE', `${where}: the answer is not JSON (${JSON.stringify(head)})`, { input: where, details: { text } });
+  }
+  const fn = validatorFor(schema, where);
+  if (!fn(value)) {
+    const problems = (fn.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(answer)'} ${e.message ?? e.keyword}`);
+    throw new OmniprepError('INVALID_RESPONSE', `${where}: the answer does not match the schema: ${problems.join('; ')}`, {
+      input: where,
+      details: { text, errors: fn.errors },
+    });
+  }
+  return value;
+}
