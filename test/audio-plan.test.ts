@@ -1,7 +1,7 @@
 /** The pure parts of the audio stage: cut planning, size model, silence parsing, windows, stitching. No ffmpeg. */
 import { describe, expect, it } from 'vitest';
 import { OmniprepError } from '../src/errors.js';
-import { mergeSilences, planChunks, type ChunkBounds, type Silence } from '../src/audio/cuts.js';
+import { mergeSilences, planAudioCuts, type ChunkBounds, type Silence } from '../src/audio/cuts.js';
 import { chunkBytes, maxSamplesFor, sizeModel } from '../src/audio/encoding.js';
 import { resolveCuts, resolveEncoding } from '../src/audio/options.js';
 import { audioPlanFor, planAudioChunks } from '../src/audio/plan.js';
@@ -50,16 +50,16 @@ function checkInvariants(chunks: ChunkBounds[], p: { endSec: number; sampleRate:
   expect(covered).toBe(n(p.endSec));
 }
 
-describe('planChunks (pure cut planning)', () => {
+describe('planAudioCuts (pure cut planning)', () => {
   it('cuts at the limits when there is no silence', () => {
-    const chunks = planChunks({ endSec: 30, sampleRate: 16000, maxChunkSec: 8, searchSec: 4 });
+    const chunks = planAudioCuts({ endSec: 30, sampleRate: 16000, maxChunkSec: 8, searchSec: 4 });
     expect(bounds(chunks)).toEqual([[0, 8], [8, 16], [16, 24], [24, 30]]);
     expect(chunks.map((c) => c.cut)).toEqual(['limit', 'limit', 'limit', 'end']);
   });
 
   it('moves every cut of the tone fixture into the middle of a silence', () => {
     const p = { endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 0, searchSec: 10, silences: silences(SILENCES) };
-    const chunks = planChunks(p);
+    const chunks = planAudioCuts(p);
     expect(bounds(chunks)).toEqual([[0, 4.4], [4.4, 10], [10, 15.3], [15.3, 21.5], [21.5, 26.6], [26.6, 30]]);
     expect(chunks.map((c) => c.cut)).toEqual(['silence', 'silence', 'silence', 'silence', 'silence', 'end']);
     expect(chunks[1]!.silence).toEqual({ startSec: 9.5, endSec: 10.5 });
@@ -68,19 +68,19 @@ describe('planChunks (pure cut planning)', () => {
 
   it('prefers the silence closest to the limit, and pulls a middle outside the window into it', () => {
     // Window [5, 10]: both silences reach in; the later one wins, at its middle.
-    expect(planChunks({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[5.2, 5.6], [8, 8.5]]) })[0]!.endSec).toBe(8.25);
+    expect(planAudioCuts({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[5.2, 5.6], [8, 8.5]]) })[0]!.endSec).toBe(8.25);
     // A silence [3, 6]: its middle 4.5 lies before the window, so the cut is at the window's start.
-    expect(planChunks({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[3, 6]]) })[0]!.endSec).toBe(5);
+    expect(planAudioCuts({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[3, 6]]) })[0]!.endSec).toBe(5);
     // A silence across the limit: the cut is at the limit, inside the silence.
-    const across = planChunks({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[9, 14]]) });
+    const across = planAudioCuts({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[9, 14]]) });
     expect(across[0]).toMatchObject({ endSec: 10, cut: 'silence' });
     // The search never exceeds half a chunk: with 4 s chunks a 10 s search is 2 s.
-    expect(planChunks({ endSec: 9, sampleRate: 1000, maxChunkSec: 4, searchSec: 10, silences: silences([[1, 1.5]]) })[0]).toMatchObject({ endSec: 4, cut: 'limit' });
+    expect(planAudioCuts({ endSec: 9, sampleRate: 1000, maxChunkSec: 4, searchSec: 10, silences: silences([[1, 1.5]]) })[0]).toMatchObject({ endSec: 4, cut: 'limit' });
   });
 
   it('repeats the overlap at the start of each chunk, within the length limit', () => {
     const p = { endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 1, searchSec: 10, silences: silences(SILENCES) };
-    const chunks = planChunks(p);
+    const chunks = planAudioCuts(p);
     expect(bounds(chunks)).toEqual([[0, 4.5], [3.5, 10], [9, 15.3], [14.3, 21.5], [20.5, 26.6], [25.6, 30]]);
     expect(chunks.map((c) => c.overlapSec)).toEqual([0, 1, 1, 1, 1, 1]);
     checkInvariants(chunks, p);
@@ -88,7 +88,7 @@ describe('planChunks (pure cut planning)', () => {
 
   it('keeps bounds whole samples at 44.1 kHz: ends meet starts exactly and the chunks add up', () => {
     const p = { endSec: 123.456789, sampleRate: 44100, maxChunkSec: 7.3, overlapSec: 0, searchSec: 2, silences: silences([[6.01, 6.33], [20.2, 21.9], [50.5, 50.9]]) };
-    const chunks = planChunks(p);
+    const chunks = planAudioCuts(p);
     for (let i = 1; i < chunks.length; i++) expect(chunks[i]!.startSec).toBe(chunks[i - 1]!.endSec);
     checkInvariants(chunks, p);
   });
@@ -106,19 +106,19 @@ describe('planChunks (pure cut planning)', () => {
       const sil: Silence[] = [];
       for (let t = rnd() * 3; t < endSec; t += 0.5 + rnd() * 8) sil.push({ startSec: t, endSec: Math.min(endSec, t + 0.05 + rnd() * 1.5) });
       const p = { endSec, sampleRate: [8000, 16000, 44100, 48000][trial % 4]!, maxChunkSec, overlapSec, searchSec: rnd() * 20, silences: sil };
-      checkInvariants(planChunks(p), p);
+      checkInvariants(planAudioCuts(p), p);
     }
   });
 
   it('continues an earlier plan from a chunk (for re-cuts) exactly as the whole plan would', () => {
     const p = { endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 1, searchSec: 10, silences: silences(SILENCES) };
-    const whole = planChunks(p);
-    const tail = planChunks({ ...p, from: { index: 2, startSec: whole[2]!.startSec, prevCutSec: whole[1]!.endSec } });
+    const whole = planAudioCuts(p);
+    const tail = planAudioCuts({ ...p, from: { index: 2, startSec: whole[2]!.startSec, prevCutSec: whole[1]!.endSec } });
     expect(tail).toEqual(whole.slice(2));
   });
 
   it('refuses an overlap over half a chunk', () => {
-    expect(() => planChunks({ endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 4.5 })).toThrow(/overlapSec/);
+    expect(() => planAudioCuts({ endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 4.5 })).toThrow(/overlapSec/);
   });
 });
 
@@ -168,11 +168,13 @@ describe('sizes: exact for WAV, a bound for MP3', () => {
     expect(m16).toMatchObject({ frameSamples: 576, frameBytes: 288 });
     const m44 = sizeModel(resolveEncoding({ format: 'mp3', sampleRate: 44100, bitrate: 128000 }));
     expect(m44).toMatchObject({ frameSamples: 1152, frameBytes: 418 });
+    // 89,600 samples at 64k/16 kHz: LAME writes 20 + 159 * 288 = 45,812 bytes (measured); the bound is 1 frame more.
+    expect(chunkBytes(m16, 89600)).toBe(64 + 160 * 288);
     for (const m of [m16, m44]) {
       for (let bytes = 2000; bytes < 3_000_000; bytes = Math.ceil(bytes * 1.37)) {
         const n = maxSamplesFor(m, bytes);
         expect(chunkBytes(m, n)).toBeLessThanOrEqual(bytes);
-        expect(chunkBytes(m, n + m.frameSamples)).toBeGreaterThan(bytes);
+        expect(chunkBytes(m, n + (m.kind === 'mp3' ? m.frameSamples : 1))).toBeGreaterThan(bytes);
       }
     }
   });
@@ -228,7 +230,7 @@ describe('segmentTimeline: one long video, several requests', () => {
     Array.from({ length: Math.floor(until / step) }, (_, i) => ({ timestampSec: i * step }));
 
   it('groups audio chunks into windows and gives each window its frames', () => {
-    const audio = planChunks({ endSec: 600, sampleRate: 16000, maxChunkSec: 60, searchSec: 5, silences: silences([[57, 58], [175, 176.2], [290, 291]]) });
+    const audio = planAudioCuts({ endSec: 600, sampleRate: 16000, maxChunkSec: 60, searchSec: 5, silences: silences([[57, 58], [175, 176.2], [290, 291]]) });
     const windows = segmentTimeline(600, framesEvery(5, 600), audio, { windowSec: 300 });
     // Cuts: 57.5, 117.5 (no silence), 175.6, 235.6, then 290.6 (the end of the window of [290, 291]), then every 60 s.
     expect(audio.map((c) => c.endSec)).toEqual([57.5, 117.5, 175.6, 235.6, 290.6, 350.6, 410.6, 470.6, 530.6, 590.6, 600]);
@@ -243,7 +245,7 @@ describe('segmentTimeline: one long video, several requests', () => {
   });
 
   it('keeps each window within maxFrames', () => {
-    const audio = planChunks({ endSec: 600, sampleRate: 16000, maxChunkSec: 60 });
+    const audio = planAudioCuts({ endSec: 600, sampleRate: 16000, maxChunkSec: 60 });
     const windows = segmentTimeline(600, framesEvery(1, 600), audio, { windowSec: 300, maxFrames: 130 });
     expect(windows.map((w) => w.frames.length)).toEqual([120, 120, 120, 120, 120]);
     expect(() => segmentTimeline(600, framesEvery(1, 600), audio, { maxFrames: 50 })).toThrow(/spans 60 frames, over the 50-frame limit/);
@@ -263,7 +265,7 @@ describe('segmentTimeline: one long video, several requests', () => {
   });
 
   it('a window starting after an overlapping chunk begins at the previous cut', () => {
-    const audio = planChunks({ endSec: 100, sampleRate: 16000, maxChunkSec: 30, overlapSec: 2 });
+    const audio = planAudioCuts({ endSec: 100, sampleRate: 16000, maxChunkSec: 30, overlapSec: 2 });
     const windows = segmentTimeline(100, [], audio, { windowSec: 30 });
     expect(windows.map((w) => [w.startSec, w.endSec])).toEqual([[0, 30], [30, 58], [58, 86], [86, 100]]);
     expect(windows[1]!.audio[0]).toMatchObject({ startSec: 28, endSec: 58, overlapSec: 2 });

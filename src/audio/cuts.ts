@@ -113,7 +113,7 @@ export function mergeSilences(silences: readonly Silence[], o: { gapSec?: number
 }
 
 /** Chunk bounds for a timeline. See the rule at the top of this file. */
-export function planChunks(p: CutPlanParams): ChunkBounds[] {
+export function planAudioCuts(p: CutPlanParams): ChunkBounds[] {
   const sr = p.sampleRate;
   if (!Number.isInteger(sr) || sr <= 0) throw invalidOption('sampleRate', 'a positive integer', sr);
   const overlapSec = p.overlapSec ?? 0;

@@ -16,17 +16,16 @@ export const WAV_HEADER_BYTES = 44;
 
 /**
  * CBR MP3 as LAME writes it through ffmpeg: an ID3v2 header (20 bytes with bitexact flags), one
- * Xing/Info frame, then ceil((samples + encoder delay + padding) / frameSamples) audio frames.
- * The bound assumes a delay and a padding of one full MPEG-1 frame each (LAME uses 1105 samples
- * of delay and pads the last frame), plus one frame for the flush: written files come out 1 to 3
- * frames under it (test/audio-encode.test.ts measures it).
+ * Xing/Info frame, then ceil((samples + 1105) / frameSamples) audio frames (1105 samples of encoder
+ * delay, the last frame padded). The bound counts a delay of a whole MPEG-1 frame (1152) and one
+ * spare frame, so written files come out 1 to 2 frames under it (test/audio.test.ts measures it).
  */
 export function sizeModel(enc: AudioEncoding): SizeModel {
   if (enc.format === 'wav') return { kind: 'pcm', headerBytes: WAV_HEADER_BYTES, bytesPerSample: 2 * enc.channels };
   const mpeg1 = enc.sampleRate >= 32_000;
   const frameSamples = mpeg1 ? 1152 : 576;
   const frameBytes = Math.ceil(((frameSamples / 8) * enc.bitrate) / enc.sampleRate);
-  return { kind: 'mp3', frameSamples, frameBytes, fixedBytes: 64, delaySamples: 2 * 1152 };
+  return { kind: 'mp3', frameSamples, frameBytes, fixedBytes: 64, delaySamples: 1152 };
 }
 
 /** Bytes a chunk of `samples` samples takes: exact for WAV, an upper bound for MP3. */

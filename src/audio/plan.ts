@@ -7,7 +7,7 @@ import { invalidOption } from '../errors.js';
 import type { ModelEntry } from '../models/registry.js';
 import { audioTokens, type ModelOptions } from '../models/tokens.js';
 import type { MediaInfo } from '../probe/types.js';
-import { planChunks, type ChunkBounds } from './cuts.js';
+import { planAudioCuts, type ChunkBounds } from './cuts.js';
 import { chunkBytes, maxSamplesFor, sizeModel, type SizeModel } from './encoding.js';
 import {
   resolveAudioModel,
@@ -39,7 +39,7 @@ export function chunkLimit(enc: AudioEncoding, cuts: AudioCuts, model: SizeModel
   return limit;
 }
 
-export interface PlannedAudioChunk extends ChunkBounds {
+export interface AudioPlanChunk extends ChunkBounds {
   durationSec: number;
   /** Bytes of the chunk file: exact for wav, an upper bound for mp3. */
   bytes: number;
@@ -51,7 +51,7 @@ export interface AudioPlan {
   model: string;
   encoding: AudioEncoding;
   limit: ChunkLimit;
-  chunks: PlannedAudioChunk[];
+  chunks: AudioPlanChunk[];
   totals: { chunks: number; seconds: number; bytes: number; tokens: number };
 }
 
@@ -63,7 +63,7 @@ export interface AudioPlanOptions extends AudioEncodingOptions, AudioCutOptions,
 }
 
 /** Adds duration, bytes and tokens to chunk bounds. */
-export function priceChunks(bounds: readonly ChunkBounds[], enc: AudioEncoding, model: ModelEntry): PlannedAudioChunk[] {
+export function priceChunks(bounds: readonly ChunkBounds[], enc: AudioEncoding, model: ModelEntry): AudioPlanChunk[] {
   const size = sizeModel(enc);
   return bounds.map((b) => {
     const samples = samplesOf(b, enc.sampleRate);
@@ -101,7 +101,7 @@ export function planAudioChunks(durationSec: number, options: AudioPlanOptions =
   const cuts = resolveCuts(options);
   const model = typeof options.model === 'object' ? options.model : resolveAudioModel(options.model, options);
   const limit = chunkLimit(enc, cuts);
-  const bounds = planChunks({
+  const bounds = planAudioCuts({
     endSec: durationSec,
     sampleRate: enc.sampleRate,
     maxChunkSec: limit.seconds,
@@ -110,6 +110,16 @@ export function planAudioChunks(durationSec: number, options: AudioPlanOptions =
   });
   const chunks = priceChunks(bounds, enc, model);
   return { model: model.name, encoding: enc, limit, chunks, totals: totalsOf(chunks) };
+}
+
+/**
+ * Where the audio ends on the timeline by the metadata alone: the stream's start plus its duration,
+ * or the container's duration when the stream has none (WebM). chunkAudio measures the real end.
+ */
+export function metadataAudioEnd(info: MediaInfo): number {
+  const a = info.audio;
+  if (!a) return 0;
+  return Math.max(0, a.durationSec !== null ? a.startSec + a.durationSec : info.durationSec);
 }
 
 /** What a plan says about a file's audio: its chunks, or why there is none. */
@@ -126,6 +136,5 @@ export function audioPlanFor(info: MediaInfo, options: AudioPlanOptions = {}): A
   if (!info.audio || info.kind === 'image') {
     return { hasAudio: false, code: 'NO_AUDIO_STREAM', reason: `${info.input}: has no audio stream` };
   }
-  const end = info.audio.durationSec !== null ? info.audio.startSec + info.audio.durationSec : info.durationSec;
-  return { hasAudio: true, ...planAudioChunks(Math.max(0, end), options) };
+  return { hasAudio: true, ...planAudioChunks(metadataAudioEnd(info), options) };
 }
