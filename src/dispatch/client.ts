@@ -63,7 +63,7 @@ export interface ModelAnswer {
 function chatAnswer(r: ChatCompletion): ModelAnswer {
   const u = r.usage;
   return {
-    text: r.choices[0]?.message.content ?? '',
+    text: r.choices?.[0]?.message?.content ?? '',
     usage: u && {
       inputTokens: u.prompt_tokens,
       outputTokens: u.completion_tokens,
@@ -78,8 +78,8 @@ function chatAnswer(r: ChatCompletion): ModelAnswer {
 }
 
 function responsesAnswer(r: ResponsesResponse): ModelAnswer {
-  const text = r.output
-    .flatMap((item) => (item.type === 'message' ? item.content : []))
+  const text = (r.output ?? [])
+    .flatMap((item) => (item.type === 'message' ? (item.content ?? []) : []))
     .flatMap((c) => (c.type === 'output_text' ? [c.text] : []))
     .join('');
   const u = r.usage;
@@ -96,6 +96,11 @@ function responsesAnswer(r: ResponsesResponse): ModelAnswer {
     responseId: r.id,
     raw: r,
   };
+}
+
+/** Text and usage of a Chat Completions or Responses answer body (also a Batch API output line's body). */
+export function answerOf(api: Api, body: unknown): ModelAnswer {
+  return api === 'chat' ? chatAnswer(body as ChatCompletion) : responsesAnswer(body as ResponsesResponse);
 }
 
 /** One call, no retries. Rejects with the SDK's error (the dispatcher classifies it). */

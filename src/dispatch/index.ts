@@ -15,7 +15,7 @@ export {
   type NotSentReason,
   type AttemptRecord,
 } from './dispatch.js';
-export { createClient, callModel, CLIENT_DEFAULTS, type ClientOptions, type Usage, type ModelAnswer } from './client.js';
+export { createClient, callModel, answerOf, CLIENT_DEFAULTS, type ClientOptions, type Usage, type ModelAnswer } from './client.js';
 export { RateLimiter, type RateLimitOptions, type RateEvent } from './limiter.js';
 export { BudgetGuard, type Reservation } from './budget.js';
 export { retryAfterMs, backoffMs, classifyFailure, RETRY_DEFAULTS, type RetryOptions, type Failure, type FailureKind } from './retry.js';

@@ -45,7 +45,10 @@ export function parseAnswer(text: string, schema: JsonSchema, where: string): un
   }
   const fn = validatorFor(schema, where);
   if (!fn(value)) {
-    const problems = (fn.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(answer)'} ${e.message ?? e.keyword}`);
+    const problems = (fn.errors ?? []).slice(0, 3).map((e) => {
+      const extra = e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : '';
+      return `${e.instancePath || '(answer)'} ${e.message ?? e.keyword}${extra}`;
+    });
     throw new OmniprepError('INVALID_RESPONSE', `${where}: the answer does not match the schema: ${problems.join('; ')}`, {
       input: where,
       details: { text, errors: fn.errors },

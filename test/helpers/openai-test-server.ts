@@ -385,7 +385,8 @@ async function imageSize(url: string, control: ServerControl): Promise<{ width: 
 
 /** What the server bills for a request body, measured from the body itself. */
 async function measure(api: 'chat' | 'responses', body: Record<string, unknown>, reg: ModelRegistry, control: ServerControl): Promise<Measured> {
-  const modelName = String(body.model);
+  if (typeof body.model !== 'string') throw new RequestProblem(400, "Missing required parameter: 'model'.", 'missing_required_parameter', 'model');
+  const modelName = body.model;
   let model: ModelEntry;
   try {
     model = reg.get(modelName);
@@ -605,14 +606,15 @@ interface StoredBatch {
   input_file_id: string;
   completion_window: string;
   status: BatchStatus;
-  output_file_id: string | null;
-  error_file_id: string | null;
+  // Absent until known: the spec types them as strings and integers, not nullable.
+  output_file_id?: string;
+  error_file_id?: string;
   created_at: number;
-  in_progress_at: number | null;
+  in_progress_at?: number;
   expires_at: number;
-  finalizing_at: number | null;
-  completed_at: number | null;
-  failed_at: number | null;
+  finalizing_at?: number;
+  completed_at?: number;
+  failed_at?: number;
   request_counts: { total: number; completed: number; failed: number };
   usage?: {
     input_tokens: number;
@@ -672,6 +674,14 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
 
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 600 * 1024 * 1024, forceCloseConnections: true });
   await app.register(multipart, { limits: { fileSize: options.bodyLimit ?? 600 * 1024 * 1024 } });
+  // Unparseable JSON, bodies over the limit, unknown routes: OpenAI-style errors too.
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _request, reply) => {
+    const status = err.statusCode ?? 500;
+    void reply.code(status).send(openaiError(status, err.message, status === 400 ? 'invalid_json' : null));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(openaiError(404, `Invalid URL (${request.method} ${request.url})`, 'unknown_url'));
+  });
 
   /** Waits `ms`, or until the client goes away or the server closes; true when the wait was cut short. */
   const wait = (ms: number, reply: FastifyReply | undefined): Promise<boolean> =>
@@ -919,14 +929,8 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
       input_file_id: input.id,
       completion_window: body.completion_window,
       status: 'validating',
-      output_file_id: null,
-      error_file_id: null,
       created_at: created,
-      in_progress_at: null,
       expires_at: created + 24 * 3600,
-      finalizing_at: null,
-      completed_at: null,
-      failed_at: null,
       request_counts: { total: 0, completed: 0, failed: 0 },
       metadata: body.metadata ?? null,
     };
@@ -1006,14 +1010,16 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
     }
     batch.status = 'finalizing';
     batch.finalizing_at = now();
-    const store = (name: string, content: string[]): string | null => {
-      if (!content.length) return null;
+    const store = (name: string, content: string[]): string | undefined => {
+      if (!content.length) return undefined;
       const f: StoredFile = { id: newId('file-'), filename: name, purpose: 'batch_output', bytes: Buffer.from(`${content.join('\n')}\n`), createdAt: now() };
       files.set(f.id, f);
       return f.id;
     };
-    batch.output_file_id = store(`${batch.id}_output.jsonl`, out);
-    batch.error_file_id = store(`${batch.id}_error.jsonl`, err);
+    const outputId = store(`${batch.id}_output.jsonl`, out);
+    const errorId = store(`${batch.id}_error.jsonl`, err);
+    if (outputId) batch.output_file_id = outputId;
+    if (errorId) batch.error_file_id = errorId;
     batch.usage = {
       input_tokens: inTok,
       input_tokens_details: { cached_tokens: 0 },
@@ -1052,6 +1058,7 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
       stats.records = [];
       stats.invalid = [];
       attemptsByText.clear();
+      seq = 0;
     },
     async close() {
       closing = true;
