@@ -25,7 +25,7 @@ import type { RequestBody } from '../request/render.js';
 import { BudgetGuard, type Reservation } from './budget.js';
 import { callModel, createClient, type ClientOptions, type Usage } from './client.js';
 import { abortError, realClock, type Clock } from './clock.js';
-import { RateLimiter } from './limiter.js';
+import { RateLimiter, type RateEvent } from './limiter.js';
 import { backoffMs, classifyFailure, RETRY_DEFAULTS, type Failure, type FailureKind, type RetryOptions } from './retry.js';
 import { checkSchema, parseAnswer } from './schema.js';
 
@@ -155,7 +155,7 @@ export interface DispatchReport {
   totals: DispatchTotals;
 }
 
-type Admission = { reservation: Reservation; waitedMs: number; tokens: number } | { refused: string };
+type Admission = { reservation: Reservation; waitedMs: number; tokens: number; event: RateEvent } | { refused: string };
 
 const usd = (n: number): string => `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 6 : 4)}`;
 const round = (n: number): number => Math.round(n * 1e8) / 1e8;
@@ -236,11 +236,18 @@ export async function dispatchAll(requests: readonly DispatchRequest[], options:
   };
 
   // Admission (budget, then rate limits) runs one request at a time, in order: FIFO and exact.
+  // The next request is let through only when the admitted one calls `release()`, right after
+  // it has told the rate limiter its real start time.
   let gate: Promise<unknown> = Promise.resolve();
-  const admit = (fn: () => Promise<Admission>): Promise<Admission> => {
+  const admit = (fn: () => Promise<Admission>): Promise<{ admission: Admission; release: () => void }> => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const next = gate.then(fn);
-    gate = next.catch(() => undefined);
-    return next;
+    gate = next.then(
+      () => released,
+      () => undefined,
+    );
+    return next.then((admission) => ({ admission, release }));
   };
 
   const admitAttempt = async (req: DispatchRequest, isRetry: boolean): Promise<Admission> => {
@@ -263,13 +270,14 @@ export async function dispatchAll(requests: readonly DispatchRequest[], options:
     }
     const reservation = guard.reserve(cost);
     const tokens = req.estimate.inputTokens + req.estimate.outputTokens;
+    let event: RateEvent;
     try {
-      await limiter.acquire(tokens, signal);
+      event = await limiter.acquire(tokens, signal);
     } catch (e) {
       reservation.settle(0);
       throw e;
     }
-    return { reservation, waitedMs: clock.now() - t0, tokens };
+    return { reservation, waitedMs: clock.now() - t0, tokens, event };
   };
 
   const finish = <R extends RequestResult>(r: R): R => {
@@ -302,18 +310,23 @@ export async function dispatchAll(requests: readonly DispatchRequest[], options:
     let maybeSpent = 0;
     for (let attempt = 0; ; attempt++) {
       let admission: Admission;
+      let release: () => void;
       try {
-        admission = await admit(() => admitAttempt(req, attempt > 0));
+        ({ admission, release } = await admit(() => admitAttempt(req, attempt > 0)));
       } catch (e) {
         if (isOmniprepError(e) && e.code === 'LIMIT_EXCEEDED') return notSent('rate-limit', `${req.id}: not sent: ${e.message}`);
         if (attempt === 0) return notSent('cancelled', `${req.id}: not sent: cancelled`);
         return failed('ABORTED', `${req.id}: cancelled before attempt ${attempt + 1}`, { costUsd: maybeSpent });
       }
       if ('refused' in admission) {
+        release();
         if (attempt === 0) return notSent('budget', admission.refused);
         return failed('BUDGET_EXCEEDED', `${admission.refused} (before retry ${attempt})`, { costUsd: maybeSpent });
       }
-      const record: AttemptRecord = { startedAt: clock.now(), endedAt: 0, waitedMs: admission.waitedMs, tokens: admission.tokens, outcome: 'ok' };
+      const startedAt = clock.now();
+      limiter.startedAt(admission.event, startedAt);
+      release();
+      const record: AttemptRecord = { startedAt, endedAt: 0, waitedMs: admission.waitedMs, tokens: admission.tokens, outcome: 'ok' };
       attempts.push(record);
       if (attempt > 0) progress.retries++;
       progress.inFlight++;

@@ -65,6 +65,15 @@ export class RateLimiter {
     return 0;
   }
 
+  /**
+   * Moves a started request's time to when it really went out (later than when it was let
+   * through). Call it before anything else is let through: later times only make later decisions
+   * stricter, and the limits then hold for the real start times.
+   */
+  startedAt(event: RateEvent, at: number): void {
+    if (at > event.at) event.at = at;
+  }
+
   /** Waits until a request of `tokens` fits, then counts it as started. */
   async acquire(tokens: number, signal?: AbortSignal): Promise<RateEvent> {
     if (tokens > this.tpm) {

