@@ -15,20 +15,30 @@ export function abortError(signal: AbortSignal | undefined, what = 'dispatch'): 
 
 export const realClock: Clock = {
   now: () => performance.now(),
+  // Timers run on the event loop's millisecond clock and can fire up to 1 ms early by
+  // performance.now(): wait again for what is left, so a Retry-After of 2 s is never 1.999 s.
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(abortError(signal));
         return;
       }
+      const deadline = performance.now() + Math.max(0, ms);
+      let timer: NodeJS.Timeout;
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(abortError(signal));
       };
-      const timer = setTimeout(() => {
+      const tick = (): void => {
+        const left = deadline - performance.now();
+        if (left > 0) {
+          timer = setTimeout(tick, Math.ceil(left));
+          return;
+        }
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      }, Math.max(0, ms));
+      };
+      timer = setTimeout(tick, Math.max(0, ms));
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };
