@@ -1,11 +1,11 @@
 /** The pure parts of the audio stage: cut planning, size model, silence parsing, windows, stitching. No ffmpeg. */
 import { describe, expect, it } from 'vitest';
 import { OmniprepError } from '../src/errors.js';
-import { mergeSilences, planAudioCuts, type ChunkBounds, type Silence } from '../src/audio/cuts.js';
+import { finalChunks, mergeSilences, planAudioCuts, type ChunkBounds, type Silence } from '../src/audio/cuts.js';
 import { chunkBytes, maxSamplesFor, sizeModel } from '../src/audio/encoding.js';
 import { resolveCuts, resolveEncoding } from '../src/audio/options.js';
 import { audioPlanFor, planAudioChunks } from '../src/audio/plan.js';
-import { parseSilenceLog } from '../src/audio/silence.js';
+import { parseSilenceLog, SilenceLog } from '../src/audio/silence.js';
 import { segmentTimeline } from '../src/audio/segments.js';
 import { stitchTranscripts } from '../src/audio/stitch.js';
 import type { MediaInfo } from '../src/probe/types.js';
@@ -117,6 +117,34 @@ describe('planAudioCuts (pure cut planning)', () => {
     expect(tail).toEqual(whole.slice(2));
   });
 
+  it('finalChunks: what is final while the audio is still read is the start of the whole-file plan', () => {
+    let x = 777;
+    const rnd = (): number => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x / 2 ** 31;
+    };
+    let finalSeen = 0;
+    for (let trial = 0; trial < 100; trial++) {
+      const endSec = 20 + rnd() * 400;
+      const raw: Silence[] = [];
+      for (let t = rnd() * 3; t < endSec; t += 0.5 + rnd() * 6) raw.push({ startSec: t, endSec: Math.min(endSec, t + 0.1 + rnd() * (rnd() < 0.1 ? 30 : 1.5)) });
+      const sil = mergeSilences(raw); // as the detector reports them: sorted, disjoint
+      const p = { sampleRate: 16000, maxChunkSec: 2 + rnd() * 40, overlapSec: 0, searchSec: rnd() * 10 };
+      p.overlapSec = rnd() < 0.5 ? 0 : rnd() * p.maxChunkSec * 0.5;
+      const whole = planAudioCuts({ ...p, endSec, silences: sil });
+      for (let k = 0; k < 20; k++) {
+        const read = rnd() * endSec;
+        // Known while reading up to `read`: silences that ended before it; one that started before it and goes on is open.
+        const closed = sil.filter((s) => s.endSec < read);
+        const open = sil.find((s) => s.startSec < read && s.endSec >= read);
+        const fin = finalChunks({ ...p, endSec: read, silences: closed }, open ? open.startSec : Infinity);
+        expect(fin).toEqual(whole.slice(0, fin.length));
+        finalSeen += fin.length;
+      }
+    }
+    expect(finalSeen).toBeGreaterThan(1000);
+  });
+
   it('refuses an overlap over half a chunk', () => {
     expect(() => planAudioCuts({ endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 4.5 })).toThrow(/overlapSec/);
   });
@@ -146,6 +174,15 @@ describe('silences from silencedetect', () => {
       { startSec: 10.6, endSec: 11 },
     ]);
     expect(parseSilenceLog(log, 11, 0.05)).toHaveLength(4);
+  });
+
+  it('while reading: a silence that may still grow or join the next one is open', () => {
+    const log = new SilenceLog();
+    for (const l of ['silence_start: 1', 'silence_end: 2 | silence_duration: 1', 'silence_start: 2.005', 'silence_end: 3 | silence_duration: 0.995', 'silence_start: 3.5']) log.line(l);
+    expect(log.settledAt(4, 0.3)).toEqual({ closed: [{ startSec: 1, endSec: 3 }], openFromSec: 3.5 });
+    // Just after 3 s a pause could still follow within the 10 ms that joins pauses.
+    expect(log.settledAt(3.005, 0.3)).toEqual({ closed: [], openFromSec: 1 });
+    expect(log.silences(10, 0.3)).toEqual([{ startSec: 1, endSec: 3 }, { startSec: 3.5, endSec: 10 }]);
   });
 
   it('mergeSilences joins across small gaps only', () => {

@@ -1,5 +1,5 @@
 /** chunkAudio on real files: cuts in silences, exact bounds, both encodings, copy, videos, cover art, errors. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkAudio, chunkAudioWith, type ChunkAudioResult } from '../src/audio/chunk.js';
@@ -9,7 +9,8 @@ import { wavDataRange } from '../src/audio/master.js';
 import { resolveEncoding } from '../src/audio/options.js';
 import { OmniprepError } from '../src/errors.js';
 import { probe } from '../src/probe/probe.js';
-import { liveProcessCount } from '../src/ffmpeg/runner.js';
+import { liveProcessCount, run } from '../src/ffmpeg/runner.js';
+import { resolveBinary } from '../src/ffmpeg/binaries.js';
 import { brokenInputs, fixture, sharedMedia, SILENCES, TONE_SECONDS, tempDir } from './helpers/fixtures.js';
 
 let tmpRoot: string;
@@ -213,6 +214,38 @@ describe('chunkAudio on videos and other audio', () => {
       expect(Math.abs(real.reduce((a, b) => a + b, 0) - r.durationSec)).toBeLessThan(0.002);
     });
   }
+});
+
+describe('chunkAudio on a long file: chunks start encoding while the decode pass runs', () => {
+  const ECHO = sharedMedia('echo-hereweare.webm');
+  it.skipIf(!ECHO)('22 minutes of a WebM video: early chunks, every chunk sample-identical to one decode of the whole', async () => {
+    const dir = tempDir('audio-long-');
+    const long = join(dir, 'echo-x30.webm');
+    const ffmpeg = resolveBinary('ffmpeg').path;
+    const head = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+    await run({ command: ffmpeg, args: [...head, '-stream_loop', '29', '-i', ECHO!, '-c', 'copy', long], input: 'loop', timeoutMs: 60_000 });
+    try {
+      const out = join(dir, 'out');
+      const r = await chunkAudio(long, { outDir: out, format: 'wav', chunkSeconds: 120 });
+      expect(r.timings.chunksDuringDecode).toBeGreaterThan(0);
+      expect(r.chunks.length).toBeGreaterThanOrEqual(12);
+      expectContiguous(r);
+      // One decode of the whole audio, the way the master is made: the chunks are its slices.
+      const whole = await run({
+        command: ffmpeg,
+        args: [...head, '-i', long, '-map', '0:a:0', '-af', 'aresample=16000:async=1:first_pts=0', '-ac', '1', '-f', 's16le', 'pipe:1'],
+        input: long,
+        maxStdoutBytes: 1e9,
+      });
+      expect(whole.stdout.length / 2 / 16000).toBeCloseTo(r.durationSec, 6);
+      for (const c of r.chunks) {
+        const data = await pcm(join(out, c.file));
+        expect(data.equals(whole.stdout.subarray(Math.round(c.startSec * 16000) * 2, Math.round(c.endSec * 16000) * 2)), c.file).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('chunkAudio errors: one clear line, nothing left behind', () => {

@@ -4,8 +4,9 @@
  *
  *   probe -> (stream copy, when the source already is the asked encoding and fits in one chunk)
  *         -> PCM master + silences (one decode pass, master.ts)
- *         -> cut plan (pure, cuts.ts)
- *         -> chunks encoded in parallel, one single-threaded ffmpeg each (encode.ts)
+ *         -> cut plan (pure, cuts.ts), chunk by chunk as the pass settles them
+ *         -> chunks encoded in parallel while the pass goes on, one single-threaded ffmpeg each
+ *            (encode.ts), as many at once as there are cores
  *         -> sizes checked; a chunk over maxBytes is cut shorter and the rest re-planned
  *         -> tokens from the registry -> files moved from a temporary directory into outDir
  *
@@ -24,10 +25,10 @@ import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import type { AudioAsset } from '../request/types.js';
 import { makeTempDir } from '../util/temp.js';
-import { planAudioCuts, type ChunkBounds, type CutReason } from './cuts.js';
+import { finalChunks, planAudioCuts, type ChunkBounds, type CutReason } from './cuts.js';
 import { copyStream, decodedSamples, encodeChunk, type ProcessCommon } from './encode.js';
-import { copyableSource, sizeModel, type SizeModel } from './encoding.js';
-import { makeMaster, wavDataRange, type PcmMaster } from './master.js';
+import { copyableSource, sizeModel, WAV_HEADER_BYTES, type SizeModel } from './encoding.js';
+import { startMaster, wavDataRange, type MasterJob, type PcmMaster } from './master.js';
 import { detectSilences } from './silence.js';
 import {
   resolveAudioModel,
@@ -86,8 +87,11 @@ export interface ChunkAudioResult extends AudioManifest {
   manifestPath: string;
   /** The chunks as request-builder assets (absolute file paths). */
   assets: AudioAsset[];
-  /** Wall-clock milliseconds: all, the decode pass, the encoders. */
-  timings: { totalMs: number; masterMs: number; encodeMs: number };
+  /**
+   * Wall-clock milliseconds: all; the decode pass; from the start of the work to the last chunk
+   * (the two overlap); and how many chunks started encoding before the decode pass ended.
+   */
+  timings: { totalMs: number; masterMs: number; encodeMs: number; chunksDuringDecode: number };
 }
 
 /** Internal knobs for tests: a size model that misjudges the encoder, to exercise the re-cut path. */
@@ -96,40 +100,63 @@ export interface ChunkAudioHooks {
 }
 
 interface Written extends ChunkBounds {
-  file: string;
+  /** Name in the temporary directory (the final name is given when publishing). */
+  tempFile: string;
   bytes: number;
   method: 'copy' | 'encode';
   recut?: number;
 }
 
-const extOf = (f: AudioFormat): string => f;
-
-function fileName(index: number, width: number, format: AudioFormat): string {
-  return `chunk-${String(index).padStart(width, '0')}.${extOf(format)}`;
+/** `chunk-007.mp3`: numbered from 0, at least 3 digits, all names one width. */
+function fileName(index: number, count: number, format: AudioFormat): string {
+  return `chunk-${String(index).padStart(Math.max(3, String(count - 1).length), '0')}.${format}`;
 }
 
-/** Runs tasks with a concurrency bound; the first failure aborts the rest and is the one thrown. */
-async function runAll<T>(tasks: Array<() => Promise<T>>, concurrency: number, ac: AbortController): Promise<T[]> {
-  const limit = pLimit(concurrency);
-  let first: unknown;
-  const settled = await Promise.allSettled(
-    tasks.map((task) =>
-      limit(async () => {
-        if (ac.signal.aborted) throw new OmniprepError('ABORTED', 'stopped');
-        try {
-          return await task();
-        } catch (e) {
-          if (first === undefined) {
-            first = e;
-            ac.abort();
-          }
-          throw e;
-        }
-      }),
-    ),
-  );
-  if (first !== undefined) throw first;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+const tempName = (index: number, format: AudioFormat): string => `part-${index}.${format}`;
+
+/** Tasks added over time under one concurrency bound; the first failure aborts the others and is what drain() throws. */
+class Crew {
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly tasks: Array<Promise<unknown>> = [];
+  private first: unknown;
+
+  constructor(
+    concurrency: number,
+    private readonly ac: AbortController,
+  ) {
+    this.limit = pLimit(concurrency);
+  }
+
+  add<T>(task: () => Promise<T>): Promise<T> {
+    const p = this.limit(async () => {
+      if (this.ac.signal.aborted) throw this.first ?? new OmniprepError('ABORTED', 'stopped');
+      try {
+        return await task();
+      } catch (e) {
+        this.fail(e);
+        throw e;
+      }
+    });
+    p.catch(() => {});
+    this.tasks.push(p);
+    return p;
+  }
+
+  fail(e: unknown): void {
+    if (this.first !== undefined) return;
+    this.first = e;
+    this.ac.abort();
+  }
+
+  /** Waits for every task (including ones added meanwhile); throws the first failure. */
+  async drain(): Promise<void> {
+    for (let seen = 0; seen < this.tasks.length; ) {
+      const batch = this.tasks.slice(seen);
+      seen = this.tasks.length;
+      await Promise.allSettled(batch);
+    }
+    if (this.first !== undefined) throw this.first;
+  }
 }
 
 async function moveFile(from: string, to: string): Promise<void> {
@@ -163,8 +190,8 @@ async function checkOutDir(outDir: string): Promise<void> {
 
 /** Tries the stream copy; returns undefined (and removes the file) when the copy does not fit the limits. */
 async function tryCopy(info: MediaInfo, enc: AudioEncoding, cuts: AudioCuts, dir: string, o: ProcessCommon): Promise<Written | undefined> {
-  const file = fileName(0, 3, enc.format);
-  const path = join(dir, file);
+  const tempFile = tempName(0, enc.format);
+  const path = join(dir, tempFile);
   await copyStream(info.path, `0:${info.audio!.index}`, enc, path, info.input, o);
   const bytes = (await stat(path)).size;
   const samples =
@@ -173,63 +200,81 @@ async function tryCopy(info: MediaInfo, enc: AudioEncoding, cuts: AudioCuts, dir
       : await decodedSamples(path, enc.channels, info.input, o);
   const endSec = samples / enc.sampleRate;
   if (samples > 0 && bytes <= cuts.maxBytes && endSec <= cuts.chunkSeconds) {
-    return { index: 0, file, startSec: 0, endSec, overlapSec: 0, cut: 'end', bytes, method: 'copy' };
+    return { index: 0, tempFile, startSec: 0, endSec, overlapSec: 0, cut: 'end', bytes, method: 'copy' };
   }
   await rm(path, { force: true });
   return undefined;
 }
 
-/** Cuts and encodes from the master; re-cuts any chunk whose file is over maxBytes (at most 3 rounds). */
+const sameBounds = (a: ChunkBounds, b: ChunkBounds | undefined): boolean =>
+  b !== undefined && a.index === b.index && a.startSec === b.startSec && a.endSec === b.endSec && a.cut === b.cut;
+
+/**
+ * Plans and encodes the chunks while the master is being made (see master.ts: a chunk starts as
+ * soon as it is final and its samples are on disk), then re-cuts any chunk whose file is over
+ * maxBytes (at most 3 rounds).
+ */
 async function encodeFromMaster(
   info: MediaInfo,
-  master: PcmMaster,
+  job: MasterJob,
   enc: AudioEncoding,
   cuts: AudioCuts,
   limit: ChunkLimit,
   dir: string,
-  concurrency: number,
-  ac: AbortController,
+  crew: Crew,
   o: ProcessCommon,
-): Promise<Written[]> {
-  const plan = (maxChunkSec: number, from?: { index: number; startSec: number; prevCutSec: number }): ChunkBounds[] =>
-    planAudioCuts({
-      endSec: master.endSec,
-      sampleRate: enc.sampleRate,
-      maxChunkSec,
-      overlapSec: cuts.overlapSec,
-      searchSec: cuts.searchSec,
-      silences: master.silences,
-      from,
-    });
-  let bounds = plan(limit.seconds);
-  // Names are fixed by the first plan's size; a re-cut adds chunks, so leave room.
-  const width = Math.max(3, String(bounds.length * 2).length);
-  const encodeAll = (list: ChunkBounds[], recut?: number): Promise<Written[]> =>
-    runAll(
-      list.map((b) => async (): Promise<Written> => {
-        const file = fileName(b.index, width, enc.format);
-        const path = join(dir, file);
-        const last = Math.round(b.endSec * enc.sampleRate) >= master.samples;
-        await encodeChunk(master, b.startSec, last ? undefined : b.endSec, enc, path, info.input, { ...o, signal: ac.signal });
-        const bytes = (await stat(path)).size;
-        if (enc.format === 'wav') {
-          const want = samplesOf(b, enc.sampleRate);
-          const got = Math.floor((bytes - 44) / (2 * enc.channels));
-          if (got !== want) {
-            throw inputError('PROCESS_FAILED', info.input, `chunk ${b.index} came out with ${got} samples instead of ${want}`);
-          }
-        }
-        return { ...b, file, bytes, method: 'encode', ...(recut !== undefined && b.index === list[0]!.index ? { recut } : {}) };
-      }),
-      concurrency,
-      ac,
-    );
+): Promise<{ master: PcmMaster; written: Written[]; duringDecode: number }> {
+  const sr = enc.sampleRate;
+  const plan = (endSec: number, silences: PcmMaster['silences'], maxChunkSec: number, from?: { index: number; startSec: number; prevCutSec: number }): ChunkBounds[] =>
+    planAudioCuts({ endSec, sampleRate: sr, maxChunkSec, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences, from });
 
-  let written = await encodeAll(bounds);
+  const encode = (b: ChunkBounds, toEnd: boolean, recut?: number): Promise<Written> =>
+    crew.add(async () => {
+      const endSample = Math.round(b.endSec * sr);
+      await job.waitForSamples(endSample + sr); // a second past the end: the demuxer reads whole packets
+      const tempFile = tempName(b.index, enc.format);
+      const path = join(dir, tempFile);
+      await encodeChunk({ path: job.path, streamSpec: job.streamSpec }, b.startSec, toEnd ? undefined : b.endSec, enc, path, info.input, o);
+      const bytes = (await stat(path)).size;
+      if (enc.format === 'wav') {
+        const want = samplesOf(b, sr);
+        const got = Math.floor((bytes - WAV_HEADER_BYTES) / (2 * enc.channels));
+        if (got !== want) throw inputError('PROCESS_FAILED', info.input, `chunk ${b.index} came out with ${got} samples instead of ${want}`);
+      }
+      return { ...b, tempFile, bytes, method: 'encode', ...(recut !== undefined ? { recut } : {}) };
+    });
+
+  // While the pass runs: start every chunk that is final.
+  const early: Array<{ bounds: ChunkBounds; written: Promise<Written> }> = [];
+  job.onProgress(() => {
+    if (o.signal?.aborted) return;
+    const s = job.settled();
+    const final = finalChunks({ endSec: s.sec, sampleRate: sr, maxChunkSec: limit.seconds, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences: s.silences }, s.openFromSec);
+    for (let i = early.length; i < final.length; i++) early.push({ bounds: final[i]!, written: encode(final[i]!, false) });
+  });
+  let master: PcmMaster;
+  try {
+    master = await job.done;
+  } catch (e) {
+    crew.fail(e);
+    await crew.drain().catch(() => {});
+    throw e;
+  }
+
+  let bounds = plan(master.endSec, master.silences, limit.seconds);
+  early.forEach((e, i) => {
+    if (!sameBounds(e.bounds, bounds[i])) {
+      crew.fail(inputError('PROCESS_FAILED', info.input, `internal error: chunk ${i} was planned at ${e.bounds.startSec}-${e.bounds.endSec} s during the decode, at ${bounds[i]?.startSec}-${bounds[i]?.endSec} s after it`));
+    }
+  });
+  const pending = bounds.slice(early.length).map((b) => encode(b, b === bounds[bounds.length - 1]));
+  await crew.drain();
+  let written = await Promise.all([...early.map((e) => e.written), ...pending]);
+
   let maxChunkSec = limit.seconds;
   for (let round = 1; ; round++) {
     const k = written.findIndex((w) => w.bytes > cuts.maxBytes);
-    if (k < 0) return written;
+    if (k < 0) return { master, written, duringDecode: early.length };
     const over = written[k]!;
     if (round > 3) {
       throw inputError('LIMIT_EXCEEDED', info.input, `chunk ${over.index} is ${over.bytes} bytes, over the ${cuts.maxBytes}-byte limit, after 3 shorter cuts`);
@@ -240,10 +285,12 @@ async function encodeFromMaster(
       throw inputError('LIMIT_EXCEEDED', info.input, `chunks must be shorter than ${maxChunkSec.toFixed(3)} s to stay under ${cuts.maxBytes} bytes, too short for a ${cuts.overlapSec} s overlap`);
     }
     const prevCutSec = k > 0 ? bounds[k - 1]!.endSec : over.startSec;
-    const tail = plan(maxChunkSec, { index: over.index, startSec: over.startSec, prevCutSec });
-    await Promise.all(written.slice(k).map((w) => rm(join(dir, w.file), { force: true })));
+    const tail = plan(master.endSec, master.silences, maxChunkSec, { index: over.index, startSec: over.startSec, prevCutSec });
+    await Promise.all(written.slice(k).map((w) => rm(join(dir, w.tempFile), { force: true })));
     bounds = [...bounds.slice(0, k), ...tail];
-    written = [...written.slice(0, k), ...(await encodeAll(tail, round))];
+    const again = tail.map((b, i) => encode(b, i === tail.length - 1, b.index === over.index ? round : undefined));
+    await crew.drain();
+    written = [...written.slice(0, k), ...(await Promise.all(again))];
   }
 }
 
@@ -260,7 +307,7 @@ function toManifest(
     const durationSec = samplesOf(w, enc.sampleRate) / enc.sampleRate;
     return {
       index: w.index,
-      file: w.file,
+      file: fileName(w.index, written.length, enc.format),
       startSec: w.startSec,
       endSec: w.endSec,
       durationSec,
@@ -293,11 +340,11 @@ function toManifest(
 }
 
 /** Moves the chunks and the manifest from the temporary directory into outDir, replacing an earlier run's chunks. */
-async function publish(dir: string, outDir: string, manifest: AudioManifest): Promise<void> {
+async function publish(dir: string, written: Written[], outDir: string, manifest: AudioManifest): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const old = await previousChunkFiles(outDir);
   const files = manifest.chunks.map((c) => c.file);
-  for (const f of files) await moveFile(join(dir, f), join(outDir, f));
+  for (let i = 0; i < files.length; i++) await moveFile(join(dir, written[i]!.tempFile), join(outDir, files[i]!));
   for (const f of old) if (!files.includes(f)) await rm(join(outDir, f), { force: true });
   const tmpManifest = join(dir, MANIFEST_FILE);
   await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -340,30 +387,32 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
     const encodeStarted = performance.now();
     let written: Written[] | undefined;
     let silences: number | null = null;
+    let chunksDuringDecode = 0;
     const metaEnd = metadataAudioEnd(info);
     if ((options.copy ?? true) && copyableSource(info, enc) && metaEnd <= limit.seconds && info.sizeBytes <= cuts.maxBytes) {
       const copied = await tryCopy(info, enc, cuts, tmp.path, common);
       if (copied) written = [copied];
     }
-    let encodeMs = performance.now() - encodeStarted;
     if (!written) {
-      // Scan for silences in the decode pass unless the metadata says one chunk holds it all.
-      let master = await makeMaster(info, enc, tmp.path, { ...common, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, scan: metaEnd + 1 > limit.seconds });
-      masterMs = master.ms;
-      if (master.samples === 0) throw inputError('NO_AUDIO_STREAM', input, 'has an audio stream with no decodable samples');
-      if (metaEnd + 1 > limit.seconds || master.endSec > limit.seconds) {
-        if (metaEnd + 1 <= limit.seconds) {
-          // The metadata understated the length: scan the master now.
-          master = { ...master, silences: await detectSilences(master.path, input, { ...common, streamSpec: master.streamSpec, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, endSec: master.endSec }) };
-        }
-        silences = master.silences.length;
+      const crew = new Crew(concurrency, ac);
+      const scanSource = metaEnd + 1 > limit.seconds; // a WAV's length is exact: one chunk needs no scan
+      const job = startMaster(info, enc, tmp.path, { ...common, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, scanSource });
+      let { master, written: w, duringDecode } = await encodeFromMaster(info, job, enc, cuts, limit, tmp.path, crew, common);
+      chunksDuringDecode = duringDecode;
+      if (!master.scanned && w.length > 1) {
+        // The metadata understated the length: scan the source now and cut again.
+        master = { ...master, scanned: true, silences: await detectSilences(master.path, input, { ...common, streamSpec: master.streamSpec, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, endSec: master.endSec }) };
+        await Promise.all(w.map((x) => rm(join(tmp.path, x.tempFile), { force: true })));
+        const done: MasterJob = { ...job, done: Promise.resolve(master) };
+        w = (await encodeFromMaster(info, done, enc, cuts, limit, tmp.path, crew, common)).written;
       }
-      const t = performance.now();
-      written = await encodeFromMaster(info, master, enc, cuts, limit, tmp.path, concurrency, ac, common);
-      encodeMs = performance.now() - t;
+      masterMs = master.ms;
+      if (master.scanned) silences = master.silences.length;
+      written = w;
     }
+    const encodeMs = performance.now() - encodeStarted;
     const manifest = toManifest(info, model, enc, cuts, limit, silences, written);
-    await publish(tmp.path, outDir, manifest);
+    await publish(tmp.path, written, outDir, manifest);
     return {
       ...manifest,
       outDir,
@@ -376,7 +425,7 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
         file: join(outDir, c.file),
         tokens: c.tokens,
       })),
-      timings: { totalMs: performance.now() - started, masterMs, encodeMs },
+      timings: { totalMs: performance.now() - started, masterMs, encodeMs, chunksDuringDecode },
     };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);

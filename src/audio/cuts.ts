@@ -161,3 +161,25 @@ export function planAudioCuts(p: CutPlanParams): ChunkBounds[] {
   }
   return chunks;
 }
+
+/**
+ * The chunks that are already final while the audio is still being read: `p.endSec` is how far
+ * it is read (every silence starting before it is known), `p.silences` the silences that ended
+ * before it, `openFromSec` where a silence that may still grow begins (Infinity: none). A chunk is
+ * final when its limit point lies before both: no later audio and no growing silence can reach
+ * its search window, so the whole-file plan cuts it at the same sample. Stops at the first chunk
+ * that is not final.
+ */
+export function finalChunks(p: CutPlanParams, openFromSec: number): ChunkBounds[] {
+  const sr = p.sampleRate;
+  const maxN = Math.floor(p.maxChunkSec * sr + 1e-6);
+  const readN = Math.round(p.endSec * sr);
+  const openN = openFromSec === Infinity ? Infinity : Math.round(openFromSec * sr);
+  const out: ChunkBounds[] = [];
+  for (const b of planAudioCuts(p)) {
+    const limit = Math.round(b.startSec * sr) + maxN;
+    if (b.cut === 'end' || limit > readN || limit > openN) break;
+    out.push(b);
+  }
+  return out;
+}

@@ -49,6 +49,27 @@ export class SilenceLog {
     return out;
   }
 
+  /**
+   * While the stream is still being read, up to `sec`: the silences that can no longer change
+   * (joined, ended before `sec`, at least `minSilenceSec` long), and where the first one that may
+   * still grow or join the next starts.
+   */
+  settledAt(sec: number, minSilenceSec: number): { closed: Silence[]; openFromSec: number } {
+    const raw = [...this.found];
+    if (this.open !== undefined) raw.push({ startSec: this.open, endSec: Infinity });
+    const joined = mergeSilences(raw, { gapSec: SILENCE_MERGE_GAP_SEC });
+    const closed: Silence[] = [];
+    let openFromSec = Infinity;
+    for (const s of joined) {
+      if (s.endSec + SILENCE_MERGE_GAP_SEC >= sec) {
+        openFromSec = Math.min(openFromSec, s.startSec);
+      } else if (s.endSec - s.startSec >= minSilenceSec - 1e-9) {
+        closed.push(s);
+      }
+    }
+    return { closed, openFromSec };
+  }
+
   /** The silences joined across clicks and held to the minimum duration. */
   silences(endSec: number, minSilenceSec: number): Silence[] {
     return mergeSilences(this.raw(endSec), { gapSec: SILENCE_MERGE_GAP_SEC, minSec: minSilenceSec });
