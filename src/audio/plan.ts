@@ -28,7 +28,9 @@ export interface ChunkLimit {
 
 /** The chunk length the limits allow for this encoding. Throws INVALID_OPTION when maxBytes holds under 1 s, or the overlap is over half a chunk. */
 export function chunkLimit(enc: AudioEncoding, cuts: AudioCuts, model: SizeModel = sizeModel(enc)): ChunkLimit {
-  const byBytes = maxSamplesFor(model, cuts.maxBytes) / enc.sampleRate;
+  // A WAV chunk's sizes are 32-bit fields: 4 GiB is its own limit.
+  const maxBytes = enc.format === 'wav' ? Math.min(cuts.maxBytes, 0xffffffff) : cuts.maxBytes;
+  const byBytes = maxSamplesFor(model, maxBytes) / enc.sampleRate;
   if (byBytes < 1) {
     throw invalidOption('maxBytes', `at least ${chunkBytes(model, enc.sampleRate)} bytes (one second of ${enc.format} at these settings)`, cuts.maxBytes);
   }
