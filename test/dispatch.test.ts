@@ -100,6 +100,19 @@ describe('answers and usage', () => {
     expect(server.stats.invalid).toEqual([]);
   });
 
+  it('sends the organization and project, and refuses to start without an API key', async () => {
+    const report = await dispatchAll(requests(1), { ...client(), organization: 'org-omni', project: 'proj_omni' });
+    ok(report.results[0]);
+    expect(server.stats.records[0]).toMatchObject({ organization: 'org-omni', project: 'proj_omni' });
+    const saved = process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_API_KEY;
+    try {
+      await expect(dispatchAll(requests(1), { baseURL: server.baseURL })).rejects.toThrow('option apiKey: no API key (set OPENAI_API_KEY or pass apiKey)');
+    } finally {
+      if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
+    }
+  });
+
   it('drift shows when the assets or the billing rule disagree with the estimate', async () => {
     // The asset says 320x180 but the image is 640x360: the server bills what it receives.
     const lying = { ...(await frameAsset(0, 0, { width: 640, height: 360 })), width: 320, height: 180, tokens: imageTokens('gpt-5.5', 320, 180, 'high').tokens };

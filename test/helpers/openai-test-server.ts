@@ -571,6 +571,9 @@ export interface RequestRecord {
   outputTokens: number;
   text: string;
   closedByClient: boolean;
+  /** The OpenAI-Organization and OpenAI-Project headers, when sent. */
+  organization?: string;
+  project?: string;
 }
 
 export interface ServerStats {
@@ -857,6 +860,10 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
       text: '',
       closedByClient: false,
     };
+    const org = request.headers['openai-organization'];
+    const project = request.headers['openai-project'];
+    if (typeof org === 'string') record.organization = org;
+    if (typeof project === 'string') record.project = project;
     stats.total++;
     stats.records.push(record);
     stats.inFlight++;
