@@ -1,6 +1,7 @@
 /** chunkAudio on real files: cuts in silences, exact bounds, both encodings, copy, videos, cover art, errors. */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkAudio, chunkAudioWith, type ChunkAudioResult } from '../src/audio/chunk.js';
 import { decodedSamples } from '../src/audio/encode.js';
@@ -152,6 +153,31 @@ describe('chunkAudio on the tone-and-silence fixture (30 s, silences at SILENCES
     expect(enc.chunks).toMatchObject([{ startSec: 0, endSec: 8, method: 'encode' }]);
     const off = await chunkAudio(src, { outDir: tempDir('audio-cp5-'), format: 'wav', chunkSeconds: 60, copy: false });
     expect(off.chunks).toMatchObject([{ endSec: 30, method: 'encode' }]);
+  });
+
+  it('a shared limiter bounds the encoders of several calls together', async () => {
+    const limit = pLimit(1);
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const shared = ((fn: () => Promise<unknown>) =>
+      limit(async () => {
+        calls++;
+        most = Math.max(most, ++running);
+        try {
+          return await fn();
+        } finally {
+          running--;
+        }
+      })) as unknown as LimitFunction;
+    const src = await fixture('tones');
+    const [a, b] = await Promise.all([
+      chunkAudio(src, { outDir: tempDir('audio-lim-'), chunkSeconds: 8, limiter: shared }),
+      chunkAudio(src, { outDir: tempDir('audio-lim-'), chunkSeconds: 8, format: 'wav', limiter: shared }),
+    ]);
+    expect([a.chunks.length, b.chunks.length]).toEqual([6, 6]);
+    expect(calls).toBe(12);
+    expect(most).toBe(1);
   });
 
   it('a chunk written over maxBytes is cut again, shorter, and the rest re-planned', async () => {

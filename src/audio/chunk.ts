@@ -16,7 +16,7 @@
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { inputError, invalidOption, OmniprepError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import type { ModelEntry } from '../models/registry.js';
@@ -116,19 +116,20 @@ const tempName = (index: number, format: AudioFormat): string => `part-${index}.
 
 /** Tasks added over time under one concurrency bound; the first failure aborts the others and is what drain() throws. */
 class Crew {
-  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly limit: LimitFunction;
   private readonly tasks: Array<Promise<unknown>> = [];
   private first: unknown;
 
   constructor(
-    concurrency: number,
+    limit: LimitFunction,
     private readonly ac: AbortController,
   ) {
-    this.limit = pLimit(concurrency);
+    this.limit = limit;
   }
 
-  add<T>(task: () => Promise<T>): Promise<T> {
-    const p = this.limit(async () => {
+  /** Runs `task` under the limit once `ready` has resolved (waiting does not hold a slot). */
+  add<T>(task: () => Promise<T>, ready: Promise<unknown> = Promise.resolve()): Promise<T> {
+    const guarded = async (): Promise<T> => {
       if (this.ac.signal.aborted) throw this.first ?? new OmniprepError('ABORTED', 'stopped');
       try {
         return await task();
@@ -136,7 +137,14 @@ class Crew {
         this.fail(e);
         throw e;
       }
-    });
+    };
+    const p = ready.then(
+      () => this.limit(guarded),
+      (e: unknown) => {
+        this.fail(e);
+        throw e;
+      },
+    );
     p.catch(() => {});
     this.tasks.push(p);
     return p;
@@ -230,8 +238,6 @@ async function encodeFromMaster(
 
   const encode = (b: ChunkBounds, toEnd: boolean, recut?: number): Promise<Written> =>
     crew.add(async () => {
-      const endSample = Math.round(b.endSec * sr);
-      await job.waitForSamples(endSample + sr); // a second past the end: the demuxer reads whole packets
       const tempFile = tempName(b.index, enc.format);
       const path = join(dir, tempFile);
       await encodeChunk({ path: job.path, streamSpec: job.streamSpec }, b.startSec, toEnd ? undefined : b.endSec, enc, path, info.input, o);
@@ -242,7 +248,7 @@ async function encodeFromMaster(
         if (got !== want) throw inputError('PROCESS_FAILED', info.input, `chunk ${b.index} came out with ${got} samples instead of ${want}`);
       }
       return { ...b, tempFile, bytes, method: 'encode', ...(recut !== undefined ? { recut } : {}) };
-    });
+    }, job.waitForSamples(Math.round(b.endSec * sr) + sr)); // a second past the end: the demuxer reads whole packets
 
   // While the pass runs: start every chunk that is final.
   const early: Array<{ bounds: ChunkBounds; written: Promise<Written> }> = [];
@@ -394,7 +400,7 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
       if (copied) written = [copied];
     }
     if (!written) {
-      const crew = new Crew(concurrency, ac);
+      const crew = new Crew(options.limiter ?? pLimit(concurrency), ac);
       const scanSource = metaEnd + 1 > limit.seconds; // a WAV's length is exact: one chunk needs no scan
       const job = startMaster(info, enc, tmp.path, { ...common, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, scanSource });
       let { master, written: w, duringDecode } = await encodeFromMaster(info, job, enc, cuts, limit, tmp.path, crew, common);

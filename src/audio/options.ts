@@ -3,6 +3,7 @@
  * a bad value is an INVALID_OPTION error that names the option and what is allowed.
  */
 import { availableParallelism } from 'node:os';
+import type { LimitFunction } from 'p-limit';
 import { OmniprepError, invalidOption } from '../errors.js';
 import type { BinaryOptions } from '../ffmpeg/binaries.js';
 import type { Limits } from '../limits.js';
@@ -61,6 +62,11 @@ export interface ChunkAudioOptions extends AudioEncodingOptions, AudioCutOptions
   copy?: boolean | undefined;
   /** Encoders running at once (default: the number of cores). Each ffmpeg uses one thread. */
   concurrency?: number | undefined;
+  /**
+   * A p-limit limiter shared with other work (a service running several jobs), used for the
+   * encoders instead of `concurrency`. The decode pass runs outside it: one process per call.
+   */
+  limiter?: LimitFunction | undefined;
   limits?: Partial<Limits> | undefined;
   signal?: AbortSignal | undefined;
 }
