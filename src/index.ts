@@ -47,7 +47,6 @@ export {
   buildChatRequest,
   buildResponsesRequest,
   estimateRequest,
-  fitSegment,
   fitSegments,
   defaultApi,
   requestLimits,
