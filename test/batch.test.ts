@@ -1,7 +1,7 @@
 // Batch API: JSONL lines valid against the endpoint's schema, stable custom_ids, sharding at the
 // (lowered) limits, submission through the SDK to the test server, and results mapped back to
 // their inputs and segments by custom_id, errors included.
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { batchResults, batchStatus, customId, readMapping, submitBatch, writeBatch, type BatchLine, type BatchMapping } from '../src/batch/index.js';
@@ -11,7 +11,7 @@ import { OmniprepError } from '../src/errors.js';
 import type { PreparedMedia } from '../src/request/types.js';
 import { specValidator, startOpenAITestServer, type OpenAITestServer } from './helpers/openai-test-server.js';
 import { audioAsset, frameAsset, makeAudio, segment } from './helpers/request-media.js';
-import { tempDir } from './helpers/fixtures.js';
+import { tempDir as makeTempDir } from './helpers/fixtures.js';
 
 const spec = specValidator();
 let server: OpenAITestServer;
@@ -24,7 +24,17 @@ beforeAll(async () => {
   clip = { input: 'clip.mp4', model: 'gpt-5.5', durationSec: 50, contentHash: 'aa11', segments: [0, 1, 2, 3, 4].map((i) => segment(i, i * 10, i * 10 + 10, [f[i]!])) };
   talk = { input: 'talk.mp4', model: 'gpt-5.5', durationSec: 20, contentHash: 'bb22', segments: [segment(0, 0, 10, f.slice(0, 2)), segment(1, 10, 20, f.slice(2, 3))] };
 });
-afterAll(() => server.close());
+const dirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = makeTempDir(prefix);
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await server.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 beforeEach(() => server.reset());
 
 const client = (): { apiKey: string; baseURL: string } => ({ apiKey: 'test-key', baseURL: server.baseURL });
