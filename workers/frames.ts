@@ -4,7 +4,12 @@
  * is reported on the port so the main thread can clean up even if this thread dies.
  */
 import type { MessagePort } from 'node:worker_threads';
+import sharp from 'sharp';
 import { runTask, type Task, type TaskOutcome } from '../src/extract/task.js';
+
+// One image at a time per thread, and no operation cache: memory stays flat over long videos.
+sharp.cache(false);
+sharp.concurrency(1);
 
 export default async function run({ task, port }: { task: Task; port: MessagePort }): Promise<TaskOutcome> {
   const ac = new AbortController();

@@ -63,7 +63,7 @@ export function withEstimateOptions(cmd: Command): Command {
     .addOption(new Option('--tier <tier>', 'price tier: standard, batch, flex, priority').argParser(choiceArg('--tier', TIERS)))
     .option('--budget <usd>', 'choose the densest plan that costs at most this', numberArg('--budget', { min: 0.000001 }))
     .option('--max-tokens <n>', 'choose the densest plan with at most this many input tokens', numberArg('--max-tokens', { min: 1, integer: true }))
-    .option('--output-tokens <n>', 'expected output tokens in the estimate (default 500)', numberArg('--output-tokens', { min: 0, integer: true }));
+    .option('--output-tokens <n>', 'expected output tokens in the estimate (default 1000)', numberArg('--output-tokens', { min: 0, integer: true }));
 }
 
 export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {

@@ -41,6 +41,11 @@ export interface FrameTask extends TaskBase {
   seekSec: number;
   /** The frames, from the packet index: time, byte position (-1 unknown) and keyframe flag. */
   frames: Array<{ index: number; timestampSec: number; pos: number; keyframe: boolean }>;
+  /**
+   * How many frames the position filter lets through: the planned ones plus any other packet whose
+   * position is within float precision of one (see posWindow). Extra frames are skipped.
+   */
+  expectedOutputs: number;
   /** Decoded (display) size; the frames are scaled to it so every frame has the same byte count. */
   decodeWidth: number;
   decodeHeight: number;
@@ -95,11 +100,21 @@ export function frameFileName(index: number, format: ImageFormat): string {
 }
 
 /**
- * `select` expression passing exactly these frames: by byte position when every frame has one
- * (immune to decoders that shift timestamps after a seek), else by (absolute) time.
+ * ffmpeg's `select` filter holds a frame's byte position as a 32-bit float: above 16 MiB it cannot
+ * tell neighbouring bytes apart. The window around a position that the filter must accept.
+ */
+export function posWindow(pos: number): number {
+  return pos < 2 ** 24 ? 0.5 : 2 ** (Math.floor(Math.log2(pos)) - 24);
+}
+
+/**
+ * `select` expression passing these frames: by byte position when every frame has one (immune to
+ * decoders that shift timestamps after a seek), else by (absolute) time.
  */
 function selectExpr(frames: FrameTask['frames'], startTimeSec: number): string {
-  if (frames.every((f) => f.pos >= 0)) return frames.map((f) => `eq(pos\\,${f.pos})`).join('+');
+  if (frames.every((f) => f.pos >= 0)) {
+    return frames.map((f) => `between(pos\\,${f.pos - posWindow(f.pos)}\\,${f.pos + posWindow(f.pos)})`).join('+');
+  }
   return frames.map((f) => f.timestampSec + startTimeSec).map((t) => `between(t\\,${sec(t - SELECT_EPS)}\\,${sec(t + SELECT_EPS)})`).join('+');
 }
 
@@ -120,7 +135,8 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
       // No -t: with -copyts an input duration counts from 0, not from the seek point. -frames:v
       // below stops the process at the last planned frame.
       accurateSeek: false,
-      ...(task.decode === 'keyframes' ? { skipFrame: 'nokey' as const, discard: 'nokey' as const } : {}),
+      // nointra, not nokey: some decoders skip intra frames the container marks as keys (non-IDR I-frames).
+      ...(task.decode === 'keyframes' ? { skipFrame: 'nointra' as const, discard: 'nokey' as const } : {}),
     })
     .copyTimestamps()
     .map(`0:${task.streamIndex}`)
@@ -128,7 +144,7 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
     .noSubtitles()
     .videoFilters([`select='${selectExpr(task.frames, task.startTimeSec)}'`, `scale=${task.decodeWidth}:${task.decodeHeight}`, 'setsar=1', 'showinfo'])
     .passthroughTimestamps()
-    .frames(task.frames.length)
+    .frames(task.expectedOutputs)
     .threads(1)
     .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
     .toArgs();
@@ -152,7 +168,7 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
   });
   const frameBytes = task.decodeWidth * task.decodeHeight * 3;
   const results: FrameResult[] = [];
-  let buf = Buffer.allocUnsafe(frameBytes);
+  const buf = Buffer.allocUnsafe(frameBytes);
   let filled = 0;
   let ended = false;
   const markEnded = (): void => {
@@ -168,25 +184,25 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
     return s;
   };
 
+  const byPos = new Map(task.frames.filter((f) => f.pos >= 0).map((f) => [f.pos, f]));
+  const posMode = byPos.size === task.frames.length;
+  let outputs = 0;
   const handleFrame = async (raw: Buffer): Promise<void> => {
-    const k = results.length;
-    const planned = task.frames[k];
-    if (!planned) return; // more frames than asked: ignore (cannot happen with -frames:v)
-    const info = await infoFor(k);
-    if (planned.pos >= 0 && info.pos !== planned.pos) {
-      throw new OmniprepError('CORRUPT', `${task.input}: decoded the frame at byte ${info.pos} where the frame at ${planned.timestampSec.toFixed(3)} s (byte ${planned.pos}) was expected`, { input: task.input });
-    }
+    const info = await infoFor(outputs++);
+    // By position: the frame whose packet this is (a neighbour the float window let through is skipped).
+    // By time: the next planned frame.
+    const planned = posMode ? byPos.get(info.pos) : task.frames[results.length];
+    if (!planned || results.some((r) => r.index === planned.index)) return;
     const image = { data: raw, width: task.decodeWidth, height: task.decodeHeight, channels: 3 as const };
     const [encoded, hash] = await Promise.all([encodeRaw(image, task.out), task.hash ? perceptualHash(image) : Promise.resolve(undefined)]);
     const file = join(task.out.dir, frameFileName(planned.index, task.out.format));
     await writeFile(file, encoded);
     // The time and keyframe flag come from the packet index (the frame was matched by position);
     // without positions, from what the decoder reported.
-    const byPos = planned.pos >= 0;
     results.push({
       index: planned.index,
-      timestampSec: byPos ? planned.timestampSec : Math.round(info.time * 1e6) / 1e6,
-      keyframe: byPos ? planned.keyframe : info.key,
+      timestampSec: posMode ? planned.timestampSec : Math.round(info.time * 1e6) / 1e6,
+      keyframe: posMode ? planned.keyframe : info.key,
       file,
       bytes: encoded.length,
       width: task.out.width,
@@ -204,8 +220,8 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
         filled += n;
         off += n;
         if (filled === frameBytes) {
+          // handleFrame is done with the buffer when it resolves: the same buffer takes the next frame.
           await handleFrame(buf);
-          buf = Buffer.allocUnsafe(frameBytes);
           filled = 0;
         }
       }
@@ -216,8 +232,9 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
     await proc.done.catch(() => {});
     throw e;
   }
+  results.sort((a, b) => a.index - b.index);
   if (results.length !== task.frames.length) {
-    const missing = task.frames[results.length]!;
+    const missing = task.frames.find((f) => !results.some((r) => r.index === f.index))!;
     throw new OmniprepError(
       'CORRUPT',
       `${task.input}: the frame at ${missing.timestampSec.toFixed(3)} s could not be decoded (the data there is damaged or missing)`,

@@ -1,9 +1,7 @@
 /**
  * Pure token and dollar math over registry entries.
  */
-import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
-import { countTokens as countHarmony } from 'gpt-tokenizer/encoding/o200k_harmony';
-import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { createRequire } from 'node:module';
 import { OmniprepError, invalidOption } from '../errors.js';
 import { applyRule, resolveDetail, detailLevels } from './rules.js';
 import { resolveRegistry, TIERS, type ModelEntry, type ModelRegistry, type Price, type Tier } from './registry.js';
@@ -74,17 +72,24 @@ export function acceptsAudio(model: string | ModelEntry, o: ModelOptions = {}): 
   return Boolean(getModel(model, o).audio);
 }
 
+// Encodings load on first use (each takes ~0.2 s to load), through gpt-tokenizer's CommonJS build
+// so that counting stays synchronous.
+const requireCjs = createRequire(import.meta.url);
+type Encoding = 'o200k_base' | 'o200k_harmony' | 'cl100k_base';
+const counters = new Map<Encoding, (text: string) => number>();
+function counter(encoding: Encoding): (text: string) => number {
+  let c = counters.get(encoding);
+  if (!c) {
+    c = (requireCjs(`gpt-tokenizer/cjs/encoding/${encoding}`) as { countTokens: (text: string) => number }).countTokens;
+    counters.set(encoding, c);
+  }
+  return c;
+}
+
 /** Text tokens of a string in the model's encoding (no message overhead). */
 export function textTokens(model: string | ModelEntry, text: string, o: ModelOptions = {}): number {
   const m = getModel(model, o);
-  switch (m.text.encoding) {
-    case 'o200k_harmony':
-      return countHarmony(text);
-    case 'cl100k_base':
-      return countCl100k(text);
-    default:
-      return countO200k(text);
-  }
+  return text ? counter(m.text.encoding)(text) : 0;
 }
 
 /** Tokens of a chat request's messages: text of each plus the per-message and per-request overhead. */

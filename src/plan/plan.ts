@@ -6,27 +6,50 @@
  */
 import { OmniprepError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
-import { resolveRegistry, type ModelEntry } from '../models/registry.js';
+import { resolveRegistry, type ModelEntry, type ModelRegistry } from '../models/registry.js';
 import { chooseSize } from '../models/sizing.js';
-import { audioTokens, chatTextTokens, dollars, dollarsByTier, getModel, imageTokens } from '../models/tokens.js';
+import { audioTokens, dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
+import { estimateRequest } from '../request/build.js';
+import type { FrameAsset, Segment } from '../request/types.js';
 import { packetIndex, type PacketIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { sceneScan } from '../extract/scene.js';
-import { clockText } from '../util/time.js';
 import { dedupeTimes, exactMode, keyframeMode, numberFrames, sceneMode, thin, type Timeline } from './frames.js';
 import { resolveSampling, type ResolvedSampling } from './options.js';
 import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions } from './types.js';
 
-/** `[00:05]`, `[1:02:03]`: the label written before each frame in a request. */
-export function timestampLabel(sec: number): string {
-  return `[${clockText(sec)}]`;
-}
-
-/** Text tokens of the request: the prompt, and a timestamp label per image, in one user message. */
-export function requestTextTokens(model: ModelEntry, prompt: string, imageTimes: number[][]): number {
-  const labels = imageTimes.map((ts) => ts.map(timestampLabel).join(' ')).join('\n');
-  return chatTextTokens(model, [labels ? `${prompt}\n${labels}` : prompt]);
+/**
+ * The requests `run` would send for this plan, estimated by the request builder itself (so the
+ * text tokens are those of the real bodies: the prompt, a timestamp label per image and audio
+ * chunk, the per-message overhead), one request per `imagesPerRequest` images.
+ */
+function estimateRequests(
+  model: ModelEntry,
+  prompt: string,
+  images: Array<{ timestampSec: number; width: number; height: number; tokens: number }>,
+  detail: string,
+  audio: PlannedAudioChunk[],
+  tier: Plan['tier'],
+  outputTokens: number,
+  registry: ModelRegistry,
+): { requests: number; textTokens: number } {
+  const perRequest = Math.max(1, model.limits.imagesPerRequest || images.length || 1);
+  const segments: Segment[] = [];
+  for (let i = 0; i < Math.max(1, images.length); i += perRequest) {
+    const frames: FrameAsset[] = images.slice(i, i + perRequest).map((f, k) => ({ index: i + k, timestampSec: f.timestampSec, mime: 'image/jpeg', width: f.width, height: f.height, detail, tokens: f.tokens }));
+    segments.push({ index: segments.length, startSec: 0, endSec: 0, frames, audio: [] });
+  }
+  // Audio travels with the first request (one window); long media is cut into windows by `run`.
+  segments[0]!.audio = audio.map((c) => ({ index: c.index, startSec: c.startSec, endSec: c.endSec, format: 'mp3', tokens: c.tokens }));
+  // The builder needs a prompt; without one (a plan of the media alone) a single '.' stands in
+  // and its token is taken off again.
+  const stand = prompt ? 0 : textTokens(model, '.');
+  let text = 0;
+  for (const seg of segments) {
+    text += estimateRequest(seg, { model: model.name, registry, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
+  }
+  return { requests: segments.length, textTokens: text };
 }
 
 /** Loads timeline facts once, as the modes ask for them. */
@@ -132,6 +155,7 @@ function planGrids(model: ModelEntry, frames: PlannedFrame[], cell: { width: num
 export interface PlanContext {
   info: MediaInfo;
   model: ModelEntry;
+  registry: ModelRegistry;
   registryVersion: string;
   sampling: ResolvedSampling;
   timeline: TimelineLoader;
@@ -186,7 +210,10 @@ async function planFor(ctx: PlanContext, setting: Setting, started: number): Pro
     if (audioNote) warnings.push(`no audio in the estimate: ${audioNote}`);
   }
 
-  const textTokens = requestTextTokens(model, o.prompt ?? '', grids ? grids.map((g) => g.timestamps) : frames.map((f) => [f.timestampSec]));
+  const images = grids
+    ? grids.map((g) => ({ timestampSec: g.timestamps[0]!, width: g.width, height: g.height, tokens: g.tokens }))
+    : frames.map((f) => ({ timestampSec: f.timestampSec, width, height, tokens: tokensPerFrame }));
+  const { requests, textTokens } = estimateRequests(model, o.prompt ?? '', images, detailApplied, audio?.chunks ?? [], s.tier, s.outputTokens, ctx.registry);
   const audioTok = audio?.tokens ?? 0;
   const inputTokens = imageTokensTotal + audioTok + textTokens;
   const counts = { imageTokens: imageTokensTotal, audioTokens: audioTok, textTokens, outputTokens: s.outputTokens };
@@ -226,6 +253,7 @@ async function planFor(ctx: PlanContext, setting: Setting, started: number): Pro
       source: image?.source ?? model.source,
     },
     budget: null,
+    requests,
     upperBound: s.dedup,
     warnings: s.dedup ? [...warnings, '--dedup: the frame count is an upper bound (duplicates are found while sampling)'] : warnings,
     media: {
@@ -337,6 +365,7 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
   const ctx: PlanContext = {
     info,
     model,
+    registry: reg,
     registryVersion: reg.version,
     sampling,
     timeline: new TimelineLoader(info, options, limits),

@@ -1,6 +1,7 @@
 import type { Limits } from '../limits.js';
 import type { ModelRegistry, Tier } from '../models/registry.js';
 import type { MediaInfo } from '../probe/types.js';
+import { REQUEST_DEFAULTS } from '../request/options.js';
 
 export const MODES = ['keyframe', 'exact', 'scene'] as const;
 export type Mode = (typeof MODES)[number];
@@ -49,7 +50,7 @@ export const DEFAULT_SAMPLING = {
   dedupThreshold: 6,
   sceneThreshold: 0.3,
   sizeSlack: 0.1,
-  outputTokens: 500,
+  outputTokens: REQUEST_DEFAULTS.expectedOutputTokens,
   tier: 'standard' as Tier,
 };
 
@@ -62,7 +63,7 @@ export interface PlanOptions extends SamplingOptions {
   audio?: boolean | undefined;
   /** Price tier for `costUsd` (all tiers are in `costByTier`). */
   tier?: Tier | undefined;
-  /** Expected output tokens for the estimate (default 500). */
+  /** Expected output tokens for the estimate (default: the request builder's, 1000). */
   outputTokens?: number | undefined;
   /** Choose the densest plan that costs at most this many dollars. */
   budget?: number | undefined;
@@ -150,6 +151,8 @@ export interface Plan {
   rules: { image: string; registryVersion: string; source: string };
   /** What the budget chooser did, when a budget or token cap was given. */
   budget: BudgetReport | null;
+  /** Requests `run` sends (one per `imagesPerRequest` images of the model). */
+  requests: number;
   /** True when the frame count is an upper bound (--dedup drops duplicates only when sampling). */
   upperBound: boolean;
   warnings: string[];

@@ -14,10 +14,10 @@ import { OmniprepError } from '../errors.js';
 import { binaryVersion, resolveBinary } from '../ffmpeg/binaries.js';
 import { resolveLimits } from '../limits.js';
 import { acquirePool, releasePool } from '../extract/pool.js';
-import { frameFileName, type FrameResult, type FrameTask } from '../extract/task.js';
+import { frameFileName, posWindow, type FrameResult, type FrameTask } from '../extract/task.js';
 import { encodeFile, perceptualHash, hashDistance, isDuplicate, EXTENSION } from '../image/encode.js';
 import { composeGrid } from '../image/grid.js';
-import { keyframes } from '../probe/keyframes.js';
+import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { plan as makePlan } from '../plan/plan.js';
@@ -113,6 +113,17 @@ export function groupFrames(frames: PlannedFrame[], keyframeTimes: number[], thr
     else groups.push({ decode, frames: [f], gop });
   }
   return groups.map(({ decode, frames: fs }) => ({ decode, frames: fs }));
+}
+
+function lowerBound(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 async function ensureDir(dir: string): Promise<boolean> {
@@ -212,7 +223,17 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
         const video = info.video!;
         const bin = resolveBinary('ffmpeg', options);
         const ffmpeg = { path: bin.path, version: await binaryVersion(bin) };
-        const kfs = (await keyframes(info, { ...options, signal })).times;
+        const idx = await packetIndex(info, { ...options, signal });
+        const kfs = idx.times.filter((_, i) => idx.keyframe[i]);
+        // Other packets whose positions the float position filter cannot tell from a planned one.
+        const sortedPos = idx.pos.filter((x) => x >= 0).sort((a, b) => a - b);
+        const neighbours = (pos: number, keyOnly: boolean): number => {
+          if (pos < 0) return 1;
+          const w = posWindow(pos);
+          let n = 0;
+          for (let i = lowerBound(sortedPos, pos - w); i < sortedPos.length && sortedPos[i]! <= pos + w; i++) n++;
+          return keyOnly ? 1 : Math.max(1, n);
+        };
         pool = acquirePool();
         const groups = groupFrames(p.frames, kfs, pool.threads);
         const tasks: FrameTask[] = groups.map((g) => ({
@@ -228,6 +249,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           // Seek to the keyframe at or before the first frame: exactly onto it when it is one.
           seekSec: Math.max(0, g.frames[0]!.keyframe ? g.frames[0]!.timestampSec : g.frames[0]!.timestampSec - SEEK_EPS),
           frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
+          expectedOutputs: g.frames.reduce((a, f) => a + neighbours(f.pos, g.decode === 'keyframes'), 0),
           decodeWidth: video.width,
           decodeHeight: video.height,
           out: { dir, width: p.width, height: p.height, format: p.format, quality: p.quality },

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { doctor } from '../../doctor.js';
-import { probe } from '../../probe/probe.js';
 import { action } from '../util.js';
 
 export function register(program: Command): void {
@@ -9,6 +7,7 @@ export function register(program: Command): void {
     .description('which ffmpeg and ffprobe are used (path, version, where they came from), sharp and Node versions')
     .action(
       action(async () => {
+        const { doctor } = await import('../../doctor.js');
         const r = await doctor();
         const text = [
           `ffmpeg   ${r.ffmpeg.version}  (${r.ffmpeg.source})  ${r.ffmpeg.path}`,
@@ -26,6 +25,7 @@ export function register(program: Command): void {
     .description('MediaInfo: duration, container, size, video and audio streams')
     .action(
       action(async (input: string) => {
+        const { probe } = await import('../../probe/probe.js');
         const info = await probe(input);
         const v = info.video;
         const a = info.audio;

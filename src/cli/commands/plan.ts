@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { plan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
 import { action } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
@@ -28,6 +27,7 @@ export function describePlan(p: Plan): string {
 export function register(program: Command): void {
   withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding')).action(
     action(async (input: string, opts: EstimateCliOptions) => {
+      const { plan } = await import('../../plan/plan.js');
       const p = await plan(input, planOptionsFromCli(opts));
       return { json: p, text: describePlan(p) };
     }),

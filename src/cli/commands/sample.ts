@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { sample } from '../../sample/sample.js';
 import { action } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 
@@ -12,6 +11,7 @@ export function register(program: Command): void {
   ).action(
     action(async (input: string, opts: EstimateCliOptions & { out: string }) => {
       const tty = process.stderr.isTTY && !program.opts().json;
+      const { sample } = await import('../../sample/sample.js');
       const run = sample(input, {
         ...planOptionsFromCli(opts),
         out: opts.out,

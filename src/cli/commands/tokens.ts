@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { imageTokens } from '../../models/tokens.js';
 import { action, numberArg } from '../util.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 
@@ -13,6 +12,7 @@ export function register(program: Command): void {
       .option('--detail <level>', 'low, high, original, auto (what the model accepts)'),
   ).action(
     action(async (opts: ModelCliOptions & { width: number; height: number; detail?: string }) => {
+      const { imageTokens } = await import('../../models/tokens.js');
       const r = imageTokens(opts.model, opts.width, opts.height, opts.detail, modelOptions(opts));
       return {
         json: r,
