@@ -23,6 +23,20 @@
  * nominal slice; chunkAudio: its manifest), and the decoded total with the source's audio length.
  * Prints a JSON summary on stdout (progress on stderr), with the load average before and after:
  * other work on the machine slows every method down.
+ *
+ * Measured on 2 cores (AMD EPYC, Node 20, the 2018 static ffmpeg), best of 2 runs, other jobs
+ * running on the machine (load average about 3 before, 2.6 after):
+ *
+ *   method      wall     x real time  peak RSS (ffmpeg)  chunks  decoded total vs source  worst chunk
+ *   chunkAudio  12.7 s   284x         58 MB              7       0 ms                     0 ms
+ *   usual       22.0 s   163x         33 MB              7 *     +73 ms                   51 ms
+ *   usual-x2    11.3 s   319x         50 MB              7 *     +73 ms                   51 ms
+ *   segment     23.1 s   156x         33 MB              7 *     -141 ms                  57 ms
+ *   (* the last slice, the 20 ms after 3600 s, is an MP3 ffmpeg cannot decode)
+ *
+ * chunkAudio is 1.7x faster than the usual recipe run the usual way and 1.8x faster than the
+ * segment muxer; the usual recipe run two at a time is about 10% faster than chunkAudio (it skips
+ * the master pass, about 8% of the CPU time) but loses or repeats up to 51 ms at its cuts.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
