@@ -25,7 +25,7 @@
  * other work on the machine slows every method down.
  *
  * Measured on 2 cores (AMD EPYC, Node 20, the 2018 static ffmpeg), best of 2 runs, other jobs
- * running on the machine (load average about 3 before, 2.6 after):
+ * running on the machine (load average 4.1 before, 2.6 after):
  *
  *   method      wall     x real time  peak RSS (ffmpeg)  chunks  decoded total vs source  worst chunk
  *   chunkAudio  12.7 s   284x         58 MB              7       0 ms                     0 ms
