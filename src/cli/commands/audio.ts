@@ -1,7 +1,6 @@
 /** `omniprep audio <input> --out DIR`: chunks of the input's audio in DIR, and DIR/manifest.json. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { chunkAudio } from '../../audio/chunk.js';
-import { AUDIO_DEFAULTS, AUDIO_FORMATS, type AudioFormat } from '../../audio/options.js';
+import { AUDIO_DEFAULTS, AUDIO_FORMATS, type AudioFormat } from '../../audio/defaults.js';
 import { action, choiceArg, numberArg, table } from '../util.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 
@@ -68,6 +67,7 @@ export function register(program: Command): void {
       .option('--concurrency <n>', 'encoders at once (default: the number of cores)', numberArg('--concurrency', { min: 1, integer: true })),
   ).action(
     action(async (input: string, o: AudioCliOptions) => {
+      const { chunkAudio } = await import('../../audio/chunk.js');
       const r = await chunkAudio(input, {
         outDir: o.out,
         chunkSeconds: o.chunkSeconds,
