@@ -127,3 +127,9 @@ export {
   type BatchResults,
   type BatchResult,
 } from './batch/index.js';
+// planning, sampling, preparing
+export { plan, BUDGET_ORDER } from './plan/plan.js';
+export { DEFAULT_SAMPLING, MODES, FORMATS, type Plan, type PlanOptions, type SamplingOptions, type PlannedFrame, type PlannedGrid, type PlannedAudioChunk, type BudgetReport, type Mode, type ImageFormat } from './plan/types.js';
+export { sample, type SampleOptions, type SampleRun, type SampledFrame, type Manifest, type ManifestFrame, type ManifestGrid } from './sample/sample.js';
+export { prepare, type PrepareOptions, type Prepared } from './prepare.js';
+export { killAllProcesses, liveProcessCount } from './ffmpeg/runner.js';

@@ -19,12 +19,7 @@ export interface EncodeOptions {
   quality: number;
 }
 
-export const MIME: Record<ImageFormat, 'image/jpeg' | 'image/webp' | 'image/png'> = {
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-  png: 'image/png',
-};
-export const EXTENSION: Record<ImageFormat, string> = { jpeg: 'jpg', webp: 'webp', png: 'png' };
+export { MIME, EXTENSION } from './formats.js';
 
 function encoder(img: Sharp, o: Pick<EncodeOptions, 'format' | 'quality'>): Sharp {
   switch (o.format) {

@@ -53,6 +53,7 @@ export function resolveSampling(o: PlanOptions): ResolvedSampling {
   positive('sizeSlack', o.sizeSlack, { min: 0, max: 0.5 });
   positive('outputTokens', o.outputTokens, { integer: true, min: 0 });
   positive('budget', o.budget);
+  positive('windowSec', o.windowSec);
   positive('maxTokens', o.maxTokens, { integer: true, min: 1 });
   if (o.grid) {
     positive('grid columns', o.grid.cols, { integer: true, min: 1, max: 8 });

@@ -8,9 +8,12 @@ import { OmniprepError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import { resolveRegistry, type ModelEntry, type ModelRegistry } from '../models/registry.js';
 import { chooseSize } from '../models/sizing.js';
-import { audioTokens, dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
+import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
+import { audioPlanFor } from '../audio/plan.js';
+import { segmentTimeline } from '../audio/segments.js';
+import { MIME } from '../image/formats.js';
 import { estimateRequest } from '../request/build.js';
-import type { FrameAsset, Segment } from '../request/types.js';
+import type { AudioAsset, FrameAsset, Segment } from '../request/types.js';
 import { packetIndex, type PacketIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
@@ -19,37 +22,40 @@ import { dedupeTimes, exactMode, keyframeMode, numberFrames, sceneMode, thin, ty
 import { resolveSampling, type ResolvedSampling } from './options.js';
 import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions } from './types.js';
 
+/** A window length that means "no windows": the whole clip is one segment (split only by limits). */
+const NO_WINDOWS = 1e9;
+
 /**
  * The requests `run` would send for this plan, estimated by the request builder itself (so the
  * text tokens are those of the real bodies: the prompt, a timestamp label per image and audio
- * chunk, the per-message overhead), one request per `imagesPerRequest` images.
+ * chunk, the per-message overhead). Segments come from the same `segmentTimeline()` that
+ * `prepare()` uses: windows of `windowSec` (following the audio chunks when there are some),
+ * each holding at most the model's images per request.
  */
 function estimateRequests(
-  model: ModelEntry,
-  prompt: string,
-  images: Array<{ timestampSec: number; width: number; height: number; tokens: number }>,
-  detail: string,
+  ctx: PlanContext,
+  images: FrameAsset[],
   audio: PlannedAudioChunk[],
   tier: Plan['tier'],
   outputTokens: number,
-  registry: ModelRegistry,
 ): { requests: number; textTokens: number } {
-  const perRequest = Math.max(1, model.limits.imagesPerRequest || images.length || 1);
-  const segments: Segment[] = [];
-  for (let i = 0; i < Math.max(1, images.length); i += perRequest) {
-    const frames: FrameAsset[] = images.slice(i, i + perRequest).map((f, k) => ({ index: i + k, timestampSec: f.timestampSec, mime: 'image/jpeg', width: f.width, height: f.height, detail, tokens: f.tokens }));
-    segments.push({ index: segments.length, startSec: 0, endSec: 0, frames, audio: [] });
-  }
-  // Audio travels with the first request (one window); long media is cut into windows by `run`.
-  segments[0]!.audio = audio.map((c) => ({ index: c.index, startSec: c.startSec, endSec: c.endSec, format: 'mp3', tokens: c.tokens }));
-  // The builder needs a prompt; without one (a plan of the media alone) a single '.' stands in
-  // and its token is taken off again.
+  const { model, options: o, end } = ctx;
+  const windows = segmentTimeline(
+    end,
+    images,
+    audio.map((c): AudioAsset => ({ index: c.index, startSec: c.startSec, endSec: c.endSec, format: 'mp3', tokens: c.tokens })),
+    { windowSec: o.windowSec ?? NO_WINDOWS, maxFrames: Math.max(1, model.limits.imagesPerRequest || 1), startSec: ctx.sampling.start },
+  );
+  // The builder needs a prompt; without one (a plan of the media alone) a '.' stands in and its
+  // token is taken off again.
+  const prompt = o.prompt ?? '';
   const stand = prompt ? 0 : textTokens(model, '.');
   let text = 0;
-  for (const seg of segments) {
-    text += estimateRequest(seg, { model: model.name, registry, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
+  for (const w of windows) {
+    const seg: Segment = { index: w.index, startSec: w.startSec, endSec: w.endSec, frames: w.frames, audio: w.audio };
+    text += estimateRequest(seg, { model: model.name, registry: ctx.registry, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
   }
-  return { requests: segments.length, textTokens: text };
+  return { requests: windows.length, textTokens: text };
 }
 
 /** Loads timeline facts once, as the modes ask for them. */
@@ -194,26 +200,28 @@ async function planFor(ctx: PlanContext, setting: Setting, started: number): Pro
     warnings.push(`a ${s.grid!.cols}x${s.grid!.rows} grid costs ${grids[0]!.tokens} tokens, no fewer than its frames sent alone`);
   }
 
-  // Audio
+  // Audio: the chunks chunkAudio() would cut at its limits (it moves each cut to a nearby pause,
+  // which can add a chunk and a token or two: see the audio module).
   let audio: Plan['audio'] = null;
   let audioNote: string | null = null;
   if (o.audio) {
-    if (!info.audio) audioNote = `${info.input} has no audio stream`;
-    else if (!model.audio) audioNote = `model ${model.name} takes no audio input`;
+    if (!model.audio) audioNote = `model ${model.name} takes no audio input`;
     else {
-      const aStart = Math.max(s.start, info.audio.startSec);
-      const aEnd = Math.min(end, info.audio.startSec + (info.audio.durationSec ?? info.durationSec));
-      const seconds = Math.max(0, Math.round((aEnd - aStart) * 1e6) / 1e6);
-      const chunks: PlannedAudioChunk[] = seconds > 0 ? [{ index: 0, startSec: aStart, endSec: aEnd, tokens: audioTokens(model, seconds) }] : [];
-      audio = { seconds, tokens: chunks.reduce((a, c) => a + c.tokens, 0), chunks };
+      const a = audioPlanFor(info, { ...o.audioOptions, model, registry: ctx.registry });
+      if (!a.hasAudio) audioNote = a.reason;
+      else {
+        const chunks: PlannedAudioChunk[] = a.chunks.map((c, index) => ({ index, startSec: c.startSec, endSec: c.endSec, tokens: c.tokens }));
+        audio = { seconds: Math.round(a.totals.seconds * 1e6) / 1e6, tokens: a.totals.tokens, chunks };
+      }
     }
     if (audioNote) warnings.push(`no audio in the estimate: ${audioNote}`);
   }
 
+  const asset = (index: number, timestampSec: number, w: number, h: number, tokens: number): FrameAsset => ({ index, timestampSec, mime: MIME[s.format], width: w, height: h, detail: detailApplied, tokens });
   const images = grids
-    ? grids.map((g) => ({ timestampSec: g.timestamps[0]!, width: g.width, height: g.height, tokens: g.tokens }))
-    : frames.map((f) => ({ timestampSec: f.timestampSec, width, height, tokens: tokensPerFrame }));
-  const { requests, textTokens } = estimateRequests(model, o.prompt ?? '', images, detailApplied, audio?.chunks ?? [], s.tier, s.outputTokens, ctx.registry);
+    ? grids.map((g) => asset(g.index, g.timestamps[0]!, g.width, g.height, g.tokens))
+    : frames.map((f) => asset(f.index, f.timestampSec, width, height, tokensPerFrame));
+  const { requests, textTokens } = estimateRequests(ctx, images, audio?.chunks ?? [], s.tier, s.outputTokens);
   const audioTok = audio?.tokens ?? 0;
   const inputTokens = imageTokensTotal + audioTok + textTokens;
   const counts = { imageTokens: imageTokensTotal, audioTokens: audioTok, textTokens, outputTokens: s.outputTokens };
@@ -358,6 +366,9 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
   const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
   const model = getModel(options.model ?? 'gpt-5.5', { registry: reg, rule: options.rule });
   const info = typeof input === 'string' ? await probe(input, { limits: options.limits, signal: options.signal, ffprobePath: options.ffprobePath }) : input;
+  if (options.audio && (options.start !== undefined || options.end !== undefined)) {
+    throw new OmniprepError('INVALID_OPTION', 'option audio: --audio covers the whole file; it cannot be combined with --start/--end yet (cut the clip first, or plan frames and audio separately)');
+  }
   if (sampling.start >= info.durationSec && info.kind !== 'image') {
     throw new OmniprepError('INVALID_OPTION', `option start: ${sampling.start} s is at or past the end of ${info.input} (${info.durationSec} s)`);
   }

@@ -2,6 +2,7 @@ import type { Limits } from '../limits.js';
 import type { ModelRegistry, Tier } from '../models/registry.js';
 import type { MediaInfo } from '../probe/types.js';
 import { REQUEST_DEFAULTS } from '../request/options.js';
+import type { AudioPlanOptions } from '../audio/plan.js';
 
 export const MODES = ['keyframe', 'exact', 'scene'] as const;
 export type Mode = (typeof MODES)[number];
@@ -61,6 +62,10 @@ export interface PlanOptions extends SamplingOptions {
   prompt?: string | undefined;
   /** Include the audio track (tokens and chunks). */
   audio?: boolean | undefined;
+  /** How the audio is cut and encoded (chunkAudio's options: chunkSeconds, maxBytes, format, ...). */
+  audioOptions?: Omit<AudioPlanOptions, 'model' | 'registry' | 'modelsFile' | 'rule'> | undefined;
+  /** Cut long media into windows of this many seconds, one request each (default: one request, split only where a limit requires). */
+  windowSec?: number | undefined;
   /** Price tier for `costUsd` (all tiers are in `costByTier`). */
   tier?: Tier | undefined;
   /** Expected output tokens for the estimate (default: the request builder's, 1000). */

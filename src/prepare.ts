@@ -1,0 +1,89 @@
+/**
+ * prepare(input, options): everything a request needs, made from one plan. Frames are sampled
+ * (`sample()`), the audio is cut (`chunkAudio()`) when asked, and both are grouped into segments
+ * on the source timeline (`segmentTimeline()`): one request per segment, the same segments the
+ * plan's estimate used.
+ *
+ *     const media = await prepare('talk.mp4', { every: 10, audio: true });
+ *     const requests = buildRequests(media, { prompt: 'Summarise the talk' });
+ *     await media.cleanup();
+ */
+import { join, resolve } from 'node:path';
+import { chunkAudio, type ChunkAudioOptions, type ChunkAudioResult } from './audio/index.js';
+import { segmentTimeline } from './audio/segments.js';
+import { OmniprepError } from './errors.js';
+import { MIME } from './image/formats.js';
+import { resolveRegistry } from './models/registry.js';
+import { getModel } from './models/tokens.js';
+import type { Plan } from './plan/types.js';
+import type { AudioAsset, FrameAsset, PreparedMedia } from './request/types.js';
+import { sample, type Manifest, type SampleOptions } from './sample/sample.js';
+import { makeTempDir } from './util/temp.js';
+
+export interface PrepareOptions extends Omit<SampleOptions, 'out'> {
+  /** Working directory: frames in DIR/frames, audio in DIR/audio. Default: a temporary directory (removed by `cleanup()` or at exit). */
+  dir?: string | undefined;
+  /** Options of the audio cut (chunkSeconds, maxBytes, format, overlapSec, ...). */
+  audioOptions?: Omit<ChunkAudioOptions, 'outDir' | 'model' | 'registry' | 'modelsFile' | 'rule' | 'signal'> | undefined;
+}
+
+export interface Prepared extends PreparedMedia {
+  plan: Plan;
+  frames: Manifest;
+  audioManifest: ChunkAudioResult | null;
+  dir: string;
+  /** Removes the working directory when it was a temporary one (a given `dir` is kept). */
+  cleanup(): Promise<void>;
+}
+
+/** A window length that means "no windows" (the whole clip is one segment, split only by limits). */
+const NO_WINDOWS = 1e9;
+
+export async function prepare(input: string, options: PrepareOptions = {}): Promise<Prepared> {
+  const temp = options.dir ? undefined : makeTempDir('omniprep-prepare-');
+  const dir = resolve(options.dir ?? temp!.path);
+  const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
+  const model = getModel(options.model ?? 'gpt-5.5', { registry, rule: options.rule });
+  const cleanup = async (): Promise<void> => {
+    if (temp) temp.remove();
+  };
+  try {
+    const run = sample(input, { ...options, registry, out: join(dir, 'frames') });
+    const plan = await run.plan;
+    const wantAudio = Boolean(options.audio && plan.audio);
+    const [frames, audio] = await Promise.all([
+      run.manifest(),
+      wantAudio
+        ? chunkAudio(input, { ...options.audioOptions, outDir: join(dir, 'audio'), model: model.name, registry, signal: options.signal, ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath, limits: options.limits })
+        : Promise.resolve(null),
+    ]);
+    const frameDir = join(dir, 'frames');
+    const images: FrameAsset[] = frames.grids
+      ? frames.grids.map((g) => ({ index: g.index, timestampSec: g.timestamps[0]!, file: join(frameDir, g.file), mime: MIME[frames.format], width: g.width, height: g.height, detail: frames.detail, tokens: g.tokens }))
+      : frames.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, file: join(frameDir, f.file), mime: MIME[frames.format], width: f.width, height: f.height, detail: frames.detail, tokens: f.tokens }));
+    const chunks: AudioAsset[] = audio?.assets ?? [];
+    const windows = segmentTimeline(plan.endSec, images, chunks, {
+      windowSec: options.windowSec ?? NO_WINDOWS,
+      maxFrames: Math.max(1, model.limits.imagesPerRequest || 1),
+      startSec: plan.startSec,
+    });
+    if (!images.length && !chunks.length) {
+      throw new OmniprepError('INVALID_OPTION', `${input}: nothing to send (no frames were planned and no audio was asked for)`, { input });
+    }
+    return {
+      input,
+      model: model.name,
+      durationSec: plan.media.durationSec,
+      segments: windows.map((w) => ({ index: w.index, startSec: w.startSec, endSec: w.endSec, frames: w.frames, audio: w.audio })),
+      plan,
+      frames,
+      audioManifest: audio,
+      dir,
+      cleanup,
+    };
+  } catch (e) {
+    // sample() and chunkAudio() remove what they wrote when they fail.
+    await cleanup();
+    throw e;
+  }
+}
