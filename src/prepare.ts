@@ -49,10 +49,12 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
   };
   try {
     const run = sample(input, { ...options, registry, out: join(dir, 'frames') });
+    const framesDone = run.manifest(); // drives the sampling; the plan resolves before the first frame
+    framesDone.catch(() => {});
     const plan = await run.plan;
     const wantAudio = Boolean(options.audio && plan.audio);
     const [frames, audio] = await Promise.all([
-      run.manifest(),
+      framesDone,
       wantAudio
         ? chunkAudio(input, { ...options.audioOptions, outDir: join(dir, 'audio'), model: model.name, registry, signal: options.signal, ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath, limits: options.limits })
         : Promise.resolve(null),

@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { OmniprepError } from '../../errors.js';
+import type { JsonSchema } from '../../request/options.js';
+import { action, choiceArg, numberArg } from '../util.js';
+import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+
+interface RequestCliOptions extends EstimateCliOptions {
+  api?: 'chat' | 'responses';
+  schema?: string;
+  system?: string;
+  maxOutputTokens?: number;
+  window?: number;
+}
+
+function readSchema(file: string | undefined): JsonSchema | undefined {
+  if (!file) return undefined;
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error('not a JSON object');
+    return json as JsonSchema;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OmniprepError('INVALID_OPTION', `${file}: ${code === 'ENOENT' ? 'no such schema file' : `not a JSON Schema (${(e as Error).message})`}`, { input: file });
+  }
+}
+
+function withRequestOptions(cmd: Command): Command {
+  return withEstimateOptions(cmd)
+    .addOption(new Option('--api <api>', 'chat or responses (default: responses, chat when audio is sent)').argParser(choiceArg('--api', ['chat', 'responses'] as const)))
+    .option('--schema <file>', 'a JSON Schema the answer must follow (structured output)')
+    .option('--system <text>', 'a system message (Chat) or instructions (Responses)')
+    .option('--max-output-tokens <n>', 'upper bound on output tokens sent with the request', numberArg('--max-output-tokens', { min: 1, integer: true }))
+    .option('--window <sec>', 'cut long media into windows of this many seconds, one request each', numberArg('--window', { min: 1 }));
+}
+
+function buildOptions(o: RequestCliOptions) {
+  return {
+    prompt: o.prompt ?? '',
+    api: o.api,
+    system: o.system,
+    schema: readSchema(o.schema),
+    maxOutputTokens: o.maxOutputTokens,
+    expectedOutputTokens: o.outputTokens,
+    tier: o.tier,
+    modelsFile: o.models,
+    rule: o.rule,
+  };
+}
+
+function requirePrompt(o: RequestCliOptions): void {
+  if (!o.prompt) throw new OmniprepError('INVALID_OPTION', 'option --prompt: a question or instruction is required');
+}
+
+export function register(program: Command): void {
+  withRequestOptions(
+    program
+      .command('request <input>')
+      .description('one request body on stdout, ready for the API (frames as data URLs)')
+      .option('--segment <n>', 'which request, when the media needs several (default 0)', numberArg('--segment', { min: 0, integer: true }), 0)
+      .option('--all', 'print every request body as a JSON array'),
+  ).action(
+    action(async (input: string, o: RequestCliOptions & { segment: number; all?: boolean }) => {
+      requirePrompt(o);
+      const [{ prepare }, { buildRequests }] = await Promise.all([import('../../prepare.js'), import('../../request/index.js')]);
+      const media = await prepare(input, { ...planOptionsFromCli(o), windowSec: o.window });
+      try {
+        const requests = buildRequests(media, buildOptions(o));
+        if (o.all) return { json: requests.map((r) => r.body), text: JSON.stringify(requests.map((r) => r.body)) };
+        const r = requests[o.segment];
+        if (!r) throw new OmniprepError('INVALID_OPTION', `option --segment: ${input} needs ${requests.length} request(s); choose 0 to ${requests.length - 1}`);
+        if (requests.length > 1) process.stderr.write(`omniprep: ${input} needs ${requests.length} requests; printing request ${o.segment} (${r.id}); --all prints them all\n`);
+        return { json: r.body, text: JSON.stringify(r.body) };
+      } finally {
+        await media.cleanup();
+      }
+    }),
+  );
+
+  withRequestOptions(
+    program
+      .command('run <input>')
+      .description('call the model: prints the answer, tokens and dollars spent')
+      .option('--base-url <url>', 'any OpenAI-compatible server (default OPENAI_BASE_URL, else OpenAI)')
+      .option('--api-key <key>', 'API key (default OPENAI_API_KEY)')
+      .option('--organization <id>', 'OpenAI organization')
+      .option('--project <id>', 'OpenAI project')
+      .option('--timeout <sec>', 'per attempt (default 120)', numberArg('--timeout', { min: 1 }))
+      .option('--concurrency <n>', 'requests in flight at once (default 8)', numberArg('--concurrency', { min: 1, integer: true }))
+      .option('--rpm <n>', 'requests per minute limit', numberArg('--rpm', { min: 1, integer: true }))
+      .option('--tpm <n>', 'tokens per minute limit (estimated before each call)', numberArg('--tpm', { min: 1, integer: true }))
+      .option('--retries <n>', 'retries on 429, 5xx and timeouts (default 4)', numberArg('--retries', { min: 0, integer: true }))
+      .option('--no-reduce', 'do not combine the answers of several segments with one more call'),
+  ).action(
+    action(async (input: string, o: RequestCliOptions & { baseUrl?: string; apiKey?: string; organization?: string; project?: string; timeout?: number; concurrency?: number; rpm?: number; tpm?: number; retries?: number; reduce: boolean }) => {
+      requirePrompt(o);
+      const { run } = await import('../../run.js');
+      const tty = process.stderr.isTTY && !program.opts().json;
+      const bar = (done: number, total: number, usd: number): void => {
+        const width = 24;
+        const fill = total ? Math.round((done / total) * width) : 0;
+        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} requests, $${usd.toFixed(4)} spent`);
+      };
+      const b = buildOptions(o);
+      const r = await run(input, {
+        ...planOptionsFromCli(o),
+        ...b,
+        windowSec: o.window,
+        baseURL: o.baseUrl,
+        apiKey: o.apiKey,
+        organization: o.organization,
+        project: o.project,
+        timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
+        concurrency: o.concurrency,
+        requestsPerMinute: o.rpm,
+        tokensPerMinute: o.tpm,
+        maxRetries: o.retries,
+        reduce: o.reduce ? undefined : false,
+        onProgress: tty ? (p) => bar(p.done, p.total, p.spentUsd) : undefined,
+      });
+      if (tty) process.stderr.write('\n');
+      const t = r.totals;
+      const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => `${x.id}: ${x.status === 'error' ? x.error.message : x.status === 'not-sent' ? x.message : ''}`);
+      const text = [
+        r.answer,
+        '',
+        `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
+        `spent $${t.spentUsd.toFixed(6)} (estimated $${t.estimatedUsd.toFixed(6)})`,
+        ...failures.map((f) => `not answered: ${f}`),
+      ].join('\n');
+      if (t.ok === 0) process.exitCode = 1;
+      return { json: r, text };
+    }),
+  );
+
+  withRequestOptions(
+    program
+      .command('batch [inputs...]')
+      .description('Batch API JSONL (sharded when a limit is reached); --submit, --status ID, --results ID')
+      .option('--out <file>', 'the JSONL file to write (shards: FILE.001.jsonl, ...; mapping: FILE.mapping.json)')
+      .option('--max-lines <n>', 'lines per file (default: the registry, else 50,000)', numberArg('--max-lines', { min: 1, integer: true }))
+      .option('--max-file-bytes <n>', 'bytes per file (default: the registry, else 200 MB)', numberArg('--max-file-bytes', { min: 1, integer: true }))
+      .option('--submit', 'upload the files and create the batches')
+      .option('--status <id>', 'print a batch status')
+      .option('--results <id>', 'download a batch result and map it back with --mapping')
+      .option('--mapping <file>', 'the mapping file written next to the JSONL')
+      .option('--base-url <url>', 'any OpenAI-compatible server (default OPENAI_BASE_URL, else OpenAI)')
+      .option('--api-key <key>', 'API key (default OPENAI_API_KEY)'),
+  ).action(
+    action(async (inputs: string[], o: RequestCliOptions & { out?: string; maxLines?: number; maxFileBytes?: number; submit?: boolean; status?: string; results?: string; mapping?: string; baseUrl?: string; apiKey?: string }) => {
+      const batch = await import('../../batch/index.js');
+      const client = { baseURL: o.baseUrl, apiKey: o.apiKey };
+      if (o.status) {
+        const s = await batch.batchStatus(o.status, client);
+        return { json: s, text: `${s.id}: ${s.status}, ${s.requestCounts.completed}/${s.requestCounts.total} done, ${s.requestCounts.failed} failed` };
+      }
+      if (o.results) {
+        if (!o.mapping) throw new OmniprepError('INVALID_OPTION', 'option --mapping: --results needs the mapping file written with the batch');
+        const r = await batch.batchResults(o.results, o.mapping, client);
+        return { json: r, text: JSON.stringify(r, null, 2) };
+      }
+      if (!o.out) throw new OmniprepError('INVALID_OPTION', 'option --out: the JSONL file to write is required');
+      if (!inputs.length) throw new OmniprepError('INVALID_OPTION', 'batch: at least one input is required');
+      requirePrompt(o);
+      const { prepare } = await import('../../prepare.js');
+      const prepared = [];
+      try {
+        for (const input of inputs) prepared.push(await prepare(input, { ...planOptionsFromCli(o), windowSec: o.window, tier: 'batch' }));
+        const written = await batch.writeBatch(prepared, {
+          ...buildOptions(o),
+          out: o.out,
+          limits: { ...(o.maxLines ? { batchLines: o.maxLines } : {}), ...(o.maxFileBytes ? { batchBytes: o.maxFileBytes } : {}) },
+        });
+        const submitted = o.submit ? await batch.submitBatch(written.mappingFile, client) : undefined;
+        const est = written.mapping.estimate.usd;
+        const text = [
+          `${Object.keys(written.mapping.requests).length} requests in ${written.paths.length} file(s): ${written.paths.join(', ')}`,
+          `mapping: ${written.mappingFile}; estimated $${est.toFixed(6)} at the batch price`,
+          ...(submitted ? submitted.map((s) => `submitted ${s.file}: batch ${s.batchId}`) : []),
+        ].join('\n');
+        return { json: { ...written, ...(submitted ? { submitted } : {}) }, text };
+      } finally {
+        await Promise.all(prepared.map((p) => p.cleanup()));
+      }
+    }),
+  );
+}
