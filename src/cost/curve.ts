@@ -1,0 +1,283 @@
+/**
+ * costCurve(input, options): what a request costs at each sampling interval, for several models
+ * and detail levels, and what sparser sampling loses (the share of shots that still get a frame).
+ *
+ * Every point is a `plan()` (metadata only; plans of one file share its cached packet index), so
+ * the curve is the plan: the same frames, tokens and dollars `omniprep plan` prints for that
+ * interval. Shots are found once, with plan's own scene mode (a scene scan decodes the clip once,
+ * cached per file): a shot is [cut_i, cut_i+1), and it is covered at an interval when a planned
+ * frame at that interval lies in it.
+ */
+import { invalidOption } from '../errors.js';
+import { resolveRegistry, TIERS, type Tier } from '../models/registry.js';
+import { getModel, modelDetails } from '../models/tokens.js';
+import { plan } from '../plan/plan.js';
+import { DEFAULT_SAMPLING, type Mode, type Plan, type PlanOptions } from '../plan/types.js';
+import { probe } from '../probe/probe.js';
+import type { MediaInfo } from '../probe/types.js';
+
+export const COST_CURVE_DEFAULTS = {
+  every: [1, 2, 5, 10, 30],
+  models: ['gpt-5.5'],
+  /**
+   * Cuts closer than this to the cut before them are not new shots (a flash, a dissolve scored
+   * twice): the scene mode's `minGap` for the shot scan.
+   */
+  minShotSec: 0.5,
+};
+
+export interface CostCurveOptions extends Omit<PlanOptions, 'every' | 'model' | 'detail' | 'budget' | 'maxTokens'> {
+  /** Sampling intervals in seconds (default 1, 2, 5, 10, 30). */
+  every?: number[] | undefined;
+  /** Models to compare (default gpt-5.5). */
+  models?: string[] | undefined;
+  /** Detail levels (default: each model's `auto`). A level a model does not have is skipped for it, with a warning. */
+  details?: string[] | undefined;
+  /** Find the shots and report their coverage (default true; the scan decodes the clip once). */
+  shots?: boolean | undefined;
+  /** See COST_CURVE_DEFAULTS.minShotSec. */
+  minShotSec?: number | undefined;
+}
+
+export interface CostCurvePoint {
+  every: number;
+  frames: number;
+  imageTokens: number;
+  textTokens: number;
+  audioTokens: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Dollars at the options' tier (standard by default), exactly plan().costUsd. */
+  costUsd: number;
+  /** Dollars at every tier the model has a price for, exactly plan().costByTier. */
+  costByTier: Partial<Record<Tier, number>>;
+  /** Shots with at least one frame, and their share (null when shots were not scanned). */
+  shotsCovered: number | null;
+  coverage: number | null;
+  requests: number;
+}
+
+export interface CostCurveSeries {
+  model: string;
+  /** The detail asked (`auto` when none). */
+  detail: string;
+  /** The detail the model applies (`auto` resolved). */
+  detailApplied: string;
+  width: number;
+  height: number;
+  tokensPerFrame: number;
+  rule: string;
+  points: CostCurvePoint[];
+}
+
+export interface CostCurveShots {
+  /** Times of the cuts (a shot starts at each), seconds. */
+  cuts: number[];
+  /** [start, end) of each shot. */
+  shots: Array<[number, number]>;
+  threshold: number;
+  minShotSec: number;
+  /** Per interval: shots covered and the shots that got no frame. */
+  byInterval: Array<{ every: number; frames: number; covered: number; missed: Array<[number, number]> }>;
+}
+
+export interface CostCurve {
+  input: string;
+  durationSec: number;
+  startSec: number;
+  endSec: number;
+  width: number;
+  height: number;
+  mode: Mode;
+  tier: Tier;
+  /** Tiers present in at least one series, in TIERS order. */
+  tiers: Tier[];
+  intervals: number[];
+  outputTokens: number;
+  prompt: string;
+  series: CostCurveSeries[];
+  shots: CostCurveShots | null;
+  registryVersion: string;
+  warnings: string[];
+  /** Milliseconds the whole curve took (plans and the shot scan). */
+  ms: number;
+}
+
+const EPS = 1e-6;
+
+function intervalsOf(every: number[] | undefined): number[] {
+  const list = every ?? COST_CURVE_DEFAULTS.every;
+  if (!Array.isArray(list) || !list.length) throw invalidOption('every', 'at least one interval in seconds', list);
+  for (const e of list) if (!(typeof e === 'number' && Number.isFinite(e) && e > 0)) throw invalidOption('every', 'intervals in seconds > 0', e);
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+/** Shots as [start, end) between the window's start, the cuts and its end. */
+export function shotsFromCuts(cuts: readonly number[], start: number, end: number): Array<[number, number]> {
+  const bounds = [start, ...cuts.filter((c) => c > start + EPS && c < end - EPS), end];
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i + 1 < bounds.length; i++) out.push([bounds[i]!, bounds[i + 1]!]);
+  return out;
+}
+
+/** Which shots hold at least one of the frame times. */
+export function coveredShots(shots: ReadonlyArray<readonly [number, number]>, times: readonly number[]): boolean[] {
+  const sorted = [...times].sort((a, b) => a - b);
+  return shots.map(([a, b]) => {
+    // first time >= a
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < a - EPS) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < sorted.length && sorted[lo]! < b - EPS;
+  });
+}
+
+function point(p: Plan, shots: Array<[number, number]> | null): CostCurvePoint {
+  const covered = shots ? coveredShots(shots, p.frames.map((f) => f.timestampSec)).filter(Boolean).length : null;
+  return {
+    every: p.every,
+    frames: p.frames.length,
+    imageTokens: p.imageTokens,
+    textTokens: p.textTokens,
+    audioTokens: p.audioTokens,
+    inputTokens: p.inputTokens,
+    outputTokens: p.outputTokens,
+    costUsd: p.costUsd,
+    costByTier: p.costByTier,
+    shotsCovered: covered,
+    coverage: covered === null || !shots!.length ? null : Math.round((covered / shots!.length) * 1e4) / 1e4,
+    requests: p.requests,
+  };
+}
+
+/** Cost and shot coverage at each sampling interval, for each model and detail level. */
+export async function costCurve(input: string | MediaInfo, options: CostCurveOptions = {}): Promise<CostCurve> {
+  const started = performance.now();
+  const { every: everyList, models: modelList, details, shots: wantShots, minShotSec: minShotOpt, ...rest } = options;
+  const intervals = intervalsOf(everyList);
+  const models = modelList ?? COST_CURVE_DEFAULTS.models;
+  if (!Array.isArray(models) || !models.length) throw invalidOption('models', 'at least one model name', models);
+  const minShotSec = minShotOpt ?? COST_CURVE_DEFAULTS.minShotSec;
+  if (!(typeof minShotSec === 'number' && minShotSec >= 0 && Number.isFinite(minShotSec))) throw invalidOption('minShotSec', 'seconds >= 0', minShotSec);
+  const registry = resolveRegistry({ registry: rest.registry, modelsFile: rest.modelsFile });
+  const base: PlanOptions = { ...rest, registry, modelsFile: undefined };
+
+  // Which (model, detail) pairs: every model must be known; a detail it lacks is skipped for it.
+  const warnings: string[] = [];
+  const pairs: Array<{ model: string; detail: string | undefined }> = [];
+  for (const name of models) {
+    const m = getModel(name, { registry, rule: rest.rule });
+    if (!details?.length) {
+      pairs.push({ model: name, detail: undefined });
+      continue;
+    }
+    const levels = modelDetails(m);
+    const ok = details.filter((d) => levels.includes(d));
+    const missing = details.filter((x) => !levels.includes(x));
+    if (!ok.length) {
+      // A model without any of the levels asked (Claude, Gemini 2.x: auto only) is planned at auto.
+      warnings.push(`${name} has no detail ${missing.join(' or ')} (it has ${levels.join(', ')}): planned at auto`);
+      pairs.push({ model: name, detail: undefined });
+      continue;
+    }
+    if (missing.length) warnings.push(`${name} has no detail ${missing.join(' or ')} (it has ${levels.join(', ')}): skipped for it`);
+    for (const d of ok) pairs.push({ model: name, detail: d });
+  }
+
+  const info = typeof input === 'string' ? await probe(input, { limits: rest.limits, signal: rest.signal, ffprobePath: rest.ffprobePath }) : input;
+
+  // Shots, once, with plan's scene mode: no max-gap fills, cuts at least minShotSec apart.
+  let shotInfo: CostCurveShots | null = null;
+  let shotList: Array<[number, number]> | null = null;
+  if (wantShots !== false && info.kind === 'video') {
+    const scene = await plan(info, {
+      ...base,
+      model: pairs[0]!.model,
+      detail: pairs[0]!.detail,
+      mode: 'scene',
+      every: intervals[0],
+      minGap: minShotSec,
+      maxGap: 1e9,
+      maxFrames: undefined,
+      grid: undefined,
+      audio: false,
+    });
+    const cuts = scene.frames.filter((f, i) => i > 0 && f.source === 'scene').map((f) => f.timestampSec);
+    shotList = shotsFromCuts(cuts, scene.startSec, scene.endSec);
+    shotInfo = { cuts, shots: shotList, threshold: rest.sceneThreshold ?? DEFAULT_SAMPLING.sceneThreshold, minShotSec, byInterval: [] };
+  }
+
+  const series: CostCurveSeries[] = [];
+  let first: Plan | undefined;
+  for (const { model, detail } of pairs) {
+    const points: CostCurvePoint[] = [];
+    let last: Plan | undefined;
+    for (const every of intervals) {
+      const p = await plan(info, { ...base, model, detail, every });
+      first ??= p;
+      last = p;
+      points.push(point(p, shotList));
+      if (shotInfo && series.length === 0) {
+        const cov = coveredShots(shotList!, p.frames.map((f) => f.timestampSec));
+        shotInfo.byInterval.push({ every, frames: p.frames.length, covered: cov.filter(Boolean).length, missed: shotList!.filter((_, i) => !cov[i]) });
+      }
+    }
+    series.push({
+      model,
+      detail: detail ?? 'auto',
+      detailApplied: last!.detailApplied,
+      width: last!.width,
+      height: last!.height,
+      tokensPerFrame: last!.tokensPerFrame,
+      rule: last!.rules.image,
+      points,
+    });
+  }
+  const p0 = first!;
+  const tiers = TIERS.filter((t) => series.some((s) => s.points.some((pt) => pt.costByTier[t] !== undefined)));
+  return {
+    input: info.input,
+    durationSec: info.durationSec,
+    startSec: p0.startSec,
+    endSec: p0.endSec,
+    width: p0.media.width,
+    height: p0.media.height,
+    mode: p0.mode,
+    tier: p0.tier,
+    tiers,
+    intervals,
+    outputTokens: p0.outputTokens,
+    prompt: rest.prompt ?? '',
+    series,
+    shots: shotInfo,
+    registryVersion: p0.rules.registryVersion,
+    warnings,
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+/** The text table: one row per model, detail and interval. */
+export function costCurveTable(curve: CostCurve): Array<Array<string | number>> {
+  const usd = (x: number | undefined): string => (x === undefined ? '-' : `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`);
+  const head = ['model', 'detail', 'every s', 'frames', 'image tok', 'input tok', ...curve.tiers.map((t) => `${t} $`), ...(curve.shots ? ['shots covered'] : [])];
+  const rows: Array<Array<string | number>> = [head];
+  for (const s of curve.series) {
+    for (const p of s.points) {
+      rows.push([
+        s.model,
+        s.detail === s.detailApplied ? s.detail : `${s.detail} (${s.detailApplied})`,
+        p.every,
+        p.frames,
+        p.imageTokens,
+        p.inputTokens,
+        ...curve.tiers.map((t) => usd(p.costByTier[t])),
+        ...(curve.shots ? [`${p.shotsCovered}/${curve.shots.shots.length} (${Math.round((p.coverage ?? 0) * 100)}%)`] : []),
+      ]);
+    }
+  }
+  return rows;
+}
