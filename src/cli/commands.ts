@@ -6,8 +6,9 @@ import { register as sample } from './commands/sample.js';
 import { register as audio } from './commands/audio.js';
 import { register as requests } from './commands/requests.js';
 import { register as costCurve } from './commands/cost-curve.js';
+import { register as serve } from './commands/serve.js';
 
 /** Each command lives in its own module under commands/; add new ones here. */
 export function registerCommands(program: Command): void {
-  for (const register of [foundation, tokens, plan, sample, audio, requests, costCurve]) register(program);
+  for (const register of [foundation, tokens, plan, sample, audio, requests, costCurve, serve]) register(program);
 }

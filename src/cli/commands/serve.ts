@@ -1,0 +1,132 @@
+/** `omniprep serve` (the HTTP service) and `omniprep worker` (takes jobs from the shared Redis queue). */
+import type { Command } from 'commander';
+import { OmniprepError } from '../../errors.js';
+import { killAllProcesses } from '../../ffmpeg/runner.js';
+import { action, numberArg } from '../util.js';
+
+interface NodeCliOptions {
+  data?: string;
+  redis?: string;
+  workers?: number;
+  jobTimeout?: number;
+  allowPrivateUrls?: boolean;
+  maxUploadBytes?: number;
+}
+
+interface ServeCliOptions extends NodeCliOptions {
+  port: number;
+  host: string;
+  allowRoot?: string[];
+  queueLimit?: number;
+  retentionHours?: number;
+  log?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** SIGINT/SIGTERM: stop taking work, hand running jobs back to the queue, then exit. */
+function gracefulExit(close: () => Promise<void>): void {
+  // The CLI's default handlers exit at once; a node first puts its running jobs back.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`omniprep: ${sig}: stopping (running jobs go back to the queue)\n`);
+    const force = setTimeout(() => {
+      killAllProcesses();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }, 10_000);
+    force.unref();
+    void close()
+      .catch(() => {})
+      .finally(() => {
+        killAllProcesses();
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
+function withNodeOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data directory: jobs (SQLite), uploads and outputs (default ./omniprep-data; shared by every node with --redis)')
+    .option('--workers <n>', 'jobs run at once on this node (default 2; serve --redis --workers 0: an API-only node)', numberArg('--workers', { min: 0, integer: true }))
+    .option('--job-timeout <sec>', 'wall-clock limit of one job (default 3600)', numberArg('--job-timeout', { min: 1 }))
+    .option('--allow-private-urls', 'let URL inputs reach loopback, private and link-local addresses (trusted networks only)')
+    .option('--max-upload-bytes <n>', 'largest upload or download (default 2 GiB)', numberArg('--max-upload-bytes', { min: 1, integer: true }));
+}
+
+export function register(program: Command): void {
+  withNodeOptions(
+    program
+      .command('serve')
+      .description('the HTTP service: POST /v1/jobs, /v1/plan, job state, events, frames; OpenAPI at /docs/json')
+      .option('--port <port>', 'port (0: any free one)', numberArg('--port', { min: 0, max: 65535, integer: true }), 8080)
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option('--redis <url>', 'scale out: queue and job state in Redis (BullMQ); add workers with `omniprep worker --redis URL`')
+      .option('--allow-root <dir>', 'a directory jobs may name files in by path (repeatable)', collect)
+      .option('--queue-limit <n>', 'jobs that may wait; more get 429 with Retry-After (default 1000)', numberArg('--queue-limit', { min: 1, integer: true }))
+      .option('--retention-hours <h>', 'finished jobs and their files are deleted after this (default 168)', numberArg('--retention-hours', { min: 0.001 }))
+      .option('--log', 'log every request (JSON lines on stdout)'),
+  ).action(
+    action(async (opts: ServeCliOptions) => {
+      const { createService } = await import('../../service/service.js');
+      const svc = await createService(
+        {
+          dataDir: opts.data,
+          port: opts.port,
+          host: opts.host,
+          workers: opts.workers,
+          redisUrl: opts.redis,
+          allowRoots: opts.allowRoot,
+          allowPrivateUrls: opts.allowPrivateUrls,
+          maxUploadBytes: opts.maxUploadBytes,
+          jobTimeoutSec: opts.jobTimeout,
+          queueLimit: opts.queueLimit,
+          retentionHours: opts.retentionHours,
+        },
+        { logger: Boolean(opts.log) },
+      );
+      gracefulExit(() => svc.close());
+      const url = await svc.listen();
+      const c = svc.config;
+      const mode = c.redisUrl ? `redis ${c.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `embedded store ${c.dataDir}`;
+      return {
+        json: { url, node: c.nodeName, data: c.dataDir, store: svc.store.kind, queue: svc.queue.kind, workers: svc.runner ? c.workers : 0, token: Boolean(c.token) },
+        text: `omniprep: listening on ${url} (${mode}, ${svc.runner ? c.workers : 0} worker(s)${c.token ? ', bearer token required' : ''})`,
+      };
+    }),
+  );
+
+  withNodeOptions(
+    program
+      .command('worker')
+      .description('take jobs from the shared queue (BullMQ on Redis) and run them on this machine')
+      .requiredOption('--redis <url>', 'the Redis the API nodes use'),
+  ).action(
+    action(async (opts: NodeCliOptions) => {
+      if ((opts.workers ?? 1) < 1) throw new OmniprepError('INVALID_OPTION', 'option --workers: a worker needs at least 1');
+      const { createService } = await import('../../service/service.js');
+      const svc = await createService(
+        {
+          dataDir: opts.data,
+          workers: opts.workers,
+          redisUrl: opts.redis,
+          allowPrivateUrls: opts.allowPrivateUrls,
+          maxUploadBytes: opts.maxUploadBytes,
+          jobTimeoutSec: opts.jobTimeout,
+        },
+        { http: false, work: true },
+      );
+      gracefulExit(() => svc.close());
+      const c = svc.config;
+      return {
+        json: { node: c.nodeName, data: c.dataDir, workers: c.workers },
+        text: `omniprep: worker ${c.nodeName} taking jobs from ${c.redisUrl!.replace(/\/\/[^@/]*@/, '//***@')} (${c.workers} at a time, data ${c.dataDir})`,
+      };
+    }),
+  );
+}

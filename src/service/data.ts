@@ -1,0 +1,107 @@
+/**
+ * The data directory (--data): what a node keeps on disk.
+ *
+ *   DATA/omniprep.db         jobs, states and results (SQLite, embedded mode only)
+ *   DATA/inputs/SHA256.EXT   uploads and downloads, content-addressed (the same bytes are kept once)
+ *   DATA/outputs/JOB/        a job's frames (frames/) and audio chunks (audio/), with manifests
+ *   DATA/tmp/                uploads and downloads in flight
+ *
+ * With Redis and workers on several machines, DATA is a directory every node mounts (NFS, a
+ * shared volume): workers read inputs from it and write outputs to it, and API nodes serve frames
+ * from it. URL inputs also reach a worker without it (the worker downloads them again).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+
+export class DataDir {
+  readonly root: string;
+  readonly inputs: string;
+  readonly outputs: string;
+  readonly tmp: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.inputs = join(this.root, 'inputs');
+    this.outputs = join(this.root, 'outputs');
+    this.tmp = join(this.root, 'tmp');
+  }
+
+  async init(): Promise<void> {
+    for (const d of [this.root, this.inputs, this.outputs, this.tmp]) await mkdir(d, { recursive: true });
+    // Leftovers of uploads that a crash cut off (other nodes' recent ones are left alone).
+    const cutoff = Date.now() - 3600_000;
+    for (const name of await readdir(this.tmp).catch(() => [] as string[])) {
+      const p = join(this.tmp, name);
+      const st = await stat(p).catch(() => undefined);
+      if (st && st.mtimeMs < cutoff) await rm(p, { recursive: true, force: true });
+    }
+  }
+
+  tmpFile(): string {
+    return join(this.tmp, randomUUID());
+  }
+
+  /** Moves a finished upload or download into inputs/ under its hash; returns the blob's path. */
+  async adopt(tmpPath: string, sha256: string, ext: string): Promise<string> {
+    const dest = join(this.inputs, `${sha256}.${ext}`);
+    const existing = await stat(dest).catch(() => undefined);
+    if (existing) {
+      await rm(tmpPath, { force: true });
+      const now = new Date();
+      await utimes(dest, now, now).catch(() => {});
+    } else {
+      await rename(tmpPath, dest);
+    }
+    return dest;
+  }
+
+  /** Writes a stream to tmp/ while hashing it. */
+  async receive(stream: Readable): Promise<{ path: string; sha256: string; bytes: number }> {
+    const path = this.tmpFile();
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(stream, tap, createWriteStream(path));
+    } catch (e) {
+      await rm(path, { force: true });
+      throw e;
+    }
+    return { path, sha256: hash.digest('hex'), bytes };
+  }
+
+  outputDir(id: string): string {
+    return join(this.outputs, id);
+  }
+
+  /** Relative to the data directory (what job records keep, so nodes may mount it anywhere). */
+  rel(p: string): string {
+    return relative(this.root, p);
+  }
+
+  abs(rel: string): string {
+    const p = resolve(this.root, rel);
+    if (p !== this.root && !p.startsWith(this.root + sep)) throw new Error(`${rel} is outside the data directory`);
+    return p;
+  }
+
+  isInput(p: string): boolean {
+    return resolve(p).startsWith(this.inputs + sep);
+  }
+}
+
+/** A safe extension for a stored input, from the client's file name ("bin" when there is none). */
+export function extensionOf(name: string | undefined): string {
+  const m = /\.([A-Za-z0-9]{1,5})$/.exec(name ?? '');
+  return m ? m[1]!.toLowerCase() : 'bin';
+}

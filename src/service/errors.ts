@@ -1,0 +1,107 @@
+/**
+ * Errors over HTTP: always `{ error: { code, message } }`, never a stack trace. OmniprepError
+ * codes map to statuses here (an exhaustive table: a new code does not compile until it has one);
+ * the service's own refusals (a wrong token, a full queue, a path outside the roots) are
+ * ServiceErrors with a code of their own.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { isOmniprepError, type ErrorCode } from '../errors.js';
+
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  NOT_FOUND: 404,
+  NOT_A_FILE: 422,
+  EMPTY: 422,
+  UNSUPPORTED_FORMAT: 415,
+  CORRUPT: 422,
+  NO_VIDEO_STREAM: 422,
+  NO_AUDIO_STREAM: 422,
+  TOO_LARGE: 413,
+  TIMEOUT: 504,
+  ABORTED: 409,
+  BINARY_NOT_FOUND: 500,
+  PROCESS_FAILED: 422,
+  INVALID_OPTION: 400,
+  UNKNOWN_MODEL: 400,
+  BUDGET_EXCEEDED: 422,
+  LIMIT_EXCEEDED: 422,
+  REQUEST_FAILED: 502,
+  INVALID_RESPONSE: 502,
+  FORBIDDEN_URL: 403,
+};
+
+export type ServiceErrorCode =
+  | 'UNAUTHORIZED' // no or wrong bearer token
+  | 'FORBIDDEN_PATH' // a path outside the allowed roots, or path inputs disabled
+  | 'JOB_NOT_FOUND'
+  | 'NOT_READY' // the job has not finished (manifest, frames)
+  | 'QUEUE_FULL'
+  | 'BAD_REQUEST' // a body that does not match the schema
+  | 'ROUTE_NOT_FOUND'
+  | 'INTERNAL';
+
+const SERVICE_STATUS: Record<ServiceErrorCode, number> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN_PATH: 403,
+  JOB_NOT_FOUND: 404,
+  NOT_READY: 409,
+  QUEUE_FULL: 429,
+  BAD_REQUEST: 400,
+  ROUTE_NOT_FOUND: 404,
+  INTERNAL: 500,
+};
+
+export class ServiceError extends Error {
+  readonly code: ServiceErrorCode;
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  constructor(code: ServiceErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'ServiceError';
+    this.code = code;
+    this.statusCode = SERVICE_STATUS[code];
+    this.headers = headers;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** The status and body for any thrown value. Unknown errors become a 500 that hides their internals. */
+export function errorResponse(e: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (e instanceof ServiceError) return { status: e.statusCode, body: { error: { code: e.code, message: oneLine(e.message) } }, headers: e.headers };
+  if (isOmniprepError(e)) return { status: STATUS_BY_CODE[e.code] ?? 500, body: { error: { code: e.code, message: oneLine(e.message) } }, headers: {} };
+  const fe = e as Partial<FastifyError> & { statusCode?: number };
+  if (fe && typeof fe === 'object' && fe.validation) {
+    return { status: 400, body: { error: { code: 'BAD_REQUEST', message: oneLine(fe.message ?? 'invalid request') } }, headers: {} };
+  }
+  if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Fastify's and @fastify/multipart's own client errors (unparseable JSON, body too large, ...).
+    const code = fe.statusCode === 413 ? 'TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_FORMAT' : 'BAD_REQUEST';
+    return { status: fe.statusCode, body: { error: { code, message: oneLine(fe.message ?? 'bad request') } }, headers: {} };
+  }
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error (see the server log)' } }, headers: {} };
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, '; ').trim();
+}
+
+/** Installs the JSON error handler and the JSON 404 on an app. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const r = errorResponse(err);
+    if (r.status >= 500) request.log.error({ err }, 'request failed');
+    void reply.code(r.status).headers(r.headers).send(r.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+}
+
+/** The error object as stored on a job (no stack, no details). */
+export function jobError(e: unknown): { code: string; message: string } {
+  const r = errorResponse(e).body.error;
+  if (r.code === 'INTERNAL' && e instanceof Error) return { code: 'INTERNAL', message: oneLine(e.message) };
+  return r;
+}

@@ -1,0 +1,212 @@
+/**
+ * Jobs: submit (202 with the plan), read, stream progress (SSE), manifest, frames, cancel.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { MIME } from '../../image/formats.js';
+import type { ImageFormat } from '../../plan/types.js';
+import { ServiceError } from '../errors.js';
+import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
+import type { Service } from '../service.js';
+import { TERMINAL, type JobRecord } from '../store/types.js';
+import type { JobEvent } from '../bus.js';
+import { jobView, planSummary } from '../view.js';
+
+export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service }): Promise<void> {
+  const notFound = (id: string): ServiceError => new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
+  const load = async (id: string): Promise<JobRecord> => {
+    const job = await svc.store.get(id);
+    if (!job) throw notFound(id);
+    return job;
+  };
+
+  app.post(
+    '/v1/jobs',
+    {
+      schema: {
+        summary: 'Submit a job',
+        description: 'An upload (multipart: file, options), or JSON naming a path under an allowed root or a URL the server downloads. Answers at once with the job and its plan; a full queue answers 429 with Retry-After.',
+        tags: ['jobs'],
+        body: inputBody,
+        response: { 202: { $ref: 'Job#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const release = await svc.admit();
+      try {
+        const { input, options } = await svc.readInput(request);
+        let plan;
+        try {
+          if (options.call) svc.checkCallable(options, input.name);
+          plan = await svc.planFor(input, options);
+        } catch (e) {
+          await svc.discardInput(input);
+          throw e;
+        }
+        const now = Date.now();
+        const id = randomUUID();
+        const job: JobRecord = {
+          id,
+          state: 'queued',
+          createdAt: now,
+          updatedAt: now,
+          startedAt: null,
+          finishedAt: null,
+          attempts: 0,
+          worker: null,
+          input,
+          options,
+          plan: { ...planSummary(plan), input: input.name },
+          progress: { stage: 'queued', framesDone: 0, framesTotal: plan.frames.length },
+          result: null,
+          error: null,
+          outputDir: svc.data.rel(svc.data.outputDir(id)),
+        };
+        await svc.store.create(job);
+        svc.unpin(input);
+        await svc.queue.enqueue(id);
+        await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
+        return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(job));
+      } finally {
+        release();
+      }
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id',
+    { schema: { summary: 'A job: state, progress, plan, result, estimate against actual', tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } } },
+    async (request) => jobView(await load((request.params as { id: string }).id)),
+  );
+
+  app.get(
+    '/v1/jobs/:id/events',
+    {
+      schema: {
+        summary: 'Server-sent events: state and progress until the job ends',
+        description: 'Events: `state` ({ state, attempts, error }), `progress` ({ stage, framesDone, framesTotal, ... }), and `end` with the final job.',
+        tags: ['jobs'],
+        params: idParams,
+        produces: ['text/event-stream'],
+        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const queue: JobEvent[] = [];
+      let live = false;
+      let closed = false;
+      const raw = reply.raw;
+      const send = (event: string, data: unknown): void => {
+        if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      let finish = async (): Promise<void> => {};
+      const onEvent = (e: JobEvent): void => {
+        if (e.type === 'cancel') return;
+        if (!live) {
+          queue.push(e);
+          return;
+        }
+        send(e.type, e.type === 'progress' ? e.progress : e);
+        if (e.type === 'state' && TERMINAL.has(e.state)) void finish();
+      };
+      // Subscribe first, then read the job: no event falls between the two.
+      const unsubscribe = svc.bus.subscribe(id, onEvent);
+      let job: JobRecord;
+      try {
+        job = await load(id);
+      } catch (e) {
+        unsubscribe();
+        throw e;
+      }
+      reply.hijack();
+      raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      const heartbeat = setInterval(() => !closed && raw.write(': keep-alive\n\n'), 15_000);
+      heartbeat.unref();
+      const end = (): void => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        unsubscribe();
+        raw.end();
+      };
+      finish = async (): Promise<void> => {
+        const last = await svc.store.get(id).catch(() => undefined);
+        send('end', last ? jobView(last) : { id });
+        end();
+      };
+      raw.on('close', end);
+      send('state', { type: 'state', state: job.state, attempts: job.attempts, error: job.error });
+      if (job.state === 'running') send('progress', job.progress);
+      if (TERMINAL.has(job.state)) return finish();
+      live = true;
+      for (const e of queue.splice(0)) onEvent(e);
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id/manifest',
+    {
+      schema: {
+        summary: 'The frames manifest, the audio chunks and the request segments of a finished job',
+        tags: ['jobs'],
+        params: idParams,
+        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const job = await load((request.params as { id: string }).id);
+      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${job.id}: is ${job.state}; the manifest exists once it has succeeded`);
+      return { id: job.id, frames: job.result.manifest, audio: job.result.audioManifest, segments: job.result.segments };
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id/frames/:n',
+    {
+      schema: {
+        summary: 'Frame n (its index in the manifest): the image bytes',
+        tags: ['jobs'],
+        params: frameParams,
+        produces: ['image/jpeg', 'image/webp', 'image/png'],
+        response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
+      },
+    },
+    async (request, reply: FastifyReply) => {
+      const { id, n } = request.params as { id: string; n: number };
+      const job = await load(id);
+      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; frames are served once it has succeeded`);
+      const manifest = job.result.manifest as { format: ImageFormat; frames: Array<{ index: number; file: string; sha256: string }> };
+      const frame = manifest.frames.find((f) => f.index === n);
+      if (!frame) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no frame ${n} (frames: ${manifest.frames.map((f) => f.index).join(', ') || 'none'})`);
+      if (!/^[\w.-]+$/.test(frame.file)) throw new ServiceError('INTERNAL', `job ${id}: bad frame file name`);
+      const path = join(svc.data.abs(job.outputDir), 'frames', frame.file);
+      const st = await stat(path).catch(() => undefined);
+      if (!st) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: frame ${n} is not on this node (a shared --data directory is needed to serve frames from any node)`);
+      const etag = `"${frame.sha256}"`;
+      reply.header('etag', etag).header('cache-control', 'private, max-age=3600');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type(MIME[manifest.format]).header('content-length', st.size).send(createReadStream(path));
+    },
+  );
+
+  app.delete(
+    '/v1/jobs/:id',
+    { schema: { summary: 'Cancel a job: it leaves the queue, or its processes are stopped', tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const before = await svc.store.cancel(id);
+      if (!before) throw notFound(id);
+      if (before === 'queued' || before === 'running') {
+        await svc.queue.cancel(id);
+        await svc.bus.publish(id, { type: 'cancel' });
+        await svc.bus.publish(id, { type: 'state', state: 'cancelled' });
+        if (svc.runner?.isRunning(id)) await svc.waitStopped(id);
+      }
+      return jobView(await load(id));
+    },
+  );
+}

@@ -1,0 +1,28 @@
+/** POST /v1/plan: the estimate at once, from metadata alone (nothing is decoded or queued). */
+import type { FastifyInstance } from 'fastify';
+import { errorResponses, inputBody } from '../schemas.js';
+import type { Service } from '../service.js';
+
+export async function planRoutes(app: FastifyInstance, { svc }: { svc: Service }): Promise<void> {
+  app.post(
+    '/v1/plan',
+    {
+      schema: {
+        summary: 'Plan: frames, sizes, audio, tokens and dollars, without decoding',
+        description: 'The same inputs and options as POST /v1/jobs; answers with the library\'s full Plan (as `omniprep plan --json`).',
+        tags: ['plan'],
+        body: inputBody,
+        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { input, options } = await svc.readInput(request);
+      try {
+        const plan = await svc.planFor(input, options);
+        return { ...plan, input: input.name };
+      } finally {
+        await svc.discardInput(input);
+      }
+    },
+  );
+}

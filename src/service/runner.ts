@@ -1,0 +1,247 @@
+/**
+ * Runs one job on this node: claim it in the store, prepare() its input into DATA/outputs/ID
+ * (frames through the piscina pool, audio through the safe runner), optionally send the requests
+ * with dispatchAll(), and record the result with the estimate against what happened. Cancelling
+ * (DELETE, or a cancel event from another node), the per-job time limit and shutdown all abort
+ * the same AbortSignal, which stops every ffmpeg child of the job.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dispatchAll, type DispatchReport } from '../dispatch/dispatch.js';
+import { isOmniprepError, OmniprepError } from '../errors.js';
+import { prepare, type Prepared } from '../prepare.js';
+import { buildRequests } from '../request/build.js';
+import type { EventBus } from './bus.js';
+import type { ResolvedConfig } from './config.js';
+import type { DataDir } from './data.js';
+import { jobError } from './errors.js';
+import { ensureInput } from './intake.js';
+import { toPrepareOptions } from './options.js';
+import type { Counters, JobProgress, JobRecord, JobStore } from './store/types.js';
+import { estimated } from './view.js';
+
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'retry' | 'skipped' | 'interrupted';
+
+/** Failures that another attempt may not repeat: a dead worker thread, an unclassified ffmpeg crash, a bug. */
+function retryable(e: unknown): boolean {
+  if (!isOmniprepError(e)) return true;
+  return e.code === 'PROCESS_FAILED' || e.code === 'BINARY_NOT_FOUND';
+}
+
+async function sha256File(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+export interface RunnerDeps {
+  config: ResolvedConfig;
+  store: JobStore;
+  bus: EventBus;
+  data: DataDir;
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, { ac: AbortController; done: Promise<RunOutcome> }>();
+  private readonly unsubscribe: () => void;
+  private shuttingDown = false;
+  /** Recent job durations (ms), for Retry-After. */
+  private readonly durations: number[] = [];
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.unsubscribe = deps.bus.subscribeAll((id, e) => {
+      if (e.type === 'cancel') this.abort(id);
+    });
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  /** Mean seconds of the recent jobs on this node (5 before any). */
+  meanJobSeconds(): number {
+    if (!this.durations.length) return 5;
+    return this.durations.reduce((a, b) => a + b, 0) / this.durations.length / 1000;
+  }
+
+  abort(id: string): boolean {
+    const r = this.running.get(id);
+    if (!r) return false;
+    r.ac.abort(new OmniprepError('ABORTED', `job ${id}: cancelled`));
+    return true;
+  }
+
+  run(id: string): Promise<RunOutcome> {
+    if (this.running.has(id)) return Promise.resolve('skipped');
+    const ac = new AbortController();
+    const done = this.execute(id, ac).finally(() => this.running.delete(id));
+    this.running.set(id, { ac, done });
+    return done;
+  }
+
+  /** Stops every job on this node; they go back to the queue (another node or a restart runs them). */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.unsubscribe();
+    const all = [...this.running.values()];
+    for (const r of all) r.ac.abort(new OmniprepError('ABORTED', 'the node is shutting down'));
+    await Promise.allSettled(all.map((r) => r.done));
+  }
+
+  private async execute(id: string, ac: AbortController): Promise<RunOutcome> {
+    const { store, bus, config, data } = this.deps;
+    if (this.shuttingDown) return 'interrupted';
+    const job = await store.claim(id, config.nodeName);
+    if (!job) return 'skipped';
+    const started = Date.now();
+    await bus.publish(id, { type: 'state', state: 'running', attempts: job.attempts });
+    const timeout = AbortSignal.timeout(config.jobTimeoutSec * 1000);
+    const signal = AbortSignal.any([ac.signal, timeout]);
+    const outDir = data.outputDir(id);
+
+    let progress: JobProgress = { stage: 'preparing', framesDone: 0, framesTotal: Number(job.plan.frames ?? 0) };
+    let lastWrite = 0;
+    const report = (p: Partial<JobProgress>, force = false): void => {
+      progress = { ...progress, ...p };
+      void bus.publish(id, { type: 'progress', progress }).catch(() => {});
+      const now = Date.now();
+      if (force || now - lastWrite > 250) {
+        lastWrite = now;
+        void store.progress(id, progress).catch(() => {});
+      }
+    };
+    report({}, true);
+
+    let prepared: Prepared | undefined;
+    try {
+      const file = await ensureInput(job.input, data, config, signal);
+      await rm(outDir, { recursive: true, force: true }); // an interrupted attempt's leftovers
+      report({ stage: 'sampling' }, true);
+      prepared = await prepare(
+        file,
+        toPrepareOptions(job.options, config.limits, {
+          dir: outDir,
+          signal,
+          onFrame: (_f, done, total) => report({ framesDone: done, framesTotal: total }),
+        }),
+      );
+      let dispatch: DispatchReport | undefined;
+      if (job.options.call) {
+        const requests = buildRequests(prepared, {
+          prompt: job.options.prompt ?? '',
+          system: job.options.system,
+          api: job.options.api,
+          maxOutputTokens: job.options.maxOutputTokens,
+          expectedOutputTokens: job.options.outputTokens,
+          tier: job.options.tier,
+          input: job.input.name,
+        });
+        report({ stage: 'calling', requestsDone: 0, requestsTotal: requests.length }, true);
+        dispatch = await dispatchAll(requests, {
+          baseURL: config.baseURL,
+          apiKey: config.apiKey,
+          budgetUsd: job.options.budget,
+          concurrency: job.options.concurrency,
+          signal,
+          onProgress: (p) => report({ requestsDone: p.done, requestsTotal: p.total }),
+        });
+        if (signal.aborted) throw signal.reason;
+      }
+      const result = await this.result(job, prepared, dispatch);
+      const counters: Partial<Counters> = {
+        framesTotal: prepared.frames.totals.frames,
+        audioSecondsTotal: (result.estimate as { actual: { audioSeconds: number } }).actual.audioSeconds,
+        tokensSpentTotal: dispatch ? dispatch.totals.actualInputTokens + dispatch.totals.actualOutputTokens : 0,
+        dollarsSpentTotal: dispatch ? dispatch.totals.spentUsd : 0,
+      };
+      report({ stage: 'done' }, true);
+      if (!(await store.finish(id, { state: 'succeeded', result, counters }))) {
+        await rm(outDir, { recursive: true, force: true });
+        return 'cancelled';
+      }
+      this.durations.push(Date.now() - started);
+      if (this.durations.length > 20) this.durations.shift();
+      await bus.publish(id, { type: 'state', state: 'succeeded', attempts: job.attempts });
+      return 'succeeded';
+    } catch (e) {
+      await rm(outDir, { recursive: true, force: true }).catch(() => {});
+      if (ac.signal.aborted) {
+        if (this.shuttingDown) {
+          await store.release(id, 'the node shut down; queued again');
+          return 'interrupted';
+        }
+        // DELETE already marked it cancelled; every child process is gone with the signal.
+        await bus.publish(id, { type: 'state', state: 'cancelled' });
+        return 'cancelled';
+      }
+      const err = timeout.aborted
+        ? new OmniprepError('TIMEOUT', `job ${id}: took longer than ${config.jobTimeoutSec} s (--job-timeout) and was stopped`, { input: job.input.name })
+        : e;
+      if (!timeout.aborted && retryable(err) && job.attempts < config.attempts) {
+        const note = `attempt ${job.attempts} failed (${jobError(err).message}); queued again`;
+        await store.release(id, note);
+        await bus.publish(id, { type: 'state', state: 'queued', attempts: job.attempts });
+        return 'retry';
+      }
+      const error = jobError(err);
+      if (await store.finish(id, { state: 'failed', error })) await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
+      return 'failed';
+    }
+  }
+
+  private async result(job: JobRecord, p: Prepared, dispatch: DispatchReport | undefined): Promise<Record<string, unknown>> {
+    const frameDir = join(p.dir, 'frames');
+    const frames = await Promise.all(
+      p.frames.frames.map(async (f) => ({ ...f, sha256: await sha256File(join(frameDir, f.file)), url: `/v1/jobs/${job.id}/frames/${f.index}` })),
+    );
+    const audio = p.audioManifest
+      ? await Promise.all(
+          p.audioManifest.chunks.map(async (c) => ({ index: c.index, file: c.file, startSec: c.startSec, endSec: c.endSec, durationSec: c.durationSec, bytes: c.bytes, tokens: c.tokens, sha256: await sha256File(join(p.audioManifest!.outDir, c.file)) })),
+        )
+      : null;
+    const audioSeconds = audio ? Math.round(audio.reduce((a, c) => a + c.durationSec, 0) * 1000) / 1000 : 0;
+    const audioTokens = audio ? audio.reduce((a, c) => a + c.tokens, 0) : 0;
+    const actual: Record<string, number | null> = {
+      frames: p.frames.totals.frames,
+      imageTokens: p.frames.totals.imageTokens,
+      audioSeconds,
+      audioTokens,
+      inputTokens: dispatch ? dispatch.totals.actualInputTokens : null,
+      outputTokens: dispatch ? dispatch.totals.actualOutputTokens : null,
+      costUsd: dispatch ? dispatch.totals.spentUsd : null,
+    };
+    const manifest = { ...p.frames, frames };
+    return {
+      frames: frames.length,
+      bytes: p.frames.totals.bytes,
+      format: p.frames.format,
+      width: p.plan.width,
+      height: p.plan.height,
+      audioChunks: audio?.length ?? 0,
+      segmentCount: p.segments.length,
+      warnings: p.frames.warnings,
+      timings: p.frames.timings,
+      estimate: { estimated: estimated(job.plan), actual },
+      ...(dispatch
+        ? {
+            dispatch: {
+              totals: dispatch.totals,
+              answers: dispatch.results.map((r) =>
+                r.status === 'ok'
+                  ? { index: r.index, id: r.id, status: r.status, text: r.text, usage: r.usage, costUsd: r.costUsd, drift: r.drift }
+                  : r.status === 'error'
+                    ? { index: r.index, id: r.id, status: r.status, error: r.error, costUsd: r.costUsd }
+                    : { index: r.index, id: r.id, status: r.status, reason: r.reason, message: r.message },
+              ),
+            },
+          }
+        : {}),
+      manifest,
+      audioManifest: audio,
+      segments: p.segments.map((s) => ({ index: s.index, startSec: s.startSec, endSec: s.endSec, frames: s.frames.map((f) => f.index), audio: s.audio.map((a) => a.index) })),
+    };
+  }
+}

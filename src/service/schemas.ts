@@ -1,0 +1,185 @@
+/**
+ * Request and response schemas: Fastify validates with them and @fastify/swagger writes
+ * /docs/json from them, so the checks and the docs come from one source. The job options mirror
+ * the library's PlanOptions (sampling, model, prompt, budget, audio) plus what a job does after
+ * preparing (`call`).
+ */
+import { TIERS } from '../models/registry.js';
+import { FORMATS, MODES } from '../plan/types.js';
+
+export const jobOptionsSchema = {
+  $id: 'JobOptions',
+  type: 'object',
+  additionalProperties: false,
+  description: 'What to prepare, as in the library (plan/sample/prepare options), and whether to call the model.',
+  properties: {
+    every: { type: 'number', exclusiveMinimum: 0, description: 'seconds between frames (default 5)' },
+    mode: { type: 'string', enum: [...MODES], description: 'keyframe (default), exact or scene' },
+    start: { type: 'number', minimum: 0 },
+    end: { type: 'number', exclusiveMinimum: 0 },
+    maxFrames: { type: 'integer', minimum: 1 },
+    maxSide: { type: 'integer', minimum: 16 },
+    format: { type: 'string', enum: [...FORMATS] },
+    quality: { type: 'integer', minimum: 1, maximum: 100 },
+    dedup: { type: 'boolean' },
+    dedupThreshold: { type: 'integer', minimum: 0, maximum: 128 },
+    tolerance: { type: 'number', minimum: 0 },
+    sceneThreshold: { type: 'number', minimum: 0, maximum: 1 },
+    minGap: { type: 'number', minimum: 0 },
+    maxGap: { type: 'number', exclusiveMinimum: 0 },
+    grid: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cols', 'rows'],
+      properties: { cols: { type: 'integer', minimum: 1, maximum: 8 }, rows: { type: 'integer', minimum: 1, maximum: 8 } },
+    },
+    sizeSlack: { type: 'number', minimum: 0, maximum: 0.5 },
+    model: { type: 'string', minLength: 1, maxLength: 200, description: 'a registry model (default gpt-5.5)' },
+    detail: { type: 'string', minLength: 1, maxLength: 40 },
+    prompt: { type: 'string', maxLength: 100_000 },
+    system: { type: 'string', maxLength: 100_000 },
+    audio: { type: 'boolean', description: 'include the audio track' },
+    audioOptions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        chunkSeconds: { type: 'number', exclusiveMinimum: 0 },
+        maxBytes: { type: 'integer', minimum: 1024 },
+        format: { type: 'string', enum: ['mp3', 'wav'] },
+        overlapSec: { type: 'number', minimum: 0 },
+      },
+    },
+    windowSec: { type: 'number', exclusiveMinimum: 0, description: 'one request per window of this many seconds' },
+    tier: { type: 'string', enum: [...TIERS] },
+    budget: { type: 'number', exclusiveMinimum: 0, description: 'dollars: the densest plan within it, and the dispatch budget' },
+    maxTokens: { type: 'integer', minimum: 1 },
+    outputTokens: { type: 'integer', minimum: 0 },
+    call: { type: 'boolean', description: 'also call the model (the server\'s baseURL and API key); default false: only prepare' },
+    api: { type: 'string', enum: ['chat', 'responses'] },
+    maxOutputTokens: { type: 'integer', minimum: 1 },
+    concurrency: { type: 'integer', minimum: 1, maximum: 32, description: 'requests in flight when calling' },
+  },
+} as const;
+
+const inputProps = {
+  path: { type: 'string', minLength: 1, maxLength: 4096, description: 'a file under one of the server\'s --allow-root directories' },
+  url: { type: 'string', minLength: 1, maxLength: 8192, description: 'an http(s) URL the server downloads itself (SSRF-checked)' },
+  options: { $ref: 'JobOptions#' },
+} as const;
+
+/** JSON body of POST /v1/jobs and POST /v1/plan: one of path or url, and options. */
+export const jsonInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'exactly one of path or url, and options',
+  properties: inputProps,
+} as const;
+
+/** Documents the multipart form (not validated by Fastify: the fields are read as a stream). */
+export const multipartInputSchema = {
+  description: 'a file upload: the field `file`, and `options` as a JSON string (JobOptions)',
+  properties: {
+    file: { type: 'string', format: 'binary' },
+    options: { type: 'string', description: 'JobOptions as JSON' },
+  },
+} as const;
+
+export const inputBody = {
+  content: {
+    'application/json': { schema: jsonInputSchema },
+    'multipart/form-data': { schema: multipartInputSchema },
+  },
+} as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+const anyObject = { type: 'object', additionalProperties: true } as const;
+const nullableObject = { type: ['object', 'null'], additionalProperties: true } as const;
+
+export const planSummarySchema = {
+  $id: 'PlanSummary',
+  type: 'object',
+  additionalProperties: true,
+  description: 'The estimate: plan() from metadata alone (no decoding)',
+  properties: {
+    model: { type: 'string' },
+    mode: { type: 'string' },
+    detail: { type: 'string' },
+    every: { type: 'number' },
+    frames: { type: 'integer' },
+    width: { type: 'integer' },
+    height: { type: 'integer' },
+    imageTokens: { type: 'integer' },
+    audioSeconds: { type: 'number' },
+    audioTokens: { type: 'integer' },
+    textTokens: { type: 'integer' },
+    inputTokens: { type: 'integer' },
+    outputTokens: { type: 'integer' },
+    costUsd: { type: 'number' },
+    requests: { type: 'integer' },
+  },
+} as const;
+
+export const jobSchema = {
+  $id: 'Job',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'state', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    startedAt: { type: ['string', 'null'] },
+    finishedAt: { type: ['string', 'null'] },
+    attempts: { type: 'integer', description: 'times a worker started the job' },
+    worker: { type: ['string', 'null'] },
+    input: anyObject,
+    options: anyObject,
+    progress: anyObject,
+    plan: { $ref: 'PlanSummary#' },
+    result: nullableObject,
+    estimate: { ...anyObject, description: 'estimated (the plan) against actual (what was written and, when called, billed)' },
+    error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    links: anyObject,
+  },
+} as const;
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+} as const;
+
+export const frameParams = {
+  type: 'object',
+  required: ['id', 'n'],
+  properties: { id: idParams.properties.id, n: { type: 'integer', minimum: 0 } },
+} as const;
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  413: { $ref: 'Error#' },
+  415: { $ref: 'Error#' },
+  422: { $ref: 'Error#' },
+  429: { $ref: 'Error#' },
+  500: { $ref: 'Error#' },
+  502: { $ref: 'Error#' },
+  504: { $ref: 'Error#' },
+} as const;
+
+export const sharedSchemas = [jobOptionsSchema, errorSchema, planSummarySchema, jobSchema] as const;

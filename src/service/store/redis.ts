@@ -1,0 +1,195 @@
+/**
+ * The shared store for scale-out: every job is a Redis hash, so any API node answers for any job
+ * and workers on other machines need no shared database. Transitions are one Lua script each
+ * (check the state, write, move the id between per-state sets), so they are atomic across nodes.
+ * A single Redis (or a primary with replicas); not Redis Cluster (the script touches keys it names).
+ */
+import type { Redis } from 'ioredis';
+import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobProgress, type JobRecord, type JobState, type JobStore } from './types.js';
+
+/**
+ * KEYS[1] the job hash. ARGV: prefix, id, allowed states (comma-separated), new state,
+ * attempts increment, then field/value pairs. Returns {changed, previous state}, or nil.
+ */
+const TRANSITION = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if not cur then return nil end
+local ok = false
+for s in string.gmatch(ARGV[3], '[^,]+') do if s == cur then ok = true end end
+if not ok then return {0, cur} end
+if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
+redis.call('HSET', KEYS[1], 'state', ARGV[4])
+if ARGV[5] ~= '0' then redis.call('HINCRBY', KEYS[1], 'attempts', tonumber(ARGV[5])) end
+if cur ~= ARGV[4] then
+  redis.call('SMOVE', ARGV[1] .. ':state:' .. cur, ARGV[1] .. ':state:' .. ARGV[4], ARGV[2])
+end
+if ARGV[4] == 'succeeded' or ARGV[4] == 'failed' or ARGV[4] == 'cancelled' then
+  redis.call('ZADD', ARGV[1] .. ':finished', redis.call('HGET', KEYS[1], 'finishedAt'), ARGV[2])
+end
+return {1, cur}
+`;
+
+type Fields = Record<string, string>;
+
+function toFields(j: JobRecord): Fields {
+  return {
+    id: j.id,
+    state: j.state,
+    createdAt: String(j.createdAt),
+    updatedAt: String(j.updatedAt),
+    startedAt: j.startedAt === null ? '' : String(j.startedAt),
+    finishedAt: j.finishedAt === null ? '' : String(j.finishedAt),
+    attempts: String(j.attempts),
+    worker: j.worker ?? '',
+    input: JSON.stringify(j.input),
+    options: JSON.stringify(j.options),
+    plan: JSON.stringify(j.plan),
+    progress: JSON.stringify(j.progress),
+    result: j.result ? JSON.stringify(j.result) : '',
+    error: j.error ? JSON.stringify(j.error) : '',
+    outputDir: j.outputDir,
+  };
+}
+
+function fromFields(f: Fields): JobRecord {
+  const n = (s: string | undefined): number | null => (s ? Number(s) : null);
+  return {
+    id: f.id!,
+    state: f.state as JobState,
+    createdAt: Number(f.createdAt),
+    updatedAt: Number(f.updatedAt),
+    startedAt: n(f.startedAt),
+    finishedAt: n(f.finishedAt),
+    attempts: Number(f.attempts ?? 0),
+    worker: f.worker || null,
+    input: JSON.parse(f.input!) as JobRecord['input'],
+    options: JSON.parse(f.options!) as JobRecord['options'],
+    plan: JSON.parse(f.plan!) as JobRecord['plan'],
+    progress: JSON.parse(f.progress!) as JobProgress,
+    result: f.result ? (JSON.parse(f.result) as JobRecord['result']) : null,
+    error: f.error ? (JSON.parse(f.error) as JobRecord['error']) : null,
+    outputDir: f.outputDir!,
+  };
+}
+
+export class RedisStore implements JobStore {
+  readonly kind = 'redis' as const;
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+
+  private async transition(id: string, from: JobState[], to: JobState, attempts: number, fields: Fields = {}): Promise<{ changed: boolean; previous: JobState } | undefined> {
+    const args = Object.entries({ ...fields, updatedAt: String(Date.now()) }).flat();
+    const r = (await this.redis.eval(TRANSITION, 1, this.key(id), this.prefix, id, from.join(','), to, String(attempts), ...args)) as [number, string] | null;
+    return r ? { changed: r[0] === 1, previous: r[1] as JobState } : undefined;
+  }
+
+  private async bump(c: Partial<Counters>): Promise<void> {
+    const m = this.redis.multi();
+    for (const [k, v] of Object.entries(c)) if (v) m.hincrbyfloat(`${this.prefix}:counters`, k, v);
+    await m.exec();
+  }
+
+  async create(job: JobRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.key(job.id), toFields(job))
+      .sadd(`${this.prefix}:state:${job.state}`, job.id)
+      .hincrby(`${this.prefix}:inputrefs`, job.input.file, 1)
+      .exec();
+    await this.bump({ jobsSubmittedTotal: 1, tokensEstimatedTotal: Number(job.plan.inputTokens) || 0, dollarsEstimatedTotal: Number(job.plan.costUsd) || 0 });
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const f = await this.redis.hgetall(this.key(id));
+    return f && f.id ? fromFields(f) : undefined;
+  }
+
+  async claim(id: string, worker: string): Promise<JobRecord | undefined> {
+    const r = await this.transition(id, ['queued', 'running'], 'running', 1, { worker, startedAt: String(Date.now()), error: '' });
+    return r?.changed ? this.get(id) : undefined;
+  }
+
+  async release(id: string, note: string): Promise<boolean> {
+    const p: JobProgress = { stage: 'queued', framesDone: 0, framesTotal: 0, note };
+    return Boolean((await this.transition(id, ['running'], 'queued', 0, { progress: JSON.stringify(p) }))?.changed);
+  }
+
+  async progress(id: string, p: JobProgress): Promise<void> {
+    await this.transition(id, ['running'], 'running', 0, { progress: JSON.stringify(p) });
+  }
+
+  async finish(id: string, o: FinishOutcome): Promise<boolean> {
+    const job = await this.get(id);
+    if (!job) return false;
+    const r = await this.transition(id, ['running'], o.state, 0, {
+      result: o.result ? JSON.stringify(o.result) : '',
+      error: o.error ? JSON.stringify(o.error) : '',
+      progress: JSON.stringify({ ...job.progress, stage: 'done' }),
+      finishedAt: String(Date.now()),
+    });
+    if (!r?.changed) return false;
+    await this.bump({ ...o.counters, [o.state === 'succeeded' ? 'jobsSucceededTotal' : 'jobsFailedTotal']: 1 });
+    return true;
+  }
+
+  async cancel(id: string): Promise<JobState | undefined> {
+    const r = await this.transition(id, ['queued', 'running'], 'cancelled', 0, { finishedAt: String(Date.now()) });
+    if (r?.changed) await this.bump({ jobsCancelledTotal: 1 });
+    return r?.previous;
+  }
+
+  async countByState(): Promise<Record<JobState, number>> {
+    const m = this.redis.multi();
+    for (const s of JOB_STATES) m.scard(`${this.prefix}:state:${s}`);
+    const res = (await m.exec()) ?? [];
+    return Object.fromEntries(JOB_STATES.map((s, i) => [s, Number(res[i]?.[1] ?? 0)])) as Record<JobState, number>;
+  }
+
+  async counters(): Promise<Counters> {
+    const h = await this.redis.hgetall(`${this.prefix}:counters`);
+    const out: Counters = { ...ZERO_COUNTERS };
+    for (const k of Object.keys(out) as Array<keyof Counters>) if (h[k]) out[k] = Number(h[k]);
+    return out;
+  }
+
+  async expire(before: number): Promise<JobRecord[]> {
+    const ids = await this.redis.zrangebyscore(`${this.prefix}:finished`, '-inf', `(${before}`);
+    const out: JobRecord[] = [];
+    for (const id of ids) {
+      // The node whose ZREM removes the id deletes the job: two API nodes never both do.
+      if (!(await this.redis.zrem(`${this.prefix}:finished`, id))) continue;
+      const job = await this.get(id);
+      if (!job) continue;
+      await this.redis
+        .multi()
+        .del(this.key(id))
+        .srem(`${this.prefix}:state:${job.state}`, id)
+        .hincrby(`${this.prefix}:inputrefs`, job.input.file, -1)
+        .exec();
+      out.push(job);
+    }
+    return out;
+  }
+
+  async inputInUse(file: string): Promise<boolean> {
+    return Number(await this.redis.hget(`${this.prefix}:inputrefs`, file)) > 0;
+  }
+
+  async queuedIds(): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}:state:queued`);
+  }
+
+  async queuedCount(): Promise<number> {
+    return this.redis.scard(`${this.prefix}:state:queued`);
+  }
+
+  async close(): Promise<void> {
+    /* the connection belongs to the caller */
+  }
+}

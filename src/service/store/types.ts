@@ -1,0 +1,120 @@
+/**
+ * Where jobs live. Two stores keep the same records: SQLite under --data (one node, the
+ * default) and Redis (many nodes: any API node reads any job, workers on other machines write
+ * them). Transitions are conditional, so a cancelled or finished job is never overwritten by a
+ * worker that comes late.
+ */
+import type { JobOptions } from '../options.js';
+
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const TERMINAL: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface JobInput {
+  kind: 'upload' | 'path' | 'url';
+  /** What the client called it: the upload's file name, the path or the URL. */
+  name: string;
+  /** The file the workers read: a content-addressed blob under --data (upload, url) or a confined path. */
+  file: string;
+  sha256?: string | undefined;
+  bytes: number;
+  /** For url inputs: a worker that cannot see the shared blob downloads it again. */
+  url?: string | undefined;
+}
+
+export interface JobProgress {
+  stage: 'queued' | 'preparing' | 'sampling' | 'audio' | 'calling' | 'done';
+  framesDone: number;
+  framesTotal: number;
+  requestsDone?: number | undefined;
+  requestsTotal?: number | undefined;
+  /** Why the job went back to the queue, when it did. */
+  note?: string | undefined;
+}
+
+/** Totals that /metrics counts: what the plan said, and what was written and billed. */
+export interface JobNumbers {
+  frames: number;
+  audioSeconds: number;
+  inputTokens: number;
+  costUsd: number;
+}
+
+export interface JobRecord {
+  id: string;
+  state: JobState;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  attempts: number;
+  worker: string | null;
+  input: JobInput;
+  options: JobOptions;
+  /** The full plan (JSON of the library's Plan). */
+  plan: Record<string, unknown>;
+  progress: JobProgress;
+  result: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+  /** Output directory, relative to --data. */
+  outputDir: string;
+}
+
+export interface Counters {
+  framesTotal: number;
+  audioSecondsTotal: number;
+  tokensEstimatedTotal: number;
+  dollarsEstimatedTotal: number;
+  tokensSpentTotal: number;
+  dollarsSpentTotal: number;
+  jobsSubmittedTotal: number;
+  jobsSucceededTotal: number;
+  jobsFailedTotal: number;
+  jobsCancelledTotal: number;
+}
+
+export const ZERO_COUNTERS: Counters = {
+  framesTotal: 0,
+  audioSecondsTotal: 0,
+  tokensEstimatedTotal: 0,
+  dollarsEstimatedTotal: 0,
+  tokensSpentTotal: 0,
+  dollarsSpentTotal: 0,
+  jobsSubmittedTotal: 0,
+  jobsSucceededTotal: 0,
+  jobsFailedTotal: 0,
+  jobsCancelledTotal: 0,
+};
+
+export interface FinishOutcome {
+  state: 'succeeded' | 'failed';
+  result?: Record<string, unknown> | null;
+  error?: { code: string; message: string } | null;
+  /** Added to the counters when the transition happens. */
+  counters?: Partial<Counters>;
+}
+
+export interface JobStore {
+  readonly kind: 'sqlite' | 'redis';
+  /** Adds a queued job; counts its estimate. */
+  create(job: JobRecord): Promise<void>;
+  get(id: string): Promise<JobRecord | undefined>;
+  /** queued or running (a crashed worker's) -> running; attempts + 1. Undefined when the job is gone, cancelled or finished. */
+  claim(id: string, worker: string): Promise<JobRecord | undefined>;
+  /** running -> queued (to be tried again), with a note. */
+  release(id: string, note: string): Promise<boolean>;
+  /** Progress of a running job (ignored otherwise). */
+  progress(id: string, p: JobProgress): Promise<void>;
+  /** running -> succeeded | failed. False when the job is no longer running (cancelled). */
+  finish(id: string, outcome: FinishOutcome): Promise<boolean>;
+  /** queued | running -> cancelled. Returns the state before, or undefined when there is no such job. */
+  cancel(id: string): Promise<JobState | undefined>;
+  /** Jobs by state, right now. */
+  countByState(): Promise<Record<JobState, number>>;
+  counters(): Promise<Counters>;
+  /** Removes finished jobs older than `before` (ms); returns them (for their files). */
+  expire(before: number): Promise<JobRecord[]>;
+  /** Whether any job still reads this input file. */
+  inputInUse(file: string): Promise<boolean>;
+  close(): Promise<void>;
+}

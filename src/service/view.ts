@@ -1,0 +1,81 @@
+/** What clients see of a job: the stored record, summarised, with links. */
+import type { Plan } from '../plan/types.js';
+import type { JobRecord } from './store/types.js';
+
+/** The estimate without the per-frame list (POST /v1/plan returns the full plan). */
+export function planSummary(p: Plan): Record<string, unknown> {
+  return {
+    input: p.input,
+    model: p.model,
+    mode: p.mode,
+    detail: p.detailApplied,
+    every: p.every,
+    startSec: p.startSec,
+    endSec: p.endSec,
+    format: p.format,
+    frames: p.frames.length,
+    grids: p.grids?.length ?? null,
+    width: p.width,
+    height: p.height,
+    tokensPerFrame: p.tokensPerFrame,
+    imageTokens: p.imageTokens,
+    audioSeconds: p.audioSeconds,
+    audioTokens: p.audioTokens,
+    audioChunks: p.audio?.chunks.length ?? 0,
+    textTokens: p.textTokens,
+    inputTokens: p.inputTokens,
+    outputTokens: p.outputTokens,
+    tier: p.tier,
+    costUsd: p.costUsd,
+    requests: p.requests,
+    upperBound: p.upperBound,
+    budget: p.budget,
+    rules: p.rules,
+    warnings: p.warnings,
+    media: p.media,
+  };
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The result without the manifests (GET /v1/jobs/:id/manifest has them). */
+function resultSummary(r: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!r) return null;
+  const { manifest: _m, audioManifest: _a, segments: _s, ...rest } = r;
+  return rest;
+}
+
+export function jobView(j: JobRecord): Record<string, unknown> {
+  const base = `/v1/jobs/${j.id}`;
+  return {
+    id: j.id,
+    state: j.state,
+    createdAt: iso(j.createdAt),
+    startedAt: iso(j.startedAt),
+    finishedAt: iso(j.finishedAt),
+    attempts: j.attempts,
+    worker: j.worker,
+    input: { kind: j.input.kind, name: j.input.name, bytes: j.input.bytes, ...(j.input.sha256 ? { sha256: j.input.sha256 } : {}) },
+    options: j.options,
+    progress: j.progress,
+    plan: j.plan,
+    result: resultSummary(j.result),
+    estimate: (j.result?.estimate as Record<string, unknown> | undefined) ?? { estimated: estimated(j.plan), actual: null },
+    error: j.error,
+    links: { self: base, events: `${base}/events`, manifest: `${base}/manifest`, frames: `${base}/frames/{n}` },
+  };
+}
+
+/** The numbers of the plan that the actual run is compared with. */
+export function estimated(plan: Record<string, unknown>): Record<string, number> {
+  const pick = (k: string): number => Number(plan[k] ?? 0);
+  return {
+    frames: pick('frames'),
+    imageTokens: pick('imageTokens'),
+    audioSeconds: pick('audioSeconds'),
+    audioTokens: pick('audioTokens'),
+    textTokens: pick('textTokens'),
+    inputTokens: pick('inputTokens'),
+    costUsd: pick('costUsd'),
+  };
+}
