@@ -31,28 +31,33 @@ function children() {
   return kids;
 }
 
-function rssKb(pid) {
+function memKb(pid) {
+  // RSS counts pages shared between processes (two ffmpeg children share their binary's code) once
+  // per process; PSS divides each shared page among the processes that map it, so it adds up.
+  let rss = 0;
+  let pss = 0;
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
+    rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    pss = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {}
+  return { rss, pss };
 }
 
-function treeRssKb(root) {
+function treeKb(root) {
   const kids = children();
-  let total = 0;
+  const total = { rss: 0, pss: 0 };
   const stack = [root];
   while (stack.length) {
     const pid = stack.pop();
-    total += rssKb(pid);
+    const m = memKb(pid);
+    total.rss += m.rss;
+    total.pss += m.pss;
     for (const k of kids.get(pid) ?? []) stack.push(k);
   }
   return total;
 }
 
-/** Runs a command; returns wall seconds and the peak RSS (MB) of its process tree. */
+/** Runs a command; returns wall seconds and the peak memory of its process tree: PSS (MB, shared pages split) and the plain sum of RSS. */
 export function measure(command, args, { env } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -61,13 +66,17 @@ export function measure(command, args, { env } = {}) {
     let stdout = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    let peak = 0;
-    const timer = setInterval(() => (peak = Math.max(peak, treeRssKb(child.pid))), 20);
+    const peak = { rss: 0, pss: 0 };
+    const timer = setInterval(() => {
+      const m = treeKb(child.pid);
+      peak.rss = Math.max(peak.rss, m.rss);
+      peak.pss = Math.max(peak.pss, m.pss);
+    }, 20);
     child.on('close', (code) => {
       clearInterval(timer);
       const seconds = (performance.now() - t0) / 1000;
       if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
-      else resolve({ seconds, peakMB: Math.round(peak / 1024), stdout, stderr });
+      else resolve({ seconds, peakMB: Math.round(peak.pss / 1024), peakRssSumMB: Math.round(peak.rss / 1024), stdout, stderr });
     });
   });
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchMedia, machine, measure, ROOT, tools } from './lib.mjs';
 
-const CLI = join(ROOT, 'dist/src/cli/main.js');
+const BIN = join(ROOT, 'bin/omniprep'); // what users run (it sets MALLOC_ARENA_MAX=2 on glibc)
 const quick = process.argv.includes('--quick');
 
 function tmp(name) {
@@ -25,7 +25,7 @@ async function recipe(ffmpeg, input, every) {
 async function ours(input, every, mode) {
   const dir = tmp(mode);
   try {
-    const r = await measure(process.execPath, [CLI, 'sample', input, '--out', dir, '--every', String(every), '--mode', mode, '--max-side', '768', '--size-slack', '0', '--format', 'jpeg', '--json']);
+    const r = await measure(BIN, ['sample', input, '--out', dir, '--every', String(every), '--mode', mode, '--max-side', '768', '--size-slack', '0', '--format', 'jpeg', '--json']);
     const m = JSON.parse(r.stdout);
     return { ...r, frames: m.totals.frames };
   } finally {
@@ -42,10 +42,10 @@ const cases = [
 const results = [];
 for (const c of quick ? cases.slice(1) : cases) {
   const base = await recipe(ffmpeg, c.input, c.every);
-  const row = { case: c.name, recipe: { seconds: +base.seconds.toFixed(2), peakMB: base.peakMB, frames: base.frames } };
+  const row = { case: c.name, recipe: { seconds: +base.seconds.toFixed(2), peakMB: base.peakMB, peakRssSumMB: base.peakRssSumMB, frames: base.frames } };
   for (const mode of c.modes) {
     const r = await ours(c.input, c.every, mode);
-    row[mode] = { seconds: +r.seconds.toFixed(2), peakMB: r.peakMB, frames: r.frames, speedup: +(base.seconds / r.seconds).toFixed(1), target: c.targets[mode] ? `>= ${c.targets[mode]}x` : undefined };
+    row[mode] = { seconds: +r.seconds.toFixed(2), peakMB: r.peakMB, peakRssSumMB: r.peakRssSumMB, frames: r.frames, speedup: +(base.seconds / r.seconds).toFixed(1), target: c.targets[mode] ? `>= ${c.targets[mode]}x` : undefined };
   }
   results.push(row);
   console.log(JSON.stringify(row));

@@ -36,10 +36,17 @@ export class FramePool {
 
   constructor(o: PoolOptions = {}) {
     this.threads = Math.max(1, o.threads ?? availableParallelism());
+    // A task mostly waits (for its ffmpeg child, for sharp on libuv's pool), so one thread runs
+    // two tasks at once: the cores stay busy with half the threads (each thread is ~40 MB).
+    const perThread = Number(process.env.OMNIPREP_TASKS_PER_THREAD ?? 2);
     this.piscina = new Piscina({
       filename: WORKER,
       minThreads: 0,
-      maxThreads: this.threads,
+      maxThreads: Math.max(1, Math.ceil(this.threads / perThread)),
+      concurrentTasksPerWorker: perThread,
+      // Raw frames live in one reused buffer per task; a small young generation keeps the
+      // pipe's chunk garbage from growing the heap.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       idleTimeout: 2000,
       ...(fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
     });

@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
-import { run } from '../ffmpeg/runner.js';
+import { start } from '../ffmpeg/runner.js';
 import { inputError } from '../errors.js';
 import type { FrameIndex, KeyframeMap, MediaInfo } from './types.js';
 
@@ -34,40 +34,115 @@ export interface PacketIndex {
   keyframe: boolean[];
 }
 
-interface Packet {
-  t: number;
-  pos: number;
-  key: boolean;
-}
-
-/** Parses `pts_time,pos,flags` CSV lines. Exported for tests. */
-export function parsePacketCsv(text: string): Packet[] {
-  const out: Packet[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const [pts, pos, flags = ''] = line.split(',');
-    const t = Number(pts);
-    if (!pts || pts === 'N/A' || !Number.isFinite(t)) continue;
-    if (flags.includes('D')) continue; // before an edit list's start: never shown
-    const p = Number(pos);
-    out.push({ t, pos: Number.isFinite(p) ? p : -1, key: flags.includes('K') });
+/** Packets as parallel growable columns: an hour of video is ~110,000 of them. */
+class Packets {
+  t = new Float64Array(4096);
+  pos = new Float64Array(4096);
+  key = new Uint8Array(4096);
+  length = 0;
+  push(t: number, pos: number, key: boolean): void {
+    if (this.length === this.t.length) {
+      const grow = <T extends Float64Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.t = grow(this.t);
+      this.pos = grow(this.pos);
+      this.key = grow(this.key);
+    }
+    this.t[this.length] = t;
+    this.pos[this.length] = pos;
+    this.key[this.length] = key ? 1 : 0;
+    this.length++;
   }
-  return out;
+  min(): number {
+    let m = Infinity;
+    for (let i = 0; i < this.length; i++) if (this.t[i]! < m) m = this.t[i]!;
+    return m;
+  }
 }
 
-async function readRange(info: MediaInfo, interval: string | undefined, o: IndexOptions): Promise<Packet[]> {
+/** A decimal number from ASCII bytes [a, b), or NaN. */
+function parseNumber(buf: Uint8Array, a: number, b: number): number {
+  let i = a;
+  let neg = false;
+  if (buf[i] === 45) {
+    neg = true;
+    i++;
+  }
+  let int = 0;
+  let frac = 0;
+  let scale = 1;
+  let digits = 0;
+  for (; i < b && buf[i] !== 46; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    int = int * 10 + d;
+    digits++;
+  }
+  if (i < b) {
+    for (i++; i < b; i++) {
+      const d = buf[i]! - 48;
+      if (d < 0 || d > 9) return NaN;
+      frac = frac * 10 + d;
+      scale *= 10;
+      digits++;
+    }
+  }
+  if (!digits) return NaN;
+  const v = int + frac / scale;
+  return neg ? -v : v;
+}
+
+/**
+ * Parses `pts_time,pos,flags` CSV lines (ASCII bytes) into `into`, straight from the bytes: an
+ * hour of packets makes no strings. Returns where the last complete line ended. Exported for tests.
+ */
+export function parsePacketCsv(buf: Uint8Array, into = new Packets()): { packets: Packets; consumed: number } {
+  let i = 0;
+  let consumed = 0;
+  while (i < buf.length) {
+    const nl = buf.indexOf(10, i);
+    if (nl < 0) break;
+    const c1 = buf.indexOf(44, i);
+    if (c1 > i && c1 < nl) {
+      let c2 = buf.indexOf(44, c1 + 1);
+      if (c2 < 0 || c2 > nl) c2 = nl;
+      const t = parseNumber(buf, i, c1);
+      let key = false;
+      let discard = false;
+      for (let k = c2 + 1; k < nl; k++) {
+        if (buf[k] === 75) key = true; // K
+        if (buf[k] === 68) discard = true; // D: before an edit list's start, never shown
+      }
+      if (Number.isFinite(t) && !discard) {
+        const p = parseNumber(buf, c1 + 1, c2);
+        into.push(t, Number.isFinite(p) ? p : -1, key);
+      }
+    }
+    i = nl + 1;
+    consumed = i;
+  }
+  return { packets: into, consumed };
+}
+
+async function readRange(info: MediaInfo, interval: string | undefined, o: IndexOptions): Promise<Packets> {
   const bin = resolveBinary('ffprobe', o);
   const query = ['-select_streams', String(info.video!.index), '-show_entries', 'packet=pts_time,pos,flags', '-of', 'csv=p=0'];
   if (interval) query.push('-read_intervals', interval);
-  const r = await run({
-    command: bin.path,
-    args: ffprobeArgs(info.path, query),
-    input: info.input,
-    signal: o.signal,
-    timeoutMs: o.timeoutMs ?? 120_000,
-    maxStdoutBytes: 512 * 1024 * 1024,
+  const proc = start({ command: bin.path, args: ffprobeArgs(info.path, query), input: info.input, signal: o.signal, timeoutMs: o.timeoutMs ?? 120_000 });
+  // Parsed as it streams: the text of an hour of packets is never held whole.
+  const packets = new Packets();
+  let rest: Buffer = Buffer.alloc(0);
+  proc.stdout.on('data', (chunk: Buffer) => {
+    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    const { consumed } = parsePacketCsv(buf, packets);
+    rest = Buffer.from(buf.subarray(consumed));
   });
-  return parsePacketCsv(r.stdout.toString('latin1'));
+  await proc.done;
+  if (rest.length) parsePacketCsv(Buffer.concat([rest, Buffer.from('\n')]), packets);
+  return packets;
 }
 
 /** Containers whose seeks are index-exact, so ranges can be read in parallel. */
@@ -78,34 +153,47 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
   const start = info.startTimeSec;
   const d = info.durationSec;
   const parts = SEEKABLE.has(info.container) && d > 600 ? Math.max(1, Math.min(o.parallel ?? availableParallelism(), 8)) : 1;
-  let packets: Packet[];
+  let ranges: Packets[];
   if (parts === 1) {
-    packets = await readRange(info, undefined, o);
+    ranges = [await readRange(info, undefined, o)];
   } else {
     const edges = Array.from({ length: parts + 1 }, (_, i) => start + (d * i) / parts);
-    const ranges = await Promise.all(
-      edges.slice(0, -1).map((a, i) => readRange(info, i === 0 ? `%${edges[1]!.toFixed(6)}` : `${a.toFixed(6)}%${i === parts - 1 ? '' : edges[i + 1]!.toFixed(6)}`, o)),
-    );
+    const interval = (i: number, from: number): string => `${i === 0 ? '' : from.toFixed(6)}%${i === parts - 1 ? '' : edges[i + 1]!.toFixed(6)}`;
+    ranges = await Promise.all(edges.slice(0, -1).map((a, i) => readRange(info, interval(i, a), o)));
     // Each range after the first must begin at or before its start (a seek to the keyframe before it).
     for (let i = 1; i < ranges.length; i++) {
-      const first = ranges[i]!.reduce((m, p) => Math.min(m, p.t), Infinity);
-      if (!(first <= edges[i]! + 1e-6)) {
-        ranges[i] = await readRange(info, `${edges[i - 1]!.toFixed(6)}%${i === parts - 1 ? '' : edges[i + 1]!.toFixed(6)}`, o);
-      }
+      if (!(ranges[i]!.min() <= edges[i]! + 1e-6)) ranges[i] = await readRange(info, interval(i, edges[i - 1]!), o);
     }
-    packets = ranges.flat();
   }
   // Join: one entry per presentation time (ranges overlap by up to a group of pictures).
-  const byTime = new Map<number, Packet>();
-  for (const p of packets) {
-    const t = Math.round((p.t - start) * 1e6) / 1e6;
-    const had = byTime.get(t);
-    if (!had) byTime.set(t, { ...p, t });
-    else if (p.key && !had.key) had.key = true;
+  const n = ranges.reduce((a, r) => a + r.length, 0);
+  const t = new Float64Array(n);
+  const p = new Float64Array(n);
+  const kf = new Uint8Array(n);
+  let at = 0;
+  for (const r of ranges) {
+    for (let i = 0; i < r.length; i++, at++) {
+      t[at] = Math.round((r.t[i]! - start) * 1e6) / 1e6;
+      p[at] = r.pos[i]!;
+      kf[at] = r.key[i]!;
+    }
   }
-  const sorted = [...byTime.values()].sort((a, b) => a.t - b.t);
-  if (!sorted.length) throw inputError('CORRUPT', info.input, 'the video stream has no readable packets');
-  return { streamIndex: info.video.index, times: sorted.map((p) => p.t), pos: sorted.map((p) => p.pos), keyframe: sorted.map((p) => p.key) };
+  const order = new Uint32Array(n).map((_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
+  const times: number[] = [];
+  const pos: number[] = [];
+  const keyframe: boolean[] = [];
+  for (const i of order) {
+    const k = kf[i] === 1;
+    if (times.length && times[times.length - 1] === t[i]) {
+      if (k) keyframe[keyframe.length - 1] = true;
+      continue;
+    }
+    times.push(t[i]!);
+    pos.push(p[i]!);
+    keyframe.push(k);
+  }
+  if (!times.length) throw inputError('CORRUPT', info.input, 'the video stream has no readable packets');
+  return { streamIndex: info.video.index, times, pos, keyframe };
 }
 
 const cache = new Map<string, Promise<PacketIndex>>();
