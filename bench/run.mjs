@@ -1,0 +1,32 @@
+// npm run bench: every benchmark, one after the other, each printing its JSON.
+//   node bench/run.mjs [name ...]   names: keyframes, sample, audio, dispatch, service
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib.mjs';
+
+const all = {
+  keyframes: ['node', ['bench/keyframes.mjs']],
+  sample: ['node', ['bench/sample.mjs']],
+  audio: ['npx', ['tsx', 'bench/audio.ts']],
+  dispatch: ['npx', ['tsx', 'bench/dispatch.ts']],
+  service: ['npx', ['tsx', 'bench/service.ts']],
+};
+const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
+let failed = 0;
+for (const name of names) {
+  const job = all[name];
+  if (!job) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(all).join(', ')}`);
+    process.exit(2);
+  }
+  const script = join(ROOT, job[1][job[1].length - 1]);
+  if (!existsSync(script)) {
+    console.error(`skip ${name}: ${script} is missing`);
+    continue;
+  }
+  console.error(`== ${name}`);
+  const r = spawnSync(job[0], job[1], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
