@@ -130,7 +130,7 @@ export function resolveConfig(c: ServiceConfig = {}, env: NodeJS.ProcessEnv = pr
     maxRedirects: positive('maxRedirects', c.maxRedirects ?? d.maxRedirects, true, 0),
     lockDurationMs: positive('lockDurationMs', num(c.lockDurationMs, 'OMNIPREP_LOCK_MS', d.lockDurationMs), true, 100),
     stalledIntervalMs: positive('stalledIntervalMs', num(c.stalledIntervalMs, 'OMNIPREP_STALLED_MS', d.stalledIntervalMs), true, 100),
-    redisPrefix: c.redisPrefix ?? d.redisPrefix,
+    redisPrefix: c.redisPrefix ?? (env.OMNIPREP_REDIS_PREFIX || d.redisPrefix),
     nodeName: c.nodeName ?? `${env.HOSTNAME ?? 'node'}:${process.pid}`,
   };
 }

@@ -19,6 +19,7 @@ import swagger from '@fastify/swagger';
 import pLimit from 'p-limit';
 import { Redis } from 'ioredis';
 import { isOmniprepError, OmniprepError } from '../errors.js';
+import { acquirePool, releasePool } from '../extract/pool.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
@@ -333,6 +334,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
       if (svc.app) await svc.app.close().catch(() => {});
       await runner?.shutdown();
       await queue.close().catch(() => {});
+      if (runner) await releasePool();
       await bus.close();
       await store.close();
       for (const r of redisClients) r.disconnect();
@@ -348,6 +350,9 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   sweeper.unref();
   await svc.sweep().catch(() => {});
 
+  // A node that runs jobs keeps the frame pool open between them (otherwise it closes whenever
+  // the last job ends, and the next one pays for starting its threads).
+  if (runner) acquirePool();
   if (local) local.start();
   if (bull && o.http !== false && config.redisUrl) {
     const queued = await (store as RedisStore).queuedIds();
