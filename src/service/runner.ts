@@ -110,7 +110,7 @@ export class JobRunner {
       const now = Date.now();
       if (force || now - lastWrite > 250) {
         lastWrite = now;
-        void store.progress(id, progress).catch(() => {});
+        void store.progress(id, progress, config.nodeName).catch(() => {});
       }
     };
     report({}, true);
@@ -158,7 +158,10 @@ export class JobRunner {
         dollarsSpentTotal: dispatch ? dispatch.totals.spentUsd : 0,
       };
       report({ stage: 'done' }, true);
-      if (!(await store.finish(id, { state: 'succeeded', result, counters }))) {
+      if (!(await store.finish(id, { state: 'succeeded', result, counters, worker: config.nodeName }))) {
+        // Cancelled meanwhile (its files go), or taken over by another worker (its files stay).
+        const now = await store.get(id);
+        if (now?.state !== 'cancelled') return 'skipped';
         await rm(outDir, { recursive: true, force: true });
         return 'cancelled';
       }
@@ -167,10 +170,12 @@ export class JobRunner {
       await bus.publish(id, { type: 'state', state: 'succeeded', attempts: job.attempts });
       return 'succeeded';
     } catch (e) {
+      const now = await store.get(id).catch(() => undefined);
+      if (now && now.state !== 'cancelled' && now.worker !== config.nodeName) return 'skipped'; // another worker has it
       await rm(outDir, { recursive: true, force: true }).catch(() => {});
       if (ac.signal.aborted) {
         if (this.shuttingDown) {
-          await store.release(id, 'the node shut down; queued again');
+          await store.release(id, 'the node shut down; queued again', config.nodeName);
           return 'interrupted';
         }
         // DELETE already marked it cancelled; every child process is gone with the signal.
@@ -182,12 +187,12 @@ export class JobRunner {
         : e;
       if (!timeout.aborted && retryable(err) && job.attempts < config.attempts) {
         const note = `attempt ${job.attempts} failed (${jobError(err).message}); queued again`;
-        await store.release(id, note);
+        await store.release(id, note, config.nodeName);
         await bus.publish(id, { type: 'state', state: 'queued', attempts: job.attempts });
         return 'retry';
       }
       const error = jobError(err);
-      if (await store.finish(id, { state: 'failed', error })) await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
+      if (await store.finish(id, { state: 'failed', error, worker: config.nodeName })) await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
       return 'failed';
     }
   }

@@ -9,7 +9,8 @@ import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobP
 
 /**
  * KEYS[1] the job hash. ARGV: prefix, id, allowed states (comma-separated), new state,
- * attempts increment, then field/value pairs. Returns {changed, previous state}, or nil.
+ * attempts increment, the worker that must own the job ('' for any), then field/value pairs.
+ * Returns {changed, previous state}, or nil.
  */
 const TRANSITION = `
 local cur = redis.call('HGET', KEYS[1], 'state')
@@ -17,7 +18,8 @@ if not cur then return nil end
 local ok = false
 for s in string.gmatch(ARGV[3], '[^,]+') do if s == cur then ok = true end end
 if not ok then return {0, cur} end
-if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'worker') ~= ARGV[6] then return {0, cur} end
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
 redis.call('HSET', KEYS[1], 'state', ARGV[4])
 if ARGV[5] ~= '0' then redis.call('HINCRBY', KEYS[1], 'attempts', tonumber(ARGV[5])) end
 if cur ~= ARGV[4] then
@@ -83,9 +85,9 @@ export class RedisStore implements JobStore {
     return `${this.prefix}:job:${id}`;
   }
 
-  private async transition(id: string, from: JobState[], to: JobState, attempts: number, fields: Fields = {}): Promise<{ changed: boolean; previous: JobState } | undefined> {
+  private async transition(id: string, from: JobState[], to: JobState, attempts: number, fields: Fields = {}, owner = ''): Promise<{ changed: boolean; previous: JobState } | undefined> {
     const args = Object.entries({ ...fields, updatedAt: String(Date.now()) }).flat();
-    const r = (await this.redis.eval(TRANSITION, 1, this.key(id), this.prefix, id, from.join(','), to, String(attempts), ...args)) as [number, string] | null;
+    const r = (await this.redis.eval(TRANSITION, 1, this.key(id), this.prefix, id, from.join(','), to, String(attempts), owner, ...args)) as [number, string] | null;
     return r ? { changed: r[0] === 1, previous: r[1] as JobState } : undefined;
   }
 
@@ -115,13 +117,13 @@ export class RedisStore implements JobStore {
     return r?.changed ? this.get(id) : undefined;
   }
 
-  async release(id: string, note: string): Promise<boolean> {
+  async release(id: string, note: string, worker?: string): Promise<boolean> {
     const p: JobProgress = { stage: 'queued', framesDone: 0, framesTotal: 0, note };
-    return Boolean((await this.transition(id, ['running'], 'queued', 0, { progress: JSON.stringify(p) }))?.changed);
+    return Boolean((await this.transition(id, ['running'], 'queued', 0, { progress: JSON.stringify(p) }, worker))?.changed);
   }
 
-  async progress(id: string, p: JobProgress): Promise<void> {
-    await this.transition(id, ['running'], 'running', 0, { progress: JSON.stringify(p) });
+  async progress(id: string, p: JobProgress, worker?: string): Promise<void> {
+    await this.transition(id, ['running'], 'running', 0, { progress: JSON.stringify(p) }, worker);
   }
 
   async finish(id: string, o: FinishOutcome): Promise<boolean> {
@@ -132,7 +134,7 @@ export class RedisStore implements JobStore {
       error: o.error ? JSON.stringify(o.error) : '',
       progress: JSON.stringify({ ...job.progress, stage: 'done' }),
       finishedAt: String(Date.now()),
-    });
+    }, o.worker);
     if (!r?.changed) return false;
     await this.bump({ ...o.counters, [o.state === 'succeeded' ? 'jobsSucceededTotal' : 'jobsFailedTotal']: 1 });
     return true;

@@ -91,8 +91,8 @@ export class SqliteStore implements JobStore {
         `UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, started_at = ?, updated_at = ?, error = NULL
          WHERE id = ? AND state IN ('queued', 'running')`,
       ),
-      release: db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ?, progress = ? WHERE id = ? AND state = 'running'`),
-      progress: db.prepare(`UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND state = 'running'`),
+      release: db.prepare(`UPDATE jobs SET state = 'queued', updated_at = @now, progress = @progress WHERE id = @id AND state = 'running' AND (@worker IS NULL OR worker = @worker)`),
+      progress: db.prepare(`UPDATE jobs SET progress = @progress, updated_at = @now WHERE id = @id AND state = 'running' AND (@worker IS NULL OR worker = @worker)`),
       finish: db.prepare(
         `UPDATE jobs SET state = ?, result = ?, error = ?, progress = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running'`,
       ),
@@ -141,20 +141,20 @@ export class SqliteStore implements JobStore {
     return changed ? this.get(id) : undefined;
   }
 
-  async release(id: string, note: string): Promise<boolean> {
+  async release(id: string, note: string, worker?: string): Promise<boolean> {
     const p: JobProgress = { stage: 'queued', framesDone: 0, framesTotal: 0, note };
-    return this.stmts.release.run(Date.now(), JSON.stringify(p), id).changes > 0;
+    return this.stmts.release.run({ now: Date.now(), progress: JSON.stringify(p), id, worker: worker ?? null }).changes > 0;
   }
 
-  async progress(id: string, p: JobProgress): Promise<void> {
-    this.stmts.progress.run(JSON.stringify(p), Date.now(), id);
+  async progress(id: string, p: JobProgress, worker?: string): Promise<void> {
+    this.stmts.progress.run({ progress: JSON.stringify(p), now: Date.now(), id, worker: worker ?? null });
   }
 
   async finish(id: string, o: FinishOutcome): Promise<boolean> {
     return this.db.transaction(() => {
       const now = Date.now();
       const job = this.stmts.get.get(id) as Row | undefined;
-      if (!job || job.state !== 'running') return false;
+      if (!job || job.state !== 'running' || (o.worker !== undefined && job.worker !== o.worker)) return false;
       const progress = { ...(JSON.parse(job.progress) as JobProgress), stage: 'done' };
       const changed = this.stmts.finish.run(o.state, o.result ? JSON.stringify(o.result) : null, o.error ? JSON.stringify(o.error) : null, JSON.stringify(progress), now, now, id).changes;
       if (changed) this.bump({ ...o.counters, [o.state === 'succeeded' ? 'jobsSucceededTotal' : 'jobsFailedTotal']: 1 });

@@ -92,6 +92,8 @@ export interface FinishOutcome {
   error?: { code: string; message: string } | null;
   /** Added to the counters when the transition happens. */
   counters?: Partial<Counters>;
+  /** Only if this worker still owns the job (a worker that lost its BullMQ lock must not overwrite the one that took over). */
+  worker?: string;
 }
 
 export interface JobStore {
@@ -101,10 +103,10 @@ export interface JobStore {
   get(id: string): Promise<JobRecord | undefined>;
   /** queued or running (a crashed worker's) -> running; attempts + 1. Undefined when the job is gone, cancelled or finished. */
   claim(id: string, worker: string): Promise<JobRecord | undefined>;
-  /** running -> queued (to be tried again), with a note. */
-  release(id: string, note: string): Promise<boolean>;
-  /** Progress of a running job (ignored otherwise). */
-  progress(id: string, p: JobProgress): Promise<void>;
+  /** running -> queued (to be tried again), with a note; only by `worker` when given. */
+  release(id: string, note: string, worker?: string): Promise<boolean>;
+  /** Progress of a running job (ignored otherwise, or when `worker` no longer owns it). */
+  progress(id: string, p: JobProgress, worker?: string): Promise<void>;
   /** running -> succeeded | failed. False when the job is no longer running (cancelled). */
   finish(id: string, outcome: FinishOutcome): Promise<boolean>;
   /** queued | running -> cancelled. Returns the state before, or undefined when there is no such job. */
