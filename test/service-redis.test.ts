@@ -1,0 +1,107 @@
+/**
+ * Scale-out on Redis (BullMQ): API nodes in this process, `omniprep worker` processes from the
+ * built CLI sharing one --data directory. Skips, saying so, when no Redis answers on 127.0.0.1:6379
+ * (.ci/run installs and starts one).
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE, fixture, readFrameNumber, tempDir } from './helpers/fixtures.js';
+import { api, decoders, redisAvailable, spawnNode, startService, upload, waitFor, waitJob, type CliNode, type Running } from './service-helpers.js';
+
+const REDIS = 'redis://127.0.0.1:6379';
+const hasRedis = await redisAvailable(REDIS);
+if (!hasRedis) console.warn('service-redis.test.ts: SKIPPED: no Redis on 127.0.0.1:6379 (install redis-server and start it, as .ci/run does)');
+
+describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
+  const prefix = `omniprep-test-${process.pid}-${Date.now()}`;
+  const data = tempDir('svc-shared-');
+  const env = { OMNIPREP_REDIS_PREFIX: prefix, OMNIPREP_LOCK_MS: '2000', OMNIPREP_STALLED_MS: '1000' };
+  const workers: CliNode[] = [];
+  let a: Running;
+  let b: Running;
+
+  const workerPid = (name: string | null): number => Number(String(name).split(':').pop());
+
+  beforeAll(async () => {
+    // Two API nodes (no workers of their own) and two worker processes, one Redis, one shared --data.
+    const cfg = { redisUrl: REDIS, redisPrefix: prefix, workers: 0, dataDir: data, allowRoots: [CACHE] };
+    [a, b] = await Promise.all([startService(cfg), startService(cfg)]);
+    for (let i = 0; i < 2; i++) workers.push(await spawnNode(['worker', '--redis', REDIS, '--data', data, '--workers', '1'], env));
+  });
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await a?.close();
+    await b?.close();
+    const r = new Redis(REDIS);
+    const keys = await r.keys(`${prefix}:*`);
+    if (keys.length) await r.del(...keys);
+    r.disconnect();
+  });
+
+  it('two workers share the queue; any API node serves any job, its events and its frames', async () => {
+    const clip = await fixture('audioFirst');
+    const submitted = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? upload(a.url, clip, { every: 1 }) : api(b.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1 } }))));
+    for (const r of submitted) expect(r.status, r.text).toBe(202);
+    // Events for a job submitted on A, streamed by B while a worker process runs it.
+    const stream = fetch(`${b.url}/v1/jobs/${submitted[1]!.json.id}/events`).then((r) => r.text());
+    const jobs = await Promise.all(submitted.map((r, i) => waitJob(i % 2 ? b.url : a.url, r.json.id, 30_000)));
+    for (const j of jobs) {
+      expect(j.state, JSON.stringify(j.error)).toBe('succeeded');
+      expect(j.attempts).toBe(1);
+      expect(j.result.frames).toBe(4);
+    }
+    const pids = new Set(jobs.map((j) => workerPid(j.worker)));
+    expect([...pids].sort()).toEqual(workers.map((w) => w.child.pid).sort());
+    const events = await stream;
+    expect(events).toMatch(/event: progress\ndata: \{"stage":"sampling","framesDone":4,"framesTotal":4/);
+    expect(events).toMatch(/event: end\ndata: \{"id":"[^"]+","state":"succeeded"/);
+    for (const node of [a, b]) {
+      const bytes = Buffer.from(await (await fetch(`${node.url}/v1/jobs/${jobs[0]!.id}/frames/2`)).arrayBuffer());
+      expect(await readFrameNumber(bytes)).toBe(50);
+    }
+    expect((await api(a.url, 'GET', '/metrics')).text).toMatch(/^omniprep_jobs\{state="succeeded"\} 8$/m);
+    expect((await api(b.url, 'GET', '/healthz')).json).toMatchObject({ ok: true, store: 'redis', queue: 'bullmq' });
+  });
+
+  it('DELETE on an API node stops the job on the worker that runs it', async () => {
+    const clip = await fixture('longgop');
+    const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.5, mode: 'exact' } });
+    const id = r.json.id as string;
+    const running = await waitFor('the job to run with frames', async () => {
+      const j = (await api(b.url, 'GET', `/v1/jobs/${id}`)).json;
+      return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
+    }, 30_000, 20);
+    const pid = workerPid(running.worker);
+    expect(decoders(pid).length).toBeGreaterThan(0);
+    const del = await api(b.url, 'DELETE', `/v1/jobs/${id}`);
+    expect(del.json.state).toBe('cancelled');
+    await waitFor('the worker\'s ffmpeg children to stop', () => decoders(pid).length === 0, 10_000);
+    expect((await api(a.url, 'GET', `/v1/jobs/${id}`)).json.state).toBe('cancelled');
+  });
+
+  it('kill -9 of a worker mid-job: the other one takes the stalled job over and completes it', async () => {
+    const clip = await fixture('longgop');
+    const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1, mode: 'exact' } });
+    const id = r.json.id as string;
+    const running = await waitFor('the job to run with frames', async () => {
+      const j = (await api(a.url, 'GET', `/v1/jobs/${id}`)).json;
+      return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
+    }, 30_000, 20);
+    const victim = workers.find((w) => w.child.pid === workerPid(running.worker))!;
+    const survivor = workers.find((w) => w !== victim)!;
+    victim.child.kill('SIGKILL');
+    expect(await victim.exited).toBe('SIGKILL');
+    const job = await waitJob(b.url, id, 45_000);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.attempts).toBe(2);
+    expect(workerPid(job.worker)).toBe(survivor.child.pid);
+    expect(job.result.frames).toBe(60);
+    const manifest = (await api(a.url, 'GET', `/v1/jobs/${id}/manifest`)).json;
+    expect(manifest.frames.frames).toHaveLength(60);
+    for (const f of manifest.frames.frames.filter((_: unknown, k: number) => k % 9 === 0)) {
+      const bytes = Buffer.from(await (await fetch(`${a.url}/v1/jobs/${id}/frames/${f.index}`)).arrayBuffer());
+      expect(await readFrameNumber(bytes)).toBe(Math.round(f.timestampSec * 30));
+    }
+  });
+});
