@@ -27,6 +27,8 @@ import { OmniprepError } from '../errors.js';
 export interface DownloadOptions {
   /** Allow loopback, private and link-local addresses (a trusted network). Default false. */
   allowPrivate?: boolean | undefined;
+  /** Lets one refused address through (a known internal mirror; tests). Every other check still applies. */
+  allowAddress?: ((address: string) => boolean) | undefined;
   /** Largest body in bytes (default 1 GiB). */
   maxBytes?: number | undefined;
   /** Wall-clock limit for the whole download, redirects included (default 60 s). */
@@ -155,7 +157,7 @@ function refused(url: string, cause: string): OmniprepError {
 }
 
 /** Checks a URL's form and resolves its host to one address that may be fetched. */
-export async function checkUrl(raw: string, o: Pick<DownloadOptions, 'allowPrivate' | 'resolve'> = {}): Promise<{ url: URL; address: string; family: 4 | 6 }> {
+export async function checkUrl(raw: string, o: Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve'> = {}): Promise<{ url: URL; address: string; family: 4 | 6 }> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -183,7 +185,7 @@ export async function checkUrl(raw: string, o: Pick<DownloadOptions, 'allowPriva
   // Every address must be public: a name that also resolves inside is refused outright.
   for (const c of candidates) {
     const why = forbiddenAddressReason(c.address);
-    if (why) throw refused(raw, `${host === c.address ? host : `${host} resolves to ${c.address}, which`} is ${why}; private addresses are refused`);
+    if (why && !o.allowAddress?.(c.address)) throw refused(raw, `${host === c.address ? host : `${host} resolves to ${c.address}, which`} is ${why}; private addresses are refused`);
   }
   const c = candidates[0]!;
   return { url, address: c.address, family: c.family === 6 ? 6 : 4 };
