@@ -133,3 +133,23 @@ export { DEFAULT_SAMPLING, MODES, FORMATS, type Plan, type PlanOptions, type Sam
 export { sample, type SampleOptions, type SampleRun, type SampledFrame, type Manifest, type ManifestFrame, type ManifestGrid } from './sample/sample.js';
 export { prepare, type PrepareOptions, type Prepared } from './prepare.js';
 export { killAllProcesses, liveProcessCount } from './ffmpeg/runner.js';
+// service
+export { download, checkUrl, forbiddenAddressReason, DOWNLOAD_DEFAULTS, type DownloadOptions, type DownloadResult } from './source/download.js';
+export {
+  createService,
+  resolveConfig as resolveServiceConfig,
+  SERVICE_DEFAULTS,
+  DEFAULT_SERVICE_LIMITS,
+  STATUS_BY_CODE,
+  type ServiceConfig,
+  type ResolvedConfig as ResolvedServiceConfig,
+  type CreateOptions as CreateServiceOptions,
+  type Service,
+  type ServiceErrorCode,
+  type ErrorBody,
+  type JobOptions,
+  type JobRecord,
+  type JobState,
+  type JobInput,
+  type JobProgress,
+} from './service/index.js';
