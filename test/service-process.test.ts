@@ -56,15 +56,19 @@ describe('omniprep serve as a process', () => {
     jobs.forEach((j, i) => {
       expect(j.state, JSON.stringify(j.error)).toBe('succeeded');
       expect(j.result.frames).toBe(j.plan.frames);
-      // Interrupted jobs ran again; jobs still queued at the crash ran once.
-      expect(j.attempts).toBe(before[i] === 'running' ? 2 : 1);
+      // Each job ran once, or twice when the crash interrupted it (the snapshot was taken a few
+      // milliseconds before the kill, so a job seen running may just have finished).
+      expect(j.attempts).toBeGreaterThanOrEqual(1);
+      expect(j.attempts).toBeLessThanOrEqual(before[i] === 'succeeded' ? 1 : 2);
     });
+    const crashed = jobs.find((j) => j.attempts === 2);
+    expect(crashed, 'a job the crash interrupted').toBeDefined();
+    expect(crashed!.progress.framesDone).toBe(crashed!.plan.frames);
     // Frames of an interrupted job are complete and right.
-    const crashed = jobs.find((_, i) => before[i] === 'running')!;
-    const manifest = (await api(second.url, 'GET', `/v1/jobs/${crashed.id}/manifest`)).json;
-    expect(manifest.frames.frames).toHaveLength(crashed.plan.frames);
+    const manifest = (await api(second.url, 'GET', `/v1/jobs/${crashed!.id}/manifest`)).json;
+    expect(manifest.frames.frames).toHaveLength(crashed!.plan.frames);
     for (const f of manifest.frames.frames.filter((_: unknown, k: number) => k % 7 === 0)) {
-      const bytes = Buffer.from(await (await fetch(`${second.url}/v1/jobs/${crashed.id}/frames/${f.index}`)).arrayBuffer());
+      const bytes = Buffer.from(await (await fetch(`${second.url}/v1/jobs/${crashed!.id}/frames/${f.index}`)).arrayBuffer());
       expect(await readFrameNumber(bytes)).toBe(Math.round(f.timestampSec * 30));
     }
     // The job that had finished before the crash is still served.

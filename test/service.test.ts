@@ -277,6 +277,21 @@ describe('faults and the model call', () => {
     }
   });
 
+  it('a job over its time limit fails with TIMEOUT and leaves no process behind', async () => {
+    const s = await startService({ workers: 1, allowRoots: [CACHE], jobTimeoutSec: 0.4 });
+    try {
+      const r = await api(s.url, 'POST', '/v1/jobs', { path: await fixture('longgop'), options: { every: 0.25, mode: 'exact' } });
+      const job = await waitJob(s.url, r.json.id, 20_000);
+      expect(job.state).toBe('failed');
+      expect(job.error).toEqual({ code: 'TIMEOUT', message: `job ${job.id}: took longer than 0.4 s (--job-timeout) and was stopped` });
+      expect(job.attempts).toBe(1); // a timeout is not tried again
+      await waitFor('no ffmpeg left running', () => decoders().length === 0, 5000);
+      expect(existsSync(join(s.svc.data.root, 'outputs', job.id))).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('call: true sends the requests with the server\'s key; estimate against actual, spent in /metrics', async () => {
     const model = await startOpenAITestServer();
     const s = await startService({ workers: 1, allowRoots: [CACHE], baseURL: model.baseURL, apiKey: 'test' });
