@@ -153,3 +153,6 @@ export {
   type JobInput,
   type JobProgress,
 } from './service/index.js';
+// cost curve, calibration
+export { costCurve, costCurveTable, costCurveSpec, costCurveSvg, svgToPng, COST_CURVE_DEFAULTS, CHART_DEFAULTS, type CostCurve, type CostCurveOptions, type CostCurvePoint, type CostCurveSeries, type CostCurveShots, type ChartOptions } from './cost/index.js';
+export { calibrate, fitImageRule, calibrationOverride, CALIBRATION_SIZES, CALIBRATE_DEFAULTS, type CalibrateOptions, type CalibrationReport, type CalibratedImage, type Observation, type RuleFit, type FitResult, type FittedRule, type ImageSize } from './calibrate/index.js';

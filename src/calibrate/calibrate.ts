@@ -1,0 +1,300 @@
+/**
+ * calibrate(options): rules drift and the docs lag the billing, so ask the server. Send a few
+ * noise images of chosen sizes, each with the same short text, at each detail level; send the text
+ * alone once; the difference in reported input tokens (`usage.prompt_tokens` on Chat Completions,
+ * `usage.input_tokens` on Responses) is what each image was billed. Then find the rule and
+ * parameters that explain every bill (fit.ts), show the residuals of that rule and of the
+ * registry's current one, and build a registry override that `--models FILE` can use.
+ *
+ *   const report = await calibrate({ model: 'gpt-5.5', baseURL: 'http://127.0.0.1:8000/v1', save: 'calibrated.json' });
+ *   report.fit.description; // 'patch rule: ceil(32 px patches x 1.2); high 2048 px / 2500 patches, low 512 px / 256 patches'
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { OmniprepError, invalidOption } from '../errors.js';
+import { dispatchAll, type DispatchOptions, type DispatchRequest } from '../dispatch/dispatch.js';
+import type { RequestEstimate } from '../request/estimate.js';
+import type { Api } from '../request/options.js';
+import { API_DETAILS, type ChatBody, type RequestBody, type ResponsesBody } from '../request/render.js';
+import { resolveRegistry, type ModelEntry, type RegistryOverrides } from '../models/registry.js';
+import { detailLevels, type ImageRule } from '../models/rules.js';
+import { chatTextTokens, dollars, getModel, imageTokens } from '../models/tokens.js';
+import { fitImageRule, type FittedRule, type Observation, type RuleFit } from './fit.js';
+import { CALIBRATION_SIZES, noiseJpeg, type ImageSize } from './images.js';
+
+export const CALIBRATE_DEFAULTS = {
+  api: 'chat' as Api,
+  details: ['high', 'low'],
+  text: 'Reply with one word: what is in the image?',
+  maxOutputTokens: 16,
+  concurrency: 4,
+  tolerance: 0,
+};
+
+export interface CalibrateOptions extends Pick<DispatchOptions, 'apiKey' | 'baseURL' | 'organization' | 'project' | 'timeoutMs' | 'client' | 'maxRetries' | 'signal' | 'registry' | 'modelsFile' | 'rule'> {
+  /** The model to calibrate (a registry name, or any name with `rule`). */
+  model: string;
+  /** chat (default: `usage.prompt_tokens`) or responses (`usage.input_tokens`). */
+  api?: Api | undefined;
+  /** Image sizes (default CALIBRATION_SIZES). */
+  sizes?: readonly ImageSize[] | undefined;
+  /** Detail levels to send each size at (default high, low). */
+  details?: readonly string[] | undefined;
+  /** The fixed text sent with every image, and alone once. */
+  text?: string | undefined;
+  /** Requests in flight at once (default 4). */
+  concurrency?: number | undefined;
+  /** Largest residual that still counts as explained (default 0; the docs allow billing 1 token off). */
+  tolerance?: number | undefined;
+  /** Write the registry override to this file (merged into it when it already holds overrides). */
+  save?: string | undefined;
+  /** The date the calibration is stamped with (default now). */
+  now?: Date | undefined;
+}
+
+export interface CalibratedImage {
+  width: number;
+  height: number;
+  detail: string;
+  bytes: number;
+  /** The request's reported input tokens. */
+  inputTokens: number;
+  /** inputTokens minus the text-only request's: what the image was billed. */
+  imageTokens: number;
+  /** What the fitted rule predicts, and billed minus predicted. */
+  predicted: number | null;
+  residual: number | null;
+  /** What the registry's current rule predicts, and billed minus that. */
+  registryPredicted: number | null;
+  registryResidual: number | null;
+}
+
+export interface CalibrationReport {
+  model: string;
+  api: Api;
+  baseURL: string;
+  /** YYYY-MM-DD. */
+  date: string;
+  text: string;
+  /** Input tokens of the text alone. */
+  baselineTokens: number;
+  images: CalibratedImage[];
+  /** The rule that explains the bills best. */
+  fit: Pick<RuleFit, 'family' | 'origin' | 'name' | 'rule' | 'description' | 'sameAs' | 'ranges' | 'maxAbsResidual' | 'totalAbsResidual'> & { explained: boolean };
+  /** The registry's current rule for the model, against the same bills. */
+  registry: { rule: string | null; description: string | null; explained: boolean; maxAbsResidual: number | null };
+  /** The nearest candidates, best first. */
+  candidates: Array<{ origin: RuleFit['origin']; name?: string; description: string; maxAbsResidual: number; totalAbsResidual: number }>;
+  /** What the calibration itself cost. */
+  usage: { requests: number; inputTokens: number; outputTokens: number; costUsd: number };
+  /** The registry override that makes the registry bill as the server does. */
+  override: RegistryOverrides;
+  /** Detail levels the override keeps from the registry's rule because none was measured (e.g. original). */
+  keptLevels: string[];
+  /** Where the override was written (with `save`). */
+  saved: string | null;
+}
+
+function isoDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function body(api: Api, model: string, text: string, maxOutputTokens: number, image?: { url: string; detail: string }): RequestBody {
+  if (api === 'chat') {
+    const b: ChatBody = {
+      model,
+      messages: [{ role: 'user', content: [{ type: 'text', text }, ...(image ? [{ type: 'image_url' as const, image_url: { url: image.url, detail: image.detail as 'low' | 'high' | 'auto' } }] : [])] }],
+      max_completion_tokens: maxOutputTokens,
+    };
+    return b;
+  }
+  const b: ResponsesBody = {
+    model,
+    input: [{ role: 'user', content: [{ type: 'input_text', text }, ...(image ? [{ type: 'input_image' as const, image_url: image.url, detail: image.detail as 'low' | 'high' | 'auto' }] : [])] }],
+    max_output_tokens: maxOutputTokens,
+  };
+  return b;
+}
+
+/** The registry override that makes `model` bill images by `rule`. */
+export function calibrationOverride(o: { model: ModelEntry; known: boolean; rule: FittedRule; current?: (ImageRule & { name: string }) | undefined; baseURL: string; date: string }): { name: string; overrides: RegistryOverrides; keptLevels: string[] } {
+  const name = `${o.model.name}-calibrated-${o.date}`;
+  const stamp = { source: `calibrated against ${o.baseURL} on ${o.date}`, date: o.date };
+  let rule: Record<string, unknown>;
+  let keptLevels: string[] = [];
+  const { source: _s, date: _d, ...params } = o.rule;
+  if (params.type === 'patch' && o.current?.type === 'patch') {
+    // Levels not measured (e.g. original) keep the registry's values; the multiplier is the model's.
+    const { name: _n, source: _cs, date: _cd, ...cur } = o.current;
+    rule = { ...cur, ...params, levels: { ...cur.levels, ...params.levels }, auto: cur.auto, ...stamp };
+    keptLevels = Object.keys(cur.levels).filter((l) => !(l in params.levels));
+  } else {
+    rule = { ...params, ...stamp };
+  }
+  const entry: Record<string, unknown> = { image: name };
+  if (!o.known) {
+    const base = o.model.derivedFrom;
+    if (!base) throw new OmniprepError('INVALID_OPTION', `model ${o.model.name} is not in the registry: say which model it follows with --rule MODEL to save an override`, { input: o.model.name });
+    entry.extends = base;
+  }
+  return { name, overrides: { rules: { [name]: rule } as RegistryOverrides['rules'], models: { [o.model.name]: entry } }, keptLevels };
+}
+
+/** Writes the override, merged into `file` when it already holds overrides; checks the result loads. */
+export function saveOverride(file: string, overrides: RegistryOverrides, check: (json: unknown) => void): void {
+  let merged: RegistryOverrides = overrides;
+  if (existsSync(file)) {
+    let old: RegistryOverrides;
+    try {
+      old = JSON.parse(readFileSync(file, 'utf8')) as RegistryOverrides;
+    } catch (e) {
+      throw new OmniprepError('INVALID_OPTION', `${file}: not valid JSON, not overwritten (${(e as Error).message})`, { input: file });
+    }
+    if (!old || typeof old !== 'object' || Array.isArray(old)) throw new OmniprepError('INVALID_OPTION', `${file}: not a registry override file, not overwritten`, { input: file });
+    const models = { ...(old.models ?? {}) };
+    for (const [k, v] of Object.entries(overrides.models ?? {})) models[k] = { ...(models[k] ?? {}), ...v };
+    merged = { ...old, rules: { ...(old.rules ?? {}), ...(overrides.rules ?? {}) }, models };
+  }
+  check(merged);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(merged, null, 2)}\n`);
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new OmniprepError('INVALID_OPTION', `option save: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { input: file });
+  }
+}
+
+/** Measures how a server bills images for a model and finds the rule that explains it. */
+export async function calibrate(options: CalibrateOptions): Promise<CalibrationReport> {
+  const api = options.api ?? CALIBRATE_DEFAULTS.api;
+  if (api !== 'chat' && api !== 'responses') throw invalidOption('api', 'chat or responses', api);
+  const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
+  const model = getModel(options.model, { registry, rule: options.rule });
+  const sizes = options.sizes ?? CALIBRATION_SIZES;
+  if (!sizes.length) throw invalidOption('sizes', 'at least one image size', sizes);
+  for (const s of sizes) if (!(Number.isInteger(s.width) && Number.isInteger(s.height) && s.width >= 1 && s.height >= 1)) throw invalidOption('sizes', 'whole numbers of pixels', s);
+  const details = [...new Set(options.details ?? CALIBRATE_DEFAULTS.details)];
+  const sendable = API_DETAILS[api].filter((d) => d !== 'auto');
+  if (!details.length) throw invalidOption('details', sendable.join(', '), details);
+  for (const d of details) if (!(sendable as readonly string[]).includes(d)) throw invalidOption('details', `${sendable.join(', ')} (auto would leave the level to the server)`, d);
+  const text = options.text ?? CALIBRATE_DEFAULTS.text;
+  const maxOut = CALIBRATE_DEFAULTS.maxOutputTokens;
+  const baseURL = options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
+  const date = isoDate(options.now ?? new Date());
+  const current = model.image && (model.image.type === 'tile' || model.image.type === 'patch') ? model.image : undefined;
+
+  // Requests: the text alone, then every size at every detail.
+  const images = await Promise.all(sizes.map(async (s) => ({ ...s, jpeg: await noiseJpeg(s) })));
+  const textTokens = chatTextTokens(model, [text]);
+  const estimate = (imageTok: number): RequestEstimate => {
+    const counts = { imageTokens: imageTok, textTokens };
+    return {
+      model: model.name,
+      tier: 'standard',
+      images: imageTok ? 1 : 0,
+      audioChunks: 0,
+      audioSeconds: 0,
+      imageTokens: imageTok,
+      audioTokens: 0,
+      textTokens,
+      inputTokens: imageTok + textTokens,
+      outputTokens: maxOut,
+      inputUsd: dollars(model, counts),
+      usd: dollars(model, { ...counts, outputTokens: maxOut }),
+    };
+  };
+  const predictWith = (rule: ImageRule | undefined, w: number, h: number, d: string): number | null =>
+    rule && detailLevels(rule).includes(d) ? imageTokens(model, w, h, d).tokens : null;
+  const sent: Array<{ width: number; height: number; detail: string; bytes: number }> = [];
+  const requests: DispatchRequest[] = [{ id: 'text-only', api, body: body(api, model.name, text, maxOut), estimate: estimate(0) }];
+  for (const img of images) {
+    const url = `data:image/jpeg;base64,${img.jpeg.toString('base64')}`;
+    for (const detail of details) {
+      sent.push({ width: img.width, height: img.height, detail, bytes: img.jpeg.length });
+      requests.push({ id: `${img.width}x${img.height}-${detail}`, api, body: body(api, model.name, text, maxOut, { url, detail }), estimate: estimate(predictWith(current, img.width, img.height, detail) ?? 0) });
+    }
+  }
+
+  const report = await dispatchAll(requests, {
+    apiKey: options.apiKey,
+    baseURL,
+    organization: options.organization,
+    project: options.project,
+    timeoutMs: options.timeoutMs,
+    client: options.client,
+    maxRetries: options.maxRetries,
+    signal: options.signal,
+    registry,
+    rule: options.rule,
+    concurrency: options.concurrency ?? CALIBRATE_DEFAULTS.concurrency,
+  });
+  const where = `calibrate ${model.name} at ${baseURL}`;
+  const usage: number[] = [];
+  for (const r of report.results) {
+    if (r.status === 'ok' && r.usage) {
+      usage.push(r.usage.inputTokens);
+      continue;
+    }
+    const why = r.status === 'ok' ? 'the answer has no usage' : r.status === 'error' ? r.error.message : r.message;
+    throw new OmniprepError(r.status === 'ok' ? 'INVALID_RESPONSE' : 'REQUEST_FAILED', `${where}: request ${r.id}: ${why}`, { input: baseURL });
+  }
+  const baseline = usage[0]!;
+  const observations: Observation[] = sent.map((s, i) => ({ width: s.width, height: s.height, detail: s.detail, tokens: usage[i + 1]! - baseline }));
+
+  const tolerance = options.tolerance ?? CALIBRATE_DEFAULTS.tolerance;
+  const fit = fitImageRule(observations, { registry, current: current as (ImageRule & { name: string }) | undefined, tolerance });
+  const best = fit.best;
+  const currentFit = current ? fit.candidates.find((c) => c.origin === 'registry' && c.name === current.name) : undefined;
+  const known = registry.has(model.name);
+  const { overrides, keptLevels } = calibrationOverride({ model, known, rule: best.rule, current: current as (ImageRule & { name: string }) | undefined, baseURL, date });
+  let saved: string | null = null;
+  if (options.save) {
+    if (!fit.explained) {
+      throw new OmniprepError('INVALID_OPTION', `${where}: no rule explains every bill (nearest: ${best.description}, off by up to ${best.maxAbsResidual} tokens); nothing saved`, { input: baseURL });
+    }
+    saveOverride(options.save, overrides, (json) => void registry.withOverrides(json, options.save));
+    saved = options.save;
+  }
+
+  const spent = report.totals;
+  return {
+    model: model.name,
+    api,
+    baseURL,
+    date,
+    text,
+    baselineTokens: baseline,
+    images: observations.map((o, i) => ({
+      ...sent[i]!,
+      inputTokens: usage[i + 1]!,
+      imageTokens: o.tokens,
+      predicted: best.predicted[i] ?? null,
+      residual: best.residuals[i] ?? null,
+      registryPredicted: currentFit?.predicted[i] ?? null,
+      registryResidual: currentFit?.residuals[i] ?? null,
+    })),
+    fit: {
+      family: best.family,
+      origin: best.origin,
+      ...(best.name ? { name: best.name } : {}),
+      rule: best.rule,
+      description: best.description,
+      sameAs: best.sameAs,
+      ...(best.ranges ? { ranges: best.ranges } : {}),
+      maxAbsResidual: best.maxAbsResidual,
+      totalAbsResidual: best.totalAbsResidual,
+      explained: fit.explained,
+    },
+    registry: {
+      rule: model.image?.name ?? null,
+      description: currentFit?.description ?? null,
+      explained: currentFit ? currentFit.maxAbsResidual <= tolerance : false,
+      maxAbsResidual: currentFit && Number.isFinite(currentFit.maxAbsResidual) ? currentFit.maxAbsResidual : null,
+    },
+    candidates: fit.candidates.slice(0, 5).map((c) => ({ origin: c.origin, ...(c.name ? { name: c.name } : {}), description: c.description, maxAbsResidual: c.maxAbsResidual, totalAbsResidual: c.totalAbsResidual })),
+    usage: { requests: requests.length, inputTokens: spent.actualInputTokens, outputTokens: spent.actualOutputTokens, costUsd: spent.spentUsd },
+    override: overrides,
+    keptLevels,
+    saved,
+  };
+}
