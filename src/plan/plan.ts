@@ -290,9 +290,14 @@ function fits(p: Plan, o: PlanOptions): boolean {
 async function chooseWithinBudget(ctx: PlanContext, asked: Setting, started: number): Promise<Plan> {
   const o = ctx.options;
   let tried = 0;
+  // The cheapest plan tried (a later one of equal cost wins: it is further along the order).
+  let floorSeen: { plan: Plan; setting: Setting } | undefined;
   const attempt = async (setting: Setting): Promise<Plan> => {
     tried++;
-    return planFor(ctx, setting, started);
+    const p = await planFor(ctx, setting, started);
+    const f = floorSeen?.plan;
+    if (!f || p.costUsd < f.costUsd || (p.costUsd === f.costUsd && p.inputTokens <= f.inputTokens)) floorSeen = { plan: p, setting };
+    return p;
   };
   const report = (p: Plan, setting: Setting): Plan => {
     const budget: BudgetReport = {
@@ -317,13 +322,11 @@ async function chooseWithinBudget(ctx: PlanContext, asked: Setting, started: num
   if (intervals[intervals.length - 1]! < span) intervals.push(Math.ceil(span * 1000) / 1000 + 0.001);
 
   // 1. interval
-  let last: Plan | undefined;
   let lastSetting = asked;
   for (const every of intervals) {
     const setting = { ...asked, every };
     const p = await attempt(setting);
     if (fits(p, o)) return report(p, setting);
-    last = p;
     lastSetting = setting;
   }
   // 2. detail and size, at the sparsest interval
@@ -333,23 +336,20 @@ async function chooseWithinBudget(ctx: PlanContext, asked: Setting, started: num
     .map((maxSide) => ({ ...asked, every: sparsest, maxSide }));
   if (ctx.model.image && ctx.model.image.type !== 'claude' && ctx.model.image.type !== 'claude-legacy' && ctx.model.image.type !== 'gemini-tiles') {
     const levels = ctx.model.image.type === 'tile' ? ['low'] : Object.keys('levels' in ctx.model.image ? ctx.model.image.levels : {}).filter((l) => l === 'low');
-    for (const d of levels) sizeSteps.push({ ...asked, every: sparsest, detail: d, maxSide: 512 });
+    for (const d of levels) sizeSteps.push({ ...asked, every: sparsest, detail: d, maxSide: Math.min(512, asked.maxSide ?? 512) });
   }
   for (const setting of sizeSteps) {
     const p = await attempt(setting);
     if (fits(p, o)) return report(p, setting);
-    last = p;
-    lastSetting = setting;
   }
   // 3. a frame cap on the cheapest setting
-  const cheapest = last!;
+  const { plan: cheapest, setting: cheapestSetting } = floorSeen!;
   for (let n = Math.min(cheapest.frames.length - 1, cheapest.framesBeforeCap - 1); n >= 1; n--) {
-    const setting = { ...lastSetting, maxFrames: n };
+    const setting = { ...cheapestSetting, maxFrames: n };
     const p = await attempt(setting);
     if (fits(p, o)) return report(p, setting);
-    last = p;
   }
-  const floor = last!;
+  const floor = floorSeen!.plan;
   const what = o.budget !== undefined ? `$${o.budget}` : `${o.maxTokens} input tokens`;
   throw new OmniprepError(
     'BUDGET_EXCEEDED',
