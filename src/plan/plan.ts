@@ -53,7 +53,7 @@ function estimateRequests(
   let text = 0;
   for (const w of windows) {
     const seg: Segment = { index: w.index, startSec: w.startSec, endSec: w.endSec, frames: w.frames, audio: w.audio };
-    text += estimateRequest(seg, { model: model.name, registry: ctx.registry, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
+    text += estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
   }
   return { requests: windows.length, textTokens: text };
 }
