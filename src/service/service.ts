@@ -150,7 +150,13 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     };
     redisMain = connect();
     try {
-      await redisMain.ping();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        redisMain.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5000);
+        }),
+      ]).finally(() => clearTimeout(timer));
     } catch (e) {
       for (const r of redisClients) r.disconnect();
       throw new OmniprepError('INVALID_OPTION', `option redis: cannot reach ${url} (${(e as Error).message})`);
