@@ -80,7 +80,7 @@ describe('omniprep plan --json', () => {
     expect(Math.min(...runs)).toBeLessThan(busy ? 2000 : 1000);
     // warm (the index cached): what a second plan of the same file costs
     const warm = await plan(hour, { every: 2, model: 'gpt-5-mini' });
-    expect(warm.planMs).toBeLessThan(500);
+    expect(warm.planMs).toBeLessThan(busy ? 1000 : 500);
     // a new process (tokenizer, probe and packet index all cold)
     const r = await cli(['plan', hour, '--json']);
     expect(r.code).toBe(0);
