@@ -1,6 +1,6 @@
 /** Shared by the service tests: start a service, talk to it, wait for jobs, look at child processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename } from 'node:path';
@@ -16,9 +16,17 @@ export interface Running {
 }
 
 export async function startService(cfg: ServiceConfig = {}, o: CreateOptions = {}): Promise<Running> {
-  const svc = await createService({ dataDir: tempDir('svc-data-'), port: 0, ...cfg }, o);
+  const own = cfg.dataDir ? undefined : tempDir('svc-data-');
+  const svc = await createService({ dataDir: own, port: 0, ...cfg }, o);
   const url = await svc.listen();
-  return { svc, url, close: () => svc.close() };
+  return {
+    svc,
+    url,
+    close: async () => {
+      await svc.close();
+      if (own) rmSync(own, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface Answer {
