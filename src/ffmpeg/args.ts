@@ -136,6 +136,12 @@ export class FfmpegArgs {
     return this;
   }
 
+  /** A filter graph with labelled outputs (`-filter_complex`); map its outputs with `map('[label]')`. */
+  filterComplex(graph: string): this {
+    this.middle.push('-filter_complex', graph);
+    return this;
+  }
+
   audioFilters(chain: readonly string[]): this {
     if (chain.length) this.middle.push('-af', chain.join(','));
     return this;

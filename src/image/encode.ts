@@ -24,7 +24,8 @@ export { MIME, EXTENSION } from './formats.js';
 function encoder(img: Sharp, o: Pick<EncodeOptions, 'format' | 'quality'>): Sharp {
   switch (o.format) {
     case 'jpeg':
-      return img.jpeg({ quality: o.quality, mozjpeg: false, chromaSubsampling: '4:2:0' });
+      // No Huffman optimisation pass: 1.4 ms a 768x432 frame for ~3% fewer bytes (bytes are not tokens).
+      return img.jpeg({ quality: o.quality, mozjpeg: false, chromaSubsampling: '4:2:0', optimiseCoding: false });
     case 'webp':
       return img.webp({ quality: o.quality, effort: 2 });
     case 'png':

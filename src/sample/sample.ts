@@ -85,9 +85,12 @@ export interface SampleRun extends AsyncIterable<SampledFrame> {
 }
 
 const SEEK_EPS = 0.001;
-/** Frames per task: enough to amortise a process start, few enough to spread over the cores. */
+/**
+ * Frames per task: enough to amortise a process start (opening an hour of MP4 costs ~60 ms), few
+ * enough that every core gets several tasks.
+ */
 function taskSize(total: number, threads: number): number {
-  return Math.max(1, Math.min(24, Math.ceil(total / (threads * 4))));
+  return Math.max(1, Math.min(48, Math.ceil(total / (threads * 4))));
 }
 
 /** Splits planned frames into runs that one ffmpeg process decodes. Exported for tests. */
