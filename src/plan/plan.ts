@@ -365,6 +365,9 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
   const limits = resolveLimits(options.limits);
   const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
   const model = getModel(options.model ?? 'gpt-5.5', { registry: reg, rule: options.rule });
+  // Load the tokenizer (~0.2 s) while ffprobe reads the file, not after.
+  const warm = setTimeout(() => textTokens(model, '.'), 1);
+  warm.unref();
   const info = typeof input === 'string' ? await probe(input, { limits: options.limits, signal: options.signal, ffprobePath: options.ffprobePath }) : input;
   if (options.audio && (options.start !== undefined || options.end !== undefined)) {
     throw new OmniprepError('INVALID_OPTION', 'option audio: --audio covers the whole file; it cannot be combined with --start/--end yet (cut the clip first, or plan frames and audio separately)');

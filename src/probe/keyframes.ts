@@ -129,7 +129,9 @@ export function parsePacketCsv(buf: Uint8Array, into = new Packets()): { packets
 
 async function readRange(info: MediaInfo, interval: string | undefined, o: IndexOptions): Promise<Packets> {
   const bin = resolveBinary('ffprobe', o);
-  const query = ['-select_streams', String(info.video!.index), '-show_entries', 'packet=pts_time,pos,flags', '-of', 'csv=p=0'];
+  // `-o pipe:1` writes through ffprobe's buffered output; its plain stdout flushes every packet
+  // line (108,000 write calls an hour of video, half of ffprobe's time).
+  const query = ['-select_streams', String(info.video!.index), '-show_entries', 'packet=pts_time,pos,flags', '-of', 'csv=p=0', '-o', 'pipe:1'];
   if (interval) query.push('-read_intervals', interval);
   const proc = start({ command: bin.path, args: ffprobeArgs(info.path, query), input: info.input, signal: o.signal, timeoutMs: o.timeoutMs ?? 120_000 });
   // Parsed as it streams: the text of an hour of packets is never held whole.
