@@ -90,7 +90,7 @@ const SEEK_EPS = 0.001;
  * enough that every core gets several tasks.
  */
 function taskSize(total: number, threads: number): number {
-  return Math.max(1, Math.min(48, Math.ceil(total / (threads * 4))));
+  return Math.max(1, Math.min(96, Math.ceil(total / (threads * 4))));
 }
 
 /** Splits planned frames into runs that one ffmpeg process decodes. Exported for tests. */
