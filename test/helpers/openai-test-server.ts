@@ -26,6 +26,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { parse as parseYaml } from 'yaml';
@@ -40,7 +41,19 @@ import { ROOT } from './fixtures.js';
 const Ajv2019 = Ajv2019Module.default;
 const addFormats = addFormatsModule.default;
 
-export const OPENAPI_PATH = join(ROOT, '..', 'shared', 'openai', 'openapi.yaml');
+/**
+ * OpenAI's official API description (openai/openai-openapi, August 2026, MIT): the workplace copy
+ * at ../shared/openai/openapi.yaml when it is there, else the same file kept gzipped in
+ * test/fixtures (a clean clone on another machine has no ../shared).
+ */
+const SHARED_OPENAPI = join(ROOT, '..', 'shared', 'openai', 'openapi.yaml');
+const VENDORED_OPENAPI = join(ROOT, 'test', 'fixtures', 'openai-openapi.yaml.gz');
+export const OPENAPI_PATH = process.env.OMNIPREP_OPENAPI ?? (existsSync(SHARED_OPENAPI) ? SHARED_OPENAPI : VENDORED_OPENAPI);
+
+function readSpecText(): string {
+  const bytes = readFileSync(OPENAPI_PATH);
+  return (OPENAPI_PATH.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+}
 
 // ---------------------------------------------------------------------------------------------
 // The OpenAPI validator
@@ -176,7 +189,7 @@ function loadSpecSchemas(): Record<string, Json> {
   const key = createHash('sha256').update(`${st.size}:${st.mtimeMs}:${Object.values(SPEC_SCHEMAS).join(',')}:v3`).digest('hex').slice(0, 12);
   const cache = join(ROOT, '.cache', `openapi-schemas-${key}.json`);
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Record<string, Json>;
-  const doc = parseYaml(readFileSync(OPENAPI_PATH, 'utf8'), { maxAliasCount: -1 }) as { components: { schemas: Record<string, Json> } };
+  const doc = parseYaml(readSpecText(), { maxAliasCount: -1 }) as { components: { schemas: Record<string, Json> } };
   const raw = reachable(doc.components.schemas, Object.values(SPEC_SCHEMAS));
   const schemas = toJsonSchema(raw, raw) as Record<string, Json>;
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
