@@ -155,7 +155,13 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
     .toArgs();
 
   const shown: Shown[] = [];
-  let wake: (() => void) | undefined;
+  // Frames are handled concurrently (see the buffers below), so several may wait for their
+  // showinfo line at once: every new line, and the end, wakes them all.
+  const waiters = new Set<() => void>();
+  const wake = (): void => {
+    for (const w of waiters) w();
+    waiters.clear();
+  };
   const proc = start({
     command: task.ffmpeg.path,
     args,
@@ -167,7 +173,7 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
       const m = SHOWINFO.exec(line);
       if (m) {
         shown.push({ time: Number(m[1]) - task.startTimeSec, pos: Number(m[2]), key: m[3] === '1' });
-        wake?.();
+        wake();
       }
     },
   });
@@ -183,12 +189,12 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
   let ended = false;
   const markEnded = (): void => {
     ended = true;
-    wake?.();
+    wake();
   };
   proc.done.then(markEnded, markEnded);
 
   const infoFor = async (k: number): Promise<Shown> => {
-    while (shown.length <= k && !ended) await new Promise<void>((r) => (wake = r));
+    while (shown.length <= k && !ended) await new Promise<void>((r) => waiters.add(r));
     const s = shown[k];
     if (!s) throw new OmniprepError('CORRUPT', `${task.input}: a decoded frame came without its timestamp`, { input: task.input });
     return s;
