@@ -1,5 +1,5 @@
 // Shared benchmark helpers: run a command, measure wall time and the peak resident memory of its
-// whole process tree (sampled from /proc every 20 ms), and make the benchmark media once.
+// whole process tree (sampled from /proc every 100 ms), and make the benchmark media once.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -71,7 +71,7 @@ export function measure(command, args, { env } = {}) {
       const m = treeKb(child.pid);
       peak.rss = Math.max(peak.rss, m.rss);
       peak.pss = Math.max(peak.pss, m.pss);
-    }, 20);
+    }, 100);
     child.on('close', (code) => {
       clearInterval(timer);
       const seconds = (performance.now() - t0) / 1000;
