@@ -186,3 +186,41 @@ describe('stills, audio-only and broken inputs', () => {
     expect(processesWithMarker(`OMNIPREP_TEST_MARKER=${process.env.OMNIPREP_TEST_MARKER ?? 'none'}`)).toEqual([]);
   });
 });
+
+describe('keyframe mode without decoding the keyframes it does not keep (H.264)', () => {
+  it('rotated, VFR and long-GOP fixtures come out as the frames they claim, upright', async () => {
+    const rot = await run(await fixture('rotated'), { every: 2, model: 'gpt-4o', detail: 'high' });
+    expect(rot.frames.map((f) => [f.width, f.height])).toEqual([[180, 320], [180, 320], [180, 320]]);
+    expect(await frameNumbers(rot)).toEqual([0, 60, 120]);
+    const vfr = await run(await fixture('vfr'), { every: 2 });
+    const n = await frameNumbers(vfr);
+    n.forEach((k, i) => expect(vfr.frames[i]!.timestampSec).toBeCloseTo(vfrTime(k), 5));
+  });
+
+  it('cuts an Annex B stream into access units whose payload sizes are the container packet sizes', async () => {
+    const { AccessUnits } = await import('../src/extract/annexb.js');
+    const { packetIndex } = await import('../src/probe/keyframes.js');
+    const { probe } = await import('../src/probe/probe.js');
+    const { run: runProcess } = await import('../src/ffmpeg/runner.js');
+    const { resolveBinary } = await import('../src/ffmpeg/binaries.js');
+    const path = await fixture('timecode');
+    const info = await probe(path);
+    const idx = await packetIndex(info);
+    const keySizes = idx.size.filter((_, i) => idx.keyframe[i]);
+    const out = await runProcess({
+      command: resolveBinary('ffmpeg').path,
+      args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-discard', 'nokey', '-i', path, '-map', '0:v:0', '-c', 'copy', '-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert', '-f', 'h264', 'pipe:1'],
+      input: path,
+    });
+    const split = new AccessUnits();
+    // in uneven chunks, as a pipe delivers them
+    const units = [];
+    for (let i = 0; i < out.stdout.length; i += 7777) units.push(...split.push(out.stdout.subarray(i, i + 7777)));
+    units.push(...split.flush());
+    const idrSizes = units.filter((u) => u.idr).map((u) => u.payloadBytes);
+    expect(idrSizes).toEqual(keySizes);
+    expect(units.filter((u) => u.idr).every((u) => u.hasParameterSets)).toBe(true);
+    const bare = units.find((u) => !u.hasParameterSets)!;
+    expect(split.withParameterSets(bare).length).toBeGreaterThan(bare.bytes.length);
+  });
+});

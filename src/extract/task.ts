@@ -11,7 +11,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfmpegArgs, sec } from '../ffmpeg/args.js';
 import type { BinaryVersion } from '../ffmpeg/binaries.js';
-import { start } from '../ffmpeg/runner.js';
+import { start, type RunningProcess } from '../ffmpeg/runner.js';
+import { AccessUnits } from './annexb.js';
 import { OmniprepError, type ErrorCode } from '../errors.js';
 import { perceptualHash, encodeRaw, EXTENSION } from '../image/encode.js';
 import type { ImageFormat } from '../plan/types.js';
@@ -46,6 +47,13 @@ export interface FrameTask extends TaskBase {
    * position is within float precision of one (see posWindow). Extra frames are skipped.
    */
   expectedOutputs: number;
+  /**
+   * H.264 keyframe tasks: every keyframe packet from the seek point to the last planned frame
+   * (position and size, from the index), for the path that decodes only the planned keyframes.
+   */
+  keyframeRun?: Array<{ pos: number; size: number }> | undefined;
+  /** Clockwise rotation of the display (the keyframe-stream decoder cannot read it from the container). */
+  rotation?: number | undefined;
   /** Decoded (display) size; the frames are scaled to it so every frame has the same byte count. */
   decodeWidth: number;
   decodeHeight: number;
@@ -126,99 +134,74 @@ interface Shown {
 
 const SHOWINFO = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+(?:e-?\d+)?)\s+pos:\s*(-?\d+).*\biskey:(\d)/;
 
-async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
-  // The selected frames go out at the display size; a 16x16 copy of each goes through showinfo
-  // (its checksums on a full 720p frame cost ~2 ms) to report the frame's byte position.
-  const graph =
-    `[0:${task.streamIndex}]select='${selectExpr(task.frames, task.startTimeSec)}',split=2[f][p];` +
-    `[f]scale=${task.decodeWidth}:${task.decodeHeight},setsar=1[out];[p]scale=16:16,showinfo,nullsink`;
-  const args = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
-    .input(task.path, {
-      threads: 1,
-      maxPixels: task.maxPixels,
-      seekSec: task.seekSec,
-      // No -t: with -copyts an input duration counts from 0, not from the seek point. -frames:v
-      // below stops the process at the last planned frame.
-      accurateSeek: false,
-      // nointra, not nokey: some decoders skip intra frames the container marks as keys (non-IDR I-frames).
-      ...(task.decode === 'keyframes' ? { skipFrame: 'nointra' as const, discard: 'nokey' as const } : {}),
-    })
-    .copyTimestamps()
-    .filterComplex(graph)
-    .map('[out]')
-    .noAudio()
-    .noSubtitles()
-    .passthroughTimestamps()
-    .frames(task.expectedOutputs)
-    .threads(1)
-    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
-    .toArgs();
+/** Collects showinfo lines as they come; `nth(k)` waits for the k-th (frames are handled concurrently). */
+class ShowinfoLog {
+  readonly shown: Shown[] = [];
+  private readonly waiters = new Set<() => void>();
+  private ended = false;
 
-  const shown: Shown[] = [];
-  // Frames are handled concurrently (see the buffers below), so several may wait for their
-  // showinfo line at once: every new line, and the end, wakes them all.
-  const waiters = new Set<() => void>();
-  const wake = (): void => {
-    for (const w of waiters) w();
-    waiters.clear();
-  };
-  const proc = start({
-    command: task.ffmpeg.path,
-    args,
-    input: task.input,
-    timeoutMs: task.timeoutMs,
-    signal: hooks.signal,
-    onSpawn: hooks.onSpawn,
-    onStderrLine: (line) => {
-      const m = SHOWINFO.exec(line);
-      if (m) {
-        shown.push({ time: Number(m[1]) - task.startTimeSec, pos: Number(m[2]), key: m[3] === '1' });
-        wake();
-      }
-    },
-  });
+  constructor(private readonly task: FrameTask) {}
+
+  line(line: string): void {
+    const m = SHOWINFO.exec(line);
+    if (!m) return;
+    this.shown.push({ time: Number(m[1]) - this.task.startTimeSec, pos: Number(m[2]), key: m[3] === '1' });
+    this.wake();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+  }
+
+  async nth(k: number): Promise<Shown> {
+    while (this.shown.length <= k && !this.ended) await new Promise<void>((r) => this.waiters.add(r));
+    const s = this.shown[k];
+    if (!s) throw new OmniprepError('CORRUPT', `${this.task.input}: a decoded frame came without its timestamp`, { input: this.task.input });
+    return s;
+  }
+}
+
+type Planned = FrameTask['frames'][number];
+
+/**
+ * Reads raw frames from a decoder's stdout and writes each as the planned frame `identify(k)`
+ * names (undefined: not one of ours). Three frame buffers: while sharp encodes one or two frames,
+ * the pipe keeps flowing into the next, so ffmpeg decodes on instead of waiting (at most three raw
+ * frames per task in memory).
+ */
+async function collectFrames(
+  proc: RunningProcess,
+  task: FrameTask,
+  identify: (k: number) => Promise<{ planned: Planned | undefined; time: number; key: boolean; fromIndex: boolean }>,
+): Promise<FrameResult[]> {
   const frameBytes = task.decodeWidth * task.decodeHeight * 3;
   const results: FrameResult[] = [];
-  // Three frame buffers: while sharp encodes one or two frames, the pipe keeps flowing into the
-  // next, so ffmpeg decodes on instead of waiting (at most three raw frames per task in memory).
   const buffers = [Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes)];
   const busy: Array<Promise<void> | undefined> = [undefined, undefined, undefined];
   let slot = 0;
   let buf = buffers[0]!;
   let filled = 0;
-  let ended = false;
-  const markEnded = (): void => {
-    ended = true;
-    wake();
-  };
-  proc.done.then(markEnded, markEnded);
-
-  const infoFor = async (k: number): Promise<Shown> => {
-    while (shown.length <= k && !ended) await new Promise<void>((r) => waiters.add(r));
-    const s = shown[k];
-    if (!s) throw new OmniprepError('CORRUPT', `${task.input}: a decoded frame came without its timestamp`, { input: task.input });
-    return s;
-  };
-
-  const byPos = new Map(task.frames.filter((f) => f.pos >= 0).map((f) => [f.pos, f]));
-  const posMode = byPos.size === task.frames.length;
   let outputs = 0;
   const handleFrame = async (raw: Buffer): Promise<void> => {
-    const info = await infoFor(outputs++);
-    // By position: the frame whose packet this is (a neighbour the float window let through is skipped).
-    // By time: the next planned frame.
-    const planned = posMode ? byPos.get(info.pos) : task.frames[results.length];
+    const id = await identify(outputs++);
+    const planned = id.planned;
     if (!planned || results.some((r) => r.index === planned.index)) return;
     const image = { data: raw, width: task.decodeWidth, height: task.decodeHeight, channels: 3 as const };
     const [encoded, hash] = await Promise.all([encodeRaw(image, task.out), task.hash ? perceptualHash(image) : Promise.resolve(undefined)]);
     const file = join(task.out.dir, frameFileName(planned.index, task.out.format));
     await writeFile(file, encoded);
-    // The time and keyframe flag come from the packet index (the frame was matched by position);
-    // without positions, from what the decoder reported.
+    // The time and keyframe flag come from the packet index when the frame was matched to its
+    // packet; otherwise from what the decoder reported.
     results.push({
       index: planned.index,
-      timestampSec: posMode ? planned.timestampSec : Math.round(info.time * 1e6) / 1e6,
-      keyframe: posMode ? planned.keyframe : info.key,
+      timestampSec: id.fromIndex ? planned.timestampSec : Math.round(id.time * 1e6) / 1e6,
+      keyframe: id.fromIndex ? planned.keyframe : id.key,
       file,
       bytes: encoded.length,
       width: task.out.width,
@@ -226,7 +209,6 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
       ...(hash ? { hash } : {}),
     });
   };
-
   try {
     for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
       let off = 0;
@@ -264,6 +246,145 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
     );
   }
   return results;
+}
+
+/** The decoded frame's filters: rotation (when the decoder cannot see it), display size, and a 16x16 copy through showinfo. */
+function frameGraph(task: FrameTask, source: string, select: string | undefined, rotate: number): string {
+  const turn = rotate === 90 ? 'transpose=1,' : rotate === 180 ? 'hflip,vflip,' : rotate === 270 ? 'transpose=2,' : '';
+  // showinfo's checksums on a full 720p frame cost ~2 ms: it sees a 16x16 copy, which keeps the frame's byte position.
+  return `${source}${select ? `select='${select}',` : ''}split=2[f][p];[f]${turn}scale=${task.decodeWidth}:${task.decodeHeight},setsar=1[out];[p]scale=16:16,showinfo,nullsink`;
+}
+
+async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
+  const args = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
+    .input(task.path, {
+      threads: 1,
+      maxPixels: task.maxPixels,
+      seekSec: task.seekSec,
+      // No -t: with -copyts an input duration counts from 0, not from the seek point. -frames:v
+      // below stops the process at the last planned frame.
+      accurateSeek: false,
+      // nointra, not nokey: some decoders skip intra frames the container marks as keys (non-IDR I-frames).
+      ...(task.decode === 'keyframes' ? { skipFrame: 'nointra' as const, discard: 'nokey' as const } : {}),
+    })
+    .copyTimestamps()
+    .filterComplex(frameGraph(task, `[0:${task.streamIndex}]`, selectExpr(task.frames, task.startTimeSec), 0))
+    .map('[out]')
+    .noAudio()
+    .noSubtitles()
+    .passthroughTimestamps()
+    .frames(task.expectedOutputs)
+    .threads(1)
+    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .toArgs();
+  const log = new ShowinfoLog(task);
+  const proc = start({ command: task.ffmpeg.path, args, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn, onStderrLine: (l) => log.line(l) });
+  proc.done.then(() => log.end(), () => log.end());
+  const byPos = new Map(task.frames.filter((f) => f.pos >= 0).map((f) => [f.pos, f]));
+  const posMode = byPos.size === task.frames.length;
+  let next = 0;
+  return collectFrames(proc, task, async (k) => {
+    const info = await log.nth(k);
+    // By position: the frame whose packet this is (a neighbour the float window let through is
+    // skipped). By time: the next planned frame.
+    const planned = posMode ? byPos.get(info.pos) : task.frames[next++];
+    return { planned, time: info.time, key: info.key, fromIndex: posMode };
+  });
+}
+
+/** The keyframe stream could not be matched to the packet index: the task falls back to the general path. */
+class KeyframeStreamMismatch extends Error {}
+
+/**
+ * The keyframe path for H.264 without decoding unwanted keyframes. `-discard nokey -c copy` hands
+ * the keyframes' packets to a bitstream (Annex B, an access-unit delimiter before each); each
+ * access unit is matched to its packet in the index by its payload size, in order; only the
+ * planned ones go on to a second ffmpeg that decodes them. A mismatch anywhere falls back to
+ * runFrames() (which decodes every keyframe of the range).
+ */
+async function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
+  const run = task.keyframeRun!;
+  const wanted = new Map(task.frames.map((f) => [f.pos, f]));
+  const demuxArgs = new FfmpegArgs(task.ffmpeg.version)
+    .input(task.path, { seekSec: task.seekSec, accurateSeek: false, discard: 'nokey' })
+    .map(`0:${task.streamIndex}`)
+    .frames(run.length + 16)
+    .output('pipe:1', { codec: 'copy', format: 'h264', extra: ['-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert'] })
+    .toArgs();
+  const decodeArgs = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
+    .pipeInput('h264', { threads: 1, maxPixels: task.maxPixels, showAll: true })
+    .filterComplex(frameGraph(task, '[0:v]', undefined, task.rotation ?? 0))
+    .map('[out]')
+    .passthroughTimestamps()
+    .threads(1)
+    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .toArgs();
+  const demux = start({ command: task.ffmpeg.path, args: demuxArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn });
+  const log = new ShowinfoLog(task);
+  const decode = start({ command: task.ffmpeg.path, args: decodeArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
+  decode.done.then(() => log.end(), () => log.end());
+  const forwarded: Planned[] = [];
+  const splitter = new AccessUnits();
+  let j = 0;
+  let mismatch: string | undefined;
+  const feed = async (): Promise<void> => {
+    const stdin = decode.stdin!;
+    const write = (b: Buffer): Promise<void> => (stdin.write(b) ? Promise.resolve() : new Promise((r) => stdin.once('drain', () => r())));
+    try {
+      for await (const chunk of demux.stdout as AsyncIterable<Buffer>) {
+        for (const au of splitter.push(chunk)) {
+          if (j >= run.length) break;
+          const size = au.payloadBytes;
+          if (size === run[j]!.size) {
+            const planned = wanted.get(run[j]!.pos);
+            if (planned) {
+              forwarded.push(planned);
+              await write(splitter.withParameterSets(au));
+            }
+            j++;
+          } else if (au.idr && j > 0) {
+            mismatch = `an IDR access unit of ${size} bytes where the index has ${run[j]!.size}`;
+            break;
+          }
+        }
+        if (mismatch || j >= run.length) break;
+      }
+      if (!mismatch && j < run.length) {
+        for (const au of splitter.flush()) {
+          if (j < run.length && au.payloadBytes === run[j]!.size) {
+            const planned = wanted.get(run[j]!.pos);
+            if (planned) {
+              forwarded.push(planned);
+              await write(splitter.withParameterSets(au));
+            }
+            j++;
+          }
+        }
+      }
+    } finally {
+      demux.stop();
+      stdin.end();
+    }
+    await demux.done;
+    if (!mismatch && j < run.length) mismatch = `the keyframe stream ended after ${j} of ${run.length} keyframes`;
+  };
+  const fed = feed();
+  fed.catch(() => {});
+  try {
+    const results = await collectFrames(decode, task, async (k) => {
+      const info = await log.nth(k);
+      return { planned: forwarded[k], time: info.time, key: info.key, fromIndex: true };
+    });
+    await fed;
+    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
+    return results;
+  } catch (e) {
+    demux.stop();
+    decode.stop();
+    await Promise.allSettled([fed, demux.done, decode.done]);
+    if (mismatch || e instanceof OmniprepError) throw mismatch ? new KeyframeStreamMismatch(mismatch) : e;
+    throw e;
+  }
 }
 
 const META_FRAME = /^frame:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(-?[\d.]+)/;
@@ -321,7 +442,17 @@ async function runScene(task: SceneTask, hooks: TaskHooks): Promise<SceneResult>
 export async function runTask(task: Task, hooks: TaskHooks = {}): Promise<TaskOutcome> {
   const t0 = performance.now();
   try {
-    if (task.kind === 'frames') return { ok: true, frames: await runFrames(task, hooks), decodeMs: performance.now() - t0 };
+    if (task.kind === 'frames') {
+      if (task.decode === 'keyframes' && task.keyframeRun && task.frames.every((f) => f.pos >= 0)) {
+        try {
+          return { ok: true, frames: await runKeyframeStream(task, hooks), decodeMs: performance.now() - t0 };
+        } catch (e) {
+          if (!(e instanceof KeyframeStreamMismatch) || hooks.signal?.aborted) throw e;
+          if (process.env.OMNIPREP_DEBUG_KEYFRAMES) process.stderr.write(`keyframe stream: ${(e as Error).message}\n`);
+        }
+      }
+      return { ok: true, frames: await runFrames(task, hooks), decodeMs: performance.now() - t0 };
+    }
     return { ok: true, scene: await runScene(task, hooks), decodeMs: performance.now() - t0 };
   } catch (e) {
     if (e instanceof OmniprepError) return { ok: false, error: { code: e.code, message: e.message, ...(e.input ? { input: e.input } : {}) } };

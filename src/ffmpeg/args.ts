@@ -99,6 +99,21 @@ export class FfmpegArgs {
     return this;
   }
 
+  /**
+   * Our own bitstream on stdin (`-f FORMAT -i pipe:0`): only that demuxer and the pipe protocol
+   * are allowed. For streams omniprep made itself from an input that passed the whitelist.
+   */
+  pipeInput(format: 'h264', o: Pick<InputOptions, 'threads' | 'maxPixels'> & { showAll?: boolean } = {}): this {
+    const a: string[] = ['-protocol_whitelist', 'pipe', '-format_whitelist', format];
+    if (o.threads !== undefined) a.push('-threads', String(o.threads));
+    if (o.maxPixels !== undefined) a.push('-max_pixels', String(Math.floor(o.maxPixels)));
+    // Output intra frames that are not IDR too (a stream cut to chosen keyframes starts anywhere).
+    if (o.showAll) a.push('-flags2', '+showall');
+    a.push('-f', format, '-i', 'pipe:0');
+    this.inputs.push(...a);
+    return this;
+  }
+
   /** Keeps input timestamps (`-copyts`), so filters and showinfo see the media's own times. */
   copyTimestamps(): this {
     this.middle.push('-copyts');

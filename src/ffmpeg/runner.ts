@@ -10,7 +10,7 @@
  * - a failure becomes an OmniprepError with a code, through `classify()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { OmniprepError } from '../errors.js';
 import { classifyFailure } from './classify.js';
 
@@ -27,6 +27,8 @@ export interface ProcessOptions {
   signal?: AbortSignal | undefined;
   /** Bytes written to stdin, then stdin is closed. Default: stdin closed at once. */
   stdinData?: Buffer | string | undefined;
+  /** `pipe`: the caller writes stdin (`RunningProcess.stdin`) and ends it. */
+  stdin?: 'pipe' | undefined;
   /** How many bytes of stderr to keep for the error message (default 16 KiB). */
   stderrTailBytes?: number | undefined;
   /** Called with every complete stderr line (for `showinfo`, `silencedetect`, progress). */
@@ -47,6 +49,8 @@ export interface RunningProcess {
   readonly pid: number | undefined;
   /** The child's stdout; read it (or call `stop()`), or the child blocks once the pipe is full. */
   readonly stdout: Readable;
+  /** The child's stdin, with `stdin: 'pipe'`. */
+  readonly stdin: Writable | undefined;
   /** Settles when the process has exited and its pipes are closed. Rejects with an OmniprepError. */
   readonly done: Promise<ProcessResult>;
   /** Ends the process on purpose: `done` resolves with `stopped: true` instead of rejecting. */
@@ -100,11 +104,11 @@ export function start(options: ProcessOptions): RunningProcess {
       input: options.input,
     });
     const empty = Readable.from([]);
-    return { pid: undefined, stdout: empty, done: Promise.reject(err), stop: () => {} };
+    return { pid: undefined, stdout: empty, stdin: undefined, done: Promise.reject(err), stop: () => {} };
   }
 
   const child = spawn(options.command, options.args, {
-    stdio: [options.stdinData === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [options.stdinData === undefined && options.stdin !== 'pipe' ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: true, // own process group, so the whole group can be killed
     shell: false,
     windowsHide: true,
@@ -141,11 +145,11 @@ export function start(options: ProcessOptions): RunningProcess {
     }
   });
 
-  if (options.stdinData !== undefined && child.stdin) {
+  if (child.stdin) {
     child.stdin.on('error', () => {
       /* EPIPE when the child exits early: its exit code tells the story */
     });
-    child.stdin.end(options.stdinData);
+    if (options.stdinData !== undefined) child.stdin.end(options.stdinData);
   }
 
   const done = new Promise<ProcessResult>((resolve, reject) => {
@@ -201,6 +205,7 @@ export function start(options: ProcessOptions): RunningProcess {
   return {
     pid: child.pid,
     stdout: child.stdout!,
+    stdin: options.stdin === 'pipe' ? child.stdin ?? undefined : undefined,
     done,
     stop: () => terminate('stop'),
   };

@@ -31,6 +31,8 @@ export interface PacketIndex {
   times: number[];
   /** Byte position of each frame's packet (-1 when the container does not say). */
   pos: number[];
+  /** Size of each frame's packet in bytes. */
+  size: number[];
   keyframe: boolean[];
 }
 
@@ -38,9 +40,10 @@ export interface PacketIndex {
 class Packets {
   t = new Float64Array(4096);
   pos = new Float64Array(4096);
+  size = new Float64Array(4096);
   key = new Uint8Array(4096);
   length = 0;
-  push(t: number, pos: number, key: boolean): void {
+  push(t: number, pos: number, size: number, key: boolean): void {
     if (this.length === this.t.length) {
       const grow = <T extends Float64Array | Uint8Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -49,10 +52,12 @@ class Packets {
       };
       this.t = grow(this.t);
       this.pos = grow(this.pos);
+      this.size = grow(this.size);
       this.key = grow(this.key);
     }
     this.t[this.length] = t;
     this.pos[this.length] = pos;
+    this.size[this.length] = size;
     this.key[this.length] = key ? 1 : 0;
     this.length++;
   }
@@ -96,8 +101,9 @@ function parseNumber(buf: Uint8Array, a: number, b: number): number {
 }
 
 /**
- * Parses `pts_time,pos,flags` CSV lines (ASCII bytes) into `into`, straight from the bytes: an
- * hour of packets makes no strings. Returns where the last complete line ended. Exported for tests.
+ * Parses `pts_time,size,pos,flags` CSV lines (ffprobe's own field order) into `into`, straight
+ * from the bytes: an hour of packets makes no strings. Returns where the last complete line
+ * ended. Exported for tests.
  */
 export function parsePacketCsv(buf: Uint8Array, into = new Packets()): { packets: Packets; consumed: number } {
   let i = 0;
@@ -106,19 +112,21 @@ export function parsePacketCsv(buf: Uint8Array, into = new Packets()): { packets
     const nl = buf.indexOf(10, i);
     if (nl < 0) break;
     const c1 = buf.indexOf(44, i);
-    if (c1 > i && c1 < nl) {
-      let c2 = buf.indexOf(44, c1 + 1);
-      if (c2 < 0 || c2 > nl) c2 = nl;
+    const c2 = c1 < 0 ? -1 : buf.indexOf(44, c1 + 1);
+    let c3 = c2 < 0 ? -1 : buf.indexOf(44, c2 + 1);
+    if (c1 > i && c2 > c1 && c2 < nl) {
+      if (c3 < 0 || c3 > nl) c3 = nl;
       const t = parseNumber(buf, i, c1);
       let key = false;
       let discard = false;
-      for (let k = c2 + 1; k < nl; k++) {
+      for (let k = c3 + 1; k < nl; k++) {
         if (buf[k] === 75) key = true; // K
         if (buf[k] === 68) discard = true; // D: before an edit list's start, never shown
       }
       if (Number.isFinite(t) && !discard) {
-        const p = parseNumber(buf, c1 + 1, c2);
-        into.push(t, Number.isFinite(p) ? p : -1, key);
+        const size = parseNumber(buf, c1 + 1, c2);
+        const p = parseNumber(buf, c2 + 1, c3);
+        into.push(t, Number.isFinite(p) ? p : -1, Number.isFinite(size) ? size : -1, key);
       }
     }
     i = nl + 1;
@@ -131,7 +139,7 @@ async function readRange(info: MediaInfo, interval: string | undefined, o: Index
   const bin = resolveBinary('ffprobe', o);
   // `-o pipe:1` writes through ffprobe's buffered output; its plain stdout flushes every packet
   // line (108,000 write calls an hour of video, half of ffprobe's time).
-  const query = ['-select_streams', String(info.video!.index), '-show_entries', 'packet=pts_time,pos,flags', '-of', 'csv=p=0', '-o', 'pipe:1'];
+  const query = ['-select_streams', String(info.video!.index), '-show_entries', 'packet=pts_time,size,pos,flags', '-of', 'csv=p=0', '-o', 'pipe:1'];
   if (interval) query.push('-read_intervals', interval);
   const proc = start({ command: bin.path, args: ffprobeArgs(info.path, query), input: info.input, signal: o.signal, timeoutMs: o.timeoutMs ?? 120_000 });
   // Parsed as it streams: the text of an hour of packets is never held whole.
@@ -171,18 +179,21 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
   const n = ranges.reduce((a, r) => a + r.length, 0);
   const t = new Float64Array(n);
   const p = new Float64Array(n);
+  const z = new Float64Array(n);
   const kf = new Uint8Array(n);
   let at = 0;
   for (const r of ranges) {
     for (let i = 0; i < r.length; i++, at++) {
       t[at] = Math.round((r.t[i]! - start) * 1e6) / 1e6;
       p[at] = r.pos[i]!;
+      z[at] = r.size[i]!;
       kf[at] = r.key[i]!;
     }
   }
   const order = new Uint32Array(n).map((_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
   const times: number[] = [];
   const pos: number[] = [];
+  const size: number[] = [];
   const keyframe: boolean[] = [];
   for (const i of order) {
     const k = kf[i] === 1;
@@ -192,10 +203,11 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
     }
     times.push(t[i]!);
     pos.push(p[i]!);
+    size.push(z[i]!);
     keyframe.push(k);
   }
   if (!times.length) throw inputError('CORRUPT', info.input, 'the video stream has no readable packets');
-  return { streamIndex: info.video.index, times, pos, keyframe };
+  return { streamIndex: info.video.index, times, pos, size, keyframe };
 }
 
 const cache = new Map<string, Promise<PacketIndex>>();

@@ -239,6 +239,17 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
         };
         pool = acquirePool();
         const groups = groupFrames(p.frames, kfs, pool.threads);
+        // H.264 keyframe runs: the index's keyframe packets from the first to the last planned frame
+        // (the path that decodes only the planned keyframes matches stream units to them).
+        const keyIdx: number[] = [];
+        idx.keyframe.forEach((k, i) => k && keyIdx.push(i));
+        const keyframeRun = (g: { decode: string; frames: PlannedFrame[] }): FrameTask['keyframeRun'] => {
+          if (g.decode !== 'keyframes' || video.codec !== 'h264' || !['mp4', 'mov', 'm4a', 'matroska'].includes(info.container)) return undefined;
+          const first = g.frames[0]!.timestampSec - 1e-6;
+          const last = g.frames[g.frames.length - 1]!.timestampSec + 1e-6;
+          const run = keyIdx.filter((i) => idx.times[i]! >= first && idx.times[i]! <= last).map((i) => ({ pos: idx.pos[i]!, size: idx.size[i]! }));
+          return run.every((r) => r.pos >= 0 && r.size > 0) ? run : undefined;
+        };
         const tasks: FrameTask[] = groups.map((g) => ({
           kind: 'frames',
           decode: g.decode,
@@ -253,6 +264,8 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           seekSec: Math.max(0, g.frames[0]!.keyframe ? g.frames[0]!.timestampSec : g.frames[0]!.timestampSec - SEEK_EPS),
           frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
           expectedOutputs: g.frames.reduce((a, f) => a + neighbours(f.pos, g.decode === 'keyframes'), 0),
+          keyframeRun: keyframeRun(g),
+          rotation: video.rotation,
           decodeWidth: video.width,
           decodeHeight: video.height,
           out: { dir, width: p.width, height: p.height, format: p.format, quality: p.quality },
