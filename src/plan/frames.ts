@@ -86,11 +86,6 @@ export function exactFrameAt(tl: Timeline, t: number, w: Pick<Window, 'start' | 
   return { time: times[i]!, keyframe: keys[i]! };
 }
 
-/** Whether the exact path needs the full frame index for this window (some window lacks a keyframe). */
-export function keyframeWindowsMissing(keyframes: readonly number[], w: Window, tolerance: number): boolean {
-  return targetTimes(w).some((t) => pickKeyframe(keyframes, t, tolerance, w) === undefined);
-}
-
 function pickKeyframe(keyframes: readonly number[], t: number, tolerance: number, w: Window): number | undefined {
   const lo = Math.max(t - tolerance, w.start);
   const hi = Math.min(t + tolerance, w.end);
