@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { FfmpegArgs, sec } from '../ffmpeg/args.js';
 import type { BinaryVersion } from '../ffmpeg/binaries.js';
 import { start, type RunningProcess } from '../ffmpeg/runner.js';
-import { AccessUnits } from './annexb.js';
+import { AccessUnits, type AccessUnit } from './annexb.js';
 import { OmniprepError, type ErrorCode } from '../errors.js';
 import { perceptualHash, encodeRaw, EXTENSION } from '../image/encode.js';
 import type { ImageFormat } from '../plan/types.js';
@@ -52,7 +52,13 @@ export interface FrameTask extends TaskBase {
    * (position and size, from the index), for the path that decodes only the planned keyframes.
    */
   keyframeRun?: Array<{ pos: number; size: number }> | undefined;
-  /** Clockwise rotation of the display (the keyframe-stream decoder cannot read it from the container). */
+  /**
+   * H.264 exact tasks: every packet (position, size, time, keyframe flag) in decode order from the
+   * keyframe before the first planned frame to the last planned frame, for the path that decodes
+   * the spans keyframe..frame in one long-lived decoder.
+   */
+  packetRun?: Array<{ pos: number; size: number; t: number; key: boolean }> | undefined;
+  /** Clockwise rotation of the display (the stream decoders cannot read it from the container). */
   rotation?: number | undefined;
   /** Decoded (display) size; the frames are scaled to it so every frame has the same byte count. */
   decodeWidth: number;
@@ -138,6 +144,9 @@ const SHOWINFO = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+(?:e-?\d+)?)\s+pos:\s*
 class ShowinfoLog {
   readonly shown: Shown[] = [];
   private readonly waiters = new Set<() => void>();
+  get decoded(): number {
+    return this.shown.length;
+  }
   private ended = false;
 
   constructor(private readonly task: FrameTask) {}
@@ -171,8 +180,8 @@ type Planned = FrameTask['frames'][number];
 
 /**
  * Reads raw frames from a decoder's stdout and writes each as the planned frame `identify(k)`
- * names (undefined: not one of ours). Three frame buffers: while sharp encodes one or two frames,
- * the pipe keeps flowing into the next, so ffmpeg decodes on instead of waiting (at most three raw
+ * names (undefined: not one of ours). Two frame buffers: while sharp encodes one frame, the pipe
+ * keeps flowing into the other, so ffmpeg decodes on instead of waiting (at most two raw
  * frames per task in memory).
  */
 async function collectFrames(
@@ -182,8 +191,8 @@ async function collectFrames(
 ): Promise<FrameResult[]> {
   const frameBytes = task.decodeWidth * task.decodeHeight * 3;
   const results: FrameResult[] = [];
-  const buffers = [Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes)];
-  const busy: Array<Promise<void> | undefined> = [undefined, undefined, undefined];
+  const buffers = [Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes)];
+  const busy: Array<Promise<void> | undefined> = [undefined, undefined];
   let slot = 0;
   let buf = buffers[0]!;
   let filled = 0;
@@ -248,11 +257,19 @@ async function collectFrames(
   return results;
 }
 
-/** The decoded frame's filters: rotation (when the decoder cannot see it), display size, and a 16x16 copy through showinfo. */
-function frameGraph(task: FrameTask, source: string, select: string | undefined, rotate: number): string {
+/**
+ * The decoded frame's filters: rotation (when the decoder cannot see it), display size, and a
+ * 16x16 copy through showinfo. With `countAll`, showinfo sees every decoded frame and the select
+ * comes after the split (the frames' count checks the decode); else only the selected ones.
+ */
+function frameGraph(task: FrameTask, source: string, select: string | undefined, rotate: number, countAll = false): string {
   const turn = rotate === 90 ? 'transpose=1,' : rotate === 180 ? 'hflip,vflip,' : rotate === 270 ? 'transpose=2,' : '';
+  const pick = select ? `select='${select}',` : '';
   // showinfo's checksums on a full 720p frame cost ~2 ms: it sees a 16x16 copy, which keeps the frame's byte position.
-  return `${source}${select ? `select='${select}',` : ''}split=2[f][p];[f]${turn}scale=${task.decodeWidth}:${task.decodeHeight},setsar=1[out];[p]scale=16:16,showinfo,nullsink`;
+  const probe = countAll ? `[p]scale=16:16,showinfo,nullsink` : `[p]scale=16:16,showinfo,nullsink`;
+  return countAll
+    ? `${source}split=2[f][p];[f]${pick}${turn}scale=${task.decodeWidth}:${task.decodeHeight},setsar=1[out];${probe}`
+    : `${source}${pick}split=2[f][p];[f]${turn}scale=${task.decodeWidth}:${task.decodeHeight},setsar=1[out];${probe}`;
 }
 
 async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
@@ -438,6 +455,121 @@ async function runScene(task: SceneTask, hooks: TaskHooks): Promise<SceneResult>
   return { times, scores, keyframes: keys, pos: positions };
 }
 
+/**
+ * Exact frames on H.264 without starting a decoder for each: the packets of the range go out as an
+ * Annex B stream (matched to the index by size, in decode order), and for each group of pictures
+ * holding planned frames, the span from its keyframe to its last planned frame goes to one
+ * long-lived decoder. Each span decodes to its frames in display order; a planned frame is the
+ * decoded frame whose rank in its span is the number of the span's frames shown before it, so a
+ * `select` on the decoder's frame counter keeps exactly the planned ones. Spans must start at an
+ * IDR (closed groups of pictures); anything else falls back to runFrames().
+ */
+async function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
+  const packets = task.packetRun!;
+  const byPos = new Map(packets.map((p, i) => [p.pos, i]));
+  // Spans: for each planned frame, the keyframe before it in decode order; frames sharing a keyframe share a span.
+  const spans: Array<{ from: number; to: number; frames: Planned[] }> = [];
+  for (const f of [...task.frames].sort((a, b) => (byPos.get(a.pos) ?? 0) - (byPos.get(b.pos) ?? 0))) {
+    const at = byPos.get(f.pos);
+    if (at === undefined) throw new KeyframeStreamMismatch(`frame at ${f.timestampSec} s is not in the packet run`);
+    let k = at;
+    while (k > 0 && !packets[k]!.key) k--;
+    if (!packets[k]!.key) throw new KeyframeStreamMismatch('no keyframe before a planned frame');
+    const last = spans[spans.length - 1];
+    if (last && last.from === k) {
+      last.to = Math.max(last.to, at);
+      last.frames.push(f);
+    } else spans.push({ from: k, to: at, frames: [f] });
+  }
+  // Global decoder output index of each planned frame: frames of earlier spans, then its rank in its span.
+  const outputs: Array<{ n: number; frame: Planned }> = [];
+  let before = 0;
+  for (const s of spans) {
+    const times = packets.slice(s.from, s.to + 1).map((p) => p.t);
+    for (const f of s.frames) outputs.push({ n: before + times.filter((t) => t < f.timestampSec - 1e-6).length, frame: f });
+    before += times.length;
+  }
+  outputs.sort((a, b) => a.n - b.n);
+  const totalDecoded = before;
+  const select = outputs.map((o) => `eq(n\\,${o.n})`).join('+');
+  const inSpan = new Array<boolean>(packets.length).fill(false);
+  const spanStart = new Array<boolean>(packets.length).fill(false);
+  for (const s of spans) {
+    spanStart[s.from] = true;
+    for (let i = s.from; i <= s.to; i++) inSpan[i] = true;
+  }
+  const lastNeeded = Math.max(...spans.map((s) => s.to));
+
+  // No frame cap: a seek can land a whole group of pictures early; the feed stops the demuxer.
+  const demuxArgs = new FfmpegArgs(task.ffmpeg.version)
+    .input(task.path, { seekSec: task.seekSec, accurateSeek: false })
+    .map(`0:${task.streamIndex}`)
+    .output('pipe:1', { codec: 'copy', format: 'h264', extra: ['-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert'] })
+    .toArgs();
+  const decodeArgs = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
+    .pipeInput('h264', { threads: 1, maxPixels: task.maxPixels, showAll: true })
+    .filterComplex(frameGraph(task, '[0:v]', select, task.rotation ?? 0, true))
+    .map('[out]')
+    .passthroughTimestamps()
+    .threads(1)
+    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .toArgs();
+  const demux = start({ command: task.ffmpeg.path, args: demuxArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn });
+  const log = new ShowinfoLog(task);
+  const decode = start({ command: task.ffmpeg.path, args: decodeArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
+  decode.done.then(() => log.end(), () => log.end());
+  const splitter = new AccessUnits();
+  let j = 0;
+  let mismatch: string | undefined;
+  const feed = async (): Promise<void> => {
+    const stdin = decode.stdin!;
+    const write = (b: Buffer): Promise<void> => (stdin.write(b) ? Promise.resolve() : new Promise((r) => stdin.once('drain', () => r())));
+    const take = async (au: AccessUnit): Promise<void> => {
+      if (j > lastNeeded) return;
+      if (au.payloadBytes !== packets[j]!.size) {
+        if (j > 0) mismatch = `an access unit of ${au.payloadBytes} bytes where the index has ${packets[j]!.size}`;
+        return; // before the first match: units before the run's keyframe
+      }
+      if (spanStart[j] && !au.idr) mismatch = 'a span does not start at an IDR (open group of pictures)';
+      else if (inSpan[j]) await write(splitter.withParameterSets(au));
+      j++;
+    };
+    try {
+      for await (const chunk of demux.stdout as AsyncIterable<Buffer>) {
+        for (const au of splitter.push(chunk)) {
+          await take(au);
+          if (mismatch || j > lastNeeded) break;
+        }
+        if (mismatch || j > lastNeeded) break;
+      }
+      if (!mismatch && j <= lastNeeded) for (const au of splitter.flush()) await take(au);
+    } finally {
+      demux.stop();
+      stdin.end();
+    }
+    await demux.done;
+    if (!mismatch && j <= lastNeeded) mismatch = `the stream ended after ${j} of ${lastNeeded + 1} packets`;
+  };
+  const fed = feed();
+  fed.catch(() => {});
+  try {
+    const results = await collectFrames(decode, task, async (k) => {
+      await log.nth(k);
+      return { planned: outputs[k]?.frame, time: 0, key: false, fromIndex: true };
+    });
+    await fed;
+    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
+    if (log.decoded !== totalDecoded) throw new KeyframeStreamMismatch(`the decoder made ${log.decoded} frames where the spans hold ${totalDecoded}`);
+    return results;
+  } catch (e) {
+    demux.stop();
+    decode.stop();
+    await Promise.allSettled([fed, demux.done, decode.done]);
+    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
+    throw e;
+  }
+}
+
 /** Runs one task; never throws (errors come back as values that survive the thread boundary). */
 export async function runTask(task: Task, hooks: TaskHooks = {}): Promise<TaskOutcome> {
   const t0 = performance.now();
@@ -449,6 +581,14 @@ export async function runTask(task: Task, hooks: TaskHooks = {}): Promise<TaskOu
         } catch (e) {
           if (!(e instanceof KeyframeStreamMismatch) || hooks.signal?.aborted) throw e;
           if (process.env.OMNIPREP_DEBUG_KEYFRAMES) process.stderr.write(`keyframe stream: ${(e as Error).message}\n`);
+        }
+      }
+      if (task.decode === 'exact' && task.packetRun && task.frames.every((f) => f.pos >= 0)) {
+        try {
+          return { ok: true, frames: await runSpanStream(task, hooks), decodeMs: performance.now() - t0 };
+        } catch (e) {
+          if (!(e instanceof KeyframeStreamMismatch) || hooks.signal?.aborted) throw e;
+          if (process.env.OMNIPREP_DEBUG_KEYFRAMES) process.stderr.write(`span stream: ${(e as Error).message}\n`);
         }
       }
       return { ok: true, frames: await runFrames(task, hooks), decodeMs: performance.now() - t0 };

@@ -93,8 +93,11 @@ function taskSize(total: number, threads: number): number {
   return Math.max(1, Math.min(96, Math.ceil(total / (threads * 4))));
 }
 
-/** Splits planned frames into runs that one ffmpeg process decodes. Exported for tests. */
-export function groupFrames(frames: PlannedFrame[], keyframeTimes: number[], threads: number): Array<{ decode: 'keyframes' | 'exact'; frames: PlannedFrame[] }> {
+/**
+ * Splits planned frames into runs that one ffmpeg process decodes. Exact frames share a run only
+ * within a group of pictures, unless `spans` (the span decoder takes any exact frames). Exported for tests.
+ */
+export function groupFrames(frames: PlannedFrame[], keyframeTimes: number[], threads: number, spans = false): Array<{ decode: 'keyframes' | 'exact'; frames: PlannedFrame[] }> {
   const size = taskSize(frames.length, threads);
   const gopOf = (t: number): number => {
     let k = -1;
@@ -110,7 +113,7 @@ export function groupFrames(frames: PlannedFrame[], keyframeTimes: number[], thr
   const groups: Array<{ decode: 'keyframes' | 'exact'; frames: PlannedFrame[]; gop: number }> = [];
   for (const f of frames) {
     const decode = f.source === 'keyframe' ? 'keyframes' : 'exact';
-    const gop = decode === 'exact' ? gopOf(f.timestampSec) : -2;
+    const gop = decode === 'exact' && !spans ? gopOf(f.timestampSec) : -2;
     const g = groups[groups.length - 1];
     if (g && g.decode === decode && g.frames.length < size && (decode === 'keyframes' || g.gop === gop)) g.frames.push(f);
     else groups.push({ decode, frames: [f], gop });
@@ -238,7 +241,20 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           return keyOnly ? 1 : Math.max(1, n);
         };
         pool = acquirePool();
-        const groups = groupFrames(p.frames, kfs, pool.threads);
+        const streamable = video.codec === 'h264' && ['mp4', 'mov', 'm4a', 'matroska'].includes(info.container) && p.frames.every((f) => f.pos >= 0);
+        const groups = groupFrames(p.frames, kfs, pool.threads, streamable);
+        // Packets in decode order (file order), for the span decoder of exact frames.
+        const decodeOrder = streamable ? idx.pos.map((_, i) => i).filter((i) => idx.pos[i]! >= 0).sort((a, b) => idx.pos[a]! - idx.pos[b]!) : [];
+        const decodeAt = new Map(decodeOrder.map((i, k) => [idx.pos[i]!, k]));
+        const packetRun = (g: { decode: string; frames: PlannedFrame[] }): FrameTask['packetRun'] => {
+          if (!streamable || g.decode !== 'exact') return undefined;
+          const at = g.frames.map((f) => decodeAt.get(f.pos));
+          if (at.some((k) => k === undefined)) return undefined;
+          let from = Math.min(...(at as number[]));
+          while (from > 0 && !idx.keyframe[decodeOrder[from]!]) from--;
+          const to = Math.max(...(at as number[]));
+          return decodeOrder.slice(from, to + 1).map((i) => ({ pos: idx.pos[i]!, size: idx.size[i]!, t: idx.times[i]!, key: idx.keyframe[i]! }));
+        };
         // H.264 keyframe runs: the index's keyframe packets from the first to the last planned frame
         // (the path that decodes only the planned keyframes matches stream units to them).
         const keyIdx: number[] = [];
@@ -250,7 +266,9 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           const run = keyIdx.filter((i) => idx.times[i]! >= first && idx.times[i]! <= last).map((i) => ({ pos: idx.pos[i]!, size: idx.size[i]! }));
           return run.every((r) => r.pos >= 0 && r.size > 0) ? run : undefined;
         };
-        const tasks: FrameTask[] = groups.map((g) => ({
+        const tasks: FrameTask[] = groups.map((g) => {
+          const spanRun = packetRun(g);
+          return {
           kind: 'frames',
           decode: g.decode,
           path: info.path,
@@ -260,17 +278,20 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           startTimeSec: info.startTimeSec,
           maxPixels: limits.maxPixels,
           timeoutMs: limits.processTimeoutMs,
-          // Seek to the keyframe at or before the first frame: exactly onto it when it is one.
-          seekSec: Math.max(0, g.frames[0]!.keyframe ? g.frames[0]!.timestampSec : g.frames[0]!.timestampSec - SEEK_EPS),
+          // Seek to the keyframe at or before the first frame: exactly onto it when it is one (or
+          // onto the span decoder's first keyframe).
+          seekSec: Math.max(0, spanRun ? spanRun[0]!.t : g.frames[0]!.keyframe ? g.frames[0]!.timestampSec : g.frames[0]!.timestampSec - SEEK_EPS),
           frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
           expectedOutputs: g.frames.reduce((a, f) => a + neighbours(f.pos, g.decode === 'keyframes'), 0),
           keyframeRun: keyframeRun(g),
+          packetRun: spanRun,
           rotation: video.rotation,
           decodeWidth: video.width,
           decodeHeight: video.height,
           out: { dir, width: p.width, height: p.height, format: p.format, quality: p.quality },
           hash: Boolean(options.dedup),
-        }));
+          };
+        });
         // Back-pressure: at most two tasks per thread are submitted ahead of the consumer.
         const window = pool.threads * 2;
         const pending: Array<Promise<Awaited<ReturnType<NonNullable<typeof pool>['run']>>>> = [];
