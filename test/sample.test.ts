@@ -224,3 +224,17 @@ describe('keyframe mode without decoding the keyframes it does not keep (H.264)'
     expect(split.withParameterSets(bare).length).toBeGreaterThan(bare.bytes.length);
   });
 });
+
+describe('the decode paths', () => {
+  it('H.264 fixtures take the stream paths (keyframes alone; spans in one decoder), and they give the right frames', async () => {
+    const k = await run(await fixture('longgop'), { every: 10 });
+    expect(k.timings.decodePaths).toEqual({ 'keyframe-stream': k.timings.decodePaths['keyframe-stream'] });
+    const e = await run(await fixture('longgop'), { mode: 'exact', every: 3.3 });
+    expect(Object.keys(e.timings.decodePaths)).toEqual(['span-stream']);
+    expect(await frameNumbers(e)).toEqual(e.frames.map((f) => Math.round(f.timestampSec * 30)));
+  });
+  it.skipIf(!sharedMedia('echo-hereweare.webm'))('VP8 in WebM decodes whole ranges', async () => {
+    const m = await run(sharedMedia('echo-hereweare.webm')!, { mode: 'exact', every: 10 });
+    expect(Object.keys(m.timings.decodePaths)).toEqual(['range']);
+  });
+});

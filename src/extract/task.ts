@@ -99,7 +99,14 @@ export interface SceneResult {
 }
 
 export type TaskOutcome =
-  | { ok: true; frames?: FrameResult[]; scene?: SceneResult; decodeMs: number }
+  | {
+      ok: true;
+      frames?: FrameResult[];
+      scene?: SceneResult;
+      decodeMs: number;
+      /** How the frames were decoded: only the kept keyframes, spans in one decoder, or the whole range. */
+      path?: 'keyframe-stream' | 'span-stream' | 'range';
+    }
   | { ok: false; error: { code: ErrorCode; message: string; input?: string } };
 
 export interface TaskHooks {
@@ -577,7 +584,7 @@ export async function runTask(task: Task, hooks: TaskHooks = {}): Promise<TaskOu
     if (task.kind === 'frames') {
       if (task.decode === 'keyframes' && task.keyframeRun && task.frames.every((f) => f.pos >= 0)) {
         try {
-          return { ok: true, frames: await runKeyframeStream(task, hooks), decodeMs: performance.now() - t0 };
+          return { ok: true, frames: await runKeyframeStream(task, hooks), decodeMs: performance.now() - t0, path: 'keyframe-stream' };
         } catch (e) {
           if (!(e instanceof KeyframeStreamMismatch) || hooks.signal?.aborted) throw e;
           if (process.env.OMNIPREP_DEBUG_KEYFRAMES) process.stderr.write(`keyframe stream: ${(e as Error).message}\n`);
@@ -585,13 +592,13 @@ export async function runTask(task: Task, hooks: TaskHooks = {}): Promise<TaskOu
       }
       if (task.decode === 'exact' && task.packetRun && task.frames.every((f) => f.pos >= 0)) {
         try {
-          return { ok: true, frames: await runSpanStream(task, hooks), decodeMs: performance.now() - t0 };
+          return { ok: true, frames: await runSpanStream(task, hooks), decodeMs: performance.now() - t0, path: 'span-stream' };
         } catch (e) {
           if (!(e instanceof KeyframeStreamMismatch) || hooks.signal?.aborted) throw e;
           if (process.env.OMNIPREP_DEBUG_KEYFRAMES) process.stderr.write(`span stream: ${(e as Error).message}\n`);
         }
       }
-      return { ok: true, frames: await runFrames(task, hooks), decodeMs: performance.now() - t0 };
+      return { ok: true, frames: await runFrames(task, hooks), decodeMs: performance.now() - t0, path: 'range' };
     }
     return { ok: true, scene: await runScene(task, hooks), decodeMs: performance.now() - t0 };
   } catch (e) {

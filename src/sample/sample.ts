@@ -74,7 +74,8 @@ export interface Manifest {
   totals: { frames: number; bytes: number; imageTokens: number; frameTokens: number };
   plan: Pick<Plan, 'inputTokens' | 'textTokens' | 'audioTokens' | 'costUsd' | 'tier'> & { frames: number; imageTokens: number; budget: Plan['budget'] };
   warnings: string[];
-  timings: { planMs: number; sampleMs: number; decodeMs: number };
+  /** Times, and how many decode tasks took each path (keyframe-stream, span-stream: H.264 only; range: the rest). */
+  timings: { planMs: number; sampleMs: number; decodeMs: number; decodePaths: Record<string, number> };
 }
 
 export interface SampleRun extends AsyncIterable<SampledFrame> {
@@ -199,6 +200,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
       const dropped: Manifest['dropped'] = [];
       let lastHash: { hash: string; index: number } | undefined;
       let decodeMs = 0;
+      const decodePaths: Record<string, number> = {};
       const total = p.frames.length;
       const emit = (r: FrameResult): SampledFrame | undefined => {
         written.push(r.file);
@@ -309,6 +311,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           const outcome = await pending.shift()!;
           submit();
           decodeMs += outcome.decodeMs;
+          if (outcome.path) decodePaths[outcome.path] = (decodePaths[outcome.path] ?? 0) + 1;
           for (const r of outcome.frames ?? []) {
             const f = emit(r);
             if (f) yield f;
@@ -360,7 +363,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
         },
         plan: { frames: p.frames.length, imageTokens: p.imageTokens, inputTokens: p.inputTokens, textTokens: p.textTokens, audioTokens: p.audioTokens, costUsd: p.costUsd, tier: p.tier, budget: p.budget },
         warnings,
-        timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - started), decodeMs: Math.round(decodeMs) },
+        timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - started), decodeMs: Math.round(decodeMs), decodePaths },
       };
       await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       settled = true;
