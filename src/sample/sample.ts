@@ -122,7 +122,7 @@ export function groupFrames(frames: PlannedFrame[], keyframeTimes: number[], thr
   return groups.map(({ decode, frames: fs }) => ({ decode, frames: fs }));
 }
 
-function lowerBound(sorted: number[], x: number): number {
+function lowerBound(sorted: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -234,7 +234,9 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
         const idx = await packetIndex(info, { ...options, signal });
         const kfs = idx.times.filter((_, i) => idx.keyframe[i]);
         // Other packets whose positions the float position filter cannot tell from a planned one.
-        const sortedPos = idx.pos.filter((x) => x >= 0).sort((a, b) => a - b);
+        // The index's packets in file order (decode order): typed arrays, no per-packet objects.
+        const byFile = Uint32Array.from(idx.pos.keys()).filter((i) => idx.pos[i]! >= 0).sort((a, b) => idx.pos[a]! - idx.pos[b]!);
+        const sortedPos = Float64Array.from(byFile, (i) => idx.pos[i]!);
         const neighbours = (pos: number, keyOnly: boolean): number => {
           if (pos < 0) return 1;
           const w = posWindow(pos);
@@ -246,16 +248,18 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
         const streamable = video.codec === 'h264' && ['mp4', 'mov', 'm4a', 'matroska'].includes(info.container) && p.frames.every((f) => f.pos >= 0);
         const groups = groupFrames(p.frames, kfs, pool.threads, streamable);
         // Packets in decode order (file order), for the span decoder of exact frames.
-        const decodeOrder = streamable ? idx.pos.map((_, i) => i).filter((i) => idx.pos[i]! >= 0).sort((a, b) => idx.pos[a]! - idx.pos[b]!) : [];
-        const decodeAt = new Map(decodeOrder.map((i, k) => [idx.pos[i]!, k]));
+        const decodeAt = (pos: number): number | undefined => {
+          const k = lowerBound(sortedPos, pos);
+          return sortedPos[k] === pos ? k : undefined;
+        };
         const packetRun = (g: { decode: string; frames: PlannedFrame[] }): FrameTask['packetRun'] => {
           if (!streamable || g.decode !== 'exact') return undefined;
-          const at = g.frames.map((f) => decodeAt.get(f.pos));
+          const at = g.frames.map((f) => decodeAt(f.pos));
           if (at.some((k) => k === undefined)) return undefined;
           let from = Math.min(...(at as number[]));
-          while (from > 0 && !idx.keyframe[decodeOrder[from]!]) from--;
+          while (from > 0 && !idx.keyframe[byFile[from]!]) from--;
           const to = Math.max(...(at as number[]));
-          return decodeOrder.slice(from, to + 1).map((i) => ({ pos: idx.pos[i]!, size: idx.size[i]!, t: idx.times[i]!, key: idx.keyframe[i]! }));
+          return Array.from(byFile.subarray(from, to + 1), (i) => ({ pos: idx.pos[i]!, size: idx.size[i]!, t: idx.times[i]!, key: idx.keyframe[i]! }));
         };
         // H.264 keyframe runs: the index's keyframe packets from the first to the last planned frame
         // (the path that decodes only the planned keyframes matches stream units to them).
