@@ -273,7 +273,7 @@ function frameGraph(task: FrameTask, source: string, select: string | undefined,
   const turn = rotate === 90 ? 'transpose=1,' : rotate === 180 ? 'hflip,vflip,' : rotate === 270 ? 'transpose=2,' : '';
   const pick = select ? `select='${select}',` : '';
   // showinfo's checksums on a full 720p frame cost ~2 ms: it sees a 16x16 copy, which keeps the frame's byte position.
-  const probe = countAll ? `[p]scale=16:16,showinfo,nullsink` : `[p]scale=16:16,showinfo,nullsink`;
+  const probe = '[p]scale=16:16,showinfo,nullsink';
   return countAll
     ? `${source}split=2[f][p];[f]${pick}${turn}scale=${task.decodeWidth}:${task.decodeHeight},setsar=1[out];${probe}`
     : `${source}${pick}split=2[f][p];[f]${turn}scale=${task.decodeWidth}:${task.decodeHeight},setsar=1[out];${probe}`;
@@ -314,101 +314,6 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
     const planned = posMode ? byPos.get(info.pos) : task.frames[next++];
     return { planned, time: info.time, key: info.key, fromIndex: posMode };
   });
-}
-
-/** The keyframe stream could not be matched to the packet index: the task falls back to the general path. */
-class KeyframeStreamMismatch extends Error {}
-
-/**
- * The keyframe path for H.264 without decoding unwanted keyframes. `-discard nokey -c copy` hands
- * the keyframes' packets to a bitstream (Annex B, an access-unit delimiter before each); each
- * access unit is matched to its packet in the index by its payload size, in order; only the
- * planned ones go on to a second ffmpeg that decodes them. A mismatch anywhere falls back to
- * runFrames() (which decodes every keyframe of the range).
- */
-async function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
-  const run = task.keyframeRun!;
-  const wanted = new Map(task.frames.map((f) => [f.pos, f]));
-  const demuxArgs = new FfmpegArgs(task.ffmpeg.version)
-    .input(task.path, { seekSec: task.seekSec, accurateSeek: false, discard: 'nokey' })
-    .map(`0:${task.streamIndex}`)
-    .frames(run.length + 16)
-    .output('pipe:1', { codec: 'copy', format: 'h264', extra: ['-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert'] })
-    .toArgs();
-  const decodeArgs = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
-    .pipeInput('h264', { threads: 1, maxPixels: task.maxPixels, showAll: true })
-    .filterComplex(frameGraph(task, '[0:v]', undefined, task.rotation ?? 0))
-    .map('[out]')
-    .passthroughTimestamps()
-    .threads(1)
-    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
-    .toArgs();
-  const demux = start({ command: task.ffmpeg.path, args: demuxArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn });
-  const log = new ShowinfoLog(task);
-  const decode = start({ command: task.ffmpeg.path, args: decodeArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
-  decode.done.then(() => log.end(), () => log.end());
-  const forwarded: Planned[] = [];
-  const splitter = new AccessUnits();
-  let j = 0;
-  let mismatch: string | undefined;
-  const feed = async (): Promise<void> => {
-    const stdin = decode.stdin!;
-    const write = (b: Buffer): Promise<void> => (stdin.write(b) ? Promise.resolve() : new Promise((r) => stdin.once('drain', () => r())));
-    try {
-      for await (const chunk of demux.stdout as AsyncIterable<Buffer>) {
-        for (const au of splitter.push(chunk)) {
-          if (j >= run.length) break;
-          const size = au.payloadBytes;
-          if (size === run[j]!.size) {
-            const planned = wanted.get(run[j]!.pos);
-            if (planned) {
-              forwarded.push(planned);
-              await write(splitter.withParameterSets(au));
-            }
-            j++;
-          } else if (au.idr && j > 0) {
-            mismatch = `an IDR access unit of ${size} bytes where the index has ${run[j]!.size}`;
-            break;
-          }
-        }
-        if (mismatch || j >= run.length) break;
-      }
-      if (!mismatch && j < run.length) {
-        for (const au of splitter.flush()) {
-          if (j < run.length && au.payloadBytes === run[j]!.size) {
-            const planned = wanted.get(run[j]!.pos);
-            if (planned) {
-              forwarded.push(planned);
-              await write(splitter.withParameterSets(au));
-            }
-            j++;
-          }
-        }
-      }
-    } finally {
-      demux.stop();
-      stdin.end();
-    }
-    await demux.done;
-    if (!mismatch && j < run.length) mismatch = `the keyframe stream ended after ${j} of ${run.length} keyframes`;
-  };
-  const fed = feed();
-  fed.catch(() => {});
-  try {
-    const results = await collectFrames(decode, task, async (k) => {
-      const info = await log.nth(k);
-      return { planned: forwarded[k], time: info.time, key: info.key, fromIndex: true };
-    });
-    await fed;
-    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
-    return results;
-  } catch (e) {
-    demux.stop();
-    decode.stop();
-    await Promise.allSettled([fed, demux.done, decode.done]);
-    if (mismatch || e instanceof OmniprepError) throw mismatch ? new KeyframeStreamMismatch(mismatch) : e;
-    throw e;
-  }
 }
 
 const META_FRAME = /^frame:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(-?[\d.]+)/;
@@ -462,16 +367,139 @@ async function runScene(task: SceneTask, hooks: TaskHooks): Promise<SceneResult>
   return { times, scores, keyframes: keys, pos: positions };
 }
 
+/** The packet stream could not be matched to the packet index: the task falls back to the general path. */
+class KeyframeStreamMismatch extends Error {}
+
+/** What one stream path does with the packets of its range (see runPacketStream). */
+interface StreamPlan {
+  /** Copy only the keyframes' packets (`-discard nokey`). */
+  keyframesOnly: boolean;
+  /** The packets the stream must match, in decode order. */
+  packets: ReadonlyArray<{ size: number }>;
+  /** Whether matched packet i goes to the decoder; a string is a mismatch (the path cannot go on). */
+  forward(i: number, unit: AccessUnit): boolean | string;
+  /** After the first match: whether a unit that matches nothing is a mismatch (else it is skipped). */
+  strict(unit: AccessUnit): boolean;
+  /** A `select` on the decoder's frame counter, when it decodes more frames than are kept. */
+  select?: string;
+  /** The planned frame the decoder's k-th kept frame is. */
+  identify(k: number): Planned | undefined;
+  /** A last check against the decoder's showinfo log (the count of frames it made). */
+  verify?(log: ShowinfoLog): string | undefined;
+}
+
 /**
- * Exact frames on H.264 without starting a decoder for each: the packets of the range go out as an
- * Annex B stream (matched to the index by size, in decode order), and for each group of pictures
- * holding planned frames, the span from its keyframe to its last planned frame goes to one
- * long-lived decoder. Each span decodes to its frames in display order; a planned frame is the
- * decoded frame whose rank in its span is the number of the span's frames shown before it, so a
- * `select` on the decoder's frame counter keeps exactly the planned ones. Spans must start at an
- * IDR (closed groups of pictures); anything else falls back to runFrames().
+ * The H.264 stream paths. The range's packets go out as an Annex B stream (`-c copy`, an access
+ * unit delimiter before each unit), every unit is matched to its packet in the index by its
+ * payload size, in decode order, and only the units the plan forwards reach a second ffmpeg
+ * that decodes them from stdin. Any mismatch throws KeyframeStreamMismatch: runFrames() then
+ * decodes the range instead.
  */
-async function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
+async function runPacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
+  const packets = plan.packets;
+  // No frame cap for all packets: a seek can land a whole group of pictures early; the feed stops the demuxer.
+  const demuxArgs = new FfmpegArgs(task.ffmpeg.version)
+    .input(task.path, { seekSec: task.seekSec, accurateSeek: false, ...(plan.keyframesOnly ? { discard: 'nokey' as const } : {}) });
+  if (plan.keyframesOnly) demuxArgs.frames(packets.length + 16);
+  const demuxArgv = demuxArgs
+    .map(`0:${task.streamIndex}`)
+    .output('pipe:1', { codec: 'copy', format: 'h264', extra: ['-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert'] })
+    .toArgs();
+  const decodeArgv = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
+    .pipeInput('h264', { threads: 1, maxPixels: task.maxPixels, showAll: true })
+    .filterComplex(frameGraph(task, '[0:v]', plan.select, task.rotation ?? 0, plan.select !== undefined))
+    .map('[out]')
+    .passthroughTimestamps()
+    .threads(1)
+    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .toArgs();
+  const common = { command: task.ffmpeg.path, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn };
+  const demux = start({ ...common, args: demuxArgv });
+  const log = new ShowinfoLog(task);
+  const decode = start({ ...common, args: decodeArgv, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
+  decode.done.then(() => log.end(), () => log.end());
+  const splitter = new AccessUnits();
+  let j = 0;
+  let mismatch: string | undefined;
+  const feed = async (): Promise<void> => {
+    const stdin = decode.stdin!;
+    const write = (b: Buffer): Promise<void> => (stdin.write(b) ? Promise.resolve() : new Promise((r) => stdin.once('drain', () => r())));
+    const take = async (unit: AccessUnit): Promise<void> => {
+      if (j >= packets.length) return;
+      if (unit.payloadBytes !== packets[j]!.size) {
+        // Units before the first match belong before the run; after it, the plan decides.
+        if (j > 0 && plan.strict(unit)) mismatch = `an access unit of ${unit.payloadBytes} bytes where the index has ${packets[j]!.size}`;
+        return;
+      }
+      const go = plan.forward(j, unit);
+      if (typeof go === 'string') mismatch = go;
+      else if (go) await write(splitter.withParameterSets(unit));
+      j++;
+    };
+    try {
+      for await (const chunk of demux.stdout as AsyncIterable<Buffer>) {
+        for (const unit of splitter.push(chunk)) {
+          await take(unit);
+          if (mismatch || j >= packets.length) break;
+        }
+        if (mismatch || j >= packets.length) break;
+      }
+      if (!mismatch && j < packets.length) for (const unit of splitter.flush()) await take(unit);
+    } finally {
+      demux.stop();
+      stdin.end();
+    }
+    await demux.done;
+    if (!mismatch && j < packets.length) mismatch = `the stream ended after ${j} of ${packets.length} packets`;
+  };
+  const fed = feed();
+  fed.catch(() => {});
+  try {
+    const results = await collectFrames(decode, task, async (k) => {
+      await log.nth(k);
+      return { planned: plan.identify(k), time: 0, key: false, fromIndex: true };
+    });
+    await fed;
+    mismatch ??= plan.verify?.(log);
+    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
+    return results;
+  } catch (e) {
+    demux.stop();
+    decode.stop();
+    await Promise.allSettled([fed, demux.done, decode.done]);
+    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
+    throw e;
+  }
+}
+
+/** Keyframe mode on H.264: only the keyframes it keeps are decoded (the others are never sent). */
+function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
+  const run = task.keyframeRun!;
+  const wanted = new Map(task.frames.map((f) => [f.pos, f]));
+  const forwarded: Planned[] = [];
+  return runPacketStream(task, hooks, {
+    keyframesOnly: true,
+    packets: run,
+    forward: (i) => {
+      const planned = wanted.get(run[i]!.pos);
+      if (planned) forwarded.push(planned);
+      return Boolean(planned);
+    },
+    // an unmatched IDR means the stream and the index disagree; anything else is skipped
+    strict: (unit) => unit.idr,
+    identify: (k) => forwarded[k],
+  });
+}
+
+/**
+ * Exact frames on H.264 without starting a decoder for each: for each group of pictures holding
+ * planned frames, the span from its keyframe to its last planned frame goes to one decoder that
+ * runs for the whole task. Each span decodes to its frames in display order; a planned frame is
+ * the one whose rank in its span is the number of the span's frames shown before it, so a
+ * `select` on the decoder's frame counter keeps exactly the planned ones. Spans must start at an
+ * IDR (closed groups of pictures).
+ */
+function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
   const packets = task.packetRun!;
   const byPos = new Map(packets.map((p, i) => [p.pos, i]));
   // Spans: for each planned frame, the keyframe before it in decode order; frames sharing a keyframe share a span.
@@ -488,93 +516,31 @@ async function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameRe
       last.frames.push(f);
     } else spans.push({ from: k, to: at, frames: [f] });
   }
-  // Global decoder output index of each planned frame: frames of earlier spans, then its rank in its span.
+  // Decoder output index of each planned frame: the frames of earlier spans, then its rank in its span.
   const outputs: Array<{ n: number; frame: Planned }> = [];
-  let before = 0;
+  let decoded = 0;
   for (const s of spans) {
     const times = packets.slice(s.from, s.to + 1).map((p) => p.t);
-    for (const f of s.frames) outputs.push({ n: before + times.filter((t) => t < f.timestampSec - 1e-6).length, frame: f });
-    before += times.length;
+    for (const f of s.frames) outputs.push({ n: decoded + times.filter((t) => t < f.timestampSec - 1e-6).length, frame: f });
+    decoded += times.length;
   }
   outputs.sort((a, b) => a.n - b.n);
-  const totalDecoded = before;
-  const select = outputs.map((o) => `eq(n\\,${o.n})`).join('+');
-  const inSpan = new Array<boolean>(packets.length).fill(false);
-  const spanStart = new Array<boolean>(packets.length).fill(false);
+  const inSpan = new Uint8Array(packets.length);
+  const spanStart = new Uint8Array(packets.length);
   for (const s of spans) {
-    spanStart[s.from] = true;
-    for (let i = s.from; i <= s.to; i++) inSpan[i] = true;
+    spanStart[s.from] = 1;
+    inSpan.fill(1, s.from, s.to + 1);
   }
-  const lastNeeded = Math.max(...spans.map((s) => s.to));
-
-  // No frame cap: a seek can land a whole group of pictures early; the feed stops the demuxer.
-  const demuxArgs = new FfmpegArgs(task.ffmpeg.version)
-    .input(task.path, { seekSec: task.seekSec, accurateSeek: false })
-    .map(`0:${task.streamIndex}`)
-    .output('pipe:1', { codec: 'copy', format: 'h264', extra: ['-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert'] })
-    .toArgs();
-  const decodeArgs = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
-    .pipeInput('h264', { threads: 1, maxPixels: task.maxPixels, showAll: true })
-    .filterComplex(frameGraph(task, '[0:v]', select, task.rotation ?? 0, true))
-    .map('[out]')
-    .passthroughTimestamps()
-    .threads(1)
-    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
-    .toArgs();
-  const demux = start({ command: task.ffmpeg.path, args: demuxArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn });
-  const log = new ShowinfoLog(task);
-  const decode = start({ command: task.ffmpeg.path, args: decodeArgs, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
-  decode.done.then(() => log.end(), () => log.end());
-  const splitter = new AccessUnits();
-  let j = 0;
-  let mismatch: string | undefined;
-  const feed = async (): Promise<void> => {
-    const stdin = decode.stdin!;
-    const write = (b: Buffer): Promise<void> => (stdin.write(b) ? Promise.resolve() : new Promise((r) => stdin.once('drain', () => r())));
-    const take = async (au: AccessUnit): Promise<void> => {
-      if (j > lastNeeded) return;
-      if (au.payloadBytes !== packets[j]!.size) {
-        if (j > 0) mismatch = `an access unit of ${au.payloadBytes} bytes where the index has ${packets[j]!.size}`;
-        return; // before the first match: units before the run's keyframe
-      }
-      if (spanStart[j] && !au.idr) mismatch = 'a span does not start at an IDR (open group of pictures)';
-      else if (inSpan[j]) await write(splitter.withParameterSets(au));
-      j++;
-    };
-    try {
-      for await (const chunk of demux.stdout as AsyncIterable<Buffer>) {
-        for (const au of splitter.push(chunk)) {
-          await take(au);
-          if (mismatch || j > lastNeeded) break;
-        }
-        if (mismatch || j > lastNeeded) break;
-      }
-      if (!mismatch && j <= lastNeeded) for (const au of splitter.flush()) await take(au);
-    } finally {
-      demux.stop();
-      stdin.end();
-    }
-    await demux.done;
-    if (!mismatch && j <= lastNeeded) mismatch = `the stream ended after ${j} of ${lastNeeded + 1} packets`;
-  };
-  const fed = feed();
-  fed.catch(() => {});
-  try {
-    const results = await collectFrames(decode, task, async (k) => {
-      await log.nth(k);
-      return { planned: outputs[k]?.frame, time: 0, key: false, fromIndex: true };
-    });
-    await fed;
-    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
-    if (log.decoded !== totalDecoded) throw new KeyframeStreamMismatch(`the decoder made ${log.decoded} frames where the spans hold ${totalDecoded}`);
-    return results;
-  } catch (e) {
-    demux.stop();
-    decode.stop();
-    await Promise.allSettled([fed, demux.done, decode.done]);
-    if (mismatch) throw new KeyframeStreamMismatch(mismatch);
-    throw e;
-  }
+  const last = Math.max(...spans.map((s) => s.to));
+  return runPacketStream(task, hooks, {
+    keyframesOnly: false,
+    packets: packets.slice(0, last + 1),
+    forward: (i, unit) => (spanStart[i] && !unit.idr ? 'a span does not start at an IDR (open group of pictures)' : inSpan[i] === 1),
+    strict: () => true,
+    select: outputs.map((o) => `eq(n\\,${o.n})`).join('+'),
+    identify: (k) => outputs[k]?.frame,
+    verify: (log) => (log.decoded === decoded ? undefined : `the decoder made ${log.decoded} frames where the spans hold ${decoded}`),
+  });
 }
 
 /** Runs one task; never throws (errors come back as values that survive the thread boundary). */
