@@ -238,3 +238,16 @@ describe('the decode paths', () => {
     expect(Object.keys(m.timings.decodePaths)).toEqual(['range']);
   });
 });
+
+describe('a stream path whose decoder is killed', () => {
+  it('ends with the timeout error, never hangs, and leaves nothing', async () => {
+    const out = join(tempDir('timeout-'), 'out');
+    for (const mode of ['exact', 'keyframe'] as const) {
+      const started = Date.now();
+      const err = await sample(await fixture('longgop'), { out, mode, every: 0.5, limits: { processTimeoutMs: 150 } }).manifest().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'TIMEOUT' });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});

@@ -423,7 +423,16 @@ async function runPacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPl
   let mismatch: string | undefined;
   const feed = async (): Promise<void> => {
     const stdin = decode.stdin!;
-    const write = (b: Buffer): Promise<void> => (stdin.write(b) ? Promise.resolve() : new Promise((r) => stdin.once('drain', () => r())));
+    // Waits for room in the pipe, or for the decoder to be gone (killed, timed out): never forever.
+    const write = (b: Buffer): Promise<void> =>
+      new Promise((resolve) => {
+        if (stdin.destroyed || stdin.writableEnded || stdin.write(b)) return resolve();
+        const done = (): void => {
+          stdin.off('drain', done).off('close', done).off('error', done);
+          resolve();
+        };
+        stdin.on('drain', done).on('close', done).on('error', done);
+      });
     const take = async (unit: AccessUnit): Promise<void> => {
       if (j >= packets.length) return;
       if (unit.payloadBytes !== packets[j]!.size) {
