@@ -2,27 +2,13 @@
 import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../models/registry.js';
 import { parseGrid } from '../plan/options.js';
-import { FORMATS, MODES, type ImageFormat, type Mode, type PlanOptions } from '../plan/types.js';
+import { FORMATS, MODES, type PlanOptions, type SamplingOptions } from '../plan/types.js';
 import { choiceArg, numberArg } from './util.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from './model-options.js';
 
-export interface SamplingCliOptions extends ModelCliOptions {
-  every?: number;
-  mode?: Mode;
-  start?: number;
-  end?: number;
-  maxFrames?: number;
-  maxSide?: number;
-  format?: ImageFormat;
-  quality?: number;
-  dedup?: boolean;
-  dedupThreshold?: number;
-  tolerance?: number;
-  sceneThreshold?: number;
-  minGap?: number;
-  maxGap?: number;
+/** The sampling options as commander parses them (--grid is still text there). */
+export interface SamplingCliOptions extends ModelCliOptions, Omit<SamplingOptions, 'grid'> {
   grid?: string;
-  sizeSlack?: number;
   detail?: string;
 }
 

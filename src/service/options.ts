@@ -3,7 +3,7 @@
  * into the library's own options. Nothing here plans or samples: the service calls the library.
  */
 import AjvModule from 'ajv';
-import type { ImageFormat, Mode, PlanOptions } from '../plan/types.js';
+import type { PlanOptions, SamplingOptions } from '../plan/types.js';
 import type { PrepareOptions } from '../prepare.js';
 import type { Limits } from '../limits.js';
 import type { Tier } from '../models/registry.js';
@@ -13,34 +13,12 @@ import { jobOptionsSchema } from './schemas.js';
 
 const Ajv = AjvModule.default;
 
-export interface JobOptions {
-  every?: number;
-  mode?: Mode;
-  start?: number;
-  end?: number;
-  maxFrames?: number;
-  maxSide?: number;
-  format?: ImageFormat;
-  quality?: number;
-  dedup?: boolean;
-  dedupThreshold?: number;
-  tolerance?: number;
-  sceneThreshold?: number;
-  minGap?: number;
-  maxGap?: number;
-  grid?: { cols: number; rows: number };
-  sizeSlack?: number;
-  model?: string;
-  detail?: string;
-  prompt?: string;
+/** A job's options: the library's sampling and estimate options, and how to call the model. */
+export interface JobOptions
+  extends SamplingOptions,
+    Pick<PlanOptions, 'model' | 'detail' | 'prompt' | 'audio' | 'windowSec' | 'tier' | 'budget' | 'maxTokens' | 'outputTokens'> {
   system?: string;
-  audio?: boolean;
   audioOptions?: { chunkSeconds?: number; maxBytes?: number; format?: 'mp3' | 'wav'; overlapSec?: number };
-  windowSec?: number;
-  tier?: Tier;
-  budget?: number;
-  maxTokens?: number;
-  outputTokens?: number;
   call?: boolean;
   api?: Api;
   maxOutputTokens?: number;
