@@ -19,7 +19,7 @@ import { builtinRegistry } from '../src/models/registry.js';
 import { audioTokens, dollars, imageTokens, textTokens } from '../src/models/tokens.js';
 import { OmniprepError } from '../src/errors.js';
 import { specValidator, mp3Seconds, wavSeconds } from './helpers/openai-test-server.js';
-import { audioAsset, frameAsset, makeAudio, makeImage, segment, videoFrame } from './helpers/request-media.js';
+import { audioAsset, frameAsset, makeAudio, segment, videoFrame } from './helpers/request-media.js';
 import { fixture, sharedMedia } from './helpers/fixtures.js';
 
 const spec = specValidator();

@@ -6,7 +6,6 @@ import AjvModule from 'ajv';
 import type { PlanOptions, SamplingOptions } from '../plan/types.js';
 import type { PrepareOptions } from '../prepare.js';
 import type { Limits } from '../limits.js';
-import type { Tier } from '../models/registry.js';
 import type { Api } from '../request/options.js';
 import { ServiceError } from './errors.js';
 import { jobOptionsSchema } from './schemas.js';
