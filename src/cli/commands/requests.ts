@@ -120,10 +120,10 @@ export function register(program: Command): void {
       });
       if (tty) process.stderr.write('\n');
       const t = r.totals;
-      const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => `${x.id}: ${x.status === 'error' ? x.error.message : x.status === 'not-sent' ? x.message : ''}`);
+      // Error messages already name the request (`<input>#<segment>: ...`).
+      const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : x.status === 'not-sent' ? `${x.id}: ${x.message}` : x.id));
       const text = [
-        r.answer,
-        '',
+        ...(t.ok > 0 ? [r.answer, ''] : []),
         `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
         `spent $${t.spentUsd.toFixed(6)} (estimated $${t.estimatedUsd.toFixed(6)})`,
         ...failures.map((f) => `not answered: ${f}`),
