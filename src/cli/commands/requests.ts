@@ -121,7 +121,7 @@ export function register(program: Command): void {
       if (tty) process.stderr.write('\n');
       const t = r.totals;
       // Error messages already name the request (`<input>#<segment>: ...`).
-      const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : x.status === 'not-sent' ? `${x.id}: ${x.message}` : x.id));
+      const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : `${x.id}: ${x.message}`));
       const text = [
         ...(t.ok > 0 ? [r.answer, ''] : []),
         `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
