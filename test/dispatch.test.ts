@@ -107,7 +107,7 @@ describe('answers and usage', () => {
     const saved = process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_API_KEY;
     try {
-      await expect(dispatchAll(requests(1), { baseURL: server.baseURL })).rejects.toThrow('option apiKey: no API key (set OPENAI_API_KEY or pass apiKey)');
+      await expect(dispatchAll(requests(1), { baseURL: server.baseURL })).rejects.toThrow('option apiKey: no API key (set OPENAI_API_KEY, or pass --api-key on the command line, apiKey in code)');
     } finally {
       if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
     }
