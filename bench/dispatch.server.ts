@@ -4,7 +4,7 @@
  * work. Messages: { type: 'reset', latencyMs } | { type: 'stats', windowMs } | { type: 'close' }.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { startOpenAITestServer } from '../test/helpers/openai-test-server.js';
+import { startOpenAITestServer } from '../test/helpers/openai/server.js';
 
 const port = parentPort!;
 const server = await startOpenAITestServer({ control: { latencyMs: (workerData as { latencyMs: number }).latencyMs } });

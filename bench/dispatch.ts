@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/dispatch.ts            # add --json for the JSON document alone
  *
- * Against the OpenAI test server (test/helpers/openai-test-server.ts, on 127.0.0.1) with the real
+ * Against the OpenAI test server (test/helpers/openai/server.ts, on 127.0.0.1) with the real
  * openai SDK:
  *  1. 500 requests, 100 ms server latency, concurrency 20: wall time against the ideal
  *     500 / 20 x 0.1 s = 2.5 s (target <= 1.15x), and the most requests in flight (must be <= 20,
@@ -18,7 +18,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { buildRequest } from '../src/request/index.js';
 import { dispatchAll, type DispatchReport } from '../src/dispatch/index.js';
-import { maxInWindow } from '../test/helpers/openai-test-server.js';
+import { maxInWindow } from '../test/helpers/openai/server.js';
 import { frameAsset, segment } from '../test/helpers/request-media.js';
 
 const REQUESTS = 500;

@@ -1,7 +1,7 @@
 /** The sampling and estimate options of DESIGN.md, shared by plan, sample, request, batch, run and cost-curve. */
 import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../models/registry.js';
-import { parseGrid } from '../plan/options.js';
+import { parseGrid, pickSampling } from '../plan/options.js';
 import { FORMATS, MODES, type PlanOptions, type SamplingOptions } from '../plan/types.js';
 import { choiceArg, numberArg } from './util.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from './model-options.js';
@@ -55,23 +55,9 @@ export function withEstimateOptions(cmd: Command): Command {
 export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
   return {
     ...modelOptions(o),
-    model: o.model,
-    every: o.every,
-    mode: o.mode,
-    start: o.start,
-    end: o.end,
-    maxFrames: o.maxFrames,
-    maxSide: o.maxSide,
-    format: o.format,
-    quality: o.quality,
-    dedup: o.dedup,
-    dedupThreshold: o.dedupThreshold,
-    tolerance: o.tolerance,
-    sceneThreshold: o.sceneThreshold,
-    minGap: o.minGap,
-    maxGap: o.maxGap,
+    ...pickSampling(o),
     grid: o.grid ? parseGrid(o.grid) : undefined,
-    sizeSlack: o.sizeSlack,
+    model: o.model,
     detail: o.detail,
     prompt: o.prompt,
     audio: o.audio,

@@ -1,7 +1,7 @@
 /** Validation of sampling and plan options, up front, with errors that name the option and the allowed values. */
 import { invalidOption } from '../errors.js';
 import { TIERS, type Tier } from '../models/registry.js';
-import { DEFAULT_SAMPLING, FORMATS, MODES, type ImageFormat, type Mode, type PlanOptions } from './types.js';
+import { DEFAULT_SAMPLING, FORMATS, MODES, type ImageFormat, type Mode, type PlanOptions, type SamplingOptions } from './types.js';
 
 export interface ResolvedSampling {
   every: number;
@@ -89,4 +89,17 @@ export function parseGrid(text: string): { cols: number; rows: number } {
   const m = /^(\d+)x(\d+)$/i.exec(text.trim());
   if (!m) throw invalidOption('grid', 'COLSxROWS, e.g. 2x2 or 3x2', text);
   return { cols: Number(m[1]), rows: Number(m[2]) };
+}
+
+/** The sampling options' names, once: callers that translate option objects pick these. */
+export const SAMPLING_KEYS = [
+  'every', 'mode', 'start', 'end', 'maxFrames', 'maxSide', 'format', 'quality', 'dedup', 'dedupThreshold',
+  'tolerance', 'sceneThreshold', 'minGap', 'maxGap', 'grid', 'sizeSlack',
+] as const satisfies ReadonlyArray<keyof SamplingOptions>;
+
+/** The sampling options of an object that carries others too (CLI flags, a job's JSON). */
+export function pickSampling<T extends Partial<Record<(typeof SAMPLING_KEYS)[number], unknown>>>(o: T): Pick<T, (typeof SAMPLING_KEYS)[number]> {
+  const out: Partial<T> = {};
+  for (const k of SAMPLING_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out as Pick<T, (typeof SAMPLING_KEYS)[number]>;
 }

@@ -4,6 +4,7 @@
  */
 import AjvModule from 'ajv';
 import type { PlanOptions, SamplingOptions } from '../plan/types.js';
+import { pickSampling } from '../plan/options.js';
 import type { PrepareOptions } from '../prepare.js';
 import type { Limits } from '../limits.js';
 import type { Api } from '../request/options.js';
@@ -50,22 +51,7 @@ export function parseJobOptions(raw: unknown): JobOptions {
 /** The library's plan options for a job (the estimate the service answers with). */
 export function toPlanOptions(o: JobOptions, limits: Partial<Limits>): PlanOptions {
   return {
-    every: o.every,
-    mode: o.mode,
-    start: o.start,
-    end: o.end,
-    maxFrames: o.maxFrames,
-    maxSide: o.maxSide,
-    format: o.format,
-    quality: o.quality,
-    dedup: o.dedup,
-    dedupThreshold: o.dedupThreshold,
-    tolerance: o.tolerance,
-    sceneThreshold: o.sceneThreshold,
-    minGap: o.minGap,
-    maxGap: o.maxGap,
-    grid: o.grid,
-    sizeSlack: o.sizeSlack,
+    ...pickSampling(o),
     model: o.model,
     detail: o.detail,
     prompt: o.prompt,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { resolveBinary, parseVersion, isOutdated, toolchain } from '../src/ffmpeg/binaries.js';
-import { run, start, liveProcessCount } from '../src/ffmpeg/runner.js';
-import { classifyFailure } from '../src/ffmpeg/classify.js';
-import { FfmpegArgs, ACCEPTED_DEMUXERS } from '../src/ffmpeg/args.js';
+import { resolveBinary, parseVersion, isOutdated, toolchain } from '../../src/ffmpeg/binaries.js';
+import { run, start, liveProcessCount } from '../../src/ffmpeg/runner.js';
+import { classifyFailure } from '../../src/ffmpeg/classify.js';
+import { FfmpegArgs, ACCEPTED_DEMUXERS } from '../../src/ffmpeg/args.js';
 
 const ffmpeg = resolveBinary('ffmpeg');
 const forever = ['-nostdin', '-hide_banner', '-re', '-f', 'lavfi', '-i', 'testsrc=s=64x64:r=10', '-f', 'null', '-'];

@@ -1,18 +1,18 @@
-// Calibration against the OpenAI test server (test/helpers/openai-test-server.ts), set to bill
+// Calibration against the OpenAI test server (test/helpers/openai/server.ts), set to bill
 // images with a rule that differs from omniprep's registry: calibrate must recover exactly that
 // rule and its parameters, and the override it saves must make imageTokens() bill as the server
 // does on sizes it never sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { calibrate } from '../src/calibrate/calibrate.js';
-import { fitImageRule } from '../src/calibrate/fit.js';
-import { builtinRegistry } from '../src/models/registry.js';
-import { applyRule, type ImageRule, type PatchRule, type TileRule } from '../src/models/rules.js';
-import { chatTextTokens, imageTokens } from '../src/models/tokens.js';
-import { startOpenAITestServer, type OpenAITestServer } from './helpers/openai-test-server.js';
-import { cli } from './helpers/cli.js';
-import { tempDir } from './helpers/fixtures.js';
+import { calibrate } from '../../src/calibrate/calibrate.js';
+import { fitImageRule } from '../../src/calibrate/fit.js';
+import { builtinRegistry } from '../../src/models/registry.js';
+import { applyRule, type ImageRule, type PatchRule, type TileRule } from '../../src/models/rules.js';
+import { chatTextTokens, imageTokens } from '../../src/models/tokens.js';
+import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
+import { cli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/fixtures.js';
 
 // The server's rules. Patch: gpt-5.5's high budget (2500) with gpt-4.1-mini's multiplier (1.62),
 // a pair no registry rule has. Tile: gpt-4o's 85/170 (token-rules.md), billed for gpt-5-mini,

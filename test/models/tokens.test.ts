@@ -1,10 +1,10 @@
 // Every documented example in ../shared/reference/token-rules.md (facts gathered November 2026),
 // with its source, comes out exactly.
 import { describe, expect, it } from 'vitest';
-import { imageTokens, audioTokens, textTokens, chatTextTokens, dollars, dollarsByTier, priceFor } from '../src/models/tokens.js';
-import { builtinRegistry, ModelRegistry, registerModels, registry } from '../src/models/registry.js';
-import { chooseSize } from '../src/models/sizing.js';
-import { patchResize, roundHalfEven } from '../src/models/rules.js';
+import { imageTokens, audioTokens, textTokens, chatTextTokens, dollars, dollarsByTier, priceFor } from '../../src/models/tokens.js';
+import { builtinRegistry, ModelRegistry, registerModels, registry } from '../../src/models/registry.js';
+import { chooseSize } from '../../src/models/sizing.js';
+import { patchResize, roundHalfEven } from '../../src/models/rules.js';
 
 describe('OpenAI tile rule (developers.openai.com images-vision guide, gpt-4o examples)', () => {
   it('1024x1024 high -> 765', () => expect(imageTokens('gpt-4o', 1024, 1024, 'high')).toMatchObject({ tokens: 765, resizedWidth: 768, resizedHeight: 768 }));

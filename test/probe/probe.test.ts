@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { probe, probeVideo } from '../src/probe/probe.js';
-import { keyframes, frameIndex } from '../src/probe/keyframes.js';
-import { OmniprepError } from '../src/errors.js';
-import { brokenInputs, fixture, sharedMedia, stillImages, VFR_FRAMES, vfrTime } from './helpers/fixtures.js';
+import { probe, probeVideo } from '../../src/probe/probe.js';
+import { keyframes, frameIndex } from '../../src/probe/keyframes.js';
+import { OmniprepError } from '../../src/errors.js';
+import { brokenInputs, fixture, sharedMedia, stillImages, VFR_FRAMES, vfrTime } from '../helpers/fixtures.js';
 
 describe('probe: fixtures made with ffmpeg', () => {
   it('reads the timecode video: container, size, rate, streams', async () => {

@@ -9,13 +9,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OmniprepError } from '../src/errors.js';
-import { checkUrl, download, forbiddenAddressReason, parseIPv6, type DownloadOptions } from '../src/source/download.js';
-import { resolveConfig } from '../src/service/config.js';
-import { DataDir } from '../src/service/data.js';
-import { ensureInput, intakeUrl } from '../src/service/intake.js';
-import { fixture, tempDir } from './helpers/fixtures.js';
-import { api, startService, waitJob } from './service-helpers.js';
+import { OmniprepError } from '../../src/errors.js';
+import { checkUrl, download, forbiddenAddressReason, parseIPv6, type DownloadOptions } from '../../src/source/download.js';
+import { resolveConfig } from '../../src/service/config.js';
+import { DataDir } from '../../src/service/data.js';
+import { ensureInput, intakeUrl } from '../../src/service/intake.js';
+import { fixture, tempDir } from '../helpers/fixtures.js';
+import { api, startService, waitJob } from '../helpers/service.js';
 
 describe('addresses', () => {
   it('refuses loopback, private, link-local, multicast, unspecified and reserved IPv4', () => {

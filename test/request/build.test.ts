@@ -13,14 +13,14 @@ import {
   fitSegments,
   formatTimestamp,
   type BuiltRequest,
-} from '../src/request/index.js';
-import type { FrameAsset, PreparedMedia, Segment } from '../src/request/types.js';
-import { builtinRegistry } from '../src/models/registry.js';
-import { audioTokens, dollars, imageTokens, textTokens } from '../src/models/tokens.js';
-import { OmniprepError } from '../src/errors.js';
-import { specValidator, mp3Seconds, wavSeconds } from './helpers/openai-test-server.js';
-import { audioAsset, frameAsset, makeAudio, segment, videoFrame } from './helpers/request-media.js';
-import { fixture, sharedMedia } from './helpers/fixtures.js';
+} from '../../src/request/index.js';
+import type { FrameAsset, PreparedMedia, Segment } from '../../src/request/types.js';
+import { builtinRegistry } from '../../src/models/registry.js';
+import { audioTokens, dollars, imageTokens, textTokens } from '../../src/models/tokens.js';
+import { OmniprepError } from '../../src/errors.js';
+import { specValidator, mp3Seconds, wavSeconds } from '../helpers/openai/server.js';
+import { audioAsset, frameAsset, makeAudio, segment, videoFrame } from '../helpers/request-media.js';
+import { fixture, sharedMedia } from '../helpers/fixtures.js';
 
 const spec = specValidator();
 const PROMPT = 'Describe what happens, with times.';

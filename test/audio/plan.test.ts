@@ -1,15 +1,15 @@
 /** The pure parts of the audio stage: cut planning, size model, silence parsing, windows, stitching. No ffmpeg. */
 import { describe, expect, it } from 'vitest';
-import { OmniprepError } from '../src/errors.js';
-import { finalChunks, mergeSilences, planAudioCuts, type ChunkBounds, type Silence } from '../src/audio/cuts.js';
-import { chunkBytes, maxSamplesFor, sizeModel } from '../src/audio/encoding.js';
-import { resolveCuts, resolveEncoding } from '../src/audio/options.js';
-import { audioPlanFor, planAudioChunks } from '../src/audio/plan.js';
-import { parseSilenceLog, SilenceLog } from '../src/audio/silence.js';
-import { segmentTimeline } from '../src/audio/segments.js';
-import { stitchTranscripts } from '../src/audio/stitch.js';
-import type { MediaInfo } from '../src/probe/types.js';
-import { SILENCES } from './helpers/fixtures.js';
+import { OmniprepError } from '../../src/errors.js';
+import { finalChunks, mergeSilences, planAudioCuts, type ChunkBounds, type Silence } from '../../src/audio/cuts.js';
+import { chunkBytes, maxSamplesFor, sizeModel } from '../../src/audio/encoding.js';
+import { resolveCuts, resolveEncoding } from '../../src/audio/options.js';
+import { audioPlanFor, planAudioChunks } from '../../src/audio/plan.js';
+import { parseSilenceLog, SilenceLog } from '../../src/audio/silence.js';
+import { segmentTimeline } from '../../src/audio/segments.js';
+import { stitchTranscripts } from '../../src/audio/stitch.js';
+import type { MediaInfo } from '../../src/probe/types.js';
+import { SILENCES } from '../helpers/fixtures.js';
 
 const silences = (pairs: Array<[number, number]>): Silence[] => pairs.map(([startSec, endSec]) => ({ startSec, endSec }));
 const bounds = (chunks: ChunkBounds[]): Array<[number, number]> => chunks.map((c) => [c.startSec, c.endSec]);

@@ -2,10 +2,10 @@
 // plan() itself: a budget that just fits the asked settings, one just below it (the next step of
 // BUDGET_ORDER), exactly the cheapest possible plan, and one just below that (BUDGET_EXCEEDED).
 import { describe, expect, it } from 'vitest';
-import { BUDGET_ORDER, plan } from '../src/plan/plan.js';
-import type { Plan, PlanOptions } from '../src/plan/types.js';
-import { cli } from './helpers/cli.js';
-import { fixture } from './helpers/fixtures.js';
+import { BUDGET_ORDER, plan } from '../../src/plan/plan.js';
+import type { Plan, PlanOptions } from '../../src/plan/types.js';
+import { cli } from '../helpers/cli.js';
+import { fixture } from '../helpers/fixtures.js';
 
 // Costs are rounded to 1e-8 dollars (dollars() in src/models/tokens.ts): one step below is "just below".
 const CENT_STEP = 1e-8;

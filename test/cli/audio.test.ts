@@ -2,8 +2,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture, tempDir } from './helpers/fixtures.js';
-import { cli, leftovers } from './helpers/cli.js';
+import { fixture, tempDir } from '../helpers/fixtures.js';
+import { cli, leftovers } from '../helpers/cli.js';
 
 describe('omniprep audio', () => {
   it('writes the chunks and DIR/manifest.json as DESIGN.md says, and prints the same with --json', async () => {

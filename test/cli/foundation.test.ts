@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { brokenInputs, sharedMedia } from './helpers/fixtures.js';
-import { cli, leftovers } from './helpers/cli.js';
+import { brokenInputs, sharedMedia } from '../helpers/fixtures.js';
+import { cli, leftovers } from '../helpers/cli.js';
 
 describe('omniprep doctor', () => {
   it('reports real binaries, where they came from, sharp and node', async () => {

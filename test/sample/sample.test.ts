@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { sample } from '../src/sample/sample.js';
-import { plan } from '../src/plan/plan.js';
-import { imageTokens } from '../src/models/tokens.js';
-import { fixture, readFrameNumber, sharedMedia, tempDir, vfrTime, stillImages, brokenInputs, SCENE_CUTS } from './helpers/fixtures.js';
-import { processesWithMarker } from './helpers/cli.js';
-import type { Manifest } from '../src/sample/sample.js';
+import { sample } from '../../src/sample/sample.js';
+import { plan } from '../../src/plan/plan.js';
+import { imageTokens } from '../../src/models/tokens.js';
+import { fixture, readFrameNumber, sharedMedia, tempDir, vfrTime, stillImages, brokenInputs, SCENE_CUTS } from '../helpers/fixtures.js';
+import { processesWithMarker } from '../helpers/cli.js';
+import type { Manifest } from '../../src/sample/sample.js';
 
 async function run(input: string, opts: Parameters<typeof sample>[1] = {}): Promise<Manifest> {
   const out = tempDir('sample-');
@@ -198,11 +198,11 @@ describe('keyframe mode without decoding the keyframes it does not keep (H.264)'
   });
 
   it('cuts an Annex B stream into access units whose payload sizes are the container packet sizes', async () => {
-    const { AccessUnits } = await import('../src/extract/annexb.js');
-    const { packetIndex } = await import('../src/probe/keyframes.js');
-    const { probe } = await import('../src/probe/probe.js');
-    const { run: runProcess } = await import('../src/ffmpeg/runner.js');
-    const { resolveBinary } = await import('../src/ffmpeg/binaries.js');
+    const { AccessUnits } = await import('../../src/extract/annexb.js');
+    const { packetIndex } = await import('../../src/probe/keyframes.js');
+    const { probe } = await import('../../src/probe/probe.js');
+    const { run: runProcess } = await import('../../src/ffmpeg/runner.js');
+    const { resolveBinary } = await import('../../src/ffmpeg/binaries.js');
     const path = await fixture('timecode');
     const info = await probe(path);
     const idx = await packetIndex(info);

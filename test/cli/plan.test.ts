@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
-import { plan } from '../src/plan/plan.js';
-import { textTokens } from '../src/models/tokens.js';
-import { resolveBinary } from '../src/ffmpeg/binaries.js';
-import { run } from '../src/ffmpeg/runner.js';
-import { cli } from './helpers/cli.js';
-import { CACHE, fixture, tempDir } from './helpers/fixtures.js';
+import { plan } from '../../src/plan/plan.js';
+import { textTokens } from '../../src/models/tokens.js';
+import { resolveBinary } from '../../src/ffmpeg/binaries.js';
+import { run } from '../../src/ffmpeg/runner.js';
+import { cli } from '../helpers/cli.js';
+import { CACHE, fixture, tempDir } from '../helpers/fixtures.js';
 
 /** An hour of the timecode fixture (20 s, 30 fps, 2 s GOPs, AAC): 180 loops, stream copy. */
 async function hourVideo(): Promise<string> {

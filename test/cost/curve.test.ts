@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { costCurve, costCurveTable, coveredShots, shotsFromCuts, type CostCurve } from '../src/cost/curve.js';
-import { costCurveSpec, costCurveSvg, svgToPng } from '../src/cost/chart.js';
-import { plan } from '../src/plan/plan.js';
-import { cli } from './helpers/cli.js';
-import { fixture, sharedMedia, tempDir, SCENE_CUTS, SCENE_SECONDS } from './helpers/fixtures.js';
+import { costCurve, costCurveTable, coveredShots, shotsFromCuts, type CostCurve } from '../../src/cost/curve.js';
+import { costCurveSpec, costCurveSvg, svgToPng } from '../../src/cost/chart.js';
+import { plan } from '../../src/plan/plan.js';
+import { cli } from '../helpers/cli.js';
+import { fixture, sharedMedia, tempDir, SCENE_CUTS, SCENE_SECONDS } from '../helpers/fixtures.js';
 
 function expectMatchesPlan(curve: CostCurve, planned: Awaited<ReturnType<typeof plan>>, series: number, point: number): void {
   const p = curve.series[series]!.points[point]!;

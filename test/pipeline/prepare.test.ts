@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepare } from '../src/prepare.js';
-import { plan } from '../src/plan/plan.js';
-import { brokenInputs, fixture, sharedMedia, tempDir } from './helpers/fixtures.js';
-import { cli, leftovers } from './helpers/cli.js';
+import { prepare } from '../../src/prepare.js';
+import { plan } from '../../src/plan/plan.js';
+import { brokenInputs, fixture, sharedMedia, tempDir } from '../helpers/fixtures.js';
+import { cli, leftovers } from '../helpers/cli.js';
 
 describe('prepare', () => {
   it('frames and audio on one timeline, cut into windows, each within the model limits', async () => {

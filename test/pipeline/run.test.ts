@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOpenAITestServer, specValidator, type OpenAITestServer } from './helpers/openai-test-server.js';
-import { cli, leftovers } from './helpers/cli.js';
-import { fixture, ROOT, sharedMedia, tempDir } from './helpers/fixtures.js';
-import { plan } from '../src/plan/plan.js';
-import { run } from '../src/run.js';
+import { startOpenAITestServer, specValidator, type OpenAITestServer } from '../helpers/openai/server.js';
+import { cli, leftovers } from '../helpers/cli.js';
+import { fixture, ROOT, sharedMedia, tempDir } from '../helpers/fixtures.js';
+import { plan } from '../../src/plan/plan.js';
+import { run } from '../../src/run.js';
 
 const DEMO = join(ROOT, 'samples', 'demo.mp4');
 let server: OpenAITestServer;

@@ -4,8 +4,8 @@
  * running jobs back.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE, fixture, readFrameNumber, tempDir } from './helpers/fixtures.js';
-import { api, decoders, spawnNode, waitFor, waitJob, type CliNode } from './service-helpers.js';
+import { CACHE, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { api, decoders, spawnNode, waitFor, waitJob, type CliNode } from '../helpers/service.js';
 
 const nodes: CliNode[] = [];
 afterAll(() => {

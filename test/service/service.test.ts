@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Piscina } from 'piscina';
-import { acquirePool, releasePool, type FramePool } from '../src/extract/pool.js';
-import { brokenInputs, CACHE, fixture, readFrameNumber, tempDir } from './helpers/fixtures.js';
-import { startOpenAITestServer } from './helpers/openai-test-server.js';
-import { api, decoders, pngClaiming, startService, upload, waitFor, waitJob, type Running } from './service-helpers.js';
+import { acquirePool, releasePool, type FramePool } from '../../src/extract/pool.js';
+import { brokenInputs, CACHE, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { startOpenAITestServer } from '../helpers/openai/server.js';
+import { api, decoders, pngClaiming, startService, upload, waitFor, waitJob, type Running } from '../helpers/service.js';
 
 /** Checks every frame of a finished job: the image is the frame the manifest names (fps of the fixture). */
 async function checkFrames(base: string, job: any, fps: number): Promise<void> {

@@ -4,14 +4,14 @@
 import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { batchResults, batchStatus, customId, readMapping, submitBatch, writeBatch, type BatchLine, type BatchMapping } from '../src/batch/index.js';
-import { builtinRegistry } from '../src/models/registry.js';
-import { estimateRequest } from '../src/request/index.js';
-import { OmniprepError } from '../src/errors.js';
-import type { PreparedMedia } from '../src/request/types.js';
-import { specValidator, startOpenAITestServer, type OpenAITestServer } from './helpers/openai-test-server.js';
-import { audioAsset, frameAsset, makeAudio, segment } from './helpers/request-media.js';
-import { tempDir as makeTempDir } from './helpers/fixtures.js';
+import { batchResults, batchStatus, customId, readMapping, submitBatch, writeBatch, type BatchLine, type BatchMapping } from '../../src/batch/index.js';
+import { builtinRegistry } from '../../src/models/registry.js';
+import { estimateRequest } from '../../src/request/index.js';
+import { OmniprepError } from '../../src/errors.js';
+import type { PreparedMedia } from '../../src/request/types.js';
+import { specValidator, startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
+import { audioAsset, frameAsset, makeAudio, segment } from '../helpers/request-media.js';
+import { tempDir as makeTempDir } from '../helpers/fixtures.js';
 
 const spec = specValidator();
 let server: OpenAITestServer;

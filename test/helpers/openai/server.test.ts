@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { audioTokens, imageTokens, textTokens } from '../src/models/tokens.js';
-import { maxInWindow, mp3Seconds, sampleFor, specValidator, startOpenAITestServer, wavSeconds, type OpenAITestServer } from './helpers/openai-test-server.js';
-import { makeAudio, makeImage } from './helpers/request-media.js';
-import { fixture } from './helpers/fixtures.js';
+import { audioTokens, imageTokens, textTokens } from '../../../src/models/tokens.js';
+import { maxInWindow, mp3Seconds, sampleFor, specValidator, startOpenAITestServer, wavSeconds, type OpenAITestServer } from './server.js';
+import { makeAudio, makeImage } from '../request-media.js';
+import { fixture } from '../fixtures.js';
 
 const spec = specValidator();
 let server: OpenAITestServer;

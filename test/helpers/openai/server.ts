@@ -34,9 +34,9 @@ import Ajv2019Module from 'ajv/dist/2019.js';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import sharp from 'sharp';
-import { audioTokens, imageTokens, textTokens } from '../../src/models/tokens.js';
-import { registry as processRegistry, type ModelEntry, type ModelRegistry } from '../../src/models/registry.js';
-import { ROOT } from './fixtures.js';
+import { audioTokens, imageTokens, textTokens } from '../../../src/models/tokens.js';
+import { registry as processRegistry, type ModelEntry, type ModelRegistry } from '../../../src/models/registry.js';
+import { ROOT } from '../fixtures.js';
 
 const Ajv2019 = Ajv2019Module.default;
 const addFormats = addFormatsModule.default;

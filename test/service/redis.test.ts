@@ -5,8 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, fixture, readFrameNumber, tempDir } from './helpers/fixtures.js';
-import { api, decoders, redisAvailable, spawnNode, startService, upload, waitFor, waitJob, type CliNode, type Running } from './service-helpers.js';
+import { CACHE, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { api, decoders, redisAvailable, spawnNode, startService, upload, waitFor, waitJob, type CliNode, type Running } from '../helpers/service.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const hasRedis = await redisAvailable(REDIS);

@@ -4,10 +4,10 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename } from 'node:path';
-import { createService, type CreateOptions, type Service } from '../src/service/service.js';
-import type { ServiceConfig } from '../src/service/config.js';
-import { CLI } from './helpers/cli.js';
-import { ROOT, tempDir } from './helpers/fixtures.js';
+import { createService, type CreateOptions, type Service } from '../../src/service/service.js';
+import type { ServiceConfig } from '../../src/service/config.js';
+import { CLI } from './cli.js';
+import { ROOT, tempDir } from './fixtures.js';
 
 export interface Running {
   svc: Service;

@@ -3,16 +3,16 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chunkAudio, chunkAudioWith, type ChunkAudioResult } from '../src/audio/chunk.js';
-import { decodedSamples } from '../src/audio/encode.js';
-import { chunkBytes, sizeModel } from '../src/audio/encoding.js';
-import { wavDataRange } from '../src/audio/master.js';
-import { resolveEncoding } from '../src/audio/options.js';
-import { OmniprepError } from '../src/errors.js';
-import { probe } from '../src/probe/probe.js';
-import { liveProcessCount, run } from '../src/ffmpeg/runner.js';
-import { resolveBinary } from '../src/ffmpeg/binaries.js';
-import { brokenInputs, fixture, sharedMedia, SILENCES, TONE_SECONDS, tempDir } from './helpers/fixtures.js';
+import { chunkAudio, chunkAudioWith, type ChunkAudioResult } from '../../src/audio/chunk.js';
+import { decodedSamples } from '../../src/audio/encode.js';
+import { chunkBytes, sizeModel } from '../../src/audio/encoding.js';
+import { wavDataRange } from '../../src/audio/master.js';
+import { resolveEncoding } from '../../src/audio/options.js';
+import { OmniprepError } from '../../src/errors.js';
+import { probe } from '../../src/probe/probe.js';
+import { liveProcessCount, run } from '../../src/ffmpeg/runner.js';
+import { resolveBinary } from '../../src/ffmpeg/binaries.js';
+import { brokenInputs, fixture, sharedMedia, SILENCES, TONE_SECONDS, tempDir } from '../helpers/fixtures.js';
 
 let tmpRoot: string;
 beforeAll(() => {

@@ -2,7 +2,7 @@
 // concurrency, rate limits over sliding windows, Retry-After, the budget guard, 5xx storms,
 // timeouts, cancellation, structured output and the reduce step.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildRequest, buildRequests, type BuiltRequest } from '../src/request/index.js';
+import { buildRequest, buildRequests, type BuiltRequest } from '../../src/request/index.js';
 import {
   BudgetGuard,
   RateLimiter,
@@ -19,11 +19,11 @@ import {
   type ErrorResult,
   type NotSentResult,
   type OkResult,
-} from '../src/dispatch/index.js';
-import { dollars, imageTokens, textTokens } from '../src/models/tokens.js';
-import { maxInWindow, sampleFor, startOpenAITestServer, type OpenAITestServer } from './helpers/openai-test-server.js';
-import { audioAsset, frameAsset, makeAudio, segment } from './helpers/request-media.js';
-import type { FrameAsset } from '../src/request/types.js';
+} from '../../src/dispatch/index.js';
+import { dollars, imageTokens, textTokens } from '../../src/models/tokens.js';
+import { maxInWindow, sampleFor, startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
+import { audioAsset, frameAsset, makeAudio, segment } from '../helpers/request-media.js';
+import type { FrameAsset } from '../../src/request/types.js';
 
 let server: OpenAITestServer;
 let frames: FrameAsset[];
