@@ -12,13 +12,14 @@ import { join, resolve } from 'node:path';
 import { chunkAudio, type ChunkAudioOptions, type ChunkAudioResult } from './audio/index.js';
 import { segmentTimeline } from './audio/segments.js';
 import { OmniprepError } from './errors.js';
-import { MIME } from './image/formats.js';
+import { MIME } from './media/formats.js';
 import { resolveRegistry } from './models/registry.js';
 import { getModel } from './models/tokens.js';
 import type { Plan } from './plan/types.js';
 import type { AudioAsset, FrameAsset, PreparedMedia } from './request/types.js';
 import { sample, type Manifest, type SampleOptions } from './sample/sample.js';
 import { makeTempDir } from './util/temp.js';
+import { DEFAULT_MODEL } from './models/constants.js';
 
 export interface PrepareOptions extends Omit<SampleOptions, 'out'> {
   /** Working directory: frames in DIR/frames, audio in DIR/audio. Default: a temporary directory (removed by `cleanup()` or at exit). */
@@ -43,7 +44,7 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
   const temp = options.dir ? undefined : makeTempDir('omniprep-prepare-');
   const dir = resolve(options.dir ?? temp!.path);
   const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
-  const model = getModel(options.model ?? 'gpt-5.5', { registry, rule: options.rule });
+  const model = getModel(options.model ?? DEFAULT_MODEL, { registry, rule: options.rule });
   const cleanup = async (): Promise<void> => {
     if (temp) temp.remove();
   };

@@ -1,4 +1,5 @@
 /** The audio stage's constants and defaults, in one place (no imports: the CLI loads this at start-up). */
+import { DEFAULT_MODEL } from '../models/constants.js';
 export const AUDIO_FORMATS = ['mp3', 'wav'] as const;
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 
@@ -9,7 +10,7 @@ export const MP3_BITRATES_MPEG1 = [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 19
 export const MP3_BITRATES_MPEG2 = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160] as const;
 
 /** The default model: the project's first target, which takes audio (10 tokens/s in the registry). */
-export const DEFAULT_AUDIO_MODEL = 'gpt-5.5';
+export const DEFAULT_AUDIO_MODEL = DEFAULT_MODEL;
 
 export const AUDIO_DEFAULTS = Object.freeze({
   format: 'mp3' as AudioFormat,

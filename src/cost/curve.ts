@@ -16,15 +16,8 @@ import { DEFAULT_SAMPLING, type Mode, type Plan, type PlanOptions } from '../pla
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 
-export const COST_CURVE_DEFAULTS = {
-  every: [1, 2, 5, 10, 30],
-  models: ['gpt-5.5'],
-  /**
-   * Cuts closer than this to the cut before them are not new shots (a flash, a dissolve scored
-   * twice): the scene mode's `minGap` for the shot scan.
-   */
-  minShotSec: 0.5,
-};
+export { COST_CURVE_DEFAULTS } from './defaults.js';
+import { COST_CURVE_DEFAULTS } from './defaults.js';
 
 export interface CostCurveOptions extends Omit<PlanOptions, 'every' | 'model' | 'detail' | 'budget' | 'maxTokens'> {
   /** Sampling intervals in seconds (default 1, 2, 5, 10, 30). */

@@ -28,6 +28,7 @@ import { abortError, realClock, type Clock } from './clock.js';
 import { RateLimiter, type RateEvent } from './limiter.js';
 import { backoffMs, classifyFailure, RETRY_DEFAULTS, type Failure, type FailureKind, type RetryOptions } from './retry.js';
 import { checkSchema, parseAnswer } from './schema.js';
+import { DISPATCH } from '../options/request.js';
 
 /** What dispatch needs of a request; a `BuiltRequest` from `buildRequests()` is one. */
 export interface DispatchRequest {
@@ -70,7 +71,7 @@ export interface DispatchOptions extends ClientOptions, RetryOptions, ModelOptio
   clock?: Clock | undefined;
 }
 
-export const DISPATCH_DEFAULTS = { concurrency: 8, windowMs: 60_000 };
+export const DISPATCH_DEFAULTS = { concurrency: DISPATCH.concurrency.meta.default, windowMs: 60_000 };
 
 export interface AttemptRecord {
   /** Clock times (ms) the call started and ended. */

@@ -15,7 +15,7 @@ import { start, type RunningProcess } from '../ffmpeg/runner.js';
 import { AccessUnits, type AccessUnit } from './annexb.js';
 import { OmniprepError, type ErrorCode } from '../errors.js';
 import { perceptualHash, encodeRaw, EXTENSION } from '../image/encode.js';
-import type { ImageFormat } from '../plan/types.js';
+import type { ImageFormat } from '../media/formats.js';
 
 export interface FfmpegRef {
   path: string;

@@ -3,7 +3,7 @@
  * Everything is bounded: one raw frame in, one encoded image out.
  */
 import sharp, { type Sharp } from 'sharp';
-import type { ImageFormat } from '../plan/types.js';
+import type { ImageFormat } from '../media/formats.js';
 
 export interface RawImage {
   data: Buffer;
@@ -19,7 +19,7 @@ export interface EncodeOptions {
   quality: number;
 }
 
-export { MIME, EXTENSION } from './formats.js';
+export { MIME, EXTENSION } from '../media/formats.js';
 
 function encoder(img: Sharp, o: Pick<EncodeOptions, 'format' | 'quality'>): Sharp {
   switch (o.format) {

@@ -3,7 +3,7 @@
  * The digits are drawn as seven-segment shapes in SVG, so no font needs to be installed.
  */
 import sharp, { type OverlayOptions } from 'sharp';
-import type { ImageFormat } from '../plan/types.js';
+import type { ImageFormat } from '../media/formats.js';
 import { clockText } from '../util/time.js';
 
 // Segments a-g of a seven-segment digit, as rectangles on a 4 x 7 grid (x, y, w, h).

@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OmniprepError } from '../errors.js';
 import type { ImageRule } from './rules.js';
+import { TIERS, type Tier } from './constants.js';
+
+export { DEFAULT_MODEL, TIERS, type Tier } from './constants.js';
 
 const num = z.number().finite();
 const pos = num.positive();
@@ -63,9 +66,6 @@ const priceSchema = z.object({
   audioInput: num.nonnegative().optional(),
   audioOutput: num.nonnegative().optional(),
 });
-
-export const TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
-export type Tier = (typeof TIERS)[number];
 
 const modelSchema = z.object({
   provider: z.enum(['openai', 'anthropic', 'google', 'other']),

@@ -11,7 +11,7 @@ import { chooseSize } from '../models/sizing.js';
 import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
 import { audioPlanFor } from '../audio/plan.js';
 import { segmentTimeline } from '../audio/segments.js';
-import { MIME } from '../image/formats.js';
+import { MIME } from '../media/formats.js';
 import { estimateRequest } from '../request/build.js';
 import type { AudioAsset, FrameAsset, Segment } from '../request/types.js';
 import { packetIndex, type PacketIndex } from '../probe/keyframes.js';
@@ -21,6 +21,7 @@ import { sceneScan } from '../extract/scene.js';
 import { dedupeTimes, exactMode, keyframeMode, numberFrames, sceneMode, thin, type Timeline } from './frames.js';
 import { resolveSampling, type ResolvedSampling } from './options.js';
 import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions } from './types.js';
+import { DEFAULT_MODEL } from '../models/constants.js';
 
 /** A window length that means "no windows": the whole clip is one segment (split only by limits). */
 const NO_WINDOWS = 1e9;
@@ -364,7 +365,7 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
   const sampling = resolveSampling(options);
   const limits = resolveLimits(options.limits);
   const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
-  const model = getModel(options.model ?? 'gpt-5.5', { registry: reg, rule: options.rule });
+  const model = getModel(options.model ?? DEFAULT_MODEL, { registry: reg, rule: options.rule });
   // Load the tokenizer (~0.2 s) while ffprobe reads the file, not after.
   const warm = setTimeout(() => textTokens(model, '.'), 1);
   warm.unref();

@@ -1,79 +1,20 @@
 import type { Limits } from '../limits.js';
 import type { ModelRegistry, Tier } from '../models/registry.js';
 import type { MediaInfo } from '../probe/types.js';
-import { REQUEST_DEFAULTS } from '../request/options.js';
+import { ESTIMATE_DEFAULTS, SAMPLING_DEFAULTS, type EstimateOptions, type SamplingOptions } from '../options/sampling.js';
+import type { ImageFormat, Mode } from '../media/formats.js';
 import type { AudioPlanOptions } from '../audio/plan.js';
 
-export const MODES = ['keyframe', 'exact', 'scene'] as const;
-export type Mode = (typeof MODES)[number];
-export const FORMATS = ['jpeg', 'webp', 'png'] as const;
-export type ImageFormat = (typeof FORMATS)[number];
+export { FORMATS, MODES, type ImageFormat, type Mode } from '../media/formats.js';
+export type { SamplingOptions, EstimateOptions } from '../options/sampling.js';
 
-/** The sampling options of DESIGN.md, with their defaults in DEFAULT_SAMPLING. */
-export interface SamplingOptions {
-  /** Seconds between target times (default 5). */
-  every?: number | undefined;
-  /** keyframe (default), exact or scene. */
-  mode?: Mode | undefined;
-  /** Clip window on the media timeline, seconds. */
-  start?: number | undefined;
-  end?: number | undefined;
-  /** Thin evenly to at most this many frames. */
-  maxFrames?: number | undefined;
-  /** Largest side of the output images, pixels. */
-  maxSide?: number | undefined;
-  format?: ImageFormat | undefined;
-  /** Encoder quality 1-100 (jpeg, webp). */
-  quality?: number | undefined;
-  /** Drop a frame whose perceptual hash is within `dedupThreshold` bits of the last kept frame. */
-  dedup?: boolean | undefined;
-  /** Hash bits (of 128) at or under which a frame repeats the last kept one (default 6). */
-  dedupThreshold?: number | undefined;
-  /** keyframe mode: half-width of the window around each target time (default every/2). */
-  tolerance?: number | undefined;
-  /** scene mode: scene-score threshold 0..1 (default 0.3). */
-  sceneThreshold?: number | undefined;
-  /** scene mode: no two frames closer than this (default every/5). */
-  minGap?: number | undefined;
-  /** scene mode: a static stretch still gets a frame this often (default 4 x every). */
-  maxGap?: number | undefined;
-  /** Tile consecutive frames into grids of cols x rows with timestamps drawn on them. */
-  grid?: { cols: number; rows: number } | undefined;
-  /** How far below the model's own size the size search may go (0..0.5, default 0.1). */
-  sizeSlack?: number | undefined;
-}
+/** The defaults of the sampling and estimate options (described once, in options/sampling.ts). */
+export const DEFAULT_SAMPLING = { ...SAMPLING_DEFAULTS, ...ESTIMATE_DEFAULTS };
 
-export const DEFAULT_SAMPLING = {
-  every: 5,
-  mode: 'keyframe' as Mode,
-  format: 'jpeg' as ImageFormat,
-  quality: 80,
-  dedupThreshold: 6,
-  sceneThreshold: 0.3,
-  sizeSlack: 0.1,
-  outputTokens: REQUEST_DEFAULTS.expectedOutputTokens,
-  tier: 'standard' as Tier,
-};
-
-export interface PlanOptions extends SamplingOptions {
-  model?: string | undefined;
-  detail?: string | undefined;
-  /** The user's prompt: its tokens are part of the estimate. */
-  prompt?: string | undefined;
-  /** Include the audio track (tokens and chunks). */
-  audio?: boolean | undefined;
+/** plan()'s options: the sampling and estimate options (options/sampling.ts) and how to reach the tools. */
+export interface PlanOptions extends SamplingOptions, EstimateOptions {
   /** How the audio is cut and encoded (chunkAudio's options: chunkSeconds, maxBytes, format, ...). */
   audioOptions?: Omit<AudioPlanOptions, 'model' | 'registry' | 'modelsFile' | 'rule'> | undefined;
-  /** Cut long media into windows of this many seconds, one request each (default: one request, split only where a limit requires). */
-  windowSec?: number | undefined;
-  /** Price tier for `costUsd` (all tiers are in `costByTier`). */
-  tier?: Tier | undefined;
-  /** Expected output tokens for the estimate (default: the request builder's, 1000). */
-  outputTokens?: number | undefined;
-  /** Choose the densest plan that costs at most this many dollars. */
-  budget?: number | undefined;
-  /** Choose the densest plan with at most this many input tokens. */
-  maxTokens?: number | undefined;
   registry?: ModelRegistry | undefined;
   modelsFile?: string | undefined;
   rule?: string | undefined;

@@ -25,16 +25,8 @@ export interface IndexOptions extends BinaryOptions {
   parallel?: number | undefined;
 }
 
-export interface PacketIndex {
-  streamIndex: number;
-  /** Presentation times, seconds from the start of the media, ascending. */
-  times: number[];
-  /** Byte position of each frame's packet (-1 when the container does not say). */
-  pos: number[];
-  /** Size of each frame's packet in bytes. */
-  size: number[];
-  keyframe: boolean[];
-}
+export type { PacketIndex } from './types.js';
+import type { PacketIndex } from './types.js';
 
 /** Packets as parallel growable columns: an hour of video is ~110,000 of them. */
 class Packets {

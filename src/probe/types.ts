@@ -74,3 +74,15 @@ export interface FrameIndex {
   times: number[];
   keyframe: boolean[];
 }
+
+/** Every frame's packet of the video stream, in presentation order (from the container's index). */
+export interface PacketIndex {
+  streamIndex: number;
+  /** Presentation times, seconds from the start of the media, ascending. */
+  times: number[];
+  /** Byte position of each frame's packet (-1 when the container does not say). */
+  pos: number[];
+  /** Size of each frame's packet in bytes. */
+  size: number[];
+  keyframe: boolean[];
+}

@@ -5,6 +5,7 @@
 import { invalidOption, OmniprepError } from '../errors.js';
 import { TIERS, type ModelEntry, type Tier } from '../models/registry.js';
 import { getModel, type ModelOptions } from '../models/tokens.js';
+import { ESTIMATE_DEFAULTS } from '../options/sampling.js';
 
 export type Api = 'chat' | 'responses';
 export const APIS: readonly Api[] = ['chat', 'responses'];
@@ -44,7 +45,7 @@ export interface RequestOptions extends ModelOptions {
 }
 
 export const REQUEST_DEFAULTS = {
-  expectedOutputTokens: 1000,
+  expectedOutputTokens: ESTIMATE_DEFAULTS.outputTokens,
   schemaName: 'answer',
   strict: true,
   imageUrls: false,

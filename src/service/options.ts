@@ -1,33 +1,39 @@
 /**
- * Job options: the JSON a client sends, checked against the schema the routes declare, and turned
- * into the library's own options. Nothing here plans or samples: the service calls the library.
+ * Job options: the JSON a client sends, checked against the same option descriptions the CLI and
+ * the library use (options/), and turned into the library's own options. Nothing here plans or
+ * samples: the service calls the library.
  */
-import AjvModule from 'ajv';
-import type { PlanOptions, SamplingOptions } from '../plan/types.js';
-import { pickSampling } from '../plan/options.js';
-import type { PrepareOptions } from '../prepare.js';
+import { z } from 'zod';
+import { isOmniprepError } from '../errors.js';
 import type { Limits } from '../limits.js';
-import type { Api } from '../request/options.js';
+import { option, parseGroups, type GroupInput } from '../options/define.js';
+import { AUDIO_CUTS, DISPATCH, REQUEST } from '../options/request.js';
+import { ESTIMATE, pickSampling, SAMPLING } from '../options/sampling.js';
+import type { PlanOptions } from '../plan/types.js';
+import type { PrepareOptions } from '../prepare.js';
 import { ServiceError } from './errors.js';
-import { jobOptionsSchema } from './schemas.js';
 
-const Ajv = AjvModule.default;
+/** What only a job has: its audio cuts, and whether to call the model. */
+export const JOB = {
+  audioOptions: option(z.strictObject(Object.fromEntries(Object.entries(AUDIO_CUTS).map(([k, d]) => [k, d.schema.optional()]))), {
+    help: 'how the audio is cut: chunkSeconds, maxBytes, format, overlapSec',
+    allowed: 'an object of chunkSeconds (>= 1), maxBytes (>= 1024), format (mp3 or wav), overlapSec (>= 0)',
+  }),
+  call: option(z.boolean(), { help: "also call the model (the server's baseURL and API key); otherwise only prepare", default: false }),
+};
+
+export const JOB_OPTION_GROUPS = [SAMPLING, ESTIMATE, REQUEST, DISPATCH, JOB] as const;
 
 /** A job's options: the library's sampling and estimate options, and how to call the model. */
-export interface JobOptions
-  extends SamplingOptions,
-    Pick<PlanOptions, 'model' | 'detail' | 'prompt' | 'audio' | 'windowSec' | 'tier' | 'budget' | 'maxTokens' | 'outputTokens'> {
-  system?: string;
-  audioOptions?: { chunkSeconds?: number; maxBytes?: number; format?: 'mp3' | 'wav'; overlapSec?: number };
-  call?: boolean;
-  api?: Api;
-  maxOutputTokens?: number;
-  concurrency?: number;
-}
+export type JobOptions = GroupInput<typeof SAMPLING> &
+  GroupInput<typeof ESTIMATE> &
+  GroupInput<typeof REQUEST> &
+  GroupInput<typeof DISPATCH> & {
+    audioOptions?: GroupInput<typeof AUDIO_CUTS> | undefined;
+    call?: boolean | undefined;
+  };
 
-let validate: ReturnType<InstanceType<typeof Ajv>['compile']> | undefined;
-
-/** Checks options that did not pass through a route schema (the multipart `options` field). */
+/** Checks a job's options (a JSON body's `options`, or the multipart `options` field as text). */
 export function parseJobOptions(raw: unknown): JobOptions {
   let value = raw;
   if (typeof raw === 'string') {
@@ -38,14 +44,12 @@ export function parseJobOptions(raw: unknown): JobOptions {
     }
   }
   if (value === undefined || value === null) return {};
-  validate ??= new Ajv({ allErrors: false, strict: false }).compile(jobOptionsSchema);
-  if (!validate(value)) {
-    const e = validate.errors?.[0];
-    const where = e?.instancePath ? `options${e.instancePath.replace(/\//g, '.')}` : 'options';
-    const extra = e?.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
-    throw new ServiceError('BAD_REQUEST', `${where} ${e?.message ?? 'is invalid'}${extra}`);
+  try {
+    return parseGroups('options', value, ...JOB_OPTION_GROUPS) as JobOptions;
+  } catch (e) {
+    if (isOmniprepError(e)) throw new ServiceError('BAD_REQUEST', e.message);
+    throw e;
   }
-  return value as JobOptions;
 }
 
 /** The library's plan options for a job (the estimate the service answers with). */
@@ -53,7 +57,6 @@ export function toPlanOptions(o: JobOptions, limits: Partial<Limits>): PlanOptio
   return {
     ...pickSampling(o),
     model: o.model,
-    detail: o.detail,
     prompt: o.prompt,
     audio: o.audio,
     audioOptions: o.audioOptions,

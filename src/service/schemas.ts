@@ -4,62 +4,14 @@
  * the library's PlanOptions (sampling, model, prompt, budget, audio) plus what a job does after
  * preparing (`call`).
  */
-import { TIERS } from '../models/registry.js';
-import { FORMATS, MODES } from '../plan/types.js';
+import { groupJsonSchema } from '../options/define.js';
+import { JOB_OPTION_GROUPS } from './options.js';
 
-export const jobOptionsSchema = {
-  $id: 'JobOptions',
-  type: 'object',
-  additionalProperties: false,
-  description: 'What to prepare, as in the library (plan/sample/prepare options), and whether to call the model.',
-  properties: {
-    every: { type: 'number', exclusiveMinimum: 0, description: 'seconds between frames (default 5)' },
-    mode: { type: 'string', enum: [...MODES], description: 'keyframe (default), exact or scene' },
-    start: { type: 'number', minimum: 0 },
-    end: { type: 'number', exclusiveMinimum: 0 },
-    maxFrames: { type: 'integer', minimum: 1 },
-    maxSide: { type: 'integer', minimum: 16 },
-    format: { type: 'string', enum: [...FORMATS] },
-    quality: { type: 'integer', minimum: 1, maximum: 100 },
-    dedup: { type: 'boolean' },
-    dedupThreshold: { type: 'integer', minimum: 0, maximum: 128 },
-    tolerance: { type: 'number', minimum: 0 },
-    sceneThreshold: { type: 'number', minimum: 0, maximum: 1 },
-    minGap: { type: 'number', minimum: 0 },
-    maxGap: { type: 'number', exclusiveMinimum: 0 },
-    grid: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['cols', 'rows'],
-      properties: { cols: { type: 'integer', minimum: 1, maximum: 8 }, rows: { type: 'integer', minimum: 1, maximum: 8 } },
-    },
-    sizeSlack: { type: 'number', minimum: 0, maximum: 0.5 },
-    model: { type: 'string', minLength: 1, maxLength: 200, description: 'a registry model (default gpt-5.5)' },
-    detail: { type: 'string', minLength: 1, maxLength: 40 },
-    prompt: { type: 'string', maxLength: 100_000 },
-    system: { type: 'string', maxLength: 100_000 },
-    audio: { type: 'boolean', description: 'include the audio track' },
-    audioOptions: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        chunkSeconds: { type: 'number', exclusiveMinimum: 0 },
-        maxBytes: { type: 'integer', minimum: 1024 },
-        format: { type: 'string', enum: ['mp3', 'wav'] },
-        overlapSec: { type: 'number', minimum: 0 },
-      },
-    },
-    windowSec: { type: 'number', exclusiveMinimum: 0, description: 'one request per window of this many seconds' },
-    tier: { type: 'string', enum: [...TIERS] },
-    budget: { type: 'number', exclusiveMinimum: 0, description: 'dollars: the densest plan within it, and the dispatch budget' },
-    maxTokens: { type: 'integer', minimum: 1 },
-    outputTokens: { type: 'integer', minimum: 0 },
-    call: { type: 'boolean', description: 'also call the model (the server\'s baseURL and API key); default false: only prepare' },
-    api: { type: 'string', enum: ['chat', 'responses'] },
-    maxOutputTokens: { type: 'integer', minimum: 1 },
-    concurrency: { type: 'integer', minimum: 1, maximum: 32, description: 'requests in flight when calling' },
-  },
-} as const;
+export const jobOptionsSchema = groupJsonSchema(
+  'JobOptions',
+  'What to prepare, as in the library (plan/sample/prepare options), and whether to call the model.',
+  ...JOB_OPTION_GROUPS,
+);
 
 const inputProps = {
   path: { type: 'string', minLength: 1, maxLength: 4096, description: 'a file under one of the server\'s --allow-root directories' },

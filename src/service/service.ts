@@ -245,7 +245,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
       const body = request.body as { path?: string; url?: string; options?: JobOptions } | undefined;
       if (!body || typeof body !== 'object') throw new ServiceError('BAD_REQUEST', 'send JSON { path | url, options } or a multipart upload (file, options)');
       if ((body.path === undefined) === (body.url === undefined)) throw new ServiceError('BAD_REQUEST', 'give exactly one of path or url (or upload the file as multipart/form-data)');
-      const options = body.options ?? {};
+      const options = parseJobOptions(body.options);
       const input = body.path !== undefined ? await intakePath(body.path, roots) : await intakeUrl(body.url!, data, config);
       pin(input);
       return { input, options };

@@ -129,13 +129,13 @@ describe('bad requests get a 4xx with a clear message, and the service keeps ser
     writeFileSync(join(root, 'ok.mp4'), '');
     const { copyFileSync } = await import('node:fs');
     copyFileSync(clip, join(root, 'ok.mp4'));
-    expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { every: 0 } }), 400, 'BAD_REQUEST', /body\.options\.every must be > 0/);
+    expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { every: 0 } }), 400, 'BAD_REQUEST', /body\.options\.every must be >= 0\.001/);
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { evry: 1 } }), 400, 'BAD_REQUEST', /additional properties: evry/);
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', url: 'http://x/' }), 400, 'BAD_REQUEST', /exactly one of path or url/);
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { model: 'gpt-nope' } }), 400, 'UNKNOWN_MODEL', /gpt-nope/);
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { call: true } }), 400, 'INVALID_OPTION', /needs a prompt/);
     expectError(await upload(s.url, clip, '{"every":'), 400, 'BAD_REQUEST', /options field is not valid JSON/);
-    expectError(await upload(s.url, clip, { mode: 'fast' }), 400, 'BAD_REQUEST', /options\.mode must be equal to one of the allowed values/);
+    expectError(await upload(s.url, clip, { mode: 'fast' }), 400, 'BAD_REQUEST', /options\.mode: expected one of keyframe, exact, scene, got "fast"/);
     const bad = await fetch(`${s.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":' });
     expectError({ status: bad.status, text: await bad.clone().text(), json: await bad.json() }, 400, 'BAD_REQUEST', /JSON/);
     expectError(await api(s.url, 'GET', '/v1/jobs/nope'), 404, 'JOB_NOT_FOUND', /^job nope: no such job/);
@@ -345,7 +345,7 @@ describe('faults and the model call', () => {
       const post = doc.paths['/v1/jobs'].post;
       expect(Object.keys(post.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
       expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['202', '400', '403', '413', '415', '422', '429']));
-      expect(doc.components.schemas.JobOptions.properties.every.exclusiveMinimum).toBe(0);
+      expect(doc.components.schemas.JobOptions.properties.every.minimum).toBe(0.001);
       expect(doc.paths['/v1/jobs/{id}'].delete).toBeDefined();
     } finally {
       await s.close();

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action, numberArg, table } from '../util.js';
-import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
+import { DEFAULT_MODEL, modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import type { CalibrationReport } from '../../calibrate/calibrate.js';
 
 interface CalibrateCliOptions extends ModelCliOptions {
@@ -88,7 +88,7 @@ export function register(program: Command): void {
       const [{ calibrate }, { parseSize }] = await Promise.all([import('../../calibrate/calibrate.js'), import('../../calibrate/images.js')]);
       const r = await calibrate({
         ...modelOptions(o),
-        model: o.model,
+        model: o.model ?? DEFAULT_MODEL,
         baseURL: o.baseUrl,
         apiKey: o.apiKey,
         api: o.api,

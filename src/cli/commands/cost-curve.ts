@@ -10,30 +10,17 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import { TIERS, type Tier } from '../../models/registry.js';
-import { parseGrid } from '../../plan/options.js';
-import { MODES, type Mode } from '../../plan/types.js';
+import { ESTIMATE, pickSampling, SAMPLING, type EstimateOptions, type SamplingOptions } from '../../options/sampling.js';
+import { addFlags } from '../flags.js';
+import { COST_CURVE_DEFAULTS } from '../../cost/defaults.js';
+import { flagParser } from '../../options/define.js';
 import { action, choiceArg, numberArg, table } from '../util.js';
 
-interface CostCurveCliOptions {
+interface CostCurveCliOptions extends Omit<SamplingOptions, 'every' | 'detail'>, Omit<EstimateOptions, 'model'> {
   every: number[];
   models?: string[];
   model?: string[];
   detail?: string[];
-  mode?: Mode;
-  start?: number;
-  end?: number;
-  maxFrames?: number;
-  maxSide?: number;
-  tolerance?: number;
-  sceneThreshold?: number;
-  minGap?: number;
-  maxGap?: number;
-  grid?: string;
-  sizeSlack?: number;
-  prompt?: string;
-  audio?: boolean;
-  outputTokens?: number;
-  tier?: Tier;
   modelsFile?: string;
   rule?: string;
   minShot?: number;
@@ -44,12 +31,17 @@ interface CostCurveCliOptions {
   width?: number;
 }
 
+/** A comma-separated list of intervals, each checked as --every is everywhere else. */
 function numberList(name: string) {
+  const one = flagParser('every', SAMPLING.every);
   return (value: string): number[] => {
     const items = value.split(',').map((s) => s.trim()).filter(Boolean);
-    const out = items.map(Number);
-    if (!items.length || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new InvalidArgumentError(`${name} must be a comma-separated list of seconds > 0, got "${value}"`);
-    return out;
+    if (!items.length) throw new InvalidArgumentError(`option ${name}: expected a comma-separated list of seconds, got "${value}"`);
+    try {
+      return items.map((i) => one(i) as number);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
   };
 }
 
@@ -73,28 +65,16 @@ function write(file: string, data: string | Buffer, option: string): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('cost-curve <input>')
     .description('token cost against sampling interval: a table (frames, tokens, dollars per tier, shots covered) and a chart (SVG, PNG)')
-    .option('--every <list>', 'sampling intervals in seconds', numberList('--every'), [1, 2, 5, 10, 30])
-    .option('--models <list>', 'models to compare, e.g. gpt-5.5,gpt-5-mini (default gpt-5.5)', nameList('--models'))
+    .option('--every <list>', 'sampling intervals in seconds', numberList('--every'), COST_CURVE_DEFAULTS.every)
+    .option('--models <list>', `models to compare, e.g. gpt-5.5,gpt-5-mini (default ${COST_CURVE_DEFAULTS.models.join(',')})`, nameList('--models'))
     .option('--model <list>', 'same as --models', nameList('--model'))
-    .option('--detail <list>', 'detail levels, e.g. low,high (default: each model\'s auto)', nameList('--detail'))
-    .addOption(new Option('--mode <mode>', 'keyframe (default), exact or scene').argParser(choiceArg('--mode', MODES)))
-    .option('--start <sec>', 'clip window start', numberArg('--start', { min: 0 }))
-    .option('--end <sec>', 'clip window end', numberArg('--end', { min: 0.001 }))
-    .option('--max-frames <n>', 'thin evenly to at most n frames', numberArg('--max-frames', { min: 1, integer: true }))
-    .option('--max-side <px>', 'largest side of the images', numberArg('--max-side', { min: 16, integer: true }))
-    .option('--tolerance <sec>', 'keyframe mode: window half-width around each target (default every/2)', numberArg('--tolerance', { min: 0 }))
-    .option('--scene-threshold <s>', 'scene score 0-1 that counts as a cut, for shots and scene mode (default 0.3)', numberArg('--scene-threshold', { min: 0, max: 1 }))
-    .option('--min-gap <sec>', 'scene mode: no two frames closer (default every/5)', numberArg('--min-gap', { min: 0 }))
-    .option('--max-gap <sec>', 'scene mode: a frame at least this often (default 4 x every)', numberArg('--max-gap', { min: 0.001 }))
-    .option('--grid <CxR>', 'tile consecutive frames into grids, e.g. 2x2')
-    .option('--size-slack <f>', 'how far below the model size the size search may go (0-0.5, default 0.1)', numberArg('--size-slack', { min: 0, max: 0.5 }))
-    .option('--prompt <text>', 'the prompt (its tokens count)', '')
-    .option('--audio', 'include the audio track')
-    .option('--output-tokens <n>', 'expected output tokens per run (default 1000)', numberArg('--output-tokens', { min: 0, integer: true }))
-    .addOption(new Option('--tier <tier>', 'price tier of costUsd (every tier is in the table)').argParser(choiceArg('--tier', TIERS)))
+    .option('--detail <list>', 'detail levels, e.g. low,high (default: each model\'s auto)', nameList('--detail'));
+  addFlags(cmd, SAMPLING, { omit: ['every', 'detail', 'format', 'quality', 'dedup', 'dedupThreshold'], help: { sceneThreshold: 'scene score 0-1 that counts as a cut, for shots and scene mode (default 0.3)' } });
+  addFlags(cmd, ESTIMATE, { omit: ['model', 'budget', 'maxTokens', 'windowSec'], help: { tier: 'price tier of costUsd (every tier is in the table)' } });
+  cmd
     .option('--models-file <file>', 'a JSON file of models and rules that add to or override the registry (also OMNIPREP_MODELS)')
     .option('--rule <model>', 'for a model the registry does not know: the known model whose rules it follows')
     .option('--min-shot <sec>', 'cuts closer than this to the one before are not new shots (default 0.5)', numberArg('--min-shot', { min: 0 }))
@@ -112,20 +92,10 @@ export function register(program: Command): void {
         }
         const { costCurve, costCurveTable } = await import('../../cost/curve.js');
         const curve = await costCurve(input, {
+          ...pickSampling({ ...o, every: undefined, detail: undefined }),
           every: o.every,
           models: models.length ? [...new Set(models)] : undefined,
           details: o.detail,
-          mode: o.mode,
-          start: o.start,
-          end: o.end,
-          maxFrames: o.maxFrames,
-          maxSide: o.maxSide,
-          tolerance: o.tolerance,
-          sceneThreshold: o.sceneThreshold,
-          minGap: o.minGap,
-          maxGap: o.maxGap,
-          grid: o.grid ? parseGrid(o.grid) : undefined,
-          sizeSlack: o.sizeSlack,
           prompt: o.prompt,
           audio: o.audio,
           outputTokens: o.outputTokens,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, numberArg } from '../util.js';
-import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
+import { DEFAULT_MODEL, modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 
 export function register(program: Command): void {
   withModelOptions(
@@ -13,7 +13,7 @@ export function register(program: Command): void {
   ).action(
     action(async (opts: ModelCliOptions & { width: number; height: number; detail?: string }) => {
       const { imageTokens } = await import('../../models/tokens.js');
-      const r = imageTokens(opts.model, opts.width, opts.height, opts.detail, modelOptions(opts));
+      const r = imageTokens(opts.model ?? DEFAULT_MODEL, opts.width, opts.height, opts.detail, modelOptions(opts));
       return {
         json: r,
         text: `${r.model} ${r.detail}: ${r.width}x${r.height} -> ${r.resizedWidth}x${r.resizedHeight}, ${r.tokens} tokens (${r.rule})`,

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { MIME } from '../../image/formats.js';
+import { MIME } from '../../media/formats.js';
 import type { ImageFormat } from '../../plan/types.js';
 import { ServiceError } from '../errors.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';

@@ -1,0 +1,34 @@
+/** Commander flags made from the option descriptions (options/define.ts): name, help, default and checks once. */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { flagName, flagParser, helpText, isBooleanOption, type Group } from '../options/define.js';
+
+export interface FlagChoice {
+  /** Options of the group to leave out (a command that takes them in another form). */
+  omit?: readonly string[];
+  /** Help texts that differ for this command. */
+  help?: Record<string, string>;
+}
+
+/** Adds one flag per option of the group; values are parsed and checked by the option's schema. */
+export function addFlags(cmd: Command, group: Group, choice: FlagChoice = {}): Command {
+  for (const [key, def] of Object.entries(group)) {
+    if (def.meta.cli === false || choice.omit?.includes(key)) continue;
+    const flag = flagName(key, def);
+    const help = choice.help?.[key] ?? helpText(def);
+    if (isBooleanOption(def)) {
+      cmd.addOption(new Option(flag, help));
+      continue;
+    }
+    const arg = (def.meta.cli && def.meta.cli.arg) || key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const parse = flagParser(key, def);
+    const option = new Option(`${flag} <${arg}>`, help).argParser((text: string) => {
+      try {
+        return parse(text);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    });
+    cmd.addOption(option);
+  }
+  return cmd;
+}
