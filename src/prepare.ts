@@ -9,7 +9,8 @@
  *     await media.cleanup();
  */
 import { join, resolve } from 'node:path';
-import { chunkAudio, type ChunkAudioOptions, type ChunkAudioResult } from './audio/index.js';
+import { chunkAudio, type ChunkAudioResult } from './audio/chunk.js';
+import type { ChunkAudioOptions } from './audio/options.js';
 import { segmentTimeline } from './audio/segments.js';
 import { OmniprepError } from './errors.js';
 import { MIME } from './media/formats.js';

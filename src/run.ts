@@ -6,9 +6,11 @@
  *     const r = await run('talk.mp4', { prompt: 'What happens?', budget: 0.5 });
  *     console.log(r.answer, r.totals.spentUsd);
  */
-import { dispatchAll, reduceAnswers, segmentAnswers, type DispatchOptions, type DispatchReport, type RequestResult } from './dispatch/index.js';
+import { dispatchAll, type DispatchOptions, type DispatchReport, type RequestResult } from './dispatch/dispatch.js';
+import { reduceAnswers, segmentAnswers } from './dispatch/reduce.js';
 import { OmniprepError } from './errors.js';
-import { buildRequests, type BuildOptions, type BuiltRequest, type JsonSchema } from './request/index.js';
+import { buildRequests, type BuildOptions, type BuiltRequest } from './request/build.js';
+import type { JsonSchema } from './request/options.js';
 import { prepare, type Prepared, type PrepareOptions } from './prepare.js';
 import type { Plan } from './plan/types.js';
 

@@ -62,7 +62,7 @@ export function register(program: Command): void {
   ).action(
     action(async (input: string, o: RequestCliOptions & { segment: number; all?: boolean }) => {
       requirePrompt(o);
-      const [{ prepare }, { buildRequests }] = await Promise.all([import('../../prepare.js'), import('../../request/index.js')]);
+      const [{ prepare }, { buildRequests }] = await Promise.all([import('../../prepare.js'), import('../../request/build.js')]);
       const media = await prepare(input, { ...planOptionsFromCli(o), windowSec: o.window });
       try {
         const requests = buildRequests(media, buildOptions(o));
@@ -148,7 +148,7 @@ export function register(program: Command): void {
       .option('--api-key <key>', 'API key (default OPENAI_API_KEY)'),
   ).action(
     action(async (inputs: string[], o: RequestCliOptions & { out?: string; maxLines?: number; maxFileBytes?: number; submit?: boolean; status?: string; results?: string; mapping?: string; baseUrl?: string; apiKey?: string }) => {
-      const batch = await import('../../batch/index.js');
+      const batch = { ...(await import('../../batch/write.js')), ...(await import('../../batch/submit.js')) };
       const client = { baseURL: o.baseUrl, apiKey: o.apiKey };
       if (o.status) {
         const s = await batch.batchStatus(o.status, client);
