@@ -47,7 +47,7 @@ export function readMapping(file: string): BatchMapping {
  */
 export async function submitBatch(mappingFile: string, o: BatchClientOptions = {}): Promise<SubmittedBatch[]> {
   const mapping = readMapping(mappingFile);
-  const client = createClient(o);
+  const client = await createClient(o);
   const out: SubmittedBatch[] = [];
   for (const entry of mapping.files) {
     if (entry.batchId && entry.fileId) {
@@ -94,7 +94,7 @@ export interface BatchStatus {
 const DONE: ReadonlySet<string> = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 export async function batchStatus(id: string, o: BatchClientOptions = {}): Promise<BatchStatus> {
-  const b = await createClient(o).batches.retrieve(id);
+  const b = await (await createClient(o)).batches.retrieve(id);
   return {
     id: b.id,
     status: b.status,
@@ -150,7 +150,7 @@ interface OutputLine {
   error?: { code?: string; message?: string } | null;
 }
 
-async function download(client: ReturnType<typeof createClient>, fileId: string | null): Promise<OutputLine[]> {
+async function download(client: Awaited<ReturnType<typeof createClient>>, fileId: string | null): Promise<OutputLine[]> {
   if (!fileId) return [];
   const text = await (await client.files.content(fileId)).text();
   return text
@@ -178,7 +178,7 @@ function errorMessage(line: OutputLine): { message: string; httpStatus?: number 
  */
 export async function batchResults(id: string, mapping: BatchMapping | string, o: BatchClientOptions = {}): Promise<BatchResults> {
   const map = typeof mapping === 'string' ? readMapping(mapping) : mapping;
-  const client = createClient(o);
+  const client = await createClient(o);
   const status = await batchStatus(id, o);
   const [outLines, errLines] = await Promise.all([download(client, status.outputFileId), download(client, status.errorFileId)]);
   const api = map.endpoint === '/v1/chat/completions' ? 'chat' : 'responses';

@@ -3,7 +3,7 @@
  * retries off (the dispatcher retries, so it can honour Retry-After and count each retry), and
  * answers reduced to their text and usage.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { Response as ResponsesResponse } from 'openai/resources/responses/responses';
 import { OmniprepError } from '../errors.js';
@@ -25,13 +25,15 @@ export interface ClientOptions {
 
 export const CLIENT_DEFAULTS = { timeoutMs: 120_000 };
 
-export function createClient(o: ClientOptions = {}): OpenAI {
+/** The SDK is loaded on first use: commands and imports that never call a model do not pay for it. */
+export async function createClient(o: ClientOptions = {}): Promise<OpenAI> {
   if (o.client) return o.client;
   const apiKey = o.apiKey ?? process.env.OPENAI_API_KEY;
   if (!apiKey) {
     throw new OmniprepError('INVALID_OPTION', 'option apiKey: no API key (set OPENAI_API_KEY, or pass --api-key on the command line, apiKey in code)', { details: { option: 'apiKey' } });
   }
-  return new OpenAI({
+  const { default: OpenAISdk } = await import('openai');
+  return new OpenAISdk({
     apiKey,
     ...(o.baseURL ? { baseURL: o.baseURL } : {}),
     ...(o.organization ? { organization: o.organization } : {}),

@@ -205,7 +205,7 @@ export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier'>, u: 
 export async function dispatchAll(requests: readonly DispatchRequest[], options: DispatchOptions = {}): Promise<DispatchReport> {
   const { concurrency, retry, random, clock } = resolveOptions(options);
   for (const r of requests) if (r.schema) checkSchema(r.schema, r.id);
-  const client = createClient(options);
+  const client = await createClient(options);
   const limiter = new RateLimiter({
     requestsPerMinute: options.requestsPerMinute,
     tokensPerMinute: options.tokensPerMinute,

@@ -1,24 +1,9 @@
-/** Dispatch: sending requests with bounded concurrency, rate limits, retries, a budget, and a reduce step. */
-export {
-  dispatchAll,
-  usageCost,
-  DISPATCH_DEFAULTS,
-  type DispatchRequest,
-  type DispatchOptions,
-  type DispatchProgress,
-  type DispatchReport,
-  type DispatchTotals,
-  type RequestResult,
-  type OkResult,
-  type ErrorResult,
-  type NotSentResult,
-  type NotSentReason,
-  type AttemptRecord,
-} from './dispatch.js';
-export { createClient, callModel, answerOf, CLIENT_DEFAULTS, type ClientOptions, type Usage, type ModelAnswer } from './client.js';
-export { RateLimiter, type RateLimitOptions, type RateEvent } from './limiter.js';
-export { BudgetGuard, type Reservation } from './budget.js';
-export { retryAfterMs, backoffMs, classifyFailure, RETRY_DEFAULTS, type RetryOptions, type Failure, type FailureKind } from './retry.js';
-export { realClock, type Clock } from './clock.js';
-export { parseAnswer, checkSchema } from './schema.js';
-export { reduceAnswers, buildReduceRequest, reducePrompt, segmentAnswers, REDUCE_DEFAULTS, type SegmentAnswer } from './reduce.js';
+/** omniprep/dispatch: sending requests with bounded concurrency, rate limits, retries and a hard budget; the reduce step. */
+export { dispatchAll, usageCost, DISPATCH_DEFAULTS, type DispatchOptions, type DispatchRequest, type DispatchReport, type DispatchProgress, type DispatchTotals, type RequestResult, type OkResult, type ErrorResult, type NotSentResult, type AttemptRecord } from './dispatch.js';
+export { createClient, type ClientOptions, type Usage } from './client.js';
+export { RateLimiter, type RateLimitOptions } from './limiter.js';
+export { BudgetGuard } from './budget.js';
+export { RETRY_DEFAULTS, type RetryOptions } from './retry.js';
+export type { Clock } from './clock.js';
+export { parseAnswer } from './schema.js';
+export { reduceAnswers, segmentAnswers, type SegmentAnswer } from './reduce.js';

@@ -145,14 +145,18 @@ export function flagName(key: string, def?: OptionDef): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** The schema's kind, read without building its JSON Schema (the CLI asks this at start-up). */
+function kindOf(schema: z.ZodType): string {
+  return (schema as unknown as { type: string }).type;
+}
+
 export function isBooleanOption(def: OptionDef): boolean {
-  return jsonOf(def.schema).type === 'boolean';
+  return kindOf(def.schema) === 'boolean';
 }
 
 /** Parses a flag's text into the option's value, checked against the schema (commander calls it). */
 export function flagParser(key: string, def: OptionDef): (text: string) => unknown {
-  const j = jsonOf(def.schema);
-  const numeric = j.type === 'number' || j.type === 'integer';
+  const numeric = kindOf(def.schema) === 'number';
   const cli = def.meta.cli || {};
   return (text: string) => {
     const value = cli.parse ? cli.parse(text) : numeric ? (text.trim() === '' ? Number.NaN : Number(text)) : text;

@@ -1,12 +1,12 @@
 /**
- * The service's public face. `createService` loads Fastify, BullMQ, ioredis and better-sqlite3
+ * omniprep/service: the HTTP service and its workers. `createService` loads Fastify, BullMQ, ioredis and better-sqlite3
  * only when called, so importing the library stays light.
  */
 import type { CreateOptions, Service } from './service.js';
 import type { ServiceConfig } from './config.js';
 
 export { resolveConfig, SERVICE_DEFAULTS, DEFAULT_SERVICE_LIMITS, type ServiceConfig, type ResolvedConfig } from './config.js';
-export { STATUS_BY_CODE, type ServiceErrorCode, type ErrorBody } from './errors.js';
+export type { ServiceErrorCode, ErrorBody } from './errors.js';
 export type { CreateOptions, Service } from './service.js';
 export type { JobOptions } from './options.js';
 export type { JobRecord, JobState, JobInput, JobProgress, Counters } from './store/types.js';

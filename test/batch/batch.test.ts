@@ -4,7 +4,8 @@
 import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { batchResults, batchStatus, customId, readMapping, submitBatch, writeBatch, type BatchLine, type BatchMapping } from '../../src/batch/index.js';
+import { batchResults, batchStatus, readMapping, submitBatch } from '../../src/batch/submit.js';
+import { customId, writeBatch, type BatchLine, type BatchMapping } from '../../src/batch/write.js';
 import { builtinRegistry } from '../../src/models/registry.js';
 import { estimateRequest } from '../../src/request/index.js';
 import { OmniprepError } from '../../src/errors.js';

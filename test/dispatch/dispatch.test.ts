@@ -3,23 +3,12 @@
 // timeouts, cancellation, structured output and the reduce step.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildRequest, buildRequests, type BuiltRequest } from '../../src/request/index.js';
-import {
-  BudgetGuard,
-  RateLimiter,
-  backoffMs,
-  dispatchAll,
-  reduceAnswers,
-  reducePrompt,
-  retryAfterMs,
-  segmentAnswers,
-  usageCost,
-  realClock,
-  type Clock,
-  type DispatchProgress,
-  type ErrorResult,
-  type NotSentResult,
-  type OkResult,
-} from '../../src/dispatch/index.js';
+import { BudgetGuard } from '../../src/dispatch/budget.js';
+import { RateLimiter } from '../../src/dispatch/limiter.js';
+import { backoffMs, retryAfterMs } from '../../src/dispatch/retry.js';
+import { dispatchAll, usageCost, type DispatchProgress, type ErrorResult, type NotSentResult, type OkResult } from '../../src/dispatch/dispatch.js';
+import { reduceAnswers, reducePrompt, segmentAnswers } from '../../src/dispatch/reduce.js';
+import { realClock, type Clock } from '../../src/dispatch/clock.js';
 import { dollars, imageTokens, textTokens } from '../../src/models/tokens.js';
 import { maxInWindow, sampleFor, startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
 import { audioAsset, frameAsset, makeAudio, segment } from '../helpers/request-media.js';

@@ -11,9 +11,9 @@ import {
   defaultApi,
   estimateRequest,
   fitSegments,
-  formatTimestamp,
   type BuiltRequest,
-} from '../../src/request/index.js';
+} from '../../src/request/build.js';
+import { formatTimestamp } from '../../src/request/timestamp.js';
 import type { FrameAsset, PreparedMedia, Segment } from '../../src/request/types.js';
 import { builtinRegistry } from '../../src/models/registry.js';
 import { audioTokens, dollars, imageTokens, textTokens } from '../../src/models/tokens.js';

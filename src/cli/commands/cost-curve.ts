@@ -9,7 +9,6 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
-import { TIERS, type Tier } from '../../models/registry.js';
 import { ESTIMATE, pickSampling, SAMPLING, type EstimateOptions, type SamplingOptions } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
 import { COST_CURVE_DEFAULTS } from '../../cost/defaults.js';
