@@ -6,7 +6,7 @@ import { fixture, tempDir } from '../helpers/fixtures.js';
 import { cli, leftovers } from '../helpers/cli.js';
 
 describe('omniprep audio', () => {
-  it('writes the chunks and DIR/manifest.json as DESIGN.md says, and prints the same with --json', async () => {
+  it('writes the chunks and DIR/manifest.json as the README says, and prints the same with --json', async () => {
     const src = await fixture('tones');
     const out = join(tempDir('audio-cli-'), 'chunks');
     const r = await cli(['audio', src, '--out', out, '--chunk-seconds', '8', '--max-bytes', '1MB', '--overlap', '0.5', '--json']);

@@ -30,7 +30,7 @@ describe('omniprep doctor', () => {
 });
 
 describe('omniprep probe', () => {
-  it.skipIf(!sharedMedia('friday.mp4'))('prints MediaInfo for friday.mp4 as DESIGN.md says', async () => {
+  it.skipIf(!sharedMedia('friday.mp4'))('prints MediaInfo for friday.mp4 as the README says', async () => {
     const r = await cli(['probe', sharedMedia('friday.mp4')!, '--json']);
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);

@@ -1,4 +1,4 @@
-// omniprep plan from the outside: the --json shape DESIGN.md promises (and that it is plan()
+// omniprep plan from the outside: the --json shape the README promises (and that it is plan()
 // itself), an hour of video planned from metadata alone, price overrides from
 // --models FILE and OMNIPREP_MODELS, and unknown models (exit 2).
 import { describe, expect, it } from 'vitest';
@@ -32,11 +32,11 @@ async function hourVideo(): Promise<string> {
   return out;
 }
 
-/** Prices cited from ../shared/reference/token-rules.md: gpt-5.5 $5 in / $30 out per 1M tokens. */
+/** Prices from the registry (src/models/registry.json, each with its source): gpt-5.5 $5 in / $30 out per 1M tokens. */
 const GPT55 = { input: 5, output: 30 };
 
 describe('omniprep plan --json', () => {
-  it('prints plan() as DESIGN.md describes it: { frames, imageTokens, audioSeconds, audioTokens, textTokens, inputTokens, costUsd, ... }', async () => {
+  it('prints plan() as the README describes it: { frames, imageTokens, audioSeconds, audioTokens, textTokens, inputTokens, costUsd, ... }', async () => {
     const input = await fixture('timecode');
     const r = await cli(['plan', input, '--every', '4', '--audio', '--prompt', 'Describe it.', '--json']);
     expect(r.stderr).toBe('');

@@ -1,4 +1,4 @@
-// Every documented example in ../shared/reference/token-rules.md (facts gathered November 2026),
+// Every documented example of the providers' token rules (cited per rule in src/models/registry.json),
 // with its source, comes out exactly.
 import { describe, expect, it } from 'vitest';
 import { imageTokens, audioTokens, textTokens, chatTextTokens, dollars, dollarsByTier, priceFor } from '../../src/models/tokens.js';

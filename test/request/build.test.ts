@@ -1,5 +1,5 @@
 // Request building: exact bodies, their validity against the official OpenAPI description
-// (../shared/openai/openapi.yaml, the validator the test server uses), estimates, and splitting at
+// (OpenAI's official API description, the validator the test server uses), estimates, and splitting at
 // the registry's limits.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';

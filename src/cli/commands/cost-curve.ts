@@ -2,7 +2,7 @@
  * omniprep cost-curve <input> --every 1,2,5,10,30 [--models gpt-5.5,gpt-5-mini] [--detail low,high]
  *   [--mode keyframe|exact|scene] --out curve.svg [--png curve.png] [--json]
  *
- * Here `--models` lists the models to compare (DESIGN.md's contract for this command); a registry
+ * Here `--models` lists the models to compare (the README's contract for this command); a registry
  * override file is `--models-file FILE` (or OMNIPREP_MODELS), as `--models FILE` is elsewhere.
  */
 import { writeFileSync } from 'node:fs';

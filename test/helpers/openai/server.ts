@@ -5,7 +5,7 @@
  * - Routes: POST /v1/chat/completions, POST /v1/responses, POST /v1/files (multipart, purpose
  *   batch), GET /v1/files/:id, GET /v1/files/:id/content, POST /v1/batches, GET /v1/batches/:id.
  * - Every JSON request body is validated against the official OpenAPI description
- *   (../shared/openai/openapi.yaml) with Ajv: the YAML is parsed, the request schemas' `$ref`s are
+ *   (OpenAI's official OpenAPI description, kept in test/fixtures/openai-openapi.yaml.gz) with Ajv: the YAML is parsed, the request schemas' `$ref`s are
  *   resolved by Ajv, and the OpenAPI-only keywords are turned into JSON Schema (see `toJsonSchema`).
  *   An invalid body gets 400 with an OpenAI-style error.
  * - Answers carry `usage` computed from the request itself: image parts by the omniprep registry's
@@ -43,8 +43,8 @@ const addFormats = addFormatsModule.default;
 
 /**
  * OpenAI's official API description (openai/openai-openapi, August 2026, MIT): the workplace copy
- * at ../shared/openai/openapi.yaml when it is there, else the same file kept gzipped in
- * test/fixtures (a clean clone on another machine has no ../shared).
+ * from the workplace's shared copy beside the checkout when it is there, else the same file kept
+ * gzipped in test/fixtures/openai-openapi.yaml.gz (a clean clone elsewhere has only that).
  */
 const SHARED_OPENAPI = join(ROOT, '..', 'shared', 'openai', 'openapi.yaml');
 const VENDORED_OPENAPI = join(ROOT, 'test', 'fixtures', 'openai-openapi.yaml.gz');
