@@ -31,30 +31,81 @@ describe('mergeSilences', () => {
       { startSec: 3, endSec: 4 },
       { startSec: 4.5, endSec: 4.6 },
     ]);
-    expect(mergeSilences([{ startSec: 1, endSec: 2 }, { startSec: 2.5, endSec: 3 }, { startSec: 4, endSec: 4.1 }], { gapSec: 0.5, minSec: 0.5 })).toEqual([{ startSec: 1, endSec: 3 }]);
+    expect(
+      mergeSilences(
+        [
+          { startSec: 1, endSec: 2 },
+          { startSec: 2.5, endSec: 3 },
+          { startSec: 4, endSec: 4.1 },
+        ],
+        { gapSec: 0.5, minSec: 0.5 },
+      ),
+    ).toEqual([{ startSec: 1, endSec: 3 }]);
   });
   it('a silence inside another is absorbed; the input is not changed', () => {
-    const input = [{ startSec: 1, endSec: 5 }, { startSec: 2, endSec: 3 }];
+    const input = [
+      { startSec: 1, endSec: 5 },
+      { startSec: 2, endSec: 3 },
+    ];
     expect(mergeSilences(input)).toEqual([{ startSec: 1, endSec: 5 }]);
-    expect(input).toEqual([{ startSec: 1, endSec: 5 }, { startSec: 2, endSec: 3 }]);
+    expect(input).toEqual([
+      { startSec: 1, endSec: 5 },
+      { startSec: 2, endSec: 3 },
+    ]);
   });
   it('minSec is inclusive', () => expect(mergeSilences([{ startSec: 0, endSec: 0.3 }], { minSec: 0.3 })).toHaveLength(1));
 });
 
 describe('pickCut (samples)', () => {
   it('the silence reaching closest to the limit wins; the cut is its middle', () => {
-    expect(pickCut([[6000, 7500], [8000, 8400]], 7000, 10000)).toEqual({ at: 8200, silence: [8000, 8400] });
+    expect(
+      pickCut(
+        [
+          [6000, 7500],
+          [8000, 8400],
+        ],
+        7000,
+        10000,
+      ),
+    ).toEqual({ at: 8200, silence: [8000, 8400] });
   });
   it('on a tie of reach, the longer silence', () => {
-    expect(pickCut([[2000, 8000], [5000, 8000]], 0, 10000)).toEqual({ at: 5000, silence: [2000, 8000] });
-    expect(pickCut([[5000, 8000], [2000, 8000]], 0, 10000)!.silence).toEqual([2000, 8000]);
+    expect(
+      pickCut(
+        [
+          [2000, 8000],
+          [5000, 8000],
+        ],
+        0,
+        10000,
+      ),
+    ).toEqual({ at: 5000, silence: [2000, 8000] });
+    expect(
+      pickCut(
+        [
+          [5000, 8000],
+          [2000, 8000],
+        ],
+        0,
+        10000,
+      )!.silence,
+    ).toEqual([2000, 8000]);
   });
   it('the middle is pulled into the window [lo, limit]', () => {
     expect(pickCut([[9000, 20000]], 7000, 10000)).toEqual({ at: 10000, silence: [9000, 20000] });
     expect(pickCut([[2000, 7500]], 7000, 10000)).toEqual({ at: 7000, silence: [2000, 7500] });
   });
   it('silences ending at or before lo, or starting at or after the limit, are out', () => {
-    expect(pickCut([[1000, 7000], [10000, 11000]], 7000, 10000)).toBeUndefined();
+    expect(
+      pickCut(
+        [
+          [1000, 7000],
+          [10000, 11000],
+        ],
+        7000,
+        10000,
+      ),
+    ).toBeUndefined();
     expect(pickCut([], 0, 10)).toBeUndefined();
   });
 });
@@ -144,7 +195,17 @@ describe('planAudioCuts', () => {
     ]);
   });
   it('`from` goes on from an earlier plan exactly as the whole plan does', () => {
-    const base = { endSec: 40, sampleRate: SR, maxChunkSec: 10, overlapSec: 1, searchSec: 3, silences: [{ startSec: 8, endSec: 8.4 }, { startSec: 25, endSec: 26 }] };
+    const base = {
+      endSec: 40,
+      sampleRate: SR,
+      maxChunkSec: 10,
+      overlapSec: 1,
+      searchSec: 3,
+      silences: [
+        { startSec: 8, endSec: 8.4 },
+        { startSec: 25, endSec: 26 },
+      ],
+    };
     const whole = planAudioCuts(base);
     const c1 = whole[1]!;
     const rest = planAudioCuts({ ...base, from: { index: 1, startSec: c1.startSec, prevCutSec: whole[0]!.endSec } });
@@ -158,14 +219,19 @@ describe('planAudioCuts', () => {
     expect(() => planAudioCuts({ endSec: 10, sampleRate: 44_100.5, maxChunkSec: 5 })).toThrow(/option sampleRate/);
     expect(() => planAudioCuts({ endSec: 10, sampleRate: SR, maxChunkSec: 0 })).toThrow(/^option maxChunkSec: expected a positive number of seconds, got 0$/);
     expect(() => planAudioCuts({ endSec: 10, sampleRate: SR, maxChunkSec: Number.NaN })).toThrow(/option maxChunkSec/);
-    expect(() => planAudioCuts({ endSec: 10, sampleRate: SR, maxChunkSec: 10, overlapSec: 6 })).toThrow(/^option overlapSec: expected from 0 to half a chunk \(5 s\), got 6$/);
+    expect(() => planAudioCuts({ endSec: 10, sampleRate: SR, maxChunkSec: 10, overlapSec: 6 })).toThrow(
+      /^option overlapSec: expected from 0 to half a chunk \(5 s\), got 6$/,
+    );
     expect(() => planAudioCuts({ endSec: 10, sampleRate: SR, maxChunkSec: 10, overlapSec: -1 })).toThrow(/option overlapSec/);
     expect(() => planAudioCuts({ endSec: 10, sampleRate: SR, maxChunkSec: 0.0005 })).toThrow(/option maxChunkSec: expected room for at least one sample/);
   });
 });
 
 describe('finalChunks: chunks already settled while the audio is read', () => {
-  const silences = [{ startSec: 8, endSec: 8.4 }, { startSec: 17, endSec: 19 }];
+  const silences = [
+    { startSec: 8, endSec: 8.4 },
+    { startSec: 17, endSec: 19 },
+  ];
   const whole = planAudioCuts({ endSec: 40, sampleRate: SR, maxChunkSec: 10, searchSec: 3, silences });
   it('the whole plan, for reference', () => {
     expect(view(whole)).toEqual([

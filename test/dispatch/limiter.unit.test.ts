@@ -29,7 +29,10 @@ function peaks(starts: number[], tokens: number[]): { requests: number; tokens: 
   for (const t of starts) {
     const inside = starts.map((s, i) => [s, tokens[i]!] as const).filter(([s]) => s > t - W && s <= t);
     requests = Math.max(requests, inside.length);
-    tok = Math.max(tok, inside.reduce((a, [, k]) => a + k, 0));
+    tok = Math.max(
+      tok,
+      inside.reduce((a, [, k]) => a + k, 0),
+    );
   }
   return { requests, tokens: tok };
 }

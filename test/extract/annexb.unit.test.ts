@@ -107,7 +107,7 @@ describe('AccessUnits: splitting a stream at the delimiters', () => {
   });
   it('garbage (no start code at all): nothing on push, one unit without payload on flush', () => {
     const s = new AccessUnits();
-    const garbage = Buffer.from(Array.from({ length: 64 }, (_, i) => 0x80 | (i * 37) % 127));
+    const garbage = Buffer.from(Array.from({ length: 64 }, (_, i) => 0x80 | ((i * 37) % 127)));
     expect(s.push(garbage)).toEqual([]);
     const [u, ...rest] = s.flush();
     expect(rest).toEqual([]);

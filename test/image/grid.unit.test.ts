@@ -28,7 +28,9 @@ describe('labelSvg', () => {
     expect(r[1]).toEqual({ x: 9.6, y: 10.4, w: 1.4, h: 5.6 });
     // the '2' starts one advance later: its segment a at 13.4 + 0.6 u
     expect(r[2]).toEqual({ x: 14.6, y: 3, w: 5.6, h: 1.4 });
-    expect(l.svg.toString()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="25" height="20"><rect width="100%" height="100%" fill="#000" fill-opacity="0\.7"\/><g fill="#fff">/);
+    expect(l.svg.toString()).toMatch(
+      /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="25" height="20"><rect width="100%" height="100%" fill="#000" fill-opacity="0\.7"\/><g fill="#fff">/,
+    );
   });
   it('each digit lights its segments (0-9: 6 2 5 5 4 5 6 3 7 6)', () => {
     for (let d = 0; d <= 9; d++) expect(rects(labelSvg(String(d), 14).svg), `digit ${d}`).toHaveLength(SEGMENT_COUNT[d]!);
@@ -44,7 +46,11 @@ describe('labelSvg', () => {
     expect(r[3]).toEqual({ x: 14.4, y: 11.8, w: 1.6, h: 1.6 });
   });
   it('every rectangle lies inside the label', () => {
-    for (const [text, h] of [['1:02:03', 14], ['88:88', 7], ['0', 40]] as const) {
+    for (const [text, h] of [
+      ['1:02:03', 14],
+      ['88:88', 7],
+      ['0', 40],
+    ] as const) {
       const l = labelSvg(text, h);
       for (const q of rects(l.svg)) {
         expect(q.x).toBeGreaterThanOrEqual(0);
@@ -80,7 +86,9 @@ describe('labelSvg', () => {
 
 /** A w x h PNG of one colour. */
 function solid(w: number, h: number, rgb: [number, number, number]): Promise<Buffer> {
-  return sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
+  return sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+    .png()
+    .toBuffer();
 }
 
 describe('composeGrid on 16x16 images', () => {
@@ -124,19 +132,39 @@ describe('composeGrid on 16x16 images', () => {
   it('a label wider than its cell is left out', async () => {
     const red = await solid(16, 16, [255, 0, 0]);
     // cell 40 px wide, label 50 px
-    const png = await composeGrid([{ image: red, timestampSec: 0 }, { image: red, timestampSec: 1 }], { cols: 2, rows: 1, cellWidth: 40, cellHeight: 175, format: 'png', quality: 80 });
+    const png = await composeGrid(
+      [
+        { image: red, timestampSec: 0 },
+        { image: red, timestampSec: 1 },
+      ],
+      { cols: 2, rows: 1, cellWidth: 40, cellHeight: 175, format: 'png', quality: 80 },
+    );
     const { data } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     expect([...data.subarray((7 * 80 + 5) * 3, (7 * 80 + 5) * 3 + 3)]).toEqual([255, 0, 0]);
   });
   it('encodes in the asked format', async () => {
     const red = await solid(16, 16, [255, 0, 0]);
     for (const format of ['jpeg', 'webp', 'png'] as const) {
-      const out = await composeGrid([{ image: red, timestampSec: 0 }, { image: red, timestampSec: 5 }], { cols: 2, rows: 1, cellWidth: 32, cellHeight: 32, format, quality: 50 });
+      const out = await composeGrid(
+        [
+          { image: red, timestampSec: 0 },
+          { image: red, timestampSec: 5 },
+        ],
+        { cols: 2, rows: 1, cellWidth: 32, cellHeight: 32, format, quality: 50 },
+      );
       const meta = await sharp(out).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual([format, 64, 32]);
     }
   });
   it('an image that is not an image is refused by sharp', async () => {
-    await expect(composeGrid([{ image: Buffer.from('not an image'), timestampSec: 0 }, { image: Buffer.from('x'), timestampSec: 1 }], { cols: 2, rows: 1, cellWidth: 32, cellHeight: 32, format: 'png', quality: 80 })).rejects.toThrow(/unsupported image format/i);
+    await expect(
+      composeGrid(
+        [
+          { image: Buffer.from('not an image'), timestampSec: 0 },
+          { image: Buffer.from('x'), timestampSec: 1 },
+        ],
+        { cols: 2, rows: 1, cellWidth: 32, cellHeight: 32, format: 'png', quality: 80 },
+      ),
+    ).rejects.toThrow(/unsupported image format/i);
   });
 });

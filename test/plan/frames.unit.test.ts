@@ -124,8 +124,10 @@ describe('exactMode / exactFrameAt: the last frame <= t, the first frame when t 
     // the first frame after t is at the end of the window: out
     expect(exactFrameAt({ frames: [2] }, 0, { start: 0, end: 2 })).toBeUndefined();
   });
-  it('missing keyframe flags mean "not a keyframe"', () => expect(exactFrameAt({ frames: [0, 1] }, 0, { start: 0, end: 2 })).toEqual({ time: 0, keyframe: false }));
-  it('needs the frame index', () => expect(() => exactMode({ keyframes: [0] }, { start: 0, end: 1, every: 1 })).toThrow(/frame index is needed for exact frames/));
+  it('missing keyframe flags mean "not a keyframe"', () =>
+    expect(exactFrameAt({ frames: [0, 1] }, 0, { start: 0, end: 2 })).toEqual({ time: 0, keyframe: false }));
+  it('needs the frame index', () =>
+    expect(() => exactMode({ keyframes: [0] }, { start: 0, end: 1, every: 1 })).toThrow(/frame index is needed for exact frames/));
 });
 
 describe('sceneMode: first frame, cuts >= threshold at least minGap apart, maxGap fills', () => {

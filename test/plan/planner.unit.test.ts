@@ -97,10 +97,22 @@ describe('keyframe mode (the default: every 5 s, tolerance every/2, gpt-5.5)', (
     const prompt = 'Describe what happens in this video.';
     const q = planFromFacts(facts, { prompt });
     expect(q.textTokens - p.textTokens).toBe(textTokens('gpt-5.5', prompt));
-    expect(planFromFacts(facts, { prompt, windowSec: 20 }).textTokens - planFromFacts(facts, { windowSec: 20 }).textTokens).toBe(3 * textTokens('gpt-5.5', prompt));
+    expect(planFromFacts(facts, { prompt, windowSec: 20 }).textTokens - planFromFacts(facts, { windowSec: 20 }).textTokens).toBe(
+      3 * textTokens('gpt-5.5', prompt),
+    );
   });
   it('reports the media facts and no warnings', () => {
-    expect(p.media).toEqual({ durationSec: 60, container: 'mp4', sizeBytes: 12_345_678, width: 1920, height: 1080, fps: 30, rotation: 0, vfr: false, hasAudio: false });
+    expect(p.media).toEqual({
+      durationSec: 60,
+      container: 'mp4',
+      sizeBytes: 12_345_678,
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      rotation: 0,
+      vfr: false,
+      hasAudio: false,
+    });
     expect(p.warnings).toEqual([]);
     expect(p.grids).toBeNull();
   });
@@ -228,7 +240,9 @@ describe('windows and requests', () => {
   it('windows shorter than 1 s are refused by the option schema; too many windows by the work bound', () => {
     expect(() => planFromFacts(facts, { windowSec: 0.5 })).toThrow(/^option windowSec: expected a number >= 1, got 0.5$/);
     const long = { info: videoInfo(86_400), index: facts.index };
-    expect(() => planFromFacts(long, { every: 60, windowSec: 1 })).toThrow(/^option windowSec: expected at least 8\.64 s here .*at most 10000 request windows per plan\), got 1$/);
+    expect(() => planFromFacts(long, { every: 60, windowSec: 1 })).toThrow(
+      /^option windowSec: expected at least 8\.64 s here .*at most 10000 request windows per plan\), got 1$/,
+    );
   });
   it('the model images-per-request limit splits requests (claude-sonnet-4.5: 100 per request)', () => {
     const p = planFromFacts(facts, { model: 'claude-sonnet-4.5', every: 0.5 });
@@ -247,7 +261,13 @@ describe('budgets: the densest plan that fits, in the documented order', () => {
     expect(p.every).toBe(7.5);
     expect(frameView(p)).toEqual(frameView(p75));
     expect(p.costUsd).toBe(p75.costUsd);
-    expect(p.budget).toMatchObject({ limitUsd: (p5.costUsd + p75.costUsd) / 2, limitTokens: null, chosen: { every: 7.5, detail: 'original', maxSide: null, maxFrames: null }, changed: true, tried: 2 });
+    expect(p.budget).toMatchObject({
+      limitUsd: (p5.costUsd + p75.costUsd) / 2,
+      limitTokens: null,
+      chosen: { every: 7.5, detail: 'original', maxSide: null, maxFrames: null },
+      changed: true,
+      tried: 2,
+    });
   });
   it('a budget that the asked plan meets exactly keeps it', () => {
     const p5 = at({ every: 5 });
@@ -337,7 +357,9 @@ describe('bounds and bad options', () => {
   });
   it('every within the schema but over 100000 targets for the span is refused by the work bound', () => {
     // 3600 s / 0.01 = 360000 targets > 100000: at least 0.036 s here
-    expect(() => planFromFacts(hour, { every: 0.01 })).toThrow(/^option every: expected at least 0\.0360 s here \(3600\.000 s of media; at most 100000 target times per plan\), got 0\.01$/);
+    expect(() => planFromFacts(hour, { every: 0.01 })).toThrow(
+      /^option every: expected at least 0\.0360 s here \(3600\.000 s of media; at most 100000 target times per plan\), got 0\.01$/,
+    );
     expect(() => planFromFacts(hour, { every: 0.01, start: 3590 })).toThrow(/needs its packet index/); // 1000 targets: fine
   });
   it('maxGap too small for the span in scene mode', () => {

@@ -6,7 +6,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildChatRequest, buildRequest, buildRequests, buildResponsesRequest, defaultApi, estimateRequest, fitSegments, segmentKey } from '../../src/request/build.js';
+import {
+  buildChatRequest,
+  buildRequest,
+  buildRequests,
+  buildResponsesRequest,
+  defaultApi,
+  estimateRequest,
+  fitSegments,
+  segmentKey,
+} from '../../src/request/build.js';
 import type { AudioAsset, FrameAsset, Segment } from '../../src/request/types.js';
 import { dollars, imageTokens, textTokens } from '../../src/models/tokens.js';
 import { OmniprepError } from '../../src/errors.js';
@@ -73,12 +82,26 @@ describe('Chat Completions bodies', () => {
   });
   it('system message, structured output, priority tier; no labels with timestamps: false', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
-    const body = buildChatRequest(seg([f0]), { model: 'gpt-5.5', prompt: PROMPT, system: 'Be brief.', schema, schemaName: 'scene_list', tier: 'priority', timestamps: false });
+    const body = buildChatRequest(seg([f0]), {
+      model: 'gpt-5.5',
+      prompt: PROMPT,
+      system: 'Be brief.',
+      schema,
+      schemaName: 'scene_list',
+      tier: 'priority',
+      timestamps: false,
+    });
     expect(body).toEqual({
       model: 'gpt-5.5',
       messages: [
         { role: 'system', content: 'Be brief.' },
-        { role: 'user', content: [{ type: 'text', text: PROMPT }, { type: 'image_url', image_url: { url: `data:image/png;base64,${b64(f0.data!)}`, detail: 'high' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: PROMPT },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${b64(f0.data!)}`, detail: 'high' } },
+          ],
+        },
       ],
       response_format: { type: 'json_schema', json_schema: { name: 'scene_list', schema, strict: true } },
       service_tier: 'priority',
@@ -90,20 +113,32 @@ describe('Chat Completions bodies', () => {
     expect(body.messages[0]!.content).toContainEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${b64(orig.data!)}`, detail: 'auto' } });
     const e = thrown(() => buildChatRequest(seg([orig]), { model: 'gpt-5.4', prompt: PROMPT }));
     expect(e.code).toBe('INVALID_OPTION');
-    expect(e.message).toBe('segment 0 (00:00-00:10): detail original cannot be sent to the Chat Completions API on gpt-5.4 (it accepts auto, low, high); send it with the Responses API (--api responses)');
+    expect(e.message).toBe(
+      'segment 0 (00:00-00:10): detail original cannot be sent to the Chat Completions API on gpt-5.4 (it accepts auto, low, high); send it with the Responses API (--api responses)',
+    );
   });
   it('image URLs instead of data URLs when asked; a frame without a url is refused', () => {
     const hosted = frame(0, 0, { url: 'https://example.com/f0.png' });
     const body = buildChatRequest(seg([hosted]), { model: 'gpt-5.5', prompt: PROMPT, imageUrls: true });
     expect(body.messages[0]!.content).toContainEqual({ type: 'image_url', image_url: { url: 'https://example.com/f0.png', detail: 'high' } });
-    expect(() => buildChatRequest(seg([f0]), { model: 'gpt-5.5', prompt: PROMPT, imageUrls: true })).toThrow('frame 0: imageUrls is set but the frame has no url');
+    expect(() => buildChatRequest(seg([f0]), { model: 'gpt-5.5', prompt: PROMPT, imageUrls: true })).toThrow(
+      'frame 0: imageUrls is set but the frame has no url',
+    );
   });
 });
 
 describe('Responses bodies', () => {
   it('input_text and input_image with detail; instructions, max_output_tokens, text.format, flex tier', () => {
     const schema = { type: 'object' };
-    const body = buildResponsesRequest(seg([f0, f1]), { model: 'gpt-5.5', prompt: PROMPT, system: 'Be brief.', maxOutputTokens: 200, schema, strict: false, tier: 'flex' });
+    const body = buildResponsesRequest(seg([f0, f1]), {
+      model: 'gpt-5.5',
+      prompt: PROMPT,
+      system: 'Be brief.',
+      maxOutputTokens: 200,
+      schema,
+      strict: false,
+      tier: 'flex',
+    });
     expect(body).toEqual({
       model: 'gpt-5.5',
       instructions: 'Be brief.',
@@ -130,7 +165,9 @@ describe('Responses bodies', () => {
   });
   it('audio is refused; transcripts go as text instead', () => {
     const e = thrown(() => buildResponsesRequest(seg([f0], [a0]), { model: 'gpt-5.5', prompt: PROMPT }));
-    expect(e.message).toBe('segment 0 (00:00-00:10): the Responses API takes no audio input; use the Chat Completions API (--api chat), or send transcripts instead of the audio');
+    expect(e.message).toBe(
+      'segment 0 (00:00-00:10): the Responses API takes no audio input; use the Chat Completions API (--api chat), or send transcripts instead of the audio',
+    );
     const body = buildResponsesRequest(seg([f0], [a0]), { model: 'gpt-5.5', prompt: PROMPT, transcripts: ['a dog barks'] });
     expect(body.input).toMatchObject([{ content: [{}, {}, {}, { type: 'input_text', text: '[transcript 00:02-00:04] a dog barks' }] }]);
     expect(() => buildResponsesRequest(seg([], [a0, chunk(1, 4, 6)]), { model: 'gpt-5.5', prompt: PROMPT, transcripts: ['only one'] })).toThrow(
@@ -231,7 +268,15 @@ describe('fitSegments: split at the model limits, media in time order', () => {
     const frames = [0, 2, 4, 6, 8].map((t, i) => frame(i, t, { tokens: 300_000 }));
     const parts = fitSegments([seg(frames, [chunk(0, 1, 3), chunk(1, 5, 7)], 0, 10)], { model: 'gpt-5.5', prompt: PROMPT });
     expect(parts.map((p) => [p.startSec, p.endSec, p.frames.map((f) => f.timestampSec), p.audio.map((c) => [c.startSec, c.endSec])])).toEqual([
-      [0, 6, [0, 2, 4], [[1, 3], [5, 7]]],
+      [
+        0,
+        6,
+        [0, 2, 4],
+        [
+          [1, 3],
+          [5, 7],
+        ],
+      ],
       [6, 10, [6, 8], []],
     ]);
   });
@@ -244,14 +289,18 @@ describe('fitSegments refusals', () => {
     expect(e.message).toBe("frame 0 (at 00:00): cannot fit in one request: its 9000x100 px exceed claude-sonnet-4.5's 8000 px per side");
   });
   it('a model without image or audio input', () => {
-    expect(thrown(() => fitSegments([seg([f0])], { model: 'gpt-audio', prompt: PROMPT })).message).toBe('segment 0 (00:00-00:10): model gpt-audio takes no images');
+    expect(thrown(() => fitSegments([seg([f0])], { model: 'gpt-audio', prompt: PROMPT })).message).toBe(
+      'segment 0 (00:00-00:10): model gpt-audio takes no images',
+    );
     expect(thrown(() => fitSegments([seg([], [a0])], { model: 'gpt-4o', prompt: PROMPT })).message).toBe(
       'segment 0 (00:00-00:10): model gpt-4o takes no audio input; send transcripts instead',
     );
   });
   it('bad options name the option', () => {
-    expect(() => fitSegments([seg([f0])], { model: 'gpt-5.5', prompt: '  ' })).toThrow(/^option prompt: expected a non-empty string, got "  "$/);
-    expect(() => fitSegments([seg([f0])], { model: 'gpt-5.5', prompt: PROMPT, maxOutputTokens: 0 })).toThrow(/^option maxOutputTokens: expected an integer from 1 to 128000 \(gpt-5\.5's output limit\), got 0$/);
+    expect(() => fitSegments([seg([f0])], { model: 'gpt-5.5', prompt: '  ' })).toThrow(/^option prompt: expected a non-empty string, got " {2}"$/);
+    expect(() => fitSegments([seg([f0])], { model: 'gpt-5.5', prompt: PROMPT, maxOutputTokens: 0 })).toThrow(
+      /^option maxOutputTokens: expected an integer from 1 to 128000 \(gpt-5\.5's output limit\), got 0$/,
+    );
     expect(() => fitSegments([seg([f0])], { model: 'gpt-5.5', prompt: PROMPT, schemaName: 'has space' })).toThrow(/^option schemaName/);
     expect(() => fitSegments([seg([f0])], { model: 'gpt-4o', prompt: PROMPT, tier: 'priority' })).toThrow('option tier: model gpt-4o has no priority price');
   });
