@@ -180,6 +180,27 @@ describe('sceneMode: first frame, cuts >= threshold at least minGap apart, maxGa
       [8, 8.5],
     ]);
   });
+  it('with fills, no two kept frames are more than maxGap apart (frames every 1 s, no cuts)', () => {
+    const flat: Timeline = { frames, sceneScores: frames.map(() => 0) };
+    for (const maxGap of [1, 1.5, 2, 2.5, 3, 4.2]) {
+      const t = sceneMode(flat, { start: 0, end: 10, every: 1 }, { threshold: 0.4, minGap: 0, maxGap }).map((x) => x.timestampSec);
+      for (let i = 1; i < t.length; i++) expect(t[i]! - t[i - 1]!, `maxGap ${maxGap}`).toBeLessThanOrEqual(maxGap);
+      expect(10 - t[t.length - 1]!, `maxGap ${maxGap}: the tail`).toBeLessThanOrEqual(maxGap);
+    }
+  });
+  // BUG: when the frame displayed at last + maxGap is the last kept frame itself (frames sparser
+  // than maxGap: a 1 fps clip with --max-gap 0.5, or a variable-frame-rate screen recording that
+  // holds a still picture for longer than maxGap), fillTo() stops filling altogether, so the whole
+  // rest of the window gets no fill even though later frames exist. The rule in the header (exact
+  // frames at lastKept + maxGap, + 2 maxGap, ..., then deduplicated) keeps every frame here.
+  it.fails('frames sparser than maxGap still get fills (1 fps, maxGap 0.5 -> every frame)', () => {
+    const flat: Timeline = { frames, sceneScores: frames.map(() => 0) };
+    expect(sceneMode(flat, { start: 0, end: 10, every: 1 }, { threshold: 0.4, minGap: 0, maxGap: 0.5 }).map((x) => x.timestampSec)).toEqual(frames);
+  });
+  it.fails('a still stretch longer than maxGap is filled from the frames that exist (frames at 0, 5, 10, 15; maxGap 2)', () => {
+    const sparse: Timeline = { frames: [0, 5, 10, 15], sceneScores: [0, 0, 0, 0] };
+    expect(sceneMode(sparse, { start: 0, end: 20, every: 5 }, { threshold: 0.4, minGap: 0, maxGap: 2 }).map((x) => x.timestampSec)).toEqual([0, 5, 10, 15]);
+  });
   it('starts at the first frame at or after start and stays before end', () => {
     const got = sceneMode(scene, { start: 2.5, end: 9, every: 1 }, { threshold: 0.4, minGap: 0, maxGap: 100 });
     expect(pick(got)).toEqual([[3, 3, 'scene', true]]); // the cut at 9 is at the end: out

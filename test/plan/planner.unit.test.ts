@@ -3,7 +3,7 @@
 // at byte 1000 + 500 i. Frame choices follow the rules in src/plan/frames.ts; sizes and tokens
 // are cross-checked with chooseSize / imageTokens; dollars with dollars().
 import { describe, expect, it } from 'vitest';
-import { planFromFacts, type PlanFacts } from '../../src/plan/planner.js';
+import { factsNeeded, planFromFacts, sceneOnIndex, type PlanFacts } from '../../src/plan/planner.js';
 import type { MediaInfo, PacketIndex } from '../../src/probe/types.js';
 import { chooseSize } from '../../src/models/sizing.js';
 import { dollars, imageTokens, textTokens } from '../../src/models/tokens.js';
@@ -373,5 +373,23 @@ describe('bounds and bad options', () => {
     expect(() => planFromFacts(facts, { start: 10, end: 5 })).toThrow(/^option end: expected a time after start \(10\), got 5$/);
     expect(() => planFromFacts(facts, { audio: true, start: 5 })).toThrow(/^option audio: --audio covers the whole file/);
     expect(() => planFromFacts(facts, { model: 'nope' })).toThrow(/unknown model nope/);
+  });
+});
+
+describe('factsNeeded and sceneOnIndex', () => {
+  it('a video needs its packet index, and its scene scores in scene mode; audio and images need neither', () => {
+    expect(factsNeeded(facts.info, {})).toEqual({ index: true, scene: false });
+    expect(factsNeeded(facts.info, { mode: 'exact' })).toEqual({ index: true, scene: false });
+    expect(factsNeeded(facts.info, { mode: 'scene' })).toEqual({ index: true, scene: true });
+    expect(factsNeeded({ ...facts.info, kind: 'audio' }, { mode: 'scene' })).toEqual({ index: false, scene: false });
+    expect(factsNeeded({ ...facts.info, kind: 'image' }, {})).toEqual({ index: false, scene: false });
+    const noVideo = { ...facts.info };
+    delete noVideo.video;
+    expect(factsNeeded(noVideo, {})).toEqual({ index: false, scene: false });
+  });
+  it('scan frames take the index time and keyframe flag of the packet at their byte position; unknown positions keep their own', () => {
+    const idx: PacketIndex = { streamIndex: 0, times: [0, 0.5, 1], pos: [100, 200, -1], size: [1, 1, 1], keyframe: [true, false, false] };
+    const scan = { times: [0.001, 0.499, 0.98], pos: [100, 200, -1], keyframes: [false, true, true], scores: [0, 0.5, 0.9] };
+    expect(sceneOnIndex(idx, scan)).toEqual({ times: [0, 0.5, 0.98], keys: [true, false, true], scores: [0, 0.5, 0.9] });
   });
 });
