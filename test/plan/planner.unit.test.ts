@@ -393,3 +393,46 @@ describe('factsNeeded and sceneOnIndex', () => {
     expect(sceneOnIndex(idx, scan)).toEqual({ times: [0, 0.5, 0.98], keys: [true, false, true], scores: [0, 0.5, 0.9] });
   });
 });
+
+describe('audio in the plan (chunks cut at the limits, 10 tokens per second on gpt-5.5)', () => {
+  const audioStream = { index: 1, codec: 'aac', sampleRate: 48_000, channels: 2, channelLayout: 'stereo', durationSec: 60, startSec: 0, bitRate: 128_000 };
+  const withAudio: PlanFacts = { info: { ...videoInfo(60), audio: audioStream }, index: facts.index };
+  it('an audio-only input with audio: no frames, one 30 s chunk of 300 tokens, its label in the text', () => {
+    const info: MediaInfo = {
+      ...videoInfo(30, { input: 'talk.mp3', kind: 'audio', container: 'mp3', formatName: 'mp3' }),
+      audio: { ...audioStream, codec: 'mp3', durationSec: 30 },
+    };
+    delete info.video;
+    const p = planFromFacts({ info }, { audio: true });
+    expect(p.frames).toEqual([]);
+    expect([p.width, p.height, p.imageTokens]).toEqual([0, 0, 0]);
+    expect(p.audio).toEqual({ seconds: 30, tokens: 300, chunks: [{ index: 0, startSec: 0, endSec: 30, tokens: 300 }] });
+    expect([p.audioSeconds, p.audioTokens, p.requests]).toEqual([30, 300, 1]);
+    expect(p.textTokens).toBe(6 + textTokens('gpt-5.5', '[audio 00:00-00:30]'));
+    expect(p.inputTokens).toBe(300 + p.textTokens);
+    expect(p.costUsd).toBe(dollars('gpt-5.5', { imageTokens: 0, audioTokens: 300, textTokens: p.textTokens, outputTokens: 1000 }));
+  });
+  it('frames and 20 s chunks in 20 s windows: one request per chunk, each with its frames', () => {
+    const p = planFromFacts(withAudio, { audio: true, windowSec: 20, audioOptions: { chunkSeconds: 20 } });
+    expect(p.audio!.chunks).toEqual([
+      { index: 0, startSec: 0, endSec: 20, tokens: 200 },
+      { index: 1, startSec: 20, endSec: 40, tokens: 200 },
+      { index: 2, startSec: 40, endSec: 60, tokens: 200 },
+    ]);
+    expect(p.requests).toBe(3);
+    const labels = labelTokens([0, 4, 10, 14, 20, 24, 30, 34, 40, 44, 50, 54]);
+    const audioLabels = ['[audio 00:00-00:20]', '[audio 00:20-00:40]', '[audio 00:40-01:00]'].reduce((a, t) => a + textTokens('gpt-5.5', t), 0);
+    expect(p.textTokens).toBe(3 * 6 + labels + audioLabels);
+    expect(p.inputTokens).toBe(p.imageTokens + 600 + p.textTokens);
+    // without windowSec every chunk joins the one request
+    expect(planFromFacts(withAudio, { audio: true, audioOptions: { chunkSeconds: 20 } }).requests).toBe(1);
+  });
+  it('no audio stream, or a model without audio input: a note and a warning, not an error', () => {
+    const silent = planFromFacts(facts, { audio: true });
+    expect([silent.audio, silent.audioNote]).toEqual([null, 'clip.mp4: has no audio stream']);
+    expect(silent.warnings).toEqual(['no audio in the estimate: clip.mp4: has no audio stream']);
+    const deaf = planFromFacts(withAudio, { audio: true, model: 'gpt-4o' });
+    expect([deaf.audio, deaf.audioNote]).toEqual([null, 'model gpt-4o takes no audio input']);
+    expect(deaf.media.hasAudio).toBe(true);
+  });
+});
