@@ -30,14 +30,15 @@ export class RateLimiter {
   private events: RateEvent[] = [];
 
   constructor(o: RateLimitOptions = {}) {
-    const check = (name: string, v: number | undefined): number => {
+    // A limit is at least one request (or token) per window: below that nothing could ever start.
+    const check = (name: string, v: number | undefined, min = 1): number => {
       if (v === undefined) return Infinity;
-      if (!(typeof v === 'number' && v > 0)) throw invalidOption(name, 'a number > 0', v);
+      if (!(typeof v === 'number' && v >= min)) throw invalidOption(name, min === 1 ? 'a number >= 1' : 'a number > 0', v);
       return v;
     };
     this.rpm = check('requestsPerMinute', o.requestsPerMinute);
     this.tpm = check('tokensPerMinute', o.tokensPerMinute);
-    this.windowMs = check('windowMs', o.windowMs ?? 60_000);
+    this.windowMs = check('windowMs', o.windowMs ?? 60_000, Number.MIN_VALUE);
     this.clock = o.clock ?? realClock;
   }
 

@@ -46,7 +46,7 @@ export function accessUnit(bytes: Buffer): AccessUnit {
   let params = false;
   for (const n of nals(bytes)) {
     if (n.type === SPS || n.type === PPS) params = true;
-    else if (n.type !== AUD) payloadBytes += n.length + 4;
+    else if (n.type !== AUD && n.length > 0) payloadBytes += n.length + 4;
     if (n.type === IDR) idr = true;
   }
   return { bytes, payloadBytes, idr, hasParameterSets: params };

@@ -3,7 +3,7 @@
  * tokens. Start from the size the provider itself would resize to (nothing larger is worth
  * sending; nothing is ever enlarged), capped by `maxSide`; then look at every size down to
  * `1 - slack` of it (default 10%) and take the one with the fewest tokens per pixel kept. That
- * drops a needless extra 512 px tile (1030x768 -> 1024x763: 4 tiles, not 6) or a row of
+ * drops a needless extra 512 px tile (1030x768 -> 1024x764: 4 tiles, not 6) or a row of
  * half-empty patches, and leaves a size alone when shrinking buys nothing.
  */
 import { invalidOption } from '../errors.js';

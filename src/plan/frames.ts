@@ -10,8 +10,9 @@
  * - exact: the frame displayed at t: the last frame whose time is <= t (the first frame when t
  *   comes before it).
  * - scene: the first frame, then every frame whose scene score reaches the threshold and is at
- *   least minGap after the last kept one; where kept frames are more than maxGap apart, the exact
- *   frames at lastKept + maxGap, + 2 maxGap, ... fill the gap.
+ *   least minGap after the last kept one; where kept frames are more than maxGap apart, fills:
+ *   the exact frame at lastKept + maxGap, each counted from the frame the previous fill took (the
+ *   next frame that exists when none falls in between).
  * - A frame chosen twice is kept once. --max-frames then keeps round(i (n-1) / (max-1)).
  */
 import type { PlannedFrame } from './types.js';
@@ -132,8 +133,14 @@ export function sceneMode(tl: Timeline, w: Window, o: { threshold: number; minGa
     // exact frames every maxGap after the last kept one, while the gap to `until` exceeds maxGap
     while (until - last > o.maxGap + EPS) {
       const t = last + o.maxGap;
-      const f = exactFrameAt(tl, t, w);
-      if (!f || f.time <= last + EPS) break;
+      let f = exactFrameAt(tl, t, w);
+      if (!f || f.time <= last + EPS) {
+        // No frame between the last kept one and t (sparse or held frames): the next frame that
+        // exists stands in, so a still stretch keeps getting frames.
+        const j = lastAtOrBefore(times, last) + 1;
+        if (j >= times.length || times[j]! >= Math.min(until, w.end) - EPS) break;
+        f = { time: times[j]!, keyframe: keys[j]! };
+      }
       picked.push({ index: 0, timestampSec: f.time, targetSec: t, keyframe: f.keyframe, source: 'fill', pos: -1 });
       last = f.time;
     }

@@ -145,18 +145,16 @@ describe('options', () => {
   it('the default window is a minute', () => {
     expect(new RateLimiter({ requestsPerMinute: 5 }).windowMs).toBe(60_000);
   });
-  it('limits must be numbers > 0', () => {
-    for (const bad of [0, -1, Number.NaN, '5' as unknown as number]) {
-      expect(() => new RateLimiter({ requestsPerMinute: bad })).toThrow(/^option requestsPerMinute: expected a number > 0, got /);
-      expect(() => new RateLimiter({ tokensPerMinute: bad })).toThrow(/^option tokensPerMinute: expected a number > 0/);
+  it('limits must be numbers >= 1 (a window of at least one request or token)', () => {
+    for (const bad of [0, 0.5, -1, Number.NaN, '5' as unknown as number]) {
+      expect(() => new RateLimiter({ requestsPerMinute: bad })).toThrow(/^option requestsPerMinute: expected a number >= 1, got /);
+      expect(() => new RateLimiter({ tokensPerMinute: bad })).toThrow(/^option tokensPerMinute: expected a number >= 1/);
     }
     expect(() => new RateLimiter({ windowMs: 0 })).toThrow(/^option windowMs: expected a number > 0, got 0$/);
   });
-  // BUG: a limit under 1 (requestsPerMinute: 0.5) passes the "number > 0" check, but then no
-  // count + 1 <= 0.5 ever holds, delayFor() falls through to 0 and every request starts at once:
-  // the limiter limits nothing. (The CLI's --rpm takes whole numbers >= 1 only; the library's
-  // dispatchAll and RateLimiter take 0.5.) Fixed either by refusing it or by honouring it.
-  it.fails('a limit under one request per window is refused, or holds', async () => {
+  // A limit under 1 (requestsPerMinute: 0.5) once passed the check and then limited nothing (no
+  // count + 1 <= 0.5 ever holds): it is refused now, as the CLI's --rpm refuses it.
+  it('a limit under one request per window is refused, or holds', async () => {
     const clock = new VirtualClock();
     let limiter: RateLimiter;
     try {

@@ -188,16 +188,14 @@ describe('sceneMode: first frame, cuts >= threshold at least minGap apart, maxGa
       expect(10 - t[t.length - 1]!, `maxGap ${maxGap}: the tail`).toBeLessThanOrEqual(maxGap);
     }
   });
-  // BUG: when the frame displayed at last + maxGap is the last kept frame itself (frames sparser
-  // than maxGap: a 1 fps clip with --max-gap 0.5, or a variable-frame-rate screen recording that
-  // holds a still picture for longer than maxGap), fillTo() stops filling altogether, so the whole
-  // rest of the window gets no fill even though later frames exist. The rule in the header (exact
-  // frames at lastKept + maxGap, + 2 maxGap, ..., then deduplicated) keeps every frame here.
-  it.fails('frames sparser than maxGap still get fills (1 fps, maxGap 0.5 -> every frame)', () => {
+  // Frames sparser than maxGap (a 1 fps clip with --max-gap 0.5, or a screen recording that holds a
+  // still picture longer than maxGap): when no frame falls between the last kept one and
+  // last + maxGap, the next frame that exists is the fill (this once stopped filling altogether).
+  it('frames sparser than maxGap still get fills (1 fps, maxGap 0.5 -> every frame)', () => {
     const flat: Timeline = { frames, sceneScores: frames.map(() => 0) };
     expect(sceneMode(flat, { start: 0, end: 10, every: 1 }, { threshold: 0.4, minGap: 0, maxGap: 0.5 }).map((x) => x.timestampSec)).toEqual(frames);
   });
-  it.fails('a still stretch longer than maxGap is filled from the frames that exist (frames at 0, 5, 10, 15; maxGap 2)', () => {
+  it('a still stretch longer than maxGap is filled from the frames that exist (frames at 0, 5, 10, 15; maxGap 2)', () => {
     const sparse: Timeline = { frames: [0, 5, 10, 15], sceneScores: [0, 0, 0, 0] };
     expect(sceneMode(sparse, { start: 0, end: 20, every: 5 }, { threshold: 0.4, minGap: 0, maxGap: 2 }).map((x) => x.timestampSec)).toEqual([0, 5, 10, 15]);
   });
