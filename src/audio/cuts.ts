@@ -16,6 +16,7 @@
  * start are the same number, and the chunk durations add up to the timeline exactly.
  */
 import { invalidOption } from '../errors.js';
+import { firstIndex } from '../util/search.js';
 
 export interface Silence {
   startSec: number;
@@ -64,14 +65,7 @@ export function effectiveSearch(maxChunk: number, overlap: number, search: numbe
 
 /** Index of the first silence (sorted, disjoint) whose end is after `t`. */
 function firstEndingAfter(s: ReadonlyArray<[number, number]>, t: number): number {
-  let lo = 0;
-  let hi = s.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (s[mid]![1] > t) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  return firstIndex(s.length, (i) => s[i]![1] > t);
 }
 
 /** The cut for a window [lo, limit] in samples: a silence's middle pulled into the window, or undefined. */

@@ -15,6 +15,7 @@
  * end); frames before the timeline or after its end go to the first or the last window.
  */
 import { OmniprepError, invalidOption } from '../errors.js';
+import { firstIndex } from '../util/search.js';
 
 export interface TimedItem {
   timestampSec: number;
@@ -48,16 +49,7 @@ export const DEFAULT_WINDOW_SEC = 300;
 
 /** Frames with timestampSec in [from, to) (sorted input; binary search). */
 function countIn(times: readonly number[], from: number, to: number): number {
-  const lower = (t: number): number => {
-    let lo = 0;
-    let hi = times.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (times[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const lower = (t: number): number => firstIndex(times.length, (i) => times[i]! >= t);
   return lower(to) - lower(from);
 }
 

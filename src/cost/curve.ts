@@ -18,6 +18,7 @@ import type { MediaInfo } from '../probe/types.js';
 
 export { COST_CURVE_DEFAULTS } from './defaults.js';
 import { COST_CURVE_DEFAULTS } from './defaults.js';
+import { firstIndex } from '../util/search.js';
 
 export interface CostCurveOptions extends Omit<PlanOptions, 'every' | 'model' | 'detail' | 'budget' | 'maxTokens'> {
   /** Sampling intervals in seconds (default 1, 2, 5, 10, 30). */
@@ -117,14 +118,7 @@ export function shotsFromCuts(cuts: readonly number[], start: number, end: numbe
 export function coveredShots(shots: ReadonlyArray<readonly [number, number]>, times: readonly number[]): boolean[] {
   const sorted = [...times].sort((a, b) => a - b);
   return shots.map(([a, b]) => {
-    // first time >= a
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! < a - EPS) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstIndex(sorted.length, (i) => sorted[i]! >= a - EPS);
     return lo < sorted.length && sorted[lo]! < b - EPS;
   });
 }

@@ -16,6 +16,7 @@
  * - A frame chosen twice is kept once. --max-frames then keeps round(i (n-1) / (max-1)).
  */
 import type { PlannedFrame } from './types.js';
+import { firstIndex } from '../util/search.js';
 
 const EPS = 1e-6;
 
@@ -48,29 +49,12 @@ export function targetTimes(w: Window): number[] {
 
 /** Index of the last element <= x (or -1). */
 function lastAtOrBefore(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  let ans = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x + EPS) {
-      ans = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return ans;
+  return firstIndex(sorted.length, (i) => sorted[i]! > x + EPS) - 1;
 }
 
 /** Index of the first element >= x (or length). */
 function firstAtOrAfter(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < x - EPS) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstIndex(sorted.length, (i) => sorted[i]! >= x - EPS);
 }
 
 function requireFrames(tl: Timeline): { times: readonly number[]; keys: readonly boolean[] } {
