@@ -10,7 +10,9 @@ import type { Limits } from '../limits.js';
 import { resolveRegistry } from '../models/registry.js';
 import { getModel, type ModelOptions } from '../models/tokens.js';
 import type { ModelEntry } from '../models/registry.js';
-import { AUDIO_DEFAULTS, AUDIO_FORMATS, MP3_BITRATES_MPEG1, MP3_BITRATES_MPEG2, MP3_SAMPLE_RATES, type AudioFormat } from './defaults.js';
+import { checkGroup } from '../options/define.js';
+import { AUDIO_CUTS, AUDIO_ENCODING } from '../options/audio.js';
+import { AUDIO_DEFAULTS, MP3_BITRATES_MPEG1, MP3_BITRATES_MPEG2, MP3_SAMPLE_RATES, type AudioFormat } from './defaults.js';
 
 export { AUDIO_DEFAULTS, AUDIO_FORMATS, DEFAULT_AUDIO_MODEL, type AudioFormat } from './defaults.js';
 
@@ -89,20 +91,17 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 
 /** Checks the encoding options and fills in defaults. */
 export function resolveEncoding(o: AudioEncodingOptions = {}): AudioEncoding {
+  checkGroup(AUDIO_CUTS, { format: o.format });
+  checkGroup(AUDIO_ENCODING, o);
   const format = o.format ?? AUDIO_DEFAULTS.format;
-  if (!AUDIO_FORMATS.includes(format)) throw invalidOption('format', AUDIO_FORMATS.join(' or '), format);
   const sampleRate = o.sampleRate ?? AUDIO_DEFAULTS.sampleRate;
   if (format === 'mp3') {
     if (!(MP3_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
       throw invalidOption('sampleRate', `one of ${MP3_SAMPLE_RATES.join(', ')} for mp3`, sampleRate);
     }
-  } else if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 192_000) {
-    throw invalidOption('sampleRate', 'an integer from 8000 to 192000', sampleRate);
   }
   const channels = o.channels ?? AUDIO_DEFAULTS.channels;
-  if (channels !== 1 && channels !== 2) throw invalidOption('channels', '1 or 2', channels);
   const mp3Quality = o.mp3Quality ?? AUDIO_DEFAULTS.mp3Quality;
-  if (!Number.isInteger(mp3Quality) || mp3Quality < 0 || mp3Quality > 9) throw invalidOption('mp3Quality', 'an integer from 0 to 9', mp3Quality);
   let bitrate: number;
   if (format === 'mp3') {
     bitrate = o.bitrate ?? AUDIO_DEFAULTS.bitrate;
@@ -119,6 +118,8 @@ export function resolveEncoding(o: AudioEncodingOptions = {}): AudioEncoding {
 
 /** Checks the cut options and fills in defaults (the byte limit is checked against the encoding later). */
 export function resolveCuts(o: AudioCutOptions = {}): AudioCuts {
+  checkGroup(AUDIO_CUTS, { ...o, format: undefined });
+  checkGroup(AUDIO_ENCODING, { searchSec: o.searchSec, silenceDb: o.silenceDb, minSilenceSec: o.minSilenceSec });
   const c = {
     chunkSeconds: o.chunkSeconds ?? AUDIO_DEFAULTS.chunkSeconds,
     maxBytes: o.maxBytes ?? AUDIO_DEFAULTS.maxBytes,
@@ -127,12 +128,6 @@ export function resolveCuts(o: AudioCutOptions = {}): AudioCuts {
     silenceDb: o.silenceDb ?? AUDIO_DEFAULTS.silenceDb,
     minSilenceSec: o.minSilenceSec ?? AUDIO_DEFAULTS.minSilenceSec,
   };
-  if (!finite(c.chunkSeconds) || c.chunkSeconds < 1) throw invalidOption('chunkSeconds', 'a number of seconds >= 1', c.chunkSeconds);
-  if (!Number.isInteger(c.maxBytes) || c.maxBytes < 1) throw invalidOption('maxBytes', 'a whole number of bytes', c.maxBytes);
-  if (!finite(c.overlapSec) || c.overlapSec < 0) throw invalidOption('overlapSec', 'a number of seconds >= 0', c.overlapSec);
-  if (!finite(c.searchSec) || c.searchSec < 0) throw invalidOption('searchSec', 'a number of seconds >= 0', c.searchSec);
-  if (!finite(c.silenceDb) || c.silenceDb >= 0 || c.silenceDb < -120) throw invalidOption('silenceDb', 'a level in dBFS from -120 to below 0 (e.g. -30)', c.silenceDb);
-  if (!finite(c.minSilenceSec) || c.minSilenceSec <= 0 || c.minSilenceSec > 60) throw invalidOption('minSilenceSec', 'a number of seconds above 0 and at most 60', c.minSilenceSec);
   return c;
 }
 
@@ -151,7 +146,6 @@ export function resolveAudioModel(name: string | undefined, o: ModelOptions = {}
 }
 
 export function resolveConcurrency(n: number | undefined): number {
-  const c = n ?? availableParallelism();
-  if (!Number.isInteger(c) || c < 1) throw invalidOption('concurrency', 'an integer >= 1', c);
-  return c;
+  checkGroup(AUDIO_ENCODING, { concurrency: n });
+  return n ?? availableParallelism();
 }

@@ -32,3 +32,20 @@ export function addFlags(cmd: Command, group: Group, choice: FlagChoice = {}): C
   }
   return cmd;
 }
+
+/** Commander's name for a flag's value (`--min-silence` -> minSilence). */
+function attributeOf(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The group's options out of commander's parsed flags, under the options' own names. */
+export function readFlags<T extends object>(group: Group, opts: object): T {
+  const from = opts as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(group)) {
+    if (def.meta.cli === false) continue;
+    const v = from[attributeOf(flagName(key, def))];
+    if (v !== undefined) out[key] = v;
+  }
+  return out as T;
+}

@@ -15,14 +15,7 @@ export const DISPATCH = {
   concurrency: option(z.number().int().min(1).max(32), { help: 'requests in flight at once', default: 8 }),
 };
 
-/** How a job's audio is cut (a part of chunkAudio's options). */
-export const AUDIO_CUTS = {
-  chunkSeconds: option(z.number().finite().min(1), { help: 'longest chunk, seconds', defaultText: '600 (AUDIO_DEFAULTS)' }),
-  maxBytes: option(z.number().int().min(1024), { help: 'largest chunk file, bytes', defaultText: '25000000 (AUDIO_DEFAULTS)' }),
-  format: option(z.enum(['mp3', 'wav']), { help: 'mp3 or wav', defaultText: 'mp3 (AUDIO_DEFAULTS)' }),
-  overlapSec: option(z.number().finite().min(0), { help: 'seconds repeated at the start of the next chunk', defaultText: '0 (AUDIO_DEFAULTS)' }),
-};
+export { AUDIO_CUTS } from './audio.js';
 
 export type RequestGroupOptions = GroupInput<typeof REQUEST>;
 export type DispatchGroupOptions = GroupInput<typeof DISPATCH>;
-export type AudioCutGroupOptions = GroupInput<typeof AUDIO_CUTS>;

@@ -246,7 +246,7 @@ describe('planAudioChunks and audioPlanFor (for plan --audio)', () => {
     })();
     expect(err).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^model claude-opus-4\.7 takes no audio input; models that do: .*gpt-audio/) });
     expect(err?.isUsageError).toBe(true);
-    expect(() => planAudioChunks(10, { format: 'ogg' as 'mp3' })).toThrow(/option format: expected mp3 or wav/);
+    expect(() => planAudioChunks(10, { format: 'ogg' as 'mp3' })).toThrow(/option format: expected one of mp3, wav, got "ogg"/);
     expect(() => planAudioChunks(10, { bitrate: 65000 })).toThrow(/option bitrate/);
     expect(() => planAudioChunks(10, { maxBytes: 1000 })).toThrow(/option maxBytes: expected at least/);
     expect(() => planAudioChunks(10, { chunkSeconds: 10, overlapSec: 6 })).toThrow(/option overlapSec/);
