@@ -1,5 +1,6 @@
 /** What omniprep runs with: which ffmpeg and ffprobe won (and why), their versions, sharp and Node. */
-import sharp from 'sharp';
+
+import { loadSharp } from './util/sharp.js';
 import { isOutdated, MIN_PATCHED_RELEASE, toolchain, type BinaryOptions, type BinarySource } from './ffmpeg/binaries.js';
 
 export interface DoctorReport {
@@ -26,8 +27,8 @@ export async function doctor(options: BinaryOptions = {}): Promise<DoctorReport>
   return {
     ffmpeg: { path: tc.ffmpeg.path, version: tc.ffmpeg.version.version, source: tc.ffmpeg.source },
     ffprobe: { path: tc.ffprobe.path, version: tc.ffprobe.version.version, source: tc.ffprobe.source },
-    sharp: sharp.versions.sharp ?? 'unknown',
-    libvips: sharp.versions.vips,
+    sharp: loadSharp().versions.sharp ?? 'unknown',
+    libvips: loadSharp().versions.vips,
     node: process.versions.node,
     warnings,
   };

@@ -1,20 +1,23 @@
 /** Structured output: the answer parsed as JSON and checked against the schema the request carried. */
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type Ajv2020Module from 'ajv/dist/2020.js';
+
+type Ajv2020Ctor = typeof Ajv2020Module.default;
 import type { ValidateFunction } from 'ajv';
 import { OmniprepError } from '../errors.js';
 import type { JsonSchema } from '../request/options.js';
 
-const Ajv2020 = Ajv2020Module.default;
-const addFormats = addFormatsModule.default;
-
-let ajv: InstanceType<typeof Ajv2020> | undefined;
+// Ajv loads on the first schema (most runs have none): it costs start-up time.
+const requireCjs = createRequire(import.meta.url);
+let ajv: InstanceType<Ajv2020Ctor> | undefined;
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 function validatorFor(schema: JsonSchema, where: string): ValidateFunction {
   let fn = compiled.get(schema);
   if (fn) return fn;
   if (!ajv) {
+    const Ajv2020 = (requireCjs('ajv/dist/2020.js') as { default: Ajv2020Ctor }).default;
+    const addFormats = (requireCjs('ajv-formats') as { default: (a: InstanceType<Ajv2020Ctor>) => void }).default;
     ajv = new Ajv2020({ strict: false, allErrors: true, logger: false });
     addFormats(ajv);
   }

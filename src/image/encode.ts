@@ -2,7 +2,8 @@
  * sharp: resize a decoded frame to its planned size and encode it; perceptual hashes for --dedup.
  * Everything is bounded: one raw frame in, one encoded image out.
  */
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import type { ImageFormat } from '../media/formats.js';
 
 export interface RawImage {
@@ -35,14 +36,14 @@ function encoder(img: Sharp, o: Pick<EncodeOptions, 'format' | 'quality'>): Shar
 
 /** Resizes (never enlarges: the plan never asks for more than the source) and encodes. */
 export async function encodeRaw(raw: RawImage, o: EncodeOptions): Promise<Buffer> {
-  let img = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+  let img = loadSharp()(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
   if (o.width !== raw.width || o.height !== raw.height) img = img.resize(o.width, o.height, { fit: 'fill', kernel: 'lanczos3' });
   return encoder(img, o).toBuffer();
 }
 
 /** Encodes an image file (a still input): EXIF orientation applied, then resized. */
 export async function encodeFile(path: string, o: EncodeOptions, limitInputPixels: number): Promise<Buffer> {
-  const img = sharp(path, { limitInputPixels, failOn: 'error' }).rotate().resize(o.width, o.height, { fit: 'fill', kernel: 'lanczos3' });
+  const img = loadSharp()(path, { limitInputPixels, failOn: 'error' }).rotate().resize(o.width, o.height, { fit: 'fill', kernel: 'lanczos3' });
   return encoder(img, o).toBuffer();
 }
 
@@ -54,7 +55,7 @@ export async function encodeFile(path: string, o: EncodeOptions, limitInputPixel
  */
 export async function perceptualHash(input: RawImage | Buffer): Promise<string> {
   const base = (): Sharp =>
-    Buffer.isBuffer(input) ? sharp(input) : sharp(input.data, { raw: { width: input.width, height: input.height, channels: input.channels } });
+    Buffer.isBuffer(input) ? loadSharp()(input) : loadSharp()(input.data, { raw: { width: input.width, height: input.height, channels: input.channels } });
   const [h, v, t] = await Promise.all([
     base().greyscale().resize(9, 8, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer(),
     base().greyscale().resize(8, 9, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer(),

@@ -2,7 +2,8 @@
  * Grids: consecutive frames tiled into one image, each with its timestamp drawn in its corner.
  * The digits are drawn as seven-segment shapes in SVG, so no font needs to be installed.
  */
-import sharp, { type OverlayOptions } from 'sharp';
+import type { OverlayOptions } from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import type { ImageFormat } from '../media/formats.js';
 import { clockText } from '../util/time.js';
 
@@ -74,12 +75,12 @@ export async function composeGrid(cells: Array<{ image: Buffer | string; timesta
   for (let i = 0; i < cells.length; i++) {
     const left = (i % spec.cols) * spec.cellWidth;
     const top = Math.floor(i / spec.cols) * spec.cellHeight;
-    const cell = await sharp(cells[i]!.image).resize(spec.cellWidth, spec.cellHeight, { fit: 'fill' }).toBuffer();
+    const cell = await loadSharp()(cells[i]!.image).resize(spec.cellWidth, spec.cellHeight, { fit: 'fill' }).toBuffer();
     layers.push({ input: cell, left, top });
     const label = labelSvg(clockText(cells[i]!.timestampSec), digitHeight);
     if (label.width < spec.cellWidth && label.height < spec.cellHeight) layers.push({ input: label.svg, left: left + 2, top: top + 2 });
   }
-  const canvas = sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 } } }).composite(layers);
+  const canvas = loadSharp()({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 } } }).composite(layers);
   switch (spec.format) {
     case 'jpeg':
       return canvas.jpeg({ quality: spec.quality }).toBuffer();

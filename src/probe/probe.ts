@@ -4,7 +4,8 @@
  * start (frame-rate regularity) and the tail (a truncated file has no packets there).
  */
 import { extname } from 'node:path';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import { inputError, OmniprepError } from '../errors.js';
 import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
@@ -114,7 +115,7 @@ export function looksVariable(times: number[]): boolean {
 async function probeImage(local: LocalInput, limits: Limits): Promise<MediaInfo> {
   let meta: Metadata;
   try {
-    meta = await sharp(local.path, { limitInputPixels: limits.maxPixels, failOn: 'error' }).metadata();
+    meta = await loadSharp()(local.path, { limitInputPixels: limits.maxPixels, failOn: 'error' }).metadata();
   } catch (e) {
     const msg = (e as Error).message;
     if (/pixel limit/i.test(msg)) throw inputError('TOO_LARGE', local.input, `image is larger than ${limits.maxPixels} pixels`);
