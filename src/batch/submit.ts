@@ -66,7 +66,7 @@ export async function submitBatch(mappingFile: string, o: BatchClientOptions = {
     writeMapping(mappingFile, mapping);
     const batch = await client.batches.create({
       input_file_id: uploaded.id,
-      endpoint: mapping.endpoint,
+      endpoint: mapping.endpoint as '/v1/chat/completions' | '/v1/responses',
       completion_window: '24h',
       ...(o.metadata ? { metadata: o.metadata } : {}),
     });

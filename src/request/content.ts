@@ -137,12 +137,13 @@ export function payload(part: ImagePart | AudioPart, o: ResolvedRequestOptions):
  * The payload's length in bytes as it appears inside the JSON body, without reading the file (its
  * size is enough: base64 and data URLs need no escaping).
  */
-export function payloadLength(part: ImagePart | AudioPart, o: ResolvedRequestOptions): number {
+export function payloadLength(part: ImagePart | AudioPart, o: ResolvedRequestOptions, bare = false): number {
   if (part.kind === 'image') {
     const f = part.frame;
     const url = frameUrl(f, o);
     if (url !== undefined) return Buffer.byteLength(JSON.stringify(url)) - 2;
-    return `data:${f.mime};base64,`.length + base64Length(sizeOf(f.file, f.data, frameName(f, o.input)));
+    // `bare`: the base64 alone (Anthropic and Gemini bodies carry the MIME type beside it).
+    return (bare ? 0 : `data:${f.mime};base64,`.length) + base64Length(sizeOf(f.file, f.data, frameName(f, o.input)));
   }
   return base64Length(sizeOf(part.chunk.file, part.chunk.data, chunkName(part.chunk, o.input)));
 }
