@@ -15,6 +15,8 @@ import type { Plan } from './plan/types.js';
 export interface RunOptions extends PrepareOptions, Omit<DispatchOptions, 'budgetUsd' | 'signal' | 'registry' | 'modelsFile' | 'rule'> {
   prompt: string;
   api?: BuildOptions['api'];
+  /** Whose API (default: the model's registry entry says). */
+  provider?: BuildOptions['provider'];
   system?: string | undefined;
   schema?: JsonSchema | undefined;
   maxOutputTokens?: number | undefined;
@@ -47,6 +49,7 @@ export async function run(input: string, options: RunOptions): Promise<RunResult
     const build: BuildOptions = {
       prompt: options.prompt,
       api: options.api,
+      provider: options.provider,
       system: options.system,
       schema: options.schema,
       maxOutputTokens: options.maxOutputTokens,

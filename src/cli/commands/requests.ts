@@ -7,6 +7,7 @@ import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from
 
 interface RequestCliOptions extends EstimateCliOptions {
   api?: 'chat' | 'responses';
+  provider?: 'openai' | 'anthropic' | 'gemini';
   schema?: string;
   system?: string;
   maxOutputTokens?: number;
@@ -28,6 +29,8 @@ function readSchema(file: string | undefined): JsonSchema | undefined {
 function withRequestOptions(cmd: Command): Command {
   return withEstimateOptions(cmd)
     .addOption(new Option('--api <api>', 'chat or responses (default: responses, chat when audio is sent)').argParser(choiceArg('--api', ['chat', 'responses'] as const)))
+    // Issue 14 (providers): whose API the bodies are written for; default from the model's registry entry.
+    .addOption(new Option('--provider <name>', 'openai, anthropic or gemini (default: the model\'s provider in the registry)').argParser(choiceArg('--provider', ['openai', 'anthropic', 'gemini'] as const)))
     .option('--schema <file>', 'a JSON Schema the answer must follow (structured output)')
     .option('--system <text>', 'a system message (Chat) or instructions (Responses)')
     .option('--max-output-tokens <n>', 'upper bound on output tokens sent with the request', numberArg('--max-output-tokens', { min: 1, integer: true }))
@@ -38,6 +41,7 @@ function buildOptions(o: RequestCliOptions) {
   return {
     prompt: o.prompt ?? '',
     api: o.api,
+    provider: o.provider,
     system: o.system,
     schema: readSchema(o.schema),
     maxOutputTokens: o.maxOutputTokens,
@@ -81,8 +85,9 @@ export function register(program: Command): void {
     program
       .command('run <input>')
       .description('call the model: prints the answer, tokens and dollars spent')
-      .option('--base-url <url>', 'any OpenAI-compatible server (default OPENAI_BASE_URL, else OpenAI)')
-      .option('--api-key <key>', 'API key (default OPENAI_API_KEY)')
+      // Issue 14: --base-url and --api-key go to the provider of the model (Anthropic, Gemini or OpenAI).
+      .option('--base-url <url>', 'the provider\'s server (default OPENAI_BASE_URL, ANTHROPIC_BASE_URL or GOOGLE_GEMINI_BASE_URL, else the provider)')
+      .option('--api-key <key>', 'API key (default OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY)')
       .option('--organization <id>', 'OpenAI organization')
       .option('--project <id>', 'OpenAI project')
       .option('--timeout <sec>', 'per attempt (default 120)', numberArg('--timeout', { min: 1 }))
