@@ -13,12 +13,15 @@ export {
   type BatchFileInfo,
   type BatchLimits,
   type BatchLine,
+  type AnthropicBatchLine,
+  type GeminiBatchLine,
 } from './write.js';
 export {
   submitBatch,
   batchStatus,
   batchResults,
   readMapping,
+  batchProvider,
   type BatchClientOptions,
   type SubmittedBatch,
   type BatchStatus,

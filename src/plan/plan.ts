@@ -101,6 +101,22 @@ class TimelineLoader {
   }
 }
 
+/**
+ * The most images one request of this plan holds: the frames of the fullest window (`windowSec`
+ * from the start), at most the model's images per request. Claude's smaller side limit above
+ * `manyImages` images (2000 px above 20) depends on it.
+ */
+function imagesPerRequestOf(frames: readonly PlannedFrame[], model: ModelEntry, start: number, windowSec: number | undefined): number {
+  const cap = Math.max(1, model.limits.imagesPerRequest || 1);
+  if (!windowSec) return Math.min(frames.length, cap);
+  const counts = new Map<number, number>();
+  for (const f of frames) {
+    const w = Math.floor((f.timestampSec - start) / windowSec);
+    counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  return Math.min(cap, Math.max(0, ...counts.values()));
+}
+
 interface Setting {
   every: number;
   detail: string | undefined;
@@ -186,7 +202,20 @@ async function planFor(ctx: PlanContext, setting: Setting, started: number): Pro
     frames = sel.frames;
     tolerance = sel.tolerance;
     before = sel.before;
-    const size = chooseSize(model, video.width, video.height, { detail: setting.detail, maxSide: setting.maxSide, slack: s.sizeSlack });
+    // Claude: above `manyImages` images per request, every image must fit `maxSideManyImages`
+    // (2000 px above 20): size the frames to it rather than splitting the request.
+    let maxSide = setting.maxSide;
+    const l = model.limits;
+    if (l.manyImages !== undefined && l.maxSideManyImages !== undefined && imagesPerRequestOf(frames, model, s.start, o.windowSec) > l.manyImages) {
+      if (maxSide === undefined || maxSide > l.maxSideManyImages) {
+        const natural = chooseSize(model, video.width, video.height, { detail: setting.detail, maxSide, slack: s.sizeSlack });
+        if (Math.max(natural.width, natural.height) > l.maxSideManyImages) {
+          warnings.push(`frames sized to ${l.maxSideManyImages} px: ${model.name} takes at most ${l.maxSideManyImages} px per side in a request of more than ${l.manyImages} images`);
+        }
+        maxSide = l.maxSideManyImages;
+      }
+    }
+    const size = chooseSize(model, video.width, video.height, { detail: setting.detail, maxSide, slack: s.sizeSlack });
     width = size.width;
     height = size.height;
     tokensPerFrame = size.tokens;

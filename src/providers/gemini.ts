@@ -75,3 +75,27 @@ export function geminiAnswerText(r: Pick<GenerateContentResponse, 'candidates'>)
   const parts = r.candidates?.[0]?.content?.parts ?? [];
   return parts.flatMap((p) => (typeof p.text === 'string' && !p.thought ? [p.text] : [])).join('');
 }
+
+/** The REST `GenerateContentRequest` of a body (a Gemini batch JSONL line's `request`). */
+export interface GeminiRestRequest {
+  contents: Content[];
+  systemInstruction?: { parts: Array<{ text: string }> };
+  generationConfig?: Record<string, unknown>;
+}
+
+/**
+ * A body as the REST API takes it, the way the SDK writes it: `config.systemInstruction` (a
+ * string here) becomes a top-level `systemInstruction` content, the other config fields omniprep
+ * sets become `generationConfig`; `contents` are the same in both.
+ */
+export function geminiRestRequest(body: GeminiBody): GeminiRestRequest {
+  const { systemInstruction, ...generation } = body.config ?? {};
+  if (systemInstruction !== undefined && typeof systemInstruction !== 'string') throw new Error('geminiRestRequest: systemInstruction must be a string');
+  const known = ['maxOutputTokens', 'responseMimeType', 'responseJsonSchema', 'mediaResolution'] as const;
+  for (const k of Object.keys(generation)) if (!(known as readonly string[]).includes(k)) throw new Error(`geminiRestRequest: config.${k} has no REST mapping here`);
+  return {
+    contents: body.contents,
+    ...(systemInstruction !== undefined ? { systemInstruction: { parts: [{ text: systemInstruction }] } } : {}),
+    ...(Object.keys(generation).length ? { generationConfig: generation as Record<string, unknown> } : {}),
+  };
+}

@@ -198,7 +198,6 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
   const core = await modelServerCore(adapter, o);
   const { app } = core;
   let base = '';
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const modelAction = async (request: { params: { '*': string }; body: unknown }, reply: FastifyReply): Promise<unknown> => {
     const m = /^([^:/]+):(generateContent|batchGenerateContent)$/.exec(request.params['*']);
@@ -297,8 +296,14 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
     ...(f.durationSec !== undefined ? { videoMetadata: { videoDuration: `${f.durationSec}s` } } : {}),
   });
 
-  // Resumable upload: `start` hands out an upload URL; `upload, finalize` there stores the bytes.
-  app.post('/upload/v1beta/files', async (request, reply) => {
+  // Resumable upload: `start` hands out an upload URL; `upload, finalize` there stores the bytes
+  // (sent with the SDK's `content-type: application/json` whatever they are: read as bytes).
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.post('/upload/v1beta/files', upload);
+  });
+  async function upload(request: import('fastify').FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const h = request.headers;
     const command = String(h['x-goog-upload-command'] ?? '');
     if (command === 'start') {
@@ -330,7 +335,7 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
     }
     files.set(f.name, f);
     return reply.header('x-goog-upload-status', 'final').send({ file: fileResource(f) });
-  });
+  }
 
   app.get<{ Params: { '*': string } }>('/v1beta/files/*', async (request, reply) => {
     const rest = request.params['*'];
