@@ -8,19 +8,20 @@ import { OmniprepError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import { resolveRegistry, type ModelEntry, type ModelRegistry } from '../models/registry.js';
 import { chooseSize } from '../models/sizing.js';
+import { geminiVideoTokens, MAX_VIDEO_FPS } from '../models/video.js';
 import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
 import { audioPlanFor } from '../audio/plan.js';
 import { segmentTimeline } from '../audio/segments.js';
 import { MIME } from '../image/formats.js';
 import { estimateRequest } from '../request/build.js';
-import type { AudioAsset, FrameAsset, Segment } from '../request/types.js';
+import type { AudioAsset, FrameAsset, Segment, VideoAsset } from '../request/types.js';
 import { packetIndex, type PacketIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { sceneScan } from '../extract/scene.js';
 import { dedupeTimes, exactMode, keyframeMode, numberFrames, sceneMode, thin, type Timeline } from './frames.js';
 import { resolveSampling, type ResolvedSampling } from './options.js';
-import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions } from './types.js';
+import { SENDS, type BudgetReport, type Plan, type PlannedAudioChunk, type PlannedFrame, type PlannedGrid, type PlanOptions, type PlannedVideo } from './types.js';
 
 /** A window length that means "no windows": the whole clip is one segment (split only by limits). */
 const NO_WINDOWS = 1e9;
@@ -185,8 +186,125 @@ export interface PlanContext {
   options: PlanOptions;
 }
 
+const VIDEO_MIME: Record<string, string> = { mp4: 'video/mp4', mov: 'video/quicktime', matroska: 'video/x-matroska', webm: 'video/webm', avi: 'video/x-msvideo', mpegts: 'video/mp2t', flv: 'video/x-flv' };
+
+/** The clip's MIME type for the File API (by container; mp4 when unknown). */
+export function videoMime(container: string): string {
+  return VIDEO_MIME[container.split(',')[0]!] ?? 'video/mp4';
+}
+
+/** The windows of a video plan as request assets (`fileUri` once the clip is uploaded). */
+export function videoAssets(p: Pick<Plan, 'video' | 'detailApplied'>, fileUri?: string): VideoAsset[] {
+  if (!p.video) return [];
+  const v = p.video;
+  return v.windows.map((w) => ({ index: w.index, startSec: w.startSec, endSec: w.endSec, fps: v.fps, mime: v.mime, ...(fileUri ? { fileUri } : {}), detail: p.detailApplied, frames: w.frames, frameTokens: w.frameTokens, audioSeconds: w.audioSeconds, audioTokens: w.audioTokens }));
+}
+
+/**
+ * The clip sent as video (Gemini): one request per window (`windowSec`, else the whole clip
+ * window), each naming its window with `startOffset`/`endOffset` and `fps` = 1/`every` (at most
+ * 24, the API's limit); frames and audio billed by the registry's video rule (src/models/video.ts).
+ * The text tokens are those of the real request bodies, as for frames.
+ */
+async function planVideo(ctx: PlanContext, setting: Setting, started: number): Promise<Plan> {
+  const { info, model, sampling: s, end, options: o } = ctx;
+  if (!info.video || info.kind !== 'video') {
+    throw new OmniprepError('NO_VIDEO_STREAM', `${info.input}: has no video stream to send as video`, { input: info.input });
+  }
+  if (!model.video) {
+    throw new OmniprepError('INVALID_OPTION', `option send: model ${model.name} takes no video input (--send video is for Gemini models); send frames`, { details: { option: 'send' } });
+  }
+  const warnings: string[] = [];
+  if (o.audio) warnings.push('--audio: the video carries its own audio track; it is billed with the video');
+  const fps = Math.min(MAX_VIDEO_FPS, Math.round(1e6 / setting.every) / 1e6);
+  const detail = setting.detail ?? 'auto';
+  const windowSec = o.windowSec ?? NO_WINDOWS;
+  const windows: PlannedVideo['windows'] = [];
+  for (let t = s.start, i = 0; t < end - 1e-9; t += windowSec, i++) {
+    const w = { startSec: t, endSec: Math.min(end, t + windowSec) };
+    const v = geminiVideoTokens(model, { ...w, fps, hasAudio: Boolean(info.audio), detail });
+    windows.push({ index: i, ...w, frames: v.frames, frameTokens: v.frameTokens, audioSeconds: v.audioSeconds, audioTokens: v.audioTokens });
+  }
+  const first = geminiVideoTokens(model, { startSec: 0, endSec: 1, fps, hasAudio: false, detail });
+  const video: PlannedVideo = {
+    fps,
+    frames: windows.reduce((a, w) => a + w.frames, 0),
+    tokensPerFrame: first.tokensPerFrame,
+    frameTokens: windows.reduce((a, w) => a + w.frameTokens, 0),
+    audioSeconds: Math.round(windows.reduce((a, w) => a + w.audioSeconds, 0) * 1e6) / 1e6,
+    audioTokens: windows.reduce((a, w) => a + w.audioTokens, 0),
+    windows,
+    mime: videoMime(info.container),
+  };
+  // Text tokens of the real bodies (prompt, a [video mm:ss-mm:ss] label, overhead), as for frames.
+  const prompt = o.prompt ?? '';
+  const stand = prompt ? 0 : textTokens(model, '.');
+  let text = 0;
+  for (const clip of videoAssets({ video, detailApplied: detail })) {
+    const seg: Segment = { index: clip.index, startSec: clip.startSec, endSec: clip.endSec, frames: [], audio: [], video: [clip] };
+    text += estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier: s.tier, expectedOutputTokens: s.outputTokens }).textTokens - stand;
+  }
+  const inputTokens = video.frameTokens + video.audioTokens + text;
+  const counts = { imageTokens: video.frameTokens, audioTokens: video.audioTokens, textTokens: text, outputTokens: s.outputTokens };
+  return {
+    input: info.input,
+    send: 'video',
+    video,
+    mode: s.mode,
+    model: model.name,
+    detail: detail,
+    detailApplied: detail,
+    every: setting.every,
+    startSec: s.start,
+    endSec: end,
+    tolerance: null,
+    format: s.format,
+    quality: s.quality,
+    width: info.video.width,
+    height: info.video.height,
+    tokensPerFrame: video.tokensPerFrame,
+    frames: [],
+    framesBeforeCap: 0,
+    grids: null,
+    imageTokens: 0,
+    videoTokens: video.frameTokens,
+    audio: null,
+    audioNote: null,
+    audioSeconds: video.audioSeconds,
+    audioTokens: video.audioTokens,
+    textTokens: text,
+    inputTokens,
+    outputTokens: s.outputTokens,
+    tier: s.tier,
+    costUsd: dollars(model, counts, s.tier),
+    costByTier: dollarsByTier(model, counts),
+    rules: {
+      image: `${model.name} video: ${video.tokensPerFrame} tokens per frame at ${fps} fps, ${model.video.audioTokensPerSecond} audio tokens per second (${model.date})`,
+      registryVersion: ctx.registryVersion,
+      source: model.source,
+    },
+    budget: null,
+    requests: windows.length,
+    upperBound: false,
+    warnings,
+    media: {
+      durationSec: info.durationSec,
+      container: info.container,
+      sizeBytes: info.sizeBytes,
+      width: info.video.width,
+      height: info.video.height,
+      fps: info.video.fps,
+      rotation: info.video.rotation,
+      vfr: info.video.vfr,
+      hasAudio: Boolean(info.audio),
+    },
+    planMs: Math.round(performance.now() - started),
+  };
+}
+
 /** One plan for one setting (the budget chooser calls this for each candidate). */
 async function planFor(ctx: PlanContext, setting: Setting, started: number): Promise<Plan> {
+  if (ctx.options.send === 'video') return planVideo(ctx, setting, started);
   const { info, model, sampling: s, end, options: o } = ctx;
   const video = info.video;
   const warnings: string[] = [];
@@ -257,6 +375,8 @@ async function planFor(ctx: PlanContext, setting: Setting, started: number): Pro
   const image = model.image;
   return {
     input: info.input,
+    send: 'frames',
+    video: null,
     mode: s.mode,
     model: model.name,
     detail: setting.detail ?? 'auto',
@@ -274,6 +394,7 @@ async function planFor(ctx: PlanContext, setting: Setting, started: number): Pro
     framesBeforeCap: before,
     grids,
     imageTokens: imageTokensTotal,
+    videoTokens: 0,
     audio,
     audioNote,
     audioSeconds: audio?.seconds ?? 0,
@@ -391,6 +512,9 @@ async function chooseWithinBudget(ctx: PlanContext, asked: Setting, started: num
 export async function plan(input: string | MediaInfo, options: PlanOptions = {}): Promise<Plan> {
   const started = performance.now();
   const sampling = resolveSampling(options);
+  if (options.send !== undefined && !(SENDS as readonly string[]).includes(options.send)) {
+    throw new OmniprepError('INVALID_OPTION', `option send: expected ${SENDS.join(' or ')}, got ${JSON.stringify(options.send)}`, { details: { option: 'send' } });
+  }
   const limits = resolveLimits(options.limits);
   const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
   const model = getModel(options.model ?? 'gpt-5.5', { registry: reg, rule: options.rule });

@@ -55,8 +55,14 @@ export const DEFAULT_SAMPLING = {
   tier: 'standard' as Tier,
 };
 
+/** How the picture goes to the model: sampled frames (images), or the clip itself (Gemini's native video). */
+export const SENDS = ['frames', 'video'] as const;
+export type Send = (typeof SENDS)[number];
+
 export interface PlanOptions extends SamplingOptions {
   model?: string | undefined;
+  /** `frames` (default) or `video`: the clip uploaded once and sent as video, sampled by the provider at 1/`every` fps (Gemini). */
+  send?: Send | undefined;
   detail?: string | undefined;
   /** The user's prompt: its tokens are part of the estimate. */
   prompt?: string | undefined;
@@ -118,8 +124,26 @@ export interface PlannedAudioChunk {
   tokens: number;
 }
 
+/** The clip sent as video: the provider samples each window at `fps` and bills per frame and per second of audio. */
+export interface PlannedVideo {
+  fps: number;
+  /** Frames the provider samples, their tokens each and in all. */
+  frames: number;
+  tokensPerFrame: number;
+  frameTokens: number;
+  audioSeconds: number;
+  audioTokens: number;
+  /** One request per window (`windowSec`), each naming its window by `startOffset`/`endOffset`. */
+  windows: Array<{ index: number; startSec: number; endSec: number; frames: number; frameTokens: number; audioSeconds: number; audioTokens: number }>;
+  mime: string;
+}
+
 export interface Plan {
   input: string;
+  /** `frames` or `video` (see PlanOptions.send). */
+  send: Send;
+  /** Set when `send` is `video` (then `frames` is empty and `imageTokens` 0). */
+  video: PlannedVideo | null;
   mode: Mode;
   model: string;
   /** The detail level requested (auto resolved in `detailApplied`). */
@@ -141,6 +165,8 @@ export interface Plan {
   framesBeforeCap: number;
   grids: PlannedGrid[] | null;
   imageTokens: number;
+  /** Tokens of the frames the provider samples from video sent as video (its audio is in `audioTokens`). */
+  videoTokens: number;
   audio: { seconds: number; tokens: number; chunks: PlannedAudioChunk[] } | null;
   /** Why there is no audio when --audio was asked (e.g. the input has no audio stream). */
   audioNote: string | null;

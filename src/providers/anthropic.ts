@@ -41,6 +41,11 @@ export function messagesPart(part: Part, payloadOf: (p: ImagePart | AudioPart) =
         input: where,
         details: { option: 'transcripts' },
       });
+    case 'video':
+      throw new OmniprepError('INVALID_OPTION', `${where}: video is sent as video to Gemini only (model ${o.model.name}); send frames`, {
+        input: where,
+        details: { option: 'send' },
+      });
   }
 }
 

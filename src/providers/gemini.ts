@@ -37,6 +37,11 @@ export function geminiDetail(level: string | undefined): string {
   return found ? found[0] : 'auto';
 }
 
+/** Seconds as a protobuf Duration (`12.5s`), to the microsecond. */
+export function offset(sec: number): string {
+  return `${Math.round(sec * 1e6) / 1e6}s`;
+}
+
 const AUDIO_MIME = { mp3: 'audio/mp3', wav: 'audio/wav' } as const;
 
 export function geminiPart(part: Part, payloadOf: (p: ImagePart | AudioPart) => string, o: ResolvedRequestOptions): GeminiPart {
@@ -54,6 +59,15 @@ export function geminiPart(part: Part, payloadOf: (p: ImagePart | AudioPart) => 
     }
     case 'audio':
       return { inlineData: { mimeType: AUDIO_MIME[part.chunk.format], data: payloadOf(part) } };
+    case 'video': {
+      const v = part.clip;
+      const level = v.detail !== 'auto' && o.model.image?.type === 'gemini-fixed' ? GEMINI_LEVELS[v.detail] : undefined;
+      return {
+        fileData: { fileUri: v.fileUri ?? '', mimeType: v.mime },
+        videoMetadata: { fps: v.fps, startOffset: offset(v.startSec), endOffset: offset(v.endSec) },
+        ...(level ? { mediaResolution: { level: level as NonNullable<GeminiPart['mediaResolution']>['level'] } } : {}),
+      };
+    }
   }
 }
 

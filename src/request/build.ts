@@ -139,7 +139,8 @@ class Meter {
     const bare = this.api === 'messages' || this.api === 'gemini';
     for (const p of u.parts) {
       const shape = renderPart(this.api, p, () => '', this.o, this.where);
-      bytes += 1 + Buffer.byteLength(JSON.stringify(shape)) + (p.kind === 'text' ? 0 : payloadLength(p, this.o, bare));
+      // A video part carries its file URI in the shape itself (no payload).
+      bytes += 1 + Buffer.byteLength(JSON.stringify(shape)) + (p.kind === 'text' || p.kind === 'video' ? 0 : payloadLength(p, this.o, bare));
       if (p.kind === 'text') tokens += textTokens(this.o.model, p.text);
       else tokens += p.tokens;
       if (p.kind === 'image') {
@@ -156,6 +157,9 @@ function checkModelTakes(units: Unit[], o: ResolvedRequestOptions, where: string
   const hasAudio = units.some((u) => u.parts.some((p) => p.kind === 'audio'));
   if (hasImage && (!o.model.image || o.model.limits.imagesPerRequest < 1)) {
     throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no images`, { input: where });
+  }
+  if (units.some((u) => u.clip) && !o.model.video) {
+    throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no video input; send frames`, { input: where });
   }
   if (hasAudio && !o.model.audio) {
     throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no audio input; send transcripts instead`, { input: where });

@@ -13,7 +13,7 @@ import type { ModelEntry } from '../models/registry.js';
 import { messagesEnvelope, messagesPart, type MessagesBody } from '../providers/anthropic.js';
 import { geminiEnvelope, geminiPart, type GeminiBody } from '../providers/gemini.js';
 import type { Api, ResolvedRequestOptions } from './options.js';
-import type { AudioPart, ImagePart, Part } from './content.js';
+import type { AudioPart, ImagePart, Part, VideoPart } from './content.js';
 
 export type ChatBody = ChatCompletionCreateParamsNonStreaming;
 export type ResponsesBody = ResponseCreateParamsNonStreaming;
@@ -44,6 +44,8 @@ export function apiDetail(api: 'chat' | 'responses', detail: string, model: Mode
 
 export type PayloadOf = (part: ImagePart | AudioPart) => string;
 
+export type { VideoPart };
+
 export function chatPart(part: Part, payloadOf: PayloadOf, o: ResolvedRequestOptions, where: string): ChatCompletionContentPart {
   switch (part.kind) {
     case 'text':
@@ -55,6 +57,11 @@ export function chatPart(part: Part, payloadOf: PayloadOf, o: ResolvedRequestOpt
       };
     case 'audio':
       return { type: 'input_audio', input_audio: { data: payloadOf(part), format: part.chunk.format } };
+    case 'video':
+      throw new OmniprepError('INVALID_OPTION', `${where}: video is sent as video to Gemini only (model ${o.model.name}); send frames`, {
+        input: where,
+        details: { option: 'send' },
+      });
   }
 }
 
@@ -74,6 +81,11 @@ export function responsesPart(part: Part, payloadOf: PayloadOf, o: ResolvedReque
         `${where}: the Responses API takes no audio input; use the Chat Completions API (--api chat), or send transcripts instead of the audio`,
         { input: where, details: { option: 'api' } },
       );
+    case 'video':
+      throw new OmniprepError('INVALID_OPTION', `${where}: video is sent as video to Gemini only (model ${o.model.name}); send frames`, {
+        input: where,
+        details: { option: 'send' },
+      });
   }
 }
 

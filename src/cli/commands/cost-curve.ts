@@ -11,7 +11,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import { TIERS, type Tier } from '../../models/registry.js';
 import { parseGrid } from '../../plan/options.js';
-import { MODES, type Mode } from '../../plan/types.js';
+import { MODES, SENDS, type Mode, type Send } from '../../plan/types.js';
 import { action, choiceArg, numberArg, table } from '../util.js';
 
 interface CostCurveCliOptions {
@@ -42,6 +42,7 @@ interface CostCurveCliOptions {
   png?: string;
   spec?: string;
   width?: number;
+  send?: Send[];
 }
 
 function numberList(name: string) {
@@ -80,6 +81,13 @@ export function register(program: Command): void {
     .option('--models <list>', 'models to compare, e.g. gpt-5.5,gpt-5-mini (default gpt-5.5)', nameList('--models'))
     .option('--model <list>', 'same as --models', nameList('--model'))
     .option('--detail <list>', 'detail levels, e.g. low,high (default: each model\'s auto)', nameList('--detail'))
+    // Issue 14: frames and/or Gemini's native video, one series each, so the cheaper way shows.
+    .option('--send <list>', 'frames (default), video (Gemini: the clip as video at 1/every fps), or frames,video', (v: string, prev: Send[] | undefined) => {
+      const items = nameList('--send')(v, prev);
+      const bad = items.find((x) => !(SENDS as readonly string[]).includes(x));
+      if (bad) throw new InvalidArgumentError(`--send must be frames, video or both, got "${bad}"`);
+      return items as Send[];
+    })
     .addOption(new Option('--mode <mode>', 'keyframe (default), exact or scene').argParser(choiceArg('--mode', MODES)))
     .option('--start <sec>', 'clip window start', numberArg('--start', { min: 0 }))
     .option('--end <sec>', 'clip window end', numberArg('--end', { min: 0.001 }))
@@ -115,6 +123,7 @@ export function register(program: Command): void {
           every: o.every,
           models: models.length ? [...new Set(models)] : undefined,
           details: o.detail,
+          sends: o.send,
           mode: o.mode,
           start: o.start,
           end: o.end,

@@ -95,9 +95,11 @@ export function register(program: Command): void {
       .option('--rpm <n>', 'requests per minute limit', numberArg('--rpm', { min: 1, integer: true }))
       .option('--tpm <n>', 'tokens per minute limit (estimated before each call)', numberArg('--tpm', { min: 1, integer: true }))
       .option('--retries <n>', 'retries on 429, 5xx and timeouts (default 4)', numberArg('--retries', { min: 0, integer: true }))
-      .option('--no-reduce', 'do not combine the answers of several segments with one more call'),
+      .option('--no-reduce', 'do not combine the answers of several segments with one more call')
+      // Issue 14: Gemini's native video: the clip uploaded once (File API) and sent as video at 1/--every fps.
+      .addOption(new Option('--send <how>', 'frames (default) or video (Gemini: the clip itself, at 1/--every fps)').argParser(choiceArg('--send', ['frames', 'video'] as const))),
   ).action(
-    action(async (input: string, o: RequestCliOptions & { baseUrl?: string; apiKey?: string; organization?: string; project?: string; timeout?: number; concurrency?: number; rpm?: number; tpm?: number; retries?: number; reduce: boolean }) => {
+    action(async (input: string, o: RequestCliOptions & { baseUrl?: string; apiKey?: string; organization?: string; project?: string; timeout?: number; concurrency?: number; rpm?: number; tpm?: number; retries?: number; reduce: boolean; send?: 'frames' | 'video' }) => {
       requirePrompt(o);
       const { run } = await import('../../run.js');
       const tty = process.stderr.isTTY && !program.opts().json;
@@ -121,6 +123,7 @@ export function register(program: Command): void {
         tokensPerMinute: o.tpm,
         maxRetries: o.retries,
         reduce: o.reduce ? undefined : false,
+        send: o.send,
         onProgress: tty ? (p) => bar(p.done, p.total, p.spentUsd) : undefined,
       });
       if (tty) process.stderr.write('\n');
