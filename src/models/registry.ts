@@ -30,6 +30,7 @@ const ruleSchema = z.discriminatedUnion('type', [
     patch: pos,
     multiplier: pos,
     levels: z.record(z.string(), z.object({ maxDim: pos, budget: pos })),
+    rounding: z.enum(['floor', 'round']).default('floor'),
     auto: z.string(),
     source: z.string(),
     date: z.string(),
