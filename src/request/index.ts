@@ -1,4 +1,4 @@
-/** Request building: prepared media to Chat Completions / Responses bodies that fit the provider's limits, with estimates. */
+/** Request building: prepared media to OpenAI (Chat Completions, Responses), Anthropic Messages or Gemini generateContent bodies that fit the provider's limits, with estimates. */
 export {
   buildRequests,
   buildRequest,
@@ -11,6 +11,7 @@ export {
   requestLimits,
   segmentKey,
   API_URLS,
+  apiUrl,
   type ApiUrl,
   type BuildOptions,
   type BuiltRequest,
@@ -18,6 +19,7 @@ export {
 } from './build.js';
 export { estimateParts, sumEstimates, type RequestEstimate } from './estimate.js';
 export { resolveRequestOptions, REQUEST_DEFAULTS, APIS, type Api, type JsonSchema, type RequestOptions, type ResolvedRequestOptions } from './options.js';
-export { API_DETAILS, apiDetail, type ChatBody, type ResponsesBody, type RequestBody } from './render.js';
+export { API_DETAILS, apiDetail, type ChatBody, type ResponsesBody, type MessagesBody, type GeminiBody, type RequestBody } from './render.js';
+export { PROVIDERS, PROVIDER_APIS, providerOf, resolveProvider, apiModelName, type Provider } from '../providers/provider.js';
 export { formatTimestamp, formatRange } from './timestamp.js';
-export type { FrameAsset, AudioAsset, Segment, PreparedMedia, ImageMime } from './types.js';
+export type { FrameAsset, AudioAsset, VideoAsset, Segment, PreparedMedia, ImageMime } from './types.js';
