@@ -249,6 +249,8 @@ describe('estimates', () => {
       audioChunks: 1,
       audioSeconds: 2,
       imageTokens: 2 * perImage,
+      videoFrames: 0,
+      videoTokens: 0,
       audioTokens: audioTokens('gpt-5.5', 2),
       textTokens: text,
       inputTokens: 2 * perImage + 20 + text,
