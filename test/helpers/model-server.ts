@@ -190,7 +190,6 @@ export async function modelServerCore(adapter: ProviderAdapter, o: { registry?: 
   const attempts = new Map<string, number>();
   const releases = new Set<() => void>();
   let seq = 0;
-  let closing = false;
   const app = Fastify({ logger: false, bodyLimit: o.bodyLimit ?? 600 * 1024 * 1024, forceCloseConnections: true });
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
@@ -324,12 +323,10 @@ export async function modelServerCore(adapter: ProviderAdapter, o: { registry?: 
       seq = 0;
     },
     async close() {
-      closing = true;
       for (const release of [...releases]) release();
       await app.close();
     },
   };
-  void closing;
   return core;
 }
 
