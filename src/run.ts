@@ -11,12 +11,17 @@ import { reduceAnswers, segmentAnswers } from './dispatch/reduce.js';
 import { OmniprepError } from './errors.js';
 import { buildRequests, type BuildOptions, type BuiltRequest } from './request/build.js';
 import type { JsonSchema } from './request/options.js';
-import { prepare, type Prepared, type PrepareOptions } from './prepare.js';
-import type { Plan } from './plan/types.js';
+import { prepare, type PrepareOptions } from './prepare.js';
+import type { Plan, Send } from './plan/types.js';
+import type { PreparedMedia } from './request/types.js';
+import { Clients } from './dispatch/client.js';
+import { uploadGeminiVideo } from './providers/clients.js';
 
 export interface RunOptions extends PrepareOptions, Omit<DispatchOptions, 'budgetUsd' | 'signal' | 'registry' | 'modelsFile' | 'rule'> {
   prompt: string;
   api?: BuildOptions['api'];
+  /** Whose API (default: the model's registry entry says). */
+  provider?: BuildOptions['provider'];
   system?: string | undefined;
   schema?: JsonSchema | undefined;
   maxOutputTokens?: number | undefined;
@@ -24,6 +29,24 @@ export interface RunOptions extends PrepareOptions, Omit<DispatchOptions, 'budge
   reduce?: boolean | undefined;
   /** Keep the prepared frames and audio in `dir` (default: removed after the run). */
   keep?: boolean | undefined;
+  /** `frames` (default) or `video`: the clip uploaded once through Gemini's File API and sent as video. */
+  send?: Send | undefined;
+}
+
+/** The clip as video: planned, uploaded once, one segment per window naming the uploaded file. */
+async function prepareVideo(input: string, options: RunOptions): Promise<PreparedMedia & { plan: Plan; cleanup(): Promise<void> }> {
+  const { plan, videoAssets } = await import('./plan/plan.js');
+  const p = await plan(input, { ...options, send: 'video' });
+  const client = await new Clients(options).gemini();
+  const file = await uploadGeminiVideo(client, input, p.video!.mime, { signal: options.signal });
+  return {
+    input,
+    model: p.model,
+    durationSec: p.media.durationSec,
+    segments: videoAssets(p, file.uri).map((v) => ({ index: v.index, startSec: v.startSec, endSec: v.endSec, frames: [], audio: [], video: [v] })),
+    plan: p,
+    cleanup: async () => {},
+  };
 }
 
 export interface RunResult {
@@ -43,12 +66,13 @@ export interface RunResult {
 
 export async function run(input: string, options: RunOptions): Promise<RunResult> {
   if (!options.prompt) throw new OmniprepError('INVALID_OPTION', 'option prompt: a question or instruction is required');
-  let media: Prepared | undefined;
+  let media: (PreparedMedia & { plan: Plan; cleanup(): Promise<void> }) | undefined;
   try {
-    media = await prepare(input, options);
+    media = options.send === 'video' ? await prepareVideo(input, options) : await prepare(input, options);
     const build: BuildOptions = {
       prompt: options.prompt,
       api: options.api,
+      provider: options.provider,
       system: options.system,
       schema: options.schema,
       maxOutputTokens: options.maxOutputTokens,

@@ -1,7 +1,9 @@
 /**
- * Batch API through the SDK: upload each JSONL (purpose `batch`), create one batch per file
- * (`completion_window: 24h`), read a batch's status, and fetch its results mapped back to their
- * inputs and segments by `custom_id`, errors included.
+ * Batches through the provider's SDK: for OpenAI, upload each JSONL (purpose `batch`) and create
+ * one batch per file (`completion_window: 24h`); for Anthropic, one Message Batch per shard; for
+ * Gemini, upload each shard through the File API and create a batch from it
+ * (src/providers/batches.ts). Then read a batch's status, and fetch its results mapped back to
+ * their inputs and segments by `custom_id` (Gemini: `key`), errors included.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -9,14 +11,36 @@ import { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { OmniprepError, inputError, type ErrorCode } from '../errors.js';
 import type { ModelOptions } from '../models/tokens.js';
-import { answerOf, createClient, type ClientOptions, type Usage } from '../dispatch/client.js';
+import { answerOf, Clients, createClient, type ClientOptions, type Usage } from '../dispatch/client.js';
+import {
+  anthropicBatchLines,
+  anthropicBatchState,
+  geminiBatchLines,
+  geminiBatchState,
+  submitAnthropicBatch,
+  submitGeminiBatch,
+  type ProviderBatchLine,
+  type ProviderBatchState,
+} from '../providers/batches.js';
+import { apiModelName, PROVIDER_APIS, type Provider } from '../providers/provider.js';
+import { getModel } from '../models/tokens.js';
 import { usageCost } from '../dispatch/dispatch.js';
 import { parseAnswer } from '../dispatch/schema.js';
 import { batchFilePath, writeMapping, type BatchMapping, type BatchRequestInfo } from './write.js';
 
 export interface BatchClientOptions extends ClientOptions, ModelOptions {
-  /** Stored with the batch (`metadata`), e.g. a run name. */
+  /** Stored with the batch (`metadata`), e.g. a run name (OpenAI only). */
   metadata?: Record<string, string> | undefined;
+  /** Whose batch API a batch id belongs to (default: from the id: `msgbatch_...` Anthropic, `batches/...` Gemini, else OpenAI). */
+  provider?: Provider | undefined;
+}
+
+/** The provider of a batch id, unless the options say. */
+export function batchProvider(id: string, o: Pick<BatchClientOptions, 'provider'> = {}): Provider {
+  if (o.provider) return o.provider;
+  if (id.startsWith('msgbatch_')) return 'anthropic';
+  if (id.startsWith('batches/')) return 'gemini';
+  return 'openai';
 }
 
 export interface SubmittedBatch {
@@ -47,11 +71,12 @@ export function readMapping(file: string): BatchMapping {
  */
 export async function submitBatch(mappingFile: string, o: BatchClientOptions = {}): Promise<SubmittedBatch[]> {
   const mapping = readMapping(mappingFile);
-  const client = await createClient(o);
+  const provider = mapping.provider ?? 'openai';
+  const clients = new Clients(o);
   const out: SubmittedBatch[] = [];
   for (const entry of mapping.files) {
-    if (entry.batchId && entry.fileId) {
-      out.push({ file: entry.file, fileId: entry.fileId, batchId: entry.batchId, status: 'submitted before' });
+    if (entry.batchId && (entry.fileId || provider === 'anthropic')) {
+      out.push({ file: entry.file, fileId: entry.fileId ?? '', batchId: entry.batchId, status: 'submitted before' });
       continue;
     }
     const path = batchFilePath(mappingFile, entry);
@@ -61,12 +86,29 @@ export async function submitBatch(mappingFile: string, o: BatchClientOptions = {
     } catch {
       throw inputError('NOT_FOUND', path, 'no such batch file (it should sit next to its mapping file)');
     }
+    if (provider === 'anthropic') {
+      const b = await submitAnthropicBatch(clients.anthropic(), bytes.toString('utf8'));
+      entry.batchId = b.id;
+      writeMapping(mappingFile, mapping);
+      out.push({ file: entry.file, fileId: '', batchId: b.id, status: b.status });
+      continue;
+    }
+    if (provider === 'gemini') {
+      const model = apiModelName(getModel(mapping.model, o));
+      const b = await submitGeminiBatch(await clients.gemini(), path, model, entry.file);
+      entry.fileId = b.fileId;
+      entry.batchId = b.id;
+      writeMapping(mappingFile, mapping);
+      out.push({ file: entry.file, fileId: b.fileId, batchId: b.id, status: b.status });
+      continue;
+    }
+    const client = clients.openai();
     const uploaded = await client.files.create({ file: await toFile(bytes, basename(path), { type: 'application/jsonl' }), purpose: 'batch' });
     entry.fileId = uploaded.id;
     writeMapping(mappingFile, mapping);
     const batch = await client.batches.create({
       input_file_id: uploaded.id,
-      endpoint: mapping.endpoint,
+      endpoint: mapping.endpoint as '/v1/chat/completions' | '/v1/responses',
       completion_window: '24h',
       ...(o.metadata ? { metadata: o.metadata } : {}),
     });
@@ -79,7 +121,11 @@ export async function submitBatch(mappingFile: string, o: BatchClientOptions = {
 
 export interface BatchStatus {
   id: string;
-  status: Batch['status'];
+  provider: Provider;
+  /** The provider's state word (OpenAI `completed`, Anthropic `ended`, Gemini `JOB_STATE_SUCCEEDED`, ...). */
+  status: Batch['status'] | (string & {});
+  /** Whether the batch has ended (its results will not change). */
+  done: boolean;
   endpoint: string;
   inputFileId: string;
   outputFileId: string | null;
@@ -91,13 +137,35 @@ export interface BatchStatus {
   completedAt: number | null;
 }
 
+function fromProvider(provider: Provider, s: ProviderBatchState): BatchStatus {
+  return {
+    id: s.id,
+    provider,
+    status: s.status,
+    done: s.done,
+    endpoint: '',
+    inputFileId: '',
+    outputFileId: s.resultsFile ?? null,
+    errorFileId: null,
+    requestCounts: s.requestCounts,
+    errors: s.errors,
+    createdAt: s.createdAt,
+    completedAt: s.completedAt,
+  };
+}
+
 const DONE: ReadonlySet<string> = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 export async function batchStatus(id: string, o: BatchClientOptions = {}): Promise<BatchStatus> {
-  const b = await (await createClient(o)).batches.retrieve(id);
+  const provider = batchProvider(id, o);
+  if (provider === 'anthropic') return fromProvider(provider, await anthropicBatchState(new Clients(o).anthropic(), id));
+  if (provider === 'gemini') return fromProvider(provider, await geminiBatchState(await new Clients(o).gemini(), id));
+  const b = await createClient(o).batches.retrieve(id);
   return {
     id: b.id,
+    provider,
     status: b.status,
+    done: DONE.has(b.status),
     endpoint: b.endpoint,
     inputFileId: b.input_file_id,
     outputFileId: b.output_file_id ?? null,
@@ -150,7 +218,7 @@ interface OutputLine {
   error?: { code?: string; message?: string } | null;
 }
 
-async function download(client: Awaited<ReturnType<typeof createClient>>, fileId: string | null): Promise<OutputLine[]> {
+async function download(client: ReturnType<typeof createClient>, fileId: string | null): Promise<OutputLine[]> {
   if (!fileId) return [];
   const text = await (await client.files.content(fileId)).text();
   return text
@@ -178,10 +246,27 @@ function errorMessage(line: OutputLine): { message: string; httpStatus?: number 
  */
 export async function batchResults(id: string, mapping: BatchMapping | string, o: BatchClientOptions = {}): Promise<BatchResults> {
   const map = typeof mapping === 'string' ? readMapping(mapping) : mapping;
-  const client = await createClient(o);
-  const status = await batchStatus(id, o);
-  const [outLines, errLines] = await Promise.all([download(client, status.outputFileId), download(client, status.errorFileId)]);
-  const api = map.endpoint === '/v1/chat/completions' ? 'chat' : 'responses';
+  const provider = map.provider ?? 'openai';
+  const status = await batchStatus(id, { ...o, provider });
+  let outLines: OutputLine[];
+  let errLines: OutputLine[] = [];
+  if (provider === 'openai') {
+    const client = createClient(o);
+    [outLines, errLines] = await Promise.all([download(client, status.outputFileId), download(client, status.errorFileId)]);
+  } else {
+    const clients = new Clients(o);
+    const lines: ProviderBatchLine[] = !status.done
+      ? []
+      : provider === 'anthropic'
+        ? await anthropicBatchLines(clients.anthropic(), id)
+        : await geminiBatchLines(await clients.gemini(), { ...status, resultsFile: status.outputFileId ?? undefined });
+    outLines = lines.map((l) =>
+      l.error
+        ? { custom_id: l.id, response: l.error.httpStatus === undefined ? null : { status_code: l.error.httpStatus }, error: { message: l.error.message } }
+        : { custom_id: l.id, response: { status_code: 200, body: l.body }, error: null },
+    );
+  }
+  const api = provider === 'openai' ? (map.endpoint === '/v1/chat/completions' ? 'chat' : 'responses') : PROVIDER_APIS[provider][0]!;
   const modelOptions: ModelOptions = { registry: o.registry, modelsFile: o.modelsFile, rule: o.rule };
   const unknown: string[] = [];
   const results: BatchResult[] = [];
@@ -233,7 +318,7 @@ export async function batchResults(id: string, mapping: BatchMapping | string, o
   }
   return {
     batch: status,
-    done: DONE.has(status.status),
+    done: status.done,
     results,
     missing,
     unknown,

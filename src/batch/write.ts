@@ -1,9 +1,15 @@
 /**
- * Batch API input files: one JSONL line per request, `{custom_id, method, url, body}`, one model
- * and one endpoint per file, sharded at the registry's limits (`limits.batchLines` and
- * `limits.batchBytes`, else 50,000 lines and 200 MB), with a mapping file next to the JSONL that
- * says which input, segment and time range each `custom_id` stands for. Estimates use the batch
- * price tier.
+ * Batch input files: one JSONL line per request, one model and one endpoint per file, sharded at
+ * the registry's limits (`limits.batchLines` and `limits.batchBytes`, else OpenAI's 50,000 lines
+ * and 200 MB), with a mapping file next to the JSONL that says which input, segment and time
+ * range each id stands for. Estimates use the batch price tier. The line depends on the provider:
+ *
+ * - OpenAI Batch API: `{custom_id, method, url, body}`;
+ * - Anthropic Message Batches: `{custom_id, params}` (the Messages body); a shard becomes one
+ *   `POST /v1/messages/batches` of `{requests: [lines...]}`, so a shard's bytes are kept a few
+ *   bytes under the limit for the wrapping (100,000 requests or 256 MB per batch);
+ * - Gemini batch mode: `{key, request}` with the REST `GenerateContentRequest`, uploaded through
+ *   the File API.
  *
  *   const batch = await writeBatch([prepared], { out: 'talk.jsonl', prompt: 'Summarise.' });
  *   // talk.jsonl (or talk.001.jsonl, talk.002.jsonl, ...) and talk.mapping.json
@@ -20,6 +26,8 @@ import { OmniprepError, invalidOption } from '../errors.js';
 import { BATCH_DEFAULTS } from '../models/registry.js';
 import { getModel } from '../models/tokens.js';
 import { buildRequests, defaultApi, segmentKey, type ApiUrl, type BuildOptions, type BuiltRequest } from '../request/build.js';
+import { geminiRestRequest, type GeminiBody, type GeminiRestRequest } from '../providers/gemini.js';
+import { resolveProvider, type Provider } from '../providers/provider.js';
 import { sumEstimates, type RequestEstimate } from '../request/estimate.js';
 import type { JsonSchema, RequestOptions } from '../request/options.js';
 import type { PreparedMedia } from '../request/types.js';
@@ -67,6 +75,8 @@ export interface BatchFileInfo {
 
 export interface BatchMapping {
   version: 1;
+  /** Whose batch API (absent in mappings written before providers: OpenAI). */
+  provider?: Provider;
   model: string;
   endpoint: ApiUrl;
   tier: 'batch';
@@ -93,8 +103,24 @@ export interface BatchLine {
   body: BuiltRequest['body'];
 }
 
+/** A line of an Anthropic shard: one entry of Message Batches' `requests`. */
+export interface AnthropicBatchLine {
+  custom_id: string;
+  params: BuiltRequest['body'];
+}
+
+/** A line of a Gemini batch file. */
+export interface GeminiBatchLine {
+  key: string;
+  request: GeminiRestRequest;
+}
+
+/** Bytes the Anthropic batch body adds around its lines: `{"requests":[` and `]}`. */
+const ANTHROPIC_WRAP = '{"requests":[]}'.length;
+
 /** The stable `custom_id` of a request (see the module comment). */
 export function customId(o: {
+  provider?: Provider | undefined;
   input: string;
   contentHash?: string | undefined;
   model: string;
@@ -103,7 +129,9 @@ export function customId(o: {
 }): string {
   const key = segmentKey(o.segment);
   const identity = JSON.stringify([o.input, o.contentHash ?? null, o.model, o.url, key, o.segment.startSec, o.segment.endSec]);
-  return `omni-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}-s${key}`;
+  const id = `omni-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}-s${key}`;
+  // Anthropic's custom_id allows letters, digits, _ and - only: a split segment's `3.1` is `3_1` there.
+  return o.provider === 'anthropic' ? id.replace('.', '_') : id;
 }
 
 /** The batch limits for a model: the registry entry's, else the Batch API defaults, then `override`. */
@@ -193,14 +221,21 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
     throw new OmniprepError('INVALID_OPTION', `${opts.out}: a batch file holds one model, but the inputs differ (${which}); pass a model`, { details: { option: 'model' } });
   }
   const limits = batchLimits(model, opts);
+  const provider = resolveProvider(getModel(model, opts), opts.provider);
   const api =
     opts.api ??
-    (prepared.some((p) => defaultApi(p, { transcripts: opts.transcripts?.[p.input] }) === 'chat') ? 'chat' : 'responses');
+    (provider !== 'openai'
+      ? defaultApi([], { provider })
+      : prepared.some((p) => defaultApi(p, { transcripts: opts.transcripts?.[p.input] }) === 'chat')
+        ? 'chat'
+        : 'responses');
+  // Anthropic's limit is on the POST body that wraps the shard's lines (commas for newlines).
+  const shardLimits = provider === 'anthropic' ? { ...limits, batchBytes: limits.batchBytes - ANTHROPIC_WRAP } : limits;
   const stem = stemOf(resolve(opts.out));
   mkdirSync(dirname(stem), { recursive: true });
   const { out: _out, limits: _limits, transcripts: byInput, ...buildOptions } = opts;
 
-  const writer = new ShardWriter(stem, limits);
+  const writer = new ShardWriter(stem, shardLimits);
   const requests: Record<string, BatchRequestInfo & { shard: number }> = {};
   const estimates: RequestEstimate[] = [];
   let url: ApiUrl | undefined;
@@ -209,12 +244,17 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
       const transcripts = byInput?.[p.input];
       const built = buildRequests(p, { ...buildOptions, model, api, tier: 'batch', input: p.input, ...(transcripts ? { transcripts } : {}) });
       for (const r of built) {
-        const id = customId({ input: p.input, contentHash: p.contentHash, model, url: r.url, segment: { ...r.segment } });
+        const id = customId({ provider, input: p.input, contentHash: p.contentHash, model, url: r.url, segment: { ...r.segment } });
         if (requests[id]) {
           throw new OmniprepError('INVALID_OPTION', `${p.input}: appears twice in the batch (custom_id ${id} is taken by ${requests[id].id})`, { input: p.input });
         }
         url = r.url;
-        const line: BatchLine = { custom_id: id, method: 'POST', url: r.url, body: r.body };
+        const line: BatchLine | AnthropicBatchLine | GeminiBatchLine =
+          provider === 'anthropic'
+            ? { custom_id: id, params: r.body }
+            : provider === 'gemini'
+              ? { key: id, request: geminiRestRequest(r.body as GeminiBody) }
+              : { custom_id: id, method: 'POST', url: r.url, body: r.body };
         const at = await writer.add(JSON.stringify(line), r.id);
         estimates.push(r.estimate);
         requests[id] = {
@@ -241,6 +281,7 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
   const names = paths.map((p) => basename(p));
   const mapping: BatchMapping = {
     version: 1,
+    provider,
     model,
     endpoint: url!,
     tier: 'batch',

@@ -195,6 +195,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       audioChunks: 0,
       audioSeconds: 0,
       imageTokens: imageTok,
+      videoFrames: 0,
+      videoTokens: 0,
       audioTokens: 0,
       textTokens,
       inputTokens: imageTok + textTokens,

@@ -88,7 +88,8 @@ const sameBills = (a: ReadonlyArray<number | null>, b: ReadonlyArray<number | nu
 function fitTile(obs: readonly Observation[], known: TileRule[]): FittedRule[] {
   if (obs.some((o) => o.detail !== 'low' && o.detail !== 'high')) return [];
   const geometries = new Map<string, TileRule>();
-  for (const r of known) geometries.set(`${r.fitBox}/${r.shortSide}/${r.tile}/${r.rounding}`, r);
+  // Each known geometry with both roundings: sizes that straddle a tile edge tell them apart.
+  for (const r of known) for (const rounding of ['floor', 'round'] as const) geometries.set(`${r.fitBox}/${r.shortSide}/${r.tile}/${rounding}`, { ...r, rounding });
   const out: FittedRule[] = [];
   for (const g of geometries.values()) {
     const unit: TileRule = { ...g, base: 0, perTile: 1 };

@@ -11,7 +11,10 @@ export interface ImageSize {
  * Sizes that tell the rule families apart: small ones under every limit (300x200, 512x512: one
  * tile, few patches), one just over a tile edge (1030x768: 6 tiles on the tile rule, 4 once
  * shrunk), a square that the tile rule shrinks to 768 and the patch rule to its budget
- * (1024x1024, 2048x2048), and a portrait over 2048 that both families resize (1800x2400).
+ * (1024x1024, 2048x2048), and a portrait over 2048 that both families resize (1800x2400). Two
+ * sizes straddle a tile edge after scaling, so the rounding mode shows: 2049x1536 (fit to
+ * 2048x1535, then the short side to 768: 1024.67 px wide, 2 tiles truncated, 3 rounded) and
+ * 1334x1000 (1024.51 px wide).
  */
 export const CALIBRATION_SIZES: readonly ImageSize[] = [
   { width: 512, height: 512 },
@@ -20,6 +23,8 @@ export const CALIBRATION_SIZES: readonly ImageSize[] = [
   { width: 2048, height: 2048 },
   { width: 1800, height: 2400 },
   { width: 300, height: 200 },
+  { width: 2049, height: 1536 },
+  { width: 1334, height: 1000 },
 ];
 
 /** `1024x768` -> { width: 1024, height: 768 }. */

@@ -36,14 +36,14 @@ function linesOf(curve: CostCurve): Line[] {
   const lines: Line[] = [];
   for (const s of curve.series) {
     const key = JSON.stringify(s.points.map((p) => p.costByTier.standard ?? p.costUsd));
-    const same = lines.find((l) => l.series[0]!.model === s.model && JSON.stringify(l.series[0]!.points.map((p) => p.costByTier.standard ?? p.costUsd)) === key);
+    const same = lines.find((l) => l.series[0]!.model === s.model && l.series[0]!.send === s.send && JSON.stringify(l.series[0]!.points.map((p) => p.costByTier.standard ?? p.costUsd)) === key);
     if (same) same.series.push(s);
     else lines.push({ label: '', series: [s] });
   }
   for (const l of lines) {
     const details = l.series.map((s) => (s.detail === s.detailApplied ? s.detail : `${s.detail} (${s.detailApplied})`));
     const s0 = l.series[0]!;
-    l.label = `${s0.model} ${details.join(' = ')} (${s0.tokensPerFrame} tokens/frame)`;
+    l.label = `${s0.model}${s0.send === 'video' ? ' as video' : ''} ${details.join(' = ')} (${s0.tokensPerFrame} tokens/frame)`;
   }
   return lines;
 }

@@ -12,7 +12,7 @@ import { invalidOption } from '../errors.js';
 import { resolveRegistry, TIERS, type Tier } from '../models/registry.js';
 import { getModel, modelDetails } from '../models/tokens.js';
 import { plan } from '../plan/plan.js';
-import { DEFAULT_SAMPLING, type Mode, type Plan, type PlanOptions } from '../plan/types.js';
+import { DEFAULT_SAMPLING, SENDS, type Mode, type Plan, type PlanOptions, type Send } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 
@@ -27,6 +27,8 @@ export interface CostCurveOptions extends Omit<PlanOptions, 'every' | 'model' | 
   models?: string[] | undefined;
   /** Detail levels (default: each model's `auto`). A level a model does not have is skipped for it, with a warning. */
   details?: string[] | undefined;
+  /** How the picture is sent: `frames` (default) and/or `video` (Gemini models: the clip as video); one series per way. */
+  sends?: Send[] | undefined;
   /** Find the shots and report their coverage (default true; the scan decodes the clip once). */
   shots?: boolean | undefined;
   /** See COST_CURVE_DEFAULTS.minShotSec. */
@@ -37,6 +39,8 @@ export interface CostCurvePoint {
   every: number;
   frames: number;
   imageTokens: number;
+  /** Tokens of the frames the provider samples from video sent as video (0 for frames). */
+  videoTokens: number;
   textTokens: number;
   audioTokens: number;
   inputTokens: number;
@@ -53,6 +57,8 @@ export interface CostCurvePoint {
 
 export interface CostCurveSeries {
   model: string;
+  /** `frames`, or `video` (the clip sent as video, sampled by the provider at 1/every fps). */
+  send: Send;
   /** The detail asked (`auto` when none). */
   detail: string;
   /** The detail the model applies (`auto` resolved). */
@@ -123,12 +129,20 @@ export function coveredShots(shots: ReadonlyArray<readonly [number, number]>, ti
   });
 }
 
+/** Times the picture is seen: the frames' timestamps, or the provider's samples of each video window. */
+function seenTimes(p: Plan): number[] {
+  if (!p.video) return p.frames.map((f) => f.timestampSec);
+  const fps = p.video.fps;
+  return p.video.windows.flatMap((w) => Array.from({ length: w.frames }, (_, k) => w.startSec + k / fps));
+}
+
 function point(p: Plan, shots: Array<[number, number]> | null): CostCurvePoint {
-  const covered = shots ? coveredShots(shots, p.frames.map((f) => f.timestampSec)).filter(Boolean).length : null;
+  const covered = shots ? coveredShots(shots, seenTimes(p)).filter(Boolean).length : null;
   return {
     every: p.every,
-    frames: p.frames.length,
+    frames: p.video ? p.video.frames : p.frames.length,
     imageTokens: p.imageTokens,
+    videoTokens: p.videoTokens,
     textTokens: p.textTokens,
     audioTokens: p.audioTokens,
     inputTokens: p.inputTokens,
@@ -144,7 +158,9 @@ function point(p: Plan, shots: Array<[number, number]> | null): CostCurvePoint {
 /** Cost and shot coverage at each sampling interval, for each model and detail level. */
 export async function costCurve(input: string | MediaInfo, options: CostCurveOptions = {}): Promise<CostCurve> {
   const started = performance.now();
-  const { every: everyList, models: modelList, details, shots: wantShots, minShotSec: minShotOpt, ...rest } = options;
+  const { every: everyList, models: modelList, details, shots: wantShots, minShotSec: minShotOpt, sends: sendList, ...rest } = options;
+  const sends: Send[] = [...new Set<Send>(sendList ?? ['frames'])];
+  for (const s of sends) if (!(SENDS as readonly string[]).includes(s)) throw invalidOption('sends', SENDS.join(', '), s);
   const intervals = intervalsOf(everyList);
   const models = modelList ?? COST_CURVE_DEFAULTS.models;
   if (!Array.isArray(models) || !models.length) throw invalidOption('models', 'at least one model name', models);
@@ -200,11 +216,22 @@ export async function costCurve(input: string | MediaInfo, options: CostCurveOpt
 
   const series: CostCurveSeries[] = [];
   let first: Plan | undefined;
-  for (const { model, detail } of pairs) {
+  const runs: Array<{ model: string; detail: string | undefined; send: Send }> = [];
+  for (const pair of pairs) {
+    for (const send of sends) {
+      if (send === 'video' && !getModel(pair.model, { registry, rule: rest.rule }).video) {
+        if (!warnings.some((w) => w.startsWith(`${pair.model} takes no video`))) warnings.push(`${pair.model} takes no video input: no video series for it`);
+        continue;
+      }
+      runs.push({ ...pair, send });
+    }
+  }
+  if (!runs.length) throw invalidOption('sends', 'a way at least one of the models takes', sends.join(','));
+  for (const { model, detail, send } of runs) {
     const points: CostCurvePoint[] = [];
     let last: Plan | undefined;
     for (const every of intervals) {
-      const p = await plan(info, { ...base, model, detail, every });
+      const p = await plan(info, { ...base, model, detail, every, send });
       first ??= p;
       last = p;
       points.push(point(p, shotList));
@@ -215,6 +242,7 @@ export async function costCurve(input: string | MediaInfo, options: CostCurveOpt
     }
     series.push({
       model,
+      send,
       detail: detail ?? 'auto',
       detailApplied: last!.detailApplied,
       width: last!.width,
@@ -255,11 +283,11 @@ export function costCurveTable(curve: CostCurve): Array<Array<string | number>> 
   for (const s of curve.series) {
     for (const p of s.points) {
       rows.push([
-        s.model,
+        s.send === 'video' ? `${s.model} (video)` : s.model,
         s.detail === s.detailApplied ? s.detail : `${s.detail} (${s.detailApplied})`,
         p.every,
         p.frames,
-        p.imageTokens,
+        p.imageTokens + p.videoTokens,
         p.inputTokens,
         ...curve.tiers.map((t) => usd(p.costByTier[t])),
         ...(curve.shots ? [`${p.shotsCovered}/${curve.shots.shots.length} (${Math.round((p.coverage ?? 0) * 100)}%)`] : []),

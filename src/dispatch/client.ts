@@ -1,14 +1,22 @@
 /**
  * The `openai` SDK, set up for omniprep: any OpenAI-compatible server (`baseURL`), the SDK's own
  * retries off (the dispatcher retries, so it can honour Retry-After and count each retry), and
- * answers reduced to their text and usage.
+ * answers reduced to their text and usage. `Clients` holds one SDK client per provider (the
+ * Anthropic and Gemini ones from src/providers/clients.ts), made when first needed.
  */
-import type OpenAI from 'openai';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { GoogleGenAI } from '@google/genai';
+import OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { Response as ResponsesResponse } from 'openai/resources/responses/responses';
 import { OmniprepError } from '../errors.js';
 import type { Api } from '../request/options.js';
-import type { ChatBody, RequestBody, ResponsesBody } from '../request/render.js';
+import type { ChatBody, GeminiBody, MessagesBody, RequestBody, ResponsesBody } from '../request/render.js';
+import { geminiAnswer, messagesAnswer, type Usage } from '../providers/answers.js';
+import { callAnthropic, callGemini, createAnthropicClient, createGeminiClient } from '../providers/clients.js';
+import { apiProvider, type Provider } from '../providers/provider.js';
+
+export type { Usage };
 
 export interface ClientOptions {
   /** Default: OPENAI_API_KEY. */
@@ -21,19 +29,21 @@ export interface ClientOptions {
   timeoutMs?: number | undefined;
   /** A client made elsewhere (its own retries should be off). */
   client?: OpenAI | undefined;
+  /** An Anthropic client made elsewhere (maxRetries 0). */
+  anthropicClient?: Anthropic | undefined;
+  /** A Gemini client made elsewhere (no retryOptions). */
+  geminiClient?: GoogleGenAI | undefined;
 }
 
 export const CLIENT_DEFAULTS = { timeoutMs: 120_000 };
 
-/** The SDK is loaded on first use: commands and imports that never call a model do not pay for it. */
-export async function createClient(o: ClientOptions = {}): Promise<OpenAI> {
+export function createClient(o: ClientOptions = {}): OpenAI {
   if (o.client) return o.client;
   const apiKey = o.apiKey ?? process.env.OPENAI_API_KEY;
   if (!apiKey) {
     throw new OmniprepError('INVALID_OPTION', 'option apiKey: no API key (set OPENAI_API_KEY, or pass --api-key on the command line, apiKey in code)', { details: { option: 'apiKey' } });
   }
-  const { default: OpenAISdk } = await import('openai');
-  return new OpenAISdk({
+  return new OpenAI({
     apiKey,
     ...(o.baseURL ? { baseURL: o.baseURL } : {}),
     ...(o.organization ? { organization: o.organization } : {}),
@@ -43,23 +53,54 @@ export async function createClient(o: ClientOptions = {}): Promise<OpenAI> {
   });
 }
 
-/** Token usage as both APIs report it. */
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  cachedTokens: number;
-  /** Audio input tokens, when the server says (Chat Completions). */
-  audioTokens: number;
-  reasoningTokens: number;
-}
-
 export interface ModelAnswer {
   text: string;
   usage: Usage | undefined;
   /** The server's id of the answer. */
   responseId: string;
-  raw: ChatCompletion | ResponsesResponse;
+  raw: unknown;
+}
+
+/**
+ * One SDK client per provider, made on first use from the same options: `apiKey` and `baseURL`
+ * go to the provider of the requests (one dispatch usually talks to one provider); without them
+ * each SDK reads its own environment variables.
+ */
+export class Clients {
+  private openaiClient: OpenAI | undefined;
+  private anthropicClient: Anthropic | undefined;
+  private geminiClient: Promise<GoogleGenAI> | undefined;
+
+  constructor(private readonly o: ClientOptions = {}) {
+    this.openaiClient = o.client;
+    this.anthropicClient = o.anthropicClient;
+    if (o.geminiClient) this.geminiClient = Promise.resolve(o.geminiClient);
+  }
+
+  openai(): OpenAI {
+    this.openaiClient ??= createClient(this.o);
+    return this.openaiClient;
+  }
+
+  anthropic(): Anthropic {
+    this.anthropicClient ??= createAnthropicClient({ ...this.o, timeoutMs: this.o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs });
+    return this.anthropicClient;
+  }
+
+  gemini(): Promise<GoogleGenAI> {
+    this.geminiClient ??= createGeminiClient({ ...this.o, timeoutMs: this.o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs });
+    return this.geminiClient;
+  }
+
+  /** Makes the clients of these providers now (a missing API key is an error before anything is sent). */
+  async prepare(providers: Iterable<Provider>): Promise<this> {
+    for (const p of new Set(providers)) {
+      if (p === 'openai') this.openai();
+      else if (p === 'anthropic') this.anthropic();
+      else await this.gemini();
+    }
+    return this;
+  }
 }
 
 function chatAnswer(r: ChatCompletion): ModelAnswer {
@@ -100,18 +141,32 @@ function responsesAnswer(r: ResponsesResponse): ModelAnswer {
   };
 }
 
-/** Text and usage of a Chat Completions or Responses answer body (also a Batch API output line's body). */
+/** Text and usage of an answer body of any API (also a batch result's body). */
 export function answerOf(api: Api, body: unknown): ModelAnswer {
-  return api === 'chat' ? chatAnswer(body as ChatCompletion) : responsesAnswer(body as ResponsesResponse);
+  switch (api) {
+    case 'chat':
+      return chatAnswer(body as ChatCompletion);
+    case 'responses':
+      return responsesAnswer(body as ResponsesResponse);
+    case 'messages':
+      return { ...messagesAnswer(body as Anthropic.Message), raw: body };
+    case 'gemini':
+      return { ...geminiAnswer(body as Parameters<typeof geminiAnswer>[0]), raw: body };
+  }
 }
 
 /** One call, no retries. Rejects with the SDK's error (the dispatcher classifies it). */
 export async function callModel(
-  client: OpenAI,
+  client: OpenAI | Clients,
   request: { api: Api; body: RequestBody },
   o: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {},
 ): Promise<ModelAnswer> {
+  const clients = client instanceof Clients ? client : new Clients({ client });
+  const provider = apiProvider(request.api);
+  if (provider === 'anthropic') return callAnthropic(clients.anthropic(), request.body as MessagesBody, o);
+  if (provider === 'gemini') return callGemini(await clients.gemini(), request.body as GeminiBody, o);
+  const openai = clients.openai();
   const options = { ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}), maxRetries: 0 };
-  if (request.api === 'chat') return chatAnswer(await client.chat.completions.create(request.body as ChatBody, options));
-  return responsesAnswer(await client.responses.create(request.body as ResponsesBody, options));
+  if (request.api === 'chat') return chatAnswer(await openai.chat.completions.create(request.body as ChatBody, options));
+  return responsesAnswer(await openai.responses.create(request.body as ResponsesBody, options));
 }

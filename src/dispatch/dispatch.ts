@@ -23,7 +23,8 @@ import type { RequestEstimate } from '../request/estimate.js';
 import type { Api, JsonSchema } from '../request/options.js';
 import type { RequestBody } from '../request/render.js';
 import { BudgetGuard, type Reservation } from './budget.js';
-import { callModel, createClient, type ClientOptions, type Usage } from './client.js';
+import { callModel, Clients, type ClientOptions, type Usage } from './client.js';
+import { apiProvider } from '../providers/provider.js';
 import { abortError, realClock, type Clock } from './clock.js';
 import { RateLimiter, type RateEvent } from './limiter.js';
 import { backoffMs, classifyFailure, RETRY_DEFAULTS, type Failure, type FailureKind, type RetryOptions } from './retry.js';
@@ -205,7 +206,7 @@ export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier'>, u: 
 export async function dispatchAll(requests: readonly DispatchRequest[], options: DispatchOptions = {}): Promise<DispatchReport> {
   const { concurrency, retry, random, clock } = resolveOptions(options);
   for (const r of requests) if (r.schema) checkSchema(r.schema, r.id);
-  const client = await createClient(options);
+  const client = await new Clients(options).prepare(requests.map((r) => apiProvider(r.api)));
   const limiter = new RateLimiter({
     requestsPerMinute: options.requestsPerMinute,
     tokensPerMinute: options.tokensPerMinute,

@@ -41,7 +41,7 @@ export function buildReduceRequest(answers: readonly SegmentAnswer[], opts: Buil
   const endSec = Math.max(...answers.map((a) => a.endSec));
   const req = buildRequest(
     { index: 0, startSec, endSec, frames: [], audio: [] },
-    { ...opts, prompt: reducePrompt(opts.prompt, answers), api: opts.api ?? 'responses' },
+    { ...opts, prompt: reducePrompt(opts.prompt, answers) },
   );
   return { ...req, id: `${opts.input ?? 'media'}#reduce` };
 }

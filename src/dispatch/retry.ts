@@ -1,10 +1,17 @@
 /**
- * When and how long to retry: 429, 5xx, timeouts and dropped connections are retried with
- * exponential backoff and full jitter; a server's `retry-after-ms` or `Retry-After` (seconds or
- * an HTTP date) replaces the backoff, so the request waits at least that long.
+ * When and how long to retry: 429, 5xx (Anthropic's 529 overloaded too), timeouts and dropped
+ * connections are retried with exponential backoff and full jitter; what the server asks for
+ * replaces the backoff, so the request waits at least that long:
+ * - OpenAI: `retry-after-ms`, else `Retry-After` (seconds or an HTTP date);
+ * - Anthropic: `Retry-After`, else the latest `anthropic-ratelimit-*-reset` (RFC 3339) of a limit
+ *   whose `-remaining` is 0;
+ * - Gemini: the error body's `google.rpc.RetryInfo` `retryDelay` ("12.5s"); the SDK's ApiError
+ *   carries the body as its message and no headers.
  */
+import * as anthropic from '@anthropic-ai/sdk';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { isOmniprepError } from '../errors.js';
+import { AttemptTimeoutError } from '../providers/clients.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 4). */
@@ -55,30 +62,89 @@ export function retryAfterMs(headers: HeaderBag, nowMs = Date.now()): number | u
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
+/** Anthropic's wait: Retry-After, else the reset time of an exhausted `anthropic-ratelimit-*` limit. */
+export function anthropicRetryAfterMs(headers: HeaderBag, nowMs = Date.now()): number | undefined {
+  const plain = retryAfterMs(headers, nowMs);
+  if (plain !== undefined) return plain;
+  if (!headers) return undefined;
+  const names: string[] = typeof (headers as Headers).forEach === 'function' ? [...(headers as Headers).keys()] : Object.keys(headers as Record<string, unknown>).map((k) => k.toLowerCase());
+  let wait: number | undefined;
+  for (const name of names) {
+    const m = /^anthropic-ratelimit-(.+)-remaining$/.exec(name);
+    if (!m || header(headers, name)?.trim() !== '0') continue;
+    const reset = Date.parse(header(headers, `anthropic-ratelimit-${m[1]}-reset`) ?? '');
+    if (!Number.isNaN(reset)) wait = Math.max(wait ?? 0, reset - nowMs, 0);
+  }
+  return wait;
+}
+
+/** Gemini's wait: `retryDelay` of the RetryInfo detail in an error body (`{"error": {"details": [...]}}`). */
+export function geminiRetryDelayMs(body: unknown): number | undefined {
+  const details = (body as { error?: { details?: Array<Record<string, unknown>> } } | undefined)?.error?.details;
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details) {
+    if (String(d['@type'] ?? '').endsWith('google.rpc.RetryInfo') && typeof d.retryDelay === 'string') {
+      const m = /^(\d+(?:\.\d+)?)s$/.exec(d.retryDelay.trim());
+      if (m) return Math.round(Number(m[1]) * 1000);
+    }
+  }
+  return undefined;
+}
+
+function byStatus(status: number, text: string, after: number | undefined): Failure {
+  const base = { status, message: text, maybeBilled: false, ...(after === undefined ? {} : { retryAfterMs: after }) };
+  if (status === 429) return { kind: 'rate-limit', retryable: true, ...base };
+  if (status >= 500) return { kind: 'server', retryable: true, ...base };
+  if (status === 408 || status === 409) return { kind: 'server', retryable: true, ...base };
+  return { kind: 'client', retryable: false, ...base };
+}
+
+/** A Gemini SDK ApiError: `status`, and the error body as JSON in `message`. */
+function geminiFailure(e: Error & { status: number }): Failure {
+  let body: unknown;
+  try {
+    body = JSON.parse(e.message);
+  } catch {
+    body = undefined;
+  }
+  const err = (body as { error?: { message?: string; status?: string } } | undefined)?.error;
+  const text = (err?.message ? `${err.status ? `${err.status}: ` : ''}${err.message}` : e.message).replace(/\s*\n\s*/g, '; ');
+  return byStatus(e.status, text, geminiRetryDelayMs(body));
+}
+
 /** Full jitter: a random wait between 0 and min(maxDelay, base * 2^retry). */
 export function backoffMs(retry: number, o: Required<Omit<RetryOptions, 'random'>>, random: () => number = Math.random): number {
   const ceiling = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** retry);
   return Math.floor(random() * ceiling);
 }
 
-/** What kind of failure an SDK error is, and whether to try again. */
+/** What kind of failure an SDK error (OpenAI, Anthropic or Gemini) is, and whether to try again. */
 export function classifyFailure(e: unknown): Failure {
-  if (e instanceof APIUserAbortError || (isOmniprepError(e) && e.code === 'ABORTED')) {
+  if (e instanceof APIUserAbortError || e instanceof anthropic.APIUserAbortError || (isOmniprepError(e) && e.code === 'ABORTED')) {
     return { kind: 'aborted', retryable: false, message: 'cancelled', maybeBilled: true };
   }
-  if (e instanceof APIConnectionTimeoutError) return { kind: 'timeout', retryable: true, message: 'timed out', maybeBilled: true };
+  if (e instanceof APIConnectionTimeoutError || e instanceof anthropic.APIConnectionTimeoutError || e instanceof AttemptTimeoutError) {
+    return { kind: 'timeout', retryable: true, message: 'timed out', maybeBilled: true };
+  }
+  if (e instanceof anthropic.APIConnectionError) {
+    return { kind: 'connection', retryable: true, message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`, maybeBilled: false };
+  }
+  if (e instanceof anthropic.APIError && typeof e.status === 'number') {
+    // The message is `<status> {"type":"error","error":{"type":"rate_limit_error","message":...}}`: keep the type and message.
+    const err = (e.error as { error?: { type?: string; message?: string } } | undefined)?.error;
+    const text = (err?.message ? `${err.type ? `${err.type}: ` : ''}${err.message}` : e.message).replace(/\s*\n\s*/g, '; ');
+    return byStatus(e.status, text, anthropicRetryAfterMs(e.headers));
+  }
+  if (e instanceof Error && e.name === 'ApiError' && typeof (e as { status?: unknown }).status === 'number') return geminiFailure(e as Error & { status: number });
+  // fetch (the Gemini SDK) fails with a TypeError whose cause says why.
+  if (e instanceof TypeError && e.message === 'fetch failed') {
+    return { kind: 'connection', retryable: true, message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`, maybeBilled: false };
+  }
   if (e instanceof APIConnectionError) {
     return { kind: 'connection', retryable: true, message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`, maybeBilled: false };
   }
   if (e instanceof APIError && typeof e.status === 'number') {
-    const status = e.status;
-    const after = retryAfterMs(e.headers);
-    const text = e.message.replace(/\s*\n\s*/g, '; ');
-    const base = { status, message: text, maybeBilled: false, ...(after === undefined ? {} : { retryAfterMs: after }) };
-    if (status === 429) return { kind: 'rate-limit', retryable: true, ...base };
-    if (status >= 500) return { kind: 'server', retryable: true, ...base };
-    if (status === 408 || status === 409) return { kind: 'server', retryable: true, ...base };
-    return { kind: 'client', retryable: false, ...base };
+    return byStatus(e.status, e.message.replace(/\s*\n\s*/g, '; '), retryAfterMs(e.headers));
   }
   return { kind: 'other', retryable: false, message: e instanceof Error ? e.message : String(e), maybeBilled: false };
 }

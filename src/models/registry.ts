@@ -33,6 +33,7 @@ const ruleSchema = z.discriminatedUnion('type', [
     patch: pos,
     multiplier: pos,
     levels: z.record(z.string(), z.object({ maxDim: pos, budget: pos })),
+    rounding: z.enum(['floor', 'round']).default('floor'),
     auto: z.string(),
     source: z.string(),
     date: z.string(),
@@ -69,6 +70,8 @@ const priceSchema = z.object({
 
 const modelSchema = z.object({
   provider: z.enum(['openai', 'anthropic', 'google', 'other']),
+  /** The model id the provider's API takes, when it differs from the registry name (`claude-sonnet-4-5`). */
+  apiModel: z.string().optional(),
   image: z.string().optional(),
   audio: z
     .object({ tokensPerSecond: pos, api: z.enum(['chat', 'realtime', 'gemini', 'other']).default('chat'), source: z.string().optional() })
@@ -91,6 +94,8 @@ const modelSchema = z.object({
     manyImages: pos.optional(),
     batchLines: pos.optional(),
     batchBytes: pos.optional(),
+    /** Where the limits come from. */
+    source: z.string().optional(),
   }),
   prices: z.partialRecord(z.enum(TIERS), priceSchema).refine((p) => p.standard !== undefined, 'prices.standard is required'),
   source: z.string(),
@@ -189,6 +194,9 @@ export class ModelRegistry {
     let data = this.models.get(name);
     let derivedFrom: string | undefined = data?.derivedFrom;
     if (!data) {
+      // The provider's own id (`claude-sonnet-4-5`) names the registry entry that says so.
+      const alias = [...this.models].find(([, m]) => m.apiModel === name);
+      if (alias) return this.get(alias[0], options);
       const snapshot = /^(.*?)-\d{4}-\d{2}-\d{2}$/.exec(name);
       if (snapshot && this.models.has(snapshot[1]!)) {
         data = this.models.get(snapshot[1]!);

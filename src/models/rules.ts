@@ -5,6 +5,14 @@
  */
 import { invalidOption } from '../errors.js';
 
+/**
+ * How a rule turns a scaled, fractional side into whole pixels: `floor` truncates (OpenAI's
+ * cookbook example uses int()), `round` takes the nearest integer (what measured bills near tile
+ * boundaries suggest for the tile rule: see registry.json). It moves a side across a tile or patch
+ * edge only near a boundary; `calibrate` sends sizes that straddle one to tell them apart.
+ */
+export type Rounding = 'floor' | 'round';
+
 export interface TileRule {
   type: 'tile';
   fitBox: number;
@@ -12,7 +20,7 @@ export interface TileRule {
   tile: number;
   base: number;
   perTile: number;
-  rounding: 'floor' | 'round';
+  rounding: Rounding;
   auto: string;
   source: string;
   date: string;
@@ -28,6 +36,8 @@ export interface PatchRule {
   patch: number;
   multiplier: number;
   levels: Record<string, PatchLevel>;
+  /** Whole pixels after scaling (steps 0 and 2; default floor, as the docs' algorithm writes it). */
+  rounding?: Rounding | undefined;
   auto: string;
   source: string;
   date: string;
@@ -138,9 +148,10 @@ function tileTokens(rule: TileRule, w: number, h: number, detail: string): RuleR
 }
 
 /** Patch count and the resized size for the patch rule (steps 0-2 of the documented algorithm). */
-export function patchResize(w: number, h: number, patch: number, level: PatchLevel): { width: number; height: number; patches: number } {
+export function patchResize(w: number, h: number, patch: number, level: PatchLevel, rounding: Rounding = 'floor'): { width: number; height: number; patches: number } {
+  const f = rounding === 'floor' ? Math.floor : Math.round;
   // 0. fit within the level's maximum dimension, without enlarging
-  let [rw, rh] = fitWithin(w, h, level.maxDim, level.maxDim, 'floor');
+  let [rw, rh] = fitWithin(w, h, level.maxDim, level.maxDim, rounding);
   let patches = Math.ceil(rw / patch) * Math.ceil(rh / patch);
   // 2. shrink to the patch budget
   if (patches > level.budget) {
@@ -148,8 +159,8 @@ export function patchResize(w: number, h: number, patch: number, level: PatchLev
     const pw = (rw * r) / patch;
     const ph = (rh * r) / patch;
     r *= Math.min(Math.floor(pw) / pw, Math.floor(ph) / ph);
-    rw = Math.floor(rw * r);
-    rh = Math.floor(rh * r);
+    rw = Math.max(1, f(rw * r));
+    rh = Math.max(1, f(rh * r));
     patches = Math.ceil(rw / patch) * Math.ceil(rh / patch);
   }
   return { width: rw, height: rh, patches };
@@ -158,7 +169,7 @@ export function patchResize(w: number, h: number, patch: number, level: PatchLev
 function patchTokens(rule: PatchRule, w: number, h: number, detail: string): RuleResult {
   const level = rule.levels[detail];
   if (!level) throw invalidOption('detail', Object.keys(rule.levels).join(', '), detail);
-  const r = patchResize(w, h, rule.patch, level);
+  const r = patchResize(w, h, rule.patch, level, rule.rounding);
   // 3. billed = ceil(patches * multiplier); a tiny epsilon keeps 1024 * 1.2 from becoming 1229.0000001 -> 1230
   const tokens = Math.ceil(r.patches * rule.multiplier - 1e-9);
   return { tokens, resizedWidth: r.width, resizedHeight: r.height, detail, unit: rule.patch, maxSide: level.maxDim };

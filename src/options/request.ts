@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { option, type GroupInput } from './define.js';
 import { MAX_TEXT_CHARS } from './sampling.js';
 
-export const APIS = ['chat', 'responses'] as const;
+import { APIS, PROVIDERS } from '../models/constants.js';
+
+export { APIS } from '../models/constants.js';
 
 export const REQUEST = {
-  api: option(z.enum(APIS), { help: 'chat (Chat Completions) or responses (Responses API)', defaultText: "the model's" }),
+  api: option(z.enum(APIS), { help: 'chat or responses (OpenAI), messages (Anthropic), gemini (Gemini)', defaultText: "the provider's: responses, chat when audio is sent" }),
+  provider: option(z.enum(PROVIDERS), { help: 'openai, anthropic or gemini', defaultText: "the model's provider in the registry" }),
   system: option(z.string().max(MAX_TEXT_CHARS), { help: 'a system message' }),
   maxOutputTokens: option(z.number().int().min(1).max(10_000_000), { help: 'cap on output tokens per request' }),
 };

@@ -51,8 +51,13 @@ export const SAMPLING = {
   detail: option(z.string().min(1).max(40), { help: 'image detail: low, high, original, auto (what the model accepts)', defaultText: 'auto' }),
 };
 
+/** How the picture goes to the model: sampled frames (images), or the clip itself (Gemini's native video). */
+export const SENDS = ['frames', 'video'] as const;
+export type Send = (typeof SENDS)[number];
+
 export const ESTIMATE = {
   model: option(z.string().min(1).max(200), { help: 'target model (see the registry)', default: DEFAULT_MODEL }),
+  send: option(z.enum(SENDS), { help: 'frames, or video: the clip uploaded once, sampled by the provider at 1/every fps (Gemini)', default: 'frames' }),
   prompt: option(z.string().max(MAX_TEXT_CHARS), { help: 'the prompt (its tokens count)' }),
   audio: option(z.boolean(), { help: 'include the audio track' }),
   tier: option(z.enum(TIERS), { help: 'price tier: standard, batch, flex, priority', default: 'standard' }),

@@ -16,7 +16,7 @@ import { resolveSampling } from './options.js';
 import { factsNeeded, planFromFacts, sceneOnIndex, type PlanFacts } from './planner.js';
 import type { Plan, PlanOptions } from './types.js';
 
-export { BUDGET_ORDER, planFromFacts, type PlanFacts } from './planner.js';
+export { BUDGET_ORDER, planFromFacts, videoAssets, videoMime, type PlanFacts } from './planner.js';
 
 /** The facts a plan of this input needs (MediaInfo, packet index, scene scores), read once. */
 export async function gatherFacts(input: string | MediaInfo, options: PlanOptions = {}): Promise<PlanFacts> {

@@ -7,17 +7,18 @@
 import { OmniprepError } from '../errors.js';
 import { resolveRegistry, type ModelEntry, type ModelRegistry } from '../models/registry.js';
 import { chooseSize } from '../models/sizing.js';
+import { geminiVideoTokens, MAX_VIDEO_FPS } from '../models/video.js';
 import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
 import { audioPlanFor } from '../audio/plan.js';
 import { segmentTimeline } from '../audio/segments.js';
 import { MIME } from '../media/formats.js';
 import { estimateRequest } from '../request/build.js';
-import type { AudioAsset, FrameAsset, Segment } from '../request/types.js';
+import type { AudioAsset, FrameAsset, Segment, VideoAsset } from '../request/types.js';
 import type { MediaInfo, PacketIndex } from '../probe/types.js';
 import { checkWorkBounds } from '../options/sampling.js';
 import { dedupeTimes, exactMode, keyframeMode, numberFrames, sceneMode, thin, type Timeline } from './frames.js';
 import { resolveSampling, type ResolvedSampling } from './options.js';
-import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions } from './types.js';
+import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions, PlannedVideo } from './types.js';
 import { DEFAULT_MODEL } from '../models/constants.js';
 
 /** A window length that means "no windows": the whole clip is one segment (split only by limits). */
@@ -54,6 +55,22 @@ function estimateRequests(
     text += estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
   }
   return { requests: windows.length, textTokens: text };
+}
+
+/**
+ * The most images one request of this plan holds: the frames of the fullest window (`windowSec`
+ * from the start), at most the model's images per request. Claude's smaller side limit above
+ * `manyImages` images (2000 px above 20) depends on it.
+ */
+function imagesPerRequestOf(frames: readonly PlannedFrame[], model: ModelEntry, start: number, windowSec: number | undefined): number {
+  const cap = Math.max(1, model.limits.imagesPerRequest || 1);
+  if (!windowSec) return Math.min(frames.length, cap);
+  const counts = new Map<number, number>();
+  for (const f of frames) {
+    const w = Math.floor((f.timestampSec - start) / windowSec);
+    counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  return Math.min(cap, Math.max(0, ...counts.values()));
 }
 
 interface Setting {
@@ -136,9 +153,10 @@ function needIndex(facts: PlanFacts): PacketIndex {
 }
 
 /** Which facts a plan of this input needs, beyond MediaInfo. */
-export function factsNeeded(info: MediaInfo, o: Pick<PlanOptions, 'mode'>): { index: boolean; scene: boolean } {
+export function factsNeeded(info: MediaInfo, o: Pick<PlanOptions, 'mode' | 'send'>): { index: boolean; scene: boolean } {
   const video = Boolean(info.video) && info.kind !== 'audio' && info.kind !== 'image';
-  return { index: video, scene: video && (o.mode ?? 'keyframe') === 'scene' };
+  const frames = video && (o.send ?? 'frames') === 'frames';
+  return { index: frames, scene: frames && (o.mode ?? 'keyframe') === 'scene' };
 }
 
 /** A scene scan's frames put on the index's timeline (matched by byte position where known). */
@@ -166,8 +184,125 @@ export interface PlanContext {
   options: PlanOptions;
 }
 
+const VIDEO_MIME: Record<string, string> = { mp4: 'video/mp4', mov: 'video/quicktime', matroska: 'video/x-matroska', webm: 'video/webm', avi: 'video/x-msvideo', mpegts: 'video/mp2t', flv: 'video/x-flv' };
+
+/** The clip's MIME type for the File API (by container; mp4 when unknown). */
+export function videoMime(container: string): string {
+  return VIDEO_MIME[container.split(',')[0]!] ?? 'video/mp4';
+}
+
+/** The windows of a video plan as request assets (`fileUri` once the clip is uploaded). */
+export function videoAssets(p: Pick<Plan, 'video' | 'detailApplied'>, fileUri?: string): VideoAsset[] {
+  if (!p.video) return [];
+  const v = p.video;
+  return v.windows.map((w) => ({ index: w.index, startSec: w.startSec, endSec: w.endSec, fps: v.fps, mime: v.mime, ...(fileUri ? { fileUri } : {}), detail: p.detailApplied, frames: w.frames, frameTokens: w.frameTokens, audioSeconds: w.audioSeconds, audioTokens: w.audioTokens }));
+}
+
+/**
+ * The clip sent as video (Gemini): one request per window (`windowSec`, else the whole clip
+ * window), each naming its window with `startOffset`/`endOffset` and `fps` = 1/`every` (at most
+ * 24, the API's limit); frames and audio billed by the registry's video rule (src/models/video.ts).
+ * The text tokens are those of the real request bodies, as for frames.
+ */
+function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
+  const { info, model, sampling: s, end, options: o } = ctx;
+  if (!info.video || info.kind !== 'video') {
+    throw new OmniprepError('NO_VIDEO_STREAM', `${info.input}: has no video stream to send as video`, { input: info.input });
+  }
+  if (!model.video) {
+    throw new OmniprepError('INVALID_OPTION', `option send: model ${model.name} takes no video input (--send video is for Gemini models); send frames`, { details: { option: 'send' } });
+  }
+  const warnings: string[] = [];
+  if (o.audio) warnings.push('--audio: the video carries its own audio track; it is billed with the video');
+  const fps = Math.min(MAX_VIDEO_FPS, Math.round(1e6 / setting.every) / 1e6);
+  const detail = setting.detail ?? 'auto';
+  const windowSec = o.windowSec ?? NO_WINDOWS;
+  const windows: PlannedVideo['windows'] = [];
+  for (let t = s.start, i = 0; t < end - 1e-9; t += windowSec, i++) {
+    const w = { startSec: t, endSec: Math.min(end, t + windowSec) };
+    const v = geminiVideoTokens(model, { ...w, fps, hasAudio: Boolean(info.audio), detail });
+    windows.push({ index: i, ...w, frames: v.frames, frameTokens: v.frameTokens, audioSeconds: v.audioSeconds, audioTokens: v.audioTokens });
+  }
+  const first = geminiVideoTokens(model, { startSec: 0, endSec: 1, fps, hasAudio: false, detail });
+  const video: PlannedVideo = {
+    fps,
+    frames: windows.reduce((a, w) => a + w.frames, 0),
+    tokensPerFrame: first.tokensPerFrame,
+    frameTokens: windows.reduce((a, w) => a + w.frameTokens, 0),
+    audioSeconds: Math.round(windows.reduce((a, w) => a + w.audioSeconds, 0) * 1e6) / 1e6,
+    audioTokens: windows.reduce((a, w) => a + w.audioTokens, 0),
+    windows,
+    mime: videoMime(info.container),
+  };
+  // Text tokens of the real bodies (prompt, a [video mm:ss-mm:ss] label, overhead), as for frames.
+  const prompt = o.prompt ?? '';
+  const stand = prompt ? 0 : textTokens(model, '.');
+  let text = 0;
+  for (const clip of videoAssets({ video, detailApplied: detail })) {
+    const seg: Segment = { index: clip.index, startSec: clip.startSec, endSec: clip.endSec, frames: [], audio: [], video: [clip] };
+    text += estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier: s.tier, expectedOutputTokens: s.outputTokens }).textTokens - stand;
+  }
+  const inputTokens = video.frameTokens + video.audioTokens + text;
+  const counts = { imageTokens: video.frameTokens, audioTokens: video.audioTokens, textTokens: text, outputTokens: s.outputTokens };
+  return {
+    input: info.input,
+    send: 'video',
+    video,
+    mode: s.mode,
+    model: model.name,
+    detail: detail,
+    detailApplied: detail,
+    every: setting.every,
+    startSec: s.start,
+    endSec: end,
+    tolerance: null,
+    format: s.format,
+    quality: s.quality,
+    width: info.video.width,
+    height: info.video.height,
+    tokensPerFrame: video.tokensPerFrame,
+    frames: [],
+    framesBeforeCap: 0,
+    grids: null,
+    imageTokens: 0,
+    videoTokens: video.frameTokens,
+    audio: null,
+    audioNote: null,
+    audioSeconds: video.audioSeconds,
+    audioTokens: video.audioTokens,
+    textTokens: text,
+    inputTokens,
+    outputTokens: s.outputTokens,
+    tier: s.tier,
+    costUsd: dollars(model, counts, s.tier),
+    costByTier: dollarsByTier(model, counts),
+    rules: {
+      image: `${model.name} video: ${video.tokensPerFrame} tokens per frame at ${fps} fps, ${model.video.audioTokensPerSecond} audio tokens per second (${model.date})`,
+      registryVersion: ctx.registryVersion,
+      source: model.source,
+    },
+    budget: null,
+    requests: windows.length,
+    upperBound: false,
+    warnings,
+    media: {
+      durationSec: info.durationSec,
+      container: info.container,
+      sizeBytes: info.sizeBytes,
+      width: info.video.width,
+      height: info.video.height,
+      fps: info.video.fps,
+      rotation: info.video.rotation,
+      vfr: info.video.vfr,
+      hasAudio: Boolean(info.audio),
+    },
+    planMs: Math.round(performance.now() - started),
+  };
+}
+
 /** One plan for one setting (the budget chooser calls this for each candidate). */
 function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
+  if (ctx.options.send === 'video') return planVideo(ctx, setting, started);
   const { info, model, sampling: s, end, options: o } = ctx;
   const video = info.video;
   const warnings: string[] = [];
@@ -183,7 +318,20 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
     frames = sel.frames;
     tolerance = sel.tolerance;
     before = sel.before;
-    const size = chooseSize(model, video.width, video.height, { detail: setting.detail, maxSide: setting.maxSide, slack: s.sizeSlack });
+    // Claude: above `manyImages` images per request, every image must fit `maxSideManyImages`
+    // (2000 px above 20): size the frames to it rather than splitting the request.
+    let maxSide = setting.maxSide;
+    const l = model.limits;
+    if (l.manyImages !== undefined && l.maxSideManyImages !== undefined && imagesPerRequestOf(frames, model, s.start, o.windowSec) > l.manyImages) {
+      if (maxSide === undefined || maxSide > l.maxSideManyImages) {
+        const natural = chooseSize(model, video.width, video.height, { detail: setting.detail, maxSide, slack: s.sizeSlack });
+        if (Math.max(natural.width, natural.height) > l.maxSideManyImages) {
+          warnings.push(`frames sized to ${l.maxSideManyImages} px: ${model.name} takes at most ${l.maxSideManyImages} px per side in a request of more than ${l.manyImages} images`);
+        }
+        maxSide = l.maxSideManyImages;
+      }
+    }
+    const size = chooseSize(model, video.width, video.height, { detail: setting.detail, maxSide, slack: s.sizeSlack });
     width = size.width;
     height = size.height;
     tokensPerFrame = size.tokens;
@@ -225,6 +373,8 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
   const image = model.image;
   return {
     input: info.input,
+    send: 'frames',
+    video: null,
     mode: s.mode,
     model: model.name,
     detail: setting.detail ?? 'auto',
@@ -242,6 +392,7 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
     framesBeforeCap: before,
     grids,
     imageTokens: imageTokensTotal,
+    videoTokens: 0,
     audio,
     audioNote,
     audioSeconds: audio?.seconds ?? 0,

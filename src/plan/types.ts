@@ -1,12 +1,13 @@
 import type { Limits } from '../limits.js';
 import type { ModelRegistry, Tier } from '../models/registry.js';
 import type { MediaInfo } from '../probe/types.js';
-import { ESTIMATE_DEFAULTS, SAMPLING_DEFAULTS, type EstimateOptions, type SamplingOptions } from '../options/sampling.js';
+import { ESTIMATE_DEFAULTS, SAMPLING_DEFAULTS, type EstimateOptions, type SamplingOptions, type Send } from '../options/sampling.js';
 import type { ImageFormat, Mode } from '../media/formats.js';
 import type { AudioPlanOptions } from '../audio/plan.js';
 
 export { FORMATS, MODES, type ImageFormat, type Mode } from '../media/formats.js';
 export type { SamplingOptions, EstimateOptions } from '../options/sampling.js';
+export { SENDS, type Send } from '../options/sampling.js';
 
 /** The defaults of the sampling and estimate options (described once, in options/sampling.ts). */
 export const DEFAULT_SAMPLING = { ...SAMPLING_DEFAULTS, ...ESTIMATE_DEFAULTS };
@@ -59,8 +60,26 @@ export interface PlannedAudioChunk {
   tokens: number;
 }
 
+/** The clip sent as video: the provider samples each window at `fps` and bills per frame and per second of audio. */
+export interface PlannedVideo {
+  fps: number;
+  /** Frames the provider samples, their tokens each and in all. */
+  frames: number;
+  tokensPerFrame: number;
+  frameTokens: number;
+  audioSeconds: number;
+  audioTokens: number;
+  /** One request per window (`windowSec`), each naming its window by `startOffset`/`endOffset`. */
+  windows: Array<{ index: number; startSec: number; endSec: number; frames: number; frameTokens: number; audioSeconds: number; audioTokens: number }>;
+  mime: string;
+}
+
 export interface Plan {
   input: string;
+  /** `frames` or `video` (see PlanOptions.send). */
+  send: Send;
+  /** Set when `send` is `video` (then `frames` is empty and `imageTokens` 0). */
+  video: PlannedVideo | null;
   mode: Mode;
   model: string;
   /** The detail level requested (auto resolved in `detailApplied`). */
@@ -82,6 +101,8 @@ export interface Plan {
   framesBeforeCap: number;
   grids: PlannedGrid[] | null;
   imageTokens: number;
+  /** Tokens of the frames the provider samples from video sent as video (its audio is in `audioTokens`). */
+  videoTokens: number;
   audio: { seconds: number; tokens: number; chunks: PlannedAudioChunk[] } | null;
   /** Why there is no audio when --audio was asked (e.g. the input has no audio stream). */
   audioNote: string | null;

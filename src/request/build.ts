@@ -13,12 +13,21 @@ import { textTokens } from '../models/tokens.js';
 import { headParts, payload, payloadLength, segmentUnits, unitName, type Part, type Unit } from './content.js';
 import { estimateParts, textTokensOf, type RequestEstimate } from './estimate.js';
 import { resolveRequestOptions, type Api, type JsonSchema, type RequestOptions, type ResolvedRequestOptions } from './options.js';
-import { renderBody, chatPart, responsesPart, type ChatBody, type RequestBody, type ResponsesBody } from './render.js';
+import { renderBody, renderPart, type ChatBody, type RequestBody, type ResponsesBody } from './render.js';
+import { MESSAGES_URL } from '../providers/anthropic.js';
+import { geminiUrl } from '../providers/gemini.js';
+import { apiModelName, checkApi, PROVIDER_APIS, resolveProvider, type Provider } from '../providers/provider.js';
 import { formatRange } from './timestamp.js';
 import type { PreparedMedia, Segment } from './types.js';
 
-export const API_URLS = { chat: '/v1/chat/completions', responses: '/v1/responses' } as const;
-export type ApiUrl = (typeof API_URLS)[Api];
+export const API_URLS = { chat: '/v1/chat/completions', responses: '/v1/responses', messages: MESSAGES_URL, gemini: geminiUrl('{model}') } as const;
+/** The endpoint a request goes to (Gemini's names the model: `/v1beta/models/gemini-2.5-flash:generateContent`). */
+export type ApiUrl = (typeof API_URLS)[Exclude<Api, 'gemini'>] | `/v1beta/models/${string}:generateContent`;
+
+/** The endpoint of an API for a model. */
+export function apiUrl(api: Api, model: ModelEntry): ApiUrl {
+  return api === 'gemini' ? (geminiUrl(apiModelName(model)) as ApiUrl) : API_URLS[api];
+}
 
 export interface BuildOptions extends RequestOptions {
   /** Which API; default: Responses when no audio is sent, Chat Completions when audio is. */
@@ -28,6 +37,8 @@ export interface BuildOptions extends RequestOptions {
 export interface BuiltRequest {
   /** `<input>#<segment index>` (`#<index>.<part>` for a part of a split segment): names the request in results and errors. */
   id: string;
+  /** Whose API (and so which SDK sends it). */
+  provider: Provider;
   api: Api;
   url: ApiUrl;
   model: string;
@@ -67,14 +78,26 @@ export function requestLimits(model: ModelEntry): RequestLimits {
   };
 }
 
-/** Responses when nothing in the segments is sent as audio, Chat Completions when something is. */
+/**
+ * The API of a request: Anthropic's Messages API, Gemini's generateContent, or for OpenAI
+ * Responses when nothing in the segments is sent as audio, Chat Completions when something is.
+ * `o.provider` (default: OpenAI, or the model's provider when `o.model` is a registry entry) picks.
+ */
 export function defaultApi(
   media: PreparedMedia | Segment | readonly Segment[],
-  o: Pick<RequestOptions, 'transcripts'> = {},
+  o: Pick<RequestOptions, 'transcripts'> & { provider?: Provider | undefined; model?: ModelEntry | undefined } = {},
 ): Api {
+  const provider = o.provider ?? (o.model ? resolveProvider(o.model, undefined) : 'openai');
+  if (provider !== 'openai') return PROVIDER_APIS[provider][0]!;
   const segments = Array.isArray(media) ? (media as readonly Segment[]) : 'segments' in media ? (media as PreparedMedia).segments : [media as Segment];
   if (o.transcripts !== undefined) return 'responses';
   return segments.some((s) => s.audio.length > 0) ? 'chat' : 'responses';
+}
+
+/** The API asked for (checked against the provider), else `defaultApi()`. */
+function chooseApi(asked: Api | undefined, media: PreparedMedia | Segment | readonly Segment[], o: ResolvedRequestOptions, opts: Pick<RequestOptions, 'transcripts'>): Api {
+  if (asked !== undefined) return checkApi(asked, o.provider, o.model.name);
+  return defaultApi(media, { transcripts: opts.transcripts, provider: o.provider });
 }
 
 function segmentLabel(s: Segment, input: string | undefined): string {
@@ -113,9 +136,11 @@ class Meter {
     let tokens = 0;
     let images = 0;
     let maxSide = 0;
+    const bare = this.api === 'messages' || this.api === 'gemini';
     for (const p of u.parts) {
-      const shape = this.api === 'chat' ? chatPart(p, () => '', this.o, this.where) : responsesPart(p, () => '', this.o, this.where);
-      bytes += 1 + Buffer.byteLength(JSON.stringify(shape)) + (p.kind === 'text' ? 0 : payloadLength(p, this.o));
+      const shape = renderPart(this.api, p, () => '', this.o, this.where);
+      // A video part carries its file URI in the shape itself (no payload).
+      bytes += 1 + Buffer.byteLength(JSON.stringify(shape)) + (p.kind === 'text' || p.kind === 'video' ? 0 : payloadLength(p, this.o, bare));
       if (p.kind === 'text') tokens += textTokens(this.o.model, p.text);
       else tokens += p.tokens;
       if (p.kind === 'image') {
@@ -132,6 +157,9 @@ function checkModelTakes(units: Unit[], o: ResolvedRequestOptions, where: string
   const hasAudio = units.some((u) => u.parts.some((p) => p.kind === 'audio'));
   if (hasImage && (!o.model.image || o.model.limits.imagesPerRequest < 1)) {
     throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no images`, { input: where });
+  }
+  if (units.some((u) => u.clip) && !o.model.video) {
+    throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no video input; send frames`, { input: where });
   }
   if (hasAudio && !o.model.audio) {
     throw new OmniprepError('LIMIT_EXCEEDED', `${where}: model ${o.model.name} takes no audio input; send transcripts instead`, { input: where });
@@ -216,7 +244,7 @@ export function fitSegment(segment: Segment, api: Api, o: ResolvedRequestOptions
 /** Every segment fitted to the limits, in order; the parts of a split segment keep its index and say which part they are. */
 export function fitSegments(segments: readonly Segment[], opts: BuildOptions & { model: string }): Segment[] {
   const o = resolveRequestOptions(opts);
-  const api = opts.api ?? defaultApi(segments, opts);
+  const api = chooseApi(opts.api, segments, o, opts);
   return segments.flatMap((s) => fitSegment(s, api, o));
 }
 
@@ -226,6 +254,7 @@ export function segmentKey(s: Pick<Segment, 'index' | 'split'>): string {
 }
 
 function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequest {
+  checkApi(api, o.provider, o.model.name);
   const where = segmentLabel(segment, o.input);
   const units = segmentUnits(segment, o);
   checkModelTakes(units, o, where);
@@ -247,8 +276,9 @@ function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequ
   if (problem) throw new OmniprepError('LIMIT_EXCEEDED', `${where}: ${problem}; split it with buildRequests() or fitSegments()`, { input: where });
   return {
     id: `${o.input ?? 'segment'}#${segmentKey(segment)}`,
+    provider: o.provider,
     api,
-    url: API_URLS[api],
+    url: apiUrl(api, o.model),
     model: o.model.name,
     input: o.input,
     segment: {
@@ -269,7 +299,7 @@ function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequ
 /** One request for one segment, as it is (no splitting); LIMIT_EXCEEDED when it does not fit. */
 export function buildRequest(segment: Segment, opts: BuildOptions & { model: string }): BuiltRequest {
   const o = resolveRequestOptions(opts);
-  return build(segment, opts.api ?? defaultApi(segment, opts), o);
+  return build(segment, chooseApi(opts.api, segment, o, opts), o);
 }
 
 /** A Chat Completions body for one segment. */
@@ -294,6 +324,6 @@ export function estimateRequest(segment: Segment, opts: RequestOptions & { model
  */
 export function buildRequests(prepared: PreparedMedia, opts: BuildOptions): BuiltRequest[] {
   const o = resolveRequestOptions(opts, { model: prepared.model, input: prepared.input });
-  const api = opts.api ?? defaultApi(prepared, opts);
+  const api = chooseApi(opts.api, prepared, o, opts);
   return prepared.segments.flatMap((s) => fitSegment(s, api, o)).map((s) => build(s, api, o));
 }

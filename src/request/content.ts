@@ -8,7 +8,7 @@ import { inputError, OmniprepError } from '../errors.js';
 import { imageTokens } from '../models/tokens.js';
 import { formatRange, formatTimestamp } from './timestamp.js';
 import type { ResolvedRequestOptions } from './options.js';
-import type { AudioAsset, FrameAsset, Segment } from './types.js';
+import type { AudioAsset, FrameAsset, Segment, VideoAsset } from './types.js';
 
 export interface TextPart {
   kind: 'text';
@@ -29,7 +29,14 @@ export interface AudioPart {
   tokens: number;
 }
 
-export type Part = TextPart | ImagePart | AudioPart;
+export interface VideoPart {
+  kind: 'video';
+  clip: VideoAsset;
+  /** Frame tokens plus the window's audio tokens. */
+  tokens: number;
+}
+
+export type Part = TextPart | ImagePart | AudioPart | VideoPart;
 
 export interface Unit {
   /** Where the unit sits on the source timeline (a frame's timestamp, a chunk's start). */
@@ -40,6 +47,7 @@ export interface Unit {
   /** The asset the unit carries (an audio chunk sent as its transcript still names its chunk). */
   frame?: FrameAsset;
   chunk?: AudioAsset;
+  clip?: VideoAsset;
 }
 
 function frameName(f: FrameAsset, input: string | undefined): string {
@@ -81,6 +89,12 @@ export function segmentUnits(segment: Segment, o: ResolvedRequestOptions): Unit[
       parts.push({ kind: 'audio', chunk: c, tokens: c.tokens });
     }
     units.push({ timeSec: c.startSec, endSec: c.endSec, parts, chunk: c });
+  }
+  for (const v of segment.video ?? []) {
+    const parts: Part[] = [];
+    if (o.timestamps) parts.push({ kind: 'text', text: `[video ${formatRange(v.startSec, v.endSec)}]` });
+    parts.push({ kind: 'video', clip: v, tokens: v.frameTokens + v.audioTokens });
+    units.push({ timeSec: v.startSec, endSec: v.endSec, parts, clip: v });
   }
   // Array.prototype.sort is stable: frames (pushed first) stay before audio at the same time.
   return units.sort((a, b) => a.timeSec - b.timeSec);
@@ -137,12 +151,13 @@ export function payload(part: ImagePart | AudioPart, o: ResolvedRequestOptions):
  * The payload's length in bytes as it appears inside the JSON body, without reading the file (its
  * size is enough: base64 and data URLs need no escaping).
  */
-export function payloadLength(part: ImagePart | AudioPart, o: ResolvedRequestOptions): number {
+export function payloadLength(part: ImagePart | AudioPart, o: ResolvedRequestOptions, bare = false): number {
   if (part.kind === 'image') {
     const f = part.frame;
     const url = frameUrl(f, o);
     if (url !== undefined) return Buffer.byteLength(JSON.stringify(url)) - 2;
-    return `data:${f.mime};base64,`.length + base64Length(sizeOf(f.file, f.data, frameName(f, o.input)));
+    // `bare`: the base64 alone (Anthropic and Gemini bodies carry the MIME type beside it).
+    return (bare ? 0 : `data:${f.mime};base64,`.length) + base64Length(sizeOf(f.file, f.data, frameName(f, o.input)));
   }
   return base64Length(sizeOf(part.chunk.file, part.chunk.data, chunkName(part.chunk, o.input)));
 }

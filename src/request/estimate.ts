@@ -16,9 +16,12 @@ export interface RequestEstimate {
   audioChunks: number;
   audioSeconds: number;
   imageTokens: number;
+  /** Frames sampled from video sent as video (Gemini), and their tokens (its audio is in audioTokens). */
+  videoFrames: number;
+  videoTokens: number;
   audioTokens: number;
   textTokens: number;
-  /** imageTokens + audioTokens + textTokens. */
+  /** imageTokens + videoTokens + audioTokens + textTokens. */
   inputTokens: number;
   /** `maxOutputTokens` when set, else the expected output. */
   outputTokens: number;
@@ -45,10 +48,17 @@ export function estimateParts(parts: readonly Part[], o: ResolvedRequestOptions)
   let audioChunks = 0;
   let audioSeconds = 0;
   let audioTok = 0;
+  let videoFrames = 0;
+  let videoTok = 0;
   for (const p of parts) {
     if (p.kind === 'image') {
       images++;
       imageTok += p.tokens;
+    } else if (p.kind === 'video') {
+      videoFrames += p.clip.frames;
+      videoTok += p.clip.frameTokens;
+      audioSeconds += p.clip.audioSeconds;
+      audioTok += p.clip.audioTokens;
     } else if (p.kind === 'audio') {
       audioChunks++;
       audioSeconds += p.chunk.endSec - p.chunk.startSec;
@@ -57,8 +67,9 @@ export function estimateParts(parts: readonly Part[], o: ResolvedRequestOptions)
   }
   const textTok = textTokensOf(parts, o);
   const outputTokens = o.expectedOutputTokens;
-  const inputUsd = dollars(o.model, { imageTokens: imageTok, audioTokens: audioTok, textTokens: textTok }, o.tier);
-  const usd = dollars(o.model, { imageTokens: imageTok, audioTokens: audioTok, textTokens: textTok, outputTokens }, o.tier);
+  // Video frames are priced like images (the input price); the video's audio track like audio.
+  const inputUsd = dollars(o.model, { imageTokens: imageTok + videoTok, audioTokens: audioTok, textTokens: textTok }, o.tier);
+  const usd = dollars(o.model, { imageTokens: imageTok + videoTok, audioTokens: audioTok, textTokens: textTok, outputTokens }, o.tier);
   return {
     model: o.model.name,
     tier: o.tier,
@@ -66,9 +77,11 @@ export function estimateParts(parts: readonly Part[], o: ResolvedRequestOptions)
     audioChunks,
     audioSeconds: Math.round(audioSeconds * 1000) / 1000,
     imageTokens: imageTok,
+    videoFrames,
+    videoTokens: videoTok,
     audioTokens: audioTok,
     textTokens: textTok,
-    inputTokens: imageTok + audioTok + textTok,
+    inputTokens: imageTok + videoTok + audioTok + textTok,
     outputTokens,
     inputUsd,
     usd,
@@ -77,7 +90,7 @@ export function estimateParts(parts: readonly Part[], o: ResolvedRequestOptions)
 
 /** The sum of several estimates (one model and tier). */
 export function sumEstimates(list: readonly RequestEstimate[]): Omit<RequestEstimate, 'model' | 'tier'> {
-  const keys = ['images', 'audioChunks', 'audioSeconds', 'imageTokens', 'audioTokens', 'textTokens', 'inputTokens', 'outputTokens', 'inputUsd', 'usd'] as const;
+  const keys = ['images', 'audioChunks', 'audioSeconds', 'imageTokens', 'videoFrames', 'videoTokens', 'audioTokens', 'textTokens', 'inputTokens', 'outputTokens', 'inputUsd', 'usd'] as const;
   const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<(typeof keys)[number], number>;
   for (const e of list) for (const k of keys) out[k] += e[k];
   out.inputUsd = Math.round(out.inputUsd * 1e8) / 1e8;

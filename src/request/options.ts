@@ -6,9 +6,9 @@ import { invalidOption, OmniprepError } from '../errors.js';
 import { TIERS, type ModelEntry, type Tier } from '../models/registry.js';
 import { getModel, type ModelOptions } from '../models/tokens.js';
 import { ESTIMATE_DEFAULTS } from '../options/sampling.js';
+import { resolveProvider, type Provider } from '../providers/provider.js';
 
-export type Api = 'chat' | 'responses';
-export const APIS: readonly Api[] = ['chat', 'responses'];
+export { APIS, type Api } from '../providers/provider.js';
 
 /** A JSON Schema object (any draft Ajv reads). */
 export type JsonSchema = Record<string, unknown>;
@@ -18,6 +18,8 @@ export interface RequestOptions extends ModelOptions {
   prompt: string;
   /** Target model (a registry entry). Default: the prepared media's model. */
   model?: string | undefined;
+  /** Whose API the body is written for (default: the model's registry entry says). */
+  provider?: Provider | undefined;
   /** A system message (Chat Completions) or `instructions` (Responses). */
   system?: string | undefined;
   /** Upper bound on output tokens (`max_completion_tokens` / `max_output_tokens`). Default: not sent. */
@@ -55,6 +57,7 @@ export const REQUEST_DEFAULTS = {
 
 export interface ResolvedRequestOptions {
   model: ModelEntry;
+  provider: Provider;
   prompt: string;
   system: string | undefined;
   maxOutputTokens: number | undefined;
@@ -112,6 +115,7 @@ export function resolveRequestOptions(o: RequestOptions, fallback: { model?: str
   }
   return {
     model,
+    provider: resolveProvider(model, o.provider),
     prompt: o.prompt,
     system: o.system,
     maxOutputTokens,

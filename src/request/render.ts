@@ -2,31 +2,35 @@
  * Parts and units in the shape of each API. Chat Completions: `text`, `image_url`, `input_audio`
  * parts. Responses: `input_text` and `input_image` (with its required `detail`); Responses has no
  * audio input part. The shapes are the SDK's own types, checked against the official OpenAPI
- * description by the tests.
+ * description by the tests. Anthropic Messages and Gemini generateContent bodies come from
+ * src/providers (checked against JSON Schemas derived from their SDKs' request types).
  */
 import type { ChatCompletionContentPart, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ResponseCreateParamsNonStreaming, ResponseInputContent } from 'openai/resources/responses/responses';
 import { OmniprepError } from '../errors.js';
 import { resolveDetail } from '../models/rules.js';
 import type { ModelEntry } from '../models/registry.js';
+import { messagesEnvelope, messagesPart, type MessagesBody } from '../providers/anthropic.js';
+import { geminiEnvelope, geminiPart, type GeminiBody } from '../providers/gemini.js';
 import type { Api, ResolvedRequestOptions } from './options.js';
-import type { AudioPart, ImagePart, Part } from './content.js';
+import type { AudioPart, ImagePart, Part, VideoPart } from './content.js';
 
 export type ChatBody = ChatCompletionCreateParamsNonStreaming;
 export type ResponsesBody = ResponseCreateParamsNonStreaming;
-export type RequestBody = ChatBody | ResponsesBody;
+export type { MessagesBody, GeminiBody };
+export type RequestBody = ChatBody | ResponsesBody | MessagesBody | GeminiBody;
 
-/** Detail values each API's schema accepts. */
+/** Detail values each OpenAI API's schema accepts (Anthropic and Gemini take the rule's own levels). */
 export const API_DETAILS = {
   chat: ['auto', 'low', 'high'],
   responses: ['auto', 'low', 'high', 'original'],
-} as const satisfies Record<Api, readonly string[]>;
+} as const satisfies Partial<Record<Api, readonly string[]>>;
 
 /**
  * The detail value to send. A level the API does not name (Chat Completions has no `original`) is
  * sent as `auto` when `auto` means that level on the model (gpt-5.5: auto = original), else refused.
  */
-export function apiDetail(api: Api, detail: string, model: ModelEntry, where: string): string {
+export function apiDetail(api: 'chat' | 'responses', detail: string, model: ModelEntry, where: string): string {
   const allowed: readonly string[] = API_DETAILS[api];
   if (allowed.includes(detail)) return detail;
   if (model.image && resolveDetail(model.image, 'auto') === detail) return 'auto';
@@ -40,6 +44,8 @@ export function apiDetail(api: Api, detail: string, model: ModelEntry, where: st
 
 export type PayloadOf = (part: ImagePart | AudioPart) => string;
 
+export type { VideoPart };
+
 export function chatPart(part: Part, payloadOf: PayloadOf, o: ResolvedRequestOptions, where: string): ChatCompletionContentPart {
   switch (part.kind) {
     case 'text':
@@ -51,6 +57,11 @@ export function chatPart(part: Part, payloadOf: PayloadOf, o: ResolvedRequestOpt
       };
     case 'audio':
       return { type: 'input_audio', input_audio: { data: payloadOf(part), format: part.chunk.format } };
+    case 'video':
+      throw new OmniprepError('INVALID_OPTION', `${where}: video is sent as video to Gemini only (model ${o.model.name}); send frames`, {
+        input: where,
+        details: { option: 'send' },
+      });
   }
 }
 
@@ -70,6 +81,11 @@ export function responsesPart(part: Part, payloadOf: PayloadOf, o: ResolvedReque
         `${where}: the Responses API takes no audio input; use the Chat Completions API (--api chat), or send transcripts instead of the audio`,
         { input: where, details: { option: 'api' } },
       );
+    case 'video':
+      throw new OmniprepError('INVALID_OPTION', `${where}: video is sent as video to Gemini only (model ${o.model.name}); send frames`, {
+        input: where,
+        details: { option: 'send' },
+      });
   }
 }
 
@@ -100,9 +116,30 @@ export function responsesEnvelope(content: ResponseInputContent[], o: ResolvedRe
   };
 }
 
+/** One part in an API's shape. */
+export function renderPart(api: Api, part: Part, payloadOf: PayloadOf, o: ResolvedRequestOptions, where: string): unknown {
+  switch (api) {
+    case 'chat':
+      return chatPart(part, payloadOf, o, where);
+    case 'responses':
+      return responsesPart(part, payloadOf, o, where);
+    case 'messages':
+      return messagesPart(part, payloadOf, o, where);
+    case 'gemini':
+      return geminiPart(part, payloadOf, o);
+  }
+}
+
 /** A whole body from parts. */
 export function renderBody(api: Api, parts: Part[], payloadOf: PayloadOf, o: ResolvedRequestOptions, where: string): RequestBody {
-  return api === 'chat'
-    ? chatEnvelope(parts.map((p) => chatPart(p, payloadOf, o, where)), o)
-    : responsesEnvelope(parts.map((p) => responsesPart(p, payloadOf, o, where)), o);
+  switch (api) {
+    case 'chat':
+      return chatEnvelope(parts.map((p) => chatPart(p, payloadOf, o, where)), o);
+    case 'responses':
+      return responsesEnvelope(parts.map((p) => responsesPart(p, payloadOf, o, where)), o);
+    case 'messages':
+      return messagesEnvelope(parts.map((p) => messagesPart(p, payloadOf, o, where)), o);
+    case 'gemini':
+      return geminiEnvelope(parts.map((p) => geminiPart(p, payloadOf, o)), o);
+  }
 }

@@ -35,6 +35,29 @@ export interface AudioAsset {
   tokens: number;
 }
 
+/**
+ * A window of the clip sent as video (Gemini's native video input): the file is uploaded once
+ * through the File API (`fileUri`) and each request names its window with `videoMetadata`.
+ */
+export interface VideoAsset {
+  index: number;
+  /** The window on the source timeline, seconds (`startOffset`, `endOffset`). */
+  startSec: number;
+  endSec: number;
+  /** Frames per second the provider samples (`videoMetadata.fps`). */
+  fps: number;
+  mime: string;
+  /** The uploaded file's URI (absent until uploaded: estimates do not need it). */
+  fileUri?: string;
+  /** A media resolution level, or `auto`. */
+  detail: string;
+  /** Sampled frames, their tokens, and the window's audio tokens (from src/models/video.ts). */
+  frames: number;
+  frameTokens: number;
+  audioSeconds: number;
+  audioTokens: number;
+}
+
 export interface Segment {
   index: number;
   /** The time window this segment covers on the source timeline. */
@@ -42,6 +65,8 @@ export interface Segment {
   endSec: number;
   frames: FrameAsset[];
   audio: AudioAsset[];
+  /** Windows of the clip sent as video (`--send video`), instead of frames. */
+  video?: VideoAsset[] | undefined;
   /** Set when the segment is one part (0-based) of a larger one, split to fit a provider limit; `index` stays the larger one's. */
   split?: { part: number; parts: number };
 }

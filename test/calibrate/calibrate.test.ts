@@ -26,13 +26,15 @@ const SERVER_PATCH: PatchRule = {
   source: 'test server',
   date: '2026-11',
 };
-const SERVER_TILE: TileRule = { type: 'tile', fitBox: 2048, shortSide: 768, tile: 512, base: 85, perTile: 170, rounding: 'floor', auto: 'high', source: 'test server', date: '2026-11' };
+const SERVER_TILE: TileRule = { type: 'tile', fitBox: 2048, shortSide: 768, tile: 512, base: 85, perTile: 170, rounding: 'round', auto: 'high', source: 'test server', date: '2026-11' };
+// A server that truncates scaled sides (the cookbook's int()), where the registry rounds them.
+const SERVER_TILE_FLOOR: TileRule = { ...SERVER_TILE, rounding: 'floor' };
 const SERVER_TILE_NEW: TileRule = { ...SERVER_TILE, base: 90, perTile: 180 };
 
 /** Sizes calibration never sends. */
 const NEW_SIZES: Array<[number, number]> = [[640, 360], [1920, 1080], [3000, 1000], [100, 100], [2600, 2600], [777, 555], [1100, 2200]];
 
-const rulesByModel: Record<string, ImageRule> = { 'gpt-5.5': SERVER_PATCH, 'gpt-5-mini': SERVER_TILE, 'house-model': SERVER_TILE_NEW };
+const rulesByModel: Record<string, ImageRule> = { 'gpt-5.5': SERVER_PATCH, 'gpt-5-mini': SERVER_TILE, 'house-model': SERVER_TILE_NEW, 'gpt-4o': SERVER_TILE_FLOOR };
 let server: OpenAITestServer;
 const dir = tempDir('calibrate-');
 
@@ -56,7 +58,7 @@ describe('calibrate against a server that bills differently from the registry', 
     const r = await calibrate({ model: 'gpt-5.5', baseURL: server.baseURL, apiKey: 'test', save, now: new Date('2026-11-25T12:00:00Z') });
     // the text alone is what omniprep counts for one user message
     expect(r.baselineTokens).toBe(chatTextTokens('gpt-5.5', [r.text]));
-    expect(r.images).toHaveLength(12);
+    expect(r.images).toHaveLength(16);
     expect(r.fit).toMatchObject({ family: 'patch', origin: 'fitted', explained: true, maxAbsResidual: 0 });
     expect(r.fit.rule).toMatchObject({ type: 'patch', patch: 32, multiplier: 1.62, levels: { high: { maxDim: 2048, budget: 2500 }, low: { maxDim: 512, budget: 256 } } });
     // every bill, image by image
@@ -96,10 +98,22 @@ describe('calibrate against a server that bills differently from the registry', 
     expect(r.fit.rule).toMatchObject({ type: 'tile', base: 85, perTile: 170, fitBox: 2048, shortSide: 768, tile: 512 });
     expect(r.fit.sameAs).toContain('openai-tile-gpt4o');
     expect(r.registry).toMatchObject({ rule: 'openai-patch-5-mini', explained: false });
-    expect(r.usage.requests).toBe(13);
+    expect(r.usage.requests).toBe(17);
     for (const [w, h] of NEW_SIZES) {
       for (const d of ['high', 'low']) expect(imageTokens('gpt-5-mini', w, h, d, { modelsFile: save }).tokens).toBe(applyRule(SERVER_TILE, w, h, d).tokens);
     }
+  });
+
+  it('detects the rounding mode: sizes straddling a tile edge tell truncating from rounding', async () => {
+    const save = join(dir, 'gpt-4o.json');
+    const r = await calibrate({ model: 'gpt-4o', baseURL: server.baseURL, apiKey: 'test', save, now: new Date('2026-11-25T00:00:00Z') });
+    expect(r.fit).toMatchObject({ family: 'tile', explained: true, maxAbsResidual: 0, rule: { base: 85, perTile: 170, rounding: 'floor' } });
+    // The registry rounds: it is off by two tiles exactly at the straddling sizes, nowhere else.
+    expect(r.registry).toMatchObject({ rule: 'openai-tile-gpt4o', explained: false });
+    const off = r.images.filter((i) => i.registryResidual !== 0).map((i) => [i.width, i.height, i.detail, i.registryResidual]);
+    expect(off).toEqual([[2049, 1536, 'high', -340], [1334, 1000, 'high', -340]]);
+    expect(imageTokens('gpt-4o', 2049, 1536, 'high', { modelsFile: save }).tokens).toBe(765);
+    expect(imageTokens('gpt-4o', 2049, 1536, 'high').tokens).toBe(1105);
   });
 
   it('finds parameters no registry rule has (tile 90/180), and saves one override file for several models', async () => {

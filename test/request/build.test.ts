@@ -249,6 +249,8 @@ describe('estimates', () => {
       audioChunks: 1,
       audioSeconds: 2,
       imageTokens: 2 * perImage,
+      videoFrames: 0,
+      videoTokens: 0,
       audioTokens: audioTokens('gpt-5.5', 2),
       textTokens: text,
       inputTokens: 2 * perImage + 20 + text,
@@ -353,7 +355,7 @@ describe('provider limits from the registry', () => {
     expect(e.message).toMatch(/^talk\.mp4 frame 4 \(at 02:05\): cannot fit in one request: \d+ bytes exceed gpt-5\.5's 2000 bytes per request$/);
     const claude = await frameAsset(0, 0, { width: 64, height: 48, model: 'claude-sonnet-4.5', detail: 'auto' });
     const small = builtinRegistry().withOverrides({ models: { 'claude-sonnet-4.5': { limits: { imageBytes: 100 } } } });
-    expect(thrown(() => buildRequests({ input: 'a.png', model: 'claude-sonnet-4.5', durationSec: 0, segments: [segment(0, 0, 0, [claude])] }, { prompt: 'x', registry: small, api: 'chat' })).message).toMatch(
+    expect(thrown(() => buildRequests({ input: 'a.png', model: 'claude-sonnet-4.5', durationSec: 0, segments: [segment(0, 0, 0, [claude])] }, { prompt: 'x', registry: small })).message).toMatch(
       /^a\.png frame 0 \(at 00:00\): cannot fit in one request: its \d+ bytes exceed claude-sonnet-4\.5's 100 bytes per image$/,
     );
     expect(thrown(() => buildRequests({ input: 'a.mp3', model: 'gpt-audio', durationSec: 1, segments: [segment(0, 0, 1, [png0])] }, { prompt: 'x' })).message).toBe(
@@ -364,7 +366,7 @@ describe('provider limits from the registry', () => {
   it('above manyImages, images with a side over maxSideManyImages go in smaller requests (Claude)', async () => {
     const fs = await Promise.all(Array.from({ length: 5 }, (_, i) => frameAsset(i, i, { width: 2100, height: 40, model: 'claude-sonnet-4.5', detail: 'auto', format: 'jpeg' })));
     const registry = builtinRegistry().withOverrides({ models: { 'claude-sonnet-4.5': { limits: { manyImages: 2 } } } });
-    const reqs = buildRequests({ input: 'wide.mp4', model: 'claude-sonnet-4.5', durationSec: 5, segments: [segment(0, 0, 5, fs)] }, { prompt: 'x', registry, api: 'chat' });
+    const reqs = buildRequests({ input: 'wide.mp4', model: 'claude-sonnet-4.5', durationSec: 5, segments: [segment(0, 0, 5, fs)] }, { prompt: 'x', registry });
     expect(reqs.map((r) => r.segment.frames)).toEqual([2, 2, 1]);
   });
 });
@@ -392,7 +394,7 @@ describe('real media: fixtures and ../shared/media', () => {
     reqs.push(...buildRequests(prepared, { prompt: PROMPT, api: 'responses', transcripts: ['tone', 'tone again'] }));
     reqs.push(...buildRequests({ ...prepared, segments: [segment(0, 0, 38, frames)] }, { prompt: PROMPT, detail: 'low', schema: { type: 'object' } }));
     expect(reqs.map((r) => r.api)).toEqual(['chat', 'responses', 'responses']);
-    for (const r of reqs) expectValid(r.api, r.body);
+    for (const r of reqs) expectValid(r.api as 'chat' | 'responses', r.body);
     const chat = reqs[0]!.body as { messages: Array<{ content: Array<{ type: string; input_audio?: { data: string } }> }> };
     expect(chat.messages[0]!.content.filter((p) => p.type === 'input_audio').map((p) => p.input_audio!.data)).toEqual([
       readFileSync(tones).toString('base64'),

@@ -211,6 +211,8 @@ describe('estimateRequest', () => {
       outputTokens: 1000,
       inputUsd: dollars(m, { imageTokens: 144, audioTokens: 20, textTokens: text }),
       usd: dollars(m, { imageTokens: 144, audioTokens: 20, textTokens: text, outputTokens: 1000 }),
+      videoFrames: 0,
+      videoTokens: 0,
     });
   });
   it('a system message adds its tokens and one message; maxOutputTokens is the output; tier prices', () => {
@@ -327,8 +329,8 @@ describe('assets on disk', () => {
     const frames = Array.from({ length: 101 }, (_, i) => ({ ...frame(i, i), data: undefined, file }));
     const reqs = buildRequests({ input: 'clip.mp4', model: 'claude-sonnet-4.5', durationSec: 101, segments: [seg(frames, [], 0, 101)] }, { prompt: PROMPT });
     expect(reqs.map((r) => [r.id, r.api, r.segment.frames])).toEqual([
-      ['clip.mp4#0.0', 'responses', 100],
-      ['clip.mp4#0.1', 'responses', 1],
+      ['clip.mp4#0.0', 'messages', 100],
+      ['clip.mp4#0.1', 'messages', 1],
     ]);
   });
   it('a missing file is NOT_FOUND, naming the file', () => {

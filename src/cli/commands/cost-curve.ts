@@ -13,9 +13,11 @@ import { ESTIMATE, pickSampling, SAMPLING, type EstimateOptions, type SamplingOp
 import { addFlags } from '../flags.js';
 import { COST_CURVE_DEFAULTS } from '../../cost/defaults.js';
 import { flagParser } from '../../options/define.js';
+import { SENDS, type Send } from '../../plan/types.js';
 import { action, choiceArg, numberArg, table } from '../util.js';
 
-interface CostCurveCliOptions extends Omit<SamplingOptions, 'every' | 'detail'>, Omit<EstimateOptions, 'model'> {
+interface CostCurveCliOptions extends Omit<SamplingOptions, 'every' | 'detail'>, Omit<EstimateOptions, 'model' | 'send'> {
+  send?: Send[];
   every: number[];
   models?: string[];
   model?: string[];
@@ -70,9 +72,16 @@ export function register(program: Command): void {
     .option('--every <list>', 'sampling intervals in seconds', numberList('--every'), COST_CURVE_DEFAULTS.every)
     .option('--models <list>', `models to compare, e.g. gpt-5.5,gpt-5-mini (default ${COST_CURVE_DEFAULTS.models.join(',')})`, nameList('--models'))
     .option('--model <list>', 'same as --models', nameList('--model'))
-    .option('--detail <list>', 'detail levels, e.g. low,high (default: each model\'s auto)', nameList('--detail'));
+    .option('--detail <list>', 'detail levels, e.g. low,high (default: each model\'s auto)', nameList('--detail'))
+    // Frames and/or Gemini's native video, one series each, so the cheaper way shows.
+    .option('--send <list>', 'frames (default), video (Gemini: the clip as video at 1/every fps), or frames,video', (v: string, prev: Send[] | undefined) => {
+      const items = nameList('--send')(v, prev);
+      const bad = items.find((x) => !(SENDS as readonly string[]).includes(x));
+      if (bad) throw new InvalidArgumentError(`option --send: expected frames, video or both, got "${bad}"`);
+      return items as Send[];
+    });
   addFlags(cmd, SAMPLING, { omit: ['every', 'detail', 'format', 'quality', 'dedup', 'dedupThreshold'], help: { sceneThreshold: 'scene score 0-1 that counts as a cut, for shots and scene mode (default 0.3)' } });
-  addFlags(cmd, ESTIMATE, { omit: ['model', 'budget', 'maxTokens', 'windowSec'], help: { tier: 'price tier of costUsd (every tier is in the table)' } });
+  addFlags(cmd, ESTIMATE, { omit: ['model', 'send', 'budget', 'maxTokens', 'windowSec'], help: { tier: 'price tier of costUsd (every tier is in the table)' } });
   cmd
     .option('--models-file <file>', 'a JSON file of models and rules that add to or override the registry (also OMNIPREP_MODELS)')
     .option('--rule <model>', 'for a model the registry does not know: the known model whose rules it follows')
@@ -95,6 +104,7 @@ export function register(program: Command): void {
           every: o.every,
           models: models.length ? [...new Set(models)] : undefined,
           details: o.detail,
+          sends: o.send,
           prompt: o.prompt,
           audio: o.audio,
           outputTokens: o.outputTokens,

@@ -1,17 +1,20 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Plan } from '../../plan/types.js';
-import { action } from '../util.js';
+import { action, choiceArg } from '../util.js';
+import { SENDS, type Send } from '../../plan/types.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 
 export function describePlan(p: Plan): string {
   const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`;
   const lines = [
     `${p.input}: ${p.media.durationSec.toFixed(2)} s ${p.media.container}${p.media.width ? `, ${p.media.width}x${p.media.height}` : ''}`,
-    p.frames.length
+    p.video
+      ? `video: sent as video (${p.video.mime}), ${p.video.windows.length} window(s) at ${p.video.fps} fps: ${p.video.frames} frames of ${p.video.tokensPerFrame} tokens = ${p.video.frameTokens}; audio ${p.video.audioSeconds.toFixed(2)} s = ${p.video.audioTokens} tokens`
+      : p.frames.length
       ? `frames: ${p.frames.length} (${p.mode} mode, every ${p.every} s${p.framesBeforeCap > p.frames.length ? `, thinned from ${p.framesBeforeCap}` : ''}) at ${p.width}x${p.height} ${p.detailApplied}, ${p.tokensPerFrame} tokens each`
       : 'frames: none',
     ...(p.grids ? [`grids: ${p.grids.length} of ${p.grids[0]?.width}x${p.grids[0]?.height}, ${p.grids[0]?.tokens} tokens each`] : []),
-    `image tokens: ${p.imageTokens}`,
+    ...(p.video ? [] : [`image tokens: ${p.imageTokens}`]),
     ...(p.audio ? [`audio: ${p.audio.seconds.toFixed(2)} s, ${p.audio.tokens} tokens`] : p.audioNote ? [`audio: none (${p.audioNote})`] : []),
     `text tokens: ${p.textTokens}; input tokens: ${p.inputTokens}; expected output: ${p.outputTokens}`,
     `cost (${p.tier}): ${usd(p.costUsd)}   [${Object.entries(p.costByTier).map(([t, v]) => `${t} ${usd(v)}`).join(', ')}]`,
@@ -25,10 +28,13 @@ export function describePlan(p: Plan): string {
 }
 
 export function register(program: Command): void {
-  withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding')).action(
-    action(async (input: string, opts: EstimateCliOptions) => {
+  withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding'))
+    // Issue 14: Gemini's native video (the clip sent as video, sampled by the provider at 1/--every fps) against frames.
+    .addOption(new Option('--send <how>', 'frames (default) or video (Gemini: the clip itself, at 1/--every fps)').argParser(choiceArg('--send', SENDS)))
+    .action(
+    action(async (input: string, opts: EstimateCliOptions & { send?: Send }) => {
       const { plan } = await import('../../plan/plan.js');
-      const p = await plan(input, planOptionsFromCli(opts));
+      const p = await plan(input, { ...planOptionsFromCli(opts), send: opts.send });
       return { json: p, text: describePlan(p) };
     }),
   );

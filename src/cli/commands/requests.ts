@@ -7,6 +7,7 @@ import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from
 
 interface RequestCliOptions extends EstimateCliOptions {
   api?: 'chat' | 'responses';
+  provider?: 'openai' | 'anthropic' | 'gemini';
   schema?: string;
   system?: string;
   maxOutputTokens?: number;
@@ -28,6 +29,8 @@ function readSchema(file: string | undefined): JsonSchema | undefined {
 function withRequestOptions(cmd: Command): Command {
   return withEstimateOptions(cmd)
     .addOption(new Option('--api <api>', 'chat or responses (default: responses, chat when audio is sent)').argParser(choiceArg('--api', ['chat', 'responses'] as const)))
+    // Issue 14 (providers): whose API the bodies are written for; default from the model's registry entry.
+    .addOption(new Option('--provider <name>', 'openai, anthropic or gemini (default: the model\'s provider in the registry)').argParser(choiceArg('--provider', ['openai', 'anthropic', 'gemini'] as const)))
     .option('--schema <file>', 'a JSON Schema the answer must follow (structured output)')
     .option('--system <text>', 'a system message (Chat) or instructions (Responses)')
     .option('--max-output-tokens <n>', 'upper bound on output tokens sent with the request', numberArg('--max-output-tokens', { min: 1, integer: true }))
@@ -38,6 +41,7 @@ function buildOptions(o: RequestCliOptions) {
   return {
     prompt: o.prompt ?? '',
     api: o.api,
+    provider: o.provider,
     system: o.system,
     schema: readSchema(o.schema),
     maxOutputTokens: o.maxOutputTokens,
@@ -81,8 +85,9 @@ export function register(program: Command): void {
     program
       .command('run <input>')
       .description('call the model: prints the answer, tokens and dollars spent')
-      .option('--base-url <url>', 'any OpenAI-compatible server (default OPENAI_BASE_URL, else OpenAI)')
-      .option('--api-key <key>', 'API key (default OPENAI_API_KEY)')
+      // Issue 14: --base-url and --api-key go to the provider of the model (Anthropic, Gemini or OpenAI).
+      .option('--base-url <url>', 'the provider\'s server (default OPENAI_BASE_URL, ANTHROPIC_BASE_URL or GOOGLE_GEMINI_BASE_URL, else the provider)')
+      .option('--api-key <key>', 'API key (default OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY)')
       .option('--organization <id>', 'OpenAI organization')
       .option('--project <id>', 'OpenAI project')
       .option('--timeout <sec>', 'per attempt (default 120)', numberArg('--timeout', { min: 1 }))
@@ -90,9 +95,11 @@ export function register(program: Command): void {
       .option('--rpm <n>', 'requests per minute limit', numberArg('--rpm', { min: 1, integer: true }))
       .option('--tpm <n>', 'tokens per minute limit (estimated before each call)', numberArg('--tpm', { min: 1, integer: true }))
       .option('--retries <n>', 'retries on 429, 5xx and timeouts (default 4)', numberArg('--retries', { min: 0, integer: true }))
-      .option('--no-reduce', 'do not combine the answers of several segments with one more call'),
+      .option('--no-reduce', 'do not combine the answers of several segments with one more call')
+      // Issue 14: Gemini's native video: the clip uploaded once (File API) and sent as video at 1/--every fps.
+      .addOption(new Option('--send <how>', 'frames (default) or video (Gemini: the clip itself, at 1/--every fps)').argParser(choiceArg('--send', ['frames', 'video'] as const))),
   ).action(
-    action(async (input: string, o: RequestCliOptions & { baseUrl?: string; apiKey?: string; organization?: string; project?: string; timeout?: number; concurrency?: number; rpm?: number; tpm?: number; retries?: number; reduce: boolean }) => {
+    action(async (input: string, o: RequestCliOptions & { baseUrl?: string; apiKey?: string; organization?: string; project?: string; timeout?: number; concurrency?: number; rpm?: number; tpm?: number; retries?: number; reduce: boolean; send?: 'frames' | 'video' }) => {
       requirePrompt(o);
       const { run } = await import('../../run.js');
       const tty = process.stderr.isTTY && !program.opts().json;
@@ -116,6 +123,7 @@ export function register(program: Command): void {
         tokensPerMinute: o.tpm,
         maxRetries: o.retries,
         reduce: o.reduce ? undefined : false,
+        send: o.send,
         onProgress: tty ? (p) => bar(p.done, p.total, p.spentUsd) : undefined,
       });
       if (tty) process.stderr.write('\n');

@@ -1,0 +1,115 @@
+/**
+ * Gemini `generateContent` bodies, in the shape of `@google/genai`'s `GenerateContentParameters`
+ * (what `ai.models.generateContent()` takes; the SDK turns it into the REST request): one user
+ * turn whose parts are the prompt, then each frame as `inlineData` (or `fileData` with
+ * `imageUrls`) after a text part with its `[mm:ss]`, and audio chunks as `inlineData`. The system
+ * prompt is `config.systemInstruction`; structured output is `config.responseMimeType:
+ * application/json` with the JSON Schema as `config.responseJsonSchema` (the SDK's field for a
+ * plain JSON Schema; `responseSchema` takes Google's OpenAPI subset and would need a lossy
+ * conversion). An image's detail level on a Gemini 3 model (`low`, `medium`, `high`,
+ * `ultra_high`) is sent as the part's `mediaResolution.level`.
+ */
+import type { Content, GenerateContentConfig, GenerateContentParameters, GenerateContentResponse, Part as GeminiPart } from '@google/genai';
+import type { AudioPart, ImagePart, Part } from '../request/content.js';
+import type { ResolvedRequestOptions } from '../request/options.js';
+import { splitDataUrl } from './anthropic.js';
+import { apiModelName } from './provider.js';
+
+export type GeminiBody = GenerateContentParameters & { contents: Content[]; config?: GenerateContentConfig };
+
+/** The REST path of a model's generateContent (for records and batch mappings). */
+export function geminiUrl(model: string): string {
+  return `/v1beta/models/${model}:generateContent`;
+}
+
+/** Detail levels of the registry's Gemini 3 rule, as the API's `PartMediaResolutionLevel`. */
+export const GEMINI_LEVELS: Record<string, string> = {
+  low: 'MEDIA_RESOLUTION_LOW',
+  medium: 'MEDIA_RESOLUTION_MEDIUM',
+  high: 'MEDIA_RESOLUTION_HIGH',
+  ultra_high: 'MEDIA_RESOLUTION_ULTRA_HIGH',
+};
+
+/** The registry detail level of a part's `mediaResolution` (`auto` when none is sent). */
+export function geminiDetail(level: string | undefined): string {
+  if (!level) return 'auto';
+  const found = Object.entries(GEMINI_LEVELS).find(([, v]) => v === level);
+  return found ? found[0] : 'auto';
+}
+
+/** Seconds as a protobuf Duration (`12.5s`), to the microsecond. */
+export function offset(sec: number): string {
+  return `${Math.round(sec * 1e6) / 1e6}s`;
+}
+
+const AUDIO_MIME = { mp3: 'audio/mp3', wav: 'audio/wav' } as const;
+
+export function geminiPart(part: Part, payloadOf: (p: ImagePart | AudioPart) => string, o: ResolvedRequestOptions): GeminiPart {
+  switch (part.kind) {
+    case 'text':
+      return { text: part.text };
+    case 'image': {
+      const url = payloadOf(part);
+      const data = splitDataUrl(url);
+      const level = o.model.image?.type === 'gemini-fixed' ? GEMINI_LEVELS[part.detail] : undefined;
+      return {
+        ...(data ? { inlineData: { mimeType: part.frame.mime, data: data.base64 } } : { fileData: { fileUri: url, mimeType: part.frame.mime } }),
+        ...(level ? { mediaResolution: { level: level as NonNullable<GeminiPart['mediaResolution']>['level'] } } : {}),
+      };
+    }
+    case 'audio':
+      return { inlineData: { mimeType: AUDIO_MIME[part.chunk.format], data: payloadOf(part) } };
+    case 'video': {
+      const v = part.clip;
+      const level = v.detail !== 'auto' && o.model.image?.type === 'gemini-fixed' ? GEMINI_LEVELS[v.detail] : undefined;
+      return {
+        fileData: { fileUri: v.fileUri ?? '', mimeType: v.mime },
+        videoMetadata: { fps: v.fps, startOffset: offset(v.startSec), endOffset: offset(v.endSec) },
+        ...(level ? { mediaResolution: { level: level as NonNullable<GeminiPart['mediaResolution']>['level'] } } : {}),
+      };
+    }
+  }
+}
+
+export function geminiEnvelope(parts: GeminiPart[], o: ResolvedRequestOptions): GeminiBody {
+  const config: GenerateContentConfig = {
+    ...(o.system === undefined ? {} : { systemInstruction: o.system }),
+    ...(o.maxOutputTokens === undefined ? {} : { maxOutputTokens: o.maxOutputTokens }),
+    ...(o.schema === undefined ? {} : { responseMimeType: 'application/json', responseJsonSchema: o.schema }),
+  };
+  return {
+    model: apiModelName(o.model),
+    contents: [{ role: 'user', parts }],
+    ...(Object.keys(config).length ? { config } : {}),
+  };
+}
+
+/** The answer's text: the first candidate's text parts (thoughts left out), joined. */
+export function geminiAnswerText(r: Pick<GenerateContentResponse, 'candidates'>): string {
+  const parts = r.candidates?.[0]?.content?.parts ?? [];
+  return parts.flatMap((p) => (typeof p.text === 'string' && !p.thought ? [p.text] : [])).join('');
+}
+
+/** The REST `GenerateContentRequest` of a body (a Gemini batch JSONL line's `request`). */
+export interface GeminiRestRequest {
+  contents: Content[];
+  systemInstruction?: { parts: Array<{ text: string }> };
+  generationConfig?: Record<string, unknown>;
+}
+
+/**
+ * A body as the REST API takes it, the way the SDK writes it: `config.systemInstruction` (a
+ * string here) becomes a top-level `systemInstruction` content, the other config fields omniprep
+ * sets become `generationConfig`; `contents` are the same in both.
+ */
+export function geminiRestRequest(body: GeminiBody): GeminiRestRequest {
+  const { systemInstruction, ...generation } = body.config ?? {};
+  if (systemInstruction !== undefined && typeof systemInstruction !== 'string') throw new Error('geminiRestRequest: systemInstruction must be a string');
+  const known = ['maxOutputTokens', 'responseMimeType', 'responseJsonSchema', 'mediaResolution'] as const;
+  for (const k of Object.keys(generation)) if (!(known as readonly string[]).includes(k)) throw new Error(`geminiRestRequest: config.${k} has no REST mapping here`);
+  return {
+    contents: body.contents,
+    ...(systemInstruction !== undefined ? { systemInstruction: { parts: [{ text: systemInstruction }] } } : {}),
+    ...(Object.keys(generation).length ? { generationConfig: generation as Record<string, unknown> } : {}),
+  };
+}
