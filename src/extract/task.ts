@@ -312,7 +312,9 @@ async function runFrames(task: FrameTask, hooks: TaskHooks): Promise<FrameResult
     // By position: the frame whose packet this is (a neighbour the float window let through is
     // skipped). By time: the next planned frame.
     const planned = posMode ? byPos.get(info.pos) : task.frames[next++];
-    return { planned, time: info.time, key: info.key, fromIndex: posMode };
+    // showinfo prints times to the millisecond: a frame within that of its planned time is it.
+    const fromIndex = posMode || (planned !== undefined && Math.abs(info.time - planned.timestampSec) <= 0.001);
+    return { planned, time: info.time, key: info.key, fromIndex };
   });
 }
 

@@ -207,7 +207,23 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
     keyframe.push(k);
   }
   if (!times.length) throw inputError('CORRUPT', info.input, 'the video stream has no readable packets');
+  if (!uniquePositions(pos)) pos.fill(-1);
   return { streamIndex: info.video.index, times, pos, size, keyframe };
+}
+
+/**
+ * Whether every packet has a byte position of its own. Ogg reports the position of the page a
+ * packet starts on, so a page's packets share one: such positions cannot name a frame, and the
+ * index drops them (frames are then matched by time). Exported for tests.
+ */
+export function uniquePositions(pos: readonly number[]): boolean {
+  const seen = new Set<number>();
+  for (const p of pos) {
+    if (p < 0) continue;
+    if (seen.has(p)) return false;
+    seen.add(p);
+  }
+  return true;
 }
 
 const cache = new Map<string, Promise<PacketIndex>>();

@@ -1,7 +1,9 @@
 /**
  * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images).
  * Two demux-only ffprobe calls: the container and its streams, then a packet sample from the
- * start (frame-rate regularity) and the tail (a truncated file has no packets there).
+ * start (frame-rate regularity) and the tail (a truncated file has no packets there); without a
+ * declared duration, every packet of the main stream (the duration is where the last one ends).
+ * Encrypted MP4 (CENC) is refused here, before anything tries to decode it.
  */
 import { extname } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
@@ -11,6 +13,7 @@ import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { run } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from '../source/local.js';
+import { mp4Encryption } from './encryption.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
 export interface ProbeOptions extends BinaryOptions {
@@ -196,16 +199,18 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const a = pickStream(streams, 'audio');
   if (!v && !a) throw inputError('UNSUPPORTED_FORMAT', input, 'has no video or audio stream');
 
-  const streamDuration = (s: RawStream | undefined): number | null => (s ? num(s.duration) : null);
-  let durationSec = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
-  if (!durationSec || durationSec <= 0) throw inputError('CORRUPT', input, 'the duration cannot be determined');
-  if (durationSec > limits.maxDurationSec) {
-    throw inputError('TOO_LARGE', input, `is ${durationSec.toFixed(1)} s long, over the ${limits.maxDurationSec} s limit`);
+  if (formatName.startsWith('mov')) {
+    const scheme = await mp4Encryption(local.path).catch(() => undefined);
+    if (scheme) throw inputError('UNSUPPORTED_FORMAT', input, `is encrypted (${scheme.toUpperCase()}): protected media cannot be decoded`);
   }
 
-  // Packet sample: regularity at the start, presence of data at the end.
+  const streamDuration = (s: RawStream | undefined): number | null => (s ? num(s.duration) : null);
+  const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
-  const tailFrom = Math.max(0, durationSec - 3);
+  // Packet sample: regularity at the start, presence of data at the end. Without a declared
+  // duration (live WebM recordings), every packet: the duration is where the last one ends.
+  const whole = !declared || declared <= 0;
+  const tailFrom = Math.max(0, declared - 3);
   const second = await run({
     ...common,
     args: ffprobeArgs(local.path, [
@@ -215,8 +220,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
       String(main.index),
       '-show_entries',
       'packet=pts_time,duration_time',
-      '-read_intervals',
-      `%+#240,${tailFrom.toFixed(3)}%`,
+      ...(whole ? [] : ['-read_intervals', `%+#240,${tailFrom.toFixed(3)}%`]),
     ]),
   });
   const packets = ((JSON.parse(second.stdout.toString('utf8')) as { packets?: Array<{ pts_time?: string; duration_time?: string }> })
@@ -225,6 +229,11 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     .filter((p): p is { t: number; d: number } => p.t !== null);
   if (packets.length === 0) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
   const lastEnd = Math.max(...packets.map((p) => p.t + p.d)) - startTimeSec;
+  let durationSec = whole ? lastEnd : declared;
+  if (!durationSec || durationSec <= 0) throw inputError('CORRUPT', input, 'the duration cannot be determined (no header states it and the packets end at 0 s)');
+  if (durationSec > limits.maxDurationSec) {
+    throw inputError('TOO_LARGE', input, `is ${durationSec.toFixed(1)} s long, over the ${limits.maxDurationSec} s limit`);
+  }
   const mainDuration = (streamDuration(main) ?? durationSec) + ((num(main.start_time) ?? startTimeSec) - startTimeSec);
   if (lastEnd < mainDuration - Math.max(1, mainDuration * 0.02)) {
     throw inputError(

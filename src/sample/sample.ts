@@ -85,7 +85,6 @@ export interface SampleRun extends AsyncIterable<SampledFrame> {
   manifest(): Promise<Manifest>;
 }
 
-const SEEK_EPS = 0.001;
 /**
  * Frames per task: enough to amortise a process start (opening an hour of MP4 costs ~60 ms), few
  * enough that every core gets several tasks.
@@ -131,6 +130,12 @@ function lowerBound(sorted: ArrayLike<number>, x: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** The last keyframe time at or before t (0 when none). */
+function keyframeAtOrBefore(kfs: readonly number[], t: number): number {
+  const k = lowerBound(kfs, t + 1e-6) - 1;
+  return k >= 0 ? kfs[k]! : 0;
 }
 
 async function ensureDir(dir: string): Promise<boolean> {
@@ -284,9 +289,9 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           startTimeSec: info.startTimeSec,
           maxPixels: limits.maxPixels,
           timeoutMs: limits.processTimeoutMs,
-          // Seek to the keyframe at or before the first frame: exactly onto it when it is one (or
-          // onto the span decoder's first keyframe).
-          seekSec: Math.max(0, spanRun ? spanRun[0]!.t : g.frames[0]!.keyframe ? g.frames[0]!.timestampSec : g.frames[0]!.timestampSec - SEEK_EPS),
+          // Seek exactly onto the keyframe at or before the first frame (the span decoder's first
+          // keyframe): demuxers without an index (MPEG-TS) seek to the nearest keyframe, not the one before.
+          seekSec: Math.max(0, spanRun ? spanRun[0]!.t : keyframeAtOrBefore(kfs, g.frames[0]!.timestampSec)),
           frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
           expectedOutputs: g.frames.reduce((a, f) => a + neighbours(f.pos, g.decode === 'keyframes'), 0),
           keyframeRun: keyframeRun(g),
