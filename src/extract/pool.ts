@@ -66,7 +66,7 @@ export class FramePool {
     const onAbort = (): void => port1.postMessage({ type: 'abort' });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const outcome = (await this.piscina.run({ task, port: port2 }, { transferList: [port2] })) as TaskOutcome;
+      const outcome = (await this.piscina.run({ task, port: port2 }, { name: task.kind, transferList: [port2] })) as TaskOutcome;
       if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
       return outcome;
     } catch (e) {

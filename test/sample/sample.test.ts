@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { sample } from '../../src/sample/sample.js';
 import { plan } from '../../src/plan/plan.js';
 import { imageTokens } from '../../src/models/tokens.js';
@@ -229,9 +230,18 @@ describe('the decode paths', () => {
   it('H.264 fixtures take the stream paths (keyframes alone; spans in one decoder), and they give the right frames', async () => {
     const k = await run(await fixture('longgop'), { every: 10 });
     expect(k.timings.decodePaths).toEqual({ 'keyframe-stream': k.timings.decodePaths['keyframe-stream'] });
-    const e = await run(await fixture('longgop'), { mode: 'exact', every: 3.3 });
+    // frames early in their 10 s groups of pictures: the spans keyframe..frame are short
+    const e = await run(await fixture('longgop'), { mode: 'exact', every: 10.5 });
     expect(Object.keys(e.timings.decodePaths)).toEqual(['span-stream']);
     expect(await frameNumbers(e)).toEqual(e.frames.map((f) => Math.round(f.timestampSec * 30)));
+  });
+  it('dense exact sampling is one sequential pass per task, not a seek per frame', async () => {
+    const m = await run(await fixture('longgop'), { mode: 'exact', every: 0.5 });
+    expect(m.frames).toHaveLength(120);
+    expect(Object.keys(m.timings.decodePaths)).toEqual(['one-pass']);
+    // two tasks per core at most, never one per frame or per group of pictures
+    expect(m.timings.decodePaths['one-pass']).toBeLessThanOrEqual(2 * availableParallelism());
+    expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
   });
   it.skipIf(!sharedMedia('echo-hereweare.webm'))('VP8 in WebM decodes whole ranges', async () => {
     const m = await run(sharedMedia('echo-hereweare.webm')!, { mode: 'exact', every: 10 });
