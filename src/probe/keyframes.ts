@@ -175,7 +175,12 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
       if (!(ranges[i]!.min() <= edges[i]! + 1e-6)) ranges[i] = await readRange(info, interval(i, edges[i - 1]!), o);
     }
   }
-  // Join: one entry per presentation time (ranges overlap by up to a group of pictures).
+  return joinRanges(info, info.video.index, ranges);
+}
+
+/** One index from ranges of packets: one entry per presentation time (ranges overlap by up to a group of pictures). */
+function joinRanges(info: MediaInfo, streamIndex: number, ranges: Packets[]): PacketIndex {
+  const start = info.startTimeSec;
   const n = ranges.reduce((a, r) => a + r.length, 0);
   const t = new Float64Array(n);
   const p = new Float64Array(n);
@@ -208,7 +213,7 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
   }
   if (!times.length) throw inputError('CORRUPT', info.input, 'the video stream has no readable packets');
   if (!uniquePositions(pos)) pos.fill(-1);
-  return { streamIndex: info.video.index, times, pos, size, keyframe };
+  return { streamIndex, times, pos, size, keyframe };
 }
 
 /**
@@ -228,6 +233,25 @@ export function uniquePositions(pos: readonly number[]): boolean {
 
 const cache = new Map<string, Promise<PacketIndex>>();
 const CACHE_MAX = 32;
+
+/**
+ * Seeds the cache with packets probe() already read (a short clip's probe reads every packet in
+ * the same ffprobe call): `packets` are the video stream's, in file order, discarded ones left out.
+ */
+export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; pos: number; size: number; key: boolean }>): void {
+  if (!info.video || info.kind !== 'video' || !packets.length) return;
+  const p = new Packets();
+  for (const k of packets) p.push(k.t, k.pos, k.size, k.key);
+  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}`;
+  let idx: PacketIndex;
+  try {
+    idx = joinRanges(info, info.video.index, [p]);
+  } catch {
+    return;
+  }
+  cache.set(key, Promise.resolve(idx));
+  if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+}
 
 /** The packet index of the video stream (cached). */
 export function packetIndex(info: MediaInfo, options: IndexOptions = {}): Promise<PacketIndex> {
