@@ -2,7 +2,8 @@
  * From planned frames to decode tasks, choosing each task's strategy by its cost in the packet
  * index: how many packets each way decodes, plus what a process start costs.
  *
- * - Keyframe frames go in runs to the keyframe stream (Annex B codecs) or a keyframes-only range.
+ * - Keyframe frames go in runs to the keyframe stream (Annex B codecs) or a keyframes-only range,
+ *   unless an exact frame of their group of pictures is planned: then they start its span.
  * - Exact frames are walked in order: a frame joins the current task when decoding on to it from
  *   the task's last frame costs no more than a fresh start at its own keyframe (a process start
  *   plus its keyframe..frame span); else it starts a new task. Dense sampling (frames closer than
@@ -105,9 +106,11 @@ export function taskSize(total: number, threads: number): number {
 export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: number, streamable: boolean): Group[] {
   const cap = taskSize(frames.length, threads);
   const groups: Group[] = [];
+  // A keyframe that starts the span of an exact frame is decoded with it (the span decodes it anyway).
+  const spanStarts = new Set(frames.filter((f) => f.source !== 'keyframe').map((f) => dec.keyBefore[dec.rankOf(f)]!));
   for (const f of frames) {
-    const decode = f.source === 'keyframe' ? 'keyframes' : 'exact';
     const r = dec.rankOf(f);
+    const decode = f.source === 'keyframe' && !spanStarts.has(r) ? 'keyframes' : 'exact';
     const k = dec.keyBefore[r]!;
     const g = groups[groups.length - 1];
     if (g && g.decode === decode && g.frames.length < cap && (decode === 'keyframes' || streamable || joins(g, r, k))) {

@@ -71,3 +71,14 @@ describe('grouping frames into decode tasks by cost', () => {
     expect(groupFrames(fs, dec, 1, false).map((g) => g.decode)).toEqual(['keyframes', 'exact', 'keyframes']);
   });
 });
+
+describe('long groups of pictures in keyframe mode', () => {
+  it('a keyframe that starts a planned exact frame span is decoded with it, not on its own', () => {
+    const idx = index(1800, 300);
+    const dec = new DecodeOrder(idx);
+    const fs = [0, 75, 300, 375].map((n, index) => ({ index, timestampSec: idx.times[n]!, targetSec: idx.times[n]!, keyframe: idx.keyframe[n]!, source: idx.keyframe[n] ? ('keyframe' as const) : ('exact' as const), pos: idx.pos[n]! }));
+    const groups = groupFrames(fs, dec, 1, false);
+    expect(groups.map((g) => [g.decode, g.frames.map((f) => f.index)])).toEqual([['exact', [0, 1]], ['exact', [2, 3]]]);
+    expect(groups.map((g) => chooseStrategy(g, dec, false))).toEqual(['range', 'range']);
+  });
+});
