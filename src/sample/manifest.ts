@@ -1,7 +1,21 @@
 /** The manifest sample() writes next to the frames: its types, and building it from a run's results. */
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlannedFrame } from '../plan/types.js';
+
+/**
+ * Why a frame was taken: `first` (scene mode's first frame), `cut` (a scene change), `gap` (a
+ * static stretch reached --max-gap), `keyframe` (the keyframe nearest a target), `interval` (the
+ * frame at or near a target time, where no keyframe was in the window, or in exact mode).
+ */
+export type FrameReason = 'first' | 'cut' | 'gap' | 'keyframe' | 'interval';
+
+export function reasonOf(f: PlannedFrame, mode: Plan['mode']): FrameReason {
+  if (f.source === 'keyframe') return 'keyframe';
+  if (f.source === 'fill') return 'gap';
+  if (f.source === 'scene') return mode === 'scene' && f.index === 0 ? 'first' : 'cut';
+  return 'interval';
+}
 
 export interface SampledFrame {
   index: number;
@@ -13,6 +27,7 @@ export interface SampledFrame {
   bytes: number;
   tokens: number;
   keyframe: boolean;
+  reason: FrameReason;
 }
 
 export interface ManifestFrame extends Omit<SampledFrame, 'file'> {

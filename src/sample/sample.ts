@@ -25,10 +25,10 @@ import { plan as makePlan } from '../plan/plan.js';
 import { DEFAULT_SAMPLING, type Plan, type PlanOptions } from '../plan/types.js';
 import { Deduper } from './dedup.js';
 import { writeGrids } from './grids.js';
-import { buildManifest, writeManifest, type Manifest, type ManifestGrid, type SampledFrame } from './manifest.js';
+import { buildManifest, reasonOf, writeManifest, type Manifest, type ManifestGrid, type SampledFrame } from './manifest.js';
 import { buildTasks } from './tasks.js';
 
-export type { Manifest, ManifestFrame, ManifestGrid, SampledFrame } from './manifest.js';
+export type { FrameReason, Manifest, ManifestFrame, ManifestGrid, SampledFrame } from './manifest.js';
 
 export interface SampleOptions extends PlanOptions {
   /** Output directory (created if needed). Default: a new temporary directory. */
@@ -161,7 +161,7 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
       void unlink(r.file).catch(() => {});
       continue;
     }
-    const f: SampledFrame = { index: r.index, file: r.file, timestampSec: r.timestampSec, width: r.width, height: r.height, bytes: r.bytes, tokens: p.tokensPerFrame, keyframe: r.keyframe };
+    const f: SampledFrame = { index: r.index, file: r.file, timestampSec: r.timestampSec, width: r.width, height: r.height, bytes: r.bytes, tokens: p.tokensPerFrame, keyframe: r.keyframe, reason: info.kind === 'image' ? 'first' : reasonOf(p.frames[r.index]!, p.mode) };
     kept.push(f);
     options.onFrame?.(f, kept.length + dedup.dropped.length, p.frames.length);
     yield f;

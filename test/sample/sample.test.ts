@@ -35,6 +35,7 @@ describe('keyframe mode (the fast path)', () => {
       [0, true], [2, false], [6, false], [10, true], [14, false], [20, true], [22, false], [26, false], [30, true],
       [34, false], [40, true], [42, false], [46, false], [50, true], [54, false],
     ]);
+    expect(m.frames.map((f) => f.reason)).toEqual(m.frames.map((f) => (f.keyframe ? 'keyframe' : 'interval')));
     expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
     // a group of pictures' keyframe and its frames share one decode: one task per few groups, not per frame
     const tasks = Object.values(m.timings.decodePaths).reduce((a, n) => a + n, 0);
@@ -80,6 +81,8 @@ describe('scene mode', () => {
     const filled = await run(await fixture('scene'), { mode: 'scene', maxGap: 3 });
     // cuts at 4, 9, 13, 18 (24 s): gaps over 3 s get a frame 3 s after the last one
     expect(filled.frames.map((f) => f.timestampSec)).toEqual([0, 3, 4, 7, 9, 12, 13, 16, 18, 21]);
+    // each frame says why it was taken
+    expect(filled.frames.map((f) => f.reason)).toEqual(['first', 'gap', 'cut', 'gap', 'cut', 'gap', 'cut', 'gap', 'cut', 'gap']);
   });
   it('does not sample a flashing stretch every frame (--min-gap)', async () => {
     const m = await run(await fixture('timecode'), { mode: 'scene', sceneThreshold: 0.01, minGap: 2, maxGap: 100 });
