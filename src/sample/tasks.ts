@@ -113,7 +113,10 @@ export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: n
     const decode = f.source === 'keyframe' && !spanStarts.has(r) ? 'keyframes' : 'exact';
     const k = dec.keyBefore[r]!;
     const g = groups[groups.length - 1];
-    if (g && g.decode === decode && g.frames.length < cap && (decode === 'keyframes' || streamable || joins(g, r, k))) {
+    // A frame in a group of pictures the task already decodes always joins it (a second task
+    // would decode that group again); otherwise the task must have room and be the cheaper way.
+    const shared = g !== undefined && decode === 'exact' && g.decode === 'exact' && k <= g.last;
+    if (g && g.decode === decode && (shared || (g.frames.length < cap && (decode === 'keyframes' || streamable || joins(g, r, k))))) {
       g.frames.push(f);
       g.first = Math.min(g.first, k);
       g.last = Math.max(g.last, r);

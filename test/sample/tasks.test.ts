@@ -42,8 +42,17 @@ describe('grouping frames into decode tasks by cost', () => {
     // 70 -> 250 would decode 180 on; a fresh start at 240 costs 11 + START_COST: a new task.
     expect(70 - 40).toBeLessThanOrEqual(70 - 60 + 1 + START_COST);
     const groups = groupFrames(frames(idx, [10, 40, 70, 250, 260, 270, 280, 290]), dec, 1, false);
-    expect(groups.map((g) => g.frames.length)).toEqual([3, 4, 1]);
-    expect(groups.map((g) => g.first)).toEqual([0, 240, 240]);
+    // 250..290 share a group of pictures: one task, over the size cap, rather than decoding it twice
+    expect(groups.map((g) => g.frames.length)).toEqual([3, 5]);
+    expect(groups.map((g) => g.first)).toEqual([0, 240]);
+  });
+
+  it('frames of one group of pictures are never split across tasks (a short clip with one keyframe)', () => {
+    const idx = index(150, 250);
+    const dec = new DecodeOrder(idx);
+    const groups = groupFrames(frames(idx, [0, 30, 60, 90, 120]), dec, 2, false);
+    expect(groups).toHaveLength(1);
+    expect(chooseStrategy(groups[0]!, dec, false)).toBe('range');
   });
 
   it('on Annex B codecs, short spans keyframe..frame beat a pass through long groups of pictures', () => {
