@@ -36,6 +36,7 @@ def opencv(src, out, every, max_side):
 
 def pyav(src, out, every, max_side):
     import av
+    import cv2  # only to write the JPEG (Debian's python3-av comes without PIL)
 
     with av.open(src) as c:
         stream = c.streams.video[0]
@@ -49,7 +50,8 @@ def pyav(src, out, every, max_side):
                 if frame.time is None or frame.time + 1e-6 < t:
                     continue
                 w, h = size(frame.width, frame.height, max_side)
-                frame.reformat(width=w, height=h).to_image().save(os.path.join(out, "%05d.jpg" % n), quality=85)
+                img = frame.reformat(width=w, height=h, format="bgr24").to_ndarray()
+                cv2.imwrite(os.path.join(out, "%05d.jpg" % n), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
                 n += 1
                 break
             t += every
