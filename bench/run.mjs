@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, one after the other, each printing its JSON.
-//   node bench/run.mjs [name ...]   names: keyframes, sample, audio, dispatch, service
+//   node bench/run.mjs [name ...]   names: keyframes, sample, everyday, audio, dispatch, service
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { ROOT } from './lib.mjs';
 const all = {
   keyframes: ['node', ['bench/keyframes.mjs']],
   sample: ['node', ['bench/sample.mjs']],
+  everyday: ['node', ['bench/everyday.mjs']],
   audio: ['npx', ['tsx', 'bench/audio.ts']],
   dispatch: ['npx', ['tsx', 'bench/dispatch.ts']],
   service: ['npx', ['tsx', 'bench/service.ts']],

@@ -1,24 +1,37 @@
 /**
- * Worker-thread entry point: tiny and stateless. The pool sends a task and a MessagePort; an
- * `abort` message on the port cancels the task (its ffmpeg child is killed), and the child's pid
- * is reported on the port so the main thread can clean up even if this thread dies.
+ * Worker-thread entry point: tiny and stateless, with two named piscina tasks, `frames` and
+ * `scene`. The pool sends a task and a MessagePort; an `abort` message on the port cancels the
+ * task (its ffmpeg children are killed), and each child's pid is reported on the port so the
+ * main thread can clean up even if this thread dies.
  */
 import type { MessagePort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { runTask, type Task, type TaskOutcome } from '../src/extract/task.js';
+import { runFrameTask, runSceneTask, type FrameTask, type SceneTask, type TaskHooks, type TaskOutcome } from '../src/extract/task.js';
 
 // One image at a time per thread, and no operation cache: memory stays flat over long videos.
 sharp.cache(false);
 sharp.concurrency(1);
 
-export default async function run({ task, port }: { task: Task; port: MessagePort }): Promise<TaskOutcome> {
+async function withPort<T>(port: MessagePort, work: (hooks: TaskHooks) => Promise<T>): Promise<T> {
   const ac = new AbortController();
   port.on('message', (m: { type?: string }) => {
     if (m?.type === 'abort') ac.abort();
   });
   try {
-    return await runTask(task, { signal: ac.signal, onSpawn: (pid) => port.postMessage({ type: 'spawned', pid }) });
+    return await work({ signal: ac.signal, onSpawn: (pid) => port.postMessage({ type: 'spawned', pid }) });
   } finally {
     port.close();
   }
+}
+
+export function frames({ task, port }: { task: FrameTask; port: MessagePort }): Promise<TaskOutcome> {
+  return withPort(port, (hooks) => runFrameTask(task, hooks));
+}
+
+export function scene({ task, port }: { task: SceneTask; port: MessagePort }): Promise<TaskOutcome> {
+  return withPort(port, (hooks) => runSceneTask(task, hooks));
+}
+
+export default function run({ task, port }: { task: FrameTask | SceneTask; port: MessagePort }): Promise<TaskOutcome> {
+  return task.kind === 'frames' ? frames({ task, port }) : scene({ task, port });
 }

@@ -66,7 +66,7 @@ export class FramePool {
     const onAbort = (): void => port1.postMessage({ type: 'abort' });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const outcome = (await this.piscina.run({ task, port: port2 }, { transferList: [port2] })) as TaskOutcome;
+      const outcome = (await this.piscina.run({ task, port: port2 }, { name: task.kind, transferList: [port2] })) as TaskOutcome;
       if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
       return outcome;
     } catch (e) {
@@ -94,9 +94,19 @@ export class FramePool {
 
 let shared: FramePool | undefined;
 let users = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+/** How long an unused pool stays warm (its threads exit on their own after piscina's idle timeout). */
+const KEEP_WARM_MS = 30_000;
 
-/** A pool shared by concurrent calls in this process; closed when the last user releases it. */
+/**
+ * A pool shared by concurrent and successive calls in this process: a program that samples many
+ * short clips one after another keeps it (and its threads, while they are busy) warm. An unused
+ * pool never keeps the process alive: piscina unrefs idle threads, and the timer that closes it
+ * is unref'd too.
+ */
 export function acquirePool(): FramePool {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
   shared ??= new FramePool();
   users++;
   return shared;
@@ -104,9 +114,18 @@ export function acquirePool(): FramePool {
 
 export async function releasePool(): Promise<void> {
   users = Math.max(0, users - 1);
-  if (users === 0 && shared) {
-    const p = shared;
-    shared = undefined;
-    await p.close();
-  }
+  if (users > 0 || !shared) return;
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => void closePool(), KEEP_WARM_MS);
+  idleTimer.unref();
+}
+
+/** Closes the shared pool now if nobody uses it (kills any child left). */
+export async function closePool(): Promise<void> {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  if (users > 0 || !shared) return;
+  const p = shared;
+  shared = undefined;
+  await p.close();
 }

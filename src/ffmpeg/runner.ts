@@ -92,6 +92,16 @@ export function killAllProcesses(): void {
   for (const child of live) killGroup(child, 'SIGKILL');
 }
 
+/**
+ * The children's environment. Static ffmpeg builds carry their own glibc, whose iconv crashes
+ * (SIGSEGV) on the system's gconv module cache: the bundled ffprobe dies on every MPEG-TS file
+ * (its service names go through iconv). With GCONV_PATH set, glibc skips that cache; a static
+ * build then converts only what it has built in, a dynamic one still finds the system's modules.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GCONV_PATH: process.env.GCONV_PATH ?? '/nonexistent-omniprep-gconv' };
+}
+
 export function start(options: ProcessOptions): RunningProcess {
   installExitHook();
   const startedAt = performance.now();
@@ -111,6 +121,7 @@ export function start(options: ProcessOptions): RunningProcess {
     stdio: [options.stdinData === undefined && options.stdin !== 'pipe' ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: true, // own process group, so the whole group can be killed
     shell: false,
+    env: childEnv(),
     windowsHide: true,
   });
   live.add(child);

@@ -6,7 +6,10 @@
  * Rules (the manifest and the tests rely on them):
  * - Target times are t = start, start + every, ... while t < end.
  * - keyframe: the keyframe nearest to t in [t - tolerance, t + tolerance) within [start, end)
- *   (ties go to the earlier one); where the window holds none, the exact frame at t.
+ *   (ties go to the earlier one); where the window holds none, the window's frame that is
+ *   cheapest to decode (fewest frames after its keyframe: in a window without a keyframe, its
+ *   first frame), so targets in one long group of pictures share one short decode; where the
+ *   window holds no frame at all, the exact frame at t.
  * - exact: the frame displayed at t: the last frame whose time is <= t (the first frame when t
  *   comes before it).
  * - scene: the first frame, then every frame whose scene score reaches the threshold and is at
@@ -82,6 +85,32 @@ function pickKeyframe(keyframes: readonly number[], t: number, tolerance: number
   return best;
 }
 
+/**
+ * The frame of [t - tolerance, t + tolerance) within the window that is cheapest to decode: the
+ * fewest frames after its keyframe (ties: the nearest to t, then the earlier). Undefined when the
+ * window holds no frame.
+ */
+export function cheapestFrameIn(tl: Timeline, t: number, tolerance: number, w: Window): { time: number; keyframe: boolean } | undefined {
+  const { times, keys } = requireFrames(tl);
+  const lo = Math.max(t - tolerance, w.start);
+  const hi = Math.min(t + tolerance, w.end);
+  const first = firstAtOrAfter(times, lo);
+  if (first >= times.length || times[first]! >= hi - EPS) return undefined;
+  let key = first;
+  while (key > 0 && !keys[key]) key--;
+  let best = -1;
+  let bestCost = Infinity;
+  for (let i = first; i < times.length && times[i]! < hi - EPS; i++) {
+    if (keys[i]) key = i;
+    const cost = i - key;
+    if (cost < bestCost || (cost === bestCost && Math.abs(times[i]! - t) < Math.abs(times[best]! - t) - EPS)) {
+      best = i;
+      bestCost = cost;
+    }
+  }
+  return { time: times[best]!, keyframe: keys[best]! };
+}
+
 export function keyframeMode(tl: Timeline, w: Window, tolerance: number): PlannedFrame[] {
   const kfs = tl.keyframes ?? [];
   const out: PlannedFrame[] = [];
@@ -89,7 +118,7 @@ export function keyframeMode(tl: Timeline, w: Window, tolerance: number): Planne
     const k = pickKeyframe(kfs, t, tolerance, w);
     if (k !== undefined) out.push({ index: 0, timestampSec: k, targetSec: t, keyframe: true, source: 'keyframe', pos: -1 });
     else {
-      const f = exactFrameAt(tl, t, w);
+      const f = (tl.frames ? cheapestFrameIn(tl, t, tolerance, w) : undefined) ?? exactFrameAt(tl, t, w);
       if (f) out.push({ index: 0, timestampSec: f.time, targetSec: t, keyframe: f.keyframe, source: 'exact', pos: -1 });
     }
   }

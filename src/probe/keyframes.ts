@@ -167,7 +167,12 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
       if (!(ranges[i]!.min() <= edges[i]! + 1e-6)) ranges[i] = await readRange(info, interval(i, edges[i - 1]!), o);
     }
   }
-  // Join: one entry per presentation time (ranges overlap by up to a group of pictures).
+  return joinRanges(info, info.video.index, ranges);
+}
+
+/** One index from ranges of packets: one entry per presentation time (ranges overlap by up to a group of pictures). */
+function joinRanges(info: MediaInfo, streamIndex: number, ranges: Packets[]): PacketIndex {
+  const start = info.startTimeSec;
   const n = ranges.reduce((a, r) => a + r.length, 0);
   const t = new Float64Array(n);
   const p = new Float64Array(n);
@@ -199,11 +204,46 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
     keyframe.push(k);
   }
   if (!times.length) throw inputError('CORRUPT', info.input, 'the video stream has no readable packets');
-  return { streamIndex: info.video.index, times, pos, size, keyframe };
+  if (!uniquePositions(pos)) pos.fill(-1);
+  return { streamIndex, times, pos, size, keyframe };
+}
+
+/**
+ * Whether every packet has a byte position of its own. Ogg reports the position of the page a
+ * packet starts on, so a page's packets share one: such positions cannot name a frame, and the
+ * index drops them (frames are then matched by time). Exported for tests.
+ */
+export function uniquePositions(pos: readonly number[]): boolean {
+  const seen = new Set<number>();
+  for (const p of pos) {
+    if (p < 0) continue;
+    if (seen.has(p)) return false;
+    seen.add(p);
+  }
+  return true;
 }
 
 const cache = new Map<string, Promise<PacketIndex>>();
 const CACHE_MAX = 32;
+
+/**
+ * Seeds the cache with packets probe() already read (a short clip's probe reads every packet in
+ * the same ffprobe call): `packets` are the video stream's, in file order, discarded ones left out.
+ */
+export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; pos: number; size: number; key: boolean }>): void {
+  if (!info.video || info.kind !== 'video' || !packets.length) return;
+  const p = new Packets();
+  for (const k of packets) p.push(k.t, k.pos, k.size, k.key);
+  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}`;
+  let idx: PacketIndex;
+  try {
+    idx = joinRanges(info, info.video.index, [p]);
+  } catch {
+    return;
+  }
+  cache.set(key, Promise.resolve(idx));
+  if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+}
 
 /** The packet index of the video stream (cached). */
 export function packetIndex(info: MediaInfo, options: IndexOptions = {}): Promise<PacketIndex> {

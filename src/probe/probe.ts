@@ -1,7 +1,9 @@
 /**
  * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images).
- * Two demux-only ffprobe calls: the container and its streams, then a packet sample from the
- * start (frame-rate regularity) and the tail (a truncated file has no packets there).
+ * Demux-only ffprobe: a short clip is one call (container, streams and every packet, which also
+ * seeds the packet index); a long file is two (container and streams, then a packet sample from
+ * the start and the tail). Without a declared duration, the duration is where the last packet ends.
+ * Encrypted MP4 (CENC) is refused here, before anything tries to decode it.
  */
 import { extname } from 'node:path';
 import type { Metadata } from 'sharp';
@@ -12,6 +14,8 @@ import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { run } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from '../source/local.js';
+import { mp4Encryption } from './encryption.js';
+import { primeIndex } from './keyframes.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
 export interface ProbeOptions extends BinaryOptions {
@@ -164,6 +168,41 @@ async function probeImage(local: LocalInput, limits: Limits): Promise<MediaInfo>
   };
 }
 
+/** Files up to this size are probed and indexed by one ffprobe call that reads every packet. */
+const ONE_CALL_BYTES = 48 * 1024 * 1024;
+const PACKET_FIELDS = 'stream_index,pts_time,duration_time,size,pos,flags';
+
+interface RawPacket {
+  stream_index?: number;
+  pts_time?: string;
+  duration_time?: string;
+  size?: string;
+  pos?: string;
+  flags?: string;
+}
+
+/**
+ * The main stream's packets at the start (frame-rate regularity) and the tail (a truncated file has
+ * no packets there); without a declared duration (live WebM recordings), every packet: the
+ * duration is where the last one ends.
+ */
+async function packetSample(path: string, stream: number, declared: number | undefined, common: { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<RawPacket[]> {
+  const tail = declared === undefined ? [] : ['-read_intervals', `%+#240,${Math.max(0, declared - 3).toFixed(3)}%`];
+  const second = await run({ ...common, args: ffprobeArgs(path, ['-of', 'json', '-select_streams', String(stream), '-show_entries', 'packet=pts_time,duration_time', ...tail]) });
+  return (JSON.parse(second.stdout.toString('utf8')) as { packets?: RawPacket[] }).packets ?? [];
+}
+
+/** The packet index's rows from ffprobe's packets (file order; packets flagged discard are never shown). */
+function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; size: number; key: boolean }> {
+  const out: Array<{ t: number; pos: number; size: number; key: boolean }> = [];
+  for (const p of packets) {
+    const t = num(p.pts_time);
+    if (t === null || (p.flags ?? '').includes('D')) continue;
+    out.push({ t, pos: num(p.pos) ?? -1, size: num(p.size) ?? -1, key: (p.flags ?? '').includes('K') });
+  }
+  return out;
+}
+
 /** Probes a local file. Throws OmniprepError (NOT_FOUND, UNSUPPORTED_FORMAT, CORRUPT, TOO_LARGE, ...). */
 export async function probe(input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
   const limits = resolveLimits(options.limits);
@@ -172,9 +211,11 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
 
   const ffprobe = resolveBinary('ffprobe', options);
   const common = { command: ffprobe.path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal };
+  // A short clip: every packet in the same call (the packet sample and the packet index come free).
+  const whole = local.sizeBytes <= ONE_CALL_BYTES;
   const first = await run({
     ...common,
-    args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams']),
+    args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams', ...(whole ? ['-show_entries', `packet=${PACKET_FIELDS}`] : [])]),
   }).catch((e: unknown) => {
     // Random bytes named .mp4 make the MP4 demuxer complain of a missing index: without any
     // container signature, the honest cause is that this is not media at all.
@@ -183,7 +224,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     }
     throw e;
   });
-  let parsed: { format?: RawFormat; streams?: RawStream[] };
+  let parsed: { format?: RawFormat; streams?: RawStream[]; packets?: RawPacket[] };
   try {
     parsed = JSON.parse(first.stdout.toString('utf8')) as typeof parsed;
   } catch {
@@ -197,35 +238,30 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const a = pickStream(streams, 'audio');
   if (!v && !a) throw inputError('UNSUPPORTED_FORMAT', input, 'has no video or audio stream');
 
-  const streamDuration = (s: RawStream | undefined): number | null => (s ? num(s.duration) : null);
-  let durationSec = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
-  if (!durationSec || durationSec <= 0) throw inputError('CORRUPT', input, 'the duration cannot be determined');
-  if (durationSec > limits.maxDurationSec) {
-    throw inputError('TOO_LARGE', input, `is ${durationSec.toFixed(1)} s long, over the ${limits.maxDurationSec} s limit`);
+  if (formatName.startsWith('mov')) {
+    const scheme = await mp4Encryption(local.path).catch(() => undefined);
+    if (scheme) throw inputError('UNSUPPORTED_FORMAT', input, `is encrypted (${scheme.toUpperCase()}): protected media cannot be decoded`);
   }
 
-  // Packet sample: regularity at the start, presence of data at the end.
+  const streamDuration = (s: RawStream | undefined): number | null => (s ? num(s.duration) : null);
+  const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
-  const tailFrom = Math.max(0, durationSec - 3);
-  const second = await run({
-    ...common,
-    args: ffprobeArgs(local.path, [
-      '-of',
-      'json',
-      '-select_streams',
-      String(main.index),
-      '-show_entries',
-      'packet=pts_time,duration_time',
-      '-read_intervals',
-      `%+#240,${tailFrom.toFixed(3)}%`,
-    ]),
-  });
-  const packets = ((JSON.parse(second.stdout.toString('utf8')) as { packets?: Array<{ pts_time?: string; duration_time?: string }> })
-    .packets ?? [])
+  const noDuration = !declared || declared <= 0;
+  const mainPackets = whole
+    ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
+    : await packetSample(local.path, main.index, noDuration ? undefined : declared, common);
+  const packets = mainPackets
     .map((p) => ({ t: num(p.pts_time), d: num(p.duration_time) ?? 0 }))
     .filter((p): p is { t: number; d: number } => p.t !== null);
   if (packets.length === 0) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
-  const lastEnd = Math.max(...packets.map((p) => p.t + p.d)) - startTimeSec;
+  let lastEnd = -Infinity;
+  for (const p of packets) lastEnd = Math.max(lastEnd, p.t + p.d);
+  lastEnd -= startTimeSec;
+  let durationSec = noDuration ? lastEnd : declared;
+  if (!durationSec || durationSec <= 0) throw inputError('CORRUPT', input, 'the duration cannot be determined (no header states it and the packets end at 0 s)');
+  if (durationSec > limits.maxDurationSec) {
+    throw inputError('TOO_LARGE', input, `is ${durationSec.toFixed(1)} s long, over the ${limits.maxDurationSec} s limit`);
+  }
   const mainDuration = (streamDuration(main) ?? durationSec) + ((num(main.start_time) ?? startTimeSec) - startTimeSec);
   if (lastEnd < mainDuration - Math.max(1, mainDuration * 0.02)) {
     throw inputError(
@@ -292,7 +328,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     };
   }
   durationSec = Math.round(durationSec * 1e6) / 1e6;
-  return {
+  const info: MediaInfo = {
     input,
     path: local.path,
     kind: video ? 'video' : 'audio',
@@ -307,6 +343,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     attachedPictures: streams.filter((s) => s.disposition?.attached_pic === 1).length,
     mtimeMs: local.mtimeMs,
   };
+  if (whole && video) primeIndex(info, indexPackets(mainPackets));
+  return info;
 }
 
 /** Probes and requires a video stream (NO_VIDEO_STREAM otherwise). */

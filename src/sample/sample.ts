@@ -1,27 +1,34 @@
 /**
- * sample(input, options): runs the plan. Frames are decoded in the worker pool by tasks that each
- * cover a run of consecutive planned frames (keyframe runs decode keyframes only; exact runs share
- * one seek per group of pictures), so both cores work on one long video and only a few raw frames
- * exist at a time. Frames come out in time order as an async iterable; the manifest comes at the end.
+ * sample(input, options): runs the plan. Scheduling over small modules: the plan's frames become
+ * decode tasks (tasks.ts: grouped and given a strategy by cost from the packet index), the tasks
+ * run in the worker pool with at most two per thread ahead of the consumer, frames come out in
+ * time order as an async iterable (dedup.ts drops repeats), then grids (grids.ts) and the
+ * manifest (manifest.ts) are written.
  *
  *     const run = sample('talk.mp4', { out: 'frames', every: 10 });
  *     for await (const frame of run) console.log(frame.timestampSec, frame.file);
  *     const manifest = await run.manifest();
  */
-import { mkdir, rm, rmdir, unlink, writeFile, readdir, stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { mkdir, readdir, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
 import { binaryVersion, resolveBinary } from '../ffmpeg/binaries.js';
 import { resolveLimits } from '../limits.js';
-import { acquirePool, releasePool } from '../extract/pool.js';
-import { frameFileName, posWindow, type FrameResult, type FrameTask } from '../extract/task.js';
-import { encodeFile, perceptualHash, hashDistance, isDuplicate, EXTENSION } from '../image/encode.js';
-import { composeGrid } from '../image/grid.js';
+import { acquirePool, releasePool, type FramePool } from '../extract/pool.js';
+import { frameFileName } from '../extract/graph.js';
+import type { FrameResult, FrameTask } from '../extract/types.js';
+import { encodeFile, perceptualHash } from '../image/encode.js';
 import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { plan as makePlan } from '../plan/plan.js';
-import { DEFAULT_SAMPLING, type Plan, type PlannedFrame, type PlanOptions } from '../plan/types.js';
+import { DEFAULT_SAMPLING, type Plan, type PlanOptions } from '../plan/types.js';
+import { Deduper } from './dedup.js';
+import { writeGrids } from './grids.js';
+import { buildManifest, reasonOf, writeManifest, type Manifest, type ManifestGrid, type SampledFrame } from './manifest.js';
+import { buildTasks } from './tasks.js';
+
+export type { FrameReason, Manifest, ManifestFrame, ManifestGrid, SampledFrame } from './manifest.js';
 
 export interface SampleOptions extends PlanOptions {
   /** Output directory (created if needed). Default: a new temporary directory. */
@@ -30,107 +37,11 @@ export interface SampleOptions extends PlanOptions {
   onFrame?: ((frame: SampledFrame, done: number, total: number) => void) | undefined;
 }
 
-export interface SampledFrame {
-  index: number;
-  /** Absolute path of the image. */
-  file: string;
-  timestampSec: number;
-  width: number;
-  height: number;
-  bytes: number;
-  tokens: number;
-  keyframe: boolean;
-}
-
-export interface ManifestFrame extends Omit<SampledFrame, 'file'> {
-  /** Relative to the manifest's directory. */
-  file: string;
-}
-
-export interface ManifestGrid {
-  index: number;
-  file: string;
-  timestamps: number[];
-  frames: number[];
-  width: number;
-  height: number;
-  bytes: number;
-  tokens: number;
-}
-
-export interface Manifest {
-  input: string;
-  mode: Plan['mode'];
-  model: string;
-  detail: string;
-  every: number;
-  startSec: number;
-  endSec: number;
-  format: Plan['format'];
-  frames: ManifestFrame[];
-  /** Frames --dedup dropped, and the kept frame each repeated. */
-  dropped: Array<{ index: number; timestampSec: number; duplicateOf: number; distance: number; meanDiff: number }>;
-  grids?: ManifestGrid[];
-  totals: { frames: number; bytes: number; imageTokens: number; frameTokens: number };
-  plan: Pick<Plan, 'inputTokens' | 'textTokens' | 'audioTokens' | 'costUsd' | 'tier'> & { frames: number; imageTokens: number; budget: Plan['budget'] };
-  warnings: string[];
-  /** Times, and how many decode tasks took each path (keyframe-stream, span-stream: H.264 only; range: the rest). */
-  timings: { planMs: number; sampleMs: number; decodeMs: number; decodePaths: Record<string, number> };
-}
-
 export interface SampleRun extends AsyncIterable<SampledFrame> {
   /** The plan (resolves before the first frame). */
   readonly plan: Promise<Plan>;
   /** The manifest; waits for (and if nobody iterates, drives) the whole run. */
   manifest(): Promise<Manifest>;
-}
-
-const SEEK_EPS = 0.001;
-/**
- * Frames per task: enough to amortise a process start (opening an hour of MP4 costs ~60 ms), few
- * enough that every core gets several tasks.
- */
-function taskSize(total: number, threads: number): number {
-  return Math.max(1, Math.min(96, Math.ceil(total / (threads * 4))));
-}
-
-/**
- * Splits planned frames into runs that one ffmpeg process decodes. Exact frames share a run only
- * within a group of pictures, unless `spans` (the span decoder takes any exact frames). Exported for tests.
- */
-export function groupFrames(frames: PlannedFrame[], keyframeTimes: number[], threads: number, spans = false): Array<{ decode: 'keyframes' | 'exact'; frames: PlannedFrame[] }> {
-  const size = taskSize(frames.length, threads);
-  const gopOf = (t: number): number => {
-    let k = -1;
-    for (let lo = 0, hi = keyframeTimes.length - 1; lo <= hi; ) {
-      const mid = (lo + hi) >> 1;
-      if (keyframeTimes[mid]! <= t + 1e-6) {
-        k = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return k;
-  };
-  const groups: Array<{ decode: 'keyframes' | 'exact'; frames: PlannedFrame[]; gop: number }> = [];
-  for (const f of frames) {
-    const decode = f.source === 'keyframe' ? 'keyframes' : 'exact';
-    const gop = decode === 'exact' && !spans ? gopOf(f.timestampSec) : -2;
-    const g = groups[groups.length - 1];
-    if (g && g.decode === decode && g.frames.length < size && (decode === 'keyframes' || g.gop === gop)) g.frames.push(f);
-    else groups.push({ decode, frames: [f], gop });
-  }
-  return groups.map(({ decode, frames: fs }) => ({ decode, frames: fs }));
-}
-
-function lowerBound(sorted: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 async function ensureDir(dir: string): Promise<boolean> {
@@ -145,250 +56,163 @@ async function ensureDir(dir: string): Promise<boolean> {
   }
 }
 
+/** What one run has made so far, so that a failed or stopped run can remove it. */
+class Leftovers {
+  readonly written: string[] = [];
+  readonly inflight: Array<Promise<unknown>> = [];
+  dir: string | undefined;
+  createdDir = false;
+
+  async remove(): Promise<void> {
+    await Promise.allSettled(this.inflight);
+    await Promise.allSettled(this.written.map((f) => unlink(f)));
+    const dir = this.dir;
+    if (!dir) return;
+    await rm(join(dir, 'manifest.json'), { force: true });
+    // Files a cancelled task wrote after we stopped listening.
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.allSettled(names.filter((n) => /^(frame|grid)-\d{5}\./.test(n)).map((n) => unlink(join(dir, n))));
+    if (this.createdDir) await rmdir(dir).catch(() => {});
+  }
+}
+
+type Outcome = Awaited<ReturnType<FramePool['run']>>;
+
+/** Runs tasks in the pool in order, at most two per thread ahead of the consumer; yields each outcome in order. */
+async function* runInOrder(pool: FramePool, tasks: FrameTask[], signal: AbortSignal, left: Leftovers): AsyncGenerator<Outcome> {
+  const window = pool.threads * 2;
+  const pending: Array<Promise<Outcome>> = [];
+  let next = 0;
+  const submit = (): void => {
+    while (next < tasks.length && pending.length < window) {
+      const t = pool.run(tasks[next++]!, signal);
+      t.catch(() => {});
+      left.inflight.push(t);
+      pending.push(t);
+    }
+  };
+  submit();
+  while (pending.length) {
+    const outcome = await pending.shift()!;
+    submit();
+    yield outcome;
+  }
+}
+
+interface Ctx {
+  input: string;
+  options: SampleOptions;
+  signal: AbortSignal;
+  abort: () => void;
+  left: Leftovers;
+}
+
+/** The frames of a run as they are decoded (a still image is one frame). */
+async function* decodeFrames(info: MediaInfo, p: Plan, dir: string, c: Ctx, stats: { decodeMs: number; decodePaths: Record<string, number> }): AsyncGenerator<FrameResult> {
+  const limits = resolveLimits(c.options.limits);
+  const out = { dir, width: p.width, height: p.height, format: p.format, quality: p.quality };
+  if (info.kind === 'image') {
+    const data = await encodeFile(info.path, out, limits.maxPixels);
+    const file = join(dir, frameFileName(0, p.format));
+    await writeFile(file, data);
+    yield { index: 0, timestampSec: 0, keyframe: true, file, bytes: data.length, width: p.width, height: p.height, ...(c.options.dedup ? { hash: await perceptualHash(data) } : {}) };
+    return;
+  }
+  if (!p.frames.length) return;
+  const bin = resolveBinary('ffmpeg', c.options);
+  const ffmpeg = { path: bin.path, version: await binaryVersion(bin) };
+  const idx = await packetIndex(info, { ...c.options, signal: c.signal });
+  const pool = acquirePool();
+  let finished = false;
+  try {
+    const tasks = buildTasks(p.frames, { info, video: info.video!, idx, ffmpeg, threads: pool.threads, maxPixels: limits.maxPixels, timeoutMs: limits.processTimeoutMs, out, hash: Boolean(c.options.dedup) });
+    for await (const outcome of runInOrder(pool, tasks, c.signal, c.left)) {
+      stats.decodeMs += outcome.decodeMs;
+      if (outcome.path) stats.decodePaths[outcome.path] = (stats.decodePaths[outcome.path] ?? 0) + 1;
+      yield* outcome.frames ?? [];
+    }
+    finished = true;
+  } finally {
+    if (!finished) {
+      // Failed or stopped: cancel the tasks still running before the pool may close.
+      c.abort();
+      await Promise.allSettled(c.left.inflight);
+    }
+    await releasePool();
+  }
+}
+
+/** The run itself: plan, frames (yielded as they are written), grids, manifest. */
+async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (m: Manifest) => void }): AsyncGenerator<SampledFrame> {
+  const started = performance.now();
+  const { options, signal, left } = c;
+  const info: MediaInfo = await probe(c.input, { limits: options.limits, signal, ffprobePath: options.ffprobePath });
+  const p = await makePlan(info, { ...options, signal });
+  settle.plan(p);
+  const dir = resolve(options.out ?? (await import('../util/temp.js')).makeTempDir('omniprep-frames-').path);
+  left.dir = dir;
+  left.createdDir = await ensureDir(dir);
+  const dedup = new Deduper(options.dedupThreshold ?? DEFAULT_SAMPLING.dedupThreshold);
+  const kept: SampledFrame[] = [];
+  const stats = { decodeMs: 0, decodePaths: {} as Record<string, number> };
+  for await (const r of decodeFrames(info, p, dir, c, stats)) {
+    left.written.push(r.file);
+    if (options.dedup && dedup.repeats(r)) {
+      void unlink(r.file).catch(() => {});
+      continue;
+    }
+    const f: SampledFrame = { index: r.index, file: r.file, timestampSec: r.timestampSec, width: r.width, height: r.height, bytes: r.bytes, tokens: p.tokensPerFrame, keyframe: r.keyframe, reason: info.kind === 'image' ? 'first' : reasonOf(p.frames[r.index]!, p.mode) };
+    kept.push(f);
+    options.onFrame?.(f, kept.length + dedup.dropped.length, p.frames.length);
+    yield f;
+  }
+  let grids: ManifestGrid[] | undefined;
+  if (p.grids && p.grids.length && kept.length) grids = await writeGrids(p, options.grid!, kept, dir, left.written);
+  const manifest = buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats });
+  await writeManifest(dir, manifest);
+  settle.manifest(manifest);
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
 export function sample(input: string, options: SampleOptions = {}): SampleRun {
   const ac = new AbortController();
   const outer = options.signal;
   const onOuterAbort = (): void => ac.abort();
   outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const signal = ac.signal;
-
-  let resolvePlan!: (p: Plan) => void;
-  let rejectPlan!: (e: unknown) => void;
-  const planPromise = new Promise<Plan>((res, rej) => {
-    resolvePlan = res;
-    rejectPlan = rej;
-  });
-  planPromise.catch(() => {});
-  let resolveManifest!: (m: Manifest) => void;
-  let rejectManifest!: (e: unknown) => void;
-  const manifestPromise = new Promise<Manifest>((res, rej) => {
-    resolveManifest = res;
-    rejectManifest = rej;
-  });
-  manifestPromise.catch(() => {});
+  const planD = deferred<Plan>();
+  const manifestD = deferred<Manifest>();
 
   async function* generate(): AsyncGenerator<SampledFrame> {
-    const started = performance.now();
-    const limits = resolveLimits(options.limits);
-    const written: string[] = [];
-    let outDir: string | undefined;
-    let createdDir = false;
-    let pool: ReturnType<typeof acquirePool> | undefined;
-    const inflight: Array<Promise<unknown>> = [];
+    const left = new Leftovers();
     let settled = false;
-    const cleanup = async (): Promise<void> => {
+    const fail = async (err: unknown): Promise<void> => {
+      settled = true;
       ac.abort();
-      await Promise.allSettled(inflight);
-      // Leave nothing behind: the frames written so far, and the directory if we made it.
-      await Promise.allSettled(written.map((f) => unlink(f)));
-      if (outDir) {
-        await rm(join(outDir, 'manifest.json'), { force: true });
-        // Files a cancelled task wrote after we stopped listening.
-        const names = await readdir(outDir).catch(() => [] as string[]);
-        await Promise.allSettled(names.filter((n) => /^(frame|grid)-\d{5}\./.test(n)).map((n) => unlink(join(outDir!, n))));
-        if (createdDir) await rmdir(outDir).catch(() => {});
-      }
+      await left.remove();
+      planD.reject(err);
+      manifestD.reject(err);
     };
     try {
-      const info: MediaInfo = await probe(input, { limits: options.limits, signal, ffprobePath: options.ffprobePath });
-      const p = await makePlan(info, { ...options, signal });
-      resolvePlan(p);
-      outDir = resolve(options.out ?? (await import('../util/temp.js')).makeTempDir('omniprep-frames-').path);
-      createdDir = await ensureDir(outDir);
-      const dir = outDir;
-      const kept: SampledFrame[] = [];
-      const dropped: Manifest['dropped'] = [];
-      let lastHash: { hash: string; index: number } | undefined;
-      let decodeMs = 0;
-      const decodePaths: Record<string, number> = {};
-      const total = p.frames.length;
-      const emit = (r: FrameResult): SampledFrame | undefined => {
-        written.push(r.file);
-        if (options.dedup && r.hash) {
-          if (lastHash) {
-            const d = hashDistance(r.hash, lastHash.hash);
-            if (isDuplicate(d, options.dedupThreshold ?? DEFAULT_SAMPLING.dedupThreshold)) {
-              dropped.push({ index: r.index, timestampSec: r.timestampSec, duplicateOf: lastHash.index, distance: d.bits, meanDiff: Math.round(d.meanDiff * 100) / 100 });
-              void unlink(r.file).catch(() => {});
-              return undefined;
-            }
-          }
-          lastHash = { hash: r.hash, index: r.index };
-        }
-        const f: SampledFrame = { index: r.index, file: r.file, timestampSec: r.timestampSec, width: r.width, height: r.height, bytes: r.bytes, tokens: p.tokensPerFrame, keyframe: r.keyframe };
-        kept.push(f);
-        options.onFrame?.(f, kept.length + dropped.length, total);
-        return f;
-      };
-
-      if (info.kind === 'image') {
-        const data = await encodeFile(info.path, { width: p.width, height: p.height, format: p.format, quality: p.quality }, limits.maxPixels);
-        const file = join(dir, frameFileName(0, p.format));
-        await writeFile(file, data);
-        const f = emit({ index: 0, timestampSec: 0, keyframe: true, file, bytes: data.length, width: p.width, height: p.height, ...(options.dedup ? { hash: await perceptualHash(data) } : {}) });
-        if (f) yield f;
-      } else if (p.frames.length) {
-        const video = info.video!;
-        const bin = resolveBinary('ffmpeg', options);
-        const ffmpeg = { path: bin.path, version: await binaryVersion(bin) };
-        const idx = await packetIndex(info, { ...options, signal });
-        const kfs = idx.times.filter((_, i) => idx.keyframe[i]);
-        // Other packets whose positions the float position filter cannot tell from a planned one.
-        // The index's packets in file order (decode order): typed arrays, no per-packet objects.
-        const byFile = Uint32Array.from(idx.pos.keys()).filter((i) => idx.pos[i]! >= 0).sort((a, b) => idx.pos[a]! - idx.pos[b]!);
-        const sortedPos = Float64Array.from(byFile, (i) => idx.pos[i]!);
-        const neighbours = (pos: number, keyOnly: boolean): number => {
-          if (pos < 0) return 1;
-          const w = posWindow(pos);
-          let n = 0;
-          for (let i = lowerBound(sortedPos, pos - w); i < sortedPos.length && sortedPos[i]! <= pos + w; i++) n++;
-          return keyOnly ? 1 : Math.max(1, n);
-        };
-        pool = acquirePool();
-        const streamable = video.codec === 'h264' && ['mp4', 'mov', 'm4a', 'matroska'].includes(info.container) && p.frames.every((f) => f.pos >= 0);
-        const groups = groupFrames(p.frames, kfs, pool.threads, streamable);
-        // Packets in decode order (file order), for the span decoder of exact frames.
-        const decodeAt = (pos: number): number | undefined => {
-          const k = lowerBound(sortedPos, pos);
-          return sortedPos[k] === pos ? k : undefined;
-        };
-        const packetRun = (g: { decode: string; frames: PlannedFrame[] }): FrameTask['packetRun'] => {
-          if (!streamable || g.decode !== 'exact') return undefined;
-          const at = g.frames.map((f) => decodeAt(f.pos));
-          if (at.some((k) => k === undefined)) return undefined;
-          let from = Math.min(...(at as number[]));
-          while (from > 0 && !idx.keyframe[byFile[from]!]) from--;
-          const to = Math.max(...(at as number[]));
-          return Array.from(byFile.subarray(from, to + 1), (i) => ({ pos: idx.pos[i]!, size: idx.size[i]!, t: idx.times[i]!, key: idx.keyframe[i]! }));
-        };
-        // H.264 keyframe runs: the index's keyframe packets from the first to the last planned frame
-        // (the path that decodes only the planned keyframes matches stream units to them).
-        const keyIdx: number[] = [];
-        idx.keyframe.forEach((k, i) => k && keyIdx.push(i));
-        const keyframeRun = (g: { decode: string; frames: PlannedFrame[] }): FrameTask['keyframeRun'] => {
-          if (g.decode !== 'keyframes' || video.codec !== 'h264' || !['mp4', 'mov', 'm4a', 'matroska'].includes(info.container)) return undefined;
-          const first = g.frames[0]!.timestampSec - 1e-6;
-          const last = g.frames[g.frames.length - 1]!.timestampSec + 1e-6;
-          const run = keyIdx.filter((i) => idx.times[i]! >= first && idx.times[i]! <= last).map((i) => ({ pos: idx.pos[i]!, size: idx.size[i]! }));
-          return run.every((r) => r.pos >= 0 && r.size > 0) ? run : undefined;
-        };
-        const tasks: FrameTask[] = groups.map((g) => {
-          const spanRun = packetRun(g);
-          return {
-          kind: 'frames',
-          decode: g.decode,
-          path: info.path,
-          input: info.input,
-          ffmpeg,
-          streamIndex: video.index,
-          startTimeSec: info.startTimeSec,
-          maxPixels: limits.maxPixels,
-          timeoutMs: limits.processTimeoutMs,
-          // Seek to the keyframe at or before the first frame: exactly onto it when it is one (or
-          // onto the span decoder's first keyframe).
-          seekSec: Math.max(0, spanRun ? spanRun[0]!.t : g.frames[0]!.keyframe ? g.frames[0]!.timestampSec : g.frames[0]!.timestampSec - SEEK_EPS),
-          frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
-          expectedOutputs: g.frames.reduce((a, f) => a + neighbours(f.pos, g.decode === 'keyframes'), 0),
-          keyframeRun: keyframeRun(g),
-          packetRun: spanRun,
-          rotation: video.rotation,
-          decodeWidth: video.width,
-          decodeHeight: video.height,
-          out: { dir, width: p.width, height: p.height, format: p.format, quality: p.quality },
-          hash: Boolean(options.dedup),
-          };
-        });
-        // Back-pressure: at most two tasks per thread are submitted ahead of the consumer.
-        const window = pool.threads * 2;
-        const pending: Array<Promise<Awaited<ReturnType<NonNullable<typeof pool>['run']>>>> = [];
-        let next = 0;
-        const submit = (): void => {
-          while (next < tasks.length && pending.length < window) {
-            const t = pool!.run(tasks[next++]!, signal);
-            t.catch(() => {});
-            inflight.push(t);
-            pending.push(t);
-          }
-        };
-        submit();
-        while (pending.length) {
-          const outcome = await pending.shift()!;
-          submit();
-          decodeMs += outcome.decodeMs;
-          if (outcome.path) decodePaths[outcome.path] = (decodePaths[outcome.path] ?? 0) + 1;
-          for (const r of outcome.frames ?? []) {
-            const f = emit(r);
-            if (f) yield f;
-          }
-        }
-      }
-
-      // Grids of the kept frames, with the planned cell size.
-      let grids: ManifestGrid[] | undefined;
-      if (p.grids && p.grids.length && kept.length) {
-        const g0 = p.grids[0]!;
-        const per = options.grid!.cols * options.grid!.rows;
-        grids = [];
-        for (let i = 0; i < kept.length; i += per) {
-          const cells = kept.slice(i, i + per);
-          const data = await composeGrid(
-            cells.map((c) => ({ image: c.file, timestampSec: c.timestampSec })),
-            { cols: options.grid!.cols, rows: options.grid!.rows, cellWidth: g0.cellWidth, cellHeight: g0.cellHeight, format: p.format, quality: p.quality },
-          );
-          const file = join(dir, `grid-${String(grids.length).padStart(5, '0')}.${EXTENSION[p.format]}`);
-          await writeFile(file, data);
-          written.push(file);
-          grids.push({ index: grids.length, file: relative(dir, file), timestamps: cells.map((c) => c.timestampSec), frames: cells.map((c) => c.index), width: g0.width, height: g0.height, bytes: data.length, tokens: g0.tokens });
-        }
-      }
-
-      const frames: ManifestFrame[] = kept.map((f) => ({ ...f, file: relative(dir, f.file) }));
-      const frameTokens = frames.reduce((a, f) => a + f.tokens, 0);
-      const warnings = [...p.warnings];
-      const drift = kept.filter((f) => Math.abs(f.timestampSec - p.frames[f.index]!.timestampSec) > 0.002);
-      if (drift.length) warnings.push(`${drift.length} frame(s) decoded at other times than planned (first: planned ${p.frames[drift[0]!.index]!.timestampSec}, got ${drift[0]!.timestampSec})`);
-      const manifest: Manifest = {
-        input: info.input,
-        mode: p.mode,
-        model: p.model,
-        detail: p.detailApplied,
-        every: p.every,
-        startSec: p.startSec,
-        endSec: p.endSec,
-        format: p.format,
-        frames,
-        dropped,
-        ...(grids ? { grids } : {}),
-        totals: {
-          frames: frames.length,
-          bytes: frames.reduce((a, f) => a + f.bytes, 0) + (grids?.reduce((a, g) => a + g.bytes, 0) ?? 0),
-          imageTokens: grids ? grids.reduce((a, g) => a + g.tokens, 0) : frameTokens,
-          frameTokens,
-        },
-        plan: { frames: p.frames.length, imageTokens: p.imageTokens, inputTokens: p.inputTokens, textTokens: p.textTokens, audioTokens: p.audioTokens, costUsd: p.costUsd, tier: p.tier, budget: p.budget },
-        warnings,
-        timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - started), decodeMs: Math.round(decodeMs), decodePaths },
-      };
-      await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      yield* runSample({ input, options, signal: ac.signal, abort: () => ac.abort(), left }, { plan: planD.resolve, manifest: manifestD.resolve });
       settled = true;
-      resolveManifest(manifest);
     } catch (e) {
-      settled = true;
-      await cleanup();
-      const err = signal.aborted && !(e instanceof OmniprepError) ? new OmniprepError('ABORTED', `${input}: cancelled`, { input }) : e;
-      rejectPlan(err);
-      rejectManifest(err);
+      const err = ac.signal.aborted && !(e instanceof OmniprepError) ? new OmniprepError('ABORTED', `${input}: cancelled`, { input }) : e;
+      await fail(err);
       throw err;
     } finally {
-      if (!settled) {
-        // The consumer stopped iterating before the end: stop the work and leave nothing half-done.
-        await cleanup();
-        const err = new OmniprepError('ABORTED', `${input}: sampling was stopped before the end`, { input });
-        rejectPlan(err);
-        rejectManifest(err);
-      }
+      // The consumer stopped iterating before the end: stop the work and leave nothing half-done.
+      if (!settled) await fail(new OmniprepError('ABORTED', `${input}: sampling was stopped before the end`, { input }));
       outer?.removeEventListener('abort', onOuterAbort);
-      if (pool) await releasePool();
     }
   }
 
@@ -399,7 +223,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
     return iterator;
   };
   return {
-    plan: planPromise,
+    plan: planD.promise,
     [Symbol.asyncIterator]: take,
     async manifest(): Promise<Manifest> {
       if (!iterator) {
@@ -410,7 +234,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           if (r.done) break;
         }
       }
-      return manifestPromise;
+      return manifestD.promise;
     },
   };
 }

@@ -50,6 +50,30 @@ function timecodeVideo(o: { seconds: number; fps?: number; size?: string; gop: n
   return args;
 }
 
+/**
+ * The timecode bars in another codec and container: `codec` is the encoder's arguments (its
+ * group of pictures included). 320x180 at 30 fps, so every frame's number reads back.
+ */
+function codecVideo(o: { seconds: number; codec: string[]; fps?: number }): string[] {
+  const fps = o.fps ?? 30;
+  return [
+    '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern('128')}`,
+    '-vf', 'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
+    ...o.codec,
+    'OUT',
+  ];
+}
+
+/** Codec fixtures: name -> seconds and group of pictures (frames), for the tests that walk them. */
+export const CODEC_FIXTURES = {
+  vp9: { seconds: 6, gop: 30 },
+  av1: { seconds: 2, gop: 15 },
+  hevc: { seconds: 6, gop: 30 },
+  mjpeg: { seconds: 4, gop: 1 },
+  mpegts: { seconds: 6, gop: 30 },
+  theora: { seconds: 6, gop: 30 },
+} as const;
+
 /** Silences of the tone-and-silence fixture, in seconds. */
 export const SILENCES: Array<[number, number]> = [
   [4.0, 4.8],
@@ -165,6 +189,40 @@ export const RECIPES = {
       '-map', '1:a', '-map', '0:v', '-vf', 'scale=320:240:flags=neighbor,setsar=1,format=yuv420p',
       '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-c:a', 'aac', '-b:a', '64k', 'OUT',
     ],
+  },
+  /** VP9 in WebM, a keyframe every second (30 frames). */
+  vp9: {
+    ext: 'webm',
+    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-crf', '20', '-b:v', '0', '-g', '30', '-keyint_min', '30', '-threads', '2'] }),
+  },
+  /** AV1 (libaom) in Matroska, 2 s, a keyframe every 15 frames. */
+  av1: {
+    ext: 'mkv',
+    args: codecVideo({ seconds: 2, codec: ['-c:v', 'libaom-av1', '-strict', 'experimental', '-cpu-used', '8', '-crf', '20', '-b:v', '0', '-g', '15', '-keyint_min', '15', '-threads', '2'] }),
+  },
+  /** HEVC in MP4 (hvc1), a keyframe every second, B-frames. */
+  hevc: {
+    ext: 'mp4',
+    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=30:min-keyint=30:scenecut=0:bframes=2:log-level=error', '-tag:v', 'hvc1'] }),
+  },
+  /** Motion JPEG in AVI: every frame a keyframe. */
+  mjpeg: { ext: 'avi', args: codecVideo({ seconds: 4, codec: ['-c:v', 'mjpeg', '-q:v', '3'] }) },
+  /** H.264 in MPEG-TS, a keyframe every second, B-frames. */
+  mpegts: {
+    ext: 'ts',
+    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-bf', '2', '-f', 'mpegts'] }),
+  },
+  /** Theora in Ogg, a keyframe every second (Ogg packets share their page's byte position). */
+  theora: { ext: 'ogv', args: codecVideo({ seconds: 6, codec: ['-c:v', 'libtheora', '-q:v', '8', '-g', '30'] }) },
+  /** VP8 WebM written as a live stream: no duration in its header (as MediaRecorder writes). */
+  liveWebm: { ext: 'webm', args: codecVideo({ seconds: 3, codec: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '30', '-f', 'webm', '-live', '1'] }) },
+  /** H.264 MP4 encrypted with Common Encryption (AES-CTR, a test key). */
+  cenc: {
+    ext: 'mp4',
+    args: codecVideo({
+      seconds: 2,
+      codec: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-encryption_scheme', 'cenc-aes-ctr', '-encryption_key', '76a6c65c5ea762046bd749a2e632ccbb', '-encryption_kid', 'a7e61c373e219033c21091fa607bf3b8'],
+    }),
   },
 } satisfies Record<string, Recipe>;
 

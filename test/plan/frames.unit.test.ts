@@ -51,12 +51,12 @@ describe('keyframeMode: nearest keyframe in [t - tol, t + tol), ties to the earl
   });
   it('picks the nearer keyframe when there is no tie', () => {
     // t = 2.6: [1.1, 4.1) holds 2 (0.6 away) and 4 (1.4 away); t = 5.2: 6 (0.8) beats 4 (1.2);
-    // t = 7.8: [6.3, 8) holds none -> the exact frame 7.5
+    // t = 7.8: [6.3, 8) holds no keyframe -> the window's cheapest frame to decode, its first: 6.5
     expect(pick(keyframeMode(tl, { start: 0, end: 8, every: 2.6 }, 1.5))).toEqual([
       [0, 0, 'keyframe', true],
       [2, 2.6, 'keyframe', true],
       [6, 5.2, 'keyframe', true],
-      [7.5, 7.8, 'exact', false],
+      [6.5, 7.8, 'exact', false],
     ]);
     // t = 3.4: 4 is 0.6 away, 2 is 1.4 away; t = 6.8: 6
     expect(keyframeMode(tl, { start: 0, end: 8, every: 3.4 }, 1.5).map((x) => x.timestampSec)).toEqual([0, 4, 6]);
@@ -85,10 +85,10 @@ describe('keyframeMode: nearest keyframe in [t - tol, t + tol), ties to the earl
       [2.5, 2.5, 'exact', false],
       [6, 5.5, 'keyframe', true],
     ]);
-    // end 5.9: keyframe 6 is past the end, so t = 5.5 takes its exact frame
+    // end 5.9: keyframe 6 is past the end, so t = 5.5 takes the cheapest frame of [4.5, 5.9): 4.5
     expect(pick(keyframeMode(tl, { start: 2.5, end: 5.9, every: 3 }, 1))).toEqual([
       [2.5, 2.5, 'exact', false],
-      [5.5, 5.5, 'exact', false],
+      [4.5, 5.5, 'exact', false],
     ]);
   });
   it('with keyframes only and no frame index, a target without a keyframe needs the index', () => {

@@ -116,13 +116,13 @@ describe('keyframe mode (the default: every 5 s, tolerance every/2, gpt-5.5)', (
     expect(p.warnings).toEqual([]);
     expect(p.grids).toBeNull();
   });
-  it('a tolerance too small for any keyframe falls back to the exact frames', () => {
+  it('a tolerance too small for any keyframe takes the window\'s cheapest frame to decode (its first)', () => {
     const q = planFromFacts(facts, { every: 5, tolerance: 0.5, end: 16 });
     expect(frameView(q)).toEqual([
       [0, 0, 0, true, 'keyframe', posAt(0)],
-      [1, 5, 5, false, 'exact', posAt(5)],
+      [1, 4.5, 5, false, 'exact', posAt(4.5)],
       [2, 10, 10, true, 'keyframe', posAt(10)],
-      [3, 15, 15, false, 'exact', posAt(15)],
+      [3, 14.5, 15, false, 'exact', posAt(14.5)],
     ]);
   });
   it('a clip window [10, 20) and an end past the media', () => {

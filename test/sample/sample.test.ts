@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { sample } from '../../src/sample/sample.js';
 import { plan } from '../../src/plan/plan.js';
 import { imageTokens } from '../../src/models/tokens.js';
@@ -27,14 +28,18 @@ describe('keyframe mode (the fast path)', () => {
     expect(await frameNumbers(m)).toEqual([0, 120, 300, 420]);
   });
 
-  it('decodes exactly at t where the window holds no keyframe (10 s GOP, every 4 s)', async () => {
+  it('where the window holds no keyframe, takes its cheapest frame to decode (10 s GOP, every 4 s)', async () => {
     const m = await run(await fixture('longgop'), { every: 4 });
-    // windows [t-2, t+2): 0 -> kf 0; 4, 8 -> none (exact); 12 -> kf 10; 16 -> none; 20 -> kf 20; ...
+    // windows [t-2, t+2): 0 -> kf 0; 4 -> none: [2, 6)'s first frame, 2; 8 -> 6; 12 -> kf 10; 16 -> 14; 20 -> kf 20; ...
     expect(m.frames.map((f) => [f.timestampSec, f.keyframe])).toEqual([
-      [0, true], [4, false], [8, false], [10, true], [16, false], [20, true], [24, false], [28, false], [30, true],
-      [36, false], [40, true], [44, false], [48, false], [50, true], [56, false],
+      [0, true], [2, false], [6, false], [10, true], [14, false], [20, true], [22, false], [26, false], [30, true],
+      [34, false], [40, true], [42, false], [46, false], [50, true], [54, false],
     ]);
+    expect(m.frames.map((f) => f.reason)).toEqual(m.frames.map((f) => (f.keyframe ? 'keyframe' : 'interval')));
     expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
+    // a group of pictures' keyframe and its frames share one decode: one task per few groups, not per frame
+    const tasks = Object.values(m.timings.decodePaths).reduce((a, n) => a + n, 0);
+    expect(tasks).toBeLessThan(m.frames.length / 2);
   });
 });
 
@@ -76,6 +81,8 @@ describe('scene mode', () => {
     const filled = await run(await fixture('scene'), { mode: 'scene', maxGap: 3 });
     // cuts at 4, 9, 13, 18 (24 s): gaps over 3 s get a frame 3 s after the last one
     expect(filled.frames.map((f) => f.timestampSec)).toEqual([0, 3, 4, 7, 9, 12, 13, 16, 18, 21]);
+    // each frame says why it was taken
+    expect(filled.frames.map((f) => f.reason)).toEqual(['first', 'gap', 'cut', 'gap', 'cut', 'gap', 'cut', 'gap', 'cut', 'gap']);
   });
   it('does not sample a flashing stretch every frame (--min-gap)', async () => {
     const m = await run(await fixture('timecode'), { mode: 'scene', sceneThreshold: 0.01, minGap: 2, maxGap: 100 });
@@ -229,9 +236,18 @@ describe('the decode paths', () => {
   it('H.264 fixtures take the stream paths (keyframes alone; spans in one decoder), and they give the right frames', async () => {
     const k = await run(await fixture('longgop'), { every: 10 });
     expect(k.timings.decodePaths).toEqual({ 'keyframe-stream': k.timings.decodePaths['keyframe-stream'] });
-    const e = await run(await fixture('longgop'), { mode: 'exact', every: 3.3 });
+    // frames early in their 10 s groups of pictures: the spans keyframe..frame are short
+    const e = await run(await fixture('longgop'), { mode: 'exact', every: 10.5 });
     expect(Object.keys(e.timings.decodePaths)).toEqual(['span-stream']);
     expect(await frameNumbers(e)).toEqual(e.frames.map((f) => Math.round(f.timestampSec * 30)));
+  });
+  it('dense exact sampling is one sequential pass per task, not a seek per frame', async () => {
+    const m = await run(await fixture('longgop'), { mode: 'exact', every: 0.5 });
+    expect(m.frames).toHaveLength(120);
+    expect(Object.keys(m.timings.decodePaths)).toEqual(['one-pass']);
+    // two tasks per core at most, never one per frame or per group of pictures
+    expect(m.timings.decodePaths['one-pass']).toBeLessThanOrEqual(2 * availableParallelism());
+    expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
   });
   it.skipIf(!sharedMedia('echo-hereweare.webm'))('VP8 in WebM decodes whole ranges', async () => {
     const m = await run(sharedMedia('echo-hereweare.webm')!, { mode: 'exact', every: 10 });

@@ -1,0 +1,126 @@
+/**
+ * The Annex B stream paths (H.264). The range's packets go out as an Annex B stream (`-c copy`,
+ * an access unit delimiter before each unit), every unit is matched to its packet in the index by
+ * its payload size, in decode order, and only the units the plan forwards reach a second ffmpeg
+ * that decodes them from stdin. Any mismatch throws StrategyMismatch: the task then tries the
+ * next strategy (at last the range decode).
+ */
+import { FfmpegArgs } from '../../ffmpeg/args.js';
+import { start } from '../../ffmpeg/runner.js';
+import { AccessUnits, type AccessUnit } from '../annexb.js';
+import { frameGraph } from '../graph.js';
+import { readFrames } from '../reader.js';
+import { ShowinfoLog } from '../showinfo.js';
+import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
+import { StrategyMismatch } from './strategy.js';
+
+/** Codecs and containers whose packets the Annex B stream paths can copy and match. */
+export function annexBStreamable(codec: string, container: string): boolean {
+  return codec === 'h264' && ['mp4', 'mov', 'm4a', 'matroska'].includes(container);
+}
+
+/** What one stream path does with the packets of its range (see runPacketStream). */
+export interface StreamPlan {
+  /** Copy only the keyframes' packets (`-discard nokey`). */
+  keyframesOnly: boolean;
+  /** The packets the stream must match, in decode order. */
+  packets: ReadonlyArray<{ size: number }>;
+  /** Whether matched packet i goes to the decoder; a string is a mismatch (the path cannot go on). */
+  forward(i: number, unit: AccessUnit): boolean | string;
+  /** After the first match: whether a unit that matches nothing is a mismatch (else it is skipped). */
+  strict(unit: AccessUnit): boolean;
+  /** A `select` on the decoder's frame counter, when it decodes more frames than are kept. */
+  select?: string;
+  /** The planned frame the decoder's k-th kept frame is. */
+  identify(k: number): PlannedTaskFrame | undefined;
+  /** A last check against the decoder's showinfo log (the count of frames it made). */
+  verify?(log: ShowinfoLog): string | undefined;
+}
+
+/** Streams the plan's packets to one decoder and reads its frames (see the file's comment). */
+export async function runPacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
+  const packets = plan.packets;
+  // No frame cap for all packets: a seek can land a whole group of pictures early; the feed stops the demuxer.
+  const demuxArgs = new FfmpegArgs(task.ffmpeg.version)
+    .input(task.path, { seekSec: task.seekSec, accurateSeek: false, ...(plan.keyframesOnly ? { discard: 'nokey' as const } : {}) });
+  if (plan.keyframesOnly) demuxArgs.frames(packets.length + 16);
+  const demuxArgv = demuxArgs
+    .map(`0:${task.streamIndex}`)
+    .output('pipe:1', { codec: 'copy', format: 'h264', extra: ['-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert'] })
+    .toArgs();
+  const decodeArgv = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
+    .pipeInput('h264', { threads: 1, maxPixels: task.maxPixels, showAll: true })
+    .filterComplex(frameGraph(task, '[0:v]', plan.select, task.rotation ?? 0, plan.select !== undefined))
+    .map('[out]')
+    .passthroughTimestamps()
+    .threads(1)
+    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .toArgs();
+  const common = { command: task.ffmpeg.path, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn };
+  const demux = start({ ...common, args: demuxArgv });
+  const log = new ShowinfoLog(task);
+  const decode = start({ ...common, args: decodeArgv, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
+  decode.done.then(() => log.end(), () => log.end());
+  const splitter = new AccessUnits();
+  let j = 0;
+  let mismatch: string | undefined;
+  const feed = async (): Promise<void> => {
+    const stdin = decode.stdin!;
+    // Waits for room in the pipe, or for the decoder to be gone (killed, timed out): never forever.
+    const write = (b: Buffer): Promise<void> =>
+      new Promise((resolve) => {
+        if (stdin.destroyed || stdin.writableEnded || stdin.write(b)) return resolve();
+        const done = (): void => {
+          stdin.off('drain', done).off('close', done).off('error', done);
+          resolve();
+        };
+        stdin.on('drain', done).on('close', done).on('error', done);
+      });
+    const take = async (unit: AccessUnit): Promise<void> => {
+      if (j >= packets.length) return;
+      if (unit.payloadBytes !== packets[j]!.size) {
+        // Units before the first match belong before the run; after it, the plan decides.
+        if (j > 0 && plan.strict(unit)) mismatch = `an access unit of ${unit.payloadBytes} bytes where the index has ${packets[j]!.size}`;
+        return;
+      }
+      const go = plan.forward(j, unit);
+      if (typeof go === 'string') mismatch = go;
+      else if (go) await write(splitter.withParameterSets(unit));
+      j++;
+    };
+    try {
+      for await (const chunk of demux.stdout as AsyncIterable<Buffer>) {
+        for (const unit of splitter.push(chunk)) {
+          await take(unit);
+          if (mismatch || j >= packets.length) break;
+        }
+        if (mismatch || j >= packets.length) break;
+      }
+      if (!mismatch && j < packets.length) for (const unit of splitter.flush()) await take(unit);
+    } finally {
+      demux.stop();
+      stdin.end();
+    }
+    await demux.done;
+    if (!mismatch && j < packets.length) mismatch = `the stream ended after ${j} of ${packets.length} packets`;
+  };
+  const fed = feed();
+  fed.catch(() => {});
+  try {
+    const results = await readFrames(decode, task, async (k) => {
+      await log.nth(k);
+      return { planned: plan.identify(k), time: 0, key: false, fromIndex: true };
+    });
+    await fed;
+    mismatch ??= plan.verify?.(log);
+    if (mismatch) throw new StrategyMismatch(mismatch);
+    return results;
+  } catch (e) {
+    demux.stop();
+    decode.stop();
+    await Promise.allSettled([fed, demux.done, decode.done]);
+    if (mismatch) throw new StrategyMismatch(mismatch);
+    throw e;
+  }
+}
+

@@ -1,0 +1,70 @@
+/**
+ * Range decode, the strategy every file can take: one ffmpeg seeks onto the keyframe at or before
+ * the first planned frame and decodes on to the last one; a `select` keeps the planned frames by
+ * their packets' byte positions (or by time when the container gives none). Keyframe tasks skip
+ * every frame that is not intra (`-skip_frame nointra`, `-discard nokey`).
+ */
+import { FfmpegArgs } from '../../ffmpeg/args.js';
+import { start } from '../../ffmpeg/runner.js';
+import { frameGraph, selectExpr } from '../graph.js';
+import { readFrames } from '../reader.js';
+import { ShowinfoLog } from '../showinfo.js';
+import type { FrameResult, FrameTask, TaskHooks } from '../types.js';
+import type { DecodeStrategy } from './strategy.js';
+
+function decodeArgs(task: FrameTask): string[] {
+  return new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
+    .input(task.path, {
+      threads: 1,
+      maxPixels: task.maxPixels,
+      seekSec: task.seekSec,
+      // No -t: with -copyts an input duration counts from 0, not from the seek point. -frames:v
+      // below stops the process at the last planned frame.
+      accurateSeek: false,
+      // nointra, not nokey: some decoders skip intra frames the container marks as keys (non-IDR I-frames).
+      ...(task.decode === 'keyframes' ? { skipFrame: 'nointra' as const, discard: 'nokey' as const } : {}),
+    })
+    .copyTimestamps()
+    .filterComplex(frameGraph(task, `[0:${task.streamIndex}]`, selectExpr(task.frames, task.startTimeSec), 0))
+    .map('[out]')
+    .noAudio()
+    .noSubtitles()
+    .passthroughTimestamps()
+    .frames(task.expectedOutputs)
+    .threads(1)
+    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .toArgs();
+}
+
+/** Decodes from the seek point through the last planned frame, keeping the planned ones. */
+export async function decodeThrough(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
+  const log = new ShowinfoLog(task);
+  const proc = start({
+    command: task.ffmpeg.path,
+    args: decodeArgs(task),
+    input: task.input,
+    timeoutMs: task.timeoutMs,
+    signal: hooks.signal,
+    onSpawn: hooks.onSpawn,
+    onStderrLine: (l) => log.line(l),
+  });
+  proc.done.then(() => log.end(), () => log.end());
+  const byPos = new Map(task.frames.filter((f) => f.pos >= 0).map((f) => [f.pos, f]));
+  const posMode = byPos.size === task.frames.length;
+  let next = 0;
+  return readFrames(proc, task, async (k) => {
+    const info = await log.nth(k);
+    // By position: the frame whose packet this is (a neighbour the float window let through is
+    // skipped). By time: the next planned frame.
+    const planned = posMode ? byPos.get(info.pos) : task.frames[next++];
+    // showinfo prints times to the millisecond: a frame within that of its planned time is it.
+    const fromIndex = posMode || (planned !== undefined && Math.abs(info.time - planned.timestampSec) <= 0.001);
+    return { planned, time: info.time, key: info.key, fromIndex };
+  });
+}
+
+export const range: DecodeStrategy = {
+  name: 'range',
+  applies: () => true,
+  run: decodeThrough,
+};

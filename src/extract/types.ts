@@ -1,0 +1,118 @@
+/**
+ * The data that crosses the thread boundary: tasks (plain data, structured-cloned into a worker)
+ * and their outcomes (errors come back as values with the OmniprepError code, so the main thread
+ * can rethrow them unchanged).
+ */
+import type { BinaryVersion } from '../ffmpeg/binaries.js';
+import type { ErrorCode } from '../errors.js';
+import type { ImageFormat } from '../media/formats.js';
+
+export interface FfmpegRef {
+  path: string;
+  version: BinaryVersion;
+}
+
+interface TaskBase {
+  /** The file to decode (absolute) and the name to use in messages. */
+  path: string;
+  input: string;
+  ffmpeg: FfmpegRef;
+  streamIndex: number;
+  /** The container's start time: timeline seconds + this = the media's own pts. */
+  startTimeSec: number;
+  maxPixels: number;
+  timeoutMs: number;
+}
+
+/** How a frame task was decoded (the manifest's `timings.decodePaths` counts them). */
+export type DecodePath = 'keyframe-stream' | 'span-stream' | 'one-pass' | 'range';
+
+export interface PlannedTaskFrame {
+  index: number;
+  timestampSec: number;
+  /** Byte position of the frame's packet (-1 unknown). */
+  pos: number;
+  keyframe: boolean;
+}
+
+export interface FrameTask extends TaskBase {
+  kind: 'frames';
+  /** keyframe: decode keyframes only (-skip_frame nointra, -discard nokey); exact: decode from the seek point. */
+  decode: 'keyframes' | 'exact';
+  /** The strategy the cost model chose (tried first; the others are fallbacks). */
+  strategy?: DecodePath | undefined;
+  /** Where decoding starts on the timeline: the keyframe at or before the first frame. */
+  seekSec: number;
+  /** The frames, from the packet index: time, byte position (-1 unknown) and keyframe flag. */
+  frames: PlannedTaskFrame[];
+  /**
+   * How many frames the position filter lets through: the planned ones plus any other packet whose
+   * position is within float precision of one (see posWindow). Extra frames are skipped.
+   */
+  expectedOutputs: number;
+  /**
+   * Keyframe tasks on Annex B codecs: every keyframe packet from the seek point to the last planned
+   * frame (position and size, from the index), for the path that decodes only the planned keyframes.
+   */
+  keyframeRun?: Array<{ pos: number; size: number }> | undefined;
+  /**
+   * Exact tasks on Annex B codecs: every packet (position, size, time, keyframe flag) in decode
+   * order from the keyframe before the first planned frame to the last planned frame, for the path
+   * that decodes the spans keyframe..frame in one long-lived decoder.
+   */
+  packetRun?: Array<{ pos: number; size: number; t: number; key: boolean }> | undefined;
+  /** Clockwise rotation of the display (the stream decoders cannot read it from the container). */
+  rotation?: number | undefined;
+  /** Decoded (display) size; the frames are scaled to it so every frame has the same byte count. */
+  decodeWidth: number;
+  decodeHeight: number;
+  out: { dir: string; width: number; height: number; format: ImageFormat; quality: number };
+  hash: boolean;
+}
+
+export interface SceneTask extends TaskBase {
+  kind: 'scene';
+  seekSec: number;
+  /** Report frames from this time on (earlier ones only prime the scene detector). */
+  fromSec: number;
+  /** And before this time. */
+  toSec: number;
+}
+
+export type Task = FrameTask | SceneTask;
+
+export interface FrameResult {
+  index: number;
+  /** The real presentation time of the decoded frame, timeline seconds. */
+  timestampSec: number;
+  keyframe: boolean;
+  file: string;
+  bytes: number;
+  width: number;
+  height: number;
+  hash?: string;
+}
+
+export interface SceneResult {
+  times: number[];
+  scores: number[];
+  keyframes: boolean[];
+  /** Byte position of each frame's packet (-1 unknown), to match the packet index. */
+  pos: number[];
+}
+
+export type TaskOutcome =
+  | {
+      ok: true;
+      frames?: FrameResult[];
+      scene?: SceneResult;
+      decodeMs: number;
+      /** How the frames were decoded. */
+      path?: DecodePath;
+    }
+  | { ok: false; error: { code: ErrorCode; message: string; input?: string } };
+
+export interface TaskHooks {
+  signal?: AbortSignal;
+  onSpawn?: (pid: number) => void;
+}

@@ -1,0 +1,194 @@
+/**
+ * From planned frames to decode tasks, choosing each task's strategy by its cost in the packet
+ * index: how many packets each way decodes, plus what a process start costs.
+ *
+ * - Keyframe frames go in runs to the keyframe stream (Annex B codecs) or a keyframes-only range,
+ *   unless an exact frame of their group of pictures is planned: then they start its span.
+ * - Exact frames are walked in order: a frame joins the current task when decoding on to it from
+ *   the task's last frame costs no more than a fresh start at its own keyframe (a process start
+ *   plus its keyframe..frame span); else it starts a new task. Dense sampling (frames closer than
+ *   a group of pictures or two) so becomes one sequential pass that keeps the planned frames by
+ *   their packet positions; sparse frames get a seek each.
+ * - On Annex B codecs a task may instead decode only the spans keyframe..frame in one decoder
+ *   (span stream), when the spans hold fewer packets than the pass, counting its second process.
+ */
+import type { FfmpegRef, FrameTask, DecodePath } from '../extract/types.js';
+import { posWindow } from '../extract/graph.js';
+import { annexBStreamable } from '../extract/strategies/packet-stream.js';
+import type { PacketIndex } from '../probe/keyframes.js';
+import type { MediaInfo, VideoStreamInfo } from '../probe/types.js';
+import type { PlannedFrame } from '../plan/types.js';
+
+/** A process start (spawn, open, probe the stream), in packets decoded. */
+export const START_COST = 30;
+/** Copying a packet to the span decoder's stream without decoding it, in packets decoded. */
+const COPY_COST = 0.05;
+
+export interface TaskContext {
+  info: MediaInfo;
+  video: VideoStreamInfo;
+  idx: PacketIndex;
+  ffmpeg: FfmpegRef;
+  threads: number;
+  maxPixels: number;
+  timeoutMs: number;
+  out: FrameTask['out'];
+  hash: boolean;
+}
+
+/** The index in decode order (file order when positions are known, else time order). */
+export class DecodeOrder {
+  /** Packet indices (into the index) in decode order. */
+  readonly order: Uint32Array;
+  /** Decode rank of each packet. */
+  readonly rank: Uint32Array;
+  /** For each rank, the rank of the keyframe at or before it (0 when none). */
+  readonly keyBefore: Uint32Array;
+  /** Sorted byte positions (for the float-window neighbours), when known. */
+  private readonly sortedPos: Float64Array;
+  private readonly byTime = new Map<number, number>();
+
+  constructor(readonly idx: PacketIndex) {
+    const n = idx.times.length;
+    const known = idx.pos.every((p) => p >= 0);
+    this.order = Uint32Array.from({ length: n }, (_, i) => i);
+    if (known) this.order.sort((a, b) => idx.pos[a]! - idx.pos[b]!);
+    this.rank = new Uint32Array(n);
+    this.order.forEach((i, r) => (this.rank[i] = r));
+    this.keyBefore = new Uint32Array(n);
+    for (let r = 0; r < n; r++) this.keyBefore[r] = idx.keyframe[this.order[r]!] || r === 0 ? r : this.keyBefore[r - 1]!;
+    this.sortedPos = known ? Float64Array.from(this.order, (i) => idx.pos[i]!) : new Float64Array(0);
+    idx.times.forEach((t, i) => this.byTime.set(Math.round(t * 1e6), i));
+  }
+
+  /** The decode rank of the planned frame's packet. */
+  rankOf(f: PlannedFrame): number {
+    const i = this.byTime.get(Math.round(f.timestampSec * 1e6));
+    return i === undefined ? 0 : this.rank[i]!;
+  }
+
+  /** Packets (other than this one) whose positions the float position filter cannot tell from it, plus one. */
+  neighbours(pos: number): number {
+    if (pos < 0 || !this.sortedPos.length) return 1;
+    const w = posWindow(pos);
+    let lo = 0;
+    let hi = this.sortedPos.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sortedPos[mid]! < pos - w) lo = mid + 1;
+      else hi = mid;
+    }
+    let n = 0;
+    for (let i = lo; i < this.sortedPos.length && this.sortedPos[i]! <= pos + w; i++) n++;
+    return Math.max(1, n);
+  }
+
+  packet(r: number): { pos: number; size: number; t: number; key: boolean } {
+    const i = this.order[r]!;
+    return { pos: this.idx.pos[i]!, size: this.idx.size[i]!, t: this.idx.times[i]!, key: this.idx.keyframe[i]! };
+  }
+}
+
+interface Group {
+  decode: 'keyframes' | 'exact';
+  frames: PlannedFrame[];
+  /** Decode ranks: the first keyframe to decode from and the last planned frame. */
+  first: number;
+  last: number;
+}
+
+/** Frames per task: enough to amortise a process start, few enough that every core gets a few tasks. */
+export function taskSize(total: number, threads: number): number {
+  return Math.max(1, Math.min(96, Math.ceil(total / (threads * 2))));
+}
+
+/** Splits planned frames into tasks (see the file's comment). Exported for tests. */
+export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: number, streamable: boolean): Group[] {
+  const cap = taskSize(frames.length, threads);
+  const groups: Group[] = [];
+  // A keyframe that starts the span of an exact frame is decoded with it (the span decodes it anyway).
+  const spanStarts = new Set(frames.filter((f) => f.source !== 'keyframe').map((f) => dec.keyBefore[dec.rankOf(f)]!));
+  for (const f of frames) {
+    const r = dec.rankOf(f);
+    const decode = f.source === 'keyframe' && !spanStarts.has(r) ? 'keyframes' : 'exact';
+    const k = dec.keyBefore[r]!;
+    const g = groups[groups.length - 1];
+    // A frame in a group of pictures the task already decodes always joins it (a second task
+    // would decode that group again); otherwise the task must have room and be the cheaper way.
+    const shared = g !== undefined && decode === 'exact' && g.decode === 'exact' && k <= g.last;
+    if (g && g.decode === decode && (shared || (g.frames.length < cap && (decode === 'keyframes' || streamable || joins(g, r, k))))) {
+      g.frames.push(f);
+      g.first = Math.min(g.first, k);
+      g.last = Math.max(g.last, r);
+    } else groups.push({ decode, frames: [f], first: k, last: r });
+  }
+  return groups;
+}
+
+/** Whether decoding on from the group's last frame to rank r costs no more than a fresh start at its keyframe k. */
+function joins(g: Group, r: number, k: number): boolean {
+  if (k <= g.last) return true;
+  return r - g.last <= r - k + 1 + START_COST;
+}
+
+/** The cheapest strategy for an exact group: one pass, or (Annex B codecs) spans in one decoder. */
+export function chooseStrategy(g: Group, dec: DecodeOrder, streamable: boolean): DecodePath {
+  const pass = g.last - g.first + 1 + START_COST;
+  const multiGop = dec.keyBefore[g.last]! !== g.first;
+  if (!streamable) return multiGop ? 'one-pass' : 'range';
+  const spans = new Map<number, number>();
+  for (const f of g.frames) {
+    const r = dec.rankOf(f);
+    const k = dec.keyBefore[r]!;
+    spans.set(k, Math.max(spans.get(k) ?? k, r));
+  }
+  let span = 2 * START_COST + (g.last - g.first + 1) * COPY_COST;
+  for (const [k, to] of spans) span += to - k + 1;
+  return span < pass ? 'span-stream' : multiGop ? 'one-pass' : 'range';
+}
+
+function keyframeRun(g: Group, dec: DecodeOrder): FrameTask['keyframeRun'] {
+  const run: Array<{ pos: number; size: number }> = [];
+  for (let r = g.first; r <= g.last; r++) {
+    const p = dec.packet(r);
+    if (p.key) run.push({ pos: p.pos, size: p.size });
+  }
+  return run.every((p) => p.pos >= 0 && p.size > 0) ? run : undefined;
+}
+
+function packetRun(g: Group, dec: DecodeOrder): FrameTask['packetRun'] {
+  return Array.from({ length: g.last - g.first + 1 }, (_, j) => dec.packet(g.first + j));
+}
+
+/** The decode tasks for the planned frames of a video. */
+export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[] {
+  const dec = new DecodeOrder(ctx.idx);
+  const streamable = annexBStreamable(ctx.video.codec, ctx.info.container) && frames.every((f) => f.pos >= 0);
+  return groupFrames(frames, dec, ctx.threads, streamable).map((g): FrameTask => {
+    const strategy: DecodePath = g.decode === 'keyframes' ? (streamable ? 'keyframe-stream' : 'range') : chooseStrategy(g, dec, streamable);
+    return {
+      kind: 'frames',
+      decode: g.decode,
+      strategy,
+      path: ctx.info.path,
+      input: ctx.info.input,
+      ffmpeg: ctx.ffmpeg,
+      streamIndex: ctx.video.index,
+      startTimeSec: ctx.info.startTimeSec,
+      maxPixels: ctx.maxPixels,
+      timeoutMs: ctx.timeoutMs,
+      // Exactly onto the keyframe the decode starts from: demuxers without an index (MPEG-TS)
+      // seek to the nearest keyframe, not the one before.
+      seekSec: Math.max(0, dec.packet(g.first).t),
+      frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
+      expectedOutputs: g.frames.reduce((a, f) => a + (g.decode === 'keyframes' ? 1 : dec.neighbours(f.pos)), 0),
+      keyframeRun: streamable && g.decode === 'keyframes' ? keyframeRun(g, dec) : undefined,
+      packetRun: strategy === 'span-stream' ? packetRun(g, dec) : undefined,
+      rotation: ctx.video.rotation,
+      decodeWidth: ctx.video.width,
+      decodeHeight: ctx.video.height,
+      out: ctx.out,
+      hash: ctx.hash,
+    };
+  });
+}

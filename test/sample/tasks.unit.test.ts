@@ -1,0 +1,93 @@
+/** The decode plan by cost (pure: a made-up packet index, no ffmpeg). */
+import { describe, expect, it } from 'vitest';
+import { chooseStrategy, DecodeOrder, groupFrames, START_COST } from '../../src/sample/tasks.js';
+import type { PacketIndex } from '../../src/probe/keyframes.js';
+import type { PlannedFrame } from '../../src/plan/types.js';
+
+/** n frames at 30 fps, a keyframe every `gop`, positions in file order (no B-frames). */
+function index(n: number, gop: number, positions = true): PacketIndex {
+  const times = Array.from({ length: n }, (_, i) => Math.round((i / 30) * 1e6) / 1e6);
+  return { streamIndex: 0, times, pos: times.map((_, i) => (positions ? 1000 + i * 100 : -1)), size: times.map(() => 100), keyframe: times.map((_, i) => i % gop === 0) };
+}
+
+function frames(idx: PacketIndex, numbers: number[], source: PlannedFrame['source'] = 'exact'): PlannedFrame[] {
+  return numbers.map((n, index) => ({ index, timestampSec: idx.times[n]!, targetSec: idx.times[n]!, keyframe: idx.keyframe[n]!, source, pos: idx.pos[n]! }));
+}
+
+describe('grouping frames into decode tasks by cost', () => {
+  it('dense frames (closer than a group of pictures) share one sequential pass', () => {
+    const idx = index(900, 30);
+    const dec = new DecodeOrder(idx);
+    const fs = frames(idx, Array.from({ length: 60 }, (_, i) => i * 15));
+    const groups = groupFrames(fs, dec, 1, false);
+    // one thread: tasks of ceil(60 / 2) frames, each one pass across its groups of pictures
+    expect(groups.map((g) => g.frames.length)).toEqual([30, 30]);
+    expect(groups.map((g) => chooseStrategy(g, dec, false))).toEqual(['one-pass', 'one-pass']);
+    expect(groups[1]!.first).toBe(450);
+  });
+
+  it('sparse frames each start at their own keyframe (a range per frame)', () => {
+    const idx = index(3000, 30);
+    const dec = new DecodeOrder(idx);
+    // 10 s apart, 1 s groups of pictures: decoding on would cost 300 packets, a fresh start 30 + a few
+    const groups = groupFrames(frames(idx, [5, 305, 605]), dec, 1, false);
+    expect(groups.map((g) => [g.first, g.last])).toEqual([[0, 5], [300, 305], [600, 605]]);
+    expect(groups.map((g) => chooseStrategy(g, dec, false))).toEqual(['range', 'range', 'range']);
+  });
+
+  it('joins the next frame when decoding on to it costs no more than a start at its keyframe', () => {
+    const idx = index(600, 60);
+    const dec = new DecodeOrder(idx);
+    // 40 -> 70 decodes 30 packets on; a fresh start at keyframe 60 would cost 11 + START_COST: join.
+    // 70 -> 250 would decode 180 on; a fresh start at 240 costs 11 + START_COST: a new task.
+    expect(70 - 40).toBeLessThanOrEqual(70 - 60 + 1 + START_COST);
+    const groups = groupFrames(frames(idx, [10, 40, 70, 250, 260, 270, 280, 290]), dec, 1, false);
+    // 250..290 share a group of pictures: one task, over the size cap, rather than decoding it twice
+    expect(groups.map((g) => g.frames.length)).toEqual([3, 5]);
+    expect(groups.map((g) => g.first)).toEqual([0, 240]);
+  });
+
+  it('frames of one group of pictures are never split across tasks (a short clip with one keyframe)', () => {
+    const idx = index(150, 250);
+    const dec = new DecodeOrder(idx);
+    const groups = groupFrames(frames(idx, [0, 30, 60, 90, 120]), dec, 2, false);
+    expect(groups).toHaveLength(1);
+    expect(chooseStrategy(groups[0]!, dec, false)).toBe('range');
+  });
+
+  it('on Annex B codecs, short spans keyframe..frame beat a pass through long groups of pictures', () => {
+    const idx = index(1800, 300);
+    const dec = new DecodeOrder(idx);
+    const early = groupFrames(frames(idx, [0, 315, 630, 945]), dec, 1, true);
+    expect(early.map((g) => g.frames.length)).toEqual([2, 2]);
+    expect(early.map((g) => chooseStrategy(g, dec, true))).toEqual(['span-stream', 'span-stream']);
+    // frames late in their groups of pictures: the spans are nearly the whole pass, and cost a second process
+    const late = groupFrames(frames(idx, [290, 590, 890, 1190]), dec, 1, true);
+    expect(chooseStrategy(late[0]!, dec, true)).toBe('one-pass');
+  });
+
+  it('without byte positions (Ogg) decode order is time order', () => {
+    const idx = index(300, 30, false);
+    const dec = new DecodeOrder(idx);
+    expect(dec.rankOf(frames(idx, [45])[0]!)).toBe(45);
+    expect(dec.keyBefore[45]).toBe(30);
+  });
+
+  it('keyframe frames run together; exact frames between them start their own tasks', () => {
+    const idx = index(900, 30);
+    const dec = new DecodeOrder(idx);
+    const fs = [...frames(idx, [0, 30]), ...frames(idx, [45], 'exact'), ...frames(idx, [90], 'keyframe')].map((f, index) => ({ ...f, index, source: f.keyframe ? ('keyframe' as const) : ('exact' as const) }));
+    expect(groupFrames(fs, dec, 1, false).map((g) => g.decode)).toEqual(['keyframes', 'exact', 'keyframes']);
+  });
+});
+
+describe('long groups of pictures in keyframe mode', () => {
+  it('a keyframe that starts a planned exact frame span is decoded with it, not on its own', () => {
+    const idx = index(1800, 300);
+    const dec = new DecodeOrder(idx);
+    const fs = [0, 75, 300, 375].map((n, index) => ({ index, timestampSec: idx.times[n]!, targetSec: idx.times[n]!, keyframe: idx.keyframe[n]!, source: idx.keyframe[n] ? ('keyframe' as const) : ('exact' as const), pos: idx.pos[n]! }));
+    const groups = groupFrames(fs, dec, 1, false);
+    expect(groups.map((g) => [g.decode, g.frames.map((f) => f.index)])).toEqual([['exact', [0, 1]], ['exact', [2, 3]]]);
+    expect(groups.map((g) => chooseStrategy(g, dec, false))).toEqual(['range', 'range']);
+  });
+});
