@@ -4,6 +4,7 @@
  * decoded, except in scene mode, whose cuts can only be found by decoding (a cached scan).
  * `sample()` runs the same plan, so the two agree frame for frame.
  */
+import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
 import { OmniprepError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import { resolveRegistry, type ModelEntry, type ModelRegistry } from '../models/registry.js';
@@ -360,6 +361,16 @@ async function chooseWithinBudget(ctx: PlanContext, asked: Setting, started: num
 
 /** Plans sampling and the request for an input (a path, or MediaInfo from probe()). */
 export async function plan(input: string | MediaInfo, options: PlanOptions = {}): Promise<Plan> {
+  if (isRemoteInput(input)) {
+    // A URL: its first block and index are fetched, never the file (src/source/remote.ts).
+    const remote = await RemoteInput.open(input, remoteOptions(options));
+    try {
+      const info = await probe(remote.path, { limits: options.limits, signal: options.signal, ffprobePath: options.ffprobePath, inputName: input });
+      return { ...(await plan(info, options)), remote: remote.report() };
+    } finally {
+      await remote.close();
+    }
+  }
   const started = performance.now();
   const sampling = resolveSampling(options);
   const limits = resolveLimits(options.limits);

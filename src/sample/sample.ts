@@ -8,6 +8,7 @@
  *     for await (const frame of run) console.log(frame.timestampSec, frame.file);
  *     const manifest = await run.manifest();
  */
+import { isRemoteInput, remoteOptions, RemoteInput, type RemoteReport } from '../source/remote.js';
 import { mkdir, rm, rmdir, unlink, writeFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
@@ -76,6 +77,8 @@ export interface Manifest {
   warnings: string[];
   /** Times, and how many decode tasks took each path (keyframe-stream, span-stream: H.264 only; range: the rest). */
   timings: { planMs: number; sampleMs: number; decodeMs: number; decodePaths: Record<string, number> };
+  /** http(s) inputs: read by ranges or whole, bytes fetched and requests made. */
+  remote?: RemoteReport | undefined;
 }
 
 export interface SampleRun extends AsyncIterable<SampledFrame> {
@@ -174,6 +177,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
     let outDir: string | undefined;
     let createdDir = false;
     let pool: ReturnType<typeof acquirePool> | undefined;
+    let remote: RemoteInput | undefined;
     const inflight: Array<Promise<unknown>> = [];
     let settled = false;
     const cleanup = async (): Promise<void> => {
@@ -190,7 +194,9 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
       }
     };
     try {
-      const info: MediaInfo = await probe(input, { limits: options.limits, signal, ffprobePath: options.ffprobePath });
+      // A URL is read by byte ranges into a sparse local copy (src/source/remote.ts).
+      if (isRemoteInput(input)) remote = await RemoteInput.open(input, remoteOptions({ ...options, signal }));
+      const info: MediaInfo = await probe(remote ? remote.path : input, { limits: options.limits, signal, ffprobePath: options.ffprobePath, inputName: remote ? input : undefined });
       const p = await makePlan(info, { ...options, signal });
       resolvePlan(p);
       outDir = resolve(options.out ?? (await import('../util/temp.js')).makeTempDir('omniprep-frames-').path);
@@ -298,6 +304,8 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
           hash: Boolean(options.dedup),
           };
         });
+        // Remote: every packet the tasks decode is fetched before the first one runs.
+        await remote?.prepareTasks(tasks);
         // Back-pressure: at most two tasks per thread are submitted ahead of the consumer.
         const window = pool.threads * 2;
         const pending: Array<Promise<Awaited<ReturnType<NonNullable<typeof pool>['run']>>>> = [];
@@ -368,6 +376,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
         plan: { frames: p.frames.length, imageTokens: p.imageTokens, inputTokens: p.inputTokens, textTokens: p.textTokens, audioTokens: p.audioTokens, costUsd: p.costUsd, tier: p.tier, budget: p.budget },
         warnings,
         timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - started), decodeMs: Math.round(decodeMs), decodePaths },
+        ...(remote ? { remote: remote.report() } : {}),
       };
       await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       settled = true;
@@ -389,6 +398,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
       }
       outer?.removeEventListener('abort', onOuterAbort);
       if (pool) await releasePool();
+      await remote?.close();
     }
   }
 
