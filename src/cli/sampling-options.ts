@@ -19,6 +19,7 @@ export interface EstimateCliOptions extends SamplingCliOptions {
   budget?: number;
   maxTokens?: number;
   outputTokens?: number;
+  allowPrivateUrls?: boolean;
 }
 
 export function withSamplingOptions(cmd: Command): Command {
@@ -49,7 +50,8 @@ export function withEstimateOptions(cmd: Command): Command {
     .addOption(new Option('--tier <tier>', 'price tier: standard, batch, flex, priority').argParser(choiceArg('--tier', TIERS)))
     .option('--budget <usd>', 'choose the densest plan that costs at most this', numberArg('--budget', { min: 0.000001 }))
     .option('--max-tokens <n>', 'choose the densest plan with at most this many input tokens', numberArg('--max-tokens', { min: 1, integer: true }))
-    .option('--output-tokens <n>', 'expected output tokens in the estimate (default 1000)', numberArg('--output-tokens', { min: 0, integer: true }));
+    .option('--output-tokens <n>', 'expected output tokens in the estimate (default 1000)', numberArg('--output-tokens', { min: 0, integer: true }))
+    .option('--allow-private-urls', 'let an http(s) input reach loopback, private and link-local addresses (trusted networks only)');
 }
 
 export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
@@ -65,5 +67,6 @@ export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
     budget: o.budget,
     maxTokens: o.maxTokens,
     outputTokens: o.outputTokens,
+    ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
   };
 }

@@ -31,7 +31,7 @@ import { DOWNLOAD_DEFAULTS, guardedGet, type DownloadOptions } from './download.
 export interface RangeReaderOptions extends DownloadOptions {
   /** Directory for the sparse backing file (required: the caller owns its lifetime). */
   dir: string;
-  /** Small reads are rounded out to blocks of this size (default 64 KiB). */
+  /** The least a read() fetches from its offset on (default 64 KiB). */
   blockBytes?: number | undefined;
   /** Retries per range after a transient failure (default 3). */
   retries?: number | undefined;
@@ -161,12 +161,13 @@ export class RemoteFile {
     }
   }
 
-  /** Reads bytes (fetching what is missing, rounded out to blocks). Short at the end of the file. */
+  /** Reads bytes (fetching what is missing, at least a block from `offset` on). Short at the end of the file. */
   async read(offset: number, length: number): Promise<Buffer> {
     const a = Math.max(0, offset);
     const b = Math.min(this.size, offset + length);
     if (b <= a) return Buffer.alloc(0);
-    await this.fetch([{ offset: Math.floor(a / this.block) * this.block, length: Math.ceil(b / this.block) * this.block - Math.floor(a / this.block) * this.block }], 0);
+    // A small read fetches a block from where it starts (box headers are followed by their box).
+    await this.fetch([{ offset: a, length: Math.max(b - a, this.block) }], 0);
     const buf = Buffer.alloc(b - a);
     await this.fh!.read(buf, 0, buf.length, a);
     return buf;

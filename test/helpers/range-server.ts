@@ -7,7 +7,7 @@
  * - `dropNext(n, after)`: the next n body answers stop after `after` bytes and drop the connection;
  * - `failNext(n, status)`: the next n requests answer `status` (503: a transient failure);
  * - `changeEtag()`: from now on the file has another ETag (it "changed" on the server);
- * - `/redirect/NAME` answers 302 to `/NAME`.
+ * - `/redirect/NAME` answers 302 to `/NAME`; `/goto/URL` answers 302 to the (encoded) URL.
  */
 import { open, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,6 +34,8 @@ export interface RangeServer {
   dropNext(n: number, afterBytes: number): void;
   failNext(n: number, status: number): void;
   changeEtag(): void;
+  /** The file "changes" (a new ETag) once this many more requests have been answered. */
+  changeEtagAfter(requests: number): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -43,12 +45,16 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
   let generation = 1;
   let drops = { n: 0, after: 0 };
   let fails = { n: 0, status: 503 };
-  const state = { noRanges: false };
+  const state = { noRanges: false, changeAt: Infinity };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const entry: RangeRequestLog = { path, range: req.headers.range, status: 0, bytes: 0 };
     log.push(entry);
+    if (log.length > state.changeAt) {
+      generation++;
+      state.changeAt = Infinity;
+    }
     const answer = (status: number, headers: Record<string, string | number> = {}): void => {
       entry.status = status;
       res.writeHead(status, headers);
@@ -56,6 +62,11 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
     if (fails.n > 0) {
       fails.n--;
       answer(fails.status);
+      res.end();
+      return;
+    }
+    if (path.startsWith('/goto/')) {
+      answer(302, { location: path.slice('/goto/'.length) });
       res.end();
       return;
     }
@@ -159,11 +170,15 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
     changeEtag() {
       generation++;
     },
+    changeEtagAfter(requests) {
+      state.changeAt = log.length + requests;
+    },
     reset() {
       log.length = 0;
       drops = { n: 0, after: 0 };
       fails = { n: 0, status: 503 };
       state.noRanges = false;
+      state.changeAt = Infinity;
     },
     close: () =>
       new Promise<void>((r) => {
