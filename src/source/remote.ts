@@ -53,9 +53,12 @@ export interface TaskPackets {
   frames: ReadonlyArray<{ pos: number }>;
 }
 
-/** The range reader's options for a plan or sample call: its `remote` options, its size limit and signal. */
-export function remoteOptions(o: { remote?: RemoteOptions | undefined; limits?: Partial<Limits> | undefined; signal?: AbortSignal | undefined }): RemoteOptions {
-  return { maxBytes: resolveLimits(o.limits).maxFileBytes, ...o.remote, ...(o.signal ? { signal: o.signal } : {}) };
+/**
+ * The range reader's options for a plan or sample call: its `remote` options, its size limit and
+ * signal; scene mode decodes every frame, so it reads the whole file.
+ */
+export function remoteOptions(o: { remote?: RemoteOptions | undefined; limits?: Partial<Limits> | undefined; signal?: AbortSignal | undefined; mode?: string | undefined }): RemoteOptions & { whole?: string } {
+  return { maxBytes: resolveLimits(o.limits).maxFileBytes, ...o.remote, ...(o.signal ? { signal: o.signal } : {}), ...(o.mode === 'scene' ? { whole: 'scene mode decodes every frame' } : {}) };
 }
 
 export function isRemoteInput(input: unknown): input is string {
@@ -85,14 +88,21 @@ export class RemoteInput {
     this.path = file.path;
   }
 
-  /** Opens the URL, reads what probing and planning need (MP4: the first block and moov; else the whole file). */
-  static async open(url: string, o: RemoteOptions = {}): Promise<RemoteInput> {
+  /**
+   * Opens the URL, reads what probing and planning need (MP4: the first block and moov; else the
+   * whole file). `whole` reads the whole file anyway (scene mode decodes every frame).
+   */
+  static async open(url: string, o: RemoteOptions & { whole?: string | undefined } = {}): Promise<RemoteInput> {
     const dir = makeTempDir('omniprep-remote-');
     let file: RemoteFile | undefined;
     try {
       file = await RemoteFile.open(url, { ...o, dir: dir.path });
       const r = new RemoteInput(url, file, dir);
       await r.prepare();
+      if (o.whole && r.index) {
+        r.index = undefined;
+        await r.whole(o.whole);
+      }
       return r;
     } catch (e) {
       await file?.close();

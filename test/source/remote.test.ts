@@ -153,6 +153,14 @@ describe('remote inputs read whole, and failures', () => {
     expect(p.remote!.bytesFetched).toBeGreaterThanOrEqual(p.remote!.sizeBytes);
   }, 60_000);
 
+  it('scene mode decodes every frame: the whole file, said in the plan', async () => {
+    const p = await plan(server.url('last.mp4'), { every: 4, mode: 'scene', remote });
+    const local = await plan(files['last.mp4']!, { every: 4, mode: 'scene' });
+    expect(p.frames).toEqual(local.frames);
+    expect(p.remote).toMatchObject({ mode: 'download', reason: 'scene mode decodes every frame', sizeBytes: local.media.sizeBytes });
+    expect(server.bytesSent).toBeGreaterThanOrEqual(local.media.sizeBytes);
+  }, 60_000);
+
   it('a file that changes mid-job: one clear error, nothing left behind', async () => {
     const tmp = tempDir('remote-tmp-');
     const before = process.env.OMNIPREP_TMPDIR;
