@@ -430,6 +430,24 @@ export function parseMoov(moov: Buffer, o: ParseOptions = {}): Mp4Index {
   return { streamIndex: t.track.streamIndex, times, pos, size, keyframe, track: t.track, decodeOrder };
 }
 
+/** Every sample's byte position and size, in decode order, of any track (stream index as ffmpeg numbers them). */
+export function trackSamples(moov: Buffer, streamIndex: number): { handler: string; pos: number[]; size: number[] } {
+  const root: Box = { type: 'root', start: 0, end: moov.length };
+  const top = child(moov, root, 'moov');
+  const mvhd = top && child(moov, top, 'mvhd');
+  if (!top || !mvhd) throw new Mp4Unsupported('no moov box');
+  const movieTimescale = moov.readUInt32BE(mvhd.start + (moov[mvhd.start] === 1 ? 20 : 12)) || 1;
+  let index = 0;
+  for (const b of children(moov, top.start, top.end)) {
+    if (b.type !== 'trak') continue;
+    if (index++ !== streamIndex) continue;
+    const t = readTrack(moov, b, streamIndex, movieTimescale);
+    if (!t) throw new Mp4Unsupported(`stream ${streamIndex} has no sample tables`);
+    return { handler: t.track.handler, pos: Array.from(t.pos), size: Array.from(t.size) };
+  }
+  throw new Mp4Unsupported(`no stream ${streamIndex}`);
+}
+
 /** Reads moov from a source and parses it. Throws Mp4Unsupported when the file is not one parseMoov handles. */
 export async function mp4Index(src: ByteSource, o: ParseOptions & { layout?: Mp4Layout } = {}): Promise<Mp4Index & { layout: Mp4Layout }> {
   const layout = o.layout ?? (await mp4Layout(src));

@@ -17,7 +17,7 @@
  */
 import { OmniprepError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { mp4Layout, parseMoov, Mp4Unsupported, type Mp4Index } from '../probe/mp4.js';
+import { mp4Layout, parseMoov, Mp4Unsupported, trackSamples, type Mp4Index } from '../probe/mp4.js';
 import { makeTempDir, type TempDir } from '../util/temp.js';
 import type { DownloadOptions } from './download.js';
 import { sniffContainer } from './local.js';
@@ -76,6 +76,7 @@ export class RemoteInput {
   readonly path: string;
   reason: string | undefined;
   private index: Mp4Index | undefined;
+  private moov: Buffer | undefined;
   private byPos: Map<number, number> | undefined;
   private filled = new Set<number>();
   private lengthSize = 0;
@@ -124,6 +125,7 @@ export class RemoteInput {
       const layout = await mp4Layout(f, head.length >= 16 ? await f.read(0, Math.min(f.size, 64 * 1024)) : head);
       const moov = await f.read(layout.moov.offset, layout.moov.size);
       this.index = parseMoov(moov);
+      this.moov = moov;
       const avcC = this.index.track.avcC;
       this.lengthSize = avcC && avcC.length > 4 ? (avcC[4]! & 3) + 1 : 0;
       this.byPos = new Map(this.index.decodeOrder.pos.map((p, i) => [p, i]));
@@ -198,6 +200,13 @@ export class RemoteInput {
       else partial.push(r);
     }
     if (partial.length) await this.file.fetch(partial);
+  }
+
+  /** Fetches every packet of one stream (an audio track: its decoder reads nothing else). */
+  async fetchStream(streamIndex: number): Promise<void> {
+    if (!this.index || !this.moov) return;
+    const t = trackSamples(this.moov, streamIndex);
+    await this.file.fetch(t.pos.map((offset, i) => ({ offset, length: t.size[i]! })));
   }
 
   /** Writes a filler NAL unit (type 12) exactly the size of packet i, length-prefixed like the track's NAL units. */

@@ -9,11 +9,12 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chunkAudio } from '../../src/audio/chunk.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { run } from '../../src/ffmpeg/runner.js';
 import { OmniprepError } from '../../src/errors.js';
 import { plan } from '../../src/plan/plan.js';
-import { fileSource, mp4Index } from '../../src/probe/mp4.js';
+import { fileSource, mp4Index, trackSamples } from '../../src/probe/mp4.js';
 import { probe } from '../../src/probe/probe.js';
 import { sample, type Manifest } from '../../src/sample/sample.js';
 import { cli, leftovers } from '../helpers/cli.js';
@@ -131,6 +132,36 @@ describe('remote MP4 by byte ranges', () => {
     const kept = m.frames.reduce((n, f) => n + moov.index.size[moov.index.times.indexOf(f.timestampSec)]!, 0);
     // The first block, moov and the six keyframes, nothing else.
     expect(m.remote!.bytesFetched).toBeLessThanOrEqual(4096 + moov.size + kept + 6 * MERGE_GAP);
+  }, 120_000);
+});
+
+describe('remote audio', () => {
+  it('chunkAudio of a URL fetches the audio packets only, and cuts what the local file cuts', async () => {
+    const out = tempDir('remote-audio-');
+    const localOut = tempDir('local-audio-');
+    const r = await chunkAudio(server.url('last.mp4'), { outDir: out, chunkSeconds: 8, remote });
+    const l = await chunkAudio(files['last.mp4']!, { outDir: localOut, chunkSeconds: 8 });
+    expect(r.input).toBe(server.url('last.mp4'));
+    expect(r.chunks).toEqual(l.chunks);
+    expect(r.chunks.length).toBeGreaterThanOrEqual(3);
+    for (const c of r.chunks) expect(readFileSync(join(out, c.file)).equals(readFileSync(join(localOut, c.file)))).toBe(true);
+    expect(r.remote).toMatchObject({ mode: 'ranges', requests: server.requests, bytesFetched: server.bytesSent });
+    // Video packets are fetched only when a gap between audio packets is smaller than a request is
+    // worth (the merge gap): never one larger than that gap, and at most that much per audio run.
+    const { index, size: moovSize } = await moovOf('last.mp4');
+    const ranges = sent('last.mp4');
+    for (let i = 0; i < index.pos.length; i++) {
+      const a = index.pos[i]!;
+      const b = a + index.size[i]!;
+      if (b <= HEAD_BLOCK || index.size[i]! <= MERGE_GAP) continue;
+      expect(ranges.some(([x, y]) => x <= a && y >= b), `video packet at ${index.times[i]} s`).toBe(false);
+    }
+    const src = await fileSource(files['last.mp4']!);
+    const audio = trackSamples(await src.read(index.layout.moov.offset, moovSize), (await probe(files['last.mp4']!)).audio!.index);
+    await src.close();
+    expect(audio.handler).toBe('soun');
+    const audioBytes = audio.size.reduce((x, y) => x + y, 0);
+    expect(r.remote!.bytesFetched).toBeLessThanOrEqual(HEAD_BLOCK + Math.max(moovSize, HEAD_BLOCK) + audioBytes + ranges.length * MERGE_GAP);
   }, 120_000);
 });
 

@@ -5,6 +5,7 @@ import { action, choiceArg, numberArg, table } from '../util.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 
 interface AudioCliOptions extends ModelCliOptions {
+  allowPrivateUrls?: boolean;
   out: string;
   chunkSeconds?: number;
   maxBytes?: number;
@@ -64,7 +65,8 @@ export function register(program: Command): void {
       .option('--min-silence <s>', `shortest pause that counts as silence (default ${d.minSilenceSec})`, numberArg('--min-silence', { min: 0 }))
       .option('--search <s>', `how far before a limit a cut may move to reach a silence (default ${d.searchSec})`, numberArg('--search', { min: 0 }))
       .option('--no-copy', 'always encode, even a source that is already the asked encoding')
-      .option('--concurrency <n>', 'encoders at once (default: the number of cores)', numberArg('--concurrency', { min: 1, integer: true })),
+      .option('--concurrency <n>', 'encoders at once (default: the number of cores)', numberArg('--concurrency', { min: 1, integer: true }))
+      .option('--allow-private-urls', 'let an http(s) input reach loopback, private and link-local addresses (trusted networks only)'),
   ).action(
     action(async (input: string, o: AudioCliOptions) => {
       const { chunkAudio } = await import('../../audio/chunk.js');
@@ -85,6 +87,7 @@ export function register(program: Command): void {
         concurrency: o.concurrency,
         model: o.model,
         ...modelOptions(o),
+        ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
       });
       const { assets: _a, timings: _t, manifestPath: _m, ...manifest } = r;
       const e = r.encoding;
