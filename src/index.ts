@@ -133,6 +133,10 @@ export { DEFAULT_SAMPLING, MODES, FORMATS, type Plan, type PlanOptions, type Sam
 export { sample, type SampleOptions, type SampleRun, type SampledFrame, type Manifest, type ManifestFrame, type ManifestGrid } from './sample/sample.js';
 export { prepare, type PrepareOptions, type Prepared } from './prepare.js';
 export { killAllProcesses, liveProcessCount } from './ffmpeg/runner.js';
+// remote inputs (http/https by byte ranges) and the MP4 index from moov
+export { RemoteFile, type RangeReaderOptions, type FetchStats, type ByteRange } from './source/range.js';
+export { isRemoteInput, type RemoteOptions, type RemoteReport } from './source/remote.js';
+export { mp4Index, mp4Layout, parseMoov, fileSource, Mp4Unsupported, type ByteSource, type Mp4Index, type Mp4Layout } from './probe/mp4.js';
 // service
 export { download, checkUrl, forbiddenAddressReason, DOWNLOAD_DEFAULTS, type DownloadOptions, type DownloadResult } from './source/download.js';
 export {
