@@ -41,6 +41,11 @@ export interface RangeReaderOptions extends DownloadOptions {
   mergeGapBytes?: number | undefined;
   /** Requests in flight at once (default 4). */
   concurrency?: number | undefined;
+  /**
+   * The validators an earlier reading saw (a job planned on one node, sampled on another): a file
+   * whose first answer differs is refused as changed.
+   */
+  expect?: { etag?: string | undefined; lastModified?: string | undefined; size?: number | undefined } | undefined;
 }
 
 export interface FetchStats {
@@ -155,9 +160,18 @@ export class RemoteFile {
   private async start(): Promise<void> {
     this.fh = await open(this.path, 'w+');
     const first = await this.withRetries(() => this.get(0, this.block - 1, true));
-    if (first.kind === 'whole') {
-      this.mode = 'download';
-      return;
+    if (first.kind === 'whole') this.mode = 'download';
+    const x = this.o.expect;
+    if (x) {
+      const what =
+        x.etag !== undefined && x.etag !== this.etag
+          ? `its ETag is ${this.etag ?? 'none'}, was ${x.etag}`
+          : x.lastModified !== undefined && x.lastModified !== this.lastModified
+            ? `its Last-Modified is ${this.lastModified ?? 'none'}, was ${x.lastModified}`
+            : x.size !== undefined && x.size !== this.size
+              ? `it is ${this.size} bytes, was ${x.size}`
+              : undefined;
+      if (what) throw new OmniprepError('CORRUPT', `${this.url}: the file changed on the server since it was first read (${what})`, { input: this.url });
     }
   }
 

@@ -100,6 +100,20 @@ describe('range reader', () => {
     await f.close();
   });
 
+  it('refuses a file whose validators differ from an earlier reading (planned on one node, sampled on another)', async () => {
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback());
+    const seen = { etag: f.etag, lastModified: f.lastModified, size: f.size };
+    await f.close();
+    const again = await RemoteFile.open(server.url('blob.bin'), loopback({ expect: seen }));
+    expect(again.size).toBe(SIZE);
+    await again.close();
+    server.changeEtag();
+    const e = await failure(RemoteFile.open(server.url('blob.bin'), loopback({ expect: seen })));
+    expect(e.code).toBe('CORRUPT');
+    expect(e.message).toBe(`${server.url('blob.bin')}: the file changed on the server since it was first read (its ETag is ${e.message.match(/ETag is ("[^"]+")/)![1]}, was ${seen.etag})`);
+    expect(e.message).not.toContain(`ETag is ${seen.etag}`);
+  });
+
   it('falls back to the whole file when the server ignores Range', async () => {
     server.noRanges = true;
     const f = await RemoteFile.open(server.url('blob.bin'), loopback());
