@@ -304,7 +304,16 @@ function readTrack(buf: Buffer, trak: Box, streamIndex: number, movieTimescale: 
 
 /** ffprobe prints `pts * (1/timescale)` with %f; keyframes.ts parses that text. The same number, here. */
 function printedSeconds(ticks: number, timescale: number): number {
-  const text = (ticks * (1 / timescale)).toFixed(6);
+  const x = ticks * (1 / timescale);
+  // The decimal rounding toFixed does, without its string, away from ties (the float error of
+  // x * 1e6 is far below 0.001 of a microsecond for any media length).
+  const scaled = Math.abs(x) * 1e6;
+  const k = Math.round(scaled);
+  if (Math.abs(scaled - Math.trunc(scaled) - 0.5) > 1e-3 && k < 2 ** 52) {
+    const v = Math.floor(k / 1e6) + (k % 1e6) / 10 ** 6;
+    return x < 0 ? -v : v;
+  }
+  const text = x.toFixed(6);
   const neg = text.startsWith('-');
   const [int, frac = ''] = (neg ? text.slice(1) : text).split('.');
   const v = Number(int) + Number(frac) / 10 ** frac.length;
@@ -410,7 +419,17 @@ export function parseMoov(moov: Buffer, o: ParseOptions = {}): Mp4Index {
     rel[i] = Math.round((printedSeconds(pts[i]!, t.track.timescale) - start) * 1e6) / 1e6;
     kept.push(i);
   }
-  const order = kept.sort((a, b) => rel[a]! - rel[b]! || a - b);
+  // Decode order is presentation order but for B-frame reordering: an insertion sort is near linear.
+  const order = kept;
+  for (let i = 1; i < order.length; i++) {
+    const x = order[i]!;
+    let j = i - 1;
+    while (j >= 0 && (rel[order[j]!]! > rel[x]! || (rel[order[j]!]! === rel[x]! && order[j]! > x))) {
+      order[j + 1] = order[j]!;
+      j--;
+    }
+    order[j + 1] = x;
+  }
   const times: number[] = [];
   const pos: number[] = [];
   const size: number[] = [];
