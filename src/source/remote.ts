@@ -190,15 +190,25 @@ export class RemoteInput {
     await this.file.fetch([...real].sort((a, b) => a - b).map(range));
     const fillable = this.lengthSize === 4 && idx.track.codec.startsWith('avc');
     const partial: ByteRange[] = [];
-    for (const i of [...pass].sort((a, b) => a - b)) {
+    // Packets to fill, in runs of adjacent ones (one write per run).
+    let run: number[] = [];
+    const flush = async (): Promise<void> => {
+      if (run.length) await this.fill(run);
+      run = [];
+    };
+    for (const i of [...pass].sort((a, b) => d.pos[a]! - d.pos[b]!)) {
       if (real.has(i) || this.filled.has(i)) continue;
       const r = range(i);
       const state = this.file.coverage(r.offset, r.length);
       if (state === 'all') continue;
       // Filler only over bytes never fetched: a packet partly fetched is completed instead.
-      if (state === 'none' && fillable && r.length >= 6) await this.fill(i);
-      else partial.push(r);
+      if (state === 'none' && fillable && r.length >= 6) {
+        const last = run[run.length - 1];
+        if (last !== undefined && d.pos[last]! + d.size[last]! !== r.offset) await flush();
+        run.push(i);
+      } else partial.push(r);
     }
+    await flush();
     if (partial.length) await this.file.fetch(partial);
   }
 
@@ -209,16 +219,24 @@ export class RemoteInput {
     await this.file.fetch(t.pos.map((offset, i) => ({ offset, length: t.size[i]! })));
   }
 
-  /** Writes a filler NAL unit (type 12) exactly the size of packet i, length-prefixed like the track's NAL units. */
-  private async fill(i: number): Promise<void> {
+  /**
+   * Writes adjacent packets as filler NAL units (type 12), each exactly its packet's size and
+   * length-prefixed like the track's NAL units.
+   */
+  private async fill(packets: number[]): Promise<void> {
     const d = this.index!.decodeOrder;
-    const size = d.size[i]!;
-    const b = Buffer.alloc(size, 0xff);
-    b.writeUInt32BE(size - 4, 0);
-    b[4] = 0x0c;
-    b[size - 1] = 0x80;
-    await this.file.writeUnfetched(d.pos[i]!, b);
-    this.filled.add(i);
+    const total = packets.reduce((n, i) => n + d.size[i]!, 0);
+    const b = Buffer.alloc(total, 0xff);
+    let at = 0;
+    for (const i of packets) {
+      const size = d.size[i]!;
+      b.writeUInt32BE(size - 4, at);
+      b[at + 4] = 0x0c;
+      b[at + size - 1] = 0x80;
+      at += size;
+    }
+    await this.file.writeUnfetched(d.pos[packets[0]!]!, b);
+    for (const i of packets) this.filled.add(i);
   }
 
   report(): RemoteReport {
