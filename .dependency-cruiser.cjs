@@ -6,8 +6,8 @@
 const LAYERS = [
   ['core', '^src/(errors|limits)\\.ts$|^src/(util|media)/'],
   ['models and options', '^src/(models|options)/'],
-  ['tools and requests', '^src/(ffmpeg|source|request)/'],
-  ['media facts, audio, images', '^src/(probe|audio|image)/'],
+  ['tools and requests', '^src/(ffmpeg|request|providers)/'],
+  ['media facts, inputs, audio, images', '^src/(probe|source|audio|image)/'],
   ['decoding', '^src/extract/'],
   ['planning', '^src/plan/'],
   ['pipeline', '^src/(sample|dispatch|batch)/|^src/prepare\\.ts$'],
@@ -45,6 +45,8 @@ module.exports = {
       from: { path: '^src/plan/', pathNot: '^src/plan/plan\\.ts$' },
       to: {
         path: '^src/(ffmpeg|extract|sample|image|source|service|cli|dispatch|batch)/|^src/probe/(?!types\\.ts$)|^(node:)?(fs|fs/promises|child_process|worker_threads|net|http|https)$|^piscina|^sharp',
+        // a type carries no I/O
+        dependencyTypesNot: ['type-only'],
       },
     },
     {

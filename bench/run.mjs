@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, one after the other, each printing its JSON.
-//   node bench/run.mjs [name ...]   names: keyframes, sample, everyday, audio, dispatch, service
+//   node bench/run.mjs [name ...]   names: keyframes, sample, everyday, audio, dispatch, service, remote
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ const all = {
   audio: ['npx', ['tsx', 'bench/audio.ts']],
   dispatch: ['npx', ['tsx', 'bench/dispatch.ts']],
   service: ['npx', ['tsx', 'bench/service.ts']],
+  remote: ['npx', ['tsx', 'bench/remote.ts']],
 };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

@@ -6,7 +6,7 @@
  * dispatchAll (or run, all of it), and their option and result types. Everything else sits
  * behind subpaths (ARCHITECTURE.md, "Public API"): omniprep/models, omniprep/options,
  * omniprep/probe, omniprep/audio, omniprep/request, omniprep/dispatch, omniprep/batch,
- * omniprep/cost, omniprep/calibrate, omniprep/ffmpeg, omniprep/service.
+ * omniprep/cost, omniprep/calibrate, omniprep/ffmpeg, omniprep/service, omniprep/source.
  */
 export { OmniprepError, type ErrorCode } from './errors.js';
 export type { Limits } from './limits.js';

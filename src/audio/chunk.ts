@@ -14,6 +14,7 @@
  * happens), outDir is created only once every chunk is written, and the first failing process
  * stops the others.
  */
+import { isRemoteInput, remoteOptions, RemoteInput, type RemoteReport } from '../source/remote.js';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -92,11 +93,15 @@ export interface ChunkAudioResult extends AudioManifest {
    * (the two overlap); and how many chunks started encoding before the decode pass ended.
    */
   timings: { totalMs: number; masterMs: number; encodeMs: number; chunksDuringDecode: number };
+  /** http(s) inputs: read by ranges or whole, bytes fetched and requests made. */
+  remote?: RemoteReport | undefined;
 }
 
 /** Internal knobs for tests: a size model that misjudges the encoder, to exercise the re-cut path. */
 export interface ChunkAudioHooks {
   sizeModel?: SizeModel;
+  /** A local copy to read for `input` (a remote input's sparse copy: src/source/remote.ts). */
+  source?: string;
 }
 
 interface Written extends ChunkBounds {
@@ -362,7 +367,18 @@ async function publish(dir: string, written: Written[], outDir: string, manifest
  * Throws OmniprepError: NO_AUDIO_STREAM, the probe's errors for bad input, INVALID_OPTION for
  * bad options (checked before any work), TIMEOUT/ABORTED/PROCESS_FAILED from ffmpeg.
  */
-export function chunkAudio(input: string, options: ChunkAudioOptions): Promise<ChunkAudioResult> {
+export async function chunkAudio(input: string, options: ChunkAudioOptions): Promise<ChunkAudioResult> {
+  if (isRemoteInput(input)) {
+    // A URL: only the audio track's packets are fetched (src/source/remote.ts).
+    const remote = await RemoteInput.open(input, remoteOptions(options));
+    try {
+      const info = await probe(remote.path, { ffprobePath: options.ffprobePath, limits: options.limits, signal: options.signal, inputName: input });
+      if (info.audio) await remote.fetchStream(info.audio.index);
+      return { ...(await chunkAudioWith(input, options, { source: remote.path })), remote: remote.report() };
+    } finally {
+      await remote.close();
+    }
+  }
   return chunkAudioWith(input, options, {});
 }
 
@@ -379,7 +395,7 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
   const outDir = resolve(options.outDir);
   await checkOutDir(outDir);
 
-  const info = await probe(input, { ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath, limits: options.limits, signal: options.signal });
+  const info = await probe(hooks.source ?? input, { ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath, limits: options.limits, signal: options.signal, inputName: hooks.source ? input : undefined });
   if (!info.audio || info.kind === 'image') throw inputError('NO_AUDIO_STREAM', input, 'has no audio stream');
 
   const ac = new AbortController();

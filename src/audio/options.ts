@@ -2,6 +2,7 @@
  * Options of the audio stage (defaults in defaults.ts), every value checked up front: a bad value
  * is an INVALID_OPTION error that names the option and what is allowed.
  */
+import type { RemoteOptions } from '../source/remote.js';
 import { availableParallelism } from 'node:os';
 import type { LimitFunction } from 'p-limit';
 import { OmniprepError, invalidOption } from '../errors.js';
@@ -65,6 +66,8 @@ export interface ChunkAudioOptions extends AudioEncodingOptions, AudioCutOptions
   limiter?: LimitFunction | undefined;
   limits?: Partial<Limits> | undefined;
   signal?: AbortSignal | undefined;
+  /** http(s) inputs: the range reader's guards and tuning (src/source/remote.ts). */
+  remote?: RemoteOptions | undefined;
 }
 
 export interface AudioEncoding {

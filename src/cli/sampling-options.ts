@@ -8,14 +8,19 @@ import { modelOptions, withModelOptions, type ModelCliOptions } from './model-op
 /** The sampling options as commander hands them over (already parsed and checked). */
 export interface SamplingCliOptions extends ModelCliOptions, SamplingOptions {}
 
-export interface EstimateCliOptions extends SamplingCliOptions, Omit<EstimateOptions, 'model'> {}
+export interface EstimateCliOptions extends SamplingCliOptions, Omit<EstimateOptions, 'model'> {
+  allowPrivateUrls?: boolean;
+}
 
 export function withSamplingOptions(cmd: Command): Command {
   return addFlags(withModelOptions(cmd), SAMPLING);
 }
 
 export function withEstimateOptions(cmd: Command): Command {
-  return addFlags(withSamplingOptions(cmd), ESTIMATE, { omit: ['model', 'windowSec'] });
+  return addFlags(withSamplingOptions(cmd), ESTIMATE, { omit: ['model', 'windowSec'] }).option(
+    '--allow-private-urls',
+    'let an http(s) input reach loopback, private and link-local addresses (trusted networks only)',
+  );
 }
 
 export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
@@ -23,11 +28,13 @@ export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
     ...modelOptions(o),
     ...pickSampling(o),
     model: o.model,
+    send: o.send,
     prompt: o.prompt,
     audio: o.audio,
     tier: o.tier,
     budget: o.budget,
     maxTokens: o.maxTokens,
     outputTokens: o.outputTokens,
+    ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
   };
 }

@@ -4,6 +4,7 @@
  * planner (planner.ts). Nothing is decoded otherwise. `sample()` runs the same plan, so the two
  * agree frame for frame.
  */
+import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
 import { resolveLimits } from '../limits.js';
 import { DEFAULT_MODEL } from '../models/constants.js';
 import { getModel, textTokens } from '../models/tokens.js';
@@ -37,6 +38,16 @@ export async function gatherFacts(input: string | MediaInfo, options: PlanOption
 
 /** Plans sampling and the request for an input (a path, or MediaInfo from probe()). */
 export async function plan(input: string | MediaInfo, options: PlanOptions = {}): Promise<Plan> {
+  if (isRemoteInput(input)) {
+    // A URL: its first block and index are fetched, never the file (src/source/remote.ts).
+    const remote = await RemoteInput.open(input, remoteOptions(options));
+    try {
+      const info = await probe(remote.path, { limits: options.limits, signal: options.signal, ffprobePath: options.ffprobePath, inputName: input });
+      return { ...(await plan(info, options)), remote: remote.report() };
+    } finally {
+      await remote.close();
+    }
+  }
   const started = performance.now();
   // Refuse bad options before any process starts.
   resolveSampling(options);

@@ -1,3 +1,4 @@
+import type { RemoteOptions, RemoteReport } from '../source/remote.js';
 import type { Limits } from '../limits.js';
 import type { ModelRegistry, Tier } from '../models/registry.js';
 import type { MediaInfo } from '../probe/types.js';
@@ -23,6 +24,8 @@ export interface PlanOptions extends SamplingOptions, EstimateOptions {
   signal?: AbortSignal | undefined;
   ffmpegPath?: string | undefined;
   ffprobePath?: string | undefined;
+  /** http(s) inputs: the range reader's guards and tuning (src/source/remote.ts). */
+  remote?: RemoteOptions | undefined;
 }
 
 export type FrameSource = 'keyframe' | 'exact' | 'scene' | 'fill';
@@ -133,6 +136,8 @@ export interface Plan {
   };
   /** Milliseconds the plan took. */
   planMs: number;
+  /** http(s) inputs: how the file was read (by ranges or whole) and what that fetched. */
+  remote?: RemoteReport | undefined;
 }
 
 export interface BudgetReport {

@@ -16,6 +16,7 @@ import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { start } from '../ffmpeg/runner.js';
 import { inputError } from '../errors.js';
+import { fileSource, mp4Index, Mp4Unsupported } from './mp4.js';
 import type { FrameIndex, KeyframeMap, MediaInfo } from './types.js';
 
 export interface IndexOptions extends BinaryOptions {
@@ -23,6 +24,12 @@ export interface IndexOptions extends BinaryOptions {
   timeoutMs?: number | undefined;
   /** Parallel ranges (default: the cores, for files over 10 minutes). */
   parallel?: number | undefined;
+  /**
+   * Where the index comes from: `auto` (default) reads an MP4/MOV's own tables (src/probe/mp4.ts)
+   * and uses ffprobe for everything else and for what that parser refuses; `ffprobe` always
+   * reads the packets with ffprobe.
+   */
+  indexSource?: 'auto' | 'ffprobe' | undefined;
 }
 
 export type { PacketIndex } from './types.js';
@@ -147,11 +154,32 @@ async function readRange(info: MediaInfo, interval: string | undefined, o: Index
   return packets;
 }
 
+const MOOV_CONTAINERS = new Set(['mp4', 'mov', 'm4a']);
+
+/** The index from an MP4/MOV's moov (src/probe/mp4.ts), or undefined when that parser refuses the file. */
+async function moovIndex(info: MediaInfo): Promise<PacketIndex | undefined> {
+  const src = await fileSource(info.path).catch(() => undefined);
+  if (!src) return undefined;
+  try {
+    const idx = await mp4Index(src, { streamIndex: info.video!.index, startTimeSec: info.startTimeSec });
+    return { streamIndex: idx.streamIndex, times: idx.times, pos: idx.pos, size: idx.size, keyframe: idx.keyframe };
+  } catch (e) {
+    if (e instanceof Mp4Unsupported) return undefined;
+    throw e;
+  } finally {
+    await src.close();
+  }
+}
+
 /** Containers whose seeks are index-exact, so ranges can be read in parallel. */
 const SEEKABLE = new Set(['mp4', 'mov', 'm4a', 'matroska', 'webm']);
 
 async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex> {
   if (!info.video || info.kind !== 'video') throw inputError('NO_VIDEO_STREAM', info.input, 'has no video stream');
+  if (o.indexSource !== 'ffprobe' && MOOV_CONTAINERS.has(info.container)) {
+    const fromMoov = await moovIndex(info);
+    if (fromMoov) return fromMoov;
+  }
   const start = info.startTimeSec;
   const d = info.durationSec;
   const parts = SEEKABLE.has(info.container) && d > 600 ? Math.max(1, Math.min(o.parallel ?? availableParallelism(), 8)) : 1;
@@ -247,7 +275,7 @@ export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; 
 
 /** The packet index of the video stream (cached). */
 export function packetIndex(info: MediaInfo, options: IndexOptions = {}): Promise<PacketIndex> {
-  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}`;
+  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}\0${options.indexSource ?? 'auto'}`;
   let p = cache.get(key);
   if (!p) {
     p = readIndex(info, options);

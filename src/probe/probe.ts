@@ -21,6 +21,8 @@ import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './ty
 export interface ProbeOptions extends BinaryOptions {
   limits?: Partial<Limits> | undefined;
   signal?: AbortSignal | undefined;
+  /** The name for messages and MediaInfo.input when the path is a local copy (a remote input's URL). */
+  inputName?: string | undefined;
 }
 
 interface RawStream {
@@ -207,6 +209,10 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
 export async function probe(input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
   const limits = resolveLimits(options.limits);
   const local = await checkLocalInput(input, limits);
+  if (options.inputName !== undefined) {
+    input = options.inputName;
+    local.input = input;
+  }
   if (local.kind === 'image') return probeImage(local, limits);
 
   const ffprobe = resolveBinary('ffprobe', options);

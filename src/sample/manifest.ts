@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Plan, PlannedFrame } from '../plan/types.js';
+import type { RemoteReport } from '../source/remote.js';
 
 /**
  * Why a frame was taken: `first` (scene mode's first frame), `cut` (a scene change), `gap` (a
@@ -75,6 +76,8 @@ export interface Manifest {
    * one-pass (a sequential pass across groups of pictures), range (a seek and a decode per range).
    */
   timings: { planMs: number; sampleMs: number; decodeMs: number; decodePaths: Record<string, number> };
+  /** http(s) inputs: read by ranges or whole, bytes fetched and requests made. */
+  remote?: RemoteReport | undefined;
 }
 
 export interface RunRecord {

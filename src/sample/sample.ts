@@ -27,6 +27,7 @@ import { Deduper } from './dedup.js';
 import { writeGrids } from './grids.js';
 import { buildManifest, reasonOf, writeManifest, type Manifest, type ManifestGrid, type SampledFrame } from './manifest.js';
 import { buildTasks } from './tasks.js';
+import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
 
 export type { FrameReason, Manifest, ManifestFrame, ManifestGrid, SampledFrame } from './manifest.js';
 
@@ -101,6 +102,8 @@ async function* runInOrder(pool: FramePool, tasks: FrameTask[], signal: AbortSig
 
 interface Ctx {
   input: string;
+  /** http(s) inputs: the range reader's sparse local copy (source/remote.ts). */
+  remote?: RemoteInput | undefined;
   options: SampleOptions;
   signal: AbortSignal;
   abort: () => void;
@@ -126,6 +129,8 @@ async function* decodeFrames(info: MediaInfo, p: Plan, dir: string, c: Ctx, stat
   let finished = false;
   try {
     const tasks = buildTasks(p.frames, { info, video: info.video!, idx, ffmpeg, threads: pool.threads, maxPixels: limits.maxPixels, timeoutMs: limits.processTimeoutMs, out, hash: Boolean(c.options.dedup) });
+    // Remote: every packet the tasks decode is fetched before the first one runs.
+    await c.remote?.prepareTasks(tasks);
     for await (const outcome of runInOrder(pool, tasks, c.signal, c.left)) {
       stats.decodeMs += outcome.decodeMs;
       if (outcome.path) stats.decodePaths[outcome.path] = (stats.decodePaths[outcome.path] ?? 0) + 1;
@@ -146,7 +151,9 @@ async function* decodeFrames(info: MediaInfo, p: Plan, dir: string, c: Ctx, stat
 async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (m: Manifest) => void }): AsyncGenerator<SampledFrame> {
   const started = performance.now();
   const { options, signal, left } = c;
-  const info: MediaInfo = await probe(c.input, { limits: options.limits, signal, ffprobePath: options.ffprobePath });
+  // A URL is read by byte ranges into a sparse local copy (source/remote.ts).
+  if (isRemoteInput(c.input)) c.remote = await RemoteInput.open(c.input, remoteOptions({ ...options, signal }));
+  const info: MediaInfo = await probe(c.remote ? c.remote.path : c.input, { limits: options.limits, signal, ffprobePath: options.ffprobePath, inputName: c.remote ? c.input : undefined });
   const p = await makePlan(info, { ...options, signal });
   settle.plan(p);
   const dir = resolve(options.out ?? (await import('../util/temp.js')).makeTempDir('omniprep-frames-').path);
@@ -168,7 +175,7 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
   }
   let grids: ManifestGrid[] | undefined;
   if (p.grids && p.grids.length && kept.length) grids = await writeGrids(p, options.grid!, kept, dir, left.written);
-  const manifest = buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats });
+  const manifest: Manifest = { ...buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats }), ...(c.remote ? { remote: c.remote.report() } : {}) };
   await writeManifest(dir, manifest);
   settle.manifest(manifest);
 }
@@ -202,8 +209,9 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
       planD.reject(err);
       manifestD.reject(err);
     };
+    const ctx: Ctx = { input, options, signal: ac.signal, abort: () => ac.abort(), left };
     try {
-      yield* runSample({ input, options, signal: ac.signal, abort: () => ac.abort(), left }, { plan: planD.resolve, manifest: manifestD.resolve });
+      yield* runSample(ctx, { plan: planD.resolve, manifest: manifestD.resolve });
       settled = true;
     } catch (e) {
       const err = ac.signal.aborted && !(e instanceof OmniprepError) ? new OmniprepError('ABORTED', `${input}: cancelled`, { input }) : e;
@@ -212,6 +220,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
     } finally {
       // The consumer stopped iterating before the end: stop the work and leave nothing half-done.
       if (!settled) await fail(new OmniprepError('ABORTED', `${input}: sampling was stopped before the end`, { input }));
+      await ctx.remote?.close();
       outer?.removeEventListener('abort', onOuterAbort);
     }
   }

@@ -193,81 +193,109 @@ export async function checkUrl(raw: string, o: Pick<DownloadOptions, 'allowPriva
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+export interface GuardedResponse {
+  res: http.IncomingMessage;
+  /** The URL that answered, after redirects. */
+  finalUrl: string;
+  /** The address the last request connected to. */
+  address: string;
+  redirects: number;
+}
+
+/**
+ * One GET under the downloader's guards: the URL and every redirect target checked (scheme, no
+ * credentials, public addresses unless allowed), the connection pinned to the checked address, at
+ * most `maxRedirects` redirects. Answers the first response that is not a redirect, whatever its
+ * status; the caller reads or discards its body. Used by download() and by the range reader
+ * (src/source/range.ts), so every request either makes passes the same checks.
+ */
+export async function guardedGet(
+  url: string,
+  options: Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve' | 'maxRedirects'> & { headers?: Record<string, string> | undefined },
+  signal: AbortSignal,
+  onAbort: () => OmniprepError,
+): Promise<GuardedResponse> {
+  const maxRedirects = options.maxRedirects ?? DOWNLOAD_DEFAULTS.maxRedirects;
+  let current = url;
+  for (let redirects = 0; ; redirects++) {
+    if (signal.aborted) throw onAbort();
+    const target = await checkUrl(current, options);
+    const res = await request(target, signal, url, onAbort, options.headers);
+    const status = res.statusCode ?? 0;
+    if (REDIRECTS.has(status)) {
+      res.resume();
+      const location = res.headers.location;
+      if (!location) throw new OmniprepError('REQUEST_FAILED', `${url}: a ${status} redirect without a Location`, { input: url });
+      if (redirects >= maxRedirects) throw refused(url, `more than ${maxRedirects} redirects`);
+      current = new URL(location, target.url).toString();
+      continue;
+    }
+    return { res, finalUrl: current, address: target.address, redirects };
+  }
+}
+
 /** Downloads `url` to `dest` (created or replaced). Throws OmniprepError; `dest` is removed on failure. */
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const maxBytes = options.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes;
   const timeoutMs = options.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs;
-  const maxRedirects = options.maxRedirects ?? DOWNLOAD_DEFAULTS.maxRedirects;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  let current = url;
+  const onAbort = (): OmniprepError => abortReason(url, timeout, timeoutMs);
   try {
-    for (let redirects = 0; ; redirects++) {
-      if (signal.aborted) throw abortReason(url, timeout, timeoutMs);
-      const target = await checkUrl(current, options);
-      const res = await request(target, signal, url, timeout, timeoutMs);
-      const status = res.statusCode ?? 0;
-      if (REDIRECTS.has(status)) {
-        res.resume();
-        const location = res.headers.location;
-        if (!location) throw new OmniprepError('REQUEST_FAILED', `${url}: a ${status} redirect without a Location`, { input: url });
-        if (redirects >= maxRedirects) throw refused(url, `more than ${maxRedirects} redirects`);
-        current = new URL(location, target.url).toString();
-        continue;
-      }
-      if (status < 200 || status > 299) {
-        res.resume();
-        const code = status === 404 || status === 410 ? 'NOT_FOUND' : 'REQUEST_FAILED';
-        throw new OmniprepError(code, `${url}: the server answered HTTP ${status}${current !== url ? ` (at ${current})` : ''}`, { input: url, details: { status } });
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > maxBytes) {
-        res.destroy();
-        throw new OmniprepError('TOO_LARGE', `${url}: is ${declared} bytes, over the ${maxBytes}-byte limit`, { input: url });
-      }
-      const hash = createHash('sha256');
-      let bytes = 0;
-      await new Promise<void>((resolveBody, rejectBody) => {
-        const out = createWriteStream(dest);
-        const fail = (e: unknown): void => {
-          res.destroy();
-          out.destroy();
-          rejectBody(e);
-        };
-        const onAbort = (): void => fail(abortReason(url, timeout, timeoutMs));
-        signal.addEventListener('abort', onAbort, { once: true });
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > maxBytes) {
-            fail(new OmniprepError('TOO_LARGE', `${url}: the body passed the ${maxBytes}-byte limit`, { input: url }));
-            return;
-          }
-          hash.update(chunk);
-          if (!out.write(chunk)) {
-            res.pause();
-            out.once('drain', () => res.resume());
-          }
-        });
-        res.on('error', (e) => fail(new OmniprepError('REQUEST_FAILED', `${url}: the download broke off (${e.message})`, { input: url })));
-        res.on('end', () => {
-          if (res.complete === false) {
-            fail(new OmniprepError('REQUEST_FAILED', `${url}: the download broke off`, { input: url }));
-            return;
-          }
-          out.end(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolveBody();
-          });
-        });
-        out.on('error', (e) => fail(new OmniprepError('REQUEST_FAILED', `${url}: cannot write the download (${e.message})`, { input: url })));
-      });
-      const contentType = res.headers['content-type'];
-      return { path: dest, bytes, sha256: hash.digest('hex'), contentType, finalUrl: current, address: target.address, redirects };
+    const { res, finalUrl: current, address, redirects } = await guardedGet(url, options, signal, onAbort);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status > 299) {
+      res.resume();
+      const code = status === 404 || status === 410 ? 'NOT_FOUND' : 'REQUEST_FAILED';
+      throw new OmniprepError(code, `${url}: the server answered HTTP ${status}${current !== url ? ` (at ${current})` : ''}`, { input: url, details: { status } });
     }
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.destroy();
+      throw new OmniprepError('TOO_LARGE', `${url}: is ${declared} bytes, over the ${maxBytes}-byte limit`, { input: url });
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    await new Promise<void>((resolveBody, rejectBody) => {
+      const out = createWriteStream(dest);
+      const fail = (e: unknown): void => {
+        res.destroy();
+        out.destroy();
+        rejectBody(e);
+      };
+      const onAbortBody = (): void => fail(onAbort());
+      signal.addEventListener('abort', onAbortBody, { once: true });
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          fail(new OmniprepError('TOO_LARGE', `${url}: the body passed the ${maxBytes}-byte limit`, { input: url }));
+          return;
+        }
+        hash.update(chunk);
+        if (!out.write(chunk)) {
+          res.pause();
+          out.once('drain', () => res.resume());
+        }
+      });
+      res.on('error', (e) => fail(new OmniprepError('REQUEST_FAILED', `${url}: the download broke off (${e.message})`, { input: url })));
+      res.on('end', () => {
+        if (res.complete === false) {
+          fail(new OmniprepError('REQUEST_FAILED', `${url}: the download broke off`, { input: url }));
+          return;
+        }
+        out.end(() => {
+          signal.removeEventListener('abort', onAbortBody);
+          resolveBody();
+        });
+      });
+      out.on('error', (e) => fail(new OmniprepError('REQUEST_FAILED', `${url}: cannot write the download (${e.message})`, { input: url })));
+    });
+    const contentType = res.headers['content-type'];
+    return { path: dest, bytes, sha256: hash.digest('hex'), contentType, finalUrl: current, address, redirects };
   } catch (e) {
     await rm(dest, { force: true });
     if (e instanceof OmniprepError) throw e;
-    if (signal.aborted) throw abortReason(url, timeout, timeoutMs);
+    if (signal.aborted) throw onAbort();
     throw new OmniprepError('REQUEST_FAILED', `${url}: ${(e as Error).message}`, { input: url, cause: e });
   }
 }
@@ -279,7 +307,7 @@ function abortReason(url: string, timeout: AbortSignal, timeoutMs: number): Omni
 }
 
 /** One GET to the checked address: the socket's lookup returns that address and nothing else. */
-function request(target: { url: URL; address: string; family: 4 | 6 }, signal: AbortSignal, input: string, timeout: AbortSignal, timeoutMs: number): Promise<http.IncomingMessage> {
+function request(target: { url: URL; address: string; family: 4 | 6 }, signal: AbortSignal, input: string, onAbort: () => OmniprepError, headers?: Record<string, string>): Promise<http.IncomingMessage> {
   const pinned: LookupFunction = (_host, opts, cb) => {
     if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: target.address, family: target.family }]);
     else cb(null, target.address, target.family);
@@ -290,12 +318,12 @@ function request(target: { url: URL; address: string; family: 4 | 6 }, signal: A
       method: 'GET',
       lookup: pinned,
       signal,
-      headers: { 'user-agent': 'omniprep', accept: '*/*', 'accept-encoding': 'identity' },
+      headers: { 'user-agent': 'omniprep', accept: '*/*', 'accept-encoding': 'identity', ...headers },
       ...(target.url.protocol === 'https:' ? { servername: isIP(target.url.hostname) ? undefined : target.url.hostname } : {}),
     });
     req.on('response', resolveRes);
     req.on('error', (e) => {
-      if (signal.aborted) rejectRes(abortReason(input, timeout, timeoutMs));
+      if (signal.aborted) rejectRes(onAbort());
       else rejectRes(new OmniprepError('REQUEST_FAILED', `${input}: cannot connect to ${target.url.host} (${(e as NodeJS.ErrnoException).code ?? e.message})`, { input, cause: e }));
     });
     req.end();

@@ -9,7 +9,7 @@ import { fixture, ROOT } from '../helpers/fixtures.js';
 import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
 
 const WORK = join(ROOT, '.cache', 'api');
-const SUBPATHS = ['models', 'options', 'probe', 'audio', 'request', 'dispatch', 'batch', 'cost', 'calibrate', 'ffmpeg', 'service'];
+const SUBPATHS = ['models', 'options', 'probe', 'audio', 'request', 'dispatch', 'batch', 'cost', 'calibrate', 'ffmpeg', 'service', 'source'];
 const ROOT_NAMES = [
   'OmniprepError', 'audioTokens', 'buildRequests', 'calibrate', 'chooseSize', 'chunkAudio', 'costCurve', 'dispatchAll', 'doctor',
   'gatherFacts', 'imageTokens', 'plan', 'planFromFacts', 'prepare', 'probe', 'registerModels', 'run', 'sample', 'textTokens', 'writeBatch',

@@ -6,6 +6,7 @@ import { action, table } from '../util.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 
 interface AudioCliOptions extends ModelCliOptions {
+  allowPrivateUrls?: boolean;
   out: string;
   copy: boolean;
 }
@@ -19,6 +20,7 @@ export function register(program: Command): void {
       .description('the audio of a file in chunks for speech models, cut at silences within a length and a size limit: chunks and DIR/manifest.json { input, chunks: [{ index, file, startSec, endSec, bytes, tokens }] }')
       .requiredOption('--out <dir>', 'directory for the chunks and manifest.json (created when missing; an earlier run\'s chunks are replaced)')
       .option('--no-copy', 'always encode, even a source that is already the asked encoding')
+      .option('--allow-private-urls', 'let an http(s) input reach loopback, private and link-local addresses (trusted networks only)'),
   );
   addFlags(cmd, AUDIO_CUTS);
   addFlags(cmd, AUDIO_ENCODING);
@@ -32,6 +34,7 @@ export function register(program: Command): void {
         copy: o.copy,
         model: o.model,
         ...modelOptions(o),
+        ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
       });
       const { assets: _a, timings: _t, manifestPath: _m, ...manifest } = r;
       const e = r.encoding;

@@ -29,12 +29,10 @@ export function describePlan(p: Plan): string {
 
 export function register(program: Command): void {
   withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding'))
-    // Issue 14: Gemini's native video (the clip sent as video, sampled by the provider at 1/--every fps) against frames.
-    .addOption(new Option('--send <how>', 'frames (default) or video (Gemini: the clip itself, at 1/--every fps)').argParser(choiceArg('--send', SENDS)))
     .action(
-    action(async (input: string, opts: EstimateCliOptions & { send?: Send }) => {
+    action(async (input: string, opts: EstimateCliOptions) => {
       const { plan } = await import('../../plan/plan.js');
-      const p = await plan(input, { ...planOptionsFromCli(opts), send: opts.send });
+      const p = await plan(input, planOptionsFromCli(opts));
       return { json: p, text: describePlan(p) };
     }),
   );

@@ -4,6 +4,9 @@ import { OmniprepError } from '../../errors.js';
 import type { JsonSchema } from '../../request/options.js';
 import { action, choiceArg, numberArg } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import { REQUEST } from '../../options/request.js';
+import { ESTIMATE } from '../../options/sampling.js';
+import { addFlags } from '../flags.js';
 
 interface RequestCliOptions extends EstimateCliOptions {
   api?: 'chat' | 'responses';
@@ -27,14 +30,9 @@ function readSchema(file: string | undefined): JsonSchema | undefined {
 }
 
 function withRequestOptions(cmd: Command): Command {
-  return withEstimateOptions(cmd)
-    .addOption(new Option('--api <api>', 'chat or responses (default: responses, chat when audio is sent)').argParser(choiceArg('--api', ['chat', 'responses'] as const)))
-    // Issue 14 (providers): whose API the bodies are written for; default from the model's registry entry.
-    .addOption(new Option('--provider <name>', 'openai, anthropic or gemini (default: the model\'s provider in the registry)').argParser(choiceArg('--provider', ['openai', 'anthropic', 'gemini'] as const)))
-    .option('--schema <file>', 'a JSON Schema the answer must follow (structured output)')
-    .option('--system <text>', 'a system message (Chat) or instructions (Responses)')
-    .option('--max-output-tokens <n>', 'upper bound on output tokens sent with the request', numberArg('--max-output-tokens', { min: 1, integer: true }))
-    .option('--window <sec>', 'cut long media into windows of this many seconds, one request each', numberArg('--window', { min: 1 }));
+  addFlags(withEstimateOptions(cmd), REQUEST);
+  addFlags(cmd, { windowSec: ESTIMATE.windowSec });
+  return cmd.option('--schema <file>', 'a JSON Schema the answer must follow (structured output)');
 }
 
 function buildOptions(o: RequestCliOptions) {
@@ -95,9 +93,7 @@ export function register(program: Command): void {
       .option('--rpm <n>', 'requests per minute limit', numberArg('--rpm', { min: 1, integer: true }))
       .option('--tpm <n>', 'tokens per minute limit (estimated before each call)', numberArg('--tpm', { min: 1, integer: true }))
       .option('--retries <n>', 'retries on 429, 5xx and timeouts (default 4)', numberArg('--retries', { min: 0, integer: true }))
-      .option('--no-reduce', 'do not combine the answers of several segments with one more call')
-      // Issue 14: Gemini's native video: the clip uploaded once (File API) and sent as video at 1/--every fps.
-      .addOption(new Option('--send <how>', 'frames (default) or video (Gemini: the clip itself, at 1/--every fps)').argParser(choiceArg('--send', ['frames', 'video'] as const))),
+      .option('--no-reduce', 'do not combine the answers of several segments with one more call'),
   ).action(
     action(async (input: string, o: RequestCliOptions & { baseUrl?: string; apiKey?: string; organization?: string; project?: string; timeout?: number; concurrency?: number; rpm?: number; tpm?: number; retries?: number; reduce: boolean; send?: 'frames' | 'video' }) => {
       requirePrompt(o);

@@ -1,0 +1,189 @@
+/**
+ * A byte-range HTTP server on 127.0.0.1 for the remote-input tests: serves files under given
+ * names, answers `Range: bytes=a-b` with 206 (ETag and Last-Modified on every answer), and records
+ * every request and every body byte it sent. Misbehaviour on demand:
+ *
+ * - `noRanges`: ignores Range and sends the whole file with 200 (a server without range support);
+ * - `dropNext(n, after)`: the next n body answers stop after `after` bytes and drop the connection;
+ * - `failNext(n, status)`: the next n requests answer `status` (503: a transient failure);
+ * - `changeEtag()`: from now on the file has another ETag (it "changed" on the server);
+ * - `/redirect/NAME` answers 302 to `/NAME`; `/goto/URL` answers 302 to the (encoded) URL.
+ */
+import { open, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RangeRequestLog {
+  path: string;
+  range: string | undefined;
+  status: number;
+  /** Body bytes sent. */
+  bytes: number;
+}
+
+export interface RangeServer {
+  base: string;
+  port: number;
+  url(name: string): string;
+  log: RangeRequestLog[];
+  /** Body bytes sent, over every request. */
+  readonly bytesSent: number;
+  /** Requests answered (redirects included). */
+  readonly requests: number;
+  noRanges: boolean;
+  dropNext(n: number, afterBytes: number): void;
+  failNext(n: number, status: number): void;
+  changeEtag(): void;
+  /** The file "changes" (a new ETag) once this many more requests have been answered. */
+  changeEtagAfter(requests: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startRangeServer(files: Record<string, string>): Promise<RangeServer> {
+  const log: RangeRequestLog[] = [];
+  let generation = 1;
+  let drops = { n: 0, after: 0 };
+  let fails = { n: 0, status: 503 };
+  const state = { noRanges: false, changeAt: Infinity };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const entry: RangeRequestLog = { path, range: req.headers.range, status: 0, bytes: 0 };
+    log.push(entry);
+    if (log.length > state.changeAt) {
+      generation++;
+      state.changeAt = Infinity;
+    }
+    const answer = (status: number, headers: Record<string, string | number> = {}): void => {
+      entry.status = status;
+      res.writeHead(status, headers);
+    };
+    if (fails.n > 0) {
+      fails.n--;
+      answer(fails.status);
+      res.end();
+      return;
+    }
+    if (path.startsWith('/goto/')) {
+      answer(302, { location: path.slice('/goto/'.length) });
+      res.end();
+      return;
+    }
+    if (path.startsWith('/redirect/')) {
+      answer(302, { location: `/${path.slice('/redirect/'.length)}` });
+      res.end();
+      return;
+    }
+    const file = files[path.slice(1)];
+    if (!file) {
+      answer(404);
+      res.end();
+      return;
+    }
+    const st = await stat(file);
+    const size = st.size;
+    const common = {
+      etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}-${generation}"`,
+      'last-modified': new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString(),
+      'content-type': 'video/mp4',
+      ...(state.noRanges ? {} : { 'accept-ranges': 'bytes' }),
+    };
+    let start = 0;
+    let end = size - 1;
+    let status = 200;
+    const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+    if (m && !state.noRanges) {
+      if (m[1] === '') {
+        start = Math.max(0, size - Number(m[2]));
+      } else {
+        start = Number(m[1]);
+        end = m[2] === '' ? size - 1 : Math.min(size - 1, Number(m[2]));
+      }
+      if (start >= size || start > end) {
+        answer(416, { ...common, 'content-range': `bytes */${size}` });
+        res.end();
+        return;
+      }
+      status = 206;
+    }
+    const length = end - start + 1;
+    answer(status, { ...common, 'content-length': length, ...(status === 206 ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}) });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const drop = drops.n > 0 ? (drops.n--, drops.after) : Infinity;
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      let at = start;
+      while (at <= end) {
+        const want = Math.min(buf.length, end - at + 1, drop - entry.bytes);
+        if (want <= 0) {
+          // Drop the connection mid-body.
+          res.socket?.destroy();
+          return;
+        }
+        const { bytesRead } = await fh.read(buf, 0, want, at);
+        if (!bytesRead) break;
+        entry.bytes += bytesRead;
+        at += bytesRead;
+        if (!res.write(Buffer.from(buf.subarray(0, bytesRead)))) await new Promise((r) => res.once('drain', r));
+        if (res.destroyed) return;
+      }
+      res.end();
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    port,
+    url: (name) => `${base}/${name}`,
+    log,
+    get bytesSent() {
+      return log.reduce((n, e) => n + e.bytes, 0);
+    },
+    get requests() {
+      return log.length;
+    },
+    get noRanges() {
+      return state.noRanges;
+    },
+    set noRanges(v: boolean) {
+      state.noRanges = v;
+    },
+    dropNext(n, after) {
+      drops = { n, after };
+    },
+    failNext(n, status) {
+      fails = { n, status };
+    },
+    changeEtag() {
+      generation++;
+    },
+    changeEtagAfter(requests) {
+      state.changeAt = log.length + requests;
+    },
+    reset() {
+      log.length = 0;
+      drops = { n: 0, after: 0 };
+      fails = { n: 0, status: 503 };
+      state.noRanges = false;
+      state.changeAt = Infinity;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The moov parser (src/probe/mp4.ts) against ffprobe: the same packet index, packet for packet
+ * (time, byte position, size, keyframe flag), on every MP4 fixture, on copies of one with the
+ * index moved to the front, trimmed (an edit list starting between keyframes), delayed (an empty
+ * edit), as MOV, and on ../shared/media/*.mp4 when present. What it does not model is refused, and
+ * packetIndex() then falls back to ffprobe.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveBinary } from '../../src/ffmpeg/binaries.js';
+import { run } from '../../src/ffmpeg/runner.js';
+import { packetIndex } from '../../src/probe/keyframes.js';
+import { fileSource, mp4Index, mp4Layout, Mp4Unsupported, parseMoov } from '../../src/probe/mp4.js';
+import { probe } from '../../src/probe/probe.js';
+import { fixture, RECIPES, SHARED_MEDIA, tempDir, type FixtureName } from '../helpers/fixtures.js';
+
+const MP4_FIXTURES = (Object.keys(RECIPES) as FixtureName[]).filter((k) => RECIPES[k].ext === 'mp4' && k !== 'cenc'); // an encrypted file is refused before any index
+
+async function ffmpeg(args: string[]): Promise<void> {
+  await run({ command: resolveBinary('ffmpeg').path, args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args], input: 'mp4 test', timeoutMs: 120_000 });
+}
+
+/** Every MP4 fixture, and variants of the timecode one. */
+const files: Record<string, string> = {};
+
+beforeAll(async () => {
+  for (const name of MP4_FIXTURES) files[name] = await fixture(name);
+  const dir = tempDir('mp4-');
+  const src = files.timecode!;
+  const variant = async (name: string, args: string[]): Promise<void> => {
+    files[name] = join(dir, name);
+    await ffmpeg(args.map((a) => (a === 'OUT' ? files[name]! : a)));
+  };
+  await variant('faststart.mp4', ['-i', src, '-c', 'copy', '-movflags', '+faststart', 'OUT']);
+  await variant('trimmed.mp4', ['-ss', '3.3', '-i', src, '-c', 'copy', 'OUT']);
+  await variant('delayed.mp4', ['-itsoffset', '1.5', '-i', src, '-map', '0', '-c', 'copy', 'OUT']);
+  await variant('noeditlist.mp4', ['-i', src, '-c', 'copy', '-use_editlist', '0', 'OUT']);
+  await variant('quicktime.mov', ['-i', src, '-c', 'copy', 'OUT']);
+  await variant('fragmented.mp4', ['-i', src, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov', 'OUT']);
+  // ../shared/media when this checkout has it (a CI clone elsewhere may not).
+  const shared = existsSync(SHARED_MEDIA) ? readdirSync(SHARED_MEDIA, { withFileTypes: true }) : [];
+  for (const f of shared.filter((d) => d.isFile() && /\.(mp4|mov)$/i.test(d.name))) {
+    files[`shared/${f.name}`] = join(SHARED_MEDIA, f.name);
+  }
+}, 300_000);
+
+async function both(file: string): Promise<{ ff: Awaited<ReturnType<typeof packetIndex>>; moov: Awaited<ReturnType<typeof mp4Index>> }> {
+  const info = await probe(file);
+  const ff = await packetIndex(info, { indexSource: 'ffprobe' });
+  const src = await fileSource(info.path);
+  try {
+    const moov = await mp4Index(src, { streamIndex: info.video!.index, startTimeSec: info.startTimeSec });
+    return { ff, moov };
+  } finally {
+    await src.close();
+  }
+}
+
+describe('moov parser', () => {
+  it('gives ffprobe\'s packet index, packet for packet, on every MP4 fixture and variant', async () => {
+    const names = Object.keys(files).filter((n) => n !== 'fragmented.mp4');
+    expect(names.length).toBeGreaterThanOrEqual(MP4_FIXTURES.length + 5);
+    for (const name of names) {
+      const { ff, moov } = await both(files[name]!);
+      expect(moov.streamIndex, name).toBe(ff.streamIndex);
+      expect(moov.times.length, name).toBe(ff.times.length);
+      // One assertion per column keeps a failure's message short and still exact.
+      expect(moov.times, name).toEqual(ff.times);
+      expect(moov.pos, name).toEqual(ff.pos);
+      expect(moov.size, name).toEqual(ff.size);
+      expect(moov.keyframe, name).toEqual(ff.keyframe);
+    }
+  }, 300_000);
+
+  it('finds moov at either end, and the edit list of a trimmed copy drops the packets before the cut', async () => {
+    const src = await fileSource(files['faststart.mp4']!);
+    const first = await mp4Layout(src);
+    await src.close();
+    expect(first.moovFirst).toBe(true);
+    const last = await fileSource(files.timecode!);
+    const l = await mp4Layout(last);
+    await last.close();
+    expect(l.moovFirst).toBe(false);
+    expect(l.moov.offset).toBeGreaterThan(l.mdat[0]!.offset);
+    // Trimmed at 3.3 s with keyframes every 2 s: the packets from 2 s to 3.3 s are decoded, never shown.
+    const { moov } = await both(files['trimmed.mp4']!);
+    expect(moov.times[0]).toBe(0);
+    expect(moov.decodeOrder.pos.length).toBeGreaterThan(moov.times.length);
+  }, 120_000);
+
+  it('refuses what it does not model, and packetIndex falls back to ffprobe', async () => {
+    const src = await fileSource(files['fragmented.mp4']!);
+    await expect(mp4Index(src)).rejects.toBeInstanceOf(Mp4Unsupported);
+    await src.close();
+    const info = await probe(files['fragmented.mp4']!);
+    const auto = await packetIndex(info);
+    const ff = await packetIndex(info, { indexSource: 'ffprobe' });
+    expect(auto.times).toEqual(ff.times);
+    expect(auto.times.length).toBe(600);
+  }, 120_000);
+
+  it('refuses corrupt tables with Mp4Unsupported, never a crash', async () => {
+    const dir = tempDir('mp4-bad-');
+    const whole = await fileSource(files.timecode!);
+    const layout = await mp4Layout(whole);
+    const moov = await whole.read(layout.moov.offset, layout.moov.size);
+    await whole.close();
+    // A table count far past its box: find stsz and raise its sample count.
+    const at = moov.indexOf('stsz');
+    const bad = Buffer.from(moov);
+    bad.writeUInt32BE(0x0fffffff, at + 4 + 8);
+    expect(() => parseMoov(bad)).toThrow(Mp4Unsupported);
+    // A box size past its parent.
+    const bad2 = Buffer.from(moov);
+    bad2.writeUInt32BE(0x7fffffff, moov.indexOf('trak') - 4);
+    expect(() => parseMoov(bad2)).toThrow(Mp4Unsupported);
+    // A file cut before its moov ends.
+    const cut = join(dir, 'cut.mp4');
+    const full = await fileSource(files.timecode!);
+    writeFileSync(cut, await full.read(0, full.size - 100));
+    await full.close();
+    const c = await fileSource(cut);
+    await expect(mp4Layout(c)).rejects.toThrow(/cut short|truncated/);
+    await c.close();
+  }, 60_000);
+});
