@@ -35,6 +35,8 @@ export interface RunResult {
   requests: Array<Pick<BuiltRequest, 'id' | 'api' | 'url' | 'segment' | 'bytes' | 'estimate'>>;
   report: DispatchReport;
   reduce: RequestResult | null;
+  /** The prepared frames and audio, when `keep` was set (they stay in `dir`). */
+  prepared?: Prepared;
   /** Spent and estimated dollars and tokens, reduce call included. */
   totals: { requests: number; ok: number; failed: number; notSent: number; estimatedUsd: number; spentUsd: number; estimatedInputTokens: number; actualInputTokens: number; actualOutputTokens: number };
 }
@@ -88,6 +90,7 @@ export async function run(input: string, options: RunOptions): Promise<RunResult
       requests: requests.map((r) => ({ id: r.id, api: r.api, url: r.url, segment: r.segment, bytes: r.bytes, estimate: r.estimate })),
       report,
       reduce,
+      ...(options.keep ? { prepared: media } : {}),
       totals: {
         requests: t.requests + (reduce ? 1 : 0),
         ok: t.ok + (extra ? 1 : 0),

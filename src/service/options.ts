@@ -9,6 +9,7 @@ import type { PrepareOptions } from '../prepare.js';
 import type { Limits } from '../limits.js';
 import type { Api } from '../request/options.js';
 import { ServiceError } from './errors.js';
+import { checkJsonDepth } from './json.js';
 import { jobOptionsSchema } from './schemas.js';
 
 const Ajv = AjvModule.default;
@@ -25,12 +26,16 @@ export interface JobOptions
   concurrency?: number;
 }
 
+/** Largest multipart `options` field, in bytes. */
+export const OPTIONS_FIELD_LIMIT = 1024 * 1024;
+
 let validate: ReturnType<InstanceType<typeof Ajv>['compile']> | undefined;
 
 /** Checks options that did not pass through a route schema (the multipart `options` field). */
 export function parseJobOptions(raw: unknown): JobOptions {
   let value = raw;
   if (typeof raw === 'string') {
+    checkJsonDepth(raw, 'the options field');
     try {
       value = raw.trim() ? JSON.parse(raw) : {};
     } catch {

@@ -2,7 +2,7 @@
  * Temporary directories that are removed when the work ends, when it fails, and when the process
  * exits or is interrupted: bad input leaves nothing behind.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,9 +22,26 @@ export interface TempDir {
   remove(): void;
 }
 
+let rootOverride: string | undefined;
+
+/**
+ * Puts this process's temporary directories under `dir` (a service node uses its data
+ * directory, so that the next start removes what a killed node left). OMNIPREP_TMPDIR still wins.
+ * Returns a function that restores the previous place.
+ */
+export function useTempRoot(dir: string | undefined): () => void {
+  const before = rootOverride;
+  rootOverride = dir;
+  return () => {
+    if (rootOverride === dir) rootOverride = before;
+  };
+}
+
 export function makeTempDir(prefix = 'omniprep-'): TempDir {
   hook();
-  const path = mkdtempSync(join(process.env.OMNIPREP_TMPDIR ?? tmpdir(), prefix));
+  const root = process.env.OMNIPREP_TMPDIR ?? rootOverride ?? tmpdir();
+  if (root === rootOverride) mkdirSync(root, { recursive: true });
+  const path = mkdtempSync(join(root, prefix));
   dirs.add(path);
   return {
     path,

@@ -10,12 +10,13 @@ import { MIME } from '../../image/formats.js';
 import type { ImageFormat } from '../../plan/types.js';
 import { ServiceError } from '../errors.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
-import type { Service } from '../service.js';
 import { TERMINAL, type JobRecord } from '../store/types.js';
 import type { JobEvent } from '../bus.js';
+import '../context.js';
 import { jobView, planSummary } from '../view.js';
 
-export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service }): Promise<void> {
+export async function jobRoutes(app: FastifyInstance): Promise<void> {
+  const svc = app.omniprep;
   const notFound = (id: string): ServiceError => new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
   const load = async (id: string): Promise<JobRecord> => {
     const job = await svc.store.get(id);
@@ -37,13 +38,13 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
     async (request, reply) => {
       const release = await svc.admit();
       try {
-        const { input, options } = await svc.readInput(request);
+        const { input, options } = await svc.inputs.read(request);
         let plan;
         try {
-          if (options.call) svc.checkCallable(options, input.name);
-          plan = await svc.planFor(input, options);
+          if (options.call) svc.inputs.checkCallable(options, input.name);
+          plan = await svc.inputs.plan(input, options);
         } catch (e) {
-          await svc.discardInput(input);
+          await svc.inputs.discard(input);
           throw e;
         }
         const now = Date.now();
@@ -66,7 +67,7 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
           outputDir: svc.data.rel(svc.data.outputDir(id)),
         };
         await svc.store.create(job);
-        svc.unpin(input);
+        svc.inputs.unpin(input);
         await svc.queue.enqueue(id);
         await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
         return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(job));
@@ -204,7 +205,7 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
         await svc.queue.cancel(id);
         await svc.bus.publish(id, { type: 'cancel' });
         await svc.bus.publish(id, { type: 'state', state: 'cancelled' });
-        if (svc.runner?.isRunning(id)) await svc.waitStopped(id);
+        await svc.waitStopped(id);
       }
       return jobView(await load(id));
     },
