@@ -63,6 +63,13 @@ export async function buildApp(ctx: RouteContext, logger: boolean): Promise<Fast
     logger,
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
+    // The router's own refusals (a malformed URL, an over-long path parameter) in the error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const e = err as Error & { code?: string; statusCode?: number };
+      const message = e.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is over 100 characters' : e.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'bad request';
+      const r = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
+      void r.code(e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 400).send({ error: { code: 'BAD_REQUEST', message } });
+    },
     // One line naming the field and the rule (and the unknown property, which Ajv leaves out).
     schemaErrorFormatter: (errors, dataVar) => {
       const e = errors[0];

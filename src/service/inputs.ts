@@ -24,6 +24,8 @@ import type { JobInput, JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
 
 const PROBE_CACHE = 256;
+/** Room for multipart boundaries and part headers. */
+const MULTIPART_SLACK = 64 * 1024;
 
 export interface InputsDeps {
   config: ResolvedConfig;
@@ -73,6 +75,11 @@ export class Inputs {
     const { data, config } = this.d;
     let input: JobInput | undefined;
     let rawOptions: string | undefined;
+    // A declared length over what one file and the options field can take is refused before reading.
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > config.maxUploadBytes + OPTIONS_FIELD_LIMIT + MULTIPART_SLACK) {
+      throw new OmniprepError('TOO_LARGE', `the upload is over the ${config.maxUploadBytes}-byte limit (Content-Length ${declared})`);
+    }
     try {
       for await (const part of request.parts()) {
         if (part.type === 'file') {

@@ -46,11 +46,11 @@ export async function confinePath(path: string, roots: string[]): Promise<string
       continue;
     }
     if (roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep))) return real;
-    throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots (${roots.join(', ')})`);
+    throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots`);
   }
   // A path that does not exist: say so only when it would be inside a root (no probing outside).
   const lexical = candidates.find((c) => roots.some((r) => resolve(c).startsWith(r + sep)));
-  if (!lexical) throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots (${roots.join(', ')})`);
+  if (!lexical) throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots`);
   const code = (lastMissing as NodeJS.ErrnoException | undefined)?.code;
   throw new OmniprepError('NOT_FOUND', `${path}: no such file${code && code !== 'ENOENT' ? ` (${code})` : ''}`, { input: path });
 }
@@ -166,5 +166,5 @@ export async function ensureInput(input: JobInput, data: DataDir, config: Resolv
     }
     return inputFile(again, data);
   }
-  throw new OmniprepError('NOT_FOUND', `${input.name}: the input is not on this worker (${input.file}); workers on other machines need the shared --data directory, or a URL input`, { input: input.name });
+  throw new OmniprepError('NOT_FOUND', `${input.name}: the stored input is not on this worker; workers on other machines need the shared --data directory, or a URL input`, { input: input.name });
 }

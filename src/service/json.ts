@@ -26,7 +26,8 @@ export function checkJsonDepth(text: string, what: string): void {
 
 /** Parses JSON bodies: depth first, then JSON.parse; both failures are 400s with the error shape. */
 export function installJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
+  // JSON and multipart only: any other body is a 415.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     try {
