@@ -6,10 +6,10 @@
  * keep being answered while a 100,000-character prompt is counted.
  */
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { OmniprepError } from '../errors.js';
 import { getModel } from '../models/tokens.js';
-import { isCounted, LONG_TEXT, rememberEncoded, type Encoding } from '../models/tokens.js';
+import { countEncoded, isCounted, LONG_TEXT, rememberEncoded, type Encoding } from '../models/tokens.js';
 
 const here = import.meta.url;
 const fromSource = here.endsWith('.ts');
@@ -59,8 +59,28 @@ export class TokenCounter {
     }
   }
 
+  /**
+   * Loads the default model's encoding here and in the worker now (a second or two each), so
+   * that the first request does not pay for it on the event loop.
+   */
+  warm(): void {
+    let encoding: Encoding;
+    try {
+      encoding = getModel(DEFAULT_MODEL).text.encoding;
+    } catch {
+      return; // a registry without the default model: nothing to warm
+    }
+    countEncoded(encoding, '.');
+    if (this.closed) return;
+    this.worker ??= this.start();
+    this.worker.postMessage({ id: 0, encoding, text: '.' }); // its answer (id 0) is not waited for
+  }
+
   private start(): Worker {
-    const w = new Worker(SCRIPT, fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {});
+    // From source (tests), the script is TypeScript: imported once tsx's hooks are registered.
+    const w = fromSource
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(SCRIPT).href)}))`, { eval: true })
+      : new Worker(SCRIPT);
     w.unref();
     w.on('message', (m: { id: number; n?: number; error?: string }) => {
       const c = this.current;
