@@ -8,6 +8,7 @@
  *     for await (const frame of run) console.log(frame.timestampSec, frame.file);
  *     const manifest = await run.manifest();
  */
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { mkdir, rm, rmdir, unlink, writeFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
@@ -86,6 +87,25 @@ export interface SampleRun extends AsyncIterable<SampledFrame> {
 }
 
 const SEEK_EPS = 0.001;
+
+/** Removes the frames, grids and manifest a run wrote to `dir` (and `dir` when the run made it); says how many. */
+function removeWrittenSync(dir: string, createdDir: boolean): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^(frame|grid)-\d{5}\./.test(n) || n === 'manifest.json');
+  } catch {
+    return undefined;
+  }
+  for (const n of names) rmSync(join(dir, n), { force: true });
+  if (createdDir) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* not empty: someone else's files */
+    }
+  }
+  return `removed the ${names.length} file(s) the unfinished run had written to ${dir}`;
+}
 /**
  * Frames per task: enough to amortise a process start (opening an hour of MP4 costs ~60 ms), few
  * enough that every core gets several tasks.
@@ -176,6 +196,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
     let pool: ReturnType<typeof acquirePool> | undefined;
     const inflight: Array<Promise<unknown>> = [];
     let settled = false;
+    let unregister = (): void => {};
     const cleanup = async (): Promise<void> => {
       ac.abort();
       await Promise.allSettled(inflight);
@@ -193,9 +214,12 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
       const info: MediaInfo = await probe(input, { limits: options.limits, signal, ffprobePath: options.ffprobePath });
       const p = await makePlan(info, { ...options, signal });
       resolvePlan(p);
-      outDir = resolve(options.out ?? (await import('../util/temp.js')).makeTempDir('omniprep-frames-').path);
+      const temp = await import('../util/temp.js');
+      outDir = resolve(options.out ?? temp.makeTempDir('omniprep-frames-').path);
       createdDir = await ensureDir(outDir);
       const dir = outDir;
+      // Interrupted (Ctrl-C, SIGTERM) before the manifest: the frames written so far go.
+      unregister = temp.onInterrupt(() => removeWrittenSync(dir, createdDir));
       const kept: SampledFrame[] = [];
       const dropped: Manifest['dropped'] = [];
       let lastHash: { hash: string; index: number } | undefined;
@@ -370,11 +394,13 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
         timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - started), decodeMs: Math.round(decodeMs), decodePaths },
       };
       await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      unregister();
       settled = true;
       resolveManifest(manifest);
     } catch (e) {
       settled = true;
       await cleanup();
+      unregister();
       const err = signal.aborted && !(e instanceof OmniprepError) ? new OmniprepError('ABORTED', `${input}: cancelled`, { input }) : e;
       rejectPlan(err);
       rejectManifest(err);
@@ -383,6 +409,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
       if (!settled) {
         // The consumer stopped iterating before the end: stop the work and leave nothing half-done.
         await cleanup();
+        unregister();
         const err = new OmniprepError('ABORTED', `${input}: sampling was stopped before the end`, { input });
         rejectPlan(err);
         rejectManifest(err);

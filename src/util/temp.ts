@@ -9,12 +9,43 @@ import { join } from 'node:path';
 const dirs = new Set<string>();
 let hooked = false;
 
+/** Synchronous undo steps of work in progress, run when the process is interrupted or exits. */
+const undo = new Set<() => string | undefined>();
+
 function hook(): void {
   if (hooked) return;
   hooked = true;
   process.on('exit', () => {
+    runInterruptCleanups();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+}
+
+/**
+ * Registers a synchronous step that removes what unfinished work wrote outside temporary
+ * directories (frames in `--out`), run if the process is interrupted or exits first. The step
+ * returns a line saying what it removed. Returns the function that unregisters it (call it when
+ * the work is done or has cleaned up itself).
+ */
+export function onInterrupt(fn: () => string | undefined): () => void {
+  hook();
+  undo.add(fn);
+  return () => void undo.delete(fn);
+}
+
+/** Runs the registered undo steps now (the CLI's signal handler); returns what they said. */
+export function runInterruptCleanups(): string[] {
+  const said: string[] = [];
+  for (const fn of [...undo]) {
+    undo.delete(fn);
+    try {
+      const line = fn();
+      if (line) said.push(line);
+    } catch {
+      /* best effort: the process is going */
+    }
+  }
+  return said;
 }
 
 export interface TempDir {
