@@ -105,7 +105,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   const work = o.work ?? config.workers > 0;
   const http = o.http !== false;
   const tokens = new TokenCounter();
-  if (http) tokens.warm();
+  tokens.warm(http);
   const makeRunner = (store: JobStore, bus: EventBus): JobRunner => new JobRunner({ config, store, bus, data, tokens });
   const backend = config.redisUrl ? await redisBackend(config, { work, http, makeRunner }) : embeddedBackend(config, { work, http, makeRunner });
   const { store, bus, queue, runner } = backend;

@@ -60,10 +60,11 @@ export class TokenCounter {
   }
 
   /**
-   * Loads the default model's encoding here and in the worker now (a second or two each), so
-   * that the first request does not pay for it on the event loop.
+   * Loads the default model's encoding here (and in the counting thread) now, a second or two
+   * each, so that neither the first request nor a worker's first job (whose lock must be renewed)
+   * pays for it on the event loop.
    */
-  warm(): void {
+  warm(thread = true): void {
     let encoding: Encoding;
     try {
       encoding = getModel(DEFAULT_MODEL).text.encoding;
@@ -71,7 +72,7 @@ export class TokenCounter {
       return; // a registry without the default model: nothing to warm
     }
     countEncoded(encoding, '.');
-    if (this.closed) return;
+    if (this.closed || !thread) return;
     this.worker ??= this.start();
     this.worker.postMessage({ id: 0, encoding, text: '.' }); // its answer (id 0) is not waited for
   }
