@@ -138,9 +138,8 @@ export function installLinearMerge(api: unknown): boolean {
   const original = c.bytePairMerge.bind(c);
   // No token is longer than the longest entry of the vocabulary: longer pairs need no lookup.
   let longest = 0;
-  const enc = new TextEncoder();
-  for (const v of (core as { bytePairRankDecoder?: unknown }).bytePairRankDecoder as Array<string | number[] | undefined> | undefined ?? []) {
-    const len = typeof v === 'string' ? enc.encode(v).length : Array.isArray(v) ? v.length : 0;
+  for (const v of ((core as { bytePairRankDecoder?: unknown }).bytePairRankDecoder as Array<string | number[] | undefined> | undefined) ?? []) {
+    const len = typeof v === 'string' ? Buffer.byteLength(v) : Array.isArray(v) ? v.length : 0;
     if (len > longest) longest = len;
   }
   if (!longest) return false;

@@ -170,7 +170,8 @@ export class Inputs {
   async discard(input: JobInput): Promise<void> {
     this.unpin(input);
     if (this.pinned.has(input.file) || (await this.d.store.inputInUse(input.file))) return;
-    await rm(inputFile(input, this.d.data), { force: true });
+    const file = inputFile(input, this.d.data);
+    if (this.d.data.isInput(file)) await rm(file, { force: true }); // never a file outside the store
   }
 
   /**

@@ -87,8 +87,10 @@ function sweeper(config: ResolvedConfig, data: DataDir, backend: Backend, inputs
     let removed = 0;
     for (const job of expired) {
       await rm(data.abs(job.outputDir), { recursive: true, force: true });
-      if (!inputs.isPinned(job.input.file) && !(await store.inputInUse(job.input.file))) {
-        await rm(inputFile(job.input, data), { force: true });
+      // Only the store's own copies (a job recorded before paths were pinned names the client's file).
+      const file = inputFile(job.input, data);
+      if (data.isInput(file) && !inputs.isPinned(job.input.file) && !(await store.inputInUse(job.input.file))) {
+        await rm(file, { force: true });
         removed++;
       }
     }
@@ -105,10 +107,10 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   const work = o.work ?? config.workers > 0;
   const http = o.http !== false;
   const tokens = new TokenCounter();
-  tokens.warm(http);
   const makeRunner = (store: JobStore, bus: EventBus): JobRunner => new JobRunner({ config, store, bus, data, tokens });
   const backend = config.redisUrl ? await redisBackend(config, { work, http, makeRunner }) : embeddedBackend(config, { work, http, makeRunner });
   const { store, bus, queue, runner } = backend;
+  tokens.warm(http); // after the data directory's lock: a second server is refused without the wait
   // What a killed node left: its temporary directories, and (embedded, where nothing else submits) orphan inputs.
   await data.cleanTmp(!config.redisUrl);
   const restoreTemp = useTempRoot(data.nodeTmp());
