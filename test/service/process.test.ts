@@ -52,7 +52,7 @@ describe('omniprep serve as a process', () => {
     await waitFor('the dead server\'s children to end', () => decoders(first.child.pid!).length === 0, 10_000);
 
     const second = await serve(data);
-    const jobs = await Promise.all(ids.map((id) => waitJob(second.url, id, 60_000)));
+    const jobs = await Promise.all(ids.map((id) => waitJob(second.url, id, 300_000)));
     jobs.forEach((j, i) => {
       expect(j.state, JSON.stringify(j.error)).toBe('succeeded');
       expect(j.result.frames).toBe(j.plan.frames);
