@@ -166,5 +166,5 @@ export async function ensureInput(input: JobInput, data: DataDir, config: Resolv
     }
     return inputFile(again, data);
   }
-  throw new OmniprepError('NOT_FOUND', `${input.name}: the stored input is not on this worker; workers on other machines need the shared --data directory, or a URL input`, { input: input.name });
+  throw new OmniprepError('NOT_FOUND', `${input.name}: the stored input is not on this worker (workers on other machines need the shared --data directory, or a URL input)`, { input: input.name });
 }
