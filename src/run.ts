@@ -11,7 +11,7 @@ import { reduceAnswers, segmentAnswers } from './dispatch/reduce.js';
 import { OmniprepError } from './errors.js';
 import { buildRequests, type BuildOptions, type BuiltRequest } from './request/build.js';
 import type { JsonSchema } from './request/options.js';
-import { prepare, type PrepareOptions } from './prepare.js';
+import { prepare, type Prepared, type PrepareOptions } from './prepare.js';
 import type { Plan, Send } from './plan/types.js';
 import type { PreparedMedia } from './request/types.js';
 import { Clients } from './dispatch/client.js';
@@ -60,6 +60,8 @@ export interface RunResult {
   requests: Array<Pick<BuiltRequest, 'id' | 'api' | 'url' | 'segment' | 'bytes' | 'estimate'>>;
   report: DispatchReport;
   reduce: RequestResult | null;
+  /** The prepared frames and audio, when `keep` was set (they stay in `dir`). */
+  prepared?: Prepared | (PreparedMedia & { plan: Plan; cleanup(): Promise<void> });
   /** Spent and estimated dollars and tokens, reduce call included. */
   totals: { requests: number; ok: number; failed: number; notSent: number; estimatedUsd: number; spentUsd: number; estimatedInputTokens: number; actualInputTokens: number; actualOutputTokens: number };
 }
@@ -114,6 +116,7 @@ export async function run(input: string, options: RunOptions): Promise<RunResult
       requests: requests.map((r) => ({ id: r.id, api: r.api, url: r.url, segment: r.segment, bytes: r.bytes, estimate: r.estimate })),
       report,
       reduce,
+      ...(options.keep ? { prepared: media } : {}),
       totals: {
         requests: t.requests + (reduce ? 1 : 0),
         ok: t.ok + (extra ? 1 : 0),

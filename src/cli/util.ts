@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { isOmniprepError, OmniprepError } from '../errors.js';
 import { killAllProcesses } from '../ffmpeg/runner.js';
+import { runInterruptCleanups } from '../util/temp.js';
 
 export interface Output {
   /** The document printed with --json. */
@@ -83,6 +84,7 @@ export function installSignalHandlers(): void {
     interrupted = true;
     killAllProcesses();
     process.stderr.write(`omniprep: interrupted (${sig}); stopped all work\n`);
+    for (const line of runInterruptCleanups()) process.stderr.write(`omniprep: ${line}\n`);
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);

@@ -5,7 +5,7 @@
  * - argument arrays, never a shell; stdin is closed unless data is given;
  * - each child leads its own process group; a wall-clock timeout sends SIGTERM to the group, then
  *   SIGKILL after a grace period; an AbortSignal does the same; children still alive when this
- *   process exits are killed;
+ *   process exits are killed, and a watchdog kills them when it dies without exiting (kill -9);
  * - stderr is always drained; its tail is kept for the error message, and lines can be watched;
  * - a failure becomes an OmniprepError with a code, through `classify()`.
  */
@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
 import { OmniprepError } from '../errors.js';
 import { classifyFailure } from './classify.js';
+import { guardGroup } from './watchdog.js';
 
 export interface ProcessOptions {
   /** Absolute path of the program. */
@@ -125,6 +126,7 @@ export function start(options: ProcessOptions): RunningProcess {
     windowsHide: true,
   });
   live.add(child);
+  const unguard = child.pid !== undefined ? guardGroup(child.pid) : () => {};
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
 
   let stderrTail = '';
@@ -173,6 +175,7 @@ export function start(options: ProcessOptions): RunningProcess {
       if (killTimer) clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
       live.delete(child);
+      unguard();
       if (partialLine && options.onStderrLine) options.onStderrLine(partialLine);
       const durationMs = performance.now() - startedAt;
       const exitCode = code ?? -1;

@@ -1,7 +1,9 @@
 /**
  * Pure token and dollar math over registry entries.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { installLinearMerge } from './bpe.js';
 import { OmniprepError, invalidOption } from '../errors.js';
 import { applyRule, resolveDetail, detailLevels } from './rules.js';
 import { resolveRegistry, TIERS, type ModelEntry, type ModelRegistry, type Price, type Tier } from './registry.js';
@@ -73,23 +75,60 @@ export function acceptsAudio(model: string | ModelEntry, o: ModelOptions = {}): 
 }
 
 // Encodings load on first use (each takes ~0.2 s to load), through gpt-tokenizer's CommonJS build
-// so that counting stays synchronous.
+// so that counting stays synchronous. Long pieces merge in O(n log n) (src/models/bpe.ts).
 const requireCjs = createRequire(import.meta.url);
-type Encoding = 'o200k_base' | 'o200k_harmony' | 'cl100k_base';
+export type Encoding = 'o200k_base' | 'o200k_harmony' | 'cl100k_base';
 const counters = new Map<Encoding, (text: string) => number>();
 function counter(encoding: Encoding): (text: string) => number {
   let c = counters.get(encoding);
   if (!c) {
-    c = (requireCjs(`gpt-tokenizer/cjs/encoding/${encoding}`) as { countTokens: (text: string) => number }).countTokens;
+    const mod = requireCjs(`gpt-tokenizer/cjs/encoding/${encoding}`) as { countTokens: (text: string) => number; default: unknown };
+    installLinearMerge(mod.default);
+    c = mod.countTokens;
     counters.set(encoding, c);
   }
   return c;
 }
 
+/** Texts at least this long have their counts remembered (by hash), and may be counted elsewhere first. */
+export const LONG_TEXT = 2048;
+const LONG_COUNTS_KEPT = 256;
+const longCounts = new Map<string, number>();
+const longKey = (encoding: Encoding, text: string): string => `${encoding}:${createHash('sha256').update(text).digest('base64')}`;
+
+/** Tokens of a text in an encoding (what textTokens counts, without the model lookup). */
+export function countEncoded(encoding: Encoding, text: string): number {
+  if (!text) return 0;
+  if (text.length < LONG_TEXT) return counter(encoding)(text);
+  const key = longKey(encoding, text);
+  let n = longCounts.get(key);
+  if (n === undefined) {
+    n = counter(encoding)(text);
+    rememberCount(key, n);
+  }
+  return n;
+}
+
+function rememberCount(key: string, n: number): void {
+  longCounts.delete(key);
+  longCounts.set(key, n);
+  if (longCounts.size > LONG_COUNTS_KEPT) longCounts.delete(longCounts.keys().next().value as string);
+}
+
+/** Records a long text's count made elsewhere (a worker thread) so that counting it here is a lookup. */
+export function rememberEncoded(encoding: Encoding, text: string, n: number): void {
+  if (text.length >= LONG_TEXT) rememberCount(longKey(encoding, text), n);
+}
+
+/** Whether countEncoded would answer this text from memory. */
+export function isCounted(encoding: Encoding, text: string): boolean {
+  return text.length < LONG_TEXT || longCounts.has(longKey(encoding, text));
+}
+
 /** Text tokens of a string in the model's encoding (no message overhead). */
 export function textTokens(model: string | ModelEntry, text: string, o: ModelOptions = {}): number {
   const m = getModel(model, o);
-  return text ? counter(m.text.encoding)(text) : 0;
+  return countEncoded(m.text.encoding, text);
 }
 
 /** Tokens of a chat request's messages: text of each plus the per-message and per-request overhead. */

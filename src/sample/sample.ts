@@ -28,6 +28,7 @@ import { writeGrids } from './grids.js';
 import { buildManifest, reasonOf, writeManifest, type Manifest, type ManifestGrid, type SampledFrame } from './manifest.js';
 import { buildTasks } from './tasks.js';
 import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 
 export type { FrameReason, Manifest, ManifestFrame, ManifestGrid, SampledFrame } from './manifest.js';
 
@@ -100,7 +101,28 @@ async function* runInOrder(pool: FramePool, tasks: FrameTask[], signal: AbortSig
   }
 }
 
+/** Removes the frames, grids and manifest a run wrote to `dir` (and `dir` when the run made it); says how many. */
+function removeWrittenSync(dir: string, createdDir: boolean): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^(frame|grid)-\d{5}\./.test(n) || n === 'manifest.json');
+  } catch {
+    return undefined;
+  }
+  for (const n of names) rmSync(join(dir, n), { force: true });
+  if (createdDir) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* not empty: someone else's files */
+    }
+  }
+  return `removed the ${names.length} file(s) the unfinished run had written to ${dir}`;
+}
+
 interface Ctx {
+  /** Drops the interrupt hook that removes a half-written run (set once the output dir exists). */
+  unregister?: (() => void) | undefined;
   input: string;
   /** http(s) inputs: the range reader's sparse local copy (source/remote.ts). */
   remote?: RemoteInput | undefined;
@@ -156,9 +178,12 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
   const info: MediaInfo = await probe(c.remote ? c.remote.path : c.input, { limits: options.limits, signal, ffprobePath: options.ffprobePath, inputName: c.remote ? c.input : undefined });
   const p = await makePlan(info, { ...options, signal });
   settle.plan(p);
-  const dir = resolve(options.out ?? (await import('../util/temp.js')).makeTempDir('omniprep-frames-').path);
+  const temp = await import('../util/temp.js');
+  const dir = resolve(options.out ?? temp.makeTempDir('omniprep-frames-').path);
   left.dir = dir;
   left.createdDir = await ensureDir(dir);
+  // Interrupted (Ctrl-C, SIGTERM) before the manifest: the frames written so far go.
+  c.unregister = temp.onInterrupt(() => removeWrittenSync(dir, left.createdDir));
   const dedup = new Deduper(options.dedupThreshold ?? DEFAULT_SAMPLING.dedupThreshold);
   const kept: SampledFrame[] = [];
   const stats = { decodeMs: 0, decodePaths: {} as Record<string, number> };
@@ -220,6 +245,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
     } finally {
       // The consumer stopped iterating before the end: stop the work and leave nothing half-done.
       if (!settled) await fail(new OmniprepError('ABORTED', `${input}: sampling was stopped before the end`, { input }));
+      ctx.unregister?.();
       await ctx.remote?.close();
       outer?.removeEventListener('abort', onOuterAbort);
     }

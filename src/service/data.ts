@@ -13,6 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -32,13 +33,33 @@ export class DataDir {
 
   async init(): Promise<void> {
     for (const d of [this.root, this.inputs, this.outputs, this.tmp]) await mkdir(d, { recursive: true });
-    // Leftovers of uploads that a crash cut off (other nodes' recent ones are left alone).
+  }
+
+  /** This process's directory for temporary work (audio cuts): tmp/node-HOST-PID. */
+  nodeTmp(): string {
+    return join(this.tmp, `node-${hostname()}-${process.pid}`);
+  }
+
+  /**
+   * Removes what killed nodes left in tmp/: everything when this node owns the directory
+   * (embedded); otherwise the work directories of dead processes on this host, and uploads in
+   * flight older than an hour (other nodes' recent ones are left alone). Returns how many entries went.
+   */
+  async cleanTmp(exclusive: boolean): Promise<number> {
     const cutoff = Date.now() - 3600_000;
+    const mine = `node-${hostname()}-`;
+    let removed = 0;
     for (const name of await readdir(this.tmp).catch(() => [] as string[])) {
       const p = join(this.tmp, name);
-      const st = await stat(p).catch(() => undefined);
-      if (st && st.mtimeMs < cutoff) await rm(p, { recursive: true, force: true });
+      const pid = name.startsWith(mine) && /^\d+$/.test(name.slice(mine.length)) ? Number(name.slice(mine.length)) : 0;
+      let gone = exclusive && pid !== process.pid;
+      if (!gone && pid && pid !== process.pid) gone = !alive(pid);
+      if (!gone && !name.startsWith('node-')) gone = ((await stat(p).catch(() => undefined))?.mtimeMs ?? Infinity) < cutoff;
+      if (!gone) continue;
+      await rm(p, { recursive: true, force: true });
+      removed++;
     }
+    return removed;
   }
 
   tmpFile(): string {
@@ -97,6 +118,15 @@ export class DataDir {
 
   isInput(p: string): boolean {
     return resolve(p).startsWith(this.inputs + sep);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -91,7 +91,13 @@ function oneLine(s: string): string {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const r = errorResponse(err);
-    if (r.status >= 500) request.log.error({ err }, 'request failed');
+    if (r.status >= 500) {
+      request.log.error({ err }, 'request failed');
+      // Without --log the request log is off; an unexpected failure still leaves one line.
+      if (!(app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('error')) process.stderr.write(`omniprep: ${request.method} ${request.url.split('?')[0]}: ${oneLine(String((err as Error)?.stack ?? err)).slice(0, 2000)}\n`);
+    }
+    // A body over a limit may still be arriving: answer now and close the connection.
+    if (r.status === 413) r.headers = { ...r.headers, connection: 'close' };
     void reply.code(r.status).headers(r.headers).send(r.body);
   });
   app.setNotFoundHandler((request, reply) => {

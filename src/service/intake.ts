@@ -1,11 +1,15 @@
 /**
  * How an input reaches the service: an upload (streamed to disk, hashed, kept once by content),
- * a path under an allowed root (realpath-confined: no `..`, no symlink out), or a URL the service
- * downloads itself with the SSRF-safe downloader. Whatever comes in is only a file on disk;
- * ffmpeg never sees a URL.
+ * a path under an allowed root, or a URL the service downloads itself with the SSRF-safe
+ * downloader. Whatever comes in becomes a content-addressed file under DATA/inputs before it is
+ * planned: a path is opened once, every component below the root without following links
+ * (O_NOFOLLOW on each step), and copied from that open file, so swapping a directory for a
+ * symlink after the check changes nothing; the job never opens the client's path again.
+ * ffmpeg never sees a URL or a client's path.
  */
-import { realpath, rm, stat } from 'node:fs/promises';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { constants, existsSync } from 'node:fs';
+import { open, realpath, rm, stat, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { OmniprepError } from '../errors.js';
 import { download } from '../source/download.js';
@@ -42,27 +46,81 @@ export async function confinePath(path: string, roots: string[]): Promise<string
       continue;
     }
     if (roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep))) return real;
-    throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots (${roots.join(', ')})`);
+    throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots`);
   }
   // A path that does not exist: say so only when it would be inside a root (no probing outside).
   const lexical = candidates.find((c) => roots.some((r) => resolve(c).startsWith(r + sep)));
-  if (!lexical) throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots (${roots.join(', ')})`);
+  if (!lexical) throw new ServiceError('FORBIDDEN_PATH', `${path}: is outside the allowed roots`);
   const code = (lastMissing as NodeJS.ErrnoException | undefined)?.code;
   throw new OmniprepError('NOT_FOUND', `${path}: no such file${code && code !== 'ENOENT' ? ` (${code})` : ''}`, { input: path });
 }
 
-export async function intakePath(path: string, roots: string[]): Promise<JobInput> {
+/** Opens a path inside a root one component at a time, never following a link (Linux: through /proc/self/fd). */
+async function openBelow(root: string, rel: string, name: string): Promise<FileHandle> {
+  const parts = rel.split(sep).filter(Boolean);
+  const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
+  const viaProc = existsSync('/proc/self/fd');
+  let dir = await open(root, O_RDONLY | O_DIRECTORY);
+  try {
+    for (let i = 0; i < parts.length; i++) {
+      const last = i === parts.length - 1;
+      const target = viaProc ? `/proc/self/fd/${dir.fd}/${parts[i]}` : resolve(root, ...parts.slice(0, i + 1));
+      let next: FileHandle;
+      try {
+        // The last one without blocking: a FIFO would wait for a writer.
+        next = await open(target, O_RDONLY | O_NOFOLLOW | (last ? O_NONBLOCK : O_DIRECTORY));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') {
+          throw new ServiceError('FORBIDDEN_PATH', `${name}: changed while it was opened (a link below the allowed root is not followed)`);
+        }
+        throw e;
+      }
+      await dir.close();
+      dir = next;
+    }
+    return dir;
+  } catch (e) {
+    await dir.close().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * A path under one of the roots, pinned: opened without following links below the root, checked
+ * to be a file, and copied into the content-addressed store. The job reads the copy.
+ */
+export async function intakePath(path: string, roots: string[], data: DataDir): Promise<JobInput> {
   const real = await confinePath(path, roots);
-  const st = await stat(real);
-  return { kind: 'path', name: path, file: real, bytes: st.size };
+  const root = roots.filter((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep)).sort((a, b) => b.length - a.length)[0]!;
+  const handle = await openBelow(root, relative(root, real), path);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new OmniprepError('NOT_A_FILE', `${path}: is not a file`, { input: path });
+    if (st.size === 0) throw new OmniprepError('EMPTY', `${path}: is empty (0 bytes)`, { input: path });
+    const got = await data.receive(handle.createReadStream({ start: 0, autoClose: false }));
+    const file = await data.adopt(got.path, got.sha256, extensionOf(path));
+    return { kind: 'path', name: path, file: data.rel(file), sha256: got.sha256, bytes: got.bytes };
+  } finally {
+    await handle.close().catch(() => {});
+  }
 }
 
 export async function intakeUpload(stream: Readable & { truncated?: boolean }, filename: string | undefined, data: DataDir, maxBytes: number): Promise<JobInput> {
   const name = filename || 'upload';
-  const got = await data.receive(stream);
+  const tooLarge = (): OmniprepError => new OmniprepError('TOO_LARGE', `${name}: the upload is over the ${maxBytes}-byte limit`, { input: name });
+  // Refused the moment the limit is crossed (busboy's 'limit'), not when the body has arrived.
+  stream.once('limit', () => stream.destroy(tooLarge()));
+  let got: Awaited<ReturnType<DataDir['receive']>>;
+  try {
+    got = await data.receive(stream);
+  } catch (e) {
+    if (stream.truncated) throw tooLarge();
+    throw e;
+  }
   if (stream.truncated) {
     await rm(got.path, { force: true });
-    throw new OmniprepError('TOO_LARGE', `${name}: the upload is over the ${maxBytes}-byte limit`, { input: name });
+    throw tooLarge();
   }
   if (got.bytes === 0) {
     await rm(got.path, { force: true });
@@ -108,5 +166,5 @@ export async function ensureInput(input: JobInput, data: DataDir, config: Resolv
     }
     return inputFile(again, data);
   }
-  throw new OmniprepError('NOT_FOUND', `${input.name}: the input is not on this worker (${input.file}); workers on other machines need the shared --data directory, or a URL input`, { input: input.name });
+  throw new OmniprepError('NOT_FOUND', `${input.name}: the stored input is not on this worker (workers on other machines need the shared --data directory, or a URL input)`, { input: input.name });
 }

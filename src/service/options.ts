@@ -12,6 +12,7 @@ import { ESTIMATE, pickSampling, SAMPLING } from '../options/sampling.js';
 import type { PlanOptions } from '../plan/types.js';
 import type { PrepareOptions } from '../prepare.js';
 import { ServiceError } from './errors.js';
+import { checkJsonDepth } from './json.js';
 
 /** What only a job has: its audio cuts, and whether to call the model. */
 export const JOB = {
@@ -22,21 +23,29 @@ export const JOB = {
   call: option(z.boolean(), { help: "also call the model (the server's baseURL and API key); otherwise only prepare", default: false }),
 };
 
-export const JOB_OPTION_GROUPS = [SAMPLING, ESTIMATE, REQUEST, DISPATCH, JOB] as const;
+// The service sends frames with the model's own provider: `send` and `provider` are not job options.
+const { send: _send, ...JOB_ESTIMATE } = ESTIMATE;
+const { provider: _provider, ...JOB_REQUEST } = REQUEST;
+
+export const JOB_OPTION_GROUPS = [SAMPLING, JOB_ESTIMATE, JOB_REQUEST, DISPATCH, JOB] as const;
 
 /** A job's options: the library's sampling and estimate options, and how to call the model. */
 export type JobOptions = GroupInput<typeof SAMPLING> &
-  GroupInput<typeof ESTIMATE> &
-  GroupInput<typeof REQUEST> &
+  GroupInput<typeof JOB_ESTIMATE> &
+  GroupInput<typeof JOB_REQUEST> &
   GroupInput<typeof DISPATCH> & {
     audioOptions?: GroupInput<typeof AUDIO_CUTS> | undefined;
     call?: boolean | undefined;
   };
 
+/** Largest multipart `options` field, in bytes. */
+export const OPTIONS_FIELD_LIMIT = 1024 * 1024;
+
 /** Checks a job's options (a JSON body's `options`, or the multipart `options` field as text). */
 export function parseJobOptions(raw: unknown): JobOptions {
   let value = raw;
   if (typeof raw === 'string') {
+    checkJsonDepth(raw, 'the options field');
     try {
       value = raw.trim() ? JSON.parse(raw) : {};
     } catch {

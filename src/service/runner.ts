@@ -1,24 +1,28 @@
 /**
- * Runs one job on this node: claim it in the store, prepare() its input into DATA/outputs/ID
- * (frames through the piscina pool, audio through the safe runner), optionally send the requests
- * with dispatchAll(), and record the result with the estimate against what happened. Cancelling
+ * Runs one job on this node: claim it in the store, then the library does the work: prepare()
+ * its input into DATA/outputs/ID (frames through the piscina pool, audio through the safe
+ * runner), or, for a job that calls the model, run() (prepare, build, dispatch and the reduce
+ * call that combines the segments' answers). The result is recorded with the estimate against
+ * what happened, in the names the client gave (never the server's paths). Cancelling
  * (DELETE, or a cancel event from another node), the per-job time limit and shutdown all abort
  * the same AbortSignal, which stops every ffmpeg child of the job.
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dispatchAll, type DispatchReport } from '../dispatch/dispatch.js';
+import type { DispatchReport } from '../dispatch/dispatch.js';
 import { isOmniprepError, OmniprepError } from '../errors.js';
 import { prepare, type Prepared } from '../prepare.js';
-import { buildRequests } from '../request/build.js';
+import { run, type RunResult } from '../run.js';
 import type { EventBus } from './bus.js';
 import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { jobError } from './errors.js';
 import { ensureInput } from './intake.js';
 import { toPrepareOptions } from './options.js';
+import { scrubError, scrubPaths, type Renames } from './paths.js';
 import type { Counters, JobProgress, JobRecord, JobStore } from './store/types.js';
+import type { TokenCounter } from './tokens.js';
 import { estimated } from './view.js';
 
 export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'retry' | 'skipped' | 'interrupted';
@@ -38,7 +42,10 @@ export interface RunnerDeps {
   store: JobStore;
   bus: EventBus;
   data: DataDir;
+  tokens: TokenCounter;
 }
+
+type Report = (p: Partial<JobProgress>, force?: boolean) => void;
 
 export class JobRunner {
   private readonly running = new Map<string, { ac: AbortController; done: Promise<RunOutcome> }>();
@@ -101,61 +108,21 @@ export class JobRunner {
     const timeout = AbortSignal.timeout(config.jobTimeoutSec * 1000);
     const signal = AbortSignal.any([ac.signal, timeout]);
     const outDir = data.outputDir(id);
-
-    let progress: JobProgress = { stage: 'preparing', framesDone: 0, framesTotal: Number(job.plan.frames ?? 0) };
-    let lastWrite = 0;
-    const report = (p: Partial<JobProgress>, force = false): void => {
-      progress = { ...progress, ...p };
-      void bus.publish(id, { type: 'progress', progress }).catch(() => {});
-      const now = Date.now();
-      if (force || now - lastWrite > 250) {
-        lastWrite = now;
-        void store.progress(id, progress, config.nodeName).catch(() => {});
-      }
-    };
+    const report = this.reporter(job);
     report({}, true);
-
-    let prepared: Prepared | undefined;
+    let renames: Renames = [[outDir, `job ${id}`]];
     try {
       const file = await ensureInput(job.input, data, config, signal);
+      renames = [[file, job.input.name], [outDir, `job ${id}`]];
       await rm(outDir, { recursive: true, force: true }); // an interrupted attempt's leftovers
-      report({ stage: 'sampling' }, true);
-      prepared = await prepare(
-        file,
-        toPrepareOptions(job.options, config.limits, {
-          dir: outDir,
-          signal,
-          onFrame: (_f, done, total) => report({ framesDone: done, framesTotal: total }),
-        }),
-      );
-      let dispatch: DispatchReport | undefined;
-      if (job.options.call) {
-        const requests = buildRequests(prepared, {
-          prompt: job.options.prompt ?? '',
-          system: job.options.system,
-          api: job.options.api,
-          maxOutputTokens: job.options.maxOutputTokens,
-          expectedOutputTokens: job.options.outputTokens,
-          tier: job.options.tier,
-          input: job.input.name,
-        });
-        report({ stage: 'calling', requestsDone: 0, requestsTotal: requests.length }, true);
-        dispatch = await dispatchAll(requests, {
-          baseURL: config.baseURL,
-          apiKey: config.apiKey,
-          budgetUsd: job.options.budget,
-          concurrency: job.options.concurrency,
-          signal,
-          onProgress: (p) => report({ requestsDone: p.done, requestsTotal: p.total }),
-        });
-        if (signal.aborted) throw signal.reason;
-      }
-      const result = await this.result(job, prepared, dispatch);
+      const { prepared, called } = await this.work(job, file, outDir, signal, report);
+      const result = scrubPaths(await this.result(job, prepared, called), renames);
+      const actual = result.estimate.actual;
       const counters: Partial<Counters> = {
         framesTotal: prepared.frames.totals.frames,
-        audioSecondsTotal: (result.estimate as { actual: { audioSeconds: number } }).actual.audioSeconds,
-        tokensSpentTotal: dispatch ? dispatch.totals.actualInputTokens + dispatch.totals.actualOutputTokens : 0,
-        dollarsSpentTotal: dispatch ? dispatch.totals.spentUsd : 0,
+        audioSecondsTotal: actual.audioSeconds ?? 0,
+        tokensSpentTotal: called ? called.totals.actualInputTokens + called.totals.actualOutputTokens : 0,
+        dollarsSpentTotal: called ? called.totals.spentUsd : 0,
       };
       report({ stage: 'done' }, true);
       if (!(await store.finish(id, { state: 'succeeded', result, counters, worker: config.nodeName }))) {
@@ -170,34 +137,80 @@ export class JobRunner {
       await bus.publish(id, { type: 'state', state: 'succeeded', attempts: job.attempts });
       return 'succeeded';
     } catch (e) {
-      const now = await store.get(id).catch(() => undefined);
-      if (now && now.state !== 'cancelled' && now.worker !== config.nodeName) return 'skipped'; // another worker has it
-      await rm(outDir, { recursive: true, force: true }).catch(() => {});
-      if (ac.signal.aborted) {
-        if (this.shuttingDown) {
-          await store.release(id, 'the node shut down; queued again', config.nodeName);
-          return 'interrupted';
-        }
-        // DELETE already marked it cancelled; every child process is gone with the signal.
-        await bus.publish(id, { type: 'state', state: 'cancelled' });
-        return 'cancelled';
-      }
-      const err = timeout.aborted
-        ? new OmniprepError('TIMEOUT', `job ${id}: took longer than ${config.jobTimeoutSec} s (--job-timeout) and was stopped`, { input: job.input.name })
-        : e;
-      if (!timeout.aborted && retryable(err) && job.attempts < config.attempts) {
-        const note = `attempt ${job.attempts} failed (${jobError(err).message}); queued again`;
-        await store.release(id, note, config.nodeName);
-        await bus.publish(id, { type: 'state', state: 'queued', attempts: job.attempts });
-        return 'retry';
-      }
-      const error = jobError(err);
-      if (await store.finish(id, { state: 'failed', error, worker: config.nodeName })) await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
-      return 'failed';
+      return this.failed(job, scrubError(e, renames, job.input.name), ac, timeout, outDir);
     }
   }
 
-  private async result(job: JobRecord, p: Prepared, dispatch: DispatchReport | undefined): Promise<Record<string, unknown>> {
+  /** Progress to the bus at once, to the store at most every 250 ms. */
+  private reporter(job: JobRecord): Report {
+    const { store, bus, config } = this.deps;
+    let progress: JobProgress = { stage: 'preparing', framesDone: 0, framesTotal: Number(job.plan.frames ?? 0) };
+    let lastWrite = 0;
+    return (p, force = false) => {
+      progress = { ...progress, ...p };
+      void bus.publish(job.id, { type: 'progress', progress }).catch(() => {});
+      const now = Date.now();
+      if (force || now - lastWrite > 250) {
+        lastWrite = now;
+        void store.progress(job.id, progress, config.nodeName).catch(() => {});
+      }
+    };
+  }
+
+  /** The library's work: prepare() the media, or run() the whole job when it calls the model. */
+  private async work(job: JobRecord, file: string, dir: string, signal: AbortSignal, report: Report): Promise<{ prepared: Prepared; called: RunResult | undefined }> {
+    const { config, tokens } = this.deps;
+    const o = job.options;
+    await tokens.prime(o.model, { prompt: o.prompt, system: o.system });
+    report({ stage: 'sampling' }, true);
+    const base = toPrepareOptions(o, config.limits, { dir, signal, onFrame: (_f, done, total) => report({ framesDone: done, framesTotal: total }) });
+    if (!o.call) return { prepared: await prepare(file, base), called: undefined };
+    const called = await run(file, {
+      ...base,
+      keep: true,
+      prompt: o.prompt ?? '',
+      system: o.system,
+      api: o.api,
+      maxOutputTokens: o.maxOutputTokens,
+      concurrency: o.concurrency,
+      baseURL: config.baseURL,
+      apiKey: config.apiKey,
+      onProgress: (p) => report({ stage: 'calling', requestsDone: p.done, requestsTotal: p.total }),
+    });
+    if (signal.aborted) throw signal.reason;
+    // A job sends frames (the service has no send option), so what run() kept is prepare()'s.
+    return { prepared: called.prepared as Prepared, called };
+  }
+
+  /** A failed attempt: cancelled, interrupted by shutdown, tried again, or failed for good. */
+  private async failed(job: JobRecord, err: unknown, ac: AbortController, timeout: AbortSignal, outDir: string): Promise<RunOutcome> {
+    const { store, bus, config } = this.deps;
+    const id = job.id;
+    const now = await store.get(id).catch(() => undefined);
+    if (now && now.state !== 'cancelled' && now.worker !== config.nodeName) return 'skipped'; // another worker has it
+    await rm(outDir, { recursive: true, force: true }).catch(() => {});
+    if (ac.signal.aborted) {
+      if (this.shuttingDown) {
+        await store.release(id, 'the node shut down; queued again', config.nodeName);
+        return 'interrupted';
+      }
+      // DELETE already marked it cancelled; every child process is gone with the signal.
+      await bus.publish(id, { type: 'state', state: 'cancelled' });
+      return 'cancelled';
+    }
+    const e = timeout.aborted ? new OmniprepError('TIMEOUT', `job ${id}: took longer than ${config.jobTimeoutSec} s (--job-timeout) and was stopped`, { input: job.input.name }) : err;
+    if (!timeout.aborted && retryable(e) && job.attempts < config.attempts) {
+      const note = `attempt ${job.attempts} failed (${jobError(e).message}); queued again`;
+      await store.release(id, note, config.nodeName);
+      await bus.publish(id, { type: 'state', state: 'queued', attempts: job.attempts });
+      return 'retry';
+    }
+    const error = jobError(e);
+    if (await store.finish(id, { state: 'failed', error, worker: config.nodeName })) await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
+    return 'failed';
+  }
+
+  private async result(job: JobRecord, p: Prepared, called: RunResult | undefined): Promise<Record<string, unknown> & { estimate: { estimated: Record<string, number>; actual: Record<string, number | null> } }> {
     const frameDir = join(p.dir, 'frames');
     const frames = await Promise.all(
       p.frames.frames.map(async (f) => ({ ...f, sha256: await sha256File(join(frameDir, f.file)), url: `/v1/jobs/${job.id}/frames/${f.index}` })),
@@ -214,11 +227,11 @@ export class JobRunner {
       imageTokens: p.frames.totals.imageTokens,
       audioSeconds,
       audioTokens,
-      inputTokens: dispatch ? dispatch.totals.actualInputTokens : null,
-      outputTokens: dispatch ? dispatch.totals.actualOutputTokens : null,
-      costUsd: dispatch ? dispatch.totals.spentUsd : null,
+      inputTokens: called ? called.totals.actualInputTokens : null,
+      outputTokens: called ? called.totals.actualOutputTokens : null,
+      costUsd: called ? called.totals.spentUsd : null,
     };
-    const manifest = { ...p.frames, frames };
+    const manifest = { ...p.frames, input: job.input.name, frames };
     return {
       frames: frames.length,
       bytes: p.frames.totals.bytes,
@@ -230,23 +243,30 @@ export class JobRunner {
       warnings: p.frames.warnings,
       timings: p.frames.timings,
       estimate: { estimated: estimated(job.plan), actual },
-      ...(dispatch
-        ? {
-            dispatch: {
-              totals: dispatch.totals,
-              answers: dispatch.results.map((r) =>
-                r.status === 'ok'
-                  ? { index: r.index, id: r.id, status: r.status, text: r.text, usage: r.usage, costUsd: r.costUsd, drift: r.drift }
-                  : r.status === 'error'
-                    ? { index: r.index, id: r.id, status: r.status, error: r.error, costUsd: r.costUsd }
-                    : { index: r.index, id: r.id, status: r.status, reason: r.reason, message: r.message },
-              ),
-            },
-          }
-        : {}),
+      ...(called ? { dispatch: dispatchSummary(called) } : {}),
       manifest,
       audioManifest: audio,
       segments: p.segments.map((s) => ({ index: s.index, startSec: s.startSec, endSec: s.endSec, frames: s.frames.map((f) => f.index), audio: s.audio.map((a) => a.index) })),
     };
   }
+}
+
+type AnyResult = DispatchReport['results'][number];
+
+function answerOf(r: AnyResult): Record<string, unknown> {
+  if (r.status === 'ok') return { index: r.index, id: r.id, status: r.status, text: r.text, usage: r.usage, costUsd: r.costUsd, drift: r.drift };
+  if (r.status === 'error') return { index: r.index, id: r.id, status: r.status, error: r.error, costUsd: r.costUsd };
+  return { index: r.index, id: r.id, status: r.status, reason: r.reason, message: r.message };
+}
+
+/** What the model said: each segment's answer, the reduce call's, the final answer and the totals (reduce included). */
+function dispatchSummary(called: RunResult): Record<string, unknown> {
+  return {
+    totals: called.report.totals,
+    answers: called.report.results.map(answerOf),
+    reduce: called.reduce ? answerOf(called.reduce) : null,
+    answer: called.answer,
+    ...(called.parsed !== undefined ? { parsed: called.parsed } : {}),
+    combined: called.totals,
+  };
 }

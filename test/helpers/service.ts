@@ -144,7 +144,7 @@ export interface CliNode {
 }
 
 /** Spawns the built CLI (`serve` or `worker`) and waits for its ready line. */
-export function spawnNode(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliNode> {
+export function spawnNode(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<CliNode> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

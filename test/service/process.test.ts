@@ -15,7 +15,7 @@ afterAll(() => {
 async function serve(data: string, extra: string[] = []): Promise<CliNode & { url: string }> {
   const n = await spawnNode(['serve', '--port', '0', '--data', data, '--allow-root', CACHE, '--workers', '2', ...extra]);
   nodes.push(n);
-  await waitFor('/healthz', async () => (await api(n.url!, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200, 10_000);
+  await waitFor('/healthz', async () => (await api(n.url!, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200, 30_000);
   return n as CliNode & { url: string };
 }
 
@@ -42,7 +42,7 @@ describe('omniprep serve as a process', () => {
     await waitFor('two running jobs with frames', async () => {
       const states = await Promise.all(ids.map((id) => api(first.url, 'GET', `/v1/jobs/${id}`)));
       return states.filter((s) => s.json.state === 'running' && s.json.progress.framesDone > 0).length >= 2;
-    }, 30_000, 20);
+    }, 120_000, 20);
     const before = await Promise.all(ids.map(async (id) => (await api(first.url, 'GET', `/v1/jobs/${id}`)).json.state as string));
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
@@ -52,7 +52,7 @@ describe('omniprep serve as a process', () => {
     await waitFor('the dead server\'s children to end', () => decoders(first.child.pid!).length === 0, 10_000);
 
     const second = await serve(data);
-    const jobs = await Promise.all(ids.map((id) => waitJob(second.url, id, 60_000)));
+    const jobs = await Promise.all(ids.map((id) => waitJob(second.url, id, 300_000)));
     jobs.forEach((j, i) => {
       expect(j.state, JSON.stringify(j.error)).toBe('succeeded');
       expect(j.result.frames).toBe(j.plan.frames);
@@ -85,5 +85,5 @@ describe('omniprep serve as a process', () => {
     expect((await api(third.url, 'GET', `/v1/jobs/${early.json.id}`)).json.state).toBe('succeeded');
     third.child.kill('SIGTERM');
     await third.exited;
-  });
+  }, 400_000); // three server starts and nine jobs: minutes on a loaded machine
 });

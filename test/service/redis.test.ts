@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
 import { api, decoders, redisAvailable, spawnNode, startService, upload, waitFor, waitJob, type CliNode, type Running } from '../helpers/service.js';
 
-const REDIS = 'redis://127.0.0.1:6379';
+/** The Redis the test uses (OMNIPREP_TEST_REDIS overrides the default, for a machine where 6379 is taken). */
+const REDIS = process.env.OMNIPREP_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const hasRedis = await redisAvailable(REDIS);
-if (!hasRedis) console.warn('service-redis.test.ts: SKIPPED: no Redis on 127.0.0.1:6379 (install redis-server and start it, as .ci/run does)');
+if (!hasRedis) console.warn(`redis.test.ts: SKIPPED: no Redis on ${REDIS} (install redis-server and start it, as .ci/run does)`);
 
 describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
   const prefix = `omniprep-test-${process.pid}-${Date.now()}`;

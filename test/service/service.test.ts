@@ -50,7 +50,8 @@ describe('load: 50 jobs at once', () => {
     }
     const ids = submitted.map((r) => r.json.id as string);
     expect(new Set(ids).size).toBe(50);
-    const jobs = await Promise.all(ids.map((id) => waitJob(s.url, id, 60_000)));
+    // Generous: on a loaded machine 50 jobs take minutes; what is asserted comes from the records.
+    const jobs = await Promise.all(ids.map((id) => waitJob(s.url, id, 400_000)));
     for (const j of jobs) {
       expect(j.state, JSON.stringify(j.error)).toBe('succeeded');
       expect(j.attempts).toBe(1);
@@ -69,7 +70,7 @@ describe('load: 50 jobs at once', () => {
     expect(metrics).toMatch(/^omniprep_jobs_submitted_total 50$/m);
     expect(metrics).toMatch(/^omniprep_frames_total 200$/m);
     expect(metrics).toMatch(/^omniprep_queue_depth 0$/m);
-  });
+  }, 480_000);
 });
 
 describe('bad requests get a 4xx with a clear message, and the service keeps serving', () => {

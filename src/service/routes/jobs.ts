@@ -10,19 +10,29 @@ import { MIME } from '../../media/formats.js';
 import type { ImageFormat } from '../../plan/types.js';
 import { ServiceError } from '../errors.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
-import type { Service } from '../service.js';
 import { TERMINAL, type JobRecord } from '../store/types.js';
 import type { JobEvent } from '../bus.js';
+import type { RouteContext } from '../context.js';
 import { jobView, planSummary } from '../view.js';
 
-export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service }): Promise<void> {
-  const notFound = (id: string): ServiceError => new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
-  const load = async (id: string): Promise<JobRecord> => {
-    const job = await svc.store.get(id);
-    if (!job) throw notFound(id);
-    return job;
-  };
+const notFound = (id: string): ServiceError => new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
 
+async function load(svc: RouteContext, id: string): Promise<JobRecord> {
+  const job = await svc.store.get(id);
+  if (!job) throw notFound(id);
+  return job;
+}
+
+export async function jobRoutes(app: FastifyInstance): Promise<void> {
+  submitRoute(app);
+  readRoutes(app);
+  eventsRoute(app);
+  cancelRoute(app);
+}
+
+/** POST /v1/jobs: read the input, plan it, store the job, queue it; 202 with the job. */
+function submitRoute(app: FastifyInstance): void {
+  const svc = app.omniprep;
   app.post(
     '/v1/jobs',
     {
@@ -37,13 +47,13 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
     async (request, reply) => {
       const release = await svc.admit();
       try {
-        const { input, options } = await svc.readInput(request);
+        const { input, options } = await svc.inputs.read(request);
         let plan;
         try {
-          if (options.call) svc.checkCallable(options, input.name);
-          plan = await svc.planFor(input, options);
+          if (options.call) svc.inputs.checkCallable(options, input.name);
+          plan = await svc.inputs.plan(input, options);
         } catch (e) {
-          await svc.discardInput(input);
+          await svc.inputs.discard(input);
           throw e;
         }
         const now = Date.now();
@@ -66,7 +76,7 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
           outputDir: svc.data.rel(svc.data.outputDir(id)),
         };
         await svc.store.create(job);
-        svc.unpin(input);
+        svc.inputs.unpin(input);
         await svc.queue.enqueue(id);
         await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
         return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(job));
@@ -76,12 +86,68 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
     },
   );
 
+}
+
+/** GET the job, its manifest and its frames. */
+function readRoutes(app: FastifyInstance): void {
+  const svc = app.omniprep;
   app.get(
     '/v1/jobs/:id',
     { schema: { summary: 'A job: state, progress, plan, result, estimate against actual', tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } } },
-    async (request) => jobView(await load((request.params as { id: string }).id)),
+    async (request) => jobView(await load(svc, (request.params as { id: string }).id)),
   );
 
+  app.get(
+    '/v1/jobs/:id/manifest',
+    {
+      schema: {
+        summary: 'The frames manifest, the audio chunks and the request segments of a finished job',
+        tags: ['jobs'],
+        params: idParams,
+        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const job = await load(svc, (request.params as { id: string }).id);
+      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${job.id}: is ${job.state}; the manifest exists once it has succeeded`);
+      return { id: job.id, frames: job.result.manifest, audio: job.result.audioManifest, segments: job.result.segments };
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id/frames/:n',
+    {
+      schema: {
+        summary: 'Frame n (its index in the manifest): the image bytes',
+        tags: ['jobs'],
+        params: frameParams,
+        produces: ['image/jpeg', 'image/webp', 'image/png'],
+        response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
+      },
+    },
+    async (request, reply: FastifyReply) => {
+      const { id, n } = request.params as { id: string; n: number };
+      const job = await load(svc, id);
+      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; frames are served once it has succeeded`);
+      const manifest = job.result.manifest as { format: ImageFormat; frames: Array<{ index: number; file: string; sha256: string }> };
+      const frame = manifest.frames.find((f) => f.index === n);
+      if (!frame) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no frame ${n} (frames: ${manifest.frames.map((f) => f.index).join(', ') || 'none'})`);
+      if (!/^[\w.-]+$/.test(frame.file)) throw new ServiceError('INTERNAL', `job ${id}: bad frame file name`);
+      const path = join(svc.data.abs(job.outputDir), 'frames', frame.file);
+      const st = await stat(path).catch(() => undefined);
+      if (!st) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: frame ${n} is not on this node (a shared --data directory is needed to serve frames from any node)`);
+      const etag = `"${frame.sha256}"`;
+      reply.header('etag', etag).header('cache-control', 'private, max-age=3600');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type(MIME[manifest.format]).header('content-length', st.size).send(createReadStream(path));
+    },
+  );
+
+}
+
+/** GET /v1/jobs/:id/events: server-sent events until the job ends. */
+function eventsRoute(app: FastifyInstance): void {
+  const svc = app.omniprep;
   app.get(
     '/v1/jobs/:id/events',
     {
@@ -117,7 +183,7 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
       const unsubscribe = svc.bus.subscribe(id, onEvent);
       let job: JobRecord;
       try {
-        job = await load(id);
+        job = await load(svc, id);
       } catch (e) {
         unsubscribe();
         throw e;
@@ -147,52 +213,11 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
     },
   );
 
-  app.get(
-    '/v1/jobs/:id/manifest',
-    {
-      schema: {
-        summary: 'The frames manifest, the audio chunks and the request segments of a finished job',
-        tags: ['jobs'],
-        params: idParams,
-        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const job = await load((request.params as { id: string }).id);
-      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${job.id}: is ${job.state}; the manifest exists once it has succeeded`);
-      return { id: job.id, frames: job.result.manifest, audio: job.result.audioManifest, segments: job.result.segments };
-    },
-  );
+}
 
-  app.get(
-    '/v1/jobs/:id/frames/:n',
-    {
-      schema: {
-        summary: 'Frame n (its index in the manifest): the image bytes',
-        tags: ['jobs'],
-        params: frameParams,
-        produces: ['image/jpeg', 'image/webp', 'image/png'],
-        response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
-      },
-    },
-    async (request, reply: FastifyReply) => {
-      const { id, n } = request.params as { id: string; n: number };
-      const job = await load(id);
-      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; frames are served once it has succeeded`);
-      const manifest = job.result.manifest as { format: ImageFormat; frames: Array<{ index: number; file: string; sha256: string }> };
-      const frame = manifest.frames.find((f) => f.index === n);
-      if (!frame) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no frame ${n} (frames: ${manifest.frames.map((f) => f.index).join(', ') || 'none'})`);
-      if (!/^[\w.-]+$/.test(frame.file)) throw new ServiceError('INTERNAL', `job ${id}: bad frame file name`);
-      const path = join(svc.data.abs(job.outputDir), 'frames', frame.file);
-      const st = await stat(path).catch(() => undefined);
-      if (!st) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: frame ${n} is not on this node (a shared --data directory is needed to serve frames from any node)`);
-      const etag = `"${frame.sha256}"`;
-      reply.header('etag', etag).header('cache-control', 'private, max-age=3600');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.type(MIME[manifest.format]).header('content-length', st.size).send(createReadStream(path));
-    },
-  );
-
+/** DELETE /v1/jobs/:id: cancel. */
+function cancelRoute(app: FastifyInstance): void {
+  const svc = app.omniprep;
   app.delete(
     '/v1/jobs/:id',
     { schema: { summary: 'Cancel a job: it leaves the queue, or its processes are stopped', tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } } },
@@ -204,9 +229,9 @@ export async function jobRoutes(app: FastifyInstance, { svc }: { svc: Service })
         await svc.queue.cancel(id);
         await svc.bus.publish(id, { type: 'cancel' });
         await svc.bus.publish(id, { type: 'state', state: 'cancelled' });
-        if (svc.runner?.isRunning(id)) await svc.waitStopped(id);
+        await svc.waitStopped(id);
       }
-      return jobView(await load(id));
+      return jobView(await load(svc, id));
     },
   );
 }

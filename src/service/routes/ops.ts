@@ -1,10 +1,11 @@
 /** Operations: /healthz (no token needed), /metrics (Prometheus text), /docs/json (OpenAPI). */
 import type { FastifyInstance } from 'fastify';
 import { liveProcessCount } from '../../ffmpeg/runner.js';
-import type { Service } from '../service.js';
+import '../context.js';
 import { JOB_STATES } from '../store/types.js';
 
-export async function opsRoutes(app: FastifyInstance, { svc }: { svc: Service }): Promise<void> {
+export async function opsRoutes(app: FastifyInstance): Promise<void> {
+  const svc = app.omniprep;
   app.get(
     '/healthz',
     {
@@ -48,7 +49,7 @@ export async function opsRoutes(app: FastifyInstance, { svc }: { svc: Service })
       metric('omniprep_dollars_estimated_total', 'counter', 'Dollars the plans of accepted jobs estimated.', [['', c.dollarsEstimatedTotal]]);
       metric('omniprep_tokens_spent_total', 'counter', 'Input and output tokens the model server reported for jobs that called it.', [['', c.tokensSpentTotal]]);
       metric('omniprep_dollars_spent_total', 'counter', 'Dollars of the reported usage of jobs that called the model.', [['', c.dollarsSpentTotal]]);
-      metric('omniprep_jobs_running_here', 'gauge', 'Jobs running on this node.', [['', svc.runner?.active ?? 0]]);
+      metric('omniprep_jobs_running_here', 'gauge', 'Jobs running on this node.', [['', svc.runningHere()]]);
       metric('omniprep_child_processes', 'gauge', 'ffmpeg/ffprobe children of this process\'s main thread.', [['', liveProcessCount()]]);
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${lines.join('\n')}\n`);
     },

@@ -1,9 +1,10 @@
 /** POST /v1/plan: the estimate at once, from metadata alone (nothing is decoded or queued). */
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, inputBody } from '../schemas.js';
-import type { Service } from '../service.js';
+import '../context.js';
 
-export async function planRoutes(app: FastifyInstance, { svc }: { svc: Service }): Promise<void> {
+export async function planRoutes(app: FastifyInstance): Promise<void> {
+  const svc = app.omniprep;
   app.post(
     '/v1/plan',
     {
@@ -16,12 +17,12 @@ export async function planRoutes(app: FastifyInstance, { svc }: { svc: Service }
       },
     },
     async (request) => {
-      const { input, options } = await svc.readInput(request);
+      const { input, options } = await svc.inputs.read(request);
       try {
-        const plan = await svc.planFor(input, options);
+        const plan = await svc.inputs.plan(input, options);
         return { ...plan, input: input.name };
       } finally {
-        await svc.discardInput(input);
+        await svc.inputs.discard(input);
       }
     },
   );

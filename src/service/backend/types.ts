@@ -1,0 +1,31 @@
+/**
+ * A backend is where jobs live and how they move: the store, the event bus, the queue and (on a
+ * node that runs jobs) the runner. Embedded: SQLite, an in-process bus and queue under --data.
+ * Redis: state in Redis, the queue in BullMQ, events over pub/sub.
+ */
+import type { EventBus } from '../bus.js';
+import type { JobQueue } from '../queue/types.js';
+import type { JobRunner } from '../runner.js';
+import type { JobStore } from '../store/types.js';
+
+export interface Backend {
+  readonly store: JobStore;
+  readonly bus: EventBus;
+  readonly queue: JobQueue;
+  /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */
+  readonly runner: JobRunner | undefined;
+  /** Whether the store answers. */
+  health(): Promise<{ ok: boolean }>;
+  /** Starts taking jobs (after the app is ready): re-queues what a crash interrupted. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  /** Run jobs on this node. */
+  work: boolean;
+  /** This node serves HTTP (an API node reconciles the queue at start). */
+  http: boolean;
+  /** Makes this node's runner over the backend's store and bus. */
+  makeRunner(store: JobStore, bus: EventBus): JobRunner;
+}

@@ -1,0 +1,42 @@
+/**
+ * What the routes see of a service node: a narrow interface, given to them through Fastify's
+ * `decorate` (`app.omniprep`). Routes import this file and never service.ts.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Plan } from '../plan/types.js';
+import type { EventBus } from './bus.js';
+import type { ResolvedConfig } from './config.js';
+import type { DataDir } from './data.js';
+import type { JobOptions } from './options.js';
+import type { JobQueue } from './queue/types.js';
+import type { JobInput, JobStore } from './store/types.js';
+
+export type Health = Record<string, unknown> & { ok: boolean };
+
+export interface RouteContext {
+  readonly config: ResolvedConfig;
+  readonly data: DataDir;
+  readonly store: JobStore;
+  readonly bus: EventBus;
+  readonly queue: JobQueue;
+  readonly inputs: {
+    read(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }>;
+    plan(input: JobInput, options: JobOptions): Promise<Plan>;
+    checkCallable(options: JobOptions, name: string): void;
+    discard(input: JobInput): Promise<void>;
+    unpin(input: JobInput): void;
+  };
+  /** A place in the queue for one submission (429 when full); call the result when it is stored. */
+  admit(): Promise<() => void>;
+  health(): Promise<Health>;
+  /** Jobs running on this node. */
+  runningHere(): number;
+  /** Waits until this node no longer runs the job (after a cancel). */
+  waitStopped(id: string, timeoutMs?: number): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    omniprep: RouteContext;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * What POST /v1/jobs and /v1/plan do with a request before a job exists: read the input (an
+ * upload, a pinned path, a URL) and the options, plan it, and keep or discard the stored file.
+ * Inputs being submitted on this node are pinned in memory, so the sweeper and a failed sibling
+ * submission leave them alone.
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyRequest } from 'fastify';
+import pLimit from 'p-limit';
+import { isOmniprepError, OmniprepError } from '../errors.js';
+import { plan as makePlan } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
+import { probe } from '../probe/probe.js';
+import type { MediaInfo } from '../probe/types.js';
+import { checkPlanBounds } from './bounds.js';
+import type { ResolvedConfig } from './config.js';
+import type { DataDir } from './data.js';
+import { ServiceError } from './errors.js';
+import { inputFile, intakePath, intakeUpload, intakeUrl } from './intake.js';
+import { OPTIONS_FIELD_LIMIT, parseJobOptions, toPlanOptions, type JobOptions } from './options.js';
+import { scrubPaths } from './paths.js';
+import type { JobInput, JobStore } from './store/types.js';
+import type { TokenCounter } from './tokens.js';
+
+const PROBE_CACHE = 256;
+/** Room for multipart boundaries and part headers. */
+const MULTIPART_SLACK = 64 * 1024;
+
+export interface InputsDeps {
+  config: ResolvedConfig;
+  data: DataDir;
+  store: JobStore;
+  roots: string[];
+  tokens: TokenCounter;
+}
+
+/** Library errors name the file the service stored; clients see the name they gave. */
+export function renamed(e: unknown, file: string, name: string): unknown {
+  if (!isOmniprepError(e) || file === name || !e.message.includes(file)) return e;
+  return new OmniprepError(e.code, e.message.split(file).join(name), { input: name, ...(e.details ? { details: e.details } : {}) });
+}
+
+/** Any multipart failure as the client's error: a 400 naming the rule, or 413 for the size limit. */
+function multipartError(e: unknown, maxBytes: number): unknown {
+  if (e instanceof ServiceError || isOmniprepError(e)) return e;
+  const err = e as NodeJS.ErrnoException & { statusCode?: number };
+  if (err?.syscall) return e; // the server's own disk: a 500
+  switch (err?.code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new OmniprepError('TOO_LARGE', `the upload is over the ${maxBytes}-byte limit`);
+    case 'FST_FILES_LIMIT':
+      return new ServiceError('BAD_REQUEST', 'multipart: one file only, in the field "file"');
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new ServiceError('BAD_REQUEST', 'multipart: too many parts (send the fields file and options once each)');
+    default:
+      return new ServiceError('BAD_REQUEST', `multipart: ${String(err?.message ?? e).replace(/\s+/g, ' ').slice(0, 200)}`);
+  }
+}
+
+export class Inputs {
+  private readonly pinned = new Map<string, number>();
+  private readonly probes = new Map<string, Promise<MediaInfo>>();
+  private readonly planLimit = pLimit(4);
+
+  constructor(private readonly d: InputsDeps) {}
+
+  /** The input and options of a submission (multipart upload, or JSON with a path or URL). */
+  read(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
+    return request.isMultipart() ? this.readMultipart(request) : this.readJson(request);
+  }
+
+  private async readMultipart(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
+    const { data, config } = this.d;
+    let input: JobInput | undefined;
+    let rawOptions: string | undefined;
+    // A declared length over what one file and the options field can take is refused before reading.
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > config.maxUploadBytes + OPTIONS_FIELD_LIMIT + MULTIPART_SLACK) {
+      throw new OmniprepError('TOO_LARGE', `the upload is over the ${config.maxUploadBytes}-byte limit (Content-Length ${declared})`);
+    }
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file' || input) {
+            part.file.resume();
+            throw new ServiceError('BAD_REQUEST', `multipart: one file only, in the field "file" (got "${part.fieldname}"${input ? ' again' : ''})`);
+          }
+          input = await intakeUpload(part.file, part.filename, data, config.maxUploadBytes);
+          this.pin(input);
+        } else if (part.fieldname === 'options') {
+          if (part.valueTruncated) throw new ServiceError('BAD_REQUEST', `multipart: the options field is over the ${OPTIONS_FIELD_LIMIT}-byte limit`);
+          if (rawOptions !== undefined) throw new ServiceError('BAD_REQUEST', 'multipart: one options field only');
+          rawOptions = String(part.value);
+        } else {
+          throw new ServiceError('BAD_REQUEST', `multipart: unknown field "${part.fieldname}" (fields: file, options)`);
+        }
+      }
+      if (!input) throw new ServiceError('BAD_REQUEST', 'multipart: no file (send it in the field "file")');
+      return { input, options: parseJobOptions(rawOptions) };
+    } catch (e) {
+      if (input) await this.discard(input);
+      throw multipartError(e, config.maxUploadBytes);
+    }
+  }
+
+  private async readJson(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
+    const { data, config, roots } = this.d;
+    const body = request.body as { path?: string; url?: string; options?: JobOptions } | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'send JSON { path | url, options } or a multipart upload (file, options)');
+    if ((body.path === undefined) === (body.url === undefined)) throw new ServiceError('BAD_REQUEST', 'give exactly one of path or url (or upload the file as multipart/form-data)');
+    const options = parseJobOptions(body.options);
+    const input = body.path !== undefined ? await intakePath(body.path, roots, data) : await intakeUrl(body.url!, data, config);
+    this.pin(input);
+    return { input, options };
+  }
+
+  /** The plan of an input, from a probe cached by the stored file (content-addressed). */
+  plan(input: JobInput, options: JobOptions): Promise<Plan> {
+    const { data, config, tokens } = this.d;
+    const file = inputFile(input, data);
+    return this.planLimit(async () => {
+      try {
+        await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
+        const info = await this.probe(file);
+        checkPlanBounds(info, options);
+        const plan = await makePlan(info, toPlanOptions(options, config.limits));
+        return scrubPaths(plan, [[file, input.name]]);
+      } catch (e) {
+        throw renamed(e, file, input.name);
+      }
+    });
+  }
+
+  private probe(file: string): Promise<MediaInfo> {
+    let p = this.probes.get(file);
+    if (!p) {
+      p = probe(file, { limits: this.d.config.limits });
+      this.probes.set(file, p);
+      p.catch(() => this.probes.delete(file));
+      if (this.probes.size > PROBE_CACHE) this.probes.delete(this.probes.keys().next().value as string);
+    }
+    return p;
+  }
+
+  checkCallable(options: JobOptions, name: string): void {
+    if (!options.prompt?.trim()) throw new OmniprepError('INVALID_OPTION', `${name}: option prompt: a job with call: true needs a prompt`, { details: { option: 'prompt' } });
+    if (!this.d.config.apiKey && !process.env.OPENAI_API_KEY) {
+      throw new OmniprepError('INVALID_OPTION', `${name}: option call: this server has no API key for the model (start it with OPENAI_API_KEY set)`, { details: { option: 'call' } });
+    }
+  }
+
+  private pin(input: JobInput): void {
+    this.pinned.set(input.file, (this.pinned.get(input.file) ?? 0) + 1);
+  }
+
+  /** The submission is over (its job holds the file from now on, or it failed). */
+  unpin(input: JobInput): void {
+    const n = (this.pinned.get(input.file) ?? 0) - 1;
+    if (n > 0) this.pinned.set(input.file, n);
+    else this.pinned.delete(input.file);
+  }
+
+  isPinned(file: string): boolean {
+    return this.pinned.has(file);
+  }
+
+  /** Unpins a submission's input and removes the stored file when nothing else uses it. */
+  async discard(input: JobInput): Promise<void> {
+    this.unpin(input);
+    if (this.pinned.has(input.file) || (await this.d.store.inputInUse(input.file))) return;
+    const file = inputFile(input, this.d.data);
+    if (this.d.data.isInput(file)) await rm(file, { force: true }); // never a file outside the store
+  }
+
+  /**
+   * Removes stored inputs no job uses and no submission on this node holds, last touched more
+   * than `graceMs` ago (a submission on another node may be between storing and creating its job).
+   */
+  async sweepOrphans(graceMs: number): Promise<number> {
+    const { data, store } = this.d;
+    const cutoff = Date.now() - graceMs;
+    let removed = 0;
+    for (const name of await readdir(data.inputs).catch(() => [] as string[])) {
+      const abs = join(data.inputs, name);
+      const rel = data.rel(abs);
+      if (this.pinned.has(rel)) continue;
+      const st = await stat(abs).catch(() => undefined);
+      if (!st || st.mtimeMs > cutoff) continue;
+      if (await store.inputInUse(rel)) continue;
+      await rm(abs, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+}

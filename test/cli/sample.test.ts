@@ -1,0 +1,65 @@
+/**
+ * `omniprep sample` interrupted: Ctrl-C removes the frames it had written to --out and says so;
+ * kill -9 leaves no ffmpeg running (the runner's watchdog). Runs the built CLI (npm run build).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, processesWithMarker } from '../helpers/cli.js';
+import { fixture, ROOT, tempDir } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/service.js';
+
+function startSample(input: string, out: string): { child: ReturnType<typeof spawn>; marker: string; stderr: () => string; exited: Promise<string> } {
+  const tmp = tempDir('cli-');
+  const child = spawn(process.execPath, [CLI, 'sample', input, '--every', '0.2', '--mode', 'exact', '--out', out], {
+    cwd: ROOT,
+    env: { ...process.env, OMNIPREP_TMPDIR: tmp, OMNIPREP_TEST_MARKER: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.resume();
+  const exited = new Promise<string>((r) => child.on('exit', (code, sig) => r(sig ?? String(code))));
+  return { child, marker: `OMNIPREP_TEST_MARKER=${tmp}`, stderr: () => err, exited };
+}
+
+const frameFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => /^frame-\d{5}\./.test(n)) : []);
+
+describe('an interrupted sample', () => {
+  it('Ctrl-C removes the frames already written and says so; nothing keeps running', async () => {
+    const clip = await fixture('longgop'); // 60 s with 10 s GOPs: 300 exact frames take a while
+    const parent = tempDir('out-');
+    const out = join(parent, 'frames'); // made by the run
+    const s = startSample(clip, out);
+    await waitFor('frames to be written', () => frameFiles(out).length >= 2, 60_000, 10);
+    s.child.kill('SIGINT');
+    expect(await s.exited).toBe('130');
+    expect(s.stderr()).toMatch(/interrupted \(SIGINT\)/);
+    expect(s.stderr()).toMatch(new RegExp(`removed the \\d+ file\\(s\\) the unfinished run had written to ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    expect(existsSync(out)).toBe(false); // the run made it, and it is gone
+    await waitFor('its children to end', () => processesWithMarker(s.marker).length === 0, 10_000);
+  }, 120_000);
+
+  it('Ctrl-C in a directory that was there keeps the directory and the files that were not the run\'s', async () => {
+    const clip = await fixture('longgop');
+    const out = tempDir('out-');
+    mkdirSync(join(out, 'mine'));
+    const s = startSample(clip, out);
+    await waitFor('frames to be written', () => frameFiles(out).length >= 2, 60_000, 10);
+    s.child.kill('SIGINT');
+    expect(await s.exited).toBe('130');
+    expect(readdirSync(out)).toEqual(['mine']);
+  }, 120_000);
+
+  it('kill -9: its ffmpeg children do not run on', async () => {
+    const clip = await fixture('longgop');
+    const out = join(tempDir('out-'), 'frames');
+    const s = startSample(clip, out);
+    await waitFor('frames to be written', () => frameFiles(out).length >= 1, 60_000, 10);
+    await waitFor('an ffmpeg child', () => processesWithMarker(s.marker).length > 0, 30_000, 5);
+    s.child.kill('SIGKILL');
+    expect(await s.exited).toBe('SIGKILL');
+    await waitFor('the ffmpeg children to be killed', () => processesWithMarker(s.marker).length === 0, 20_000);
+  }, 120_000);
+});
