@@ -36,6 +36,10 @@ import type { JobQueue } from './queue/types.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { planRoutes } from './routes/plan.js';
+import { curveRoutes } from './routes/curve.js';
+import { listRoutes } from './routes/list.js';
+import { modelRoutes } from './routes/models.js';
+import { isPageRequest, webPage } from '../web/page.js';
 import { JobRunner } from './runner.js';
 import { sharedSchemas } from './schemas.js';
 import { RedisStore } from './store/redis.js';
@@ -399,7 +403,7 @@ async function buildApp(svc: Service, logger: boolean): Promise<FastifyInstance>
   if (config.token) {
     const token = config.token;
     app.addHook('onRequest', async (request, reply) => {
-      if (request.url === '/healthz') return;
+      if (request.url === '/healthz' || isPageRequest(request)) return;
       const h = request.headers.authorization ?? '';
       const m = /^Bearer\s+(.+)$/i.exec(h);
       if (!m || !sameToken(m[1]!.trim(), token)) {
@@ -411,6 +415,10 @@ async function buildApp(svc: Service, logger: boolean): Promise<FastifyInstance>
   await app.register(jobRoutes, { svc });
   await app.register(planRoutes, { svc });
   await app.register(opsRoutes, { svc });
+  await app.register(listRoutes, { svc });
+  await app.register(curveRoutes, { svc });
+  await app.register(modelRoutes, { svc });
+  await app.register(webPage);
   await app.ready();
   return app;
 }
