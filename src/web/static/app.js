@@ -178,6 +178,7 @@ async function refreshPlan() {
   const b = body(opts);
   if (!b) {
     $('plan').hidden = true;
+    hideCurve();
     $('plan-status').textContent = 'Choose an input to see its plan.';
     return;
   }
@@ -196,6 +197,7 @@ async function refreshPlan() {
   } catch (e) {
     if (seq !== state.planSeq || (e && e.name === 'AbortError')) return;
     $('plan').hidden = true;
+    hideCurve();
     $('plan-status').textContent = 'No plan: see the error in the form.';
     showError(e, 'input');
   } finally {
@@ -260,6 +262,16 @@ async function refreshCurve(opts, plan) {
     $('curve-status').textContent = `No cost curve: ${e.message}`;
   }
   void plan;
+}
+
+/** No curve for an input that has no plan (and a curve still being drawn is dropped when it comes). */
+function hideCurve() {
+  state.curveSeq++;
+  state.curveKey = '';
+  state.curve = null;
+  $('curve').hidden = true;
+  $('curve-data').hidden = true;
+  $('curve-status').textContent = '';
 }
 
 function renderCurveTable(curve) {
@@ -361,7 +373,7 @@ function renderProgress(p, jobState) {
   const bar = $('job-progress');
   bar.max = Math.max(1, total);
   bar.value = Math.min(p.framesDone ?? 0, bar.max);
-  $('job-stage').textContent = jobState === 'succeeded' ? 'done' : p.stage;
+  $('job-stage').textContent = jobState === 'succeeded' ? 'done' : jobState === 'failed' || jobState === 'cancelled' ? `${jobState} (${p.stage})` : p.stage;
   $('job-count').textContent = `${p.framesDone ?? 0} of ${total} frames${p.requestsTotal ? `, ${p.requestsDone ?? 0} of ${p.requestsTotal} requests` : ''}${p.note ? ` (${p.note})` : ''}`;
 }
 
