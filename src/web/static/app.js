@@ -343,7 +343,7 @@ async function submitJob() {
       $('upload-status').textContent = 'Submitting…';
       job = await api('POST', '/v1/jobs', b);
     }
-    $('upload-status').textContent = `Job ${job.id} queued.`;
+    $('upload-status').textContent = `Job ${job.id} submitted.`;
     bar.hidden = true;
     void openJob(job);
     void loadJobs();
@@ -636,16 +636,17 @@ function jobRow(j) {
     actions.append(retry);
   }
   const err = j.error ? el('div', { class: 'error', text: `${j.error.code}: ${j.error.message}` }) : null;
+  // data-label: the column's name, shown before each cell where the table is laid out as cards (narrow screens).
   return el(
     'tr',
     { 'data-job': j.id },
-    el('td', { text: new Date(j.createdAt).toLocaleString() }),
-    el('td', {}, el('span', { class: `badge ${j.state}`, text: j.state }), err),
-    el('td', { class: 'mono', text: j.input.name }),
-    el('td', { text: num(j.result?.frames ?? j.plan?.frames) }),
-    el('td', { text: usd(j.plan?.costUsd) }),
-    el('td', { text: billed === null || billed === undefined ? '-' : usd(billed) }),
-    el('td', {}, actions),
+    el('td', { 'data-label': 'Created', text: new Date(j.createdAt).toLocaleString() }),
+    el('td', { 'data-label': 'State' }, el('div', {}, el('span', { class: `badge ${j.state}`, text: j.state }), err)),
+    el('td', { 'data-label': 'Input', class: 'mono', text: j.input.name }),
+    el('td', { 'data-label': 'Frames', text: num(j.result?.frames ?? j.plan?.frames) }),
+    el('td', { 'data-label': 'Estimated', text: usd(j.plan?.costUsd) }),
+    el('td', { 'data-label': 'Billed', text: billed === null || billed === undefined ? '-' : usd(billed) }),
+    el('td', { 'data-label': 'Actions' }, actions),
   );
 }
 
