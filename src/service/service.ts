@@ -39,6 +39,7 @@ import { planRoutes } from './routes/plan.js';
 import { curveRoutes } from './routes/curve.js';
 import { listRoutes } from './routes/list.js';
 import { modelRoutes } from './routes/models.js';
+import { requestRoutes } from './routes/requests.js';
 import { isPageRequest, webPage } from '../web/page.js';
 import { JobRunner } from './runner.js';
 import { sharedSchemas } from './schemas.js';
@@ -418,6 +419,7 @@ async function buildApp(svc: Service, logger: boolean): Promise<FastifyInstance>
   await app.register(listRoutes, { svc });
   await app.register(curveRoutes, { svc });
   await app.register(modelRoutes, { svc });
+  await app.register(requestRoutes, { svc });
   await app.register(webPage);
   await app.ready();
   return app;
