@@ -14,6 +14,7 @@ import { chromiumMissing, launchChromium, openPage, screenshotPath, type Watched
 
 // Browser globals, for the callbacks that run in the page (this project compiles without the DOM lib).
 declare const document: any;
+declare const getComputedStyle: any;
 declare const sessionStorage: any;
 declare const localStorage: any;
 type HTMLElement = any;
@@ -286,6 +287,79 @@ describe.skipIf(Boolean(missing))('the web page in chromium', () => {
       expect(await text(page, '#err-input')).toBe(ref.json.error.message);
       expect((await api(s.url, 'GET', '/v1/jobs?limit=100', undefined, AUTH)).json.jobs.length).toBe(before);
       await page.screenshot({ path: screenshotPath('page-errors.png'), fullPage: true });
+      expect(w.outside).toEqual([]);
+      expect(cspErrors(w)).toEqual([]);
+    } finally {
+      await w.context.close();
+    }
+  }, TEST_TIMEOUT);
+
+  it('a job with audio, dedup and a grid: chunks on a timeline with a player, drops greyed with their reason, grids, request downloads', async () => {
+    const tones = await fixture('tonesVideo'); // 30 s of tone with silences
+    const slides = await fixture('slides'); // 30 s, three static slides
+    const timecode = await fixture('timecode');
+    const submit = async (path: string, options: Record<string, unknown>): Promise<any> => {
+      const r = await api(s.url, 'POST', '/v1/jobs', { path, options }, AUTH);
+      expect(r.status, r.text).toBe(202);
+      return r.json.id;
+    };
+    const audioId = await submit(tones, { every: 10, mode: 'exact', audio: true, audioOptions: { chunkSeconds: 8 }, prompt: 'What do you hear?' });
+    const dedupId = await submit(slides, { every: 2, mode: 'exact', dedup: true });
+    const gridId = await submit(timecode, { every: 2, mode: 'exact', grid: { cols: 2, rows: 2 } });
+    const w = await openPage(browser, s.url);
+    const { page } = w;
+    try {
+      await page.goto(`${s.url}/`);
+      await useToken(page);
+      const open = async (id: string): Promise<any> => {
+        await page.click('#refresh-jobs');
+        await page.click(`#jobs-body tr[data-job="${id}"] button:text("Open")`);
+        await expect.poll(() => text(page, '#job-state'), { timeout: LONG }).toBe('succeeded');
+        await page.waitForSelector('#result:not([hidden])', { timeout: 30_000 });
+        await expect.poll(() => text(page, '#job-id'), { timeout: 30_000 }).toContain(id);
+        return (await api(s.url, 'GET', `/v1/jobs/${id}/manifest`, undefined, AUTH)).json;
+      };
+
+      // Audio: one block per chunk, the cut points, a player that plays the chunk asked for.
+      const am = await open(audioId);
+      expect(am.audio.length).toBeGreaterThan(1);
+      expect(await page.locator('#timeline .chunk').count()).toBe(am.audio.length);
+      expect(await text(page, '#cuts')).toBe(am.audio.slice(1).map((c: { startSec: number }) => `${c.startSec.toFixed(2)} s`).join(', '));
+      await page.click('#timeline .chunk[data-chunk="1"]');
+      await page.waitForFunction(() => {
+        const a = document.getElementById('audio-player');
+        return a.dataset.chunk === '1' && a.readyState >= 1 && Number.isFinite(a.duration);
+      }, undefined, { timeout: 30_000 });
+      const duration = await page.evaluate(() => document.getElementById('audio-player').duration as number);
+      expect(Math.abs(duration - am.audio[1].durationSec)).toBeLessThan(0.1);
+      // Request bodies and the Batch file, as the API serves them; Responses takes no audio: its line is shown.
+      const [chat] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#download-chat')]);
+      expect(chat.suggestedFilename()).toBe(`omniprep-${audioId}-chat.json`);
+      expect(JSON.parse(readFileSync((await chat.path())!, 'utf8'))).toEqual((await api(s.url, 'GET', `/v1/jobs/${audioId}/requests?api=chat`, undefined, AUTH)).json);
+      const [batch] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#download-batch')]);
+      expect(readFileSync((await batch.path())!, 'utf8')).toBe((await api(s.url, 'GET', `/v1/jobs/${audioId}/batch`, undefined, AUTH)).text);
+      await page.click('#download-responses');
+      const refused = (await api(s.url, 'GET', `/v1/jobs/${audioId}/requests?api=responses`, undefined, AUTH)).json.error.message;
+      await expect.poll(() => text(page, '#download-error'), { timeout: 30_000 }).toBe(refused);
+
+      // Dedup: the dropped frames greyed, each with the frame it repeats.
+      const dm = await open(dedupId);
+      expect(dm.frames.dropped.length).toBeGreaterThan(0);
+      expect(await page.locator('#sheet li.frame').count()).toBe(dm.frames.frames.length);
+      expect(await page.locator('#sheet li.dropped').count()).toBe(dm.frames.dropped.length);
+      for (const d of dm.frames.dropped) {
+        expect(await text(page, `#sheet li[data-dropped="${d.index}"] .thumb-none`)).toBe(`dropped: a repeat of frame ${d.duplicateOf} (distance ${d.distance})`);
+      }
+      expect(await page.evaluate(() => Number(getComputedStyle(document.querySelector('#sheet li.dropped')).opacity))).toBeLessThan(1);
+      expect(await page.locator('#audio-result').isHidden()).toBe(true);
+
+      // Grids: one block per grid image, its cells in the grid's columns.
+      const gm = await open(gridId);
+      expect(gm.frames.grids.length).toBe(3); // 10 frames, 4 to a grid
+      expect(await page.locator('#grids .gridset').count()).toBe(3);
+      expect(await page.locator('#grids .gridset').first().locator('span').count()).toBe(4);
+      expect(await page.evaluate(() => getComputedStyle(document.querySelector('#grids .gridset')).gridTemplateColumns.split(' ').length)).toBe(2);
+      await page.screenshot({ path: screenshotPath('page-grid.png'), fullPage: true });
       expect(w.outside).toEqual([]);
       expect(cspErrors(w)).toEqual([]);
     } finally {

@@ -138,8 +138,8 @@ export async function events(id, onEvent, signal) {
   }
 }
 
-/** An image the API serves, as a blob URL (the request carries the token). */
-export async function imageUrl(path, signal) {
+/** An image or audio chunk the API serves, as a blob URL (the request carries the token; an <img> or <audio> src could not). */
+export async function blobUrl(path, signal) {
   const res = await api('GET', path, undefined, { raw: true, signal });
   return URL.createObjectURL(await res.blob());
 }

@@ -1,7 +1,7 @@
 // The omniprep page: choose an input and options, see the plan and the cost curve, run the job,
 // follow it, look at its frames. Everything goes through the service's API (api.js); text from
 // the server is only ever set as textContent.
-import { api, ApiError, events, getToken, imageUrl, onUnauthorized, setToken, upload } from './api.js';
+import { api, ApiError, events, getToken, blobUrl, onUnauthorized, setToken, upload } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -456,7 +456,7 @@ async function frameBlob(jobId, index) {
   const key = `${jobId}/${index}`;
   let url = state.blobs.get(key);
   if (!url) {
-    url = await imageUrl(`/v1/jobs/${jobId}/frames/${index}`);
+    url = await blobUrl(`/v1/jobs/${jobId}/frames/${index}`);
     state.blobs.set(key, url);
   }
   return url;
@@ -477,6 +477,7 @@ async function showResult(job) {
   const m = JSON.parse(text);
   state.manifestText = text;
   $('result').hidden = false;
+  $('download-error').textContent = '';
 
   const est = job.estimate ?? {};
   const e = est.estimated ?? {};
@@ -543,18 +544,81 @@ async function showResult(job) {
     const span = Math.max(0.001, end - start);
     $('timeline').replaceChildren(
       ...chunks.map((c) => {
-        const d = el('div', { class: 'chunk', role: 'listitem', text: `${c.index}`, title: `${secs(c.startSec)}–${secs(c.endSec)}, ${num(c.tokens)} tokens` });
-        d.setAttribute('aria-label', `audio chunk ${c.index}: ${secs(c.startSec)} to ${secs(c.endSec)}, ${num(c.tokens)} tokens, ${kb(c.bytes)}`);
+        const d = el('button', { type: 'button', class: 'chunk', text: `${c.index}`, title: `${secs(c.startSec)}–${secs(c.endSec)}, ${num(c.tokens)} tokens` });
+        d.setAttribute('aria-label', `Play audio chunk ${c.index}: ${secs(c.startSec)} to ${secs(c.endSec)}, ${num(c.tokens)} tokens, ${kb(c.bytes)}`);
+        d.dataset.chunk = String(c.index);
         d.style.left = `${((c.startSec - start) / span) * 100}%`;
         d.style.width = `${((c.endSec - c.startSec) / span) * 100}%`;
+        d.addEventListener('click', () => void playChunk(job.id, c));
         return d;
       }),
     );
+    $('cuts').textContent = chunks.slice(1).map((c) => secs(c.startSec)).join(', ') || 'none (one chunk)';
+    void loadChunk(job.id, chunks[0]);
   }
   $('segments').replaceChildren(
     ...(m.segments ?? []).map((s) => el('li', { text: `${secs(s.startSec)}–${secs(s.endSec)}: ${s.frames.length} frame${s.frames.length === 1 ? '' : 's'}${s.audio.length ? `, ${s.audio.length} audio chunk${s.audio.length === 1 ? '' : 's'}` : ''}` })),
   );
 }
+
+async function loadChunk(jobId, c) {
+  const key = `${jobId}/audio/${c.index}`;
+  let url = state.blobs.get(key);
+  if (!url) {
+    url = await blobUrl(`/v1/jobs/${jobId}/audio/${c.index}`);
+    state.blobs.set(key, url);
+  }
+  if (state.job?.id !== jobId) return undefined;
+  const player = $('audio-player');
+  player.src = url;
+  player.dataset.chunk = String(c.index);
+  $('audio-which').textContent = `${c.index}: ${secs(c.startSec)}–${secs(c.endSec)}`;
+  return player;
+}
+
+async function playChunk(jobId, c) {
+  try {
+    const player = await loadChunk(jobId, c);
+    await player?.play();
+  } catch (e) {
+    $('download-error').textContent = e.message;
+  }
+}
+
+/** Saves text as a file through a blob URL (the request carried the token; a link could not). */
+function saveText(textBody, name, type) {
+  const url = URL.createObjectURL(new Blob([textBody], { type }));
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function download(path, name, type, button) {
+  const job = state.job;
+  if (!job) return;
+  $('download-error').textContent = '';
+  button.disabled = true;
+  try {
+    saveText(await api('GET', path, undefined, { text: true }), name, type);
+  } catch (e) {
+    $('download-error').textContent = e.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+for (const which of ['chat', 'responses']) {
+  $(`download-${which}`).addEventListener('click', (ev) => {
+    const id = state.job?.id;
+    if (id) void download(`/v1/jobs/${id}/requests?api=${which}`, `omniprep-${id}-${which}.json`, 'application/json', ev.currentTarget);
+  });
+}
+$('download-batch').addEventListener('click', (ev) => {
+  const id = state.job?.id;
+  if (id) void download(`/v1/jobs/${id}/batch`, `omniprep-${id}.jsonl`, 'application/jsonl', ev.currentTarget);
+});
 
 function timeOf(li) {
   const t = li.querySelector('.meta strong')?.textContent ?? '0';
@@ -573,12 +637,7 @@ async function openFrame(jobId, f) {
 
 $('download-manifest').addEventListener('click', () => {
   if (!state.manifestText || !state.job) return;
-  const url = URL.createObjectURL(new Blob([state.manifestText], { type: 'application/json' }));
-  const a = el('a', { href: url, download: `omniprep-${state.job.id}-manifest.json` });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveText(state.manifestText, `omniprep-${state.job.id}-manifest.json`, 'application/json');
 });
 
 // ---------- jobs list ----------
