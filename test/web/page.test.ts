@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokenInputs, CACHE, fixture, readFrameNumber } from '../helpers/fixtures.js';
+import { startOpenAITestServer } from '../helpers/openai/server.js';
 import { api, upload, type Running, startService } from '../helpers/service.js';
 import { chromiumMissing, launchChromium, openPage, screenshotPath, type Watched } from '../helpers/browser.js';
 
@@ -364,6 +365,60 @@ describe.skipIf(Boolean(missing))('the web page in chromium', () => {
       expect(cspErrors(w)).toEqual([]);
     } finally {
       await w.context.close();
+    }
+  }, TEST_TIMEOUT);
+
+  it('call: true: without a key the page says so by the option; with one, the answer and the billed dollars', async () => {
+    const clip = await fixture('audioFirst');
+    const run = async (url: string, expectDone: boolean): Promise<{ page: Page; w: Watched }> => {
+      const w = await openPage(browser, url);
+      const { page } = w;
+      await page.goto(`${url}/`);
+      await useToken(page);
+      await page.check('input[name="kind"][value="path"]');
+      await page.fill('#path', clip);
+      await page.fill('#every', '1');
+      await page.fill('#prompt', 'What is shown?');
+      await page.check('#call');
+      await planShown(page, 1);
+      await page.click('#start-job');
+      if (expectDone) await expect.poll(() => text(page, '#job-state'), { timeout: LONG }).toBe('succeeded');
+      return { page, w };
+    };
+    // This server has no API key: the service's line, by the option.
+    const a = await run(s.url, false);
+    try {
+      const refused = await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1, prompt: 'What is shown?', call: true } }, AUTH);
+      expect(refused.status).toBe(400);
+      await expect.poll(() => text(a.page, '#err-call'), { timeout: 30_000 }).toBe(refused.json.error.message);
+      expect(refused.json.error.message).toMatch(/option call: this server has no API key/);
+    } finally {
+      await a.w.context.close();
+    }
+    // A server with a key (the OpenAI test server): the answer and the estimate against what was billed.
+    const model = await startOpenAITestServer();
+    const keyed = await startService({ workers: 1, token: TOKEN, allowRoots: [CACHE], baseURL: model.baseURL, apiKey: 'test' });
+    try {
+      const b = await run(keyed.url, true);
+      try {
+        await b.page.waitForSelector('#result:not([hidden])', { timeout: 30_000 });
+        const id = (await text(b.page, '#job-id')).split('job ').pop()!;
+        const job = (await api(keyed.url, 'GET', `/v1/jobs/${id}`, undefined, AUTH)).json;
+        expect(job.result.dispatch.answers[0].status).toBe('ok');
+        expect(model.stats.total).toBe(1);
+        expect(await text(b.page, '#answers .answer')).toBe(job.result.dispatch.answers[0].text.trim());
+        const { estimated, actual } = job.estimate;
+        expect(await text(b.page, '#estimate div:nth-child(5) dd')).toBe(`${usd(estimated.costUsd)} / ${usd(actual.costUsd)}`);
+        expect(await text(b.page, '#estimate div:nth-child(4) dd')).toBe(`${n(estimated.inputTokens)} / ${n(actual.inputTokens)}`);
+        expect(await text(b.page, `#jobs-body tr[data-job="${id}"] td:nth-child(6)`)).toBe(usd(actual.costUsd));
+        expect(cspErrors(b.w)).toEqual([]);
+        expect(b.w.outside).toEqual([]);
+      } finally {
+        await b.w.context.close();
+      }
+    } finally {
+      await keyed.close();
+      await model.close();
     }
   }, TEST_TIMEOUT);
 

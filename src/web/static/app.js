@@ -19,7 +19,7 @@ const el = (tag, props = {}, ...children) => {
 const STEPS = [0.25, 0.5, 1, 2, 3, 4, 5, 10, 15, 20, 30, 60, 120];
 const CURVE_EVERY = [1, 2, 5, 10, 30];
 const INPUT_CODES = new Set(['NOT_FOUND', 'NOT_A_FILE', 'EMPTY', 'UNSUPPORTED_FORMAT', 'CORRUPT', 'NO_VIDEO_STREAM', 'NO_AUDIO_STREAM', 'TOO_LARGE', 'FORBIDDEN_PATH', 'FORBIDDEN_URL', 'PROCESS_FAILED', 'TIMEOUT', 'LIMIT_EXCEEDED']);
-const FIELDS = ['every', 'start', 'end', 'maxFrames', 'maxSide', 'grid', 'model', 'detail', 'tier', 'budget', 'prompt'];
+const FIELDS = ['every', 'start', 'end', 'maxFrames', 'maxSide', 'grid', 'model', 'detail', 'tier', 'budget', 'prompt', 'call', 'api'];
 
 const state = {
   models: [],
@@ -108,6 +108,7 @@ function options() {
   if ($('audio').checked) o.audio = true;
   const prompt = $('prompt').value;
   if (prompt.trim()) o.prompt = prompt;
+  if ($('api').value) o.api = $('api').value;
   return o;
 }
 
@@ -235,7 +236,7 @@ function renderPlan(p) {
 // ---------- cost curve ----------
 
 async function refreshCurve(opts, plan) {
-  const { every: _e, budget: _b, maxFrames: _m, ...rest } = opts;
+  const { every: _e, budget: _b, maxFrames: _m, api: _a, ...rest } = opts;
   const key = JSON.stringify([inputKey(), rest]);
   if (key === state.curveKey) return;
   const b = body(rest);
@@ -321,6 +322,7 @@ async function submitJob() {
     showError(e);
     return;
   }
+  if ($('call').checked) opts.call = true;
   const b = body(opts);
   if (!b) {
     showError(new FieldError('input', kind() === 'upload' ? 'input: choose or drop a file first' : `input: give a ${kind()}`));
