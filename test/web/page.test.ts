@@ -160,6 +160,20 @@ describe.skipIf(Boolean(missing))('the web page in chromium', () => {
       await page.fill('#every', '2');
       await planShown(page, 2);
 
+      // A budget: the densest plan that fits, as the API's budget chooser picks it.
+      const budget = Number((ref5.costUsd * 1.001).toFixed(6));
+      const refB = (await upload(s.url, clip, { ...opts, every: 2, budget }, { path: '/v1/plan', headers: AUTH })).json;
+      expect(refB.budget.changed).toBe(true);
+      expect(refB.costUsd).toBeLessThanOrEqual(budget);
+      await page.fill('#budget', String(budget));
+      const c = refB.budget.chosen;
+      await expect.poll(() => text(page, '#plan-budget'), { timeout: LONG }).toContain(`the densest plan that fits samples every ${c.every} s at detail ${c.detail}`);
+      expect(await text(page, '#plan-cost')).toBe(`${usd(refB.costUsd)} (standard)`);
+      await page.fill('#budget', '');
+      await expect.poll(() => page.isHidden('#plan-budget'), { timeout: LONG }).toBe(true);
+      await planShown(page, 2);
+      expect(await text(page, '#plan-frames')).toBe('10');
+
       // Run it.
       await page.click('#start-job');
       await expect.poll(() => text(page, '#job-state'), { timeout: LONG }).toBe('succeeded');

@@ -34,6 +34,9 @@ const state = {
   blobs: new Map(),
   cursor: null,
   authorized: false,
+  lastPlan: null,
+  curve: null,
+  manifestText: null,
 };
 
 const usd = (x) => (typeof x !== 'number' ? '-' : `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`);
@@ -194,7 +197,7 @@ async function refreshPlan() {
     if (seq !== state.planSeq) return;
     renderPlan(plan);
     $('plan-status').textContent = `Plan for ${plan.input}: every ${plan.every} s, ${plan.mode}.`;
-    void refreshCurve(opts, plan);
+    void refreshCurve(opts);
   } catch (e) {
     if (seq !== state.planSeq || (e && e.name === 'AbortError')) return;
     $('plan').hidden = true;
@@ -235,7 +238,7 @@ function renderPlan(p) {
 
 // ---------- cost curve ----------
 
-async function refreshCurve(opts, plan) {
+async function refreshCurve(opts) {
   const { every: _e, budget: _b, maxFrames: _m, api: _a, ...rest } = opts;
   const key = JSON.stringify([inputKey(), rest]);
   if (key === state.curveKey) return;
@@ -262,7 +265,6 @@ async function refreshCurve(opts, plan) {
     state.curveKey = '';
     $('curve-status').textContent = `No cost curve: ${e.message}`;
   }
-  void plan;
 }
 
 /** No curve for an input that has no plan (and a curve still being drawn is dropped when it comes). */
