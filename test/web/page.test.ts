@@ -18,7 +18,6 @@ declare const document: any;
 declare const getComputedStyle: any;
 declare const sessionStorage: any;
 declare const localStorage: any;
-type HTMLElement = any;
 type HTMLImageElement = any;
 type HTMLInputElement = any;
 type HTMLProgressElement = any;

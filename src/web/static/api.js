@@ -44,11 +44,11 @@ export function authHeaders() {
 }
 
 async function failure(status, text) {
-  let code = 'HTTP_' + status;
+  let code = `HTTP_${status}`;
   let message = `the server answered ${status}`;
   try {
     const j = JSON.parse(text);
-    if (j && j.error) {
+    if (j?.error) {
       code = j.error.code;
       message = j.error.message;
     }
@@ -116,8 +116,7 @@ export async function events(id, onEvent, signal) {
     const { value, done } = await reader.read();
     if (done) break;
     buf += value;
-    let cut;
-    while ((cut = buf.indexOf('\n\n')) >= 0) {
+    for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
       const block = buf.slice(0, cut);
       buf = buf.slice(cut + 2);
       let name = 'message';
