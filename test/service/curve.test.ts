@@ -64,7 +64,7 @@ describe('POST /v1/cost-curve and GET /v1/models', () => {
     } finally {
       await s.close();
     }
-  });
+  }, 300_000);
 });
 
 /** Uploads left under --data/inputs. */

@@ -92,7 +92,7 @@ describe('GET /v1/jobs', () => {
     } finally {
       await s.close();
     }
-  });
+  }, 180_000);
 
   it('needs the token like every other route', async () => {
     const s = await startService({ workers: 0, token: 's3cret', allowRoots: [CACHE] });
@@ -104,7 +104,7 @@ describe('GET /v1/jobs', () => {
     } finally {
       await s.close();
     }
-  });
+  }, 180_000);
 
   describe.skipIf(!hasRedis)('Redis store', () => {
     const prefix = `omniprep-list-${process.pid}-${Date.now()}`;
@@ -130,6 +130,6 @@ describe('GET /v1/jobs', () => {
       } finally {
         await s.close();
       }
-    });
+    }, 180_000);
   });
 });

@@ -86,5 +86,5 @@ describe('GET /v1/jobs/:id/requests, /batch, /audio/:n', () => {
       await s.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });
