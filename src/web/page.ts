@@ -10,7 +10,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Where the page's files are (copied next to the compiled module by scripts/postbuild.mjs). */
@@ -52,6 +51,8 @@ export async function webPage(app: FastifyInstance): Promise<void> {
     reply.headers(PAGE_HEADERS);
     return payload;
   });
+  // Loaded when the app is built (not when the CLI starts: `omniprep worker` and refusals need none of it).
+  const { default: fastifyStatic } = await import('@fastify/static');
   await app.register(fastifyStatic, {
     root: STATIC_DIR,
     prefix: '/web/',

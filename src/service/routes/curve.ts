@@ -5,6 +5,7 @@
  * options as POST /v1/plan; the intervals, models and details come in the query string.
  */
 import type { FastifyInstance } from 'fastify';
+import pLimit from 'p-limit';
 import { costCurveSvg } from '../../cost/chart.js';
 import { COST_CURVE_DEFAULTS, costCurve } from '../../cost/curve.js';
 import { isOmniprepError, OmniprepError } from '../../errors.js';
@@ -15,6 +16,8 @@ import { errorResponses, inputBody } from '../schemas.js';
 import type { Service } from '../service.js';
 
 const LIST = '^[^,]+(,[^,]+){0,19}$';
+/** Curves computed at once on a node: the shot scan decodes the whole clip. */
+const CURVES_AT_ONCE = 2;
 
 function numbers(name: string, s: string | undefined): number[] | undefined {
   if (s === undefined) return undefined;
@@ -24,6 +27,7 @@ function numbers(name: string, s: string | undefined): number[] | undefined {
 }
 
 export async function curveRoutes(app: FastifyInstance, { svc }: { svc: Service }): Promise<void> {
+  const limit = pLimit(CURVES_AT_ONCE);
   app.post(
     '/v1/cost-curve',
     {
@@ -56,13 +60,13 @@ export async function curveRoutes(app: FastifyInstance, { svc }: { svc: Service 
         // The plan first: it checks the input and the options, and answers errors in the client's names.
         await svc.planFor(input, options);
         const { every: one, model, detail, budget: _b, maxTokens: _m, ...rest } = toPlanOptions(options, svc.config.limits);
-        const curve = await costCurve(file, {
+        const curve = await limit(() => costCurve(file, {
           ...rest,
           every: every ?? [...new Set([...COST_CURVE_DEFAULTS.every, ...(one ? [one] : [])])],
           models: q.models?.split(',') ?? [model ?? COST_CURVE_DEFAULTS.models[0]!],
           details: q.details?.split(',') ?? (detail ? [detail] : undefined),
           shots: q.shots ?? true,
-        });
+        }));
         const named = { ...curve, input: input.name };
         return { ...named, ...(q.chart === false ? {} : { svg: await costCurveSvg(named) }) };
       } catch (e) {
