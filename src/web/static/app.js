@@ -39,6 +39,18 @@ const state = {
   manifestText: null,
 };
 
+/**
+ * Requests that carry the chosen file. A job is submitted only after they end: two uploads of the
+ * same bytes at once share one stored file on the server, and the first to finish removes it.
+ */
+const uploading = new Set();
+function track(promise) {
+  uploading.add(promise);
+  const done = () => uploading.delete(promise);
+  promise.then(done, done);
+  return promise;
+}
+
 const usd = (x) => (typeof x !== 'number' ? '-' : `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`);
 const num = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : '-');
 const secs = (x) => `${Number(x).toFixed(2)} s`;
@@ -193,7 +205,7 @@ async function refreshPlan() {
   $('plan-status').textContent = 'Planning…';
   $('cost').setAttribute('aria-busy', 'true');
   try {
-    const plan = await api('POST', '/v1/plan', b, { signal: ctrl.signal });
+    const plan = await track(api('POST', '/v1/plan', b, { signal: ctrl.signal }));
     if (seq !== state.planSeq) return;
     renderPlan(plan);
     $('plan-status').textContent = `Plan for ${plan.input}: every ${plan.every} s, ${plan.mode}.`;
@@ -248,7 +260,7 @@ async function refreshCurve(opts) {
   const seq = ++state.curveSeq;
   $('curve-status').textContent = 'Drawing the cost curve…';
   try {
-    const curve = await api('POST', `/v1/cost-curve?every=${CURVE_EVERY.join(',')}`, b);
+    const curve = await track(api('POST', `/v1/cost-curve?every=${CURVE_EVERY.join(',')}`, b));
     if (seq !== state.curveSeq) return;
     if (state.curveUrl) URL.revokeObjectURL(state.curveUrl);
     state.curveUrl = URL.createObjectURL(new Blob([curve.svg], { type: 'image/svg+xml' }));
@@ -334,6 +346,11 @@ async function submitJob() {
   button.disabled = true;
   const bar = $('upload-progress');
   try {
+    if (b instanceof FormData && uploading.size) {
+      $('upload-status').textContent = 'Waiting for the estimate to finish…';
+      clearTimeout(planTimer);
+      await Promise.allSettled([...uploading]);
+    }
     let job;
     if (b instanceof FormData) {
       bar.hidden = false;
