@@ -1,5 +1,5 @@
 // Copies the data files tsc does not emit, and makes the CLI executable.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 for (const dir of ['src/models']) {
@@ -12,4 +12,7 @@ for (const dir of ['src/models']) {
     copyFileSync(join(from, f), to);
   }
 }
+// The web page's files (plain ES modules and CSS), served from next to dist/src/web/page.js.
+rmSync(join(root, 'dist/src/web/static'), { recursive: true, force: true });
+cpSync(join(root, 'src/web/static'), join(root, 'dist/src/web/static'), { recursive: true });
 chmodSync(join(root, 'dist/src/cli/main.js'), 0o755);

@@ -17,6 +17,11 @@ import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { planRoutes } from './routes/plan.js';
 import { sharedSchemas } from './schemas.js';
+import { curveRoutes } from './routes/curve.js';
+import { listRoutes } from './routes/list.js';
+import { modelRoutes } from './routes/models.js';
+import { requestRoutes } from './routes/requests.js';
+import { isPageRequest, webPage } from '../web/page.js';
 
 const Ajv = AjvModule.default;
 const addFormats = formatsModule.default;
@@ -48,7 +53,7 @@ function installValidators(app: FastifyInstance): void {
 
 function installToken(app: FastifyInstance, token: string): void {
   app.addHook('onRequest', async (request) => {
-    if (request.url === '/healthz') return;
+    if (request.url === '/healthz' || isPageRequest(request)) return;
     const h = request.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(h);
     if (!m || !sameToken(m[1]!.trim(), token)) {
@@ -98,6 +103,11 @@ export async function buildApp(ctx: RouteContext, logger: boolean): Promise<Fast
   await app.register(jobRoutes);
   await app.register(planRoutes);
   await app.register(opsRoutes);
+  await app.register(listRoutes);
+  await app.register(curveRoutes);
+  await app.register(modelRoutes);
+  await app.register(requestRoutes);
+  await app.register(webPage);
   await app.ready();
   return app;
 }

@@ -341,7 +341,7 @@ describe('faults and the model call', () => {
     try {
       const doc = (await api(s.url, 'GET', '/docs/json')).json;
       expect(doc.openapi).toMatch(/^3\./);
-      expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/frames/{n}', '/v1/jobs/{id}/manifest', '/v1/plan'].sort());
+      expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/frames/{n}', '/v1/jobs/{id}/manifest', '/v1/plan', '/v1/cost-curve', '/v1/models', '/v1/jobs/{id}/requests', '/v1/jobs/{id}/batch', '/v1/jobs/{id}/audio/{n}'].sort());
       expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobOptions', 'Job', 'Error', 'PlanSummary']));
       const post = doc.paths['/v1/jobs'].post;
       expect(Object.keys(post.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);

@@ -5,7 +5,7 @@
  * A single Redis (or a primary with replicas); not Redis Cluster (the script touches keys it names).
  */
 import type { Redis } from 'ioredis';
-import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobProgress, type JobRecord, type JobState, type JobStore } from './types.js';
+import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobProgress, type JobRecord, type JobState, type JobStore, type ListOptions } from './types.js';
 
 /**
  * KEYS[1] the job hash. ARGV: prefix, id, allowed states (comma-separated), new state,
@@ -102,6 +102,7 @@ export class RedisStore implements JobStore {
       .multi()
       .hset(this.key(job.id), toFields(job))
       .sadd(`${this.prefix}:state:${job.state}`, job.id)
+      .zadd(`${this.prefix}:created`, job.createdAt, job.id)
       .hincrby(`${this.prefix}:inputrefs`, job.input.file, 1)
       .exec();
     await this.bump({ jobsSubmittedTotal: 1, tokensEstimatedTotal: Number(job.plan.inputTokens) || 0, dollarsEstimatedTotal: Number(job.plan.costUsd) || 0 });
@@ -172,6 +173,7 @@ export class RedisStore implements JobStore {
         .multi()
         .del(this.key(id))
         .srem(`${this.prefix}:state:${job.state}`, id)
+        .zrem(`${this.prefix}:created`, id)
         .hincrby(`${this.prefix}:inputrefs`, job.input.file, -1)
         .exec();
       out.push(job);
@@ -181,6 +183,60 @@ export class RedisStore implements JobStore {
 
   async inputInUse(file: string): Promise<boolean> {
     return Number(await this.redis.hget(`${this.prefix}:inputrefs`, file)) > 0;
+  }
+
+  /**
+   * Newest first from the `created` sorted set (score: created time; equal scores come in
+   * descending id order, as SQLite sorts them).
+   */
+  async list(o: ListOptions): Promise<JobRecord[]> {
+    const key = `${this.prefix}:created`;
+    if (!o.after) await this.indexOlderJobs();
+    const out: JobRecord[] = [];
+    const batch = o.limit + 16;
+    let offset = 0;
+    while (out.length < o.limit) {
+      const r = await this.redis.zrevrangebyscore(key, o.after ? String(o.after.createdAt) : '+inf', '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+      const ids: string[] = [];
+      for (let i = 0; i + 1 < r.length; i += 2) {
+        const id = r[i]!;
+        // Equal created times: only the ids after the cursor's.
+        if (o.after && Number(r[i + 1]) === o.after.createdAt && id >= o.after.id) continue;
+        ids.push(id);
+      }
+      if (ids.length) {
+        const m = this.redis.multi();
+        for (const id of ids) m.hgetall(this.key(id));
+        for (const [err, f] of (await m.exec()) ?? []) {
+          // A job another node expired since the range was read is left out.
+          if (!err && f && (f as Fields).id && out.length < o.limit) out.push(fromFields(f as Fields));
+        }
+      }
+      offset += r.length / 2;
+      if (r.length / 2 < batch) break;
+    }
+    return out;
+  }
+
+  /** Jobs created before the `created` index existed are added to it once. */
+  private async indexOlderJobs(): Promise<void> {
+    const key = `${this.prefix}:created`;
+    const m = this.redis.multi().zcard(key);
+    for (const s of JOB_STATES) m.scard(`${this.prefix}:state:${s}`);
+    const res = (await m.exec()) ?? [];
+    const counts = res.map(([, n]) => Number(n ?? 0));
+    const total = counts.slice(1).reduce((a, b) => a + b, 0);
+    if (counts[0]! >= total) return;
+    for (const s of JOB_STATES) {
+      const ids = await this.redis.smembers(`${this.prefix}:state:${s}`);
+      if (!ids.length) continue;
+      const created = await Promise.all(ids.map((id) => this.redis.hget(this.key(id), 'createdAt')));
+      const args: Array<string | number> = [];
+      ids.forEach((id, i) => {
+        if (created[i]) args.push(Number(created[i]), id);
+      });
+      if (args.length) await this.redis.zadd(key, 'NX', ...args);
+    }
   }
 
   async queuedIds(): Promise<string[]> {

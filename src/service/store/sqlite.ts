@@ -4,7 +4,7 @@
  * time (a lock file says which).
  */
 import Database from 'better-sqlite3';
-import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobProgress, type JobRecord, type JobState, type JobStore } from './types.js';
+import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobProgress, type JobRecord, type JobState, type JobStore, type ListOptions } from './types.js';
 
 interface Row {
   id: string;
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_at);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_at);
 CREATE INDEX IF NOT EXISTS jobs_input ON jobs(input_file);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at, id);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value REAL NOT NULL);
 `;
 
@@ -105,6 +106,8 @@ export class SqliteStore implements JobStore {
       inputInUse: db.prepare('SELECT 1 FROM jobs WHERE input_file = ? LIMIT 1'),
       interrupted: db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ?, progress = ? WHERE state = 'running'`),
       queued: db.prepare(`SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, rowid`),
+      newest: db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?'),
+      newestAfter: db.prepare('SELECT * FROM jobs WHERE created_at < @c OR (created_at = @c AND id < @id) ORDER BY created_at DESC, id DESC LIMIT @n'),
     };
   }
 
@@ -194,6 +197,11 @@ export class SqliteStore implements JobStore {
 
   async inputInUse(file: string): Promise<boolean> {
     return Boolean(this.stmts.inputInUse.get(file));
+  }
+
+  async list(o: ListOptions): Promise<JobRecord[]> {
+    const rows = o.after ? this.stmts.newestAfter.all({ c: o.after.createdAt, id: o.after.id, n: o.limit }) : this.stmts.newest.all(o.limit);
+    return (rows as Row[]).map(fromRow);
   }
 
   /** After a crash: running jobs were interrupted; they go back to the queue. Returns every queued id, oldest first. */

@@ -118,5 +118,13 @@ export interface JobStore {
   expire(before: number): Promise<JobRecord[]>;
   /** Whether any job still reads this input file. */
   inputInUse(file: string): Promise<boolean>;
+  /** Jobs newest first (created time, then id, both descending), `limit` of them after `after`. */
+  list(o: ListOptions): Promise<JobRecord[]>;
   close(): Promise<void>;
+}
+
+/** A page of the jobs list: the cursor is the last job of the page before (its created time and id). */
+export interface ListOptions {
+  limit: number;
+  after?: { createdAt: number; id: string } | undefined;
 }

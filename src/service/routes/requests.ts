@@ -1,0 +1,206 @@
+/**
+ * What a finished job would send, built from what it wrote: GET /v1/jobs/:id/requests (the
+ * Chat Completions or Responses bodies, as `omniprep requests` builds them), GET
+ * /v1/jobs/:id/batch (a Batch API JSONL file, as `omniprep batch` writes it), and GET
+ * /v1/jobs/:id/audio/:n (an audio chunk's bytes). The request builders read the job's frame and
+ * audio files; nothing is decoded again.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { writeBatch } from '../../batch/write.js';
+import { MIME } from '../../media/formats.js';
+import type { ImageFormat } from '../../plan/types.js';
+import { buildRequests } from '../../request/build.js';
+import type { AudioAsset, FrameAsset, PreparedMedia } from '../../request/types.js';
+import { ServiceError } from '../errors.js';
+import { errorResponses, idParams } from '../schemas.js';
+import type { RouteContext } from '../context.js';
+import type { JobRecord } from '../store/types.js';
+
+interface StoredFrame {
+  index: number;
+  file: string;
+  timestampSec: number;
+  width: number;
+  height: number;
+  tokens: number;
+}
+interface StoredGrid extends Omit<StoredFrame, 'timestampSec'> {
+  timestamps: number[];
+}
+interface StoredManifest {
+  model: string;
+  detail: string;
+  format: ImageFormat;
+  frames: StoredFrame[];
+  grids?: StoredGrid[];
+}
+interface StoredChunk {
+  index: number;
+  file: string;
+  startSec: number;
+  endSec: number;
+  tokens: number;
+}
+interface StoredSegment {
+  index: number;
+  startSec: number;
+  endSec: number;
+  frames: number[];
+  audio: number[];
+}
+
+const SAFE_NAME = /^[\w.-]+$/;
+const AUDIO_MIME: Record<string, string> = { mp3: 'audio/mpeg', wav: 'audio/wav' };
+
+function audioFormat(file: string): 'mp3' | 'wav' {
+  return file.endsWith('.wav') ? 'wav' : 'mp3';
+}
+
+/** The job's prepared media again, from its stored manifests and the files in its output directory. */
+export function preparedOf(job: JobRecord, outDir: string): PreparedMedia {
+  const r = job.result!;
+  const m = r.manifest as StoredManifest;
+  const frameDir = join(outDir, 'frames');
+  const audioDir = join(outDir, 'audio');
+  const checked = (dir: string, file: string): string => {
+    if (!SAFE_NAME.test(file)) throw new ServiceError('INTERNAL', `job ${job.id}: bad file name in its manifest`);
+    return join(dir, file);
+  };
+  const mime = MIME[m.format];
+  const images: FrameAsset[] = m.grids
+    ? m.grids.map((g) => ({ index: g.index, timestampSec: g.timestamps[0]!, file: checked(frameDir, g.file), mime, width: g.width, height: g.height, detail: m.detail, tokens: g.tokens }))
+    : m.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, file: checked(frameDir, f.file), mime, width: f.width, height: f.height, detail: m.detail, tokens: f.tokens }));
+  const chunks: AudioAsset[] = ((r.audioManifest as StoredChunk[] | null) ?? []).map((c) => ({
+    index: c.index,
+    startSec: c.startSec,
+    endSec: c.endSec,
+    format: audioFormat(c.file),
+    file: checked(audioDir, c.file),
+    tokens: c.tokens,
+  }));
+  const byFrame = new Map(images.map((i) => [i.index, i]));
+  const byChunk = new Map(chunks.map((c) => [c.index, c]));
+  const segments = (r.segments as StoredSegment[]).map((s) => ({
+    index: s.index,
+    startSec: s.startSec,
+    endSec: s.endSec,
+    frames: s.frames.map((i) => byFrame.get(i)!).filter(Boolean),
+    audio: s.audio.map((i) => byChunk.get(i)!).filter(Boolean),
+  }));
+  return {
+    input: job.input.name,
+    model: m.model,
+    durationSec: Number((job.plan.media as { durationSec?: number } | undefined)?.durationSec ?? 0),
+    segments,
+    ...(job.input.sha256 ? { contentHash: job.input.sha256 } : {}),
+  };
+}
+
+const apiQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { api: { type: 'string', enum: ['chat', 'responses'], description: 'default: the job\'s api, else Responses (Chat Completions when audio is sent)' } },
+} as const;
+
+export async function requestRoutes(app: FastifyInstance): Promise<void> {
+  const svc: RouteContext = app.omniprep;
+  const finished = async (id: string, what: string): Promise<{ job: JobRecord; outDir: string }> => {
+    const job = await svc.store.get(id);
+    if (!job) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
+    if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; ${what} exist once it has succeeded`);
+    const outDir = svc.data.abs(job.outputDir);
+    if (!(await stat(join(outDir, 'frames')).then((s) => s.isDirectory(), () => false))) {
+      throw new ServiceError('JOB_NOT_FOUND', `job ${id}: its files are not on this node (a shared --data directory is needed to serve them from any node)`);
+    }
+    return { job, outDir };
+  };
+  const buildOptions = (job: JobRecord) => ({
+    prompt: job.options.prompt ?? '',
+    system: job.options.system,
+    maxOutputTokens: job.options.maxOutputTokens,
+    expectedOutputTokens: job.options.outputTokens,
+  });
+
+  app.get(
+    '/v1/jobs/:id/requests',
+    {
+      schema: {
+        summary: 'The request bodies a finished job sends (Chat Completions or Responses), images inline',
+        tags: ['jobs'],
+        params: idParams,
+        querystring: apiQuery,
+        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const { api } = request.query as { api?: 'chat' | 'responses' };
+      const { job, outDir } = await finished(id, 'its requests');
+      const built = buildRequests(preparedOf(job, outDir), { ...buildOptions(job), api: api ?? job.options.api, tier: job.options.tier, input: job.input.name });
+      return {
+        id: job.id,
+        api: built[0]?.api ?? api ?? 'responses',
+        requests: built.map((r) => ({ id: r.id, url: r.url, model: r.model, segment: r.segment, bytes: r.bytes, estimate: r.estimate, body: r.body })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id/batch',
+    {
+      schema: {
+        summary: 'A Batch API JSONL file of a finished job\'s requests (one line a request)',
+        tags: ['jobs'],
+        params: idParams,
+        querystring: apiQuery,
+        produces: ['application/jsonl'],
+        response: { 200: { type: 'string' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { api } = request.query as { api?: 'chat' | 'responses' };
+      const { job, outDir } = await finished(id, 'its batch lines');
+      const dir = svc.data.tmpFile();
+      await mkdir(dir, { recursive: true });
+      try {
+        const written = await writeBatch([preparedOf(job, outDir)], { ...buildOptions(job), api: api ?? job.options.api, out: join(dir, `${job.id}.jsonl`) });
+        if (written.paths.length !== 1) {
+          throw new ServiceError('BAD_REQUEST', `job ${id}: its batch needs ${written.paths.length} files (the Batch API's size limits); write it with \`omniprep batch\``);
+        }
+        const text = await readFile(written.paths[0]!, 'utf8');
+        return reply.type('application/jsonl; charset=utf-8').header('content-disposition', `attachment; filename="omniprep-${job.id}.jsonl"`).send(text);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id/audio/:n',
+    {
+      schema: {
+        summary: 'Audio chunk n (its index in the audio manifest): the encoded bytes',
+        tags: ['jobs'],
+        params: { type: 'object', required: ['id', 'n'], properties: { id: idParams.properties.id, n: { type: 'integer', minimum: 0 } } },
+        produces: ['audio/mpeg', 'audio/wav'],
+        response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id, n } = request.params as { id: string; n: number };
+      const { job, outDir } = await finished(id, 'its audio chunks');
+      const chunks = (job.result!.audioManifest as StoredChunk[] | null) ?? [];
+      const chunk = chunks.find((c) => c.index === n);
+      if (!chunk) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no audio chunk ${n} (chunks: ${chunks.map((c) => c.index).join(', ') || 'none'})`);
+      if (!SAFE_NAME.test(chunk.file)) throw new ServiceError('INTERNAL', `job ${id}: bad audio file name`);
+      const path = join(outDir, 'audio', chunk.file);
+      const st = await stat(path).catch(() => undefined);
+      if (!st) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: audio chunk ${n} is not on this node`);
+      return reply.type(AUDIO_MIME[audioFormat(chunk.file)]!).header('content-length', st.size).header('cache-control', 'private, max-age=3600').send(createReadStream(path));
+    },
+  );
+}
