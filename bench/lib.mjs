@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const MEDIA_DIR = process.env.OMNIPREP_BENCH_MEDIA ?? join(ROOT, '.cache', 'bench-media');
 export const SHARED = join(ROOT, '..', 'shared', 'media');
-const require = createRequire(import.meta.url);
+const _require = createRequire(import.meta.url);
 
 export async function tools() {
   const { resolveBinary } = await import(join(ROOT, 'dist/src/ffmpeg/binaries.js'));

@@ -60,7 +60,7 @@ export function reportError(e: unknown, verbose: boolean): number {
 }
 
 /** Wraps a command's action: runs it, prints its Output, turns errors into one line and an exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<Output | void>) {
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<Output | undefined>) {
   return async (...args: A): Promise<void> => {
     const cmd = args[args.length - 1] as Command;
     const g = globals(cmd);

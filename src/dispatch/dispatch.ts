@@ -17,7 +17,7 @@
  * counted at their estimate (`uncertainUsd`).
  */
 import pLimit from 'p-limit';
-import { OmniprepError, invalidOption, isOmniprepError, type ErrorCode } from '../errors.js';
+import { type OmniprepError, invalidOption, isOmniprepError, type ErrorCode } from '../errors.js';
 import { dollars, type ModelOptions } from '../models/tokens.js';
 import type { RequestEstimate } from '../request/estimate.js';
 import type { Api, JsonSchema } from '../request/options.js';
@@ -204,60 +204,87 @@ export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier'>, u: 
 
 /** Sends every request; resolves with one result per request, in order. */
 export async function dispatchAll(requests: readonly DispatchRequest[], options: DispatchOptions = {}): Promise<DispatchReport> {
-  const { concurrency, retry, random, clock } = resolveOptions(options);
+  const resolved = resolveOptions(options);
   for (const r of requests) if (r.schema) checkSchema(r.schema, r.id);
   const client = await new Clients(options).prepare(requests.map((r) => apiProvider(r.api)));
-  const limiter = new RateLimiter({
-    requestsPerMinute: options.requestsPerMinute,
-    tokensPerMinute: options.tokensPerMinute,
-    windowMs: options.windowMs ?? DISPATCH_DEFAULTS.windowMs,
-    clock,
-  });
-  const guard = new BudgetGuard(options.budgetUsd);
-  guard.spentUsd = options.alreadySpentUsd ?? 0;
-  const signal = options.signal;
-  const limit = pLimit(concurrency);
-  const modelOptions: ModelOptions = { registry: options.registry, modelsFile: options.modelsFile, rule: options.rule };
-  const startedAt = clock.now();
+  const d = new Dispatch(requests, options, resolved, client);
+  const limit = pLimit(resolved.concurrency);
+  const results = await Promise.all(requests.map((r, i) => limit(() => d.safeRun(r, i))));
+  return d.report(results);
+}
 
-  const progress: DispatchProgress = { total: requests.length, done: 0, ok: 0, failed: 0, notSent: 0, inFlight: 0, retries: 0, spentUsd: 0, reservedUsd: 0 };
-  let maxInFlight = 0;
-  let spentUsd = 0;
-  let uncertainUsd = 0;
-  let stoppedAt: string | undefined;
+type Resolved = ReturnType<typeof resolveOptions>;
 
-  const report = (): void => {
-    if (!options.onProgress) return;
-    progress.spentUsd = round(guard.spentUsd);
-    progress.reservedUsd = round(guard.reservedUsd);
+/**
+ * One dispatch: admission (budget, then rate limits, FIFO), attempts (the call, its record, the
+ * retry decision), and the report. Admission runs one request at a time, in order: the next
+ * request is let through only when the admitted one calls `release()`, right after it has told
+ * the rate limiter its real start time.
+ */
+class Dispatch {
+  private readonly limiter: RateLimiter;
+  private readonly guard: BudgetGuard;
+  private readonly signal: AbortSignal | undefined;
+  private readonly clock: Clock;
+  private readonly modelOptions: ModelOptions;
+  private readonly startedAt: number;
+  private readonly progress: DispatchProgress;
+  private maxInFlight = 0;
+  private spentUsd = 0;
+  private uncertainUsd = 0;
+  private stoppedAt: string | undefined;
+  private gate: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly requests: readonly DispatchRequest[],
+    private readonly options: DispatchOptions,
+    private readonly resolved: Resolved,
+    private readonly client: Clients,
+  ) {
+    this.clock = resolved.clock;
+    this.limiter = new RateLimiter({
+      requestsPerMinute: options.requestsPerMinute,
+      tokensPerMinute: options.tokensPerMinute,
+      windowMs: options.windowMs ?? DISPATCH_DEFAULTS.windowMs,
+      clock: this.clock,
+    });
+    this.guard = new BudgetGuard(options.budgetUsd);
+    this.guard.spentUsd = options.alreadySpentUsd ?? 0;
+    this.signal = options.signal;
+    this.modelOptions = { registry: options.registry, modelsFile: options.modelsFile, rule: options.rule };
+    this.startedAt = this.clock.now();
+    this.progress = { total: requests.length, done: 0, ok: 0, failed: 0, notSent: 0, inFlight: 0, retries: 0, spentUsd: 0, reservedUsd: 0 };
+  }
+
+  private notify(): void {
+    if (!this.options.onProgress) return;
+    this.progress.spentUsd = round(this.guard.spentUsd);
+    this.progress.reservedUsd = round(this.guard.reservedUsd);
     try {
-      options.onProgress({ ...progress });
+      this.options.onProgress({ ...this.progress });
     } catch {
       /* a progress display must not stop the dispatch */
     }
-  };
+  }
 
-  // Admission (budget, then rate limits) runs one request at a time, in order: FIFO and exact.
-  // The next request is let through only when the admitted one calls `release()`, right after
-  // it has told the rate limiter its real start time.
-  let gate: Promise<unknown> = Promise.resolve();
-  const admit = (fn: () => Promise<Admission>): Promise<{ admission: Admission; release: () => void }> => {
+  private admit(fn: () => Promise<Admission>): Promise<{ admission: Admission; release: () => void }> {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const next = gate.then(fn);
-    gate = next.then(
+    const next = this.gate.then(fn);
+    this.gate = next.then(
       () => released,
       () => undefined,
     );
     return next.then((admission) => ({ admission, release }));
-  };
+  }
 
-  const admitAttempt = async (req: DispatchRequest, isRetry: boolean): Promise<Admission> => {
-    const t0 = clock.now();
+  private async admitAttempt(req: DispatchRequest, isRetry: boolean): Promise<Admission> {
+    const { guard, signal } = this;
+    const t0 = this.clock.now();
     if (signal?.aborted) throw abortError(signal, req.id);
     const cost = req.estimate.usd;
-    if (!isRetry && stoppedAt !== undefined) {
-      return { refused: `${req.id}: not sent: the budget of ${usd(guard.budgetUsd)} ran out at ${stoppedAt}` };
+    if (!isRetry && this.stoppedAt !== undefined) {
+      return { refused: `${req.id}: not sent: the budget of ${usd(guard.budgetUsd)} ran out at ${this.stoppedAt}` };
     }
     while (!guard.fits(cost)) {
       if (guard.reservedUsd > 0) {
@@ -265,7 +292,7 @@ export async function dispatchAll(requests: readonly DispatchRequest[], options:
         if (signal?.aborted) throw abortError(signal, req.id);
         continue;
       }
-      if (!isRetry) stoppedAt = req.id;
+      if (!isRetry) this.stoppedAt = req.id;
       return {
         refused: `${req.id}: not sent: its estimate of ${usd(cost)} would take the ${usd(guard.spentUsd)} spent over the budget of ${usd(guard.budgetUsd)}`,
       };
@@ -274,104 +301,105 @@ export async function dispatchAll(requests: readonly DispatchRequest[], options:
     const tokens = req.estimate.inputTokens + req.estimate.outputTokens;
     let event: RateEvent;
     try {
-      event = await limiter.acquire(tokens, signal);
+      event = await this.limiter.acquire(tokens, signal);
     } catch (e) {
       reservation.settle(0);
       throw e;
     }
-    return { reservation, waitedMs: clock.now() - t0, tokens, event };
-  };
+    return { reservation, waitedMs: this.clock.now() - t0, tokens, event };
+  }
 
-  const finish = <R extends RequestResult>(r: R): R => {
+  private finish<R extends RequestResult>(r: R): R {
+    const progress = this.progress;
     progress.done++;
     if (r.status === 'ok') progress.ok++;
     else if (r.status === 'error') progress.failed++;
     else progress.notSent++;
-    report();
+    this.notify();
     try {
-      options.onResult?.(r);
+      this.options.onResult?.(r);
     } catch {
       /* as above */
     }
     return r;
-  };
+  }
 
-  const runOne = async (req: DispatchRequest, index: number): Promise<RequestResult> => {
+  /** One call of an admitted request: its record, the answer or the failure. */
+  private async call(req: DispatchRequest, admission: Exclude<Admission, { refused: string }>, attempt: number, attempts: AttemptRecord[]): Promise<{ answer?: Awaited<ReturnType<typeof callModel>>; failure?: Failure; record: AttemptRecord }> {
+    const startedAt = this.clock.now();
+    this.limiter.startedAt(admission.event, startedAt);
+    const record: AttemptRecord = { startedAt, endedAt: 0, waitedMs: admission.waitedMs, tokens: admission.tokens, outcome: 'ok' };
+    attempts.push(record);
+    if (attempt > 0) this.progress.retries++;
+    this.progress.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.progress.inFlight);
+    this.notify();
+    try {
+      return { answer: await callModel(this.client, req, { signal: this.signal, timeoutMs: this.options.timeoutMs }), record };
+    } catch (e) {
+      return { failure: classifyFailure(e), record };
+    } finally {
+      this.progress.inFlight--;
+      record.endedAt = this.clock.now();
+    }
+  }
+
+  /** The result of an answered call: ok, or an answer that does not fit its schema. */
+  private answered(req: DispatchRequest, base: ResultBase, answer: Awaited<ReturnType<typeof callModel>>, reservation: Reservation, maybeSpent: number): RequestResult {
+    const cost = answer.usage ? usageCost(req.estimate, answer.usage, this.modelOptions) : req.estimate.usd;
+    reservation.settle(cost);
+    this.spentUsd += cost;
+    const drift = answer.usage
+      ? { inputTokens: answer.usage.inputTokens - req.estimate.inputTokens, ratio: answer.usage.inputTokens / Math.max(1, req.estimate.inputTokens) }
+      : undefined;
+    let parsed: unknown;
+    if (req.schema) {
+      try {
+        parsed = parseAnswer(answer.text, req.schema, req.id);
+      } catch (e) {
+        const err = e as OmniprepError;
+        return this.failed(base, err.code, err.message, { costUsd: round(cost + maybeSpent), text: answer.text, usage: answer.usage });
+      }
+    }
+    return this.finish({ ...base, status: 'ok', text: answer.text, ...(req.schema ? { parsed } : {}), usage: answer.usage, costUsd: round(cost), drift, responseId: answer.responseId });
+  }
+
+  private failed(base: ResultBase, code: ErrorCode, message: string, extra: Partial<ErrorResult> = {}, f?: Failure): ErrorResult {
+    return this.finish({
+      ...base,
+      status: 'error',
+      costUsd: 0,
+      ...extra,
+      error: { code, message, ...(f ? { kind: f.kind } : {}), ...(f?.status === undefined ? {} : { httpStatus: f.status }) },
+    });
+  }
+
+  private async runOne(req: DispatchRequest, index: number): Promise<RequestResult> {
+    const { signal, resolved } = this;
     const attempts: AttemptRecord[] = [];
-    const base = { index, id: req.id, estimate: req.estimate, attempts };
-    const notSent = (reason: NotSentReason, message: string): NotSentResult => finish({ ...base, status: 'not-sent', reason, message });
-    const failed = (code: ErrorCode, message: string, extra: Partial<ErrorResult> = {}, f?: Failure): ErrorResult =>
-      finish({
-        ...base,
-        status: 'error',
-        costUsd: 0,
-        ...extra,
-        error: { code, message, ...(f ? { kind: f.kind } : {}), ...(f?.status === undefined ? {} : { httpStatus: f.status }) },
-      });
+    const base: ResultBase = { index, id: req.id, estimate: req.estimate, attempts };
+    const notSent = (reason: NotSentReason, message: string): NotSentResult => this.finish({ ...base, status: 'not-sent', reason, message });
     if (signal?.aborted) return notSent('cancelled', `${req.id}: not sent: cancelled`);
     let maybeSpent = 0;
     for (let attempt = 0; ; attempt++) {
       let admission: Admission;
       let release: () => void;
       try {
-        ({ admission, release } = await admit(() => admitAttempt(req, attempt > 0)));
+        ({ admission, release } = await this.admit(() => this.admitAttempt(req, attempt > 0)));
       } catch (e) {
         if (isOmniprepError(e) && e.code === 'LIMIT_EXCEEDED') return notSent('rate-limit', `${req.id}: not sent: ${e.message}`);
         if (attempt === 0) return notSent('cancelled', `${req.id}: not sent: cancelled`);
-        return failed('ABORTED', `${req.id}: cancelled before attempt ${attempt + 1}`, { costUsd: maybeSpent });
+        return this.failed(base, 'ABORTED', `${req.id}: cancelled before attempt ${attempt + 1}`, { costUsd: maybeSpent });
       }
       if ('refused' in admission) {
         release();
         if (attempt === 0) return notSent('budget', admission.refused);
-        return failed('BUDGET_EXCEEDED', `${admission.refused} (before retry ${attempt})`, { costUsd: maybeSpent });
+        return this.failed(base, 'BUDGET_EXCEEDED', `${admission.refused} (before retry ${attempt})`, { costUsd: maybeSpent });
       }
-      const startedAt = clock.now();
-      limiter.startedAt(admission.event, startedAt);
+      const pending = this.call(req, admission, attempt, attempts);
       release();
-      const record: AttemptRecord = { startedAt, endedAt: 0, waitedMs: admission.waitedMs, tokens: admission.tokens, outcome: 'ok' };
-      attempts.push(record);
-      if (attempt > 0) progress.retries++;
-      progress.inFlight++;
-      maxInFlight = Math.max(maxInFlight, progress.inFlight);
-      report();
-      let answer: Awaited<ReturnType<typeof callModel>> | undefined;
-      let failure: Failure | undefined;
-      try {
-        answer = await callModel(client, req, { signal, timeoutMs: options.timeoutMs });
-      } catch (e) {
-        failure = classifyFailure(e);
-      } finally {
-        progress.inFlight--;
-        record.endedAt = clock.now();
-      }
-
-      if (answer) {
-        const cost = answer.usage ? usageCost(req.estimate, answer.usage, modelOptions) : req.estimate.usd;
-        admission.reservation.settle(cost);
-        spentUsd += cost;
-        const drift = answer.usage
-          ? { inputTokens: answer.usage.inputTokens - req.estimate.inputTokens, ratio: answer.usage.inputTokens / Math.max(1, req.estimate.inputTokens) }
-          : undefined;
-        let parsed: unknown;
-        if (req.schema) {
-          try {
-            parsed = parseAnswer(answer.text, req.schema, req.id);
-          } catch (e) {
-            const err = e as OmniprepError;
-            return failed(err.code, err.message, { costUsd: round(cost + maybeSpent), text: answer.text, usage: answer.usage });
-          }
-        }
-        return finish({
-          ...base,
-          status: 'ok',
-          text: answer.text,
-          ...(req.schema ? { parsed } : {}),
-          usage: answer.usage,
-          costUsd: round(cost),
-          drift,
-          responseId: answer.responseId,
-        });
-      }
+      const { answer, failure, record } = await pending;
+      if (answer) return this.answered(req, base, answer, admission.reservation, maybeSpent);
 
       const f = failure!;
       record.outcome = f.kind;
@@ -380,74 +408,78 @@ export async function dispatchAll(requests: readonly DispatchRequest[], options:
       const billedMaybe = f.maybeBilled || cancelled;
       admission.reservation.settle(billedMaybe ? req.estimate.usd : 0);
       if (billedMaybe) {
-        uncertainUsd += req.estimate.usd;
+        this.uncertainUsd += req.estimate.usd;
         maybeSpent += req.estimate.usd;
       }
-      if (cancelled) return failed('ABORTED', `${req.id}: cancelled while in flight`, { costUsd: round(maybeSpent) }, f);
-      const tries = attempt + 1;
-      if (!f.retryable || attempt >= retry.maxRetries) {
-        const times = f.retryable ? ` on all ${tries} attempts` : tries > 1 ? ` on attempt ${tries}` : '';
-        return failed('REQUEST_FAILED', `${req.id}: ${describeFailure(f)}${times}`, { costUsd: round(maybeSpent) }, f);
-      }
-      if (f.retryAfterMs !== undefined && f.retryAfterMs > retry.maxRetryAfterMs) {
-        return failed(
-          'REQUEST_FAILED',
-          `${req.id}: ${describeFailure(f)}; the server asked to wait ${Math.round(f.retryAfterMs / 1000)} s, more than maxRetryAfterMs (${retry.maxRetryAfterMs / 1000} s)`,
-          { costUsd: round(maybeSpent) },
-          f,
-        );
-      }
-      const delay = f.retryAfterMs ?? backoffMs(attempt, retry, random);
+      if (cancelled) return this.failed(base, 'ABORTED', `${req.id}: cancelled while in flight`, { costUsd: round(maybeSpent) }, f);
+      const refusal = retryRefusal(req, f, attempt, resolved.retry);
+      if (refusal) return this.failed(base, 'REQUEST_FAILED', refusal, { costUsd: round(maybeSpent) }, f);
+      const delay = f.retryAfterMs ?? backoffMs(attempt, resolved.retry, resolved.random);
       record.retryInMs = delay;
       try {
-        await clock.sleep(delay, signal);
+        await this.clock.sleep(delay, signal);
       } catch {
-        return failed('ABORTED', `${req.id}: cancelled while waiting to retry`, { costUsd: round(maybeSpent) }, f);
+        return this.failed(base, 'ABORTED', `${req.id}: cancelled while waiting to retry`, { costUsd: round(maybeSpent) }, f);
       }
     }
-  };
+  }
 
-  const safeRun = async (req: DispatchRequest, index: number): Promise<RequestResult> => {
+  async safeRun(req: DispatchRequest, index: number): Promise<RequestResult> {
     try {
-      return await runOne(req, index);
+      return await this.runOne(req, index);
     } catch (e) {
       // Unexpected (a bug, or a broken client): still one result per request, never a rejection.
       const message = e instanceof Error ? e.message : String(e);
-      return finish({ index, id: req.id, estimate: req.estimate, attempts: [], status: 'error', costUsd: 0, error: { code: 'REQUEST_FAILED', message: `${req.id}: ${message}` } });
+      return this.finish({ index, id: req.id, estimate: req.estimate, attempts: [], status: 'error', costUsd: 0, error: { code: 'REQUEST_FAILED', message: `${req.id}: ${message}` } });
     }
-  };
-
-  const results = await Promise.all(requests.map((r, i) => limit(() => safeRun(r, i))));
-
-  let estimatedInputTokens = 0;
-  let actualInputTokens = 0;
-  let actualOutputTokens = 0;
-  for (const r of results) {
-    const u = r.status === 'ok' ? r.usage : r.status === 'error' ? r.usage : undefined;
-    if (!u) continue;
-    estimatedInputTokens += r.estimate.inputTokens;
-    actualInputTokens += u.inputTokens;
-    actualOutputTokens += u.outputTokens;
   }
-  return {
-    results,
-    notSent: results.flatMap((r) => (r.status === 'not-sent' ? [{ index: r.index, id: r.id, reason: r.reason, message: r.message }] : [])),
-    totals: {
-      requests: results.length,
-      ok: progress.ok,
-      failed: progress.failed,
-      notSent: progress.notSent,
-      retries: progress.retries,
-      estimatedInputTokens,
-      actualInputTokens,
-      inputTokenDrift: actualInputTokens - estimatedInputTokens,
-      actualOutputTokens,
-      estimatedUsd: round(requests.reduce((s, r) => s + r.estimate.usd, 0)),
-      spentUsd: round(spentUsd),
-      uncertainUsd: round(uncertainUsd),
-      budgetUsd: options.budgetUsd,
-      maxInFlight,
-      wallMs: Math.round(clock.now() - startedAt),
-    },
-  };
+
+  report(results: RequestResult[]): DispatchReport {
+    let estimatedInputTokens = 0;
+    let actualInputTokens = 0;
+    let actualOutputTokens = 0;
+    for (const r of results) {
+      const u = r.status === 'ok' ? r.usage : r.status === 'error' ? r.usage : undefined;
+      if (!u) continue;
+      estimatedInputTokens += r.estimate.inputTokens;
+      actualInputTokens += u.inputTokens;
+      actualOutputTokens += u.outputTokens;
+    }
+    const progress = this.progress;
+    return {
+      results,
+      notSent: results.flatMap((r) => (r.status === 'not-sent' ? [{ index: r.index, id: r.id, reason: r.reason, message: r.message }] : [])),
+      totals: {
+        requests: results.length,
+        ok: progress.ok,
+        failed: progress.failed,
+        notSent: progress.notSent,
+        retries: progress.retries,
+        estimatedInputTokens,
+        actualInputTokens,
+        inputTokenDrift: actualInputTokens - estimatedInputTokens,
+        actualOutputTokens,
+        estimatedUsd: round(this.requests.reduce((s, r) => s + r.estimate.usd, 0)),
+        spentUsd: round(this.spentUsd),
+        uncertainUsd: round(this.uncertainUsd),
+        budgetUsd: this.options.budgetUsd,
+        maxInFlight: this.maxInFlight,
+        wallMs: Math.round(this.clock.now() - this.startedAt),
+      },
+    };
+  }
+}
+
+
+/** Why a failed attempt is not retried (undefined: retry it). */
+function retryRefusal(req: DispatchRequest, f: Failure, attempt: number, retry: Resolved['retry']): string | undefined {
+  const tries = attempt + 1;
+  if (!f.retryable || attempt >= retry.maxRetries) {
+    const times = f.retryable ? ` on all ${tries} attempts` : tries > 1 ? ` on attempt ${tries}` : '';
+    return `${req.id}: ${describeFailure(f)}${times}`;
+  }
+  if (f.retryAfterMs !== undefined && f.retryAfterMs > retry.maxRetryAfterMs) {
+    return `${req.id}: ${describeFailure(f)}; the server asked to wait ${Math.round(f.retryAfterMs / 1000)} s, more than maxRetryAfterMs (${retry.maxRetryAfterMs / 1000} s)`;
+  }
+  return undefined;
 }

@@ -15,7 +15,9 @@ const SCRIPT = [
   'g=" "',
   'while IFS= read -r l; do',
   '  case "$l" in',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
   '    +*) g="$g${l#+} " ;;',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
   '    -*) i=${l#-}; case "$g" in *" $i "*) g="${g%% $i *} ${g#* $i }" ;; esac ;;',
   '  esac',
   'done',

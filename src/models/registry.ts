@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OmniprepError } from '../errors.js';
 import type { ImageRule } from './rules.js';
-import { TIERS, type Tier } from './constants.js';
+import { TIERS, } from './constants.js';
 
 export { DEFAULT_MODEL, TIERS, type Tier } from './constants.js';
 

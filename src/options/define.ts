@@ -140,8 +140,8 @@ export function groupJsonSchema(id: string, description: string, ...groups: Grou
 
 /** The flag of an option: `--max-frames` for maxFrames. */
 export function flagName(key: string, def?: OptionDef): string {
-  const cli = def?.meta.cli;
-  if (cli && cli.flag) return cli.flag;
+  const cli = def?.meta.cli || undefined;
+  if (cli?.flag) return cli.flag;
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 

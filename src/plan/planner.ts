@@ -341,7 +341,7 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
   }
   const grids = s.grid && frames.length ? planGrids(model, frames, { width, height }, s.grid, setting.detail, s.sizeSlack) : null;
   const imageTokensTotal = grids ? grids.reduce((a, g) => a + g.tokens, 0) : frames.length * tokensPerFrame;
-  if (grids && grids.length && grids[0]!.tokens >= tokensPerFrame * Math.min(frames.length, s.grid!.cols * s.grid!.rows)) {
+  if (grids?.length && grids[0]!.tokens >= tokensPerFrame * Math.min(frames.length, s.grid!.cols * s.grid!.rows)) {
     warnings.push(`a ${s.grid!.cols}x${s.grid!.rows} grid costs ${grids[0]!.tokens} tokens, no fewer than its frames sent alone`);
   }
 

@@ -262,7 +262,10 @@ function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequ
   const payloads = new Map<Part, string>();
   const payloadOf = (p: Part & { kind: 'image' | 'audio' }): string => {
     let v = payloads.get(p);
-    if (v === undefined) payloads.set(p, (v = payload(p, o)));
+    if (v === undefined) {
+      v = payload(p, o);
+      payloads.set(p, v);
+    }
     return v;
   };
   const body = renderBody(api, parts, payloadOf, o, where);

@@ -199,7 +199,7 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
     yield f;
   }
   let grids: ManifestGrid[] | undefined;
-  if (p.grids && p.grids.length && kept.length) grids = await writeGrids(p, options.grid!, kept, dir, left.written);
+  if (p.grids?.length && kept.length) grids = await writeGrids(p, options.grid!, kept, dir, left.written);
   const manifest: Manifest = { ...buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats }), ...(c.remote ? { remote: c.remote.report() } : {}) };
   await writeManifest(dir, manifest);
   settle.manifest(manifest);

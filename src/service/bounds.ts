@@ -5,10 +5,11 @@
  */
 import { OmniprepError } from '../errors.js';
 import type { MediaInfo } from '../probe/types.js';
+import { MAX_TARGETS } from '../options/sampling.js';
 import type { JobOptions } from './options.js';
 
-/** Most frames, windows or audio chunks one request may plan. */
-export const MAX_PLANNED = 100_000;
+/** Most frames, windows or audio chunks one request may plan: the planner's own bound (options/sampling.ts). */
+export const MAX_PLANNED = MAX_TARGETS;
 
 function check(option: string, value: number | undefined, spanSec: number, what: string): void {
   if (value === undefined || !(value > 0) || !(spanSec > 0)) return;

@@ -2,7 +2,7 @@
 // these (`npm run typecheck`, part of `npm test`); the runtime part only keeps vitest honest.
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { MediaInfo, Plan, PlanFacts, PlanOptions, RunOptions, RunResult, SampleOptions, SampleRun, SampledFrame } from 'omniprep';
-import { OmniprepError, imageTokens, plan, planFromFacts, run, sample } from 'omniprep';
+import { type OmniprepError, imageTokens, plan, planFromFacts, run, sample } from 'omniprep';
 
 describe('root signatures', () => {
   it('plan, planFromFacts, sample and run take and give what the README shows', () => {

@@ -1,6 +1,6 @@
 /** The pure parts of the audio stage: cut planning, size model, silence parsing, windows, stitching. No ffmpeg. */
 import { describe, expect, it } from 'vitest';
-import { OmniprepError } from '../../src/errors.js';
+import type { OmniprepError } from '../../src/errors.js';
 import { finalChunks, mergeSilences, planAudioCuts, type ChunkBounds, type Silence } from '../../src/audio/cuts.js';
 import { chunkBytes, maxSamplesFor, sizeModel } from '../../src/audio/encoding.js';
 import { resolveCuts, resolveEncoding } from '../../src/audio/options.js';

@@ -294,10 +294,10 @@ export async function stillImages(): Promise<{ png: string; jpegRotated: string 
     const h = 240;
     const raw = Buffer.alloc(w * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([x % 256, y % 256, (x + y) % 256], (y * w + x) * 3);
-    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(png + '.tmp');
-    renameSync(png + '.tmp', png);
-    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(jpegRotated + '.tmp');
-    renameSync(jpegRotated + '.tmp', jpegRotated);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(`${png}.tmp`);
+    renameSync(`${png}.tmp`, png);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(`${jpegRotated}.tmp`);
+    renameSync(`${jpegRotated}.tmp`, jpegRotated);
   }
   return { png, jpegRotated };
 }

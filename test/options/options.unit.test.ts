@@ -66,7 +66,7 @@ describe('every option described once', () => {
       for (const [key, def] of Object.entries(group)) {
         // Options with their own flag syntax (sizes such as 1.5MB, bit rates such as 64k) are
         // checked after parsing, by the same schema.
-        if (def.meta.cli === false || (def.meta.cli && def.meta.cli.parse && key !== 'grid')) continue;
+        if (def.meta.cli === false || (def.meta.cli?.parse && key !== 'grid')) continue;
         const parse = flagParser(key, def);
         for (const v of PROBES) {
           const text = cliText(v);

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OmniprepError } from '../../src/errors.js';
+import type { OmniprepError } from '../../src/errors.js';
 import { checkUrl, download, forbiddenAddressReason, parseIPv6, type DownloadOptions } from '../../src/source/download.js';
 import { resolveConfig } from '../../src/service/config.js';
 import { DataDir } from '../../src/service/data.js';

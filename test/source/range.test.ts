@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OmniprepError } from '../../src/errors.js';
+import type { OmniprepError } from '../../src/errors.js';
 import { RemoteFile, type RangeReaderOptions } from '../../src/source/range.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';

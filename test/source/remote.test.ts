@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chunkAudio } from '../../src/audio/chunk.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { run } from '../../src/ffmpeg/runner.js';
-import { OmniprepError } from '../../src/errors.js';
+import type { OmniprepError } from '../../src/errors.js';
 import { plan } from '../../src/plan/plan.js';
 import { fileSource, mp4Index, trackSamples } from '../../src/probe/mp4.js';
 import { probe } from '../../src/probe/probe.js';

@@ -7,14 +7,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import { ESTIMATE, pickSampling, SAMPLING, type EstimateOptions, type SamplingOptions } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
 import { COST_CURVE_DEFAULTS } from '../../cost/defaults.js';
 import { flagParser } from '../../options/define.js';
 import { SENDS, type Send } from '../../plan/types.js';
-import { action, choiceArg, numberArg, table } from '../util.js';
+import { action, numberArg, table } from '../util.js';
 
 interface CostCurveCliOptions extends Omit<SamplingOptions, 'every' | 'detail'>, Omit<EstimateOptions, 'model' | 'send'> {
   send?: Send[];

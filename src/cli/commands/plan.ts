@@ -1,7 +1,6 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Plan } from '../../plan/types.js';
-import { action, choiceArg } from '../util.js';
-import { SENDS, type Send } from '../../plan/types.js';
+import { action, } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 
 export function describePlan(p: Plan): string {

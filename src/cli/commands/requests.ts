@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import type { JsonSchema } from '../../request/options.js';
-import { action, choiceArg, numberArg } from '../util.js';
+import { action, numberArg } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 import { REQUEST } from '../../options/request.js';
 import { ESTIMATE } from '../../options/sampling.js';

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { TIERS, registry } from '../../models/registry.js';
 import { acceptsAudio, getModel, modelDetails } from '../../models/tokens.js';
 import { errorResponses } from '../schemas.js';
-import type { RouteContext } from '../context.js';
 
 export async function modelRoutes(app: FastifyInstance): Promise<void> {
   app.get(

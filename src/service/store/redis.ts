@@ -110,7 +110,7 @@ export class RedisStore implements JobStore {
 
   async get(id: string): Promise<JobRecord | undefined> {
     const f = await this.redis.hgetall(this.key(id));
-    return f && f.id ? fromFields(f) : undefined;
+    return f?.id ? fromFields(f) : undefined;
   }
 
   async claim(id: string, worker: string): Promise<JobRecord | undefined> {

@@ -157,7 +157,7 @@ export class SqliteStore implements JobStore {
     return this.db.transaction(() => {
       const now = Date.now();
       const job = this.stmts.get.get(id) as Row | undefined;
-      if (!job || job.state !== 'running' || (o.worker !== undefined && job.worker !== o.worker)) return false;
+      if (job?.state !== 'running' || (o.worker !== undefined && job.worker !== o.worker)) return false;
       const progress = { ...(JSON.parse(job.progress) as JobProgress), stage: 'done' };
       const changed = this.stmts.finish.run(o.state, o.result ? JSON.stringify(o.result) : null, o.error ? JSON.stringify(o.error) : null, JSON.stringify(progress), now, now, id).changes;
       if (changed) this.bump({ ...o.counters, [o.state === 'succeeded' ? 'jobsSucceededTotal' : 'jobsFailedTotal']: 1 });
