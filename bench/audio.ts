@@ -56,7 +56,18 @@ const SHARED = join(ROOT, '..', 'shared', 'media', 'echo-hereweare.webm');
 const MEDIA_DIR = process.env.BENCH_MEDIA ?? '/work/bench-media';
 const SLICE = 600;
 const HOUR = 3600;
-const MP3 = ['-ac', '1', '-ar', String(AUDIO_DEFAULTS.sampleRate), '-c:a', 'libmp3lame', '-b:a', String(AUDIO_DEFAULTS.bitrate), '-compression_level', String(AUDIO_DEFAULTS.mp3Quality)];
+const MP3 = [
+  '-ac',
+  '1',
+  '-ar',
+  String(AUDIO_DEFAULTS.sampleRate),
+  '-c:a',
+  'libmp3lame',
+  '-b:a',
+  String(AUDIO_DEFAULTS.bitrate),
+  '-compression_level',
+  String(AUDIO_DEFAULTS.mp3Quality),
+];
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -77,7 +88,24 @@ async function makeSource(): Promise<string> {
   // -stream_loop is outside what the FfmpegArgs builder offers; the input is our own copy of a known file.
   await run({
     command: ffmpeg.path,
-    args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '80', '-protocol_whitelist', 'file', '-i', `file:${SHARED}`, '-t', String(HOUR), '-c', 'copy', `file:${tmp}`],
+    args: [
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-stream_loop',
+      '80',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      `file:${SHARED}`,
+      '-t',
+      String(HOUR),
+      '-c',
+      'copy',
+      `file:${tmp}`,
+    ],
     input: SHARED,
     timeoutMs: 10 * 60_000,
   });
@@ -156,7 +184,11 @@ async function usual(src: string, dir: string, duration: number, parallel: numbe
       limit(() =>
         run({
           command: ffmpeg.path,
-          args: new FfmpegArgs(version).input(src, { seekSec: i * SLICE, durationSec: SLICE }).noVideo().output(file, { extra: MP3 }).toArgs(),
+          args: new FfmpegArgs(version)
+            .input(src, { seekSec: i * SLICE, durationSec: SLICE })
+            .noVideo()
+            .output(file, { extra: MP3 })
+            .toArgs(),
           input: src,
         }),
       ),
@@ -178,7 +210,10 @@ async function segment(src: string, dir: string, duration: number, audioIndex: n
       .toArgs(),
     input: src,
   });
-  const files = readdirSync(dir).filter((f) => f.startsWith('seg-')).sort().map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith('seg-'))
+    .sort()
+    .map((f) => join(dir, f));
   return { files, expected: files.map((_, i) => Math.min(SLICE, duration - i * SLICE)) };
 }
 
@@ -215,7 +250,9 @@ const runs = Number(arg('--runs') ?? 1);
 const info = await probe(src);
 if (!info.audio) throw new Error(`${src} has no audio`);
 const duration = info.durationSec;
-log(`source ${src}: ${duration.toFixed(2)} s, ${info.video ? `${info.video.codec} ${info.video.width}x${info.video.height} + ` : ''}${info.audio.codec} ${info.audio.sampleRate} Hz ${info.audio.channels} ch, ${(info.sizeBytes / 1e6).toFixed(0)} MB`);
+log(
+  `source ${src}: ${duration.toFixed(2)} s, ${info.video ? `${info.video.codec} ${info.video.width}x${info.video.height} + ` : ''}${info.audio.codec} ${info.audio.sampleRate} Hz ${info.audio.channels} ch, ${(info.sizeBytes / 1e6).toFixed(0)} MB`,
+);
 
 const work = join(process.env.OMNIPREP_TMPDIR ?? tmpdir(), `omniprep-bench-audio-${process.pid}`);
 rmSync(work, { recursive: true, force: true });
@@ -232,13 +269,26 @@ const methods: Array<{ name: string; describe: string; go: (dir: string) => Prom
       return {
         files: r.assets.map((a) => a.file!),
         expected: r.chunks.map((c) => c.durationSec),
-        stages: { masterSec: r.timings.masterMs / 1000, encodeSec: r.timings.encodeMs / 1000, silences: r.silences ?? 0, cutsAtSilences: r.chunks.filter((c) => c.cut === 'silence').length },
+        stages: {
+          masterSec: r.timings.masterMs / 1000,
+          encodeSec: r.timings.encodeMs / 1000,
+          silences: r.silences ?? 0,
+          cutsAtSilences: r.chunks.filter((c) => c.cut === 'silence').length,
+        },
       };
     },
   },
-  { name: 'usual', describe: 'the usual recipe: one ffmpeg per 10-minute slice (-ss/-t, re-encode, default threads), one after another', go: (dir) => usual(src, dir, duration, 1) },
+  {
+    name: 'usual',
+    describe: 'the usual recipe: one ffmpeg per 10-minute slice (-ss/-t, re-encode, default threads), one after another',
+    go: (dir) => usual(src, dir, duration, 1),
+  },
   { name: 'usual-x2', describe: 'the usual recipe, two slices at a time', go: (dir) => usual(src, dir, duration, 2) },
-  { name: 'segment', describe: 'one ffmpeg pass with the segment muxer and -segment_times (re-encoding once)', go: (dir) => segment(src, dir, duration, info.audio!.index) },
+  {
+    name: 'segment',
+    describe: 'one ffmpeg pass with the segment muxer and -segment_times (re-encoding once)',
+    go: (dir) => segment(src, dir, duration, info.audio!.index),
+  },
 ];
 
 const results: Array<Record<string, unknown>> = [];
@@ -272,17 +322,44 @@ for (const m of methods) {
     ...(last!.stages ? { stages: last!.stages } : {}),
   };
   results.push(row);
-  log(`${m.name.padEnd(10)} ${row.wallSec.toFixed(2).padStart(7)} s  ${String(row.xRealtime).padStart(4)}x real time  peak RSS ${row.peakRssMB} MB (ffmpeg ${row.peakFfmpegRssMB} MB)  ${exact.chunks} chunks${exact.undecodable ? ` (${exact.undecodable} undecodable)` : ''}, decoded total off by ${exact.totalErrorMs} ms, worst chunk off by ${exact.worstChunkErrorMs} ms`);
+  log(
+    `${m.name.padEnd(10)} ${row.wallSec.toFixed(2).padStart(7)} s  ${String(row.xRealtime).padStart(4)}x real time  peak RSS ${row.peakRssMB} MB (ffmpeg ${row.peakFfmpegRssMB} MB)  ${exact.chunks} chunks${exact.undecodable ? ` (${exact.undecodable} undecodable)` : ''}, decoded total off by ${exact.totalErrorMs} ms, worst chunk off by ${exact.worstChunkErrorMs} ms`,
+  );
 }
 rmSync(work, { recursive: true, force: true });
 
 const wallOf = (name: string): number => results.find((r) => r.method === name)!.wallSec as number;
 const summary = {
-  source: { path: src, durationSec: duration, sizeBytes: info.sizeBytes, video: info.video ? `${info.video.codec} ${info.video.width}x${info.video.height}` : null, audio: `${info.audio.codec} ${info.audio.sampleRate} Hz ${info.audio.channels} ch`, audioSec: sourceAudioSec },
-  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.versions.node, ffmpeg: `${version.version} (${ffmpeg.source})`, loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
-  output: { chunkSeconds: SLICE, format: 'mp3', bitrate: AUDIO_DEFAULTS.bitrate, sampleRate: AUDIO_DEFAULTS.sampleRate, channels: 1, mp3Quality: AUDIO_DEFAULTS.mp3Quality },
+  source: {
+    path: src,
+    durationSec: duration,
+    sizeBytes: info.sizeBytes,
+    video: info.video ? `${info.video.codec} ${info.video.width}x${info.video.height}` : null,
+    audio: `${info.audio.codec} ${info.audio.sampleRate} Hz ${info.audio.channels} ch`,
+    audioSec: sourceAudioSec,
+  },
+  machine: {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.versions.node,
+    ffmpeg: `${version.version} (${ffmpeg.source})`,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg(),
+  },
+  output: {
+    chunkSeconds: SLICE,
+    format: 'mp3',
+    bitrate: AUDIO_DEFAULTS.bitrate,
+    sampleRate: AUDIO_DEFAULTS.sampleRate,
+    channels: 1,
+    mp3Quality: AUDIO_DEFAULTS.mp3Quality,
+  },
   runs,
   results,
-  speedup: { chunkAudioVsUsual: Math.round((wallOf('usual') / wallOf('chunkAudio')) * 100) / 100, chunkAudioVsUsualX2: Math.round((wallOf('usual-x2') / wallOf('chunkAudio')) * 100) / 100, chunkAudioVsSegment: Math.round((wallOf('segment') / wallOf('chunkAudio')) * 100) / 100 },
+  speedup: {
+    chunkAudioVsUsual: Math.round((wallOf('usual') / wallOf('chunkAudio')) * 100) / 100,
+    chunkAudioVsUsualX2: Math.round((wallOf('usual-x2') / wallOf('chunkAudio')) * 100) / 100,
+    chunkAudioVsSegment: Math.round((wallOf('segment') / wallOf('chunkAudio')) * 100) / 100,
+  },
 };
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -64,7 +64,11 @@ const server = await startServer();
 try {
   const frame = await frameAsset(0, 0, { width: 64, height: 48 });
   const requests = Array.from({ length: REQUESTS }, (_, i) =>
-    buildRequest(segment(i, i, i + 1, [{ ...frame, timestampSec: i }]), { model: 'gpt-5.5', prompt: `Request ${i}: what is in the picture?`, maxOutputTokens: 16 }),
+    buildRequest(segment(i, i, i + 1, [{ ...frame, timestampSec: i }]), {
+      model: 'gpt-5.5',
+      prompt: `Request ${i}: what is in the picture?`,
+      maxOutputTokens: 16,
+    }),
   );
   const client = { apiKey: 'bench', baseURL: server.baseURL, concurrency: CONCURRENCY };
 
@@ -126,7 +130,11 @@ try {
     const w = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n\n${JSON.stringify(result)}\n`);
   }
-  const pass = throughput.ratio <= 1.15 && throughput.maxInFlightServer <= CONCURRENCY && tokens.maxTokensInAnyWindowClient <= tpm && tokens.maxTokensInAnyWindowServer <= tpm;
+  const pass =
+    throughput.ratio <= 1.15 &&
+    throughput.maxInFlightServer <= CONCURRENCY &&
+    tokens.maxTokensInAnyWindowClient <= tpm &&
+    tokens.maxTokensInAnyWindowServer <= tpm;
   process.exitCode = pass ? 0 : 1;
 } finally {
   await server.close();

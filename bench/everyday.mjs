@@ -38,13 +38,41 @@ async function inDir(name, fn) {
 
 const recipe = (input, every, maxSide) =>
   inDir('recipe', async (dir) => {
-    const r = await measure(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', input, '-vf', `fps=1/${every},scale='min(${maxSide},iw)':-2`, '-q:v', '3', join(dir, '%05d.jpg')]);
+    const r = await measure(ffmpeg, [
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      input,
+      '-vf',
+      `fps=1/${every},scale='min(${maxSide},iw)':-2`,
+      '-q:v',
+      '3',
+      join(dir, '%05d.jpg'),
+    ]);
     return { ...r, frames: readdirSync(dir).length };
   });
 
 const ours = (input, every, mode, maxSide) =>
   inDir(mode, async (dir) => {
-    const r = await measure(BIN, ['sample', input, '--out', dir, '--every', String(every), '--mode', mode, '--max-side', String(maxSide), '--size-slack', '0', '--format', 'jpeg', '--json']);
+    const r = await measure(BIN, [
+      'sample',
+      input,
+      '--out',
+      dir,
+      '--every',
+      String(every),
+      '--mode',
+      mode,
+      '--max-side',
+      String(maxSide),
+      '--size-slack',
+      '0',
+      '--format',
+      'jpeg',
+      '--json',
+    ]);
     const m = JSON.parse(r.stdout);
     return { ...r, frames: m.totals.frames, decodePaths: m.timings.decodePaths };
   });
@@ -55,21 +83,54 @@ const peer = (kind, input, every, maxSide) =>
     return { ...r, frames: Number(r.stdout.trim()) };
   });
 
-const row = (r, base) => ({ seconds: +r.seconds.toFixed(2), peakMB: r.peakMB, peakRssSumMB: r.peakRssSumMB, frames: r.frames, ...(base ? { omniprepSpeedup: +(r.seconds / base.seconds).toFixed(2) } : {}) });
+const row = (r, base) => ({
+  seconds: +r.seconds.toFixed(2),
+  peakMB: r.peakMB,
+  peakRssSumMB: r.peakRssSumMB,
+  frames: r.frames,
+  ...(base ? { omniprepSpeedup: +(r.seconds / base.seconds).toFixed(2) } : {}),
+});
 
 const echo = join(SHARED, 'echo-hereweare.webm');
 const flower = join(SHARED, 'flower.mp4');
 const media = {
-  vp9: () => make(join(MEDIA_DIR, 'echo-vp9.webm'), ['-i', echo, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '60', '-an']),
-  hevc: () => make(join(MEDIA_DIR, 'echo-hevc.mp4'), ['-i', echo, '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=60:min-keyint=60:log-level=error', '-tag:v', 'hvc1', '-an']),
+  vp9: () =>
+    make(join(MEDIA_DIR, 'echo-vp9.webm'), ['-i', echo, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '60', '-an']),
+  hevc: () =>
+    make(join(MEDIA_DIR, 'echo-hevc.mp4'), [
+      '-i',
+      echo,
+      '-c:v',
+      'libx265',
+      '-preset',
+      'ultrafast',
+      '-x265-params',
+      'keyint=60:min-keyint=60:log-level=error',
+      '-tag:v',
+      'hvc1',
+      '-an',
+    ]),
   gop10: async () => {
-    const clip = await make(join(MEDIA_DIR, 'echo-320-gop10.mp4'), ['-i', echo, '-vf', 'scale=320:240,fps=30', '-c:v', 'libx264', '-preset', 'veryfast', '-x264-params', 'keyint=312:min-keyint=312:scenecut=0', '-an']);
+    const clip = await make(join(MEDIA_DIR, 'echo-320-gop10.mp4'), [
+      '-i',
+      echo,
+      '-vf',
+      'scale=320:240,fps=30',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-x264-params',
+      'keyint=312:min-keyint=312:scenecut=0',
+      '-an',
+    ]);
     return make(join(MEDIA_DIR, 'tenmin-320-gop10.mp4'), ['-stream_loop', '14', '-i', clip, '-c', 'copy', '-t', '600']);
   },
   clips: async () => {
     const dir = join(MEDIA_DIR, 'clips');
     const paths = [];
-    for (let i = 0; i < 100; i++) paths.push(await make(join(dir, `clip-${String(i).padStart(3, '0')}.webm`), ['-ss', String((i * 0.4) % 40), '-t', '4', '-i', echo, '-c', 'copy']));
+    for (let i = 0; i < 100; i++)
+      paths.push(await make(join(dir, `clip-${String(i).padStart(3, '0')}.webm`), ['-ss', String((i * 0.4) % 40), '-t', '4', '-i', echo, '-c', 'copy']));
     return paths;
   },
 };
@@ -109,8 +170,14 @@ if (existsSync(echo) && (!only.length || only.some((o) => 'many clips'.includes(
     peakRss = Math.max(peakRss, one.peakRssSumMB);
   }
   const spawned = { seconds: (performance.now() - t0) / 1000, peakMB: peak, peakRssSumMB: peakRss, frames: undefined };
-  const r = { case: '100 clips of 4 s, a frame a second: sample() in one process vs the recipe spawned per clip', omniprep: { ...row(lib), frames: JSON.parse(lib.stdout).frames }, recipe: row(spawned, lib) };
+  const r = {
+    case: '100 clips of 4 s, a frame a second: sample() in one process vs the recipe spawned per clip',
+    omniprep: { ...row(lib), frames: JSON.parse(lib.stdout).frames },
+    recipe: row(spawned, lib),
+  };
   results.push(r);
   console.log(JSON.stringify(r));
 }
-console.log(JSON.stringify({ benchmark: 'everyday', machine: machine(), ffmpeg, note: 'omniprepSpeedup = that recipe\'s seconds / omniprep\'s seconds', results }, null, 2));
+console.log(
+  JSON.stringify({ benchmark: 'everyday', machine: machine(), ffmpeg, note: "omniprepSpeedup = that recipe's seconds / omniprep's seconds", results }, null, 2),
+);

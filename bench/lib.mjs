@@ -110,9 +110,43 @@ export async function benchMedia() {
     renameSync(tmp, path);
   };
   // keyframes every 2 s exactly (no extra I-frames at the clip's many cuts)
-  await make(out.clip720, ['-i', src, '-vf', 'scale=1280:720', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-c:a', 'aac']);
+  await make(out.clip720, [
+    '-i',
+    src,
+    '-vf',
+    'scale=1280:720',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '23',
+    '-g',
+    '60',
+    '-keyint_min',
+    '60',
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+  ]);
   await make(out.hour720, ['-stream_loop', '81', '-i', out.clip720, '-c', 'copy', '-t', '3600']);
-  await make(out.clip1080, ['-i', src, '-vf', 'scale=1920:1080', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-x264-params', 'keyint=300:min-keyint=300:scenecut=0', '-c:a', 'aac']);
+  await make(out.clip1080, [
+    '-i',
+    src,
+    '-vf',
+    'scale=1920:1080',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '23',
+    '-x264-params',
+    'keyint=300:min-keyint=300:scenecut=0',
+    '-c:a',
+    'aac',
+  ]);
   await make(out.tenMin1080, ['-stream_loop', '14', '-i', out.clip1080, '-c', 'copy', '-t', '600']);
   return out;
 }

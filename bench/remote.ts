@@ -114,7 +114,13 @@ async function child(name: string, arg: string, out = ''): Promise<Run> {
   server.reset();
   const r = await measure('npx', ['tsx', join(ROOT, 'bench', 'remote.ts'), name, arg, out]);
   const line = r.stdout.trim().split('\n').pop()!;
-  return { seconds: +r.seconds.toFixed(3), peakMB: r.peakMB, result: JSON.parse(line) as Record<string, unknown>, requests: server.requests, bytesSent: server.bytesSent };
+  return {
+    seconds: +r.seconds.toFixed(3),
+    peakMB: r.peakMB,
+    result: JSON.parse(line) as Record<string, unknown>,
+    requests: server.requests,
+    bytesSent: server.bytesSent,
+  };
 }
 
 const tenBytes = statSync(ten).size;
@@ -133,9 +139,16 @@ for (let i = 0; i < runs; i++) {
       const r = await child(name, server.url('ten.mp4'), join(name === 'ranges' ? a.path : b.path, 'frames'));
       (name === 'ranges' ? rangesRuns : downloadRuns).push(r);
     }
-    const fa = readdirSync(join(a.path, 'frames')).filter((f) => f.startsWith('frame-')).sort();
-    const fb = readdirSync(join(b.path, 'frames')).filter((f) => f.startsWith('frame-')).sort();
-    identical &&= fa.length === fb.length && fa.length > 0 && fa.every((f, k) => f === fb[k] && readFileSync(join(a.path, 'frames', f)).equals(readFileSync(join(b.path, 'frames', fb[k]!))));
+    const fa = readdirSync(join(a.path, 'frames'))
+      .filter((f) => f.startsWith('frame-'))
+      .sort();
+    const fb = readdirSync(join(b.path, 'frames'))
+      .filter((f) => f.startsWith('frame-'))
+      .sort();
+    identical &&=
+      fa.length === fb.length &&
+      fa.length > 0 &&
+      fa.every((f, k) => f === fb[k] && readFileSync(join(a.path, 'frames', f)).equals(readFileSync(join(b.path, 'frames', fb[k]!))));
   } finally {
     a.remove();
     b.remove();
@@ -163,12 +176,26 @@ console.log(
       machine: machine(),
       runs,
       input: `10 min 720p H.264 (keyframes every 2 s, AAC, moov last), ${tenBytes} bytes; keyframe mode, a frame every 10 s`,
-      ranges: { seconds: r.seconds, peakMB: r.peakMB, bytesFetched: r.bytesSent, requests: r.requests, fractionOfFile: +(r.bytesSent / tenBytes).toFixed(4), frames: r.result.frames, decodePaths: r.result.decodePaths },
+      ranges: {
+        seconds: r.seconds,
+        peakMB: r.peakMB,
+        bytesFetched: r.bytesSent,
+        requests: r.requests,
+        fractionOfFile: +(r.bytesSent / tenBytes).toFixed(4),
+        frames: r.result.frames,
+        decodePaths: r.result.decodePaths,
+      },
       download: { seconds: d.seconds, peakMB: d.peakMB, bytesFetched: d.bytesSent, requests: d.requests, frames: d.result.frames },
       bytesRatio: +(d.bytesSent / r.bytesSent).toFixed(2),
       wallRatio: +(d.seconds / r.seconds).toFixed(2),
       framesIdentical: identical,
-      planHour: { input: `1 h 720p, ${hourBytes} bytes`, seconds: planHour.seconds, bytesFetched: planHour.bytesSent, requests: planHour.requests, fractionOfFile: +(planHour.bytesSent / hourBytes).toFixed(5) },
+      planHour: {
+        input: `1 h 720p, ${hourBytes} bytes`,
+        seconds: planHour.seconds,
+        bytesFetched: planHour.bytesSent,
+        requests: planHour.requests,
+        fractionOfFile: +(planHour.bytesSent / hourBytes).toFixed(5),
+      },
       packetIndexHour: {
         moovSeconds: indexBoth.result.moovSeconds,
         ffprobeSeconds: indexBoth.result.ffprobeSeconds,

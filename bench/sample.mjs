@@ -15,7 +15,19 @@ function tmp(name) {
 async function recipe(ffmpeg, input, every) {
   const dir = tmp('recipe');
   try {
-    const r = await measure(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', input, '-vf', `fps=1/${every},scale=768:-2`, '-q:v', '3', join(dir, '%05d.jpg')]);
+    const r = await measure(ffmpeg, [
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      input,
+      '-vf',
+      `fps=1/${every},scale=768:-2`,
+      '-q:v',
+      '3',
+      join(dir, '%05d.jpg'),
+    ]);
     return { ...r, frames: readdirSync(dir).length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -25,7 +37,23 @@ async function recipe(ffmpeg, input, every) {
 async function ours(input, every, mode) {
   const dir = tmp(mode);
   try {
-    const r = await measure(BIN, ['sample', input, '--out', dir, '--every', String(every), '--mode', mode, '--max-side', '768', '--size-slack', '0', '--format', 'jpeg', '--json']);
+    const r = await measure(BIN, [
+      'sample',
+      input,
+      '--out',
+      dir,
+      '--every',
+      String(every),
+      '--mode',
+      mode,
+      '--max-side',
+      '768',
+      '--size-slack',
+      '0',
+      '--format',
+      'jpeg',
+      '--json',
+    ]);
     const m = JSON.parse(r.stdout);
     return { ...r, frames: m.totals.frames };
   } finally {
@@ -36,8 +64,20 @@ async function ours(input, every, mode) {
 const { ffmpeg } = await tools();
 const media = await benchMedia();
 const cases = [
-  { name: '1 h 720p H.264, keyframes ~2 s, a frame every 5 s', input: media.hour720, every: 5, modes: ['keyframe', 'exact'], targets: { keyframe: 20, exact: 3 } },
-  { name: '10 min 1080p H.264, keyframes every 10 s, a frame every 10 s', input: media.tenMin1080, every: 10, modes: ['keyframe', 'exact'], targets: { keyframe: 10 } },
+  {
+    name: '1 h 720p H.264, keyframes ~2 s, a frame every 5 s',
+    input: media.hour720,
+    every: 5,
+    modes: ['keyframe', 'exact'],
+    targets: { keyframe: 20, exact: 3 },
+  },
+  {
+    name: '10 min 1080p H.264, keyframes every 10 s, a frame every 10 s',
+    input: media.tenMin1080,
+    every: 10,
+    modes: ['keyframe', 'exact'],
+    targets: { keyframe: 10 },
+  },
 ];
 const results = [];
 for (const c of quick ? cases.slice(1) : cases) {
@@ -51,7 +91,14 @@ for (const c of quick ? cases.slice(1) : cases) {
       const t = await ours(c.input, c.every, mode);
       if (!r || t.seconds < r.seconds) r = { ...t, peakMB: Math.max(t.peakMB, r?.peakMB ?? 0), peakRssSumMB: Math.max(t.peakRssSumMB, r?.peakRssSumMB ?? 0) };
     }
-    row[mode] = { seconds: +r.seconds.toFixed(2), peakMB: r.peakMB, peakRssSumMB: r.peakRssSumMB, frames: r.frames, speedup: +(base.seconds / r.seconds).toFixed(1), target: c.targets[mode] ? `>= ${c.targets[mode]}x` : undefined };
+    row[mode] = {
+      seconds: +r.seconds.toFixed(2),
+      peakMB: r.peakMB,
+      peakRssSumMB: r.peakRssSumMB,
+      frames: r.frames,
+      speedup: +(base.seconds / r.seconds).toFixed(1),
+      target: c.targets[mode] ? `>= ${c.targets[mode]}x` : undefined,
+    };
   }
   results.push(row);
   console.log(JSON.stringify(row));

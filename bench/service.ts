@@ -63,7 +63,24 @@ async function makeClip(): Promise<string> {
     command: ffmpeg.path,
     input: SHARED,
     timeoutMs: 120_000,
-    args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '2', '-protocol_whitelist', 'file', '-i', `file:${SHARED}`, '-t', '60', '-c', 'copy', `file:${tmp}`],
+    args: [
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-stream_loop',
+      '2',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      `file:${SHARED}`,
+      '-t',
+      '60',
+      '-c',
+      'copy',
+      `file:${tmp}`,
+    ],
   });
   renameSync(tmp, CLIP);
   return CLIP;
@@ -71,7 +88,11 @@ async function makeClip(): Promise<string> {
 
 async function startServer(data: string, root: string): Promise<{ url: string; stop: () => Promise<void> }> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first (the benchmark runs the built CLI)');
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', data, '--allow-root', root, '--workers', String(WORKERS), '--queue-limit', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--data', data, '--allow-root', root, '--workers', String(WORKERS), '--queue-limit', '100000'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer): void => {
@@ -166,7 +187,14 @@ async function main(): Promise<void> {
         {
           plan,
           jobs,
-          machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.versions.node, ffmpeg: `${version.version} (${ffmpeg.source})`, loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
+          machine: {
+            cores: availableParallelism(),
+            cpu: cpus()[0]?.model ?? 'unknown',
+            node: process.versions.node,
+            ffmpeg: `${version.version} (${ffmpeg.source})`,
+            loadAverageBefore: loadBefore,
+            loadAverageAfter: loadavg(),
+          },
         },
         null,
         2,

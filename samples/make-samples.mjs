@@ -25,14 +25,49 @@ function make(lastShot) {
   const inputs = [...shots.slice(0, 4), lastShot].flatMap((s) => ['-f', 'lavfi', '-i', s]);
   const chain = [0, 1, 2, 3, 4].map((i) => `[${i}:v]setsar=1,format=yuv420p,setpts=PTS-STARTPTS[v${i}]`).join(';');
   const filter = `${chain};[v0][v1][v2][v3][v4]concat=n=5:v=1:a=0[cat];[cat]drawbox=x=0:y=0:w=iw:h=6:color=white@0.6:t=fill[v]`;
-  return spawnSync(ffmpeg, [
-    '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
-    ...inputs, '-f', 'lavfi', '-i', tone,
-    '-filter_complex', filter, '-map', '[v]', '-map', '5:a',
-    '-c:v', 'libx264', '-preset', 'slow', '-crf', '38', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', '48k', '-movflags', '+faststart', '-t', '30',
-    join(here, 'demo.mp4'),
-  ], { stdio: 'inherit' });
+  return spawnSync(
+    ffmpeg,
+    [
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      ...inputs,
+      '-f',
+      'lavfi',
+      '-i',
+      tone,
+      '-filter_complex',
+      filter,
+      '-map',
+      '[v]',
+      '-map',
+      '5:a',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'slow',
+      '-crf',
+      '38',
+      '-g',
+      '60',
+      '-keyint_min',
+      '60',
+      '-sc_threshold',
+      '0',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '48k',
+      '-movflags',
+      '+faststart',
+      '-t',
+      '30',
+      join(here, 'demo.mp4'),
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 let r = make(shots[4]);

@@ -34,11 +34,7 @@ export class OmniprepError extends Error {
   /** Extra facts for programs (never shown by the CLI unless --verbose). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { input?: string; cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { input?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OmniprepError';
     this.code = code;
@@ -61,23 +57,14 @@ export class OmniprepError extends Error {
 }
 
 /** Builds the one-line message: `<input>: <cause>`. Newlines in causes are folded. */
-export function inputError(
-  code: ErrorCode,
-  input: string,
-  cause: string,
-  extra: { cause?: unknown; details?: Record<string, unknown> } = {},
-): OmniprepError {
+export function inputError(code: ErrorCode, input: string, cause: string, extra: { cause?: unknown; details?: Record<string, unknown> } = {}): OmniprepError {
   const oneLine = cause.replace(/\s*\n\s*/g, '; ').trim();
   return new OmniprepError(code, `${input}: ${oneLine}`, { input, ...extra });
 }
 
 /** An option with a bad value: names the option and what is allowed, as sharp does. */
 export function invalidOption(name: string, allowed: string, got: unknown): OmniprepError {
-  return new OmniprepError(
-    'INVALID_OPTION',
-    `option ${name}: expected ${allowed}, got ${JSON.stringify(got) ?? String(got)}`,
-    { details: { option: name } },
-  );
+  return new OmniprepError('INVALID_OPTION', `option ${name}: expected ${allowed}, got ${JSON.stringify(got) ?? String(got)}`, { details: { option: name } });
 }
 
 export function isOmniprepError(e: unknown): e is OmniprepError {

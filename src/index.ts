@@ -13,7 +13,18 @@ export type { Limits } from './limits.js';
 export { probe, type ProbeOptions } from './probe/probe.js';
 export type { MediaInfo, VideoStreamInfo, AudioStreamInfo, PacketIndex } from './probe/types.js';
 export { plan, gatherFacts, planFromFacts, type PlanFacts } from './plan/plan.js';
-export type { Plan, PlanOptions, SamplingOptions, EstimateOptions, PlannedFrame, PlannedGrid, PlannedAudioChunk, BudgetReport, Mode, ImageFormat } from './plan/types.js';
+export type {
+  Plan,
+  PlanOptions,
+  SamplingOptions,
+  EstimateOptions,
+  PlannedFrame,
+  PlannedGrid,
+  PlannedAudioChunk,
+  BudgetReport,
+  Mode,
+  ImageFormat,
+} from './plan/types.js';
 export { sample, type SampleOptions, type SampleRun, type SampledFrame, type Manifest, type ManifestFrame, type ManifestGrid } from './sample/sample.js';
 export { prepare, type PrepareOptions, type Prepared } from './prepare.js';
 export { chunkAudio, type ChunkAudioResult, type AudioManifest } from './audio/chunk.js';

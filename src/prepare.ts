@@ -58,13 +58,40 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
     const [frames, audio] = await Promise.all([
       framesDone,
       wantAudio
-        ? chunkAudio(input, { ...options.audioOptions, outDir: join(dir, 'audio'), model: model.name, registry, signal: options.signal, ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath, limits: options.limits })
+        ? chunkAudio(input, {
+            ...options.audioOptions,
+            outDir: join(dir, 'audio'),
+            model: model.name,
+            registry,
+            signal: options.signal,
+            ffmpegPath: options.ffmpegPath,
+            ffprobePath: options.ffprobePath,
+            limits: options.limits,
+          })
         : Promise.resolve(null),
     ]);
     const frameDir = join(dir, 'frames');
     const images: FrameAsset[] = frames.grids
-      ? frames.grids.map((g) => ({ index: g.index, timestampSec: g.timestamps[0]!, file: join(frameDir, g.file), mime: MIME[frames.format], width: g.width, height: g.height, detail: frames.detail, tokens: g.tokens }))
-      : frames.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, file: join(frameDir, f.file), mime: MIME[frames.format], width: f.width, height: f.height, detail: frames.detail, tokens: f.tokens }));
+      ? frames.grids.map((g) => ({
+          index: g.index,
+          timestampSec: g.timestamps[0]!,
+          file: join(frameDir, g.file),
+          mime: MIME[frames.format],
+          width: g.width,
+          height: g.height,
+          detail: frames.detail,
+          tokens: g.tokens,
+        }))
+      : frames.frames.map((f) => ({
+          index: f.index,
+          timestampSec: f.timestampSec,
+          file: join(frameDir, f.file),
+          mime: MIME[frames.format],
+          width: f.width,
+          height: f.height,
+          detail: frames.detail,
+          tokens: f.tokens,
+        }));
     const chunks: AudioAsset[] = audio?.assets ?? [];
     const windows = segmentTimeline(plan.endSec, images, chunks, {
       windowSec: options.windowSec ?? NO_WINDOWS,

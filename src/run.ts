@@ -63,7 +63,17 @@ export interface RunResult {
   /** The prepared frames and audio, when `keep` was set (they stay in `dir`). */
   prepared?: Prepared | (PreparedMedia & { plan: Plan; cleanup(): Promise<void> });
   /** Spent and estimated dollars and tokens, reduce call included. */
-  totals: { requests: number; ok: number; failed: number; notSent: number; estimatedUsd: number; spentUsd: number; estimatedInputTokens: number; actualInputTokens: number; actualOutputTokens: number };
+  totals: {
+    requests: number;
+    ok: number;
+    failed: number;
+    notSent: number;
+    estimatedUsd: number;
+    spentUsd: number;
+    estimatedInputTokens: number;
+    actualInputTokens: number;
+    actualOutputTokens: number;
+  };
 }
 
 export async function run(input: string, options: RunOptions): Promise<RunResult> {
@@ -91,7 +101,13 @@ export async function run(input: string, options: RunOptions): Promise<RunResult
     const wantReduce = (options.reduce ?? requests.length > 1) && answers.length > 1;
     let reduce: RequestResult | null = null;
     if (wantReduce) {
-      reduce = await reduceAnswers(answers, { ...build, ...dispatch, model: media.model, input, alreadySpentUsd: report.totals.spentUsd + report.totals.uncertainUsd });
+      reduce = await reduceAnswers(answers, {
+        ...build,
+        ...dispatch,
+        model: media.model,
+        input,
+        alreadySpentUsd: report.totals.spentUsd + report.totals.uncertainUsd,
+      });
     }
     const ok = report.results.filter((r) => r.status === 'ok');
     let answer: string;

@@ -208,9 +208,7 @@ async function tryCopy(info: MediaInfo, enc: AudioEncoding, cuts: AudioCuts, dir
   await copyStream(info.path, `0:${info.audio!.index}`, enc, path, info.input, o);
   const bytes = (await stat(path)).size;
   const samples =
-    enc.format === 'wav'
-      ? Math.floor((await wavDataRange(path)).bytes / (2 * enc.channels))
-      : await decodedSamples(path, enc.channels, info.input, o);
+    enc.format === 'wav' ? Math.floor((await wavDataRange(path)).bytes / (2 * enc.channels)) : await decodedSamples(path, enc.channels, info.input, o);
   const endSec = samples / enc.sampleRate;
   if (samples > 0 && bytes <= cuts.maxBytes && endSec <= cuts.chunkSeconds) {
     return { index: 0, tempFile, startSec: 0, endSec, overlapSec: 0, cut: 'end', bytes, method: 'copy' };
@@ -238,29 +236,39 @@ async function encodeFromMaster(
   o: ProcessCommon,
 ): Promise<{ master: PcmMaster; written: Written[]; duringDecode: number }> {
   const sr = enc.sampleRate;
-  const plan = (endSec: number, silences: PcmMaster['silences'], maxChunkSec: number, from?: { index: number; startSec: number; prevCutSec: number }): ChunkBounds[] =>
-    planAudioCuts({ endSec, sampleRate: sr, maxChunkSec, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences, from });
+  const plan = (
+    endSec: number,
+    silences: PcmMaster['silences'],
+    maxChunkSec: number,
+    from?: { index: number; startSec: number; prevCutSec: number },
+  ): ChunkBounds[] => planAudioCuts({ endSec, sampleRate: sr, maxChunkSec, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences, from });
 
   const encode = (b: ChunkBounds, toEnd: boolean, recut?: number): Promise<Written> =>
-    crew.add(async () => {
-      const tempFile = tempName(b.index, enc.format);
-      const path = join(dir, tempFile);
-      await encodeChunk({ path: job.path, streamSpec: job.streamSpec }, b.startSec, toEnd ? undefined : b.endSec, enc, path, info.input, o);
-      const bytes = (await stat(path)).size;
-      if (enc.format === 'wav') {
-        const want = samplesOf(b, sr);
-        const got = Math.floor((bytes - WAV_HEADER_BYTES) / (2 * enc.channels));
-        if (got !== want) throw inputError('PROCESS_FAILED', info.input, `chunk ${b.index} came out with ${got} samples instead of ${want}`);
-      }
-      return { ...b, tempFile, bytes, method: 'encode', ...(recut !== undefined ? { recut } : {}) };
-    }, job.waitForSamples(Math.round(b.endSec * sr) + sr)); // a second past the end: the demuxer reads whole packets
+    crew.add(
+      async () => {
+        const tempFile = tempName(b.index, enc.format);
+        const path = join(dir, tempFile);
+        await encodeChunk({ path: job.path, streamSpec: job.streamSpec }, b.startSec, toEnd ? undefined : b.endSec, enc, path, info.input, o);
+        const bytes = (await stat(path)).size;
+        if (enc.format === 'wav') {
+          const want = samplesOf(b, sr);
+          const got = Math.floor((bytes - WAV_HEADER_BYTES) / (2 * enc.channels));
+          if (got !== want) throw inputError('PROCESS_FAILED', info.input, `chunk ${b.index} came out with ${got} samples instead of ${want}`);
+        }
+        return { ...b, tempFile, bytes, method: 'encode', ...(recut !== undefined ? { recut } : {}) };
+      },
+      job.waitForSamples(Math.round(b.endSec * sr) + sr),
+    ); // a second past the end: the demuxer reads whole packets
 
   // While the pass runs: start every chunk that is final.
   const early: Array<{ bounds: ChunkBounds; written: Promise<Written> }> = [];
   job.onProgress(() => {
     if (o.signal?.aborted) return;
     const s = job.settled();
-    const final = finalChunks({ endSec: s.sec, sampleRate: sr, maxChunkSec: limit.seconds, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences: s.silences }, s.openFromSec);
+    const final = finalChunks(
+      { endSec: s.sec, sampleRate: sr, maxChunkSec: limit.seconds, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences: s.silences },
+      s.openFromSec,
+    );
     for (let i = early.length; i < final.length; i++) early.push({ bounds: final[i]!, written: encode(final[i]!, false) });
   });
   let master: PcmMaster;
@@ -275,7 +283,13 @@ async function encodeFromMaster(
   let bounds = plan(master.endSec, master.silences, limit.seconds);
   early.forEach((e, i) => {
     if (!sameBounds(e.bounds, bounds[i])) {
-      crew.fail(inputError('PROCESS_FAILED', info.input, `internal error: chunk ${i} was planned at ${e.bounds.startSec}-${e.bounds.endSec} s during the decode, at ${bounds[i]?.startSec}-${bounds[i]?.endSec} s after it`));
+      crew.fail(
+        inputError(
+          'PROCESS_FAILED',
+          info.input,
+          `internal error: chunk ${i} was planned at ${e.bounds.startSec}-${e.bounds.endSec} s during the decode, at ${bounds[i]?.startSec}-${bounds[i]?.endSec} s after it`,
+        ),
+      );
     }
   });
   const pending = bounds.slice(early.length).map((b) => encode(b, b === bounds[bounds.length - 1]));
@@ -293,7 +307,11 @@ async function encodeFromMaster(
     // Shrink the length limit by the measured excess (and 1% more), then plan again from that chunk.
     maxChunkSec = Math.min(maxChunkSec, (over.endSec - over.startSec) * (cuts.maxBytes / over.bytes) * 0.99);
     if (cuts.overlapSec > maxChunkSec / 2) {
-      throw inputError('LIMIT_EXCEEDED', info.input, `chunks must be shorter than ${maxChunkSec.toFixed(3)} s to stay under ${cuts.maxBytes} bytes, too short for a ${cuts.overlapSec} s overlap`);
+      throw inputError(
+        'LIMIT_EXCEEDED',
+        info.input,
+        `chunks must be shorter than ${maxChunkSec.toFixed(3)} s to stay under ${cuts.maxBytes} bytes, too short for a ${cuts.overlapSec} s overlap`,
+      );
     }
     const prevCutSec = k > 0 ? bounds[k - 1]!.endSec : over.startSec;
     const tail = plan(master.endSec, master.silences, maxChunkSec, { index: over.index, startSec: over.startSec, prevCutSec });
@@ -395,7 +413,13 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
   const outDir = resolve(options.outDir);
   await checkOutDir(outDir);
 
-  const info = await probe(hooks.source ?? input, { ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath, limits: options.limits, signal: options.signal, inputName: hooks.source ? input : undefined });
+  const info = await probe(hooks.source ?? input, {
+    ffmpegPath: options.ffmpegPath,
+    ffprobePath: options.ffprobePath,
+    limits: options.limits,
+    signal: options.signal,
+    inputName: hooks.source ? input : undefined,
+  });
   if (!info.audio || info.kind === 'image') throw inputError('NO_AUDIO_STREAM', input, 'has no audio stream');
 
   const ac = new AbortController();
@@ -423,7 +447,17 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
       chunksDuringDecode = duringDecode;
       if (!master.scanned && w.length > 1) {
         // The metadata understated the length: scan the source now and cut again.
-        master = { ...master, scanned: true, silences: await detectSilences(master.path, input, { ...common, streamSpec: master.streamSpec, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, endSec: master.endSec }) };
+        master = {
+          ...master,
+          scanned: true,
+          silences: await detectSilences(master.path, input, {
+            ...common,
+            streamSpec: master.streamSpec,
+            silenceDb: cuts.silenceDb,
+            minSilenceSec: cuts.minSilenceSec,
+            endSec: master.endSec,
+          }),
+        };
         await Promise.all(w.map((x) => rm(join(tmp.path, x.tempFile), { force: true })));
         const done: MasterJob = { ...job, done: Promise.resolve(master) };
         w = (await encodeFromMaster(info, done, enc, cuts, limit, tmp.path, crew, common)).written;

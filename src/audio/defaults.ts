@@ -10,5 +10,3 @@ export const MP3_BITRATES_MPEG2 = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 1
 
 /** The default model: the project's first target, which takes audio (10 tokens/s in the registry). */
 export const DEFAULT_AUDIO_MODEL = DEFAULT_MODEL;
-
-

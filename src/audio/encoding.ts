@@ -45,9 +45,7 @@ export function maxSamplesFor(model: SizeModel, maxBytes: number): number {
 /** The ffmpeg output arguments (after the input and the mapping) for one chunk. */
 export function encoderArgs(enc: AudioEncoding): string[] {
   const codec =
-    enc.format === 'mp3'
-      ? ['-c:a', 'libmp3lame', '-b:a', String(enc.bitrate), '-compression_level', String(enc.mp3Quality)]
-      : ['-c:a', 'pcm_s16le'];
+    enc.format === 'mp3' ? ['-c:a', 'libmp3lame', '-b:a', String(enc.bitrate), '-compression_level', String(enc.mp3Quality)] : ['-c:a', 'pcm_s16le'];
   return [...codec, '-ar', String(enc.sampleRate), '-ac', String(enc.channels), ...BITEXACT];
 }
 

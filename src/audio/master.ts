@@ -218,7 +218,16 @@ export function startMaster(info: MediaInfo, enc: AudioEncoding, dir: string, o:
     const samples = Math.floor(bytes / frameBytes);
     if (samples === 0) throw inputError('NO_AUDIO_STREAM', info.input, 'has an audio stream with no decodable samples');
     const endSec = samples / enc.sampleRate;
-    return { path, streamSpec: '0:a:0', isSource: false, samples, endSec, silences: log.silences(endSec, o.minSilenceSec), scanned: true, ms: performance.now() - started };
+    return {
+      path,
+      streamSpec: '0:a:0',
+      isSource: false,
+      samples,
+      endSec,
+      silences: log.silences(endSec, o.minSilenceSec),
+      scanned: true,
+      ms: performance.now() - started,
+    };
   })();
   done.then(
     () => {

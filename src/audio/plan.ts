@@ -125,9 +125,7 @@ export function metadataAudioEnd(info: MediaInfo): number {
 }
 
 /** What a plan says about a file's audio: its chunks, or why there is none. */
-export type AudioPlanResult =
-  | ({ hasAudio: true } & AudioPlan)
-  | { hasAudio: false; code: 'NO_AUDIO_STREAM'; reason: string };
+export type AudioPlanResult = ({ hasAudio: true } & AudioPlan) | { hasAudio: false; code: 'NO_AUDIO_STREAM'; reason: string };
 
 /**
  * The audio plan of a probed file. A file without an audio stream (a silent video, an image)

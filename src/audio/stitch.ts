@@ -53,7 +53,11 @@ export interface StitchResult {
   junctions: Array<{ index: number; overlapSec: number; method: JunctionMethod; droppedWords: number }>;
 }
 
-const norm = (w: string): string => w.toLowerCase().normalize('NFKC').replace(/[^\p{L}\p{N}']+/gu, '');
+const norm = (w: string): string =>
+  w
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}']+/gu, '');
 
 interface Piece {
   start: number;
@@ -134,6 +138,9 @@ export function stitchTranscripts(chunks: readonly ChunkText[], options: StitchO
       junctions.push({ index: i, overlapSec, method: 'proportion', droppedWords: drop });
     }
   }
-  const text = pieces.map((p) => p.tokens.join(' ')).filter(Boolean).join(' ');
+  const text = pieces
+    .map((p) => p.tokens.join(' '))
+    .filter(Boolean)
+    .join(' ');
   return allTimed ? { text, words: pieces.flatMap((p) => p.words ?? []), junctions } : { text, junctions };
 }

@@ -56,7 +56,11 @@ export function readMapping(file: string): BatchMapping {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw inputError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_OPTION', file, code === 'ENOENT' ? 'no such mapping file' : 'not a batch mapping file (invalid JSON)');
+    throw inputError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_OPTION',
+      file,
+      code === 'ENOENT' ? 'no such mapping file' : 'not a batch mapping file (invalid JSON)',
+    );
   }
   const m = json as Partial<BatchMapping>;
   if (m.version !== 1 || !Array.isArray(m.files) || !m.requests || typeof m.requests !== 'object') {
@@ -299,11 +303,16 @@ export async function batchResults(id: string, mapping: BatchMapping | string, o
       continue;
     }
     const e = errorMessage(line);
-    results.push({ ...base, status: 'error', error: { code: 'REQUEST_FAILED', message: `${info.id}: ${e.message}`, ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }) }, costUsd: 0 });
+    results.push({
+      ...base,
+      status: 'error',
+      error: { code: 'REQUEST_FAILED', message: `${info.id}: ${e.message}`, ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }) },
+      costUsd: 0,
+    });
   }
   // Input order: by file, then line.
   const fileOrder = new Map(map.files.map((f, i) => [f.file, i]));
-  results.sort((a, b) => (fileOrder.get(a.file)! - fileOrder.get(b.file)!) || a.line - b.line);
+  results.sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line);
   // This batch's requests: those of the file the batch was created from (all, when it is not recorded).
   const file = map.files.find((f) => f.batchId === id || (f.fileId !== undefined && f.fileId === status.inputFileId));
   const expected = Object.entries(map.requests).filter(([, r]) => !file || r.file === file.file);

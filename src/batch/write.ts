@@ -135,7 +135,10 @@ export function customId(o: {
 }
 
 /** The batch limits for a model: the registry entry's, else the Batch API defaults, then `override`. */
-export function batchLimits(model: string, o: Pick<BatchWriteOptions, 'registry' | 'modelsFile' | 'rule'> & { limits?: Partial<BatchLimits> | undefined } = {}): BatchLimits {
+export function batchLimits(
+  model: string,
+  o: Pick<BatchWriteOptions, 'registry' | 'modelsFile' | 'rule'> & { limits?: Partial<BatchLimits> | undefined } = {},
+): BatchLimits {
   const m = getModel(model, o);
   const limits = {
     batchLines: o.limits?.batchLines ?? m.limits.batchLines ?? BATCH_DEFAULTS.batchLines,
@@ -171,9 +174,13 @@ class ShardWriter {
   async add(line: string, id: string): Promise<{ shard: number; line: number }> {
     const bytes = Buffer.byteLength(line) + 1;
     if (bytes > this.limits.batchBytes) {
-      throw new OmniprepError('LIMIT_EXCEEDED', `${id}: its batch line is ${bytes} bytes, more than the ${this.limits.batchBytes} bytes a batch file may hold`, {
-        input: id,
-      });
+      throw new OmniprepError(
+        'LIMIT_EXCEEDED',
+        `${id}: its batch line is ${bytes} bytes, more than the ${this.limits.batchBytes} bytes a batch file may hold`,
+        {
+          input: id,
+        },
+      );
     }
     const cur = this.current;
     if (!cur || cur.lines + 1 > this.limits.batchLines || cur.bytes + bytes > this.limits.batchBytes) {
@@ -218,7 +225,9 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
   const model = opts.model ?? models[0]!;
   if (opts.model === undefined && models.length > 1) {
     const which = prepared.map((p) => `${p.input} for ${p.model}`).join(', ');
-    throw new OmniprepError('INVALID_OPTION', `${opts.out}: a batch file holds one model, but the inputs differ (${which}); pass a model`, { details: { option: 'model' } });
+    throw new OmniprepError('INVALID_OPTION', `${opts.out}: a batch file holds one model, but the inputs differ (${which}); pass a model`, {
+      details: { option: 'model' },
+    });
   }
   const limits = batchLimits(model, opts);
   const provider = resolveProvider(getModel(model, opts), opts.provider);
@@ -246,7 +255,9 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
       for (const r of built) {
         const id = customId({ provider, input: p.input, contentHash: p.contentHash, model, url: r.url, segment: { ...r.segment } });
         if (requests[id]) {
-          throw new OmniprepError('INVALID_OPTION', `${p.input}: appears twice in the batch (custom_id ${id} is taken by ${requests[id].id})`, { input: p.input });
+          throw new OmniprepError('INVALID_OPTION', `${p.input}: appears twice in the batch (custom_id ${id} is taken by ${requests[id].id})`, {
+            input: p.input,
+          });
         }
         url = r.url;
         const line: BatchLine | AnthropicBatchLine | GeminiBatchLine =
@@ -289,9 +300,7 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
     limits,
     ...(opts.schema ? { schema: opts.schema } : {}),
     files: writer.shards.map((s, i) => ({ file: names[i]!, lines: s.lines, bytes: s.bytes })),
-    requests: Object.fromEntries(
-      Object.entries(requests).map(([id, { shard, ...info }]) => [id, { ...info, file: names[shard]! }]),
-    ),
+    requests: Object.fromEntries(Object.entries(requests).map(([id, { shard, ...info }]) => [id, { ...info, file: names[shard]! }])),
     estimate: sumEstimates(estimates),
   };
   const mappingFile = `${stem}.mapping.json`;

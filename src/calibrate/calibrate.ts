@@ -30,7 +30,11 @@ export const CALIBRATE_DEFAULTS = {
   tolerance: 0,
 };
 
-export interface CalibrateOptions extends Pick<DispatchOptions, 'apiKey' | 'baseURL' | 'organization' | 'project' | 'timeoutMs' | 'client' | 'maxRetries' | 'signal' | 'registry' | 'modelsFile' | 'rule'> {
+export interface CalibrateOptions
+  extends Pick<
+    DispatchOptions,
+    'apiKey' | 'baseURL' | 'organization' | 'project' | 'timeoutMs' | 'client' | 'maxRetries' | 'signal' | 'registry' | 'modelsFile' | 'rule'
+  > {
   /** The model to calibrate (a registry name, or any name with `rule`). */
   model: string;
   /** chat (default: `usage.prompt_tokens`) or responses (`usage.input_tokens`). */
@@ -79,7 +83,9 @@ export interface CalibrationReport {
   baselineTokens: number;
   images: CalibratedImage[];
   /** The rule that explains the bills best. */
-  fit: Pick<RuleFit, 'family' | 'origin' | 'name' | 'rule' | 'description' | 'sameAs' | 'ranges' | 'maxAbsResidual' | 'totalAbsResidual'> & { explained: boolean };
+  fit: Pick<RuleFit, 'family' | 'origin' | 'name' | 'rule' | 'description' | 'sameAs' | 'ranges' | 'maxAbsResidual' | 'totalAbsResidual'> & {
+    explained: boolean;
+  };
   /** The registry's current rule for the model, against the same bills. */
   registry: { rule: string | null; description: string | null; explained: boolean; maxAbsResidual: number | null };
   /** The nearest candidates, best first. */
@@ -102,21 +108,44 @@ function body(api: Api, model: string, text: string, maxOutputTokens: number, im
   if (api === 'chat') {
     const b: ChatBody = {
       model,
-      messages: [{ role: 'user', content: [{ type: 'text', text }, ...(image ? [{ type: 'image_url' as const, image_url: { url: image.url, detail: image.detail as 'low' | 'high' | 'auto' } }] : [])] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text },
+            ...(image ? [{ type: 'image_url' as const, image_url: { url: image.url, detail: image.detail as 'low' | 'high' | 'auto' } }] : []),
+          ],
+        },
+      ],
       max_completion_tokens: maxOutputTokens,
     };
     return b;
   }
   const b: ResponsesBody = {
     model,
-    input: [{ role: 'user', content: [{ type: 'input_text', text }, ...(image ? [{ type: 'input_image' as const, image_url: image.url, detail: image.detail as 'low' | 'high' | 'auto' }] : [])] }],
+    input: [
+      {
+        role: 'user',
+        content: [
+          { type: 'input_text', text },
+          ...(image ? [{ type: 'input_image' as const, image_url: image.url, detail: image.detail as 'low' | 'high' | 'auto' }] : []),
+        ],
+      },
+    ],
     max_output_tokens: maxOutputTokens,
   };
   return b;
 }
 
 /** The registry override that makes `model` bill images by `rule`. */
-export function calibrationOverride(o: { model: ModelEntry; known: boolean; rule: FittedRule; current?: (ImageRule & { name: string }) | undefined; baseURL: string; date: string }): { name: string; overrides: RegistryOverrides; keptLevels: string[] } {
+export function calibrationOverride(o: {
+  model: ModelEntry;
+  known: boolean;
+  rule: FittedRule;
+  current?: (ImageRule & { name: string }) | undefined;
+  baseURL: string;
+  date: string;
+}): { name: string; overrides: RegistryOverrides; keptLevels: string[] } {
   const name = `${o.model.name}-calibrated-${o.date}`;
   const stamp = { source: `calibrated against ${o.baseURL} on ${o.date}`, date: o.date };
   let rule: Record<string, unknown>;
@@ -133,7 +162,12 @@ export function calibrationOverride(o: { model: ModelEntry; known: boolean; rule
   const entry: Record<string, unknown> = { image: name };
   if (!o.known) {
     const base = o.model.derivedFrom;
-    if (!base) throw new OmniprepError('INVALID_OPTION', `model ${o.model.name} is not in the registry: say which model it follows with --rule MODEL to save an override`, { input: o.model.name });
+    if (!base)
+      throw new OmniprepError(
+        'INVALID_OPTION',
+        `model ${o.model.name} is not in the registry: say which model it follows with --rule MODEL to save an override`,
+        { input: o.model.name },
+      );
     entry.extends = base;
   }
   return { name, overrides: { rules: { [name]: rule } as RegistryOverrides['rules'], models: { [o.model.name]: entry } }, keptLevels };
@@ -149,7 +183,8 @@ export function saveOverride(file: string, overrides: RegistryOverrides, check: 
     } catch (e) {
       throw new OmniprepError('INVALID_OPTION', `${file}: not valid JSON, not overwritten (${(e as Error).message})`, { input: file });
     }
-    if (!old || typeof old !== 'object' || Array.isArray(old)) throw new OmniprepError('INVALID_OPTION', `${file}: not a registry override file, not overwritten`, { input: file });
+    if (!old || typeof old !== 'object' || Array.isArray(old))
+      throw new OmniprepError('INVALID_OPTION', `${file}: not a registry override file, not overwritten`, { input: file });
     const models = { ...(old.models ?? {}) };
     for (const [k, v] of Object.entries(overrides.models ?? {})) models[k] = { ...(models[k] ?? {}), ...v };
     merged = { ...old, rules: { ...(old.rules ?? {}), ...(overrides.rules ?? {}) }, models };
@@ -160,23 +195,54 @@ export function saveOverride(file: string, overrides: RegistryOverrides, check: 
     writeFileSync(tmp, `${JSON.stringify(merged, null, 2)}\n`);
     renameSync(tmp, file);
   } catch (e) {
-    throw new OmniprepError('INVALID_OPTION', `option save: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { input: file });
+    throw new OmniprepError('INVALID_OPTION', `option save: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      input: file,
+    });
   }
+}
+
+/** The API, sizes and detail levels asked for, checked (one line naming the option when not). */
+function checkOptions(options: CalibrateOptions): { api: 'chat' | 'responses'; sizes: readonly ImageSize[]; details: string[] } {
+  const api = options.api ?? CALIBRATE_DEFAULTS.api;
+  if (api !== 'chat' && api !== 'responses') throw invalidOption('api', 'chat or responses', api);
+  const sizes = options.sizes ?? CALIBRATION_SIZES;
+  if (!sizes.length) throw invalidOption('sizes', 'at least one image size', sizes);
+  for (const s of sizes)
+    if (!(Number.isInteger(s.width) && Number.isInteger(s.height) && s.width >= 1 && s.height >= 1)) throw invalidOption('sizes', 'whole numbers of pixels', s);
+  const details = [...new Set(options.details ?? CALIBRATE_DEFAULTS.details)];
+  const sendable = API_DETAILS[api].filter((d) => d !== 'auto');
+  if (!details.length) throw invalidOption('details', sendable.join(', '), details);
+  for (const d of details)
+    if (!(sendable as readonly string[]).includes(d)) throw invalidOption('details', `${sendable.join(', ')} (auto would leave the level to the server)`, d);
+  return { api, sizes, details };
+}
+
+/** The estimate of one calibration request: the text, and one image of `imageTok` tokens (0: none). */
+function estimateOf(model: ModelEntry, imageTok: number, textTokens: number, maxOut: number): RequestEstimate {
+  const counts = { imageTokens: imageTok, textTokens };
+  return {
+    model: model.name,
+    tier: 'standard',
+    images: imageTok ? 1 : 0,
+    audioChunks: 0,
+    audioSeconds: 0,
+    imageTokens: imageTok,
+    videoFrames: 0,
+    videoTokens: 0,
+    audioTokens: 0,
+    textTokens,
+    inputTokens: imageTok + textTokens,
+    outputTokens: maxOut,
+    inputUsd: dollars(model, counts),
+    usd: dollars(model, { ...counts, outputTokens: maxOut }),
+  };
 }
 
 /** Measures how a server bills images for a model and finds the rule that explains it. */
 export async function calibrate(options: CalibrateOptions): Promise<CalibrationReport> {
-  const api = options.api ?? CALIBRATE_DEFAULTS.api;
-  if (api !== 'chat' && api !== 'responses') throw invalidOption('api', 'chat or responses', api);
+  const { api, sizes, details } = checkOptions(options);
   const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
   const model = getModel(options.model, { registry, rule: options.rule });
-  const sizes = options.sizes ?? CALIBRATION_SIZES;
-  if (!sizes.length) throw invalidOption('sizes', 'at least one image size', sizes);
-  for (const s of sizes) if (!(Number.isInteger(s.width) && Number.isInteger(s.height) && s.width >= 1 && s.height >= 1)) throw invalidOption('sizes', 'whole numbers of pixels', s);
-  const details = [...new Set(options.details ?? CALIBRATE_DEFAULTS.details)];
-  const sendable = API_DETAILS[api].filter((d) => d !== 'auto');
-  if (!details.length) throw invalidOption('details', sendable.join(', '), details);
-  for (const d of details) if (!(sendable as readonly string[]).includes(d)) throw invalidOption('details', `${sendable.join(', ')} (auto would leave the level to the server)`, d);
   const text = options.text ?? CALIBRATE_DEFAULTS.text;
   const maxOut = CALIBRATE_DEFAULTS.maxOutputTokens;
   const baseURL = options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
@@ -186,25 +252,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   // Requests: the text alone, then every size at every detail.
   const images = await Promise.all(sizes.map(async (s) => ({ ...s, jpeg: await noiseJpeg(s) })));
   const textTokens = chatTextTokens(model, [text]);
-  const estimate = (imageTok: number): RequestEstimate => {
-    const counts = { imageTokens: imageTok, textTokens };
-    return {
-      model: model.name,
-      tier: 'standard',
-      images: imageTok ? 1 : 0,
-      audioChunks: 0,
-      audioSeconds: 0,
-      imageTokens: imageTok,
-      videoFrames: 0,
-      videoTokens: 0,
-      audioTokens: 0,
-      textTokens,
-      inputTokens: imageTok + textTokens,
-      outputTokens: maxOut,
-      inputUsd: dollars(model, counts),
-      usd: dollars(model, { ...counts, outputTokens: maxOut }),
-    };
-  };
+  const estimate = (imageTok: number): RequestEstimate => estimateOf(model, imageTok, textTokens, maxOut);
   const predictWith = (rule: ImageRule | undefined, w: number, h: number, d: string): number | null =>
     rule && detailLevels(rule).includes(d) ? imageTokens(model, w, h, d).tokens : null;
   const sent: Array<{ width: number; height: number; detail: string; bytes: number }> = [];
@@ -213,7 +261,12 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     const url = `data:image/jpeg;base64,${img.jpeg.toString('base64')}`;
     for (const detail of details) {
       sent.push({ width: img.width, height: img.height, detail, bytes: img.jpeg.length });
-      requests.push({ id: `${img.width}x${img.height}-${detail}`, api, body: body(api, model.name, text, maxOut, { url, detail }), estimate: estimate(predictWith(current, img.width, img.height, detail) ?? 0) });
+      requests.push({
+        id: `${img.width}x${img.height}-${detail}`,
+        api,
+        body: body(api, model.name, text, maxOut, { url, detail }),
+        estimate: estimate(predictWith(current, img.width, img.height, detail) ?? 0),
+      });
     }
   }
 
@@ -248,11 +301,22 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const best = fit.best;
   const currentFit = current ? fit.candidates.find((c) => c.origin === 'registry' && c.name === current.name) : undefined;
   const known = registry.has(model.name);
-  const { overrides, keptLevels } = calibrationOverride({ model, known, rule: best.rule, current: current as (ImageRule & { name: string }) | undefined, baseURL, date });
+  const { overrides, keptLevels } = calibrationOverride({
+    model,
+    known,
+    rule: best.rule,
+    current: current as (ImageRule & { name: string }) | undefined,
+    baseURL,
+    date,
+  });
   let saved: string | null = null;
   if (options.save) {
     if (!fit.explained) {
-      throw new OmniprepError('INVALID_OPTION', `${where}: no rule explains every bill (nearest: ${best.description}, off by up to ${best.maxAbsResidual} tokens); nothing saved`, { input: baseURL });
+      throw new OmniprepError(
+        'INVALID_OPTION',
+        `${where}: no rule explains every bill (nearest: ${best.description}, off by up to ${best.maxAbsResidual} tokens); nothing saved`,
+        { input: baseURL },
+      );
     }
     saveOverride(options.save, overrides, (json) => void registry.withOverrides(json, options.save));
     saved = options.save;
@@ -293,7 +357,13 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       explained: currentFit ? currentFit.maxAbsResidual <= tolerance : false,
       maxAbsResidual: currentFit && Number.isFinite(currentFit.maxAbsResidual) ? currentFit.maxAbsResidual : null,
     },
-    candidates: fit.candidates.slice(0, 5).map((c) => ({ origin: c.origin, ...(c.name ? { name: c.name } : {}), description: c.description, maxAbsResidual: c.maxAbsResidual, totalAbsResidual: c.totalAbsResidual })),
+    candidates: fit.candidates.slice(0, 5).map((c) => ({
+      origin: c.origin,
+      ...(c.name ? { name: c.name } : {}),
+      description: c.description,
+      maxAbsResidual: c.maxAbsResidual,
+      totalAbsResidual: c.totalAbsResidual,
+    })),
     usage: { requests: requests.length, inputTokens: spent.actualInputTokens, outputTokens: spent.actualOutputTokens, costUsd: spent.spentUsd },
     override: overrides,
     keptLevels,

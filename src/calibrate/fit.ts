@@ -66,14 +66,17 @@ export interface FitOptions {
 
 function evaluate(rule: FittedRule, obs: readonly Observation[]): Pick<RuleFit, 'predicted' | 'residuals' | 'maxAbsResidual' | 'totalAbsResidual'> {
   const levels = detailLevels(rule as ImageRule);
-  const predicted = obs.map((o) => (levels.includes(o.detail) && o.detail !== 'auto' ? applyRule(rule as ImageRule, o.width, o.height, o.detail).tokens : null));
+  const predicted = obs.map((o) =>
+    levels.includes(o.detail) && o.detail !== 'auto' ? applyRule(rule as ImageRule, o.width, o.height, o.detail).tokens : null,
+  );
   const residuals = obs.map((o, i) => (predicted[i] === null ? null : o.tokens - predicted[i]!));
   const abs = residuals.map((r) => (r === null ? Infinity : Math.abs(r)));
   return { predicted, residuals, maxAbsResidual: Math.max(0, ...abs), totalAbsResidual: abs.reduce((a, b) => a + b, 0) };
 }
 
 export function describeRule(rule: FittedRule): string {
-  if (rule.type === 'tile') return `tile rule: ${rule.base} + ${rule.perTile} per ${rule.tile} px tile (fit ${rule.fitBox} px, short side ${rule.shortSide} px); low = ${rule.base}`;
+  if (rule.type === 'tile')
+    return `tile rule: ${rule.base} + ${rule.perTile} per ${rule.tile} px tile (fit ${rule.fitBox} px, short side ${rule.shortSide} px); low = ${rule.base}`;
   const levels = Object.entries(rule.levels)
     .map(([name, l]) => `${name} ${l.maxDim} px / ${l.budget} patches`)
     .join(', ');
@@ -89,7 +92,8 @@ function fitTile(obs: readonly Observation[], known: TileRule[]): FittedRule[] {
   if (obs.some((o) => o.detail !== 'low' && o.detail !== 'high')) return [];
   const geometries = new Map<string, TileRule>();
   // Each known geometry with both roundings: sizes that straddle a tile edge tell them apart.
-  for (const r of known) for (const rounding of ['floor', 'round'] as const) geometries.set(`${r.fitBox}/${r.shortSide}/${r.tile}/${rounding}`, { ...r, rounding });
+  for (const r of known)
+    for (const rounding of ['floor', 'round'] as const) geometries.set(`${r.fitBox}/${r.shortSide}/${r.tile}/${rounding}`, { ...r, rounding });
   const out: FittedRule[] = [];
   for (const g of geometries.values()) {
     const unit: TileRule = { ...g, base: 0, perTile: 1 };
@@ -195,12 +199,18 @@ function chooseConfig(g: Group, name: string, current: PatchRule | undefined, kn
   if (any.length) return { level: { ...any[0]!.level }, score: 2, group: g };
   // A max dimension the registry uses for this level name, else the largest run's.
   const preferredDims = [cur?.maxDim, ...known.filter((k) => k.name === name).map((k) => k.level.maxDim)].filter((d): d is number => d !== undefined);
-  const byDim = (d: number): { maxDim: number; lo: number; hi: number } | undefined => g.configs.filter((c) => c.maxDim === d).sort((a, b) => b.hi - b.lo - (a.hi - a.lo))[0];
+  const byDim = (d: number): { maxDim: number; lo: number; hi: number } | undefined =>
+    g.configs.filter((c) => c.maxDim === d).sort((a, b) => b.hi - b.lo - (a.hi - a.lo))[0];
   const c = preferredDims.map(byDim).find(Boolean) ?? [...g.configs].sort((a, b) => b.hi - b.lo - (a.hi - a.lo))[0]!;
   return { level: { maxDim: c.maxDim, budget: roundest(c.lo, c.hi) }, score: 3, group: g };
 }
 
-function fitPatch(obs: readonly Observation[], known: Array<PatchRule & { name: string }>, current: PatchRule | undefined, tol: number): FittedRule | undefined {
+function fitPatch(
+  obs: readonly Observation[],
+  known: Array<PatchRule & { name: string }>,
+  current: PatchRule | undefined,
+  tol: number,
+): FittedRule | undefined {
   if (!known.length) return undefined;
   const patch = current?.patch ?? known[0]!.patch;
   const knownLevels = known.flatMap((r) => Object.entries(r.levels).map(([name, level]) => ({ name, level })));
@@ -213,7 +223,12 @@ function fitPatch(obs: readonly Observation[], known: Array<PatchRule & { name: 
     const sub = obs.filter((o) => o.detail === d);
     const groups = levelGroups(sub, patch, maxDims, maxBudget, tol);
     if (!groups.length) return undefined;
-    perLevel.push(groups.map((g) => chooseConfig(g, d, current, knownLevels)).sort((a, b) => a.score - b.score).slice(0, 50));
+    perLevel.push(
+      groups
+        .map((g) => chooseConfig(g, d, current, knownLevels))
+        .sort((a, b) => a.score - b.score)
+        .slice(0, 50),
+    );
   }
   let best: { choice: LevelChoice[]; m: number; score: number; lo: number; hi: number } | undefined;
   const walk = (i: number, chosen: LevelChoice[], lo: number, hi: number): void => {
@@ -259,9 +274,18 @@ export function fitImageRule(obs: readonly Observation[], o: FitOptions): FitRes
   for (const r of [...(current ? [current] : []), ...tiles, ...patches]) {
     if (registryFits.some((f) => f.name === r.name)) continue;
     const { name, ...rule } = r;
-    registryFits.push({ family: r.type as 'tile' | 'patch', origin: 'registry', name, rule: rule as FittedRule, description: describeRule(rule as FittedRule), ...evaluate(rule as FittedRule, obs), sameAs: [] });
+    registryFits.push({
+      family: r.type as 'tile' | 'patch',
+      origin: 'registry',
+      name,
+      rule: rule as FittedRule,
+      description: describeRule(rule as FittedRule),
+      ...evaluate(rule as FittedRule, obs),
+      sameAs: [],
+    });
   }
-  for (const rule of fitTile(obs, tiles)) fits.push({ family: 'tile', origin: 'fitted', rule, description: describeRule(rule), ...evaluate(rule, obs), sameAs: [] });
+  for (const rule of fitTile(obs, tiles))
+    fits.push({ family: 'tile', origin: 'fitted', rule, description: describeRule(rule), ...evaluate(rule, obs), sameAs: [] });
   const patchFit = fitPatch(obs, patches, current?.type === 'patch' ? current : undefined, tol);
   if (patchFit) {
     const { ranges, ...rule } = patchFit as FittedRule & { ranges: RuleFit['ranges'] };
@@ -273,7 +297,9 @@ export function fitImageRule(obs: readonly Observation[], o: FitOptions): FitRes
   // Best first: smallest largest residual, then total; among equals the model's current rule,
   // then a fitted rule (its parameters were chosen to prefer known values), then other registry rules.
   const rank = (f: RuleFit): number => (f.origin === 'registry' && f.name === current?.name ? 0 : f.origin === 'fitted' ? 1 : 2);
-  const candidates = [...fits, ...registryFits].sort((a, b) => a.maxAbsResidual - b.maxAbsResidual || a.totalAbsResidual - b.totalAbsResidual || rank(a) - rank(b));
+  const candidates = [...fits, ...registryFits].sort(
+    (a, b) => a.maxAbsResidual - b.maxAbsResidual || a.totalAbsResidual - b.totalAbsResidual || rank(a) - rank(b),
+  );
   const best = candidates[0]!;
   return { best, explained: best.maxAbsResidual <= tol, candidates };
 }

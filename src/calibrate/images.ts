@@ -31,7 +31,8 @@ export const CALIBRATION_SIZES: readonly ImageSize[] = [
 export function parseSize(text: string): ImageSize {
   const m = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(text);
   const size = m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
-  if (!size || size.width < 1 || size.height < 1 || size.width > 8192 || size.height > 8192) throw invalidOption('size', 'WIDTHxHEIGHT from 1x1 to 8192x8192, e.g. 1024x768', text);
+  if (!size || size.width < 1 || size.height < 1 || size.width > 8192 || size.height > 8192)
+    throw invalidOption('size', 'WIDTHxHEIGHT from 1x1 to 8192x8192, e.g. 1024x768', text);
   return size;
 }
 

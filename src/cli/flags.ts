@@ -19,7 +19,7 @@ export function addFlags(cmd: Command, group: Group, choice: FlagChoice = {}): C
       cmd.addOption(new Option(flag, help));
       continue;
     }
-    const arg = (def.meta.cli?.arg) || key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const arg = def.meta.cli?.arg || key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     const parse = flagParser(key, def);
     const option = new Option(`${flag} <${arg}>`, help).argParser((text: string) => {
       try {

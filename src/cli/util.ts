@@ -20,9 +20,14 @@ export function numberArg(name: string, o: { min?: number; max?: number; integer
   return (value: string): number => {
     const n = Number(value);
     const kind = o.integer ? 'an integer' : 'a number';
-    const range =
-      o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : o.min !== undefined ? ` >= ${o.min}` : '';
-    if (!value.trim() || !Number.isFinite(n) || (o.integer && !Number.isInteger(n)) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
+    const range = o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : o.min !== undefined ? ` >= ${o.min}` : '';
+    if (
+      !value.trim() ||
+      !Number.isFinite(n) ||
+      (o.integer && !Number.isInteger(n)) ||
+      (o.min !== undefined && n < o.min) ||
+      (o.max !== undefined && n > o.max)
+    ) {
       throw new InvalidArgumentError(`${name} must be ${kind}${range}, got "${value}"`);
     }
     return n;
@@ -31,7 +36,10 @@ export function numberArg(name: string, o: { min?: number; max?: number; integer
 
 export function listArg<T extends string>(name: string, allowed?: readonly T[]) {
   return (value: string): T[] => {
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean) as T[];
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) as T[];
     if (!items.length) throw new InvalidArgumentError(`${name} needs at least one value`);
     if (allowed) for (const i of items) if (!allowed.includes(i)) throw new InvalidArgumentError(`${name}: "${i}" is not one of ${allowed.join(', ')}`);
     return items;
@@ -94,5 +102,12 @@ export function installSignalHandlers(): void {
 export function table(rows: Array<Array<string | number>>): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, String(c).length)));
-  return rows.map((r) => r.map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i]!) : String(c).padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i]!) : String(c).padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -36,7 +36,12 @@ function linesOf(curve: CostCurve): Line[] {
   const lines: Line[] = [];
   for (const s of curve.series) {
     const key = JSON.stringify(s.points.map((p) => p.costByTier.standard ?? p.costUsd));
-    const same = lines.find((l) => l.series[0]!.model === s.model && l.series[0]!.send === s.send && JSON.stringify(l.series[0]!.points.map((p) => p.costByTier.standard ?? p.costUsd)) === key);
+    const same = lines.find(
+      (l) =>
+        l.series[0]!.model === s.model &&
+        l.series[0]!.send === s.send &&
+        JSON.stringify(l.series[0]!.points.map((p) => p.costByTier.standard ?? p.costUsd)) === key,
+    );
     if (same) same.series.push(s);
     else lines.push({ label: '', series: [s] });
   }
@@ -62,6 +67,17 @@ function lookupExpr(entries: Array<[number, string | string[]]>, fallback: strin
   return expr;
 }
 
+/** Log or linear axes (log when the values span CHART_DEFAULTS.logRatio or more), and the x domain. */
+function scales(intervals: readonly number[], cost: ReadonlyArray<{ usd: number }>): { logX: boolean; logY: boolean; xDomain: number[] } {
+  const lo = intervals[0]!;
+  const hi = intervals[intervals.length - 1]!;
+  const logX = hi / lo >= CHART_DEFAULTS.logRatio;
+  const usdValues = cost.map((c) => c.usd).filter((v) => v > 0);
+  const logY = usdValues.length > 0 && Math.max(...usdValues) / Math.min(...usdValues) >= CHART_DEFAULTS.logRatio;
+  const xDomain = logX ? [lo / 1.25, hi * 1.25] : [Math.max(0, lo - (hi - lo) * 0.05), hi + (hi - lo) * 0.05 || hi + 1];
+  return { logX, logY, xDomain };
+}
+
 /** The vega-lite spec of the chart (pure). */
 export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelSpec {
   const width = o.width ?? CHART_DEFAULTS.width;
@@ -73,12 +89,7 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
     l.series[0]!.points.map((p) => ({ line: l.label, every: p.every, usd: p.costByTier[tier] ?? p.costUsd, frames: p.frames, inputTokens: p.inputTokens })),
   );
   const intervals = curve.intervals;
-  const lo = intervals[0]!;
-  const hi = intervals[intervals.length - 1]!;
-  const logX = hi / lo >= CHART_DEFAULTS.logRatio;
-  const usdValues = cost.map((c) => c.usd).filter((v) => v > 0);
-  const logY = usdValues.length > 0 && Math.max(...usdValues) / Math.min(...usdValues) >= CHART_DEFAULTS.logRatio;
-  const xDomain = logX ? [lo / 1.25, hi * 1.25] : [Math.max(0, lo - (hi - lo) * 0.05), hi + (hi - lo) * 0.05 || hi + 1];
+  const { logX, logY, xDomain } = scales(intervals, cost);
   const frames = curve.shots?.byInterval ?? curve.series[0]!.points.map((p) => ({ every: p.every, frames: p.frames }));
   const xAxisBase = {
     values: intervals,
@@ -97,7 +108,9 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
     `${curve.mode} mode${windowNote}; a run = the images${curve.prompt ? ', the prompt' : ''} and ${curve.outputTokens} expected output tokens`,
     `${tier} tier, prices of registry ${curve.registryVersion}`,
     ...(curve.shots
-      ? [`${curve.shots.shots.length} shot${curve.shots.shots.length === 1 ? '' : 's'}: ffmpeg scene score >= ${curve.shots.threshold}, cuts at least ${curve.shots.minShotSec} s apart`]
+      ? [
+          `${curve.shots.shots.length} shot${curve.shots.shots.length === 1 ? '' : 's'}: ffmpeg scene score >= ${curve.shots.threshold}, cuts at least ${curve.shots.minShotSec} s apart`,
+        ]
       : []),
   ];
   const legendOrder = lines.map((l) => l.label);
@@ -111,7 +124,14 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
         field: 'every',
         type: 'quantitative' as const,
         scale: xScale,
-        axis: { ...xAxisBase, title: curve.shots ? null : xTitle, labelExpr: lookupExpr(intervals.map((e) => [e, secondsLabel(e)]), "datum.label + ' s'") },
+        axis: {
+          ...xAxisBase,
+          title: curve.shots ? null : xTitle,
+          labelExpr: lookupExpr(
+            intervals.map((e) => [e, secondsLabel(e)]),
+            "datum.label + ' s'",
+          ),
+        },
       },
       y: {
         field: 'usd',
@@ -133,7 +153,16 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
         type: 'nominal' as const,
         sort: legendOrder,
         scale: { scheme: 'tableau10' },
-        legend: { title: null, orient: 'top' as const, direction: 'vertical' as const, columns: lines.length > 3 ? 2 : 1, labelFontSize: 12, symbolSize: 90, labelLimit: 520, offset: 10 },
+        legend: {
+          title: null,
+          orient: 'top' as const,
+          direction: 'vertical' as const,
+          columns: lines.length > 3 ? 2 : 1,
+          labelFontSize: 12,
+          symbolSize: 90,
+          labelLimit: 520,
+          offset: 10,
+        },
       },
       shape: { field: 'line', type: 'nominal' as const, sort: legendOrder },
     },
@@ -154,7 +183,10 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
           axis: {
             ...xAxisBase,
             title: xTitle,
-            labelExpr: lookupExpr(frames.map((f) => [f.every, [secondsLabel(f.every), `${f.frames} frame${f.frames === 1 ? '' : 's'}`]]), "datum.label + ' s'"),
+            labelExpr: lookupExpr(
+              frames.map((f) => [f.every, [secondsLabel(f.every), `${f.frames} frame${f.frames === 1 ? '' : 's'}`]]),
+              "datum.label + ' s'",
+            ),
             labelLineHeight: 14,
           },
         },
@@ -212,7 +244,10 @@ export async function svgToPng(svg: string, o: { scale?: number | undefined } = 
   const { default: sharp } = await import('sharp');
   const scale = o.scale ?? 2;
   // Trim the white margin vega leaves where it over-estimated text widths, then pad evenly.
-  const trimmed = await sharp(Buffer.from(svg), { density: 72 * scale }).flatten({ background: '#ffffff' }).trim({ background: '#ffffff', threshold: 10 }).toBuffer();
+  const trimmed = await sharp(Buffer.from(svg), { density: 72 * scale })
+    .flatten({ background: '#ffffff' })
+    .trim({ background: '#ffffff', threshold: 10 })
+    .toBuffer();
   const pad = Math.round(16 * scale);
   return sharp(trimmed).extend({ top: pad, bottom: pad, left: pad, right: pad, background: '#ffffff' }).png().toBuffer();
 }

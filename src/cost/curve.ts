@@ -236,7 +236,10 @@ export async function costCurve(input: string | MediaInfo, options: CostCurveOpt
       last = p;
       points.push(point(p, shotList));
       if (shotInfo && series.length === 0) {
-        const cov = coveredShots(shotList!, p.frames.map((f) => f.timestampSec));
+        const cov = coveredShots(
+          shotList!,
+          p.frames.map((f) => f.timestampSec),
+        );
         shotInfo.byInterval.push({ every, frames: p.frames.length, covered: cov.filter(Boolean).length, missed: shotList!.filter((_, i) => !cov[i]) });
       }
     }
@@ -278,7 +281,16 @@ export async function costCurve(input: string | MediaInfo, options: CostCurveOpt
 /** The text table: one row per model, detail and interval. */
 export function costCurveTable(curve: CostCurve): Array<Array<string | number>> {
   const usd = (x: number | undefined): string => (x === undefined ? '-' : `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`);
-  const head = ['model', 'detail', 'every s', 'frames', 'image tok', 'input tok', ...curve.tiers.map((t) => `${t} $`), ...(curve.shots ? ['shots covered'] : [])];
+  const head = [
+    'model',
+    'detail',
+    'every s',
+    'frames',
+    'image tok',
+    'input tok',
+    ...curve.tiers.map((t) => `${t} $`),
+    ...(curve.shots ? ['shots covered'] : []),
+  ];
   const rows: Array<Array<string | number>> = [head];
   for (const s of curve.series) {
     for (const p of s.points) {

@@ -41,7 +41,9 @@ export function createClient(o: ClientOptions = {}): OpenAI {
   if (o.client) return o.client;
   const apiKey = o.apiKey ?? process.env.OPENAI_API_KEY;
   if (!apiKey) {
-    throw new OmniprepError('INVALID_OPTION', 'option apiKey: no API key (set OPENAI_API_KEY, or pass --api-key on the command line, apiKey in code)', { details: { option: 'apiKey' } });
+    throw new OmniprepError('INVALID_OPTION', 'option apiKey: no API key (set OPENAI_API_KEY, or pass --api-key on the command line, apiKey in code)', {
+      details: { option: 'apiKey' },
+    });
   }
   return new OpenAI({
     apiKey,

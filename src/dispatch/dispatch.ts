@@ -325,7 +325,12 @@ class Dispatch {
   }
 
   /** One call of an admitted request: its record, the answer or the failure. */
-  private async call(req: DispatchRequest, admission: Exclude<Admission, { refused: string }>, attempt: number, attempts: AttemptRecord[]): Promise<{ answer?: Awaited<ReturnType<typeof callModel>>; failure?: Failure; record: AttemptRecord }> {
+  private async call(
+    req: DispatchRequest,
+    admission: Exclude<Admission, { refused: string }>,
+    attempt: number,
+    attempts: AttemptRecord[],
+  ): Promise<{ answer?: Awaited<ReturnType<typeof callModel>>; failure?: Failure; record: AttemptRecord }> {
     const startedAt = this.clock.now();
     this.limiter.startedAt(admission.event, startedAt);
     const record: AttemptRecord = { startedAt, endedAt: 0, waitedMs: admission.waitedMs, tokens: admission.tokens, outcome: 'ok' };
@@ -345,7 +350,13 @@ class Dispatch {
   }
 
   /** The result of an answered call: ok, or an answer that does not fit its schema. */
-  private answered(req: DispatchRequest, base: ResultBase, answer: Awaited<ReturnType<typeof callModel>>, reservation: Reservation, maybeSpent: number): RequestResult {
+  private answered(
+    req: DispatchRequest,
+    base: ResultBase,
+    answer: Awaited<ReturnType<typeof callModel>>,
+    reservation: Reservation,
+    maybeSpent: number,
+  ): RequestResult {
     const cost = answer.usage ? usageCost(req.estimate, answer.usage, this.modelOptions) : req.estimate.usd;
     reservation.settle(cost);
     this.spentUsd += cost;
@@ -361,7 +372,16 @@ class Dispatch {
         return this.failed(base, err.code, err.message, { costUsd: round(cost + maybeSpent), text: answer.text, usage: answer.usage });
       }
     }
-    return this.finish({ ...base, status: 'ok', text: answer.text, ...(req.schema ? { parsed } : {}), usage: answer.usage, costUsd: round(cost), drift, responseId: answer.responseId });
+    return this.finish({
+      ...base,
+      status: 'ok',
+      text: answer.text,
+      ...(req.schema ? { parsed } : {}),
+      usage: answer.usage,
+      costUsd: round(cost),
+      drift,
+      responseId: answer.responseId,
+    });
   }
 
   private failed(base: ResultBase, code: ErrorCode, message: string, extra: Partial<ErrorResult> = {}, f?: Failure): ErrorResult {
@@ -430,7 +450,15 @@ class Dispatch {
     } catch (e) {
       // Unexpected (a bug, or a broken client): still one result per request, never a rejection.
       const message = e instanceof Error ? e.message : String(e);
-      return this.finish({ index, id: req.id, estimate: req.estimate, attempts: [], status: 'error', costUsd: 0, error: { code: 'REQUEST_FAILED', message: `${req.id}: ${message}` } });
+      return this.finish({
+        index,
+        id: req.id,
+        estimate: req.estimate,
+        attempts: [],
+        status: 'error',
+        costUsd: 0,
+        error: { code: 'REQUEST_FAILED', message: `${req.id}: ${message}` },
+      });
     }
   }
 
@@ -469,7 +497,6 @@ class Dispatch {
     };
   }
 }
-
 
 /** Why a failed attempt is not retried (undefined: retry it). */
 function retryRefusal(req: DispatchRequest, f: Failure, attempt: number, retry: Resolved['retry']): string | undefined {

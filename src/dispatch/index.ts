@@ -1,5 +1,19 @@
 /** omniprep/dispatch: sending requests (OpenAI, Anthropic, Gemini) with bounded concurrency, rate limits, retries and a hard budget; the reduce step. */
-export { dispatchAll, usageCost, DISPATCH_DEFAULTS, type DispatchOptions, type DispatchRequest, type DispatchReport, type DispatchProgress, type DispatchTotals, type RequestResult, type OkResult, type ErrorResult, type NotSentResult, type AttemptRecord } from './dispatch.js';
+export {
+  dispatchAll,
+  usageCost,
+  DISPATCH_DEFAULTS,
+  type DispatchOptions,
+  type DispatchRequest,
+  type DispatchReport,
+  type DispatchProgress,
+  type DispatchTotals,
+  type RequestResult,
+  type OkResult,
+  type ErrorResult,
+  type NotSentResult,
+  type AttemptRecord,
+} from './dispatch.js';
 export { createClient, Clients, type ClientOptions, type Usage, type ModelAnswer } from './client.js';
 export { RateLimiter, type RateLimitOptions } from './limiter.js';
 export { BudgetGuard } from './budget.js';

@@ -78,7 +78,10 @@ export class RateLimiter {
   /** Waits until a request of `tokens` fits, then counts it as started. */
   async acquire(tokens: number, signal?: AbortSignal): Promise<RateEvent> {
     if (tokens > this.tpm) {
-      throw new OmniprepError('LIMIT_EXCEEDED', `a request of ${tokens} estimated tokens can never fit a limit of ${this.tpm} tokens per ${this.windowMs / 1000} s`);
+      throw new OmniprepError(
+        'LIMIT_EXCEEDED',
+        `a request of ${tokens} estimated tokens can never fit a limit of ${this.tpm} tokens per ${this.windowMs / 1000} s`,
+      );
     }
     for (;;) {
       const now = this.clock.now();

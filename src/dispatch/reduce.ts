@@ -39,18 +39,12 @@ export function buildReduceRequest(answers: readonly SegmentAnswer[], opts: Buil
   if (!answers.length) throw new OmniprepError('INVALID_OPTION', `${opts.input ?? 'reduce'}: no segment answers to combine`);
   const startSec = Math.min(...answers.map((a) => a.startSec));
   const endSec = Math.max(...answers.map((a) => a.endSec));
-  const req = buildRequest(
-    { index: 0, startSec, endSec, frames: [], audio: [] },
-    { ...opts, prompt: reducePrompt(opts.prompt, answers) },
-  );
+  const req = buildRequest({ index: 0, startSec, endSec, frames: [], audio: [] }, { ...opts, prompt: reducePrompt(opts.prompt, answers) });
   return { ...req, id: `${opts.input ?? 'media'}#reduce` };
 }
 
 /** Builds and sends the reduce call; its result (never a rejection once the options are accepted). */
-export async function reduceAnswers(
-  answers: readonly SegmentAnswer[],
-  opts: BuildOptions & { model: string } & DispatchOptions,
-): Promise<RequestResult> {
+export async function reduceAnswers(answers: readonly SegmentAnswer[], opts: BuildOptions & { model: string } & DispatchOptions): Promise<RequestResult> {
   const req = buildReduceRequest(answers, opts);
   const report = await dispatchAll([req], { ...opts, concurrency: 1 });
   return report.results[0]!;

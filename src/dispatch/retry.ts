@@ -67,7 +67,10 @@ export function anthropicRetryAfterMs(headers: HeaderBag, nowMs = Date.now()): n
   const plain = retryAfterMs(headers, nowMs);
   if (plain !== undefined) return plain;
   if (!headers) return undefined;
-  const names: string[] = typeof (headers as Headers).forEach === 'function' ? [...(headers as Headers).keys()] : Object.keys(headers as Record<string, unknown>).map((k) => k.toLowerCase());
+  const names: string[] =
+    typeof (headers as Headers).forEach === 'function'
+      ? [...(headers as Headers).keys()]
+      : Object.keys(headers as Record<string, unknown>).map((k) => k.toLowerCase());
   let wait: number | undefined;
   for (const name of names) {
     const m = /^anthropic-ratelimit-(.+)-remaining$/.exec(name);
@@ -127,7 +130,12 @@ export function classifyFailure(e: unknown): Failure {
     return { kind: 'timeout', retryable: true, message: 'timed out', maybeBilled: true };
   }
   if (e instanceof anthropic.APIConnectionError) {
-    return { kind: 'connection', retryable: true, message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`, maybeBilled: false };
+    return {
+      kind: 'connection',
+      retryable: true,
+      message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`,
+      maybeBilled: false,
+    };
   }
   if (e instanceof anthropic.APIError && typeof e.status === 'number') {
     // The message is `<status> {"type":"error","error":{"type":"rate_limit_error","message":...}}`: keep the type and message.
@@ -135,13 +143,24 @@ export function classifyFailure(e: unknown): Failure {
     const text = (err?.message ? `${err.type ? `${err.type}: ` : ''}${err.message}` : e.message).replace(/\s*\n\s*/g, '; ');
     return byStatus(e.status, text, anthropicRetryAfterMs(e.headers));
   }
-  if (e instanceof Error && e.name === 'ApiError' && typeof (e as { status?: unknown }).status === 'number') return geminiFailure(e as Error & { status: number });
+  if (e instanceof Error && e.name === 'ApiError' && typeof (e as { status?: unknown }).status === 'number')
+    return geminiFailure(e as Error & { status: number });
   // fetch (the Gemini SDK) fails with a TypeError whose cause says why.
   if (e instanceof TypeError && e.message === 'fetch failed') {
-    return { kind: 'connection', retryable: true, message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`, maybeBilled: false };
+    return {
+      kind: 'connection',
+      retryable: true,
+      message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`,
+      maybeBilled: false,
+    };
   }
   if (e instanceof APIConnectionError) {
-    return { kind: 'connection', retryable: true, message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`, maybeBilled: false };
+    return {
+      kind: 'connection',
+      retryable: true,
+      message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`,
+      maybeBilled: false,
+    };
   }
   if (e instanceof APIError && typeof e.status === 'number') {
     return byStatus(e.status, e.message.replace(/\s*\n\s*/g, '; '), retryAfterMs(e.headers));

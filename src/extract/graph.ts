@@ -26,7 +26,10 @@ export function selectExpr(frames: FrameTask['frames'], startTimeSec: number): s
   if (frames.every((f) => f.pos >= 0)) {
     return frames.map((f) => `between(pos\\,${f.pos - posWindow(f.pos)}\\,${f.pos + posWindow(f.pos)})`).join('+');
   }
-  return frames.map((f) => f.timestampSec + startTimeSec).map((t) => `between(t\\,${sec(t - SELECT_EPS)}\\,${sec(t + SELECT_EPS)})`).join('+');
+  return frames
+    .map((f) => f.timestampSec + startTimeSec)
+    .map((t) => `between(t\\,${sec(t - SELECT_EPS)}\\,${sec(t + SELECT_EPS)})`)
+    .join('+');
 }
 
 /**

@@ -219,12 +219,11 @@ export function start(options: ProcessOptions): RunningProcess {
   return {
     pid: child.pid,
     stdout: child.stdout!,
-    stdin: options.stdin === 'pipe' ? child.stdin ?? undefined : undefined,
+    stdin: options.stdin === 'pipe' ? (child.stdin ?? undefined) : undefined,
     done,
     stop: () => terminate('stop'),
   };
 }
-
 
 export interface RunOptions extends ProcessOptions {
   /** stdout beyond this many bytes fails the run with TOO_LARGE (default 64 MiB). */

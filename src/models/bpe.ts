@@ -146,7 +146,12 @@ export function installLinearMerge(api: unknown): boolean {
   const rankOf: RankOf = (b) => (b.length > longest ? undefined : c.getBpeRankFromBytes(b));
   // Self-test: both merges agree on pieces that exercise ties, multi-byte characters and runs.
   const probe = new TextEncoder();
-  for (const s of ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', ' internationalization', '😀😀😀🎉🎉漢字漢字かなカナ', 'abcabcabcabcabc']) {
+  for (const s of [
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    ' internationalization',
+    '😀😀😀🎉🎉漢字漢字かなカナ',
+    'abcabcabcabcabc',
+  ]) {
     const bytes = probe.encode(s);
     const a = original(bytes);
     const b = heapMerge(bytes, rankOf);

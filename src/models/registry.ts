@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OmniprepError } from '../errors.js';
 import type { ImageRule } from './rules.js';
-import { TIERS, } from './constants.js';
+import { TIERS } from './constants.js';
 
 export { DEFAULT_MODEL, TIERS, type Tier } from './constants.js';
 
@@ -73,9 +73,7 @@ const modelSchema = z.object({
   /** The model id the provider's API takes, when it differs from the registry name (`claude-sonnet-4-5`). */
   apiModel: z.string().optional(),
   image: z.string().optional(),
-  audio: z
-    .object({ tokensPerSecond: pos, api: z.enum(['chat', 'realtime', 'gemini', 'other']).default('chat'), source: z.string().optional() })
-    .optional(),
+  audio: z.object({ tokensPerSecond: pos, api: z.enum(['chat', 'realtime', 'gemini', 'other']).default('chat'), source: z.string().optional() }).optional(),
   video: z.object({ tokensPerFrame: pos, audioTokensPerSecond: pos, defaultFps: pos }).optional(),
   text: z.object({
     encoding: z.enum(['o200k_base', 'o200k_harmony', 'cl100k_base']),

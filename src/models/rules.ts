@@ -148,7 +148,13 @@ function tileTokens(rule: TileRule, w: number, h: number, detail: string): RuleR
 }
 
 /** Patch count and the resized size for the patch rule (steps 0-2 of the documented algorithm). */
-export function patchResize(w: number, h: number, patch: number, level: PatchLevel, rounding: Rounding = 'floor'): { width: number; height: number; patches: number } {
+export function patchResize(
+  w: number,
+  h: number,
+  patch: number,
+  level: PatchLevel,
+  rounding: Rounding = 'floor',
+): { width: number; height: number; patches: number } {
   const f = rounding === 'floor' ? Math.floor : Math.round;
   // 0. fit within the level's maximum dimension, without enlarging
   let [rw, rh] = fitWithin(w, h, level.maxDim, level.maxDim, rounding);

@@ -52,8 +52,16 @@ export const AUDIO_ENCODING = {
   channels: option(z.union([z.literal(1), z.literal(2)]), { help: '1 or 2', default: 1 as 1 | 2, allowed: '1 or 2', cli: { arg: 'n' } }),
   mp3Quality: option(z.number().int().min(0).max(9), { help: 'LAME quality 0 (best) to 9 (fastest)', default: 5, cli: { arg: 'q' } }),
   silenceDb: option(z.number().finite().min(-120).lt(0), { help: 'level under which audio is silence, dBFS', default: -30, cli: { arg: 'db' } }),
-  minSilenceSec: option(seconds.gt(0).max(60), { help: 'shortest pause that counts as silence, seconds', default: 0.3, cli: { flag: '--min-silence', arg: 's' } }),
-  searchSec: option(seconds.min(0), { help: 'how far before a limit a cut may move to reach a silence, seconds', default: 10, cli: { flag: '--search', arg: 's' } }),
+  minSilenceSec: option(seconds.gt(0).max(60), {
+    help: 'shortest pause that counts as silence, seconds',
+    default: 0.3,
+    cli: { flag: '--min-silence', arg: 's' },
+  }),
+  searchSec: option(seconds.min(0), {
+    help: 'how far before a limit a cut may move to reach a silence, seconds',
+    default: 10,
+    cli: { flag: '--search', arg: 's' },
+  }),
   concurrency: option(z.number().int().min(1).max(64), { help: 'encoders at once', defaultText: 'the number of cores' }),
 };
 

@@ -74,7 +74,10 @@ export function allowedText(def: OptionDef): string {
     const hi = typeof j.maximum === 'number' ? j.maximum : undefined;
     const xhi = typeof j.exclusiveMaximum === 'number' ? j.exclusiveMaximum : undefined;
     if (lo !== undefined && hi !== undefined) return `${kind} from ${lo} to ${hi}`;
-    const parts = [lo !== undefined ? `>= ${lo}` : xlo !== undefined ? `> ${xlo}` : '', hi !== undefined ? `<= ${hi}` : xhi !== undefined ? `< ${xhi}` : ''].filter(Boolean);
+    const parts = [
+      lo !== undefined ? `>= ${lo}` : xlo !== undefined ? `> ${xlo}` : '',
+      hi !== undefined ? `<= ${hi}` : xhi !== undefined ? `< ${xhi}` : '',
+    ].filter(Boolean);
     return parts.length ? `${kind} ${parts.join(' and ')}` : kind;
   }
   return 'a valid value';
@@ -115,7 +118,8 @@ export function groupObject(...groups: Group[]): z.ZodObject {
 
 /** Parses untrusted JSON against groups; errors name `prefix.key`, the value and what is allowed. */
 export function parseGroups(prefix: string, value: unknown, ...groups: Group[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OmniprepError('INVALID_OPTION', `${prefix}: expected an object, got ${shown(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new OmniprepError('INVALID_OPTION', `${prefix}: expected an object, got ${shown(value)}`);
   const all: Group = Object.assign({}, ...groups);
   for (const [k, v] of Object.entries(value)) {
     const def = all[k];

@@ -8,7 +8,10 @@ import { APIS, PROVIDERS } from '../models/constants.js';
 export { APIS } from '../models/constants.js';
 
 export const REQUEST = {
-  api: option(z.enum(APIS), { help: 'chat or responses (OpenAI), messages (Anthropic), gemini (Gemini)', defaultText: "the provider's: responses, chat when audio is sent" }),
+  api: option(z.enum(APIS), {
+    help: 'chat or responses (OpenAI), messages (Anthropic), gemini (Gemini)',
+    defaultText: "the provider's: responses, chat when audio is sent",
+  }),
   provider: option(z.enum(PROVIDERS), { help: 'openai, anthropic or gemini', defaultText: "the model's provider in the registry" }),
   system: option(z.string().max(MAX_TEXT_CHARS), { help: 'a system message' }),
   maxOutputTokens: option(z.number().int().min(1).max(10_000_000), { help: 'cap on output tokens per request' }),

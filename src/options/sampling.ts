@@ -96,7 +96,11 @@ export function checkRelations(o: SamplingOptions & EstimateOptions): void {
 export function checkWorkBounds(span: number, o: { every: number; windowSec?: number | undefined; maxGap?: number | undefined; mode: string }): void {
   const targets = span / o.every;
   if (targets > MAX_TARGETS) {
-    throw invalidOption('every', `at least ${(span / MAX_TARGETS).toPrecision(3)} s here (${span.toFixed(3)} s of media; at most ${MAX_TARGETS} target times per plan)`, o.every);
+    throw invalidOption(
+      'every',
+      `at least ${(span / MAX_TARGETS).toPrecision(3)} s here (${span.toFixed(3)} s of media; at most ${MAX_TARGETS} target times per plan)`,
+      o.every,
+    );
   }
   if (o.mode === 'scene' && o.maxGap !== undefined && span / o.maxGap > MAX_TARGETS) {
     throw invalidOption('maxGap', `at least ${(span / MAX_TARGETS).toPrecision(3)} s here (at most ${MAX_TARGETS} gap frames per plan)`, o.maxGap);

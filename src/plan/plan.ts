@@ -31,7 +31,14 @@ export async function gatherFacts(input: string | MediaInfo, options: PlanOption
   const end = Math.min(s.end ?? info.durationSec, info.durationSec);
   const [idx, scan] = await Promise.all([
     index,
-    sceneScan(info, { start: s.start, end, maxPixels: limits.maxPixels, timeoutMs: limits.processTimeoutMs, signal: options.signal, ffmpegPath: options.ffmpegPath }),
+    sceneScan(info, {
+      start: s.start,
+      end,
+      maxPixels: limits.maxPixels,
+      timeoutMs: limits.processTimeoutMs,
+      signal: options.signal,
+      ffmpegPath: options.ffmpegPath,
+    }),
   ]);
   return { info, index: idx, scene: sceneOnIndex(idx, scan) };
 }

@@ -52,7 +52,9 @@ function estimateRequests(
   let text = 0;
   for (const w of windows) {
     const seg: Segment = { index: w.index, startSec: w.startSec, endSec: w.endSec, frames: w.frames, audio: w.audio };
-    text += estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
+    text +=
+      estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens })
+        .textTokens - stand;
   }
   return { requests: windows.length, textTokens: text };
 }
@@ -80,7 +82,12 @@ interface Setting {
   maxFrames: number | undefined;
 }
 
-function selectFrames(facts: PlanFacts, s: ResolvedSampling, setting: Setting, end: number): { frames: PlannedFrame[]; tolerance: number | null; before: number } {
+function selectFrames(
+  facts: PlanFacts,
+  s: ResolvedSampling,
+  setting: Setting,
+  end: number,
+): { frames: PlannedFrame[]; tolerance: number | null; before: number } {
   const info = facts.info;
   const w = { start: s.start, end, every: setting.every };
   let picked: PlannedFrame[];
@@ -115,7 +122,14 @@ function selectFrames(facts: PlanFacts, s: ResolvedSampling, setting: Setting, e
   return { frames, tolerance, before: unique.length };
 }
 
-function planGrids(model: ModelEntry, frames: PlannedFrame[], cell: { width: number; height: number }, grid: { cols: number; rows: number }, detail: string | undefined, slack: number): PlannedGrid[] {
+function planGrids(
+  model: ModelEntry,
+  frames: PlannedFrame[],
+  cell: { width: number; height: number },
+  grid: { cols: number; rows: number },
+  detail: string | undefined,
+  slack: number,
+): PlannedGrid[] {
   if (!frames.length) return [];
   const size = chooseSize(model, cell.width * grid.cols, cell.height * grid.rows, { detail, slack });
   const cellWidth = Math.floor(size.width / grid.cols);
@@ -127,7 +141,16 @@ function planGrids(model: ModelEntry, frames: PlannedFrame[], cell: { width: num
   const grids: PlannedGrid[] = [];
   for (let i = 0; i < frames.length; i += per) {
     const group = frames.slice(i, i + per);
-    grids.push({ index: grids.length, frames: group.map((f) => f.index), timestamps: group.map((f) => f.timestampSec), width, height, cellWidth, cellHeight, tokens });
+    grids.push({
+      index: grids.length,
+      frames: group.map((f) => f.index),
+      timestamps: group.map((f) => f.timestampSec),
+      width,
+      height,
+      cellWidth,
+      cellHeight,
+      tokens,
+    });
   }
   return grids;
 }
@@ -184,7 +207,15 @@ export interface PlanContext {
   options: PlanOptions;
 }
 
-const VIDEO_MIME: Record<string, string> = { mp4: 'video/mp4', mov: 'video/quicktime', matroska: 'video/x-matroska', webm: 'video/webm', avi: 'video/x-msvideo', mpegts: 'video/mp2t', flv: 'video/x-flv' };
+const VIDEO_MIME: Record<string, string> = {
+  mp4: 'video/mp4',
+  mov: 'video/quicktime',
+  matroska: 'video/x-matroska',
+  webm: 'video/webm',
+  avi: 'video/x-msvideo',
+  mpegts: 'video/mp2t',
+  flv: 'video/x-flv',
+};
 
 /** The clip's MIME type for the File API (by container; mp4 when unknown). */
 export function videoMime(container: string): string {
@@ -195,7 +226,19 @@ export function videoMime(container: string): string {
 export function videoAssets(p: Pick<Plan, 'video' | 'detailApplied'>, fileUri?: string): VideoAsset[] {
   if (!p.video) return [];
   const v = p.video;
-  return v.windows.map((w) => ({ index: w.index, startSec: w.startSec, endSec: w.endSec, fps: v.fps, mime: v.mime, ...(fileUri ? { fileUri } : {}), detail: p.detailApplied, frames: w.frames, frameTokens: w.frameTokens, audioSeconds: w.audioSeconds, audioTokens: w.audioTokens }));
+  return v.windows.map((w) => ({
+    index: w.index,
+    startSec: w.startSec,
+    endSec: w.endSec,
+    fps: v.fps,
+    mime: v.mime,
+    ...(fileUri ? { fileUri } : {}),
+    detail: p.detailApplied,
+    frames: w.frames,
+    frameTokens: w.frameTokens,
+    audioSeconds: w.audioSeconds,
+    audioTokens: w.audioTokens,
+  }));
 }
 
 /**
@@ -210,7 +253,9 @@ function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
     throw new OmniprepError('NO_VIDEO_STREAM', `${info.input}: has no video stream to send as video`, { input: info.input });
   }
   if (!model.video) {
-    throw new OmniprepError('INVALID_OPTION', `option send: model ${model.name} takes no video input (--send video is for Gemini models); send frames`, { details: { option: 'send' } });
+    throw new OmniprepError('INVALID_OPTION', `option send: model ${model.name} takes no video input (--send video is for Gemini models); send frames`, {
+      details: { option: 'send' },
+    });
   }
   const warnings: string[] = [];
   if (o.audio) warnings.push('--audio: the video carries its own audio track; it is billed with the video');
@@ -240,7 +285,15 @@ function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
   let text = 0;
   for (const clip of videoAssets({ video, detailApplied: detail })) {
     const seg: Segment = { index: clip.index, startSec: clip.startSec, endSec: clip.endSec, frames: [], audio: [], video: [clip] };
-    text += estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier: s.tier, expectedOutputTokens: s.outputTokens }).textTokens - stand;
+    text +=
+      estimateRequest(seg, {
+        model: model.name,
+        registry: ctx.registry,
+        rule: o.rule,
+        prompt: prompt || '.',
+        tier: s.tier,
+        expectedOutputTokens: s.outputTokens,
+      }).textTokens - stand;
   }
   const inputTokens = video.frameTokens + video.audioTokens + text;
   const counts = { imageTokens: video.frameTokens, audioTokens: video.audioTokens, textTokens: text, outputTokens: s.outputTokens };
@@ -326,7 +379,9 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
       if (maxSide === undefined || maxSide > l.maxSideManyImages) {
         const natural = chooseSize(model, video.width, video.height, { detail: setting.detail, maxSide, slack: s.sizeSlack });
         if (Math.max(natural.width, natural.height) > l.maxSideManyImages) {
-          warnings.push(`frames sized to ${l.maxSideManyImages} px: ${model.name} takes at most ${l.maxSideManyImages} px per side in a request of more than ${l.manyImages} images`);
+          warnings.push(
+            `frames sized to ${l.maxSideManyImages} px: ${model.name} takes at most ${l.maxSideManyImages} px per side in a request of more than ${l.manyImages} images`,
+          );
         }
         maxSide = l.maxSideManyImages;
       }
@@ -337,7 +392,9 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
     tokensPerFrame = size.tokens;
     detailApplied = size.detail;
   } else if (!o.audio) {
-    throw new OmniprepError('NO_VIDEO_STREAM', `${info.input}: has no video stream to sample (it is ${info.container} audio; use --audio or omniprep audio)`, { input: info.input });
+    throw new OmniprepError('NO_VIDEO_STREAM', `${info.input}: has no video stream to sample (it is ${info.container} audio; use --audio or omniprep audio)`, {
+      input: info.input,
+    });
   }
   const grids = s.grid && frames.length ? planGrids(model, frames, { width, height }, s.grid, setting.detail, s.sizeSlack) : null;
   const imageTokensTotal = grids ? grids.reduce((a, g) => a + g.tokens, 0) : frames.length * tokensPerFrame;
@@ -362,7 +419,15 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
     if (audioNote) warnings.push(`no audio in the estimate: ${audioNote}`);
   }
 
-  const asset = (index: number, timestampSec: number, w: number, h: number, tokens: number): FrameAsset => ({ index, timestampSec, mime: MIME[s.format], width: w, height: h, detail: detailApplied, tokens });
+  const asset = (index: number, timestampSec: number, w: number, h: number, tokens: number): FrameAsset => ({
+    index,
+    timestampSec,
+    mime: MIME[s.format],
+    width: w,
+    height: h,
+    detail: detailApplied,
+    tokens,
+  });
   const images = grids
     ? grids.map((g) => asset(g.index, g.timestamps[0]!, g.width, g.height, g.tokens))
     : frames.map((f) => asset(f.index, f.timestampSec, width, height, tokensPerFrame));
@@ -483,7 +548,8 @@ function chooseWithinBudget(ctx: PlanContext, asked: Setting, started: number): 
     .filter((m) => asked.maxSide === undefined || m < asked.maxSide)
     .map((maxSide) => ({ ...asked, every: sparsest, maxSide }));
   if (ctx.model.image && ctx.model.image.type !== 'claude' && ctx.model.image.type !== 'claude-legacy' && ctx.model.image.type !== 'gemini-tiles') {
-    const levels = ctx.model.image.type === 'tile' ? ['low'] : Object.keys('levels' in ctx.model.image ? ctx.model.image.levels : {}).filter((l) => l === 'low');
+    const levels =
+      ctx.model.image.type === 'tile' ? ['low'] : Object.keys('levels' in ctx.model.image ? ctx.model.image.levels : {}).filter((l) => l === 'low');
     for (const d of levels) sizeSteps.push({ ...asked, every: sparsest, detail: d, maxSide: Math.min(512, asked.maxSide ?? 512) });
   }
   for (const setting of sizeSteps) {
@@ -516,7 +582,10 @@ export function planFromFacts(facts: PlanFacts, options: PlanOptions = {}, start
   const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
   const model = getModel(options.model ?? DEFAULT_MODEL, { registry: reg, rule: options.rule });
   if (options.audio && (options.start !== undefined || options.end !== undefined)) {
-    throw new OmniprepError('INVALID_OPTION', 'option audio: --audio covers the whole file; it cannot be combined with --start/--end yet (cut the clip first, or plan frames and audio separately)');
+    throw new OmniprepError(
+      'INVALID_OPTION',
+      'option audio: --audio covers the whole file; it cannot be combined with --start/--end yet (cut the clip first, or plan frames and audio separately)',
+    );
   }
   if (sampling.start >= info.durationSec && info.kind !== 'image') {
     throw new OmniprepError('INVALID_OPTION', `option start: ${sampling.start} s is at or past the end of ${info.input} (${info.durationSec} s)`);

@@ -79,7 +79,7 @@ function rotationOf(s: RawStream): Rotation {
     if (r !== null) deg = -r; // the display matrix turns counter-clockwise
   }
   if (deg === null) deg = num(s.tags?.rotate);
-  const norm = ((Math.round((deg ?? 0) / 90) * 90) % 360 + 360) % 360;
+  const norm = (((Math.round((deg ?? 0) / 90) * 90) % 360) + 360) % 360;
   return norm as Rotation;
 }
 
@@ -188,9 +188,17 @@ interface RawPacket {
  * no packets there); without a declared duration (live WebM recordings), every packet: the
  * duration is where the last one ends.
  */
-async function packetSample(path: string, stream: number, declared: number | undefined, common: { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<RawPacket[]> {
+async function packetSample(
+  path: string,
+  stream: number,
+  declared: number | undefined,
+  common: { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<RawPacket[]> {
   const tail = declared === undefined ? [] : ['-read_intervals', `%+#240,${Math.max(0, declared - 3).toFixed(3)}%`];
-  const second = await run({ ...common, args: ffprobeArgs(path, ['-of', 'json', '-select_streams', String(stream), '-show_entries', 'packet=pts_time,duration_time', ...tail]) });
+  const second = await run({
+    ...common,
+    args: ffprobeArgs(path, ['-of', 'json', '-select_streams', String(stream), '-show_entries', 'packet=pts_time,duration_time', ...tail]),
+  });
   return (JSON.parse(second.stdout.toString('utf8')) as { packets?: RawPacket[] }).packets ?? [];
 }
 
@@ -256,25 +264,20 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const mainPackets = whole
     ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
     : await packetSample(local.path, main.index, noDuration ? undefined : declared, common);
-  const packets = mainPackets
-    .map((p) => ({ t: num(p.pts_time), d: num(p.duration_time) ?? 0 }))
-    .filter((p): p is { t: number; d: number } => p.t !== null);
+  const packets = mainPackets.map((p) => ({ t: num(p.pts_time), d: num(p.duration_time) ?? 0 })).filter((p): p is { t: number; d: number } => p.t !== null);
   if (packets.length === 0) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
   let lastEnd = -Infinity;
   for (const p of packets) lastEnd = Math.max(lastEnd, p.t + p.d);
   lastEnd -= startTimeSec;
   let durationSec = noDuration ? lastEnd : declared;
-  if (!durationSec || durationSec <= 0) throw inputError('CORRUPT', input, 'the duration cannot be determined (no header states it and the packets end at 0 s)');
+  if (!durationSec || durationSec <= 0)
+    throw inputError('CORRUPT', input, 'the duration cannot be determined (no header states it and the packets end at 0 s)');
   if (durationSec > limits.maxDurationSec) {
     throw inputError('TOO_LARGE', input, `is ${durationSec.toFixed(1)} s long, over the ${limits.maxDurationSec} s limit`);
   }
   const mainDuration = (streamDuration(main) ?? durationSec) + ((num(main.start_time) ?? startTimeSec) - startTimeSec);
   if (lastEnd < mainDuration - Math.max(1, mainDuration * 0.02)) {
-    throw inputError(
-      'CORRUPT',
-      input,
-      `the file is truncated: its data ends at ${lastEnd.toFixed(2)} s of the ${mainDuration.toFixed(2)} s it declares`,
-    );
+    throw inputError('CORRUPT', input, `the file is truncated: its data ends at ${lastEnd.toFixed(2)} s of the ${mainDuration.toFixed(2)} s it declares`);
   }
 
   let video: VideoStreamInfo | undefined;

@@ -6,11 +6,7 @@
  * `output_config.format` with the JSON Schema (Anthropic's structured outputs, no tool).
  * Audio is refused earlier (Claude takes no audio input: the registry entry has no `audio`).
  */
-import type {
-  ContentBlockParam,
-  Message,
-  MessageCreateParamsNonStreaming,
-} from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { OmniprepError } from '../errors.js';
 import type { AudioPart, ImagePart, Part } from '../request/content.js';
 import type { ResolvedRequestOptions } from '../request/options.js';

@@ -76,7 +76,12 @@ export async function anthropicBatchLines(client: Anthropic, id: string): Promis
   return out;
 }
 
-export async function submitGeminiBatch(client: GoogleGenAI, path: string, model: string, displayName: string): Promise<{ fileId: string; id: string; status: string }> {
+export async function submitGeminiBatch(
+  client: GoogleGenAI,
+  path: string,
+  model: string,
+  displayName: string,
+): Promise<{ fileId: string; id: string; status: string }> {
   const file = await client.files.upload({ file: path, config: { mimeType: 'jsonl', displayName } });
   if (!file.name) throw new OmniprepError('INVALID_RESPONSE', `${path}: the File API returned no file name`, { input: path });
   const b = await client.batches.create({ model, src: file.name, config: { displayName } });
@@ -118,7 +123,14 @@ export async function geminiBatchLines(client: GoogleGenAI, state: ProviderBatch
           throw new OmniprepError('INVALID_RESPONSE', `batch ${state.id}: results line ${i + 1} is not JSON`, { input: state.id });
         }
         const id = line.key ?? '';
-        if (line.error) return { id, error: { message: `${line.error.status ? `${line.error.status}: ` : ''}${line.error.message ?? 'error'}`, ...(line.error.code ? { httpStatus: line.error.code } : {}) } };
+        if (line.error)
+          return {
+            id,
+            error: {
+              message: `${line.error.status ? `${line.error.status}: ` : ''}${line.error.message ?? 'error'}`,
+              ...(line.error.code ? { httpStatus: line.error.code } : {}),
+            },
+          };
         return { id, body: line.response };
       });
   } finally {

@@ -102,7 +102,12 @@ export async function callGemini(
  * Uploads a clip through the Gemini File API (once per run) and waits until the file is ACTIVE
  * (large videos are processed for a while after the upload); returns its URI for `fileData`.
  */
-export async function uploadGeminiVideo(client: GoogleGenAI, path: string, mimeType: string, o: { signal?: AbortSignal | undefined; pollMs?: number } = {}): Promise<{ name: string; uri: string }> {
+export async function uploadGeminiVideo(
+  client: GoogleGenAI,
+  path: string,
+  mimeType: string,
+  o: { signal?: AbortSignal | undefined; pollMs?: number } = {},
+): Promise<{ name: string; uri: string }> {
   let file = await client.files.upload({ file: path, config: { mimeType, ...(o.signal ? { abortSignal: o.signal } : {}) } });
   for (let i = 0; file.state === 'PROCESSING' && i < 600; i++) {
     await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
@@ -110,7 +115,11 @@ export async function uploadGeminiVideo(client: GoogleGenAI, path: string, mimeT
     file = await client.files.get({ name: file.name! });
   }
   if (file.state === 'FAILED' || !file.uri || !file.name) {
-    throw new OmniprepError('REQUEST_FAILED', `${path}: the Gemini File API did not accept the video (${file.state ?? 'no state'}${file.error?.message ? `: ${file.error.message}` : ''})`, { input: path });
+    throw new OmniprepError(
+      'REQUEST_FAILED',
+      `${path}: the Gemini File API did not accept the video (${file.state ?? 'no state'}${file.error?.message ? `: ${file.error.message}` : ''})`,
+      { input: path },
+    );
   }
   return { name: file.name, uri: file.uri };
 }

@@ -106,7 +106,8 @@ export function geminiRestRequest(body: GeminiBody): GeminiRestRequest {
   const { systemInstruction, ...generation } = body.config ?? {};
   if (systemInstruction !== undefined && typeof systemInstruction !== 'string') throw new Error('geminiRestRequest: systemInstruction must be a string');
   const known = ['maxOutputTokens', 'responseMimeType', 'responseJsonSchema', 'mediaResolution'] as const;
-  for (const k of Object.keys(generation)) if (!(known as readonly string[]).includes(k)) throw new Error(`geminiRestRequest: config.${k} has no REST mapping here`);
+  for (const k of Object.keys(generation))
+    if (!(known as readonly string[]).includes(k)) throw new Error(`geminiRestRequest: config.${k} has no REST mapping here`);
   return {
     contents: body.contents,
     ...(systemInstruction !== undefined ? { systemInstruction: { parts: [{ text: systemInstruction }] } } : {}),

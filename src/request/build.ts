@@ -95,7 +95,12 @@ export function defaultApi(
 }
 
 /** The API asked for (checked against the provider), else `defaultApi()`. */
-function chooseApi(asked: Api | undefined, media: PreparedMedia | Segment | readonly Segment[], o: ResolvedRequestOptions, opts: Pick<RequestOptions, 'transcripts'>): Api {
+function chooseApi(
+  asked: Api | undefined,
+  media: PreparedMedia | Segment | readonly Segment[],
+  o: ResolvedRequestOptions,
+  opts: Pick<RequestOptions, 'transcripts'>,
+): Api {
   if (asked !== undefined) return checkApi(asked, o.provider, o.model.name);
   return defaultApi(media, { transcripts: opts.transcripts, provider: o.provider });
 }
@@ -207,7 +212,12 @@ export function fitSegment(segment: Segment, api: Api, o: ResolvedRequestOptions
   const base = meter.base(headParts(o));
   const over = (m: Measure): string | undefined => overLimits(m, limits, o);
   if (over(base)) throw new OmniprepError('LIMIT_EXCEEDED', `${where}: the prompt alone is too large: ${over(base)}`, { input: where });
-  const add = (a: Measure, b: Measure): Measure => ({ bytes: a.bytes + b.bytes, tokens: a.tokens + b.tokens, images: a.images + b.images, maxSide: Math.max(a.maxSide, b.maxSide) });
+  const add = (a: Measure, b: Measure): Measure => ({
+    bytes: a.bytes + b.bytes,
+    tokens: a.tokens + b.tokens,
+    images: a.images + b.images,
+    maxSide: Math.max(a.maxSide, b.maxSide),
+  });
   const groups: Unit[][] = [];
   let current: Unit[] = [];
   let total: Measure = { ...base };

@@ -90,7 +90,20 @@ export function estimateParts(parts: readonly Part[], o: ResolvedRequestOptions)
 
 /** The sum of several estimates (one model and tier). */
 export function sumEstimates(list: readonly RequestEstimate[]): Omit<RequestEstimate, 'model' | 'tier'> {
-  const keys = ['images', 'audioChunks', 'audioSeconds', 'imageTokens', 'videoFrames', 'videoTokens', 'audioTokens', 'textTokens', 'inputTokens', 'outputTokens', 'inputUsd', 'usd'] as const;
+  const keys = [
+    'images',
+    'audioChunks',
+    'audioSeconds',
+    'imageTokens',
+    'videoFrames',
+    'videoTokens',
+    'audioTokens',
+    'textTokens',
+    'inputTokens',
+    'outputTokens',
+    'inputUsd',
+    'usd',
+  ] as const;
   const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<(typeof keys)[number], number>;
   for (const e of list) for (const k of keys) out[k] += e[k];
   out.inputUsd = Math.round(out.inputUsd * 1e8) / 1e8;

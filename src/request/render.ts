@@ -134,12 +134,24 @@ export function renderPart(api: Api, part: Part, payloadOf: PayloadOf, o: Resolv
 export function renderBody(api: Api, parts: Part[], payloadOf: PayloadOf, o: ResolvedRequestOptions, where: string): RequestBody {
   switch (api) {
     case 'chat':
-      return chatEnvelope(parts.map((p) => chatPart(p, payloadOf, o, where)), o);
+      return chatEnvelope(
+        parts.map((p) => chatPart(p, payloadOf, o, where)),
+        o,
+      );
     case 'responses':
-      return responsesEnvelope(parts.map((p) => responsesPart(p, payloadOf, o, where)), o);
+      return responsesEnvelope(
+        parts.map((p) => responsesPart(p, payloadOf, o, where)),
+        o,
+      );
     case 'messages':
-      return messagesEnvelope(parts.map((p) => messagesPart(p, payloadOf, o, where)), o);
+      return messagesEnvelope(
+        parts.map((p) => messagesPart(p, payloadOf, o, where)),
+        o,
+      );
     case 'gemini':
-      return geminiEnvelope(parts.map((p) => geminiPart(p, payloadOf, o)), o);
+      return geminiEnvelope(
+        parts.map((p) => geminiPart(p, payloadOf, o)),
+        o,
+      );
   }
 }

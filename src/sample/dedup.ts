@@ -14,7 +14,13 @@ export class Deduper {
     if (this.last) {
       const d = hashDistance(frame.hash, this.last.hash);
       if (isDuplicate(d, this.threshold)) {
-        this.dropped.push({ index: frame.index, timestampSec: frame.timestampSec, duplicateOf: this.last.index, distance: d.bits, meanDiff: Math.round(d.meanDiff * 100) / 100 });
+        this.dropped.push({
+          index: frame.index,
+          timestampSec: frame.timestampSec,
+          duplicateOf: this.last.index,
+          distance: d.bits,
+          meanDiff: Math.round(d.meanDiff * 100) / 100,
+        });
         return true;
       }
     }

@@ -19,7 +19,16 @@ export async function writeGrids(p: Plan, grid: { cols: number; rows: number }, 
     const file = join(dir, `grid-${String(grids.length).padStart(5, '0')}.${EXTENSION[p.format]}`);
     await writeFile(file, data);
     written.push(file);
-    grids.push({ index: grids.length, file: relative(dir, file), timestamps: cells.map((c) => c.timestampSec), frames: cells.map((c) => c.index), width: g0.width, height: g0.height, bytes: data.length, tokens: g0.tokens });
+    grids.push({
+      index: grids.length,
+      file: relative(dir, file),
+      timestamps: cells.map((c) => c.timestampSec),
+      frames: cells.map((c) => c.index),
+      width: g0.width,
+      height: g0.height,
+      bytes: data.length,
+      tokens: g0.tokens,
+    });
   }
   return grids;
 }

@@ -95,7 +95,9 @@ export interface RunRecord {
 function driftWarning(p: Plan, kept: SampledFrame[]): string[] {
   const drift = kept.filter((f) => Math.abs(f.timestampSec - p.frames[f.index]!.timestampSec) > 0.002);
   if (!drift.length) return [];
-  return [`${drift.length} frame(s) decoded at other times than planned (first: planned ${p.frames[drift[0]!.index]!.timestampSec}, got ${drift[0]!.timestampSec})`];
+  return [
+    `${drift.length} frame(s) decoded at other times than planned (first: planned ${p.frames[drift[0]!.index]!.timestampSec}, got ${drift[0]!.timestampSec})`,
+  ];
 }
 
 export function buildManifest(r: RunRecord): Manifest {
@@ -121,7 +123,16 @@ export function buildManifest(r: RunRecord): Manifest {
       imageTokens: grids ? grids.reduce((a, g) => a + g.tokens, 0) : frameTokens,
       frameTokens,
     },
-    plan: { frames: p.frames.length, imageTokens: p.imageTokens, inputTokens: p.inputTokens, textTokens: p.textTokens, audioTokens: p.audioTokens, costUsd: p.costUsd, tier: p.tier, budget: p.budget },
+    plan: {
+      frames: p.frames.length,
+      imageTokens: p.imageTokens,
+      inputTokens: p.inputTokens,
+      textTokens: p.textTokens,
+      audioTokens: p.audioTokens,
+      costUsd: p.costUsd,
+      tier: p.tier,
+      budget: p.budget,
+    },
     warnings: [...p.warnings, ...driftWarning(p, r.kept)],
     timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - r.started), decodeMs: Math.round(r.decodeMs), decodePaths: r.decodePaths },
   };

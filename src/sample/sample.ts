@@ -133,14 +133,29 @@ interface Ctx {
 }
 
 /** The frames of a run as they are decoded (a still image is one frame). */
-async function* decodeFrames(info: MediaInfo, p: Plan, dir: string, c: Ctx, stats: { decodeMs: number; decodePaths: Record<string, number> }): AsyncGenerator<FrameResult> {
+async function* decodeFrames(
+  info: MediaInfo,
+  p: Plan,
+  dir: string,
+  c: Ctx,
+  stats: { decodeMs: number; decodePaths: Record<string, number> },
+): AsyncGenerator<FrameResult> {
   const limits = resolveLimits(c.options.limits);
   const out = { dir, width: p.width, height: p.height, format: p.format, quality: p.quality };
   if (info.kind === 'image') {
     const data = await encodeFile(info.path, out, limits.maxPixels);
     const file = join(dir, frameFileName(0, p.format));
     await writeFile(file, data);
-    yield { index: 0, timestampSec: 0, keyframe: true, file, bytes: data.length, width: p.width, height: p.height, ...(c.options.dedup ? { hash: await perceptualHash(data) } : {}) };
+    yield {
+      index: 0,
+      timestampSec: 0,
+      keyframe: true,
+      file,
+      bytes: data.length,
+      width: p.width,
+      height: p.height,
+      ...(c.options.dedup ? { hash: await perceptualHash(data) } : {}),
+    };
     return;
   }
   if (!p.frames.length) return;
@@ -150,7 +165,17 @@ async function* decodeFrames(info: MediaInfo, p: Plan, dir: string, c: Ctx, stat
   const pool = acquirePool();
   let finished = false;
   try {
-    const tasks = buildTasks(p.frames, { info, video: info.video!, idx, ffmpeg, threads: pool.threads, maxPixels: limits.maxPixels, timeoutMs: limits.processTimeoutMs, out, hash: Boolean(c.options.dedup) });
+    const tasks = buildTasks(p.frames, {
+      info,
+      video: info.video!,
+      idx,
+      ffmpeg,
+      threads: pool.threads,
+      maxPixels: limits.maxPixels,
+      timeoutMs: limits.processTimeoutMs,
+      out,
+      hash: Boolean(c.options.dedup),
+    });
     // Remote: every packet the tasks decode is fetched before the first one runs.
     await c.remote?.prepareTasks(tasks);
     for await (const outcome of runInOrder(pool, tasks, c.signal, c.left)) {
@@ -175,7 +200,12 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
   const { options, signal, left } = c;
   // A URL is read by byte ranges into a sparse local copy (source/remote.ts).
   if (isRemoteInput(c.input)) c.remote = await RemoteInput.open(c.input, remoteOptions({ ...options, signal }));
-  const info: MediaInfo = await probe(c.remote ? c.remote.path : c.input, { limits: options.limits, signal, ffprobePath: options.ffprobePath, inputName: c.remote ? c.input : undefined });
+  const info: MediaInfo = await probe(c.remote ? c.remote.path : c.input, {
+    limits: options.limits,
+    signal,
+    ffprobePath: options.ffprobePath,
+    inputName: c.remote ? c.input : undefined,
+  });
   const p = await makePlan(info, { ...options, signal });
   settle.plan(p);
   const temp = await import('../util/temp.js');
@@ -193,14 +223,27 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
       void unlink(r.file).catch(() => {});
       continue;
     }
-    const f: SampledFrame = { index: r.index, file: r.file, timestampSec: r.timestampSec, width: r.width, height: r.height, bytes: r.bytes, tokens: p.tokensPerFrame, keyframe: r.keyframe, reason: info.kind === 'image' ? 'first' : reasonOf(p.frames[r.index]!, p.mode) };
+    const f: SampledFrame = {
+      index: r.index,
+      file: r.file,
+      timestampSec: r.timestampSec,
+      width: r.width,
+      height: r.height,
+      bytes: r.bytes,
+      tokens: p.tokensPerFrame,
+      keyframe: r.keyframe,
+      reason: info.kind === 'image' ? 'first' : reasonOf(p.frames[r.index]!, p.mode),
+    };
     kept.push(f);
     options.onFrame?.(f, kept.length + dedup.dropped.length, p.frames.length);
     yield f;
   }
   let grids: ManifestGrid[] | undefined;
   if (p.grids?.length && kept.length) grids = await writeGrids(p, options.grid!, kept, dir, left.written);
-  const manifest: Manifest = { ...buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats }), ...(c.remote ? { remote: c.remote.report() } : {}) };
+  const manifest: Manifest = {
+    ...buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats }),
+    ...(c.remote ? { remote: c.remote.report() } : {}),
+  };
   await writeManifest(dir, manifest);
   settle.manifest(manifest);
 }

@@ -57,7 +57,9 @@ function installToken(app: FastifyInstance, token: string): void {
     const h = request.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(h);
     if (!m || !sameToken(m[1]!.trim(), token)) {
-      throw new ServiceError('UNAUTHORIZED', m ? 'the bearer token is wrong' : 'a bearer token is required (Authorization: Bearer TOKEN)', { 'www-authenticate': 'Bearer' });
+      throw new ServiceError('UNAUTHORIZED', m ? 'the bearer token is wrong' : 'a bearer token is required (Authorization: Bearer TOKEN)', {
+        'www-authenticate': 'Bearer',
+      });
     }
   });
 }
@@ -71,7 +73,12 @@ export async function buildApp(ctx: RouteContext, logger: boolean): Promise<Fast
     // The router's own refusals (a malformed URL, an over-long path parameter) in the error shape too.
     frameworkErrors: (err, _request, reply) => {
       const e = err as Error & { code?: string; statusCode?: number };
-      const message = e.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is over 100 characters' : e.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'bad request';
+      const message =
+        e.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path parameter is over 100 characters'
+          : e.code === 'FST_ERR_BAD_URL'
+            ? 'the URL is malformed'
+            : 'bad request';
       const r = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
       void r.code(e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 400).send({ error: { code: 'BAD_REQUEST', message } });
     },
@@ -98,7 +105,9 @@ export async function buildApp(ctx: RouteContext, logger: boolean): Promise<Fast
   });
   for (const s of sharedSchemas) app.addSchema(s);
   // One file and one options field; the file's limit is checked as it streams (see intake.ts).
-  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 2, fieldSize: OPTIONS_FIELD_LIMIT, parts: 4, headerPairs: 50 } });
+  await app.register(multipart, {
+    limits: { fileSize: config.maxUploadBytes, files: 1, fields: 2, fieldSize: OPTIONS_FIELD_LIMIT, parts: 4, headerPairs: 50 },
+  });
   if (config.token) installToken(app, config.token);
   await app.register(jobRoutes);
   await app.register(planRoutes);

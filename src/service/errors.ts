@@ -94,7 +94,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (r.status >= 500) {
       request.log.error({ err }, 'request failed');
       // Without --log the request log is off; an unexpected failure still leaves one line.
-      if (!(app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('error')) process.stderr.write(`omniprep: ${request.method} ${request.url.split('?')[0]}: ${oneLine(String((err as Error)?.stack ?? err)).slice(0, 2000)}\n`);
+      if (!(app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('error'))
+        process.stderr.write(`omniprep: ${request.method} ${request.url.split('?')[0]}: ${oneLine(String((err as Error)?.stack ?? err)).slice(0, 2000)}\n`);
     }
     // A body over a limit may still be arriving: answer now and close the connection.
     if (r.status === 413) r.headers = { ...r.headers, connection: 'close' };

@@ -55,7 +55,12 @@ function multipartError(e: unknown, maxBytes: number): unknown {
     case 'FST_FIELDS_LIMIT':
       return new ServiceError('BAD_REQUEST', 'multipart: too many parts (send the fields file and options once each)');
     default:
-      return new ServiceError('BAD_REQUEST', `multipart: ${String(err?.message ?? e).replace(/\s+/g, ' ').slice(0, 200)}`);
+      return new ServiceError(
+        'BAD_REQUEST',
+        `multipart: ${String(err?.message ?? e)
+          .replace(/\s+/g, ' ')
+          .slice(0, 200)}`,
+      );
   }
 }
 
@@ -108,8 +113,10 @@ export class Inputs {
   private async readJson(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
     const { data, config, roots } = this.d;
     const body = request.body as { path?: string; url?: string; options?: JobOptions } | undefined;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'send JSON { path | url, options } or a multipart upload (file, options)');
-    if ((body.path === undefined) === (body.url === undefined)) throw new ServiceError('BAD_REQUEST', 'give exactly one of path or url (or upload the file as multipart/form-data)');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new ServiceError('BAD_REQUEST', 'send JSON { path | url, options } or a multipart upload (file, options)');
+    if ((body.path === undefined) === (body.url === undefined))
+      throw new ServiceError('BAD_REQUEST', 'give exactly one of path or url (or upload the file as multipart/form-data)');
     const options = parseJobOptions(body.options);
     const input = body.path !== undefined ? await intakePath(body.path, roots, data) : await intakeUrl(body.url!, data, config);
     this.pin(input);
@@ -145,9 +152,12 @@ export class Inputs {
   }
 
   checkCallable(options: JobOptions, name: string): void {
-    if (!options.prompt?.trim()) throw new OmniprepError('INVALID_OPTION', `${name}: option prompt: a job with call: true needs a prompt`, { details: { option: 'prompt' } });
+    if (!options.prompt?.trim())
+      throw new OmniprepError('INVALID_OPTION', `${name}: option prompt: a job with call: true needs a prompt`, { details: { option: 'prompt' } });
     if (!this.d.config.apiKey && !process.env.OPENAI_API_KEY) {
-      throw new OmniprepError('INVALID_OPTION', `${name}: option call: this server has no API key for the model (start it with OPENAI_API_KEY set)`, { details: { option: 'call' } });
+      throw new OmniprepError('INVALID_OPTION', `${name}: option call: this server has no API key for the model (start it with OPENAI_API_KEY set)`, {
+        details: { option: 'call' },
+      });
     }
   }
 

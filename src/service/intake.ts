@@ -106,7 +106,12 @@ export async function intakePath(path: string, roots: string[], data: DataDir): 
   }
 }
 
-export async function intakeUpload(stream: Readable & { truncated?: boolean }, filename: string | undefined, data: DataDir, maxBytes: number): Promise<JobInput> {
+export async function intakeUpload(
+  stream: Readable & { truncated?: boolean },
+  filename: string | undefined,
+  data: DataDir,
+  maxBytes: number,
+): Promise<JobInput> {
   const name = filename || 'upload';
   const tooLarge = (): OmniprepError => new OmniprepError('TOO_LARGE', `${name}: the upload is over the ${maxBytes}-byte limit`, { input: name });
   // Refused the moment the limit is crossed (busboy's 'limit'), not when the body has arrived.
@@ -158,13 +163,27 @@ export function inputFile(input: JobInput, data: DataDir): string {
  */
 export async function ensureInput(input: JobInput, data: DataDir, config: ResolvedConfig, signal?: AbortSignal): Promise<string> {
   const file = inputFile(input, data);
-  if (await stat(file).then((s) => s.isFile(), () => false)) return file;
+  if (
+    await stat(file).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+  )
+    return file;
   if (input.kind === 'url' && input.url) {
     const again = await intakeUrl(input.url, data, config, signal);
     if (again.sha256 !== input.sha256) {
-      throw new OmniprepError('CORRUPT', `${input.url}: the URL now serves other bytes than when the job was planned (sha256 ${again.sha256?.slice(0, 12)}, planned ${input.sha256?.slice(0, 12)})`, { input: input.url });
+      throw new OmniprepError(
+        'CORRUPT',
+        `${input.url}: the URL now serves other bytes than when the job was planned (sha256 ${again.sha256?.slice(0, 12)}, planned ${input.sha256?.slice(0, 12)})`,
+        { input: input.url },
+      );
     }
     return inputFile(again, data);
   }
-  throw new OmniprepError('NOT_FOUND', `${input.name}: the stored input is not on this worker (workers on other machines need the shared --data directory, or a URL input)`, { input: input.name });
+  throw new OmniprepError(
+    'NOT_FOUND',
+    `${input.name}: the stored input is not on this worker (workers on other machines need the shared --data directory, or a URL input)`,
+    { input: input.name },
+  );
 }

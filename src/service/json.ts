@@ -15,7 +15,8 @@ export function checkJsonDepth(text: string, what: string): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
@@ -36,7 +37,10 @@ export function installJsonParser(app: FastifyInstance): void {
         return;
       }
       checkJsonDepth(text, 'the JSON body');
-      done(null, JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value)));
+      done(
+        null,
+        JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value)),
+      );
     } catch (e) {
       if (e instanceof ServiceError) done(e, undefined);
       else done(new ServiceError('BAD_REQUEST', `the body is not valid JSON (${(e as Error).message})`), undefined);

@@ -34,7 +34,9 @@ function retryable(e: unknown): boolean {
 }
 
 async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 export interface RunnerDeps {
@@ -113,7 +115,10 @@ export class JobRunner {
     let renames: Renames = [[outDir, `job ${id}`]];
     try {
       const file = await ensureInput(job.input, data, config, signal);
-      renames = [[file, job.input.name], [outDir, `job ${id}`]];
+      renames = [
+        [file, job.input.name],
+        [outDir, `job ${id}`],
+      ];
       await rm(outDir, { recursive: true, force: true }); // an interrupted attempt's leftovers
       const { prepared, called } = await this.work(job, file, outDir, signal, report);
       const result = scrubPaths(await this.result(job, prepared, called), renames);
@@ -158,7 +163,13 @@ export class JobRunner {
   }
 
   /** The library's work: prepare() the media, or run() the whole job when it calls the model. */
-  private async work(job: JobRecord, file: string, dir: string, signal: AbortSignal, report: Report): Promise<{ prepared: Prepared; called: RunResult | undefined }> {
+  private async work(
+    job: JobRecord,
+    file: string,
+    dir: string,
+    signal: AbortSignal,
+    report: Report,
+  ): Promise<{ prepared: Prepared; called: RunResult | undefined }> {
     const { config, tokens } = this.deps;
     const o = job.options;
     await tokens.prime(o.model, { prompt: o.prompt, system: o.system });
@@ -198,7 +209,9 @@ export class JobRunner {
       await bus.publish(id, { type: 'state', state: 'cancelled' });
       return 'cancelled';
     }
-    const e = timeout.aborted ? new OmniprepError('TIMEOUT', `job ${id}: took longer than ${config.jobTimeoutSec} s (--job-timeout) and was stopped`, { input: job.input.name }) : err;
+    const e = timeout.aborted
+      ? new OmniprepError('TIMEOUT', `job ${id}: took longer than ${config.jobTimeoutSec} s (--job-timeout) and was stopped`, { input: job.input.name })
+      : err;
     if (!timeout.aborted && retryable(e) && job.attempts < config.attempts) {
       const note = `attempt ${job.attempts} failed (${jobError(e).message}); queued again`;
       await store.release(id, note, config.nodeName);
@@ -206,18 +219,32 @@ export class JobRunner {
       return 'retry';
     }
     const error = jobError(e);
-    if (await store.finish(id, { state: 'failed', error, worker: config.nodeName })) await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
+    if (await store.finish(id, { state: 'failed', error, worker: config.nodeName }))
+      await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
     return 'failed';
   }
 
-  private async result(job: JobRecord, p: Prepared, called: RunResult | undefined): Promise<Record<string, unknown> & { estimate: { estimated: Record<string, number>; actual: Record<string, number | null> } }> {
+  private async result(
+    job: JobRecord,
+    p: Prepared,
+    called: RunResult | undefined,
+  ): Promise<Record<string, unknown> & { estimate: { estimated: Record<string, number>; actual: Record<string, number | null> } }> {
     const frameDir = join(p.dir, 'frames');
     const frames = await Promise.all(
       p.frames.frames.map(async (f) => ({ ...f, sha256: await sha256File(join(frameDir, f.file)), url: `/v1/jobs/${job.id}/frames/${f.index}` })),
     );
     const audio = p.audioManifest
       ? await Promise.all(
-          p.audioManifest.chunks.map(async (c) => ({ index: c.index, file: c.file, startSec: c.startSec, endSec: c.endSec, durationSec: c.durationSec, bytes: c.bytes, tokens: c.tokens, sha256: await sha256File(join(p.audioManifest!.outDir, c.file)) })),
+          p.audioManifest.chunks.map(async (c) => ({
+            index: c.index,
+            file: c.file,
+            startSec: c.startSec,
+            endSec: c.endSec,
+            durationSec: c.durationSec,
+            bytes: c.bytes,
+            tokens: c.tokens,
+            sha256: await sha256File(join(p.audioManifest!.outDir, c.file)),
+          })),
         )
       : null;
     const audioSeconds = audio ? Math.round(audio.reduce((a, c) => a + c.durationSec, 0) * 1000) / 1000 : 0;
@@ -246,7 +273,13 @@ export class JobRunner {
       ...(called ? { dispatch: dispatchSummary(called) } : {}),
       manifest,
       audioManifest: audio,
-      segments: p.segments.map((s) => ({ index: s.index, startSec: s.startSec, endSec: s.endSec, frames: s.frames.map((f) => f.index), audio: s.audio.map((a) => a.index) })),
+      segments: p.segments.map((s) => ({
+        index: s.index,
+        startSec: s.startSec,
+        endSec: s.endSec,
+        frames: s.frames.map((f) => f.index),
+        audio: s.audio.map((a) => a.index),
+      })),
     };
   }
 }

@@ -14,7 +14,7 @@ export const jobOptionsSchema = groupJsonSchema(
 );
 
 const inputProps = {
-  path: { type: 'string', minLength: 1, maxLength: 4096, description: 'a file under one of the server\'s --allow-root directories' },
+  path: { type: 'string', minLength: 1, maxLength: 4096, description: "a file under one of the server's --allow-root directories" },
   url: { type: 'string', minLength: 1, maxLength: 8192, description: 'an http(s) URL the server downloads itself (SSRF-checked)' },
   options: { $ref: 'JobOptions#' },
 } as const;

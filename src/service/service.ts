@@ -68,7 +68,9 @@ function admission(config: ResolvedConfig, backend: Backend): () => Promise<() =
       const runner = backend.runner;
       const workers = Math.max(1, runner ? config.workers : 1);
       const wait = Math.min(600, Math.max(1, Math.ceil(((runner?.meanJobSeconds() ?? 5) * (depth - config.queueLimit + 1)) / workers)));
-      throw new ServiceError('QUEUE_FULL', `the queue is full (${depth} of ${config.queueLimit} jobs waiting); try again in ${wait} s`, { 'retry-after': String(wait) });
+      throw new ServiceError('QUEUE_FULL', `the queue is full (${depth} of ${config.queueLimit} jobs waiting); try again in ${wait} s`, {
+        'retry-after': String(wait),
+      });
     }
     submitting++;
     let released = false;

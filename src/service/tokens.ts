@@ -80,7 +80,10 @@ export class TokenCounter {
   private start(): Worker {
     // From source (tests), the script is TypeScript: imported once tsx's hooks are registered.
     const w = fromSource
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(SCRIPT).href)}))`, { eval: true })
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(SCRIPT).href)}))`,
+          { eval: true },
+        )
       : new Worker(SCRIPT);
     w.unref();
     w.on('message', (m: { id: number; n?: number; error?: string }) => {
@@ -92,7 +95,11 @@ export class TokenCounter {
         rememberEncoded(c.encoding, c.text, m.n);
         c.resolve();
       } else {
-        c.reject(new OmniprepError('INVALID_OPTION', `option ${c.option}: its tokens cannot be counted (${m.error ?? 'unknown error'})`, { details: { option: c.option } }));
+        c.reject(
+          new OmniprepError('INVALID_OPTION', `option ${c.option}: its tokens cannot be counted (${m.error ?? 'unknown error'})`, {
+            details: { option: c.option },
+          }),
+        );
       }
       this.pump();
     });
@@ -123,7 +130,13 @@ export class TokenCounter {
       const c = this.current;
       this.current = undefined;
       void w.terminate();
-      c?.reject(new OmniprepError('INVALID_OPTION', `option ${p.option}: counting its tokens took longer than ${this.timeoutMs / 1000} s (${p.text.length} characters); send a shorter text`, { details: { option: p.option } }));
+      c?.reject(
+        new OmniprepError(
+          'INVALID_OPTION',
+          `option ${p.option}: counting its tokens took longer than ${this.timeoutMs / 1000} s (${p.text.length} characters); send a shorter text`,
+          { details: { option: p.option } },
+        ),
+      );
       this.pump();
     }, this.timeoutMs);
     this.current = { ...p, timer, worker: w };

@@ -88,7 +88,7 @@ function v4Reason(n: number): string | undefined {
   if (n === 0xffffffff) return 'the broadcast address';
   for (const [base, bits, why] of V4_RANGES) {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    if (((n & mask) >>> 0) === base) return why;
+    if ((n & mask) >>> 0 === base) return why;
   }
   return undefined;
 }
@@ -157,14 +157,18 @@ function refused(url: string, cause: string): OmniprepError {
 }
 
 /** Checks a URL's form and resolves its host to one address that may be fetched. */
-export async function checkUrl(raw: string, o: Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve'> = {}): Promise<{ url: URL; address: string; family: 4 | 6 }> {
+export async function checkUrl(
+  raw: string,
+  o: Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve'> = {},
+): Promise<{ url: URL; address: string; family: 4 | 6 }> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw refused(raw, 'is not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused(raw, `the scheme ${url.protocol.replace(':', '')} is refused (only http and https are fetched)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw refused(raw, `the scheme ${url.protocol.replace(':', '')} is refused (only http and https are fetched)`);
   if (url.username || url.password) throw refused(raw, 'credentials in the URL are refused');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!host) throw refused(raw, 'has no host');
@@ -174,7 +178,9 @@ export async function checkUrl(raw: string, o: Pick<DownloadOptions, 'allowPriva
     try {
       candidates = await (o.resolve ?? ((h: string) => dnsLookup(h, { all: true, verbatim: true })))(host);
     } catch (e) {
-      throw new OmniprepError('NOT_FOUND', `${raw}: the host ${host} cannot be resolved (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { input: raw });
+      throw new OmniprepError('NOT_FOUND', `${raw}: the host ${host} cannot be resolved (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+        input: raw,
+      });
     }
     if (!candidates.length) throw new OmniprepError('NOT_FOUND', `${raw}: the host ${host} has no address`, { input: raw });
   }
@@ -185,7 +191,8 @@ export async function checkUrl(raw: string, o: Pick<DownloadOptions, 'allowPriva
   // Every address must be public: a name that also resolves inside is refused outright.
   for (const c of candidates) {
     const why = forbiddenAddressReason(c.address);
-    if (why && !o.allowAddress?.(c.address)) throw refused(raw, `${host === c.address ? host : `${host} resolves to ${c.address}, which`} is ${why}; private addresses are refused`);
+    if (why && !o.allowAddress?.(c.address))
+      throw refused(raw, `${host === c.address ? host : `${host} resolves to ${c.address}, which`} is ${why}; private addresses are refused`);
   }
   const c = candidates[0]!;
   return { url, address: c.address, family: c.family === 6 ? 6 : 4 };
@@ -247,7 +254,10 @@ export async function download(url: string, dest: string, options: DownloadOptio
     if (status < 200 || status > 299) {
       res.resume();
       const code = status === 404 || status === 410 ? 'NOT_FOUND' : 'REQUEST_FAILED';
-      throw new OmniprepError(code, `${url}: the server answered HTTP ${status}${current !== url ? ` (at ${current})` : ''}`, { input: url, details: { status } });
+      throw new OmniprepError(code, `${url}: the server answered HTTP ${status}${current !== url ? ` (at ${current})` : ''}`, {
+        input: url,
+        details: { status },
+      });
     }
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -307,9 +317,16 @@ function abortReason(url: string, timeout: AbortSignal, timeoutMs: number): Omni
 }
 
 /** One GET to the checked address: the socket's lookup returns that address and nothing else. */
-function request(target: { url: URL; address: string; family: 4 | 6 }, signal: AbortSignal, input: string, onAbort: () => OmniprepError, headers?: Record<string, string>): Promise<http.IncomingMessage> {
+function request(
+  target: { url: URL; address: string; family: 4 | 6 },
+  signal: AbortSignal,
+  input: string,
+  onAbort: () => OmniprepError,
+  headers?: Record<string, string>,
+): Promise<http.IncomingMessage> {
   const pinned: LookupFunction = (_host, opts, cb) => {
-    if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: target.address, family: target.family }]);
+    if ((opts as { all?: boolean }).all)
+      (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: target.address, family: target.family }]);
     else cb(null, target.address, target.family);
   };
   const mod = target.url.protocol === 'https:' ? https : http;
@@ -324,7 +341,13 @@ function request(target: { url: URL; address: string; family: 4 | 6 }, signal: A
     req.on('response', resolveRes);
     req.on('error', (e) => {
       if (signal.aborted) rejectRes(onAbort());
-      else rejectRes(new OmniprepError('REQUEST_FAILED', `${input}: cannot connect to ${target.url.host} (${(e as NodeJS.ErrnoException).code ?? e.message})`, { input, cause: e }));
+      else
+        rejectRes(
+          new OmniprepError('REQUEST_FAILED', `${input}: cannot connect to ${target.url.host} (${(e as NodeJS.ErrnoException).code ?? e.message})`, {
+            input,
+            cause: e,
+          }),
+        );
     });
     req.end();
   });

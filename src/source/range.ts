@@ -229,7 +229,8 @@ export class RemoteFile {
         return await fn();
       } catch (e) {
         if (!(e instanceof Transient) || attempt >= retries || this.o.signal?.aborted) {
-          if (e instanceof Transient) throw new OmniprepError('REQUEST_FAILED', `${this.url}: ${e.message} (after ${attempt + 1} attempts)`, { input: this.url });
+          if (e instanceof Transient)
+            throw new OmniprepError('REQUEST_FAILED', `${this.url}: ${e.message} (after ${attempt + 1} attempts)`, { input: this.url });
           throw e;
         }
         this.stats.retries++;
@@ -274,12 +275,15 @@ export class RemoteFile {
     }
     if (status !== 200 && status !== 206) {
       res.resume();
-      throw new OmniprepError('REQUEST_FAILED', `${url}: the server answered HTTP ${status}${answer.finalUrl !== url ? ` (at ${answer.finalUrl})` : ''}`, { input: url, details: { status } });
+      throw new OmniprepError('REQUEST_FAILED', `${url}: the server answered HTTP ${status}${answer.finalUrl !== url ? ` (at ${answer.finalUrl})` : ''}`, {
+        input: url,
+        details: { status },
+      });
     }
     const etag = res.headers.etag;
     const lastModified = res.headers['last-modified'];
     const range = status === 206 ? contentRange(res.headers['content-range']) : undefined;
-    const total = status === 206 ? range?.total ?? NaN : Number(res.headers['content-length']);
+    const total = status === 206 ? (range?.total ?? NaN) : Number(res.headers['content-length']);
     if (first) {
       this.etag = etag;
       this.lastModified = lastModified;
@@ -287,7 +291,11 @@ export class RemoteFile {
       this.finalUrl = answer.finalUrl;
       if (status === 206 && (!range || !Number.isFinite(range.total))) {
         res.resume();
-        throw new OmniprepError('REQUEST_FAILED', `${url}: a byte range came without the file's size (Content-Range ${JSON.stringify(res.headers['content-range'] ?? '')})`, { input: url });
+        throw new OmniprepError(
+          'REQUEST_FAILED',
+          `${url}: a byte range came without the file's size (Content-Range ${JSON.stringify(res.headers['content-range'] ?? '')})`,
+          { input: url },
+        );
       }
       if (Number.isFinite(total) && total > maxBytes) {
         res.destroy();
@@ -304,7 +312,12 @@ export class RemoteFile {
         (Number.isFinite(total) && total !== this.size);
       if (changed) {
         res.destroy();
-        const what = this.etag !== undefined && etag !== this.etag ? `its ETag went from ${this.etag} to ${etag ?? 'none'}` : this.lastModified !== undefined && lastModified !== this.lastModified ? `its Last-Modified went from ${this.lastModified} to ${lastModified ?? 'none'}` : `its size went from ${this.size} to ${total} bytes`;
+        const what =
+          this.etag !== undefined && etag !== this.etag
+            ? `its ETag went from ${this.etag} to ${etag ?? 'none'}`
+            : this.lastModified !== undefined && lastModified !== this.lastModified
+              ? `its Last-Modified went from ${this.lastModified} to ${lastModified ?? 'none'}`
+              : `its size went from ${this.size} to ${total} bytes`;
         throw new OmniprepError('CORRUPT', `${url}: the file changed on the server while it was being read (${what})`, { input: url });
       }
       if (status === 200) {
@@ -340,10 +353,12 @@ export class RemoteFile {
         const pos = at;
         at += chunk.length;
         res.pause();
-        writing = writing.then(() => this.fh!.write(chunk, 0, chunk.length, pos)).then(
-          () => res.resume(),
-          (e: Error) => fail(new OmniprepError('REQUEST_FAILED', `${url}: cannot write the local copy (${e.message})`, { input: url })),
-        );
+        writing = writing
+          .then(() => this.fh!.write(chunk, 0, chunk.length, pos))
+          .then(
+            () => res.resume(),
+            (e: Error) => fail(new OmniprepError('REQUEST_FAILED', `${url}: cannot write the local copy (${e.message})`, { input: url })),
+          );
       });
       res.on('error', (e) => fail(new Transient(`the transfer broke off (${e.message})`)));
       res.on('aborted', () => fail(new Transient('the transfer broke off')));
@@ -353,7 +368,8 @@ export class RemoteFile {
           if (failed) return;
           // Keep what arrived even when short: a retry asks only for the rest.
           this.have.add(from, at);
-          if (res.complete === false || (Number.isFinite(expected) && at - from < expected)) fail(new Transient(`the transfer broke off after ${at - from} of ${expected} bytes`));
+          if (res.complete === false || (Number.isFinite(expected) && at - from < expected))
+            fail(new Transient(`the transfer broke off after ${at - from} of ${expected} bytes`));
           else resolveBody();
         });
       });

@@ -57,8 +57,18 @@ export interface TaskPackets {
  * The range reader's options for a plan or sample call: its `remote` options, its size limit and
  * signal; scene mode decodes every frame, so it reads the whole file.
  */
-export function remoteOptions(o: { remote?: RemoteOptions | undefined; limits?: Partial<Limits> | undefined; signal?: AbortSignal | undefined; mode?: string | undefined }): RemoteOptions & { whole?: string } {
-  return { maxBytes: resolveLimits(o.limits).maxFileBytes, ...o.remote, ...(o.signal ? { signal: o.signal } : {}), ...(o.mode === 'scene' ? { whole: 'scene mode decodes every frame' } : {}) };
+export function remoteOptions(o: {
+  remote?: RemoteOptions | undefined;
+  limits?: Partial<Limits> | undefined;
+  signal?: AbortSignal | undefined;
+  mode?: string | undefined;
+}): RemoteOptions & { whole?: string } {
+  return {
+    maxBytes: resolveLimits(o.limits).maxFileBytes,
+    ...o.remote,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.mode === 'scene' ? { whole: 'scene mode decodes every frame' } : {}),
+  };
 }
 
 export function isRemoteInput(input: unknown): input is string {

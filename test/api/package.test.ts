@@ -11,8 +11,26 @@ import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/
 const WORK = join(ROOT, '.cache', 'api');
 const SUBPATHS = ['models', 'options', 'probe', 'audio', 'request', 'dispatch', 'batch', 'cost', 'calibrate', 'ffmpeg', 'service', 'source'];
 const ROOT_NAMES = [
-  'OmniprepError', 'audioTokens', 'buildRequests', 'calibrate', 'chooseSize', 'chunkAudio', 'costCurve', 'dispatchAll', 'doctor',
-  'gatherFacts', 'imageTokens', 'plan', 'planFromFacts', 'prepare', 'probe', 'registerModels', 'run', 'sample', 'textTokens', 'writeBatch',
+  'OmniprepError',
+  'audioTokens',
+  'buildRequests',
+  'calibrate',
+  'chooseSize',
+  'chunkAudio',
+  'costCurve',
+  'dispatchAll',
+  'doctor',
+  'gatherFacts',
+  'imageTokens',
+  'plan',
+  'planFromFacts',
+  'prepare',
+  'probe',
+  'registerModels',
+  'run',
+  'sample',
+  'textTokens',
+  'writeBatch',
 ];
 
 function exec(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -80,7 +98,21 @@ describe('every TypeScript block of the README', () => {
       writeFileSync(join(dir, 'block.mts'), code);
       const tsc = await exec(
         process.execPath,
-        [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2023', '--skipLibCheck', '--types', 'node', 'block.mts'],
+        [
+          join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+          '--noEmit',
+          '--strict',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--target',
+          'es2023',
+          '--skipLibCheck',
+          '--types',
+          'node',
+          'block.mts',
+        ],
         dir,
       );
       expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);

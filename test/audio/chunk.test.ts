@@ -55,14 +55,17 @@ describe('chunkAudio on the tone-and-silence fixture (30 s, silences at SILENCES
   it('mp3: every cut in a silence, ends meet starts exactly, real durations add up, every chunk decodes and keeps both limits', async () => {
     const out = tempDir('audio-mp3-');
     const r = await chunkAudio(await fixture('tones'), { outDir: out, chunkSeconds: 8 });
-    expectTimes(r.chunks.map((c) => [c.startSec, c.endSec]), [
-      [0, 4.4],
-      [4.4, 10],
-      [10, 15.3],
-      [15.3, 21.5],
-      [21.5, 26.6],
-      [26.6, 30],
-    ]);
+    expectTimes(
+      r.chunks.map((c) => [c.startSec, c.endSec]),
+      [
+        [0, 4.4],
+        [4.4, 10],
+        [10, 15.3],
+        [15.3, 21.5],
+        [21.5, 26.6],
+        [26.6, 30],
+      ],
+    );
     expectCutsInSilences(r, SILENCES);
     expectContiguous(r);
     const real = await realDurations(r);
@@ -117,14 +120,17 @@ describe('chunkAudio on the tone-and-silence fixture (30 s, silences at SILENCES
     const src = await fixture('tones');
     const out = tempDir('audio-ovl-');
     const r = await chunkAudio(src, { outDir: out, format: 'wav', chunkSeconds: 8, overlapSec: 1 });
-    expectTimes(r.chunks.map((c) => [c.startSec, c.endSec, c.overlapSec]), [
-      [0, 4.5, 0],
-      [3.5, 10, 1],
-      [9, 15.3, 1],
-      [14.3, 21.5, 1],
-      [20.5, 26.6, 1],
-      [25.6, 30, 1],
-    ]);
+    expectTimes(
+      r.chunks.map((c) => [c.startSec, c.endSec, c.overlapSec]),
+      [
+        [0, 4.5, 0],
+        [3.5, 10, 1],
+        [9, 15.3, 1],
+        [14.3, 21.5, 1],
+        [20.5, 26.6, 1],
+        [25.6, 30, 1],
+      ],
+    );
     expectCutsInSilences(r, SILENCES);
     const data = await Promise.all(r.chunks.map((c) => pcm(join(out, c.file))));
     for (let i = 1; i < data.length; i++) {
@@ -196,7 +202,10 @@ describe('chunkAudio on videos and other audio', () => {
   it('the audio of a video (AAC in MP4): cuts in silences, durations add up to the source', async () => {
     const src = await fixture('tonesVideo');
     const r = await chunkAudio(src, { outDir: tempDir('audio-vid-'), chunkSeconds: 8 });
-    expectCutsInSilences(r, SILENCES.map(([a, b]) => [a - 0.01, b + 0.01] as const)); // AAC smears the edges by a few ms
+    expectCutsInSilences(
+      r,
+      SILENCES.map(([a, b]) => [a - 0.01, b + 0.01] as const),
+    ); // AAC smears the edges by a few ms
     expectContiguous(r);
     const real = await realDurations(r);
     expect(Math.abs(real.reduce((a, b) => a + b, 0) - (await probe(src)).durationSec)).toBeLessThan(0.02);
@@ -289,7 +298,11 @@ describe('chunkAudio errors: one clear line, nothing left behind', () => {
   it('broken inputs get the probe errors', async () => {
     const files = await brokenInputs();
     const out = join(tempDir('audio-err-'), 'out');
-    for (const [name, code] of [['truncated', 'CORRUPT'], ['hls', 'UNSUPPORTED_FORMAT'], ['empty', 'EMPTY']] as const) {
+    for (const [name, code] of [
+      ['truncated', 'CORRUPT'],
+      ['hls', 'UNSUPPORTED_FORMAT'],
+      ['empty', 'EMPTY'],
+    ] as const) {
       await expect(chunkAudio(files[name]!, { outDir: out }), name).rejects.toMatchObject({ code, input: files[name] });
     }
     expect(existsSync(out)).toBe(false);
@@ -318,7 +331,10 @@ describe('chunkAudio errors: one clear line, nothing left behind', () => {
 
   it('bad options fail before any work, naming the option', async () => {
     const src = await fixture('tones');
-    await expect(chunkAudio(src, { outDir: tempDir(), model: 'claude-opus-4.7' })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: /takes no audio input/ });
+    await expect(chunkAudio(src, { outDir: tempDir(), model: 'claude-opus-4.7' })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: /takes no audio input/,
+    });
     await expect(chunkAudio(src, { outDir: tempDir(), sampleRate: 15000 })).rejects.toThrow(/option sampleRate/);
     await expect(chunkAudio(src, { outDir: src })).rejects.toThrow(/option outDir: expected a directory/);
   });

@@ -15,7 +15,10 @@ const silences = (pairs: Array<[number, number]>): Silence[] => pairs.map(([star
 const bounds = (chunks: ChunkBounds[]): Array<[number, number]> => chunks.map((c) => [c.startSec, c.endSec]);
 
 /** Checks what every plan must satisfy, in whole samples. */
-function checkInvariants(chunks: ChunkBounds[], p: { endSec: number; sampleRate: number; maxChunkSec: number; overlapSec: number; searchSec: number; silences: Silence[] }): void {
+function checkInvariants(
+  chunks: ChunkBounds[],
+  p: { endSec: number; sampleRate: number; maxChunkSec: number; overlapSec: number; searchSec: number; silences: Silence[] },
+): void {
   const sr = p.sampleRate;
   const n = (t: number): number => Math.round(t * sr);
   const maxN = Math.floor(p.maxChunkSec * sr + 1e-6);
@@ -53,14 +56,26 @@ function checkInvariants(chunks: ChunkBounds[], p: { endSec: number; sampleRate:
 describe('planAudioCuts (pure cut planning)', () => {
   it('cuts at the limits when there is no silence', () => {
     const chunks = planAudioCuts({ endSec: 30, sampleRate: 16000, maxChunkSec: 8, searchSec: 4 });
-    expect(bounds(chunks)).toEqual([[0, 8], [8, 16], [16, 24], [24, 30]]);
+    expect(bounds(chunks)).toEqual([
+      [0, 8],
+      [8, 16],
+      [16, 24],
+      [24, 30],
+    ]);
     expect(chunks.map((c) => c.cut)).toEqual(['limit', 'limit', 'limit', 'end']);
   });
 
   it('moves every cut of the tone fixture into the middle of a silence', () => {
     const p = { endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 0, searchSec: 10, silences: silences(SILENCES) };
     const chunks = planAudioCuts(p);
-    expect(bounds(chunks)).toEqual([[0, 4.4], [4.4, 10], [10, 15.3], [15.3, 21.5], [21.5, 26.6], [26.6, 30]]);
+    expect(bounds(chunks)).toEqual([
+      [0, 4.4],
+      [4.4, 10],
+      [10, 15.3],
+      [15.3, 21.5],
+      [21.5, 26.6],
+      [26.6, 30],
+    ]);
     expect(chunks.map((c) => c.cut)).toEqual(['silence', 'silence', 'silence', 'silence', 'silence', 'end']);
     expect(chunks[1]!.silence).toEqual({ startSec: 9.5, endSec: 10.5 });
     checkInvariants(chunks, p);
@@ -68,26 +83,58 @@ describe('planAudioCuts (pure cut planning)', () => {
 
   it('prefers the silence closest to the limit, and pulls a middle outside the window into it', () => {
     // Window [5, 10]: both silences reach in; the later one wins, at its middle.
-    expect(planAudioCuts({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[5.2, 5.6], [8, 8.5]]) })[0]!.endSec).toBe(8.25);
+    expect(
+      planAudioCuts({
+        endSec: 15,
+        sampleRate: 1000,
+        maxChunkSec: 10,
+        searchSec: 5,
+        silences: silences([
+          [5.2, 5.6],
+          [8, 8.5],
+        ]),
+      })[0]!.endSec,
+    ).toBe(8.25);
     // A silence [3, 6]: its middle 4.5 lies before the window, so the cut is at the window's start.
     expect(planAudioCuts({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[3, 6]]) })[0]!.endSec).toBe(5);
     // A silence across the limit: the cut is at the limit, inside the silence.
     const across = planAudioCuts({ endSec: 15, sampleRate: 1000, maxChunkSec: 10, searchSec: 5, silences: silences([[9, 14]]) });
     expect(across[0]).toMatchObject({ endSec: 10, cut: 'silence' });
     // The search never exceeds half a chunk: with 4 s chunks a 10 s search is 2 s.
-    expect(planAudioCuts({ endSec: 9, sampleRate: 1000, maxChunkSec: 4, searchSec: 10, silences: silences([[1, 1.5]]) })[0]).toMatchObject({ endSec: 4, cut: 'limit' });
+    expect(planAudioCuts({ endSec: 9, sampleRate: 1000, maxChunkSec: 4, searchSec: 10, silences: silences([[1, 1.5]]) })[0]).toMatchObject({
+      endSec: 4,
+      cut: 'limit',
+    });
   });
 
   it('repeats the overlap at the start of each chunk, within the length limit', () => {
     const p = { endSec: 30, sampleRate: 16000, maxChunkSec: 8, overlapSec: 1, searchSec: 10, silences: silences(SILENCES) };
     const chunks = planAudioCuts(p);
-    expect(bounds(chunks)).toEqual([[0, 4.5], [3.5, 10], [9, 15.3], [14.3, 21.5], [20.5, 26.6], [25.6, 30]]);
+    expect(bounds(chunks)).toEqual([
+      [0, 4.5],
+      [3.5, 10],
+      [9, 15.3],
+      [14.3, 21.5],
+      [20.5, 26.6],
+      [25.6, 30],
+    ]);
     expect(chunks.map((c) => c.overlapSec)).toEqual([0, 1, 1, 1, 1, 1]);
     checkInvariants(chunks, p);
   });
 
   it('keeps bounds whole samples at 44.1 kHz: ends meet starts exactly and the chunks add up', () => {
-    const p = { endSec: 123.456789, sampleRate: 44100, maxChunkSec: 7.3, overlapSec: 0, searchSec: 2, silences: silences([[6.01, 6.33], [20.2, 21.9], [50.5, 50.9]]) };
+    const p = {
+      endSec: 123.456789,
+      sampleRate: 44100,
+      maxChunkSec: 7.3,
+      overlapSec: 0,
+      searchSec: 2,
+      silences: silences([
+        [6.01, 6.33],
+        [20.2, 21.9],
+        [50.5, 50.9],
+      ]),
+    };
     const chunks = planAudioCuts(p);
     for (let i = 1; i < chunks.length; i++) expect(chunks[i]!.startSec).toBe(chunks[i - 1]!.endSec);
     checkInvariants(chunks, p);
@@ -178,15 +225,35 @@ describe('silences from silencedetect', () => {
 
   it('while reading: a silence that may still grow or join the next one is open', () => {
     const log = new SilenceLog();
-    for (const l of ['silence_start: 1', 'silence_end: 2 | silence_duration: 1', 'silence_start: 2.005', 'silence_end: 3 | silence_duration: 0.995', 'silence_start: 3.5']) log.line(l);
+    for (const l of [
+      'silence_start: 1',
+      'silence_end: 2 | silence_duration: 1',
+      'silence_start: 2.005',
+      'silence_end: 3 | silence_duration: 0.995',
+      'silence_start: 3.5',
+    ])
+      log.line(l);
     expect(log.settledAt(4, 0.3)).toEqual({ closed: [{ startSec: 1, endSec: 3 }], openFromSec: 3.5 });
     // Just after 3 s a pause could still follow within the 10 ms that joins pauses.
     expect(log.settledAt(3.005, 0.3)).toEqual({ closed: [], openFromSec: 1 });
-    expect(log.silences(10, 0.3)).toEqual([{ startSec: 1, endSec: 3 }, { startSec: 3.5, endSec: 10 }]);
+    expect(log.silences(10, 0.3)).toEqual([
+      { startSec: 1, endSec: 3 },
+      { startSec: 3.5, endSec: 10 },
+    ]);
   });
 
   it('mergeSilences joins across small gaps only', () => {
-    expect(mergeSilences(silences([[5, 6], [1, 2], [2.005, 3], [3.5, 4]]), { gapSec: 0.01, minSec: 1.5 })).toEqual(silences([[1, 3]]));
+    expect(
+      mergeSilences(
+        silences([
+          [5, 6],
+          [1, 2],
+          [2.005, 3],
+          [3.5, 4],
+        ]),
+        { gapSec: 0.01, minSec: 1.5 },
+      ),
+    ).toEqual(silences([[1, 3]]));
   });
 });
 
@@ -244,7 +311,10 @@ describe('planAudioChunks and audioPlanFor (for plan --audio)', () => {
       }
       return undefined;
     })();
-    expect(err).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^model claude-opus-4\.7 takes no audio input; models that do: .*gpt-audio/) });
+    expect(err).toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/^model claude-opus-4\.7 takes no audio input; models that do: .*gpt-audio/),
+    });
     expect(err?.isUsageError).toBe(true);
     expect(() => planAudioChunks(10, { format: 'ogg' as 'mp3' })).toThrow(/option format: expected one of mp3, wav, got "ogg"/);
     expect(() => planAudioChunks(10, { bitrate: 65000 })).toThrow(/option bitrate/);
@@ -267,7 +337,17 @@ describe('segmentTimeline: one long video, several requests', () => {
     Array.from({ length: Math.floor(until / step) }, (_, i) => ({ timestampSec: i * step }));
 
   it('groups audio chunks into windows and gives each window its frames', () => {
-    const audio = planAudioCuts({ endSec: 600, sampleRate: 16000, maxChunkSec: 60, searchSec: 5, silences: silences([[57, 58], [175, 176.2], [290, 291]]) });
+    const audio = planAudioCuts({
+      endSec: 600,
+      sampleRate: 16000,
+      maxChunkSec: 60,
+      searchSec: 5,
+      silences: silences([
+        [57, 58],
+        [175, 176.2],
+        [290, 291],
+      ]),
+    });
     const windows = segmentTimeline(600, framesEvery(5, 600), audio, { windowSec: 300 });
     // Cuts: 57.5, 117.5 (no silence), 175.6, 235.6, then 290.6 (the end of the window of [290, 291]), then every 60 s.
     expect(audio.map((c) => c.endSec)).toEqual([57.5, 117.5, 175.6, 235.6, 290.6, 350.6, 410.6, 470.6, 530.6, 590.6, 600]);
@@ -304,7 +384,12 @@ describe('segmentTimeline: one long video, several requests', () => {
   it('a window starting after an overlapping chunk begins at the previous cut', () => {
     const audio = planAudioCuts({ endSec: 100, sampleRate: 16000, maxChunkSec: 30, overlapSec: 2 });
     const windows = segmentTimeline(100, [], audio, { windowSec: 30 });
-    expect(windows.map((w) => [w.startSec, w.endSec])).toEqual([[0, 30], [30, 58], [58, 86], [86, 100]]);
+    expect(windows.map((w) => [w.startSec, w.endSec])).toEqual([
+      [0, 30],
+      [30, 58],
+      [58, 86],
+      [86, 100],
+    ]);
     expect(windows[1]!.audio[0]).toMatchObject({ startSec: 28, endSec: 58, overlapSec: 2 });
   });
 });
@@ -322,9 +407,19 @@ describe('stitchTranscripts', () => {
   it('by word timing: each side keeps the words on its side of the middle of the overlap', () => {
     const w = (word: string, startSec: number, endSec: number) => ({ word, startSec, endSec });
     const r = stitchTranscripts([
-      { startSec: 0, endSec: 6, text: 'my fellow Americans, ask not', words: [w('my', 0.5, 0.8), w('fellow', 0.9, 1.3), w('Americans', 1.4, 2.1), w('ask', 3.3, 3.6), w('not', 4.0, 4.3)] },
+      {
+        startSec: 0,
+        endSec: 6,
+        text: 'my fellow Americans, ask not',
+        words: [w('my', 0.5, 0.8), w('fellow', 0.9, 1.3), w('Americans', 1.4, 2.1), w('ask', 3.3, 3.6), w('not', 4.0, 4.3)],
+      },
       // Starts 2 s earlier (overlap 4..6): the middle is 5.
-      { startSec: 4, endSec: 10, text: 'not, what your country', words: [w('not', 0.0, 0.3), w('what', 1.4, 1.7), w('your', 1.8, 2.0), w('country', 2.1, 2.6)] },
+      {
+        startSec: 4,
+        endSec: 10,
+        text: 'not, what your country',
+        words: [w('not', 0.0, 0.3), w('what', 1.4, 1.7), w('your', 1.8, 2.0), w('country', 2.1, 2.6)],
+      },
     ]);
     expect(r.text).toBe('my fellow Americans, ask not what your country');
     expect(r.words!.map((x) => x.word)).toEqual(['my', 'fellow', 'Americans', 'ask', 'not', 'what', 'your', 'country']);

@@ -22,8 +22,20 @@ let talk: PreparedMedia;
 beforeAll(async () => {
   server = await startOpenAITestServer();
   const f = await Promise.all([0, 1, 2, 3, 4].map((i) => frameAsset(i, i * 10, { width: 160, height: 90 })));
-  clip = { input: 'clip.mp4', model: 'gpt-5.5', durationSec: 50, contentHash: 'aa11', segments: [0, 1, 2, 3, 4].map((i) => segment(i, i * 10, i * 10 + 10, [f[i]!])) };
-  talk = { input: 'talk.mp4', model: 'gpt-5.5', durationSec: 20, contentHash: 'bb22', segments: [segment(0, 0, 10, f.slice(0, 2)), segment(1, 10, 20, f.slice(2, 3))] };
+  clip = {
+    input: 'clip.mp4',
+    model: 'gpt-5.5',
+    durationSec: 50,
+    contentHash: 'aa11',
+    segments: [0, 1, 2, 3, 4].map((i) => segment(i, i * 10, i * 10 + 10, [f[i]!])),
+  };
+  talk = {
+    input: 'talk.mp4',
+    model: 'gpt-5.5',
+    durationSec: 20,
+    contentHash: 'bb22',
+    segments: [segment(0, 0, 10, f.slice(0, 2)), segment(1, 10, 20, f.slice(2, 3))],
+  };
 });
 const dirs: string[] = [];
 function tempDir(prefix: string): string {
@@ -41,7 +53,10 @@ beforeEach(() => server.reset());
 const client = (): { apiKey: string; baseURL: string } => ({ apiKey: 'test-key', baseURL: server.baseURL });
 
 function lines(path: string): BatchLine[] {
-  return readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as BatchLine);
+  return readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as BatchLine);
 }
 
 async function waitDone(id: string): Promise<void> {
@@ -67,17 +82,38 @@ describe('writing', () => {
       expect(spec.validate('responses', l.body).message).toBe('valid');
     }
     expect(new Set(ls.map((l) => l.custom_id)).size).toBe(7);
-    expect(ls[0]!.custom_id).toBe(customId({ input: 'clip.mp4', contentHash: 'aa11', model: 'gpt-5.5', url: '/v1/responses', segment: { index: 0, startSec: 0, endSec: 10 } }));
+    expect(ls[0]!.custom_id).toBe(
+      customId({ input: 'clip.mp4', contentHash: 'aa11', model: 'gpt-5.5', url: '/v1/responses', segment: { index: 0, startSec: 0, endSec: 10 } }),
+    );
     expect(ls.map((l) => l.custom_id.replace(/^omni-[0-9a-f]{12}-/, ''))).toEqual(['s0', 's1', 's2', 's3', 's4', 's0', 's1']);
     // Rerun: the same ids; another name or content makes others.
     const b = await writeBatch([clip, talk], { out: join(dir, 'again.jsonl'), prompt: 'Summarise.', maxOutputTokens: 60 });
     expect(lines(b.paths[0]!).map((l) => l.custom_id)).toEqual(ls.map((l) => l.custom_id));
     const renamed = await writeBatch([{ ...clip, contentHash: 'cc33' }], { out: join(dir, 'other.jsonl'), prompt: 'Summarise.' });
-    expect(lines(renamed.paths[0]!).map((l) => l.custom_id).filter((id) => ls.some((l) => l.custom_id === id))).toEqual([]);
+    expect(
+      lines(renamed.paths[0]!)
+        .map((l) => l.custom_id)
+        .filter((id) => ls.some((l) => l.custom_id === id)),
+    ).toEqual([]);
     // The mapping says where each custom_id comes from.
     const m = readMapping(a.mappingFile);
-    expect(m).toMatchObject({ version: 1, model: 'gpt-5.5', endpoint: '/v1/responses', tier: 'batch', limits: { batchLines: 50_000, batchBytes: 200 * 1024 * 1024 } });
-    expect(m.requests[ls[6]!.custom_id]).toMatchObject({ id: 'talk.mp4#1', input: 'talk.mp4', segment: 1, startSec: 10, endSec: 20, model: 'gpt-5.5', file: 'run.jsonl', line: 7 });
+    expect(m).toMatchObject({
+      version: 1,
+      model: 'gpt-5.5',
+      endpoint: '/v1/responses',
+      tier: 'batch',
+      limits: { batchLines: 50_000, batchBytes: 200 * 1024 * 1024 },
+    });
+    expect(m.requests[ls[6]!.custom_id]).toMatchObject({
+      id: 'talk.mp4#1',
+      input: 'talk.mp4',
+      segment: 1,
+      startSec: 10,
+      endSec: 20,
+      model: 'gpt-5.5',
+      file: 'run.jsonl',
+      line: 7,
+    });
     // Estimated at the batch price: half the standard one for gpt-5.5.
     const standard = estimateRequest(talk.segments[1]!, { model: 'gpt-5.5', prompt: 'Summarise.', maxOutputTokens: 60, input: 'talk.mp4' });
     expect(m.requests[ls[6]!.custom_id]!.estimate.usd).toBe(standard.usd / 2);
@@ -109,7 +145,9 @@ describe('writing', () => {
     expect(expected.every((n) => n >= 2 || n === expected.at(-1))).toBe(true);
     for (const p of byBytes.paths) expect(readFileSync(p).length).toBeLessThanOrEqual(limit);
     expect(byBytes.paths.flatMap(lines).map((l) => l.custom_id)).toEqual(all.map((l) => l.custom_id));
-    expect(byBytes.mapping.files.map((f) => [f.file, f.lines, f.bytes])).toEqual(byBytes.paths.map((p, i) => [`bytes.00${i + 1}.jsonl`, lines(p).length, readFileSync(p).length]));
+    expect(byBytes.mapping.files.map((f) => [f.file, f.lines, f.bytes])).toEqual(
+      byBytes.paths.map((p, i) => [`bytes.00${i + 1}.jsonl`, lines(p).length, readFileSync(p).length]),
+    );
     // A tighter limit: each file is as full as the limit lets it be.
     const tight = sizes[0]! + sizes[1]! + Math.floor(sizes[2]! / 2);
     const byTight = await writeBatch([clip, talk], { out: join(dir, 'tight.jsonl'), prompt: 'Summarise.', limits: { batchBytes: tight } });
@@ -144,7 +182,12 @@ describe('writing', () => {
   it('audio goes to /v1/chat/completions lines, valid against the Chat schema', async () => {
     const dir = tempDir('omniprep-batch-');
     const mp3 = await makeAudio('mp3', 2);
-    const withAudio: PreparedMedia = { input: 'voice.mp3', model: 'gpt-5.5', durationSec: 4, segments: [segment(0, 0, 2, [], [audioAsset(0, 0, 2, 'mp3', { data: mp3 })]), segment(1, 2, 4, [])] };
+    const withAudio: PreparedMedia = {
+      input: 'voice.mp3',
+      model: 'gpt-5.5',
+      durationSec: 4,
+      segments: [segment(0, 0, 2, [], [audioAsset(0, 0, 2, 'mp3', { data: mp3 })]), segment(1, 2, 4, [])],
+    };
     const res = await writeBatch([withAudio], { out: join(dir, 'voice.jsonl'), prompt: 'Transcribe.' });
     expect(res.mapping.endpoint).toBe('/v1/chat/completions');
     for (const l of lines(res.paths[0]!)) {
@@ -158,14 +201,23 @@ describe('submitting and results', () => {
   it('uploads each shard, creates batches, and maps every result back by custom_id, errors included', async () => {
     const dir = tempDir('omniprep-batch-');
     const schema = { type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'], additionalProperties: false };
-    const written = await writeBatch([clip, talk], { out: join(dir, 'job.jsonl'), prompt: 'Summarise.', maxOutputTokens: 60, schema, limits: { batchLines: 4 } });
+    const written = await writeBatch([clip, talk], {
+      out: join(dir, 'job.jsonl'),
+      prompt: 'Summarise.',
+      maxOutputTokens: 60,
+      schema,
+      limits: { batchLines: 4 },
+    });
     const ids = Object.keys(written.mapping.requests);
     const failing = ids[2]!; // clip.mp4#2: the server fails it
     const offSchema = ids[5]!; // talk.mp4#0: answers off the schema
     server.control.onRequest = (r) => (r.customId === failing ? { status: 500, message: 'Internal error on this line.' } : undefined);
     server.control.reply = (r) => (r.customId === offSchema ? '{"headline": "x"}' : '{"summary": "fine"}');
     const submitted = await submitBatch(written.mappingFile, client());
-    expect(submitted.map((s) => [s.file, s.status])).toEqual([['job.001.jsonl', 'validating'], ['job.002.jsonl', 'validating']]);
+    expect(submitted.map((s) => [s.file, s.status])).toEqual([
+      ['job.001.jsonl', 'validating'],
+      ['job.002.jsonl', 'validating'],
+    ]);
     // The uploads are the files, byte for byte, with purpose batch.
     for (const s of submitted) {
       const f = server.files.get(s.fileId)!;
@@ -196,7 +248,11 @@ describe('submitting and results', () => {
     expect(first.missing).toEqual([]);
 
     const second = await batchResults(submitted[1]!.batchId, mapping, client());
-    expect(second.results.map((r) => [r.id, r.status])).toEqual([['clip.mp4#4', 'ok'], ['talk.mp4#0', 'error'], ['talk.mp4#1', 'ok']]);
+    expect(second.results.map((r) => [r.id, r.status])).toEqual([
+      ['clip.mp4#4', 'ok'],
+      ['talk.mp4#0', 'error'],
+      ['talk.mp4#1', 'ok'],
+    ]);
     const off = second.results[1]!;
     expect(off.status === 'error' && off.error.message).toBe(
       "talk.mp4#0: the answer does not match the schema: (answer) must have required property 'summary'; (answer) must NOT have additional properties (headline)",
@@ -205,7 +261,7 @@ describe('submitting and results', () => {
     // The batch price: half the standard dollars of the reported usage.
     expect(second.totals.spentUsd).toBeGreaterThan(0);
     expect(second.totals.spentUsd).toBeCloseTo(
-      second.results.reduce((s, r) => s + ((r.usage!.inputTokens * 2.5 + r.usage!.outputTokens * 15) / 1e6), 0),
+      second.results.reduce((s, r) => s + (r.usage!.inputTokens * 2.5 + r.usage!.outputTokens * 15) / 1e6, 0),
       10,
     );
   });

@@ -50,7 +50,11 @@ async function waitDone(id: string, o: { apiKey: string; baseURL: string }): Pro
   throw new Error(`batch ${id} did not end`);
 }
 
-const jsonl = <T>(path: string): T[] => readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as T);
+const jsonl = <T>(path: string): T[] =>
+  readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
 
 describe('Anthropic Message Batches', () => {
   it('{custom_id, params} lines, one batch per shard, results mapped back and billed as estimated', async () => {
@@ -80,7 +84,11 @@ describe('Anthropic Message Batches', () => {
     for (const s of submitted) await waitDone(s.batchId, client);
     const first = await batchResults(submitted[0]!.batchId, written.mappingFile, client);
     expect(first.batch).toMatchObject({ provider: 'anthropic', status: 'ended', done: true, requestCounts: { total: 3, completed: 2, failed: 1 } });
-    expect(first.results.map((r) => [r.id, r.status])).toEqual([['clip.mp4#0', 'ok'], ['clip.mp4#1', 'error'], ['clip.mp4#2', 'ok']]);
+    expect(first.results.map((r) => [r.id, r.status])).toEqual([
+      ['clip.mp4#0', 'ok'],
+      ['clip.mp4#1', 'error'],
+      ['clip.mp4#2', 'ok'],
+    ]);
     const err = first.results[1]!;
     expect(err.status === 'error' && err.error.message).toBe('clip.mp4#1: api_error: Internal error on this one.');
     const ok = first.results[0]!;
@@ -89,22 +97,32 @@ describe('Anthropic Message Batches', () => {
     const second = await batchResults(submitted[1]!.batchId, written.mappingFile, client);
     expect(second.totals).toMatchObject({ ok: 2, failed: 0, missing: 0 });
     // Priced at the batch tier (claude-haiku-4.5: $0.5 / $2.5 per 1M).
-    expect(second.totals.spentUsd).toBeCloseTo(second.results.reduce((s, r) => s + (r.usage!.inputTokens * 0.5 + r.usage!.outputTokens * 2.5) / 1e6, 0), 10);
+    expect(second.totals.spentUsd).toBeCloseTo(
+      second.results.reduce((s, r) => s + (r.usage!.inputTokens * 0.5 + r.usage!.outputTokens * 2.5) / 1e6, 0),
+      10,
+    );
   });
 
-  it('custom_ids of split segments fit Anthropic\'s pattern; the byte limit shards under the batch body limit', async () => {
+  it("custom_ids of split segments fit Anthropic's pattern; the byte limit shards under the batch body limit", async () => {
     const dir = tempDir();
     const model = 'claude-haiku-4.5';
     const f: FrameAsset[] = await Promise.all(Array.from({ length: 3 }, (_, i) => frameAsset(i, i, { width: 64, height: 36, model, detail: 'auto' })));
     for (const x of f) expect(x.tokens).toBe(imageTokens(model, 64, 36).tokens);
-    const registry = (await import('../../src/models/registry.js')).builtinRegistry().withOverrides({ models: { [model]: { limits: { imagesPerRequest: 2 } } } });
+    const registry = (await import('../../src/models/registry.js'))
+      .builtinRegistry()
+      .withOverrides({ models: { [model]: { limits: { imagesPerRequest: 2 } } } });
     const prepared: PreparedMedia = { input: 'split.mp4', model, durationSec: 3, segments: [segment(0, 0, 3, f)] };
     const written = await writeBatch([prepared], { out: join(dir, 'split.jsonl'), prompt: 'p', registry });
     const ls = jsonl<AnthropicBatchLine>(written.paths[0]!);
     expect(ls.map((l) => l.custom_id.replace(/^omni-[0-9a-f]{12}-/, ''))).toEqual(['s0_0', 's0_1']);
     for (const l of ls) expect(l.custom_id).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
     const oneLine = Buffer.byteLength(`${JSON.stringify(ls[0])}\n`);
-    const small = await writeBatch([prepared], { out: join(dir, 'small.jsonl'), prompt: 'p', registry, limits: { batchBytes: oneLine + '{"requests":[]}'.length } });
+    const small = await writeBatch([prepared], {
+      out: join(dir, 'small.jsonl'),
+      prompt: 'p',
+      registry,
+      limits: { batchBytes: oneLine + '{"requests":[]}'.length },
+    });
     expect(small.paths).toHaveLength(2);
   });
 });
@@ -132,9 +150,18 @@ describe('Gemini batch mode', () => {
     await waitDone(s!.batchId, client);
     const res = await batchResults(s!.batchId, written.mappingFile, client);
     expect(res.batch).toMatchObject({ provider: 'gemini', status: 'JOB_STATE_SUCCEEDED', done: true });
-    expect(res.results.map((r) => [r.id, r.status])).toEqual([['clip.mp4#0', 'ok'], ['clip.mp4#1', 'ok'], ['clip.mp4#2', 'ok'], ['clip.mp4#3', 'error']]);
+    expect(res.results.map((r) => [r.id, r.status])).toEqual([
+      ['clip.mp4#0', 'ok'],
+      ['clip.mp4#1', 'ok'],
+      ['clip.mp4#2', 'ok'],
+      ['clip.mp4#3', 'error'],
+    ]);
     const err = res.results[3]!;
-    expect(err.status === 'error' && err.error).toEqual({ code: 'REQUEST_FAILED', message: 'clip.mp4#3: INTERNAL: Internal error on this one.', httpStatus: 500 });
+    expect(err.status === 'error' && err.error).toEqual({
+      code: 'REQUEST_FAILED',
+      message: 'clip.mp4#3: INTERNAL: Internal error on this one.',
+      httpStatus: 500,
+    });
     for (const r of res.results) if (r.usage) expect(r.usage.inputTokens).toBe(written.mapping.requests[r.customId]!.estimate.inputTokens);
     expect(res.missing).toEqual([]);
   });

@@ -26,15 +26,39 @@ const SERVER_PATCH: PatchRule = {
   source: 'test server',
   date: '2026-11',
 };
-const SERVER_TILE: TileRule = { type: 'tile', fitBox: 2048, shortSide: 768, tile: 512, base: 85, perTile: 170, rounding: 'round', auto: 'high', source: 'test server', date: '2026-11' };
+const SERVER_TILE: TileRule = {
+  type: 'tile',
+  fitBox: 2048,
+  shortSide: 768,
+  tile: 512,
+  base: 85,
+  perTile: 170,
+  rounding: 'round',
+  auto: 'high',
+  source: 'test server',
+  date: '2026-11',
+};
 // A server that truncates scaled sides (the cookbook's int()), where the registry rounds them.
 const SERVER_TILE_FLOOR: TileRule = { ...SERVER_TILE, rounding: 'floor' };
 const SERVER_TILE_NEW: TileRule = { ...SERVER_TILE, base: 90, perTile: 180 };
 
 /** Sizes calibration never sends. */
-const NEW_SIZES: Array<[number, number]> = [[640, 360], [1920, 1080], [3000, 1000], [100, 100], [2600, 2600], [777, 555], [1100, 2200]];
+const NEW_SIZES: Array<[number, number]> = [
+  [640, 360],
+  [1920, 1080],
+  [3000, 1000],
+  [100, 100],
+  [2600, 2600],
+  [777, 555],
+  [1100, 2200],
+];
 
-const rulesByModel: Record<string, ImageRule> = { 'gpt-5.5': SERVER_PATCH, 'gpt-5-mini': SERVER_TILE, 'house-model': SERVER_TILE_NEW, 'gpt-4o': SERVER_TILE_FLOOR };
+const rulesByModel: Record<string, ImageRule> = {
+  'gpt-5.5': SERVER_PATCH,
+  'gpt-5-mini': SERVER_TILE,
+  'house-model': SERVER_TILE_NEW,
+  'gpt-4o': SERVER_TILE_FLOOR,
+};
 let server: OpenAITestServer;
 const dir = tempDir('calibrate-');
 
@@ -60,7 +84,12 @@ describe('calibrate against a server that bills differently from the registry', 
     expect(r.baselineTokens).toBe(chatTextTokens('gpt-5.5', [r.text]));
     expect(r.images).toHaveLength(16);
     expect(r.fit).toMatchObject({ family: 'patch', origin: 'fitted', explained: true, maxAbsResidual: 0 });
-    expect(r.fit.rule).toMatchObject({ type: 'patch', patch: 32, multiplier: 1.62, levels: { high: { maxDim: 2048, budget: 2500 }, low: { maxDim: 512, budget: 256 } } });
+    expect(r.fit.rule).toMatchObject({
+      type: 'patch',
+      patch: 32,
+      multiplier: 1.62,
+      levels: { high: { maxDim: 2048, budget: 2500 }, low: { maxDim: 512, budget: 256 } },
+    });
     // every bill, image by image
     for (const img of r.images) {
       expect(img.imageTokens).toBe(applyRule(SERVER_PATCH, img.width, img.height, img.detail).tokens);
@@ -80,13 +109,28 @@ describe('calibrate against a server that bills differently from the registry', 
     expect(saved).toEqual(r.override);
     expect(saved.models).toEqual({ 'gpt-5.5': { image: 'gpt-5.5-calibrated-2026-11-25' } });
     const rule = saved.rules['gpt-5.5-calibrated-2026-11-25'];
-    expect(rule).toMatchObject({ type: 'patch', multiplier: 1.62, auto: 'original', source: `calibrated against ${server.baseURL} on 2026-11-25`, date: '2026-11-25' });
-    expect(rule.levels.original).toEqual(builtinRegistry().get('gpt-5.5').image!.type === 'patch' ? (builtinRegistry().get('gpt-5.5').image as PatchRule).levels.original : undefined);
+    expect(rule).toMatchObject({
+      type: 'patch',
+      multiplier: 1.62,
+      auto: 'original',
+      source: `calibrated against ${server.baseURL} on 2026-11-25`,
+      date: '2026-11-25',
+    });
+    expect(rule.levels.original).toEqual(
+      builtinRegistry().get('gpt-5.5').image!.type === 'patch' ? (builtinRegistry().get('gpt-5.5').image as PatchRule).levels.original : undefined,
+    );
     for (const [w, h] of NEW_SIZES) {
-      for (const d of ['high', 'low']) expect(imageTokens('gpt-5.5', w, h, d, { modelsFile: save }).tokens, `${w}x${h} ${d}`).toBe(applyRule(SERVER_PATCH, w, h, d).tokens);
+      for (const d of ['high', 'low'])
+        expect(imageTokens('gpt-5.5', w, h, d, { modelsFile: save }).tokens, `${w}x${h} ${d}`).toBe(applyRule(SERVER_PATCH, w, h, d).tokens);
     }
     // And the server agrees: calibrating new sizes with the override, the registry explains every bill.
-    const again = await calibrate({ model: 'gpt-5.5', baseURL: server.baseURL, apiKey: 'test', modelsFile: save, sizes: NEW_SIZES.map(([width, height]) => ({ width, height })) });
+    const again = await calibrate({
+      model: 'gpt-5.5',
+      baseURL: server.baseURL,
+      apiKey: 'test',
+      modelsFile: save,
+      sizes: NEW_SIZES.map(([width, height]) => ({ width, height })),
+    });
     expect(again.registry).toMatchObject({ rule: 'gpt-5.5-calibrated-2026-11-25', explained: true, maxAbsResidual: 0 });
     expect(again.images.every((i) => i.registryResidual === 0)).toBe(true);
   });
@@ -111,7 +155,10 @@ describe('calibrate against a server that bills differently from the registry', 
     // The registry rounds: it is off by two tiles exactly at the straddling sizes, nowhere else.
     expect(r.registry).toMatchObject({ rule: 'openai-tile-gpt4o', explained: false });
     const off = r.images.filter((i) => i.registryResidual !== 0).map((i) => [i.width, i.height, i.detail, i.registryResidual]);
-    expect(off).toEqual([[2049, 1536, 'high', -340], [1334, 1000, 'high', -340]]);
+    expect(off).toEqual([
+      [2049, 1536, 'high', -340],
+      [1334, 1000, 'high', -340],
+    ]);
     expect(imageTokens('gpt-4o', 2049, 1536, 'high', { modelsFile: save }).tokens).toBe(765);
     expect(imageTokens('gpt-4o', 2049, 1536, 'high').tokens).toBe(1105);
   });
@@ -119,11 +166,22 @@ describe('calibrate against a server that bills differently from the registry', 
   it('finds parameters no registry rule has (tile 90/180), and saves one override file for several models', async () => {
     const save = join(dir, 'several.json');
     writeFileSync(save, JSON.stringify({ models: { 'gpt-5.5': { prices: { standard: { input: 4 } } } } }));
-    const r = await calibrate({ model: 'house-model', rule: 'gpt-5-mini', baseURL: server.baseURL, apiKey: 'test', save, registry: builtinRegistry(), now: new Date('2026-11-25T00:00:00Z') });
+    const r = await calibrate({
+      model: 'house-model',
+      rule: 'gpt-5-mini',
+      baseURL: server.baseURL,
+      apiKey: 'test',
+      save,
+      registry: builtinRegistry(),
+      now: new Date('2026-11-25T00:00:00Z'),
+    });
     expect(r.fit).toMatchObject({ family: 'tile', origin: 'fitted', sameAs: [], rule: { base: 90, perTile: 180 } });
     // an unknown model is saved as extending the one it follows; what the file held is kept
     const saved = JSON.parse(readFileSync(save, 'utf8'));
-    expect(saved.models).toEqual({ 'gpt-5.5': { prices: { standard: { input: 4 } } }, 'house-model': { extends: 'gpt-5-mini', image: 'house-model-calibrated-2026-11-25' } });
+    expect(saved.models).toEqual({
+      'gpt-5.5': { prices: { standard: { input: 4 } } },
+      'house-model': { extends: 'gpt-5-mini', image: 'house-model-calibrated-2026-11-25' },
+    });
     expect(imageTokens('house-model', 1920, 1080, 'high', { modelsFile: save }).tokens).toBe(applyRule(SERVER_TILE_NEW, 1920, 1080, 'high').tokens);
   });
 
@@ -131,10 +189,31 @@ describe('calibrate against a server that bills differently from the registry', 
     const odd = await startOpenAITestServer({ control: { imageTokens: ({ width, height }) => ((width * 7 + height * 13) % 997) + 1 } });
     try {
       const save = join(dir, 'odd.json');
-      const r = await calibrate({ model: 'gpt-5.5', baseURL: odd.baseURL, apiKey: 'test', sizes: [{ width: 512, height: 512 }, { width: 300, height: 200 }, { width: 1030, height: 768 }] });
+      const r = await calibrate({
+        model: 'gpt-5.5',
+        baseURL: odd.baseURL,
+        apiKey: 'test',
+        sizes: [
+          { width: 512, height: 512 },
+          { width: 300, height: 200 },
+          { width: 1030, height: 768 },
+        ],
+      });
       expect(r.fit.explained).toBe(false);
       expect(r.fit.maxAbsResidual).toBeGreaterThan(0);
-      await expect(calibrate({ model: 'gpt-5.5', baseURL: odd.baseURL, apiKey: 'test', save, sizes: [{ width: 512, height: 512 }, { width: 300, height: 200 }, { width: 1030, height: 768 }] })).rejects.toMatchObject({
+      await expect(
+        calibrate({
+          model: 'gpt-5.5',
+          baseURL: odd.baseURL,
+          apiKey: 'test',
+          save,
+          sizes: [
+            { width: 512, height: 512 },
+            { width: 300, height: 200 },
+            { width: 1030, height: 768 },
+          ],
+        }),
+      ).rejects.toMatchObject({
         code: 'INVALID_OPTION',
         message: expect.stringMatching(/no rule explains every bill \(nearest: .*\); nothing saved$/),
       });
@@ -147,25 +226,39 @@ describe('calibrate against a server that bills differently from the registry', 
   it('a server that refuses: one line naming the server and the request; bad options refused before sending', async () => {
     server.control.onRequest = () => ({ status: 400, message: 'images are not supported here' });
     try {
-      await expect(calibrate({ model: 'gpt-5.5', baseURL: server.baseURL, apiKey: 'test', sizes: [{ width: 64, height: 64 }], maxRetries: 0 })).rejects.toMatchObject({
+      await expect(
+        calibrate({ model: 'gpt-5.5', baseURL: server.baseURL, apiKey: 'test', sizes: [{ width: 64, height: 64 }], maxRetries: 0 }),
+      ).rejects.toMatchObject({
         code: 'REQUEST_FAILED',
-        message: expect.stringMatching(new RegExp(`^calibrate gpt-5.5 at ${server.baseURL.replace(/[.]/g, '\\.')}: request text-only: .*images are not supported here`)),
+        message: expect.stringMatching(
+          new RegExp(`^calibrate gpt-5.5 at ${server.baseURL.replace(/[.]/g, '\\.')}: request text-only: .*images are not supported here`),
+        ),
       });
     } finally {
       server.control.onRequest = undefined;
     }
     const before = server.stats.total;
     await expect(calibrate({ model: 'gpt-5.5', baseURL: server.baseURL, apiKey: 'test', details: ['auto'] })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
-    await expect(calibrate({ model: 'gpt-5.5', baseURL: server.baseURL, apiKey: 'test', details: ['original'] })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(calibrate({ model: 'gpt-5.5', baseURL: server.baseURL, apiKey: 'test', details: ['original'] })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
     await expect(calibrate({ model: 'gpt-9', baseURL: server.baseURL, apiKey: 'test' })).rejects.toMatchObject({ code: 'UNKNOWN_MODEL' });
     expect(server.stats.total).toBe(before);
   });
 });
 
 describe('the fit (pure)', () => {
-  const sizes: Array<[number, number]> = [[512, 512], [1024, 1024], [1030, 768], [2048, 2048], [1800, 2400], [300, 200]];
-  const bills = (rule: ImageRule, details = ['high', 'low']) => sizes.flatMap(([width, height]) => details.map((detail) => ({ width, height, detail, tokens: applyRule(rule, width, height, detail).tokens })));
-  it('prefers the model\'s current rule when it explains the bills', () => {
+  const sizes: Array<[number, number]> = [
+    [512, 512],
+    [1024, 1024],
+    [1030, 768],
+    [2048, 2048],
+    [1800, 2400],
+    [300, 200],
+  ];
+  const bills = (rule: ImageRule, details = ['high', 'low']) =>
+    sizes.flatMap(([width, height]) => details.map((detail) => ({ width, height, detail, tokens: applyRule(rule, width, height, detail).tokens })));
+  it("prefers the model's current rule when it explains the bills", () => {
     const current = builtinRegistry().get('gpt-5.4').image!;
     const fit = fitImageRule(bills(current), { registry: builtinRegistry(), current });
     expect(fit).toMatchObject({ explained: true, best: { origin: 'registry', name: 'openai-patch-5.4' } });

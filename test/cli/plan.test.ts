@@ -42,7 +42,17 @@ describe('omniprep plan --json', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
-    for (const [k, type] of Object.entries({ imageTokens: 'number', audioSeconds: 'number', audioTokens: 'number', textTokens: 'number', inputTokens: 'number', outputTokens: 'number', costUsd: 'number', requests: 'number', planMs: 'number' })) {
+    for (const [k, type] of Object.entries({
+      imageTokens: 'number',
+      audioSeconds: 'number',
+      audioTokens: 'number',
+      textTokens: 'number',
+      inputTokens: 'number',
+      outputTokens: 'number',
+      costUsd: 'number',
+      requests: 'number',
+      planMs: 'number',
+    })) {
       expect(typeof json[k], k).toBe(type);
     }
     expect(Array.isArray(json.frames)).toBe(true);
@@ -73,7 +83,9 @@ describe('omniprep plan --json', () => {
     }
     // Most of it is ffprobe listing 108,000 packets. No bound on time here: a busy machine breaks it.
     const busy = loadavg()[0]! > availableParallelism();
-    console.info(`plan of a ${p!.media.durationSec.toFixed(1)} s video (${p!.frames.length} frames), cold: planMs ${runs.join(', ')} (load ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores${busy ? ': busy' : ''})`);
+    console.info(
+      `plan of a ${p!.media.durationSec.toFixed(1)} s video (${p!.frames.length} frames), cold: planMs ${runs.join(', ')} (load ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores${busy ? ': busy' : ''})`,
+    );
     expect(p!.media.durationSec).toBeGreaterThan(3599);
     expect(p!.frames.length).toBe(Math.floor((p!.media.durationSec - 1e-6) / 5) + 1);
     // warm (the index cached): what a second plan of the same file costs

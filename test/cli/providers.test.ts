@@ -61,7 +61,10 @@ describe('omniprep run against the Anthropic and Gemini test servers', () => {
     it(`${model}: billed input tokens equal the plan's`, async () => {
       const s = server();
       const before = s.stats.records.length;
-      const planned = JSON.parse((await cli(['plan', input, '--model', model, '--prompt', 'What happens?', '--json'])).stdout) as { inputTokens: number; requests: number };
+      const planned = JSON.parse((await cli(['plan', input, '--model', model, '--prompt', 'What happens?', '--json'])).stdout) as {
+        inputTokens: number;
+        requests: number;
+      };
       const r = await cli(['run', input, '--model', model, '--prompt', 'What happens?', '--base-url', s.baseURL, '--api-key', 'test-key', '--json']);
       expect(r.code).toBe(0);
       const out = JSON.parse(r.stdout) as { totals: { ok: number; requests: number; actualInputTokens: number; estimatedInputTokens: number } };

@@ -41,7 +41,7 @@ describe('an interrupted sample', () => {
     await waitFor('its children to end', () => processesWithMarker(s.marker).length === 0, 10_000);
   }, 120_000);
 
-  it('Ctrl-C in a directory that was there keeps the directory and the files that were not the run\'s', async () => {
+  it("Ctrl-C in a directory that was there keeps the directory and the files that were not the run's", async () => {
     const clip = await fixture('longgop');
     const out = tempDir('out-');
     mkdirSync(join(out, 'mine'));

@@ -29,7 +29,11 @@ function expectMatchesPlan(curve: CostCurve, planned: Awaited<ReturnType<typeof 
 describe('shots and coverage (pure)', () => {
   it('a shot is [cut_i, cut_i+1); a frame exactly at a cut belongs to the shot it starts', () => {
     const shots = shotsFromCuts([4, 9], 0, 12);
-    expect(shots).toEqual([[0, 4], [4, 9], [9, 12]]);
+    expect(shots).toEqual([
+      [0, 4],
+      [4, 9],
+      [9, 12],
+    ]);
     expect(coveredShots(shots, [0, 4])).toEqual([true, true, false]);
     expect(coveredShots(shots, [3.999, 8.9999, 11.99])).toEqual([true, true, true]);
     expect(coveredShots(shots, [])).toEqual([false, false, false]);
@@ -45,10 +49,21 @@ describe('costCurve on the scene fixture (cuts at 4, 9, 13, 18 s; 24 s)', () => 
     const input = await fixture('scene');
     const curve = await costCurve(input, { every, mode: 'exact', models: ['gpt-5.5', 'gpt-4o'], details: ['low', 'high'] });
     expect(curve.shots!.cuts).toEqual(SCENE_CUTS);
-    expect(curve.shots!.shots).toEqual([[0, 4], [4, 9], [9, 13], [13, 18], [18, SCENE_SECONDS]]);
+    expect(curve.shots!.shots).toEqual([
+      [0, 4],
+      [4, 9],
+      [9, 13],
+      [13, 18],
+      [18, SCENE_SECONDS],
+    ]);
     // exact frames at 0, e, 2e, ...: e=6 misses [13,18) (frames 12 and 18); e=10 hits 0, 10, 20; e=30 only 0
     expect(curve.shots!.byInterval.map((b) => [b.every, b.frames, b.covered])).toEqual([
-      [1, 24, 5], [2, 12, 5], [5, 5, 5], [6, 4, 4], [10, 3, 3], [30, 1, 1],
+      [1, 24, 5],
+      [2, 12, 5],
+      [5, 5, 5],
+      [6, 4, 4],
+      [10, 3, 3],
+      [30, 1, 1],
     ]);
     expect(curve.shots!.byInterval.find((b) => b.every === 6)!.missed).toEqual([[13, 18]]);
     for (const s of curve.series) expect(s.points.map((p) => p.coverage)).toEqual([1, 1, 1, 0.8, 0.6, 0.2]);
@@ -72,9 +87,33 @@ describe('costCurve on the scene fixture (cuts at 4, 9, 13, 18 s; 24 s)', () => 
     expect(checked).toBe(24);
     // the text table carries the same numbers
     const rows = costCurveTable(curve);
-    expect(rows[0]).toEqual(['model', 'detail', 'every s', 'frames', 'image tok', 'input tok', 'standard $', 'batch $', 'flex $', 'priority $', 'shots covered']);
+    expect(rows[0]).toEqual([
+      'model',
+      'detail',
+      'every s',
+      'frames',
+      'image tok',
+      'input tok',
+      'standard $',
+      'batch $',
+      'flex $',
+      'priority $',
+      'shots covered',
+    ]);
     const p = curve.series[0]!.points[2]!;
-    expect(rows[3]).toEqual(['gpt-5.5', 'high', 5, p.frames, p.imageTokens, p.inputTokens, `$${p.costByTier.standard!.toFixed(4)}`, expect.any(String), expect.any(String), expect.any(String), expect.stringMatching(/^\d\/5 \(\d+%\)$/)]);
+    expect(rows[3]).toEqual([
+      'gpt-5.5',
+      'high',
+      5,
+      p.frames,
+      p.imageTokens,
+      p.inputTokens,
+      `$${p.costByTier.standard!.toFixed(4)}`,
+      expect.any(String),
+      expect.any(String),
+      expect.any(String),
+      expect.stringMatching(/^\d\/5 \(\d+%\)$/),
+    ]);
   });
 
   it('a model without the detail asked is planned at auto, with a warning; options are checked', async () => {
@@ -114,7 +153,8 @@ describe('the chart', () => {
     const curve = await costCurve(input, { every: [1, 5, 30], models: ['gpt-5.5'] });
     const svg = await costCurveSvg(curve);
     expect(svg.startsWith('<svg')).toBe(true);
-    for (const text of ['cost and shot coverage by sampling interval', 'gpt-5.5 auto (original)', 'shots with a frame', '30 s', '1 frame']) expect(svg).toContain(text);
+    for (const text of ['cost and shot coverage by sampling interval', 'gpt-5.5 auto (original)', 'shots with a frame', '30 s', '1 frame'])
+      expect(svg).toContain(text);
     const png = await svgToPng(svg);
     const meta = await sharp(png).metadata();
     expect(meta.format).toBe('png');
@@ -135,7 +175,20 @@ describe('omniprep cost-curve (CLI)', () => {
   const echo = sharedMedia('echo-hereweare.webm');
   it.runIf(echo)('on echo-hereweare.webm: table, SVG, PNG, and the table is plan() at each interval', async () => {
     const dir = tempDir('cost-curve-');
-    const args = ['cost-curve', echo!, '--every', '1,2,5,10,30', '--models', 'gpt-5.5,gpt-5-mini', '--detail', 'low,high', '--out', join(dir, 'curve.svg'), '--png', join(dir, 'curve.png')];
+    const args = [
+      'cost-curve',
+      echo!,
+      '--every',
+      '1,2,5,10,30',
+      '--models',
+      'gpt-5.5,gpt-5-mini',
+      '--detail',
+      'low,high',
+      '--out',
+      join(dir, 'curve.svg'),
+      '--png',
+      join(dir, 'curve.png'),
+    ];
     const r = await cli([...args, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

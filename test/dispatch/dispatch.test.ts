@@ -30,7 +30,13 @@ const question = (text: string): string => text.split('\n')[0]!;
 /** n requests, each with its own question ("Question i") and the three frames. */
 function requests(n: number, o: { maxOutputTokens?: number; schema?: Record<string, unknown> } = {}): BuiltRequest[] {
   return Array.from({ length: n }, (_, i) =>
-    buildRequest(segment(i, i * 15, i * 15 + 15, frames), { model: 'gpt-5.5', prompt: `Question ${i}`, input: 'clip.mp4', maxOutputTokens: o.maxOutputTokens ?? 50, ...(o.schema ? { schema: o.schema } : {}) }),
+    buildRequest(segment(i, i * 15, i * 15 + 15, frames), {
+      model: 'gpt-5.5',
+      prompt: `Question ${i}`,
+      input: 'clip.mp4',
+      maxOutputTokens: o.maxOutputTokens ?? 50,
+      ...(o.schema ? { schema: o.schema } : {}),
+    }),
   );
 }
 
@@ -57,12 +63,15 @@ describe('answers and usage', () => {
   it('Responses and Chat (with MP3 and WAV audio) answers carry usage equal to the estimate', async () => {
     const mp3 = await makeAudio('mp3', 2);
     const wav = await makeAudio('wav', 1.5);
-    const withAudio = buildRequest(segment(0, 0, 5, frames.slice(0, 1), [audioAsset(0, 0, 2, 'mp3', { data: mp3 }), audioAsset(1, 2, 3.5, 'wav', { data: wav })]), {
-      model: 'gpt-5.5',
-      prompt: 'What do you hear?',
-      system: 'Be brief.',
-      maxOutputTokens: 80,
-    });
+    const withAudio = buildRequest(
+      segment(0, 0, 5, frames.slice(0, 1), [audioAsset(0, 0, 2, 'mp3', { data: mp3 }), audioAsset(1, 2, 3.5, 'wav', { data: wav })]),
+      {
+        model: 'gpt-5.5',
+        prompt: 'What do you hear?',
+        system: 'Be brief.',
+        maxOutputTokens: 80,
+      },
+    );
     expect(withAudio.api).toBe('chat');
     const reqs = [...requests(2), withAudio];
     const report = await dispatchAll(reqs, client());
@@ -85,7 +94,10 @@ describe('answers and usage', () => {
       estimatedInputTokens: reqs.reduce((s, r) => s + r.estimate.inputTokens, 0),
       actualInputTokens: reqs.reduce((s, r) => s + r.estimate.inputTokens, 0),
     });
-    expect(report.totals.spentUsd).toBeCloseTo(report.results.reduce((s, r) => s + ok(r).costUsd, 0), 10);
+    expect(report.totals.spentUsd).toBeCloseTo(
+      report.results.reduce((s, r) => s + ok(r).costUsd, 0),
+      10,
+    );
     expect(server.stats.invalid).toEqual([]);
   });
 
@@ -96,7 +108,9 @@ describe('answers and usage', () => {
     const saved = process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_API_KEY;
     try {
-      await expect(dispatchAll(requests(1), { baseURL: server.baseURL })).rejects.toThrow('option apiKey: no API key (set OPENAI_API_KEY, or pass --api-key on the command line, apiKey in code)');
+      await expect(dispatchAll(requests(1), { baseURL: server.baseURL })).rejects.toThrow(
+        'option apiKey: no API key (set OPENAI_API_KEY, or pass --api-key on the command line, apiKey in code)',
+      );
     } finally {
       if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
     }
@@ -104,7 +118,12 @@ describe('answers and usage', () => {
 
   it('drift shows when the assets or the billing rule disagree with the estimate', async () => {
     // The asset says 320x180 but the image is 640x360: the server bills what it receives.
-    const lying = { ...(await frameAsset(0, 0, { width: 640, height: 360 })), width: 320, height: 180, tokens: imageTokens('gpt-5.5', 320, 180, 'high').tokens };
+    const lying = {
+      ...(await frameAsset(0, 0, { width: 640, height: 360 })),
+      width: 320,
+      height: 180,
+      tokens: imageTokens('gpt-5.5', 320, 180, 'high').tokens,
+    };
     const req = buildRequest(segment(0, 0, 1, [lying]), { model: 'gpt-5.5', prompt: 'Look', maxOutputTokens: 20 });
     const first = ok((await dispatchAll([req], client())).results[0]);
     const extra = imageTokens('gpt-5.5', 640, 360, 'high').tokens - imageTokens('gpt-5.5', 320, 180, 'high').tokens;
@@ -167,7 +186,9 @@ describe('concurrency and rate limits', () => {
     const reqs = requests(2);
     const report = await dispatchAll(reqs, { ...client(), tokensPerMinute: 10, windowMs: 1000 });
     expect(report.notSent.map((n) => n.reason)).toEqual(['rate-limit', 'rate-limit']);
-    expect(report.notSent[0]!.message).toBe(`clip.mp4#0: not sent: a request of ${reqs[0]!.estimate.inputTokens + 50} estimated tokens can never fit a limit of 10 tokens per 1 s`);
+    expect(report.notSent[0]!.message).toBe(
+      `clip.mp4#0: not sent: a request of ${reqs[0]!.estimate.inputTokens + 50} estimated tokens can never fit a limit of 10 tokens per 1 s`,
+    );
     expect(server.stats.total).toBe(0);
   });
 
@@ -194,7 +215,10 @@ describe('retries', () => {
     const report = await dispatchAll(requests(3), { ...client(), concurrency: 3 });
     expect(report.results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
     const delayed = report.results[1]!;
-    expect(delayed.attempts.map((a) => [a.outcome, a.httpStatus, a.retryInMs])).toEqual([['rate-limit', 429, 2000], ['ok', undefined, undefined]]);
+    expect(delayed.attempts.map((a) => [a.outcome, a.httpStatus, a.retryInMs])).toEqual([
+      ['rate-limit', 429, 2000],
+      ['ok', undefined, undefined],
+    ]);
     expect(delayed.attempts[1]!.startedAt - delayed.attempts[0]!.endedAt).toBeGreaterThanOrEqual(2000);
     const arrivals = server.stats.records.filter((r) => question(r.text) === 'Question 1').map((r) => r.receivedAt);
     expect(arrivals).toHaveLength(2);
@@ -287,7 +311,9 @@ describe('budget guard', () => {
     expect(report.totals.spentUsd).toBeLessThanOrEqual(budget);
     expect(report.notSent.map((n) => [n.id, n.reason])).toEqual([6, 7, 8, 9].map((i) => [`clip.mp4#${i}`, 'budget']));
     const fmt = (n: number): string => `$${n.toFixed(6)}`;
-    expect(report.notSent[0]!.message).toBe(`clip.mp4#6: not sent: its estimate of ${fmt(est.usd)} would take the ${fmt(6 * actual)} spent over the budget of ${fmt(budget)}`);
+    expect(report.notSent[0]!.message).toBe(
+      `clip.mp4#6: not sent: its estimate of ${fmt(est.usd)} would take the ${fmt(6 * actual)} spent over the budget of ${fmt(budget)}`,
+    );
     expect(report.notSent[3]!.message).toBe(`clip.mp4#9: not sent: the budget of ${fmt(budget)} ran out at clip.mp4#6`);
     // The guard overlapped requests while their estimates fitted: it is not merely sequential.
     expect(report.totals.maxInFlight).toBeGreaterThan(1);
@@ -365,7 +391,11 @@ describe('structured output', () => {
   it('answers are parsed and checked against the schema', async () => {
     const reqs = requests(3, { schema });
     server.control.reply = (r) =>
-      question(r.text) === 'Question 1' ? '{"count": "three", "items": []}' : question(r.text) === 'Question 2' ? 'Sure! Here it is: {...}' : JSON.stringify(sampleFor(schema));
+      question(r.text) === 'Question 1'
+        ? '{"count": "three", "items": []}'
+        : question(r.text) === 'Question 2'
+          ? 'Sure! Here it is: {...}'
+          : JSON.stringify(sampleFor(schema));
     const report = await dispatchAll(reqs, client());
     expect(ok(report.results[0]).parsed).toEqual({ count: 0, items: ['text'] });
     const bad = report.results[1] as ErrorResult;
@@ -387,7 +417,12 @@ describe('structured output', () => {
 describe('reduce', () => {
   it('combines the segment answers with their time ranges in one more call', async () => {
     server.control.reply = (r) => (r.text.startsWith('What happens?\n\nBelow') ? 'Combined.' : `Part ${question(r.text)}`);
-    const prepared = { input: 'talk.mp4', model: 'gpt-5.5', durationSec: 75, segments: [segment(0, 0, 30, frames.slice(0, 2)), segment(1, 30, 60, frames.slice(2)), segment(2, 60, 75, [])] };
+    const prepared = {
+      input: 'talk.mp4',
+      model: 'gpt-5.5',
+      durationSec: 75,
+      segments: [segment(0, 0, 30, frames.slice(0, 2)), segment(1, 30, 60, frames.slice(2)), segment(2, 60, 75, [])],
+    };
     const reqs = buildRequests(prepared, { prompt: 'What happens?', maxOutputTokens: 40 });
     const report = await dispatchAll(reqs, client());
     const answers = segmentAnswers(reqs, report);
@@ -396,13 +431,19 @@ describe('reduce', () => {
       { startSec: 30, endSec: 60, text: 'Part What happens?' },
       { startSec: 60, endSec: 75, text: 'Part What happens?' },
     ]);
-    const result = await reduceAnswers(answers, { ...client(), model: 'gpt-5.5', prompt: 'What happens?', input: 'talk.mp4', maxOutputTokens: 100, budgetUsd: 1, alreadySpentUsd: report.totals.spentUsd });
+    const result = await reduceAnswers(answers, {
+      ...client(),
+      model: 'gpt-5.5',
+      prompt: 'What happens?',
+      input: 'talk.mp4',
+      maxOutputTokens: 100,
+      budgetUsd: 1,
+      alreadySpentUsd: report.totals.spentUsd,
+    });
     expect(ok(result).text).toBe('Combined.');
     expect(result.id).toBe('talk.mp4#reduce');
     const sent = server.stats.records.at(-1)!.text;
-    expect(sent).toBe(
-      reducePrompt('What happens?', answers),
-    );
+    expect(sent).toBe(reducePrompt('What happens?', answers));
     expect(sent).toBe(
       'What happens?\n\nBelow are answers to that question for consecutive parts of the same media, each with its time range.\n\n' +
         '[00:00-00:30]\nPart What happens?\n\n[00:30-01:00]\nPart What happens?\n\n[01:00-01:15]\nPart What happens?\n\n' +

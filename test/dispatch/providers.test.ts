@@ -40,7 +40,13 @@ const geminiClient = (): { apiKey: string; baseURL: string } => ({ apiKey: 'test
 
 function claudeRequests(n: number, o: { schema?: Record<string, unknown> } = {}): BuiltRequest[] {
   return Array.from({ length: n }, (_, i) =>
-    buildRequest(segment(i, i * 15, i * 15 + 15, claudeFrames), { model: 'claude-haiku-4.5', prompt: `Question ${i}`, input: 'clip.mp4', maxOutputTokens: 100, ...(o.schema ? { schema: o.schema } : {}) }),
+    buildRequest(segment(i, i * 15, i * 15 + 15, claudeFrames), {
+      model: 'claude-haiku-4.5',
+      prompt: `Question ${i}`,
+      input: 'clip.mp4',
+      maxOutputTokens: 100,
+      ...(o.schema ? { schema: o.schema } : {}),
+    }),
   );
 }
 
@@ -90,7 +96,10 @@ describe('Anthropic through @anthropic-ai/sdk', () => {
     const report = await dispatchAll(claudeRequests(3), { ...anthropicClient(), baseDelayMs: 1, maxDelayMs: 5 });
     const [a, b, c] = report.results;
     expect(a!.status).toBe('ok');
-    expect(a!.attempts.map((x) => [x.outcome, x.httpStatus, x.retryInMs])).toEqual([['rate-limit', 429, 1000], ['ok', undefined, undefined]]);
+    expect(a!.attempts.map((x) => [x.outcome, x.httpStatus, x.retryInMs])).toEqual([
+      ['rate-limit', 429, 1000],
+      ['ok', undefined, undefined],
+    ]);
     expect(b!.status).toBe('ok');
     expect(b!.attempts.map((x) => x.outcome)).toEqual(['server', 'server', 'ok']);
     expect(b!.attempts[0]!.httpStatus).toBe(529);
@@ -151,7 +160,7 @@ describe('Gemini through @google/genai', () => {
     expect(report.totals.inputTokenDrift).toBe(0);
   });
 
-  it('429 waits the RetryInfo retryDelay; 503 is retried; a 400 names Google\'s status', async () => {
+  it("429 waits the RetryInfo retryDelay; 503 is retried; a 400 names Google's status", async () => {
     gemini.control.onRequest = (req) => {
       if (req.text.startsWith('Question 0') && req.previousAttempts === 0) return { status: 429, retryAfterSec: 1 };
       if (req.text.startsWith('Question 1') && req.previousAttempts === 0) return { status: 503 };
@@ -160,7 +169,10 @@ describe('Gemini through @google/genai', () => {
     };
     const report = await dispatchAll(geminiRequests(3), { ...geminiClient(), baseDelayMs: 1, maxDelayMs: 5 });
     const [a, b, c] = report.results;
-    expect(a!.attempts.map((x) => [x.outcome, x.httpStatus, x.retryInMs])).toEqual([['rate-limit', 429, 1000], ['ok', undefined, undefined]]);
+    expect(a!.attempts.map((x) => [x.outcome, x.httpStatus, x.retryInMs])).toEqual([
+      ['rate-limit', 429, 1000],
+      ['ok', undefined, undefined],
+    ]);
     expect(b!.attempts.map((x) => x.outcome)).toEqual(['server', 'ok']);
     expect((c as ErrorResult).error.message).toBe('clip.mp4#2: refused (HTTP 400): INVALID_ARGUMENT: contents: bad');
   });

@@ -27,7 +27,9 @@ describe('binary resolution', () => {
 
   it('an explicit path wins, and a bad one is refused with the reason', () => {
     expect(resolveBinary('ffmpeg', { ffmpegPath: ffmpeg.path })).toMatchObject({ source: 'option', path: ffmpeg.path });
-    expect(() => resolveBinary('ffprobe', { ffprobePath: '/nope/ffprobe' })).toThrow(/ffprobePath option names \/nope\/ffprobe, which is not an executable file/);
+    expect(() => resolveBinary('ffprobe', { ffprobePath: '/nope/ffprobe' })).toThrow(
+      /ffprobePath option names \/nope\/ffprobe, which is not an executable file/,
+    );
   });
 
   it('the environment variable comes before the packages', () => {
@@ -115,7 +117,11 @@ describe('argument builder and failure classification', () => {
     expect(args[args.indexOf('-i') + 1]).toMatch(/^file:\/.*\/-weird name\.mp4$/);
     expect(args).toContain('-fps_mode');
     expect(args[args.indexOf('-max_pixels') + 1]).toBe('1000000');
-    const old = new FfmpegArgs({ version: 'N-1', release: null, year: 2018, hasFpsMode: false }).input('a.mp4').passthroughTimestamps().output('pipe:1').toArgs();
+    const old = new FfmpegArgs({ version: 'N-1', release: null, year: 2018, hasFpsMode: false })
+      .input('a.mp4')
+      .passthroughTimestamps()
+      .output('pipe:1')
+      .toArgs();
     expect(old).toContain('-vsync');
   });
 
@@ -126,6 +132,9 @@ describe('argument builder and failure classification', () => {
     });
     expect(classifyFailure('b.mp4', 'Format not on whitelist', 1, null).code).toBe('UNSUPPORTED_FORMAT');
     expect(classifyFailure('c.mp4', 'Picture size 960x540 exceeds specified max pixel count 1000', 1, null).code).toBe('TOO_LARGE');
-    expect(classifyFailure('d.mp4', 'something odd happened', 69, null)).toMatchObject({ code: 'PROCESS_FAILED', message: 'd.mp4: ffmpeg failed (exit 69): something odd happened' });
+    expect(classifyFailure('d.mp4', 'something odd happened', 69, null)).toMatchObject({
+      code: 'PROCESS_FAILED',
+      message: 'd.mp4: ffmpeg failed (exit 69): something odd happened',
+    });
   });
 });

@@ -40,9 +40,22 @@ function timecodeVideo(o: { seconds: number; fps?: number; size?: string; gop: n
   const args = ['-f', 'lavfi', '-i', `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern(o.body ?? '128')}`];
   if (o.audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${o.seconds}`);
   args.push(
-    '-vf', `scale=${size.replace('x', ':')}:flags=neighbor,setsar=1,format=yuv420p`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2',
-    '-g', String(o.gop), '-keyint_min', String(o.gop), '-sc_threshold', '0', '-bf', '2',
+    '-vf',
+    `scale=${size.replace('x', ':')}:flags=neighbor,setsar=1,format=yuv420p`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-threads',
+    '2',
+    '-g',
+    String(o.gop),
+    '-keyint_min',
+    String(o.gop),
+    '-sc_threshold',
+    '0',
+    '-bf',
+    '2',
     ...(o.audio ? ['-c:a', 'aac', '-b:a', '64k', '-shortest'] : []),
     ...(o.extra ?? []),
     'OUT',
@@ -57,8 +70,12 @@ function timecodeVideo(o: { seconds: number; fps?: number; size?: string; gop: n
 function codecVideo(o: { seconds: number; codec: string[]; fps?: number }): string[] {
   const fps = o.fps ?? 30;
   return [
-    '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern('128')}`,
-    '-vf', 'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
+    '-f',
+    'lavfi',
+    '-i',
+    `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern('128')}`,
+    '-vf',
+    'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
     ...o.codec,
     'OUT',
   ];
@@ -118,18 +135,47 @@ export const RECIPES = {
   scene: {
     ext: 'mp4',
     args: [
-      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=30:d=${SCENE_SECONDS},format=gray,geq=${pattern(sceneBody())}`,
-      '-vf', 'scale=640:360:flags=neighbor,setsar=1,format=yuv420p',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '250', 'OUT',
+      '-f',
+      'lavfi',
+      '-i',
+      `nullsrc=s=16x8:r=30:d=${SCENE_SECONDS},format=gray,geq=${pattern(sceneBody())}`,
+      '-vf',
+      'scale=640:360:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-threads',
+      '2',
+      '-g',
+      '250',
+      'OUT',
     ],
   },
   /** Variable frame rate: see vfrTime(). */
   vfr: {
     ext: 'mp4',
     args: [
-      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=30:d=${VFR_FRAMES / 30},format=gray,geq=${pattern('128')},setpts='round((if(lt(N\\,60)\\,N/30\\,if(lt(N\\,90)\\,2+(N-60)/10\\,5+(N-90)/30)))/TB)'`,
-      '-vf', 'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '30', '-bf', '0', 'VSYNC0', '-video_track_timescale', '90000', 'OUT',
+      '-f',
+      'lavfi',
+      '-i',
+      `nullsrc=s=16x8:r=30:d=${VFR_FRAMES / 30},format=gray,geq=${pattern('128')},setpts='round((if(lt(N\\,60)\\,N/30\\,if(lt(N\\,90)\\,2+(N-60)/10\\,5+(N-90)/30)))/TB)'`,
+      '-vf',
+      'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-threads',
+      '2',
+      '-g',
+      '30',
+      '-bf',
+      '0',
+      'VSYNC0',
+      '-video_track_timescale',
+      '90000',
+      'OUT',
     ],
   },
   /**
@@ -139,9 +185,21 @@ export const RECIPES = {
   rotated: {
     ext: 'mp4',
     args: [
-      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=30:d=6,format=gray,geq=${pattern('128')}`,
-      '-vf', 'scale=180:320:flags=neighbor,setsar=1,transpose=1,format=yuv420p',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '30', 'OUT',
+      '-f',
+      'lavfi',
+      '-i',
+      `nullsrc=s=16x8:r=30:d=6,format=gray,geq=${pattern('128')}`,
+      '-vf',
+      'scale=180:320:flags=neighbor,setsar=1,transpose=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-threads',
+      '2',
+      '-g',
+      '30',
+      'OUT',
     ],
     rotateCcw: 90,
   },
@@ -149,9 +207,21 @@ export const RECIPES = {
   slides: {
     ext: 'mp4',
     args: [
-      '-f', 'lavfi', '-i', `nullsrc=s=64x36:r=30:d=30,format=gray,geq=lum='if(lt(N\\,300)\\,40+2*X\\,if(lt(N\\,600)\\,220-3*Y\\,mod(X*Y\\,255)))'`,
-      '-vf', 'scale=640:360:flags=neighbor,setsar=1,format=yuv420p',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '2', '-g', '60', 'OUT',
+      '-f',
+      'lavfi',
+      '-i',
+      `nullsrc=s=64x36:r=30:d=30,format=gray,geq=lum='if(lt(N\\,300)\\,40+2*X\\,if(lt(N\\,600)\\,220-3*Y\\,mod(X*Y\\,255)))'`,
+      '-vf',
+      'scale=640:360:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-threads',
+      '2',
+      '-g',
+      '60',
+      'OUT',
     ],
   },
   /** 30 s of 440 Hz tone with silences at SILENCES, 16 kHz mono WAV. */
@@ -160,10 +230,28 @@ export const RECIPES = {
   tonesVideo: {
     ext: 'mp4',
     args: [
-      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=10:d=${TONE_SECONDS},format=gray,geq=${pattern('128')}`,
-      '-f', 'lavfi', '-i', `aevalsrc=${toneExpr()}:s=44100:d=${TONE_SECONDS}`,
-      '-vf', 'scale=160:90:flags=neighbor,setsar=1,format=yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '20',
-      '-c:a', 'aac', '-b:a', '96k', '-shortest', 'OUT',
+      '-f',
+      'lavfi',
+      '-i',
+      `nullsrc=s=16x8:r=10:d=${TONE_SECONDS},format=gray,geq=${pattern('128')}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `aevalsrc=${toneExpr()}:s=44100:d=${TONE_SECONDS}`,
+      '-vf',
+      'scale=160:90:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-g',
+      '20',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '96k',
+      '-shortest',
+      'OUT',
     ],
   },
   /** Audio only: 8 s of tone as MP3. */
@@ -174,54 +262,127 @@ export const RECIPES = {
   coverArt: {
     ext: 'mp3',
     args: [
-      '-f', 'lavfi', '-i', 'sine=frequency=550:sample_rate=44100:duration=5',
-      '-f', 'lavfi', '-i', 'color=c=red:s=300x300:d=1',
-      '-map', '0:a', '-map', '1:v', '-frames:v', '1', '-c:a', 'libmp3lame', '-b:a', '96k', '-c:v', 'png',
-      '-disposition:v', 'attached_pic', '-id3v2_version', '3', 'OUT',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=550:sample_rate=44100:duration=5',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:s=300x300:d=1',
+      '-map',
+      '0:a',
+      '-map',
+      '1:v',
+      '-frames:v',
+      '1',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '96k',
+      '-c:v',
+      'png',
+      '-disposition:v',
+      'attached_pic',
+      '-id3v2_version',
+      '3',
+      'OUT',
     ],
   },
   /** A video whose first stream is audio (like friday.mp4). */
   audioFirst: {
     ext: 'mp4',
     args: [
-      '-f', 'lavfi', '-i', `nullsrc=s=16x8:r=25:d=4,format=gray,geq=${pattern('128')}`,
-      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=4',
-      '-map', '1:a', '-map', '0:v', '-vf', 'scale=320:240:flags=neighbor,setsar=1,format=yuv420p',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-c:a', 'aac', '-b:a', '64k', 'OUT',
+      '-f',
+      'lavfi',
+      '-i',
+      `nullsrc=s=16x8:r=25:d=4,format=gray,geq=${pattern('128')}`,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000:duration=4',
+      '-map',
+      '1:a',
+      '-map',
+      '0:v',
+      '-vf',
+      'scale=320:240:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-g',
+      '25',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      'OUT',
     ],
   },
   /** VP9 in WebM, a keyframe every second (30 frames). */
   vp9: {
     ext: 'webm',
-    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-crf', '20', '-b:v', '0', '-g', '30', '-keyint_min', '30', '-threads', '2'] }),
+    args: codecVideo({
+      seconds: 6,
+      codec: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-crf', '20', '-b:v', '0', '-g', '30', '-keyint_min', '30', '-threads', '2'],
+    }),
   },
   /** AV1 (libaom) in Matroska, 2 s, a keyframe every 15 frames. */
   av1: {
     ext: 'mkv',
-    args: codecVideo({ seconds: 2, codec: ['-c:v', 'libaom-av1', '-strict', 'experimental', '-cpu-used', '8', '-crf', '20', '-b:v', '0', '-g', '15', '-keyint_min', '15', '-threads', '2'] }),
+    args: codecVideo({
+      seconds: 2,
+      codec: ['-c:v', 'libaom-av1', '-strict', 'experimental', '-cpu-used', '8', '-crf', '20', '-b:v', '0', '-g', '15', '-keyint_min', '15', '-threads', '2'],
+    }),
   },
   /** HEVC in MP4 (hvc1), a keyframe every second, B-frames. */
   hevc: {
     ext: 'mp4',
-    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=30:min-keyint=30:scenecut=0:bframes=2:log-level=error', '-tag:v', 'hvc1'] }),
+    args: codecVideo({
+      seconds: 6,
+      codec: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=30:min-keyint=30:scenecut=0:bframes=2:log-level=error', '-tag:v', 'hvc1'],
+    }),
   },
   /** Motion JPEG in AVI: every frame a keyframe. */
   mjpeg: { ext: 'avi', args: codecVideo({ seconds: 4, codec: ['-c:v', 'mjpeg', '-q:v', '3'] }) },
   /** H.264 in MPEG-TS, a keyframe every second, B-frames. */
   mpegts: {
     ext: 'ts',
-    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-bf', '2', '-f', 'mpegts'] }),
+    args: codecVideo({
+      seconds: 6,
+      codec: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-bf', '2', '-f', 'mpegts'],
+    }),
   },
   /** Theora in Ogg, a keyframe every second (Ogg packets share their page's byte position). */
   theora: { ext: 'ogv', args: codecVideo({ seconds: 6, codec: ['-c:v', 'libtheora', '-q:v', '8', '-g', '30'] }) },
   /** VP8 WebM written as a live stream: no duration in its header (as MediaRecorder writes). */
-  liveWebm: { ext: 'webm', args: codecVideo({ seconds: 3, codec: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '30', '-f', 'webm', '-live', '1'] }) },
+  liveWebm: {
+    ext: 'webm',
+    args: codecVideo({
+      seconds: 3,
+      codec: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '30', '-f', 'webm', '-live', '1'],
+    }),
+  },
   /** H.264 MP4 encrypted with Common Encryption (AES-CTR, a test key). */
   cenc: {
     ext: 'mp4',
     args: codecVideo({
       seconds: 2,
-      codec: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-encryption_scheme', 'cenc-aes-ctr', '-encryption_key', '76a6c65c5ea762046bd749a2e632ccbb', '-encryption_kid', 'a7e61c373e219033c21091fa607bf3b8'],
+      codec: [
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-g',
+        '30',
+        '-encryption_scheme',
+        'cenc-aes-ctr',
+        '-encryption_key',
+        '76a6c65c5ea762046bd749a2e632ccbb',
+        '-encryption_kid',
+        'a7e61c373e219033c21091fa607bf3b8',
+      ],
     }),
   },
 } satisfies Record<string, Recipe>;
@@ -246,9 +407,7 @@ function expand(args: string[], out: string, modern: boolean): string[] {
 
 /** Rotation by stream copy: before 6.0 a `rotate` tag (which the mov muxer stores counter-clockwise); since, `-display_rotation`. */
 function rotateArgs(src: string, out: string, ccw: number, modern: boolean): string[] {
-  return modern
-    ? ['-display_rotation:v:0', String(ccw), '-i', src, '-c', 'copy', out]
-    : ['-i', src, '-c', 'copy', '-metadata:s:v:0', `rotate=${ccw}`, out];
+  return modern ? ['-display_rotation:v:0', String(ccw), '-i', src, '-c', 'copy', out] : ['-i', src, '-c', 'copy', '-metadata:s:v:0', `rotate=${ccw}`, out];
 }
 
 const pending = new Map<string, Promise<string>>();
@@ -260,7 +419,10 @@ export function fixture(name: FixtureName): Promise<string> {
   const p = (async () => {
     const recipe: Recipe = RECIPES[name];
     const ff = await ffmpegInfo();
-    const hash = createHash('sha256').update(JSON.stringify([recipe.args, ff.key])).digest('hex').slice(0, 12);
+    const hash = createHash('sha256')
+      .update(JSON.stringify([recipe.args, ff.key]))
+      .digest('hex')
+      .slice(0, 12);
     const path = join(CACHE, `${name}-${hash}.${recipe.ext}`);
     if (existsSync(path)) return path;
     mkdirSync(CACHE, { recursive: true });
@@ -294,9 +456,14 @@ export async function stillImages(): Promise<{ png: string; jpegRotated: string 
     const h = 240;
     const raw = Buffer.alloc(w * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([x % 256, y % 256, (x + y) % 256], (y * w + x) * 3);
-    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(`${png}.tmp`);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(`${png}.tmp`);
     renameSync(`${png}.tmp`, png);
-    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(`${jpegRotated}.tmp`);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toFile(`${jpegRotated}.tmp`);
     renameSync(`${jpegRotated}.tmp`, jpegRotated);
   }
   return { png, jpegRotated };

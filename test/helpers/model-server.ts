@@ -102,7 +102,19 @@ export interface Measured {
 export class Meter {
   readonly m: Measured;
   constructor(model: ModelEntry, modelId: string) {
-    this.m = { model, modelId, images: 0, imageTokens: 0, audioTokens: 0, audioSeconds: 0, textTokens: model.text.perRequest, videoTokens: 0, maxOutputTokens: 0, texts: [], schema: undefined };
+    this.m = {
+      model,
+      modelId,
+      images: 0,
+      imageTokens: 0,
+      audioTokens: 0,
+      audioSeconds: 0,
+      textTokens: model.text.perRequest,
+      videoTokens: 0,
+      maxOutputTokens: 0,
+      texts: [],
+      schema: undefined,
+    };
   }
   message(): void {
     this.m.textTokens += this.m.model.text.perMessage;
@@ -169,7 +181,13 @@ export interface ModelServerCore {
   stats: Stats;
   reg(): ModelRegistry;
   /** Answers one request (route or batch line). */
-  answer(path: string, body: unknown, reply: FastifyReply | undefined, record: Record_, customId?: string): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+  answer(
+    path: string,
+    body: unknown,
+    reply: FastifyReply | undefined,
+    record: Record_,
+    customId?: string,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
   /** A record for a route request, counted in flight until the reply closes. */
   track(path: string, reply: FastifyReply): { record: Record_; leave: () => void };
   newRecord(path: string): Record_;
@@ -182,7 +200,10 @@ export interface ModelServerCore {
   close(): Promise<void>;
 }
 
-export async function modelServerCore(adapter: ProviderAdapter, o: { registry?: ModelRegistry; bodyLimit?: number; control?: Partial<Control> } = {}): Promise<ModelServerCore> {
+export async function modelServerCore(
+  adapter: ProviderAdapter,
+  o: { registry?: ModelRegistry; bodyLimit?: number; control?: Partial<Control> } = {},
+): Promise<ModelServerCore> {
   const reg = (): ModelRegistry => o.registry ?? processRegistry();
   const defaults = (): Control => ({ latencyMs: 0, batchDelayMs: 0 });
   const control: Control = { ...defaults(), ...o.control };
@@ -270,10 +291,25 @@ export async function modelServerCore(adapter: ProviderAdapter, o: { registry?: 
         throw e;
       }
       const meterTotal = m.textTokens + m.imageTokens + m.audioTokens + m.videoTokens;
-      Object.assign(record, { promptTokens: meterTotal, imageTokens: m.imageTokens, audioTokens: m.audioTokens, textTokens: m.textTokens, images: m.images, maxOutputTokens: m.maxOutputTokens, text: m.texts.join('\n') });
+      Object.assign(record, {
+        promptTokens: meterTotal,
+        imageTokens: m.imageTokens,
+        audioTokens: m.audioTokens,
+        textTokens: m.textTokens,
+        images: m.images,
+        maxOutputTokens: m.maxOutputTokens,
+        text: m.texts.join('\n'),
+      });
       const previousAttempts = attempts.get(record.text) ?? 0;
       attempts.set(record.text, previousAttempts + 1);
-      const incoming: Incoming = { seq: record.seq, path, body: body as Record<string, unknown>, text: record.text, previousAttempts, ...(customId ? { customId } : {}) };
+      const incoming: Incoming = {
+        seq: record.seq,
+        path,
+        body: body as Record<string, unknown>,
+        text: record.text,
+        previousAttempts,
+        ...(customId ? { customId } : {}),
+      };
       const action = control.onRequest?.(incoming);
       let latency = control.latencyMs;
       let replyText: string | undefined;
@@ -285,7 +321,11 @@ export async function modelServerCore(adapter: ProviderAdapter, o: { registry?: 
         if ('status' in action) {
           if (latency > 0 && reply) await wait(latency, reply);
           const after = action.status === 429 ? action.retryAfterSec : undefined;
-          return { status: action.status, body: adapter.error(action.status, action.message ?? `test server: HTTP ${action.status}`, undefined, after), headers: adapter.errorHeaders(action.status, after) };
+          return {
+            status: action.status,
+            body: adapter.error(action.status, action.message ?? `test server: HTTP ${action.status}`, undefined, after),
+            headers: adapter.errorHeaders(action.status, after),
+          };
         }
         if (action.latencyMs !== undefined) latency = action.latencyMs;
         replyText = action.reply;
@@ -294,7 +334,10 @@ export async function modelServerCore(adapter: ProviderAdapter, o: { registry?: 
         const cut = await wait(latency, reply);
         if (cut) return { status: 499, body: adapter.error(499, 'Client closed the request.') };
       }
-      const text = replyText ?? control.reply?.(incoming) ?? (m.schema ? JSON.stringify(sampleFor(m.schema)) : `Seen ${m.images} images and ${Math.round(m.audioSeconds * 10) / 10} s of audio.`);
+      const text =
+        replyText ??
+        control.reply?.(incoming) ??
+        (m.schema ? JSON.stringify(sampleFor(m.schema)) : `Seen ${m.images} images and ${Math.round(m.audioSeconds * 10) / 10} s of audio.`);
       const outputTokens = textTokens(m.model, text);
       record.outputTokens = outputTokens;
       return { status: 200, body: adapter.answer(m, text, outputTokens) };
@@ -331,7 +374,13 @@ export async function modelServerCore(adapter: ProviderAdapter, o: { registry?: 
 }
 
 /** Sends an answer on a route unless the client went away. */
-export async function routeAnswer(core: ModelServerCore, path: string, body: unknown, reply: FastifyReply, requestId: () => Record<string, string>): Promise<unknown> {
+export async function routeAnswer(
+  core: ModelServerCore,
+  path: string,
+  body: unknown,
+  reply: FastifyReply,
+  requestId: () => Record<string, string>,
+): Promise<unknown> {
   const { record, leave } = core.track(path, reply);
   try {
     const out = await core.answer(path, body, reply, record);

@@ -18,7 +18,9 @@ export async function makeImage(width: number, height: number, shade: number, fo
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) raw.set([(x + shade) % 256, (y * 2 + shade) % 256, (shade * 7) % 256], (y * width + x) * 3);
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).toFormat(format).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .toFormat(format)
+    .toBuffer();
 }
 
 const MIME: Record<'png' | 'jpeg' | 'webp', ImageMime> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
@@ -26,7 +28,16 @@ const MIME: Record<'png' | 'jpeg' | 'webp', ImageMime> = { png: 'image/png', jpe
 export async function frameAsset(
   index: number,
   timestampSec: number,
-  o: { width: number; height: number; format?: 'png' | 'jpeg' | 'webp'; model?: string; detail?: string; data?: Buffer; file?: string; url?: string } & ModelOptions,
+  o: {
+    width: number;
+    height: number;
+    format?: 'png' | 'jpeg' | 'webp';
+    model?: string;
+    detail?: string;
+    data?: Buffer;
+    file?: string;
+    url?: string;
+  } & ModelOptions,
 ): Promise<FrameAsset> {
   const format = o.format ?? 'png';
   const detail = o.detail ?? 'high';
@@ -55,7 +66,20 @@ export async function makeAudio(format: 'mp3' | 'wav', seconds: number, frequenc
   try {
     await run({
       command: ffmpeg.path,
-      args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=16000:duration=${seconds}`, '-ac', '1', ...codec, out],
+      args: [
+        '-nostdin',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=${frequency}:sample_rate=16000:duration=${seconds}`,
+        '-ac',
+        '1',
+        ...codec,
+        out,
+      ],
       input: `test audio ${format}`,
       timeoutMs: 30_000,
     });
@@ -65,7 +89,14 @@ export async function makeAudio(format: 'mp3' | 'wav', seconds: number, frequenc
   }
 }
 
-export function audioAsset(index: number, startSec: number, endSec: number, format: 'mp3' | 'wav', src: { data?: Buffer; file?: string }, model = 'gpt-5.5'): AudioAsset {
+export function audioAsset(
+  index: number,
+  startSec: number,
+  endSec: number,
+  format: 'mp3' | 'wav',
+  src: { data?: Buffer; file?: string },
+  model = 'gpt-5.5',
+): AudioAsset {
   return { index, startSec, endSec, format, ...src, tokens: audioTokens(model, endSec - startSec) };
 }
 
@@ -74,7 +105,25 @@ export async function videoFrame(file: string, sec: number, width: number): Prom
   const ffmpeg = resolveBinary('ffmpeg');
   const { stdout } = await run({
     command: ffmpeg.path,
-    args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-ss', String(sec), '-i', file, '-frames:v', '1', '-vf', `scale=${width}:-2`, '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'],
+    args: [
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-ss',
+      String(sec),
+      '-i',
+      file,
+      '-frames:v',
+      '1',
+      '-vf',
+      `scale=${width}:-2`,
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'mjpeg',
+      'pipe:1',
+    ],
     input: file,
     timeoutMs: 30_000,
   });

@@ -52,7 +52,12 @@ export async function api(base: string, method: string, path: string, body?: unk
   return { status: res.status, json, headers: res.headers, text };
 }
 
-export async function upload(base: string, file: string | Buffer, options: unknown = {}, o: { name?: string; headers?: Record<string, string>; path?: string } = {}): Promise<Answer> {
+export async function upload(
+  base: string,
+  file: string | Buffer,
+  options: unknown = {},
+  o: { name?: string; headers?: Record<string, string>; path?: string } = {},
+): Promise<Answer> {
   const bytes = typeof file === 'string' ? await readFile(file) : file;
   const form = new FormData();
   form.append('options', typeof options === 'string' ? options : JSON.stringify(options));
@@ -116,7 +121,8 @@ export function childProcesses(pid = process.pid): Array<{ pid: number; comm: st
  * ffmpeg/ffprobe children that still run. Zombies (exited, not yet reaped) are left out: a child
  * of a worker thread that was terminated stays one, since its thread's event loop died with it.
  */
-export const decoders = (pid = process.pid): Array<{ pid: number; comm: string; state: string }> => childProcesses(pid).filter((c) => /ffmpeg|ffprobe/.test(c.comm) && c.state !== 'Z');
+export const decoders = (pid = process.pid): Array<{ pid: number; comm: string; state: string }> =>
+  childProcesses(pid).filter((c) => /ffmpeg|ffprobe/.test(c.comm) && c.state !== 'Z');
 
 /** True when a Redis answers PING on 127.0.0.1:6379 within 500 ms. */
 export function redisAvailable(url = 'redis://127.0.0.1:6379'): Promise<boolean> {

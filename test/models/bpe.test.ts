@@ -12,7 +12,9 @@ const require = createRequire(import.meta.url);
 
 /** A fresh, unpatched copy of an encoding (the module cache would hand back the patched one). */
 function freshCore(encoding: string): { bytePairMerge(b: Uint8Array): number[]; getBpeRankFromBytes(b: Uint8Array): number | undefined } {
-  const { GptEncoding } = require('gpt-tokenizer/cjs/GptEncoding') as { GptEncoding: { getEncodingApi(n: string, f: () => unknown): { bytePairEncodingCoreProcessor: any } } };
+  const { GptEncoding } = require('gpt-tokenizer/cjs/GptEncoding') as {
+    GptEncoding: { getEncodingApi(n: string, f: () => unknown): { bytePairEncodingCoreProcessor: any } };
+  };
   const ranks = require(`gpt-tokenizer/cjs/bpeRanks/${encoding}`) as { default: unknown };
   return GptEncoding.getEncodingApi(encoding, () => ranks.default).bytePairEncodingCoreProcessor;
 }
@@ -72,7 +74,9 @@ describe('heapMerge', () => {
 
 describe('textTokens with the linear merge installed', () => {
   it('counts long runs exactly as the unpatched library does', () => {
-    const plain = require('gpt-tokenizer/cjs/GptEncoding') as { GptEncoding: { getEncodingApi(n: string, f: () => unknown): { countTokens(t: string): number } } };
+    const plain = require('gpt-tokenizer/cjs/GptEncoding') as {
+      GptEncoding: { getEncodingApi(n: string, f: () => unknown): { countTokens(t: string): number } };
+    };
     const ranks = require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: unknown };
     const reference = plain.GptEncoding.getEncodingApi('o200k_base', () => ranks.default);
     for (const text of ['a'.repeat(3000), '😀'.repeat(1500), `${'漢字'.repeat(800)} and more text, 123456789.`, 'The quick brown fox. '.repeat(200)]) {

@@ -8,7 +8,8 @@ import { patchResize, roundHalfEven } from '../../src/models/rules.js';
 
 describe('OpenAI tile rule (developers.openai.com images-vision guide, gpt-4o examples)', () => {
   it('1024x1024 high -> 765', () => expect(imageTokens('gpt-4o', 1024, 1024, 'high')).toMatchObject({ tokens: 765, resizedWidth: 768, resizedHeight: 768 }));
-  it('2048x4096 high -> 1105 (768x1536, 6 tiles)', () => expect(imageTokens('gpt-4o', 2048, 4096, 'high')).toMatchObject({ tokens: 1105, resizedWidth: 768, resizedHeight: 1536 }));
+  it('2048x4096 high -> 1105 (768x1536, 6 tiles)', () =>
+    expect(imageTokens('gpt-4o', 2048, 4096, 'high')).toMatchObject({ tokens: 1105, resizedWidth: 768, resizedHeight: 1536 }));
   it('4096x8192 low -> 85', () => expect(imageTokens('gpt-4o', 4096, 8192, 'low').tokens).toBe(85));
   it('uses each model row: gpt-5 70/140, o3 75/150, gpt-4o-mini 2833/5667, computer-use 65/129', () => {
     expect(imageTokens('gpt-5', 1024, 1024, 'high').tokens).toBe(70 + 4 * 140);
@@ -16,15 +17,18 @@ describe('OpenAI tile rule (developers.openai.com images-vision guide, gpt-4o ex
     expect(imageTokens('gpt-4o-mini', 512, 512, 'high').tokens).toBe(2833 + 5667);
     expect(imageTokens('computer-use-preview', 100, 100, 'low').tokens).toBe(65);
   });
-  it('does not enlarge small images', () => expect(imageTokens('gpt-4o', 300, 200, 'high')).toMatchObject({ resizedWidth: 300, resizedHeight: 200, tokens: 85 + 170 }));
+  it('does not enlarge small images', () =>
+    expect(imageTokens('gpt-4o', 300, 200, 'high')).toMatchObject({ resizedWidth: 300, resizedHeight: 200, tokens: 85 + 170 }));
   it('auto means high for tile models', () => expect(imageTokens('gpt-4.1', 1024, 1024).tokens).toBe(765));
 });
 
 describe('OpenAI patch rule (images-vision guide examples)', () => {
   it('1024x1024 -> 1024 patches', () => expect(patchResize(1024, 1024, 32, { maxDim: 2048, budget: 1536 }).patches).toBe(1024));
-  it('1800x2400 -> 1452 patches, resized 1056x1408', () => expect(patchResize(1800, 2400, 32, { maxDim: 2048, budget: 1536 })).toEqual({ width: 1056, height: 1408, patches: 1452 }));
+  it('1800x2400 -> 1452 patches, resized 1056x1408', () =>
+    expect(patchResize(1800, 2400, 32, { maxDim: 2048, budget: 1536 })).toEqual({ width: 1056, height: 1408, patches: 1452 }));
   it('gpt-5.4 high 1024x1024 -> 1229', () => expect(imageTokens('gpt-5.4', 1024, 1024, 'high').tokens).toBe(1229));
-  it('gpt-5.4 high 2048x2048 -> 3000', () => expect(imageTokens('gpt-5.4', 2048, 2048, 'high')).toMatchObject({ tokens: 3000, resizedWidth: 1600, resizedHeight: 1600 }));
+  it('gpt-5.4 high 2048x2048 -> 3000', () =>
+    expect(imageTokens('gpt-5.4', 2048, 2048, 'high')).toMatchObject({ tokens: 3000, resizedWidth: 1600, resizedHeight: 1600 }));
   it('gpt-5-mini bills 1.2 per patch (live billing), gpt-4.1-nano 2.46', () => {
     expect(imageTokens('gpt-5-mini', 1024, 1024, 'high').tokens).toBe(Math.ceil(1024 * 1.2));
     expect(imageTokens('gpt-4.1-nano', 1800, 2400, 'high').tokens).toBe(Math.ceil(1452 * 2.46));
@@ -43,7 +47,8 @@ describe('OpenAI patch rule (images-vision guide examples)', () => {
 describe('Claude (platform.claude.com vision guide examples)', () => {
   it('200x200 -> 64', () => expect(imageTokens('claude-sonnet-4.5', 200, 200).tokens).toBe(64));
   it('1000x1000 -> 1296', () => expect(imageTokens('claude-sonnet-4.5', 1000, 1000).tokens).toBe(1296));
-  it('1920x1080 -> 1560 standard (1456x819)', () => expect(imageTokens('claude-sonnet-4.5', 1920, 1080)).toMatchObject({ tokens: 1560, resizedWidth: 1456, resizedHeight: 819 }));
+  it('1920x1080 -> 1560 standard (1456x819)', () =>
+    expect(imageTokens('claude-sonnet-4.5', 1920, 1080)).toMatchObject({ tokens: 1560, resizedWidth: 1456, resizedHeight: 819 }));
   it('1920x1080 -> 2691 high-res', () => expect(imageTokens('claude-opus-4.7', 1920, 1080).tokens).toBe(2691));
   it('3840x2160 high-res -> 4784', () => expect(imageTokens('claude-opus-4.7', 3840, 2160).tokens).toBe(4784));
   it('legacy rule w*h/750', () => expect(imageTokens('claude-3-5-sonnet', 1000, 750).tokens).toBe(1000));
@@ -105,7 +110,22 @@ describe('the registry is data', () => {
     expect(before.has('code-model')).toBe(false);
   });
   it('fromJson builds a registry from scratch', () => {
-    const r = ModelRegistry.fromJson({ rules: { t: { type: 'tile', fitBox: 2048, shortSide: 768, tile: 512, base: 1, perTile: 2, source: 's', date: '2026-01' } }, models: { m: { provider: 'other', image: 't', text: { encoding: 'o200k_base', perMessage: 0, perRequest: 0 }, contextWindow: 1, maxOutputTokens: 1, limits: { imagesPerRequest: 1, requestBytes: 1 }, prices: { standard: { input: 1, output: 1 } }, source: 's', date: '2026-01' } } });
+    const r = ModelRegistry.fromJson({
+      rules: { t: { type: 'tile', fitBox: 2048, shortSide: 768, tile: 512, base: 1, perTile: 2, source: 's', date: '2026-01' } },
+      models: {
+        m: {
+          provider: 'other',
+          image: 't',
+          text: { encoding: 'o200k_base', perMessage: 0, perRequest: 0 },
+          contextWindow: 1,
+          maxOutputTokens: 1,
+          limits: { imagesPerRequest: 1, requestBytes: 1 },
+          prices: { standard: { input: 1, output: 1 } },
+          source: 's',
+          date: '2026-01',
+        },
+      },
+    });
     expect(imageTokens('m', 600, 600, 'high', { registry: r }).tokens).toBe(1 + 4 * 2);
   });
 });

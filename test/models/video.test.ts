@@ -11,7 +11,13 @@ const model = (name: string) => builtinRegistry().get(name);
 describe('Gemini video tokens', () => {
   it('Gemini 2.5: 258 per frame at the default 1 fps, 32 per second of audio', () => {
     expect(geminiVideoTokens(model('gemini-2.5-flash'), { startSec: 0, endSec: 10, hasAudio: true })).toEqual({
-      fps: 1, frames: 10, tokensPerFrame: 258, frameTokens: 2580, audioSeconds: 10, audioTokens: 320, tokens: 2900,
+      fps: 1,
+      frames: 10,
+      tokensPerFrame: 258,
+      frameTokens: 2580,
+      audioSeconds: 10,
+      audioTokens: 320,
+      tokens: 2900,
     });
     // One second with audio is 290 by these per-part rates; Google's tokens page also quotes
     // "263 tokens per second" for video, which the parts do not add up to (see registry.json).
@@ -34,6 +40,8 @@ describe('Gemini video tokens', () => {
 
   it('refuses models without video input and fps outside (0, 24]', () => {
     expect(() => geminiVideoTokens(model('claude-sonnet-4.5'), { startSec: 0, endSec: 1, hasAudio: false })).toThrow(OmniprepError);
-    expect(() => geminiVideoTokens(model('gemini-2.5-flash'), { startSec: 0, endSec: 1, hasAudio: false, fps: 25 })).toThrow('option fps: expected a number in (0, 24], got 25');
+    expect(() => geminiVideoTokens(model('gemini-2.5-flash'), { startSec: 0, endSec: 1, hasAudio: false, fps: 25 })).toThrow(
+      'option fps: expected a number in (0, 24], got 25',
+    );
   });
 });

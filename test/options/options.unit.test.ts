@@ -13,7 +13,41 @@ import { resolveSampling } from '../../src/plan/options.js';
 const Ajv = AjvModule.default;
 
 /** Values around every option's edges, and of the wrong type. */
-const PROBES: unknown[] = [-1, 0, 1e-7, 0.0009, 0.001, 0.5, 1, 1.5, 2, 8, 9, 15, 16, 100, 101, 128, 129, 1e9, Number.NaN, 'keyframe', 'exact', 'fast', 'jpeg', 'gif', 'standard', 'x', '', true, false, null, ['x'], { cols: 2, rows: 2 }, { cols: 9, rows: 1 }];
+const PROBES: unknown[] = [
+  -1,
+  0,
+  1e-7,
+  0.0009,
+  0.001,
+  0.5,
+  1,
+  1.5,
+  2,
+  8,
+  9,
+  15,
+  16,
+  100,
+  101,
+  128,
+  129,
+  1e9,
+  Number.NaN,
+  'keyframe',
+  'exact',
+  'fast',
+  'jpeg',
+  'gif',
+  'standard',
+  'x',
+  '',
+  true,
+  false,
+  null,
+  ['x'],
+  { cols: 2, rows: 2 },
+  { cols: 9, rows: 1 },
+];
 
 function cliText(v: unknown): string | undefined {
   if (typeof v === 'number') return String(v);
@@ -23,7 +57,14 @@ function cliText(v: unknown): string | undefined {
 }
 
 describe('every option described once', () => {
-  const groups: Array<[string, Group]> = [['sampling', SAMPLING], ['estimate', ESTIMATE], ['request', REQUEST], ['dispatch', DISPATCH], ['audio cuts', AUDIO_CUTS], ['audio encoding', AUDIO_ENCODING]];
+  const groups: Array<[string, Group]> = [
+    ['sampling', SAMPLING],
+    ['estimate', ESTIMATE],
+    ['request', REQUEST],
+    ['dispatch', DISPATCH],
+    ['audio cuts', AUDIO_CUTS],
+    ['audio encoding', AUDIO_ENCODING],
+  ];
   // A job takes the audio cuts nested, as options.audioOptions.
   const asJob = (group: Group, key: string, v: unknown): unknown => (group === AUDIO_CUTS ? { audioOptions: { [key]: v } } : { [key]: v });
   const ajv = new Ajv({ strict: false, coerceTypes: false });
@@ -39,7 +80,9 @@ describe('every option described once', () => {
               checkGroup(group, { [key]: v });
               return true;
             } catch (e) {
-              expect((e as Error).message).toBe(`option ${key}: expected ${allowedText(def)}, got ${v === null ? 'null' : JSON.stringify(v) ?? String(v)}`.replace('got NaN', 'got null'));
+              expect((e as Error).message).toBe(
+                `option ${key}: expected ${allowedText(def)}, got ${v === null ? 'null' : (JSON.stringify(v) ?? String(v))}`.replace('got NaN', 'got null'),
+              );
               return false;
             }
           })();
@@ -88,7 +131,9 @@ describe('every option described once', () => {
           }
           // Text given to a number option is a number (so "x" is refused by both); a number given to a
           // string option is text on the command line (so --model 1 is a model named "1").
-          const numeric = ['number', 'integer'].includes(String((groupJsonSchema('x', '', { [key]: def }).properties as Record<string, { type?: string }>)[key]!.type));
+          const numeric = ['number', 'integer'].includes(
+            String((groupJsonSchema('x', '', { [key]: def }).properties as Record<string, { type?: string }>)[key]!.type),
+          );
           if (numeric || typeof v === 'string') expect([key, text, cli]).toEqual([key, text, lib]);
         }
       }
@@ -99,7 +144,9 @@ describe('every option described once', () => {
     expect(() => resolveSampling({ every: 0 })).toThrow('option every: expected a number from 0.001 to 86400, got 0');
     expect(() => resolveSampling({ mode: 'fast' as 'exact' })).toThrow('option mode: expected one of keyframe, exact, scene, got "fast"');
     expect(() => resolveSampling({ quality: 1.5 })).toThrow('option quality: expected a whole number from 1 to 100, got 1.5');
-    expect(() => resolveSampling({ grid: { cols: 9, rows: 1 } })).toThrow('option grid: expected COLSxROWS with 1 to 8 of each, e.g. 2x2 or 3x2, got {"cols":9,"rows":1}');
+    expect(() => resolveSampling({ grid: { cols: 9, rows: 1 } })).toThrow(
+      'option grid: expected COLSxROWS with 1 to 8 of each, e.g. 2x2 or 3x2, got {"cols":9,"rows":1}',
+    );
     expect(() => resolveSampling({ start: 5, end: 5 })).toThrow('option end: expected a time after start (5), got 5');
     expect(() => parseJobOptions({ every: 5, colour: 'red' })).toThrow(/^options\.colour: not an option \(allowed: every, mode, /);
     expect(() => parseJobOptions({ every: '5' })).toThrow('options.every: expected a number from 0.001 to 86400, got "5"');
@@ -109,7 +156,9 @@ describe('every option described once', () => {
   });
 
   it('work is bounded in O(1) before any list is built', () => {
-    expect(() => checkWorkBounds(4 * 3600, { every: 0.001, mode: 'keyframe' })).toThrow(/^option every: expected at least 0\.144 s here \(14400\.000 s of media; at most 100000 target times per plan\), got 0\.001$/);
+    expect(() => checkWorkBounds(4 * 3600, { every: 0.001, mode: 'keyframe' })).toThrow(
+      /^option every: expected at least 0\.144 s here \(14400\.000 s of media; at most 100000 target times per plan\), got 0\.001$/,
+    );
     expect(() => checkWorkBounds(3600, { every: (3600 / MAX_TARGETS) * 1.001, mode: 'exact' })).not.toThrow();
     expect(() => checkWorkBounds(3600, { every: 5, windowSec: 0.1, mode: 'exact' })).toThrow(/^option windowSec: /);
     expect(() => checkWorkBounds(3600, { every: 5, maxGap: 0.01, mode: 'scene' })).toThrow(/^option maxGap: /);

@@ -48,7 +48,8 @@ describe('omniprep sample (CLI)', () => {
       const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
       expect(m.frames.length).toBeGreaterThan(0);
       expect(readdirSync(out).filter((f) => f.startsWith('frame-'))).toHaveLength(m.frames.length);
-      for (const f of m.frames) expect(Object.keys(f).sort()).toEqual(['bytes', 'file', 'height', 'index', 'keyframe', 'reason', 'timestampSec', 'tokens', 'width']);
+      for (const f of m.frames)
+        expect(Object.keys(f).sort()).toEqual(['bytes', 'file', 'height', 'index', 'keyframe', 'reason', 'timestampSec', 'tokens', 'width']);
       expect(m.totals).toMatchObject({ frames: m.frames.length, imageTokens: m.frames.reduce((a: number, f: { tokens: number }) => a + f.tokens, 0) });
     });
   }

@@ -42,7 +42,9 @@ describe('omniprep request', () => {
 
   it('writes the timestamp before each frame, and refuses audio on the Responses API with one line', async () => {
     const r = await cli(['request', DEMO, '--prompt', 'Describe', '--mode', 'exact', '--every', '10', '--detail', 'low']);
-    const texts = JSON.parse(r.stdout).input[0].content.filter((p: { type: string }) => p.type === 'input_text').map((p: { text: string }) => p.text);
+    const texts = JSON.parse(r.stdout)
+      .input[0].content.filter((p: { type: string }) => p.type === 'input_text')
+      .map((p: { text: string }) => p.text);
     expect(texts).toEqual(['Describe', '[00:00]', '[00:10]', '[00:20]']);
     const bad = await cli(['request', DEMO, '--prompt', 'Describe', '--audio', '--api', 'responses']);
     expect(bad.code).toBe(2);
@@ -70,7 +72,15 @@ describe('omniprep run against the test server', () => {
   it('with audio on a long video in windows: several requests, then one reduce call', async () => {
     server.reset();
     const input = await fixture('tonesVideo');
-    const result = await run(input, { prompt: 'What do you hear?', every: 5, audio: true, windowSec: 10, audioOptions: { chunkSeconds: 10 }, baseURL: server.baseURL, apiKey: 'test' });
+    const result = await run(input, {
+      prompt: 'What do you hear?',
+      every: 5,
+      audio: true,
+      windowSec: 10,
+      audioOptions: { chunkSeconds: 10 },
+      baseURL: server.baseURL,
+      apiKey: 'test',
+    });
     expect(result.requests.length).toBeGreaterThanOrEqual(3);
     expect(result.requests.every((q) => q.api === 'chat')).toBe(true);
     expect(result.reduce?.status).toBe('ok');
@@ -85,7 +95,27 @@ describe('omniprep run against the test server', () => {
     const opts = { every: 2, windowSec: 6, outputTokens: 200, prompt: 'What happens?' };
     const dense = await plan(DEMO, opts);
     const budget = Math.round(dense.costUsd * 0.6 * 1e6) / 1e6;
-    const r = await cli(['run', DEMO, '--prompt', 'What happens?', '--every', '2', '--window', '6', '--output-tokens', '200', '--max-output-tokens', '200', '--budget', String(budget), '--base-url', server.baseURL, '--api-key', 'test', '--json']);
+    const r = await cli([
+      'run',
+      DEMO,
+      '--prompt',
+      'What happens?',
+      '--every',
+      '2',
+      '--window',
+      '6',
+      '--output-tokens',
+      '200',
+      '--max-output-tokens',
+      '200',
+      '--budget',
+      String(budget),
+      '--base-url',
+      server.baseURL,
+      '--api-key',
+      'test',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.plan.budget.changed).toBe(true);
@@ -107,12 +137,22 @@ describe('omniprep batch', () => {
     expect(r.code, r.stderr).toBe(0);
     const written = JSON.parse(r.stdout);
     expect(written.paths.length).toBeGreaterThan(1);
-    const lines = written.paths.flatMap((p: string) => readFileSync(p, 'utf8').trim().split('\n').map((l: string) => JSON.parse(l)));
+    const lines = written.paths.flatMap((p: string) =>
+      readFileSync(p, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l: string) => JSON.parse(l)),
+    );
     expect(lines.every((l: { method: string; url: string }) => l.method === 'POST' && l.url === '/v1/responses')).toBe(true);
     for (const l of lines) expect(spec.validate('responses', l.body)).toMatchObject({ valid: true });
     expect(new Set(lines.map((l: { custom_id: string }) => l.custom_id)).size).toBe(lines.length);
     const again = JSON.parse((await cli([...args, '--json'])).stdout);
-    const ids2 = again.paths.flatMap((p: string) => readFileSync(p, 'utf8').trim().split('\n').map((l: string) => JSON.parse(l).custom_id));
+    const ids2 = again.paths.flatMap((p: string) =>
+      readFileSync(p, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l: string) => JSON.parse(l).custom_id),
+    );
     expect(ids2).toEqual(lines.map((l: { custom_id: string }) => l.custom_id));
     expect(readdirSync(dir).filter((f) => f.endsWith('.mapping.json'))).toHaveLength(1);
     expect(written.mapping.tier).toBe('batch');

@@ -12,7 +12,16 @@ const CENT_STEP = 1e-8;
 
 function same(a: Plan, b: Plan): void {
   expect(a.frames.map((f) => f.timestampSec)).toEqual(b.frames.map((f) => f.timestampSec));
-  expect([a.every, a.width, a.height, a.detailApplied, a.imageTokens, a.textTokens, a.inputTokens, a.costUsd]).toEqual([b.every, b.width, b.height, b.detailApplied, b.imageTokens, b.textTokens, b.inputTokens, b.costUsd]);
+  expect([a.every, a.width, a.height, a.detailApplied, a.imageTokens, a.textTokens, a.inputTokens, a.costUsd]).toEqual([
+    b.every,
+    b.width,
+    b.height,
+    b.detailApplied,
+    b.imageTokens,
+    b.textTokens,
+    b.inputTokens,
+    b.costUsd,
+  ]);
   expect(a.costByTier).toEqual(b.costByTier);
 }
 
@@ -71,7 +80,10 @@ describe('plan --budget at the edges (timecode fixture: 20 s, keyframes every 2 
     });
     expect((err as Error).message).not.toContain('\n');
     const tokens = await plan(input, { ...o, maxTokens: cheapest.inputTokens - 1 }).catch((e: unknown) => e);
-    expect(tokens).toMatchObject({ code: 'BUDGET_EXCEEDED', message: expect.stringContaining(`nothing fits ${cheapest.inputTokens - 1} input tokens; the cheapest plan`) });
+    expect(tokens).toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      message: expect.stringContaining(`nothing fits ${cheapest.inputTokens - 1} input tokens; the cheapest plan`),
+    });
   });
 
   it('a patch model whose 512 px high costs what low does stops at the first step that fits', async () => {
@@ -113,7 +125,9 @@ describe('omniprep plan --budget (CLI)', () => {
     const none = await cli(['plan', input, '--budget', String(cheapest.costUsd - CENT_STEP)]);
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
-    expect(none.stderr).toBe(`omniprep: ${input}: nothing fits $${cheapest.costUsd - CENT_STEP}; the cheapest plan (1 frame at 512x288 low) costs $${cheapest.costUsd.toFixed(6)} and ${cheapest.inputTokens} input tokens\n`);
+    expect(none.stderr).toBe(
+      `omniprep: ${input}: nothing fits $${cheapest.costUsd - CENT_STEP}; the cheapest plan (1 frame at 512x288 low) costs $${cheapest.costUsd.toFixed(6)} and ${cheapest.inputTokens} input tokens\n`,
+    );
   });
 });
 

@@ -19,7 +19,14 @@ describe('keyframe mode where a window holds no keyframe', () => {
   it('plans keyframes where the windows hold them and the cheap frames elsewhere', () => {
     const picked = keyframeMode(tl, { start: 0, end: 40, every: 5 }, 2.5);
     expect(picked.map((f) => [f.timestampSec, f.source])).toEqual([
-      [0, 'keyframe'], [2.5, 'exact'], [10, 'keyframe'], [12.5, 'exact'], [20, 'keyframe'], [22.5, 'exact'], [30, 'keyframe'], [32.5, 'exact'],
+      [0, 'keyframe'],
+      [2.5, 'exact'],
+      [10, 'keyframe'],
+      [12.5, 'exact'],
+      [20, 'keyframe'],
+      [22.5, 'exact'],
+      [30, 'keyframe'],
+      [32.5, 'exact'],
     ]);
   });
 });

@@ -116,7 +116,7 @@ describe('keyframe mode (the default: every 5 s, tolerance every/2, gpt-5.5)', (
     expect(p.warnings).toEqual([]);
     expect(p.grids).toBeNull();
   });
-  it('a tolerance too small for any keyframe takes the window\'s cheapest frame to decode (its first)', () => {
+  it("a tolerance too small for any keyframe takes the window's cheapest frame to decode (its first)", () => {
     const q = planFromFacts(facts, { every: 5, tolerance: 0.5, end: 16 });
     expect(frameView(q)).toEqual([
       [0, 0, 0, true, 'keyframe', posAt(0)],

@@ -32,7 +32,25 @@ beforeAll(async () => {
   // 25 s of 2560x1440 at 1 fps, every frame a keyframe: 25 frames at --every 1.
   await run({
     command: resolveBinary('ffmpeg').path,
-    args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=2560x1440:rate=1:duration=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '1', '-pix_fmt', 'yuv420p', big],
+    args: [
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=2560x1440:rate=1:duration=25',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '1',
+      '-pix_fmt',
+      'yuv420p',
+      big,
+    ],
     input: 'big test video',
     timeoutMs: 120_000,
   });
@@ -69,7 +87,11 @@ describe('Gemini: the clip sent as video', () => {
     expect(p.frames).toEqual([]);
     expect(p.video).toMatchObject({ fps: 0.5, tokensPerFrame: 258, mime: 'video/mp4' });
     // 30 s in windows of 12, 12, 6 s at 0.5 fps: 6 + 6 + 3 frames; 32 audio tokens a second.
-    expect(p.video!.windows.map((w) => [w.startSec, w.endSec, w.frames, w.audioTokens])).toEqual([[0, 12, 6, 384], [12, 24, 6, 384], [24, 30, 3, 192]]);
+    expect(p.video!.windows.map((w) => [w.startSec, w.endSec, w.frames, w.audioTokens])).toEqual([
+      [0, 12, 6, 384],
+      [12, 24, 6, 384],
+      [24, 30, 3, 192],
+    ]);
     expect(p.videoTokens).toBe(15 * 258);
     expect(p.audioTokens).toBe(960);
     expect(p.inputTokens).toBe(p.videoTokens + p.audioTokens + p.textTokens);
@@ -84,7 +106,15 @@ describe('Gemini: the clip sent as video', () => {
     const segments = videoAssets(p, file.uri).map((v) => ({ index: v.index, startSec: v.startSec, endSec: v.endSec, frames: [], audio: [], video: [v] }));
     const reqs = buildRequests({ input: tones, model: p.model, durationSec: 30, segments }, { prompt: 'What happens?' });
     expect(reqs[0]!.body).toMatchObject({
-      contents: [{ parts: [{ text: 'What happens?' }, { text: '[video 00:00-00:12]' }, { fileData: { fileUri: file.uri, mimeType: 'video/mp4' }, videoMetadata: { fps: 0.5, startOffset: '0s', endOffset: '12s' } }] }],
+      contents: [
+        {
+          parts: [
+            { text: 'What happens?' },
+            { text: '[video 00:00-00:12]' },
+            { fileData: { fileUri: file.uri, mimeType: 'video/mp4' }, videoMetadata: { fps: 0.5, startOffset: '0s', endOffset: '12s' } },
+          ],
+        },
+      ],
     });
     for (const r of reqs) expect(validateSdk('gemini.generateContent', r.body).message).toBe('valid');
     expect(reqs.reduce((s, r) => s + r.estimate.inputTokens, 0)).toBe(p.inputTokens);
@@ -95,10 +125,25 @@ describe('Gemini: the clip sent as video', () => {
     for (const r of report.results as OkResult[]) expect(r.usage!.inputTokens).toBe(r.estimate.inputTokens);
 
     // The whole job through run(): upload, requests, no reduce; billed exactly the plan.
-    const job = await runJob(tones, { model: 'gemini-2.5-flash', every: 2, send: 'video', prompt: 'What happens?', apiKey: 'test-key', baseURL: gemini.baseURL, reduce: false });
+    const job = await runJob(tones, {
+      model: 'gemini-2.5-flash',
+      every: 2,
+      send: 'video',
+      prompt: 'What happens?',
+      apiKey: 'test-key',
+      baseURL: gemini.baseURL,
+      reduce: false,
+    });
     expect(job.plan.requests).toBe(1);
     expect(job.totals.actualInputTokens).toBe(job.plan.inputTokens);
-    const frames = await runJob(tones, { model: 'gemini-2.5-flash', every: 2, prompt: 'What happens?', apiKey: 'test-key', baseURL: gemini.baseURL, reduce: false });
+    const frames = await runJob(tones, {
+      model: 'gemini-2.5-flash',
+      every: 2,
+      prompt: 'What happens?',
+      apiKey: 'test-key',
+      baseURL: gemini.baseURL,
+      reduce: false,
+    });
     expect(frames.plan.send).toBe('frames');
     expect(frames.totals.actualInputTokens).toBe(frames.plan.inputTokens);
   }, 120_000);
@@ -111,9 +156,13 @@ describe('Gemini: the clip sent as video', () => {
     expect((bad as OmniprepError).message).toBe('option send: expected frames or video, got "clip"');
   });
 
-  it('cost-curve draws frames and video side by side, each point the plan\'s own numbers', async () => {
+  it("cost-curve draws frames and video side by side, each point the plan's own numbers", async () => {
     const curve = await costCurve(tones, { models: ['gemini-2.5-flash', 'gpt-5-mini'], every: [1, 5], sends: ['frames', 'video'], shots: false });
-    expect(curve.series.map((s) => [s.model, s.send])).toEqual([['gemini-2.5-flash', 'frames'], ['gemini-2.5-flash', 'video'], ['gpt-5-mini', 'frames']]);
+    expect(curve.series.map((s) => [s.model, s.send])).toEqual([
+      ['gemini-2.5-flash', 'frames'],
+      ['gemini-2.5-flash', 'video'],
+      ['gpt-5-mini', 'frames'],
+    ]);
     expect(curve.warnings).toContain('gpt-5-mini takes no video input: no video series for it');
     const video = curve.series[1]!;
     for (const pt of video.points) {

@@ -18,7 +18,12 @@ import { fixture, RECIPES, SHARED_MEDIA, tempDir, type FixtureName } from '../he
 const MP4_FIXTURES = (Object.keys(RECIPES) as FixtureName[]).filter((k) => RECIPES[k].ext === 'mp4' && k !== 'cenc'); // an encrypted file is refused before any index
 
 async function ffmpeg(args: string[]): Promise<void> {
-  await run({ command: resolveBinary('ffmpeg').path, args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args], input: 'mp4 test', timeoutMs: 120_000 });
+  await run({
+    command: resolveBinary('ffmpeg').path,
+    args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args],
+    input: 'mp4 test',
+    timeoutMs: 120_000,
+  });
 }
 
 /** Every MP4 fixture, and variants of the timecode one. */
@@ -58,7 +63,7 @@ async function both(file: string): Promise<{ ff: Awaited<ReturnType<typeof packe
 }
 
 describe('moov parser', () => {
-  it('gives ffprobe\'s packet index, packet for packet, on every MP4 fixture and variant', async () => {
+  it("gives ffprobe's packet index, packet for packet, on every MP4 fixture and variant", async () => {
     const names = Object.keys(files).filter((n) => n !== 'fragmented.mp4');
     expect(names.length).toBeGreaterThanOrEqual(MP4_FIXTURES.length + 5);
     for (const name of names) {

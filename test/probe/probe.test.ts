@@ -10,7 +10,17 @@ describe('probe: fixtures made with ffmpeg', () => {
     expect(info.kind).toBe('video');
     expect(info.container).toBe('mp4');
     expect(info.durationSec).toBeCloseTo(20, 1);
-    expect(info.video).toMatchObject({ codec: 'h264', width: 640, height: 360, codedWidth: 640, codedHeight: 360, fps: 30, rotation: 0, vfr: false, frameCount: 600 });
+    expect(info.video).toMatchObject({
+      codec: 'h264',
+      width: 640,
+      height: 360,
+      codedWidth: 640,
+      codedHeight: 360,
+      fps: 30,
+      rotation: 0,
+      vfr: false,
+      frameCount: 600,
+    });
     expect(info.audio).toMatchObject({ codec: 'aac', sampleRate: 44100, channels: 1 });
   });
 

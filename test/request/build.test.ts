@@ -56,7 +56,15 @@ beforeAll(async () => {
 describe('timestamps', () => {
   it('mm:ss below an hour, h:mm:ss from an hour, fractions dropped', () => {
     expect([0, 5, 5.99, 65, 599, 3599.5, 3600, 3725, 36000].map(formatTimestamp)).toEqual([
-      '00:00', '00:05', '00:05', '01:05', '09:59', '59:59', '1:00:00', '1:02:05', '10:00:00',
+      '00:00',
+      '00:05',
+      '00:05',
+      '01:05',
+      '09:59',
+      '59:59',
+      '1:00:00',
+      '1:02:05',
+      '10:00:00',
     ]);
   });
 });
@@ -125,8 +133,12 @@ describe('Chat Completions bodies', () => {
     const o54 = await frameAsset(0, 0, { width: 320, height: 180, detail: 'original', model: 'gpt-5.4' });
     const e = thrown(() => buildChatRequest(segment(0, 0, 1, [o54]), { model: 'gpt-5.4', prompt: PROMPT }));
     expect(e.code).toBe('INVALID_OPTION');
-    expect(e.message).toBe('segment 0 (00:00-00:01): detail original cannot be sent to the Chat Completions API on gpt-5.4 (it accepts auto, low, high); send it with the Responses API (--api responses)');
-    expect(buildResponsesRequest(segment(0, 0, 1, [o54]), { model: 'gpt-5.4', prompt: PROMPT }).input).toMatchObject([{ content: [{}, {}, { detail: 'original' }] }]);
+    expect(e.message).toBe(
+      'segment 0 (00:00-00:01): detail original cannot be sent to the Chat Completions API on gpt-5.4 (it accepts auto, low, high); send it with the Responses API (--api responses)',
+    );
+    expect(buildResponsesRequest(segment(0, 0, 1, [o54]), { model: 'gpt-5.4', prompt: PROMPT }).input).toMatchObject([
+      { content: [{}, {}, { detail: 'original' }] },
+    ]);
   });
 
   it('the validator refuses the GPT-5.5 guide\'s {type: "audio"} part, and a bad audio format', () => {
@@ -226,8 +238,12 @@ describe('Responses bodies', () => {
       "option maxOutputTokens: expected an integer from 1 to 128000 (gpt-5.5's output limit), got 0",
     );
     expect(thrown(() => buildResponsesRequest(seg, { model: 'gpt-5.5', prompt: 'x', schemaName: 'has space' })).message).toMatch(/^option schemaName:/);
-    expect(thrown(() => buildResponsesRequest(seg, { model: 'gpt-4o', prompt: 'x', tier: 'priority' })).message).toBe('option tier: model gpt-4o has no priority price');
-    expect(thrown(() => buildResponsesRequest(seg, { model: 'gpt-5.5', prompt: 'x', imageUrls: true })).message).toBe('frame 0: imageUrls is set but the frame has no url');
+    expect(thrown(() => buildResponsesRequest(seg, { model: 'gpt-4o', prompt: 'x', tier: 'priority' })).message).toBe(
+      'option tier: model gpt-4o has no priority price',
+    );
+    expect(thrown(() => buildResponsesRequest(seg, { model: 'gpt-5.5', prompt: 'x', imageUrls: true })).message).toBe(
+      'frame 0: imageUrls is set but the frame has no url',
+    );
     expect(thrown(() => buildChatRequest(segment(0, 0, 2, [], [audioAsset(0, 0, 2, 'mp3', { data: mp3 })]), { model: 'gpt-5.4', prompt: 'x' })).message).toBe(
       'segment 0 (00:00-00:02): model gpt-5.4 takes no audio input; send transcripts instead',
     );
@@ -240,8 +256,14 @@ describe('estimates', () => {
     const e = estimateRequest(seg, { model: 'gpt-5.5', prompt: PROMPT, system: 'Be brief.', maxOutputTokens: 300 });
     const perImage = imageTokens('gpt-5.5', 320, 180, 'high').tokens;
     const text =
-      3 /* per request */ + 3 + textTokens('gpt-5.5', 'Be brief.') /* system */ + 3 /* user */ +
-      textTokens('gpt-5.5', PROMPT) + textTokens('gpt-5.5', '[00:00]') + textTokens('gpt-5.5', '[00:05]') + textTokens('gpt-5.5', '[audio 00:02-00:04]');
+      3 /* per request */ +
+      3 +
+      textTokens('gpt-5.5', 'Be brief.') /* system */ +
+      3 /* user */ +
+      textTokens('gpt-5.5', PROMPT) +
+      textTokens('gpt-5.5', '[00:00]') +
+      textTokens('gpt-5.5', '[00:05]') +
+      textTokens('gpt-5.5', '[audio 00:02-00:04]');
     expect(e).toEqual({
       model: 'gpt-5.5',
       tier: 'standard',
@@ -290,7 +312,11 @@ describe('provider limits from the registry', () => {
       ['clip.mp4#0.2', 8, 10, 1, { part: 2, parts: 3 }],
       ['clip.mp4#1', 10, 12, 0, undefined],
     ]);
-    const stamps = reqs.flatMap((r) => (r.body as { input: Array<{ content: Array<{ type: string; text?: string }> }> }).input[0]!.content.filter((p) => p.text?.startsWith('[')).map((p) => p.text));
+    const stamps = reqs.flatMap((r) =>
+      (r.body as { input: Array<{ content: Array<{ type: string; text?: string }> }> }).input[0]!.content.filter((p) => p.text?.startsWith('[')).map(
+        (p) => p.text,
+      ),
+    );
     expect(stamps).toEqual(['[00:00]', '[00:02]', '[00:04]', '[00:06]', '[00:08]']);
     for (const r of reqs) expectValid('responses', r.body);
     // Direct building of the whole segment is refused rather than sent to fail.
@@ -342,7 +368,10 @@ describe('provider limits from the registry', () => {
     const window = one.inputTokens + (one.inputTokens - one.textTokens + textTokens('gpt-5.5', '[00:01]')) + 100;
     expect(per).toBe(one.imageTokens);
     const registry = builtinRegistry().withOverrides({ models: { 'gpt-5.5': { contextWindow: window } } });
-    const reqs = buildRequests({ input: 'c.mp4', model: 'gpt-5.5', durationSec: 6, segments: [segment(0, 0, 6, fs)] }, { prompt: PROMPT, maxOutputTokens: 100, registry });
+    const reqs = buildRequests(
+      { input: 'c.mp4', model: 'gpt-5.5', durationSec: 6, segments: [segment(0, 0, 6, fs)] },
+      { prompt: PROMPT, maxOutputTokens: 100, registry },
+    );
     expect(reqs.map((r) => r.segment.frames)).toEqual([2, 2, 2]);
     for (const r of reqs) expect(r.estimate.inputTokens + 100).toBeLessThanOrEqual(window);
   });
@@ -350,21 +379,27 @@ describe('provider limits from the registry', () => {
   it('a frame that cannot fit alone is a one-line LIMIT_EXCEEDED naming it', async () => {
     const big = await frameAsset(4, 125, { width: 800, height: 600, format: 'png' });
     const registry = builtinRegistry().withOverrides({ models: { 'gpt-5.5': { limits: { requestBytes: 2000 } } } });
-    const e = thrown(() => buildRequests({ input: 'talk.mp4', model: 'gpt-5.5', durationSec: 200, segments: [segment(0, 120, 180, [big])] }, { prompt: PROMPT, registry }));
+    const e = thrown(() =>
+      buildRequests({ input: 'talk.mp4', model: 'gpt-5.5', durationSec: 200, segments: [segment(0, 120, 180, [big])] }, { prompt: PROMPT, registry }),
+    );
     expect(e.code).toBe('LIMIT_EXCEEDED');
     expect(e.message).toMatch(/^talk\.mp4 frame 4 \(at 02:05\): cannot fit in one request: \d+ bytes exceed gpt-5\.5's 2000 bytes per request$/);
     const claude = await frameAsset(0, 0, { width: 64, height: 48, model: 'claude-sonnet-4.5', detail: 'auto' });
     const small = builtinRegistry().withOverrides({ models: { 'claude-sonnet-4.5': { limits: { imageBytes: 100 } } } });
-    expect(thrown(() => buildRequests({ input: 'a.png', model: 'claude-sonnet-4.5', durationSec: 0, segments: [segment(0, 0, 0, [claude])] }, { prompt: 'x', registry: small })).message).toMatch(
-      /^a\.png frame 0 \(at 00:00\): cannot fit in one request: its \d+ bytes exceed claude-sonnet-4\.5's 100 bytes per image$/,
-    );
-    expect(thrown(() => buildRequests({ input: 'a.mp3', model: 'gpt-audio', durationSec: 1, segments: [segment(0, 0, 1, [png0])] }, { prompt: 'x' })).message).toBe(
-      'a.mp3 segment 0 (00:00-00:01): model gpt-audio takes no images',
-    );
+    expect(
+      thrown(() =>
+        buildRequests({ input: 'a.png', model: 'claude-sonnet-4.5', durationSec: 0, segments: [segment(0, 0, 0, [claude])] }, { prompt: 'x', registry: small }),
+      ).message,
+    ).toMatch(/^a\.png frame 0 \(at 00:00\): cannot fit in one request: its \d+ bytes exceed claude-sonnet-4\.5's 100 bytes per image$/);
+    expect(
+      thrown(() => buildRequests({ input: 'a.mp3', model: 'gpt-audio', durationSec: 1, segments: [segment(0, 0, 1, [png0])] }, { prompt: 'x' })).message,
+    ).toBe('a.mp3 segment 0 (00:00-00:01): model gpt-audio takes no images');
   });
 
   it('above manyImages, images with a side over maxSideManyImages go in smaller requests (Claude)', async () => {
-    const fs = await Promise.all(Array.from({ length: 5 }, (_, i) => frameAsset(i, i, { width: 2100, height: 40, model: 'claude-sonnet-4.5', detail: 'auto', format: 'jpeg' })));
+    const fs = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => frameAsset(i, i, { width: 2100, height: 40, model: 'claude-sonnet-4.5', detail: 'auto', format: 'jpeg' })),
+    );
     const registry = builtinRegistry().withOverrides({ models: { 'claude-sonnet-4.5': { limits: { manyImages: 2 } } } });
     const reqs = buildRequests({ input: 'wide.mp4', model: 'claude-sonnet-4.5', durationSec: 5, segments: [segment(0, 0, 5, fs)] }, { prompt: 'x', registry });
     expect(reqs.map((r) => r.segment.frames)).toEqual([2, 2, 1]);

@@ -86,7 +86,10 @@ describe('Anthropic Messages bodies', () => {
   it('a frame by URL is a url image source', async () => {
     const f = await frameAsset(0, 0, { width: 320, height: 180, model: 'claude-sonnet-4.5', detail: 'auto', url: 'https://example.com/f0.png' });
     const r = buildRequest(segment(0, 0, 1, [f]), { model: 'claude-sonnet-4.5', prompt: PROMPT, imageUrls: true, timestamps: false });
-    expect((r.body as { messages: Array<{ content: unknown[] }> }).messages[0]!.content[1]).toEqual({ type: 'image', source: { type: 'url', url: 'https://example.com/f0.png' } });
+    expect((r.body as { messages: Array<{ content: unknown[] }> }).messages[0]!.content[1]).toEqual({
+      type: 'image',
+      source: { type: 'url', url: 'https://example.com/f0.png' },
+    });
     expectValid(r);
   });
 
@@ -95,28 +98,45 @@ describe('Anthropic Messages bodies', () => {
       'option api: chat is not an API of anthropic (model claude-sonnet-4.5); anthropic takes messages',
     );
     const mp3 = await makeAudio('mp3', 1);
-    expect(thrown(() => buildRequest(segment(0, 0, 1, [], [audioAsset(0, 0, 1, 'mp3', { data: mp3 })]), { model: 'claude-sonnet-4.5', prompt: PROMPT })).message).toMatch(
-      /model claude-sonnet-4.5 takes no audio input; send transcripts instead/,
-    );
+    expect(
+      thrown(() => buildRequest(segment(0, 0, 1, [], [audioAsset(0, 0, 1, 'mp3', { data: mp3 })]), { model: 'claude-sonnet-4.5', prompt: PROMPT })).message,
+    ).toMatch(/model claude-sonnet-4.5 takes no audio input; send transcripts instead/);
   });
 
   it('150 frames are split into requests of at most 100 images, in time order, each valid', async () => {
     const data = await makeImage(64, 36, 1, 'jpeg');
     const frames: FrameAsset[] = Array.from({ length: 150 }, (_, i) => ({
-      index: i, timestampSec: i, data, mime: 'image/jpeg', width: 64, height: 36, detail: 'auto', tokens: imageTokens('claude-sonnet-4.5', 64, 36).tokens,
+      index: i,
+      timestampSec: i,
+      data,
+      mime: 'image/jpeg',
+      width: 64,
+      height: 36,
+      detail: 'auto',
+      tokens: imageTokens('claude-sonnet-4.5', 64, 36).tokens,
     }));
     const prepared: PreparedMedia = { input: 'long.mp4', model: 'claude-sonnet-4.5', durationSec: 150, segments: [segment(0, 0, 150, frames)] };
     const reqs = buildRequests(prepared, { prompt: PROMPT });
     expect(reqs.map((r) => r.estimate.images)).toEqual([100, 50]);
     expect(reqs.map((r) => r.id)).toEqual(['long.mp4#0.0', 'long.mp4#0.1']);
-    expect(reqs.map((r) => [r.segment.startSec, r.segment.endSec])).toEqual([[0, 100], [100, 150]]);
+    expect(reqs.map((r) => [r.segment.startSec, r.segment.endSec])).toEqual([
+      [0, 100],
+      [100, 150],
+    ]);
     for (const r of reqs) expectValid(r);
   });
 
   it('more than 20 images with a side over 2000 px are split into requests of 20 (Claude 4.7, high-resolution)', async () => {
     const data = await makeImage(2400, 1350, 3, 'jpeg');
     const frames: FrameAsset[] = Array.from({ length: 25 }, (_, i) => ({
-      index: i, timestampSec: i * 2, data, mime: 'image/jpeg', width: 2400, height: 1350, detail: 'auto', tokens: imageTokens('claude-opus-4.7', 2400, 1350).tokens,
+      index: i,
+      timestampSec: i * 2,
+      data,
+      mime: 'image/jpeg',
+      width: 2400,
+      height: 1350,
+      detail: 'auto',
+      tokens: imageTokens('claude-opus-4.7', 2400, 1350).tokens,
     }));
     const prepared: PreparedMedia = { input: 'big.mp4', model: 'claude-opus-4.7', durationSec: 50, segments: [segment(0, 0, 50, frames)] };
     const reqs = buildRequests(prepared, { prompt: PROMPT });

@@ -73,17 +73,28 @@ describe('inputs refused or repaired up front', () => {
 });
 
 describe('real files that failed before', () => {
-  it.skipIf(!sharedMedia('movie_300.ogv'))('Ogg/Theora (pages share byte positions): every mode, plan = sample', async () => {
-    const path = sharedMedia('movie_300.ogv')!;
-    // the first minute (it holds the keyframe at 10.667 s keyframe mode used to fail on)
-    for (const opts of [{ mode: 'exact', every: 7, end: 60 }, { every: 7, end: 60 }, { mode: 'scene', every: 7, end: 60 }] as const) {
-      const p = await plan(path, opts);
-      const m = await run(path, opts);
-      expect(m.frames.map((f) => f.timestampSec), JSON.stringify(opts)).toEqual(p.frames.map((f) => f.timestampSec));
-      expect(m.frames.length).toBeGreaterThan(0);
-      expect(m.warnings.filter((w) => w.includes('decoded at other times'))).toEqual([]);
-    }
-  }, 240_000);
+  it.skipIf(!sharedMedia('movie_300.ogv'))(
+    'Ogg/Theora (pages share byte positions): every mode, plan = sample',
+    async () => {
+      const path = sharedMedia('movie_300.ogv')!;
+      // the first minute (it holds the keyframe at 10.667 s keyframe mode used to fail on)
+      for (const opts of [
+        { mode: 'exact', every: 7, end: 60 },
+        { every: 7, end: 60 },
+        { mode: 'scene', every: 7, end: 60 },
+      ] as const) {
+        const p = await plan(path, opts);
+        const m = await run(path, opts);
+        expect(
+          m.frames.map((f) => f.timestampSec),
+          JSON.stringify(opts),
+        ).toEqual(p.frames.map((f) => f.timestampSec));
+        expect(m.frames.length).toBeGreaterThan(0);
+        expect(m.warnings.filter((w) => w.includes('decoded at other times'))).toEqual([]);
+      }
+    },
+    240_000,
+  );
 
   it.skipIf(!sharedMedia('no_duration.webm'))('no_duration.webm: probe, plan and sample', async () => {
     const path = sharedMedia('no_duration.webm')!;

@@ -11,7 +11,9 @@ import type { Manifest } from '../../src/sample/sample.js';
 
 async function run(input: string, opts: Parameters<typeof sample>[1] = {}): Promise<Manifest> {
   const out = tempDir('sample-');
-  return sample(input, { out, ...opts }).manifest().then((m) => ({ ...m, dir: out }) as Manifest & { dir: string });
+  return sample(input, { out, ...opts })
+    .manifest()
+    .then((m) => ({ ...m, dir: out }) as Manifest & { dir: string });
 }
 
 async function frameNumbers(m: Manifest): Promise<number[]> {
@@ -32,8 +34,21 @@ describe('keyframe mode (the fast path)', () => {
     const m = await run(await fixture('longgop'), { every: 4 });
     // windows [t-2, t+2): 0 -> kf 0; 4 -> none: [2, 6)'s first frame, 2; 8 -> 6; 12 -> kf 10; 16 -> 14; 20 -> kf 20; ...
     expect(m.frames.map((f) => [f.timestampSec, f.keyframe])).toEqual([
-      [0, true], [2, false], [6, false], [10, true], [14, false], [20, true], [22, false], [26, false], [30, true],
-      [34, false], [40, true], [42, false], [46, false], [50, true], [54, false],
+      [0, true],
+      [2, false],
+      [6, false],
+      [10, true],
+      [14, false],
+      [20, true],
+      [22, false],
+      [26, false],
+      [30, true],
+      [34, false],
+      [40, true],
+      [42, false],
+      [46, false],
+      [50, true],
+      [54, false],
     ]);
     expect(m.frames.map((f) => f.reason)).toEqual(m.frames.map((f) => (f.keyframe ? 'keyframe' : 'interval')));
     expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
@@ -54,7 +69,9 @@ describe('exact mode', () => {
   it('is frame-accurate with 10 s GOPs', async () => {
     const m = await run(await fixture('longgop'), { mode: 'exact', every: 7.3 });
     expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
-    expect(m.frames.map((f) => f.timestampSec * 30).map(Math.round)).toEqual([0, 7.3, 14.6, 21.9, 29.2, 36.5, 43.8, 51.1, 58.4].map((t) => Math.floor(t * 30 + 1e-6)));
+    expect(m.frames.map((f) => f.timestampSec * 30).map(Math.round)).toEqual(
+      [0, 7.3, 14.6, 21.9, 29.2, 36.5, 43.8, 51.1, 58.4].map((t) => Math.floor(t * 30 + 1e-6)),
+    );
   });
 
   it('gives variable-frame-rate frames their real times', async () => {
@@ -68,7 +85,11 @@ describe('exact mode', () => {
 
   it('turns rotated video upright', async () => {
     const m = await run(await fixture('rotated'), { mode: 'exact', every: 2, model: 'gpt-4o', detail: 'high' });
-    expect(m.frames.map((f) => [f.width, f.height])).toEqual([[180, 320], [180, 320], [180, 320]]);
+    expect(m.frames.map((f) => [f.width, f.height])).toEqual([
+      [180, 320],
+      [180, 320],
+      [180, 320],
+    ]);
     expect(await frameNumbers(m)).toEqual([0, 60, 120]);
   });
 });
@@ -113,13 +134,20 @@ describe('options', () => {
     const m = await run(await fixture('timecode'), { every: 10, format: 'webp', maxSide: 320 });
     expect(m.frames.every((f) => f.file.endsWith('.webp') && Math.max(f.width, f.height) <= 320)).toBe(true);
     const p = await run(await fixture('timecode'), { every: 10, format: 'png', maxSide: 200, model: 'gpt-4o' });
-    expect(p.frames.map((f) => [f.width, f.height])).toEqual([[200, 113], [200, 113]]);
+    expect(p.frames.map((f) => [f.width, f.height])).toEqual([
+      [200, 113],
+      [200, 113],
+    ]);
     expect(await frameNumbers(p)).toEqual([0, 300]);
   });
 
   it('--grid tiles consecutive frames with their timestamps, for fewer tokens than the frames alone', async () => {
     const m = await run(await fixture('timecode'), { mode: 'exact', every: 2, grid: { cols: 2, rows: 2 } });
-    expect(m.grids!.map((g) => g.timestamps)).toEqual([[0, 2, 4, 6], [8, 10, 12, 14], [16, 18]]);
+    expect(m.grids!.map((g) => g.timestamps)).toEqual([
+      [0, 2, 4, 6],
+      [8, 10, 12, 14],
+      [16, 18],
+    ]);
     expect(m.grids![0]!.tokens).toBeLessThan(4 * m.frames[0]!.tokens);
     expect(m.totals.imageTokens).toBe(m.grids!.reduce((a, g) => a + g.tokens, 0));
     const g = m.grids![0]!;
@@ -139,7 +167,15 @@ describe('the plan is the contract', () => {
     ...['friday.mp4', 'flower.mp4', 'stream-of-water.mp4', 'echo-hereweare.webm']
       .filter((n) => sharedMedia(n))
       .map((n): [string, () => Promise<string>, Record<string, unknown>] => [n, async () => sharedMedia(n)!, { every: 2 }]),
-    ...(sharedMedia('echo-hereweare.webm') ? [['echo exact', async () => sharedMedia('echo-hereweare.webm')!, { mode: 'exact', every: 3.3 }] as [string, () => Promise<string>, Record<string, unknown>]] : []),
+    ...(sharedMedia('echo-hereweare.webm')
+      ? [
+          ['echo exact', async () => sharedMedia('echo-hereweare.webm')!, { mode: 'exact', every: 3.3 }] as [
+            string,
+            () => Promise<string>,
+            Record<string, unknown>,
+          ],
+        ]
+      : []),
   ];
   for (const [name, input, opts] of cases) {
     it(`plan and sample agree on frames, sizes and tokens: ${name}`, async () => {
@@ -188,7 +224,7 @@ describe('stills, audio-only and broken inputs', () => {
         return e;
       }
     })();
-    expect(err).toMatchObject({ code: "ABORTED" });
+    expect(err).toMatchObject({ code: 'ABORTED' });
     expect(existsSync(out)).toBe(false);
     expect(processesWithMarker(`OMNIPREP_TEST_MARKER=${process.env.OMNIPREP_TEST_MARKER ?? 'none'}`)).toEqual([]);
   });
@@ -197,7 +233,11 @@ describe('stills, audio-only and broken inputs', () => {
 describe('keyframe mode without decoding the keyframes it does not keep (H.264)', () => {
   it('rotated, VFR and long-GOP fixtures come out as the frames they claim, upright', async () => {
     const rot = await run(await fixture('rotated'), { every: 2, model: 'gpt-4o', detail: 'high' });
-    expect(rot.frames.map((f) => [f.width, f.height])).toEqual([[180, 320], [180, 320], [180, 320]]);
+    expect(rot.frames.map((f) => [f.width, f.height])).toEqual([
+      [180, 320],
+      [180, 320],
+      [180, 320],
+    ]);
     expect(await frameNumbers(rot)).toEqual([0, 60, 120]);
     const vfr = await run(await fixture('vfr'), { every: 2 });
     const n = await frameNumbers(vfr);
@@ -216,7 +256,25 @@ describe('keyframe mode without decoding the keyframes it does not keep (H.264)'
     const keySizes = idx.size.filter((_, i) => idx.keyframe[i]);
     const out = await runProcess({
       command: resolveBinary('ffmpeg').path,
-      args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-discard', 'nokey', '-i', path, '-map', '0:v:0', '-c', 'copy', '-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert', '-f', 'h264', 'pipe:1'],
+      args: [
+        '-nostdin',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-discard',
+        'nokey',
+        '-i',
+        path,
+        '-map',
+        '0:v:0',
+        '-c',
+        'copy',
+        '-bsf:v',
+        'h264_mp4toannexb,h264_metadata=aud=insert',
+        '-f',
+        'h264',
+        'pipe:1',
+      ],
       input: path,
     });
     const split = new AccessUnits();
@@ -260,7 +318,9 @@ describe('a stream path whose decoder is killed', () => {
     const out = join(tempDir('timeout-'), 'out');
     for (const mode of ['exact', 'keyframe'] as const) {
       const started = Date.now();
-      const err = await sample(await fixture('longgop'), { out, mode, every: 0.5, limits: { processTimeoutMs: 150 } }).manifest().catch((e: unknown) => e);
+      const err = await sample(await fixture('longgop'), { out, mode, every: 0.5, limits: { processTimeoutMs: 150 } })
+        .manifest()
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'TIMEOUT' });
       expect(Date.now() - started).toBeLessThan(20_000);
       expect(existsSync(out)).toBe(false);

@@ -7,7 +7,13 @@ import type { PlannedFrame } from '../../src/plan/types.js';
 /** n frames at 30 fps, a keyframe every `gop`, positions in file order (no B-frames). */
 function index(n: number, gop: number, positions = true): PacketIndex {
   const times = Array.from({ length: n }, (_, i) => Math.round((i / 30) * 1e6) / 1e6);
-  return { streamIndex: 0, times, pos: times.map((_, i) => (positions ? 1000 + i * 100 : -1)), size: times.map(() => 100), keyframe: times.map((_, i) => i % gop === 0) };
+  return {
+    streamIndex: 0,
+    times,
+    pos: times.map((_, i) => (positions ? 1000 + i * 100 : -1)),
+    size: times.map(() => 100),
+    keyframe: times.map((_, i) => i % gop === 0),
+  };
 }
 
 function frames(idx: PacketIndex, numbers: number[], source: PlannedFrame['source'] = 'exact'): PlannedFrame[] {
@@ -18,7 +24,10 @@ describe('grouping frames into decode tasks by cost', () => {
   it('dense frames (closer than a group of pictures) share one sequential pass', () => {
     const idx = index(900, 30);
     const dec = new DecodeOrder(idx);
-    const fs = frames(idx, Array.from({ length: 60 }, (_, i) => i * 15));
+    const fs = frames(
+      idx,
+      Array.from({ length: 60 }, (_, i) => i * 15),
+    );
     const groups = groupFrames(fs, dec, 1, false);
     // one thread: tasks of ceil(60 / 2) frames, each one pass across its groups of pictures
     expect(groups.map((g) => g.frames.length)).toEqual([30, 30]);
@@ -31,7 +40,11 @@ describe('grouping frames into decode tasks by cost', () => {
     const dec = new DecodeOrder(idx);
     // 10 s apart, 1 s groups of pictures: decoding on would cost 300 packets, a fresh start 30 + a few
     const groups = groupFrames(frames(idx, [5, 305, 605]), dec, 1, false);
-    expect(groups.map((g) => [g.first, g.last])).toEqual([[0, 5], [300, 305], [600, 605]]);
+    expect(groups.map((g) => [g.first, g.last])).toEqual([
+      [0, 5],
+      [300, 305],
+      [600, 605],
+    ]);
     expect(groups.map((g) => chooseStrategy(g, dec, false))).toEqual(['range', 'range', 'range']);
   });
 
@@ -76,7 +89,11 @@ describe('grouping frames into decode tasks by cost', () => {
   it('keyframe frames run together; exact frames between them start their own tasks', () => {
     const idx = index(900, 30);
     const dec = new DecodeOrder(idx);
-    const fs = [...frames(idx, [0, 30]), ...frames(idx, [45], 'exact'), ...frames(idx, [90], 'keyframe')].map((f, index) => ({ ...f, index, source: f.keyframe ? ('keyframe' as const) : ('exact' as const) }));
+    const fs = [...frames(idx, [0, 30]), ...frames(idx, [45], 'exact'), ...frames(idx, [90], 'keyframe')].map((f, index) => ({
+      ...f,
+      index,
+      source: f.keyframe ? ('keyframe' as const) : ('exact' as const),
+    }));
     expect(groupFrames(fs, dec, 1, false).map((g) => g.decode)).toEqual(['keyframes', 'exact', 'keyframes']);
   });
 });
@@ -85,9 +102,19 @@ describe('long groups of pictures in keyframe mode', () => {
   it('a keyframe that starts a planned exact frame span is decoded with it, not on its own', () => {
     const idx = index(1800, 300);
     const dec = new DecodeOrder(idx);
-    const fs = [0, 75, 300, 375].map((n, index) => ({ index, timestampSec: idx.times[n]!, targetSec: idx.times[n]!, keyframe: idx.keyframe[n]!, source: idx.keyframe[n] ? ('keyframe' as const) : ('exact' as const), pos: idx.pos[n]! }));
+    const fs = [0, 75, 300, 375].map((n, index) => ({
+      index,
+      timestampSec: idx.times[n]!,
+      targetSec: idx.times[n]!,
+      keyframe: idx.keyframe[n]!,
+      source: idx.keyframe[n] ? ('keyframe' as const) : ('exact' as const),
+      pos: idx.pos[n]!,
+    }));
     const groups = groupFrames(fs, dec, 1, false);
-    expect(groups.map((g) => [g.decode, g.frames.map((f) => f.index)])).toEqual([['exact', [0, 1]], ['exact', [2, 3]]]);
+    expect(groups.map((g) => [g.decode, g.frames.map((f) => f.index)])).toEqual([
+      ['exact', [0, 1]],
+      ['exact', [2, 3]],
+    ]);
     expect(groups.map((g) => chooseStrategy(g, dec, false))).toEqual(['range', 'range']);
   });
 });

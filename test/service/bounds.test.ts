@@ -24,7 +24,13 @@ describe('bounded work per request', () => {
   };
 
   it('every, windowSec, maxGap and audio chunk lengths of 1e-7 answer 400 on /v1/plan and /v1/jobs; the server stays up', async () => {
-    const tiny = [{ every: 1e-7 }, { every: 1e-6 }, { windowSec: 1e-7 }, { maxGap: 1e-7, mode: 'scene' }, { audio: true, audioOptions: { chunkSeconds: 1e-7 } }];
+    const tiny = [
+      { every: 1e-7 },
+      { every: 1e-6 },
+      { windowSec: 1e-7 },
+      { maxGap: 1e-7, mode: 'scene' },
+      { audio: true, audioOptions: { chunkSeconds: 1e-7 } },
+    ];
     for (const options of tiny) {
       const option = Object.keys(options).find((k) => k !== 'mode' && k !== 'audio')!;
       for (const route of ['/v1/plan', '/v1/jobs']) {

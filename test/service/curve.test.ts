@@ -16,14 +16,26 @@ describe('POST /v1/cost-curve and GET /v1/models', () => {
     try {
       const clip = await fixture('scene'); // 24 s, hard cuts at SCENE_CUTS
       const opts = { mode: 'keyframe', tier: 'batch', prompt: 'What happens?' } as const;
-      const lib = await costCurve(clip, { every: [1, 5, 12], models: ['gpt-5.5', 'gpt-4.1-mini'], details: ['low', 'high'], mode: 'keyframe', tier: 'batch', prompt: 'What happens?' });
+      const lib = await costCurve(clip, {
+        every: [1, 5, 12],
+        models: ['gpt-5.5', 'gpt-4.1-mini'],
+        details: ['low', 'high'],
+        mode: 'keyframe',
+        tier: 'batch',
+        prompt: 'What happens?',
+      });
       const up = await upload(s.url, clip, opts, { path: '/v1/cost-curve?every=1,5,12&models=gpt-5.5,gpt-4.1-mini&details=low,high' });
       expect(up.status, up.text).toBe(200);
       const { svg, ms: _ms, ...curve } = up.json;
       const { ms: _m2, ...expected } = lib;
       expect(curve).toEqual({ ...expected, input: clip.split('/').pop() });
       expect(curve.shots.cuts.map((c: number) => Math.round(c))).toEqual(SCENE_CUTS);
-      expect(curve.series.map((x: { model: string; detail: string }) => `${x.model} ${x.detail}`)).toEqual(['gpt-5.5 low', 'gpt-5.5 high', 'gpt-4.1-mini low', 'gpt-4.1-mini high']);
+      expect(curve.series.map((x: { model: string; detail: string }) => `${x.model} ${x.detail}`)).toEqual([
+        'gpt-5.5 low',
+        'gpt-5.5 high',
+        'gpt-4.1-mini low',
+        'gpt-4.1-mini high',
+      ]);
       expect(svg).toMatch(/^<svg[\s\S]*<\/svg>$/);
       expect(svg).toContain('scene-');
       expect(readdirNames(s.svc.data.root)).toEqual([]);

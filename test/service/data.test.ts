@@ -20,7 +20,7 @@ function deadPid(): number {
 }
 
 describe('leftovers of a killed node', () => {
-  it('a restart removes the dead node\'s work directory, stale uploads and orphan inputs, and keeps what jobs use', async () => {
+  it("a restart removes the dead node's work directory, stale uploads and orphan inputs, and keeps what jobs use", async () => {
     const data = tempDir('svc-data-');
     // A first life: one job queued (its input is in use), then "killed" (closed; the debris is planted).
     const first = await startService({ dataDir: data, workers: 0, allowRoots: [CACHE] });
@@ -50,7 +50,7 @@ describe('leftovers of a killed node', () => {
     }
   }, 180_000);
 
-  it('in a shared directory (Redis mode) only dead processes\' directories of this host and old uploads go', async () => {
+  it("in a shared directory (Redis mode) only dead processes' directories of this host and old uploads go", async () => {
     const d = new DataDir(tempDir('svc-data-'));
     await d.init();
     const deadDir = join(d.tmp, `node-${hostname()}-${deadPid()}`);
@@ -67,7 +67,7 @@ describe('leftovers of a killed node', () => {
     expect(readdirSync(d.tmp)).toEqual([]);
   });
 
-  it('a node\'s temporary directories (audio cuts) are made under its data directory', () => {
+  it("a node's temporary directories (audio cuts) are made under its data directory", () => {
     const root = join(tempDir('svc-data-'), 'tmp', 'node-x');
     const restore = useTempRoot(root);
     try {

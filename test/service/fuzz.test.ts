@@ -23,8 +23,82 @@ function rng(seed: number): () => number {
   };
 }
 
-const VALUES: unknown[] = [0, -0, -1, 1, 1e-7, 1e-3, 0.5, 5, 31, 100, 1e6, 1e308, -1e308, 2 ** 53, 2 ** 31, 'x', '', '5', 'keyframe', 'scene', 'exact', 'jpeg', 'gpt-5.5', 'mp3', true, false, null, [], [1], ['a'], {}, { cols: 2, rows: 2 }, { cols: 100, rows: 0 }, 'a'.repeat(300), '😀'.repeat(50), '\u0000', '__proto__'];
-const KEYS = ['every', 'mode', 'start', 'end', 'maxFrames', 'maxSide', 'format', 'quality', 'dedup', 'dedupThreshold', 'tolerance', 'sceneThreshold', 'minGap', 'maxGap', 'grid', 'sizeSlack', 'model', 'detail', 'prompt', 'system', 'audio', 'audioOptions', 'windowSec', 'tier', 'budget', 'maxTokens', 'outputTokens', 'call', 'api', 'maxOutputTokens', 'concurrency', 'evry', '__proto__', 'constructor', 'toString'];
+const VALUES: unknown[] = [
+  0,
+  -0,
+  -1,
+  1,
+  1e-7,
+  1e-3,
+  0.5,
+  5,
+  31,
+  100,
+  1e6,
+  1e308,
+  -1e308,
+  2 ** 53,
+  2 ** 31,
+  'x',
+  '',
+  '5',
+  'keyframe',
+  'scene',
+  'exact',
+  'jpeg',
+  'gpt-5.5',
+  'mp3',
+  true,
+  false,
+  null,
+  [],
+  [1],
+  ['a'],
+  {},
+  { cols: 2, rows: 2 },
+  { cols: 100, rows: 0 },
+  'a'.repeat(300),
+  '😀'.repeat(50),
+  '\u0000',
+  '__proto__',
+];
+const KEYS = [
+  'every',
+  'mode',
+  'start',
+  'end',
+  'maxFrames',
+  'maxSide',
+  'format',
+  'quality',
+  'dedup',
+  'dedupThreshold',
+  'tolerance',
+  'sceneThreshold',
+  'minGap',
+  'maxGap',
+  'grid',
+  'sizeSlack',
+  'model',
+  'detail',
+  'prompt',
+  'system',
+  'audio',
+  'audioOptions',
+  'windowSec',
+  'tier',
+  'budget',
+  'maxTokens',
+  'outputTokens',
+  'call',
+  'api',
+  'maxOutputTokens',
+  'concurrency',
+  'evry',
+  '__proto__',
+  'constructor',
+  'toString',
+];
 
 /** Values of the right type for each option, at and around its bounds. */
 const DOMAIN: Record<string, unknown[]> = {
@@ -42,7 +116,11 @@ const DOMAIN: Record<string, unknown[]> = {
   sceneThreshold: [0, 0.3, 1],
   minGap: [0, 0.1, 1e6],
   maxGap: [1e-7, 0.5, 1e6],
-  grid: [{ cols: 1, rows: 1 }, { cols: 8, rows: 8 }, { cols: 2, rows: 3 }],
+  grid: [
+    { cols: 1, rows: 1 },
+    { cols: 8, rows: 8 },
+    { cols: 2, rows: 3 },
+  ],
   sizeSlack: [0, 0.1, 0.5],
   model: ['gpt-5.5', 'no-such-model', 'x'.repeat(200)],
   detail: ['low', 'high', 'auto', 'original', 'x'],
@@ -136,7 +214,14 @@ describe('fuzzing the HTTP API', () => {
         options[key] = DOMAIN[key] && next() < 0.8 ? pick(DOMAIN[key]!) : pick(VALUES);
       }
       const shape = next();
-      const body: Record<string, unknown> = shape < 0.7 ? { path: clip, options } : shape < 0.8 ? { path: pick(paths), options } : shape < 0.9 ? { url: pick(urls), options } : { path: clip, url: pick(urls), extra: pick(VALUES) };
+      const body: Record<string, unknown> =
+        shape < 0.7
+          ? { path: clip, options }
+          : shape < 0.8
+            ? { path: pick(paths), options }
+            : shape < 0.9
+              ? { url: pick(urls), options }
+              : { path: clip, url: pick(urls), extra: pick(VALUES) };
       const route = next() < 0.85 ? '/v1/plan' : '/v1/jobs';
       const text = Buffer.from(JSON.stringify(body));
       const what = `#${i} ${route} ${text.toString().slice(0, 200)}`;
@@ -162,19 +247,44 @@ describe('fuzzing the HTTP API', () => {
     const next = rng(7);
     const rand = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256)));
     const part = (name: string, body: Buffer | string, filename?: string, boundary = 'BND'): Buffer =>
-      Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')]);
+      Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n`),
+        Buffer.from(body),
+        Buffer.from('\r\n'),
+      ]);
     const good = Buffer.concat([part('options', '{"every":1}'), part('file', bytes, 'a.mp4'), Buffer.from('--BND--\r\n')]);
     const cases: Array<[string, Record<string, string | number>, Buffer]> = [];
-    for (let i = 0; i < 12; i++) cases.push([`random bytes ${i}`, { 'content-type': 'multipart/form-data; boundary=BND' }, rand(1 + Math.floor(next() * 5000))]);
-    for (let i = 0; i < 12; i++) cases.push([`truncated form ${i}`, { 'content-type': 'multipart/form-data; boundary=BND' }, good.subarray(0, Math.floor(next() * good.length))]);
+    for (let i = 0; i < 12; i++)
+      cases.push([`random bytes ${i}`, { 'content-type': 'multipart/form-data; boundary=BND' }, rand(1 + Math.floor(next() * 5000))]);
+    for (let i = 0; i < 12; i++)
+      cases.push([`truncated form ${i}`, { 'content-type': 'multipart/form-data; boundary=BND' }, good.subarray(0, Math.floor(next() * good.length))]);
     cases.push(
       ['no boundary', { 'content-type': 'multipart/form-data' }, good],
       ['wrong boundary', { 'content-type': 'multipart/form-data; boundary=OTHER' }, good],
       ['empty boundary', { 'content-type': 'multipart/form-data; boundary=' }, good],
-      ['huge header', { 'content-type': 'multipart/form-data; boundary=BND' }, Buffer.concat([Buffer.from(`--BND\r\nContent-Disposition: form-data; name="file"; filename="${'x'.repeat(100_000)}"\r\n\r\n`), bytes, Buffer.from('\r\n--BND--\r\n')])],
+      [
+        'huge header',
+        { 'content-type': 'multipart/form-data; boundary=BND' },
+        Buffer.concat([
+          Buffer.from(`--BND\r\nContent-Disposition: form-data; name="file"; filename="${'x'.repeat(100_000)}"\r\n\r\n`),
+          bytes,
+          Buffer.from('\r\n--BND--\r\n'),
+        ]),
+      ],
       ['prototype field', { 'content-type': 'multipart/form-data; boundary=BND' }, Buffer.concat([part('__proto__', '{}'), Buffer.from('--BND--\r\n')])],
-      ['json field type', { 'content-type': 'multipart/form-data; boundary=BND' }, Buffer.concat([Buffer.from('--BND\r\nContent-Disposition: form-data; name="options"\r\nContent-Type: application/json\r\n\r\n{bad\r\n'), Buffer.from('--BND--\r\n')])],
-      ['ten parts', { 'content-type': 'multipart/form-data; boundary=BND' }, Buffer.concat([...Array.from({ length: 10 }, (_, i) => part(`f${i}`, 'x')), Buffer.from('--BND--\r\n')])],
+      [
+        'json field type',
+        { 'content-type': 'multipart/form-data; boundary=BND' },
+        Buffer.concat([
+          Buffer.from('--BND\r\nContent-Disposition: form-data; name="options"\r\nContent-Type: application/json\r\n\r\n{bad\r\n'),
+          Buffer.from('--BND--\r\n'),
+        ]),
+      ],
+      [
+        'ten parts',
+        { 'content-type': 'multipart/form-data; boundary=BND' },
+        Buffer.concat([...Array.from({ length: 10 }, (_, i) => part(`f${i}`, 'x')), Buffer.from('--BND--\r\n')]),
+      ],
       ['json that is multipart', { 'content-type': 'application/json' }, good],
       ['multipart that is json', { 'content-type': 'multipart/form-data; boundary=BND' }, Buffer.from('{"path":"x"}')],
       ['huge json', { 'content-type': 'application/json' }, Buffer.from(`{"path":"${'y'.repeat(3_000_000)}"}`)],
@@ -189,12 +299,21 @@ describe('fuzzing the HTTP API', () => {
       ['no type', {}, Buffer.from('{"path":"x"}')],
     );
     for (const [what, headers, body] of cases) {
-      for (const route of ['/v1/plan', '/v1/jobs']) checkAnswer(await raw(s.url, 'POST', route, { ...headers, 'content-length': body.length }, body), `${what} ${route}`);
+      for (const route of ['/v1/plan', '/v1/jobs'])
+        checkAnswer(await raw(s.url, 'POST', route, { ...headers, 'content-length': body.length }, body), `${what} ${route}`);
       await health();
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // Odd routes and methods.
-    for (const [method, path] of [['GET', '/v1/jobs/%'], ['GET', `/v1/jobs/${'z'.repeat(2000)}/frames/1`], ['DELETE', '/v1/jobs/..%2f..%2fetc'], ['GET', '/v1/jobs/x/frames/-1'], ['GET', '/v1/jobs/x/frames/1e400'], ['PUT', '/v1/plan'], ['GET', '/v1/plan']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/jobs/%'],
+      ['GET', `/v1/jobs/${'z'.repeat(2000)}/frames/1`],
+      ['DELETE', '/v1/jobs/..%2f..%2fetc'],
+      ['GET', '/v1/jobs/x/frames/-1'],
+      ['GET', '/v1/jobs/x/frames/1e400'],
+      ['PUT', '/v1/plan'],
+      ['GET', '/v1/plan'],
+    ] as const) {
       checkAnswer(await raw(s.url, method, path, {}), `${method} ${path}`);
     }
   }, 300_000);

@@ -101,10 +101,17 @@ describe('uploads and bodies', () => {
   });
   afterAll(() => s.close());
 
-  const multipart = (parts: Array<{ name: string; filename?: string; body: Buffer | string }>, boundary = 'XyZboundary42'): { headers: Record<string, string>; body: Buffer } => {
+  const multipart = (
+    parts: Array<{ name: string; filename?: string; body: Buffer | string }>,
+    boundary = 'XyZboundary42',
+  ): { headers: Record<string, string>; body: Buffer } => {
     const chunks: Buffer[] = [];
     for (const p of parts) {
-      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\n${p.filename ? 'Content-Type: application/octet-stream\r\n' : ''}\r\n`));
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\n${p.filename ? 'Content-Type: application/octet-stream\r\n' : ''}\r\n`,
+        ),
+      );
       chunks.push(Buffer.isBuffer(p.body) ? p.body : Buffer.from(p.body));
       chunks.push(Buffer.from('\r\n'));
     }
@@ -115,7 +122,13 @@ describe('uploads and bodies', () => {
   it('an upload over the limit is refused while its body is still arriving (413, chunked or with a length)', async () => {
     const head = Buffer.from('--B\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n');
     // Chunked: 1.5 MB of a body that never ends.
-    const chunked = await send(s.url, '/v1/jobs', { 'content-type': 'multipart/form-data; boundary=B', 'transfer-encoding': 'chunked' }, [head, Buffer.alloc(1_500_000, 7)], true);
+    const chunked = await send(
+      s.url,
+      '/v1/jobs',
+      { 'content-type': 'multipart/form-data; boundary=B', 'transfer-encoding': 'chunked' },
+      [head, Buffer.alloc(1_500_000, 7)],
+      true,
+    );
     expectError(chunked, 413, 'TOO_LARGE', /^big\.mp4: the upload is over the 1000000-byte limit$/);
     expect(chunked.headers.get('connection')).toBe('close');
     // A declared length of 5 GB: refused before any of it is read.
@@ -127,13 +140,60 @@ describe('uploads and bodies', () => {
 
   it('every multipart mistake is a 400 with the error shape', async () => {
     const bytes = readFileSync(clip);
-    const post = (m: { headers: Record<string, string>; body: Buffer }): Promise<Answer> => send(s.url, '/v1/jobs', { ...m.headers, 'content-length': m.body.length }, [m.body]);
-    expectError(await post(multipart([{ name: 'file', filename: 'a.mp4', body: bytes }, { name: 'file', filename: 'b.mp4', body: bytes }])), 400, 'BAD_REQUEST', /^multipart: one file only/);
-    expectError(await post(multipart([{ name: 'video', filename: 'a.mp4', body: bytes }])), 400, 'BAD_REQUEST', /one file only, in the field "file" \(got "video"\)/);
-    expectError(await post(multipart([{ name: 'options', body: `{"prompt":"${'x'.repeat(1_100_000)}"}` }, { name: 'file', filename: 'a.mp4', body: bytes }])), 400, 'BAD_REQUEST', /^multipart: the options field is over the 1048576-byte limit$/);
-    expectError(await post(multipart([{ name: 'options', body: '{}' }, { name: 'options', body: '{}' }, { name: 'file', filename: 'a.mp4', body: bytes }])), 400, 'BAD_REQUEST', /one options field only/);
+    const post = (m: { headers: Record<string, string>; body: Buffer }): Promise<Answer> =>
+      send(s.url, '/v1/jobs', { ...m.headers, 'content-length': m.body.length }, [m.body]);
+    expectError(
+      await post(
+        multipart([
+          { name: 'file', filename: 'a.mp4', body: bytes },
+          { name: 'file', filename: 'b.mp4', body: bytes },
+        ]),
+      ),
+      400,
+      'BAD_REQUEST',
+      /^multipart: one file only/,
+    );
+    expectError(
+      await post(multipart([{ name: 'video', filename: 'a.mp4', body: bytes }])),
+      400,
+      'BAD_REQUEST',
+      /one file only, in the field "file" \(got "video"\)/,
+    );
+    expectError(
+      await post(
+        multipart([
+          { name: 'options', body: `{"prompt":"${'x'.repeat(1_100_000)}"}` },
+          { name: 'file', filename: 'a.mp4', body: bytes },
+        ]),
+      ),
+      400,
+      'BAD_REQUEST',
+      /^multipart: the options field is over the 1048576-byte limit$/,
+    );
+    expectError(
+      await post(
+        multipart([
+          { name: 'options', body: '{}' },
+          { name: 'options', body: '{}' },
+          { name: 'file', filename: 'a.mp4', body: bytes },
+        ]),
+      ),
+      400,
+      'BAD_REQUEST',
+      /one options field only/,
+    );
     expectError(await post(multipart([{ name: 'options', body: '{}' }])), 400, 'BAD_REQUEST', /no file/);
-    expectError(await post(multipart([{ name: 'options', body: `${'['.repeat(100)}${']'.repeat(100)}` }, { name: 'file', filename: 'a.mp4', body: bytes }])), 400, 'BAD_REQUEST', /the options field is nested deeper than 32 levels/);
+    expectError(
+      await post(
+        multipart([
+          { name: 'options', body: `${'['.repeat(100)}${']'.repeat(100)}` },
+          { name: 'file', filename: 'a.mp4', body: bytes },
+        ]),
+      ),
+      400,
+      'BAD_REQUEST',
+      /the options field is nested deeper than 32 levels/,
+    );
     // Truncated, boundary missing, garbage.
     const whole = multipart([{ name: 'file', filename: 'a.mp4', body: bytes }]);
     expectError(await post({ headers: whole.headers, body: whole.body.subarray(0, 5000) }), 400, 'BAD_REQUEST', /^multipart: /);
@@ -148,8 +208,15 @@ describe('uploads and bodies', () => {
     expectError(await api(s.url, 'POST', '/v1/plan', { path: ['x.mp4'] }), 400, 'BAD_REQUEST', /^body\.path must be string$/);
     expectError(await api(s.url, 'POST', '/v1/plan', { url: 5 }), 400, 'BAD_REQUEST', /^body\.url must be string$/);
     expectError(await api(s.url, 'POST', '/v1/plan', { path: 'x.mp4', options: { every: '5' } }), 400, 'BAD_REQUEST', /^body\.options\.every must be number$/);
-    expectError(await api(s.url, 'POST', '/v1/plan', { path: 'x.mp4', options: { dedup: 'true' } }), 400, 'BAD_REQUEST', /^body\.options\.dedup must be boolean$/);
-    const deep = await send(s.url, '/v1/plan', { 'content-type': 'application/json' }, [Buffer.from(`{"options":${'['.repeat(200_000)}${']'.repeat(200_000)}}`)]);
+    expectError(
+      await api(s.url, 'POST', '/v1/plan', { path: 'x.mp4', options: { dedup: 'true' } }),
+      400,
+      'BAD_REQUEST',
+      /^body\.options\.dedup must be boolean$/,
+    );
+    const deep = await send(s.url, '/v1/plan', { 'content-type': 'application/json' }, [
+      Buffer.from(`{"options":${'['.repeat(200_000)}${']'.repeat(200_000)}}`),
+    ]);
     expectError(deep, 400, 'BAD_REQUEST', /^the JSON body is nested deeper than 32 levels$/);
     const huge = await send(s.url, '/v1/plan', { 'content-type': 'application/json' }, [Buffer.from(`{"path":"${'x'.repeat(2 * 1024 * 1024)}"}`)]);
     expectError(huge, 413, 'TOO_LARGE', /./);

@@ -39,17 +39,22 @@ describe('omniprep serve as a process', () => {
     await expect(spawnNode(['serve', '--port', '0', '--data', data])).rejects.toThrow(/is in use by another omniprep server/);
 
     // Crash while two jobs run and have written frames.
-    await waitFor('two running jobs with frames', async () => {
-      const states = await Promise.all(ids.map((id) => api(first.url, 'GET', `/v1/jobs/${id}`)));
-      return states.filter((s) => s.json.state === 'running' && s.json.progress.framesDone > 0).length >= 2;
-    }, 120_000, 20);
+    await waitFor(
+      'two running jobs with frames',
+      async () => {
+        const states = await Promise.all(ids.map((id) => api(first.url, 'GET', `/v1/jobs/${id}`)));
+        return states.filter((s) => s.json.state === 'running' && s.json.progress.framesDone > 0).length >= 2;
+      },
+      120_000,
+      20,
+    );
     const before = await Promise.all(ids.map(async (id) => (await api(first.url, 'GET', `/v1/jobs/${id}`)).json.state as string));
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
     expect(before.filter((s) => s === 'running').length).toBeGreaterThanOrEqual(2);
     expect(before.filter((s) => s === 'succeeded').length).toBeLessThan(ids.length);
     // Its ffmpeg children lose their pipe and end.
-    await waitFor('the dead server\'s children to end', () => decoders(first.child.pid!).length === 0, 10_000);
+    await waitFor("the dead server's children to end", () => decoders(first.child.pid!).length === 0, 10_000);
 
     const second = await serve(data);
     const jobs = await Promise.all(ids.map((id) => waitJob(second.url, id, 300_000)));

@@ -42,7 +42,9 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
 
   it('two workers share the queue; any API node serves any job, its events and its frames', async () => {
     const clip = await fixture('audioFirst');
-    const submitted = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? upload(a.url, clip, { every: 1 }) : api(b.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1 } }))));
+    const submitted = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? upload(a.url, clip, { every: 1 }) : api(b.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1 } }))),
+    );
     for (const r of submitted) expect(r.status, r.text).toBe(202);
     // Events for a job submitted on A, streamed by B while a worker process runs it.
     const stream = fetch(`${b.url}/v1/jobs/${submitted[1]!.json.id}/events`).then((r) => r.text());
@@ -69,15 +71,20 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
     const clip = await fixture('longgop');
     const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.5, mode: 'exact' } });
     const id = r.json.id as string;
-    const running = await waitFor('the job to run with frames', async () => {
-      const j = (await api(b.url, 'GET', `/v1/jobs/${id}`)).json;
-      return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
-    }, 30_000, 20);
+    const running = await waitFor(
+      'the job to run with frames',
+      async () => {
+        const j = (await api(b.url, 'GET', `/v1/jobs/${id}`)).json;
+        return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
+      },
+      30_000,
+      20,
+    );
     const pid = workerPid(running.worker);
     expect(decoders(pid).length).toBeGreaterThan(0);
     const del = await api(b.url, 'DELETE', `/v1/jobs/${id}`);
     expect(del.json.state).toBe('cancelled');
-    await waitFor('the worker\'s ffmpeg children to stop', () => decoders(pid).length === 0, 10_000);
+    await waitFor("the worker's ffmpeg children to stop", () => decoders(pid).length === 0, 10_000);
     expect((await api(a.url, 'GET', `/v1/jobs/${id}`)).json.state).toBe('cancelled');
   });
 
@@ -85,10 +92,15 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
     const clip = await fixture('longgop');
     const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1, mode: 'exact' } });
     const id = r.json.id as string;
-    const running = await waitFor('the job to run with frames', async () => {
-      const j = (await api(a.url, 'GET', `/v1/jobs/${id}`)).json;
-      return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
-    }, 30_000, 20);
+    const running = await waitFor(
+      'the job to run with frames',
+      async () => {
+        const j = (await api(a.url, 'GET', `/v1/jobs/${id}`)).json;
+        return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
+      },
+      30_000,
+      20,
+    );
     const victim = workers.find((w) => w.child.pid === workerPid(running.worker))!;
     const survivor = workers.find((w) => w !== victim)!;
     victim.child.kill('SIGKILL');

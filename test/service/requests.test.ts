@@ -46,7 +46,9 @@ describe('GET /v1/jobs/:id/requests, /batch, /audio/:n', () => {
         const lib2 = await prepare(clip, { every: 10, mode: 'exact', dir: dir2 });
         const got2 = await api(s.url, 'GET', `/v1/jobs/${job2.id}/requests`);
         expect(got2.json.api).toBe('responses');
-        expect(got2.json.requests.map((x: { body: unknown }) => x.body)).toEqual(buildRequests({ ...lib2, input: clip }, { prompt: 'Describe.', input: clip }).map((x) => x.body));
+        expect(got2.json.requests.map((x: { body: unknown }) => x.body)).toEqual(
+          buildRequests({ ...lib2, input: clip }, { prompt: 'Describe.', input: clip }).map((x) => x.body),
+        );
       } finally {
         rmSync(dir2, { recursive: true, force: true });
       }
@@ -57,7 +59,10 @@ describe('GET /v1/jobs/:id/requests, /batch, /audio/:n', () => {
       expect(batch.status).toBe(200);
       expect(batch.headers.get('content-type')).toMatch(/^application\/jsonl/);
       expect(batch.headers.get('content-disposition')).toBe(`attachment; filename="omniprep-${job.id}.jsonl"`);
-      const lines = (await batch.text()).trim().split('\n').map((l) => JSON.parse(l));
+      const lines = (await batch.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).toHaveLength(chat.length);
       expect(lines.map((l) => l.url)).toEqual(chat.map(() => '/v1/chat/completions'));
       expect(lines.map((l) => l.body)).toEqual(chat.map((c: { body: unknown }) => c.body));
@@ -69,14 +74,24 @@ describe('GET /v1/jobs/:id/requests, /batch, /audio/:n', () => {
         const a = await fetch(`${s.url}/v1/jobs/${job.id}/audio/${c.index}`);
         expect(a.status).toBe(200);
         expect(a.headers.get('content-type')).toBe('audio/mpeg');
-        expect(createHash('sha256').update(Buffer.from(await a.arrayBuffer())).digest('hex')).toBe(c.sha256);
+        expect(
+          createHash('sha256')
+            .update(Buffer.from(await a.arrayBuffer()))
+            .digest('hex'),
+        ).toBe(c.sha256);
       }
       const none = await api(s.url, 'GET', `/v1/jobs/${job.id}/audio/99`);
       expect(none.status).toBe(404);
-      expect(none.json.error.message).toMatch(new RegExp(`has no audio chunk 99 \\(chunks: ${manifest.audio.map((c: { index: number }) => c.index).join(", ")}\\)$`));
+      expect(none.json.error.message).toMatch(
+        new RegExp(`has no audio chunk 99 \\(chunks: ${manifest.audio.map((c: { index: number }) => c.index).join(', ')}\\)$`),
+      );
 
       // Not before it has succeeded.
-      const queued = await api(s.url, 'DELETE', `/v1/jobs/${(await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.2, mode: 'exact' } })).json.id}`);
+      const queued = await api(
+        s.url,
+        'DELETE',
+        `/v1/jobs/${(await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.2, mode: 'exact' } })).json.id}`,
+      );
       const notReady = await api(s.url, 'GET', `/v1/jobs/${queued.json.id}/requests`);
       expect(notReady.status).toBe(409);
       expect(notReady.json.error.message).toMatch(/is cancelled; its requests exist once it has succeeded/);

@@ -97,7 +97,12 @@ describe('bad requests get a 4xx with a clear message, and the service keeps ser
     expectError(await upload(s.url, b.random!), 415, 'UNSUPPORTED_FORMAT', /^random\.mp4: is not a media file/);
     expectError(await upload(s.url, b.hls!), 415, 'UNSUPPORTED_FORMAT', /^playlist\.mp4: is an HLS playlist/);
     expectError(await upload(s.url, b.concat!), 415, 'UNSUPPORTED_FORMAT', /concat script/);
-    expectError(await upload(s.url, await pngClaiming(100_000, 100_000), {}, { name: 'bomb.png' }), 413, 'TOO_LARGE', /^bomb\.png: image is (larger than \d+ pixels|100000x100000)/);
+    expectError(
+      await upload(s.url, await pngClaiming(100_000, 100_000), {}, { name: 'bomb.png' }),
+      413,
+      'TOO_LARGE',
+      /^bomb\.png: image is (larger than \d+ pixels|100000x100000)/,
+    );
     expectError(await upload(s.url, Buffer.alloc(0), {}, { name: 'empty.mp4' }), 422, 'EMPTY', /empty/);
     expectError(await upload(s.url, Buffer.alloc(2_000_000, 1), {}, { name: 'big.mp4' }), 413, 'TOO_LARGE', /over the 1000000-byte limit/);
     // Nothing refused stays on disk.
@@ -118,7 +123,16 @@ describe('bad requests get a 4xx with a clear message, and the service keeps ser
     expectError(await post({ path: 'missing.mp4' }), 404, 'NOT_FOUND', /^missing\.mp4: no such file/);
     writeFileSync(join(root, 'notes.mp4'), 'not a video\n');
     expectError(await post({ path: 'notes.mp4' }), 415, 'UNSUPPORTED_FORMAT', /^notes\.mp4: is a text file/);
-    for (const url of ['http://127.0.0.1:1/x.mp4', `${s.url}/healthz`, 'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://169.254.169.254/latest/meta-data/', 'http://10.1.2.3/x', 'http://0.0.0.0/x', 'http://localhost/x']) {
+    for (const url of [
+      'http://127.0.0.1:1/x.mp4',
+      `${s.url}/healthz`,
+      'http://[::1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.1.2.3/x',
+      'http://0.0.0.0/x',
+      'http://localhost/x',
+    ]) {
       expectError(await post({ url }), 403, 'FORBIDDEN_URL', /(loopback|link-local|private|unspecified)/);
     }
     expectError(await post({ url: 'file:///etc/passwd' }), 403, 'FORBIDDEN_URL', /scheme file is refused/);
@@ -254,7 +268,12 @@ describe('faults and the model call', () => {
       const r = await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1, mode: 'exact' } });
       const id = r.json.id as string;
       // The shared pool the job uses; kill its threads while one of them has an ffmpeg child.
-      const pool = (await waitFor('the job to hold the pool', async () => ((await api(s.url, 'GET', `/v1/jobs/${id}`)).json.state === 'running' ? acquirePool() : undefined), 20_000, 5)) as FramePool;
+      const pool = (await waitFor(
+        'the job to hold the pool',
+        async () => ((await api(s.url, 'GET', `/v1/jobs/${id}`)).json.state === 'running' ? acquirePool() : undefined),
+        20_000,
+        5,
+      )) as FramePool;
       try {
         const internals = pool as unknown as { piscina: Piscina; pids: Set<number> };
         await waitFor('a decode task to run', () => internals.pids.size > 0, 20_000, 2);
@@ -293,7 +312,7 @@ describe('faults and the model call', () => {
     }
   });
 
-  it('call: true sends the requests with the server\'s key; estimate against actual, spent in /metrics', async () => {
+  it("call: true sends the requests with the server's key; estimate against actual, spent in /metrics", async () => {
     const model = await startOpenAITestServer();
     const s = await startService({ workers: 1, allowRoots: [CACHE], baseURL: model.baseURL, apiKey: 'test' });
     try {
@@ -341,7 +360,23 @@ describe('faults and the model call', () => {
     try {
       const doc = (await api(s.url, 'GET', '/docs/json')).json;
       expect(doc.openapi).toMatch(/^3\./);
-      expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/frames/{n}', '/v1/jobs/{id}/manifest', '/v1/plan', '/v1/cost-curve', '/v1/models', '/v1/jobs/{id}/requests', '/v1/jobs/{id}/batch', '/v1/jobs/{id}/audio/{n}'].sort());
+      expect(Object.keys(doc.paths).sort()).toEqual(
+        [
+          '/healthz',
+          '/metrics',
+          '/v1/jobs',
+          '/v1/jobs/{id}',
+          '/v1/jobs/{id}/events',
+          '/v1/jobs/{id}/frames/{n}',
+          '/v1/jobs/{id}/manifest',
+          '/v1/plan',
+          '/v1/cost-curve',
+          '/v1/models',
+          '/v1/jobs/{id}/requests',
+          '/v1/jobs/{id}/batch',
+          '/v1/jobs/{id}/audio/{n}',
+        ].sort(),
+      );
       expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobOptions', 'Job', 'Error', 'PlanSummary']));
       const post = doc.paths['/v1/jobs'].post;
       expect(Object.keys(post.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);

@@ -14,7 +14,9 @@ const require = createRequire(import.meta.url);
 
 describe('TokenCounter', () => {
   it('counts long texts in its thread and leaves the exact count here', async () => {
-    const { GptEncoding } = require('gpt-tokenizer/cjs/GptEncoding') as { GptEncoding: { getEncodingApi(n: string, f: () => unknown): { countTokens(t: string): number } } };
+    const { GptEncoding } = require('gpt-tokenizer/cjs/GptEncoding') as {
+      GptEncoding: { getEncodingApi(n: string, f: () => unknown): { countTokens(t: string): number } };
+    };
     const ranks = require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: unknown };
     const reference = GptEncoding.getEncodingApi('o200k_base', () => ranks.default); // unpatched
     const text = `Describe this. ${'漢字かな😀 '.repeat(600)} ${Math.random()}`;
@@ -34,7 +36,9 @@ describe('TokenCounter', () => {
     const c = new TokenCounter(1);
     try {
       const big = `${'😀'.repeat(100_000)}${Math.random()}`;
-      await expect(c.prime('gpt-5.5', { prompt: big })).rejects.toThrow(/^option prompt: counting its tokens took longer than 0\.001 s \(\d+ characters\); send a shorter text$/);
+      await expect(c.prime('gpt-5.5', { prompt: big })).rejects.toThrow(
+        /^option prompt: counting its tokens took longer than 0\.001 s \(\d+ characters\); send a shorter text$/,
+      );
     } finally {
       await c.close();
     }
@@ -72,7 +76,9 @@ describe('the heaviest allowed prompt', () => {
       expect(r.json.textTokens).toBeGreaterThanOrEqual(countEncoded('o200k_base', prompt));
       // Several health checks were answered while the prompt was being counted, each in a small
       // part of the time the plan took (counted on the event loop, one would have waited for all of it).
-      console.log(`healthz during a 2 x 100,000-character plan: ${latencies.length} answers, slowest ${Math.max(...latencies).toFixed(1)} ms; the plan took ${planMs.toFixed(0)} ms`);
+      console.log(
+        `healthz during a 2 x 100,000-character plan: ${latencies.length} answers, slowest ${Math.max(...latencies).toFixed(1)} ms; the plan took ${planMs.toFixed(0)} ms`,
+      );
       expect(latencies.length).toBeGreaterThanOrEqual(3);
       expect(Math.max(...latencies)).toBeLessThan(planMs / 3);
     } finally {

@@ -37,7 +37,8 @@ describe('addresses', () => {
       ['198.18.0.1', /benchmarking/],
     ];
     for (const [ip, why] of refused) expect(forbiddenAddressReason(ip), ip).toMatch(why);
-    for (const ip of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '172.15.255.255', '100.128.0.1', '93.184.216.34']) expect(forbiddenAddressReason(ip), ip).toBeUndefined();
+    for (const ip of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '172.15.255.255', '100.128.0.1', '93.184.216.34'])
+      expect(forbiddenAddressReason(ip), ip).toBeUndefined();
   });
 
   it('refuses the same in IPv6, IPv4 inside IPv6 included', () => {
@@ -61,7 +62,8 @@ describe('addresses', () => {
       ['2001::1', /Teredo/],
     ];
     for (const [ip, why] of refused) expect(forbiddenAddressReason(ip), ip).toMatch(why);
-    for (const ip of ['2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8']) expect(forbiddenAddressReason(ip), ip).toBeUndefined();
+    for (const ip of ['2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8'])
+      expect(forbiddenAddressReason(ip), ip).toBeUndefined();
     expect(parseIPv6('1::')).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
     expect(parseIPv6('::ffff:1.2.3.4')).toEqual([0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]);
     expect(parseIPv6('1:2:3:4:5:6:7:8')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -70,7 +72,11 @@ describe('addresses', () => {
   });
 
   it('checks URLs: scheme, credentials, and every address a name resolves to', async () => {
-    const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: OmniprepError) => `${e.code}: ${e.message}`);
+    const code = async (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => 'ok',
+        (e: OmniprepError) => `${e.code}: ${e.message}`,
+      );
     expect(await code(checkUrl('file:///etc/passwd'))).toMatch(/^FORBIDDEN_URL: file:\/\/\/etc\/passwd: the scheme file is refused/);
     expect(await code(checkUrl('ftp://example.com/x'))).toMatch(/FORBIDDEN_URL: .*scheme ftp/);
     expect(await code(checkUrl('http://user:pw@example.com/x'))).toMatch(/FORBIDDEN_URL: .*credentials/);
@@ -78,8 +84,13 @@ describe('addresses', () => {
     expect(await code(checkUrl('http://2130706433/'))).toMatch(/FORBIDDEN_URL: .*loopback/); // 127.0.0.1 as a number
     expect(await code(checkUrl('http://0x7f.1/'))).toMatch(/FORBIDDEN_URL: .*loopback/);
     // A name that resolves to a public and a private address (DNS rebinding) is refused outright.
-    const mixed = async (): Promise<Array<{ address: string; family: number }>> => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }];
-    expect(await code(checkUrl('https://cdn.example/x.mp4', { resolve: mixed }))).toMatch(/FORBIDDEN_URL: .*cdn\.example resolves to 10\.0\.0\.7, which is a private address/);
+    const mixed = async (): Promise<Array<{ address: string; family: number }>> => [
+      { address: '93.184.216.34', family: 4 },
+      { address: '10.0.0.7', family: 4 },
+    ];
+    expect(await code(checkUrl('https://cdn.example/x.mp4', { resolve: mixed }))).toMatch(
+      /FORBIDDEN_URL: .*cdn\.example resolves to 10\.0\.0\.7, which is a private address/,
+    );
     const fails = async (): Promise<never> => {
       throw Object.assign(new Error('nope'), { code: 'ENOTFOUND' });
     };
@@ -122,7 +133,13 @@ describe('download', () => {
   });
   const dir = tempDir('download-');
   const dest = join(dir, 'out');
-  const fail = (p: Promise<unknown>): Promise<OmniprepError> => p.then(() => { throw new Error('resolved'); }, (e: OmniprepError) => e);
+  const fail = (p: Promise<unknown>): Promise<OmniprepError> =>
+    p.then(
+      () => {
+        throw new Error('resolved');
+      },
+      (e: OmniprepError) => e,
+    );
 
   beforeAll(async () => {
     server = createServer((req, res) => {

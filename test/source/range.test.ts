@@ -27,7 +27,12 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => server.reset());
 
-const loopback = (o: Partial<RangeReaderOptions> = {}): RangeReaderOptions => ({ dir: tempDir('range-file-'), allowAddress: (a) => a === '127.0.0.1', backoffMs: 5, ...o });
+const loopback = (o: Partial<RangeReaderOptions> = {}): RangeReaderOptions => ({
+  dir: tempDir('range-file-'),
+  allowAddress: (a) => a === '127.0.0.1',
+  backoffMs: 5,
+  ...o,
+});
 const failure = (p: Promise<unknown>): Promise<OmniprepError> =>
   p.then(
     () => {
@@ -51,8 +56,17 @@ describe('range reader', () => {
     expect(b.equals(data.subarray(501_000, 501_100))).toBe(true);
     expect(server.requests).toBe(requests);
     // Ranges: only what is missing, close ones merged, far ones apart.
-    await f.fetch([{ offset: 700_000, length: 1000 }, { offset: 702_000, length: 1000 }, { offset: 900_000, length: 50 }]);
-    expect(server.log.slice(requests).map((e) => e.range).sort()).toEqual(['bytes=700000-702999', 'bytes=900000-900049']);
+    await f.fetch([
+      { offset: 700_000, length: 1000 },
+      { offset: 702_000, length: 1000 },
+      { offset: 900_000, length: 50 },
+    ]);
+    expect(
+      server.log
+        .slice(requests)
+        .map((e) => e.range)
+        .sort(),
+    ).toEqual(['bytes=700000-702999', 'bytes=900000-900049']);
     expect(f.stats.requests).toBe(server.requests);
     expect(f.stats.bytesFetched).toBe(server.bytesSent);
     const local = readFileSync(f.path);
@@ -110,7 +124,9 @@ describe('range reader', () => {
     server.changeEtag();
     const e = await failure(RemoteFile.open(server.url('blob.bin'), loopback({ expect: seen })));
     expect(e.code).toBe('CORRUPT');
-    expect(e.message).toBe(`${server.url('blob.bin')}: the file changed on the server since it was first read (its ETag is ${e.message.match(/ETag is ("[^"]+")/)![1]}, was ${seen.etag})`);
+    expect(e.message).toBe(
+      `${server.url('blob.bin')}: the file changed on the server since it was first read (its ETag is ${e.message.match(/ETag is ("[^"]+")/)![1]}, was ${seen.etag})`,
+    );
     expect(e.message).not.toContain(`ETag is ${seen.etag}`);
   });
 
@@ -136,7 +152,7 @@ describe('range reader', () => {
     await f.close();
   });
 
-  it('keeps the downloader\'s guards on every request: addresses, redirect targets, size, status', async () => {
+  it("keeps the downloader's guards on every request: addresses, redirect targets, size, status", async () => {
     const dir = tempDir('range-guard-');
     // Loopback without permission: refused before any request.
     const e1 = await failure(RemoteFile.open(server.url('blob.bin'), { dir }));

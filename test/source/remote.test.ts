@@ -28,7 +28,12 @@ const HEAD_BLOCK = 64 * 1024;
 const MERGE_GAP = 16 * 1024;
 
 async function ffmpeg(args: string[]): Promise<void> {
-  await run({ command: resolveBinary('ffmpeg').path, args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args], input: 'remote test', timeoutMs: 120_000 });
+  await run({
+    command: resolveBinary('ffmpeg').path,
+    args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args],
+    input: 'remote test',
+    timeoutMs: 120_000,
+  });
 }
 
 beforeAll(async () => {
@@ -80,7 +85,8 @@ describe('remote MP4 by byte ranges', () => {
       const moov = await moovOf(name);
       expect(p.remote).toMatchObject({ url, mode: 'ranges', sizeBytes: local.media.sizeBytes, requests: server.requests, bytesFetched: server.bytesSent });
       // Every byte sent is in the first block or in moov (a box header's read takes a block from there on).
-      for (const [a, b] of sent(name)) expect(b <= HEAD_BLOCK || (a >= moov.offset && b <= moov.offset + Math.max(moov.size, HEAD_BLOCK)), `${a}-${b}`).toBe(true);
+      for (const [a, b] of sent(name))
+        expect(b <= HEAD_BLOCK || (a >= moov.offset && b <= moov.offset + Math.max(moov.size, HEAD_BLOCK)), `${a}-${b}`).toBe(true);
       expect(p.remote!.bytesFetched).toBeLessThanOrEqual(HEAD_BLOCK + Math.max(moov.size, HEAD_BLOCK));
     }, 60_000);
 
@@ -91,7 +97,8 @@ describe('remote MP4 by byte ranges', () => {
       const l = await sample(files[name]!, { every: 4, out: localOut }).manifest();
       expect(m.frames.map((f) => f.timestampSec)).toEqual([0, 4, 8, 12, 16]);
       expect(await frameNumbers(out, m)).toEqual([0, 120, 240, 360, 480]);
-      for (let i = 0; i < m.frames.length; i++) expect(readFileSync(join(out, m.frames[i]!.file)).equals(readFileSync(join(localOut, l.frames[i]!.file)))).toBe(true);
+      for (let i = 0; i < m.frames.length; i++)
+        expect(readFileSync(join(out, m.frames[i]!.file)).equals(readFileSync(join(localOut, l.frames[i]!.file)))).toBe(true);
       expect(m.timings.decodePaths).toEqual(l.timings.decodePaths);
       expect(m.remote).toMatchObject({ mode: 'ranges', requests: server.requests, bytesFetched: server.bytesSent });
       // The keyframes at 2, 6, 10, 14, 18 s were not kept: none was fetched whole.
@@ -103,7 +110,10 @@ describe('remote MP4 by byte ranges', () => {
         const a = index.pos[i]!;
         const b = a + index.size[i]!;
         if (b <= HEAD_BLOCK) continue;
-        expect(ranges.some(([x, y]) => x <= a && y >= b), `keyframe at ${index.times[i]} s`).toBe(false);
+        expect(
+          ranges.some(([x, y]) => x <= a && y >= b),
+          `keyframe at ${index.times[i]} s`,
+        ).toBe(false);
       }
       const kept = m.frames.reduce((n, f) => n + index.size[index.times.indexOf(f.timestampSec)]!, 0);
       expect(m.remote!.bytesFetched).toBeLessThanOrEqual(HEAD_BLOCK + size + kept + m.frames.length * MERGE_GAP);
@@ -117,7 +127,8 @@ describe('remote MP4 by byte ranges', () => {
       const l = await sample(files[name]!, { every: 3.3, mode: 'exact', out: localOut }).manifest();
       expect(m.frames.map((f) => f.timestampSec)).toEqual(l.frames.map((f) => f.timestampSec));
       expect(await frameNumbers(out, m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
-      for (let i = 0; i < m.frames.length; i++) expect(readFileSync(join(out, m.frames[i]!.file)).equals(readFileSync(join(localOut, l.frames[i]!.file)))).toBe(true);
+      for (let i = 0; i < m.frames.length; i++)
+        expect(readFileSync(join(out, m.frames[i]!.file)).equals(readFileSync(join(localOut, l.frames[i]!.file)))).toBe(true);
       expect(m.remote!.mode).toBe('ranges');
       expect(m.remote!.bytesFetched).toBe(server.bytesSent);
       expect(m.remote!.bytesFetched).toBeLessThan(m.remote!.sizeBytes);
@@ -154,7 +165,10 @@ describe('remote audio', () => {
       const a = index.pos[i]!;
       const b = a + index.size[i]!;
       if (b <= HEAD_BLOCK || index.size[i]! <= MERGE_GAP) continue;
-      expect(ranges.some(([x, y]) => x <= a && y >= b), `video packet at ${index.times[i]} s`).toBe(false);
+      expect(
+        ranges.some(([x, y]) => x <= a && y >= b),
+        `video packet at ${index.times[i]} s`,
+      ).toBe(false);
     }
     const src = await fileSource(files['last.mp4']!);
     const audio = trackSamples(await src.read(index.layout.moov.offset, moovSize), (await probe(files['last.mp4']!)).audio!.index);
@@ -200,10 +214,12 @@ describe('remote inputs read whole, and failures', () => {
       const out = join(tempDir('remote-changed-'), 'frames');
       // The first block and moov are read; the packets are fetched after the file changed.
       server.changeEtagAfter(2);
-      const e = await sample(server.url('last.mp4'), { every: 4, out, remote }).manifest().then(
-        () => undefined,
-        (x: OmniprepError) => x,
-      );
+      const e = await sample(server.url('last.mp4'), { every: 4, out, remote })
+        .manifest()
+        .then(
+          () => undefined,
+          (x: OmniprepError) => x,
+        );
       expect(e?.code).toBe('CORRUPT');
       expect(e?.message).toMatch(/last\.mp4: the file changed on the server while it was being read \(its ETag went from/);
       expect(readdirSync(tmp)).toEqual([]);

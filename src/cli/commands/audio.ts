@@ -17,8 +17,10 @@ export function register(program: Command): void {
   const cmd = withModelOptions(
     program
       .command('audio <input>')
-      .description('the audio of a file in chunks for speech models, cut at silences within a length and a size limit: chunks and DIR/manifest.json { input, chunks: [{ index, file, startSec, endSec, bytes, tokens }] }')
-      .requiredOption('--out <dir>', 'directory for the chunks and manifest.json (created when missing; an earlier run\'s chunks are replaced)')
+      .description(
+        'the audio of a file in chunks for speech models, cut at silences within a length and a size limit: chunks and DIR/manifest.json { input, chunks: [{ index, file, startSec, endSec, bytes, tokens }] }',
+      )
+      .requiredOption('--out <dir>', "directory for the chunks and manifest.json (created when missing; an earlier run's chunks are replaced)")
       .option('--no-copy', 'always encode, even a source that is already the asked encoding')
       .option('--allow-private-urls', 'let an http(s) input reach loopback, private and link-local addresses (trusted networks only)'),
   );

@@ -21,7 +21,10 @@ interface CalibrateCliOptions extends ModelCliOptions {
 
 function list(name: string) {
   return (value: string): string[] => {
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (!items.length) throw new InvalidArgumentError(`${name} needs at least one value`);
     return items;
   };
@@ -36,7 +39,18 @@ function sizeList(value: string): string[] {
 export function describeCalibration(r: CalibrationReport): string {
   const num = (x: number | null): string => (x === null ? '-' : String(x));
   const rows: Array<Array<string | number>> = [['image', 'detail', 'bytes', 'input tok', 'image tok', 'fit', 'resid', 'registry', 'resid']];
-  for (const i of r.images) rows.push([`${i.width}x${i.height}`, i.detail, i.bytes, i.inputTokens, i.imageTokens, num(i.predicted), num(i.residual), num(i.registryPredicted), num(i.registryResidual)]);
+  for (const i of r.images)
+    rows.push([
+      `${i.width}x${i.height}`,
+      i.detail,
+      i.bytes,
+      i.inputTokens,
+      i.imageTokens,
+      num(i.predicted),
+      num(i.residual),
+      num(i.registryPredicted),
+      num(i.registryResidual),
+    ]);
   const ranges = r.fit.ranges;
   const rangeText = ranges
     ? `  bills the same with: multiplier in (${ranges.multiplier[0].toFixed(4)}, ${ranges.multiplier[1].toFixed(4)}]; ${Object.entries(ranges.levels)
@@ -64,7 +78,11 @@ export function describeCalibration(r: CalibrationReport): string {
     ...(rangeText ? [rangeText] : []),
     regLine,
     `spent: ${r.usage.requests} requests, ${r.usage.inputTokens} input and ${r.usage.outputTokens} output tokens, $${r.usage.costUsd.toFixed(6)}`,
-    ...(r.keptLevels.length ? [`the override keeps the registry's max size and budget for ${r.keptLevels.join(', ')} (not measured; send --details ${r.keptLevels.join(',')} with --api responses to measure)`] : []),
+    ...(r.keptLevels.length
+      ? [
+          `the override keeps the registry's max size and budget for ${r.keptLevels.join(', ')} (not measured; send --details ${r.keptLevels.join(',')} with --api responses to measure)`,
+        ]
+      : []),
     r.saved ? `saved the override to ${r.saved}: use it with --models ${r.saved} or OMNIPREP_MODELS=${r.saved}` : 'not saved (--save FILE writes the override)',
   ].join('\n');
 }

@@ -36,7 +36,10 @@ interface CostCurveCliOptions extends Omit<SamplingOptions, 'every' | 'detail'>,
 function numberList(name: string) {
   const one = flagParser('every', SAMPLING.every);
   return (value: string): number[] => {
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (!items.length) throw new InvalidArgumentError(`option ${name}: expected a comma-separated list of seconds, got "${value}"`);
     try {
       return items.map((i) => one(i) as number);
@@ -48,7 +51,10 @@ function numberList(name: string) {
 
 function nameList(name: string) {
   return (value: string, previous: string[] | undefined): string[] => {
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (!items.length) throw new InvalidArgumentError(`${name} needs at least one value`);
     return [...(previous ?? []), ...items];
   };
@@ -60,7 +66,11 @@ function write(file: string, data: string | Buffer, option: string): string {
     writeFileSync(path, data);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new OmniprepError('INVALID_OPTION', `option ${option}: cannot write ${file} (${code === 'ENOENT' ? 'no such directory' : code ?? (e as Error).message})`, { input: file, details: { option } });
+    throw new OmniprepError(
+      'INVALID_OPTION',
+      `option ${option}: cannot write ${file} (${code === 'ENOENT' ? 'no such directory' : (code ?? (e as Error).message)})`,
+      { input: file, details: { option } },
+    );
   }
   return path;
 }
@@ -72,7 +82,7 @@ export function register(program: Command): void {
     .option('--every <list>', 'sampling intervals in seconds', numberList('--every'), COST_CURVE_DEFAULTS.every)
     .option('--models <list>', `models to compare, e.g. gpt-5.5,gpt-5-mini (default ${COST_CURVE_DEFAULTS.models.join(',')})`, nameList('--models'))
     .option('--model <list>', 'same as --models', nameList('--model'))
-    .option('--detail <list>', 'detail levels, e.g. low,high (default: each model\'s auto)', nameList('--detail'))
+    .option('--detail <list>', "detail levels, e.g. low,high (default: each model's auto)", nameList('--detail'))
     // Frames and/or Gemini's native video, one series each, so the cheaper way shows.
     .option('--send <list>', 'frames (default), video (Gemini: the clip as video at 1/every fps), or frames,video', (v: string, prev: Send[] | undefined) => {
       const items = nameList('--send')(v, prev);
@@ -80,8 +90,14 @@ export function register(program: Command): void {
       if (bad) throw new InvalidArgumentError(`option --send: expected frames, video or both, got "${bad}"`);
       return items as Send[];
     });
-  addFlags(cmd, SAMPLING, { omit: ['every', 'detail', 'format', 'quality', 'dedup', 'dedupThreshold'], help: { sceneThreshold: 'scene score 0-1 that counts as a cut, for shots and scene mode (default 0.3)' } });
-  addFlags(cmd, ESTIMATE, { omit: ['model', 'send', 'budget', 'maxTokens', 'windowSec'], help: { tier: 'price tier of costUsd (every tier is in the table)' } });
+  addFlags(cmd, SAMPLING, {
+    omit: ['every', 'detail', 'format', 'quality', 'dedup', 'dedupThreshold'],
+    help: { sceneThreshold: 'scene score 0-1 that counts as a cut, for shots and scene mode (default 0.3)' },
+  });
+  addFlags(cmd, ESTIMATE, {
+    omit: ['model', 'send', 'budget', 'maxTokens', 'windowSec'],
+    help: { tier: 'price tier of costUsd (every tier is in the table)' },
+  });
   cmd
     .option('--models-file <file>', 'a JSON file of models and rules that add to or override the registry (also OMNIPREP_MODELS)')
     .option('--rule <model>', 'for a model the registry does not know: the known model whose rules it follows')
@@ -96,7 +112,11 @@ export function register(program: Command): void {
         const models = [...(o.models ?? []), ...(o.model ?? [])];
         const asFile = models.find((m) => /\.json$/i.test(m));
         if (asFile) {
-          throw new OmniprepError('INVALID_OPTION', `option --models: ${asFile} looks like a file; cost-curve's --models lists models (gpt-5.5,gpt-5-mini), a registry file is --models-file FILE`, { details: { option: '--models' } });
+          throw new OmniprepError(
+            'INVALID_OPTION',
+            `option --models: ${asFile} looks like a file; cost-curve's --models lists models (gpt-5.5,gpt-5-mini), a registry file is --models-file FILE`,
+            { details: { option: '--models' } },
+          );
         }
         const { costCurve, costCurveTable } = await import('../../cost/curve.js');
         const curve = await costCurve(input, {
@@ -138,7 +158,9 @@ export function register(program: Command): void {
           table(costCurveTable(curve)),
           '',
           ...(shots
-            ? [`shots: ${shots.shots.length} (scene score >= ${shots.threshold}, cuts at least ${shots.minShotSec} s apart)${shots.cuts.length ? `; cuts at ${shots.cuts.map((c) => `${c} s`).join(', ')}` : ''}`]
+            ? [
+                `shots: ${shots.shots.length} (scene score >= ${shots.threshold}, cuts at least ${shots.minShotSec} s apart)${shots.cuts.length ? `; cuts at ${shots.cuts.map((c) => `${c} s`).join(', ')}` : ''}`,
+              ]
             : []),
           ...curve.warnings.map((w) => `warning: ${w}`),
           ...Object.entries(files).map(([k, v]) => `wrote ${k === 'out' ? 'SVG' : k === 'png' ? 'PNG' : 'spec'}: ${v}`),

@@ -31,7 +31,9 @@ export function register(program: Command): void {
         const a = info.audio;
         const text = [
           `${info.input}: ${info.container}, ${info.durationSec.toFixed(3)} s, ${info.sizeBytes} bytes`,
-          v ? `video: ${v.codec} ${v.width}x${v.height}${v.rotation ? ` (rotated ${v.rotation})` : ''}, ${v.fps} fps${v.vfr ? ' (variable)' : ''}` : 'video: none',
+          v
+            ? `video: ${v.codec} ${v.width}x${v.height}${v.rotation ? ` (rotated ${v.rotation})` : ''}, ${v.fps} fps${v.vfr ? ' (variable)' : ''}`
+            : 'video: none',
           a ? `audio: ${a.codec} ${a.sampleRate} Hz, ${a.channels} ch` : 'audio: none',
         ].join('\n');
         return { json: info, text };

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Plan } from '../../plan/types.js';
-import { action, } from '../util.js';
+import { action } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 
 export function describePlan(p: Plan): string {
@@ -10,16 +10,20 @@ export function describePlan(p: Plan): string {
     p.video
       ? `video: sent as video (${p.video.mime}), ${p.video.windows.length} window(s) at ${p.video.fps} fps: ${p.video.frames} frames of ${p.video.tokensPerFrame} tokens = ${p.video.frameTokens}; audio ${p.video.audioSeconds.toFixed(2)} s = ${p.video.audioTokens} tokens`
       : p.frames.length
-      ? `frames: ${p.frames.length} (${p.mode} mode, every ${p.every} s${p.framesBeforeCap > p.frames.length ? `, thinned from ${p.framesBeforeCap}` : ''}) at ${p.width}x${p.height} ${p.detailApplied}, ${p.tokensPerFrame} tokens each`
-      : 'frames: none',
+        ? `frames: ${p.frames.length} (${p.mode} mode, every ${p.every} s${p.framesBeforeCap > p.frames.length ? `, thinned from ${p.framesBeforeCap}` : ''}) at ${p.width}x${p.height} ${p.detailApplied}, ${p.tokensPerFrame} tokens each`
+        : 'frames: none',
     ...(p.grids ? [`grids: ${p.grids.length} of ${p.grids[0]?.width}x${p.grids[0]?.height}, ${p.grids[0]?.tokens} tokens each`] : []),
     ...(p.video ? [] : [`image tokens: ${p.imageTokens}`]),
     ...(p.audio ? [`audio: ${p.audio.seconds.toFixed(2)} s, ${p.audio.tokens} tokens`] : p.audioNote ? [`audio: none (${p.audioNote})`] : []),
     `text tokens: ${p.textTokens}; input tokens: ${p.inputTokens}; expected output: ${p.outputTokens}`,
-    `cost (${p.tier}): ${usd(p.costUsd)}   [${Object.entries(p.costByTier).map(([t, v]) => `${t} ${usd(v)}`).join(', ')}]`,
+    `cost (${p.tier}): ${usd(p.costUsd)}   [${Object.entries(p.costByTier)
+      .map(([t, v]) => `${t} ${usd(v)}`)
+      .join(', ')}]`,
     `rule: ${p.rules.image}, registry ${p.rules.registryVersion}`,
     ...(p.budget
-      ? [`budget: ${p.budget.limitUsd !== null ? `$${p.budget.limitUsd}` : `${p.budget.limitTokens} tokens`}; chose every ${p.budget.chosen.every} s, ${p.budget.chosen.detail}${p.budget.chosen.maxSide ? `, max side ${p.budget.chosen.maxSide}` : ''}${p.budget.chosen.maxFrames ? `, at most ${p.budget.chosen.maxFrames} frames` : ''}${p.budget.changed ? '' : ' (as asked)'}`]
+      ? [
+          `budget: ${p.budget.limitUsd !== null ? `$${p.budget.limitUsd}` : `${p.budget.limitTokens} tokens`}; chose every ${p.budget.chosen.every} s, ${p.budget.chosen.detail}${p.budget.chosen.maxSide ? `, max side ${p.budget.chosen.maxSide}` : ''}${p.budget.chosen.maxFrames ? `, at most ${p.budget.chosen.maxFrames} frames` : ''}${p.budget.changed ? '' : ' (as asked)'}`,
+        ]
       : []),
     ...p.warnings.map((w) => `warning: ${w}`),
   ];
@@ -27,8 +31,7 @@ export function describePlan(p: Plan): string {
 }
 
 export function register(program: Command): void {
-  withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding'))
-    .action(
+  withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding')).action(
     action(async (input: string, opts: EstimateCliOptions) => {
       const { plan } = await import('../../plan/plan.js');
       const p = await plan(input, planOptionsFromCli(opts));

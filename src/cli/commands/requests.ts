@@ -25,7 +25,9 @@ function readSchema(file: string | undefined): JsonSchema | undefined {
     return json as JsonSchema;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new OmniprepError('INVALID_OPTION', `${file}: ${code === 'ENOENT' ? 'no such schema file' : `not a JSON Schema (${(e as Error).message})`}`, { input: file });
+    throw new OmniprepError('INVALID_OPTION', `${file}: ${code === 'ENOENT' ? 'no such schema file' : `not a JSON Schema (${(e as Error).message})`}`, {
+      input: file,
+    });
   }
 }
 
@@ -54,7 +56,7 @@ function requirePrompt(o: RequestCliOptions): void {
   if (!o.prompt) throw new OmniprepError('INVALID_OPTION', 'option --prompt: a question or instruction is required');
 }
 
-export function register(program: Command): void {
+function registerRequest(program: Command): void {
   withRequestOptions(
     program
       .command('request <input>')
@@ -71,20 +73,23 @@ export function register(program: Command): void {
         if (o.all) return { json: requests.map((r) => r.body), text: JSON.stringify(requests.map((r) => r.body)) };
         const r = requests[o.segment];
         if (!r) throw new OmniprepError('INVALID_OPTION', `option --segment: ${input} needs ${requests.length} request(s); choose 0 to ${requests.length - 1}`);
-        if (requests.length > 1) process.stderr.write(`omniprep: ${input} needs ${requests.length} requests; printing request ${o.segment} (${r.id}); --all prints them all\n`);
+        if (requests.length > 1)
+          process.stderr.write(`omniprep: ${input} needs ${requests.length} requests; printing request ${o.segment} (${r.id}); --all prints them all\n`);
         return { json: r.body, text: JSON.stringify(r.body) };
       } finally {
         await media.cleanup();
       }
     }),
   );
+}
 
+function registerRun(program: Command): void {
   withRequestOptions(
     program
       .command('run <input>')
       .description('call the model: prints the answer, tokens and dollars spent')
       // Issue 14: --base-url and --api-key go to the provider of the model (Anthropic, Gemini or OpenAI).
-      .option('--base-url <url>', 'the provider\'s server (default OPENAI_BASE_URL, ANTHROPIC_BASE_URL or GOOGLE_GEMINI_BASE_URL, else the provider)')
+      .option('--base-url <url>', "the provider's server (default OPENAI_BASE_URL, ANTHROPIC_BASE_URL or GOOGLE_GEMINI_BASE_URL, else the provider)")
       .option('--api-key <key>', 'API key (default OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY)')
       .option('--organization <id>', 'OpenAI organization')
       .option('--project <id>', 'OpenAI project')
@@ -95,48 +100,67 @@ export function register(program: Command): void {
       .option('--retries <n>', 'retries on 429, 5xx and timeouts (default 4)', numberArg('--retries', { min: 0, integer: true }))
       .option('--no-reduce', 'do not combine the answers of several segments with one more call'),
   ).action(
-    action(async (input: string, o: RequestCliOptions & { baseUrl?: string; apiKey?: string; organization?: string; project?: string; timeout?: number; concurrency?: number; rpm?: number; tpm?: number; retries?: number; reduce: boolean; send?: 'frames' | 'video' }) => {
-      requirePrompt(o);
-      const { run } = await import('../../run.js');
-      const tty = process.stderr.isTTY && !program.opts().json;
-      const bar = (done: number, total: number, usd: number): void => {
-        const width = 24;
-        const fill = total ? Math.round((done / total) * width) : 0;
-        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} requests, $${usd.toFixed(4)} spent`);
-      };
-      const b = buildOptions(o);
-      const r = await run(input, {
-        ...planOptionsFromCli(o),
-        ...b,
-        windowSec: o.window,
-        baseURL: o.baseUrl,
-        apiKey: o.apiKey,
-        organization: o.organization,
-        project: o.project,
-        timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
-        concurrency: o.concurrency,
-        requestsPerMinute: o.rpm,
-        tokensPerMinute: o.tpm,
-        maxRetries: o.retries,
-        reduce: o.reduce ? undefined : false,
-        send: o.send,
-        onProgress: tty ? (p) => bar(p.done, p.total, p.spentUsd) : undefined,
-      });
-      if (tty) process.stderr.write('\n');
-      const t = r.totals;
-      // Error messages already name the request (`<input>#<segment>: ...`).
-      const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : `${x.id}: ${x.message}`));
-      const text = [
-        ...(t.ok > 0 ? [r.answer, ''] : []),
-        `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
-        `spent $${t.spentUsd.toFixed(6)} (estimated $${t.estimatedUsd.toFixed(6)})`,
-        ...failures.map((f) => `not answered: ${f}`),
-      ].join('\n');
-      if (t.ok === 0) process.exitCode = 1;
-      return { json: r, text };
-    }),
+    action(
+      async (
+        input: string,
+        o: RequestCliOptions & {
+          baseUrl?: string;
+          apiKey?: string;
+          organization?: string;
+          project?: string;
+          timeout?: number;
+          concurrency?: number;
+          rpm?: number;
+          tpm?: number;
+          retries?: number;
+          reduce: boolean;
+          send?: 'frames' | 'video';
+        },
+      ) => {
+        requirePrompt(o);
+        const { run } = await import('../../run.js');
+        const tty = process.stderr.isTTY && !program.opts().json;
+        const bar = (done: number, total: number, usd: number): void => {
+          const width = 24;
+          const fill = total ? Math.round((done / total) * width) : 0;
+          process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} requests, $${usd.toFixed(4)} spent`);
+        };
+        const b = buildOptions(o);
+        const r = await run(input, {
+          ...planOptionsFromCli(o),
+          ...b,
+          windowSec: o.window,
+          baseURL: o.baseUrl,
+          apiKey: o.apiKey,
+          organization: o.organization,
+          project: o.project,
+          timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
+          concurrency: o.concurrency,
+          requestsPerMinute: o.rpm,
+          tokensPerMinute: o.tpm,
+          maxRetries: o.retries,
+          reduce: o.reduce ? undefined : false,
+          send: o.send,
+          onProgress: tty ? (p) => bar(p.done, p.total, p.spentUsd) : undefined,
+        });
+        if (tty) process.stderr.write('\n');
+        const t = r.totals;
+        // Error messages already name the request (`<input>#<segment>: ...`).
+        const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : `${x.id}: ${x.message}`));
+        const text = [
+          ...(t.ok > 0 ? [r.answer, ''] : []),
+          `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
+          `spent $${t.spentUsd.toFixed(6)} (estimated $${t.estimatedUsd.toFixed(6)})`,
+          ...failures.map((f) => `not answered: ${f}`),
+        ].join('\n');
+        if (t.ok === 0) process.exitCode = 1;
+        return { json: r, text };
+      },
+    ),
   );
+}
 
+function registerBatch(program: Command): void {
   withRequestOptions(
     program
       .command('batch [inputs...]')
@@ -151,41 +175,62 @@ export function register(program: Command): void {
       .option('--base-url <url>', 'any OpenAI-compatible server (default OPENAI_BASE_URL, else OpenAI)')
       .option('--api-key <key>', 'API key (default OPENAI_API_KEY)'),
   ).action(
-    action(async (inputs: string[], o: RequestCliOptions & { out?: string; maxLines?: number; maxFileBytes?: number; submit?: boolean; status?: string; results?: string; mapping?: string; baseUrl?: string; apiKey?: string }) => {
-      const batch = { ...(await import('../../batch/write.js')), ...(await import('../../batch/submit.js')) };
-      const client = { baseURL: o.baseUrl, apiKey: o.apiKey };
-      if (o.status) {
-        const s = await batch.batchStatus(o.status, client);
-        return { json: s, text: `${s.id}: ${s.status}, ${s.requestCounts.completed}/${s.requestCounts.total} done, ${s.requestCounts.failed} failed` };
-      }
-      if (o.results) {
-        if (!o.mapping) throw new OmniprepError('INVALID_OPTION', 'option --mapping: --results needs the mapping file written with the batch');
-        const r = await batch.batchResults(o.results, o.mapping, client);
-        return { json: r, text: JSON.stringify(r, null, 2) };
-      }
-      if (!o.out) throw new OmniprepError('INVALID_OPTION', 'option --out: the JSONL file to write is required');
-      if (!inputs.length) throw new OmniprepError('INVALID_OPTION', 'batch: at least one input is required');
-      requirePrompt(o);
-      const { prepare } = await import('../../prepare.js');
-      const prepared = [];
-      try {
-        for (const input of inputs) prepared.push(await prepare(input, { ...planOptionsFromCli(o), windowSec: o.window, tier: 'batch' }));
-        const written = await batch.writeBatch(prepared, {
-          ...buildOptions(o),
-          out: o.out,
-          limits: { ...(o.maxLines ? { batchLines: o.maxLines } : {}), ...(o.maxFileBytes ? { batchBytes: o.maxFileBytes } : {}) },
-        });
-        const submitted = o.submit ? await batch.submitBatch(written.mappingFile, client) : undefined;
-        const est = written.mapping.estimate.usd;
-        const text = [
-          `${Object.keys(written.mapping.requests).length} requests in ${written.paths.length} file(s): ${written.paths.join(', ')}`,
-          `mapping: ${written.mappingFile}; estimated $${est.toFixed(6)} at the batch price`,
-          ...(submitted ? submitted.map((s) => `submitted ${s.file}: batch ${s.batchId}`) : []),
-        ].join('\n');
-        return { json: { ...written, ...(submitted ? { submitted } : {}) }, text };
-      } finally {
-        await Promise.all(prepared.map((p) => p.cleanup()));
-      }
-    }),
+    action(
+      async (
+        inputs: string[],
+        o: RequestCliOptions & {
+          out?: string;
+          maxLines?: number;
+          maxFileBytes?: number;
+          submit?: boolean;
+          status?: string;
+          results?: string;
+          mapping?: string;
+          baseUrl?: string;
+          apiKey?: string;
+        },
+      ) => {
+        const batch = { ...(await import('../../batch/write.js')), ...(await import('../../batch/submit.js')) };
+        const client = { baseURL: o.baseUrl, apiKey: o.apiKey };
+        if (o.status) {
+          const s = await batch.batchStatus(o.status, client);
+          return { json: s, text: `${s.id}: ${s.status}, ${s.requestCounts.completed}/${s.requestCounts.total} done, ${s.requestCounts.failed} failed` };
+        }
+        if (o.results) {
+          if (!o.mapping) throw new OmniprepError('INVALID_OPTION', 'option --mapping: --results needs the mapping file written with the batch');
+          const r = await batch.batchResults(o.results, o.mapping, client);
+          return { json: r, text: JSON.stringify(r, null, 2) };
+        }
+        if (!o.out) throw new OmniprepError('INVALID_OPTION', 'option --out: the JSONL file to write is required');
+        if (!inputs.length) throw new OmniprepError('INVALID_OPTION', 'batch: at least one input is required');
+        requirePrompt(o);
+        const { prepare } = await import('../../prepare.js');
+        const prepared = [];
+        try {
+          for (const input of inputs) prepared.push(await prepare(input, { ...planOptionsFromCli(o), windowSec: o.window, tier: 'batch' }));
+          const written = await batch.writeBatch(prepared, {
+            ...buildOptions(o),
+            out: o.out,
+            limits: { ...(o.maxLines ? { batchLines: o.maxLines } : {}), ...(o.maxFileBytes ? { batchBytes: o.maxFileBytes } : {}) },
+          });
+          const submitted = o.submit ? await batch.submitBatch(written.mappingFile, client) : undefined;
+          const est = written.mapping.estimate.usd;
+          const text = [
+            `${Object.keys(written.mapping.requests).length} requests in ${written.paths.length} file(s): ${written.paths.join(', ')}`,
+            `mapping: ${written.mappingFile}; estimated $${est.toFixed(6)} at the batch price`,
+            ...(submitted ? submitted.map((s) => `submitted ${s.file}: batch ${s.batchId}`) : []),
+          ].join('\n');
+          return { json: { ...written, ...(submitted ? { submitted } : {}) }, text };
+        } finally {
+          await Promise.all(prepared.map((p) => p.cleanup()));
+        }
+      },
+    ),
   );
+}
+
+export function register(program: Command): void {
+  registerRequest(program);
+  registerRun(program);
+  registerBatch(program);
 }

@@ -4,10 +4,7 @@ import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from
 
 export function register(program: Command): void {
   withEstimateOptions(
-    program
-      .command('sample <input>')
-      .description('write the planned frames to DIR and DIR/manifest.json')
-      .requiredOption('--out <dir>', 'output directory'),
+    program.command('sample <input>').description('write the planned frames to DIR and DIR/manifest.json').requiredOption('--out <dir>', 'output directory'),
   ).action(
     action(async (input: string, opts: EstimateCliOptions & { out: string }) => {
       const tty = process.stderr.isTTY && !program.opts().json;

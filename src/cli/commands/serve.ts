@@ -53,7 +53,11 @@ function gracefulExit(close: () => Promise<void>): void {
 function withNodeOptions(cmd: Command): Command {
   return cmd
     .option('--data <dir>', 'data directory: jobs (SQLite), uploads and outputs (default ./omniprep-data; shared by every node with --redis)')
-    .option('--workers <n>', 'jobs run at once on this node (default 2; serve --redis --workers 0: an API-only node)', numberArg('--workers', { min: 0, integer: true }))
+    .option(
+      '--workers <n>',
+      'jobs run at once on this node (default 2; serve --redis --workers 0: an API-only node)',
+      numberArg('--workers', { min: 0, integer: true }),
+    )
     .option('--job-timeout <sec>', 'wall-clock limit of one job (default 3600)', numberArg('--job-timeout', { min: 1 }))
     .option('--allow-private-urls', 'let URL inputs reach loopback, private and link-local addresses (trusted networks only)')
     .option('--max-upload-bytes <n>', 'largest upload or download (default 2 GiB)', numberArg('--max-upload-bytes', { min: 1, integer: true }));
@@ -95,7 +99,15 @@ export function register(program: Command): void {
       const c = svc.config;
       const mode = c.redisUrl ? `redis ${c.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `embedded store ${c.dataDir}`;
       return {
-        json: { url, node: c.nodeName, data: c.dataDir, store: svc.store.kind, queue: svc.queue.kind, workers: svc.runner ? c.workers : 0, token: Boolean(c.token) },
+        json: {
+          url,
+          node: c.nodeName,
+          data: c.dataDir,
+          store: svc.store.kind,
+          queue: svc.queue.kind,
+          workers: svc.runner ? c.workers : 0,
+          token: Boolean(c.token),
+        },
         text: `omniprep: listening on ${url} (${mode}, ${svc.runner ? c.workers : 0} worker(s)${c.token ? ', bearer token required' : ''})`,
       };
     }),

@@ -41,8 +41,11 @@ export interface StreamPlan {
 export async function runPacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
   const packets = plan.packets;
   // No frame cap for all packets: a seek can land a whole group of pictures early; the feed stops the demuxer.
-  const demuxArgs = new FfmpegArgs(task.ffmpeg.version)
-    .input(task.path, { seekSec: task.seekSec, accurateSeek: false, ...(plan.keyframesOnly ? { discard: 'nokey' as const } : {}) });
+  const demuxArgs = new FfmpegArgs(task.ffmpeg.version).input(task.path, {
+    seekSec: task.seekSec,
+    accurateSeek: false,
+    ...(plan.keyframesOnly ? { discard: 'nokey' as const } : {}),
+  });
   if (plan.keyframesOnly) demuxArgs.frames(packets.length + 16);
   const demuxArgv = demuxArgs
     .map(`0:${task.streamIndex}`)
@@ -60,7 +63,10 @@ export async function runPacketStream(task: FrameTask, hooks: TaskHooks, plan: S
   const demux = start({ ...common, args: demuxArgv });
   const log = new ShowinfoLog(task);
   const decode = start({ ...common, args: decodeArgv, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
-  decode.done.then(() => log.end(), () => log.end());
+  decode.done.then(
+    () => log.end(),
+    () => log.end(),
+  );
   const splitter = new AccessUnits();
   let j = 0;
   let mismatch: string | undefined;
@@ -123,4 +129,3 @@ export async function runPacketStream(task: FrameTask, hooks: TaskHooks, plan: S
     throw e;
   }
 }
-

@@ -48,7 +48,10 @@ export async function decodeThrough(task: FrameTask, hooks: TaskHooks): Promise<
     onSpawn: hooks.onSpawn,
     onStderrLine: (l) => log.line(l),
   });
-  proc.done.then(() => log.end(), () => log.end());
+  proc.done.then(
+    () => log.end(),
+    () => log.end(),
+  );
   const byPos = new Map(task.frames.filter((f) => f.pos >= 0).map((f) => [f.pos, f]));
   const posMode = byPos.size === task.frames.length;
   let next = 0;

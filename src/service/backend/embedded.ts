@@ -32,7 +32,11 @@ export function lockDataDir(dir: string): () => void {
     } catch {
       /* a dead owner (kill -9): the lock is stale */
     }
-    if (alive) throw new OmniprepError('INVALID_OPTION', `option data: ${dir} is in use by another omniprep server (pid ${pid}); use another --data, or --redis to share work`);
+    if (alive)
+      throw new OmniprepError(
+        'INVALID_OPTION',
+        `option data: ${dir} is in use by another omniprep server (pid ${pid}); use another --data, or --redis to share work`,
+      );
     rmSync(file, { force: true });
     if (!tryLock()) throw new OmniprepError('INVALID_OPTION', `option data: cannot lock ${dir}`);
   }

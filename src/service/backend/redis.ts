@@ -51,7 +51,12 @@ export async function redisBackend(config: ResolvedConfig, o: BackendOptions): P
     bus,
     queue,
     runner,
-    health: async () => ({ ok: await main.ping().then(() => true, () => false) }),
+    health: async () => ({
+      ok: await main.ping().then(
+        () => true,
+        () => false,
+      ),
+    }),
     start: async () => {
       if (runner) queue.work(runner, Math.max(1, config.workers));
       // Jobs the store holds as queued but BullMQ lacks (an API node died between the two writes).

@@ -36,7 +36,8 @@ export class BullQueue implements JobQueue {
       async (job: Job<{ id: string }>): Promise<{ outcome: RunOutcome }> => {
         const outcome = await runner.run(job.data.id);
         // Tried again by BullMQ after its back-off (the store says queued again).
-        if (outcome === 'retry' || outcome === 'interrupted') throw new Error(`job ${job.data.id}: ${outcome === 'retry' ? 'the attempt failed' : 'the node stopped'}; to be tried again`);
+        if (outcome === 'retry' || outcome === 'interrupted')
+          throw new Error(`job ${job.data.id}: ${outcome === 'retry' ? 'the attempt failed' : 'the node stopped'}; to be tried again`);
         return { outcome };
       },
       {

@@ -22,7 +22,8 @@ const CURVES_AT_ONCE = 2;
 function numbers(name: string, s: string | undefined): number[] | undefined {
   if (s === undefined) return undefined;
   const out = s.split(',').map(Number);
-  for (const n of out) if (!(Number.isFinite(n) && n > 0)) throw new ServiceError('BAD_REQUEST', `querystring.${name}: ${s} is not a list of seconds > 0 (e.g. 1,2,5,10,30)`);
+  for (const n of out)
+    if (!(Number.isFinite(n) && n > 0)) throw new ServiceError('BAD_REQUEST', `querystring.${name}: ${s} is not a list of seconds > 0 (e.g. 1,2,5,10,30)`);
   return out;
 }
 
@@ -35,7 +36,7 @@ export async function curveRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Cost curve: dollars and shot coverage at each sampling interval, per model and detail',
         description:
-          'The input as for POST /v1/plan (its options: mode, prompt, tier, audio, ...). Intervals default to 1, 2, 5, 10, 30 s and the options\' `every`; models to the options\' model; details to the options\' detail (or each model\'s auto). `svg` is the chart `omniprep cost-curve --chart` draws.',
+          "The input as for POST /v1/plan (its options: mode, prompt, tier, audio, ...). Intervals default to 1, 2, 5, 10, 30 s and the options' `every`; models to the options' model; details to the options' detail (or each model's auto). `svg` is the chart `omniprep cost-curve --chart` draws.",
         tags: ['plan'],
         querystring: {
           type: 'object',
@@ -61,13 +62,15 @@ export async function curveRoutes(app: FastifyInstance): Promise<void> {
         // The plan first: it checks the input and the options, and answers errors in the client's names.
         await svc.inputs.plan(input, options);
         const { every: one, model, detail, budget: _b, maxTokens: _m, ...rest } = toPlanOptions(options, svc.config.limits);
-        const curve = await limit(() => costCurve(file, {
-          ...rest,
-          every: every ?? [...new Set([...COST_CURVE_DEFAULTS.every, ...(one ? [one] : [])])],
-          models: q.models?.split(',') ?? [model ?? COST_CURVE_DEFAULTS.models[0]!],
-          details: q.details?.split(',') ?? (detail ? [detail] : undefined),
-          shots: q.shots ?? true,
-        }));
+        const curve = await limit(() =>
+          costCurve(file, {
+            ...rest,
+            every: every ?? [...new Set([...COST_CURVE_DEFAULTS.every, ...(one ? [one] : [])])],
+            models: q.models?.split(',') ?? [model ?? COST_CURVE_DEFAULTS.models[0]!],
+            details: q.details?.split(',') ?? (detail ? [detail] : undefined),
+            shots: q.shots ?? true,
+          }),
+        );
         const named = { ...curve, input: input.name };
         return { ...named, ...(q.chart === false ? {} : { svg: await costCurveSvg(named) }) };
       } catch (e) {

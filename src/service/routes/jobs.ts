@@ -38,7 +38,8 @@ function submitRoute(app: FastifyInstance): void {
     {
       schema: {
         summary: 'Submit a job',
-        description: 'An upload (multipart: file, options), or JSON naming a path under an allowed root or a URL the server downloads. Answers at once with the job and its plan; a full queue answers 429 with Retry-After.',
+        description:
+          'An upload (multipart: file, options), or JSON naming a path under an allowed root or a URL the server downloads. Answers at once with the job and its plan; a full queue answers 429 with Retry-After.',
         tags: ['jobs'],
         body: inputBody,
         response: { 202: { $ref: 'Job#' }, ...errorResponses },
@@ -85,7 +86,6 @@ function submitRoute(app: FastifyInstance): void {
       }
     },
   );
-
 }
 
 /** GET the job, its manifest and its frames. */
@@ -93,7 +93,14 @@ function readRoutes(app: FastifyInstance): void {
   const svc = app.omniprep;
   app.get(
     '/v1/jobs/:id',
-    { schema: { summary: 'A job: state, progress, plan, result, estimate against actual', tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'A job: state, progress, plan, result, estimate against actual',
+        tags: ['jobs'],
+        params: idParams,
+        response: { 200: { $ref: 'Job#' }, ...errorResponses },
+      },
+    },
     async (request) => jobView(await load(svc, (request.params as { id: string }).id)),
   );
 
@@ -109,7 +116,8 @@ function readRoutes(app: FastifyInstance): void {
     },
     async (request) => {
       const job = await load(svc, (request.params as { id: string }).id);
-      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${job.id}: is ${job.state}; the manifest exists once it has succeeded`);
+      if (job.state !== 'succeeded' || !job.result)
+        throw new ServiceError('NOT_READY', `job ${job.id}: is ${job.state}; the manifest exists once it has succeeded`);
       return { id: job.id, frames: job.result.manifest, audio: job.result.audioManifest, segments: job.result.segments };
     },
   );
@@ -135,14 +143,17 @@ function readRoutes(app: FastifyInstance): void {
       if (!/^[\w.-]+$/.test(frame.file)) throw new ServiceError('INTERNAL', `job ${id}: bad frame file name`);
       const path = join(svc.data.abs(job.outputDir), 'frames', frame.file);
       const st = await stat(path).catch(() => undefined);
-      if (!st) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: frame ${n} is not on this node (a shared --data directory is needed to serve frames from any node)`);
+      if (!st)
+        throw new ServiceError(
+          'JOB_NOT_FOUND',
+          `job ${id}: frame ${n} is not on this node (a shared --data directory is needed to serve frames from any node)`,
+        );
       const etag = `"${frame.sha256}"`;
       reply.header('etag', etag).header('cache-control', 'private, max-age=3600');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply.type(MIME[manifest.format]).header('content-length', st.size).send(createReadStream(path));
     },
   );
-
 }
 
 /** GET /v1/jobs/:id/events: server-sent events until the job ends. */
@@ -189,7 +200,12 @@ function eventsRoute(app: FastifyInstance): void {
         throw e;
       }
       reply.hijack();
-      raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       const heartbeat = setInterval(() => !closed && raw.write(': keep-alive\n\n'), 15_000);
       heartbeat.unref();
       const end = (): void => {
@@ -212,7 +228,6 @@ function eventsRoute(app: FastifyInstance): void {
       for (const e of queue.splice(0)) onEvent(e);
     },
   );
-
 }
 
 /** DELETE /v1/jobs/:id: cancel. */
@@ -220,7 +235,14 @@ function cancelRoute(app: FastifyInstance): void {
   const svc = app.omniprep;
   app.delete(
     '/v1/jobs/:id',
-    { schema: { summary: 'Cancel a job: it leaves the queue, or its processes are stopped', tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'Cancel a job: it leaves the queue, or its processes are stopped',
+        tags: ['jobs'],
+        params: idParams,
+        response: { 200: { $ref: 'Job#' }, ...errorResponses },
+      },
+    },
     async (request) => {
       const { id } = request.params as { id: string };
       const before = await svc.store.cancel(id);

@@ -16,7 +16,8 @@ export async function listRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: 'The jobs, newest first, a page at a time',
-        description: 'Each page answers `next`, the cursor of the page after it (null on the last page). Finished jobs are listed until retention removes them.',
+        description:
+          'Each page answers `next`, the cursor of the page after it (null on the last page). Finished jobs are listed until retention removes them.',
         tags: ['jobs'],
         querystring: {
           type: 'object',

@@ -10,7 +10,7 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: 'Plan: frames, sizes, audio, tokens and dollars, without decoding',
-        description: 'The same inputs and options as POST /v1/jobs; answers with the library\'s full Plan (as `omniprep plan --json`).',
+        description: "The same inputs and options as POST /v1/jobs; answers with the library's full Plan (as `omniprep plan --json`).",
         tags: ['plan'],
         body: inputBody,
         response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },

@@ -71,8 +71,26 @@ export function preparedOf(job: JobRecord, outDir: string): PreparedMedia {
   };
   const mime = MIME[m.format];
   const images: FrameAsset[] = m.grids
-    ? m.grids.map((g) => ({ index: g.index, timestampSec: g.timestamps[0]!, file: checked(frameDir, g.file), mime, width: g.width, height: g.height, detail: m.detail, tokens: g.tokens }))
-    : m.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, file: checked(frameDir, f.file), mime, width: f.width, height: f.height, detail: m.detail, tokens: f.tokens }));
+    ? m.grids.map((g) => ({
+        index: g.index,
+        timestampSec: g.timestamps[0]!,
+        file: checked(frameDir, g.file),
+        mime,
+        width: g.width,
+        height: g.height,
+        detail: m.detail,
+        tokens: g.tokens,
+      }))
+    : m.frames.map((f) => ({
+        index: f.index,
+        timestampSec: f.timestampSec,
+        file: checked(frameDir, f.file),
+        mime,
+        width: f.width,
+        height: f.height,
+        detail: m.detail,
+        tokens: f.tokens,
+      }));
   const chunks: AudioAsset[] = ((r.audioManifest as StoredChunk[] | null) ?? []).map((c) => ({
     index: c.index,
     startSec: c.startSec,
@@ -102,7 +120,9 @@ export function preparedOf(job: JobRecord, outDir: string): PreparedMedia {
 const apiQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { api: { type: 'string', enum: ['chat', 'responses'], description: 'default: the job\'s api, else Responses (Chat Completions when audio is sent)' } },
+  properties: {
+    api: { type: 'string', enum: ['chat', 'responses'], description: "default: the job's api, else Responses (Chat Completions when audio is sent)" },
+  },
 } as const;
 
 export async function requestRoutes(app: FastifyInstance): Promise<void> {
@@ -112,7 +132,12 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     if (!job) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
     if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; ${what} exist once it has succeeded`);
     const outDir = svc.data.abs(job.outputDir);
-    if (!(await stat(join(outDir, 'frames')).then((s) => s.isDirectory(), () => false))) {
+    if (
+      !(await stat(join(outDir, 'frames')).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    ) {
       throw new ServiceError('JOB_NOT_FOUND', `job ${id}: its files are not on this node (a shared --data directory is needed to serve them from any node)`);
     }
     return { job, outDir };
@@ -139,7 +164,12 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
       const { id } = request.params as { id: string };
       const { api } = request.query as { api?: 'chat' | 'responses' };
       const { job, outDir } = await finished(id, 'its requests');
-      const built = buildRequests(preparedOf(job, outDir), { ...buildOptions(job), api: api ?? job.options.api, tier: job.options.tier, input: job.input.name });
+      const built = buildRequests(preparedOf(job, outDir), {
+        ...buildOptions(job),
+        api: api ?? job.options.api,
+        tier: job.options.tier,
+        input: job.input.name,
+      });
       return {
         id: job.id,
         api: built[0]?.api ?? api ?? 'responses',
@@ -152,7 +182,7 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     '/v1/jobs/:id/batch',
     {
       schema: {
-        summary: 'A Batch API JSONL file of a finished job\'s requests (one line a request)',
+        summary: "A Batch API JSONL file of a finished job's requests (one line a request)",
         tags: ['jobs'],
         params: idParams,
         querystring: apiQuery,
@@ -169,7 +199,10 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
       try {
         const written = await writeBatch([preparedOf(job, outDir)], { ...buildOptions(job), api: api ?? job.options.api, out: join(dir, `${job.id}.jsonl`) });
         if (written.paths.length !== 1) {
-          throw new ServiceError('BAD_REQUEST', `job ${id}: its batch needs ${written.paths.length} files (the Batch API's size limits); write it with \`omniprep batch\``);
+          throw new ServiceError(
+            'BAD_REQUEST',
+            `job ${id}: its batch needs ${written.paths.length} files (the Batch API's size limits); write it with \`omniprep batch\``,
+          );
         }
         const text = await readFile(written.paths[0]!, 'utf8');
         return reply.type('application/jsonl; charset=utf-8').header('content-disposition', `attachment; filename="omniprep-${job.id}.jsonl"`).send(text);
@@ -200,7 +233,11 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
       const path = join(outDir, 'audio', chunk.file);
       const st = await stat(path).catch(() => undefined);
       if (!st) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: audio chunk ${n} is not on this node`);
-      return reply.type(AUDIO_MIME[audioFormat(chunk.file)]!).header('content-length', st.size).header('cache-control', 'private, max-age=3600').send(createReadStream(path));
+      return reply
+        .type(AUDIO_MIME[audioFormat(chunk.file)]!)
+        .header('content-length', st.size)
+        .header('cache-control', 'private, max-age=3600')
+        .send(createReadStream(path));
     },
   );
 }

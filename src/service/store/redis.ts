@@ -5,7 +5,17 @@
  * A single Redis (or a primary with replicas); not Redis Cluster (the script touches keys it names).
  */
 import type { Redis } from 'ioredis';
-import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobProgress, type JobRecord, type JobState, type JobStore, type ListOptions } from './types.js';
+import {
+  JOB_STATES,
+  ZERO_COUNTERS,
+  type Counters,
+  type FinishOutcome,
+  type JobProgress,
+  type JobRecord,
+  type JobState,
+  type JobStore,
+  type ListOptions,
+} from './types.js';
 
 /**
  * KEYS[1] the job hash. ARGV: prefix, id, allowed states (comma-separated), new state,
@@ -85,9 +95,18 @@ export class RedisStore implements JobStore {
     return `${this.prefix}:job:${id}`;
   }
 
-  private async transition(id: string, from: JobState[], to: JobState, attempts: number, fields: Fields = {}, owner = ''): Promise<{ changed: boolean; previous: JobState } | undefined> {
+  private async transition(
+    id: string,
+    from: JobState[],
+    to: JobState,
+    attempts: number,
+    fields: Fields = {},
+    owner = '',
+  ): Promise<{ changed: boolean; previous: JobState } | undefined> {
     const args = Object.entries({ ...fields, updatedAt: String(Date.now()) }).flat();
-    const r = (await this.redis.eval(TRANSITION, 1, this.key(id), this.prefix, id, from.join(','), to, String(attempts), owner, ...args)) as [number, string] | null;
+    const r = (await this.redis.eval(TRANSITION, 1, this.key(id), this.prefix, id, from.join(','), to, String(attempts), owner, ...args)) as
+      | [number, string]
+      | null;
     return r ? { changed: r[0] === 1, previous: r[1] as JobState } : undefined;
   }
 
@@ -130,12 +149,19 @@ export class RedisStore implements JobStore {
   async finish(id: string, o: FinishOutcome): Promise<boolean> {
     const job = await this.get(id);
     if (!job) return false;
-    const r = await this.transition(id, ['running'], o.state, 0, {
-      result: o.result ? JSON.stringify(o.result) : '',
-      error: o.error ? JSON.stringify(o.error) : '',
-      progress: JSON.stringify({ ...job.progress, stage: 'done' }),
-      finishedAt: String(Date.now()),
-    }, o.worker);
+    const r = await this.transition(
+      id,
+      ['running'],
+      o.state,
+      0,
+      {
+        result: o.result ? JSON.stringify(o.result) : '',
+        error: o.error ? JSON.stringify(o.error) : '',
+        progress: JSON.stringify({ ...job.progress, stage: 'done' }),
+        finishedAt: String(Date.now()),
+      },
+      o.worker,
+    );
     if (!r?.changed) return false;
     await this.bump({ ...o.counters, [o.state === 'succeeded' ? 'jobsSucceededTotal' : 'jobsFailedTotal']: 1 });
     return true;

@@ -4,7 +4,17 @@
  * time (a lock file says which).
  */
 import Database from 'better-sqlite3';
-import { JOB_STATES, ZERO_COUNTERS, type Counters, type FinishOutcome, type JobProgress, type JobRecord, type JobState, type JobStore, type ListOptions } from './types.js';
+import {
+  JOB_STATES,
+  ZERO_COUNTERS,
+  type Counters,
+  type FinishOutcome,
+  type JobProgress,
+  type JobRecord,
+  type JobState,
+  type JobStore,
+  type ListOptions,
+} from './types.js';
 
 interface Row {
   id: string;
@@ -92,11 +102,13 @@ export class SqliteStore implements JobStore {
         `UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, started_at = ?, updated_at = ?, error = NULL
          WHERE id = ? AND state IN ('queued', 'running')`,
       ),
-      release: db.prepare(`UPDATE jobs SET state = 'queued', updated_at = @now, progress = @progress WHERE id = @id AND state = 'running' AND (@worker IS NULL OR worker = @worker)`),
-      progress: db.prepare(`UPDATE jobs SET progress = @progress, updated_at = @now WHERE id = @id AND state = 'running' AND (@worker IS NULL OR worker = @worker)`),
-      finish: db.prepare(
-        `UPDATE jobs SET state = ?, result = ?, error = ?, progress = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running'`,
+      release: db.prepare(
+        `UPDATE jobs SET state = 'queued', updated_at = @now, progress = @progress WHERE id = @id AND state = 'running' AND (@worker IS NULL OR worker = @worker)`,
       ),
+      progress: db.prepare(
+        `UPDATE jobs SET progress = @progress, updated_at = @now WHERE id = @id AND state = 'running' AND (@worker IS NULL OR worker = @worker)`,
+      ),
+      finish: db.prepare(`UPDATE jobs SET state = ?, result = ?, error = ?, progress = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running'`),
       cancel: db.prepare(`UPDATE jobs SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'running')`),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state'),
       counters: db.prepare('SELECT name, value FROM counters'),
@@ -159,7 +171,15 @@ export class SqliteStore implements JobStore {
       const job = this.stmts.get.get(id) as Row | undefined;
       if (job?.state !== 'running' || (o.worker !== undefined && job.worker !== o.worker)) return false;
       const progress = { ...(JSON.parse(job.progress) as JobProgress), stage: 'done' };
-      const changed = this.stmts.finish.run(o.state, o.result ? JSON.stringify(o.result) : null, o.error ? JSON.stringify(o.error) : null, JSON.stringify(progress), now, now, id).changes;
+      const changed = this.stmts.finish.run(
+        o.state,
+        o.result ? JSON.stringify(o.result) : null,
+        o.error ? JSON.stringify(o.error) : null,
+        JSON.stringify(progress),
+        now,
+        now,
+        id,
+      ).changes;
       if (changed) this.bump({ ...o.counters, [o.state === 'succeeded' ? 'jobsSucceededTotal' : 'jobsFailedTotal']: 1 });
       return changed > 0;
     })();

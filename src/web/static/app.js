@@ -18,7 +18,21 @@ const el = (tag, props = {}, ...children) => {
 
 const STEPS = [0.25, 0.5, 1, 2, 3, 4, 5, 10, 15, 20, 30, 60, 120];
 const CURVE_EVERY = [1, 2, 5, 10, 30];
-const INPUT_CODES = new Set(['NOT_FOUND', 'NOT_A_FILE', 'EMPTY', 'UNSUPPORTED_FORMAT', 'CORRUPT', 'NO_VIDEO_STREAM', 'NO_AUDIO_STREAM', 'TOO_LARGE', 'FORBIDDEN_PATH', 'FORBIDDEN_URL', 'PROCESS_FAILED', 'TIMEOUT', 'LIMIT_EXCEEDED']);
+const INPUT_CODES = new Set([
+  'NOT_FOUND',
+  'NOT_A_FILE',
+  'EMPTY',
+  'UNSUPPORTED_FORMAT',
+  'CORRUPT',
+  'NO_VIDEO_STREAM',
+  'NO_AUDIO_STREAM',
+  'TOO_LARGE',
+  'FORBIDDEN_PATH',
+  'FORBIDDEN_URL',
+  'PROCESS_FAILED',
+  'TIMEOUT',
+  'LIMIT_EXCEEDED',
+]);
 const FIELDS = ['every', 'start', 'end', 'maxFrames', 'maxSide', 'grid', 'model', 'detail', 'tier', 'budget', 'prompt', 'call', 'api'];
 
 const state = {
@@ -62,7 +76,8 @@ function needToken(e) {
   state.authorized = false;
   const t = $('token');
   t.setAttribute('aria-invalid', 'true');
-  $('token-status').textContent = e && e.code === 'UNAUTHORIZED' && /wrong/.test(e.message) ? 'The token is wrong: type the right one.' : 'This server needs a bearer token: type it here.';
+  $('token-status').textContent =
+    e && e.code === 'UNAUTHORIZED' && /wrong/.test(e.message) ? 'The token is wrong: type the right one.' : 'This server needs a bearer token: type it here.';
   $('token-status').className = 'status error';
   clearJobs();
   if (document.activeElement !== t) t.focus();
@@ -235,7 +250,8 @@ function renderPlan(p) {
       el('tr', { class: t === p.tier ? 'current' : '' }, el('th', { scope: 'row', text: t }), el('td', { text: usd(v), 'data-tier': t })),
     ),
   );
-  $('plan-rule').textContent = `${p.model}, detail ${p.detail}${p.detail !== p.detailApplied ? ` (applied: ${p.detailApplied})` : ''}, ${p.width}×${p.height} px, ${p.tokensPerFrame} tokens a frame; rule ${p.rules.image} (registry ${p.rules.registryVersion}); ${p.requests} request${p.requests === 1 ? '' : 's'}.`;
+  $('plan-rule').textContent =
+    `${p.model}, detail ${p.detail}${p.detail !== p.detailApplied ? ` (applied: ${p.detailApplied})` : ''}, ${p.width}×${p.height} px, ${p.tokensPerFrame} tokens a frame; rule ${p.rules.image} (registry ${p.rules.registryVersion}); ${p.requests} request${p.requests === 1 ? '' : 's'}.`;
   const budget = $('plan-budget');
   if (p.budget) {
     const c = p.budget.chosen;
@@ -290,7 +306,13 @@ function hideCurve() {
 }
 
 function renderCurveTable(curve) {
-  const head = el('tr', {}, ...['Model', 'Detail', 'Every', 'Frames', 'Input tokens', ...curve.tiers.map((t) => `${t} $`), ...(curve.shots ? ['Shots covered'] : [])].map((h) => el('th', { scope: 'col', text: h })));
+  const head = el(
+    'tr',
+    {},
+    ...['Model', 'Detail', 'Every', 'Frames', 'Input tokens', ...curve.tiers.map((t) => `${t} $`), ...(curve.shots ? ['Shots covered'] : [])].map((h) =>
+      el('th', { scope: 'col', text: h }),
+    ),
+  );
   const rows = [];
   for (const s of curve.series) {
     for (const p of s.points) {
@@ -309,7 +331,11 @@ function renderCurveTable(curve) {
       );
     }
   }
-  $('curve-table').replaceChildren(el('caption', { text: `${curve.input}: ${curve.durationSec.toFixed(1)} s, ${curve.width}×${curve.height}` }), el('thead', {}, head), el('tbody', {}, ...rows));
+  $('curve-table').replaceChildren(
+    el('caption', { text: `${curve.input}: ${curve.durationSec.toFixed(1)} s, ${curve.width}×${curve.height}` }),
+    el('thead', {}, head),
+    el('tbody', {}, ...rows),
+  );
   markCurve();
 }
 
@@ -395,7 +421,8 @@ function renderProgress(p, jobState) {
   bar.max = Math.max(1, total);
   bar.value = Math.min(p.framesDone ?? 0, bar.max);
   $('job-stage').textContent = jobState === 'succeeded' ? 'done' : jobState === 'failed' || jobState === 'cancelled' ? `${jobState} (${p.stage})` : p.stage;
-  $('job-count').textContent = `${p.framesDone ?? 0} of ${total} frames${p.requestsTotal ? `, ${p.requestsDone ?? 0} of ${p.requestsTotal} requests` : ''}${p.note ? ` (${p.note})` : ''}`;
+  $('job-count').textContent =
+    `${p.framesDone ?? 0} of ${total} frames${p.requestsTotal ? `, ${p.requestsDone ?? 0} of ${p.requestsTotal} requests` : ''}${p.note ? ` (${p.note})` : ''}`;
 }
 
 async function openJob(job) {
@@ -508,7 +535,10 @@ async function showResult(job) {
       ['Frames (estimated / written)', `${num(e.frames)} / ${num(a.frames)}`],
       ['Image tokens', `${num(e.imageTokens)} / ${num(a.imageTokens)}`],
       ['Audio seconds', `${e.audioSeconds ?? 0} / ${a.audioSeconds ?? 0}`],
-      ['Input tokens (estimated / billed)', `${num(e.inputTokens)} / ${a.inputTokens === null || a.inputTokens === undefined ? 'not called' : num(a.inputTokens)}`],
+      [
+        'Input tokens (estimated / billed)',
+        `${num(e.inputTokens)} / ${a.inputTokens === null || a.inputTokens === undefined ? 'not called' : num(a.inputTokens)}`,
+      ],
       ['Dollars (estimated / billed)', `${usd(e.costUsd)} / ${a.costUsd === null || a.costUsd === undefined ? 'not called' : usd(a.costUsd)}`],
     ].map(([k, v]) => el('div', {}, el('dt', { text: k }), el('dd', { text: v }))),
   );
@@ -532,7 +562,12 @@ async function showResult(job) {
       'li',
       { 'data-index': String(f.index), class: 'frame' },
       open,
-      el('div', { class: 'meta' }, el('strong', { text: secs(f.timestampSec) }), ` · ${f.keyframe ? 'keyframe' : 'not a keyframe'} · ${f.width}×${f.height} · ${kb(f.bytes)} · ${num(f.tokens)} tokens`),
+      el(
+        'div',
+        { class: 'meta' },
+        el('strong', { text: secs(f.timestampSec) }),
+        ` · ${f.keyframe ? 'keyframe' : 'not a keyframe'} · ${f.width}×${f.height} · ${kb(f.bytes)} · ${num(f.tokens)} tokens`,
+      ),
     );
   });
   const dropped = (m.frames?.dropped ?? []).map((d) =>
@@ -551,7 +586,11 @@ async function showResult(job) {
   $('grids').replaceChildren(
     ...(grids.length ? [el('h3', { text: 'Grids (one image each)' })] : []),
     ...grids.map((g) => {
-      const box = el('div', { class: 'gridset', 'aria-label': `grid ${g.index}: ${g.width}×${g.height}, ${g.tokens} tokens` }, ...g.timestamps.map((t) => el('span', { text: secs(t) })));
+      const box = el(
+        'div',
+        { class: 'gridset', 'aria-label': `grid ${g.index}: ${g.width}×${g.height}, ${g.tokens} tokens` },
+        ...g.timestamps.map((t) => el('span', { text: secs(t) })),
+      );
       box.style.gridTemplateColumns = `repeat(${cols}, auto)`;
       return box;
     }),
@@ -574,11 +613,19 @@ async function showResult(job) {
         return d;
       }),
     );
-    $('cuts').textContent = chunks.slice(1).map((c) => secs(c.startSec)).join(', ') || 'none (one chunk)';
+    $('cuts').textContent =
+      chunks
+        .slice(1)
+        .map((c) => secs(c.startSec))
+        .join(', ') || 'none (one chunk)';
     void loadChunk(job.id, chunks[0]);
   }
   $('segments').replaceChildren(
-    ...(m.segments ?? []).map((s) => el('li', { text: `${secs(s.startSec)}–${secs(s.endSec)}: ${s.frames.length} frame${s.frames.length === 1 ? '' : 's'}${s.audio.length ? `, ${s.audio.length} audio chunk${s.audio.length === 1 ? '' : 's'}` : ''}` })),
+    ...(m.segments ?? []).map((s) =>
+      el('li', {
+        text: `${secs(s.startSec)}–${secs(s.endSec)}: ${s.frames.length} frame${s.frames.length === 1 ? '' : 's'}${s.audio.length ? `, ${s.audio.length} audio chunk${s.audio.length === 1 ? '' : 's'}` : ''}`,
+      }),
+    ),
   );
 }
 
@@ -740,7 +787,7 @@ function fillModels(list) {
   const sel = $('model');
   const current = sel.value || 'gpt-5.5';
   sel.replaceChildren(...list.map((m) => el('option', { value: m.name, text: m.name })));
-  sel.value = list.some((m) => m.name === current) ? current : list[0]?.name ?? '';
+  sel.value = list.some((m) => m.name === current) ? current : (list[0]?.name ?? '');
   fillDetails();
 }
 
@@ -778,10 +825,11 @@ $('every-slider').addEventListener('input', () => {
 });
 $('every').addEventListener('input', setSliderFromEvery);
 $('model').addEventListener('change', fillDetails);
-for (const r of document.querySelectorAll('input[name="kind"]')) r.addEventListener('change', () => {
-  showKind();
-  schedulePlan();
-});
+for (const r of document.querySelectorAll('input[name="kind"]'))
+  r.addEventListener('change', () => {
+    showKind();
+    schedulePlan();
+  });
 $('job-form').addEventListener('input', (ev) => {
   if (ev.target.id === 'file' || ev.target.id === 'every-slider') return;
   schedulePlan();

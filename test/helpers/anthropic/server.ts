@@ -15,7 +15,17 @@
  */
 import type { ModelRegistry } from '../../../src/models/registry.js';
 import { validateSdk } from '../sdk/schemas.js';
-import { Meter, modelServerCore, newId, Problem, routeAnswer, type Control, type Measured, type ModelServerCore, type ProviderAdapter } from '../model-server.js';
+import {
+  Meter,
+  modelServerCore,
+  newId,
+  Problem,
+  routeAnswer,
+  type Control,
+  type Measured,
+  type ModelServerCore,
+  type ProviderAdapter,
+} from '../model-server.js';
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -34,7 +44,13 @@ type Block = { type: string; text?: string; source?: { type: string; data?: stri
 async function measureMessages(body: unknown, reg: ModelRegistry, control: Control, bytes?: number): Promise<Measured> {
   const check = validateSdk('anthropic.messages', body);
   if (!check.valid) throw new Problem(400, `Invalid request body: ${check.message}`, 'invalid_request_error');
-  const b = body as { model: string; max_tokens: number; system?: string | Array<{ text: string }>; messages: Array<{ content: string | Block[] }>; output_config?: { format?: { schema?: Record<string, unknown> } } };
+  const b = body as {
+    model: string;
+    max_tokens: number;
+    system?: string | Array<{ text: string }>;
+    messages: Array<{ content: string | Block[] }>;
+    output_config?: { format?: { schema?: Record<string, unknown> } };
+  };
   let model;
   try {
     model = reg.get(b.model);
@@ -75,11 +91,17 @@ async function measureMessages(body: unknown, reg: ModelRegistry, control: Contr
   }
   const l = model.limits;
   const images = meter.m.images;
-  if (images > l.imagesPerRequest) throw new Problem(400, `messages: too many images in the request (${images}; at most ${l.imagesPerRequest})`, 'invalid_request_error');
+  if (images > l.imagesPerRequest)
+    throw new Problem(400, `messages: too many images in the request (${images}; at most ${l.imagesPerRequest})`, 'invalid_request_error');
   if (l.manyImages !== undefined && l.maxSideManyImages !== undefined && images > l.manyImages && maxSide > l.maxSideManyImages) {
-    throw new Problem(400, `messages: image dimensions exceed max allowed size for many-image requests: ${l.maxSideManyImages} pixels`, 'invalid_request_error');
+    throw new Problem(
+      400,
+      `messages: image dimensions exceed max allowed size for many-image requests: ${l.maxSideManyImages} pixels`,
+      'invalid_request_error',
+    );
   }
-  if (bytes !== undefined && bytes > l.requestBytes) throw new Problem(413, `Request exceeds the maximum allowed number of bytes (${l.requestBytes}).`, 'request_too_large');
+  if (bytes !== undefined && bytes > l.requestBytes)
+    throw new Problem(413, `Request exceeds the maximum allowed number of bytes (${l.requestBytes}).`, 'request_too_large');
   meter.m.maxOutputTokens = b.max_tokens;
   meter.m.schema = b.output_config?.format?.schema;
   return meter.m;
@@ -153,7 +175,10 @@ export const BATCH_LIMITS = { requests: 100_000, bytes: 256 * 1024 * 1024 };
 
 export async function startAnthropicTestServer(o: { registry?: ModelRegistry; control?: Partial<Control> } = {}): Promise<AnthropicTestServer> {
   let currentBytes: number | undefined;
-  const core = await modelServerCore(anthropicAdapter(() => currentBytes), o);
+  const core = await modelServerCore(
+    anthropicAdapter(() => currentBytes),
+    o,
+  );
   const adapter = anthropicAdapter(() => undefined);
   const { app } = core;
   const batches = new Map<string, StoredBatch>();
@@ -178,7 +203,8 @@ export async function startAnthropicTestServer(o: { registry?: ModelRegistry; co
     }
     const ids = new Set<string>();
     for (const r of reqs) {
-      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(r.custom_id)) return reply.code(400).send(adapter.error(400, `requests: custom_id ${r.custom_id} must match ^[a-zA-Z0-9_-]{1,64}$`));
+      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(r.custom_id))
+        return reply.code(400).send(adapter.error(400, `requests: custom_id ${r.custom_id} must match ^[a-zA-Z0-9_-]{1,64}$`));
       if (ids.has(r.custom_id)) return reply.code(400).send(adapter.error(400, `requests: custom_id ${r.custom_id} is used more than once`));
       ids.add(r.custom_id);
     }

@@ -26,7 +26,17 @@ import { geminiDetail } from '../../../src/providers/gemini.js';
 import { probe } from '../../../src/probe/probe.js';
 import { geminiVideoTokens } from '../../../src/models/video.js';
 import { validateSdk } from '../sdk/schemas.js';
-import { Meter, modelServerCore, newId, Problem, routeAnswer, type Control, type Measured, type ModelServerCore, type ProviderAdapter } from '../model-server.js';
+import {
+  Meter,
+  modelServerCore,
+  newId,
+  Problem,
+  routeAnswer,
+  type Control,
+  type Measured,
+  type ModelServerCore,
+  type ProviderAdapter,
+} from '../model-server.js';
 
 const STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -56,7 +66,11 @@ type RestPart = {
   videoMetadata?: { fps?: number; startOffset?: string; endOffset?: string };
   mediaResolution?: { level?: string };
 };
-type RestBody = { contents: Array<{ role?: string; parts: RestPart[] }>; systemInstruction?: { parts: RestPart[] }; generationConfig?: Record<string, unknown> };
+type RestBody = {
+  contents: Array<{ role?: string; parts: RestPart[] }>;
+  systemInstruction?: { parts: RestPart[] };
+  generationConfig?: Record<string, unknown>;
+};
 
 /** "12.5s" -> 12.5 (a protobuf Duration as JSON). */
 export function durationSec(s: string | undefined): number | undefined {
@@ -101,11 +115,18 @@ async function measureGemini(modelId: string, body: unknown, reg: ModelRegistry,
         if (size && p.fileData.mimeType?.startsWith('image/')) return meter.imageOfSize(size, geminiDetail(p.mediaResolution?.level));
         throw new Problem(400, `File ${p.fileData.fileUri} is not found or not accessible.`, 'INVALID_ARGUMENT');
       }
-      if (!f.mimeType.startsWith('video/') || f.durationSec === undefined) throw new Problem(400, `File ${f.name} is not a video the test server can bill.`, 'INVALID_ARGUMENT');
+      if (!f.mimeType.startsWith('video/') || f.durationSec === undefined)
+        throw new Problem(400, `File ${f.name} is not a video the test server can bill.`, 'INVALID_ARGUMENT');
       const start = durationSec(p.videoMetadata?.startOffset) ?? 0;
       const end = Math.min(durationSec(p.videoMetadata?.endOffset) ?? f.durationSec, f.durationSec);
       if (!(end > start)) throw new Problem(400, `videoMetadata: the window ${start}s-${end}s is empty.`, 'INVALID_ARGUMENT');
-      const v = geminiVideoTokens(model, { startSec: start, endSec: end, fps: p.videoMetadata?.fps, hasAudio: Boolean(f.hasAudio), detail: geminiDetail(p.mediaResolution?.level) });
+      const v = geminiVideoTokens(model, {
+        startSec: start,
+        endSec: end,
+        fps: p.videoMetadata?.fps,
+        hasAudio: Boolean(f.hasAudio),
+        detail: geminiDetail(p.mediaResolution?.level),
+      });
       meter.m.videoTokens += v.frameTokens;
       meter.m.audioTokens += v.audioTokens;
       meter.m.images += v.frames;
@@ -236,7 +257,10 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
   async function runBatch(batch: StoredBatch, model: string, input: StoredFile): Promise<void> {
     batch.metadata.state = 'BATCH_STATE_RUNNING';
     if (core.control.batchDelayMs > 0) await core.wait(core.control.batchDelayMs, undefined);
-    const lines = input.bytes.toString('utf8').split('\n').filter((l) => l.trim());
+    const lines = input.bytes
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     const out: string[] = [];
     const keys = new Set<string>();
     let ok = 0;
@@ -270,9 +294,19 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
         out.push(JSON.stringify({ key, error: (res.body as { error: unknown }).error }));
       }
     }
-    const result: StoredFile = { name: `files/${newId('')}`, displayName: `${batch.name}-results.jsonl`, mimeType: 'application/jsonl', bytes: Buffer.from(`${out.join('\n')}\n`) };
+    const result: StoredFile = {
+      name: `files/${newId('')}`,
+      displayName: `${batch.name}-results.jsonl`,
+      mimeType: 'application/jsonl',
+      bytes: Buffer.from(`${out.join('\n')}\n`),
+    };
     files.set(result.name, result);
-    Object.assign(batch.metadata.batchStats, { requestCount: String(lines.length), successfulRequestCount: String(ok), failedRequestCount: String(failed), pendingRequestCount: '0' });
+    Object.assign(batch.metadata.batchStats, {
+      requestCount: String(lines.length),
+      successfulRequestCount: String(ok),
+      failedRequestCount: String(failed),
+      pendingRequestCount: '0',
+    });
     batch.metadata.output = { responsesFile: result.name };
     batch.metadata.state = 'BATCH_STATE_SUCCEEDED';
     batch.metadata.endTime = new Date().toISOString();
@@ -308,8 +342,13 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
     const command = String(h['x-goog-upload-command'] ?? '');
     if (command === 'start') {
       const id = newId('');
-      const meta = (Buffer.isBuffer(request.body) ? JSON.parse(request.body.toString('utf8') || '{}') : request.body) as { file?: { displayName?: string; mimeType?: string } };
-      uploads.set(id, { displayName: meta.file?.displayName ?? String(h['x-goog-upload-file-name'] ?? id), mimeType: String(h['x-goog-upload-header-content-type'] ?? meta.file?.mimeType ?? 'application/octet-stream') });
+      const meta = (Buffer.isBuffer(request.body) ? JSON.parse(request.body.toString('utf8') || '{}') : request.body) as {
+        file?: { displayName?: string; mimeType?: string };
+      };
+      uploads.set(id, {
+        displayName: meta.file?.displayName ?? String(h['x-goog-upload-file-name'] ?? id),
+        mimeType: String(h['x-goog-upload-header-content-type'] ?? meta.file?.mimeType ?? 'application/octet-stream'),
+      });
       return reply.header('x-goog-upload-url', `${base}/upload/v1beta/files?upload_id=${id}`).header('x-goog-upload-status', 'active').send({});
     }
     const id = String((request.query as { upload_id?: string }).upload_id ?? '');

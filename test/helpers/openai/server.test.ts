@@ -20,14 +20,24 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => server.reset());
 
-async function post(path: string, body: unknown): Promise<{ status: number; headers: Headers; json: { error?: { message: string; type: string; code: string | null } } }> {
-  const res = await fetch(`${server.baseURL}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(
+  path: string,
+  body: unknown,
+): Promise<{ status: number; headers: Headers; json: { error?: { message: string; type: string; code: string | null } } }> {
+  const res = await fetch(`${server.baseURL}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, json: (await res.json()) as never };
 }
 
 describe('validation against openapi.yaml', () => {
   it('a wrong shape gets 400 with an OpenAI-style error naming the place', async () => {
-    const res = await post('/chat/completions', { model: 'gpt-5.5', messages: [{ role: 'user', content: [{ type: 'audio', audio: { data: 'AAAA', format: 'mp3' } }] }] });
+    const res = await post('/chat/completions', {
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: [{ type: 'audio', audio: { data: 'AAAA', format: 'mp3' } }] }],
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toEqual({
       message: 'Invalid request body: /messages/0/content/0/type must be one of "text", "image_url", "input_audio", "file"',
@@ -36,7 +46,10 @@ describe('validation against openapi.yaml', () => {
       code: 'invalid_request_body',
     });
     expect(server.stats.invalid).toHaveLength(1);
-    const noDetail = await post('/responses', { model: 'gpt-5.5', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x.test/a.png' }] }] });
+    const noDetail = await post('/responses', {
+      model: 'gpt-5.5',
+      input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x.test/a.png' }] }],
+    });
     expect(noDetail.json.error!.message).toBe("Invalid request body: /input/0/content/0 must have required property 'detail'");
     // The spec lets a Responses body leave out the model (a stored prompt may name it); the API then asks for one.
     expect(spec.validate('responses', { input: 'hi' }).valid).toBe(true);
@@ -51,17 +64,34 @@ describe('validation against openapi.yaml', () => {
 
   it('valid bodies pass: a Responses input message with or without type, tools-free Chat', () => {
     expect(spec.validate('responses', { model: 'gpt-5.5', input: [{ role: 'user', content: 'hi' }] }).valid).toBe(true);
-    expect(spec.validate('responses', { model: 'gpt-5.5', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }] }).valid).toBe(true);
-    expect(spec.validate('chat', { model: 'gpt-5.5', messages: [{ role: 'developer', content: 'x' }, { role: 'user', content: 'hi' }], max_completion_tokens: null }).valid).toBe(true);
+    expect(
+      spec.validate('responses', { model: 'gpt-5.5', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }] }).valid,
+    ).toBe(true);
+    expect(
+      spec.validate('chat', {
+        model: 'gpt-5.5',
+        messages: [
+          { role: 'developer', content: 'x' },
+          { role: 'user', content: 'hi' },
+        ],
+        max_completion_tokens: null,
+      }).valid,
+    ).toBe(true);
     expect(spec.validate('chat', { model: 'gpt-5.5', messages: [] }).valid).toBe(false);
   });
 
-  it('its own answers are valid against the spec\'s response schemas', async () => {
+  it("its own answers are valid against the spec's response schemas", async () => {
     const chat = await sdk.chat.completions.create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'hi' }] });
     expect(spec.validate('chatResponse', chat).message).toBe('valid');
     const resp = await sdk.responses.create({ model: 'gpt-5.5', input: 'hi' });
     expect(spec.validate('responsesResponse', resp).message).toBe('valid');
-    const file = await sdk.files.create({ file: await toFile(Buffer.from(`${JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/responses', body: { model: 'gpt-5.5', input: 'hi' } })}\n`), 'a.jsonl'), purpose: 'batch' });
+    const file = await sdk.files.create({
+      file: await toFile(
+        Buffer.from(`${JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/responses', body: { model: 'gpt-5.5', input: 'hi' } })}\n`),
+        'a.jsonl',
+      ),
+      purpose: 'batch',
+    });
     const batch = await sdk.batches.create({ input_file_id: file.id, endpoint: '/v1/responses', completion_window: '24h' });
     expect(spec.validate('batchObject', batch).message).toBe('valid');
   });
@@ -108,14 +138,24 @@ describe('usage measured from the request', () => {
     expect(wavSeconds(Buffer.from('not a wav'))).toBeUndefined();
     server.control.imageTokens = ({ width, height, detail }) => (detail === 'low' ? 1 : width + height);
     const png = await makeImage(30, 20, 1);
-    const r = await sdk.responses.create({ model: 'gpt-5.5', input: [{ role: 'user', content: [{ type: 'input_image', image_url: `data:image/png;base64,${png.toString('base64')}`, detail: 'high' }] }] });
+    const r = await sdk.responses.create({
+      model: 'gpt-5.5',
+      input: [{ role: 'user', content: [{ type: 'input_image', image_url: `data:image/png;base64,${png.toString('base64')}`, detail: 'high' }] }],
+    });
     expect(r.usage!.input_tokens).toBe(50 + 3 + 3);
-    const bad = await post('/responses', { model: 'gpt-5.5', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'high' }] }] });
+    const bad = await post('/responses', {
+      model: 'gpt-5.5',
+      input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'high' }] }],
+    });
     expect([bad.status, bad.json.error!.code]).toEqual([400, 'invalid_image']);
   });
 
   it('structured-output requests get a sample of their schema by default', async () => {
-    const schema = { type: 'object', properties: { n: { type: 'integer', minimum: 3 }, tags: { type: 'array', items: { enum: ['a', 'b'] } }, ok: { type: 'boolean' } }, required: ['n'] };
+    const schema = {
+      type: 'object',
+      properties: { n: { type: 'integer', minimum: 3 }, tags: { type: 'array', items: { enum: ['a', 'b'] } }, ok: { type: 'boolean' } },
+      required: ['n'],
+    };
     expect(sampleFor(schema)).toEqual({ n: 3, tags: ['a'], ok: true });
     const r = await sdk.responses.create({ model: 'gpt-5.5', input: 'x', text: { format: { type: 'json_schema', name: 's', schema, strict: false } } });
     expect(JSON.parse(r.output_text)).toEqual({ n: 3, tags: ['a'], ok: true });
@@ -139,7 +179,16 @@ describe('misbehaviour on request', () => {
   it('hangs until the client gives up, and counts requests in flight', async () => {
     server.control.onRequest = () => ({ hang: true });
     const ac = new AbortController();
-    const pending = Promise.all([1, 2, 3].map(() => fetch(`${server.baseURL}/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.5', input: 'hi' }), signal: ac.signal }).catch((e: Error) => e.name)));
+    const pending = Promise.all(
+      [1, 2, 3].map(() =>
+        fetch(`${server.baseURL}/responses`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-5.5', input: 'hi' }),
+          signal: ac.signal,
+        }).catch((e: Error) => e.name),
+      ),
+    );
     for (let i = 0; i < 100 && server.stats.inFlight < 3; i++) await new Promise((r) => setTimeout(r, 5));
     expect([server.stats.inFlight, server.stats.maxInFlight]).toEqual([3, 3]);
     ac.abort();
@@ -160,7 +209,12 @@ describe('misbehaviour on request', () => {
 describe('batches', () => {
   it('answers valid lines, writes errors for invalid ones, and completes', async () => {
     const good = { custom_id: 'good', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-5.5', messages: [{ role: 'user', content: 'hi' }] } };
-    const bad = { custom_id: 'bad', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-5.5', messages: [{ role: 'user', content: [{ type: 'audio', audio: {} }] }] } };
+    const bad = {
+      custom_id: 'bad',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'gpt-5.5', messages: [{ role: 'user', content: [{ type: 'audio', audio: {} }] }] },
+    };
     const file = await sdk.files.create({ file: await toFile(Buffer.from(`${JSON.stringify(good)}\n${JSON.stringify(bad)}\n`), 'in.jsonl'), purpose: 'batch' });
     const created = await sdk.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     let batch = created;
@@ -169,23 +223,42 @@ describe('batches', () => {
       batch = await sdk.batches.retrieve(created.id);
     }
     expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 1, failed: 1 } });
-    const out = (await (await sdk.files.content(batch.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
-    const err = (await (await sdk.files.content(batch.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const out = (await (await sdk.files.content(batch.output_file_id!)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const err = (await (await sdk.files.content(batch.error_file_id!)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out).toMatchObject([{ custom_id: 'good', response: { status_code: 200, body: { object: 'chat.completion' } }, error: null }]);
     expect(spec.validate('chatResponse', out[0].response.body).message).toBe('valid');
     expect(err).toMatchObject([
-      { custom_id: 'bad', response: { status_code: 400, body: { error: { message: 'Invalid request body: /messages/0/content/0/type must be one of "text", "image_url", "input_audio", "file"' } } } },
+      {
+        custom_id: 'bad',
+        response: {
+          status_code: 400,
+          body: { error: { message: 'Invalid request body: /messages/0/content/0/type must be one of "text", "image_url", "input_audio", "file"' } },
+        },
+      },
     ]);
   });
 
   it('fails a file with two models, or one not uploaded for batch', async () => {
     const line = (id: string, model: string): string => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/responses', body: { model, input: 'hi' } });
-    const mixed = await sdk.files.create({ file: await toFile(Buffer.from(`${line('a', 'gpt-5.5')}\n${line('b', 'gpt-5.4')}\n`), 'm.jsonl'), purpose: 'batch' });
+    const mixed = await sdk.files.create({
+      file: await toFile(Buffer.from(`${line('a', 'gpt-5.5')}\n${line('b', 'gpt-5.4')}\n`), 'm.jsonl'),
+      purpose: 'batch',
+    });
     const b = await sdk.batches.create({ input_file_id: mixed.id, endpoint: '/v1/responses', completion_window: '24h' });
     await new Promise((r) => setTimeout(r, 20));
     expect(await sdk.batches.retrieve(b.id)).toMatchObject({ status: 'failed', errors: { data: [{ code: 'model_mismatch' }] } });
     const user = await sdk.files.create({ file: await toFile(Buffer.from(line('a', 'gpt-5.5')), 'u.jsonl'), purpose: 'user_data' });
-    await expect(sdk.batches.create({ input_file_id: user.id, endpoint: '/v1/responses', completion_window: '24h' })).rejects.toThrow(/was not uploaded with purpose batch/);
-    await expect(sdk.files.create({ file: await toFile(Buffer.from('x'), 'x.jsonl'), purpose: 'nonsense' as 'batch' })).rejects.toThrow(/Invalid file upload: \/purpose must be one of/);
+    await expect(sdk.batches.create({ input_file_id: user.id, endpoint: '/v1/responses', completion_window: '24h' })).rejects.toThrow(
+      /was not uploaded with purpose batch/,
+    );
+    await expect(sdk.files.create({ file: await toFile(Buffer.from('x'), 'x.jsonl'), purpose: 'nonsense' as 'batch' })).rejects.toThrow(
+      /Invalid file upload: \/purpose must be one of/,
+    );
   });
 });

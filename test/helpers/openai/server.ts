@@ -186,7 +186,10 @@ function reachable(schemas: Record<string, Json>, roots: string[]): Record<strin
 /** The parsed, converted schemas, cached on disk (keyed by the spec's size and mtime): parsing 3 MB of YAML takes a second. */
 function loadSpecSchemas(): Record<string, Json> {
   const st = statSync(OPENAPI_PATH);
-  const key = createHash('sha256').update(`${st.size}:${st.mtimeMs}:${Object.values(SPEC_SCHEMAS).join(',')}:v3`).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(`${st.size}:${st.mtimeMs}:${Object.values(SPEC_SCHEMAS).join(',')}:v3`)
+    .digest('hex')
+    .slice(0, 12);
   const cache = join(ROOT, '.cache', `openapi-schemas-${key}.json`);
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Record<string, Json>;
   const doc = parseYaml(readSpecText(), { maxAliasCount: -1 }) as { components: { schemas: Record<string, Json> } };
@@ -314,7 +317,13 @@ export function mp3Seconds(buf: Buffer): number | undefined {
       if (tag === 'Xing' || tag === 'Info') {
         const flags = buf.readUInt32BE(at + 4);
         let lame = at + 8;
-        for (const [bit, size] of [[1, 4], [2, 4], [4, 100], [8, 4]] as const) if (flags & bit) lame += size;
+        for (const [bit, size] of [
+          [1, 4],
+          [2, 4],
+          [4, 100],
+          [8, 4],
+        ] as const)
+          if (flags & bit) lame += size;
         if (lame + 24 <= buf.length && /^(LAME|Lavc|Lavf)/.test(buf.toString('latin1', lame, lame + 4))) {
           const b = lame + 21;
           trim = ((buf[b]! << 4) | (buf[b + 1]! >> 4)) + (((buf[b + 1]! & 0x0f) << 8) | buf[b + 2]!);
@@ -433,9 +442,7 @@ async function measure(api: 'chat' | 'responses', body: Record<string, unknown>,
   const addImage = async (url: string, detail: string): Promise<void> => {
     const { width, height } = await imageSize(url, control);
     images++;
-    imageTok += control.imageTokens
-      ? control.imageTokens({ model: modelName, width, height, detail, api })
-      : imageTokens(model, width, height, detail).tokens;
+    imageTok += control.imageTokens ? control.imageTokens({ model: modelName, width, height, detail, api }) : imageTokens(model, width, height, detail).tokens;
   };
   const addAudio = (data: string, format: string): void => {
     const bytes = Buffer.from(data, 'base64');
@@ -455,7 +462,7 @@ async function measure(api: 'chat' | 'responses', body: Record<string, unknown>,
   } else {
     if (typeof body.instructions === 'string') messages.push({ content: body.instructions });
     if (typeof body.input === 'string') messages.push({ content: body.input });
-    else messages.push(...((body.input as Array<{ content?: unknown }>).map((m) => ({ content: m.content ?? '' }))));
+    else messages.push(...(body.input as Array<{ content?: unknown }>).map((m) => ({ content: m.content ?? '' })));
     const tf = (body.text as { format?: { type?: string; schema?: Record<string, unknown> } } | undefined)?.format;
     if (tf?.type === 'json_schema') schema = tf.schema ?? {};
     maxOut = Number(body.max_output_tokens ?? 0);
@@ -792,7 +799,10 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
       const cut = await wait(latency, reply);
       if (cut) return { status: 499, body: openaiError(499, 'Client closed the request.', null) };
     }
-    const text = replyText ?? control.reply?.(incoming) ?? (m.schema ? JSON.stringify(sampleFor(m.schema)) : `Seen ${m.images} images and ${Math.round(m.audioSeconds * 10) / 10} s of audio.`);
+    const text =
+      replyText ??
+      control.reply?.(incoming) ??
+      (m.schema ? JSON.stringify(sampleFor(m.schema)) : `Seen ${m.images} images and ${Math.round(m.audioSeconds * 10) / 10} s of audio.`);
     const model = reg().get(m.model);
     const outputTokens = textTokens(model, text);
     record.outputTokens = outputTokens;
@@ -951,9 +961,12 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
     const body = request.body as { input_file_id: string; endpoint: string; completion_window: string; metadata?: Record<string, string> };
     const input = files.get(body.input_file_id);
     if (!input) return reply.code(404).send(openaiError(404, `No such File object: ${body.input_file_id}`, null, 'input_file_id'));
-    if (input.purpose !== 'batch') return reply.code(400).send(openaiError(400, `File ${input.id} was not uploaded with purpose batch.`, 'invalid_file', 'input_file_id'));
+    if (input.purpose !== 'batch')
+      return reply.code(400).send(openaiError(400, `File ${input.id} was not uploaded with purpose batch.`, 'invalid_file', 'input_file_id'));
     if (body.endpoint !== '/v1/chat/completions' && body.endpoint !== '/v1/responses') {
-      return reply.code(400).send(openaiError(400, `The test server runs batches for /v1/chat/completions and /v1/responses only.`, 'invalid_endpoint', 'endpoint'));
+      return reply
+        .code(400)
+        .send(openaiError(400, `The test server runs batches for /v1/chat/completions and /v1/responses only.`, 'invalid_endpoint', 'endpoint'));
     }
     const created = now();
     const batch: StoredBatch = {
@@ -981,7 +994,10 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
 
   /** Validates the JSONL like the Batch API (a malformed file fails the whole batch), then answers each line. */
   async function runBatch(batch: StoredBatch, input: StoredFile): Promise<void> {
-    const lines = input.bytes.toString('utf8').split('\n').filter((l) => l.trim());
+    const lines = input.bytes
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     const fail = (errors: NonNullable<StoredBatch['errors']>['data']): void => {
       batch.status = 'failed';
       batch.failed_at = now();
@@ -1000,16 +1016,25 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
         problems.push({ code: 'invalid_json_line', message: `Line ${i + 1} is not valid JSON.`, line: i + 1, param: null });
         return;
       }
-      if (typeof line.custom_id !== 'string' || !line.custom_id) problems.push({ code: 'missing_custom_id', message: `Line ${i + 1} has no custom_id.`, line: i + 1, param: 'custom_id' });
-      else if (ids.has(line.custom_id)) problems.push({ code: 'duplicate_custom_id', message: `The custom_id ${line.custom_id} is used more than once.`, line: i + 1, param: 'custom_id' });
+      if (typeof line.custom_id !== 'string' || !line.custom_id)
+        problems.push({ code: 'missing_custom_id', message: `Line ${i + 1} has no custom_id.`, line: i + 1, param: 'custom_id' });
+      else if (ids.has(line.custom_id))
+        problems.push({ code: 'duplicate_custom_id', message: `The custom_id ${line.custom_id} is used more than once.`, line: i + 1, param: 'custom_id' });
       ids.add(line.custom_id);
       if (line.method !== 'POST') problems.push({ code: 'invalid_method', message: `Line ${i + 1}: method must be POST.`, line: i + 1, param: 'method' });
-      if (line.url !== batch.endpoint) problems.push({ code: 'mismatched_url', message: `Line ${i + 1}: url ${line.url} differs from the batch endpoint ${batch.endpoint}.`, line: i + 1, param: 'url' });
+      if (line.url !== batch.endpoint)
+        problems.push({
+          code: 'mismatched_url',
+          message: `Line ${i + 1}: url ${line.url} differs from the batch endpoint ${batch.endpoint}.`,
+          line: i + 1,
+          param: 'url',
+        });
       if (line.body && typeof line.body.model === 'string') models.add(line.body.model);
       parsed.push(line);
     });
     if (!lines.length) problems.push({ code: 'empty_file', message: 'The input file is empty.', line: null, param: null });
-    if (models.size > 1) problems.push({ code: 'model_mismatch', message: `A batch file must use one model; it uses ${[...models].join(', ')}.`, line: null, param: 'model' });
+    if (models.size > 1)
+      problems.push({ code: 'model_mismatch', message: `A batch file must use one model; it uses ${[...models].join(', ')}.`, line: null, param: 'model' });
     if (problems.length) return fail(problems);
     batch.model = [...models][0];
     batch.status = 'in_progress';
@@ -1021,7 +1046,16 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
     let inTok = 0;
     let outTok = 0;
     for (const line of parsed) {
-      const record: RequestRecord = { seq: ++seq, path: line.url, receivedAt: performance.now(), promptTokens: 0, maxOutputTokens: 0, outputTokens: 0, text: '', closedByClient: false };
+      const record: RequestRecord = {
+        seq: ++seq,
+        path: line.url,
+        receivedAt: performance.now(),
+        promptTokens: 0,
+        maxOutputTokens: 0,
+        outputTokens: 0,
+        text: '',
+        closedByClient: false,
+      };
       stats.records.push(record);
       const res = await answer(line.url === '/v1/chat/completions' ? 'chat' : 'responses', line.body, undefined, record, line.custom_id);
       record.status = res.status;

@@ -40,13 +40,19 @@ function version(pkg: string): string {
 /** The JSON Schema of an SDK type (derived once per SDK version, then read from the cache). */
 export function sdkSchema(name: SdkType): Record<string, unknown> {
   const t = SDK_TYPES[name];
-  const key = createHash('sha256').update(`${t.pkg}@${version(t.pkg)}:${t.file}:${t.type}:v1`).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(`${t.pkg}@${version(t.pkg)}:${t.file}:${t.type}:v1`)
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(ROOT, '.cache', 'sdk-schemas');
   const cache = join(dir, `${name}-${key}.json`);
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Record<string, unknown>;
   const tsconfig = join(dir, 'tsconfig.json');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, types: [] } }));
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, types: [] } }),
+  );
   const generator = createGenerator({
     path: join(ROOT, 'node_modules', t.pkg, t.file),
     type: t.type,
