@@ -48,7 +48,7 @@ import { decodedSamples } from '../src/audio/encode.js';
 import { AUDIO_DEFAULTS } from '../src/audio/options.js';
 import { FfmpegArgs } from '../src/ffmpeg/args.js';
 import { binaryVersion, resolveBinary } from '../src/ffmpeg/binaries.js';
-import { run } from '../src/ffmpeg/runner.js';
+import { runProcess } from '../src/ffmpeg/runner.js';
 import { probe } from '../src/probe/probe.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -86,7 +86,7 @@ async function makeSource(): Promise<string> {
   log(`making ${out} (once)...`);
   const tmp = `${out}.partial.webm`;
   // -stream_loop is outside what the FfmpegArgs builder offers; the input is our own copy of a known file.
-  await run({
+  await runProcess({
     command: ffmpeg.path,
     args: [
       '-nostdin',
@@ -182,7 +182,7 @@ async function usual(src: string, dir: string, duration: number, parallel: numbe
   await Promise.all(
     files.map((file, i) =>
       limit(() =>
-        run({
+        runProcess({
           command: ffmpeg.path,
           args: new FfmpegArgs(version)
             .input(src, { seekSec: i * SLICE, durationSec: SLICE })
@@ -200,7 +200,7 @@ async function usual(src: string, dir: string, duration: number, parallel: numbe
 async function segment(src: string, dir: string, duration: number, audioIndex: number): Promise<Outcome> {
   const n = Math.ceil(duration / SLICE - 1e-9);
   const times = Array.from({ length: n - 1 }, (_, i) => (i + 1) * SLICE).join(',');
-  await run({
+  await runProcess({
     command: ffmpeg.path,
     args: new FfmpegArgs(version)
       .input(src)

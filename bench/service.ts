@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { resolveBinary, binaryVersion } from '../src/ffmpeg/binaries.js';
-import { run } from '../src/ffmpeg/runner.js';
+import { runProcess } from '../src/ffmpeg/runner.js';
 
 interface CannonResult {
   requests: { total: number; average: number };
@@ -59,7 +59,7 @@ async function makeClip(): Promise<string> {
   const tmp = `${CLIP}.${process.pid}.webm`;
   const ffmpeg = resolveBinary('ffmpeg');
   // -stream_loop is outside what the FfmpegArgs builder offers; the input is a known local file.
-  await run({
+  await runProcess({
     command: ffmpeg.path,
     input: SHARED,
     timeoutMs: 120_000,

@@ -6,7 +6,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { runFrameTask, runSceneTask, type FrameTask, type SceneTask, type TaskHooks, type TaskOutcome } from '../src/extract/task.js';
+import { decodeFrameTask, scoreSceneTask, type FrameTask, type SceneTask, type TaskHooks, type TaskOutcome } from '../src/extract/task.js';
 
 // One image at a time per thread, and no operation cache: memory stays flat over long videos.
 sharp.cache(false);
@@ -25,11 +25,11 @@ async function withPort<T>(port: MessagePort, work: (hooks: TaskHooks) => Promis
 }
 
 export function frames({ task, port }: { task: FrameTask; port: MessagePort }): Promise<TaskOutcome> {
-  return withPort(port, (hooks) => runFrameTask(task, hooks));
+  return withPort(port, (hooks) => decodeFrameTask(task, hooks));
 }
 
 export function scene({ task, port }: { task: SceneTask; port: MessagePort }): Promise<TaskOutcome> {
-  return withPort(port, (hooks) => runSceneTask(task, hooks));
+  return withPort(port, (hooks) => scoreSceneTask(task, hooks));
 }
 
 export default function run({ task, port }: { task: FrameTask | SceneTask; port: MessagePort }): Promise<TaskOutcome> {

@@ -10,7 +10,7 @@
  */
 import { FfmpegArgs } from '../ffmpeg/args.js';
 import { binaryVersion, resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
-import { run, start } from '../ffmpeg/runner.js';
+import { runProcess, start } from '../ffmpeg/runner.js';
 import { BITEXACT, encoderArgs } from './encoding.js';
 import type { AudioEncoding } from './options.js';
 
@@ -39,7 +39,7 @@ export async function encodeChunk(
     .threads(1)
     .output(outFile, { format: enc.format, extra: encoderArgs(enc) })
     .toArgs();
-  await run({ command: ffmpeg.path, args, input, timeoutMs: o.timeoutMs, signal: o.signal });
+  await runProcess({ command: ffmpeg.path, args, input, timeoutMs: o.timeoutMs, signal: o.signal });
 }
 
 /** Copies the source's audio stream as it is (`-c copy`): the whole file, no cut. Cover art and video are left out. */
@@ -53,7 +53,7 @@ export async function copyStream(sourcePath: string, streamSpec: string, enc: Au
     .noSubtitles()
     .output(outFile, { format: enc.format, codec: 'copy', extra: BITEXACT })
     .toArgs();
-  await run({ command: ffmpeg.path, args, input, timeoutMs: o.timeoutMs, signal: o.signal });
+  await runProcess({ command: ffmpeg.path, args, input, timeoutMs: o.timeoutMs, signal: o.signal });
 }
 
 /**

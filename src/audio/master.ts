@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { inputError } from '../errors.js';
 import { FfmpegArgs } from '../ffmpeg/args.js';
 import { binaryVersion, resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
-import { run } from '../ffmpeg/runner.js';
+import { runProcess } from '../ffmpeg/runner.js';
 import type { MediaInfo } from '../probe/types.js';
 import type { Silence } from './cuts.js';
 import { BITEXACT, isTargetPcm } from './encoding.js';
@@ -196,7 +196,7 @@ export function startMaster(info: MediaInfo, enc: AudioEncoding, dir: string, o:
       ])
       .output(path, { format: 'wav', codec: 'pcm_s16le', extra: ['-ar', String(enc.sampleRate), '-ac', String(enc.channels), '-rf64', 'auto', ...BITEXACT] })
       .toArgs();
-    await run({
+    await runProcess({
       command: ffmpeg.path,
       args,
       input: info.input,

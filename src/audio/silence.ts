@@ -9,7 +9,7 @@
  */
 import { FfmpegArgs } from '../ffmpeg/args.js';
 import { resolveBinary, binaryVersion, type BinaryOptions } from '../ffmpeg/binaries.js';
-import { run } from '../ffmpeg/runner.js';
+import { runProcess } from '../ffmpeg/runner.js';
 import { mergeSilences, type Silence } from './cuts.js';
 
 /** Pauses split by at most this much are one pause. */
@@ -107,6 +107,6 @@ export async function detectSilences(path: string, input: string, o: DetectOptio
     .output('-', { format: 'null', extra: ['-nostats'] })
     .toArgs();
   const log = new SilenceLog();
-  await run({ command: ffmpeg.path, args, input, timeoutMs: o.timeoutMs, signal: o.signal, onStderrLine: (l) => log.line(l) });
+  await runProcess({ command: ffmpeg.path, args, input, timeoutMs: o.timeoutMs, signal: o.signal, onStderrLine: (l) => log.line(l) });
   return log.silences(o.endSec, o.minSilenceSec);
 }

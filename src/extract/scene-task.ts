@@ -11,7 +11,7 @@ const META_FRAME = /^frame:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(-?[\d.]+)/;
 const META_SCORE = /lavfi\.scene_score=([\d.]+)/;
 const SCENE_SCALE = 'scale=160:90';
 
-export async function runScene(task: SceneTask, hooks: TaskHooks): Promise<SceneResult> {
+export async function scoreScenes(task: SceneTask, hooks: TaskHooks): Promise<SceneResult> {
   const args = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
     .input(task.path, { threads: 1, maxPixels: task.maxPixels, seekSec: task.seekSec, durationSec: task.toSec - task.seekSec + 0.5 })
     .copyTimestamps()

@@ -8,7 +8,7 @@
  * OmniprepError code, so the main thread can rethrow them unchanged.
  */
 import { OmniprepError } from '../errors.js';
-import { runScene } from './scene-task.js';
+import { scoreScenes } from './scene-task.js';
 import { keyframeStream } from './strategies/keyframe-stream.js';
 import { onePass } from './strategies/one-pass.js';
 import { range } from './strategies/range.js';
@@ -35,7 +35,7 @@ function failure(e: unknown, task: FrameTask | SceneTask): TaskOutcome {
 }
 
 /** The named piscina task `frames`: never throws (errors come back as values). */
-export async function runFrameTask(task: FrameTask, hooks: TaskHooks = {}): Promise<TaskOutcome> {
+export async function decodeFrameTask(task: FrameTask, hooks: TaskHooks = {}): Promise<TaskOutcome> {
   const t0 = performance.now();
   try {
     for (const strategy of strategiesFor(task)) {
@@ -54,16 +54,16 @@ export async function runFrameTask(task: FrameTask, hooks: TaskHooks = {}): Prom
 }
 
 /** The named piscina task `scene`: never throws. */
-export async function runSceneTask(task: SceneTask, hooks: TaskHooks = {}): Promise<TaskOutcome> {
+export async function scoreSceneTask(task: SceneTask, hooks: TaskHooks = {}): Promise<TaskOutcome> {
   const t0 = performance.now();
   try {
-    return { ok: true, scene: await runScene(task, hooks), decodeMs: performance.now() - t0 };
+    return { ok: true, scene: await scoreScenes(task, hooks), decodeMs: performance.now() - t0 };
   } catch (e) {
     return failure(e, task);
   }
 }
 
 /** Runs one task of either kind. */
-export function runTask(task: FrameTask | SceneTask, hooks: TaskHooks = {}): Promise<TaskOutcome> {
-  return task.kind === 'frames' ? runFrameTask(task, hooks) : runSceneTask(task, hooks);
+export function handleTask(task: FrameTask | SceneTask, hooks: TaskHooks = {}): Promise<TaskOutcome> {
+  return task.kind === 'frames' ? decodeFrameTask(task, hooks) : scoreSceneTask(task, hooks);
 }

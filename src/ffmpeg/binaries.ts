@@ -12,7 +12,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { OmniprepError } from '../errors.js';
-import { run } from './runner.js';
+import { runProcess } from './runner.js';
 
 export type BinaryName = 'ffmpeg' | 'ffprobe';
 export type BinarySource = 'option' | 'env' | 'ffmpeg-static' | 'npm-installer' | 'path';
@@ -140,7 +140,7 @@ export function parseVersion(text: string): BinaryVersion {
 export function binaryVersion(bin: ResolvedBinary): Promise<BinaryVersion> {
   let cached = versions.get(bin.path);
   if (!cached) {
-    cached = run({ command: bin.path, args: ['-hide_banner', '-version'], input: bin.path, timeoutMs: 15_000 })
+    cached = runProcess({ command: bin.path, args: ['-hide_banner', '-version'], input: bin.path, timeoutMs: 15_000 })
       .then((r) => parseVersion(r.stdout.toString('utf8')))
       .catch((e: unknown) => {
         versions.delete(bin.path);

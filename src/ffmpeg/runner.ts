@@ -225,13 +225,14 @@ export function start(options: ProcessOptions): RunningProcess {
   };
 }
 
-export interface RunOptions extends ProcessOptions {
+export interface RunProcessOptions extends ProcessOptions {
   /** stdout beyond this many bytes fails the run with TOO_LARGE (default 64 MiB). */
   maxStdoutBytes?: number | undefined;
 }
 
 /** Runs to completion and returns stdout as a Buffer. */
-export async function run(options: RunOptions): Promise<ProcessResult & { stdout: Buffer }> {
+/** Runs a process to the end and collects its output (the one way omniprep runs ffmpeg and ffprobe to completion). */
+export async function runProcess(options: RunProcessOptions): Promise<ProcessResult & { stdout: Buffer }> {
   const proc = start(options);
   const max = options.maxStdoutBytes ?? 64 * 1024 * 1024;
   const chunks: Buffer[] = [];

@@ -11,7 +11,7 @@ import { loadSharp } from '../util/sharp.js';
 import { inputError, OmniprepError } from '../errors.js';
 import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
-import { run } from '../ffmpeg/runner.js';
+import { runProcess } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from '../source/local.js';
 import { mp4Encryption } from './encryption.js';
@@ -195,7 +195,7 @@ async function packetSample(
   common: { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<RawPacket[]> {
   const tail = declared === undefined ? [] : ['-read_intervals', `%+#240,${Math.max(0, declared - 3).toFixed(3)}%`];
-  const second = await run({
+  const second = await runProcess({
     ...common,
     args: ffprobeArgs(path, ['-of', 'json', '-select_streams', String(stream), '-show_entries', 'packet=pts_time,duration_time', ...tail]),
   });
@@ -227,7 +227,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const common = { command: ffprobe.path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal };
   // A short clip: every packet in the same call (the packet sample and the packet index come free).
   const whole = local.sizeBytes <= ONE_CALL_BYTES;
-  const first = await run({
+  const first = await runProcess({
     ...common,
     args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams', ...(whole ? ['-show_entries', `packet=${PACKET_FIELDS}`] : [])]),
   }).catch((e: unknown) => {

@@ -49,7 +49,7 @@ export interface RunnerDeps {
 
 type Report = (p: Partial<JobProgress>, force?: boolean) => void;
 
-export class JobRunner {
+export class JobWorker {
   private readonly running = new Map<string, { ac: AbortController; done: Promise<RunOutcome> }>();
   private readonly unsubscribe: () => void;
   private shuttingDown = false;

@@ -26,7 +26,7 @@ import { ServiceError } from './errors.js';
 import { inputFile, resolveRoots } from './intake.js';
 import { Inputs } from './inputs.js';
 import type { JobQueue } from './queue/types.js';
-import { JobRunner } from './runner.js';
+import { JobWorker } from './runner.js';
 import type { JobStore } from './store/types.js';
 import { TokenCounter } from './tokens.js';
 
@@ -37,7 +37,7 @@ export interface Service {
   readonly bus: EventBus;
   readonly queue: JobQueue;
   /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */
-  readonly runner: JobRunner | undefined;
+  readonly runner: JobWorker | undefined;
   app: FastifyInstance;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
@@ -109,7 +109,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   const work = o.work ?? config.workers > 0;
   const http = o.http !== false;
   const tokens = new TokenCounter();
-  const makeRunner = (store: JobStore, bus: EventBus): JobRunner => new JobRunner({ config, store, bus, data, tokens });
+  const makeRunner = (store: JobStore, bus: EventBus): JobWorker => new JobWorker({ config, store, bus, data, tokens });
   const backend = config.redisUrl ? await redisBackend(config, { work, http, makeRunner }) : embeddedBackend(config, { work, http, makeRunner });
   const { store, bus, queue, runner } = backend;
   tokens.warm(http); // after the data directory's lock: a second server is refused without the wait

@@ -10,7 +10,7 @@ import { wavDataRange } from '../../src/audio/master.js';
 import { resolveEncoding } from '../../src/audio/options.js';
 import { OmniprepError } from '../../src/errors.js';
 import { probe } from '../../src/probe/probe.js';
-import { liveProcessCount, run } from '../../src/ffmpeg/runner.js';
+import { liveProcessCount, runProcess } from '../../src/ffmpeg/runner.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { brokenInputs, fixture, sharedMedia, SILENCES, TONE_SECONDS, tempDir } from '../helpers/fixtures.js';
 
@@ -258,7 +258,7 @@ describe('chunkAudio on a long file: chunks start encoding while the decode pass
     const long = join(dir, 'echo-x30.webm');
     const ffmpeg = resolveBinary('ffmpeg').path;
     const head = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
-    await run({ command: ffmpeg, args: [...head, '-stream_loop', '29', '-i', ECHO!, '-c', 'copy', long], input: 'loop', timeoutMs: 60_000 });
+    await runProcess({ command: ffmpeg, args: [...head, '-stream_loop', '29', '-i', ECHO!, '-c', 'copy', long], input: 'loop', timeoutMs: 60_000 });
     try {
       const out = join(dir, 'out');
       const r = await chunkAudio(long, { outDir: out, format: 'wav', chunkSeconds: 120 });
@@ -266,7 +266,7 @@ describe('chunkAudio on a long file: chunks start encoding while the decode pass
       expect(r.chunks.length).toBeGreaterThanOrEqual(12);
       expectContiguous(r);
       // One decode of the whole audio, the way the master is made: the chunks are its slices.
-      const whole = await run({
+      const whole = await runProcess({
         command: ffmpeg,
         args: [...head, '-i', long, '-map', '0:a:0', '-af', 'aresample=16000:async=1:first_pts=0', '-ac', '1', '-f', 's16le', 'pipe:1'],
         input: long,

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { plan } from '../../src/plan/plan.js';
 import { textTokens } from '../../src/models/tokens.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { run } from '../../src/ffmpeg/runner.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
 import { cli } from '../helpers/cli.js';
 import { CACHE, fixture, tempDir } from '../helpers/fixtures.js';
 
@@ -19,7 +19,7 @@ async function hourVideo(): Promise<string> {
   if (existsSync(out)) return out;
   const tmp = `${out}.${process.pid}.tmp.mp4`;
   try {
-    await run({
+    await runProcess({
       command: resolveBinary('ffmpeg').path,
       args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '179', '-i', src, '-c', 'copy', '-t', '3600', tmp],
       input: 'hour video',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveBinary, parseVersion, isOutdated, toolchain } from '../../src/ffmpeg/binaries.js';
-import { run, start, liveProcessCount } from '../../src/ffmpeg/runner.js';
+import { runProcess, start, liveProcessCount } from '../../src/ffmpeg/runner.js';
 import { classifyFailure } from '../../src/ffmpeg/classify.js';
 import { FfmpegArgs, ACCEPTED_DEMUXERS } from '../../src/ffmpeg/args.js';
 
@@ -72,12 +72,12 @@ describe('the safe runner', () => {
   it('refuses to start when already cancelled', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(run({ command: ffmpeg.path, args: forever, input: 'x.mp4', signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(runProcess({ command: ffmpeg.path, args: forever, input: 'x.mp4', signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
   });
 
   it('drains a flood of stderr without hanging, and keeps only its tail', async () => {
     const lines: string[] = [];
-    const r = await run({
+    const r = await runProcess({
       command: ffmpeg.path,
       args: ['-nostdin', '-v', 'debug', '-f', 'lavfi', '-i', 'testsrc=s=32x32:r=50:d=20', '-vf', 'showinfo', '-f', 'null', '-'],
       input: 'flood',
@@ -97,7 +97,12 @@ describe('the safe runner', () => {
 
   it('caps buffered output', async () => {
     await expect(
-      run({ command: ffmpeg.path, args: ['-nostdin', '-f', 'lavfi', '-i', 'testsrc=d=5', '-f', 'rawvideo', 'pipe:1'], input: 'big', maxStdoutBytes: 100_000 }),
+      runProcess({
+        command: ffmpeg.path,
+        args: ['-nostdin', '-f', 'lavfi', '-i', 'testsrc=d=5', '-f', 'rawvideo', 'pipe:1'],
+        input: 'big',
+        maxStdoutBytes: 100_000,
+      }),
     ).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
 });

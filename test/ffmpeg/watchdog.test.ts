@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { run } from '../../src/ffmpeg/runner.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
 import { watchdogPid } from '../../src/ffmpeg/watchdog.js';
 import { ROOT, tempDir } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/service.js';
@@ -49,14 +49,14 @@ describe('the watchdog', () => {
   }, 90_000);
 
   it('forgets children that end, and keeps no process alive', async () => {
-    const r = await run({ command: ffmpeg.path, args: ['-hide_banner', '-version'], input: 'version' });
+    const r = await runProcess({ command: ffmpeg.path, args: ['-hide_banner', '-version'], input: 'version' });
     expect(r.exitCode).toBe(0);
     const dog = watchdogPid();
     expect(dog).toBeGreaterThan(0);
     expect(running(dog!)).toBe(true); // it waits for this process to end
     // A process that only ran a child exits by itself (the watchdog's pipe does not hold it).
     const runner = pathToFileURL(join(ROOT, 'src/ffmpeg/runner.ts')).href;
-    const script = `const { run } = await import(${JSON.stringify(runner)}); await run({ command: ${JSON.stringify(ffmpeg.path)}, args: ['-version'], input: 'v' }); console.log('ran');`;
+    const script = `const { run } = await import(${JSON.stringify(runner)}); await runProcess({ command: ${JSON.stringify(ffmpeg.path)}, args: ['-version'], input: 'v' }); console.log('ran');`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     child.stdout!.on('data', (d: Buffer) => (text += d.toString()));

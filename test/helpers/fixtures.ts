@@ -11,7 +11,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { binaryVersion, resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { run } from '../../src/ffmpeg/runner.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CACHE = join(ROOT, '.cache', 'fixtures');
@@ -430,9 +430,14 @@ export function fixture(name: FixtureName): Promise<string> {
     try {
       const head = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
       const encoded = recipe.rotateCcw === undefined ? tmp : `${tmp}.pass1.${recipe.ext}`;
-      await run({ command: ff.path, args: [...head, ...expand(recipe.args, encoded, ff.modern)], input: `fixture ${name}`, timeoutMs: 120_000 });
+      await runProcess({ command: ff.path, args: [...head, ...expand(recipe.args, encoded, ff.modern)], input: `fixture ${name}`, timeoutMs: 120_000 });
       if (recipe.rotateCcw !== undefined) {
-        await run({ command: ff.path, args: [...head, ...rotateArgs(encoded, tmp, recipe.rotateCcw, ff.modern)], input: `fixture ${name}`, timeoutMs: 60_000 });
+        await runProcess({
+          command: ff.path,
+          args: [...head, ...rotateArgs(encoded, tmp, recipe.rotateCcw, ff.modern)],
+          input: `fixture ${name}`,
+          timeoutMs: 60_000,
+        });
         rmSync(encoded, { force: true });
       }
       renameSync(tmp, path);

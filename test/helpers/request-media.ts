@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { run } from '../../src/ffmpeg/runner.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
 import { audioTokens, imageTokens, type ModelOptions } from '../../src/models/tokens.js';
 import type { AudioAsset, FrameAsset, ImageMime, Segment } from '../../src/request/types.js';
 import { tempDir } from './fixtures.js';
@@ -64,7 +64,7 @@ export async function makeAudio(format: 'mp3' | 'wav', seconds: number, frequenc
   const dir = tempDir('omniprep-audio-');
   const out = join(dir, `tone.${format}`);
   try {
-    await run({
+    await runProcess({
       command: ffmpeg.path,
       args: [
         '-nostdin',
@@ -103,7 +103,7 @@ export function audioAsset(
 /** One JPEG frame of a video at `sec`, decoded by ffmpeg. */
 export async function videoFrame(file: string, sec: number, width: number): Promise<Buffer> {
   const ffmpeg = resolveBinary('ffmpeg');
-  const { stdout } = await run({
+  const { stdout } = await runProcess({
     command: ffmpeg.path,
     args: [
       '-nostdin',

@@ -14,7 +14,7 @@ import { run as runJob } from '../../src/run.js';
 import { imageTokens } from '../../src/models/tokens.js';
 import { uploadGeminiVideo } from '../../src/providers/clients.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { run } from '../../src/ffmpeg/runner.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
 import { OmniprepError } from '../../src/errors.js';
 import { fixture, tempDir } from '../helpers/fixtures.js';
 import { startGeminiTestServer, type GeminiTestServer } from '../helpers/gemini/server.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = tempDir('omniprep-plan-providers-');
   big = join(dir, 'big.mp4');
   // 25 s of 2560x1440 at 1 fps, every frame a keyframe: 25 frames at --every 1.
-  await run({
+  await runProcess({
     command: resolveBinary('ffmpeg').path,
     args: [
       '-nostdin',
@@ -124,7 +124,7 @@ describe('Gemini: the clip sent as video', () => {
     expect(gemini.stats.records.slice(before).reduce((s, r) => s + r.promptTokens, 0)).toBe(p.inputTokens);
     for (const r of report.results as OkResult[]) expect(r.usage!.inputTokens).toBe(r.estimate.inputTokens);
 
-    // The whole job through run(): upload, requests, no reduce; billed exactly the plan.
+    // The whole job through runProcess(): upload, requests, no reduce; billed exactly the plan.
     const job = await runJob(tones, {
       model: 'gemini-2.5-flash',
       every: 2,

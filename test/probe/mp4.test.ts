@@ -9,7 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { run } from '../../src/ffmpeg/runner.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
 import { packetIndex } from '../../src/probe/keyframes.js';
 import { fileSource, mp4Index, mp4Layout, Mp4Unsupported, parseMoov } from '../../src/probe/mp4.js';
 import { probe } from '../../src/probe/probe.js';
@@ -18,7 +18,7 @@ import { fixture, RECIPES, SHARED_MEDIA, tempDir, type FixtureName } from '../he
 const MP4_FIXTURES = (Object.keys(RECIPES) as FixtureName[]).filter((k) => RECIPES[k].ext === 'mp4' && k !== 'cenc'); // an encrypted file is refused before any index
 
 async function ffmpeg(args: string[]): Promise<void> {
-  await run({
+  await runProcess({
     command: resolveBinary('ffmpeg').path,
     args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args],
     input: 'mp4 test',

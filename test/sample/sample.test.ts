@@ -248,7 +248,7 @@ describe('keyframe mode without decoding the keyframes it does not keep (H.264)'
     const { AccessUnits } = await import('../../src/extract/annexb.js');
     const { packetIndex } = await import('../../src/probe/keyframes.js');
     const { probe } = await import('../../src/probe/probe.js');
-    const { run: runProcess } = await import('../../src/ffmpeg/runner.js');
+    const { runProcess } = await import('../../src/ffmpeg/runner.js');
     const { resolveBinary } = await import('../../src/ffmpeg/binaries.js');
     const path = await fixture('timecode');
     const info = await probe(path);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chunkAudio } from '../../src/audio/chunk.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { run } from '../../src/ffmpeg/runner.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
 import type { OmniprepError } from '../../src/errors.js';
 import { plan } from '../../src/plan/plan.js';
 import { fileSource, mp4Index, trackSamples } from '../../src/probe/mp4.js';
@@ -28,7 +28,7 @@ const HEAD_BLOCK = 64 * 1024;
 const MERGE_GAP = 16 * 1024;
 
 async function ffmpeg(args: string[]): Promise<void> {
-  await run({
+  await runProcess({
     command: resolveBinary('ffmpeg').path,
     args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args],
     input: 'remote test',

@@ -1,5 +1,5 @@
 import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
-import { runPacketStream } from './packet-stream.js';
+import { decodePacketStream } from './packet-stream.js';
 import type { DecodeStrategy } from './strategy.js';
 
 /** Keyframe mode on H.264: only the keyframes it keeps are decoded (the others are never sent). */
@@ -7,7 +7,7 @@ function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResu
   const run = task.keyframeRun!;
   const wanted = new Map(task.frames.map((f) => [f.pos, f]));
   const forwarded: PlannedTaskFrame[] = [];
-  return runPacketStream(task, hooks, {
+  return decodePacketStream(task, hooks, {
     keyframesOnly: true,
     packets: run,
     forward: (i) => {

@@ -19,7 +19,7 @@ export function annexBStreamable(codec: string, container: string): boolean {
   return codec === 'h264' && ['mp4', 'mov', 'm4a', 'matroska'].includes(container);
 }
 
-/** What one stream path does with the packets of its range (see runPacketStream). */
+/** What one stream path does with the packets of its range (see decodePacketStream). */
 export interface StreamPlan {
   /** Copy only the keyframes' packets (`-discard nokey`). */
   keyframesOnly: boolean;
@@ -38,7 +38,7 @@ export interface StreamPlan {
 }
 
 /** Streams the plan's packets to one decoder and reads its frames (see the file's comment). */
-export async function runPacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
+export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
   const packets = plan.packets;
   // No frame cap for all packets: a seek can land a whole group of pictures early; the feed stops the demuxer.
   const demuxArgs = new FfmpegArgs(task.ffmpeg.version).input(task.path, {

@@ -1,5 +1,5 @@
 import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
-import { runPacketStream } from './packet-stream.js';
+import { decodePacketStream } from './packet-stream.js';
 import { StrategyMismatch, type DecodeStrategy } from './strategy.js';
 
 /**
@@ -43,7 +43,7 @@ function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]
     inSpan.fill(1, s.from, s.to + 1);
   }
   const last = Math.max(...spans.map((s) => s.to));
-  return runPacketStream(task, hooks, {
+  return decodePacketStream(task, hooks, {
     keyframesOnly: false,
     packets: packets.slice(0, last + 1),
     forward: (i, unit) => (spanStart[i] && !unit.idr ? 'a span does not start at an IDR (open group of pictures)' : inSpan[i] === 1),

@@ -5,7 +5,7 @@
  */
 import type { EventBus } from '../bus.js';
 import type { JobQueue } from '../queue/types.js';
-import type { JobRunner } from '../runner.js';
+import type { JobWorker } from '../runner.js';
 import type { JobStore } from '../store/types.js';
 
 export interface Backend {
@@ -13,7 +13,7 @@ export interface Backend {
   readonly bus: EventBus;
   readonly queue: JobQueue;
   /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */
-  readonly runner: JobRunner | undefined;
+  readonly runner: JobWorker | undefined;
   /** Whether the store answers. */
   health(): Promise<{ ok: boolean }>;
   /** Starts taking jobs (after the app is ready): re-queues what a crash interrupted. */
@@ -27,5 +27,5 @@ export interface BackendOptions {
   /** This node serves HTTP (an API node reconciles the queue at start). */
   http: boolean;
   /** Makes this node's runner over the backend's store and bus. */
-  makeRunner(store: JobStore, bus: EventBus): JobRunner;
+  makeRunner(store: JobStore, bus: EventBus): JobWorker;
 }

@@ -9,7 +9,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config.js';
-import type { JobRunner, RunOutcome } from '../runner.js';
+import type { JobWorker, RunOutcome } from '../runner.js';
 import type { RedisStore } from '../store/redis.js';
 import type { JobQueue } from './types.js';
 
@@ -29,7 +29,7 @@ export class BullQueue implements JobQueue {
   }
 
   /** Starts taking jobs on this node. */
-  work(runner: JobRunner, concurrency: number): void {
+  work(runner: JobWorker, concurrency: number): void {
     if (concurrency < 1) return;
     this.worker = new Worker(
       QUEUE_NAME,

@@ -3,7 +3,7 @@
  * a crash interrupted (running) go back to queued, and every queued job is run again, oldest
  * first. `concurrency` jobs run at once; each one's frames go through the shared piscina pool.
  */
-import type { JobRunner } from '../runner.js';
+import type { JobWorker } from '../runner.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { JobQueue } from './types.js';
 
@@ -16,7 +16,7 @@ export class LocalQueue implements JobQueue {
 
   constructor(
     private readonly store: SqliteStore,
-    private readonly runner: JobRunner,
+    private readonly runner: JobWorker,
     private readonly concurrency: number,
   ) {}
 
