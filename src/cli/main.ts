@@ -21,6 +21,11 @@ export function buildProgram(): Command {
 
 async function main(argv: string[]): Promise<void> {
   installSignalHandlers();
+  // A reader that stops early (`| head`) is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
