@@ -262,20 +262,24 @@ export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; 
   if (!info.video || info.kind !== 'video' || !packets.length) return;
   const p = new Packets();
   for (const k of packets) p.push(k.t, k.pos, k.size, k.key);
-  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}`;
   let idx: PacketIndex;
   try {
     idx = joinRanges(info, info.video.index, [p]);
   } catch {
     return;
   }
-  cache.set(key, Promise.resolve(idx));
-  if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+  // ffprobe's own index: what either source would give (the moov index agrees packet for packet).
+  for (const source of ['auto', 'ffprobe'] as const) cache.set(indexKey(info, source), Promise.resolve(idx));
+  while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+}
+
+function indexKey(info: MediaInfo, source: IndexOptions['indexSource']): string {
+  return `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}\0${source ?? 'auto'}`;
 }
 
 /** The packet index of the video stream (cached). */
 export function packetIndex(info: MediaInfo, options: IndexOptions = {}): Promise<PacketIndex> {
-  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}\0${options.indexSource ?? 'auto'}`;
+  const key = indexKey(info, options.indexSource);
   let p = cache.get(key);
   if (!p) {
     p = readIndex(info, options);

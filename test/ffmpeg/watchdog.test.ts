@@ -56,7 +56,7 @@ describe('the watchdog', () => {
     expect(running(dog!)).toBe(true); // it waits for this process to end
     // A process that only ran a child exits by itself (the watchdog's pipe does not hold it).
     const runner = pathToFileURL(join(ROOT, 'src/ffmpeg/runner.ts')).href;
-    const script = `const { run } = await import(${JSON.stringify(runner)}); await runProcess({ command: ${JSON.stringify(ffmpeg.path)}, args: ['-version'], input: 'v' }); console.log('ran');`;
+    const script = `const { runProcess } = await import(${JSON.stringify(runner)}); await runProcess({ command: ${JSON.stringify(ffmpeg.path)}, args: ['-version'], input: 'v' }); console.log('ran');`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     child.stdout!.on('data', (d: Buffer) => (text += d.toString()));

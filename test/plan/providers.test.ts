@@ -153,7 +153,7 @@ describe('Gemini: the clip sent as video', () => {
     expect(e).toBeInstanceOf(OmniprepError);
     expect((e as OmniprepError).message).toBe('option send: model claude-sonnet-4.5 takes no video input (--send video is for Gemini models); send frames');
     const bad = await plan(tones, { model: 'gemini-2.5-flash', send: 'clip' as never }).catch((x: unknown) => x);
-    expect((bad as OmniprepError).message).toBe('option send: expected frames or video, got "clip"');
+    expect((bad as OmniprepError).message).toBe('option send: expected one of frames, video, got "clip"');
   });
 
   it("cost-curve draws frames and video side by side, each point the plan's own numbers", async () => {
