@@ -268,7 +268,9 @@ export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; 
   } catch {
     return;
   }
-  // ffprobe's own index: what either source would give (the moov index agrees packet for packet).
+  // MP4/MOV take their index from moov (no ffprobe pass at all); the other containers' index is
+  // ffprobe's, whichever source is asked for.
+  if (MOOV_CONTAINERS.has(info.container)) return;
   for (const source of ['auto', 'ffprobe'] as const) cache.set(indexKey(info, source), Promise.resolve(idx));
   while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
 }
