@@ -38,12 +38,13 @@ describe('omniprep serve as a process', () => {
     // A second server on the same data directory is refused while the first lives.
     await expect(spawnNode(['serve', '--port', '0', '--data', data])).rejects.toThrow(/is in use by another omniprep server/);
 
-    // Crash while two jobs run and have written frames.
+    // Crash while two jobs run (one-pass decoding writes a short clip's frames in a burst, so
+    // frames written is not waited for: a running job is mid-work either way).
     await waitFor(
-      'two running jobs with frames',
+      'two running jobs',
       async () => {
         const states = await Promise.all(ids.map((id) => api(first.url, 'GET', `/v1/jobs/${id}`)));
-        return states.filter((s) => s.json.state === 'running' && s.json.progress.framesDone > 0).length >= 2;
+        return states.filter((s) => s.json.state === 'running').length >= 2;
       },
       120_000,
       20,
