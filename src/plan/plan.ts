@@ -63,5 +63,6 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
   // Load the tokenizer (~0.2 s) while ffprobe reads the file, not after.
   const warm = setTimeout(() => textTokens(model, '.'), 1);
   warm.unref();
-  return planFromFacts(await gatherFacts(input, options), options, started);
+  // The registry resolved here (a --models file read once) is the one the planner uses.
+  return planFromFacts(await gatherFacts(input, options), { ...options, registry: reg }, started);
 }

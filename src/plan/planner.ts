@@ -182,6 +182,22 @@ export function factsNeeded(info: MediaInfo, o: Pick<PlanOptions, 'mode' | 'send
   return { index: frames, scene: frames && (o.mode ?? 'keyframe') === 'scene' };
 }
 
+/** What the plan says of the input itself (zeros for what an audio-only input lacks). */
+function mediaSummary(info: MediaInfo): Plan['media'] {
+  const video = info.video;
+  return {
+    durationSec: info.durationSec,
+    container: info.container,
+    sizeBytes: info.sizeBytes,
+    width: video?.width ?? 0,
+    height: video?.height ?? 0,
+    fps: video?.fps ?? 0,
+    rotation: video?.rotation ?? 0,
+    vfr: video?.vfr ?? false,
+    hasAudio: Boolean(info.audio),
+  };
+}
+
 /** A scene scan's frames put on the index's timeline (matched by byte position where known). */
 export function sceneOnIndex(idx: PacketIndex, scan: { times: number[]; pos: number[]; keyframes: boolean[]; scores: number[] }): SceneFacts {
   const byPos = new Map<number, number>();
@@ -338,17 +354,7 @@ function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
     requests: windows.length,
     upperBound: false,
     warnings,
-    media: {
-      durationSec: info.durationSec,
-      container: info.container,
-      sizeBytes: info.sizeBytes,
-      width: info.video.width,
-      height: info.video.height,
-      fps: info.video.fps,
-      rotation: info.video.rotation,
-      vfr: info.video.vfr,
-      hasAudio: Boolean(info.audio),
-    },
+    media: mediaSummary(info),
     planMs: Math.round(performance.now() - started),
   };
 }
@@ -477,17 +483,7 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
     requests,
     upperBound: s.dedup,
     warnings: s.dedup ? [...warnings, '--dedup: the frame count is an upper bound (duplicates are found while sampling)'] : warnings,
-    media: {
-      durationSec: info.durationSec,
-      container: info.container,
-      sizeBytes: info.sizeBytes,
-      width: video?.width ?? 0,
-      height: video?.height ?? 0,
-      fps: video?.fps ?? 0,
-      rotation: video?.rotation ?? 0,
-      vfr: video?.vfr ?? false,
-      hasAudio: Boolean(info.audio),
-    },
+    media: mediaSummary(info),
     planMs: Math.round(performance.now() - started),
   };
 }
