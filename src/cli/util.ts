@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { isOmniprepError, OmniprepError } from '../errors.js';
 import { killAllProcesses } from '../ffmpeg/runner.js';
-import { runInterruptCleanups } from '../util/temp.js';
+import { runInterruptCleanups, stopAllWork } from '../util/temp.js';
 
 export interface Output {
   /** The document printed with --json. */
@@ -79,21 +79,29 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<Output |
         else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : `${out.text}\n`);
       }
     } catch (e) {
+      // Interrupted: the signal handler reports it (the work it stopped fails on its way out).
+      if (interrupted) return;
       process.exitCode = reportError(e, Boolean(g.verbose));
     }
   };
 }
 
 let interrupted = false;
-/** On Ctrl-C or SIGTERM: kill every ffmpeg child, let exit hooks remove temp files, exit 130/143. */
+/** On Ctrl-C or SIGTERM: kill every ffmpeg child, stop the worker threads, remove what the run wrote, exit 130/143. */
 export function installSignalHandlers(): void {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
     killAllProcesses();
     process.stderr.write(`omniprep: interrupted (${sig}); stopped all work\n`);
-    for (const line of runInterruptCleanups()) process.stderr.write(`omniprep: ${line}\n`);
-    process.exit(sig === 'SIGINT' ? 130 : 143);
+    const cleanups = runInterruptCleanups();
+    for (const line of cleanups.said) process.stderr.write(`omniprep: ${line}\n`);
+    // A worker thread may have been writing a frame: stop the threads (bounded), then sweep
+    // again, so that no file the run wrote appears after the sweep.
+    void stopAllWork().then(() => {
+      cleanups.again();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

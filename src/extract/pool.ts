@@ -9,6 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { OmniprepError } from '../errors.js';
+import { onStopWork } from '../util/temp.js';
 import type { Task, TaskOutcome } from './task.js';
 
 const here = import.meta.url;
@@ -107,7 +108,10 @@ const KEEP_WARM_MS = 30_000;
 export function acquirePool(): FramePool {
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;
-  shared ??= new FramePool();
+  if (!shared) {
+    shared = new FramePool();
+    unhookStop = onStopWork(terminatePool);
+  }
   users++;
   return shared;
 }
@@ -120,6 +124,16 @@ export async function releasePool(): Promise<void> {
   idleTimer.unref();
 }
 
+let unhookStop: (() => void) | undefined;
+
+/** An interrupted process: the pool's threads stop now, whoever uses them (util/temp.ts stopAllWork). */
+async function terminatePool(): Promise<void> {
+  const p = shared;
+  shared = undefined;
+  unhookStop?.();
+  await p?.close();
+}
+
 /** Closes the shared pool now if nobody uses it (kills any child left). */
 export async function closePool(): Promise<void> {
   if (idleTimer) clearTimeout(idleTimer);
@@ -127,5 +141,6 @@ export async function closePool(): Promise<void> {
   if (users > 0 || !shared) return;
   const p = shared;
   shared = undefined;
+  unhookStop?.();
   await p.close();
 }

@@ -33,19 +33,52 @@ export function onInterrupt(fn: () => string | undefined): () => void {
   return () => void undo.delete(fn);
 }
 
-/** Runs the registered undo steps now (the CLI's signal handler); returns what they said. */
-export function runInterruptCleanups(): string[] {
+/** Asynchronous stops of work that writes on its own (worker threads), run before the undo steps. */
+const stoppers = new Set<() => Promise<void>>();
+
+/**
+ * Registers a step that stops work able to write files by itself (a worker thread finishing a
+ * frame): an interrupted run calls it, and waits for it, before the undo steps remove what was
+ * written, so that no file appears after the sweep. Returns the function that unregisters it.
+ */
+export function onStopWork(fn: () => Promise<void>): () => void {
+  stoppers.add(fn);
+  return () => void stoppers.delete(fn);
+}
+
+/** Runs every registered stop step and waits for them, at most `timeoutMs`. */
+export async function stopAllWork(timeoutMs = 3000): Promise<void> {
+  const all = Promise.allSettled([...stoppers].map((fn) => fn()));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((r) => {
+    timer = setTimeout(r, timeoutMs);
+    timer.unref();
+  });
+  await Promise.race([all, late]);
+  clearTimeout(timer);
+}
+
+/**
+ * Runs the registered undo steps now (the CLI's signal handler); returns what they said, and a
+ * function that runs the same steps once more, silently (after the work was stopped, for any
+ * file that appeared in between).
+ */
+export function runInterruptCleanups(): { said: string[]; again: () => void } {
+  const steps = [...undo];
   const said: string[] = [];
-  for (const fn of [...undo]) {
-    undo.delete(fn);
+  const run = (fn: () => string | undefined): string | undefined => {
     try {
-      const line = fn();
-      if (line) said.push(line);
+      return fn();
     } catch {
-      /* best effort: the process is going */
+      return undefined; /* best effort: the process is going */
     }
+  };
+  for (const fn of steps) {
+    undo.delete(fn);
+    const line = run(fn);
+    if (line) said.push(line);
   }
-  return said;
+  return { said, again: () => void steps.forEach(run) };
 }
 
 export interface TempDir {
