@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { imageTokens, audioTokens, textTokens, chatTextTokens, dollars, dollarsByTier, priceFor } from '../../src/models/tokens.js';
 import { builtinRegistry, ModelRegistry, registerModels, registry } from '../../src/models/registry.js';
 import { chooseSize } from '../../src/models/sizing.js';
-import { patchResize, roundHalfEven } from '../../src/models/rules.js';
+import { applyRule, patchResize, roundHalfEven, type TileRule } from '../../src/models/rules.js';
 
 describe('OpenAI tile rule (developers.openai.com images-vision guide, gpt-4o examples)', () => {
   it('1024x1024 high -> 765', () => expect(imageTokens('gpt-4o', 1024, 1024, 'high')).toMatchObject({ tokens: 765, resizedWidth: 768, resizedHeight: 768 }));
@@ -20,6 +20,26 @@ describe('OpenAI tile rule (developers.openai.com images-vision guide, gpt-4o ex
   it('does not enlarge small images', () =>
     expect(imageTokens('gpt-4o', 300, 200, 'high')).toMatchObject({ resizedWidth: 300, resizedHeight: 200, tokens: 85 + 170 }));
   it('auto means high for tile models', () => expect(imageTokens('gpt-4.1', 1024, 1024).tokens).toBe(765));
+  // Bills measured on the OpenAI forum (registry source): 2049x513 -> 1453 and 2050x513 -> 773 input
+  // tokens, 8 of them the message's text. Only nearest-integer scaling reproduces both.
+  it('scales to the nearest integer, as measured bills show (truncating would bill 2049x513 as 765)', () => {
+    expect(imageTokens('gpt-4.1', 2049, 513, 'high')).toMatchObject({ resizedWidth: 2048, resizedHeight: 513, tokens: 1453 - 8 });
+    expect(imageTokens('gpt-4.1', 2050, 513, 'high')).toMatchObject({ resizedWidth: 2048, resizedHeight: 512, tokens: 773 - 8 });
+    const rule: TileRule = {
+      type: 'tile',
+      fitBox: 2048,
+      shortSide: 768,
+      tile: 512,
+      base: 85,
+      perTile: 170,
+      rounding: 'floor',
+      auto: 'high',
+      source: '',
+      date: '',
+    };
+    expect(applyRule(rule, 2049, 513, 'high').tokens).toBe(765);
+    expect(applyRule({ ...rule, rounding: 'round' }, 2049, 513, 'high').tokens).toBe(1445);
+  });
 });
 
 describe('OpenAI patch rule (images-vision guide examples)', () => {
