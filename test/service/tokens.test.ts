@@ -4,11 +4,11 @@
  * the order of events and relative to the request itself, not against a wall-clock figure.
  */
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { countEncoded, isCounted } from '../../src/models/tokens.js';
 import { TokenCounter } from '../../src/service/tokens.js';
-import { CACHE, fixture } from '../helpers/fixtures.js';
-import { api, startService } from '../helpers/service.js';
+import { CACHE, fixture, tempDir } from '../helpers/fixtures.js';
+import { api, type CliNode, spawnNode } from '../helpers/service.js';
 
 const require = createRequire(import.meta.url);
 
@@ -53,36 +53,54 @@ describe('TokenCounter', () => {
   });
 });
 
+/** Health checks, one after another, until `until` says stop; their round trips in ms. */
+async function healthLatencies(url: string, until: () => boolean): Promise<number[]> {
+  const out: number[] = [];
+  while (!until()) {
+    const t = performance.now();
+    const h = await api(url, 'GET', '/healthz');
+    expect(h.status).toBe(200);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
 describe('the heaviest allowed prompt', () => {
-  it('does not hold up /healthz while it is counted', async () => {
-    const s = await startService({ workers: 0, allowRoots: [CACHE] });
-    try {
-      const clip = await fixture('audioFirst');
-      const prompt = `${'😀'.repeat(99_990)}${Math.random().toFixed(6)}`;
-      const system = `${'漢'.repeat(99_990)}${Math.random().toFixed(6)}`;
-      const t0 = performance.now();
-      let done = false;
-      const plan = api(s.url, 'POST', '/v1/plan', { path: clip, options: { prompt, system } }).finally(() => (done = true));
-      const latencies: number[] = [];
-      while (!done) {
-        const t = performance.now();
-        const h = await api(s.url, 'GET', '/healthz');
-        expect(h.status).toBe(200);
-        if (!done) latencies.push(performance.now() - t);
-      }
-      const r = await plan;
-      const planMs = performance.now() - t0;
-      expect(r.status, r.text.slice(0, 300)).toBe(200);
-      expect(r.json.textTokens).toBeGreaterThanOrEqual(countEncoded('o200k_base', prompt));
-      // Several health checks were answered while the prompt was being counted, each in a small
-      // part of the time the plan took (counted on the event loop, one would have waited for all of it).
-      console.log(
-        `healthz during a 2 x 100,000-character plan: ${latencies.length} answers, slowest ${Math.max(...latencies).toFixed(1)} ms; the plan took ${planMs.toFixed(0)} ms`,
-      );
-      expect(latencies.length).toBeGreaterThanOrEqual(3);
-      expect(Math.max(...latencies)).toBeLessThan(planMs / 3);
-    } finally {
-      await s.close();
-    }
+  // The server is the built CLI in its own process, as in production: in this process, vitest's
+  // on-the-fly module transforms and the test's own heap would be measured too.
+  let node: CliNode | undefined;
+  afterAll(() => node?.child.kill('SIGKILL'));
+
+  it('does not hold up /healthz while it is counted (within 100 ms on a machine that is not overloaded)', async () => {
+    node = await spawnNode(['serve', '--port', '0', '--data', tempDir('svc-tokens-'), '--allow-root', CACHE, '--workers', '0']);
+    const url = node.url!;
+    const clip = await fixture('audioFirst');
+    // Warm: the first plan loads what planning needs.
+    expect((await api(url, 'POST', '/v1/plan', { path: clip, options: { prompt: 'warm' } })).status).toBe(200);
+    // The idle server's health checks, about as many as the plan below leaves time for.
+    let n = 0;
+    const idle = await healthLatencies(url, () => n++ >= 300);
+    const prompt = `${'😀'.repeat(99_990)}${Math.random().toFixed(6)}`;
+    const system = `${'漢'.repeat(99_990)}${Math.random().toFixed(6)}`;
+    const t0 = performance.now();
+    let done = false;
+    const plan = api(url, 'POST', '/v1/plan', { path: clip, options: { prompt, system } }).finally(() => (done = true));
+    const busy = await healthLatencies(url, () => done);
+    const r = await plan;
+    const planMs = performance.now() - t0;
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.json.textTokens).toBeGreaterThanOrEqual(countEncoded('o200k_base', prompt));
+    const slowest = Math.max(...busy);
+    const idleSlowest = Math.max(...idle);
+    console.log(
+      `healthz during a 2 x 100,000-character plan: ${busy.length} answers, slowest ${slowest.toFixed(1)} ms (idle server: slowest ${idleSlowest.toFixed(1)} ms); the plan took ${planMs.toFixed(0)} ms`,
+    );
+    // Several health checks were answered while the prompt was being counted (counted on the
+    // event loop, one would have waited for all of it), each within 100 ms: the issue's bound. On
+    // a machine so loaded that the idle server's own checks are slow, the bound scales with them
+    // (4x the idle slowest) or with the request (a third of it): scheduling, not the server, then
+    // decides the slowest check.
+    expect(busy.length).toBeGreaterThanOrEqual(3);
+    expect(slowest).toBeLessThan(Math.max(100, 4 * idleSlowest, planMs / 3));
   }, 120_000);
 });
