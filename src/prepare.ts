@@ -38,6 +38,55 @@ export interface Prepared extends PreparedMedia {
   cleanup(): Promise<void>;
 }
 
+/** The clip as video (Gemini), ready for requests: the plan and one segment per window. */
+export interface PreparedVideo extends PreparedMedia {
+  plan: Plan;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The clip as video (`send: 'video'`): planned, then one segment per window naming the clip at
+ * the URI `locate` gives for the plan: a File API URI once uploaded (`run`), or the clip itself
+ * as a data URL (`request`, see `inlineVideo`).
+ */
+export async function prepareVideo(input: string, options: PrepareOptions, locate: (p: Plan) => Promise<string>): Promise<PreparedVideo> {
+  const { plan, videoAssets } = await import('./plan/plan.js');
+  const p = await plan(input, { ...options, send: 'video' });
+  const uri = await locate(p);
+  return {
+    input,
+    model: p.model,
+    durationSec: p.media.durationSec,
+    segments: videoAssets(p, uri).map((v) => ({ index: v.index, startSec: v.startSec, endSec: v.endSec, frames: [], audio: [], video: [v] })),
+    plan: p,
+    cleanup: async () => {},
+  };
+}
+
+/**
+ * The clip inline, as a data URL, for a request body that needs no upload: refused in one line
+ * when its base64 would not fit the model's request size (Gemini: 20 MB), where only the File
+ * API (`run`, which uploads it) can carry it.
+ */
+export async function inlineVideo(input: string, p: Plan, options: PrepareOptions): Promise<string> {
+  const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
+  const limit = getModel(p.model, { registry, rule: options.rule }).limits?.requestBytes;
+  const bytes = p.media.sizeBytes;
+  const encoded = Math.ceil(bytes / 3) * 4;
+  if (limit !== undefined && encoded > limit) {
+    throw new OmniprepError(
+      'LIMIT_EXCEEDED',
+      `${input}: ${bytes} bytes of video are ${encoded} bytes as base64, over the ${limit} bytes ${p.model} takes in one request; \`omniprep run --send video\` uploads it through the File API instead`,
+      { input },
+    );
+  }
+  const { readFile } = await import('node:fs/promises');
+  if (/^https?:/i.test(input)) {
+    throw new OmniprepError('INVALID_OPTION', `${input}: a remote clip is not put inline in a request; \`omniprep run --send video\` uploads it`, { input });
+  }
+  return `data:${p.video!.mime};base64,${(await readFile(input)).toString('base64')}`;
+}
+
 /** A window length that means "no windows" (the whole clip is one segment, split only by limits). */
 const NO_WINDOWS = 1e9;
 

@@ -11,7 +11,7 @@ import { reduceAnswers, segmentAnswers } from './dispatch/reduce.js';
 import { OmniprepError } from './errors.js';
 import { buildRequests, type BuildOptions, type BuiltRequest } from './request/build.js';
 import type { JsonSchema } from './request/options.js';
-import { prepare, type Prepared, type PrepareOptions } from './prepare.js';
+import { prepare, prepareVideo, type Prepared, type PreparedVideo, type PrepareOptions } from './prepare.js';
 import type { Plan, Send } from './plan/types.js';
 import type { PreparedMedia } from './request/types.js';
 import { Clients } from './dispatch/client.js';
@@ -33,22 +33,6 @@ export interface RunOptions extends PrepareOptions, Omit<DispatchOptions, 'budge
   send?: Send | undefined;
 }
 
-/** The clip as video: planned, uploaded once, one segment per window naming the uploaded file. */
-async function prepareVideo(input: string, options: RunOptions): Promise<PreparedMedia & { plan: Plan; cleanup(): Promise<void> }> {
-  const { plan, videoAssets } = await import('./plan/plan.js');
-  const p = await plan(input, { ...options, send: 'video' });
-  const client = await new Clients(options).gemini();
-  const file = await uploadGeminiVideo(client, input, p.video!.mime, { signal: options.signal });
-  return {
-    input,
-    model: p.model,
-    durationSec: p.media.durationSec,
-    segments: videoAssets(p, file.uri).map((v) => ({ index: v.index, startSec: v.startSec, endSec: v.endSec, frames: [], audio: [], video: [v] })),
-    plan: p,
-    cleanup: async () => {},
-  };
-}
-
 export interface RunResult {
   input: string;
   model: string;
@@ -61,7 +45,7 @@ export interface RunResult {
   report: DispatchReport;
   reduce: RequestResult | null;
   /** The prepared frames and audio, when `keep` was set (they stay in `dir`). */
-  prepared?: Prepared | (PreparedMedia & { plan: Plan; cleanup(): Promise<void> });
+  prepared?: Prepared | PreparedVideo;
   /** Spent and estimated dollars and tokens, reduce call included. */
   totals: {
     requests: number;
@@ -78,9 +62,16 @@ export interface RunResult {
 
 export async function run(input: string, options: RunOptions): Promise<RunResult> {
   if (!options.prompt) throw new OmniprepError('INVALID_OPTION', 'option prompt: a question or instruction is required');
-  let media: (PreparedMedia & { plan: Plan; cleanup(): Promise<void> }) | undefined;
+  let media: PreparedVideo | undefined;
   try {
-    media = options.send === 'video' ? await prepareVideo(input, options) : await prepare(input, options);
+    media =
+      options.send === 'video'
+        ? // Uploaded once through the File API; every window's request names it.
+          await prepareVideo(input, options, async (p) => {
+            const client = await new Clients(options).gemini();
+            return (await uploadGeminiVideo(client, input, p.video!.mime, { signal: options.signal })).uri;
+          })
+        : await prepare(input, options);
     const build: BuildOptions = {
       prompt: options.prompt,
       api: options.api,

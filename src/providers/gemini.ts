@@ -62,8 +62,10 @@ export function geminiPart(part: Part, payloadOf: (p: ImagePart | AudioPart) => 
     case 'video': {
       const v = part.clip;
       const level = v.detail !== 'auto' && o.model.image?.type === 'gemini-fixed' ? GEMINI_LEVELS[v.detail] : undefined;
+      // The clip inline (a data URL: `request` prints a body that needs no upload), else by its File API URI.
+      const data = v.fileUri ? splitDataUrl(v.fileUri) : undefined;
       return {
-        fileData: { fileUri: v.fileUri ?? '', mimeType: v.mime },
+        ...(data ? { inlineData: { mimeType: v.mime, data: data.base64 } } : { fileData: { fileUri: v.fileUri ?? '', mimeType: v.mime } }),
         videoMetadata: { fps: v.fps, startOffset: offset(v.startSec), endOffset: offset(v.endSec) },
         ...(level ? { mediaResolution: { level: level as NonNullable<GeminiPart['mediaResolution']>['level'] } } : {}),
       };

@@ -1,7 +1,10 @@
 // Anthropic Messages and Gemini generateContent bodies: exact shapes, validity against JSON Schemas
 // derived from the SDKs' own request types (test/helpers/sdk/schemas.ts), estimates, and the
 // Claude limits (100 images per request, 2000 px above 20 images) splitting requests.
+import { readFileSync, statSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { inlineVideo, prepareVideo } from '../../src/prepare.js';
+import { fixture } from '../helpers/fixtures.js';
 import { buildRequest, buildRequests, type BuiltRequest } from '../../src/request/index.js';
 import type { FrameAsset, PreparedMedia } from '../../src/request/types.js';
 import { imageTokens, textTokens } from '../../src/models/tokens.js';
@@ -198,6 +201,36 @@ describe('Gemini generateContent bodies', () => {
     expect(r.api).toBe('responses');
     expect(thrown(() => buildRequest(segment(0, 0, 1, [claude0]), { model: 'claude-sonnet-4.5', prompt: PROMPT, provider: 'mistral' as never })).message).toBe(
       'option provider: expected openai, anthropic, gemini, got "mistral"',
+    );
+  });
+});
+
+describe('Gemini native video in a request body (`request --send video`)', () => {
+  it('each window names the clip inline with its offsets and fps; the bodies are valid', async () => {
+    const clip = await fixture('timecode'); // 20 s
+    const options = { model: 'gemini-2.5-flash', every: 2, windowSec: 10 };
+    const media = await prepareVideo(clip, options, (p) => inlineVideo(clip, p, options));
+    const requests = buildRequests(media, { prompt: PROMPT });
+    expect(requests).toHaveLength(2);
+    const data = b64(readFileSync(clip));
+    requests.forEach((r, i) => {
+      expectValid(r);
+      const parts = (r.body as { contents: Array<{ parts: Array<Record<string, unknown>> }> }).contents[0]!.parts;
+      expect(parts.at(-1)).toEqual({
+        inlineData: { mimeType: 'video/mp4', data },
+        videoMetadata: { fps: 0.5, startOffset: `${i * 10}s`, endOffset: `${i * 10 + 10}s` },
+      });
+    });
+    expect(requests[0]!.bytes).toBeGreaterThan(data.length); // the clip counts against the request size
+  });
+
+  it('a clip whose base64 is over the request size is refused, naming run, which uploads it', async () => {
+    const clip = await fixture('timecode');
+    const registry = builtinRegistry().withOverrides({ models: { 'gemini-2.5-flash': { limits: { requestBytes: 100_000 } } } });
+    const options = { model: 'gemini-2.5-flash', every: 5, registry };
+    const bytes = statSync(clip).size;
+    await expect(prepareVideo(clip, options, (p) => inlineVideo(clip, p, options))).rejects.toThrow(
+      `${clip}: ${bytes} bytes of video are ${Math.ceil(bytes / 3) * 4} bytes as base64, over the 100000 bytes gemini-2.5-flash takes in one request; \`omniprep run --send video\` uploads it through the File API instead`,
     );
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import type { JsonSchema } from '../../request/options.js';
+import type { PrepareOptions } from '../../prepare.js';
 import { action, numberArg } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 import { REQUEST } from '../../options/request.js';
@@ -56,6 +57,15 @@ function requirePrompt(o: RequestCliOptions): void {
   if (!o.prompt) throw new OmniprepError('INVALID_OPTION', 'option --prompt: a question or instruction is required');
 }
 
+/**
+ * The media of bodies written out (`request`, `batch`): frames and audio, or with `send: 'video'`
+ * (Gemini) the clip inline, so that the bodies need no upload (`run` uploads it instead).
+ */
+async function prepareMedia(input: string, options: PrepareOptions) {
+  const { prepare, prepareVideo, inlineVideo } = await import('../../prepare.js');
+  return options.send === 'video' ? prepareVideo(input, options, (p) => inlineVideo(input, p, options)) : prepare(input, options);
+}
+
 function registerRequest(program: Command): void {
   withRequestOptions(
     program
@@ -66,8 +76,8 @@ function registerRequest(program: Command): void {
   ).action(
     action(async (input: string, o: RequestCliOptions & { segment: number; all?: boolean }) => {
       requirePrompt(o);
-      const [{ prepare }, { buildRequests }] = await Promise.all([import('../../prepare.js'), import('../../request/build.js')]);
-      const media = await prepare(input, { ...planOptionsFromCli(o), windowSec: o.window });
+      const { buildRequests } = await import('../../request/build.js');
+      const media = await prepareMedia(input, { ...planOptionsFromCli(o), windowSec: o.window });
       try {
         const requests = buildRequests(media, buildOptions(o));
         if (o.all) return { json: requests.map((r) => r.body), text: JSON.stringify(requests.map((r) => r.body)) };
@@ -204,10 +214,9 @@ function registerBatch(program: Command): void {
         if (!o.out) throw new OmniprepError('INVALID_OPTION', 'option --out: the JSONL file to write is required');
         if (!inputs.length) throw new OmniprepError('INVALID_OPTION', 'batch: at least one input is required');
         requirePrompt(o);
-        const { prepare } = await import('../../prepare.js');
         const prepared = [];
         try {
-          for (const input of inputs) prepared.push(await prepare(input, { ...planOptionsFromCli(o), windowSec: o.window, tier: 'batch' }));
+          for (const input of inputs) prepared.push(await prepareMedia(input, { ...planOptionsFromCli(o), windowSec: o.window, tier: 'batch' }));
           const written = await batch.writeBatch(prepared, {
             ...buildOptions(o),
             out: o.out,

@@ -1,0 +1,205 @@
+/**
+ * The README's shell blocks, run as written by bash from a directory laid out as the README
+ * assumes (samples/, talk.mp4, ../shared/media, `omniprep` on PATH), with the model calls going
+ * to the test servers. The main job's printed plan is compared with the real output line by line;
+ * the service blocks run against `omniprep serve` started by the README's own command, with only
+ * its port, data and root directories swapped for temporary ones. (The scale-out block's two
+ * commands are what test/service/redis.test.ts runs, with Redis on 127.0.0.1.)
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture, ROOT } from '../helpers/fixtures.js';
+import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
+import { validateSdk } from '../helpers/sdk/schemas.js';
+import { waitFor } from '../helpers/service.js';
+
+const WORK = join(ROOT, '.cache', 'readme-sh');
+const SHIM = join(WORK, '.bin');
+const SHARED = resolve(ROOT, '..', 'shared');
+
+/** The ```sh blocks of the README. */
+const BLOCKS = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+/** The one block holding `marker` (a README edit that drops it fails here, not silently). */
+function block(marker: string): string {
+  const found = BLOCKS.filter((b) => b.includes(marker));
+  expect(found, `README sh blocks holding ${marker}`).toHaveLength(1);
+  return found[0]!;
+}
+
+/** A block's commands, continuation lines joined, comments and blank lines dropped. */
+function commands(b: string): string[] {
+  return b
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+interface Shell {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function bash(script: string, cwd: string, env: Record<string, string> = {}): Promise<Shell> {
+  return new Promise((done) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd,
+      env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}`, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** A fresh directory as the README's commands expect to run in (the repository's root, in effect). */
+async function workdir(name: string): Promise<string> {
+  const dir = join(WORK, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(join(ROOT, 'samples'), join(dir, 'samples'));
+  copyFileSync(await fixture('timecode'), join(dir, 'talk.mp4'));
+  return dir;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => done(port));
+    });
+  });
+}
+
+let openai: OpenAITestServer;
+beforeAll(async () => {
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(SHIM, { recursive: true });
+  // `omniprep` as an installed command; `npx omniprep` resolves the package itself (WORK is inside it).
+  writeFileSync(join(SHIM, 'omniprep'), `#!/bin/sh\nexec ${JSON.stringify(join(ROOT, 'bin', 'omniprep'))} "$@"\n`);
+  chmodSync(join(SHIM, 'omniprep'), 0o755);
+  // ../shared/media, seen from a directory under WORK.
+  if (existsSync(SHARED)) symlinkSync(SHARED, join(WORK, 'shared'));
+  openai = await startOpenAITestServer();
+}, 60_000);
+afterAll(async () => {
+  await openai?.close();
+});
+
+describe("the README's shell blocks, run as written", () => {
+  it('the main job: plan prints what the README shows; sample, request and run do what their comments say', async () => {
+    const b = block('npx omniprep plan samples/demo.mp4 --prompt');
+    const dir = await workdir('main');
+    const r = await bash(b, dir, { OPENAI_BASE_URL: openai.baseURL, OPENAI_API_KEY: 'test-key' });
+    expect(r.code, r.stderr).toBe(0);
+    const shown = b
+      .split('\n')
+      .filter((l) => l.startsWith('#  '))
+      .map((l) => l.slice(3));
+    expect(shown.length).toBeGreaterThanOrEqual(5);
+    expect(r.stdout.split('\n').slice(0, shown.length)).toEqual(shown);
+    const manifest = JSON.parse(readFileSync(join(dir, 'frames', 'manifest.json'), 'utf8')) as { frames: Array<{ file: string }> };
+    expect(manifest.frames).toHaveLength(6);
+    for (const f of manifest.frames) expect(existsSync(resolve(dir, 'frames', f.file)) || existsSync(resolve(dir, f.file)), f.file).toBe(true);
+    const body = JSON.parse(readFileSync(join(dir, 'body.json'), 'utf8')) as { model: string; input: unknown[] };
+    expect(body.model).toBe('gpt-5.5');
+    expect(Array.isArray(body.input)).toBe(true);
+    expect(r.stdout).toMatch(/1\/1 requests answered \(gpt-5\.5\)/);
+  }, 180_000);
+
+  it('a registry override file and a model priced by a rule', async () => {
+    const b = block('--models models.json');
+    const dir = await workdir('models');
+    const r = await bash(b, dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'models.json'), 'utf8'))).toHaveProperty('models.my-proxy.extends', 'gpt-5-mini');
+    expect(r.stdout).toMatch(/talk\.mp4: 20\.\d\d s mp4/);
+    expect(r.stdout).toMatch(/some-new-model/);
+  }, 120_000);
+
+  it('Claude and Gemini bodies, frames and inline video, valid against the SDKs own request types', async () => {
+    const b = block('--model claude-sonnet-4.5 > claude.json');
+    const dir = await workdir('providers');
+    const r = await bash(b, dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/video/);
+    expect(validateSdk('anthropic.messages', JSON.parse(readFileSync(join(dir, 'claude.json'), 'utf8'))).message).toBe('valid');
+    const gemini = JSON.parse(readFileSync(join(dir, 'gemini.json'), 'utf8')) as { contents: Array<{ parts: Array<{ inlineData?: { mimeType: string } }> }> };
+    expect(validateSdk('gemini.generateContent', gemini).message).toBe('valid');
+    expect(gemini.contents[0]!.parts.some((p) => p.inlineData?.mimeType === 'video/mp4')).toBe(true);
+  }, 240_000);
+
+  it.skipIf(!existsSync(join(SHARED, 'media', 'echo-hereweare.webm')))(
+    'the cost curve, as SVG and PNG',
+    async () => {
+      const b = block('npx omniprep cost-curve');
+      const dir = await workdir('curve');
+      const r = await bash(b, dir);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'curve.svg'), 'utf8')).toMatch(/^<svg/);
+      expect(readFileSync(join(dir, 'curve.png')).subarray(1, 4).toString()).toBe('PNG');
+    },
+    180_000,
+  );
+
+  it('the service: started by its README command; submit, watch, fetch a frame and cancel with the curl lines', async () => {
+    const dir = await workdir('service');
+    const data = join(dir, 'data');
+    const media = join(dir, 'media');
+    mkdirSync(join(media, 'talks'), { recursive: true });
+    copyFileSync(join(dir, 'talk.mp4'), join(media, 'talks', 'talk.mp4'));
+    const port = String(await freePort());
+    const swap = (s: string): string => s.replaceAll('8080', port).replaceAll('/var/lib/omniprep', data).replaceAll('/srv/media', media);
+    const start = commands(block('omniprep serve --port 8080 --data'));
+    const token = /^export OMNIPREP_TOKEN=(\S+)/.exec(start.find((c) => c.startsWith('export'))!)![1]!;
+    const env = { OMNIPREP_TOKEN: token };
+    const server = spawn('bash', ['-c', `exec ${swap(start.find((c) => c.includes('omniprep serve'))!)}`], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}`, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    server.stdout.on('data', (c: Buffer) => (log += c.toString()));
+    server.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    try {
+      await waitFor('the server', () => log.includes('listening on'), 60_000);
+      const submitted: Array<{ id: string; state: string; plan: { frames: number } }> = [];
+      for (const c of commands(block('-F file=@talk.mp4'))) {
+        const r = await bash(swap(c), dir, env);
+        expect(r.code, r.stderr).toBe(0);
+        submitted.push(JSON.parse(r.stdout));
+      }
+      expect(submitted).toHaveLength(2);
+      expect(submitted[0]).toMatchObject({ state: 'queued', plan: { frames: 2 } });
+      expect(submitted[1]).toMatchObject({ state: 'queued', plan: { frames: 4 } });
+      const watch = commands(block('/v1/jobs/ID/events'));
+      const id = submitted[1]!.id;
+      const [events, job, manifest, frame, cancel] = watch.map((c) => swap(c).replaceAll('/ID', `/${id}`));
+      const ev = await bash(events!, dir, env);
+      expect(ev.code, ev.stderr).toBe(0);
+      expect(ev.stdout).toMatch(/event: end/);
+      expect(JSON.parse((await bash(job!, dir, env)).stdout)).toMatchObject({ id, state: 'succeeded' });
+      expect(JSON.parse((await bash(manifest!, dir, env)).stdout).frames.frames).toHaveLength(4);
+      expect((await bash(frame!, dir, env)).code).toBe(0);
+      expect(readFileSync(join(dir, 'frame-0.jpg')).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+      const other = submitted[0]!.id;
+      const c = await bash(cancel!.replace(`/${id}`, `/${other}`), dir, env);
+      expect(c.code, c.stderr).toBe(0);
+      // Without the token, only /healthz answers.
+      expect((await bash(`curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${port}/v1/jobs`, dir)).stdout).toBe('401');
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('close', r));
+    }
+  }, 240_000);
+});
