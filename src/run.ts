@@ -13,7 +13,6 @@ import { buildRequests, type BuildOptions, type BuiltRequest } from './request/b
 import type { JsonSchema } from './request/options.js';
 import { prepare, prepareVideo, type Prepared, type PreparedVideo, type PrepareOptions } from './prepare.js';
 import type { Plan, Send } from './plan/types.js';
-import type { PreparedMedia } from './request/types.js';
 import { Clients } from './dispatch/client.js';
 import { uploadGeminiVideo } from './providers/clients.js';
 
