@@ -1,11 +1,12 @@
 // npm run bench: every benchmark, one after the other, each printing its JSON.
-//   node bench/run.mjs [name ...]   names: keyframes, sample, everyday, audio, dispatch, service, remote
+//   node bench/run.mjs [name ...]   names: startup, keyframes, sample, everyday, audio, dispatch, service, remote
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 
 const all = {
+  startup: ['node', ['bench/startup.mjs']],
   keyframes: ['node', ['bench/keyframes.mjs']],
   sample: ['node', ['bench/sample.mjs']],
   everyday: ['node', ['bench/everyday.mjs']],

@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { OmniprepError, inputError, type ErrorCode } from '../errors.js';
 import type { ModelOptions } from '../models/tokens.js';
@@ -91,7 +90,7 @@ export async function submitBatch(mappingFile: string, o: BatchClientOptions = {
       throw inputError('NOT_FOUND', path, 'no such batch file (it should sit next to its mapping file)');
     }
     if (provider === 'anthropic') {
-      const b = await submitAnthropicBatch(clients.anthropic(), bytes.toString('utf8'));
+      const b = await submitAnthropicBatch(await clients.anthropic(), bytes.toString('utf8'));
       entry.batchId = b.id;
       writeMapping(mappingFile, mapping);
       out.push({ file: entry.file, fileId: '', batchId: b.id, status: b.status });
@@ -106,7 +105,8 @@ export async function submitBatch(mappingFile: string, o: BatchClientOptions = {
       out.push({ file: entry.file, fileId: b.fileId, batchId: b.id, status: b.status });
       continue;
     }
-    const client = clients.openai();
+    const client = await clients.openai();
+    const { toFile } = await import('openai');
     const uploaded = await client.files.create({ file: await toFile(bytes, basename(path), { type: 'application/jsonl' }), purpose: 'batch' });
     entry.fileId = uploaded.id;
     writeMapping(mappingFile, mapping);
@@ -162,9 +162,9 @@ const DONE: ReadonlySet<string> = new Set(['completed', 'failed', 'expired', 'ca
 
 export async function batchStatus(id: string, o: BatchClientOptions = {}): Promise<BatchStatus> {
   const provider = batchProvider(id, o);
-  if (provider === 'anthropic') return fromProvider(provider, await anthropicBatchState(new Clients(o).anthropic(), id));
+  if (provider === 'anthropic') return fromProvider(provider, await anthropicBatchState(await new Clients(o).anthropic(), id));
   if (provider === 'gemini') return fromProvider(provider, await geminiBatchState(await new Clients(o).gemini(), id));
-  const b = await createClient(o).batches.retrieve(id);
+  const b = await (await createClient(o)).batches.retrieve(id);
   return {
     id: b.id,
     provider,
@@ -222,7 +222,7 @@ interface OutputLine {
   error?: { code?: string; message?: string } | null;
 }
 
-async function download(client: ReturnType<typeof createClient>, fileId: string | null): Promise<OutputLine[]> {
+async function download(client: Awaited<ReturnType<typeof createClient>>, fileId: string | null): Promise<OutputLine[]> {
   if (!fileId) return [];
   const text = await (await client.files.content(fileId)).text();
   return text
@@ -255,14 +255,14 @@ export async function batchResults(id: string, mapping: BatchMapping | string, o
   let outLines: OutputLine[];
   let errLines: OutputLine[] = [];
   if (provider === 'openai') {
-    const client = createClient(o);
+    const client = await createClient(o);
     [outLines, errLines] = await Promise.all([download(client, status.outputFileId), download(client, status.errorFileId)]);
   } else {
     const clients = new Clients(o);
     const lines: ProviderBatchLine[] = !status.done
       ? []
       : provider === 'anthropic'
-        ? await anthropicBatchLines(clients.anthropic(), id)
+        ? await anthropicBatchLines(await clients.anthropic(), id)
         : await geminiBatchLines(await clients.gemini(), { ...status, resultsFile: status.outputFileId ?? undefined });
     outLines = lines.map((l) =>
       l.error

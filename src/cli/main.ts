@@ -6,7 +6,8 @@ import { registerCommands } from './commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+/** The program with the commands `args` (the arguments after the script) need (commands.ts). */
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command('omniprep')
     .description('Video, audio and images into the cheapest correct requests for multimodal models')
     .version(pkg.version)
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces and ffmpeg output on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, args);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -26,8 +27,8 @@ async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv.slice(2));
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {

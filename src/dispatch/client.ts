@@ -6,7 +6,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { GoogleGenAI } from '@google/genai';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { Response as ResponsesResponse } from 'openai/resources/responses/responses';
 import { OmniprepError } from '../errors.js';
@@ -37,7 +37,10 @@ export interface ClientOptions {
 
 export const CLIENT_DEFAULTS = { timeoutMs: 120_000 };
 
-export function createClient(o: ClientOptions = {}): OpenAI {
+let openaiSdk: Promise<typeof import('openai')> | undefined;
+
+/** An OpenAI client from the options; the SDK loads only when a client is made here. */
+export async function createClient(o: ClientOptions = {}): Promise<OpenAI> {
   if (o.client) return o.client;
   const apiKey = o.apiKey ?? process.env.OPENAI_API_KEY;
   if (!apiKey) {
@@ -45,7 +48,9 @@ export function createClient(o: ClientOptions = {}): OpenAI {
       details: { option: 'apiKey' },
     });
   }
-  return new OpenAI({
+  openaiSdk ??= import('openai');
+  const { default: OpenAIClient } = await openaiSdk;
+  return new OpenAIClient({
     apiKey,
     ...(o.baseURL ? { baseURL: o.baseURL } : {}),
     ...(o.organization ? { organization: o.organization } : {}),
@@ -69,22 +74,23 @@ export interface ModelAnswer {
  * each SDK reads its own environment variables.
  */
 export class Clients {
-  private openaiClient: OpenAI | undefined;
-  private anthropicClient: Anthropic | undefined;
+  private openaiClient: Promise<OpenAI> | undefined;
+  private anthropicClient: Promise<Anthropic> | undefined;
   private geminiClient: Promise<GoogleGenAI> | undefined;
 
   constructor(private readonly o: ClientOptions = {}) {
-    this.openaiClient = o.client;
-    this.anthropicClient = o.anthropicClient;
+    if (o.client) this.openaiClient = Promise.resolve(o.client);
+    if (o.anthropicClient) this.anthropicClient = Promise.resolve(o.anthropicClient);
     if (o.geminiClient) this.geminiClient = Promise.resolve(o.geminiClient);
   }
 
-  openai(): OpenAI {
+  /** Each SDK loads when its first client is made (the OpenAI and Anthropic SDKs take ~0.1-0.3 s to load). */
+  openai(): Promise<OpenAI> {
     this.openaiClient ??= createClient(this.o);
     return this.openaiClient;
   }
 
-  anthropic(): Anthropic {
+  anthropic(): Promise<Anthropic> {
     this.anthropicClient ??= createAnthropicClient({ ...this.o, timeoutMs: this.o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs });
     return this.anthropicClient;
   }
@@ -97,8 +103,8 @@ export class Clients {
   /** Makes the clients of these providers now (a missing API key is an error before anything is sent). */
   async prepare(providers: Iterable<Provider>): Promise<this> {
     for (const p of new Set(providers)) {
-      if (p === 'openai') this.openai();
-      else if (p === 'anthropic') this.anthropic();
+      if (p === 'openai') await this.openai();
+      else if (p === 'anthropic') await this.anthropic();
       else await this.gemini();
     }
     return this;
@@ -165,9 +171,9 @@ export async function callModel(
 ): Promise<ModelAnswer> {
   const clients = client instanceof Clients ? client : new Clients({ client });
   const provider = apiProvider(request.api);
-  if (provider === 'anthropic') return callAnthropic(clients.anthropic(), request.body as MessagesBody, o);
+  if (provider === 'anthropic') return callAnthropic(await clients.anthropic(), request.body as MessagesBody, o);
   if (provider === 'gemini') return callGemini(await clients.gemini(), request.body as GeminiBody, o);
-  const openai = clients.openai();
+  const openai = await clients.openai();
   const options = { ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}), maxRetries: 0 };
   if (request.api === 'chat') return chatAnswer(await openai.chat.completions.create(request.body as ChatBody, options));
   return responsesAnswer(await openai.responses.create(request.body as ResponsesBody, options));

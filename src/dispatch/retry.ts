@@ -7,9 +7,11 @@
  *   whose `-remaining` is 0;
  * - Gemini: the error body's `google.rpc.RetryInfo` `retryDelay` ("12.5s"); the SDK's ApiError
  *   carries the body as its message and no headers.
+ *
+ * The SDKs' errors are told apart by the names of their classes (`sdkError`), not `instanceof`:
+ * classifying a failure loads no SDK, so importing the dispatcher stays cheap (ARCHITECTURE.md,
+ * "Public API": the SDKs load on the first call).
  */
-import * as anthropic from '@anthropic-ai/sdk';
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { isOmniprepError } from '../errors.js';
 import { AttemptTimeoutError } from '../providers/clients.js';
 
@@ -121,49 +123,61 @@ export function backoffMs(retry: number, o: Required<Omit<RetryOptions, 'random'
   return Math.floor(random() * ceiling);
 }
 
+/** The error classes of the two Stainless SDKs: the same class names under each SDK's own base class. */
+type SdkErrorClass = 'APIError' | 'APIConnectionError' | 'APIConnectionTimeoutError' | 'APIUserAbortError';
+type SdkError = Error & { status?: unknown; headers?: HeaderBag; error?: unknown };
+
+/**
+ * Which SDK (`openai`, `@anthropic-ai/sdk`) threw `e`, and whether it is (a subclass of) `cls`: the
+ * prototype chain's class names, ending in the SDK's base class `OpenAIError` or `AnthropicError`.
+ * Either SDK's copy counts (ESM or CommonJS, any version that keeps the names).
+ */
+function sdkError(e: unknown, cls: SdkErrorClass): 'openai' | 'anthropic' | undefined {
+  if (!(e instanceof Error)) return undefined;
+  let found = false;
+  for (let p = Object.getPrototypeOf(e) as object | null; p && p !== Error.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const name = (p as { constructor?: { name?: string } }).constructor?.name;
+    if (name === cls) found = true;
+    else if (name === 'OpenAIError') return found ? 'openai' : undefined;
+    else if (name === 'AnthropicError') return found ? 'anthropic' : undefined;
+  }
+  return undefined;
+}
+
+function connectionFailure(e: Error): Failure {
+  return {
+    kind: 'connection',
+    retryable: true,
+    message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`,
+    maybeBilled: false,
+  };
+}
+
 /** What kind of failure an SDK error (OpenAI, Anthropic or Gemini) is, and whether to try again. */
 export function classifyFailure(e: unknown): Failure {
-  if (e instanceof APIUserAbortError || e instanceof anthropic.APIUserAbortError || (isOmniprepError(e) && e.code === 'ABORTED')) {
+  if (sdkError(e, 'APIUserAbortError') || (isOmniprepError(e) && e.code === 'ABORTED')) {
     return { kind: 'aborted', retryable: false, message: 'cancelled', maybeBilled: true };
   }
-  if (e instanceof APIConnectionTimeoutError || e instanceof anthropic.APIConnectionTimeoutError || e instanceof AttemptTimeoutError) {
+  if (sdkError(e, 'APIConnectionTimeoutError') || e instanceof AttemptTimeoutError) {
     return { kind: 'timeout', retryable: true, message: 'timed out', maybeBilled: true };
   }
-  if (e instanceof anthropic.APIConnectionError) {
-    return {
-      kind: 'connection',
-      retryable: true,
-      message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`,
-      maybeBilled: false,
-    };
-  }
-  if (e instanceof anthropic.APIError && typeof e.status === 'number') {
+  if (sdkError(e, 'APIConnectionError')) return connectionFailure(e as Error);
+  const apiError = sdkError(e, 'APIError');
+  const status = (e as SdkError | undefined)?.status;
+  if (apiError === 'anthropic' && typeof status === 'number') {
     // The message is `<status> {"type":"error","error":{"type":"rate_limit_error","message":...}}`: keep the type and message.
-    const err = (e.error as { error?: { type?: string; message?: string } } | undefined)?.error;
-    const text = (err?.message ? `${err.type ? `${err.type}: ` : ''}${err.message}` : e.message).replace(/\s*\n\s*/g, '; ');
-    return byStatus(e.status, text, anthropicRetryAfterMs(e.headers));
+    const a = e as SdkError;
+    const err = (a.error as { error?: { type?: string; message?: string } } | undefined)?.error;
+    const text = (err?.message ? `${err.type ? `${err.type}: ` : ''}${err.message}` : a.message).replace(/\s*\n\s*/g, '; ');
+    return byStatus(status, text, anthropicRetryAfterMs(a.headers));
   }
   if (e instanceof Error && e.name === 'ApiError' && typeof (e as { status?: unknown }).status === 'number')
     return geminiFailure(e as Error & { status: number });
   // fetch (the Gemini SDK) fails with a TypeError whose cause says why.
-  if (e instanceof TypeError && e.message === 'fetch failed') {
-    return {
-      kind: 'connection',
-      retryable: true,
-      message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`,
-      maybeBilled: false,
-    };
-  }
-  if (e instanceof APIConnectionError) {
-    return {
-      kind: 'connection',
-      retryable: true,
-      message: `connection failed (${e.cause instanceof Error ? e.cause.message : e.message})`,
-      maybeBilled: false,
-    };
-  }
-  if (e instanceof APIError && typeof e.status === 'number') {
-    return byStatus(e.status, e.message.replace(/\s*\n\s*/g, '; '), retryAfterMs(e.headers));
+  if (e instanceof TypeError && e.message === 'fetch failed') return connectionFailure(e);
+  if (apiError === 'openai' && typeof status === 'number') {
+    const o = e as SdkError;
+    return byStatus(status, o.message.replace(/\s*\n\s*/g, '; '), retryAfterMs(o.headers));
   }
   return { kind: 'other', retryable: false, message: e instanceof Error ? e.message : String(e), maybeBilled: false };
 }

@@ -2,12 +2,13 @@
  * The worker pool: piscina, sized to the cores. It owns concurrency and cancellation; callers
  * submit plain-data tasks. Each task gets a MessagePort: cancellation is a message (the worker
  * kills its ffmpeg child), and children's pids come back so that nothing outlives a dead worker.
- * A task whose worker dies is retried once on a fresh worker.
+ * A task whose worker dies is retried once on a fresh worker. piscina itself loads with the first
+ * task, so a plan that decodes nothing never loads it.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { OmniprepError } from '../errors.js';
 import { onStopWork } from '../util/temp.js';
 import type { Task, TaskOutcome } from './task.js';
@@ -32,25 +33,36 @@ function killGroup(pid: number): void {
 
 export class FramePool {
   readonly threads: number;
-  private readonly piscina: Piscina;
+  /** Made by the first task (`started`). */
+  private piscina: Piscina | undefined;
+  private starting: Promise<Piscina> | undefined;
+  private closed = false;
   private readonly pids = new Set<number>();
 
   constructor(o: PoolOptions = {}) {
     this.threads = Math.max(1, o.threads ?? availableParallelism());
-    // A task mostly waits (for its ffmpeg child, for sharp on libuv's pool), so one thread runs
-    // two tasks at once: the cores stay busy with half the threads (each thread is ~40 MB).
-    const perThread = Number(process.env.OMNIPREP_TASKS_PER_THREAD ?? 2);
-    this.piscina = new Piscina({
-      filename: WORKER,
-      minThreads: 0,
-      maxThreads: Math.max(1, Math.ceil(this.threads / perThread)),
-      concurrentTasksPerWorker: perThread,
-      // Raw frames live in one reused buffer per task; a small young generation keeps the
-      // pipe's chunk garbage from growing the heap.
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
-      idleTimeout: 2000,
-      ...(fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
+  }
+
+  private started(): Promise<Piscina> {
+    if (this.closed) return Promise.reject(new Error('the pool is closed'));
+    this.starting ??= import('piscina').then(({ Piscina }) => {
+      // A task mostly waits (for its ffmpeg child, for sharp on libuv's pool), so one thread runs
+      // two tasks at once: the cores stay busy with half the threads (each thread is ~40 MB).
+      const perThread = Number(process.env.OMNIPREP_TASKS_PER_THREAD ?? 2);
+      this.piscina = new Piscina({
+        filename: WORKER,
+        minThreads: 0,
+        maxThreads: Math.max(1, Math.ceil(this.threads / perThread)),
+        concurrentTasksPerWorker: perThread,
+        // Raw frames live in one reused buffer per task; a small young generation keeps the
+        // pipe's chunk garbage from growing the heap.
+        resourceLimits: { maxYoungGenerationSizeMb: 8 },
+        idleTimeout: 2000,
+        ...(fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
+      });
+      return this.piscina;
     });
+    return this.starting;
   }
 
   /** Runs a task; rejects with the task's OmniprepError, or ABORTED. */
@@ -67,7 +79,8 @@ export class FramePool {
     const onAbort = (): void => port1.postMessage({ type: 'abort' });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const outcome = (await this.piscina.run({ task, port: port2 }, { name: task.kind, transferList: [port2] })) as TaskOutcome;
+      const piscina = await this.started();
+      const outcome = (await piscina.run({ task, port: port2 }, { name: task.kind, transferList: [port2] })) as TaskOutcome;
       if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
       return outcome;
     } catch (e) {
@@ -84,12 +97,14 @@ export class FramePool {
   }
 
   get queued(): number {
-    return this.piscina.queueSize;
+    return this.piscina?.queueSize ?? 0;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const pid of this.pids) killGroup(pid);
-    await this.piscina.destroy();
+    const piscina = await this.starting?.catch(() => undefined);
+    await piscina?.destroy();
   }
 }
 

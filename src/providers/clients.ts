@@ -10,7 +10,7 @@
  *   GEMINI_API_KEY or GOOGLE_API_KEY, server from GOOGLE_GEMINI_BASE_URL. The SDK takes a body in
  *   the shape omniprep builds (`GenerateContentParameters`) and writes the REST request itself.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { GoogleGenAI } from '@google/genai';
 import { OmniprepError } from '../errors.js';
 import type { MessagesBody } from './anthropic.js';
@@ -30,11 +30,16 @@ function missingKey(env: string): OmniprepError {
   });
 }
 
-export function createAnthropicClient(o: ProviderClientOptions & { timeoutMs: number }): Anthropic {
+let anthropicSdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
+
+/** The Anthropic SDK loads only when an Anthropic client is made. */
+export async function createAnthropicClient(o: ProviderClientOptions & { timeoutMs: number }): Promise<Anthropic> {
   const apiKey = o.apiKey ?? process.env.ANTHROPIC_API_KEY;
   if (!apiKey) throw missingKey('ANTHROPIC_API_KEY');
   const baseURL = o.baseURL ?? process.env.ANTHROPIC_BASE_URL;
-  return new Anthropic({ apiKey, ...(baseURL ? { baseURL } : {}), timeout: o.timeoutMs, maxRetries: 0 });
+  anthropicSdk ??= import('@anthropic-ai/sdk');
+  const { default: AnthropicClient } = await anthropicSdk;
+  return new AnthropicClient({ apiKey, ...(baseURL ? { baseURL } : {}), timeout: o.timeoutMs, maxRetries: 0 });
 }
 
 let genai: Promise<typeof import('@google/genai')> | undefined;
