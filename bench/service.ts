@@ -1,6 +1,7 @@
 /**
  * Benchmark of the service: `POST /v1/plan` under load (autocannon), and jobs per minute for
- * one-minute clips.
+ * one-minute clips, and --short (50) four-second clips as jobs against the same clips through
+ * sample() one after another in one process (issue 11: within 2x).
  *
  *   npm run build && npx tsx bench/service.ts [--duration S] [--connections N] [--jobs N] [--workers N]
  *
@@ -51,6 +52,7 @@ const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 10);
 const JOBS = arg('jobs', 20);
 const WORKERS = arg('workers', 2);
+const SHORT = arg('short', 50);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 async function makeClip(): Promise<string> {
@@ -84,6 +86,66 @@ async function makeClip(): Promise<string> {
   });
   renameSync(tmp, CLIP);
   return CLIP;
+}
+
+/** --short clips of 4 s cut from the minute (stream copy; VP8 has a keyframe every 0.4 s), made once. */
+async function makeShortClips(n: number): Promise<string[]> {
+  const dir = join(dirname(CLIP), 'short');
+  mkdirSync(dir, { recursive: true });
+  const ffmpeg = resolveBinary('ffmpeg');
+  const clips: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const out = join(dir, `clip-${String(i).padStart(3, '0')}.webm`);
+    clips.push(out);
+    if (existsSync(out)) continue;
+    const tmp = `${out}.${process.pid}.webm`;
+    await runProcess({
+      command: ffmpeg.path,
+      input: CLIP,
+      timeoutMs: 60_000,
+      args: [
+        '-nostdin',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-protocol_whitelist',
+        'file',
+        '-ss',
+        String((i * 1.1) % 55),
+        '-i',
+        `file:${CLIP}`,
+        '-t',
+        '4',
+        '-c',
+        'copy',
+        `file:${tmp}`,
+      ],
+    });
+    renameSync(tmp, out);
+  }
+  return clips;
+}
+
+/** Submits `bodies` at once and waits for every job to end; the jobs as they ended. */
+async function runJobs(
+  url: string,
+  bodies: unknown[],
+): Promise<Array<{ state: string; error: unknown; startedAt: string; finishedAt: string; result?: { frames: number; audioChunks: number } }>> {
+  const ids: string[] = [];
+  for (const b of bodies) ids.push((await post(`${url}/v1/jobs`, b)).id);
+  const done: Awaited<ReturnType<typeof runJobs>> = [];
+  for (const id of ids) {
+    for (;;) {
+      const j = (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as (typeof done)[number];
+      if (['succeeded', 'failed', 'cancelled'].includes(j.state)) {
+        done.push(j);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return done;
 }
 
 async function startServer(data: string, root: string): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -153,19 +215,10 @@ async function main(): Promise<void> {
 
     // Jobs: --jobs one-minute clips at once, frames every ~5 s and the audio in chunks.
     const started = performance.now();
-    const ids: string[] = [];
-    for (let i = 0; i < JOBS; i++) ids.push((await post(`${server.url}/v1/jobs`, { path: clip, options: { every: 5 + i / 1000, audio: true } })).id);
-    const done: Array<{ state: string; error: unknown; startedAt: string; finishedAt: string; result?: { frames: number; audioChunks: number } }> = [];
-    for (const id of ids) {
-      for (;;) {
-        const j = (await (await fetch(`${server.url}/v1/jobs/${id}`)).json()) as (typeof done)[number];
-        if (['succeeded', 'failed', 'cancelled'].includes(j.state)) {
-          done.push(j);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const done = await runJobs(
+      server.url,
+      Array.from({ length: JOBS }, (_, i) => ({ path: clip, options: { every: 5 + i / 1000, audio: true } })),
+    );
     const wallSec = (performance.now() - started) / 1000;
     const failed = done.filter((j) => j.state !== 'succeeded');
     const jobs = {
@@ -181,12 +234,42 @@ async function main(): Promise<void> {
       failed: failed.map((j) => j.error),
     };
     log(`jobs: ${jobs.jobs} one-minute clips in ${jobs.wallSec} s: ${jobs.jobsPerMinute} jobs/min`);
+
+    // Short jobs (issue 11): --short clips of 4 s, a frame a second (keyframe mode, 768 px), as
+    // service jobs, against the same clips through sample() one after another in one process.
+    const clips = await makeShortClips(SHORT);
+    const lib0 = performance.now();
+    const lib = await runProcess({
+      command: process.execPath,
+      input: 'bench/many-clips.mjs',
+      timeoutMs: 600_000,
+      args: [join(ROOT, 'bench', 'many-clips.mjs'), '1', 'keyframe', ...clips],
+    });
+    const libSec = (performance.now() - lib0) / 1000;
+    const svc0 = performance.now();
+    const shortDone = await runJobs(
+      server.url,
+      clips.map((path) => ({ path, options: { every: 1, mode: 'keyframe', maxSide: 768 } })),
+    );
+    const svcSec = (performance.now() - svc0) / 1000;
+    const short = {
+      clips: SHORT,
+      clipSec: 4,
+      serviceSec: Math.round(svcSec * 100) / 100,
+      libraryOneProcessSec: Math.round(libSec * 100) / 100,
+      serviceOverLibrary: Math.round((svcSec / libSec) * 100) / 100,
+      framesService: shortDone.reduce((a, j) => a + (j.result?.frames ?? 0), 0),
+      framesLibrary: JSON.parse(lib.stdout.toString()).frames,
+      failed: shortDone.filter((j) => j.state !== 'succeeded').map((j) => j.error),
+    };
+    log(`short jobs: ${SHORT} clips of 4 s in ${short.serviceSec} s as jobs, ${short.libraryOneProcessSec} s through sample(): ${short.serviceOverLibrary}x`);
     const version = await binaryVersion(ffmpeg);
     process.stdout.write(
       `${JSON.stringify(
         {
           plan,
           jobs,
+          short,
           machine: {
             cores: availableParallelism(),
             cpu: cpus()[0]?.model ?? 'unknown',
