@@ -110,6 +110,21 @@ const media = {
       'hvc1',
       '-an',
     ]),
+  // closed groups of pictures (every keyframe an IDR): the HEVC the Annex B stream paths take
+  hevcIdr: () =>
+    make(join(MEDIA_DIR, 'echo-hevc-idr.mp4'), [
+      '-i',
+      echo,
+      '-c:v',
+      'libx265',
+      '-preset',
+      'ultrafast',
+      '-x265-params',
+      'keyint=60:min-keyint=60:open-gop=0:log-level=error',
+      '-tag:v',
+      'hvc1',
+      '-an',
+    ]),
   gop10: async () => {
     const clip = await make(join(MEDIA_DIR, 'echo-320-gop10.mp4'), [
       '-i',
@@ -141,6 +156,8 @@ const cases = [
   { name: 'echo-hereweare.webm, every 5 s, keyframe', input: async () => echo, every: 5, mode: 'keyframe', maxSide: 448 },
   { name: 'VP9 clip (44.7 s), every 1 s, exact', input: media.vp9, every: 1, mode: 'exact', maxSide: 448 },
   { name: 'HEVC clip (44.7 s), every 1 s, exact', input: media.hevc, every: 1, mode: 'exact', maxSide: 448 },
+  { name: 'HEVC clip, IDR keyframes (44.7 s), every 5 s, keyframe', input: media.hevcIdr, every: 5, mode: 'keyframe', maxSide: 448 },
+  { name: 'HEVC clip, IDR keyframes (44.7 s), every 5 s, exact', input: media.hevcIdr, every: 5, mode: 'exact', maxSide: 448 },
   { name: '10 min 320x240 H.264, keyframes every 10.4 s, every 5 s, keyframe', input: media.gop10, every: 5, mode: 'keyframe', maxSide: 768 },
 ];
 

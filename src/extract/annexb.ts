@@ -1,19 +1,83 @@
 /**
- * H.264 Annex B byte streams cut into access units. The stream comes from
- * `-bsf:v h264_mp4toannexb,h264_metadata=aud=insert`, so every access unit starts with an
- * access-unit delimiter (NAL type 9). For each unit: its bytes, its payload size as the container
- * stored it (its NAL units other than delimiters and parameter sets, each with a 4-byte length),
- * whether it holds an IDR slice, and whether it carries parameter sets (SPS 7, PPS 8).
+ * H.264 and HEVC Annex B byte streams cut into access units. The stream comes from
+ * `-bsf:v h264_mp4toannexb,h264_metadata=aud=insert` (HEVC: `hevc_mp4toannexb,hevc_metadata=aud=insert`),
+ * so every access unit starts with an access-unit delimiter. For each unit: its bytes, its payload
+ * size as the container stored it (its NAL units other than delimiters and parameter sets, each
+ * with a 4-byte length), whether it holds an IDR slice, and whether it carries parameter sets.
+ * One implementation for both codecs; what differs (the NAL header, the type numbers) is an
+ * AnnexBCodec.
  */
 const START = Buffer.from([0, 0, 1]);
-const AUD = 9;
-const SPS = 7;
-const PPS = 8;
-const IDR = 5;
+
+/** What the access-unit splitter needs to know about a codec's NAL units and its stream. */
+export interface AnnexBCodec {
+  /** ffmpeg's raw-stream format (`-f`) and the bitstream filters that make the stream from MP4/Matroska packets. */
+  readonly format: 'h264' | 'hevc';
+  readonly bsf: string;
+  /** The NAL unit type, from the first header byte. */
+  type(header: number): number;
+  readonly aud: number;
+  /** Parameter set types (remembered and put before units that lack them). */
+  readonly params: readonly number[];
+  /** Types that make a unit an IDR (a closed start: nothing before it is referenced or shown after it). */
+  readonly idr: readonly number[];
+  /**
+   * Prefix SEI types the container's codec record may hold (HEVC's hvcC has SEI arrays, which
+   * hevc_mp4toannexb puts before every IRAP picture with the parameter sets, though the packet
+   * does not hold them).
+   */
+  readonly recordSei: readonly number[];
+  /**
+   * Whether a keyframe that is not an IDR decodes right in a stream of keyframes alone. Not in
+   * HEVC: a CRA takes its picture order count from the picture before it, so with the pictures
+   * between left out it can be shown before the keyframe it follows.
+   */
+  readonly nonIdrKeyframesAlone: boolean;
+}
+
+export const H264: AnnexBCodec = {
+  format: 'h264',
+  bsf: 'h264_mp4toannexb,h264_metadata=aud=insert',
+  type: (b) => b & 0x1f,
+  aud: 9,
+  params: [7, 8], // SPS, PPS
+  idr: [5],
+  recordSei: [],
+  nonIdrKeyframesAlone: true,
+};
+
+/**
+ * HEVC: a 2-byte NAL header whose type is bits 1-6 of the first byte. IDR_W_RADL (19) and
+ * IDR_N_LP (20) are IDR; CRA (21) and BLA are not: the pictures after a CRA may reference
+ * pictures before it (RASL), so a span from one decodes to another frame count.
+ */
+export const HEVC: AnnexBCodec = {
+  format: 'hevc',
+  bsf: 'hevc_mp4toannexb,hevc_metadata=aud=insert',
+  type: (b) => (b >> 1) & 0x3f,
+  aud: 35,
+  params: [32, 33, 34], // VPS, SPS, PPS
+  idr: [19, 20],
+  recordSei: [39],
+  nonIdrKeyframesAlone: false,
+};
+
+const CODECS: Record<string, AnnexBCodec> = { h264: H264, hevc: HEVC };
+
+/** The Annex B description of a codec (ffprobe's codec name), when the stream paths know it. */
+export function annexBCodec(codec: string): AnnexBCodec | undefined {
+  return Object.hasOwn(CODECS, codec) ? CODECS[codec] : undefined;
+}
 
 export interface AccessUnit {
   bytes: Buffer;
   payloadBytes: number;
+  /**
+   * Every size the container's packet may have: payloadBytes, then (units with parameter sets,
+   * codecs with recordSei) without each further SEI that follows the parameter sets, as the
+   * codec record's SEI came in with them.
+   */
+  payloadChoices: number[];
   idr: boolean;
   hasParameterSets: boolean;
 }
@@ -26,7 +90,7 @@ interface Nal {
   length: number;
 }
 
-function nals(buf: Buffer): Nal[] {
+function nals(buf: Buffer, codec: AnnexBCodec): Nal[] {
   const out: Nal[] = [];
   let i = buf.indexOf(START);
   while (i >= 0) {
@@ -34,22 +98,33 @@ function nals(buf: Buffer): Nal[] {
     const next = buf.indexOf(START, body);
     let end = next < 0 ? buf.length : next;
     while (end > body && buf[end - 1] === 0) end--; // a 4-byte start code's leading zero, or trailing zero bytes
-    out.push({ type: buf[body]! & 0x1f, at: i > 0 && buf[i - 1] === 0 ? i - 1 : i, body, length: end - body });
+    out.push({ type: codec.type(buf[body] ?? 0), at: i > 0 && buf[i - 1] === 0 ? i - 1 : i, body, length: end - body });
     i = next;
   }
   return out;
 }
 
-export function accessUnit(bytes: Buffer): AccessUnit {
+export function accessUnit(bytes: Buffer, codec: AnnexBCodec = H264): AccessUnit {
   let payloadBytes = 0;
   let idr = false;
   let params = false;
-  for (const n of nals(bytes)) {
-    if (n.type === SPS || n.type === PPS) params = true;
-    else if (n.type !== AUD && n.length > 0) payloadBytes += n.length + 4;
-    if (n.type === IDR) idr = true;
+  // SEI right after the parameter sets (and before any other payload): perhaps the codec record's
+  const recordSei: number[] = [];
+  let afterParams = false;
+  for (const n of nals(bytes, codec)) {
+    if (codec.params.includes(n.type)) {
+      params = true;
+      afterParams = true;
+    } else if (n.type !== codec.aud && n.length > 0) {
+      payloadBytes += n.length + 4;
+      if (afterParams && codec.recordSei.includes(n.type)) recordSei.push(n.length + 4);
+      else afterParams = false;
+    }
+    if (codec.idr.includes(n.type)) idr = true;
   }
-  return { bytes, payloadBytes, idr, hasParameterSets: params };
+  const payloadChoices = [payloadBytes];
+  for (const size of recordSei) payloadChoices.push(payloadChoices[payloadChoices.length - 1]! - size);
+  return { bytes, payloadBytes, payloadChoices, idr, hasParameterSets: params };
 }
 
 /** Splits a stream, chunk by chunk, at access-unit delimiters; remembers the last parameter sets. */
@@ -57,15 +132,17 @@ export class AccessUnits {
   private pending: Buffer = Buffer.alloc(0);
   private params: Buffer | undefined;
 
+  constructor(private readonly codec: AnnexBCodec = H264) {}
+
   /** The access units completed by this chunk. */
   push(chunk: Buffer): AccessUnit[] {
     const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     const starts: number[] = [];
     for (let i = buf.indexOf(START); i >= 0; i = buf.indexOf(START, i + 3)) {
-      if (i + 3 < buf.length && (buf[i + 3]! & 0x1f) === AUD) starts.push(i > 0 && buf[i - 1] === 0 ? i - 1 : i);
+      if (i + 3 < buf.length && this.codec.type(buf[i + 3]!) === this.codec.aud) starts.push(i > 0 && buf[i - 1] === 0 ? i - 1 : i);
     }
     const units: AccessUnit[] = [];
-    for (let k = 0; k + 1 < starts.length; k++) units.push(this.remember(accessUnit(Buffer.from(buf.subarray(starts[k]!, starts[k + 1]!)))));
+    for (let k = 0; k + 1 < starts.length; k++) units.push(this.remember(accessUnit(Buffer.from(buf.subarray(starts[k]!, starts[k + 1]!)), this.codec)));
     this.pending = starts.length ? Buffer.from(buf.subarray(starts[starts.length - 1]!)) : buf;
     return units;
   }
@@ -73,14 +150,14 @@ export class AccessUnits {
   /** The last access unit, at the end of the stream. */
   flush(): AccessUnit[] {
     if (!this.pending.length) return [];
-    const unit = this.remember(accessUnit(this.pending));
+    const unit = this.remember(accessUnit(this.pending, this.codec));
     this.pending = Buffer.alloc(0);
     return [unit];
   }
 
   private remember(unit: AccessUnit): AccessUnit {
     if (unit.hasParameterSets) {
-      const sets = nals(unit.bytes).filter((n) => n.type === SPS || n.type === PPS);
+      const sets = nals(unit.bytes, this.codec).filter((n) => this.codec.params.includes(n.type));
       this.params = Buffer.concat(sets.map((n) => Buffer.concat([Buffer.from([0, 0, 0, 1]), unit.bytes.subarray(n.body, n.body + n.length)])));
     }
     return unit;

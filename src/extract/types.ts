@@ -50,6 +50,8 @@ export interface FrameTask extends TaskBase {
    * position is within float precision of one (see posWindow). Extra frames are skipped.
    */
   expectedOutputs: number;
+  /** The Annex B codec of the stream paths (keyframe stream, span stream), when the task may take them. */
+  annexB?: 'h264' | 'hevc' | undefined;
   /**
    * Keyframe tasks on Annex B codecs: every keyframe packet from the seek point to the last planned
    * frame (position and size, from the index), for the path that decodes only the planned keyframes.

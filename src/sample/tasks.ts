@@ -2,7 +2,7 @@
  * From planned frames to decode tasks, choosing each task's strategy by its cost in the packet
  * index: how many packets each way decodes, plus what a process start costs.
  *
- * - Keyframe frames go in runs to the keyframe stream (Annex B codecs) or a keyframes-only range,
+ * - Keyframe frames go in runs to the keyframe stream (Annex B codecs: H.264, HEVC) or a keyframes-only range,
  *   unless an exact frame of their group of pictures is planned: then they start its span.
  * - Exact frames are walked in order: a frame joins the current task when decoding on to it from
  *   the task's last frame costs no more than a fresh start at its own keyframe (a process start
@@ -14,6 +14,7 @@
  */
 import type { FfmpegRef, FrameTask, DecodePath } from '../extract/types.js';
 import { posWindow } from '../extract/graph.js';
+import { annexBCodec } from '../extract/annexb.js';
 import { annexBStreamable } from '../extract/strategies/packet-stream.js';
 import type { PacketIndex } from '../probe/keyframes.js';
 import type { MediaInfo, VideoStreamInfo } from '../probe/types.js';
@@ -182,6 +183,7 @@ export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[
       seekSec: Math.max(0, dec.packet(g.first).t),
       frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
       expectedOutputs: g.frames.reduce((a, f) => a + (g.decode === 'keyframes' ? 1 : dec.neighbours(f.pos)), 0),
+      annexB: streamable ? annexBCodec(ctx.video.codec)?.format : undefined,
       keyframeRun: streamable && g.decode === 'keyframes' ? keyframeRun(g, dec) : undefined,
       packetRun: strategy === 'span-stream' ? packetRun(g, dec) : undefined,
       rotation: ctx.video.rotation,

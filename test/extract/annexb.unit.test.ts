@@ -1,8 +1,8 @@
-// src/extract/annexb.ts: H.264 Annex B streams built by hand, cut into access units at the
+// src/extract/annexb.ts: H.264 (and, at the end, HEVC) Annex B streams built by hand, cut into access units at the
 // access-unit delimiters (NAL type 9). payloadBytes = each NAL other than AUD/SPS/PPS, header
 // byte included, plus a 4-byte length (what an MP4 stores).
 import { describe, expect, it } from 'vitest';
-import { AccessUnits, accessUnit, type AccessUnit } from '../../src/extract/annexb.js';
+import { AccessUnits, accessUnit, annexBCodec, H264, HEVC, type AccessUnit } from '../../src/extract/annexb.js';
 
 const SC4 = [0, 0, 0, 1];
 const SC3 = [0, 0, 1];
@@ -148,5 +148,96 @@ describe('withParameterSets', () => {
     const s = new AccessUnits();
     const [u] = [...s.push(Buffer.concat([AU2, AU3])), ...s.flush()];
     expect(s.withParameterSets(u!)).toBe(u!.bytes);
+  });
+});
+
+// HEVC: a 2-byte NAL header, type = (first byte >> 1) & 0x3f; AUD 35, VPS 32, SPS 33, PPS 34,
+// IDR_W_RADL 19 / IDR_N_LP 20 are IDR, CRA 21 is not; prefix SEI 39 after the parameter sets may
+// be the hvcC record's (hevc_mp4toannexb puts it before every IRAP picture), so the unit may
+// match the packet with or without it.
+describe('HEVC access units', () => {
+  /** A NAL unit: start code, 2-byte header (type, layer 0, temporal id 1), `len` bytes of `fill`. */
+  const hnal = (type: number, len: number, sc: number[] = SC4, fill = 0xaa) => [...sc, type << 1, 0x01, ...new Array<number>(len).fill(fill)];
+  const haud = (sc: number[] = SC4) => [...sc, 0x46, 0x01, 0x50];
+  const vps = () => hnal(32, 20, SC4, 0x0c);
+  const hsps = () => hnal(33, 40, SC4, 0x42);
+  const hpps = () => hnal(34, 5, SC4, 0xc1);
+  const params = () => [...vps(), ...hsps(), ...hpps()];
+
+  // AU1: AUD, VPS, SPS, PPS, SEI(2 + 30), IDR_W_RADL(2 + 200) -> (32 + 4) + (202 + 4) = 242, or 206 without the SEI
+  // AU2: AUD, TRAIL_R(2 + 60)                                    -> 66
+  // AU3: AUD (3-byte codes), TRAIL_N(2 + 9), suffix SEI(2 + 4)   -> 15 + 10 = 25
+  const H1 = Buffer.from([...haud(), ...params(), ...hnal(39, 30, SC4, 0x05), ...hnal(19, 200, SC4, 0x88)]);
+  const H2 = Buffer.from([...haud(), ...hnal(1, 60, SC4, 0x9a)]);
+  const H3 = Buffer.from([...haud(SC3), ...hnal(0, 9, SC3, 0x9b), ...hnal(40, 4, SC3, 0x06)]);
+  const HSTREAM = Buffer.concat([H1, H2, H3]);
+  const hview = (u: AccessUnit) => ({ payloadBytes: u.payloadBytes, payloadChoices: u.payloadChoices, idr: u.idr, hasParameterSets: u.hasParameterSets });
+  const hexpected = [
+    { payloadBytes: 242, payloadChoices: [242, 206], idr: true, hasParameterSets: true },
+    { payloadBytes: 66, payloadChoices: [66], idr: false, hasParameterSets: false },
+    { payloadBytes: 25, payloadChoices: [25], idr: false, hasParameterSets: false },
+  ];
+
+  it('the codec descriptor: ffprobe names h264 and hevc, nothing else', () => {
+    expect(annexBCodec('hevc')).toBe(HEVC);
+    expect(annexBCodec('h264')).toBe(H264);
+    for (const other of ['vp9', 'av1', 'mpeg4', 'toString', '']) expect(annexBCodec(other), other).toBeUndefined();
+    expect(HEVC).toMatchObject({ format: 'hevc', bsf: 'hevc_mp4toannexb,hevc_metadata=aud=insert' });
+  });
+
+  it('the type is bits 1-6 of the first header byte (the layer id bit and the second byte ignored)', () => {
+    expect([0x40, 0x42, 0x44, 0x46, 0x26, 0x28, 0x2a, 0x4e].map((b) => HEVC.type(b))).toEqual([32, 33, 34, 35, 19, 20, 21, 39]);
+    expect(HEVC.type(0x27)).toBe(19); // nuh_layer_id's top bit set
+    expect(H264.type(0x65)).toBe(5);
+  });
+
+  it('sizes, IDR and parameter sets of each unit', () => {
+    expect([H1, H2, H3].map((b) => hview(accessUnit(b, HEVC)))).toEqual(hexpected);
+  });
+
+  it('IDR_W_RADL and IDR_N_LP are IDR; CRA, BLA and trailing pictures are not', () => {
+    const idrOf = (type: number) => accessUnit(Buffer.from([...haud(), ...hnal(type, 8)]), HEVC).idr;
+    expect([19, 20].map(idrOf)).toEqual([true, true]);
+    expect([21, 16, 17, 18, 0, 1, 8, 9].map(idrOf)).toEqual(new Array(8).fill(false));
+  });
+
+  it('a CRA with parameter sets: not IDR, the SEI after the sets may be the record', () => {
+    const u = accessUnit(Buffer.from([...haud(), ...params(), ...hnal(39, 10), ...hnal(39, 6), ...hnal(21, 50)]), HEVC);
+    expect(hview(u)).toEqual({ payloadBytes: 16 + 12 + 56, payloadChoices: [84, 68, 56], idr: false, hasParameterSets: true });
+  });
+
+  it('an SEI after the picture, or in a unit without parameter sets, is always payload', () => {
+    expect(accessUnit(Buffer.from([...haud(), ...hnal(39, 10), ...hnal(1, 20)]), HEVC).payloadChoices).toEqual([16 + 26]);
+    expect(accessUnit(Buffer.from([...haud(), ...params(), ...hnal(19, 20), ...hnal(39, 10)]), HEVC).payloadChoices).toEqual([26 + 16]);
+  });
+
+  it('H.264 never drops an SEI after its parameter sets', () => {
+    expect(accessUnit(Buffer.from([...aud(), ...sps(), ...pps(), ...sei(5), ...idr(20)])).payloadChoices).toEqual([10 + 25]);
+  });
+
+  it('read as H.264, an HEVC stream has no delimiters (0x46 & 0x1f is 6, an SEI): one unit', () => {
+    const s = new AccessUnits();
+    expect(s.push(HSTREAM)).toEqual([]);
+    expect(s.flush()).toHaveLength(1);
+  });
+
+  it('splits at HEVC delimiters whatever the chunking', () => {
+    for (let size = 1; size <= 13; size++) {
+      const s = new AccessUnits(HEVC);
+      const units: AccessUnit[] = [];
+      for (let i = 0; i < HSTREAM.length; i += size) units.push(...s.push(HSTREAM.subarray(i, i + size)));
+      units.push(...s.flush());
+      expect(units.map(hview), `chunks of ${size}`).toEqual(hexpected);
+      expect(Buffer.concat(units.map((u) => u.bytes)).equals(HSTREAM)).toBe(true);
+    }
+  });
+
+  it('remembers VPS, SPS and PPS (not the SEI) and puts them before units without them', () => {
+    const s = new AccessUnits(HEVC);
+    const [u1, u2] = s.push(HSTREAM);
+    const [u3] = s.flush();
+    expect(s.withParameterSets(u1!)).toBe(u1!.bytes);
+    expect(s.withParameterSets(u2!).equals(Buffer.concat([Buffer.from(params()), H2]))).toBe(true);
+    expect(s.withParameterSets(u3!).equals(Buffer.concat([Buffer.from(params()), H3]))).toBe(true);
   });
 });

@@ -81,6 +81,9 @@ function codecVideo(o: { seconds: number; codec: string[]; fps?: number }): stri
   ];
 }
 
+/** libx265 with a keyframe every 10 s, each an IDR (no open groups of pictures), B-frames. */
+const HEVC_CLOSED = ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=300:min-keyint=300:scenecut=0:open-gop=0:bframes=2:log-level=error'];
+
 /** Codec fixtures: name -> seconds and group of pictures (frames), for the tests that walk them. */
 export const CODEC_FIXTURES = {
   vp9: { seconds: 6, gop: 30 },
@@ -344,6 +347,12 @@ export const RECIPES = {
       codec: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=30:min-keyint=30:scenecut=0:bframes=2:log-level=error', '-tag:v', 'hvc1'],
     }),
   },
+  /**
+   * HEVC with closed groups of pictures (every keyframe an IDR) every 10 s, B-frames, 60 s: the
+   * stream paths' fixture (longgop's HEVC twin, at 320x180). In MP4 (hvc1) and in Matroska.
+   */
+  hevcLonggop: { ext: 'mp4', args: codecVideo({ seconds: 60, codec: [...HEVC_CLOSED, '-tag:v', 'hvc1'] }) },
+  hevcLonggopMkv: { ext: 'mkv', args: codecVideo({ seconds: 60, codec: HEVC_CLOSED }) },
   /** Motion JPEG in AVI: every frame a keyframe. */
   mjpeg: { ext: 'avi', args: codecVideo({ seconds: 4, codec: ['-c:v', 'mjpeg', '-q:v', '3'] }) },
   /** H.264 in MPEG-TS, a keyframe every second, B-frames. */

@@ -288,6 +288,36 @@ describe('keyframe mode without decoding the keyframes it does not keep (H.264)'
     const bare = units.find((u) => !u.hasParameterSets)!;
     expect(split.withParameterSets(bare).length).toBeGreaterThan(bare.bytes.length);
   });
+
+  it('cuts an HEVC Annex B stream into access units that match the container packet sizes', async () => {
+    const { AccessUnits, HEVC } = await import('../../src/extract/annexb.js');
+    const { packetIndex } = await import('../../src/probe/keyframes.js');
+    const { probe } = await import('../../src/probe/probe.js');
+    const { runProcess } = await import('../../src/ffmpeg/runner.js');
+    const { resolveBinary } = await import('../../src/ffmpeg/binaries.js');
+    for (const name of ['hevcLonggop', 'hevc'] as const) {
+      const path = await fixture(name);
+      const idx = await packetIndex(await probe(path));
+      const order = Array.from(idx.size.keys()).sort((a, b) => idx.pos[a]! - idx.pos[b]!);
+      const out = await runProcess({
+        command: resolveBinary('ffmpeg').path,
+        args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', path, '-map', '0:v:0', '-c', 'copy', '-bsf:v', HEVC.bsf, '-f', 'hevc', 'pipe:1'],
+        input: path,
+      });
+      const split = new AccessUnits(HEVC);
+      const units = [];
+      for (let i = 0; i < out.stdout.length; i += 7777) units.push(...split.push(out.stdout.subarray(i, i + 7777)));
+      units.push(...split.flush());
+      expect(units).toHaveLength(order.length);
+      // every unit matches its packet in file order; keyframes carry VPS/SPS/PPS and the codec record's SEI
+      units.forEach((u, i) => expect(u.payloadChoices, `${name} unit ${i}`).toContain(idx.size[order[i]!]));
+      expect(units.map((u) => u.hasParameterSets)).toEqual(order.map((i) => idx.keyframe[i]));
+      // closed groups of pictures: every keyframe an IDR; open ones: only the first
+      const idr = units.map((u, i) => (u.idr ? i : -1)).filter((i) => i >= 0);
+      const keys = order.map((p, i) => (idx.keyframe[p] ? i : -1)).filter((i) => i >= 0);
+      expect(idr).toEqual(name === 'hevc' ? [0] : keys);
+    }
+  });
 });
 
 describe('the decode paths', () => {
@@ -298,6 +328,38 @@ describe('the decode paths', () => {
     const e = await run(await fixture('longgop'), { mode: 'exact', every: 10.5 });
     expect(Object.keys(e.timings.decodePaths)).toEqual(['span-stream']);
     expect(await frameNumbers(e)).toEqual(e.frames.map((f) => Math.round(f.timestampSec * 30)));
+  });
+  // HEVC: the same paths through hevc_mp4toannexb, in MP4 (hvc1) and Matroska; plan = sample and
+  // every image is the frame it claims. The Matroska demuxer ignores `-discard nokey`, so its
+  // keyframes-only copy stops (at its packet cap) before the next keyframe of a 10 s group of
+  // pictures: keyframe mode there takes the range decode (as H.264 in Matroska does).
+  it.each(['hevcLonggop', 'hevcLonggopMkv'] as const)(
+    'HEVC with IDR keyframes (%s) takes the stream paths too, and they give the right frames',
+    async (name) => {
+      const path = await fixture(name);
+      const kp = await plan(path, { every: 10 });
+      const k = await run(path, { every: 10 });
+      expect(k.frames.map((f) => f.timestampSec)).toEqual(kp.frames.map((f) => f.timestampSec));
+      if (name === 'hevcLonggop') expect(k.timings.decodePaths).toEqual({ 'keyframe-stream': k.timings.decodePaths['keyframe-stream'] });
+      expect(await frameNumbers(k)).toEqual([0, 300, 600, 900, 1200, 1500]);
+      const ep = await plan(path, { mode: 'exact', every: 10.5 });
+      const e = await run(path, { mode: 'exact', every: 10.5 });
+      expect(e.frames.map((f) => f.timestampSec)).toEqual(ep.frames.map((f) => f.timestampSec));
+      expect(Object.keys(e.timings.decodePaths)).toEqual(['span-stream']);
+      expect(await frameNumbers(e)).toEqual([0, 10.5, 21, 31.5, 42, 52.5].map((t) => Math.floor(t * 30 + 1e-6)));
+    },
+    120_000,
+  );
+  // x265's default open groups of pictures: keyframes after the first are CRA, whose spans decode
+  // to other frame counts (RASL pictures) and which cannot be decoded alone: the range decode.
+  it('HEVC with CRA keyframes falls back to the range decode, with the right frames', async () => {
+    const path = await fixture('hevc');
+    const e = await run(path, { mode: 'exact', every: 2.1 });
+    expect(e.timings.decodePaths['span-stream']).toBeUndefined();
+    expect(await frameNumbers(e)).toEqual([0, 63, 126]);
+    const k = await run(path, { every: 2 });
+    expect(k.frames.every((f) => f.keyframe)).toBe(true);
+    expect(await frameNumbers(k)).toEqual([0, 60, 120]);
   });
   it('dense exact sampling is one sequential pass per task, not a seek per frame', async () => {
     const m = await run(await fixture('longgop'), { mode: 'exact', every: 0.5 });

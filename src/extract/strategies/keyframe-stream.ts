@@ -1,17 +1,20 @@
+import { annexBCodec } from '../annexb.js';
 import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
 import { decodePacketStream } from './packet-stream.js';
 import type { DecodeStrategy } from './strategy.js';
 
-/** Keyframe mode on H.264: only the keyframes it keeps are decoded (the others are never sent). */
+/** Keyframe mode on H.264 and HEVC: only the keyframes it keeps are decoded (the others are never sent). */
 function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
   const run = task.keyframeRun!;
   const wanted = new Map(task.frames.map((f) => [f.pos, f]));
   const forwarded: PlannedTaskFrame[] = [];
+  const alone = annexBCodec(task.annexB ?? '')?.nonIdrKeyframesAlone ?? true;
   return decodePacketStream(task, hooks, {
     keyframesOnly: true,
     packets: run,
-    forward: (i) => {
+    forward: (i, unit) => {
       const planned = wanted.get(run[i]!.pos);
+      if (planned && !unit.idr && !alone) return 'a keyframe that is not an IDR cannot be decoded without the pictures before it';
       if (planned) forwarded.push(planned);
       return Boolean(planned);
     },

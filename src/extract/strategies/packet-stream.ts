@@ -1,5 +1,5 @@
 /**
- * The Annex B stream paths (H.264). The range's packets go out as an Annex B stream (`-c copy`,
+ * The Annex B stream paths (H.264, HEVC). The range's packets go out as an Annex B stream (`-c copy`,
  * an access unit delimiter before each unit), every unit is matched to its packet in the index by
  * its payload size, in decode order, and only the units the plan forwards reach a second ffmpeg
  * that decodes them from stdin. Any mismatch throws StrategyMismatch: the task then tries the
@@ -7,7 +7,7 @@
  */
 import { FfmpegArgs } from '../../ffmpeg/args.js';
 import { start } from '../../ffmpeg/runner.js';
-import { AccessUnits, type AccessUnit } from '../annexb.js';
+import { AccessUnits, annexBCodec, type AccessUnit } from '../annexb.js';
 import { frameGraph } from '../graph.js';
 import { readFrames } from '../reader.js';
 import { ShowinfoLog } from '../showinfo.js';
@@ -16,7 +16,7 @@ import { StrategyMismatch } from './strategy.js';
 
 /** Codecs and containers whose packets the Annex B stream paths can copy and match. */
 export function annexBStreamable(codec: string, container: string): boolean {
-  return codec === 'h264' && ['mp4', 'mov', 'm4a', 'matroska'].includes(container);
+  return annexBCodec(codec) !== undefined && ['mp4', 'mov', 'm4a', 'matroska'].includes(container);
 }
 
 /** What one stream path does with the packets of its range (see decodePacketStream). */
@@ -40,6 +40,8 @@ export interface StreamPlan {
 /** Streams the plan's packets to one decoder and reads its frames (see the file's comment). */
 export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
   const packets = plan.packets;
+  const codec = annexBCodec(task.annexB ?? '');
+  if (!codec) throw new StrategyMismatch(`no Annex B stream for codec ${task.annexB ?? '(none)'}`);
   // No frame cap for all packets: a seek can land a whole group of pictures early; the feed stops the demuxer.
   const demuxArgs = new FfmpegArgs(task.ffmpeg.version).input(task.path, {
     seekSec: task.seekSec,
@@ -49,10 +51,10 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
   if (plan.keyframesOnly) demuxArgs.frames(packets.length + 16);
   const demuxArgv = demuxArgs
     .map(`0:${task.streamIndex}`)
-    .output('pipe:1', { codec: 'copy', format: 'h264', extra: ['-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert'] })
+    .output('pipe:1', { codec: 'copy', format: codec.format, extra: ['-bsf:v', codec.bsf] })
     .toArgs();
   const decodeArgv = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
-    .pipeInput('h264', { threads: 1, maxPixels: task.maxPixels, showAll: true })
+    .pipeInput(codec.format, { threads: 1, maxPixels: task.maxPixels, showAll: true })
     .filterComplex(frameGraph(task, '[0:v]', plan.select, task.rotation ?? 0, plan.select !== undefined))
     .map('[out]')
     .passthroughTimestamps()
@@ -67,7 +69,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
     () => log.end(),
     () => log.end(),
   );
-  const splitter = new AccessUnits();
+  const splitter = new AccessUnits(codec);
   let j = 0;
   let mismatch: string | undefined;
   const feed = async (): Promise<void> => {
@@ -84,7 +86,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
       });
     const take = async (unit: AccessUnit): Promise<void> => {
       if (j >= packets.length) return;
-      if (unit.payloadBytes !== packets[j]!.size) {
+      if (!unit.payloadChoices.includes(packets[j]!.size)) {
         // Units before the first match belong before the run; after it, the plan decides.
         if (j > 0 && plan.strict(unit)) mismatch = `an access unit of ${unit.payloadBytes} bytes where the index has ${packets[j]!.size}`;
         return;

@@ -3,7 +3,7 @@ import { decodePacketStream } from './packet-stream.js';
 import { StrategyMismatch, type DecodeStrategy } from './strategy.js';
 
 /**
- * Exact frames on H.264 without starting a decoder for each: for each group of pictures holding
+ * Exact frames on H.264 and HEVC without starting a decoder for each: for each group of pictures holding
  * planned frames, the span from its keyframe to its last planned frame goes to one decoder that
  * runs for the whole task. Each span decodes to its frames in display order; a planned frame is
  * the one whose rank in its span is the number of the span's frames shown before it, so a
