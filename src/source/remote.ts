@@ -21,7 +21,7 @@ import { mp4Layout, parseMoov, Mp4Unsupported, trackSamples, type Mp4Index } fro
 import { makeTempDir, type TempDir } from '../util/temp.js';
 import type { DownloadOptions } from './download.js';
 import { sniffContainer } from './local.js';
-import { RemoteFile, type ByteRange } from './range.js';
+import { RemoteFile, type ByteRange, type RangeReaderOptions } from './range.js';
 
 export interface RemoteOptions extends Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve' | 'maxRedirects' | 'timeoutMs' | 'signal'> {
   /** Largest remote file (default: the downloader's limit). */
@@ -29,6 +29,8 @@ export interface RemoteOptions extends Pick<DownloadOptions, 'allowPrivate' | 'a
   retries?: number | undefined;
   backoffMs?: number | undefined;
   blockBytes?: number | undefined;
+  /** The validators an earlier reading saw (a job planned on one node, sampled on another): a file that changed since is refused. */
+  expect?: RangeReaderOptions['expect'];
 }
 
 /** What reading a remote input cost, for the manifest and the plan. */
@@ -75,6 +77,11 @@ export function isRemoteInput(input: unknown): input is string {
   return typeof input === 'string' && /^https?:\/\//i.test(input);
 }
 
+/** The directory prefix of a remote input's sparse local copy (under the temporary root). */
+const COPY_PREFIX = 'omniprep-remote-';
+/** The path of any sparse local copy (COPY_PREFIX, then range.ts's file name), as a decoder's message may show it. */
+export const SPARSE_COPY = /[^\s'"]*omniprep-remote-[^/\\\s'"]+[/\\]remote\.bin/g;
+
 /** Extra keyframes a keyframe run's demuxer may read past its last one (its frame cap allows 16). */
 const KEYFRAME_READAHEAD = 16;
 /** Packets fetched after an exact frame (decoder delay) and filled after a span (demuxer read-ahead). */
@@ -104,7 +111,7 @@ export class RemoteInput {
    * whole file). `whole` reads the whole file anyway (scene mode decodes every frame).
    */
   static async open(url: string, o: RemoteOptions & { whole?: string | undefined } = {}): Promise<RemoteInput> {
-    const dir = makeTempDir('omniprep-remote-');
+    const dir = makeTempDir(COPY_PREFIX);
     let file: RemoteFile | undefined;
     try {
       file = await RemoteFile.open(url, { ...o, dir: dir.path });
