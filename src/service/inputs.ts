@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import pLimit from 'p-limit';
 import { isOmniprepError, OmniprepError } from '../errors.js';
-import { plan as makePlan } from '../plan/plan.js';
+import { plan as makePlan, planRemote } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
@@ -130,7 +130,7 @@ export class Inputs {
       return { input, options };
     }
     // Scene mode decodes every frame: the URL is read whole (the library's rule).
-    const { input, remote } = await intakeUrl(body.url!, data, config, { whole: whole ?? remoteOptions({ mode: options.mode }).whole });
+    const { input, remote } = await intakeUrl(body.url!, data, config, { whole: whole ?? remoteOptions({ mode: options.mode }).whole, mode: options.mode });
     if (remote) this.opened.set(input, remote);
     this.pin(input);
     return { input, options };
@@ -148,11 +148,13 @@ export class Inputs {
       const file = remote ? remote.path : inputFile(input, data);
       try {
         await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
-        const info = remote ? await probe(file, { limits: config.limits, inputName: input.name }) : await this.probe(file);
+        const planOptions = toPlanOptions(options, config.limits);
+        // A URL read by ranges: from its index, the plan says what the reading fetched.
+        if (remote) return scrubPaths((await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options))).plan, [[file, input.name]]);
+        const info = await this.probe(file);
         checkPlanBounds(info, options);
-        const plan = await makePlan(info, toPlanOptions(options, config.limits));
-        const read = remote ? remote.report() : input.remote;
-        return scrubPaths({ ...plan, ...(read ? { remote: read } : {}) }, [[file, input.name]]);
+        const plan = await makePlan(info, planOptions);
+        return scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]);
       } catch (e) {
         throw renamed(e, file, input.name);
       } finally {

@@ -3,11 +3,11 @@
  * a path under an allowed root, or a URL. A path is opened once, every component below the root
  * without following links (O_NOFOLLOW on each step), and copied into the content-addressed store
  * from that open file, so swapping a directory for a symlink after the check changes nothing; the
- * job never opens the client's path again. A URL is opened with the SSRF-guarded range reader: an
- * MP4/MOV from a server that answers byte ranges stays at its URL and the job reads only what it
- * needs, pinned to the validators seen here; anything else is read whole once and stored like an
- * upload. ffmpeg never sees a URL or a client's path (a URL read by ranges is decoded from a sparse
- * local copy).
+ * job never opens the client's path again. A URL is opened with the SSRF-guarded range reader:
+ * an MP4/MOV or Matroska/WebM from a server that answers byte ranges stays at its URL and the job
+ * reads only what it needs, pinned to the validators seen here; anything else is read whole once
+ * and stored like an upload. ffmpeg never sees a URL or a client's path (a URL read by ranges is
+ * decoded from a sparse local copy).
  */
 import { constants, createReadStream, existsSync } from 'node:fs';
 import { open, realpath, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -160,8 +160,8 @@ export function jobUrlOptions(input: JobInput, config: ResolvedConfig, signal?: 
 
 /**
  * A URL, opened with the range reader (src/source/remote.ts), never downloaded up front when it
- * need not be: MP4/MOV from a server that answers byte ranges stays at its URL (the job reads its
- * index and the packets it keeps), and comes back with the open reader for the plan (its caller
+ * need not be: MP4/MOV or Matroska/WebM from a server that answers byte ranges stays at its URL
+ * (the job reads its index and the packets it keeps), and comes back with the open reader for the plan (its caller
  * closes it). Anything the opening read whole (another container, a server without ranges, `whole`
  * asked: scene mode decodes every frame) is stored like an upload; its report says why.
  */
@@ -169,9 +169,9 @@ export async function intakeUrl(
   url: string,
   data: DataDir,
   config: ResolvedConfig,
-  o: { whole?: string | undefined; signal?: AbortSignal | undefined } = {},
+  o: { whole?: string | undefined; mode?: string | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<{ input: JobInput; remote?: RemoteInput | undefined }> {
-  const remote = await RemoteInput.open(url, { ...urlOptions(config, o.signal), ...(o.whole ? { whole: o.whole } : {}) });
+  const remote = await RemoteInput.open(url, { ...urlOptions(config, o.signal), ...(o.whole ? { whole: o.whole } : {}), ...(o.mode ? { mode: o.mode } : {}) });
   let keep = false;
   try {
     const report = remote.report();

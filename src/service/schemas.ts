@@ -19,7 +19,8 @@ const inputProps = {
     type: 'string',
     minLength: 1,
     maxLength: 8192,
-    description: 'an http(s) URL the server reads itself (SSRF-checked): an MP4/MOV by byte ranges when its server answers them, anything else downloaded',
+    description:
+      'an http(s) URL the server reads itself (SSRF-checked): an MP4/MOV or Matroska/WebM by byte ranges when its server answers them, anything else downloaded',
   },
   options: { $ref: 'JobOptions#' },
 } as const;

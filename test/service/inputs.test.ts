@@ -332,6 +332,7 @@ describe('URL inputs by byte ranges', () => {
       input: 'long clip',
       timeoutMs: 120_000,
     });
+    files['long.webm'] = await fixture('webmLong'); // 60 s of VP9 and Opus with Cues
     server = await startRangeServer(files);
     s = await startService({ workers: 1, allowPrivateUrls: true });
   }, 180_000);
@@ -393,6 +394,24 @@ describe('URL inputs by byte ranges', () => {
       expect(t).not.toContain(s.svc.data.root);
       expect(t).not.toContain('omniprep-remote-');
     }
+  }, 180_000);
+
+  it("a WebM URL job: its keyframes from the Cues, fetched alone, the local file's frames", async () => {
+    const url = server.url('long.webm');
+    const size = readFileSync(files['long.webm']!).length;
+    const r = await api(s.url, 'POST', '/v1/jobs', { url, options: { every: 10 } });
+    expect(r.status, r.text).toBe(202);
+    expect(r.json.input).toEqual({ kind: 'url', name: url, bytes: size });
+    expect(r.json.plan.remote).toMatchObject({ url, mode: 'ranges', sizeBytes: size });
+    const job = await waitJob(s.url, r.json.id, 120_000);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const frames = await jobFrames(s.url, job.id);
+    expect(frames.map((f) => f.n)).toEqual([0, 300, 600, 900, 1200, 1500, 1740]);
+    expect(frames).toEqual(await localFrames(files['long.webm']!, { every: 10 }));
+    const read = job.result.remote;
+    expect(read).toMatchObject({ url, mode: 'ranges', sizeBytes: size });
+    expect(read.bytesFetched + r.json.plan.remote.bytesFetched).toBe(server.bytesSent);
+    expect(read.bytesFetched).toBeLessThan(size / 3);
   }, 180_000);
 
   it('exact mode with audio: the frames and the audio cuts of the local file, both readings in the result', async () => {
