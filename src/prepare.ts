@@ -116,6 +116,7 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
             ffmpegPath: options.ffmpegPath,
             ffprobePath: options.ffprobePath,
             limits: options.limits,
+            remote: options.remote,
           })
         : Promise.resolve(null),
     ]);

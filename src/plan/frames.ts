@@ -60,8 +60,14 @@ function firstAtOrAfter(sorted: readonly number[], x: number): number {
   return firstIndex(sorted.length, (i) => sorted[i]! >= x - EPS);
 }
 
+/**
+ * A frame other than a keyframe is needed and the timeline lists keyframes only (a remote
+ * Matroska file's Cues): the caller reads every packet and plans again.
+ */
+export class IncompleteIndex extends Error {}
+
 function requireFrames(tl: Timeline): { times: readonly number[]; keys: readonly boolean[] } {
-  if (!tl.frames) throw new Error('the frame index is needed for exact frames');
+  if (!tl.frames) throw new IncompleteIndex('the frame index is needed for exact frames');
   return { times: tl.frames, keys: tl.keyframeFlags ?? tl.frames.map(() => false) };
 }
 

@@ -14,6 +14,7 @@ import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { sceneScan } from '../extract/scene.js';
 import { resolveSampling } from './options.js';
+import { IncompleteIndex } from './frames.js';
 import { factsNeeded, planFromFacts, sceneOnIndex, type PlanFacts } from './planner.js';
 import type { Plan, PlanOptions } from './types.js';
 
@@ -43,14 +44,34 @@ export async function gatherFacts(input: string | MediaInfo, options: PlanOption
   return { info, index: idx, scene: sceneOnIndex(idx, scan) };
 }
 
+/**
+ * The media facts and the plan of an opened remote input (src/source/remote.ts), with what reading
+ * it fetched. A plan the reading cannot serve (a Matroska file's Cues list keyframes only) is made
+ * again once the file is read whole. `check` sees the facts before anything is planned.
+ */
+export async function planRemote(remote: RemoteInput, options: PlanOptions = {}, check?: (info: MediaInfo) => void): Promise<{ info: MediaInfo; plan: Plan }> {
+  const probeOptions = { limits: options.limits, signal: options.signal, ffprobePath: options.ffprobePath };
+  let info = await remote.probe(probeOptions);
+  check?.(info);
+  let p: Plan;
+  try {
+    p = await plan(info, options);
+  } catch (e) {
+    if (!(e instanceof IncompleteIndex)) throw e;
+    await remote.readWhole('the plan needs a frame other than the keyframes the Cues list');
+    info = await remote.probe(probeOptions);
+    p = await plan(info, options);
+  }
+  return { info, plan: { ...p, remote: remote.report() } };
+}
+
 /** Plans sampling and the request for an input (a path, or MediaInfo from probe()). */
 export async function plan(input: string | MediaInfo, options: PlanOptions = {}): Promise<Plan> {
   if (isRemoteInput(input)) {
     // A URL: its first block and index are fetched, never the file (src/source/remote.ts).
     const remote = await RemoteInput.open(input, remoteOptions(options));
     try {
-      const info = await probe(remote.path, { limits: options.limits, signal: options.signal, ffprobePath: options.ffprobePath, inputName: input });
-      return { ...(await plan(info, options)), remote: remote.report() };
+      return (await planRemote(remote, options)).plan;
     } finally {
       await remote.close();
     }

@@ -97,11 +97,13 @@ function selectFrames(
   } else if (s.mode === 'keyframe') {
     tolerance = s.tolerance ?? setting.every / 2;
     const idx = needIndex(facts);
-    const timeline: Timeline = { keyframes: idx.times.filter((_, i) => idx.keyframe[i]), frames: idx.times, keyframeFlags: idx.keyframe };
+    // An index of keyframes only has no other frame to fall back on (frames.ts: IncompleteIndex).
+    const frames = idx.keyframesOnly ? undefined : idx.times;
+    const timeline: Timeline = { keyframes: idx.times.filter((_, i) => idx.keyframe[i]), frames, keyframeFlags: idx.keyframe };
     picked = keyframeMode(timeline, w, tolerance);
   } else if (s.mode === 'exact') {
     const idx = needIndex(facts);
-    picked = exactMode({ frames: idx.times, keyframeFlags: idx.keyframe }, w);
+    picked = exactMode({ frames: idx.keyframesOnly ? undefined : idx.times, keyframeFlags: idx.keyframe }, w);
   } else {
     const scan = facts.scene;
     if (!scan) throw new Error('plan: scene mode needs the scene scores among the facts');

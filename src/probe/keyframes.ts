@@ -275,6 +275,20 @@ export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; 
   while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
 }
 
+/**
+ * Gives a file the index another reader built (a remote Matroska file's keyframes from its Cues:
+ * src/source/remote.ts), for every index source, in place of what probe() primed; `forgetIndex`
+ * drops it (the file was then read whole).
+ */
+export function setIndex(info: MediaInfo, idx: PacketIndex): void {
+  for (const source of ['auto', 'ffprobe'] as const) cache.set(indexKey(info, source), Promise.resolve(idx));
+  while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+}
+
+export function forgetIndex(path: string): void {
+  for (const key of [...cache.keys()]) if (key.startsWith(`${path}\0`)) cache.delete(key);
+}
+
 function indexKey(info: MediaInfo, source: IndexOptions['indexSource']): string {
   return `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}\0${source ?? 'auto'}`;
 }

@@ -170,6 +170,10 @@ async function probeImage(local: LocalInput, limits: Limits): Promise<MediaInfo>
   };
 }
 
+/** The main stream's first packets probe reads (frame-rate regularity), and the seconds before the declared end it reads (truncation). */
+export const PROBE_HEAD_PACKETS = 240;
+export const PROBE_TAIL_SEC = 3;
+
 /** Files up to this size are probed and indexed by one ffprobe call that reads every packet. */
 const ONE_CALL_BYTES = 48 * 1024 * 1024;
 const PACKET_FIELDS = 'stream_index,pts_time,duration_time,size,pos,flags';
@@ -194,7 +198,7 @@ async function packetSample(
   declared: number | undefined,
   common: { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<RawPacket[]> {
-  const tail = declared === undefined ? [] : ['-read_intervals', `%+#240,${Math.max(0, declared - 3).toFixed(3)}%`];
+  const tail = declared === undefined ? [] : ['-read_intervals', `%+#${PROBE_HEAD_PACKETS},${Math.max(0, declared - PROBE_TAIL_SEC).toFixed(3)}%`];
   const second = await runProcess({
     ...common,
     args: ffprobeArgs(path, ['-of', 'json', '-select_streams', String(stream), '-show_entries', 'packet=pts_time,duration_time', ...tail]),
@@ -296,13 +300,13 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     const swap = rotation === 90 || rotation === 270;
     const fps = parseRate(v.avg_frame_rate);
     const realFps = parseRate(v.r_frame_rate);
-    // The first 240 packets in decode order; the last few sorted times may miss frames still to
-    // come (B-frame reordering), so they are left out of the regularity check.
+    // The first packets in decode order; the last few sorted times may miss frames still to come
+    // (B-frame reordering), so they are left out of the regularity check.
     const sampleTimes = packets
-      .slice(0, 240)
+      .slice(0, PROBE_HEAD_PACKETS)
       .map((p) => p.t)
       .sort((x, y) => x - y)
-      .slice(0, packets.length > 240 ? 224 : undefined);
+      .slice(0, packets.length > PROBE_HEAD_PACKETS ? PROBE_HEAD_PACKETS - 16 : undefined);
     const vfr = looksVariable(sampleTimes) || (fps > 0 && realFps > 0 && Math.abs(fps - realFps) / realFps > 0.02);
     video = {
       index: v.index,

@@ -85,4 +85,9 @@ export interface PacketIndex {
   /** Size of each frame's packet in bytes. */
   size: number[];
   keyframe: boolean[];
+  /**
+   * Only the keyframes are listed (a remote Matroska file's Cues: src/source/remote-matroska.ts);
+   * a plan that needs another frame throws IncompleteIndex (src/plan/frames.ts).
+   */
+  keyframesOnly?: boolean | undefined;
 }

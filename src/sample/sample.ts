@@ -21,7 +21,7 @@ import { encodeFile, perceptualHash } from '../image/encode.js';
 import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
-import { plan as makePlan } from '../plan/plan.js';
+import { plan as makePlan, planRemote } from '../plan/plan.js';
 import { DEFAULT_SAMPLING, type Plan, type PlanOptions } from '../plan/types.js';
 import { Deduper } from './dedup.js';
 import { writeGrids } from './grids.js';
@@ -194,19 +194,21 @@ async function* decodeFrames(
   }
 }
 
+/** The input's facts and plan: a URL's from its range reader (planRemote), a path's from probe(). */
+async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
+  const o = { ...c.options, signal: c.signal };
+  if (c.remote) return planRemote(c.remote, o);
+  const info = await probe(c.input, { limits: o.limits, signal: c.signal, ffprobePath: o.ffprobePath });
+  return { info, plan: await makePlan(info, o) };
+}
+
 /** The run itself: plan, frames (yielded as they are written), grids, manifest. */
 async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (m: Manifest) => void }): AsyncGenerator<SampledFrame> {
   const started = performance.now();
   const { options, signal, left } = c;
   // A URL is read by byte ranges into a sparse local copy (source/remote.ts).
   if (isRemoteInput(c.input)) c.remote = await RemoteInput.open(c.input, remoteOptions({ ...options, signal }));
-  const info: MediaInfo = await probe(c.remote ? c.remote.path : c.input, {
-    limits: options.limits,
-    signal,
-    ffprobePath: options.ffprobePath,
-    inputName: c.remote ? c.input : undefined,
-  });
-  const p = await makePlan(info, { ...options, signal });
+  const { info, plan: p } = await factsAndPlan(c);
   settle.plan(p);
   const temp = await import('../util/temp.js');
   const dir = resolve(options.out ?? temp.makeTempDir('omniprep-frames-').path);

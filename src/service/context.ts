@@ -20,7 +20,7 @@ export interface RouteContext {
   readonly bus: EventBus;
   readonly queue: JobQueue;
   readonly inputs: {
-    read(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }>;
+    read(request: FastifyRequest, o?: { whole?: string }): Promise<{ input: JobInput; options: JobOptions }>;
     plan(input: JobInput, options: JobOptions): Promise<Plan>;
     checkCallable(options: JobOptions, name: string): void;
     discard(input: JobInput): Promise<void>;

@@ -8,7 +8,7 @@
  *
  * With Redis and workers on several machines, DATA is a directory every node mounts (NFS, a
  * shared volume): workers read inputs from it and write outputs to it, and API nodes serve frames
- * from it. URL inputs also reach a worker without it (the worker downloads them again).
+ * from it. URL inputs also reach a worker without it (read by byte ranges, or downloaded again).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';

@@ -1,26 +1,27 @@
 /**
  * What POST /v1/jobs and /v1/plan do with a request before a job exists: read the input (an
- * upload, a pinned path, a URL) and the options, plan it, and keep or discard the stored file.
- * Inputs being submitted on this node are pinned in memory, so the sweeper and a failed sibling
- * submission leave them alone.
+ * upload, a pinned path, a URL: by byte ranges, or whole) and the options, plan it, and keep or
+ * discard the stored file. Inputs being submitted on this node are pinned in memory, so the sweeper
+ * and a failed sibling submission leave them alone.
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import pLimit from 'p-limit';
 import { isOmniprepError, OmniprepError } from '../errors.js';
-import { plan as makePlan } from '../plan/plan.js';
+import { plan as makePlan, planRemote } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
+import { RemoteInput, remoteOptions } from '../source/remote.js';
 import { checkPlanBounds } from './bounds.js';
 import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { ServiceError } from './errors.js';
-import { inputFile, intakePath, intakeUpload, intakeUrl } from './intake.js';
+import { inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
 import { OPTIONS_FIELD_LIMIT, parseJobOptions, toPlanOptions, type JobOptions } from './options.js';
 import { scrubPaths } from './paths.js';
-import type { JobInput, JobStore } from './store/types.js';
+import { readByRanges, type JobInput, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
 
 const PROBE_CACHE = 256;
@@ -68,12 +69,17 @@ export class Inputs {
   private readonly pinned = new Map<string, number>();
   private readonly probes = new Map<string, Promise<MediaInfo>>();
   private readonly planLimit = pLimit(4);
+  /** URL submissions read by ranges: their open reader, until they are planned or discarded. */
+  private readonly opened = new Map<JobInput, RemoteInput>();
 
   constructor(private readonly d: InputsDeps) {}
 
-  /** The input and options of a submission (multipart upload, or JSON with a path or URL). */
-  read(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
-    return request.isMultipart() ? this.readMultipart(request) : this.readJson(request);
+  /**
+   * The input and options of a submission (multipart upload, or JSON with a path or URL). `whole`
+   * reads a URL whole and stores it, saying why (a route that decodes every frame).
+   */
+  read(request: FastifyRequest, o: { whole?: string } = {}): Promise<{ input: JobInput; options: JobOptions }> {
+    return request.isMultipart() ? this.readMultipart(request) : this.readJson(request, o.whole);
   }
 
   private async readMultipart(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
@@ -110,7 +116,7 @@ export class Inputs {
     }
   }
 
-  private async readJson(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
+  private async readJson(request: FastifyRequest, whole: string | undefined): Promise<{ input: JobInput; options: JobOptions }> {
     const { data, config, roots } = this.d;
     const body = request.body as { path?: string; url?: string; options?: JobOptions } | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body))
@@ -118,26 +124,57 @@ export class Inputs {
     if ((body.path === undefined) === (body.url === undefined))
       throw new ServiceError('BAD_REQUEST', 'give exactly one of path or url (or upload the file as multipart/form-data)');
     const options = parseJobOptions(body.options);
-    const input = body.path !== undefined ? await intakePath(body.path, roots, data) : await intakeUrl(body.url!, data, config);
+    if (body.path !== undefined) {
+      const input = await intakePath(body.path, roots, data);
+      this.pin(input);
+      return { input, options };
+    }
+    // Scene mode decodes every frame: the URL is read whole (the library's rule).
+    const { input, remote } = await intakeUrl(body.url!, data, config, { whole: whole ?? remoteOptions({ mode: options.mode }).whole, mode: options.mode });
+    if (remote) this.opened.set(input, remote);
     this.pin(input);
     return { input, options };
   }
 
-  /** The plan of an input, from a probe cached by the stored file (content-addressed). */
+  /**
+   * The plan of an input, from a probe cached by the stored file (content-addressed); a URL read by
+   * ranges is planned from its index (the reader its submission opened, closed here), and the plan
+   * says what reading it fetched (`remote`).
+   */
   plan(input: JobInput, options: JobOptions): Promise<Plan> {
     const { data, config, tokens } = this.d;
-    const file = inputFile(input, data);
     return this.planLimit(async () => {
+      const remote = readByRanges(input) ? await this.takeRemote(input) : undefined;
+      const file = remote ? remote.path : inputFile(input, data);
       try {
         await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
+        const planOptions = toPlanOptions(options, config.limits);
+        // A URL read by ranges: from its index, the plan says what the reading fetched.
+        if (remote) return scrubPaths((await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options))).plan, [[file, input.name]]);
         const info = await this.probe(file);
         checkPlanBounds(info, options);
-        const plan = await makePlan(info, toPlanOptions(options, config.limits));
-        return scrubPaths(plan, [[file, input.name]]);
+        const plan = await makePlan(info, planOptions);
+        return scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]);
       } catch (e) {
         throw renamed(e, file, input.name);
+      } finally {
+        await remote?.close();
       }
     });
+  }
+
+  /** The reader a URL's submission opened (or a new one, pinned to what it saw). */
+  private async takeRemote(input: JobInput): Promise<RemoteInput> {
+    const open = this.opened.get(input);
+    this.opened.delete(input);
+    return open ?? RemoteInput.open(input.url!, jobUrlOptions(input, this.d.config));
+  }
+
+  /** Closes the reader of a submission that ends without a plan. */
+  private async closeRemote(input: JobInput): Promise<void> {
+    const open = this.opened.get(input);
+    this.opened.delete(input);
+    await open?.close();
   }
 
   private probe(file: string): Promise<MediaInfo> {
@@ -162,11 +199,14 @@ export class Inputs {
   }
 
   private pin(input: JobInput): void {
+    if (!input.file) return; // a URL read by ranges: nothing stored
     this.pinned.set(input.file, (this.pinned.get(input.file) ?? 0) + 1);
   }
 
   /** The submission is over (its job holds the file from now on, or it failed). */
   unpin(input: JobInput): void {
+    void this.closeRemote(input).catch(() => {});
+    if (!input.file) return;
     const n = (this.pinned.get(input.file) ?? 0) - 1;
     if (n > 0) this.pinned.set(input.file, n);
     else this.pinned.delete(input.file);
@@ -178,7 +218,9 @@ export class Inputs {
 
   /** Unpins a submission's input and removes the stored file when nothing else uses it. */
   async discard(input: JobInput): Promise<void> {
+    await this.closeRemote(input).catch(() => {});
     this.unpin(input);
+    if (!input.file) return;
     if (this.pinned.has(input.file) || (await this.d.store.inputInUse(input.file))) return;
     const file = inputFile(input, this.d.data);
     if (this.d.data.isInput(file)) await rm(file, { force: true }); // never a file outside the store

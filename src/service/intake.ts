@@ -1,22 +1,25 @@
 /**
  * How an input reaches the service: an upload (streamed to disk, hashed, kept once by content),
- * a path under an allowed root, or a URL the service downloads itself with the SSRF-safe
- * downloader. Whatever comes in becomes a content-addressed file under DATA/inputs before it is
- * planned: a path is opened once, every component below the root without following links
- * (O_NOFOLLOW on each step), and copied from that open file, so swapping a directory for a
- * symlink after the check changes nothing; the job never opens the client's path again.
- * ffmpeg never sees a URL or a client's path.
+ * a path under an allowed root, or a URL. A path is opened once, every component below the root
+ * without following links (O_NOFOLLOW on each step), and copied into the content-addressed store
+ * from that open file, so swapping a directory for a symlink after the check changes nothing; the
+ * job never opens the client's path again. A URL is opened with the SSRF-guarded range reader:
+ * an MP4/MOV or Matroska/WebM from a server that answers byte ranges stays at its URL and the job
+ * reads only what it needs, pinned to the validators seen here; anything else is read whole once
+ * and stored like an upload. ffmpeg never sees a URL or a client's path (a URL read by ranges is
+ * decoded from a sparse local copy).
  */
-import { constants, existsSync } from 'node:fs';
+import { constants, createReadStream, existsSync } from 'node:fs';
 import { open, realpath, rm, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { OmniprepError } from '../errors.js';
 import { download } from '../source/download.js';
+import { RemoteInput, type RemoteOptions } from '../source/remote.js';
 import type { ResolvedConfig } from './config.js';
 import { extensionOf, type DataDir } from './data.js';
 import { ServiceError } from './errors.js';
-import type { JobInput } from './store/types.js';
+import { readByRanges, type JobInput } from './store/types.js';
 
 /** The allowed roots, resolved once (a root that does not exist is a configuration error). */
 export async function resolveRoots(roots: string[]): Promise<string[]> {
@@ -135,21 +138,71 @@ export async function intakeUpload(
   return { kind: 'upload', name, file: data.rel(file), sha256: got.sha256, bytes: got.bytes };
 }
 
-export async function intakeUrl(url: string, data: DataDir, config: ResolvedConfig, signal?: AbortSignal): Promise<JobInput> {
-  const tmp = data.tmpFile();
-  const r = await download(url, tmp, {
+/** The range reader's options for a URL input: the service's SSRF rule, size and time limits. */
+export function urlOptions(config: ResolvedConfig, signal?: AbortSignal): RemoteOptions {
+  return {
     allowPrivate: config.allowPrivateUrls,
     maxBytes: config.maxUploadBytes,
     timeoutMs: config.downloadTimeoutMs,
     maxRedirects: config.maxRedirects,
-    signal,
-  });
-  if (r.bytes === 0) {
-    await rm(tmp, { force: true });
-    throw new OmniprepError('EMPTY', `${url}: the server sent 0 bytes`, { input: url });
+    ...(signal ? { signal } : {}),
+  };
+}
+
+/**
+ * The range reader's options for a job's URL input read by ranges: pinned to the validators
+ * its submission saw, so a file that changed since is refused rather than mixed.
+ */
+export function jobUrlOptions(input: JobInput, config: ResolvedConfig, signal?: AbortSignal): RemoteOptions {
+  const r = input.remote;
+  return { ...urlOptions(config, signal), expect: { etag: r?.etag, lastModified: r?.lastModified, size: r?.sizeBytes } };
+}
+
+/**
+ * A URL, opened with the range reader (src/source/remote.ts), never downloaded up front when it
+ * need not be: MP4/MOV or Matroska/WebM from a server that answers byte ranges stays at its URL
+ * (the job reads its index and the packets it keeps), and comes back with the open reader for the plan (its caller
+ * closes it). Anything the opening read whole (another container, a server without ranges, `whole`
+ * asked: scene mode decodes every frame) is stored like an upload; its report says why.
+ */
+export async function intakeUrl(
+  url: string,
+  data: DataDir,
+  config: ResolvedConfig,
+  o: { whole?: string | undefined; mode?: string | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<{ input: JobInput; remote?: RemoteInput | undefined }> {
+  const remote = await RemoteInput.open(url, { ...urlOptions(config, o.signal), ...(o.whole ? { whole: o.whole } : {}), ...(o.mode ? { mode: o.mode } : {}) });
+  let keep = false;
+  try {
+    const report = remote.report();
+    if (report.sizeBytes === 0) throw new OmniprepError('EMPTY', `${url}: the server sent 0 bytes`, { input: url });
+    if (remote.ranged) {
+      keep = true;
+      return { input: { kind: 'url', name: url, file: '', bytes: report.sizeBytes, url, remote: report }, remote };
+    }
+    // Read whole: the copy is hashed and kept by content, as an upload is.
+    const got = await data.receive(createReadStream(remote.path));
+    const file = await data.adopt(got.path, got.sha256, extensionOf(new URL(remote.file.finalUrl).pathname));
+    return { input: { kind: 'url', name: url, file: data.rel(file), sha256: got.sha256, bytes: got.bytes, url, remote: report } };
+  } finally {
+    if (!keep) await remote.close();
   }
-  const file = await data.adopt(tmp, r.sha256, extensionOf(new URL(r.finalUrl).pathname));
-  return { kind: 'url', name: url, file: data.rel(file), sha256: r.sha256, bytes: r.bytes, url };
+}
+
+/** A URL input read whole, downloaded again by a worker that does not share the stored copy. */
+async function downloadAgain(input: JobInput & { url: string }, data: DataDir, config: ResolvedConfig, signal?: AbortSignal): Promise<string> {
+  const tmp = data.tmpFile();
+  const r = await download(input.url, tmp, { ...urlOptions(config), signal });
+  const url = input.url;
+  if (r.sha256 !== input.sha256) {
+    await rm(tmp, { force: true });
+    throw new OmniprepError(
+      'CORRUPT',
+      `${url}: the URL now serves other bytes than when the job was planned (sha256 ${r.sha256.slice(0, 12)}, planned ${input.sha256?.slice(0, 12)})`,
+      { input: url },
+    );
+  }
+  return data.adopt(tmp, r.sha256, extensionOf(new URL(r.finalUrl).pathname));
 }
 
 /** The absolute file of a job's input, as this node sees it. */
@@ -158,10 +211,12 @@ export function inputFile(input: JobInput, data: DataDir): string {
 }
 
 /**
- * On a worker: the input file, fetched again by URL when this node does not share the upload
- * directory (the hash must match what the API node planned).
+ * On a worker: what the job reads. A URL read by ranges is its URL (the library reads it by
+ * ranges: jobUrlOptions); otherwise the stored file, fetched again by URL when this node does not
+ * share the data directory (the hash must match what the API node planned).
  */
 export async function ensureInput(input: JobInput, data: DataDir, config: ResolvedConfig, signal?: AbortSignal): Promise<string> {
+  if (readByRanges(input)) return input.url!;
   const file = inputFile(input, data);
   if (
     await stat(file).then(
@@ -170,17 +225,7 @@ export async function ensureInput(input: JobInput, data: DataDir, config: Resolv
     )
   )
     return file;
-  if (input.kind === 'url' && input.url) {
-    const again = await intakeUrl(input.url, data, config, signal);
-    if (again.sha256 !== input.sha256) {
-      throw new OmniprepError(
-        'CORRUPT',
-        `${input.url}: the URL now serves other bytes than when the job was planned (sha256 ${again.sha256?.slice(0, 12)}, planned ${input.sha256?.slice(0, 12)})`,
-        { input: input.url },
-      );
-    }
-    return inputFile(again, data);
-  }
+  if (input.kind === 'url' && input.url) return downloadAgain({ ...input, url: input.url }, data, config, signal);
   throw new OmniprepError(
     'NOT_FOUND',
     `${input.name}: the stored input is not on this worker (workers on other machines need the shared --data directory, or a URL input)`,

@@ -4,11 +4,21 @@
  */
 import { isOmniprepError, OmniprepError } from '../errors.js';
 
-export type Renames = ReadonlyArray<readonly [from: string, to: string]>;
+/** Each `from` (a path, or a pattern of paths such as a remote input's sparse copy) becomes `to`. */
+export type Renames = ReadonlyArray<readonly [from: string | RegExp, to: string]>;
+
+function found(s: string, from: string | RegExp): boolean {
+  if (typeof from === 'string') return from !== '' && s.includes(from);
+  from.lastIndex = 0;
+  return from.test(s);
+}
 
 function replaceAll(s: string, renames: Renames): string {
   let out = s;
-  for (const [from, to] of renames) if (from && out.includes(from)) out = out.split(from).join(to);
+  for (const [from, to] of renames) {
+    if (!found(out, from)) continue;
+    out = typeof from === 'string' ? out.split(from).join(to) : out.replace(from, () => to);
+  }
   return out;
 }
 
@@ -34,7 +44,7 @@ export function scrubError(e: unknown, renames: Renames, input: string): unknown
     if (message === e.message) return e;
     return new OmniprepError(e.code, message, { input, ...(e.details ? { details: e.details } : {}) });
   }
-  if (e instanceof Error && renames.some(([from]) => from && e.message.includes(from))) {
+  if (e instanceof Error && renames.some(([from]) => found(e.message, from))) {
     const copy = new Error(replaceAll(e.message, renames));
     copy.name = e.name;
     return copy;

@@ -14,14 +14,15 @@ import type { DispatchReport } from '../dispatch/dispatch.js';
 import { isOmniprepError, OmniprepError } from '../errors.js';
 import { prepare, type Prepared } from '../prepare.js';
 import { run, type RunResult } from '../run.js';
+import { SPARSE_COPY, type RemoteReport } from '../source/remote.js';
 import type { EventBus } from './bus.js';
 import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { jobError } from './errors.js';
-import { ensureInput } from './intake.js';
+import { ensureInput, jobUrlOptions } from './intake.js';
 import { toPrepareOptions } from './options.js';
 import { scrubError, scrubPaths, type Renames } from './paths.js';
-import type { Counters, JobProgress, JobRecord, JobStore } from './store/types.js';
+import { readByRanges, type Counters, type JobProgress, type JobRecord, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
 import { estimated } from './view.js';
 
@@ -117,6 +118,7 @@ export class JobWorker {
       const file = await ensureInput(job.input, data, config, signal);
       renames = [
         [file, job.input.name],
+        [SPARSE_COPY, job.input.name], // a URL read by ranges is decoded from a sparse local copy
         [outDir, `job ${id}`],
       ];
       await rm(outDir, { recursive: true, force: true }); // an interrupted attempt's leftovers
@@ -174,7 +176,13 @@ export class JobWorker {
     const o = job.options;
     await tokens.prime(o.model, { prompt: o.prompt, system: o.system });
     report({ stage: 'sampling' }, true);
-    const base = toPrepareOptions(o, config.limits, { dir, signal, onFrame: (_f, done, total) => report({ framesDone: done, framesTotal: total }) });
+    const base = toPrepareOptions(o, config.limits, {
+      dir,
+      signal,
+      onFrame: (_f, done, total) => report({ framesDone: done, framesTotal: total }),
+      // A URL read by ranges: the library fetches its index and the packets the job keeps.
+      ...(readByRanges(job.input) ? { remote: jobUrlOptions(job.input, config, signal) } : {}),
+    });
     if (!o.call) return { prepared: await prepare(file, base), called: undefined };
     const called = await run(file, {
       ...base,
@@ -271,6 +279,7 @@ export class JobWorker {
       timings: p.frames.timings,
       estimate: { estimated: estimated(job.plan), actual },
       ...(called ? { dispatch: dispatchSummary(called) } : {}),
+      ...remoteRead(job, p),
       manifest,
       audioManifest: audio,
       segments: p.segments.map((s) => ({
@@ -282,6 +291,32 @@ export class JobWorker {
       })),
     };
   }
+}
+
+/**
+ * What reading a URL input fetched, in the range reader's report: for a URL read by ranges, the
+ * job's readings (the frames', and the audio's when cut) added up; for one read whole, the
+ * submission's download (the job read the stored copy).
+ */
+function remoteRead(job: JobRecord, p: Prepared): { remote?: RemoteReport } {
+  if (job.input.kind !== 'url' || !job.input.remote) return {};
+  const readings = [p.frames.remote, p.audioManifest?.remote].filter((r): r is RemoteReport => r !== undefined);
+  if (!readings.length) return { remote: job.input.remote };
+  const [first] = readings as [RemoteReport];
+  const sum = (k: 'bytesFetched' | 'requests' | 'retries'): number => readings.reduce((n, r) => n + r[k], 0);
+  const bytesFetched = sum('bytesFetched');
+  const whole = readings.find((r) => r.mode === 'download');
+  return {
+    remote: {
+      ...first,
+      mode: whole ? 'download' : 'ranges',
+      ...(whole?.reason ? { reason: whole.reason } : {}),
+      bytesFetched,
+      requests: sum('requests'),
+      retries: sum('retries'),
+      fraction: first.sizeBytes ? Math.round((bytesFetched / first.sizeBytes) * 1e6) / 1e6 : 0,
+    },
+  };
 }
 
 type AnyResult = DispatchReport['results'][number];

@@ -15,7 +15,13 @@ export const jobOptionsSchema = groupJsonSchema(
 
 const inputProps = {
   path: { type: 'string', minLength: 1, maxLength: 4096, description: "a file under one of the server's --allow-root directories" },
-  url: { type: 'string', minLength: 1, maxLength: 8192, description: 'an http(s) URL the server downloads itself (SSRF-checked)' },
+  url: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 8192,
+    description:
+      'an http(s) URL the server reads itself (SSRF-checked): an MP4/MOV or Matroska/WebM by byte ranges when its server answers them, anything else downloaded',
+  },
   options: { $ref: 'JobOptions#' },
 } as const;
 

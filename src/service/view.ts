@@ -33,6 +33,8 @@ export function planSummary(p: Plan): Record<string, unknown> {
     rules: p.rules,
     warnings: p.warnings,
     media: p.media,
+    // A URL input: how it was read and what that fetched (the plan's own reading).
+    ...(p.remote ? { remote: p.remote } : {}),
   };
 }
 

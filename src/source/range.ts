@@ -187,6 +187,22 @@ export class RemoteFile {
     return buf;
   }
 
+  /** Reads exactly these bytes, fetching only what is missing of them (no block around them). */
+  async readExact(offset: number, length: number): Promise<Buffer> {
+    const a = Math.max(0, offset);
+    const b = Math.min(this.size, offset + length);
+    if (b <= a) return Buffer.alloc(0);
+    await this.fetch([{ offset: a, length: b - a }], 0);
+    const buf = Buffer.alloc(b - a);
+    await this.fh!.read(buf, 0, buf.length, a);
+    return buf;
+  }
+
+  /** The parts of [offset, offset + length) never fetched, as [start, end) pairs. */
+  missing(offset = 0, length = this.size - offset): Array<[number, number]> {
+    return this.have.missing(offset, offset + length);
+  }
+
   /** Makes these byte ranges local (only the parts not fetched before; close ones in one request). */
   fetch(ranges: ByteRange[], mergeGap = this.o.mergeGapBytes ?? 16 * 1024): Promise<void> {
     const run = this.queue.then(() => this.fetchNow(ranges, mergeGap));

@@ -12,16 +12,25 @@
  * without decoding (the other keyframes of a keyframe run, the packets between exact spans) are
  * not fetched; for H.264 they are written as filler NAL units of the packet's exact size, so
  * the packet stream stays well formed and every packet still matches the index by size (the
- * stream paths in src/extract/task.ts match access units to index packets that way). Other
- * containers (and MP4 files the moov parser refuses) are fetched whole: `mode: 'download'`.
+ * stream paths in src/extract/task.ts match access units to index packets that way).
+ *
+ * Matroska/WebM is read from its Cues (src/source/remote-matroska.ts): keyframe mode fetches the
+ * blocks of the keyframes it keeps; exact frames and audio need every packet, and read it whole.
+ * Other containers (and files these readers refuse) are fetched whole: `mode: 'download'`, with
+ * the reason.
  */
 import { OmniprepError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
+import { forgetIndex, setIndex } from '../probe/keyframes.js';
+import { MatroskaUnsupported } from '../probe/matroska.js';
 import { mp4Layout, parseMoov, Mp4Unsupported, trackSamples, type Mp4Index } from '../probe/mp4.js';
+import { probe, type ProbeOptions } from '../probe/probe.js';
+import type { MediaInfo } from '../probe/types.js';
 import { makeTempDir, type TempDir } from '../util/temp.js';
 import type { DownloadOptions } from './download.js';
 import { sniffContainer } from './local.js';
-import { RemoteFile, type ByteRange } from './range.js';
+import { RemoteFile, type ByteRange, type RangeReaderOptions } from './range.js';
+import { MatroskaRanges, type MatroskaTask } from './remote-matroska.js';
 
 export interface RemoteOptions extends Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve' | 'maxRedirects' | 'timeoutMs' | 'signal'> {
   /** Largest remote file (default: the downloader's limit). */
@@ -29,6 +38,8 @@ export interface RemoteOptions extends Pick<DownloadOptions, 'allowPrivate' | 'a
   retries?: number | undefined;
   backoffMs?: number | undefined;
   blockBytes?: number | undefined;
+  /** The validators an earlier reading saw (a job planned on one node, sampled on another): a file that changed since is refused. */
+  expect?: RangeReaderOptions['expect'];
 }
 
 /** What reading a remote input cost, for the manifest and the plan. */
@@ -48,10 +59,12 @@ export interface RemoteReport {
 }
 
 /** The slice of a decode task this module needs (src/extract/task.ts's FrameTask fits it). */
-export interface TaskPackets {
-  decode: 'keyframes' | 'exact';
-  frames: ReadonlyArray<{ pos: number }>;
+export interface TaskPackets extends MatroskaTask {
+  frames: ReadonlyArray<{ pos: number; timestampSec: number }>;
 }
+
+/** How RemoteInput.open reads: `whole` reads everything (the reason), `mode` is the sampling mode (exact frames of a Matroska file need every packet). */
+export type RemoteOpenOptions = RemoteOptions & { whole?: string | undefined; mode?: string | undefined };
 
 /**
  * The range reader's options for a plan or sample call: its `remote` options, its size limit and
@@ -62,11 +75,12 @@ export function remoteOptions(o: {
   limits?: Partial<Limits> | undefined;
   signal?: AbortSignal | undefined;
   mode?: string | undefined;
-}): RemoteOptions & { whole?: string } {
+}): RemoteOpenOptions {
   return {
     maxBytes: resolveLimits(o.limits).maxFileBytes,
     ...o.remote,
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.mode ? { mode: o.mode } : {}),
     ...(o.mode === 'scene' ? { whole: 'scene mode decodes every frame' } : {}),
   };
 }
@@ -74,6 +88,11 @@ export function remoteOptions(o: {
 export function isRemoteInput(input: unknown): input is string {
   return typeof input === 'string' && /^https?:\/\//i.test(input);
 }
+
+/** The directory prefix of a remote input's sparse local copy (under the temporary root). */
+const COPY_PREFIX = 'omniprep-remote-';
+/** The path of any sparse local copy (COPY_PREFIX, then range.ts's file name), as a decoder's message may show it. */
+export const SPARSE_COPY = /[^\s'"]*omniprep-remote-[^/\\\s'"]+[/\\]remote\.bin/g;
 
 /** Extra keyframes a keyframe run's demuxer may read past its last one (its frame cap allows 16). */
 const KEYFRAME_READAHEAD = 16;
@@ -90,6 +109,8 @@ export class RemoteInput {
   private byPos: Map<number, number> | undefined;
   private filled = new Set<number>();
   private lengthSize = 0;
+  /** Matroska/WebM read by ranges (src/source/remote-matroska.ts). */
+  private mkv: MatroskaRanges | undefined;
 
   private constructor(
     readonly url: string,
@@ -100,20 +121,18 @@ export class RemoteInput {
   }
 
   /**
-   * Opens the URL, reads what probing and planning need (MP4: the first block and moov; else the
-   * whole file). `whole` reads the whole file anyway (scene mode decodes every frame).
+   * Opens the URL, reads what probing and planning need (MP4: the first block and moov; Matroska:
+   * its header elements, Cues, and the clusters probing reads; else the whole file). `whole` reads
+   * the whole file anyway (scene mode decodes every frame); exact `mode` does for Matroska.
    */
-  static async open(url: string, o: RemoteOptions & { whole?: string | undefined } = {}): Promise<RemoteInput> {
-    const dir = makeTempDir('omniprep-remote-');
+  static async open(url: string, o: RemoteOpenOptions = {}): Promise<RemoteInput> {
+    const dir = makeTempDir(COPY_PREFIX);
     let file: RemoteFile | undefined;
     try {
       file = await RemoteFile.open(url, { ...o, dir: dir.path });
       const r = new RemoteInput(url, file, dir);
-      await r.prepare();
-      if (o.whole && r.index) {
-        r.index = undefined;
-        await r.whole(o.whole);
-      }
+      await r.prepare(o.mode);
+      if (o.whole && r.ranged) await r.readWhole(o.whole);
       return r;
     } catch (e) {
       await file?.close();
@@ -122,7 +141,7 @@ export class RemoteInput {
     }
   }
 
-  private async prepare(): Promise<void> {
+  private async prepare(mode: string | undefined): Promise<void> {
     const f = this.file;
     if (f.mode === 'download') {
       this.reason = 'the server does not answer byte ranges';
@@ -130,7 +149,9 @@ export class RemoteInput {
     }
     if (f.size === 0) throw new OmniprepError('EMPTY', `${this.url}: is empty (0 bytes)`, { input: this.url });
     const head = await f.read(0, 4096);
-    if (sniffContainer(head) !== 'isobmff') return this.whole('only MP4/MOV are read by ranges');
+    const container = sniffContainer(head);
+    if (container === 'ebml') return this.prepareMatroska(mode);
+    if (container !== 'isobmff') return this.whole('only MP4/MOV and Matroska/WebM are read by ranges');
     try {
       const layout = await mp4Layout(f, head.length >= 16 ? await f.read(0, Math.min(f.size, 64 * 1024)) : head);
       const moov = await f.read(layout.moov.offset, layout.moov.size);
@@ -146,14 +167,49 @@ export class RemoteInput {
     }
   }
 
+  private async prepareMatroska(mode: string | undefined): Promise<void> {
+    if (mode === 'exact') return this.whole('exact frames of a Matroska file need every packet (its Cues list keyframes only)');
+    try {
+      this.mkv = await MatroskaRanges.open(this.file);
+    } catch (e) {
+      if (!(e instanceof MatroskaUnsupported)) throw e;
+      return this.whole(`the Matroska file ${e.message}`);
+    }
+  }
+
   private async whole(reason: string): Promise<void> {
     this.reason = reason;
     await this.file.fetch([{ offset: 0, length: this.file.size }]);
   }
 
+  /** Reads the rest of the file (what was filled in is fetched for real): the decoders need it all. */
+  async readWhole(reason: string): Promise<void> {
+    if (this.mkv) forgetIndex(this.path);
+    this.index = undefined;
+    this.mkv = undefined;
+    await this.whole(reason);
+  }
+
   /** Whether sampling must fetch per task (false when the whole file is already local). */
   get ranged(): boolean {
-    return this.index !== undefined;
+    return this.index !== undefined || this.mkv !== undefined;
+  }
+
+  /**
+   * probe() of the sparse copy, named by the URL. A Matroska file's packet index is its keyframes
+   * from the Cues (probe saw only the packets fetched): given to the index cache here.
+   */
+  async probe(o: Omit<ProbeOptions, 'inputName'> = {}): Promise<MediaInfo> {
+    const info = await probe(this.path, { ...o, inputName: this.url });
+    if (!this.mkv || !info.video) return info;
+    try {
+      setIndex(info, this.mkv.keyframeIndex(info));
+      return info;
+    } catch (e) {
+      if (!(e instanceof MatroskaUnsupported)) throw e;
+      await this.readWhole(`the Matroska file ${e.message}`);
+      return this.probe(o);
+    }
   }
 
   /**
@@ -162,6 +218,11 @@ export class RemoteInput {
    * in one request); the ones their demuxers only pass over, filled (H.264) unless fetched.
    */
   async prepareTasks(tasks: readonly TaskPackets[]): Promise<void> {
+    if (this.mkv) {
+      const reason = await this.mkv.prepareTasks(tasks);
+      if (reason) await this.readWhole(reason);
+      return;
+    }
     const idx = this.index;
     if (!idx) return;
     const d = idx.decodeOrder;
@@ -177,7 +238,7 @@ export class RemoteInput {
       const at = task.frames.map((f) => this.byPos!.get(f.pos));
       if (at.some((i) => i === undefined)) {
         // A frame the index does not place: the whole file, never a guess.
-        await this.whole('a planned frame is not in the moov index');
+        await this.readWhole('a planned frame is not in the moov index');
         return;
       }
       const ks = at as number[];
@@ -224,6 +285,7 @@ export class RemoteInput {
 
   /** Fetches every packet of one stream (an audio track: its decoder reads nothing else). */
   async fetchStream(streamIndex: number): Promise<void> {
+    if (this.mkv) return this.readWhole('the audio of a Matroska file is read whole');
     if (!this.index || !this.moov) return;
     const t = trackSamples(this.moov, streamIndex);
     await this.file.fetch(t.pos.map((offset, i) => ({ offset, length: t.size[i]! })));
@@ -253,7 +315,7 @@ export class RemoteInput {
     const f = this.file;
     return {
       url: this.url,
-      mode: this.index ? 'ranges' : 'download',
+      mode: this.ranged ? 'ranges' : 'download',
       ...(this.reason ? { reason: this.reason } : {}),
       sizeBytes: f.size,
       bytesFetched: f.stats.bytesFetched,

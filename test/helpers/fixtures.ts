@@ -331,6 +331,47 @@ export const RECIPES = {
       codec: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-crf', '20', '-b:v', '0', '-g', '30', '-keyint_min', '30', '-threads', '2'],
     }),
   },
+  /**
+   * 60 s of the timecode bars (320x180, 30 fps) in VP9 with an Opus tone, a keyframe every 2 s: a
+   * WebM with Cues, long enough to be read in part by byte ranges (its audio blocks come before
+   * each cluster's keyframe).
+   */
+  webmLong: {
+    ext: 'webm',
+    args: [
+      '-f',
+      'lavfi',
+      '-i',
+      `nullsrc=s=16x8:r=30:d=60,format=gray,geq=${pattern('128')}`,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000:duration=60',
+      '-vf',
+      'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-crf',
+      '20',
+      '-b:v',
+      '0',
+      '-g',
+      '60',
+      '-keyint_min',
+      '60',
+      '-threads',
+      '2',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '48k',
+      'OUT',
+    ],
+  },
   /** AV1 (libaom) in Matroska, 2 s, a keyframe every 15 frames. */
   av1: {
     ext: 'mkv',

@@ -2,14 +2,22 @@
  * Inputs as a careless client or an attacker sends them: a path swapped for a symlink after it
  * was accepted, uploads over the limit (refused while the body still arrives), malformed and
  * oversized multipart, arrays where strings belong, deep JSON; and nothing of the server's paths
- * in what clients get back.
+ * in what clients get back. URL inputs are read by byte ranges (an MP4 from a range-capable
+ * server: the index and the kept frames only, pinned to the file the plan saw) or whole (a server
+ * without ranges), and the plan and the result say which and what it fetched.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resolveBinary } from '../../src/ffmpeg/binaries.js';
+import { runProcess } from '../../src/ffmpeg/runner.js';
+import { plan as libraryPlan } from '../../src/plan/plan.js';
+import { fileSource, mp4Index } from '../../src/probe/mp4.js';
+import { sample } from '../../src/sample/sample.js';
 import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { api, startService, waitJob, type Answer, type Running } from '../helpers/service.js';
 
 const expectError = (r: { status: number; json: any; text: string }, status: number, code: string, text: RegExp): void => {
@@ -275,4 +283,213 @@ describe('clients see the names they gave', () => {
       await s.close();
     }
   }, 120_000);
+});
+
+/** The range reader's first block and its merge gap (src/source/range.ts defaults). */
+const HEAD_BLOCK = 64 * 1024;
+const MERGE_GAP = 16 * 1024;
+
+/** The moov box of a local MP4 and its packet index. */
+async function moovOf(file: string): Promise<{ size: number; index: Awaited<ReturnType<typeof mp4Index>> }> {
+  const src = await fileSource(file);
+  try {
+    const index = await mp4Index(src);
+    return { size: index.layout.moov.size, index };
+  } finally {
+    await src.close();
+  }
+}
+
+/** Frames of a finished job: each one's timestamp, sha256 and the frame number drawn in it. */
+async function jobFrames(base: string, id: string): Promise<Array<{ t: number; sha256: string; n: number }>> {
+  const manifest = (await api(base, 'GET', `/v1/jobs/${id}/manifest`)).json;
+  return Promise.all(
+    manifest.frames.frames.map(async (f: { index: number; timestampSec: number; sha256: string }) => {
+      const bytes = Buffer.from(await (await fetch(`${base}/v1/jobs/${id}/frames/${f.index}`)).arrayBuffer());
+      return { t: f.timestampSec, sha256: f.sha256, n: await readFrameNumber(bytes) };
+    }),
+  );
+}
+
+/** What the library's sample() writes for the local file (timestamps, sha256, frame numbers). */
+async function localFrames(file: string, options: Record<string, unknown>): Promise<Array<{ t: number; sha256: string; n: number }>> {
+  const out = tempDir('svc-local-');
+  const m = await sample(file, { ...options, out }).manifest();
+  return Promise.all(m.frames.map(async (f) => ({ t: f.timestampSec, sha256: sha256(join(out, f.file)), n: await readFrameNumber(join(out, f.file)) })));
+}
+
+describe('URL inputs by byte ranges', () => {
+  let server: RangeServer;
+  let s: Running;
+  const files: Record<string, string> = {};
+  beforeAll(async () => {
+    files['clip.mp4'] = await fixture('timecode'); // 20 s, 30 fps, keyframes every 2 s, AAC
+    // 200 s of it (ten loops, stream copy): a multi-MB file whose frame numbers restart every 20 s.
+    files['long.mp4'] = join(tempDir('svc-long-'), 'long.mp4');
+    await runProcess({
+      command: resolveBinary('ffmpeg').path,
+      args: ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '9', '-i', files['clip.mp4'], '-c', 'copy', files['long.mp4']],
+      input: 'long clip',
+      timeoutMs: 120_000,
+    });
+    files['long.webm'] = await fixture('webmLong'); // 60 s of VP9 and Opus with Cues
+    server = await startRangeServer(files);
+    s = await startService({ workers: 1, allowPrivateUrls: true });
+  }, 180_000);
+  afterAll(async () => {
+    await s?.close();
+    await server?.close();
+  });
+  beforeEach(() => server.reset());
+
+  it('a URL job samples from ranges: the frames of the local file, a small part of the file fetched, said in the plan and the result', async () => {
+    const url = server.url('long.mp4');
+    const size = readFileSync(files['long.mp4']!).length;
+    expect(size).toBeGreaterThan(2_000_000);
+    const options = { every: 50 };
+
+    // The plan at submit reads the first block and moov, never the file.
+    const planned = await api(s.url, 'POST', '/v1/plan', { url, options });
+    expect(planned.status, planned.text).toBe(200);
+    const local = await libraryPlan(files['long.mp4']!, options);
+    expect(planned.json.input).toBe(url);
+    expect(planned.json.frames).toEqual(local.frames);
+    expect(planned.json.remote).toMatchObject({ url, mode: 'ranges', sizeBytes: size, bytesFetched: server.bytesSent, requests: server.requests });
+    // The first block and moov (a box header's read takes a block from where it starts).
+    const moov = await moovOf(files['long.mp4']!);
+    expect(planned.json.remote.bytesFetched).toBeLessThanOrEqual(HEAD_BLOCK + Math.max(moov.size, HEAD_BLOCK));
+    expect(readdirSync(join(s.svc.data.root, 'inputs'))).toEqual([]);
+    server.reset();
+
+    const r = await api(s.url, 'POST', '/v1/jobs', { url, options });
+    expect(r.status, r.text).toBe(202);
+    expect(r.json.input).toEqual({ kind: 'url', name: url, bytes: size });
+    expect(r.json.plan.remote).toMatchObject({ url, mode: 'ranges', sizeBytes: size });
+    const job = await waitJob(s.url, r.json.id, 120_000);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    // Nothing was stored: the job read the URL.
+    expect(readdirSync(join(s.svc.data.root, 'inputs'))).toEqual([]);
+
+    // The local file's frames: the same timestamps, bytes and frame numbers (each loop restarts them,
+    // and stream copy shifts each loop by its audio's priming, so the keyframes fall near 50 s, 100 s, ...).
+    const frames = await jobFrames(s.url, job.id);
+    expect(frames.map((f) => f.t)).toEqual(local.frames.map((f) => f.timestampSec));
+    expect(frames.map((f) => f.n)).toEqual([0, 300, 0, 300, 540]);
+    expect(frames).toEqual(await localFrames(files['long.mp4']!, options));
+
+    // The result says what the run fetched; with the plan's reading, it is all the server sent.
+    const read = job.result.remote;
+    expect(read).toMatchObject({ url, mode: 'ranges', sizeBytes: size, retries: 0 });
+    expect(read.reason).toBeUndefined();
+    expect(read.bytesFetched + r.json.plan.remote.bytesFetched).toBe(server.bytesSent);
+    expect(read.requests + r.json.plan.remote.requests).toBe(server.requests);
+    // The first block, moov and the four keyframes kept (close ranges merged), nothing else: under a quarter of the file.
+    const kept = frames.reduce((n, f) => n + moov.index.size[moov.index.times.indexOf(f.t)]!, 0);
+    expect(read.bytesFetched).toBeLessThanOrEqual(HEAD_BLOCK + Math.max(moov.size, HEAD_BLOCK) + kept + frames.length * MERGE_GAP);
+    expect(read.bytesFetched).toBeLessThan(size / 4);
+    expect(read.fraction).toBe(Math.round((read.bytesFetched / size) * 1e6) / 1e6);
+    const manifest = (await api(s.url, 'GET', `/v1/jobs/${job.id}/manifest`)).json;
+    expect(manifest.frames.remote).toMatchObject({ url, mode: 'ranges', bytesFetched: read.bytesFetched, requests: read.requests });
+    for (const t of [planned.text, r.text, JSON.stringify(job), JSON.stringify(manifest)]) {
+      expect(t).not.toContain(s.svc.data.root);
+      expect(t).not.toContain('omniprep-remote-');
+    }
+  }, 180_000);
+
+  it("a WebM URL job: its keyframes from the Cues, fetched alone, the local file's frames", async () => {
+    const url = server.url('long.webm');
+    const size = readFileSync(files['long.webm']!).length;
+    const r = await api(s.url, 'POST', '/v1/jobs', { url, options: { every: 10 } });
+    expect(r.status, r.text).toBe(202);
+    expect(r.json.input).toEqual({ kind: 'url', name: url, bytes: size });
+    expect(r.json.plan.remote).toMatchObject({ url, mode: 'ranges', sizeBytes: size });
+    const job = await waitJob(s.url, r.json.id, 120_000);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const frames = await jobFrames(s.url, job.id);
+    expect(frames.map((f) => f.n)).toEqual([0, 300, 600, 900, 1200, 1500, 1740]);
+    expect(frames).toEqual(await localFrames(files['long.webm']!, { every: 10 }));
+    const read = job.result.remote;
+    expect(read).toMatchObject({ url, mode: 'ranges', sizeBytes: size });
+    expect(read.bytesFetched + r.json.plan.remote.bytesFetched).toBe(server.bytesSent);
+    expect(read.bytesFetched).toBeLessThan(size / 3);
+  }, 180_000);
+
+  it('exact mode with audio: the frames and the audio cuts of the local file, both readings in the result', async () => {
+    const url = server.url('clip.mp4');
+    const options = { every: 3.3, mode: 'exact', audio: true, audioOptions: { chunkSeconds: 8 } };
+    const r = await api(s.url, 'POST', '/v1/jobs', { url, options });
+    expect(r.status, r.text).toBe(202);
+    const job = await waitJob(s.url, r.json.id, 120_000);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const frames = await jobFrames(s.url, job.id);
+    expect(frames.map((f) => f.n)).toEqual(frames.map((f) => Math.round(f.t * 30)));
+    expect(frames).toEqual(await localFrames(files['clip.mp4']!, { every: 3.3, mode: 'exact' }));
+    const manifest = (await api(s.url, 'GET', `/v1/jobs/${job.id}/manifest`)).json;
+    expect(manifest.audio.map((c: { startSec: number }) => c.startSec)).toEqual([0, 8, 16]);
+    const read = job.result.remote;
+    expect(read).toMatchObject({ url, mode: 'ranges' });
+    // Sampling and the audio cut each read the URL: the result adds both up.
+    expect(read.bytesFetched + r.json.plan.remote.bytesFetched).toBe(server.bytesSent);
+    expect(read.requests + r.json.plan.remote.requests).toBe(server.requests);
+    expect(read.bytesFetched).toBeGreaterThan(manifest.frames.remote.bytesFetched);
+  }, 180_000);
+
+  it('a server without range support: the file is downloaded once at submit, and the plan and the result say so', async () => {
+    server.noRanges = true;
+    const url = server.url('clip.mp4');
+    const size = readFileSync(files['clip.mp4']!).length;
+    const r = await api(s.url, 'POST', '/v1/jobs', { url, options: { every: 4 } });
+    expect(r.status, r.text).toBe(202);
+    const whole = { url, mode: 'download', reason: 'the server does not answer byte ranges', sizeBytes: size, bytesFetched: size, requests: 1 };
+    expect(r.json.plan.remote).toMatchObject(whole);
+    expect(r.json.input).toEqual({ kind: 'url', name: url, bytes: size, sha256: sha256(files['clip.mp4']!) });
+    const job = await waitJob(s.url, r.json.id, 120_000);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(server.requests).toBe(1);
+    expect(job.result.remote).toMatchObject(whole);
+    const frames = await jobFrames(s.url, job.id);
+    expect(frames.map((f) => f.n)).toEqual([0, 120, 240, 360, 480]);
+    expect(frames).toEqual(await localFrames(files['clip.mp4']!, { every: 4 }));
+  }, 180_000);
+
+  it('the cost curve reads a URL whole (it works on a local file), and names the URL', async () => {
+    const url = server.url('clip.mp4');
+    const r = await api(s.url, 'POST', '/v1/cost-curve?every=4,10&shots=false&chart=false', { url });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.input).toBe(url);
+    expect(server.bytesSent).toBe(readFileSync(files['clip.mp4']!).length);
+    expect(r.text).not.toContain(s.svc.data.root);
+  }, 60_000);
+
+  it('the URL is pinned at submit: a file that changed before the job ran fails it, naming the URL', async () => {
+    const data = tempDir('svc-data-');
+    const url = server.url('clip.mp4');
+    const a = await startService({ dataDir: data, workers: 0, allowPrivateUrls: true });
+    const r = await api(a.url, 'POST', '/v1/jobs', { url, options: { every: 4 } });
+    await a.close();
+    expect(r.status, r.text).toBe(202);
+    server.changeEtag();
+    const b = await startService({ dataDir: data, workers: 1, allowPrivateUrls: true });
+    try {
+      const job = await waitJob(b.url, r.json.id, 120_000);
+      expect(job.state).toBe('failed');
+      expect(job.error).toEqual({
+        code: 'CORRUPT',
+        message: expect.stringMatching(new RegExp(`^${url.replace(/[.]/g, '\\.')}: the file changed on the server since it was first read \\(its ETag is `)),
+      });
+    } finally {
+      await b.close();
+    }
+  }, 120_000);
+
+  it('private and loopback URLs are refused unless the server allows them', async () => {
+    const closed = await startService({ workers: 0 });
+    try {
+      const r = await api(closed.url, 'POST', '/v1/plan', { url: server.url('clip.mp4') });
+      expectError(r, 403, 'FORBIDDEN_URL', /loopback/);
+      expect(server.requests).toBe(0);
+    } finally {
+      await closed.close();
+    }
+  });
 });

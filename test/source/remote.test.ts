@@ -14,6 +14,7 @@ import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
 import type { OmniprepError } from '../../src/errors.js';
 import { plan } from '../../src/plan/plan.js';
+import { packetIndex } from '../../src/probe/keyframes.js';
 import { fileSource, mp4Index, trackSamples } from '../../src/probe/mp4.js';
 import { probe } from '../../src/probe/probe.js';
 import { sample, type Manifest } from '../../src/sample/sample.js';
@@ -44,6 +45,10 @@ beforeAll(async () => {
   await ffmpeg(['-i', files['last.mp4']!, '-c', 'copy', '-movflags', '+faststart', files['first.mp4']!]);
   files['clip.mkv'] = join(dir, 'clip.mkv');
   await ffmpeg(['-i', files['last.mp4']!, '-c', 'copy', files['clip.mkv']!]);
+  files['clip.ts'] = join(dir, 'clip.ts');
+  await ffmpeg(['-i', files['last.mp4']!, '-c', 'copy', files['clip.ts']!]);
+  files['long.webm'] = await fixture('webmLong');
+  files['live.webm'] = await fixture('liveWebm');
   server = await startRangeServer(files);
 }, 180_000);
 afterAll(() => server.close());
@@ -146,6 +151,89 @@ describe('remote MP4 by byte ranges', () => {
   }, 120_000);
 });
 
+/** The blocks ffprobe lists for the video of a local Matroska file: time, position, size, keyframe flag. */
+async function mkvPackets(name: string): Promise<Array<{ t: number; pos: number; size: number; key: boolean }>> {
+  const info = await probe(files[name]!);
+  const idx = await packetIndex(info, { indexSource: 'ffprobe' });
+  return idx.times.map((t, i) => ({ t, pos: idx.pos[i]!, size: idx.size[i]!, key: idx.keyframe[i]! }));
+}
+
+describe('remote Matroska/WebM by byte ranges', () => {
+  it('long.webm: plan reads the header elements, the Cues and what probing reads, and plans what the local file plans', async () => {
+    const url = server.url('long.webm');
+    const p = await plan(url, { every: 10, remote });
+    const local = await plan(files['long.webm']!, { every: 10 });
+    expect(p.media).toEqual(local.media);
+    // The Cues give no byte positions (the blocks are found when fetched): the same frames, by time.
+    expect(p.frames.map((f) => [f.timestampSec, f.keyframe, f.source])).toEqual(local.frames.map((f) => [f.timestampSec, f.keyframe, f.source]));
+    expect(p.frames.map((f) => f.timestampSec)).toEqual([0.014, 10.014, 20.014, 30.014, 40.014, 50.014, 58.014]);
+    expect(p.remote).toMatchObject({ url, mode: 'ranges', sizeBytes: local.media.sizeBytes, requests: server.requests, bytesFetched: server.bytesSent });
+    expect(p.remote!.bytesFetched).toBeLessThan(local.media.sizeBytes / 3);
+  }, 60_000);
+
+  for (const name of ['long.webm', 'clip.mkv']) {
+    it(`${name}: keyframe mode fetches the keyframes it keeps and no other, and writes the local file's frames`, async () => {
+      const out = tempDir('remote-mkv-');
+      const localOut = tempDir('local-mkv-');
+      const every = name === 'long.webm' ? 10 : 4;
+      const m = await sample(server.url(name), { every, out, remote }).manifest();
+      const l = await sample(files[name]!, { every, out: localOut }).manifest();
+      expect(m.frames.map((f) => f.timestampSec)).toEqual(l.frames.map((f) => f.timestampSec));
+      for (let i = 0; i < m.frames.length; i++)
+        expect(readFileSync(join(out, m.frames[i]!.file)).equals(readFileSync(join(localOut, l.frames[i]!.file)))).toBe(true);
+      expect(await frameNumbers(out, m)).toEqual(name === 'long.webm' ? [0, 300, 600, 900, 1200, 1500, 1740] : [0, 120, 240, 360, 480, 540]);
+      expect(m.remote).toMatchObject({ mode: 'ranges', requests: server.requests, bytesFetched: server.bytesSent });
+      expect(m.remote!.bytesFetched).toBeLessThan(m.remote!.sizeBytes);
+      // Every kept keyframe was fetched whole; a keyframe block none of the reads needed (past the
+      // probe's first clusters and before its tail) was not fetched at all.
+      const ranges = sent(name);
+      const union = ranges
+        .sort((p, q) => p[0] - q[0])
+        .reduce<Array<[number, number]>>((u, [x, y]) => {
+          const last = u[u.length - 1];
+          if (last && x <= last[1]) last[1] = Math.max(last[1], y);
+          else u.push([x, y]);
+          return u;
+        }, []);
+      const has = (a: number, b: number): boolean => union.some(([x, y]) => x <= a && y >= b);
+      const touched = (a: number, b: number): boolean => ranges.some(([x, y]) => x < b && y > a);
+      const kept = new Set(m.frames.map((f) => f.timestampSec));
+      const keys = (await mkvPackets(name)).filter((k) => k.key);
+      for (const k of keys) if (kept.has(k.t)) expect(has(k.pos, k.pos + k.size), `kept keyframe at ${k.t} s`).toBe(true);
+      const untouched = keys.filter((k) => !kept.has(k.t) && !touched(k.pos, k.pos + k.size));
+      if (name === 'long.webm')
+        expect(untouched.map((k) => k.t)).toEqual([
+          8.014, 12.014, 14.014, 16.014, 18.014, 22.014, 24.014, 26.014, 28.014, 32.014, 34.014, 36.014, 38.014, 42.014, 44.014, 46.014, 48.014, 52.014,
+        ]);
+    }, 120_000);
+  }
+
+  it('a frame the Cues do not list (keyframe mode finds no keyframe near a target): the whole file, the local plan', async () => {
+    const out = tempDir('remote-mkv-dense-');
+    const m = await sample(server.url('long.webm'), { every: 1, end: 6, out, remote }).manifest();
+    const l = await plan(files['long.webm']!, { every: 1, end: 6 });
+    expect(m.frames.map((f) => f.timestampSec)).toEqual(l.frames.map((f) => f.timestampSec));
+    expect(await frameNumbers(out, m)).toEqual(l.frames.map((f) => Math.round((f.timestampSec - 0.014) * 30)));
+    expect(m.remote).toMatchObject({
+      mode: 'download',
+      reason: 'the plan needs a frame other than the keyframes the Cues list',
+      bytesFetched: m.remote!.sizeBytes,
+    });
+  }, 120_000);
+
+  it('exact mode, no Cues, audio: the whole file, and why', async () => {
+    const exact = await plan(server.url('long.webm'), { every: 10, mode: 'exact', remote });
+    expect(exact.frames).toEqual((await plan(files['long.webm']!, { every: 10, mode: 'exact' })).frames);
+    expect(exact.remote).toMatchObject({ mode: 'download', reason: 'exact frames of a Matroska file need every packet (its Cues list keyframes only)' });
+    const live = await plan(server.url('live.webm'), { every: 1, remote });
+    expect(live.frames).toEqual((await plan(files['live.webm']!, { every: 1 })).frames);
+    expect(live.remote).toMatchObject({ mode: 'download', reason: 'the Matroska file has no Cues (a live recording?)' });
+    const audio = await chunkAudio(server.url('long.webm'), { outDir: tempDir('remote-mkv-audio-'), chunkSeconds: 30, remote });
+    expect(audio.chunks.map((c) => c.startSec)).toEqual([0, 30, 60]);
+    expect(audio.remote).toMatchObject({ mode: 'download', reason: 'the audio of a Matroska file is read whole' });
+  }, 120_000);
+});
+
 describe('remote audio', () => {
   it('chunkAudio of a URL fetches the audio packets only, and cuts what the local file cuts', async () => {
     const out = tempDir('remote-audio-');
@@ -188,13 +276,13 @@ describe('remote inputs read whole, and failures', () => {
     expect(m.remote).toMatchObject({ mode: 'download', reason: 'the server does not answer byte ranges', bytesFetched: m.remote!.sizeBytes, requests: 1 });
   }, 120_000);
 
-  it('a container other than MP4/MOV: the whole file, said in the plan', async () => {
-    const p = await plan(server.url('clip.mkv'), { every: 4, remote });
-    const local = await plan(files['clip.mkv']!, { every: 4 });
-    expect(p.media.container).toBe('matroska');
+  it('a container other than MP4/MOV and Matroska/WebM: the whole file, said in the plan', async () => {
+    const p = await plan(server.url('clip.ts'), { every: 4, remote });
+    const local = await plan(files['clip.ts']!, { every: 4 });
+    expect(p.media.container).toBe('mpegts');
     expect(p.frames).toEqual(local.frames);
     expect(p.frames).toHaveLength(6);
-    expect(p.remote).toMatchObject({ mode: 'download', reason: 'only MP4/MOV are read by ranges' });
+    expect(p.remote).toMatchObject({ mode: 'download', reason: 'only MP4/MOV and Matroska/WebM are read by ranges' });
     expect(p.remote!.bytesFetched).toBeGreaterThanOrEqual(p.remote!.sizeBytes);
   }, 60_000);
 

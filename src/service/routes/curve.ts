@@ -56,7 +56,8 @@ export async function curveRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const q = request.query as { every?: string; models?: string; details?: string; shots?: boolean; chart?: boolean };
       const every = numbers('every', q.every);
-      const { input, options } = await svc.inputs.read(request);
+      // The curve is computed from a local file (its shot scan decodes every frame): a URL is read whole.
+      const { input, options } = await svc.inputs.read(request, { whole: 'the cost curve reads a URL input whole' });
       const file = inputFile(input, svc.data);
       try {
         // The plan first: it checks the input and the options, and answers errors in the client's names.

@@ -39,7 +39,7 @@ function submitRoute(app: FastifyInstance): void {
       schema: {
         summary: 'Submit a job',
         description:
-          'An upload (multipart: file, options), or JSON naming a path under an allowed root or a URL the server downloads. Answers at once with the job and its plan; a full queue answers 429 with Retry-After.',
+          'An upload (multipart: file, options), or JSON naming a path under an allowed root or a URL the server reads (an MP4/MOV or Matroska/WebM by byte ranges when its server answers them: only its index and the frames kept are fetched). Answers at once with the job and its plan; a full queue answers 429 with Retry-After.',
         tags: ['jobs'],
         body: inputBody,
         response: { 202: { $ref: 'Job#' }, ...errorResponses },

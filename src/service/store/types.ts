@@ -4,6 +4,7 @@
  * them). Transitions are conditional, so a cancelled or finished job is never overwritten by a
  * worker that comes late.
  */
+import type { RemoteReport } from '../../source/remote.js';
 import type { JobOptions } from '../options.js';
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -14,12 +15,28 @@ export interface JobInput {
   kind: 'upload' | 'path' | 'url';
   /** What the client called it: the upload's file name, the path or the URL. */
   name: string;
-  /** The file the workers read: a content-addressed blob under --data (upload, url) or a confined path. */
+  /**
+   * The file the workers read: a content-addressed blob under --data (upload, url read whole) or a
+   * confined path; empty for a url read by byte ranges (nothing is stored: see `remote`).
+   */
   file: string;
   sha256?: string | undefined;
+  /** The file's size (a url read by ranges: the size its server gave). */
   bytes: number;
   /** For url inputs: a worker that cannot see the shared blob downloads it again. */
   url?: string | undefined;
+  /**
+   * For url inputs, how the submission read it (the range reader's report): `ranges` (MP4/MOV from
+   * a server that answers byte ranges) leaves it at its URL, and the job reads the index and the
+   * packets it keeps, pinned to the ETag, Last-Modified and size seen here; `download` stored the
+   * whole file (`reason` says why), and the job reads that copy.
+   */
+  remote?: RemoteReport | undefined;
+}
+
+/** A url input left at its URL: the job reads it by byte ranges. */
+export function readByRanges(input: JobInput): boolean {
+  return input.kind === 'url' && input.remote?.mode === 'ranges' && !input.file;
 }
 
 export interface JobProgress {
