@@ -13,7 +13,7 @@ import { resolveRegistry, TIERS, type Tier } from '../models/registry.js';
 import { getModel, modelDetails } from '../models/tokens.js';
 import { plan } from '../plan/plan.js';
 import { resolveSampling } from '../plan/options.js';
-import { detectorRule } from '../plan/scenes.js';
+import { detectorRule, detectorThreshold } from '../plan/scenes.js';
 import { SENDS, type Mode, type Plan, type PlanOptions, type Send } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
@@ -218,8 +218,7 @@ export async function costCurve(input: string | MediaInfo, options: CostCurveOpt
     const cuts = scene.frames.filter((f, i) => i > 0 && f.source === 'scene').map((f) => f.timestampSec);
     shotList = shotsFromCuts(cuts, scene.startSec, scene.endSec);
     const d = resolveSampling(rest);
-    const threshold = { ffmpeg: d.sceneThreshold, content: d.contentThreshold, adaptive: d.adaptiveThreshold }[d.sceneDetector];
-    shotInfo = { cuts, shots: shotList, detector: d.sceneDetector, threshold, rule: detectorRule(d), minShotSec, byInterval: [] };
+    shotInfo = { cuts, shots: shotList, detector: d.sceneDetector, threshold: detectorThreshold(d), rule: detectorRule(d), minShotSec, byInterval: [] };
   }
 
   const series: CostCurveSeries[] = [];

@@ -11,7 +11,7 @@ import { geminiVideoTokens, MAX_VIDEO_FPS } from '../models/video.js';
 import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
 import { audioPlanFor } from '../audio/plan.js';
 import { segmentTimeline } from '../audio/segments.js';
-import { MIME, sceneMeasure, type SceneMeasure } from '../media/formats.js';
+import { MIME, type SceneMeasure } from '../media/formats.js';
 import { estimateRequest } from '../request/build.js';
 import type { AudioAsset, FrameAsset, Segment, VideoAsset } from '../request/types.js';
 import type { MediaInfo, PacketIndex } from '../probe/types.js';

@@ -44,16 +44,21 @@ export function adaptiveRatios(scores: readonly number[], minContent: number, wi
   return out;
 }
 
+/** The threshold of the detector in use: --scene-threshold, --content-threshold or --adaptive-threshold. */
+export function detectorThreshold(s: DetectorSettings): number {
+  return { ffmpeg: s.sceneThreshold, content: s.contentThreshold, adaptive: s.adaptiveThreshold }[s.sceneDetector];
+}
+
 /** What a detector compares per frame and with what: a frame is a cut where value >= threshold. */
 export function cutTest(scan: { measure: SceneMeasure; scores: readonly number[] }, s: DetectorSettings): { values: number[]; threshold: number } {
   const need = sceneMeasure(s.sceneDetector);
   if (scan.measure !== need) {
     throw new Error(`plan: the ${s.sceneDetector} scene detector needs the ${need} scene scores, the facts hold ${scan.measure} scores`);
   }
-  if (s.sceneDetector === 'ffmpeg') return { values: [...scan.scores], threshold: s.sceneThreshold };
-  if (s.sceneDetector === 'content') return { values: [...scan.scores], threshold: s.contentThreshold };
+  const threshold = detectorThreshold(s);
+  if (s.sceneDetector !== 'adaptive') return { values: [...scan.scores], threshold };
   const ratios = adaptiveRatios(scan.scores, s.minContent);
-  return { values: ratios.map((r, i) => (scan.scores[i]! >= s.minContent ? r : 0)), threshold: s.adaptiveThreshold };
+  return { values: ratios.map((r, i) => (scan.scores[i]! >= s.minContent ? r : 0)), threshold };
 }
 
 /** The rule a detector applies, in words (cost-curve's shot line): e.g. `ffmpeg scene score >= 0.3`. */
