@@ -4,6 +4,10 @@ python3-av, run with /usr/bin/python3).
   peers.py opencv IN OUT_DIR EVERY MAX_SIDE   the cookbook loop: read every frame, keep one per EVERY s
   peers.py pyav   IN OUT_DIR EVERY MAX_SIDE   PyAV: seek to each target, decode to it, keep that frame
 Prints the number of frames written.
+
+  peers.py scenedetect IN content|adaptive    PySceneDetect's detector with its defaults (for
+                                              bench/scene.mjs; its source on PYTHONPATH)
+Prints the cut times, seconds, as JSON.
 """
 import os
 import sys
@@ -58,6 +62,18 @@ def pyav(src, out, every, max_side):
     return n
 
 
+def scenedetect(src, detector):
+    import json
+
+    from scenedetect import AdaptiveDetector, ContentDetector, detect
+
+    scenes = detect(src, {"content": ContentDetector, "adaptive": AdaptiveDetector}[detector]())
+    return json.dumps([round(start.seconds, 6) for start, _ in scenes[1:]])
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "scenedetect":
+        print(scenedetect(sys.argv[2], sys.argv[3]))
+        sys.exit(0)
     kind, src, out, every, max_side = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
     print({"opencv": opencv, "pyav": pyav}[kind](src, out, every, max_side))

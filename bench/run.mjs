@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, one after the other, each printing its JSON.
-//   node bench/run.mjs [name ...]   names: startup, keyframes, sample, everyday, audio, dispatch, service, remote
+//   node bench/run.mjs [name ...]   names: startup, keyframes, sample, everyday, scene, audio, dispatch, service, remote
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ const all = {
   keyframes: ['node', ['bench/keyframes.mjs']],
   sample: ['node', ['bench/sample.mjs']],
   everyday: ['node', ['bench/everyday.mjs']],
+  scene: ['node', ['bench/scene.mjs']],
   audio: ['npx', ['tsx', 'bench/audio.ts']],
   dispatch: ['npx', ['tsx', 'bench/dispatch.ts']],
   service: ['npx', ['tsx', 'bench/service.ts']],

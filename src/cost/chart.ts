@@ -108,9 +108,7 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
     `${curve.mode} mode${windowNote}; a run = the images${curve.prompt ? ', the prompt' : ''} and ${curve.outputTokens} expected output tokens`,
     `${tier} tier, prices of registry ${curve.registryVersion}`,
     ...(curve.shots
-      ? [
-          `${curve.shots.shots.length} shot${curve.shots.shots.length === 1 ? '' : 's'}: ffmpeg scene score >= ${curve.shots.threshold}, cuts at least ${curve.shots.minShotSec} s apart`,
-        ]
+      ? [`${curve.shots.shots.length} shot${curve.shots.shots.length === 1 ? '' : 's'}: ${curve.shots.rule}, cuts at least ${curve.shots.minShotSec} s apart`]
       : []),
   ];
   const legendOrder = lines.map((l) => l.label);

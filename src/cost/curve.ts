@@ -12,9 +12,12 @@ import { invalidOption } from '../errors.js';
 import { resolveRegistry, TIERS, type Tier } from '../models/registry.js';
 import { getModel, modelDetails } from '../models/tokens.js';
 import { plan } from '../plan/plan.js';
-import { DEFAULT_SAMPLING, SENDS, type Mode, type Plan, type PlanOptions, type Send } from '../plan/types.js';
+import { resolveSampling } from '../plan/options.js';
+import { detectorRule, detectorThreshold } from '../plan/scenes.js';
+import { SENDS, type Mode, type Plan, type PlanOptions, type Send } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
+import type { SceneDetector } from '../media/formats.js';
 
 export { COST_CURVE_DEFAULTS } from './defaults.js';
 import { COST_CURVE_DEFAULTS } from './defaults.js';
@@ -75,7 +78,10 @@ export interface CostCurveShots {
   cuts: number[];
   /** [start, end) of each shot. */
   shots: Array<[number, number]>;
+  /** The scene detector that found the cuts, its threshold, and its rule in words. */
+  detector: SceneDetector;
   threshold: number;
+  rule: string;
   minShotSec: number;
   /** Per interval: shots covered and the shots that got no frame. */
   byInterval: Array<{ every: number; frames: number; covered: number; missed: Array<[number, number]> }>;
@@ -211,7 +217,8 @@ export async function costCurve(input: string | MediaInfo, options: CostCurveOpt
     });
     const cuts = scene.frames.filter((f, i) => i > 0 && f.source === 'scene').map((f) => f.timestampSec);
     shotList = shotsFromCuts(cuts, scene.startSec, scene.endSec);
-    shotInfo = { cuts, shots: shotList, threshold: rest.sceneThreshold ?? DEFAULT_SAMPLING.sceneThreshold, minShotSec, byInterval: [] };
+    const d = resolveSampling(rest);
+    shotInfo = { cuts, shots: shotList, detector: d.sceneDetector, threshold: detectorThreshold(d), rule: detectorRule(d), minShotSec, byInterval: [] };
   }
 
   const series: CostCurveSeries[] = [];

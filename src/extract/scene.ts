@@ -1,17 +1,21 @@
 /**
- * Scene scan: every frame's scene score (ffmpeg's `select` scene measure on a 160x90 copy of the
- * frame). It must decode every frame: its cost is a full decode of the clip window, split in
- * time ranges over the pool so both cores work. Each range after the first starts one keyframe
- * early so its first frame is compared with the frame before it. Cached per file and window.
+ * Scene scan: every frame's scene score on a 160x90 copy of the frame, by one measure: ffmpeg's
+ * `select` scene score, or the HSV difference from the frame before (the content and adaptive
+ * detectors' measure, see hsv.ts). It must decode every frame: its cost is a full decode of the
+ * clip window, split in time ranges over the pool so both cores work. Each range after the first
+ * starts one keyframe early so its first frame is compared with the frame before it. Cached per
+ * file, window and measure.
  */
 import { OmniprepError } from '../errors.js';
 import { binaryVersion, resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { keyframes } from '../probe/keyframes.js';
+import type { SceneMeasure } from '../media/formats.js';
 import type { MediaInfo } from '../probe/types.js';
 import { acquirePool, releasePool } from './pool.js';
 import type { SceneResult } from './task.js';
 
 export interface SceneScanOptions extends BinaryOptions {
+  measure: SceneMeasure;
   start: number;
   end: number;
   maxPixels: number;
@@ -23,7 +27,7 @@ const cache = new Map<string, Promise<SceneResult>>();
 
 export function sceneScan(info: MediaInfo, o: SceneScanOptions): Promise<SceneResult> {
   if (!info.video) throw new OmniprepError('NO_VIDEO_STREAM', `${info.input}: has no video stream`, { input: info.input });
-  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}\0${o.start}\0${o.end}`;
+  const key = `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}\0${o.start}\0${o.end}\0${o.measure}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const p = scan(info, o);
@@ -57,6 +61,7 @@ async function scan(info: MediaInfo, o: SceneScanOptions): Promise<SceneResult> 
         pool.run(
           {
             kind: 'scene',
+            measure: o.measure,
             path: info.path,
             input: info.input,
             ffmpeg,
@@ -72,7 +77,7 @@ async function scan(info: MediaInfo, o: SceneScanOptions): Promise<SceneResult> 
         ),
       ),
     );
-    const merged: SceneResult = { times: [], scores: [], keyframes: [], pos: [] };
+    const merged: SceneResult = { measure: o.measure, times: [], scores: [], keyframes: [], pos: [] };
     for (const r of results) {
       merged.times.push(...r.scene!.times);
       merged.scores.push(...r.scene!.scores);

@@ -5,7 +5,7 @@
  */
 import type { BinaryVersion } from '../ffmpeg/binaries.js';
 import type { ErrorCode } from '../errors.js';
-import type { ImageFormat } from '../media/formats.js';
+import type { ImageFormat, SceneMeasure } from '../media/formats.js';
 
 export interface FfmpegRef {
   path: string;
@@ -74,6 +74,8 @@ export interface FrameTask extends TaskBase {
 
 export interface SceneTask extends TaskBase {
   kind: 'scene';
+  /** What each frame is scored by: ffmpeg's scene score, or the HSV difference from the frame before. */
+  measure: SceneMeasure;
   seekSec: number;
   /** Report frames from this time on (earlier ones only prime the scene detector). */
   fromSec: number;
@@ -96,6 +98,8 @@ export interface FrameResult {
 }
 
 export interface SceneResult {
+  /** What the scores are: ffmpeg's scene score (0-1) or the HSV difference (0-255). */
+  measure: SceneMeasure;
   times: number[];
   scores: number[];
   keyframes: boolean[];

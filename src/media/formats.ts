@@ -6,6 +6,19 @@ export type ImageFormat = (typeof FORMATS)[number];
 export const MODES = ['keyframe', 'exact', 'scene'] as const;
 export type Mode = (typeof MODES)[number];
 
+/**
+ * How scene mode finds cuts: ffmpeg's scene score, or the mean HSV difference of consecutive
+ * frames (PySceneDetect's ContentDetector), alone (`content`) or against its neighbours' (`adaptive`).
+ */
+export const SCENE_DETECTORS = ['ffmpeg', 'content', 'adaptive'] as const;
+export type SceneDetector = (typeof SCENE_DETECTORS)[number];
+/** What a scene scan measures per frame: ffmpeg's scene score (0-1), or the HSV difference (0-255). */
+export type SceneMeasure = 'ffmpeg' | 'hsv';
+/** The measure a detector reads (content and adaptive share one scan). */
+export function sceneMeasure(detector: SceneDetector): SceneMeasure {
+  return detector === 'ffmpeg' ? 'ffmpeg' : 'hsv';
+}
+
 export const MIME: Record<ImageFormat, 'image/jpeg' | 'image/webp' | 'image/png'> = {
   jpeg: 'image/jpeg',
   webp: 'image/webp',

@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import { invalidOption } from '../errors.js';
 import { DEFAULT_MODEL, TIERS } from '../models/constants.js';
-import { FORMATS, MODES } from '../media/formats.js';
+import { FORMATS, MODES, SCENE_DETECTORS } from '../media/formats.js';
 import { groupDefaults, option, type GroupInput } from './define.js';
 
-export { FORMATS, MODES, type ImageFormat, type Mode } from '../media/formats.js';
+export { FORMATS, MODES, SCENE_DETECTORS, type ImageFormat, type Mode, type SceneDetector } from '../media/formats.js';
 
 /** Most target times one plan may hold (checked from the span and `every`, before any list is built). */
 export const MAX_TARGETS = 100_000;
@@ -39,7 +39,20 @@ export const SAMPLING = {
   dedup: option(z.boolean(), { help: 'drop frames that repeat the last kept one (perceptual hash)' }),
   dedupThreshold: option(z.number().int().min(0).max(128), { help: 'hash bits (of 128) that may differ in a repeat', default: 6 }),
   tolerance: option(seconds.min(0), { help: 'keyframe mode: window half-width around each target', defaultText: 'every/2' }),
-  sceneThreshold: option(z.number().min(0).max(1), { help: 'scene mode: scene score 0-1 that counts as a cut', default: 0.3 }),
+  sceneDetector: option(z.enum(SCENE_DETECTORS), {
+    help: "scene mode: how cuts are found: adaptive (a frame's HSV difference from the one before, against its neighbours': finds low-contrast cuts), content (that difference alone, as PySceneDetect's), ffmpeg (ffmpeg's scene score)",
+    default: 'adaptive',
+  }),
+  sceneThreshold: option(z.number().min(0).max(1), { help: 'scene mode, ffmpeg detector: scene score 0-1 that counts as a cut', default: 0.3 }),
+  contentThreshold: option(z.number().min(0).max(255), {
+    help: 'scene mode, content detector: mean HSV difference 0-255 from the frame before that counts as a cut',
+    default: 27,
+  }),
+  adaptiveThreshold: option(z.number().min(1).max(255), {
+    help: "scene mode, adaptive detector: how many times its neighbours' mean difference a frame's HSV difference must be to count as a cut",
+    default: 3,
+  }),
+  minContent: option(z.number().min(0).max(255), { help: 'scene mode, adaptive detector: the least HSV difference 0-255 a cut has', default: 8 }),
   minGap: option(seconds.min(0), { help: 'scene mode: no two frames closer, seconds', defaultText: 'every/5' }),
   maxGap: option(seconds.min(0.001), { help: 'scene mode: a frame at least this often, seconds', defaultText: '4 x every' }),
   grid: option(z.strictObject({ cols: cell, rows: cell }), {

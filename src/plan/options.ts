@@ -4,7 +4,7 @@
  */
 import { checkGroup } from '../options/define.js';
 import { checkRelations, ESTIMATE, ESTIMATE_DEFAULTS, SAMPLING, SAMPLING_DEFAULTS } from '../options/sampling.js';
-import type { ImageFormat, Mode } from '../media/formats.js';
+import type { ImageFormat, Mode, SceneDetector } from '../media/formats.js';
 import type { Tier } from '../models/constants.js';
 import type { PlanOptions } from './types.js';
 
@@ -22,7 +22,11 @@ export interface ResolvedSampling {
   dedup: boolean;
   dedupThreshold: number;
   tolerance: number | undefined;
+  sceneDetector: SceneDetector;
   sceneThreshold: number;
+  contentThreshold: number;
+  adaptiveThreshold: number;
+  minContent: number;
   minGap: number | undefined;
   maxGap: number | undefined;
   grid: { cols: number; rows: number } | undefined;
@@ -49,7 +53,11 @@ export function resolveSampling(o: PlanOptions): ResolvedSampling {
     dedup: o.dedup ?? false,
     dedupThreshold: o.dedupThreshold ?? d.dedupThreshold,
     tolerance: o.tolerance,
+    sceneDetector: o.sceneDetector ?? d.sceneDetector,
     sceneThreshold: o.sceneThreshold ?? d.sceneThreshold,
+    contentThreshold: o.contentThreshold ?? d.contentThreshold,
+    adaptiveThreshold: o.adaptiveThreshold ?? d.adaptiveThreshold,
+    minContent: o.minContent ?? d.minContent,
     minGap: o.minGap,
     maxGap: o.maxGap,
     grid: o.grid,

@@ -13,6 +13,7 @@ import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { sceneScan } from '../extract/scene.js';
+import { sceneMeasure } from '../media/formats.js';
 import { resolveSampling } from './options.js';
 import { IncompleteIndex } from './frames.js';
 import { factsNeeded, planFromFacts, sceneOnIndex, type PlanFacts } from './planner.js';
@@ -33,6 +34,7 @@ export async function gatherFacts(input: string | MediaInfo, options: PlanOption
   const [idx, scan] = await Promise.all([
     index,
     sceneScan(info, {
+      measure: sceneMeasure(s.sceneDetector),
       start: s.start,
       end,
       maxPixels: limits.maxPixels,

@@ -11,13 +11,14 @@ import { geminiVideoTokens, MAX_VIDEO_FPS } from '../models/video.js';
 import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
 import { audioPlanFor } from '../audio/plan.js';
 import { segmentTimeline } from '../audio/segments.js';
-import { MIME } from '../media/formats.js';
+import { MIME, type SceneMeasure } from '../media/formats.js';
 import { estimateRequest } from '../request/build.js';
 import type { AudioAsset, FrameAsset, Segment, VideoAsset } from '../request/types.js';
 import type { MediaInfo, PacketIndex } from '../probe/types.js';
 import { checkWorkBounds } from '../options/sampling.js';
 import { dedupeTimes, exactMode, keyframeMode, numberFrames, sceneMode, thin, type Timeline } from './frames.js';
 import { resolveSampling, type ResolvedSampling } from './options.js';
+import { cutTest } from './scenes.js';
 import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions, PlannedVideo } from './types.js';
 import { DEFAULT_MODEL } from '../models/constants.js';
 
@@ -107,8 +108,9 @@ function selectFrames(
   } else {
     const scan = facts.scene;
     if (!scan) throw new Error('plan: scene mode needs the scene scores among the facts');
-    picked = sceneMode({ frames: scan.times, keyframeFlags: scan.keys, sceneScores: scan.scores }, w, {
-      threshold: s.sceneThreshold,
+    const cuts = cutTest(scan, s);
+    picked = sceneMode({ frames: scan.times, keyframeFlags: scan.keys, sceneScores: cuts.values }, w, {
+      threshold: cuts.threshold,
       minGap: s.minGap ?? setting.every / 5,
       maxGap: s.maxGap ?? setting.every * 4,
     });
@@ -167,6 +169,8 @@ export interface PlanFacts {
 }
 
 export interface SceneFacts {
+  /** What the scores are: ffmpeg's scene score (the ffmpeg detector) or the HSV difference (content, adaptive). */
+  measure: SceneMeasure;
   times: number[];
   keys: boolean[];
   scores: number[];
@@ -201,10 +205,13 @@ function mediaSummary(info: MediaInfo): Plan['media'] {
 }
 
 /** A scene scan's frames put on the index's timeline (matched by byte position where known). */
-export function sceneOnIndex(idx: PacketIndex, scan: { times: number[]; pos: number[]; keyframes: boolean[]; scores: number[] }): SceneFacts {
+export function sceneOnIndex(
+  idx: PacketIndex,
+  scan: { measure: SceneMeasure; times: number[]; pos: number[]; keyframes: boolean[]; scores: number[] },
+): SceneFacts {
   const byPos = new Map<number, number>();
   idx.pos.forEach((p, i) => p >= 0 && byPos.set(p, i));
-  const out: SceneFacts = { times: [], keys: [], scores: [] };
+  const out: SceneFacts = { measure: scan.measure, times: [], keys: [], scores: [] };
   scan.times.forEach((t, i) => {
     const at = scan.pos[i]! >= 0 ? byPos.get(scan.pos[i]!) : undefined;
     out.times.push(at !== undefined ? idx.times[at]! : t);

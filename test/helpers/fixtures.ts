@@ -121,6 +121,11 @@ function sceneBody(): string {
   return expr;
 }
 
+/** The lowContrast fixture's cut: black to dark grey 0x202020 (under the timecode bars) at 3 s, frame 90. */
+export const LOW_CONTRAST_CUT = 3;
+/** The patternCut fixture's cut: two moving test patterns, testsrc then testsrc2, at 3 s (frame 90). */
+export const PATTERN_CUT = 3;
+
 /** VFR fixture: frame n's presentation time. 30 fps for 2 s, 10 fps for 3 s, then 30 fps again. */
 export function vfrTime(n: number): number {
   if (n < 60) return n / 30;
@@ -144,6 +149,62 @@ export const RECIPES = {
       `nullsrc=s=16x8:r=30:d=${SCENE_SECONDS},format=gray,geq=${pattern(sceneBody())}`,
       '-vf',
       'scale=640:360:flags=neighbor,setsar=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-threads',
+      '2',
+      '-g',
+      '250',
+      'OUT',
+    ],
+  },
+  /** 6 s of timecode bars over black, then over dark grey 0x202020 from LOW_CONTRAST_CUT: a cut ffmpeg's scene score misses. */
+  lowContrast: { ext: 'mp4', args: timecodeVideo({ seconds: 6, gop: 250, body: `if(lt(N\\,${LOW_CONTRAST_CUT * 30})\\,0\\,32)` }) },
+  /** 6 s, 640x360: testsrc (moving) cut to testsrc2 (moving) at PATTERN_CUT. */
+  patternCut: {
+    ext: 'mp4',
+    args: [
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc=s=640x360:r=30:d=${PATTERN_CUT}`,
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=s=640x360:r=30:d=3',
+      '-filter_complex',
+      '[0][1]concat=n=2:v=1,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-threads',
+      '2',
+      '-g',
+      '250',
+      'OUT',
+    ],
+  },
+  /**
+   * 8 s, 640x360, no cut: a fade in from black (0-2 s) on a pan across testsrc2 (60 px/s), which
+   * dissolves (2-6 s) into a pan the other way across SMPTE HD bars.
+   */
+  fadePan: {
+    ext: 'mp4',
+    args: [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=s=1280x360:r=30:d=8',
+      '-f',
+      'lavfi',
+      '-i',
+      'smptehdbars=s=1280x360:r=30:d=8',
+      '-filter_complex',
+      "[0]crop=640:360:x='t*60':y=0,format=yuv444p[a];[1]crop=640:360:x='560-t*60':y=0,format=yuv444p[b];" +
+        "[a][b]blend=all_expr='A*(1-clip((T-2)/4\\,0\\,1))+B*clip((T-2)/4\\,0\\,1)',fade=t=in:st=0:d=2,format=yuv420p",
       '-c:v',
       'libx264',
       '-preset',

@@ -9,7 +9,7 @@ import { chooseSize } from '../../src/models/sizing.js';
 import { dollars, imageTokens, textTokens } from '../../src/models/tokens.js';
 import { formatTimestamp } from '../../src/request/timestamp.js';
 import { OmniprepError } from '../../src/errors.js';
-import type { Plan } from '../../src/plan/types.js';
+import type { Plan, PlanOptions } from '../../src/plan/types.js';
 
 const FPS = 30;
 
@@ -162,16 +162,16 @@ describe('exact mode', () => {
   });
 });
 
-describe('scene mode with given scene facts (threshold 0.3, minGap every/5, maxGap 4 every)', () => {
+describe('scene mode with given ffmpeg scene scores (threshold 0.3, minGap every/5, maxGap 4 every)', () => {
   const idx = facts.index!;
   const scores = idx.times.map(() => 0);
   scores[390] = 0.9; // 13 s
   scores[405] = 0.5; // 13.5 s: within minGap (1 s) of 13
   scores[1230] = 0.35; // 41 s
   scores[1500] = 0.29; // 50 s: under the threshold
-  const scene = { times: idx.times, keys: idx.keyframe, scores };
+  const scene = { measure: 'ffmpeg' as const, times: idx.times, keys: idx.keyframe, scores };
   it('first frame, the cuts, and a fill where cuts are more than maxGap (20 s) apart', () => {
-    const p = planFromFacts({ ...facts, scene }, { mode: 'scene', every: 5 });
+    const p = planFromFacts({ ...facts, scene }, { mode: 'scene', sceneDetector: 'ffmpeg', every: 5 });
     // 13 -> 41 is 28 s: a fill at 13 + 20 = 33; 41 -> 60 is 19 s: no fill
     expect(frameView(p)).toEqual([
       [0, 0, 0, true, 'scene', posAt(0)],
@@ -181,7 +181,7 @@ describe('scene mode with given scene facts (threshold 0.3, minGap every/5, maxG
     ]);
   });
   it('explicit threshold, minGap and maxGap', () => {
-    const p = planFromFacts({ ...facts, scene }, { mode: 'scene', every: 5, sceneThreshold: 0.28, minGap: 0.4, maxGap: 30 });
+    const p = planFromFacts({ ...facts, scene }, { mode: 'scene', sceneDetector: 'ffmpeg', every: 5, sceneThreshold: 0.28, minGap: 0.4, maxGap: 30 });
     expect(p.frames.map((f) => [f.timestampSec, f.source])).toEqual([
       [0, 'scene'],
       [13, 'scene'],
@@ -192,6 +192,35 @@ describe('scene mode with given scene facts (threshold 0.3, minGap every/5, maxG
   });
   it('scene mode without the scene facts is refused', () => {
     expect(() => planFromFacts(facts, { mode: 'scene' })).toThrow(/scene mode needs the scene scores/);
+  });
+  it('scores of another measure than the detector reads are refused', () => {
+    expect(() => planFromFacts({ ...facts, scene }, { mode: 'scene' })).toThrow(
+      /^plan: the adaptive scene detector needs the hsv scene scores, the facts hold ffmpeg scores$/,
+    );
+    expect(() => planFromFacts({ ...facts, scene: { ...scene, measure: 'hsv' } }, { mode: 'scene', sceneDetector: 'ffmpeg' })).toThrow(
+      /the ffmpeg scene detector needs the ffmpeg scene scores/,
+    );
+  });
+});
+
+describe('scene mode with given HSV differences: the content and adaptive detectors', () => {
+  const idx = facts.index!;
+  // Motion: every frame differs by 10 from the one before; a low-contrast cut at 13 s (12 over the
+  // motion's 10 is no cut, 30 over still neighbours is), a strong one at 41 s.
+  const scores = idx.times.map((t): number => (t < 12 ? 10 : 0));
+  scores[300] = 12; // 10 s, amid the motion
+  scores[390] = 9; // 13 s: a dim cut between still frames
+  scores[1230] = 40; // 41 s
+  const scene = { measure: 'hsv' as const, times: idx.times, keys: idx.keyframe, scores };
+  const cuts = (o: PlanOptions) => planFromFacts({ ...facts, scene }, { mode: 'scene', every: 5, maxGap: 100, ...o }).frames.map((f) => f.timestampSec);
+  it('adaptive (the default): a frame that stands out from its neighbours and reaches --min-content', () => {
+    expect(cuts({})).toEqual([0, 13, 41]);
+    expect(cuts({ minContent: 10 })).toEqual([0, 41]);
+    expect(cuts({ adaptiveThreshold: 1.1, end: 11 })).toEqual([0, 10]);
+  });
+  it('content: the difference alone against --content-threshold', () => {
+    expect(cuts({ sceneDetector: 'content' })).toEqual([0, 41]);
+    expect(cuts({ sceneDetector: 'content', contentThreshold: 9 })).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 41]);
   });
 });
 
@@ -303,12 +332,12 @@ describe('budgets: the densest plan that fits, in the documented order', () => {
     const scores = facts.index!.times.map(() => 0);
     scores[390] = 0.9;
     scores[1230] = 0.9;
-    const sceneFacts = { ...facts, scene: { times: facts.index!.times, keys: facts.index!.keyframe, scores } };
-    const three = planFromFacts(sceneFacts, { mode: 'scene', every: 60, detail: 'low', maxSide: 512 });
+    const sceneFacts = { ...facts, scene: { measure: 'ffmpeg' as const, times: facts.index!.times, keys: facts.index!.keyframe, scores } };
+    const three = planFromFacts(sceneFacts, { mode: 'scene', sceneDetector: 'ffmpeg', every: 60, detail: 'low', maxSide: 512 });
     expect(three.frames.map((f) => f.timestampSec)).toEqual([0, 13, 41]);
-    const two = planFromFacts(sceneFacts, { mode: 'scene', every: 60, detail: 'low', maxSide: 512, maxFrames: 2 });
+    const two = planFromFacts(sceneFacts, { mode: 'scene', sceneDetector: 'ffmpeg', every: 60, detail: 'low', maxSide: 512, maxFrames: 2 });
     expect(two.frames.map((f) => f.timestampSec)).toEqual([0, 41]);
-    const p = planFromFacts(sceneFacts, { mode: 'scene', every: 5, maxTokens: two.inputTokens });
+    const p = planFromFacts(sceneFacts, { mode: 'scene', sceneDetector: 'ffmpeg', every: 5, maxTokens: two.inputTokens });
     expect(p.frames.map((f) => f.timestampSec)).toEqual([0, 41]);
     expect(p.inputTokens).toBe(two.inputTokens);
     expect(p.budget!.chosen).toEqual({ every: 60, detail: 'low', maxSide: 512, maxFrames: 2 });
@@ -389,8 +418,8 @@ describe('factsNeeded and sceneOnIndex', () => {
   });
   it('scan frames take the index time and keyframe flag of the packet at their byte position; unknown positions keep their own', () => {
     const idx: PacketIndex = { streamIndex: 0, times: [0, 0.5, 1], pos: [100, 200, -1], size: [1, 1, 1], keyframe: [true, false, false] };
-    const scan = { times: [0.001, 0.499, 0.98], pos: [100, 200, -1], keyframes: [false, true, true], scores: [0, 0.5, 0.9] };
-    expect(sceneOnIndex(idx, scan)).toEqual({ times: [0, 0.5, 0.98], keys: [true, false, true], scores: [0, 0.5, 0.9] });
+    const scan = { measure: 'hsv' as const, times: [0.001, 0.499, 0.98], pos: [100, 200, -1], keyframes: [false, true, true], scores: [0, 0.5, 0.9] };
+    expect(sceneOnIndex(idx, scan)).toEqual({ measure: 'hsv', times: [0, 0.5, 0.98], keys: [true, false, true], scores: [0, 0.5, 0.9] });
   });
 });
 

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { sample } from '../../src/sample/sample.js';
 import { plan } from '../../src/plan/plan.js';
 import { imageTokens } from '../../src/models/tokens.js';
-import { fixture, readFrameNumber, sharedMedia, tempDir, vfrTime, stillImages, brokenInputs, SCENE_CUTS } from '../helpers/fixtures.js';
+import { fixture, readFrameNumber, sharedMedia, tempDir, vfrTime, stillImages, brokenInputs, LOW_CONTRAST_CUT, SCENE_CUTS } from '../helpers/fixtures.js';
 import { processesWithMarker } from '../helpers/cli.js';
 import type { Manifest } from '../../src/sample/sample.js';
 
@@ -105,8 +105,19 @@ describe('scene mode', () => {
     // each frame says why it was taken
     expect(filled.frames.map((f) => f.reason)).toEqual(['first', 'gap', 'cut', 'gap', 'cut', 'gap', 'cut', 'gap', 'cut', 'gap']);
   });
+  it("the default (adaptive) detector takes the frame of a low-contrast cut that ffmpeg's scene score misses", async () => {
+    const input = await fixture('lowContrast');
+    const m = await run(input, { mode: 'scene', every: 5 });
+    expect(m.frames.map((f) => [f.timestampSec, f.reason])).toEqual([
+      [0, 'first'],
+      [LOW_CONTRAST_CUT, 'cut'],
+    ]);
+    expect(await frameNumbers(m)).toEqual([0, LOW_CONTRAST_CUT * 30]);
+    const ff = await run(input, { mode: 'scene', every: 5, sceneDetector: 'ffmpeg' });
+    expect(ff.frames.map((f) => f.reason)).toEqual(['first']);
+  });
   it('does not sample a flashing stretch every frame (--min-gap)', async () => {
-    const m = await run(await fixture('timecode'), { mode: 'scene', sceneThreshold: 0.01, minGap: 2, maxGap: 100 });
+    const m = await run(await fixture('timecode'), { mode: 'scene', sceneDetector: 'ffmpeg', sceneThreshold: 0.01, minGap: 2, maxGap: 100 });
     const times = m.frames.map((f) => f.timestampSec);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(2 - 1e-6);
   });

@@ -92,7 +92,10 @@ export function register(program: Command): void {
     });
   addFlags(cmd, SAMPLING, {
     omit: ['every', 'detail', 'format', 'quality', 'dedup', 'dedupThreshold'],
-    help: { sceneThreshold: 'scene score 0-1 that counts as a cut, for shots and scene mode (default 0.3)' },
+    help: {
+      sceneDetector: 'how cuts are found, for shots and scene mode: adaptive, content or ffmpeg (default adaptive)',
+      sceneThreshold: 'ffmpeg detector: scene score 0-1 that counts as a cut, for shots and scene mode (default 0.3)',
+    },
   });
   addFlags(cmd, ESTIMATE, {
     omit: ['model', 'send', 'budget', 'maxTokens', 'windowSec'],
@@ -159,7 +162,7 @@ export function register(program: Command): void {
           '',
           ...(shots
             ? [
-                `shots: ${shots.shots.length} (scene score >= ${shots.threshold}, cuts at least ${shots.minShotSec} s apart)${shots.cuts.length ? `; cuts at ${shots.cuts.map((c) => `${c} s`).join(', ')}` : ''}`,
+                `shots: ${shots.shots.length} (${shots.detector} detector: ${shots.rule}, cuts at least ${shots.minShotSec} s apart)${shots.cuts.length ? `; cuts at ${shots.cuts.map((c) => `${c} s`).join(', ')}` : ''}`,
               ]
             : []),
           ...curve.warnings.map((w) => `warning: ${w}`),
