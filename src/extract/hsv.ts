@@ -26,8 +26,8 @@ export function rgbToHsv(rgb: Uint8Array, pixels: number, out: Uint8Array = new 
     const r = rgb[q]!;
     const g = rgb[q + 1]!;
     const b = rgb[q + 2]!;
-    const v = r > g ? (r > b ? r : b) : g > b ? g : b;
-    const min = r < g ? (r < b ? r : b) : g < b ? g : b;
+    const v = Math.max(r, g, b);
+    const min = Math.min(r, g, b);
     const d = v - min;
     // Which channel is the largest decides the hue's sector (red first, then green).
     let h = v === r ? g - b : v === g ? b - r + 2 * d : r - g + 4 * d;
