@@ -55,15 +55,17 @@ const WORKERS = arg('workers', 2);
 const SHORT = arg('short', 50);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
-async function makeClip(): Promise<string> {
-  if (existsSync(CLIP)) return CLIP;
-  mkdirSync(dirname(CLIP), { recursive: true });
-  const tmp = `${CLIP}.${process.pid}.webm`;
-  const ffmpeg = resolveBinary('ffmpeg');
-  // -stream_loop is outside what the FfmpegArgs builder offers; the input is a known local file.
+/**
+ * Makes `out` once with a stream copy of `input` (`before`: input options such as -stream_loop or
+ * -ss, outside what the FfmpegArgs builder offers; the input is a known local file).
+ */
+async function copyOnce(input: string, out: string, before: string[], seconds: number): Promise<string> {
+  if (existsSync(out)) return out;
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.webm`;
   await runProcess({
-    command: ffmpeg.path,
-    input: SHARED,
+    command: resolveBinary('ffmpeg').path,
+    input,
     timeoutMs: 120_000,
     args: [
       '-nostdin',
@@ -71,58 +73,30 @@ async function makeClip(): Promise<string> {
       '-loglevel',
       'error',
       '-y',
-      '-stream_loop',
-      '2',
       '-protocol_whitelist',
       'file',
+      ...before,
       '-i',
-      `file:${SHARED}`,
+      `file:${input}`,
       '-t',
-      '60',
+      String(seconds),
       '-c',
       'copy',
       `file:${tmp}`,
     ],
   });
-  renameSync(tmp, CLIP);
-  return CLIP;
+  renameSync(tmp, out);
+  return out;
 }
+
+const makeClip = (): Promise<string> => copyOnce(SHARED, CLIP, ['-stream_loop', '2'], 60);
 
 /** --short clips of 4 s cut from the minute (stream copy; VP8 has a keyframe every 0.4 s), made once. */
 async function makeShortClips(n: number): Promise<string[]> {
-  const dir = join(dirname(CLIP), 'short');
-  mkdirSync(dir, { recursive: true });
-  const ffmpeg = resolveBinary('ffmpeg');
   const clips: string[] = [];
   for (let i = 0; i < n; i++) {
-    const out = join(dir, `clip-${String(i).padStart(3, '0')}.webm`);
-    clips.push(out);
-    if (existsSync(out)) continue;
-    const tmp = `${out}.${process.pid}.webm`;
-    await runProcess({
-      command: ffmpeg.path,
-      input: CLIP,
-      timeoutMs: 60_000,
-      args: [
-        '-nostdin',
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-y',
-        '-protocol_whitelist',
-        'file',
-        '-ss',
-        String((i * 1.1) % 55),
-        '-i',
-        `file:${CLIP}`,
-        '-t',
-        '4',
-        '-c',
-        'copy',
-        `file:${tmp}`,
-      ],
-    });
-    renameSync(tmp, out);
+    const out = join(dirname(CLIP), 'short', `clip-${String(i).padStart(3, '0')}.webm`);
+    clips.push(await copyOnce(CLIP, out, ['-ss', String((i * 1.1) % 55)], 4));
   }
   return clips;
 }
