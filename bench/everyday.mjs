@@ -7,7 +7,7 @@
 //   node bench/everyday.mjs [case-substring ...]   (after npm run build)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { machine, measure, MEDIA_DIR, ROOT, SHARED, tools } from './lib.mjs';
 
 const BIN = join(ROOT, 'bin/omniprep');
@@ -19,7 +19,7 @@ const { ffmpeg } = await tools();
 
 async function make(path, args) {
   if (existsSync(path)) return path;
-  mkdirSync(MEDIA_DIR, { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   process.stderr.write(`making ${path}\n`);
   const t = `${path}.tmp${path.slice(path.lastIndexOf('.'))}`;
   await measure(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args, t]);

@@ -18,13 +18,15 @@ import { checkPlanBounds } from './bounds.js';
 import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { ServiceError } from './errors.js';
-import { inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
+import { type FileIdentity, inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
 import { OPTIONS_FIELD_LIMIT, parseJobOptions, toPlanOptions, type JobOptions } from './options.js';
 import { scrubPaths } from './paths.js';
 import { readByRanges, type JobInput, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
 
 const PROBE_CACHE = 256;
+/** Path inputs whose stored copies are kept for planning again. */
+const STORED_PATHS = 64;
 /** Room for multipart boundaries and part headers. */
 const MULTIPART_SLACK = 64 * 1024;
 
@@ -68,6 +70,8 @@ function multipartError(e: unknown, maxBytes: number): unknown {
 export class Inputs {
   private readonly pinned = new Map<string, number>();
   private readonly probes = new Map<string, Promise<MediaInfo>>();
+  /** Path inputs stored by file identity, least recently used first (see remember). */
+  private readonly stored = new Map<FileIdentity, JobInput>();
   private readonly planLimit = pLimit(4);
   /** URL submissions read by ranges: their open reader, until they are planned or discarded. */
   private readonly opened = new Map<JobInput, RemoteInput>();
@@ -125,7 +129,8 @@ export class Inputs {
       throw new ServiceError('BAD_REQUEST', 'give exactly one of path or url (or upload the file as multipart/form-data)');
     const options = parseJobOptions(body.options);
     if (body.path !== undefined) {
-      const input = await intakePath(body.path, roots, data);
+      const { input, identity } = await intakePath(body.path, roots, data, (id) => this.stored.get(id));
+      this.remember(identity, input);
       this.pin(input);
       return { input, options };
     }
@@ -195,6 +200,24 @@ export class Inputs {
       throw new OmniprepError('INVALID_OPTION', `${name}: option call: this server has no API key for the model (start it with OPENAI_API_KEY set)`, {
         details: { option: 'call' },
       });
+    }
+  }
+
+  /**
+   * Keeps the stored copy of a path input by the file's identity (intake.ts), pinned, so that
+   * planning the same unchanged file again (the page replans as options change) reads and
+   * hashes nothing; the least recently used of STORED_PATHS are let go.
+   */
+  private remember(identity: FileIdentity, input: JobInput): void {
+    const had = this.stored.get(identity);
+    this.stored.delete(identity);
+    this.stored.set(identity, had ?? { ...input });
+    if (had) return;
+    this.pin(input);
+    while (this.stored.size > STORED_PATHS) {
+      const [oldest, kept] = this.stored.entries().next().value as [FileIdentity, JobInput];
+      this.stored.delete(oldest);
+      void this.discard(kept).catch(() => {});
     }
   }
 

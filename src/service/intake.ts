@@ -90,20 +90,37 @@ async function openBelow(root: string, rel: string, name: string): Promise<FileH
 }
 
 /**
- * A path under one of the roots, pinned: opened without following links below the root, checked
- * to be a file, and copied into the content-addressed store. The job reads the copy.
+ * What a file is, from its open handle: device, inode, size, and the modification and change
+ * times to the nanosecond. The change time moves on every write and cannot be set back by the
+ * file's owner, so an equal identity means the same bytes as when it was last read.
  */
-export async function intakePath(path: string, roots: string[], data: DataDir): Promise<JobInput> {
+export type FileIdentity = string;
+
+/**
+ * A path under one of the roots, pinned: opened without following links below the root, checked
+ * to be a file, and copied into the content-addressed store. The job reads the copy. `known`
+ * answers with an input already stored for the same identity (the same file, unchanged since it
+ * was copied): then nothing is read again.
+ */
+export async function intakePath(
+  path: string,
+  roots: string[],
+  data: DataDir,
+  known: (id: FileIdentity) => JobInput | undefined = () => undefined,
+): Promise<{ input: JobInput; identity: FileIdentity }> {
   const real = await confinePath(path, roots);
   const root = roots.filter((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep)).sort((a, b) => b.length - a.length)[0]!;
   const handle = await openBelow(root, relative(root, real), path);
   try {
-    const st = await handle.stat();
+    const st = await handle.stat({ bigint: true });
     if (!st.isFile()) throw new OmniprepError('NOT_A_FILE', `${path}: is not a file`, { input: path });
-    if (st.size === 0) throw new OmniprepError('EMPTY', `${path}: is empty (0 bytes)`, { input: path });
+    if (st.size === 0n) throw new OmniprepError('EMPTY', `${path}: is empty (0 bytes)`, { input: path });
+    const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const stored = known(identity);
+    if (stored && existsSync(inputFile(stored, data))) return { input: { ...stored, name: path }, identity };
     const got = await data.receive(handle.createReadStream({ start: 0, autoClose: false }));
     const file = await data.adopt(got.path, got.sha256, extensionOf(path));
-    return { kind: 'path', name: path, file: data.rel(file), sha256: got.sha256, bytes: got.bytes };
+    return { input: { kind: 'path', name: path, file: data.rel(file), sha256: got.sha256, bytes: got.bytes }, identity };
   } finally {
     await handle.close().catch(() => {});
   }

@@ -2,8 +2,9 @@
  * POST /v1/cost-curve is the library's costCurve() for the same file and options (the page draws
  * it), and GET /v1/models is the registry; errors name what the client sent.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { costCurve } from '../../src/cost/curve.js';
 import { registry } from '../../src/models/registry.js';
@@ -11,7 +12,7 @@ import { brokenInputs, CACHE, fixture, SCENE_CUTS } from '../helpers/fixtures.js
 import { api, startService, upload } from '../helpers/service.js';
 
 describe('POST /v1/cost-curve and GET /v1/models', () => {
-  it('answers costCurve() for an upload and a path, with the chart; uploads are not kept', async () => {
+  it("answers costCurve() for an upload and a path, with the chart; uploads are not kept, a path's copy is", async () => {
     const s = await startService({ workers: 0, allowRoots: [CACHE] });
     try {
       const clip = await fixture('scene'); // 24 s, hard cuts at SCENE_CUTS
@@ -62,7 +63,8 @@ describe('POST /v1/cost-curve and GET /v1/models', () => {
       const badModel = await api(s.url, 'POST', '/v1/cost-curve?models=gpt-5.5,no-such-model&shots=false', { path: clip });
       expect(badModel.status).toBe(400);
       expect(badModel.json.error.message).toMatch(/no-such-model/);
-      expect(readdirNames(s.svc.data.root)).toEqual([]);
+      // Uploads are not kept; the path's copy is, for planning the unchanged file again (inputs.ts).
+      expect(readdirNames(s.svc.data.root)).toEqual([`${createHash('sha256').update(readFileSync(clip)).digest('hex')}.${extname(clip).slice(1)}`]);
 
       // The models: the registry's names, with their detail levels and tiers.
       const models = await api(s.url, 'GET', '/v1/models');

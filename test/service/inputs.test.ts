@@ -7,7 +7,7 @@
  * without ranges), and the plan and the result say which and what it fetched.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -59,6 +59,28 @@ function send(base: string, path: string, headers: Record<string, string | numbe
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('path inputs are pinned when they are submitted', () => {
+  it('the same unchanged file is stored once however often it is planned; a changed one is read again', async () => {
+    const root = tempDir('svc-root-');
+    const data = tempDir('svc-data-');
+    const clip = join(root, 'talk.mp4');
+    copyFileSync(await fixture('audioFirst'), clip);
+    const s = await startService({ workers: 0, allowRoots: [root], dataDir: data });
+    try {
+      const stored = (): string[] => readdirSync(join(data, 'inputs')).sort();
+      for (let i = 0; i < 3; i++) expect((await api(s.url, 'POST', '/v1/plan', { path: 'talk.mp4', options: { every: 1 + i } })).status).toBe(200);
+      expect(stored()).toEqual([`${sha256(clip)}.mp4`]);
+      // Changed in place (its change time moves): read and stored again, the plan sees the new bytes.
+      const more = readFileSync(clip);
+      writeFileSync(clip, Buffer.concat([more, Buffer.alloc(4096)]));
+      const r = await api(s.url, 'POST', '/v1/plan', { path: 'talk.mp4', options: { every: 1 } });
+      expect(r.status, r.text).toBe(200);
+      expect(r.json.media.sizeBytes).toBe(more.length + 4096);
+      expect(stored()).toContain(`${sha256(clip)}.mp4`);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a directory swapped for a symlink while the job waits: the job samples the file that was accepted', async () => {
     const root = tempDir('svc-root-');
     const outside = tempDir('svc-outside-');
