@@ -1,6 +1,6 @@
 /** The decode plan by cost (pure: a made-up packet index, no ffmpeg). */
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, DecodeOrder, groupFrames, START_COST } from '../../src/sample/tasks.js';
+import { chooseStrategy, DecodeOrder, groupFrames, MIN_TASK_FRAMES, START_COST, taskSize } from '../../src/sample/tasks.js';
 import type { PacketIndex } from '../../src/probe/keyframes.js';
 import type { PlannedFrame } from '../../src/plan/types.js';
 
@@ -72,11 +72,18 @@ describe('grouping frames into decode tasks by cost', () => {
     const idx = index(1800, 300);
     const dec = new DecodeOrder(idx);
     const early = groupFrames(frames(idx, [0, 315, 630, 945]), dec, 1, true);
-    expect(early.map((g) => g.frames.length)).toEqual([2, 2]);
-    expect(early.map((g) => chooseStrategy(g, dec, true))).toEqual(['span-stream', 'span-stream']);
+    expect(early.map((g) => g.frames.length)).toEqual([4]); // at least 8 frames a task: one process
+    expect(early.map((g) => chooseStrategy(g, dec, true))).toEqual(['span-stream']);
     // frames late in their groups of pictures: the spans are nearly the whole pass, and cost a second process
     const late = groupFrames(frames(idx, [290, 590, 890, 1190]), dec, 1, true);
     expect(chooseStrategy(late[0]!, dec, true)).toBe('one-pass');
+  });
+
+  it('tasks hold at least MIN_TASK_FRAMES frames, at most 96, about two a thread in between', () => {
+    expect(MIN_TASK_FRAMES).toBe(8);
+    expect(taskSize(5, 2)).toBe(8); // a short clip: one task
+    expect(taskSize(100, 2)).toBe(25);
+    expect(taskSize(10_000, 2)).toBe(96);
   });
 
   it('without byte positions (Ogg) decode order is time order', () => {
