@@ -4,6 +4,7 @@
  * the service's own refusals (a wrong token, a full queue, a path outside the roots) are
  * ServiceErrors with a code of their own.
  */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isOmniprepError, type ErrorCode } from '../errors.js';
 
@@ -87,6 +88,25 @@ function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, '; ').trim();
 }
 
+const BODY_DRAIN_MS = 10_000;
+
+/** Resolves when the request's body has been read to its end (true), or false after `maxMs`. */
+function bodyRead(raw: IncomingMessage, maxMs: number): Promise<boolean> {
+  if (raw.complete || raw.destroyed) return Promise.resolve(raw.complete);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      raw.off('end', onEnd).off('close', onClose);
+      resolve(ok);
+    };
+    const onEnd = (): void => done(true);
+    const onClose = (): void => done(raw.complete);
+    const timer = setTimeout(() => done(false), maxMs);
+    raw.on('end', onEnd).on('close', onClose);
+    raw.resume();
+  });
+}
+
 /** Installs the JSON error handler and the JSON 404 on an app. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
@@ -98,8 +118,18 @@ export function installErrorHandling(app: FastifyInstance): void {
         process.stderr.write(`omniprep: ${request.method} ${request.url.split('?')[0]}: ${oneLine(String((err as Error)?.stack ?? err)).slice(0, 2000)}\n`);
     }
     // A body over a limit may still be arriving: answer now and close the connection.
-    if (r.status === 413) r.headers = { ...r.headers, connection: 'close' };
-    void reply.code(r.status).headers(r.headers).send(r.body);
+    if (r.status === 413) {
+      r.headers = { ...r.headers, connection: 'close' };
+      return reply.code(r.status).headers(r.headers).send(r.body);
+    }
+    // Any other refusal while the client is still sending (a multipart part refused before its
+    // end): read the rest first, at most BODY_DRAIN_MS. An answer sent mid-body is dropped with
+    // the connection, and a browser reports a network error instead of the one line.
+    void bodyRead(request.raw, BODY_DRAIN_MS).then((read) => {
+      if (!read) r.headers = { ...r.headers, connection: 'close' };
+      void reply.code(r.status).headers(r.headers).send(r.body);
+    });
+    return reply;
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
