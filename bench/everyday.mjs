@@ -77,19 +77,28 @@ const ours = (input, every, mode, maxSide) =>
     return { ...r, frames: m.totals.frames, decodePaths: m.timings.decodePaths };
   });
 
+// A peer gets 120 s: PyAV seeking in an HEVC MP4 sometimes hangs (no CPU) in the Debian build.
 const peer = (kind, input, every, maxSide) =>
   inDir(kind, async (dir) => {
-    const r = await measure(PY, [join(ROOT, 'bench/peers.py'), kind, input, dir, String(every), String(maxSide)]);
-    return { ...r, frames: Number(r.stdout.trim()) };
+    try {
+      const r = await measure(PY, [join(ROOT, 'bench/peers.py'), kind, input, dir, String(every), String(maxSide)], { timeoutMs: 120_000 });
+      return { ...r, frames: Number(r.stdout.trim()) };
+    } catch (e) {
+      process.stderr.write(`${kind}: ${e.message}\n`);
+      return undefined;
+    }
   });
 
-const row = (r, base) => ({
-  seconds: +r.seconds.toFixed(2),
-  peakMB: r.peakMB,
-  peakRssSumMB: r.peakRssSumMB,
-  frames: r.frames,
-  ...(base ? { omniprepSpeedup: +(r.seconds / base.seconds).toFixed(2) } : {}),
-});
+const row = (r, base) =>
+  r === undefined
+    ? { failed: true }
+    : {
+        seconds: +r.seconds.toFixed(2),
+        peakMB: r.peakMB,
+        peakRssSumMB: r.peakRssSumMB,
+        frames: r.frames,
+        ...(base ? { omniprepSpeedup: +(r.seconds / base.seconds).toFixed(2) } : {}),
+      };
 
 const echo = join(SHARED, 'echo-hereweare.webm');
 const flower = join(SHARED, 'flower.mp4');

@@ -58,10 +58,12 @@ function treeKb(root) {
 }
 
 /** Runs a command; returns wall seconds and the peak memory of its process tree: PSS (MB, shared pages split) and the plain sum of RSS. */
-export function measure(command, args, { env } = {}) {
+export function measure(command, args, { env, timeoutMs } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let timedOut = false;
+    const limit = timeoutMs ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), timeoutMs) : undefined;
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -74,8 +76,10 @@ export function measure(command, args, { env } = {}) {
     }, 100);
     child.on('close', (code) => {
       clearInterval(timer);
+      clearTimeout(limit);
       const seconds = (performance.now() - t0) / 1000;
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
+      if (timedOut) reject(new Error(`${command} ${args.join(' ')} did not finish in ${timeoutMs / 1000} s`));
+      else if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
       else resolve({ seconds, peakMB: Math.round(peak.pss / 1024), peakRssSumMB: Math.round(peak.rss / 1024), stdout, stderr });
     });
   });
