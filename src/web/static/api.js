@@ -79,14 +79,29 @@ export async function api(method, path, body, o = {}) {
   return o.text ? text : text ? JSON.parse(text) : undefined;
 }
 
-/** POST a FormData with upload progress (fetch cannot report it): resolves with the JSON answer. */
+/**
+ * POST a FormData with upload progress (fetch cannot report it): resolves with the JSON answer.
+ * A connection that fails before the whole body was sent is tried once more: the server cannot
+ * have acted on a body it did not get (a job needs its whole file), so nothing is done twice.
+ */
 export function upload(path, form, onProgress, o = {}) {
+  return sendForm(path, form, onProgress, o).catch((e) => {
+    if (!(e instanceof ApiError && e.code === 'NETWORK' && !e.sent) || o.signal?.aborted) throw e;
+    return new Promise((r) => setTimeout(r, 250)).then(() => sendForm(path, form, onProgress, o));
+  });
+}
+
+function sendForm(path, form, onProgress, o) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    let sent = false;
     xhr.open('POST', path);
     for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.upload.onload = () => {
+      sent = true;
     };
     xhr.onload = async () => {
       if (xhr.status >= 200 && xhr.status < 300) {
@@ -97,7 +112,7 @@ export function upload(path, form, onProgress, o = {}) {
         }
       } else reject(await failure(xhr.status, xhr.responseText));
     };
-    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'the server could not be reached'));
+    xhr.onerror = () => reject(Object.assign(new ApiError(0, 'NETWORK', 'the server could not be reached'), { sent }));
     xhr.onabort = () => reject(new ApiError(0, 'ABORTED', 'the upload was cancelled'));
     if (o.signal) o.signal.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(form);
