@@ -31,7 +31,7 @@ function killGroup(pid: number): void {
   }
 }
 
-export class FramePool {
+export class FramePool implements TaskRunner {
   readonly threads: number;
   /** Made by the first task (`started`). */
   private piscina: Piscina | undefined;
@@ -108,6 +108,43 @@ export class FramePool {
   }
 }
 
+/** What runs tasks: the pool, or this thread (runHere). */
+export interface TaskRunner {
+  readonly threads: number;
+  run(task: Task, signal?: AbortSignal): Promise<Extract<TaskOutcome, { ok: true }>>;
+}
+
+/**
+ * Runs tasks on this thread, without the pool: for a job of one task (a short clip) a worker
+ * thread adds its start and a second load of sharp and the decode modules (~0.3 s), and there is
+ * no other task to run beside it. The decoding is ffmpeg's and the encoding is sharp's (libuv's
+ * threads), so this thread only moves frames. An interrupted process stops the task before its
+ * files are swept (util/temp.ts).
+ */
+export const runHere: TaskRunner = {
+  threads: 1,
+  async run(task, signal) {
+    if (signal?.aborted) throw new OmniprepError('ABORTED', `${task.input}: cancelled`, { input: task.input });
+    const { handleTask } = await import('./task.js');
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const running = handleTask(task, { signal: ac.signal });
+    const unhook = onStopWork(async () => {
+      ac.abort();
+      await running;
+    });
+    try {
+      const outcome = await running;
+      if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
+      return outcome;
+    } finally {
+      unhook();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  },
+};
+
 let shared: FramePool | undefined;
 let users = 0;
 let idleTimer: NodeJS.Timeout | undefined;
@@ -129,6 +166,11 @@ export function acquirePool(): FramePool {
   }
   users++;
   return shared;
+}
+
+/** The threads the shared pool has (or would have): what tasks are sized for. */
+export function poolThreads(): number {
+  return shared?.threads ?? Math.max(1, availableParallelism());
 }
 
 export async function releasePool(): Promise<void> {

@@ -65,6 +65,11 @@ export interface FrameTask extends TaskBase {
   packetRun?: Array<{ pos: number; size: number; t: number; key: boolean }> | undefined;
   /** Clockwise rotation of the display (the stream decoders cannot read it from the container). */
   rotation?: number | undefined;
+  /**
+   * Decoder threads: 1 when tasks run side by side (the cores are shared out by task), 0 (ffmpeg
+   * chooses, one per core) for a job's only task. Default 1.
+   */
+  decodeThreads?: number | undefined;
   /** Decoded (display) size; the frames are scaled to it so every frame has the same byte count. */
   decodeWidth: number;
   decodeHeight: number;

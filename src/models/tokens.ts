@@ -96,9 +96,33 @@ const LONG_COUNTS_KEPT = 256;
 const longCounts = new Map<string, number>();
 const longKey = (encoding: Encoding, text: string): string => `${encoding}:${createHash('sha256').update(text).digest('base64')}`;
 
+// The labels omniprep writes itself ('[01:05]', '[audio 00:00-00:30]', '[video ...]', and the '.'
+// that stands in for a missing prompt) are counted without loading an encoding (~0.4 s): all three
+// encodings split them the same way (a run of 1-3 digits is one token, '[', ']', ':', '-', ' ' and
+// '.' one each, '[audio' and '[video' two each), checked against the tokenizer on every label shape
+// in test/models/tokens.unit.test.ts.
+const CLOCK = String.raw`(\d+(?::\d\d){1,2})`;
+const LABEL = new RegExp(String.raw`^\[(?:(audio|video) )?${CLOCK}(?:-${CLOCK})?\]$`);
+function clockTokens(clock: string): number {
+  let n = 0;
+  for (const run of clock.split(':')) n += Math.ceil(run.length / 3) + 1;
+  return n - 1;
+}
+
+/** Tokens of one of omniprep's own labels, or undefined for any other text. */
+export function labelTokens(text: string): number | undefined {
+  if (text === '.') return 1;
+  const m = LABEL.exec(text);
+  if (!m) return undefined;
+  const [, kind, from, to] = m;
+  return (kind ? 3 : 1) + clockTokens(from!) + (to ? 1 + clockTokens(to) : 0) + 1;
+}
+
 /** Tokens of a text in an encoding (what textTokens counts, without the model lookup). */
 export function countEncoded(encoding: Encoding, text: string): number {
   if (!text) return 0;
+  const label = labelTokens(text);
+  if (label !== undefined) return label;
   if (text.length < LONG_TEXT) return counter(encoding)(text);
   const key = longKey(encoding, text);
   let n = longCounts.get(key);
@@ -123,6 +147,11 @@ export function rememberEncoded(encoding: Encoding, text: string, n: number): vo
 /** Whether countEncoded would answer this text from memory. */
 export function isCounted(encoding: Encoding, text: string): boolean {
   return text.length < LONG_TEXT || longCounts.has(longKey(encoding, text));
+}
+
+/** Loads the model's encoding now (a caller that knows free text is coming, while it waits on I/O). */
+export function loadEncoding(model: string | ModelEntry, o: ModelOptions = {}): void {
+  counter(getModel(model, o).text.encoding);
 }
 
 /** Text tokens of a string in the model's encoding (no message overhead). */

@@ -7,7 +7,7 @@
 import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
 import { resolveLimits } from '../limits.js';
 import { DEFAULT_MODEL } from '../models/constants.js';
-import { getModel, textTokens } from '../models/tokens.js';
+import { getModel, loadEncoding } from '../models/tokens.js';
 import { resolveRegistry } from '../models/registry.js';
 import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
@@ -83,9 +83,9 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
   resolveSampling(options);
   const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
   const model = getModel(options.model ?? DEFAULT_MODEL, { registry: reg, rule: options.rule });
-  // Load the tokenizer (~0.2 s) while ffprobe reads the file, not after.
-  const warm = setTimeout(() => textTokens(model, '.'), 1);
-  warm.unref();
+  // A prompt is free text: load the tokenizer (~0.4 s) while ffprobe reads the file, not after.
+  // Without one, the plan's only texts are omniprep's labels, counted without it (models/tokens.ts).
+  if (options.prompt) setTimeout(() => loadEncoding(model), 1).unref();
   // The registry resolved here (a --models file read once) is the one the planner uses.
   return planFromFacts(await gatherFacts(input, options), { ...options, registry: reg }, started);
 }

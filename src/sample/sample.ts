@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
 import { binaryVersion, resolveBinary } from '../ffmpeg/binaries.js';
 import { resolveLimits } from '../limits.js';
-import { acquirePool, releasePool, type FramePool } from '../extract/pool.js';
+import { acquirePool, poolThreads, releasePool, runHere, type TaskRunner } from '../extract/pool.js';
 import { frameFileName } from '../extract/graph.js';
 import type { FrameResult, FrameTask } from '../extract/types.js';
 import { encodeFile, perceptualHash } from '../image/encode.js';
@@ -78,10 +78,10 @@ class Leftovers {
   }
 }
 
-type Outcome = Awaited<ReturnType<FramePool['run']>>;
+type Outcome = Awaited<ReturnType<TaskRunner['run']>>;
 
 /** Runs tasks in the pool in order, at most two per thread ahead of the consumer; yields each outcome in order. */
-async function* runInOrder(pool: FramePool, tasks: FrameTask[], signal: AbortSignal, left: Leftovers): AsyncGenerator<Outcome> {
+async function* runInOrder(pool: TaskRunner, tasks: FrameTask[], signal: AbortSignal, left: Leftovers): AsyncGenerator<Outcome> {
   const window = pool.threads * 2;
   const pending: Array<Promise<Outcome>> = [];
   let next = 0;
@@ -162,20 +162,21 @@ async function* decodeFrames(
   const bin = resolveBinary('ffmpeg', c.options);
   const ffmpeg = { path: bin.path, version: await binaryVersion(bin) };
   const idx = await packetIndex(info, { ...c.options, signal: c.signal });
-  const pool = acquirePool();
+  const tasks = buildTasks(p.frames, {
+    info,
+    video: info.video!,
+    idx,
+    ffmpeg,
+    threads: poolThreads(),
+    maxPixels: limits.maxPixels,
+    timeoutMs: limits.processTimeoutMs,
+    out,
+    hash: Boolean(c.options.dedup),
+  });
+  // One task (a short clip): this thread runs it; the pool would only add its start (extract/pool.ts).
+  const pool = tasks.length > 1 ? acquirePool() : runHere;
   let finished = false;
   try {
-    const tasks = buildTasks(p.frames, {
-      info,
-      video: info.video!,
-      idx,
-      ffmpeg,
-      threads: pool.threads,
-      maxPixels: limits.maxPixels,
-      timeoutMs: limits.processTimeoutMs,
-      out,
-      hash: Boolean(c.options.dedup),
-    });
     // Remote: every packet the tasks decode is fetched before the first one runs.
     await c.remote?.prepareTasks(tasks);
     for await (const outcome of runInOrder(pool, tasks, c.signal, c.left)) {
@@ -190,7 +191,7 @@ async function* decodeFrames(
       c.abort();
       await Promise.allSettled(c.left.inflight);
     }
-    await releasePool();
+    if (pool !== runHere) await releasePool();
   }
 }
 

@@ -172,7 +172,8 @@ function packetRun(g: Group, dec: DecodeOrder): FrameTask['packetRun'] {
 export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[] {
   const dec = new DecodeOrder(ctx.idx);
   const streamable = annexBStreamable(ctx.video.codec, ctx.info.container) && frames.every((f) => f.pos >= 0);
-  return groupFrames(frames, dec, ctx.threads, streamable).map((g): FrameTask => {
+  const groups = groupFrames(frames, dec, ctx.threads, streamable);
+  return groups.map((g): FrameTask => {
     const strategy: DecodePath = g.decode === 'keyframes' ? (streamable ? 'keyframe-stream' : 'range') : chooseStrategy(g, dec, streamable);
     return {
       kind: 'frames',
@@ -194,6 +195,7 @@ export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[
       keyframeRun: streamable && g.decode === 'keyframes' ? keyframeRun(g, dec) : undefined,
       packetRun: strategy === 'span-stream' ? packetRun(g, dec) : undefined,
       rotation: ctx.video.rotation,
+      decodeThreads: groups.length === 1 ? 0 : 1,
       decodeWidth: ctx.video.width,
       decodeHeight: ctx.video.height,
       out: ctx.out,

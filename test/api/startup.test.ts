@@ -133,23 +133,32 @@ describe('what start-up loads', () => {
     expect(JSON.parse(r.stdout).durationSec).toBeGreaterThan(0);
   });
 
-  it('omniprep plan counts text (the tokenizer loads) but decodes nothing (no pool, no sharp)', async () => {
+  it("omniprep plan counts its own labels without the tokenizer, and loads it for a prompt; it decodes nothing (no pool, no sharp)", async () => {
     const clip = await fixture('timecode');
     const r = await omniprep('plan', clip, '--json');
-    expectNone(r, [...HEAVY, 'piscina', 'sharp']);
+    expectNone(r, [...HEAVY, ...WORK]);
+    const p = JSON.parse(r.stdout) as { frames: unknown[]; textTokens: number };
+    expect(p.frames.length).toBeGreaterThan(0);
+    expect(p.textTokens).toBeGreaterThan(0);
+    const prompted = await omniprep('plan', clip, '--json', '--prompt', 'Describe the scene.');
+    expectNone(prompted, [...HEAVY, 'piscina', 'sharp']);
     // loaded through createRequire: the hook sees CommonJS loads too
-    expect(r.packages).toContain('gpt-tokenizer');
-    expect(JSON.parse(r.stdout).frames.length).toBeGreaterThan(0);
+    expect(prompted.packages).toContain('gpt-tokenizer');
+    expect(JSON.parse(prompted.stdout).textTokens).toBeGreaterThan(p.textTokens);
   });
 
-  it('omniprep sample starts the pool and loads no SDK, service or chart', async () => {
+  it('omniprep sample runs a short job (one decode task) on its own thread, and starts the pool for more; no SDK, service or chart', async () => {
     const clip = await fixture('timecode');
     const out = tempDir('startup-sample-');
     try {
-      const r = await omniprep('sample', clip, '--out', out, '--every', '5', '--json');
-      expectNone(r, HEAVY);
-      expect(r.packages).toContain('piscina');
-      expect(JSON.parse(r.stdout).totals.frames).toBeGreaterThan(0);
+      const short = await omniprep('sample', clip, '--out', out, '--every', '5', '--json');
+      expectNone(short, [...HEAVY, 'piscina', 'gpt-tokenizer']);
+      expect(short.packages).toContain('sharp');
+      expect(JSON.parse(short.stdout).totals.frames).toBe(4);
+      const more = await omniprep('sample', clip, '--out', out, '--every', '0.5', '--mode', 'exact', '--json');
+      expectNone(more, [...HEAVY, 'gpt-tokenizer']);
+      expect(more.packages).toContain('piscina');
+      expect(JSON.parse(more.stdout).totals.frames).toBe(40);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

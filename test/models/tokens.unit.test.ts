@@ -1,7 +1,9 @@
 // Every documented example of the providers' token rules (cited per rule in src/models/registry.json),
 // with its source, comes out exactly.
 import { describe, expect, it } from 'vitest';
-import { imageTokens, audioTokens, textTokens, chatTextTokens, dollars, dollarsByTier, priceFor } from '../../src/models/tokens.js';
+import { createRequire } from 'node:module';
+import { imageTokens, audioTokens, textTokens, chatTextTokens, dollars, dollarsByTier, labelTokens, priceFor } from '../../src/models/tokens.js';
+import { formatRange, formatTimestamp } from '../../src/request/timestamp.js';
 import { builtinRegistry, ModelRegistry, registerModels, registry } from '../../src/models/registry.js';
 import { chooseSize } from '../../src/models/sizing.js';
 import { applyRule, patchResize, roundHalfEven, type TileRule } from '../../src/models/rules.js';
@@ -172,5 +174,29 @@ describe('choosing the size that keeps the most detail for the fewest tokens', (
     expect(s.width).toBeGreaterThanOrEqual(1152);
     expect(s.tokens).toBeLessThan(imageTokens('gpt-5.5', 1280, 720, 'original').tokens);
     expect(s.tokens / (s.width * s.height)).toBeLessThan(imageTokens('gpt-5.5', 1280, 720, 'original').tokens / (1280 * 720));
+  });
+});
+
+describe("omniprep's own labels are counted without loading an encoding", () => {
+  const requireCjs = createRequire(import.meta.url);
+  const clocks: number[] = [];
+  for (let s = 0; s < 4000; s += 7) clocks.push(s);
+  for (let s = 3590; s < 3700; s++) clocks.push(s);
+  clocks.push(35_999, 36_000, 359_999, 360_000, 3_599_999, 3_600_000, 36_000_000);
+  const labels = ['.'];
+  for (const s of clocks) {
+    labels.push(`[${formatTimestamp(s)}]`);
+    labels.push(`[audio ${formatRange(s, s + 30)}]`, `[video ${formatRange(s, s + 3601)}]`);
+  }
+  it.each(['o200k_base', 'o200k_harmony', 'cl100k_base'])('%s: every label shape counts what the tokenizer counts', (enc) => {
+    const real = requireCjs(`gpt-tokenizer/cjs/encoding/${enc}`) as { countTokens: (t: string) => number };
+    const wrong = labels.filter((l) => labelTokens(l) !== real.countTokens(l));
+    expect(wrong).toEqual([]);
+    expect(labels.length).toBeGreaterThan(1800);
+  });
+  it('any other text goes to the tokenizer', () => {
+    for (const t of ['[00:05] ', '[Audio 00:00-00:30]', '[00:5]', '[transcript 00:00-00:30] hi', 'hello', '[00:05]]', '..'])
+      expect(labelTokens(t)).toBeUndefined();
+    expect(textTokens('gpt-4o', '[transcript 00:00-00:30] hi')).toBe(13);
   });
 });

@@ -54,7 +54,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
     .output('pipe:1', { codec: 'copy', format: codec.format, extra: ['-bsf:v', codec.bsf] })
     .toArgs();
   const decodeArgv = new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
-    .pipeInput(codec.format, { threads: 1, maxPixels: task.maxPixels, showAll: true })
+    .pipeInput(codec.format, { threads: task.decodeThreads ?? 1, maxPixels: task.maxPixels, showAll: true })
     .filterComplex(frameGraph(task, '[0:v]', plan.select, task.rotation ?? 0, plan.select !== undefined))
     .map('[out]')
     .passthroughTimestamps()

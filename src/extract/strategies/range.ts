@@ -15,7 +15,7 @@ import type { DecodeStrategy } from './strategy.js';
 function decodeArgs(task: FrameTask): string[] {
   return new FfmpegArgs(task.ffmpeg.version, { logLevel: 'info' })
     .input(task.path, {
-      threads: 1,
+      threads: task.decodeThreads ?? 1,
       maxPixels: task.maxPixels,
       seekSec: task.seekSec,
       // No -t: with -copyts an input duration counts from 0, not from the seek point. -frames:v
