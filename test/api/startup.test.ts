@@ -133,7 +133,7 @@ describe('what start-up loads', () => {
     expect(JSON.parse(r.stdout).durationSec).toBeGreaterThan(0);
   });
 
-  it("omniprep plan counts its own labels without the tokenizer, and loads it for a prompt; it decodes nothing (no pool, no sharp)", async () => {
+  it('omniprep plan counts its own labels without the tokenizer, and loads it for a prompt; it decodes nothing (no pool, no sharp)', async () => {
     const clip = await fixture('timecode');
     const r = await omniprep('plan', clip, '--json');
     expectNone(r, [...HEAVY, ...WORK]);
