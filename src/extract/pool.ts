@@ -33,6 +33,7 @@ function killGroup(pid: number): void {
 
 export class FramePool implements TaskRunner {
   readonly threads: number;
+  readonly window: number;
   /** Made by the first task (`started`). */
   private piscina: Piscina | undefined;
   private starting: Promise<Piscina> | undefined;
@@ -41,6 +42,7 @@ export class FramePool implements TaskRunner {
 
   constructor(o: PoolOptions = {}) {
     this.threads = Math.max(1, o.threads ?? availableParallelism());
+    this.window = this.threads * 2;
   }
 
   private started(): Promise<Piscina> {
@@ -111,18 +113,36 @@ export class FramePool implements TaskRunner {
 /** What runs tasks: the pool, or this thread (runHere). */
 export interface TaskRunner {
   readonly threads: number;
+  /** Tasks to keep in flight (the pool queues its own; this thread runs what it is given). */
+  readonly window: number;
   run(task: Task, signal?: AbortSignal): Promise<Extract<TaskOutcome, { ok: true }>>;
 }
 
+/** Raw frame bytes a job may move on the calling thread (see runsHere). */
+export const HERE_RAW_BYTES = 256 * 2 ** 20;
+
 /**
- * Runs tasks on this thread, without the pool: for a job of one task (a short clip) a worker
- * thread adds its start and a second load of sharp and the decode modules (~0.3 s), and there is
- * no other task to run beside it. The decoding is ffmpeg's and the encoding is sharp's (libuv's
- * threads), so this thread only moves frames. An interrupted process stops the task before its
- * files are swept (util/temp.ts).
+ * Whether a job's frame tasks run on the calling thread: when the raw frames they move are few
+ * (short clips, small frames; HERE_RAW_BYTES). The decoding is ffmpeg's and the encoding sharp's
+ * (on libuv's threads), so the thread only moves frames; a pool would add its start and a second
+ * load of sharp and the decode modules (~0.3 s), which a short clip's whole decode does not cost.
+ */
+export function runsHere(tasks: readonly Task[]): boolean {
+  let bytes = 0;
+  for (const t of tasks) {
+    if (t.kind !== 'frames') return false;
+    bytes += t.expectedOutputs * t.decodeWidth * t.decodeHeight * 3;
+  }
+  return bytes <= HERE_RAW_BYTES;
+}
+
+/**
+ * Runs tasks on this thread, one per core at a time (runsHere says when). An interrupted process
+ * stops the task before its files are swept (util/temp.ts).
  */
 export const runHere: TaskRunner = {
-  threads: 1,
+  threads: Math.max(1, availableParallelism()),
+  window: Math.max(1, availableParallelism()),
   async run(task, signal) {
     if (signal?.aborted) throw new OmniprepError('ABORTED', `${task.input}: cancelled`, { input: task.input });
     const { handleTask } = await import('./task.js');

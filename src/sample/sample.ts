@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
 import { binaryVersion, resolveBinary } from '../ffmpeg/binaries.js';
 import { resolveLimits } from '../limits.js';
-import { acquirePool, poolThreads, releasePool, runHere, type TaskRunner } from '../extract/pool.js';
+import { acquirePool, poolThreads, releasePool, runHere, runsHere, type TaskRunner } from '../extract/pool.js';
 import { frameFileName } from '../extract/graph.js';
 import type { FrameResult, FrameTask } from '../extract/types.js';
 import { encodeFile, perceptualHash } from '../image/encode.js';
@@ -80,9 +80,9 @@ class Leftovers {
 
 type Outcome = Awaited<ReturnType<TaskRunner['run']>>;
 
-/** Runs tasks in the pool in order, at most two per thread ahead of the consumer; yields each outcome in order. */
+/** Runs tasks in order, at most the runner's window ahead of the consumer; yields each outcome in order. */
 async function* runInOrder(pool: TaskRunner, tasks: FrameTask[], signal: AbortSignal, left: Leftovers): AsyncGenerator<Outcome> {
-  const window = pool.threads * 2;
+  const window = pool.window;
   const pending: Array<Promise<Outcome>> = [];
   let next = 0;
   const submit = (): void => {
@@ -173,8 +173,8 @@ async function* decodeFrames(
     out,
     hash: Boolean(c.options.dedup),
   });
-  // One task (a short clip): this thread runs it; the pool would only add its start (extract/pool.ts).
-  const pool = tasks.length > 1 ? acquirePool() : runHere;
+  // A short job runs on this thread; the pool would only add its start (extract/pool.ts).
+  const pool = runsHere(tasks) ? runHere : acquirePool();
   let finished = false;
   try {
     // Remote: every packet the tasks decode is fetched before the first one runs.

@@ -147,7 +147,7 @@ describe('what start-up loads', () => {
     expect(JSON.parse(prompted.stdout).textTokens).toBeGreaterThan(p.textTokens);
   });
 
-  it('omniprep sample runs a short job (one decode task) on its own thread, and starts the pool for more; no SDK, service or chart', async () => {
+  it('omniprep sample runs a short job on its own thread, and starts the pool past 256 MB of raw frames; no SDK, service or chart', async () => {
     const clip = await fixture('timecode');
     const out = tempDir('startup-sample-');
     try {
@@ -155,10 +155,11 @@ describe('what start-up loads', () => {
       expectNone(short, [...HEAVY, 'piscina', 'gpt-tokenizer']);
       expect(short.packages).toContain('sharp');
       expect(JSON.parse(short.stdout).totals.frames).toBe(4);
-      const more = await omniprep('sample', clip, '--out', out, '--every', '0.5', '--mode', 'exact', '--json');
+      // 500 frames of 640x360 RGB: 345 MB through the pipes (extract/pool.ts HERE_RAW_BYTES)
+      const more = await omniprep('sample', clip, '--out', out, '--every', '0.04', '--mode', 'exact', '--json');
       expectNone(more, [...HEAVY, 'gpt-tokenizer']);
       expect(more.packages).toContain('piscina');
-      expect(JSON.parse(more.stdout).totals.frames).toBe(40);
+      expect(JSON.parse(more.stdout).totals.frames).toBe(500);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
