@@ -8,7 +8,7 @@
 import { FfmpegArgs } from '../../ffmpeg/args.js';
 import { start } from '../../ffmpeg/runner.js';
 import { AccessUnits, annexBCodec, type AccessUnit } from '../annexb.js';
-import { frameGraph } from '../graph.js';
+import { frameGraph, frameOutput } from '../graph.js';
 import { readFrames } from '../reader.js';
 import { ShowinfoLog } from '../showinfo.js';
 import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
@@ -59,7 +59,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
     .map('[out]')
     .passthroughTimestamps()
     .threads(1)
-    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .output('pipe:1', frameOutput(task))
     .toArgs();
   const common = { command: task.ffmpeg.path, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn };
   const demux = start({ ...common, args: demuxArgv });

@@ -6,7 +6,7 @@
  */
 import { FfmpegArgs } from '../../ffmpeg/args.js';
 import { start } from '../../ffmpeg/runner.js';
-import { frameGraph, selectExpr } from '../graph.js';
+import { frameGraph, frameOutput, selectExpr } from '../graph.js';
 import { readFrames } from '../reader.js';
 import { ShowinfoLog } from '../showinfo.js';
 import type { FrameResult, FrameTask, TaskHooks } from '../types.js';
@@ -32,7 +32,7 @@ function decodeArgs(task: FrameTask): string[] {
     .passthroughTimestamps()
     .frames(task.expectedOutputs)
     .threads(1)
-    .output('pipe:1', { format: 'rawvideo', pixFmt: 'rgb24' })
+    .output('pipe:1', frameOutput(task))
     .toArgs();
 }
 
