@@ -1,7 +1,7 @@
 /**
  * The work one worker thread does for one task. A frame task tries the decode strategies in
  * order (the one the cost model chose first, then the others that apply, the range decode last),
- * reads the frames raw from its decoder's stdout, resizes and encodes each with sharp, writes it
+ * reads the frames from its decoder's stdout (JPEG that ffmpeg encoded, or raw for sharp), writes them
  * and returns metadata. A scene task reports every frame's scene score.
  *
  * Tasks are plain data (they cross the thread boundary); errors come back as values with the

@@ -43,6 +43,8 @@ export interface FrameTask extends TaskBase {
   strategy?: DecodePath | undefined;
   /** Where decoding starts on the timeline: the keyframe at or before the first frame. */
   seekSec: number;
+  /** The input's container (probe's name: mp4, matroska, ...). */
+  container?: string | undefined;
   /** The frames, from the packet index: time, byte position (-1 unknown) and keyframe flag. */
   frames: PlannedTaskFrame[];
   /**

@@ -189,6 +189,7 @@ export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[
       // Exactly onto the keyframe the decode starts from: demuxers without an index (MPEG-TS)
       // seek to the nearest keyframe, not the one before.
       seekSec: Math.max(0, dec.packet(g.first).t),
+      container: ctx.info.container,
       frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
       expectedOutputs: g.frames.reduce((a, f) => a + (g.decode === 'keyframes' ? 1 : dec.neighbours(f.pos)), 0),
       annexB: streamable ? annexBCodec(ctx.video.codec)?.format : undefined,

@@ -48,7 +48,13 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
     accurateSeek: false,
     ...(plan.keyframesOnly ? { discard: 'nokey' as const } : {}),
   });
-  if (plan.keyframesOnly) demuxArgs.frames(packets.length + 16);
+  // The Matroska demuxer (2018 and since) ignores `-discard nokey` and copies every packet: no
+  // cap then (the feed stops the demuxer at the run's last keyframe), and only IDR units can be
+  // the run's keyframes, so that a frame between them whose size equals the next keyframe's is
+  // never taken for it.
+  const discards = task.container !== 'matroska';
+  const idrOnly = plan.keyframesOnly && !discards;
+  if (plan.keyframesOnly && discards) demuxArgs.frames(packets.length + 16);
   const demuxArgv = demuxArgs
     .map(`0:${task.streamIndex}`)
     .output('pipe:1', { codec: 'copy', format: codec.format, extra: ['-bsf:v', codec.bsf] })
@@ -86,7 +92,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
       });
     const take = async (unit: AccessUnit): Promise<void> => {
       if (j >= packets.length) return;
-      if (!unit.payloadChoices.includes(packets[j]!.size)) {
+      if (!unit.payloadChoices.includes(packets[j]!.size) || (idrOnly && !unit.idr)) {
         // Units before the first match belong before the run; after it, the plan decides.
         if (j > 0 && plan.strict(unit)) mismatch = `an access unit of ${unit.payloadBytes} bytes where the index has ${packets[j]!.size}`;
         return;
