@@ -1,6 +1,6 @@
 /** The decode plan by cost (pure: a made-up packet index, no ffmpeg). */
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, DecodeOrder, groupFrames, MIN_TASK_FRAMES, START_COST, taskSize } from '../../src/sample/tasks.js';
+import { chooseStrategy, DecodeOrder, groupFrames, keyframesAlone, MIN_TASK_FRAMES, START_COST, taskSize } from '../../src/sample/tasks.js';
 import type { PacketIndex } from '../../src/probe/keyframes.js';
 import type { PlannedFrame } from '../../src/plan/types.js';
 
@@ -123,5 +123,32 @@ describe('long groups of pictures in keyframe mode', () => {
       ['exact', [2, 3]],
     ]);
     expect(groups.map((g) => chooseStrategy(g, dec, false))).toEqual(['range', 'range']);
+  });
+});
+
+describe('keyframe mode where the decoder cannot skip to keyframes (VP8, VP9, AV1, ...)', () => {
+  it('only H.264, HEVC and MPEG video skip to keyframes in a range; the Annex B stream always does', () => {
+    expect(['h264', 'hevc', 'mpeg2video', 'vp8', 'vp9', 'av1', 'theora', 'mjpeg'].map((c) => keyframesAlone(c, false))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(keyframesAlone('vp9', true)).toBe(true);
+  });
+
+  it('keyframes farther apart than a start costs each get a seek of their own; close ones share a range', () => {
+    const idx = index(3000, 12); // a keyframe every 0.4 s, as echo-hereweare.webm
+    const dec = new DecodeOrder(idx);
+    const sparse = frames(idx, [0, 150, 300, 450], 'keyframe'); // every 5 s: 150 packets apart
+    expect(groupFrames(sparse, dec, 1, false, false).map((g) => g.frames.length)).toEqual([1, 1, 1, 1]);
+    expect(groupFrames(sparse, dec, 1, false, true).map((g) => g.frames.length)).toEqual([4]);
+    const close = frames(idx, [0, 12, 24, 36], 'keyframe'); // 12 packets apart, under START_COST
+    expect(12).toBeLessThanOrEqual(START_COST + 1);
+    expect(groupFrames(close, dec, 1, false, false).map((g) => g.frames.length)).toEqual([4]);
   });
 });
