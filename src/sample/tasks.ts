@@ -20,8 +20,29 @@ import type { PacketIndex } from '../probe/keyframes.js';
 import type { MediaInfo, VideoStreamInfo } from '../probe/types.js';
 import type { PlannedFrame } from '../plan/types.js';
 
-/** A process start (spawn, open, probe the stream), in packets decoded. */
+/** A process start (spawn, open, probe the stream), in packets decoded: the least it is counted as. */
 export const START_COST = 30;
+/**
+ * A process start from Node, in milliseconds: about 40 (spawn ~12 ms from a 100 MB process,
+ * ffmpeg's open ~30 ms), counted at half because the cores run tasks side by side. Measured on
+ * 2 cores: 4-s clips, keyframes 30-36 packets apart, are faster as one task each (100 clips
+ * one after another); echo-hereweare.webm's keyframes every 5 s, 70-150 packets apart, faster
+ * each on its own (0.73 s against 0.95 s as 4 ranges).
+ */
+const START_MS = 20;
+/**
+ * Decoding time per pixel of a frame, in nanoseconds (2018 ffmpeg, one thread: 480x270 VP8 0.28 ms,
+ * 320x240 H.264 0.13 ms, 1280x720 H.264 ~3 ms a frame).
+ */
+const NS_PER_PIXEL = 2.5;
+
+/**
+ * A process start in packets of this frame size: small frames decode so fast that a start costs
+ * the decode of many (62 packets at 480x270; 30, the least, from about 690x390 up).
+ */
+export function startCost(width: number, height: number): number {
+  return Math.max(START_COST, Math.round((START_MS * 1e6) / (NS_PER_PIXEL * Math.max(1, width * height))));
+}
 /** Copying a packet to the span decoder's stream without decoding it, in packets decoded. */
 const COPY_COST = 0.05;
 
@@ -49,7 +70,11 @@ export class DecodeOrder {
   private readonly sortedPos: Float64Array;
   private readonly byTime = new Map<number, number>();
 
-  constructor(readonly idx: PacketIndex) {
+  /** @param startCost a process start, in packets (startCost()) */
+  constructor(
+    readonly idx: PacketIndex,
+    readonly startCost = START_COST,
+  ) {
     const n = idx.times.length;
     const known = idx.pos.every((p) => p >= 0);
     this.order = Uint32Array.from({ length: n }, (_, i) => i);
@@ -140,7 +165,7 @@ export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: n
     // A frame in a group of pictures the task already decodes always joins it (a second task
     // would decode that group again); otherwise the task must have room and be the cheaper way.
     const shared = g !== undefined && decode === 'exact' && g.decode === 'exact' && k <= g.last;
-    const cheaper = g !== undefined && (decode === 'keyframes' ? alone || r - g.last <= 1 + START_COST : streamable || joins(g, r, k));
+    const cheaper = g !== undefined && (decode === 'keyframes' ? alone || r - g.last <= 1 + dec.startCost : streamable || joins(g, r, k, dec.startCost));
     if (g && g.decode === decode && (shared || (g.frames.length < cap && cheaper))) {
       g.frames.push(f);
       g.first = Math.min(g.first, k);
@@ -151,14 +176,14 @@ export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: n
 }
 
 /** Whether decoding on from the group's last frame to rank r costs no more than a fresh start at its keyframe k. */
-function joins(g: Group, r: number, k: number): boolean {
+function joins(g: Group, r: number, k: number, start: number): boolean {
   if (k <= g.last) return true;
-  return r - g.last <= r - k + 1 + START_COST;
+  return r - g.last <= r - k + 1 + start;
 }
 
 /** The cheapest strategy for an exact group: one pass, or (Annex B codecs) spans in one decoder. */
 export function chooseStrategy(g: Group, dec: DecodeOrder, streamable: boolean): DecodePath {
-  const pass = g.last - g.first + 1 + START_COST;
+  const pass = g.last - g.first + 1 + dec.startCost;
   const multiGop = dec.keyBefore[g.last]! !== g.first;
   if (!streamable) return multiGop ? 'one-pass' : 'range';
   const spans = new Map<number, number>();
@@ -167,7 +192,7 @@ export function chooseStrategy(g: Group, dec: DecodeOrder, streamable: boolean):
     const k = dec.keyBefore[r]!;
     spans.set(k, Math.max(spans.get(k) ?? k, r));
   }
-  let span = 2 * START_COST + (g.last - g.first + 1) * COPY_COST;
+  let span = 2 * dec.startCost + (g.last - g.first + 1) * COPY_COST;
   for (const [k, to] of spans) span += to - k + 1;
   return span < pass ? 'span-stream' : multiGop ? 'one-pass' : 'range';
 }
@@ -187,7 +212,7 @@ function packetRun(g: Group, dec: DecodeOrder): FrameTask['packetRun'] {
 
 /** The decode tasks for the planned frames of a video. */
 export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[] {
-  const dec = new DecodeOrder(ctx.idx);
+  const dec = new DecodeOrder(ctx.idx, startCost(ctx.video.width, ctx.video.height));
   const streamable = annexBStreamable(ctx.video.codec, ctx.info.container) && frames.every((f) => f.pos >= 0);
   const groups = groupFrames(frames, dec, ctx.threads, streamable, keyframesAlone(ctx.video.codec, streamable));
   return groups.map((g): FrameTask => {

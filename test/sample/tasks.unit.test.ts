@@ -1,6 +1,6 @@
 /** The decode plan by cost (pure: a made-up packet index, no ffmpeg). */
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, DecodeOrder, groupFrames, keyframesAlone, MIN_TASK_FRAMES, START_COST, taskSize } from '../../src/sample/tasks.js';
+import { chooseStrategy, DecodeOrder, groupFrames, keyframesAlone, MIN_TASK_FRAMES, START_COST, startCost, taskSize } from '../../src/sample/tasks.js';
 import type { PacketIndex } from '../../src/probe/keyframes.js';
 import type { PlannedFrame } from '../../src/plan/types.js';
 
@@ -150,5 +150,17 @@ describe('keyframe mode where the decoder cannot skip to keyframes (VP8, VP9, AV
     const close = frames(idx, [0, 12, 24, 36], 'keyframe'); // 12 packets apart, under START_COST
     expect(12).toBeLessThanOrEqual(START_COST + 1);
     expect(groupFrames(close, dec, 1, false, false).map((g) => g.frames.length)).toEqual([4]);
+  });
+});
+
+describe('a process start counts more packets of small frames', () => {
+  it('62 packets at 480x270, 104 at 320x240, and never under START_COST (720p, 1080p)', () => {
+    expect([startCost(480, 270), startCost(320, 240), startCost(1280, 720), startCost(1920, 1080)]).toEqual([62, 104, START_COST, START_COST]);
+  });
+  it('4-s clips: keyframes 36 packets apart share a task; 5 s apart at 480x270 (150) do not', () => {
+    const idx = index(3000, 12);
+    const dec = new DecodeOrder(idx, startCost(480, 270));
+    expect(groupFrames(frames(idx, [0, 36, 72, 108], 'keyframe'), dec, 2, false, false)).toHaveLength(1);
+    expect(groupFrames(frames(idx, [0, 150, 300], 'keyframe'), dec, 2, false, false)).toHaveLength(3);
   });
 });
