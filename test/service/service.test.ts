@@ -265,7 +265,9 @@ describe('faults and the model call', () => {
     const s = await startService({ workers: 1, allowRoots: [CACHE] });
     try {
       const clip = await fixture('longgop');
-      const r = await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1, mode: 'exact' } });
+      // 600 frames of 640x360: 414 MB of raw frames, a job for the pool (a smaller one runs on the
+      // calling thread: src/extract/pool.ts runsHere).
+      const r = await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.1, mode: 'exact' } });
       const id = r.json.id as string;
       // The shared pool the job uses; kill its threads while one of them has an ffmpeg child.
       const pool = (await waitFor(
@@ -285,11 +287,12 @@ describe('faults and the model call', () => {
       }
       const job = await waitJob(s.url, id, 60_000);
       expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
-      expect(job.result.frames).toBe(60);
+      expect(job.result.frames).toBe(600);
       await checkFrames(s.url, job, 30);
       await waitFor('no ffmpeg left running', () => decoders().length === 0, 5000);
-      // The pool still works.
-      const again = await waitJob(s.url, (await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 10, mode: 'exact' } })).json.id);
+      // The pool still works (400 frames: 276 MB of raw frames, the pool's again).
+      const again = await waitJob(s.url, (await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.1, end: 40, mode: 'exact' } })).json.id);
+      expect(again.result.frames).toBe(400);
       expect(again.state).toBe('succeeded');
       await checkFrames(s.url, again, 30);
     } finally {
