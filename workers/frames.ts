@@ -5,12 +5,10 @@
  * main thread can clean up even if this thread dies.
  */
 import type { MessagePort } from 'node:worker_threads';
-import sharp from 'sharp';
 import { decodeFrameTask, scoreSceneTask, type FrameTask, type SceneTask, type TaskHooks, type TaskOutcome } from '../src/extract/task.js';
 
-// One image at a time per thread, and no operation cache: memory stays flat over long videos.
-sharp.cache(false);
-sharp.concurrency(1);
+// sharp loads only for a task that needs it (WebP and PNG frames, --dedup), set to one image at a
+// time and no operation cache (src/util/sharp.ts).
 
 async function withPort<T>(port: MessagePort, work: (hooks: TaskHooks) => Promise<T>): Promise<T> {
   const ac = new AbortController();
