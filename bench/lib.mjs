@@ -94,7 +94,7 @@ export function machine() {
   return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.versions.node}`;
 }
 
-/** Makes (once) the benchmark media: an hour of 720p H.264 with ~2 s keyframes, 10 min of 1080p with 10 s GOPs. */
+/** Makes (once) the benchmark media: an hour and 10 min of 720p H.264 with ~2 s keyframes, 10 min of 1080p with 10 s GOPs. */
 export async function benchMedia() {
   const { ffmpeg } = await tools();
   mkdirSync(MEDIA_DIR, { recursive: true });
@@ -103,6 +103,7 @@ export async function benchMedia() {
   const out = {
     clip720: join(MEDIA_DIR, 'echo720.mp4'),
     hour720: join(MEDIA_DIR, 'hour720.mp4'),
+    tenMin720: join(MEDIA_DIR, 'tenmin720.mp4'),
     clip1080: join(MEDIA_DIR, 'echo1080-gop10.mp4'),
     tenMin1080: join(MEDIA_DIR, 'tenmin1080-gop10.mp4'),
   };
@@ -135,6 +136,7 @@ export async function benchMedia() {
     'aac',
   ]);
   await make(out.hour720, ['-stream_loop', '81', '-i', out.clip720, '-c', 'copy', '-t', '3600']);
+  await make(out.tenMin720, ['-stream_loop', '14', '-i', out.clip720, '-c', 'copy', '-t', '600']);
   await make(out.clip1080, [
     '-i',
     src,

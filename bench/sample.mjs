@@ -1,5 +1,5 @@
 // Frame sampling against the usual one-pass recipe, side by side in one run, same ffmpeg binary.
-//   node bench/sample.mjs [--quick]    (after npm run build; makes its media once under .cache/bench-media)
+//   node bench/sample.mjs [--quick] [case-substring ...]   (after npm run build; makes its media once under .cache/bench-media)
 // Reports wall time, the ratio, and the peak RSS of each whole process tree.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,6 +72,13 @@ const cases = [
     targets: { keyframe: 20, exact: 3 },
   },
   {
+    name: '10 min 720p H.264, keyframes ~2 s, a frame every 5 s',
+    input: media.tenMin720,
+    every: 5,
+    modes: ['keyframe', 'exact'],
+    targets: { keyframe: 20 },
+  },
+  {
     name: '10 min 1080p H.264, keyframes every 10 s, a frame every 10 s',
     input: media.tenMin1080,
     every: 10,
@@ -80,7 +87,10 @@ const cases = [
   },
 ];
 const results = [];
-for (const c of quick ? cases.slice(1) : cases) {
+// Case names may be picked by substring: node bench/sample.mjs "10 min 720p"
+const picked = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const run = picked.length ? cases.filter((c) => picked.some((p) => c.name.includes(p))) : quick ? cases.slice(1) : cases;
+for (const c of run) {
   const base = await recipe(ffmpeg, c.input, c.every);
   const row = { case: c.name, recipe: { seconds: +base.seconds.toFixed(2), peakMB: base.peakMB, peakRssSumMB: base.peakRssSumMB, frames: base.frames } };
   for (const mode of c.modes) {

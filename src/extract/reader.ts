@@ -137,27 +137,42 @@ export async function readFrames(proc: RunningProcess, task: FrameTask, identify
   return encodesJpeg(task) ? readJpegs(proc, task, identify) : readRaw(proc, task, identify);
 }
 
-/** JPEG images that ffmpeg encoded: each is identified and written as it completes. */
-async function readJpegs(proc: RunningProcess, task: FrameTask, identify: Identify): Promise<FrameResult[]> {
-  const results: FrameResult[] = [];
-  const split = new JpegSplitter(task.input);
-  let outputs = 0;
+/**
+ * Feeds the decoder's stdout to `each`, chunk by chunk, then waits for `end` and the process; on
+ * any failure the process is stopped before the error goes on.
+ */
+async function consume(proc: RunningProcess, each: (chunk: Buffer) => Promise<void>, end?: () => Promise<unknown>): Promise<void> {
   try {
-    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
-      for (const image of split.push(chunk)) {
-        const id = await identify(outputs++);
-        const planned = id.planned;
-        if (!planned || results.some((r) => r.index === planned.index)) continue;
-        const hash = task.hash ? await perceptualHash(image) : undefined;
-        results.push(await saveFrame(task, image, hash, { ...id, planned }));
-      }
-    }
+    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) await each(chunk);
+    await end?.();
     await proc.done;
   } catch (e) {
     proc.stop();
     await proc.done.catch(() => {});
     throw e;
   }
+}
+
+/** The planned frame the decoder's next output is, unless it is not one of ours or already written. */
+async function nextPlanned(identify: Identify, k: number, results: readonly FrameResult[]): Promise<(Identified & { planned: PlannedTaskFrame }) | undefined> {
+  const id = await identify(k);
+  const planned = id.planned;
+  return planned && !results.some((r) => r.index === planned.index) ? { ...id, planned } : undefined;
+}
+
+/** JPEG images that ffmpeg encoded: each is identified and written as it completes. */
+async function readJpegs(proc: RunningProcess, task: FrameTask, identify: Identify): Promise<FrameResult[]> {
+  const results: FrameResult[] = [];
+  const split = new JpegSplitter(task.input);
+  let outputs = 0;
+  await consume(proc, async (chunk) => {
+    for (const image of split.push(chunk)) {
+      const id = await nextPlanned(identify, outputs++, results);
+      if (!id) continue;
+      const hash = task.hash ? await perceptualHash(image) : undefined;
+      results.push(await saveFrame(task, image, hash, id));
+    }
+  });
   return finish(task, results);
 }
 
@@ -178,13 +193,12 @@ async function readRaw(proc: RunningProcess, task: FrameTask, identify: Identify
   let filled = 0;
   let outputs = 0;
   const handleFrame = async (raw: Buffer): Promise<void> => {
-    const id = await identify(outputs++);
-    const planned = id.planned;
-    if (!planned || results.some((r) => r.index === planned.index)) return;
-    results.push(await writeFrame(task, raw, { ...id, planned }));
+    const id = await nextPlanned(identify, outputs++, results);
+    if (id) results.push(await writeFrame(task, raw, id));
   };
-  try {
-    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
+  await consume(
+    proc,
+    async (chunk) => {
       let off = 0;
       while (off < chunk.length) {
         const n = Math.min(frameBytes - filled, chunk.length - off);
@@ -202,13 +216,8 @@ async function readRaw(proc: RunningProcess, task: FrameTask, identify: Identify
           filled = 0;
         }
       }
-    }
-    await Promise.all(busy);
-    await proc.done;
-  } catch (e) {
-    proc.stop();
-    await proc.done.catch(() => {});
-    throw e;
-  }
+    },
+    () => Promise.all(busy),
+  );
   return finish(task, results);
 }
