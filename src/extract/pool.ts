@@ -31,6 +31,15 @@ function killGroup(pid: number): void {
   }
 }
 
+/** This machine's cores: the pool's threads and this thread's tasks at once. */
+const CORES = Math.max(1, availableParallelism());
+
+/** A task's outcome, or its error (sent back as a value) thrown as the OmniprepError it was. */
+function succeeded(outcome: TaskOutcome): Extract<TaskOutcome, { ok: true }> {
+  if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
+  return outcome;
+}
+
 export class FramePool implements TaskRunner {
   readonly threads: number;
   readonly window: number;
@@ -41,7 +50,7 @@ export class FramePool implements TaskRunner {
   private readonly pids = new Set<number>();
 
   constructor(o: PoolOptions = {}) {
-    this.threads = Math.max(1, o.threads ?? availableParallelism());
+    this.threads = Math.max(1, o.threads ?? CORES);
     this.window = this.threads * 2;
   }
 
@@ -82,9 +91,7 @@ export class FramePool implements TaskRunner {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const piscina = await this.started();
-      const outcome = (await piscina.run({ task, port: port2 }, { name: task.kind, transferList: [port2] })) as TaskOutcome;
-      if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
-      return outcome;
+      return succeeded((await piscina.run({ task, port: port2 }, { name: task.kind, transferList: [port2] })) as TaskOutcome);
     } catch (e) {
       if (e instanceof OmniprepError) throw e;
       // The worker thread itself died: its children may still run. Kill them, retry once.
@@ -122,10 +129,11 @@ export interface TaskRunner {
 export const HERE_RAW_BYTES = 256 * 2 ** 20;
 
 /**
- * Whether a job's frame tasks run on the calling thread: when the raw frames they move are few
- * (short clips, small frames; HERE_RAW_BYTES). The decoding is ffmpeg's and the encoding sharp's
- * (on libuv's threads), so the thread only moves frames; a pool would add its start and a second
- * load of sharp and the decode modules (~0.3 s), which a short clip's whole decode does not cost.
+ * Whether a job's frame tasks run on the calling thread: when its frames, counted raw, are few
+ * (short clips, small frames; HERE_RAW_BYTES). The decoding is ffmpeg's, and so is the encoding of
+ * JPEG (sharp's, on libuv's threads, for the other formats), so the thread only moves frames; a
+ * pool would add its start and a second load of the decode modules (~0.3 s), which a short clip's
+ * whole decode does not cost.
  */
 export function runsHere(tasks: readonly Task[]): boolean {
   let bytes = 0;
@@ -141,8 +149,8 @@ export function runsHere(tasks: readonly Task[]): boolean {
  * stops the task before its files are swept (util/temp.ts).
  */
 export const runHere: TaskRunner = {
-  threads: Math.max(1, availableParallelism()),
-  window: Math.max(1, availableParallelism()),
+  threads: CORES,
+  window: CORES,
   async run(task, signal) {
     if (signal?.aborted) throw new OmniprepError('ABORTED', `${task.input}: cancelled`, { input: task.input });
     const { handleTask } = await import('./task.js');
@@ -155,9 +163,7 @@ export const runHere: TaskRunner = {
       await running;
     });
     try {
-      const outcome = await running;
-      if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, outcome.error.input ? { input: outcome.error.input } : {});
-      return outcome;
+      return succeeded(await running);
     } finally {
       unhook();
       signal?.removeEventListener('abort', onAbort);
@@ -190,7 +196,7 @@ export function acquirePool(): FramePool {
 
 /** The threads the shared pool has (or would have): what tasks are sized for. */
 export function poolThreads(): number {
-  return shared?.threads ?? Math.max(1, availableParallelism());
+  return shared?.threads ?? CORES;
 }
 
 export async function releasePool(): Promise<void> {
