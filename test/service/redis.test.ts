@@ -69,19 +69,21 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
 
   it('DELETE on an API node stops the job on the worker that runs it', async () => {
     const clip = await fixture('longgop');
-    const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.5, mode: 'exact' } });
+    // 600 frames: long enough that the decode is still running when DELETE arrives, on a busy machine too.
+    const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.1, mode: 'exact' } });
     const id = r.json.id as string;
+    // Running, with frames written and an ffmpeg child alive on its worker (checked together, so a
+    // decode that ended between two looks cannot pass for one that runs).
     const running = await waitFor(
-      'the job to run with frames',
+      'the job to run with frames and an ffmpeg child',
       async () => {
         const j = (await api(b.url, 'GET', `/v1/jobs/${id}`)).json;
-        return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
+        return j.state === 'running' && j.progress.framesDone > 0 && decoders(workerPid(j.worker)).length > 0 ? j : undefined;
       },
       30_000,
       20,
     );
     const pid = workerPid(running.worker);
-    expect(decoders(pid).length).toBeGreaterThan(0);
     const del = await api(b.url, 'DELETE', `/v1/jobs/${id}`);
     expect(del.json.state).toBe('cancelled');
     await waitFor("the worker's ffmpeg children to stop", () => decoders(pid).length === 0, 10_000);
@@ -90,13 +92,14 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
 
   it('kill -9 of a worker mid-job: the other one takes the stalled job over and completes it', async () => {
     const clip = await fixture('longgop');
-    const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1, mode: 'exact' } });
+    const r = await api(a.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.5, mode: 'exact' } });
     const id = r.json.id as string;
+    // Killed while its decoder runs, so the job cannot have finished on the victim.
     const running = await waitFor(
-      'the job to run with frames',
+      'the job to run with an ffmpeg child',
       async () => {
         const j = (await api(a.url, 'GET', `/v1/jobs/${id}`)).json;
-        return j.state === 'running' && j.progress.framesDone > 0 ? j : undefined;
+        return j.state === 'running' && decoders(workerPid(j.worker)).length > 0 ? j : undefined;
       },
       30_000,
       20,
@@ -109,10 +112,10 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     expect(job.attempts).toBe(2);
     expect(workerPid(job.worker)).toBe(survivor.child.pid);
-    expect(job.result.frames).toBe(60);
+    expect(job.result.frames).toBe(120);
     const manifest = (await api(a.url, 'GET', `/v1/jobs/${id}/manifest`)).json;
-    expect(manifest.frames.frames).toHaveLength(60);
-    for (const f of manifest.frames.frames.filter((_: unknown, k: number) => k % 9 === 0)) {
+    expect(manifest.frames.frames).toHaveLength(120);
+    for (const f of manifest.frames.frames.filter((_: unknown, k: number) => k % 13 === 0)) {
       const bytes = Buffer.from(await (await fetch(`${a.url}/v1/jobs/${id}/frames/${f.index}`)).arrayBuffer());
       expect(await readFrameNumber(bytes)).toBe(Math.round(f.timestampSec * 30));
     }
