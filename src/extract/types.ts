@@ -37,8 +37,13 @@ export interface PlannedTaskFrame {
 
 export interface FrameTask extends TaskBase {
   kind: 'frames';
-  /** keyframe: decode keyframes only (-skip_frame nointra, -discard nokey); exact: decode from the seek point. */
+  /** keyframe: decode keyframes only (-skip_frame, -discard nokey); exact: decode from the seek point. */
   decode: 'keyframes' | 'exact';
+  /**
+   * Keyframe tasks: how this codec's decoder skips to keyframes (src/sample/tasks.ts keyframeSkip);
+   * none when it decodes every frame anyway (VP9, AV1, Theora).
+   */
+  skipFrame?: 'nointra' | 'nokey' | undefined;
   /** The strategy the cost model chose (tried first; the others are fallbacks). */
   strategy?: DecodePath | undefined;
   /** Where decoding starts on the timeline: the keyframe at or before the first frame. */

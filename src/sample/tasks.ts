@@ -136,15 +136,31 @@ export function taskSize(total: number, threads: number): number {
 }
 
 /**
- * Decoders that honour `-skip_frame nointra`, so that a keyframes-only range decode costs its
- * keyframes alone. Measured with the 2018 ffmpeg: H.264 0.01 s against 0.24 s for the whole
- * 60-s 320x240 fixture; VP8 and VP9 decode everything anyway (0.29/0.30 s, 0.52/0.51 s).
+ * How each decoder skips to keyframes (`-skip_frame`), so that a keyframes-only range decode
+ * costs its keyframes alone. H.264 and its kin honour `nointra` (not `nokey`: some decoders would
+ * skip intra frames the container marks as keys, non-IDR I-frames); VP8 honours only `nokey`, and
+ * its keyframes reset every reference, so they decode alone to the same pixels (framemd5-equal on
+ * echo-hereweare.webm). Measured with the 2018 ffmpeg: H.264 0.01 s against 0.24 s for the whole
+ * 60-s 320x240 fixture; VP8 0.17 s against 0.41 s for echo-hereweare.webm (123 of 836 frames).
+ * VP9 and AV1 decode everything under either; Theora's `nokey` stops after the first frame.
  */
-const SKIPS_TO_KEYFRAMES = new Set(['h264', 'hevc', 'mpeg1video', 'mpeg2video', 'mpeg4']);
+const KEYFRAME_SKIP: Readonly<Record<string, 'nointra' | 'nokey'>> = {
+  h264: 'nointra',
+  hevc: 'nointra',
+  mpeg1video: 'nointra',
+  mpeg2video: 'nointra',
+  mpeg4: 'nointra',
+  vp8: 'nokey',
+};
 
-/** Whether a keyframes-only decode of a range costs its keyframes alone (see SKIPS_TO_KEYFRAMES). */
+/** The `-skip_frame` value that makes the codec's decoder decode keyframes alone, if any. */
+export function keyframeSkip(codec: string): 'nointra' | 'nokey' | undefined {
+  return Object.hasOwn(KEYFRAME_SKIP, codec) ? KEYFRAME_SKIP[codec] : undefined;
+}
+
+/** Whether a keyframes-only decode of a range costs its keyframes alone (see KEYFRAME_SKIP). */
 export function keyframesAlone(codec: string, streamable: boolean): boolean {
-  return streamable || SKIPS_TO_KEYFRAMES.has(codec);
+  return streamable || keyframeSkip(codec) !== undefined;
 }
 
 /**
@@ -220,6 +236,7 @@ export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[
     return {
       kind: 'frames',
       decode: g.decode,
+      ...(g.decode === 'keyframes' ? { skipFrame: keyframeSkip(ctx.video.codec) } : {}),
       strategy,
       path: ctx.info.path,
       input: ctx.info.input,

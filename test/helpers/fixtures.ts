@@ -86,6 +86,7 @@ const HEVC_CLOSED = ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 
 
 /** Codec fixtures: name -> seconds and group of pictures (frames), for the tests that walk them. */
 export const CODEC_FIXTURES = {
+  vp8: { seconds: 6, gop: 30 },
   vp9: { seconds: 6, gop: 30 },
   av1: { seconds: 2, gop: 15 },
   hevc: { seconds: 6, gop: 30 },
@@ -383,6 +384,11 @@ export const RECIPES = {
       '64k',
       'OUT',
     ],
+  },
+  /** VP8 in WebM, a keyframe every second (30 frames): keyframe mode decodes them alone (-skip_frame nokey). */
+  vp8: {
+    ext: 'webm',
+    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '30', '-keyint_min', '30'] }),
   },
   /** VP9 in WebM, a keyframe every second (30 frames). */
   vp9: {

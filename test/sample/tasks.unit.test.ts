@@ -1,8 +1,21 @@
 /** The decode plan by cost (pure: a made-up packet index, no ffmpeg). */
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, DecodeOrder, groupFrames, keyframesAlone, MIN_TASK_FRAMES, START_COST, startCost, taskSize } from '../../src/sample/tasks.js';
+import {
+  buildTasks,
+  chooseStrategy,
+  DecodeOrder,
+  groupFrames,
+  keyframeSkip,
+  keyframesAlone,
+  MIN_TASK_FRAMES,
+  START_COST,
+  startCost,
+  taskSize,
+} from '../../src/sample/tasks.js';
 import type { PacketIndex } from '../../src/probe/keyframes.js';
 import type { PlannedFrame } from '../../src/plan/types.js';
+import type { MediaInfo, VideoStreamInfo } from '../../src/probe/types.js';
+import type { TaskContext } from '../../src/sample/tasks.js';
 
 /** n frames at 30 fps, a keyframe every `gop`, positions in file order (no B-frames). */
 function index(n: number, gop: number, positions = true): PacketIndex {
@@ -126,23 +139,41 @@ describe('long groups of pictures in keyframe mode', () => {
   });
 });
 
-describe('keyframe mode where the decoder cannot skip to keyframes (VP8, VP9, AV1, ...)', () => {
-  it('only H.264, HEVC and MPEG video skip to keyframes in a range; the Annex B stream always does', () => {
-    expect(['h264', 'hevc', 'mpeg2video', 'vp8', 'vp9', 'av1', 'theora', 'mjpeg'].map((c) => keyframesAlone(c, false))).toEqual([
-      true,
-      true,
-      true,
-      false,
-      false,
-      false,
-      false,
-      false,
-    ]);
+describe('keyframe mode where the decoder cannot skip to keyframes (VP9, AV1, ...)', () => {
+  it('H.264, HEVC, MPEG video (nointra) and VP8 (nokey) skip to keyframes in a range; the Annex B stream always does', () => {
+    const codecs = ['h264', 'hevc', 'mpeg2video', 'vp8', 'vp9', 'av1', 'theora', 'mjpeg', 'constructor'];
+    expect(codecs.map((c) => keyframesAlone(c, false))).toEqual([true, true, true, true, false, false, false, false, false]);
+    expect(codecs.map((c) => keyframeSkip(c))).toEqual(['nointra', 'nointra', 'nointra', 'nokey', undefined, undefined, undefined, undefined, undefined]);
     expect(keyframesAlone('vp9', true)).toBe(true);
   });
 
+  it("keyframe tasks carry the codec's -skip_frame (nokey for VP8 in WebM, none for VP9); exact tasks none", () => {
+    const idx = index(3000, 12);
+    const ctx = (codec: string): TaskContext => {
+      const video = { index: 0, codec, width: 480, height: 270, rotation: 0 } as VideoStreamInfo;
+      const info = { path: '/x.webm', input: 'x.webm', container: 'webm', startTimeSec: 0, video } as MediaInfo;
+      const out = { dir: '/out', width: 448, height: 252, format: 'jpeg' as const, quality: 80 };
+      return {
+        info,
+        video,
+        idx,
+        ffmpeg: { path: 'ffmpeg', version: { version: '4.1', release: [4, 1], year: 2018, hasFpsMode: false } },
+        threads: 2,
+        maxPixels: 1e8,
+        timeoutMs: 1000,
+        out,
+        hash: false,
+      };
+    };
+    const keys = frames(idx, [0, 150, 300, 450], 'keyframe');
+    const vp8 = buildTasks(keys, ctx('vp8'));
+    expect(vp8.map((t) => [t.decode, t.skipFrame])).toEqual([['keyframes', 'nokey']]);
+    expect(buildTasks(keys, ctx('vp9')).every((t) => t.decode === 'keyframes' && t.skipFrame === undefined)).toBe(true);
+    expect(buildTasks(frames(idx, [5, 155]), ctx('vp8')).every((t) => t.decode === 'exact' && t.skipFrame === undefined)).toBe(true);
+  });
+
   it('keyframes farther apart than a start costs each get a seek of their own; close ones share a range', () => {
-    const idx = index(3000, 12); // a keyframe every 0.4 s, as echo-hereweare.webm
+    const idx = index(3000, 12); // a keyframe every 0.4 s (as echo-hereweare.webm has), in VP9
     const dec = new DecodeOrder(idx);
     const sparse = frames(idx, [0, 150, 300, 450], 'keyframe'); // every 5 s: 150 packets apart
     expect(groupFrames(sparse, dec, 1, false, false).map((g) => g.frames.length)).toEqual([1, 1, 1, 1]);

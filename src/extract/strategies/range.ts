@@ -2,7 +2,7 @@
  * Range decode, the strategy every file can take: one ffmpeg seeks onto the keyframe at or before
  * the first planned frame and decodes on to the last one; a `select` keeps the planned frames by
  * their packets' byte positions (or by time when the container gives none). Keyframe tasks skip
- * every frame that is not intra (`-skip_frame nointra`, `-discard nokey`).
+ * every frame they can (`-skip_frame` as the codec honours it, `-discard nokey`).
  */
 import { FfmpegArgs } from '../../ffmpeg/args.js';
 import { start } from '../../ffmpeg/runner.js';
@@ -21,8 +21,8 @@ function decodeArgs(task: FrameTask): string[] {
       // No -t: with -copyts an input duration counts from 0, not from the seek point. -frames:v
       // below stops the process at the last planned frame.
       accurateSeek: false,
-      // nointra, not nokey: some decoders skip intra frames the container marks as keys (non-IDR I-frames).
-      ...(task.decode === 'keyframes' ? { skipFrame: 'nointra' as const, discard: 'nokey' as const } : {}),
+      // The codec's way of skipping to keyframes (src/sample/tasks.ts keyframeSkip).
+      ...(task.decode === 'keyframes' ? { skipFrame: task.skipFrame, discard: 'nokey' as const } : {}),
     })
     .copyTimestamps()
     .filterComplex(frameGraph(task, `[0:${task.streamIndex}]`, selectExpr(task.frames, task.startTimeSec), 0))
