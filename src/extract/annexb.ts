@@ -33,6 +33,59 @@ export interface AnnexBCodec {
    * between left out it can be shown before the keyframe it follows.
    */
   readonly nonIdrKeyframesAlone: boolean;
+  /** An access-unit delimiter NAL (start code included), as `*_metadata=aud=insert` writes one. */
+  readonly audNal: Buffer;
+  /** The parameter sets of the container's codec record (avcC, hvcC) and its NAL length size. */
+  record(bytes: Uint8Array): CodecRecord | undefined;
+}
+
+/** What an MP4's codec record gives a stream: its parameter sets (Annex B) and how long its NAL length fields are. */
+export interface CodecRecord {
+  nalLengthSize: number;
+  parameterSets: Buffer;
+}
+
+const START4 = Buffer.from([0, 0, 0, 1]);
+
+/** Reads `count` NAL units, each with a 2-byte length, from a record at `at`; undefined when they overrun it. */
+function recordNals(b: Uint8Array, at: number, count: number, into: Buffer[]): number | undefined {
+  for (let i = 0; i < count; i++) {
+    if (at + 2 > b.length) return undefined;
+    const len = (b[at]! << 8) | b[at + 1]!;
+    if (at + 2 + len > b.length) return undefined;
+    into.push(START4, Buffer.from(b.subarray(at + 2, at + 2 + len)));
+    at += 2 + len;
+  }
+  return at;
+}
+
+/** avcC: lengthSizeMinusOne in byte 4, then the SPS (count in byte 5) and the PPS (count after them). */
+function avcRecord(b: Uint8Array): CodecRecord | undefined {
+  if (b.length < 7 || b[0] !== 1) return undefined;
+  const sets: Buffer[] = [];
+  let at = recordNals(b, 6, b[5]! & 0x1f, sets);
+  if (at === undefined || at >= b.length) return undefined;
+  at = recordNals(b, at + 1, b[at]!, sets);
+  if (at === undefined || !sets.length) return undefined;
+  return { nalLengthSize: (b[4]! & 3) + 1, parameterSets: Buffer.concat(sets) };
+}
+
+/** hvcC: lengthSizeMinusOne in byte 21, then arrays of NAL units (VPS, SPS, PPS, SEI); the parameter sets are kept. */
+function hevcRecord(b: Uint8Array): CodecRecord | undefined {
+  if (b.length < 23 || b[0] !== 1) return undefined;
+  const sets: Buffer[] = [];
+  let at = 23;
+  for (let a = 0; a < b[22]!; a++) {
+    if (at + 3 > b.length) return undefined;
+    const type = b[at]! & 0x3f;
+    const found: Buffer[] = [];
+    const next = recordNals(b, at + 3, (b[at + 1]! << 8) | b[at + 2]!, found);
+    if (next === undefined) return undefined;
+    if (HEVC.params.includes(type)) sets.push(...found);
+    at = next;
+  }
+  if (!sets.length) return undefined;
+  return { nalLengthSize: (b[21]! & 3) + 1, parameterSets: Buffer.concat(sets) };
 }
 
 export const H264: AnnexBCodec = {
@@ -44,6 +97,8 @@ export const H264: AnnexBCodec = {
   idr: [5],
   recordSei: [],
   nonIdrKeyframesAlone: true,
+  audNal: Buffer.from([0, 0, 0, 1, 0x09, 0xf0]),
+  record: (b) => avcRecord(b),
 };
 
 /**
@@ -60,6 +115,8 @@ export const HEVC: AnnexBCodec = {
   idr: [19, 20],
   recordSei: [39],
   nonIdrKeyframesAlone: false,
+  audNal: Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]),
+  record: (b) => hevcRecord(b),
 };
 
 const CODECS: Record<string, AnnexBCodec> = { h264: H264, hevc: HEVC };
@@ -167,4 +224,25 @@ export class AccessUnits {
   withParameterSets(unit: AccessUnit): Buffer {
     return unit.hasParameterSets || !this.params ? unit.bytes : Buffer.concat([this.params, unit.bytes]);
   }
+}
+
+/**
+ * One MP4 sample (NAL units with length fields) as the Annex B unit the bitstream filters would
+ * make of a keyframe: a delimiter, the record's parameter sets, then its NAL units with start
+ * codes. Undefined when a length field overruns the sample (the index and the file disagree).
+ */
+export function sampleUnit(sample: Buffer, record: CodecRecord, codec: AnnexBCodec): AccessUnit | undefined {
+  const parts: Buffer[] = [codec.audNal, record.parameterSets];
+  const n = record.nalLengthSize;
+  let at = 0;
+  while (at < sample.length) {
+    if (at + n > sample.length) return undefined;
+    let len = 0;
+    for (let k = 0; k < n; k++) len = len * 256 + sample[at + k]!;
+    at += n;
+    if (len === 0 || at + len > sample.length) return undefined;
+    parts.push(START4, sample.subarray(at, at + len));
+    at += len;
+  }
+  return accessUnit(Buffer.concat(parts), codec);
 }

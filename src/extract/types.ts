@@ -65,6 +65,11 @@ export interface FrameTask extends TaskBase {
    */
   keyframeRun?: Array<{ pos: number; size: number }> | undefined;
   /**
+   * Keyframe tasks on MP4/MOV: the track's codec record (avcC, hvcC), so that the keyframes are
+   * read from the file by the index instead of through a demuxing ffmpeg.
+   */
+  codecRecord?: Uint8Array | undefined;
+  /**
    * Exact tasks on Annex B codecs: every packet (position, size, time, keyframe flag) in decode
    * order from the keyframe before the first planned frame to the last planned frame, for the path
    * that decodes the spans keyframe..frame in one long-lived decoder.

@@ -162,7 +162,8 @@ async function moovIndex(info: MediaInfo): Promise<PacketIndex | undefined> {
   if (!src) return undefined;
   try {
     const idx = await mp4Index(src, { streamIndex: info.video!.index, startTimeSec: info.startTimeSec });
-    return { streamIndex: idx.streamIndex, times: idx.times, pos: idx.pos, size: idx.size, keyframe: idx.keyframe };
+    const codecRecord = idx.track.avcC ?? idx.track.hvcC;
+    return { streamIndex: idx.streamIndex, times: idx.times, pos: idx.pos, size: idx.size, keyframe: idx.keyframe, ...(codecRecord ? { codecRecord } : {}) };
   } catch (e) {
     if (e instanceof Mp4Unsupported) return undefined;
     throw e;

@@ -4,7 +4,7 @@
  * packet (presentation times, sizes, byte positions, keyframe flags), for a fraction of the cost,
  * and for remote files (src/source/range.ts) from the `moov` bytes alone.
  *
- * Tables read: mvhd, tkhd, mdhd, hdlr, stsd (avcC), stts, ctts, stss, stsz, stsc, stco/co64, elst.
+ * Tables read: mvhd, tkhd, mdhd, hdlr, stsd (avcC, hvcC), stts, ctts, stss, stsz, stsc, stco/co64, elst.
  * Times follow ffmpeg's mov demuxer (mov_fix_index): with an edit list, the first packet shown
  * gets the edit's start, packets before the edit's media time are dropped (ffprobe flags them D),
  * and the first presentation time is moved to zero; negative composition offsets shift by their
@@ -30,6 +30,8 @@ export interface Mp4Track {
   timescale: number;
   /** AVCDecoderConfigurationRecord (avcC) payload, for H.264 tracks. */
   avcC?: Buffer | undefined;
+  /** HEVCDecoderConfigurationRecord (hvcC) payload, for HEVC tracks. */
+  hvcC?: Buffer | undefined;
   /** Samples in decode order. */
   samples: number;
 }
@@ -177,13 +179,17 @@ function readTrack(buf: Buffer, trak: Box, streamIndex: number, movieTimescale: 
   const stsd = child(buf, stbl, 'stsd');
   let codec = '';
   let avcC: Buffer | undefined;
+  let hvcC: Buffer | undefined;
   if (stsd && stsd.start + 16 <= stsd.end) {
     const entrySize = buf.readUInt32BE(stsd.start + 8);
     codec = buf.toString('latin1', stsd.start + 12, stsd.start + 16);
     const entryEnd = Math.min(stsd.end, stsd.start + 8 + entrySize);
     // A visual sample entry: 8 bytes of header, 78 bytes of fields, then its boxes.
     if (handler === 'vide' && stsd.start + 8 + 86 <= entryEnd) {
-      for (const b of children(buf, stsd.start + 8 + 86, entryEnd)) if (b.type === 'avcC') avcC = Buffer.from(buf.subarray(b.start, b.end));
+      for (const b of children(buf, stsd.start + 8 + 86, entryEnd)) {
+        if (b.type === 'avcC') avcC = Buffer.from(buf.subarray(b.start, b.end));
+        if (b.type === 'hvcC') hvcC = Buffer.from(buf.subarray(b.start, b.end));
+      }
     }
   }
 
@@ -299,7 +305,7 @@ function readTrack(buf: Buffer, trak: Box, streamIndex: number, movieTimescale: 
       edits.push({ duration: Math.round((duration * timescale) / movieTimescale), mediaTime, rate });
     }
   }
-  return { track: { streamIndex, handler, codec, timescale, avcC, samples: n }, dts, cts, size, pos, key, edits };
+  return { track: { streamIndex, handler, codec, timescale, avcC, hvcC, samples: n }, dts, cts, size, pos, key, edits };
 }
 
 /** ffprobe prints `pts * (1/timescale)` with %f; keyframes.ts parses that text. The same number, here. */

@@ -90,4 +90,9 @@ export interface PacketIndex {
    * a plan that needs another frame throws IncompleteIndex (src/plan/frames.ts).
    */
   keyframesOnly?: boolean | undefined;
+  /**
+   * An MP4/MOV video track's codec record (the avcC or hvcC payload), from its moov: with it the
+   * keyframe stream reads its packets from the file itself (src/extract/strategies/packet-stream.ts).
+   */
+  codecRecord?: Uint8Array | undefined;
 }

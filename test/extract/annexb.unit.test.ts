@@ -2,7 +2,7 @@
 // access-unit delimiters (NAL type 9). payloadBytes = each NAL other than AUD/SPS/PPS, header
 // byte included, plus a 4-byte length (what an MP4 stores).
 import { describe, expect, it } from 'vitest';
-import { AccessUnits, accessUnit, annexBCodec, H264, HEVC, type AccessUnit } from '../../src/extract/annexb.js';
+import { AccessUnits, accessUnit, annexBCodec, H264, HEVC, sampleUnit, type AccessUnit } from '../../src/extract/annexb.js';
 
 const SC4 = [0, 0, 0, 1];
 const SC3 = [0, 0, 1];
@@ -239,5 +239,67 @@ describe('HEVC access units', () => {
     expect(s.withParameterSets(u1!)).toBe(u1!.bytes);
     expect(s.withParameterSets(u2!).equals(Buffer.concat([Buffer.from(params()), H2]))).toBe(true);
     expect(s.withParameterSets(u3!).equals(Buffer.concat([Buffer.from(params()), H3]))).toBe(true);
+  });
+});
+
+describe('MP4 codec records and samples (keyframes read from the file)', () => {
+  const body = (bytes: number[]): number[] => bytes.slice(4); // a NAL unit without its start code
+  const withLen = (n: number[], size = 4): number[] => [...Array.from({ length: size }, (_, k) => (n.length >> (8 * (size - 1 - k))) & 0xff), ...n];
+  const SPS = body(sps());
+  const PPS = body(pps());
+  // avcC: version 1, profile/compat/level, 0xFC | (4 - 1), 0xE0 | 1 SPS, [len SPS], 1 PPS, [len PPS]
+  const avcC = Buffer.from([1, 0x64, 0, 0x1f, 0xff, 0xe1, ...withLen(SPS, 2), 1, ...withLen(PPS, 2)]);
+
+  it('avcC: the SPS and PPS with start codes, and the NAL length size', () => {
+    expect(H264.record(avcC)).toEqual({ nalLengthSize: 4, parameterSets: Buffer.from([...sps(), ...pps()]) });
+    const two = Buffer.from(avcC);
+    two[4] = 0xfd;
+    expect(H264.record(two)?.nalLengthSize).toBe(2);
+  });
+
+  it('avcC that is cut short, of another version, or without parameter sets: none', () => {
+    expect(H264.record(avcC.subarray(0, avcC.length - 2))).toBeUndefined();
+    expect(H264.record(Buffer.from([0, ...avcC.subarray(1)]))).toBeUndefined();
+    expect(H264.record(Buffer.from([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0]))).toBeUndefined();
+  });
+
+  it('a sample becomes the unit the bitstream filters make: delimiter, parameter sets, NAL units with start codes', () => {
+    const record = H264.record(avcC)!;
+    const IDR = body(idr(100));
+    const SEI = body(sei(5));
+    const u = sampleUnit(Buffer.from([...withLen(SEI), ...withLen(IDR)]), record, H264)!;
+    expect(u.bytes.equals(Buffer.from([...aud(), ...sps(), ...pps(), ...SC4, ...SEI, ...SC4, ...IDR]))).toBe(true);
+    // payload as the MP4 stored it: each NAL with a 4-byte length
+    expect(u).toMatchObject({ payloadBytes: SEI.length + 4 + IDR.length + 4, idr: true, hasParameterSets: true });
+    // 2-byte lengths
+    const two = sampleUnit(Buffer.from(withLen(IDR, 2)), { ...record, nalLengthSize: 2 }, H264)!;
+    expect(two.bytes.equals(Buffer.from([...aud(), ...sps(), ...pps(), ...SC4, ...IDR]))).toBe(true);
+    // a non-IDR keyframe (an I slice) says so
+    expect(sampleUnit(Buffer.from(withLen(body(slice(9)))), record, H264)!.idr).toBe(false);
+  });
+
+  it('a length that overruns the sample, or a zero length: not a unit', () => {
+    const record = H264.record(avcC)!;
+    const IDR = body(idr(10));
+    expect(sampleUnit(Buffer.from([0, 0, 0, IDR.length + 1, ...IDR]), record, H264)).toBeUndefined();
+    expect(sampleUnit(Buffer.from([0, 0, 0, 0, ...IDR]), record, H264)).toBeUndefined();
+    expect(sampleUnit(Buffer.from([0, 0, 0]), record, H264)).toBeUndefined();
+  });
+
+  it('hvcC: VPS, SPS and PPS arrays kept, the SEI array left out; its delimiter is type 35', () => {
+    const hnal = (type: number, len: number, fill: number): number[] => [type << 1, 1, ...new Array<number>(len).fill(fill)];
+    const vps = hnal(32, 6, 0x0c);
+    const hsps = hnal(33, 9, 0x42);
+    const hpps = hnal(34, 3, 0xc1);
+    const hsei = hnal(39, 4, 0x05);
+    const arr = (type: number, n: number[]): number[] => [0x80 | type, 0, 1, ...withLen(n, 2)];
+    const hvcC = Buffer.from([1, ...new Array<number>(20).fill(0), 0x0f, 4, ...arr(32, vps), ...arr(33, hsps), ...arr(34, hpps), ...arr(39, hsei)]);
+    const record = HEVC.record(hvcC)!;
+    expect(record).toEqual({ nalLengthSize: 4, parameterSets: Buffer.from([...SC4, ...vps, ...SC4, ...hsps, ...SC4, ...hpps]) });
+    const IDR = hnal(19, 40, 0x77);
+    const u = sampleUnit(Buffer.from(withLen(IDR)), record, HEVC)!;
+    expect(u.bytes.equals(Buffer.from([...SC4, 0x46, 0x01, 0x50, ...record.parameterSets, ...SC4, ...IDR]))).toBe(true);
+    expect(u).toMatchObject({ payloadBytes: IDR.length + 4, idr: true, hasParameterSets: true });
+    expect(HEVC.record(hvcC.subarray(0, 30))).toBeUndefined();
   });
 });

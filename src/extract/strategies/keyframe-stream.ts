@@ -12,6 +12,7 @@ function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResu
   return decodePacketStream(task, hooks, {
     keyframesOnly: true,
     packets: run,
+    wanted: (i) => wanted.has(run[i]!.pos),
     forward: (i, unit) => {
       const planned = wanted.get(run[i]!.pos);
       if (planned && !unit.idr && !alone) return 'a keyframe that is not an IDR cannot be decoded without the pictures before it';

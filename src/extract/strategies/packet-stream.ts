@@ -4,10 +4,16 @@
  * its payload size, in decode order, and only the units the plan forwards reach a second ffmpeg
  * that decodes them from stdin. Any mismatch throws StrategyMismatch: the task then tries the
  * next strategy (at last the range decode).
+ *
+ * Keyframes of an MP4/MOV whose codec record (avcC, hvcC) the index has need no demuxer: each
+ * wanted packet is read from the file at its index position and made into the same Annex B unit
+ * the bitstream filters make (delimiter, parameter sets, NAL units with start codes). That saves a
+ * process per task that parses the whole moov (0.2 s for ten minutes of 720p).
  */
+import { open } from 'node:fs/promises';
 import { FfmpegArgs } from '../../ffmpeg/args.js';
 import { start } from '../../ffmpeg/runner.js';
-import { AccessUnits, annexBCodec, type AccessUnit } from '../annexb.js';
+import { AccessUnits, annexBCodec, sampleUnit, type AccessUnit, type AnnexBCodec, type CodecRecord } from '../annexb.js';
 import { frameGraph, frameOutput } from '../graph.js';
 import { readFrames } from '../reader.js';
 import { ShowinfoLog } from '../showinfo.js';
@@ -23,8 +29,10 @@ export function annexBStreamable(codec: string, container: string): boolean {
 export interface StreamPlan {
   /** Copy only the keyframes' packets (`-discard nokey`). */
   keyframesOnly: boolean;
-  /** The packets the stream must match, in decode order. */
-  packets: ReadonlyArray<{ size: number }>;
+  /** The packets the stream must match, in decode order (with their positions, for reading them from the file). */
+  packets: ReadonlyArray<{ size: number; pos?: number }>;
+  /** Whether packet i may be forwarded at all (read from the file only then); default every one. */
+  wanted?(i: number): boolean;
   /** Whether matched packet i goes to the decoder; a string is a mismatch (the path cannot go on). */
   forward(i: number, unit: AccessUnit): boolean | string;
   /** After the first match: whether a unit that matches nothing is a mismatch (else it is skipped). */
@@ -37,11 +45,45 @@ export interface StreamPlan {
   verify?(log: ShowinfoLog): string | undefined;
 }
 
+/** Containers whose keyframes are read from the file when the index has the codec record. */
+const DIRECT_CONTAINERS = new Set(['mp4', 'mov', 'm4a']);
+
+/** The codec record a keyframes-only stream reads its packets with, when it can (see the file's comment). */
+function directRecord(task: FrameTask, plan: StreamPlan, codec: AnnexBCodec): CodecRecord | undefined {
+  if (!plan.keyframesOnly || !task.codecRecord || !DIRECT_CONTAINERS.has(task.container ?? '')) return undefined;
+  if (!plan.packets.every((p) => p.pos !== undefined && p.pos >= 0 && p.size > 0)) return undefined;
+  return codec.record(task.codecRecord);
+}
+
+/** The plan's wanted packets, read from the file by position and size, as access units (undefined: not wanted). */
+async function* fileUnits(task: FrameTask, plan: StreamPlan, record: CodecRecord, codec: AnnexBCodec): AsyncGenerator<AccessUnit | string | undefined> {
+  const fh = await open(task.path, 'r');
+  try {
+    for (let i = 0; i < plan.packets.length; i++) {
+      if (plan.wanted && !plan.wanted(i)) {
+        yield undefined;
+        continue;
+      }
+      const p = plan.packets[i]!;
+      const buf = Buffer.allocUnsafe(p.size);
+      const { bytesRead } = await fh.read(buf, 0, p.size, p.pos!);
+      if (bytesRead !== p.size) {
+        yield `packet ${i} at byte ${p.pos} is cut short (${bytesRead} of ${p.size} bytes)`;
+        return;
+      }
+      yield sampleUnit(buf, record, codec) ?? `packet ${i} at byte ${p.pos} is not NAL units of ${record.nalLengthSize}-byte lengths`;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Streams the plan's packets to one decoder and reads its frames (see the file's comment). */
 export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
   const packets = plan.packets;
   const codec = annexBCodec(task.annexB ?? '');
   if (!codec) throw new StrategyMismatch(`no Annex B stream for codec ${task.annexB ?? '(none)'}`);
+  const record = directRecord(task, plan, codec);
   // No frame cap for all packets: a seek can land a whole group of pictures early; the feed stops the demuxer.
   const demuxArgs = new FfmpegArgs(task.ffmpeg.version).input(task.path, {
     seekSec: task.seekSec,
@@ -68,7 +110,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
     .output('pipe:1', frameOutput(task))
     .toArgs();
   const common = { command: task.ffmpeg.path, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn };
-  const demux = start({ ...common, args: demuxArgv });
+  const demux = record ? undefined : start({ ...common, args: demuxArgv });
   const log = new ShowinfoLog(task);
   const decode = start({ ...common, args: decodeArgv, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
   decode.done.then(
@@ -103,19 +145,33 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
       j++;
     };
     try {
-      for await (const chunk of demux.stdout as AsyncIterable<Buffer>) {
-        for (const unit of splitter.push(chunk)) {
-          await take(unit);
+      if (record) {
+        // Unit j is packet j: read by its index position, nothing to match.
+        for await (const unit of fileUnits(task, plan, record, codec)) {
+          if (typeof unit === 'string') mismatch = unit;
+          else if (unit) {
+            const go = plan.forward(j, unit);
+            if (typeof go === 'string') mismatch = go;
+            else if (go) await write(unit.bytes);
+          }
+          if (mismatch) break;
+          j++;
+        }
+      } else {
+        for await (const chunk of demux!.stdout as AsyncIterable<Buffer>) {
+          for (const unit of splitter.push(chunk)) {
+            await take(unit);
+            if (mismatch || j >= packets.length) break;
+          }
           if (mismatch || j >= packets.length) break;
         }
-        if (mismatch || j >= packets.length) break;
+        if (!mismatch && j < packets.length) for (const unit of splitter.flush()) await take(unit);
       }
-      if (!mismatch && j < packets.length) for (const unit of splitter.flush()) await take(unit);
     } finally {
-      demux.stop();
+      demux?.stop();
       stdin.end();
     }
-    await demux.done;
+    await demux?.done;
     if (!mismatch && j < packets.length) mismatch = `the stream ended after ${j} of ${packets.length} packets`;
   };
   const fed = feed();
@@ -130,9 +186,9 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
     if (mismatch) throw new StrategyMismatch(mismatch);
     return results;
   } catch (e) {
-    demux.stop();
+    demux?.stop();
     decode.stop();
-    await Promise.allSettled([fed, demux.done, decode.done]);
+    await Promise.allSettled([fed, demux?.done, decode.done]);
     if (mismatch) throw new StrategyMismatch(mismatch);
     throw e;
   }

@@ -1,0 +1,80 @@
+/**
+ * Keyframe mode on MP4/MOV (H.264, HEVC): the keyframes are read from the file by the moov index
+ * and made into Annex B units here, so each task runs one ffmpeg (the decoder), not a demuxer too
+ * (src/extract/strategies/packet-stream.ts). Real fixtures, frame numbers read from the images.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { handleTask } from '../../src/extract/task.js';
+import type { FrameTask } from '../../src/extract/types.js';
+import { binaryVersion, resolveBinary } from '../../src/ffmpeg/binaries.js';
+import { resolveLimits } from '../../src/limits.js';
+import { plan } from '../../src/plan/plan.js';
+import { packetIndex } from '../../src/probe/keyframes.js';
+import { probeVideo } from '../../src/probe/probe.js';
+import { buildTasks } from '../../src/sample/tasks.js';
+import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+
+async function keyframeTasks(name: 'longgop' | 'hevcLonggop' | 'hevcLonggopMkv', every: number): Promise<FrameTask[]> {
+  const path = await fixture(name);
+  const info = await probeVideo(path);
+  const p = await plan(info, { every });
+  const bin = resolveBinary('ffmpeg');
+  const limits = resolveLimits({});
+  return buildTasks(p.frames, {
+    info,
+    video: info.video,
+    idx: await packetIndex(info),
+    ffmpeg: { path: bin.path, version: await binaryVersion(bin) },
+    threads: 2,
+    maxPixels: limits.maxPixels,
+    timeoutMs: limits.processTimeoutMs,
+    out: { dir: tempDir('direct-'), width: p.width, height: p.height, format: 'jpeg', quality: 80 },
+    hash: false,
+  });
+}
+
+/** Runs a task; returns the decode path, the processes it started and the frame numbers its images show. */
+async function runTask(task: FrameTask): Promise<{ path: string | undefined; spawned: number; numbers: number[] }> {
+  let spawned = 0;
+  const outcome = await handleTask(task, { onSpawn: () => spawned++ });
+  if (!outcome.ok) throw new Error(outcome.error.message);
+  const numbers = await Promise.all((outcome.frames ?? []).map((f) => readFrameNumber(join(task.out.dir, f.file.split('/').pop()!))));
+  return { path: outcome.path, spawned, numbers };
+}
+
+describe('keyframes read from an MP4 by its index', () => {
+  it.each([
+    ['longgop', 'avcC'],
+    ['hevcLonggop', 'hvcC'],
+  ] as const)('%s (%s): one ffmpeg per task, the right frames', async (name, _record) => {
+    const tasks = await keyframeTasks(name, 10);
+    expect(tasks.length).toBeGreaterThan(0);
+    const numbers: number[] = [];
+    for (const task of tasks) {
+      expect(task.decode).toBe('keyframes');
+      expect(task.codecRecord?.length).toBeGreaterThan(6);
+      const r = await runTask(task);
+      expect(r.path).toBe('keyframe-stream');
+      expect(r.spawned).toBe(1);
+      numbers.push(...r.numbers);
+    }
+    expect(numbers).toEqual([0, 300, 600, 900, 1200, 1500]);
+  });
+
+  it('Matroska has no codec record in its index: the demuxing ffmpeg copies the keyframes (two processes)', async () => {
+    const [task] = await keyframeTasks('hevcLonggopMkv', 30);
+    expect(task!.codecRecord).toBeUndefined();
+    const r = await runTask(task!);
+    expect(r).toMatchObject({ path: 'keyframe-stream', spawned: 2 });
+  });
+
+  it('a record whose NAL length size the samples do not fit: the task falls back to the range decode, with the right frames', async () => {
+    const [task] = await keyframeTasks('longgop', 30);
+    const record = Buffer.from(task!.codecRecord!);
+    record[4] = (record[4]! & 0xfc) | 1; // 2-byte NAL lengths, where the samples have 4-byte ones
+    const r = await runTask({ ...task!, codecRecord: record });
+    expect(r.path).toBe('range');
+    expect(r.numbers).toEqual([0, 900]);
+  });
+});
