@@ -228,11 +228,11 @@ export class AccessUnits {
 
 /**
  * One MP4 sample (NAL units with length fields) as the Annex B unit the bitstream filters would
- * make of a keyframe: a delimiter, the record's parameter sets, then its NAL units with start
+ * make of it: a delimiter, the record's parameter sets (keyframes), then its NAL units with start
  * codes. Undefined when a length field overruns the sample (the index and the file disagree).
  */
-export function sampleUnit(sample: Buffer, record: CodecRecord, codec: AnnexBCodec): AccessUnit | undefined {
-  const parts: Buffer[] = [codec.audNal, record.parameterSets];
+export function sampleUnit(sample: Buffer, record: CodecRecord, codec: AnnexBCodec, keyframe = true): AccessUnit | undefined {
+  const parts: Buffer[] = keyframe ? [codec.audNal, record.parameterSets] : [codec.audNal];
   const n = record.nalLengthSize;
   let at = 0;
   while (at < sample.length) {

@@ -65,7 +65,7 @@ export interface FrameTask extends TaskBase {
    */
   keyframeRun?: Array<{ pos: number; size: number }> | undefined;
   /**
-   * Keyframe tasks on MP4/MOV: the track's codec record (avcC, hvcC), so that the keyframes are
+   * Stream-path tasks on MP4/MOV: the track's codec record (avcC, hvcC), so that the packets are
    * read from the file by the index instead of through a demuxing ffmpeg.
    */
   codecRecord?: Uint8Array | undefined;

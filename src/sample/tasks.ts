@@ -253,7 +253,7 @@ export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[
       expectedOutputs: g.frames.reduce((a, f) => a + (g.decode === 'keyframes' ? 1 : dec.neighbours(f.pos)), 0),
       annexB: streamable ? annexBCodec(ctx.video.codec)?.format : undefined,
       keyframeRun: streamable && g.decode === 'keyframes' ? keyframeRun(g, dec) : undefined,
-      codecRecord: streamable && g.decode === 'keyframes' ? ctx.idx.codecRecord : undefined,
+      codecRecord: streamable && (g.decode === 'keyframes' || strategy === 'span-stream') ? ctx.idx.codecRecord : undefined,
       packetRun: strategy === 'span-stream' ? packetRun(g, dec) : undefined,
       rotation: ctx.video.rotation,
       decodeThreads: groups.length === 1 ? 0 : 1,

@@ -274,6 +274,10 @@ describe('MP4 codec records and samples (keyframes read from the file)', () => {
     // 2-byte lengths
     const two = sampleUnit(Buffer.from(withLen(IDR, 2)), { ...record, nalLengthSize: 2 }, H264)!;
     expect(two.bytes.equals(Buffer.from([...aud(), ...sps(), ...pps(), ...SC4, ...IDR]))).toBe(true);
+    // not a keyframe: no parameter sets in front (the bitstream filter puts them before keyframes only)
+    const p = sampleUnit(Buffer.from(withLen(body(slice(9)))), record, H264, false)!;
+    expect(p.bytes.equals(Buffer.from([...aud(), ...slice(9)]))).toBe(true);
+    expect(p).toMatchObject({ idr: false, hasParameterSets: false, payloadBytes: 10 + 4 });
     // a non-IDR keyframe (an I slice) says so
     expect(sampleUnit(Buffer.from(withLen(body(slice(9)))), record, H264)!.idr).toBe(false);
   });

@@ -1,7 +1,8 @@
 /**
- * Keyframe mode on MP4/MOV (H.264, HEVC): the keyframes are read from the file by the moov index
- * and made into Annex B units here, so each task runs one ffmpeg (the decoder), not a demuxer too
- * (src/extract/strategies/packet-stream.ts). Real fixtures, frame numbers read from the images.
+ * The stream paths on MP4/MOV (H.264, HEVC): keyframes (keyframe mode) and spans keyframe..frame
+ * (exact mode) are read from the file by the moov index and made into Annex B units here, so each
+ * task runs one ffmpeg (the decoder), not a demuxer too (src/extract/strategies/packet-stream.ts).
+ * Real fixtures, frame numbers read from the images.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,10 +16,10 @@ import { probeVideo } from '../../src/probe/probe.js';
 import { buildTasks } from '../../src/sample/tasks.js';
 import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
 
-async function keyframeTasks(name: 'longgop' | 'hevcLonggop' | 'hevcLonggopMkv', every: number): Promise<FrameTask[]> {
+async function keyframeTasks(name: 'longgop' | 'hevcLonggop' | 'hevcLonggopMkv', every: number, mode: 'keyframe' | 'exact' = 'keyframe'): Promise<FrameTask[]> {
   const path = await fixture(name);
   const info = await probeVideo(path);
-  const p = await plan(info, { every });
+  const p = await plan(info, { every, mode });
   const bin = resolveBinary('ffmpeg');
   const limits = resolveLimits({});
   return buildTasks(p.frames, {
@@ -60,6 +61,20 @@ describe('keyframes read from an MP4 by its index', () => {
       numbers.push(...r.numbers);
     }
     expect(numbers).toEqual([0, 300, 600, 900, 1200, 1500]);
+  });
+
+  it.each(['longgop', 'hevcLonggop'] as const)('%s, exact: the spans keyframe..frame in one decoder, one ffmpeg per task, the right frames', async (name) => {
+    // 10.5 s apart in 10-s groups of pictures: each frame a short span after its keyframe
+    const tasks = await keyframeTasks(name, 10.5, 'exact');
+    const numbers: number[] = [];
+    for (const task of tasks) {
+      expect(task.strategy).toBe('span-stream');
+      const r = await runTask(task);
+      expect(r.path).toBe('span-stream');
+      expect(r.spawned).toBe(1);
+      numbers.push(...r.numbers);
+    }
+    expect(numbers).toEqual([0, 10.5, 21, 31.5, 42, 52.5].map((t) => Math.floor(t * 30 + 1e-6)));
   });
 
   it('Matroska has no codec record in its index: the demuxing ffmpeg copies the keyframes (two processes)', async () => {

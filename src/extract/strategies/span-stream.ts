@@ -46,6 +46,7 @@ function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]
   return decodePacketStream(task, hooks, {
     keyframesOnly: false,
     packets: packets.slice(0, last + 1),
+    wanted: (i) => inSpan[i] === 1,
     forward: (i, unit) => (spanStart[i] && !unit.idr ? 'a span does not start at an IDR (open group of pictures)' : inSpan[i] === 1),
     strict: () => true,
     select: outputs.map((o) => `eq(n\\,${o.n})`).join('+'),
