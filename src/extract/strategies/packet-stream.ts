@@ -71,7 +71,8 @@ async function* fileUnits(task: FrameTask, plan: StreamPlan, record: CodecRecord
         yield `packet ${i} at byte ${p.pos} is cut short (${bytesRead} of ${p.size} bytes)`;
         return;
       }
-      yield sampleUnit(buf, record, codec, plan.keyframesOnly || p.key === true) ?? `packet ${i} at byte ${p.pos} is not NAL units of ${record.nalLengthSize}-byte lengths`;
+      yield sampleUnit(buf, record, codec, plan.keyframesOnly || p.key === true) ??
+        `packet ${i} at byte ${p.pos} is not NAL units of ${record.nalLengthSize}-byte lengths`;
     }
   } finally {
     await fh.close();
