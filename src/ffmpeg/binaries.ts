@@ -153,18 +153,6 @@ export function binaryVersion(bin: ResolvedBinary): Promise<BinaryVersion> {
   return cached;
 }
 
-/**
- * Starts reading ffmpeg's version (binaryVersion) without waiting for it, so that its process runs
- * alongside other work. A failure here is dropped: the caller that awaits binaryVersion sees it.
- */
-export function prefetchVersion(options: BinaryOptions = {}): void {
-  try {
-    binaryVersion(resolveBinary('ffmpeg', options)).catch(() => {});
-  } catch {
-    /* not found: reported where the binary is needed */
-  }
-}
-
 export interface Tool extends ResolvedBinary {
   version: BinaryVersion;
 }

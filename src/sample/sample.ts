@@ -12,7 +12,7 @@
 import { mkdir, readdir, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
-import { binaryVersion, prefetchVersion, resolveBinary } from '../ffmpeg/binaries.js';
+import { binaryVersion, resolveBinary } from '../ffmpeg/binaries.js';
 import { resolveLimits } from '../limits.js';
 import { acquirePool, poolThreads, releasePool, runHere, runsHere, type TaskRunner } from '../extract/pool.js';
 import { frameFileName } from '../extract/graph.js';
@@ -207,8 +207,6 @@ async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
 async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (m: Manifest) => void }): AsyncGenerator<SampledFrame> {
   const started = performance.now();
   const { options, signal, left } = c;
-  // The ffmpeg version the decode needs is read while probe runs (errors surface where it is awaited).
-  prefetchVersion(options);
   // A URL is read by byte ranges into a sparse local copy (source/remote.ts).
   if (isRemoteInput(c.input)) c.remote = await RemoteInput.open(c.input, remoteOptions({ ...options, signal }));
   const { info, plan: p } = await factsAndPlan(c);

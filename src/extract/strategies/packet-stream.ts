@@ -133,6 +133,13 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
         };
         stdin.on('drain', done).on('close', done).on('error', done);
       });
+    // Unit j is packet j: to the decoder if the plan forwards it.
+    const pass = async (unit: AccessUnit): Promise<void> => {
+      const go = plan.forward(j, unit);
+      if (typeof go === 'string') mismatch = go;
+      else if (go) await write(splitter.withParameterSets(unit));
+      j++;
+    };
     const take = async (unit: AccessUnit): Promise<void> => {
       if (j >= packets.length) return;
       if (!unit.payloadChoices.includes(packets[j]!.size) || (idrOnly && !unit.idr)) {
@@ -140,23 +147,16 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
         if (j > 0 && plan.strict(unit)) mismatch = `an access unit of ${unit.payloadBytes} bytes where the index has ${packets[j]!.size}`;
         return;
       }
-      const go = plan.forward(j, unit);
-      if (typeof go === 'string') mismatch = go;
-      else if (go) await write(splitter.withParameterSets(unit));
-      j++;
+      await pass(unit);
     };
     try {
       if (record) {
-        // Unit j is packet j: read by its index position, nothing to match.
+        // Read by its index position, nothing to match (undefined: a packet the plan does not want).
         for await (const unit of fileUnits(task, plan, record, codec)) {
           if (typeof unit === 'string') mismatch = unit;
-          else if (unit) {
-            const go = plan.forward(j, unit);
-            if (typeof go === 'string') mismatch = go;
-            else if (go) await write(unit.bytes);
-          }
+          else if (unit) await pass(unit);
+          else j++;
           if (mismatch) break;
-          j++;
         }
       } else {
         for await (const chunk of demux!.stdout as AsyncIterable<Buffer>) {
