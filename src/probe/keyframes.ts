@@ -16,7 +16,7 @@ import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { start } from '../ffmpeg/runner.js';
 import { inputError } from '../errors.js';
-import { fileSource, mp4Index, Mp4Unsupported } from './mp4.js';
+import { Mp4Unsupported, parseMoov, readMoov } from './mp4.js';
 import type { FrameIndex, KeyframeMap, MediaInfo } from './types.js';
 
 export interface IndexOptions extends BinaryOptions {
@@ -156,20 +156,25 @@ async function readRange(info: MediaInfo, interval: string | undefined, o: Index
 
 const MOOV_CONTAINERS = new Set(['mp4', 'mov', 'm4a']);
 
-/** The index from an MP4/MOV's moov (src/probe/mp4.ts), or undefined when that parser refuses the file. */
-async function moovIndex(info: MediaInfo): Promise<PacketIndex | undefined> {
-  const src = await fileSource(info.path).catch(() => undefined);
-  if (!src) return undefined;
+/**
+ * An MP4/MOV video track's index from its moov bytes (src/probe/mp4.ts), times relative to the
+ * container's start; undefined when that parser refuses them.
+ */
+export function indexFromMoov(moov: Buffer, streamIndex: number, startTimeSec: number): PacketIndex | undefined {
   try {
-    const idx = await mp4Index(src, { streamIndex: info.video!.index, startTimeSec: info.startTimeSec });
+    const idx = parseMoov(moov, { streamIndex, startTimeSec });
     const codecRecord = idx.track.avcC ?? idx.track.hvcC;
     return { streamIndex: idx.streamIndex, times: idx.times, pos: idx.pos, size: idx.size, keyframe: idx.keyframe, ...(codecRecord ? { codecRecord } : {}) };
   } catch (e) {
     if (e instanceof Mp4Unsupported) return undefined;
     throw e;
-  } finally {
-    await src.close();
   }
+}
+
+/** The index from an MP4/MOV's moov, or undefined when that parser refuses the file. */
+async function moovIndex(info: MediaInfo): Promise<PacketIndex | undefined> {
+  const moov = await readMoov(info.path);
+  return moov && indexFromMoov(moov, info.video!.index, info.startTimeSec);
 }
 
 /** Containers whose seeks are index-exact, so ranges can be read in parallel. */
@@ -273,6 +278,12 @@ export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; 
   // ffprobe's, whichever source is asked for.
   if (MOOV_CONTAINERS.has(info.container)) return;
   for (const source of ['auto', 'ffprobe'] as const) cache.set(indexKey(info, source), Promise.resolve(idx));
+  while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+}
+
+/** Seeds the cache with the index probe() built from an MP4/MOV's moov (the one packetIndex would build). */
+export function primeMoovIndex(info: MediaInfo, idx: PacketIndex): void {
+  cache.set(indexKey(info, 'auto'), Promise.resolve(idx));
   while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
 }
 

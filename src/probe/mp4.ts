@@ -473,6 +473,24 @@ export function trackSamples(moov: Buffer, streamIndex: number): { handler: stri
   throw new Mp4Unsupported(`no stream ${streamIndex}`);
 }
 
+/**
+ * A local file's moov bytes, or undefined when parseMoov would refuse the file for its layout
+ * (fragmented, no moov, cut short) or it cannot be read. The caller parses them (parseMoov).
+ */
+export async function readMoov(path: string): Promise<Buffer | undefined> {
+  const src = await fileSource(path).catch(() => undefined);
+  if (!src) return undefined;
+  try {
+    const layout = await mp4Layout(src);
+    const moov = await src.read(layout.moov.offset, layout.moov.size);
+    return moov.length === layout.moov.size ? moov : undefined;
+  } catch {
+    return undefined; // refused or unreadable: ffprobe then reads the file and says what is wrong
+  } finally {
+    await src.close();
+  }
+}
+
 /** Reads moov from a source and parses it. Throws Mp4Unsupported when the file is not one parseMoov handles. */
 export async function mp4Index(src: ByteSource, o: ParseOptions & { layout?: Mp4Layout } = {}): Promise<Mp4Index & { layout: Mp4Layout }> {
   const layout = o.layout ?? (await mp4Layout(src));

@@ -1,8 +1,10 @@
 /**
  * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images).
- * Demux-only ffprobe: a short clip is one call (container, streams and every packet, which also
- * seeds the packet index); a long file is two (container and streams, then a packet sample from
- * the start and the tail). Without a declared duration, the duration is where the last packet ends.
+ * Demux-only ffprobe, one call for container and streams. The packets probe checks come from an
+ * MP4/MOV's moov (src/probe/mp4.ts, which also seeds the packet index), from the same call for
+ * another short clip (every packet, which seeds the index too), or from a second call on a long
+ * file (a packet sample from the start and the tail). Without a declared duration, the duration
+ * is where the last packet ends.
  * Encrypted MP4 (CENC) is refused here, before anything tries to decode it.
  */
 import { extname } from 'node:path';
@@ -15,7 +17,8 @@ import { runProcess } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from '../source/local.js';
 import { mp4Encryption } from './encryption.js';
-import { primeIndex } from './keyframes.js';
+import { indexFromMoov, primeIndex, primeMoovIndex, type PacketIndex } from './keyframes.js';
+import { readMoov } from './mp4.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
 export interface ProbeOptions extends BinaryOptions {
@@ -206,6 +209,45 @@ async function packetSample(
   return (JSON.parse(second.stdout.toString('utf8')) as { packets?: RawPacket[] }).packets ?? [];
 }
 
+/**
+ * What probe checks from the main stream's packets: the first ones' times (frame-rate regularity)
+ * and where the last one ends (seconds from the container's start; truncation, or the duration
+ * when none is declared).
+ */
+interface PacketFacts {
+  sampleTimes: number[];
+  lastEnd: number;
+}
+
+/** The facts from ffprobe's packets (file order). */
+function packetSampleOf(packets: RawPacket[], startTimeSec: number): PacketFacts {
+  const timed = packets.map((p) => ({ t: num(p.pts_time), d: num(p.duration_time) ?? 0 })).filter((p): p is { t: number; d: number } => p.t !== null);
+  let lastEnd = -Infinity;
+  for (const p of timed) lastEnd = Math.max(lastEnd, p.t + p.d);
+  // The first packets in decode order; the last few sorted times may miss frames still to come
+  // (B-frame reordering), so they are left out of the regularity check.
+  const sampleTimes = timed
+    .slice(0, PROBE_HEAD_PACKETS)
+    .map((p) => p.t)
+    .sort((x, y) => x - y)
+    .slice(0, timed.length > PROBE_HEAD_PACKETS ? PROBE_HEAD_PACKETS - 16 : undefined);
+  return { sampleTimes, lastEnd: lastEnd - startTimeSec };
+}
+
+/**
+ * The facts from an MP4/MOV's packet index (presentation order, times from the start): the same
+ * first frames ffprobe's head sample gives, and the end of the last frame whose bytes are in the
+ * file (a file cut inside its mdat keeps a whole moov), its duration taken as the gap before it.
+ */
+function moovSample(idx: PacketIndex, sizeBytes: number): PacketFacts {
+  const sampleTimes = idx.times.slice(0, PROBE_HEAD_PACKETS - 16);
+  let last = -1;
+  for (let i = 0; i < idx.times.length; i++) if (idx.pos[i]! + idx.size[i]! <= sizeBytes) last = i;
+  if (last < 0) return { sampleTimes: [], lastEnd: -Infinity };
+  const gap = last > 0 ? idx.times[last]! - idx.times[last - 1]! : 0;
+  return { sampleTimes, lastEnd: idx.times[last]! + gap };
+}
+
 /** The packet index's rows from ffprobe's packets (file order; packets flagged discard are never shown). */
 function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; size: number; key: boolean }> {
   const out: Array<{ t: number; pos: number; size: number; key: boolean }> = [];
@@ -229,8 +271,10 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
 
   const ffprobe = resolveBinary('ffprobe', options);
   const common = { command: ffprobe.path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal };
-  // A short clip: every packet in the same call (the packet sample and the packet index come free).
-  const whole = local.sizeBytes <= ONE_CALL_BYTES;
+  // MP4/MOV: the packet sample and the packet index come from the moov, read here (a few ms);
+  // another short clip: every packet in the same call (the packet sample and index come free).
+  const moov = local.signature === 'isobmff' ? await readMoov(local.path) : undefined;
+  const whole = !moov && local.sizeBytes <= ONE_CALL_BYTES;
   const first = await runProcess({
     ...common,
     args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams', ...(whole ? ['-show_entries', `packet=${PACKET_FIELDS}`] : [])]),
@@ -265,14 +309,14 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
   const noDuration = !declared || declared <= 0;
+  const moovIdx = moov && formatName.startsWith('mov') && main === v ? indexFromMoov(moov, v.index, startTimeSec) : undefined;
   const mainPackets = whole
     ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
-    : await packetSample(local.path, main.index, noDuration ? undefined : declared, common);
-  const packets = mainPackets.map((p) => ({ t: num(p.pts_time), d: num(p.duration_time) ?? 0 })).filter((p): p is { t: number; d: number } => p.t !== null);
-  if (packets.length === 0) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
-  let lastEnd = -Infinity;
-  for (const p of packets) lastEnd = Math.max(lastEnd, p.t + p.d);
-  lastEnd -= startTimeSec;
+    : moovIdx
+      ? []
+      : await packetSample(local.path, main.index, noDuration ? undefined : declared, common);
+  const { sampleTimes, lastEnd } = moovIdx ? moovSample(moovIdx, local.sizeBytes) : packetSampleOf(mainPackets, startTimeSec);
+  if (!sampleTimes.length) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
   let durationSec = noDuration ? lastEnd : declared;
   if (!durationSec || durationSec <= 0)
     throw inputError('CORRUPT', input, 'the duration cannot be determined (no header states it and the packets end at 0 s)');
@@ -300,13 +344,6 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     const swap = rotation === 90 || rotation === 270;
     const fps = parseRate(v.avg_frame_rate);
     const realFps = parseRate(v.r_frame_rate);
-    // The first packets in decode order; the last few sorted times may miss frames still to come
-    // (B-frame reordering), so they are left out of the regularity check.
-    const sampleTimes = packets
-      .slice(0, PROBE_HEAD_PACKETS)
-      .map((p) => p.t)
-      .sort((x, y) => x - y)
-      .slice(0, packets.length > PROBE_HEAD_PACKETS ? PROBE_HEAD_PACKETS - 16 : undefined);
     const vfr = looksVariable(sampleTimes) || (fps > 0 && realFps > 0 && Math.abs(fps - realFps) / realFps > 0.02);
     video = {
       index: v.index,
@@ -356,7 +393,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     attachedPictures: streams.filter((s) => s.disposition?.attached_pic === 1).length,
     mtimeMs: local.mtimeMs,
   };
-  if (whole && video) primeIndex(info, indexPackets(mainPackets));
+  if (moovIdx) primeMoovIndex(info, moovIdx);
+  else if (whole && video) primeIndex(info, indexPackets(mainPackets));
   return info;
 }
 

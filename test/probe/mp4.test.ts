@@ -5,9 +5,10 @@
  * edit), as MOV, and on ../shared/media/*.mp4 when present. What it does not model is refused, and
  * packetIndex() then falls back to ffprobe.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OmniprepError } from '../../src/errors.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
 import { packetIndex } from '../../src/probe/keyframes.js';
@@ -128,5 +129,42 @@ describe('moov parser', () => {
     const c = await fileSource(cut);
     await expect(mp4Layout(c)).rejects.toThrow(/cut short|truncated/);
     await c.close();
+  }, 60_000);
+});
+
+describe('probe reads an MP4’s packets from its moov, not with ffprobe', () => {
+  /** An ffprobe that logs each call's arguments, one line per call, then runs the real one. */
+  function loggingFfprobe(): { path: string; calls: () => string[] } {
+    const dir = tempDir('ffprobe-log-');
+    const log = join(dir, 'calls.log');
+    const path = join(dir, 'ffprobe');
+    writeFileSync(path, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${resolveBinary('ffprobe').path}' "$@"\n`, { mode: 0o755 });
+    return { path, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
+  }
+
+  it('one ffprobe call that lists no packet; a fragmented file (no sample tables) lists them in its one call', async () => {
+    for (const name of ['faststart.mp4', 'trimmed.mp4', 'delayed.mp4', 'noeditlist.mp4', 'quicktime.mov', 'vfr', 'longgop', 'fragmented.mp4']) {
+      const ffprobe = loggingFfprobe();
+      const info = await probe(files[name]!, { ffprobePath: ffprobe.path });
+      const calls = ffprobe.calls();
+      const fragmented = name === 'fragmented.mp4';
+      expect([name, calls.length]).toEqual([name, 1]);
+      expect([name, calls.some((c) => c.includes('packet='))]).toEqual([name, fragmented]);
+      // The index probe kept is the one ffprobe's packets give.
+      const ff = await packetIndex(info, { indexSource: 'ffprobe' });
+      expect([name, (await packetIndex(info, { ffprobePath: '/nonexistent/ffprobe' })).times]).toEqual([name, ff.times]);
+    }
+    expect((await probe(files.vfr!)).video?.vfr).toBe(true);
+    expect((await probe(files.longgop!)).video?.vfr).toBe(false);
+  }, 120_000);
+
+  it('a fast-start MP4 cut inside its media data keeps a whole moov, and is refused as truncated', async () => {
+    const cut = join(tempDir('mp4-cut-'), 'cut.mp4');
+    const whole = readFileSync(files['faststart.mp4']!);
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const err = (await probe(cut).catch((e: unknown) => e)) as OmniprepError;
+    expect(err).toBeInstanceOf(OmniprepError);
+    expect(err.code).toBe('CORRUPT');
+    expect(err.message).toMatch(/^\S+cut\.mp4: the file is truncated: its data ends at \d+\.\d\d s of the \d+\.\d\d s it declares$/);
   }, 60_000);
 });
