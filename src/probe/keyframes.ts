@@ -16,7 +16,7 @@ import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { start } from '../ffmpeg/runner.js';
 import { inputError } from '../errors.js';
-import { Mp4Unsupported, parseMoov, readMoov } from './mp4.js';
+import { type MoovTrack, moovTrack, Mp4Unsupported, readMoov, trackIndex } from './mp4.js';
 import type { FrameIndex, KeyframeMap, MediaInfo } from './types.js';
 
 export interface IndexOptions extends BinaryOptions {
@@ -160,9 +160,11 @@ const MOOV_CONTAINERS = new Set(['mp4', 'mov', 'm4a']);
  * An MP4/MOV video track's index from its moov bytes (src/probe/mp4.ts), times relative to the
  * container's start; undefined when that parser refuses them.
  */
-export function indexFromMoov(moov: Buffer, streamIndex: number, startTimeSec: number): PacketIndex | undefined {
+export function indexFromMoov(moov: Buffer, streamIndex: number, startTimeSec: number, parsed?: MoovTrack): PacketIndex | undefined {
   try {
-    const idx = parseMoov(moov, { streamIndex, startTimeSec });
+    // A track parsed ahead (probe's, while ffprobe ran) when it is the one asked for.
+    const track = parsed?.raw.track.streamIndex === streamIndex ? parsed : moovTrack(moov, streamIndex);
+    const idx = trackIndex(track, startTimeSec);
     const codecRecord = idx.track.avcC ?? idx.track.hvcC;
     return { streamIndex: idx.streamIndex, times: idx.times, pos: idx.pos, size: idx.size, keyframe: idx.keyframe, ...(codecRecord ? { codecRecord } : {}) };
   } catch (e) {

@@ -155,7 +155,7 @@ function need(box: Box, at: number, bytes: number, what: string): void {
   if (at + bytes > box.end) throw new Mp4Unsupported(`the ${what} table is cut short`);
 }
 
-interface RawTrack {
+export interface RawTrack {
   track: Mp4Track;
   dts: Float64Array;
   cts: Int32Array;
@@ -393,8 +393,19 @@ export interface ParseOptions {
   startTimeSec?: number | undefined;
 }
 
-/** Parses a moov box's bytes into the video track's packet index. Throws Mp4Unsupported. */
-export function parseMoov(moov: Buffer, o: ParseOptions = {}): Mp4Index {
+/**
+ * A video track's tables, each sample's presentation time as ffprobe prints it (NaN: not shown)
+ * and the samples in presentation order: the costly part of an index, which does not depend on
+ * the container's start time (probe parses it while ffprobe runs). Throws Mp4Unsupported.
+ */
+export interface MoovTrack {
+  readonly raw: RawTrack;
+  readonly printed: Float64Array;
+  readonly order: number[];
+}
+
+/** Parses a moov box's video track (`streamIndex`, default the first video track). Throws Mp4Unsupported. */
+export function moovTrack(moov: Buffer, streamIndex?: number): MoovTrack {
   const root: Box = { type: 'root', start: 0, end: moov.length };
   const top = child(moov, root, 'moov');
   if (!top) throw new Mp4Unsupported('no moov box');
@@ -402,57 +413,79 @@ export function parseMoov(moov: Buffer, o: ParseOptions = {}): Mp4Index {
   const mvhd = child(moov, top, 'mvhd');
   if (!mvhd) throw new Mp4Unsupported('no mvhd box');
   const movieTimescale = moov.readUInt32BE(mvhd.start + (moov[mvhd.start] === 1 ? 20 : 12)) || 1;
-  let streamIndex = 0;
+  let index = 0;
   let chosen: RawTrack | undefined;
   for (const b of children(moov, top.start, top.end)) {
     if (b.type !== 'trak') continue;
-    const index = streamIndex++;
-    if (o.streamIndex !== undefined ? index !== o.streamIndex : chosen) continue;
-    const t = readTrack(moov, b, index, movieTimescale);
+    const i = index++;
+    if (streamIndex !== undefined ? i !== streamIndex : chosen) continue;
+    const t = readTrack(moov, b, i, movieTimescale);
     if (t && t.track.handler === 'vide') chosen = t;
-    else if (o.streamIndex !== undefined) throw new Mp4Unsupported(`stream ${index} is not a video track`);
+    else if (streamIndex !== undefined) throw new Mp4Unsupported(`stream ${i} is not a video track`);
   }
   if (!chosen) throw new Mp4Unsupported('no video track');
   const t = chosen;
   const pts = presentation(t);
-  const start = o.startTimeSec ?? 0;
   const n = t.dts.length;
-  // Join like keyframes.ts: ascending presentation time, one entry per time.
-  const rel = new Float64Array(n);
-  const kept: number[] = [];
+  const printed = new Float64Array(n);
+  const order: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (Number.isNaN(pts[i]!)) continue;
-    rel[i] = Math.round((printedSeconds(pts[i]!, t.track.timescale) - start) * 1e6) / 1e6;
-    kept.push(i);
+    printed[i] = Number.isNaN(pts[i]!) ? NaN : printedSeconds(pts[i]!, t.track.timescale);
+    if (!Number.isNaN(printed[i]!)) order.push(i);
   }
-  // Decode order is presentation order but for B-frame reordering: an insertion sort is near linear.
-  const order = kept;
+  // Decode order is presentation order but for B-frame reordering: an insertion sort is near
+  // linear. Ties keep decode order. (Times relative to a start printed to the microsecond sort
+  // the same way: the subtraction is exact once rounded to the microsecond.)
   for (let i = 1; i < order.length; i++) {
     const x = order[i]!;
     let j = i - 1;
-    while (j >= 0 && (rel[order[j]!]! > rel[x]! || (rel[order[j]!]! === rel[x]! && order[j]! > x))) {
+    while (j >= 0 && (printed[order[j]!]! > printed[x]! || (printed[order[j]!]! === printed[x]! && order[j]! > x))) {
       order[j + 1] = order[j]!;
       j--;
     }
     order[j + 1] = x;
   }
-  const times: number[] = [];
-  const pos: number[] = [];
-  const size: number[] = [];
-  const keyframe: boolean[] = [];
+  return { raw: t, printed, order };
+}
+
+/** The packet index of a parsed track, times relative to `startTimeSec` (ffprobe's format start_time). */
+export function trackIndex(m: MoovTrack, startTimeSec = 0): Mp4Index {
+  const { raw: t, printed, order } = m;
+  // Join like keyframes.ts: ascending presentation time, one entry per time. (Arrays made at their
+  // length and filled: growing or Array.from-ing 100,000 entries costs several times more.)
+  const times = new Array<number>(order.length);
+  const pos = new Array<number>(order.length);
+  const size = new Array<number>(order.length);
+  const keyframe = new Array<boolean>(order.length);
+  let n = 0;
   for (const i of order) {
-    if (times.length && times[times.length - 1] === rel[i]) {
-      if (t.key[i]) keyframe[keyframe.length - 1] = true;
+    const rel = Math.round((printed[i]! - startTimeSec) * 1e6) / 1e6;
+    if (n && times[n - 1] === rel) {
+      if (t.key[i]) keyframe[n - 1] = true;
       continue;
     }
-    times.push(rel[i]!);
-    pos.push(t.pos[i]!);
-    size.push(t.size[i]!);
-    keyframe.push(t.key[i] === 1);
+    times[n] = rel;
+    pos[n] = t.pos[i]!;
+    size[n] = t.size[i]!;
+    keyframe[n++] = t.key[i] === 1;
   }
-  if (!times.length) throw new Mp4Unsupported('the video track has no samples');
-  const decodeOrder = { pos: Array.from(t.pos), size: Array.from(t.size), keyframe: Array.from(t.key, (k) => k === 1) };
+  if (!n) throw new Mp4Unsupported('the video track has no samples');
+  for (const a of [times, pos, size, keyframe]) a.length = n;
+  const decodeOrder = { pos: listOf(t.pos), size: listOf(t.size), keyframe: listOf(t.key, (k) => k === 1) };
   return { streamIndex: t.track.streamIndex, times, pos, size, keyframe, track: t.track, decodeOrder };
+}
+
+function listOf(a: Float64Array): number[];
+function listOf<T>(a: Uint8Array, f: (v: number) => T): T[];
+function listOf<T>(a: Float64Array | Uint8Array, f?: (v: number) => T): Array<T | number> {
+  const out = new Array<T | number>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f ? f(a[i]!) : a[i]!;
+  return out;
+}
+
+/** Parses a moov box's bytes into the video track's packet index. Throws Mp4Unsupported. */
+export function parseMoov(moov: Buffer, o: ParseOptions = {}): Mp4Index {
+  return trackIndex(moovTrack(moov, o.streamIndex), o.startTimeSec);
 }
 
 /** Every sample's byte position and size, in decode order, of any track (stream index as ffmpeg numbers them). */

@@ -18,7 +18,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from '../source/local.js';
 import { mp4Encryption } from './encryption.js';
 import { indexFromMoov, primeIndex, primeMoovIndex, type PacketIndex } from './keyframes.js';
-import { readMoov } from './mp4.js';
+import { type MoovTrack, moovTrack, readMoov } from './mp4.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
 export interface ProbeOptions extends BinaryOptions {
@@ -259,6 +259,15 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
   return out;
 }
 
+/** The moov's first video track, or undefined when there is none or it is refused (probe then decides with ffprobe's streams). */
+function aheadOfProbe(moov: Buffer): MoovTrack | undefined {
+  try {
+    return moovTrack(moov);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Probes a local file. Throws OmniprepError (NOT_FOUND, UNSUPPORTED_FORMAT, CORRUPT, TOO_LARGE, ...). */
 export async function probe(input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
   const limits = resolveLimits(options.limits);
@@ -275,10 +284,13 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   // another short clip: every packet in the same call (the packet sample and index come free).
   const moov = local.signature === 'isobmff' ? await readMoov(local.path) : undefined;
   const whole = !moov && local.sizeBytes <= ONE_CALL_BYTES;
-  const first = await runProcess({
+  const call = runProcess({
     ...common,
     args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams', ...(whole ? ['-show_entries', `packet=${PACKET_FIELDS}`] : [])]),
-  }).catch((e: unknown) => {
+  });
+  // While ffprobe runs: the moov's first video track, the costly part of its index.
+  const track = moov ? aheadOfProbe(moov) : undefined;
+  const first = await call.catch((e: unknown) => {
     // Random bytes named .mp4 make the MP4 demuxer complain of a missing index: without any
     // container signature, the honest cause is that this is not media at all.
     if (!local.signature && e instanceof OmniprepError && (e.code === 'CORRUPT' || e.code === 'UNSUPPORTED_FORMAT')) {
@@ -309,7 +321,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
   const noDuration = !declared || declared <= 0;
-  const moovIdx = moov && formatName.startsWith('mov') && main === v ? indexFromMoov(moov, v.index, startTimeSec) : undefined;
+  const moovIdx = moov && formatName.startsWith('mov') && main === v ? indexFromMoov(moov, v.index, startTimeSec, track) : undefined;
   const mainPackets = whole
     ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
     : moovIdx

@@ -147,7 +147,7 @@ describe('what start-up loads', () => {
     expect(JSON.parse(prompted.stdout).textTokens).toBeGreaterThan(p.textTokens);
   });
 
-  it('omniprep sample runs a short job on its own thread without sharp, and starts the pool past 256 MB of raw frames; no SDK, service or chart', async () => {
+  it('omniprep sample runs a job on its own thread without sharp while its pipes carry under 256 MB, and starts the pool past it; no SDK, service or chart', async () => {
     const clip = await fixture('timecode');
     const out = tempDir('startup-sample-');
     try {
@@ -155,11 +155,15 @@ describe('what start-up loads', () => {
       // JPEG frames are encoded by ffmpeg (src/extract/graph.ts): sharp is not needed either.
       expectNone(short, [...HEAVY, ...WORK]);
       expect(JSON.parse(short.stdout).totals.frames).toBe(4);
-      // 500 frames of 640x360 RGB: 345 MB through the pipes (extract/pool.ts HERE_RAW_BYTES)
-      const more = await omniprep('sample', clip, '--out', out, '--every', '0.04', '--mode', 'exact', '--json');
+      // 500 frames of 640x360 RGB for sharp (WebP): 345 MB through the pipes (extract/pool.ts HERE_RAW_BYTES)
+      const more = await omniprep('sample', clip, '--out', out, '--every', '0.04', '--mode', 'exact', '--format', 'webp', '--max-side', '64', '--json');
       expectNone(more, [...HEAVY, 'gpt-tokenizer']);
       expect(more.packages).toContain('piscina');
       expect(JSON.parse(more.stdout).totals.frames).toBe(500);
+      // The same 500 frames as JPEG, which ffmpeg encodes: 86 MB (a quarter of the raw at 640x360) stays here.
+      const jpegs = await omniprep('sample', clip, '--out', out, '--every', '0.04', '--mode', 'exact', '--json');
+      expectNone(jpegs, [...HEAVY, ...WORK]);
+      expect(JSON.parse(jpegs.stdout).totals.frames).toBe(500);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -14,9 +14,10 @@ function startSample(
   input: string,
   out: string,
   every = '0.2',
+  extra: string[] = [],
 ): { child: ReturnType<typeof spawn>; marker: string; stderr: () => string; exited: Promise<string> } {
   const tmp = tempDir('cli-');
-  const child = spawn(process.execPath, [CLI, 'sample', input, '--every', every, '--mode', 'exact', '--out', out], {
+  const child = spawn(process.execPath, [CLI, 'sample', input, '--every', every, '--mode', 'exact', '--out', out, ...extra], {
     cwd: ROOT,
     env: { ...process.env, OMNIPREP_TMPDIR: tmp, OMNIPREP_TEST_MARKER: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,18 +46,19 @@ describe('an interrupted sample', () => {
     await waitFor('its children to end', () => processesWithMarker(s.marker).length === 0, 10_000);
   }, 120_000);
 
-  // 300 frames of 640x360 are 207 MB of raw frames: the calling thread decodes them; 600 frames
-  // (414 MB) go to the worker pool (src/extract/pool.ts HERE_RAW_BYTES). Both stop before the sweep.
+  // 300 JPEGs of 640x360 (ffmpeg encodes them) stay on the calling thread; 600 raw frames of
+  // 640x360 for sharp (WebP, 414 MB) go to the worker pool (src/extract/pool.ts runsHere). Both
+  // stop before the sweep.
   it.each([
-    ['the calling thread', '0.2'],
-    ['the worker pool', '0.1'],
+    ['the calling thread', '0.2', []],
+    ['the worker pool', '0.1', ['--format', 'webp', '--max-side', '64']],
   ])(
     "Ctrl-C in a directory that was there keeps the directory and the files that were not the run's (%s)",
-    async (_, every) => {
+    async (_, every, extra) => {
       const clip = await fixture('longgop');
       const out = tempDir('out-');
       mkdirSync(join(out, 'mine'));
-      const s = startSample(clip, out, every);
+      const s = startSample(clip, out, every, extra);
       await waitFor('frames to be written', () => frameFiles(out).length >= 2, 60_000, 10);
       s.child.kill('SIGINT');
       expect(await s.exited).toBe('130');

@@ -97,6 +97,9 @@ describe('grouping frames into decode tasks by cost', () => {
     expect(taskSize(5, 2)).toBe(8); // a short clip: one task
     expect(taskSize(100, 2)).toBe(25);
     expect(taskSize(10_000, 2)).toBe(96);
+    // Keyframes decoded alone cost the same per frame: one task per core.
+    expect(taskSize(121, 2, true)).toBe(61);
+    expect(taskSize(10_000, 2, true)).toBe(96);
   });
 
   it('without byte positions (Ogg) decode order is time order', () => {
@@ -181,6 +184,20 @@ describe('keyframe mode where the decoder cannot skip to keyframes (VP9, AV1, ..
     const close = frames(idx, [0, 12, 24, 36], 'keyframe'); // 12 packets apart, under START_COST
     expect(12).toBeLessThanOrEqual(START_COST + 1);
     expect(groupFrames(close, dec, 1, false, false).map((g) => g.frames.length)).toEqual([4]);
+  });
+});
+
+describe('tasks per core', () => {
+  it('keyframes decoded alone: one task per core; exact frames (spans that differ in cost): two per core', () => {
+    const idx = index(121 * 60, 60);
+    const dec = new DecodeOrder(idx, START_COST);
+    const keys = Array.from({ length: 121 }, (_, i) => i * 60);
+    expect(groupFrames(frames(idx, keys, 'keyframe'), dec, 2, true).map((g) => g.frames.length)).toEqual([61, 60]);
+    const exact = frames(
+      idx,
+      keys.map((k) => k + 30),
+    );
+    expect(groupFrames(exact, dec, 2, true).map((g) => g.frames.length)).toEqual([31, 31, 31, 28]);
   });
 });
 

@@ -12,14 +12,14 @@ import { startOpenAITestServer } from '../helpers/openai/server.js';
 import { api, decoders, pngClaiming, startService, upload, waitFor, waitJob, type Running } from '../helpers/service.js';
 
 /** Checks every frame of a finished job: the image is the frame the manifest names (fps of the fixture). */
-async function checkFrames(base: string, job: any, fps: number): Promise<void> {
+async function checkFrames(base: string, job: any, fps: number, type = 'image/jpeg'): Promise<void> {
   const m = await api(base, 'GET', `/v1/jobs/${job.id}/manifest`);
   expect(m.status).toBe(200);
   expect(m.json.frames.frames).toHaveLength(job.plan.frames);
   for (const f of m.json.frames.frames) {
     const res = await fetch(`${base}/v1/jobs/${job.id}/frames/${f.index}`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(res.headers.get('content-type')).toBe(type);
     expect(res.headers.get('etag')).toBe(`"${f.sha256}"`);
     const bytes = Buffer.from(await res.arrayBuffer());
     expect(bytes.length).toBe(f.bytes);
@@ -265,9 +265,9 @@ describe('faults and the model call', () => {
     const s = await startService({ workers: 1, allowRoots: [CACHE] });
     try {
       const clip = await fixture('longgop');
-      // 600 frames of 640x360: 414 MB of raw frames, a job for the pool (a smaller one runs on the
-      // calling thread: src/extract/pool.ts runsHere).
-      const r = await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.1, mode: 'exact' } });
+      // 600 raw frames of 640x360 for sharp (WebP): 414 MB through the pipes, a job for the pool
+      // (JPEGs, or fewer frames, run on the calling thread: src/extract/pool.ts runsHere).
+      const r = await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.1, mode: 'exact', format: 'webp' } });
       const id = r.json.id as string;
       // The shared pool the job uses; kill its threads while one of them has an ffmpeg child.
       const pool = (await waitFor(
@@ -288,13 +288,16 @@ describe('faults and the model call', () => {
       const job = await waitJob(s.url, id, 60_000);
       expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
       expect(job.result.frames).toBe(600);
-      await checkFrames(s.url, job, 30);
+      await checkFrames(s.url, job, 30, 'image/webp');
       await waitFor('no ffmpeg left running', () => decoders().length === 0, 5000);
       // The pool still works (400 frames: 276 MB of raw frames, the pool's again).
-      const again = await waitJob(s.url, (await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.1, end: 40, mode: 'exact' } })).json.id);
+      const again = await waitJob(
+        s.url,
+        (await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.1, end: 40, mode: 'exact', format: 'webp' } })).json.id,
+      );
       expect(again.result.frames).toBe(400);
       expect(again.state).toBe('succeeded');
-      await checkFrames(s.url, again, 30);
+      await checkFrames(s.url, again, 30, 'image/webp');
     } finally {
       await s.close();
     }
