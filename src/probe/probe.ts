@@ -260,7 +260,7 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
 }
 
 /** The moov's first video track, or undefined when there is none or it is refused (probe then decides with ffprobe's streams). */
-function aheadOfProbe(moov: Buffer): MoovTrack | undefined {
+function videoTrack(moov: Buffer): MoovTrack | undefined {
   try {
     return moovTrack(moov);
   } catch {
@@ -280,16 +280,18 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
 
   const ffprobe = resolveBinary('ffprobe', options);
   const common = { command: ffprobe.path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal };
-  // MP4/MOV: the packet sample and the packet index come from the moov, read here (a few ms);
-  // another short clip: every packet in the same call (the packet sample and index come free).
+  // An MP4/MOV with a video track: the packet sample and the packet index come from its moov
+  // (parsed first when the file is short, a few ms; while ffprobe runs when it is long). Another
+  // short file (an audio-only MP4 too): every packet in the same call (the sample and index come free).
   const moov = local.signature === 'isobmff' ? await readMoov(local.path) : undefined;
-  const whole = !moov && local.sizeBytes <= ONE_CALL_BYTES;
+  const short = local.sizeBytes <= ONE_CALL_BYTES;
+  let track = moov && short ? videoTrack(moov) : undefined;
+  const whole = short && !track;
   const call = runProcess({
     ...common,
     args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams', ...(whole ? ['-show_entries', `packet=${PACKET_FIELDS}`] : [])]),
   });
-  // While ffprobe runs: the moov's first video track, the costly part of its index.
-  const track = moov ? aheadOfProbe(moov) : undefined;
+  if (moov && !short) track = videoTrack(moov);
   const first = await call.catch((e: unknown) => {
     // Random bytes named .mp4 make the MP4 demuxer complain of a missing index: without any
     // container signature, the honest cause is that this is not media at all.

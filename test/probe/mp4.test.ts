@@ -142,7 +142,13 @@ describe('probe reads an MP4’s packets from its moov, not with ffprobe', () =>
     return { path, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
   }
 
-  it('one ffprobe call that lists no packet; a fragmented file (no sample tables) lists them in its one call', async () => {
+  it('one ffprobe call that lists no packet; a fragmented file (no sample tables) and an audio-only one list them in their one call', async () => {
+    const audio = join(tempDir('mp4-audio-'), 'audio.m4a');
+    await ffmpeg(['-i', files.timecode!, '-vn', '-c:a', 'copy', audio]);
+    const m4a = loggingFfprobe();
+    expect((await probe(audio, { ffprobePath: m4a.path })).kind).toBe('audio');
+    expect(m4a.calls()).toHaveLength(1);
+    expect(m4a.calls()[0]).toContain('packet=');
     for (const name of ['faststart.mp4', 'trimmed.mp4', 'delayed.mp4', 'noeditlist.mp4', 'quicktime.mov', 'vfr', 'longgop', 'fragmented.mp4']) {
       const ffprobe = loggingFfprobe();
       const info = await probe(files[name]!, { ffprobePath: ffprobe.path });
