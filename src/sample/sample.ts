@@ -179,11 +179,21 @@ async function* decodeFrames(
   try {
     // Remote: every packet the tasks decode is fetched before the first one runs.
     await c.remote?.prepareTasks(tasks);
+    // Tasks of two kinds may interleave their frames (groupFrames in tasks.ts): frames go out in
+    // the plan's order, each as soon as every frame before it is out.
+    const waiting = new Map<number, FrameResult>();
+    let next = 0;
     for await (const outcome of runInOrder(pool, tasks, c.signal, c.left)) {
       stats.decodeMs += outcome.decodeMs;
       if (outcome.path) stats.decodePaths[outcome.path] = (stats.decodePaths[outcome.path] ?? 0) + 1;
-      yield* outcome.frames ?? [];
+      for (const frame of outcome.frames ?? []) waiting.set(frame.index, frame);
+      for (let frame = waiting.get(next); frame; frame = waiting.get(++next)) {
+        waiting.delete(next);
+        yield frame;
+      }
     }
+    // A planned frame no task wrote would hold back the ones after it: they go out in order.
+    for (const index of [...waiting.keys()].sort((a, b) => a - b)) yield waiting.get(index)!;
     finished = true;
   } finally {
     if (!finished) {

@@ -174,20 +174,29 @@ export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: n
   const groups: Group[] = [];
   // A keyframe that starts the span of an exact frame is decoded with it (the span decodes it anyway).
   const spanStarts = new Set(frames.filter((f) => f.source !== 'keyframe').map((f) => dec.keyBefore[dec.rankOf(f)]!));
+  // The group each kind of decode is filling: keyframe and exact frames that alternate (keyframe
+  // mode on long groups of pictures, where a window without a keyframe takes an exact frame) fill
+  // one task of each kind, not a task per switch. Their frames then interleave (sample.ts puts
+  // them back in order).
+  const open: Partial<Record<Group['decode'], Group>> = {};
   for (const f of frames) {
     const r = dec.rankOf(f);
     const decode = f.source === 'keyframe' && !spanStarts.has(r) ? 'keyframes' : 'exact';
     const k = dec.keyBefore[r]!;
-    const g = groups[groups.length - 1];
+    const g = open[decode];
     // A frame in a group of pictures the task already decodes always joins it (a second task
     // would decode that group again); otherwise the task must have room and be the cheaper way.
-    const shared = g !== undefined && decode === 'exact' && g.decode === 'exact' && k <= g.last;
+    const shared = g !== undefined && decode === 'exact' && k <= g.last;
     const cheaper = g !== undefined && (decode === 'keyframes' ? alone || r - g.last <= 1 + dec.startCost : streamable || joins(g, r, k, dec.startCost));
-    if (g && g.decode === decode && (shared || (g.frames.length < cap && cheaper))) {
+    if (g && (shared || (g.frames.length < cap && cheaper))) {
       g.frames.push(f);
       g.first = Math.min(g.first, k);
       g.last = Math.max(g.last, r);
-    } else groups.push({ decode, frames: [f], first: k, last: r });
+    } else {
+      const fresh: Group = { decode, frames: [f], first: k, last: r };
+      groups.push(fresh);
+      open[decode] = fresh;
+    }
   }
   return groups;
 }

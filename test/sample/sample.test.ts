@@ -340,6 +340,27 @@ describe('the decode paths', () => {
     expect(Object.keys(e.timings.decodePaths)).toEqual(['span-stream']);
     expect(await frameNumbers(e)).toEqual(e.frames.map((f) => Math.round(f.timestampSec * 30)));
   });
+  it('keyframe mode on long groups of pictures: keyframes and exact frames that alternate fill one task of each kind, and come out in order', async () => {
+    // 10 s GOPs, every 6 s: 10 and 40 are keyframes alone in their groups; 3, 21, 33, 51 are exact
+    // frames decoded from 0, 20, 30, 50 (each then decoded with its span).
+    const path = await fixture('longgop');
+    const m = await run(path, { every: 6 });
+    expect(m.frames.map((f) => f.timestampSec)).toEqual((await plan(path, { every: 6 })).frames.map((f) => f.timestampSec));
+    expect(m.frames.map((f) => [f.index, f.timestampSec, f.keyframe])).toEqual([
+      [0, 0, true],
+      [1, 3, false],
+      [2, 10, true],
+      [3, 20, true],
+      [4, 21, false],
+      [5, 30, true],
+      [6, 33, false],
+      [7, 40, true],
+      [8, 50, true],
+      [9, 51, false],
+    ]);
+    expect(m.timings.decodePaths).toEqual({ 'keyframe-stream': 1, 'span-stream': 1 });
+    expect(await frameNumbers(m)).toEqual(m.frames.map((f) => Math.round(f.timestampSec * 30)));
+  }, 120_000);
   // HEVC: the same paths through hevc_mp4toannexb, in MP4 (hvc1) and Matroska; plan = sample and
   // every image is the frame it claims. The Matroska demuxer ignores `-discard nokey` and copies
   // every packet: keyframe mode there runs without the packet cap and takes only IDR units as the
