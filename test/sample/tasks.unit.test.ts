@@ -177,6 +177,11 @@ describe('keyframe mode where the decoder cannot skip to keyframes (VP9, AV1, ..
     expect(vp8.map((t) => [t.decode, t.skipFrame])).toEqual([['keyframes', 'nokey']]);
     expect(buildTasks(keys, ctx('vp9')).every((t) => t.decode === 'keyframes' && t.skipFrame === undefined)).toBe(true);
     expect(buildTasks(frames(idx, [5, 155]), ctx('vp8')).every((t) => t.decode === 'exact' && t.skipFrame === undefined)).toBe(true);
+    // A lone task decodes on one thread when it decodes few packets (four VP8 keyframes), with
+    // frame threads when it decodes many (a range of 41 packets; THREADED_DECODE_PACKETS).
+    expect(vp8.map((t) => t.decodeThreads)).toEqual([1]);
+    expect(buildTasks(frames(idx, [5, 40]), ctx('vp8')).map((t) => [t.decodeThreads, t.frames.length])).toEqual([[0, 2]]);
+    expect(buildTasks(frames(idx, [5, 6]), ctx('vp8')).map((t) => t.decodeThreads)).toEqual([1]);
   });
 
   it('keyframes farther apart than a start costs each get a seek of their own; close ones share a range', () => {
