@@ -217,6 +217,8 @@ async function packetSample(
 interface PacketFacts {
   sampleTimes: number[];
   lastEnd: number;
+  /** Every packet of the main stream is in the file (the moov says so): it is not truncated. */
+  complete?: boolean;
 }
 
 /** The facts from ffprobe's packets (file order). */
@@ -236,16 +238,22 @@ function packetSampleOf(packets: RawPacket[], startTimeSec: number): PacketFacts
 
 /**
  * The facts from an MP4/MOV's packet index (presentation order, times from the start): the same
- * first frames ffprobe's head sample gives, and the end of the last frame whose bytes are in the
- * file (a file cut inside its mdat keeps a whole moov), its duration taken as the gap before it.
+ * first frames ffprobe's head sample gives, and whether every frame's bytes are in the file. A
+ * file cut inside its mdat keeps a whole moov: its data ends with the last frame whose bytes are
+ * there, that frame's duration taken as the gap before it.
  */
 function moovSample(idx: PacketIndex, sizeBytes: number): PacketFacts {
   const sampleTimes = idx.times.slice(0, PROBE_HEAD_PACKETS - 16);
+  const n = idx.times.length;
   let last = -1;
-  for (let i = 0; i < idx.times.length; i++) if (idx.pos[i]! + idx.size[i]! <= sizeBytes) last = i;
+  let complete = true;
+  for (let i = 0; i < n; i++) {
+    if (idx.pos[i]! + idx.size[i]! <= sizeBytes) last = i;
+    else complete = false;
+  }
   if (last < 0) return { sampleTimes: [], lastEnd: -Infinity };
   const gap = last > 0 ? idx.times[last]! - idx.times[last - 1]! : 0;
-  return { sampleTimes, lastEnd: idx.times[last]! + gap };
+  return { sampleTimes, lastEnd: idx.times[last]! + gap, complete };
 }
 
 /** The packet index's rows from ffprobe's packets (file order; packets flagged discard are never shown). */
@@ -257,6 +265,15 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
     out.push({ t, pos: num(p.pos) ?? -1, size: num(p.size) ?? -1, key: (p.flags ?? '').includes('K') });
   }
   return out;
+}
+
+/** The moov's index of ffprobe's video stream, or undefined when it is refused or unreadable (probe then reads packets with ffprobe). */
+function moovIndexOrNone(moov: Buffer, streamIndex: number, startTimeSec: number, track: MoovTrack | undefined): PacketIndex | undefined {
+  try {
+    return indexFromMoov(moov, streamIndex, startTimeSec, track);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The moov's first video track, or undefined when there is none or it is refused (probe then decides with ffprobe's streams). */
@@ -323,13 +340,13 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
   const noDuration = !declared || declared <= 0;
-  const moovIdx = moov && formatName.startsWith('mov') && main === v ? indexFromMoov(moov, v.index, startTimeSec, track) : undefined;
+  const moovIdx = moov && formatName.startsWith('mov') && main === v ? moovIndexOrNone(moov, v.index, startTimeSec, track) : undefined;
   const mainPackets = whole
     ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
     : moovIdx
       ? []
       : await packetSample(local.path, main.index, noDuration ? undefined : declared, common);
-  const { sampleTimes, lastEnd } = moovIdx ? moovSample(moovIdx, local.sizeBytes) : packetSampleOf(mainPackets, startTimeSec);
+  const { sampleTimes, lastEnd, complete } = moovIdx ? moovSample(moovIdx, local.sizeBytes) : packetSampleOf(mainPackets, startTimeSec);
   if (!sampleTimes.length) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
   let durationSec = noDuration ? lastEnd : declared;
   if (!durationSec || durationSec <= 0)
@@ -338,7 +355,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     throw inputError('TOO_LARGE', input, `is ${durationSec.toFixed(1)} s long, over the ${limits.maxDurationSec} s limit`);
   }
   const mainDuration = (streamDuration(main) ?? durationSec) + ((num(main.start_time) ?? startTimeSec) - startTimeSec);
-  if (lastEnd < mainDuration - Math.max(1, mainDuration * 0.02)) {
+  if (!complete && lastEnd < mainDuration - Math.max(1, mainDuration * 0.02)) {
     throw inputError('CORRUPT', input, `the file is truncated: its data ends at ${lastEnd.toFixed(2)} s of the ${mainDuration.toFixed(2)} s it declares`);
   }
 

@@ -210,8 +210,10 @@ async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
   const o = { ...c.options, signal: c.signal };
   if (c.remote) return planRemote(c.remote, o);
   // ffmpeg's version (the decode's arguments depend on it) is read while ffprobe runs; a failure
-  // surfaces where the decode awaits it.
-  binaryVersion(resolveBinary('ffmpeg', o)).catch(() => {});
+  // (no ffmpeg: a still image needs none) surfaces only where a decode awaits it.
+  void Promise.resolve()
+    .then(() => binaryVersion(resolveBinary('ffmpeg', o)))
+    .catch(() => {});
   const info = await probe(c.input, { limits: o.limits, signal: c.signal, ffprobePath: o.ffprobePath });
   return { info, plan: await makePlan(info, o) };
 }

@@ -179,6 +179,7 @@ export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: n
   // one task of each kind, not a task per switch. Their frames then interleave (sample.ts puts
   // them back in order).
   const open: Partial<Record<Group['decode'], Group>> = {};
+  let previous: Group | undefined;
   for (const f of frames) {
     const r = dec.rankOf(f);
     const decode = f.source === 'keyframe' && !spanStarts.has(r) ? 'keyframes' : 'exact';
@@ -186,16 +187,22 @@ export function groupFrames(frames: PlannedFrame[], dec: DecodeOrder, threads: n
     const g = open[decode];
     // A frame in a group of pictures the task already decodes always joins it (a second task
     // would decode that group again); otherwise the task must have room and be the cheaper way.
+    // Exact spans read from an Annex B stream cost their own packets alone, but only while the
+    // frames run on: across the other kind's frames the cost rule decides, as a span task that
+    // falls back to a range decode (an HEVC CRA keyframe) decodes everything from its first frame.
     const shared = g !== undefined && decode === 'exact' && k <= g.last;
-    const cheaper = g !== undefined && (decode === 'keyframes' ? alone || r - g.last <= 1 + dec.startCost : streamable || joins(g, r, k, dec.startCost));
+    const cheaper =
+      g !== undefined && (decode === 'keyframes' ? alone || r - g.last <= 1 + dec.startCost : (streamable && previous === g) || joins(g, r, k, dec.startCost));
     if (g && (shared || (g.frames.length < cap && cheaper))) {
       g.frames.push(f);
       g.first = Math.min(g.first, k);
       g.last = Math.max(g.last, r);
+      previous = g;
     } else {
       const fresh: Group = { decode, frames: [f], first: k, last: r };
       groups.push(fresh);
       open[decode] = fresh;
+      previous = fresh;
     }
   }
   return groups;

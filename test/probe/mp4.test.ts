@@ -164,6 +164,14 @@ describe('probe reads an MP4’s packets from its moov, not with ffprobe', () =>
     expect((await probe(files.longgop!)).video?.vfr).toBe(false);
   }, 120_000);
 
+  it('a single frame shown for 5 s is whole, not truncated (its data ends where the moov says)', async () => {
+    const one = join(tempDir('mp4-one-'), 'one.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=64x64:r=0.2:d=5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', one]);
+    const info = await probe(one);
+    expect(info.video?.frameCount).toBe(1);
+    expect(info.durationSec).toBeCloseTo(5, 1);
+  }, 60_000);
+
   it('a fast-start MP4 cut inside its media data keeps a whole moov, and is refused as truncated', async () => {
     const cut = join(tempDir('mp4-cut-'), 'cut.mp4');
     const whole = readFileSync(files['faststart.mp4']!);
