@@ -16,7 +16,7 @@ import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { start } from '../ffmpeg/runner.js';
 import { inputError } from '../errors.js';
-import { type MoovTrack, moovTrack, Mp4Unsupported, readMoov, trackIndex } from './mp4.js';
+import { type MoovTrack, moovTrack, readMoov, trackIndex } from './mp4.js';
 import type { FrameIndex, KeyframeMap, MediaInfo } from './types.js';
 
 export interface IndexOptions extends BinaryOptions {
@@ -158,7 +158,8 @@ const MOOV_CONTAINERS = new Set(['mp4', 'mov', 'm4a']);
 
 /**
  * An MP4/MOV video track's index from its moov bytes (src/probe/mp4.ts), times relative to the
- * container's start; undefined when that parser refuses them.
+ * container's start; undefined when that parser refuses them or cannot read them (a corrupt
+ * table can end a read early): ffprobe then reads the packets.
  */
 export function indexFromMoov(moov: Buffer, streamIndex: number, startTimeSec: number, parsed?: MoovTrack): PacketIndex | undefined {
   try {
@@ -167,9 +168,8 @@ export function indexFromMoov(moov: Buffer, streamIndex: number, startTimeSec: n
     const idx = trackIndex(track, startTimeSec);
     const codecRecord = idx.track.avcC ?? idx.track.hvcC;
     return { streamIndex: idx.streamIndex, times: idx.times, pos: idx.pos, size: idx.size, keyframe: idx.keyframe, ...(codecRecord ? { codecRecord } : {}) };
-  } catch (e) {
-    if (e instanceof Mp4Unsupported) return undefined;
-    throw e;
+  } catch {
+    return undefined;
   }
 }
 

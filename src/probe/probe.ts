@@ -267,15 +267,6 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
   return out;
 }
 
-/** The moov's index of ffprobe's video stream, or undefined when it is refused or unreadable (probe then reads packets with ffprobe). */
-function moovIndexOrNone(moov: Buffer, streamIndex: number, startTimeSec: number, track: MoovTrack | undefined): PacketIndex | undefined {
-  try {
-    return indexFromMoov(moov, streamIndex, startTimeSec, track);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The moov's first video track, or undefined when there is none or it is refused (probe then decides with ffprobe's streams). */
 function videoTrack(moov: Buffer): MoovTrack | undefined {
   try {
@@ -340,7 +331,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
   const noDuration = !declared || declared <= 0;
-  const moovIdx = moov && formatName.startsWith('mov') && main === v ? moovIndexOrNone(moov, v.index, startTimeSec, track) : undefined;
+  const moovIdx = moov && formatName.startsWith('mov') && main === v ? indexFromMoov(moov, v.index, startTimeSec, track) : undefined;
   const mainPackets = whole
     ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
     : moovIdx

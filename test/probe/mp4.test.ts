@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { OmniprepError } from '../../src/errors.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
-import { packetIndex } from '../../src/probe/keyframes.js';
+import { indexFromMoov, packetIndex } from '../../src/probe/keyframes.js';
 import { fileSource, mp4Index, mp4Layout, Mp4Unsupported, parseMoov } from '../../src/probe/mp4.js';
 import { probe } from '../../src/probe/probe.js';
 import { fixture, RECIPES, SHARED_MEDIA, tempDir, type FixtureName } from '../helpers/fixtures.js';
@@ -163,6 +163,13 @@ describe('probe reads an MP4’s packets from its moov, not with ffprobe', () =>
     expect((await probe(files.vfr!)).video?.vfr).toBe(true);
     expect((await probe(files.longgop!)).video?.vfr).toBe(false);
   }, 120_000);
+
+  it('a moov that cannot be read gives no index (ffprobe reads the packets), not an exception', () => {
+    // moov holding an empty mvhd: reading its timescale runs past the buffer.
+    const moov = Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('moov'), Buffer.from([0, 0, 0, 8]), Buffer.from('mvhd')]);
+    expect(() => parseMoov(moov)).toThrow(RangeError);
+    expect(indexFromMoov(moov, 0, 0)).toBeUndefined();
+  });
 
   it('a single frame shown for 5 s is whole, not truncated (its data ends where the moov says)', async () => {
     const one = join(tempDir('mp4-one-'), 'one.mp4');
