@@ -5,7 +5,7 @@
  * left, so one bar changes from frame to frame and scene detection barely notices), which survives
  * resizing and JPEG: `readFrameNumber()` tells which frame an image really is.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -591,6 +591,19 @@ export async function stillImages(): Promise<{ png: string; jpegRotated: string 
   return { png, jpegRotated };
 }
 
+/**
+ * Writes a file only when its bytes differ. Test files run in parallel and share these inputs: a
+ * rewrite changes the file's modification time, and a browser that has the file selected then
+ * fails its upload (Chromium's ERR_UPLOAD_FILE_CHANGED, which the page sees as a network error).
+ */
+function writeIfChanged(path: string, data: string | Buffer): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  if (existsSync(path) && readFileSync(path).equals(bytes)) return;
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
 /** Broken inputs: every one must be refused with a clear one-line error. */
 export async function brokenInputs(): Promise<Record<string, string>> {
   const dir = join(CACHE, 'broken');
@@ -604,7 +617,7 @@ export async function brokenInputs(): Promise<Record<string, string>> {
     hls: join(dir, 'playlist.mp4'),
     concat: join(dir, 'concat.mp4'),
   };
-  writeFileSync(files.empty!, '');
+  writeIfChanged(files.empty!, '');
   // Deterministic pseudo-random bytes (xorshift), so the test is the same every run.
   const rnd = Buffer.alloc(64 * 1024);
   let x = 0x9e3779b9;
@@ -614,17 +627,16 @@ export async function brokenInputs(): Promise<Record<string, string>> {
     x ^= x << 5;
     rnd[i] = x & 0xff;
   }
-  writeFileSync(files.random!, rnd);
+  writeIfChanged(files.random!, rnd);
   // Truncated: the first half of an MP4 whose index (moov) is written at the end.
   const source = await fixture('truncatedSource');
-  const { readFileSync } = await import('node:fs');
   const whole = readFileSync(source);
-  writeFileSync(files.truncated!, whole.subarray(0, Math.floor(whole.length / 2)));
-  writeFileSync(files.text!, 'These are notes, not media.\nSecond line.\n');
-  writeFileSync(files.textAsMp4!, 'These are notes, not media.\n');
+  writeIfChanged(files.truncated!, whole.subarray(0, Math.floor(whole.length / 2)));
+  writeIfChanged(files.text!, 'These are notes, not media.\nSecond line.\n');
+  writeIfChanged(files.textAsMp4!, 'These are notes, not media.\n');
   // The playlist points at another local video; it must never be opened.
-  writeFileSync(files.hls!, `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile://${source}\n#EXT-X-ENDLIST\n`);
-  writeFileSync(files.concat!, `ffconcat version 1.0\nfile '${source}'\n`);
+  writeIfChanged(files.hls!, `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile://${source}\n#EXT-X-ENDLIST\n`);
+  writeIfChanged(files.concat!, `ffconcat version 1.0\nfile '${source}'\n`);
   return files;
 }
 
