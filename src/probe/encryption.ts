@@ -66,6 +66,12 @@ async function readAt(fh: FileHandle, pos: number, length: number): Promise<Buff
   return buf.subarray(0, bytesRead);
 }
 
+/** The encryption scheme of a `moov` box's bytes (the whole box, header included), or undefined when its tracks are clear. */
+export function moovEncryption(moov: Buffer): string | undefined {
+  const outer = boxesIn(moov, 0, moov.length)[0];
+  return outer ? schemeIn(moov, outer) : undefined;
+}
+
 /**
  * The encryption scheme of an ISO-BMFF file ('cenc', 'cbcs', ...), or undefined when its tracks
  * are clear (or it is not ISO-BMFF, or its `moov` cannot be found).
@@ -85,9 +91,7 @@ export async function mp4Encryption(path: string): Promise<string | undefined> {
       if (boxSize < 8) return undefined;
       if (type === 'moov') {
         if (boxSize > MOOV_MAX) return undefined;
-        const moov = await readAt(fh, at, boxSize);
-        const outer = boxesIn(moov, 0, moov.length)[0];
-        return outer ? schemeIn(moov, outer) : undefined;
+        return moovEncryption(await readAt(fh, at, boxSize));
       }
       at += boxSize;
     }

@@ -279,23 +279,17 @@ export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; 
   // MP4/MOV take their index from moov (no ffprobe pass at all); the other containers' index is
   // ffprobe's, whichever source is asked for.
   if (MOOV_CONTAINERS.has(info.container)) return;
-  for (const source of ['auto', 'ffprobe'] as const) cache.set(indexKey(info, source), Promise.resolve(idx));
-  while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
-}
-
-/** Seeds the cache with the index probe() built from an MP4/MOV's moov (the one packetIndex would build). */
-export function primeMoovIndex(info: MediaInfo, idx: PacketIndex): void {
-  cache.set(indexKey(info, 'auto'), Promise.resolve(idx));
-  while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+  setIndex(info, idx);
 }
 
 /**
  * Gives a file the index another reader built (a remote Matroska file's keyframes from its Cues:
  * src/source/remote.ts), for every index source, in place of what probe() primed; `forgetIndex`
- * drops it (the file was then read whole).
+ * drops it (the file was then read whole). probe() gives an MP4/MOV's moov index for `auto` only
+ * (the one packetIndex would build; `ffprobe` still reads the packets).
  */
-export function setIndex(info: MediaInfo, idx: PacketIndex): void {
-  for (const source of ['auto', 'ffprobe'] as const) cache.set(indexKey(info, source), Promise.resolve(idx));
+export function setIndex(info: MediaInfo, idx: PacketIndex, sources: ReadonlyArray<'auto' | 'ffprobe'> = ['auto', 'ffprobe']): void {
+  for (const source of sources) cache.set(indexKey(info, source), Promise.resolve(idx));
   while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
 }
 

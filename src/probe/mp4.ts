@@ -506,6 +506,13 @@ export function trackSamples(moov: Buffer, streamIndex: number): { handler: stri
   throw new Mp4Unsupported(`no stream ${streamIndex}`);
 }
 
+/** The moov box's bytes where the layout says it is. Throws Mp4Unsupported when they are cut short. */
+async function moovBytes(src: ByteSource, layout: Mp4Layout): Promise<Buffer> {
+  const moov = await src.read(layout.moov.offset, layout.moov.size);
+  if (moov.length !== layout.moov.size) throw new Mp4Unsupported('the moov box is cut short');
+  return moov;
+}
+
 /**
  * A local file's moov bytes, or undefined when parseMoov would refuse the file for its layout
  * (fragmented, no moov, cut short) or it cannot be read. The caller parses them (parseMoov).
@@ -514,9 +521,7 @@ export async function readMoov(path: string): Promise<Buffer | undefined> {
   const src = await fileSource(path).catch(() => undefined);
   if (!src) return undefined;
   try {
-    const layout = await mp4Layout(src);
-    const moov = await src.read(layout.moov.offset, layout.moov.size);
-    return moov.length === layout.moov.size ? moov : undefined;
+    return await moovBytes(src, await mp4Layout(src));
   } catch {
     return undefined; // refused or unreadable: ffprobe then reads the file and says what is wrong
   } finally {
@@ -527,7 +532,5 @@ export async function readMoov(path: string): Promise<Buffer | undefined> {
 /** Reads moov from a source and parses it. Throws Mp4Unsupported when the file is not one parseMoov handles. */
 export async function mp4Index(src: ByteSource, o: ParseOptions & { layout?: Mp4Layout } = {}): Promise<Mp4Index & { layout: Mp4Layout }> {
   const layout = o.layout ?? (await mp4Layout(src));
-  const moov = await src.read(layout.moov.offset, layout.moov.size);
-  if (moov.length !== layout.moov.size) throw new Mp4Unsupported('the moov box is cut short');
-  return { ...parseMoov(moov, o), layout };
+  return { ...parseMoov(await moovBytes(src, layout), o), layout };
 }

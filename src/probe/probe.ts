@@ -16,8 +16,8 @@ import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { runProcess } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from '../source/local.js';
-import { mp4Encryption } from './encryption.js';
-import { indexFromMoov, primeIndex, primeMoovIndex, type PacketIndex } from './keyframes.js';
+import { moovEncryption, mp4Encryption } from './encryption.js';
+import { indexFromMoov, primeIndex, setIndex, type PacketIndex } from './keyframes.js';
 import { type MoovTrack, moovTrack, readMoov } from './mp4.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
@@ -323,7 +323,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   if (!v && !a) throw inputError('UNSUPPORTED_FORMAT', input, 'has no video or audio stream');
 
   if (formatName.startsWith('mov')) {
-    const scheme = await mp4Encryption(local.path).catch(() => undefined);
+    // The moov probe already read, else the file's (a fragmented file's moov, which readMoov refuses).
+    const scheme = moov ? moovEncryption(moov) : await mp4Encryption(local.path).catch(() => undefined);
     if (scheme) throw inputError('UNSUPPORTED_FORMAT', input, `is encrypted (${scheme.toUpperCase()}): protected media cannot be decoded`);
   }
 
@@ -415,7 +416,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     attachedPictures: streams.filter((s) => s.disposition?.attached_pic === 1).length,
     mtimeMs: local.mtimeMs,
   };
-  if (moovIdx) primeMoovIndex(info, moovIdx);
+  if (moovIdx) setIndex(info, moovIdx, ['auto']);
   else if (whole && video) primeIndex(info, indexPackets(mainPackets));
   return info;
 }
