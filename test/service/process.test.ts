@@ -22,7 +22,10 @@ async function serve(data: string, extra: string[] = []): Promise<CliNode & { ur
 describe('omniprep serve as a process', () => {
   it('kill -9 while jobs run, restart on the same --data: every job finishes, finished ones are still served', async () => {
     const data = tempDir('svc-crash-');
-    const clip = await fixture('timecode'); // 20 s, 30 fps, keyframes every 2 s
+    // 60 s, 30 fps, keyframes every 10 s: an exact frame every half second takes each job a while,
+    // so two of them are seen running together on a busy machine too (20 s clips could all finish
+    // between two looks).
+    const clip = await fixture('longgop');
     const first = await serve(data);
 
     // One quick job that finishes before the crash, then eight that take a while (exact frames).
