@@ -70,3 +70,26 @@ export function invalidOption(name: string, allowed: string, got: unknown): Omni
 export function isOmniprepError(e: unknown): e is OmniprepError {
   return e instanceof OmniprepError;
 }
+
+/**
+ * A container parser (MP4 boxes, Matroska/WebM elements, Annex B units) found a count or a size
+ * the file cannot hold: a lie in its tables, refused before anything is allocated for it. The
+ * parsers do not know the input's name; the caller that does reports it with `corruptInput`, as
+ * `CORRUPT` (never a fallback to another reader, never a raw RangeError).
+ */
+export class CorruptContainer extends Error {
+  /** The box or element that lies (`stsz`, `Cues`, `EBML size`...). */
+  readonly where: string;
+  constructor(where: string, cause: string) {
+    super(`the ${where} ${cause}`);
+    this.name = 'CorruptContainer';
+    this.where = where;
+  }
+}
+
+/** A parser's refusal (or any error a parser threw) as CORRUPT naming the input. */
+export function corruptInput(input: string, e: unknown): OmniprepError {
+  if (e instanceof OmniprepError) return e;
+  const cause = e instanceof CorruptContainer ? e.message : `its container cannot be read (${e instanceof Error ? e.message : String(e)})`;
+  return inputError('CORRUPT', input, cause, { cause: e });
+}
