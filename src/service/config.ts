@@ -38,6 +38,8 @@ export interface ServiceConfig {
   limits?: Partial<Limits> | undefined;
   /** Attempts per job when a failure may pass (a worker died, ffmpeg crashed). Default 2. */
   attempts?: number | undefined;
+  /** How long planning one input may take, probe included (ms; default 60 s). Plans run on threads of their own. */
+  planTimeoutMs?: number | undefined;
   /** Download limits for URL inputs. */
   downloadTimeoutMs?: number | undefined;
   maxRedirects?: number | undefined;
@@ -67,6 +69,7 @@ export interface ResolvedConfig {
   apiKey: string | undefined;
   limits: Partial<Limits>;
   attempts: number;
+  planTimeoutMs: number;
   downloadTimeoutMs: number;
   maxRedirects: number;
   lockDurationMs: number;
@@ -92,6 +95,7 @@ export const SERVICE_DEFAULTS = {
   queueLimit: 1000,
   retentionHours: 168,
   attempts: 2,
+  planTimeoutMs: 60_000,
   downloadTimeoutMs: 60_000,
   maxRedirects: 5,
   lockDurationMs: 30_000,
@@ -126,6 +130,7 @@ export function resolveConfig(c: ServiceConfig = {}, env: NodeJS.ProcessEnv = pr
     apiKey: c.apiKey ?? (env.OPENAI_API_KEY || undefined),
     limits: { ...DEFAULT_SERVICE_LIMITS, ...c.limits },
     attempts: positive('attempts', c.attempts ?? d.attempts, true, 1),
+    planTimeoutMs: positive('planTimeoutMs', c.planTimeoutMs ?? d.planTimeoutMs),
     downloadTimeoutMs: positive('downloadTimeoutMs', c.downloadTimeoutMs ?? d.downloadTimeoutMs),
     maxRedirects: positive('maxRedirects', c.maxRedirects ?? d.maxRedirects, true, 0),
     lockDurationMs: positive('lockDurationMs', num(c.lockDurationMs, 'OMNIPREP_LOCK_MS', d.lockDurationMs), true, 100),

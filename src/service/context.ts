@@ -20,8 +20,8 @@ export interface RouteContext {
   readonly bus: EventBus;
   readonly queue: JobQueue;
   readonly inputs: {
-    read(request: FastifyRequest, o?: { whole?: string }): Promise<{ input: JobInput; options: JobOptions }>;
-    plan(input: JobInput, options: JobOptions): Promise<Plan>;
+    read(request: FastifyRequest, o?: { whole?: string; signal?: AbortSignal }): Promise<{ input: JobInput; options: JobOptions }>;
+    plan(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<Plan>;
     checkCallable(options: JobOptions, name: string): void;
     discard(input: JobInput): Promise<void>;
     unpin(input: JobInput): void;

@@ -6,13 +6,11 @@
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import pLimit from 'p-limit';
 import { isOmniprepError, OmniprepError } from '../errors.js';
-import { plan as makePlan, planRemote } from '../plan/plan.js';
+import { planRemote } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
-import { probe } from '../probe/probe.js';
-import type { MediaInfo } from '../probe/types.js';
 import { RemoteInput, remoteOptions } from '../source/remote.js';
 import { checkPlanBounds } from './bounds.js';
 import type { ResolvedConfig } from './config.js';
@@ -21,10 +19,10 @@ import { ServiceError } from './errors.js';
 import { type FileIdentity, inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
 import { OPTIONS_FIELD_LIMIT, parseJobOptions, toPlanOptions, type JobOptions } from './options.js';
 import { scrubPaths } from './paths.js';
+import { Planner } from './planner.js';
 import { readByRanges, type JobInput, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
 
-const PROBE_CACHE = 256;
 /** Path inputs whose stored copies are kept for planning again. */
 const STORED_PATHS = 64;
 /** Room for multipart boundaries and part headers. */
@@ -36,6 +34,20 @@ export interface InputsDeps {
   store: JobStore;
   roots: string[];
   tokens: TokenCounter;
+}
+
+/**
+ * A signal that fires when the client of a request goes away before its answer is sent: a
+ * submission it abandoned stops reading and planning, and leaves its place in the queue.
+ */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  const res = reply.raw;
+  // 'close' comes when the answer was sent, or when the connection closed before it was.
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  return ac.signal;
 }
 
 /** Library errors name the file the service stored; clients see the name they gave. */
@@ -69,21 +81,25 @@ function multipartError(e: unknown, maxBytes: number): unknown {
 
 export class Inputs {
   private readonly pinned = new Map<string, number>();
-  private readonly probes = new Map<string, Promise<MediaInfo>>();
   /** Path inputs stored by file identity, least recently used first (see remember). */
   private readonly stored = new Map<FileIdentity, JobInput>();
   private readonly planLimit = pLimit(4);
   /** URL submissions read by ranges: their open reader, until they are planned or discarded. */
   private readonly opened = new Map<JobInput, RemoteInput>();
 
-  constructor(private readonly d: InputsDeps) {}
+  /** Stored files are planned on threads of their own (planner.ts): their parsers never run on the event loop. */
+  private readonly planner: Planner;
+
+  constructor(private readonly d: InputsDeps) {
+    this.planner = new Planner({ timeoutMs: d.config.planTimeoutMs });
+  }
 
   /**
    * The input and options of a submission (multipart upload, or JSON with a path or URL). `whole`
    * reads a URL whole and stores it, saying why (a route that decodes every frame).
    */
-  read(request: FastifyRequest, o: { whole?: string } = {}): Promise<{ input: JobInput; options: JobOptions }> {
-    return request.isMultipart() ? this.readMultipart(request) : this.readJson(request, o.whole);
+  read(request: FastifyRequest, o: { whole?: string; signal?: AbortSignal } = {}): Promise<{ input: JobInput; options: JobOptions }> {
+    return request.isMultipart() ? this.readMultipart(request) : this.readJson(request, o.whole, o.signal);
   }
 
   private async readMultipart(request: FastifyRequest): Promise<{ input: JobInput; options: JobOptions }> {
@@ -120,7 +136,11 @@ export class Inputs {
     }
   }
 
-  private async readJson(request: FastifyRequest, whole: string | undefined): Promise<{ input: JobInput; options: JobOptions }> {
+  private async readJson(
+    request: FastifyRequest,
+    whole: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ input: JobInput; options: JobOptions }> {
     const { data, config, roots } = this.d;
     const body = request.body as { path?: string; url?: string; options?: JobOptions } | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body))
@@ -135,7 +155,11 @@ export class Inputs {
       return { input, options };
     }
     // Scene mode decodes every frame: the URL is read whole (the library's rule).
-    const { input, remote } = await intakeUrl(body.url!, data, config, { whole: whole ?? remoteOptions({ mode: options.mode }).whole, mode: options.mode });
+    const { input, remote } = await intakeUrl(body.url!, data, config, {
+      whole: whole ?? remoteOptions({ mode: options.mode }).whole,
+      mode: options.mode,
+      signal,
+    });
     if (remote) this.opened.set(input, remote);
     this.pin(input);
     return { input, options };
@@ -146,19 +170,19 @@ export class Inputs {
    * ranges is planned from its index (the reader its submission opened, closed here), and the plan
    * says what reading it fetched (`remote`).
    */
-  plan(input: JobInput, options: JobOptions): Promise<Plan> {
+  plan(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<Plan> {
     const { data, config, tokens } = this.d;
     return this.planLimit(async () => {
-      const remote = readByRanges(input) ? await this.takeRemote(input) : undefined;
+      const remote = readByRanges(input) ? await this.takeRemote(input, signal) : undefined;
       const file = remote ? remote.path : inputFile(input, data);
       try {
         await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
-        const planOptions = toPlanOptions(options, config.limits);
         // A URL read by ranges: from its index, the plan says what the reading fetched.
-        if (remote) return scrubPaths((await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options))).plan, [[file, input.name]]);
-        const info = await this.probe(file);
-        checkPlanBounds(info, options);
-        const plan = await makePlan(info, planOptions);
+        if (remote) {
+          const planOptions = { ...toPlanOptions(options, config.limits), signal };
+          return scrubPaths((await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options))).plan, [[file, input.name]]);
+        }
+        const plan = await this.planner.plan(file, input.name, options, config.limits, signal);
         return scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]);
       } catch (e) {
         throw renamed(e, file, input.name);
@@ -169,10 +193,10 @@ export class Inputs {
   }
 
   /** The reader a URL's submission opened (or a new one, pinned to what it saw). */
-  private async takeRemote(input: JobInput): Promise<RemoteInput> {
+  private async takeRemote(input: JobInput, signal: AbortSignal | undefined): Promise<RemoteInput> {
     const open = this.opened.get(input);
     this.opened.delete(input);
-    return open ?? RemoteInput.open(input.url!, jobUrlOptions(input, this.d.config));
+    return open ?? RemoteInput.open(input.url!, jobUrlOptions(input, this.d.config, signal));
   }
 
   /** Closes the reader of a submission that ends without a plan. */
@@ -180,17 +204,6 @@ export class Inputs {
     const open = this.opened.get(input);
     this.opened.delete(input);
     await open?.close();
-  }
-
-  private probe(file: string): Promise<MediaInfo> {
-    let p = this.probes.get(file);
-    if (!p) {
-      p = probe(file, { limits: this.d.config.limits });
-      this.probes.set(file, p);
-      p.catch(() => this.probes.delete(file));
-      if (this.probes.size > PROBE_CACHE) this.probes.delete(this.probes.keys().next().value as string);
-    }
-    return p;
   }
 
   checkCallable(options: JobOptions, name: string): void {
@@ -247,6 +260,11 @@ export class Inputs {
     if (this.pinned.has(input.file) || (await this.d.store.inputInUse(input.file))) return;
     const file = inputFile(input, this.d.data);
     if (this.d.data.isInput(file)) await rm(file, { force: true }); // never a file outside the store
+  }
+
+  /** Stops the planning threads. */
+  close(): Promise<void> {
+    return this.planner.close();
   }
 
   /**

@@ -166,6 +166,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
       await backend.close();
       if (runner) await releasePool();
       await tokens.close();
+      await inputs.close();
       restoreTemp();
       await rm(data.nodeTmp(), { recursive: true, force: true });
     },

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { MIME } from '../../media/formats.js';
 import type { ImageFormat } from '../../plan/types.js';
 import { ServiceError } from '../errors.js';
+import { clientGone } from '../inputs.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
 import { TERMINAL, type JobRecord } from '../store/types.js';
 import type { JobEvent } from '../bus.js';
@@ -47,12 +48,14 @@ function submitRoute(app: FastifyInstance): void {
     },
     async (request, reply) => {
       const release = await svc.admit();
+      // A client that goes away before its job is stored cancels the submission (and its place in the queue).
+      const signal = clientGone(reply);
       try {
-        const { input, options } = await svc.inputs.read(request);
+        const { input, options } = await svc.inputs.read(request, { signal });
         let plan;
         try {
           if (options.call) svc.inputs.checkCallable(options, input.name);
-          plan = await svc.inputs.plan(input, options);
+          plan = await svc.inputs.plan(input, options, signal);
         } catch (e) {
           await svc.inputs.discard(input);
           throw e;

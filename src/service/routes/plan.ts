@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, inputBody } from '../schemas.js';
 import '../context.js';
+import { clientGone } from '../inputs.js';
 
 export async function planRoutes(app: FastifyInstance): Promise<void> {
   const svc = app.omniprep;
@@ -16,10 +17,11 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
       },
     },
-    async (request) => {
-      const { input, options } = await svc.inputs.read(request);
+    async (request, reply) => {
+      const signal = clientGone(reply);
+      const { input, options } = await svc.inputs.read(request, { signal });
       try {
-        const plan = await svc.inputs.plan(input, options);
+        const plan = await svc.inputs.plan(input, options, signal);
         return { ...plan, input: input.name };
       } finally {
         await svc.inputs.discard(input);
