@@ -117,3 +117,17 @@ describe('a submission whose client goes away', () => {
     expect(seen.length).toBe(1);
   }, 120_000);
 });
+
+describe('the plan time limit', () => {
+  it('a plan over the limit is stopped and refused as TIMEOUT naming the upload; the server answers on', async () => {
+    const s = await startService({ workers: 0, planTimeoutMs: 1 });
+    try {
+      const r = await upload(s.url, await tinyMp4(), { every: 1 }, { path: '/v1/plan', name: 'slow.mp4' });
+      expect(r.status, r.text).toBe(504);
+      expect(r.json.error).toMatchObject({ code: 'TIMEOUT', message: 'slow.mp4: planning took longer than 0.001 s' });
+      expect((await api(s.url, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+});
