@@ -15,7 +15,7 @@ import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { runProcess } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { checkLocalInput, type LocalInput } from '../source/local.js';
+import { checkLocalInput, type LocalInput } from './local.js';
 import { moovEncryption, mp4Encryption } from './encryption.js';
 import { indexFromMoov, primeIndex, setIndex, type PacketIndex } from './keyframes.js';
 import { type MoovTrack, moovTrack, readMoov } from './mp4.js';

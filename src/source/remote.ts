@@ -28,7 +28,7 @@ import { probe, type ProbeOptions } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { makeTempDir, type TempDir } from '../util/temp.js';
 import type { DownloadOptions } from './download.js';
-import { sniffContainer } from './local.js';
+import { sniffContainer } from '../probe/local.js';
 import { RemoteFile, type ByteRange, type RangeReaderOptions } from './range.js';
 import { MatroskaRanges, type MatroskaTask } from './remote-matroska.js';
 
