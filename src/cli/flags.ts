@@ -1,5 +1,5 @@
 /** Commander flags made from the option descriptions (options/define.ts): name, help, default and checks once. */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { flagName, flagParser, helpText, isBooleanOption, type Group } from '../options/define.js';
 
 export interface FlagChoice {
@@ -20,15 +20,8 @@ export function addFlags(cmd: Command, group: Group, choice: FlagChoice = {}): C
       continue;
     }
     const arg = def.meta.cli?.arg || key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const parse = flagParser(key, def);
-    const option = new Option(`${flag} <${arg}>`, help).argParser((text: string) => {
-      try {
-        return parse(text);
-      } catch (e) {
-        throw new InvalidArgumentError((e as Error).message);
-      }
-    });
-    cmd.addOption(option);
+    // A refusal is the library's OmniprepError (INVALID_OPTION: exit 2), printed as the library and the service word it.
+    cmd.addOption(new Option(`${flag} <${arg}>`, help).argParser(flagParser(key, def)));
   }
   return cmd;
 }

@@ -103,9 +103,7 @@ export function checkGroup<G extends Group>(group: G, value: object): void {
   const v = value as Record<string, unknown>;
   for (const [k, def] of Object.entries(group)) {
     if (v[k] === undefined) continue;
-    if (!def.schema.safeParse(v[k]).success) {
-      throw new OmniprepError('INVALID_OPTION', refusal(`option ${k}`, def, v[k]), { details: { option: k } });
-    }
+    if (!def.schema.safeParse(v[k]).success) throw optionRefused(k, def, v[k]);
   }
 }
 
@@ -125,9 +123,18 @@ export function parseGroups(prefix: string, value: unknown, ...groups: Group[]):
     const def = all[k];
     if (!def) throw new OmniprepError('INVALID_OPTION', `${prefix}.${k}: not an option (allowed: ${Object.keys(all).join(', ')})`, { details: { option: k } });
     if (v === undefined) continue;
-    if (!def.schema.safeParse(v).success) throw new OmniprepError('INVALID_OPTION', refusal(`${prefix}.${k}`, def, v), { details: { option: k } });
+    if (!def.schema.safeParse(v).success) throw optionRefused(k, def, v);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The refusal of one option's value, the same line on every surface: the library
+ * (`checkGroup`), the CLI (`flagParser`, the flag's parsed value) and the service (its parser and
+ * its JSON Schema's errors): `option every: expected a number from 0.001 to 86400, got 0`.
+ */
+export function optionRefused(key: string, def: OptionDef, value: unknown): OmniprepError {
+  return new OmniprepError('INVALID_OPTION', refusal(`option ${key}`, def, value), { details: { option: key } });
 }
 
 /** The JSON Schema of groups together (Fastify validates with it; /docs/json documents it). */
@@ -158,20 +165,19 @@ export function isBooleanOption(def: OptionDef): boolean {
   return kindOf(def.schema) === 'boolean';
 }
 
-/** Parses a flag's text into the option's value, checked against the schema (commander calls it). */
+/**
+ * Parses a flag's text into the option's value, checked against the schema (commander calls it).
+ * A refusal is the library's (`optionRefused`), naming the value as parsed (`--every 0`: got 0),
+ * or the text when it is not a number at all (`--every x`: got "x"); the CLI prints it as it is.
+ */
 export function flagParser(key: string, def: OptionDef): (text: string) => unknown {
   const numeric = kindOf(def.schema) === 'number';
   const cli = def.meta.cli || {};
   return (text: string) => {
     const value = cli.parse ? cli.parse(text) : numeric ? (text.trim() === '' ? Number.NaN : Number(text)) : text;
-    if (!def.schema.safeParse(value).success) throw new FlagError(refusal(`option ${flagName(key, def)}`, def, text));
+    if (!def.schema.safeParse(value).success) throw optionRefused(key, def, typeof value === 'number' && Number.isFinite(value) ? value : text);
     return value;
   };
-}
-
-/** A flag value the schema refuses (the CLI turns it into a usage error, exit 2). */
-export class FlagError extends Error {
-  override name = 'FlagError';
 }
 
 /** The help of an option, with its default. */

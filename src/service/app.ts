@@ -12,7 +12,7 @@ import formatsModule from 'ajv-formats';
 import type { RouteContext } from './context.js';
 import { installErrorHandling, ServiceError } from './errors.js';
 import { installJsonParser } from './json.js';
-import { OPTIONS_FIELD_LIMIT } from './options.js';
+import { OPTIONS_FIELD_LIMIT, optionError } from './options.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { planRoutes } from './routes/plan.js';
@@ -41,7 +41,8 @@ function sameToken(given: string, expected: string): boolean {
  */
 function installValidators(app: FastifyInstance): void {
   const make = (coerce: boolean): InstanceType<typeof Ajv> => {
-    const ajv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, allErrors: false, strict: false });
+    // verbose: an error carries the value it refuses (an option's refusal names it, as the library's does).
+    const ajv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, allErrors: false, strict: false, verbose: true });
     addFormats(ajv);
     for (const s of sharedSchemas) ajv.addSchema(s);
     return ajv;
@@ -85,6 +86,8 @@ export async function buildApp(ctx: RouteContext, logger: boolean): Promise<Fast
     // One line naming the field and the rule (and the unknown property, which Ajv leaves out).
     schemaErrorFormatter: (errors, dataVar) => {
       const e = errors[0];
+      const refused = e && dataVar === 'body' ? optionError(e.instancePath, e.keyword, (e as { data?: unknown }).data) : undefined;
+      if (refused) return refused;
       const where = `${dataVar}${(e?.instancePath ?? '').replace(/\//g, '.')}`;
       const extra = e?.keyword === 'additionalProperties' ? `: ${String((e.params as { additionalProperty?: string }).additionalProperty)}` : '';
       return new Error(`${where} ${e?.message ?? 'is invalid'}${extra}`);

@@ -4,9 +4,8 @@
  * samples: the service calls the library.
  */
 import { z } from 'zod';
-import { isOmniprepError } from '../errors.js';
 import type { Limits } from '../limits.js';
-import { option, parseGroups, type GroupInput } from '../options/define.js';
+import { option, optionRefused, parseGroups, type Group, type GroupInput } from '../options/define.js';
 import { AUDIO_CUTS, DISPATCH, REQUEST } from '../options/request.js';
 import { ESTIMATE, pickSampling, SAMPLING } from '../options/sampling.js';
 import type { PlanOptions } from '../plan/types.js';
@@ -53,12 +52,34 @@ export function parseJobOptions(raw: unknown): JobOptions {
     }
   }
   if (value === undefined || value === null) return {};
-  try {
-    return parseGroups('options', value, ...JOB_OPTION_GROUPS) as JobOptions;
-  } catch (e) {
-    if (isOmniprepError(e)) throw new ServiceError('BAD_REQUEST', e.message);
-    throw e;
+  // A refused value is the library's INVALID_OPTION (400), worded as the library and the CLI word it.
+  return parseGroups('options', value, ...JOB_OPTION_GROUPS) as JobOptions;
+}
+
+const ALL_JOB_OPTIONS: Group = Object.assign({}, ...JOB_OPTION_GROUPS);
+
+/**
+ * A JSON body's schema error under `options`, as the refusal the library, the CLI and the
+ * multipart parser give (`option every: expected a number from 0.001 to 86400, got 0`), or
+ * undefined for an error elsewhere in the body.
+ */
+export function optionError(instancePath: string, keyword: string, data: unknown): Error | undefined {
+  const path = instancePath.split('/').slice(1);
+  if (path[0] !== 'options') return undefined;
+  if (path.length === 1) {
+    if (keyword !== 'additionalProperties') return undefined;
+    try {
+      parseJobOptions(data);
+    } catch (e) {
+      return e as Error;
+    }
+    return undefined;
   }
+  const key = path[1]!;
+  const sub = path[2];
+  const def = sub !== undefined && key === 'audioOptions' ? AUDIO_CUTS[sub as keyof typeof AUDIO_CUTS] : ALL_JOB_OPTIONS[key];
+  if (!def) return undefined;
+  return optionRefused(sub !== undefined && key === 'audioOptions' ? `${key}.${sub}` : key, def, data);
 }
 
 /** The library's plan options for a job (the estimate the service answers with). */

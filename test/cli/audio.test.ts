@@ -65,10 +65,10 @@ describe('omniprep audio', () => {
     expect(noAudio.stderr).toMatch(/model claude-opus-4\.7 takes no audio input; models that do: .*gpt-audio/);
     const badFormat = await cli(['audio', src, '--out', out, '--format', 'ogg']);
     expect(badFormat.code).toBe(2);
-    expect(badFormat.stderr).toMatch(/option --format: expected one of mp3, wav, got "ogg"/);
+    expect(badFormat.stderr).toMatch(/option format: expected one of mp3, wav, got "ogg"/);
     const badSize = await cli(['audio', src, '--out', out, '--max-bytes', 'lots']);
     expect(badSize.code).toBe(2);
-    expect(badSize.stderr).toMatch(/option --max-bytes: expected a size in bytes \(e\.g\. 25000000, 25MB, 24MiB\), got "lots"/);
+    expect(badSize.stderr).toMatch(/option maxBytes: expected a size in bytes \(e\.g\. 25000000, 25MB, 24MiB\), got "lots"/);
     const tooSmall = await cli(['audio', src, '--out', out, '--max-bytes', '2k']);
     expect(tooSmall.code).toBe(2);
     expect(tooSmall.stderr).toMatch(/option maxBytes: expected at least \d+ bytes \(one second of mp3/);

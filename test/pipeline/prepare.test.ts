@@ -78,9 +78,9 @@ describe('omniprep sample (CLI)', () => {
   it('bad option values exit 2 and name the option', async () => {
     const r = await cli(['sample', await fixture('timecode'), '--out', tempDir(), '--mode', 'fast']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/option --mode: expected one of keyframe, exact, scene, got "fast"/);
+    expect(r.stderr).toMatch(/option mode: expected one of keyframe, exact, scene, got "fast"/);
     const g = await cli(['plan', await fixture('timecode'), '--grid', '9x9']);
     expect(g.code).toBe(2);
-    expect(g.stderr).toMatch(/option --grid: expected COLSxROWS with 1 to 8 of each, e.g. 2x2 or 3x2, got "9x9"/);
+    expect(g.stderr).toMatch(/option grid: expected COLSxROWS with 1 to 8 of each, e.g. 2x2 or 3x2, got "9x9"/);
   });
 });

@@ -237,12 +237,17 @@ describe('uploads and bodies', () => {
   it('JSON bodies: no coercion, a depth limit, a size limit, and the error shape for everything Fastify refuses', async () => {
     expectError(await api(s.url, 'POST', '/v1/plan', { path: ['x.mp4'] }), 400, 'BAD_REQUEST', /^body\.path must be string$/);
     expectError(await api(s.url, 'POST', '/v1/plan', { url: 5 }), 400, 'BAD_REQUEST', /^body\.url must be string$/);
-    expectError(await api(s.url, 'POST', '/v1/plan', { path: 'x.mp4', options: { every: '5' } }), 400, 'BAD_REQUEST', /^body\.options\.every must be number$/);
+    expectError(
+      await api(s.url, 'POST', '/v1/plan', { path: 'x.mp4', options: { every: '5' } }),
+      400,
+      'INVALID_OPTION',
+      /^option every: expected a number from 0\.001 to 86400, got "5"$/,
+    );
     expectError(
       await api(s.url, 'POST', '/v1/plan', { path: 'x.mp4', options: { dedup: 'true' } }),
       400,
-      'BAD_REQUEST',
-      /^body\.options\.dedup must be boolean$/,
+      'INVALID_OPTION',
+      /^option dedup: expected true or false, got "true"$/,
     );
     const deep = await send(s.url, '/v1/plan', { 'content-type': 'application/json' }, [
       Buffer.from(`{"options":${'['.repeat(200_000)}${']'.repeat(200_000)}}`),

@@ -41,11 +41,7 @@ function numberList(name: string) {
       .map((s) => s.trim())
       .filter(Boolean);
     if (!items.length) throw new InvalidArgumentError(`option ${name}: expected a comma-separated list of seconds, got "${value}"`);
-    try {
-      return items.map((i) => one(i) as number);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
+    return items.map((i) => one(i) as number);
   };
 }
 

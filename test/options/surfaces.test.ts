@@ -1,0 +1,57 @@
+/**
+ * The same bad option reads the same on every surface, byte for byte: the library's refusal
+ * (`option every: expected a number from 0.001 to 86400, got 0`) is what `plan()` throws, what
+ * the CLI prints after its `omniprep: ` prefix (exit 2), and the `error.message` of the service's
+ * 400, whether the options come as JSON (checked by the route's JSON Schema) or as a multipart
+ * field (checked by the parser).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plan } from '../../src/plan/plan.js';
+import { cli } from '../helpers/cli.js';
+import { CACHE, fixture } from '../helpers/fixtures.js';
+import { api, startService, upload, type Running } from '../helpers/service.js';
+
+/** Bad values: [option, CLI flag and text, JSON value]. */
+const CASES: Array<[string, string[], unknown]> = [
+  ['every', ['--every', '0'], 0],
+  ['every', ['--every', '-5'], -5],
+  ['maxFrames', ['--max-frames', '0'], 0],
+  ['mode', ['--mode', 'fast'], 'fast'],
+  ['detail', ['--detail', 'ultra'], 'ultra'],
+  ['quality', ['--quality', '101'], 101],
+];
+
+describe('one refusal on three surfaces', () => {
+  let s: Running;
+  let clip: string;
+  beforeAll(async () => {
+    clip = await fixture('timecode');
+    s = await startService({ workers: 0, allowRoots: [CACHE] });
+  }, 120_000);
+  afterAll(() => s.close());
+
+  for (const [option, flag, value] of CASES) {
+    it(`${option}: ${JSON.stringify(value)}`, async () => {
+      const lib = await plan(clip, { [option]: value }).then(
+        () => 'accepted',
+        (e: Error & { code?: string }) => {
+          expect(e.code).toBe('INVALID_OPTION');
+          return e.message;
+        },
+      );
+      expect(lib).toMatch(new RegExp(`^option ${option}: expected .+, got ${JSON.stringify(value)}$`));
+
+      const c = await cli(['plan', clip, ...flag]);
+      expect(c.code, c.stderr).toBe(2);
+      expect(c.stderr).toBe(`omniprep: ${lib}\n`);
+
+      const json = await api(s.url, 'POST', '/v1/plan', { path: clip, options: { [option]: value } });
+      expect(json.status, json.text).toBe(400);
+      expect(json.json.error).toEqual({ code: 'INVALID_OPTION', message: lib });
+
+      const form = await upload(s.url, clip, { [option]: value }, { path: '/v1/plan' });
+      expect(form.status, form.text).toBe(400);
+      expect(form.json.error).toEqual({ code: 'INVALID_OPTION', message: lib });
+    }, 120_000);
+  }
+});
