@@ -64,6 +64,7 @@ export function resolveSampling(o: PlanOptions): ResolvedSampling {
     sizeSlack: o.sizeSlack ?? d.sizeSlack,
     detail: o.detail,
     tier: o.tier ?? d.tier,
-    outputTokens: o.outputTokens ?? d.outputTokens,
+    // The cap when there is one (what a request may be billed), as src/request/options.ts does.
+    outputTokens: o.maxOutputTokens ?? o.outputTokens ?? d.outputTokens,
   };
 }

@@ -26,6 +26,11 @@ export interface PlanOptions extends SamplingOptions, EstimateOptions {
   ffprobePath?: string | undefined;
   /** http(s) inputs: the range reader's guards and tuning (src/source/remote.ts). */
   remote?: RemoteOptions | undefined;
+  /**
+   * The cap on output tokens per request (the request options' `maxOutputTokens`): when set, it is
+   * the output every estimate assumes, on every surface, as the request estimates do (src/request/options.ts).
+   */
+  maxOutputTokens?: number | undefined;
 }
 
 export type FrameSource = 'keyframe' | 'exact' | 'scene' | 'fill';

@@ -94,7 +94,8 @@ export function toPlanOptions(o: JobOptions, limits: Partial<Limits>): PlanOptio
     tier: o.tier,
     budget: o.budget,
     maxTokens: o.maxTokens,
-    outputTokens: o.outputTokens ?? o.maxOutputTokens,
+    outputTokens: o.outputTokens,
+    maxOutputTokens: o.maxOutputTokens,
     limits,
   };
 }

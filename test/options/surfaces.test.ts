@@ -55,3 +55,28 @@ describe('one refusal on three surfaces', () => {
     }, 120_000);
   }
 });
+
+describe('the expected output of an estimate', () => {
+  let s: Running;
+  let clip: string;
+  beforeAll(async () => {
+    clip = await fixture('timecode');
+    s = await startService({ workers: 0, allowRoots: [CACHE] });
+  }, 120_000);
+  afterAll(() => s.close());
+
+  // The cap on output tokens, when given, is what every estimate assumes (as the request estimates do).
+  for (const [options, expected] of [
+    [{ maxOutputTokens: 2000 }, 2000],
+    [{ outputTokens: 500, maxOutputTokens: 2000 }, 2000],
+    [{ outputTokens: 500 }, 500],
+  ] as const) {
+    it(`${JSON.stringify(options)}: ${expected} output tokens and the same dollars from the library and the service`, async () => {
+      const lib = await plan(clip, { ...options, every: 5 });
+      const svc = await api(s.url, 'POST', '/v1/plan', { path: clip, options: { ...options, every: 5 } });
+      expect(svc.status, svc.text).toBe(200);
+      expect([lib.outputTokens, svc.json.outputTokens]).toEqual([expected, expected]);
+      expect(svc.json.costUsd).toBe(lib.costUsd);
+    }, 120_000);
+  }
+});
