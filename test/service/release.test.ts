@@ -11,6 +11,7 @@ import { releaseInput } from '../../src/service/release.js';
 import { SqliteStore } from '../../src/service/store/sqlite.js';
 import type { JobRecord } from '../../src/service/store/types.js';
 import { fixture, tempDir } from '../helpers/fixtures.js';
+import { queuedJob } from '../helpers/records.js';
 import { api, startService, upload, waitJob } from '../helpers/service.js';
 
 const stored = (data: string): string[] => readdirSync(join(data, 'inputs'));
@@ -107,23 +108,7 @@ describe('releaseInput', () => {
   afterAll(() => store.close());
 
   const job = async (id: string, file: string, createdAt: number): Promise<JobRecord> => {
-    const j: JobRecord = {
-      id,
-      state: 'queued',
-      createdAt,
-      updatedAt: createdAt,
-      startedAt: null,
-      finishedAt: null,
-      attempts: 0,
-      worker: null,
-      input: { kind: 'upload', name: 'clip.mp4', file, bytes: 5 },
-      options: {} as JobRecord['options'],
-      plan: {},
-      progress: { stage: 'queued', framesDone: 0, framesTotal: 0 },
-      result: null,
-      error: null,
-      outputDir: `outputs/${id}`,
-    };
+    const j = queuedJob(id, file, createdAt);
     await store.create(j);
     return j;
   };
