@@ -12,7 +12,7 @@ import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
 import { fixture, tempDir } from '../helpers/fixtures.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
-import { api, startService, upload, waitJob, type Answer, type Running } from '../helpers/service.js';
+import { api, startService, upload, waitFor, waitJob, type Answer, type Running } from '../helpers/service.js';
 
 const mnt = tempDir('svc-tmpfs-');
 const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]).status === 0;
@@ -106,7 +106,7 @@ describe.skipIf(!mounted)('a full data disk', () => {
     expect(job.attempts).toBe(1); // a full disk is not tried again
     expect(job.error).toEqual({ code: 'INSUFFICIENT_STORAGE', message: `the server's data disk is full (ENOSPC) while storing the outputs of job ${job.id}` });
     expect(left('outputs')).toEqual([]);
-    expect(left('inputs')).toEqual([]);
+    await waitFor('its input to go (just after the failure is recorded)', () => left('inputs').length === 0, 10_000);
     await smallJobRuns();
   });
 });

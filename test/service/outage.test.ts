@@ -7,7 +7,7 @@
  * installs it).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -95,6 +95,7 @@ describe.skipIf(!hasRedis)('Redis down and back', () => {
     await ensureRedis().catch(() => {}); // so the nodes close cleanly
     await Promise.all([kill(api?.child, 'SIGTERM'), kill(worker?.child, 'SIGTERM')]);
     await kill(redis);
+    rmSync(data, { recursive: true, force: true });
   });
 
   it('503 naming Redis while it is down, one log line each way per process, healthy again once it is back', async () => {

@@ -3,7 +3,7 @@
  * An input another job (or a submission on this node) holds stays.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDir } from '../../src/service/data.js';
@@ -12,14 +12,25 @@ import { SqliteStore } from '../../src/service/store/sqlite.js';
 import type { JobRecord } from '../../src/service/store/types.js';
 import { fixture, tempDir } from '../helpers/fixtures.js';
 import { queuedJob } from '../helpers/records.js';
-import { api, startService, upload, waitJob } from '../helpers/service.js';
+import { api, startService, upload, waitFor, waitJob } from '../helpers/service.js';
+
+const dirs: string[] = [];
+/** A temp directory removed after the file's tests. */
+const dir = (prefix: string): string => {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const stored = (data: string): string[] => readdirSync(join(data, 'inputs'));
 const outputs = (data: string, id: string): boolean => existsSync(join(data, 'outputs', id));
 
 describe('freeing what a job holds', () => {
   it('DELETE of a finished job removes its outputs, and its input once no other job uses it', async () => {
-    const data = tempDir('svc-data-');
+    const data = dir('svc-data-');
     const s = await startService({ dataDir: data, workers: 1 });
     try {
       const clip = await fixture('audioFirst');
@@ -63,7 +74,7 @@ describe('freeing what a job holds', () => {
   });
 
   it("a failed job's input goes, unless another job holds it", async () => {
-    const data = tempDir('svc-data-');
+    const data = dir('svc-data-');
     const [long, clip] = await Promise.all([fixture('longgop'), fixture('audioFirst')]);
     // First life: a job that succeeds holds the longgop upload.
     const first = await startService({ dataDir: data, workers: 1 });
@@ -92,6 +103,8 @@ describe('freeing what a job holds', () => {
         expect(j.error.code).toBe('UNSUPPORTED_FORMAT');
         expect(outputs(data, j.id)).toBe(false);
       }
+      // The runner frees the input just after the failure is recorded.
+      await waitFor('the lone failed input to go', () => stored(data).length === 1, 10_000);
       expect(stored(data)).toEqual([`${held.input.sha256}.mp4`]); // the job alone on its input freed it
       // The succeeded job still holds the longgop bytes; deleting it frees them (the failed job let go).
       expect((await api(s.url, 'DELETE', `/v1/jobs/${held.id}`)).status).toBe(200);
@@ -103,8 +116,8 @@ describe('freeing what a job holds', () => {
 });
 
 describe('releaseInput', () => {
-  const data = new DataDir(tempDir('svc-data-'));
-  const store = new SqliteStore(join(tempDir('svc-db-'), 'jobs.db'));
+  const data = new DataDir(dir('svc-data-'));
+  const store = new SqliteStore(join(dir('svc-db-'), 'jobs.db'));
   afterAll(() => store.close());
 
   const job = async (id: string, file: string, createdAt: number): Promise<JobRecord> => {
@@ -134,7 +147,7 @@ describe('releaseInput', () => {
     expect(existsSync(abs)).toBe(false);
     // Nothing stored (a URL read by ranges), or a file outside --data: nothing is touched.
     expect(await releaseInput(await job('j2', '', Date.now()), holders)).toBe(false);
-    const outside = join(tempDir('svc-elsewhere-'), 'clip.mp4');
+    const outside = join(dir('svc-elsewhere-'), 'clip.mp4');
     writeFileSync(outside, 'bytes');
     utimesSync(outside, past, past);
     expect(await releaseInput(await job('j3', outside, Date.now()), holders)).toBe(false);
