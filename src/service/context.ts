@@ -9,7 +9,7 @@ import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import type { JobOptions } from './options.js';
 import type { JobQueue } from './queue/types.js';
-import type { JobInput, JobStore } from './store/types.js';
+import type { JobInput, JobRecord, JobStore } from './store/types.js';
 
 export type Health = Record<string, unknown> & { ok: boolean };
 
@@ -29,6 +29,8 @@ export interface RouteContext {
   /** A place in the queue for one submission (429 when full); call the result when it is stored. */
   admit(): Promise<() => void>;
   health(): Promise<Health>;
+  /** Frees what a finished job alone holds: its outputs, and its stored input when no other job or submission uses it. */
+  release(job: JobRecord): Promise<void>;
   /** Jobs running on this node. */
   runningHere(): number;
   /** Waits until this node no longer runs the job (after a cancel). */

@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import { diskFull, storageError } from './errors.js';
 
 export class DataDir {
   readonly root: string;
@@ -75,13 +76,19 @@ export class DataDir {
       const now = new Date();
       await utimes(dest, now, now).catch(() => {});
     } else {
-      await rename(tmpPath, dest);
+      await rename(tmpPath, dest).catch(async (e: unknown) => {
+        await rm(tmpPath, { force: true });
+        throw e;
+      });
     }
     return dest;
   }
 
-  /** Writes a stream to tmp/ while hashing it. */
-  async receive(stream: Readable): Promise<{ path: string; sha256: string; bytes: number }> {
+  /**
+   * Writes a stream to tmp/ while hashing it. A failure leaves nothing behind; a full disk is the
+   * 507 line naming `name` when given (otherwise the request's error handler names the input).
+   */
+  async receive(stream: Readable, name?: string): Promise<{ path: string; sha256: string; bytes: number }> {
     const path = this.tmpFile();
     const hash = createHash('sha256');
     let bytes = 0;
@@ -96,7 +103,8 @@ export class DataDir {
       await pipeline(stream, tap, createWriteStream(path));
     } catch (e) {
       await rm(path, { force: true });
-      throw e;
+      const full = diskFull(e);
+      throw full && name !== undefined ? storageError(full, name) : e;
     }
     return { path, sha256: hash.digest('hex'), bytes };
   }

@@ -5,7 +5,7 @@
  * ServiceErrors with a code of their own.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { isOmniprepError, type ErrorCode } from '../errors.js';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -38,6 +38,8 @@ export type ServiceErrorCode =
   | 'QUEUE_FULL'
   | 'BAD_REQUEST' // a body that does not match the schema
   | 'ROUTE_NOT_FOUND'
+  | 'DEPENDENCY_UNAVAILABLE' // Redis (the job store and queue) does not answer
+  | 'INSUFFICIENT_STORAGE' // the data disk is full (ENOSPC, EDQUOT)
   | 'INTERNAL';
 
 const SERVICE_STATUS: Record<ServiceErrorCode, number> = {
@@ -48,6 +50,8 @@ const SERVICE_STATUS: Record<ServiceErrorCode, number> = {
   QUEUE_FULL: 429,
   BAD_REQUEST: 400,
   ROUTE_NOT_FOUND: 404,
+  DEPENDENCY_UNAVAILABLE: 503,
+  INSUFFICIENT_STORAGE: 507,
   INTERNAL: 500,
 };
 
@@ -68,8 +72,35 @@ export interface ErrorBody {
   error: { code: string; message: string };
 }
 
-/** The status and body for any thrown value. Unknown errors become a 500 that hides their internals. */
-export function errorResponse(e: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+const DISK_FULL: ReadonlyArray<[code: 'ENOSPC' | 'EDQUOT', message: RegExp]> = [
+  ['ENOSPC', /\bENOSPC\b|no space left on device/i],
+  ['EDQUOT', /\bEDQUOT\b|disk quota exceeded/i],
+];
+
+/**
+ * Whether a failure is a full disk: an fs error's code, or the text a worker thread's clone of
+ * it, an ffmpeg stderr tail or a wrapping error kept (anywhere along the causes).
+ */
+export function diskFull(e: unknown): 'ENOSPC' | 'EDQUOT' | undefined {
+  for (let c = e, depth = 0; c && typeof c === 'object' && depth < 8; c = (c as { cause?: unknown }).cause, depth++) {
+    const { code, message } = c as { code?: unknown; message?: unknown };
+    for (const [name, re] of DISK_FULL) if (code === name || (typeof message === 'string' && re.test(message))) return name;
+  }
+  return undefined;
+}
+
+/** The one line a full data disk gets (507): what was being stored when it filled. */
+export function storageError(code: 'ENOSPC' | 'EDQUOT', name: string): ServiceError {
+  return new ServiceError('INSUFFICIENT_STORAGE', `the server's data disk is full (${code}) while storing ${name}`);
+}
+
+/**
+ * The status and body for any thrown value. A full disk is a 507 naming `name` (what was being
+ * stored); other unknown errors become a 500 that hides their internals.
+ */
+export function errorResponse(e: unknown, name = 'the input'): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  const full = e instanceof ServiceError ? undefined : diskFull(e);
+  if (full) return errorResponse(storageError(full, name));
   if (e instanceof ServiceError) return { status: e.statusCode, body: { error: { code: e.code, message: oneLine(e.message) } }, headers: e.headers };
   if (isOmniprepError(e)) return { status: STATUS_BY_CODE[e.code] ?? 500, body: { error: { code: e.code, message: oneLine(e.message) } }, headers: {} };
   const fe = e as Partial<FastifyError> & { statusCode?: number };
@@ -107,15 +138,24 @@ function bodyRead(raw: IncomingMessage, maxMs: number): Promise<boolean> {
   });
 }
 
+/** What a request stores, in the client's words: the path or URL of a JSON body; an upload otherwise. */
+function storedName(request: FastifyRequest): string {
+  const body = request.body as { path?: unknown; url?: unknown } | undefined;
+  const named = body && typeof body === 'object' ? (body.path ?? body.url) : undefined;
+  return typeof named === 'string' ? named : 'the upload';
+}
+
 /** Installs the JSON error handler and the JSON 404 on an app. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
-    const r = errorResponse(err);
-    if (r.status >= 500) {
+    const r = errorResponse(err, storedName(request));
+    // Redis being down is logged once per outage (backend/outage.ts), not once per request.
+    if (r.status >= 500 && r.body.error.code !== 'DEPENDENCY_UNAVAILABLE') {
       request.log.error({ err }, 'request failed');
-      // Without --log the request log is off; an unexpected failure still leaves one line.
+      // Without --log the request log is off; an unexpected failure still leaves one line (a full disk: its message).
+      const line = r.body.error.code === 'INTERNAL' ? oneLine(String((err as Error)?.stack ?? err)).slice(0, 2000) : r.body.error.message;
       if (!(app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('error'))
-        process.stderr.write(`omniprep: ${request.method} ${request.url.split('?')[0]}: ${oneLine(String((err as Error)?.stack ?? err)).slice(0, 2000)}\n`);
+        process.stderr.write(`omniprep: ${request.method} ${request.url.split('?')[0]}: ${line}\n`);
     }
     // A body over a limit may still be arriving: answer now and close the connection.
     if (r.status === 413) {
@@ -136,9 +176,9 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
-/** The error object as stored on a job (no stack, no details). */
-export function jobError(e: unknown): { code: string; message: string } {
-  const r = errorResponse(e).body.error;
+/** The error object as stored on a job (no stack, no details); `name` is its input's (a full disk names it). */
+export function jobError(e: unknown, name?: string): { code: string; message: string } {
+  const r = errorResponse(e, name).body.error;
   if (r.code === 'INTERNAL' && e instanceof Error) return { code: 'INTERNAL', message: oneLine(e.message) };
   return r;
 }

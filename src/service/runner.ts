@@ -18,10 +18,11 @@ import { SPARSE_COPY, type RemoteReport } from '../source/remote.js';
 import type { EventBus } from './bus.js';
 import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
-import { jobError } from './errors.js';
+import { diskFull, jobError, ServiceError, storageError } from './errors.js';
 import { ensureInput, jobUrlOptions } from './intake.js';
 import { toPrepareOptions } from './options.js';
 import { scrubError, scrubPaths, type Renames } from './paths.js';
+import { releaseInput } from './release.js';
 import { readByRanges, type Counters, type JobProgress, type JobRecord, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
 import { estimated } from './view.js';
@@ -30,6 +31,7 @@ export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'retry' | 'skipp
 
 /** Failures that another attempt may not repeat: a dead worker thread, an unclassified ffmpeg crash, a bug. */
 function retryable(e: unknown): boolean {
+  if (e instanceof ServiceError) return false; // a full disk
   if (!isOmniprepError(e)) return true;
   return e.code === 'PROCESS_FAILED' || e.code === 'BINARY_NOT_FOUND';
 }
@@ -46,6 +48,10 @@ export interface RunnerDeps {
   bus: EventBus;
   data: DataDir;
   tokens: TokenCounter;
+  /** Whether a submission on this node holds a stored input (a failed job's input then stays). */
+  isPinned(file: string): boolean;
+  /** Whether other nodes submit into the same --data (Redis mode). */
+  shared: boolean;
 }
 
 type Report = (p: Partial<JobProgress>, force?: boolean) => void;
@@ -133,9 +139,10 @@ export class JobWorker {
       };
       report({ stage: 'done' }, true);
       if (!(await store.finish(id, { state: 'succeeded', result, counters, worker: config.nodeName }))) {
-        // Cancelled meanwhile (its files go), or taken over by another worker (its files stay).
+        // Cancelled meanwhile (its files go), taken over by another worker (its files stay), or gone.
         const now = await store.get(id);
-        if (now?.state !== 'cancelled') return 'skipped';
+        if (!now) return this.vanished(id, outDir);
+        if (now.state !== 'cancelled') return 'skipped';
         await rm(outDir, { recursive: true, force: true });
         return 'cancelled';
       }
@@ -201,11 +208,28 @@ export class JobWorker {
     return { prepared: called.prepared as Prepared, called };
   }
 
+  /**
+   * The job's record is gone from the store while it ran here (Redis restarted without
+   * persistence): nothing can record its end, so its outputs go and the log says so, once.
+   */
+  private async vanished(id: string, outDir: string): Promise<RunOutcome> {
+    await rm(outDir, { recursive: true, force: true }).catch(() => {});
+    process.stderr.write(
+      `omniprep: job ${id}: its record is gone from the store (Redis restarted without persistence?); the job was dropped and its outputs removed\n`,
+    );
+    return 'skipped';
+  }
+
   /** A failed attempt: cancelled, interrupted by shutdown, tried again, or failed for good. */
   private async failed(job: JobRecord, err: unknown, ac: AbortController, timeout: AbortSignal, outDir: string): Promise<RunOutcome> {
     const { store, bus, config } = this.deps;
     const id = job.id;
-    const now = await store.get(id).catch(() => undefined);
+    // null: the record is gone; undefined: the store did not answer.
+    const now = await store.get(id).then(
+      (j) => j ?? null,
+      () => undefined,
+    );
+    if (now === null) return this.vanished(id, outDir);
     if (now && now.state !== 'cancelled' && now.worker !== config.nodeName) return 'skipped'; // another worker has it
     await rm(outDir, { recursive: true, force: true }).catch(() => {});
     if (ac.signal.aborted) {
@@ -217,9 +241,7 @@ export class JobWorker {
       await bus.publish(id, { type: 'state', state: 'cancelled' });
       return 'cancelled';
     }
-    const e = timeout.aborted
-      ? new OmniprepError('TIMEOUT', `job ${id}: took longer than ${config.jobTimeoutSec} s (--job-timeout) and was stopped`, { input: job.input.name })
-      : err;
+    const e = this.cause(job, err, timeout);
     if (!timeout.aborted && retryable(e) && job.attempts < config.attempts) {
       const note = `attempt ${job.attempts} failed (${jobError(e).message}); queued again`;
       await store.release(id, note, config.nodeName);
@@ -227,9 +249,22 @@ export class JobWorker {
       return 'retry';
     }
     const error = jobError(e);
-    if (await store.finish(id, { state: 'failed', error, worker: config.nodeName }))
+    if (await store.finish(id, { state: 'failed', error, worker: config.nodeName })) {
       await bus.publish(id, { type: 'state', state: 'failed', attempts: job.attempts, error });
+      await releaseInput(job, this.deps).catch(() => false); // unless another job or a submission holds it
+    }
     return 'failed';
+  }
+
+  /** What a failed attempt is reported as: the time limit, a full disk (one line, not tried again), or the error itself. */
+  private cause(job: JobRecord, err: unknown, timeout: AbortSignal): unknown {
+    const { config } = this.deps;
+    if (timeout.aborted)
+      return new OmniprepError('TIMEOUT', `job ${job.id}: took longer than ${config.jobTimeoutSec} s (--job-timeout) and was stopped`, {
+        input: job.input.name,
+      });
+    const full = diskFull(err);
+    return full ? storageError(full, `the outputs of job ${job.id}`) : err;
   }
 
   private async result(

@@ -137,7 +137,9 @@ export const errorResponses = {
   429: { $ref: 'Error#' },
   500: { $ref: 'Error#' },
   502: { $ref: 'Error#' },
+  503: { $ref: 'Error#' },
   504: { $ref: 'Error#' },
+  507: { $ref: 'Error#' },
 } as const;
 
 export const sharedSchemas = [jobOptionsSchema, errorSchema, planSummarySchema, jobSchema] as const;

@@ -23,9 +23,10 @@ import { resolveConfig, type ResolvedConfig, type ServiceConfig } from './config
 import type { Health, RouteContext } from './context.js';
 import { DataDir } from './data.js';
 import { ServiceError } from './errors.js';
-import { inputFile, resolveRoots } from './intake.js';
+import { resolveRoots } from './intake.js';
 import { Inputs } from './inputs.js';
 import type { JobQueue } from './queue/types.js';
+import { type Holders, releaseJob } from './release.js';
 import { JobWorker } from './runner.js';
 import type { JobStore } from './store/types.js';
 import { TokenCounter } from './tokens.js';
@@ -82,20 +83,11 @@ function admission(config: ResolvedConfig, backend: Backend): () => Promise<() =
 }
 
 /** Retention: expired jobs with their outputs and inputs, then inputs nothing uses. */
-function sweeper(config: ResolvedConfig, data: DataDir, backend: Backend, inputs: Inputs): (graceMs?: number) => Promise<{ jobs: number; inputs: number }> {
+function sweeper(config: ResolvedConfig, holders: Holders, inputs: Inputs): (graceMs?: number) => Promise<{ jobs: number; inputs: number }> {
   return async (graceMs = ORPHAN_GRACE_MS) => {
-    const { store } = backend;
-    const expired = await store.expire(Date.now() - config.retentionHours * 3600_000);
+    const expired = await holders.store.expire(Date.now() - config.retentionHours * 3600_000);
     let removed = 0;
-    for (const job of expired) {
-      await rm(data.abs(job.outputDir), { recursive: true, force: true });
-      // Only the store's own copies (a job recorded before paths were pinned names the client's file).
-      const file = inputFile(job.input, data);
-      if (data.isInput(file) && !inputs.isPinned(job.input.file) && !(await store.inputInUse(job.input.file))) {
-        await rm(file, { force: true });
-        removed++;
-      }
-    }
+    for (const job of expired) if (await releaseJob(job, holders)) removed++;
     removed += await inputs.sweepOrphans(graceMs);
     return { jobs: expired.length, inputs: removed };
   };
@@ -109,18 +101,23 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   const work = o.work ?? config.workers > 0;
   const http = o.http !== false;
   const tokens = new TokenCounter();
-  const makeRunner = (store: JobStore, bus: EventBus): JobWorker => new JobWorker({ config, store, bus, data, tokens });
+  // Inputs is made after the backend (it needs the store); the runner asks it through this.
+  let inputs: Inputs | undefined;
+  const isPinned = (file: string): boolean => inputs?.isPinned(file) ?? false;
+  const shared = Boolean(config.redisUrl); // other nodes submit into the same --data
+  const makeRunner = (store: JobStore, bus: EventBus): JobWorker => new JobWorker({ config, store, bus, data, tokens, isPinned, shared });
   const backend = config.redisUrl ? await redisBackend(config, { work, http, makeRunner }) : embeddedBackend(config, { work, http, makeRunner });
   const { store, bus, queue, runner } = backend;
   tokens.warm(http); // after the data directory's lock: a second server is refused without the wait
   // What a killed node left: its temporary directories, and (embedded, where nothing else submits) orphan inputs.
   await data.cleanTmp(!config.redisUrl);
   const restoreTemp = useTempRoot(data.nodeTmp());
-  const inputs = new Inputs({ config, data, store, roots, tokens });
-  const sweep = sweeper(config, data, backend, inputs);
+  inputs = new Inputs({ config, data, store, roots, tokens });
+  const holders: Holders = { data, store, isPinned, shared };
+  const sweep = sweeper(config, holders, inputs);
 
   const health = async (): Promise<Health> => ({
-    ok: (await backend.health()).ok,
+    ...(await backend.health()),
     node: config.nodeName,
     store: store.kind,
     queue: queue.kind,
@@ -137,6 +134,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     inputs,
     admit: admission(config, backend),
     health,
+    release: (job) => releaseJob(job, holders).then(() => {}),
     runningHere: () => runner?.active ?? 0,
     async waitStopped(id, timeoutMs = 15_000) {
       const until = Date.now() + timeoutMs;

@@ -14,8 +14,8 @@ export interface Backend {
   readonly queue: JobQueue;
   /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */
   readonly runner: JobWorker | undefined;
-  /** Whether the store answers. */
-  health(): Promise<{ ok: boolean }>;
+  /** Whether the store answers, and what else the health check says (Redis: `redis: 'up' | 'down: <cause>'`). */
+  health(): Promise<{ ok: boolean } & Record<string, unknown>>;
   /** Starts taking jobs (after the app is ready): re-queues what a crash interrupted. */
   start(): Promise<void>;
   close(): Promise<void>;

@@ -24,8 +24,12 @@ export class BullQueue implements JobQueue {
     private readonly connection: () => Redis,
     private readonly store: RedisStore,
     private readonly config: ResolvedConfig,
+    /** Where BullMQ's errors go (the outage logger: one line per outage, not a stack per retry). */
+    private readonly onError: (e: unknown) => void,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection: connection(), prefix: config.redisPrefix });
+    // Without a listener, BullMQ prints every connection error's stack (console.error).
+    this.queue.on('error', onError);
   }
 
   /** Starts taking jobs on this node. */
@@ -49,8 +53,9 @@ export class BullQueue implements JobQueue {
         maxStalledCount: 2,
       },
     );
-    this.worker.on('error', () => {
-      /* connection trouble: BullMQ reconnects */
+    this.worker.on('error', (e) => {
+      // A job whose keys went (Redis restarted empty): the runner has said so, naming the job.
+      if (!/^Missing (key|lock) for job /.test(e.message)) this.onError(e);
     });
   }
 

@@ -149,7 +149,7 @@ function readRoutes(app: FastifyInstance): void {
       if (!st)
         throw new ServiceError(
           'JOB_NOT_FOUND',
-          `job ${id}: frame ${n} is not on this node (a shared --data directory is needed to serve frames from any node)`,
+          `job ${id}: frame ${n} is not here (its files were deleted, or this node does not share the --data directory where it was made)`,
         );
       const etag = `"${frame.sha256}"`;
       reply.header('etag', etag).header('cache-control', 'private, max-age=3600');
@@ -233,14 +233,16 @@ function eventsRoute(app: FastifyInstance): void {
   );
 }
 
-/** DELETE /v1/jobs/:id: cancel. */
+/** DELETE /v1/jobs/:id: cancel, then free what the job alone holds. */
 function cancelRoute(app: FastifyInstance): void {
   const svc = app.omniprep;
   app.delete(
     '/v1/jobs/:id',
     {
       schema: {
-        summary: 'Cancel a job: it leaves the queue, or its processes are stopped',
+        summary: 'Cancel a job and free its files',
+        description:
+          'A queued job leaves the queue and a running one has its processes stopped (it is then cancelled); a finished job keeps its state. Either way its outputs are removed, and its stored input too when no other job uses it. The record stays until retention removes it.',
         tags: ['jobs'],
         params: idParams,
         response: { 200: { $ref: 'Job#' }, ...errorResponses },
@@ -256,7 +258,9 @@ function cancelRoute(app: FastifyInstance): void {
         await svc.bus.publish(id, { type: 'state', state: 'cancelled' });
         await svc.waitStopped(id);
       }
-      return jobView(await load(svc, id));
+      const job = await load(svc, id);
+      await svc.release(job);
+      return jobView(job);
     },
   );
 }

@@ -41,6 +41,20 @@ end
 return {1, cur}
 `;
 
+/**
+ * KEYS[1] the job hash, KEYS[2] the input reference counts. The job stops counting as a holder of
+ * its input, once (the `inputReleased` field). Returns the holders left, or -1 when nothing changed.
+ */
+const RELEASE_INPUT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HSETNX', KEYS[1], 'inputReleased', '1') == 0 then return -1 end
+local file = cjson.decode(redis.call('HGET', KEYS[1], 'input') or '{}').file
+if not file or file == '' then return -1 end
+local n = redis.call('HINCRBY', KEYS[2], file, -1)
+if n <= 0 then redis.call('HDEL', KEYS[2], file) end
+return n
+`;
+
 type Fields = Record<string, string>;
 
 function toFields(j: JobRecord): Fields {
@@ -195,13 +209,8 @@ export class RedisStore implements JobStore {
       if (!(await this.redis.zrem(`${this.prefix}:finished`, id))) continue;
       const job = await this.get(id);
       if (!job) continue;
-      await this.redis
-        .multi()
-        .del(this.key(id))
-        .srem(`${this.prefix}:state:${job.state}`, id)
-        .zrem(`${this.prefix}:created`, id)
-        .hincrby(`${this.prefix}:inputrefs`, job.input.file, -1)
-        .exec();
+      await this.releaseInput(id);
+      await this.redis.multi().del(this.key(id)).srem(`${this.prefix}:state:${job.state}`, id).zrem(`${this.prefix}:created`, id).exec();
       out.push(job);
     }
     return out;
@@ -209,6 +218,10 @@ export class RedisStore implements JobStore {
 
   async inputInUse(file: string): Promise<boolean> {
     return Number(await this.redis.hget(`${this.prefix}:inputrefs`, file)) > 0;
+  }
+
+  async releaseInput(id: string): Promise<void> {
+    await this.redis.eval(RELEASE_INPUT, 2, this.key(id), `${this.prefix}:inputrefs`);
   }
 
   /**

@@ -115,7 +115,8 @@ export class SqliteStore implements JobStore {
       bump: db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value'),
       expired: db.prepare(`SELECT * FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < ?`),
       delete: db.prepare('DELETE FROM jobs WHERE id = ?'),
-      inputInUse: db.prepare('SELECT 1 FROM jobs WHERE input_file = ? LIMIT 1'),
+      inputInUse: db.prepare(`SELECT 1 FROM jobs WHERE input_file = ? AND input_file != '' LIMIT 1`),
+      releaseInput: db.prepare(`UPDATE jobs SET input_file = '' WHERE id = ?`),
       interrupted: db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ?, progress = ? WHERE state = 'running'`),
       queued: db.prepare(`SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, rowid`),
       newest: db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?'),
@@ -217,6 +218,10 @@ export class SqliteStore implements JobStore {
 
   async inputInUse(file: string): Promise<boolean> {
     return Boolean(this.stmts.inputInUse.get(file));
+  }
+
+  async releaseInput(id: string): Promise<void> {
+    this.stmts.releaseInput.run(id);
   }
 
   async list(o: ListOptions): Promise<JobRecord[]> {

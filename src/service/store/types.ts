@@ -133,8 +133,10 @@ export interface JobStore {
   counters(): Promise<Counters>;
   /** Removes finished jobs older than `before` (ms); returns them (for their files). */
   expire(before: number): Promise<JobRecord[]>;
-  /** Whether any job still reads this input file. */
+  /** Whether any job still holds this input file (a job that let go of it, see releaseInput, does not). */
   inputInUse(file: string): Promise<boolean>;
+  /** The job no longer holds its input (it failed, was deleted or expired); the record stays. Idempotent. */
+  releaseInput(id: string): Promise<void>;
   /** Jobs newest first (created time, then id, both descending), `limit` of them after `after`. */
   list(o: ListOptions): Promise<JobRecord[]>;
   close(): Promise<void>;
