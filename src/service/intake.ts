@@ -118,7 +118,7 @@ export async function intakePath(
     const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     const stored = known(identity);
     if (stored && existsSync(inputFile(stored, data))) return { input: { ...stored, name: path }, identity };
-    const got = await data.receive(handle.createReadStream({ start: 0, autoClose: false }));
+    const got = await data.receive(handle.createReadStream({ start: 0, autoClose: false }), path);
     const file = await data.adopt(got.path, got.sha256, extensionOf(path));
     return { input: { kind: 'path', name: path, file: data.rel(file), sha256: got.sha256, bytes: got.bytes }, identity };
   } finally {
@@ -138,7 +138,7 @@ export async function intakeUpload(
   stream.once('limit', () => stream.destroy(tooLarge()));
   let got: Awaited<ReturnType<DataDir['receive']>>;
   try {
-    got = await data.receive(stream);
+    got = await data.receive(stream, name);
   } catch (e) {
     if (stream.truncated) throw tooLarge();
     throw e;
@@ -198,7 +198,7 @@ export async function intakeUrl(
       return { input: { kind: 'url', name: url, file: '', bytes: report.sizeBytes, url, remote: report }, remote };
     }
     // Read whole: the copy is hashed and kept by content, as an upload is.
-    const got = await data.receive(createReadStream(remote.path));
+    const got = await data.receive(createReadStream(remote.path), url);
     const file = await data.adopt(got.path, got.sha256, extensionOf(new URL(remote.file.finalUrl).pathname));
     return { input: { kind: 'url', name: url, file: data.rel(file), sha256: got.sha256, bytes: got.bytes, url, remote: report } };
   } finally {

@@ -86,7 +86,7 @@ describe.skipIf(!mounted)('a full data disk', () => {
 
   it('an upload twice the disk: 507, nothing left, and the next upload is taken', async () => {
     // An upload is "the upload": its file name stays inside intake.ts, which does not hand it to DataDir.receive.
-    expect507(await upload(s.url, big, { every: 1 }), 'the upload');
+    expect507(await upload(s.url, big, { every: 1 }), 'big.wav');
     await smallJobRuns();
   });
 
