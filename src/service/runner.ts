@@ -129,6 +129,8 @@ export class JobWorker {
       ];
       await rm(outDir, { recursive: true, force: true }); // an interrupted attempt's leftovers
       const { prepared, called } = await this.work(job, file, outDir, signal, report);
+      // The time limit holds even where the work finished without looking at the signal again.
+      if (signal.aborted) throw signal.reason;
       const result = scrubPaths(await this.result(job, prepared, called), renames);
       const actual = result.estimate.actual;
       const counters: Partial<Counters> = {

@@ -328,6 +328,19 @@ describe('faults and the model call', () => {
     }
   });
 
+  it('a job that outlives its time limit fails even when its work ends without looking again (1 ms: never succeeds)', async () => {
+    const s = await startService({ workers: 1, allowRoots: [CACHE], jobTimeoutSec: 0.001 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await api(s.url, 'POST', '/v1/jobs', { path: await fixture('audioFirst'), options: { every: 5 } });
+        const job = await waitJob(s.url, r.json.id, 60_000);
+        expect([job.state, job.error?.code]).toEqual(['failed', 'TIMEOUT']);
+      }
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+
   it("call: true sends the requests with the server's key; estimate against actual, spent in /metrics", async () => {
     const model = await startOpenAITestServer();
     const s = await startService({ workers: 1, allowRoots: [CACHE], baseURL: model.baseURL, apiKey: 'test' });
