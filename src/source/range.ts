@@ -15,7 +15,10 @@
  * - Transient failures (connection refused or dropped, a short body, 5xx, 429) are retried with
  *   backoff, `retries` times per range.
  * - A server that ignores Range (answers 200 with the whole body) is read to the end instead:
- *   `mode` says `download`, and the caller reports it.
+ *   `mode` says `download`, and the caller reports it; at most `maxDownloadBytes` of it (1 GiB).
+ * - A shorter range than asked (a server that caps its answers) is taken, and the rest asked for.
+ * - Caps per input: at most `maxRequests` requests and `totalTimeoutMs` spent fetching, whatever
+ *   the file or the server does (tiny elements read one by one, a server that drips).
  *
  *     const f = await RemoteFile.open('https://cdn.example.com/talk.mp4', { dir: '/tmp/x' });
  *     const head = await f.read(0, 16);
@@ -24,9 +27,11 @@
  *     await f.close();
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { OmniprepError } from '../errors.js';
 import { DOWNLOAD_DEFAULTS, guardedGet, type DownloadOptions } from './download.js';
+import { contentRange, Intervals } from './intervals.js';
 
 export interface RangeReaderOptions extends DownloadOptions {
   /** Directory for the sparse backing file (required: the caller owns its lifetime). */
@@ -42,11 +47,47 @@ export interface RangeReaderOptions extends DownloadOptions {
   /** Requests in flight at once (default 4). */
   concurrency?: number | undefined;
   /**
+   * Most HTTP requests for this input, redirect hops and retries included (default 20,000); one
+   * more is refused as LIMIT_EXCEEDED. A short answer continued counts as a request.
+   */
+  maxRequests?: number | undefined;
+  /**
+   * Most time spent fetching for this input, summed over every fetch (default 15 min; time between
+   * fetches, such as decoding or waiting in a queue, does not count); past it, TIMEOUT.
+   * `timeoutMs` still bounds each request.
+   */
+  totalTimeoutMs?: number | undefined;
+  /**
+   * Largest body read from a server that ignores Range (it answers 200 with the whole file however
+   * little the plan needs; default 1 GiB, well under the file-size limit `maxBytes`): a longer
+   * declared or sent body is refused as TOO_LARGE after at most this many bytes (and one chunk).
+   */
+  maxDownloadBytes?: number | undefined;
+  /**
    * The validators an earlier reading saw (a job planned on one node, sampled on another): a file
    * whose first answer differs is refused as changed.
    */
   expect?: { etag?: string | undefined; lastModified?: string | undefined; size?: number | undefined } | undefined;
 }
+
+/**
+ * The reader's defaults. The caps fit an hour-long file with room to spare: its plan takes 3-4
+ * requests (MP4 or WebM, 700 MB), and sampling it at every keyframe about one request per
+ * keyframe kept (1,802 for an MP4 with a keyframe every 2 s, 1,798 for a WebM at every 4 s, where
+ * each takes two), so 20,000 leaves room for an hour with a keyframe every 0.5 s kept at every one.
+ * Exact frames every second fetched 684 MB of the MP4 in 183 requests: 15 minutes is that at 6
+ * Mbit/s, or 20,000 requests of 180 ms at the default concurrency.
+ */
+export const RANGE_DEFAULTS = {
+  blockBytes: 64 * 1024,
+  retries: 3,
+  backoffMs: 200,
+  mergeGapBytes: 16 * 1024,
+  concurrency: 4,
+  maxRequests: 20_000,
+  totalTimeoutMs: 15 * 60_000,
+  maxDownloadBytes: 1024 ** 3,
+};
 
 export interface FetchStats {
   /** Body bytes received, over every request (retries and the fallback download included). */
@@ -66,50 +107,17 @@ class Transient extends Error {}
 
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
-/** Sorted, disjoint [start, end) intervals. */
-class Intervals {
-  private list: Array<[number, number]> = [];
-  add(a: number, b: number): void {
-    if (b <= a) return;
-    const out: Array<[number, number]> = [];
-    let placed = false;
-    for (const [x, y] of this.list) {
-      if (y < a) out.push([x, y]);
-      else if (x > b) {
-        if (!placed) out.push([a, b]);
-        placed = true;
-        out.push([x, y]);
-      } else {
-        a = Math.min(a, x);
-        b = Math.max(b, y);
-      }
-    }
-    if (!placed) out.push([a, b]);
-    this.list = out.sort((p, q) => p[0] - q[0]);
-  }
-  /** The parts of [a, b) not covered. */
-  missing(a: number, b: number): Array<[number, number]> {
-    const out: Array<[number, number]> = [];
-    let at = a;
-    for (const [x, y] of this.list) {
-      if (y <= at) continue;
-      if (x >= b) break;
-      if (x > at) out.push([at, x]);
-      at = Math.max(at, y);
-      if (at >= b) break;
-    }
-    if (at < b) out.push([at, b]);
-    return out;
-  }
-  get covered(): number {
-    return this.list.reduce((n, [x, y]) => n + y - x, 0);
-  }
-}
-
-function contentRange(v: string | undefined): { start: number; end: number; total: number } | undefined {
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v?.trim() ?? '');
-  if (!m) return undefined;
-  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? NaN : Number(m[3]) };
+/** One answer to a ranged GET, checked: where its body goes and how long it may be. */
+interface Answer {
+  res: IncomingMessage;
+  status: 200 | 206;
+  /** Where the body starts in the file, and its length (Infinity: until it ends). */
+  from: number;
+  expected: number;
+  /** The most body bytes taken (the size limit, or the whole-download limit for a 200). */
+  limit: number;
+  signal: AbortSignal;
+  onAbort: () => OmniprepError;
 }
 
 export class RemoteFile {
@@ -129,6 +137,11 @@ export class RemoteFile {
   private readonly have = new Intervals();
   private fh: FileHandle | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Time spent fetching so far (ms), and the running fetch's share of totalTimeoutMs. */
+  private spentMs = 0;
+  private deadline: AbortSignal | undefined;
+  /** Aborted when one of the running fetch's requests failed (the others stop). */
+  private halt: AbortSignal | undefined;
 
   private constructor(url: string, o: RangeReaderOptions) {
     this.url = url;
@@ -141,7 +154,7 @@ export class RemoteFile {
   static async open(url: string, o: RangeReaderOptions): Promise<RemoteFile> {
     const f = new RemoteFile(url, o);
     try {
-      await f.start();
+      await f.timed(() => f.start());
       return f;
     } catch (e) {
       await f.close();
@@ -154,7 +167,7 @@ export class RemoteFile {
   }
 
   private get block(): number {
-    return this.o.blockBytes ?? 64 * 1024;
+    return this.o.blockBytes ?? RANGE_DEFAULTS.blockBytes;
   }
 
   private async start(): Promise<void> {
@@ -175,6 +188,13 @@ export class RemoteFile {
     }
   }
 
+  /** Bytes [a, b) from the local copy (the caller fetched them). */
+  private async local(a: number, b: number): Promise<Buffer> {
+    const buf = Buffer.alloc(b - a);
+    await this.fh!.read(buf, 0, buf.length, a);
+    return buf;
+  }
+
   /** Reads bytes (fetching what is missing, at least a block from `offset` on). Short at the end of the file. */
   async read(offset: number, length: number): Promise<Buffer> {
     const a = Math.max(0, offset);
@@ -182,9 +202,7 @@ export class RemoteFile {
     if (b <= a) return Buffer.alloc(0);
     // A small read fetches a block from where it starts (box headers are followed by their box).
     await this.fetch([{ offset: a, length: Math.max(b - a, this.block) }], 0);
-    const buf = Buffer.alloc(b - a);
-    await this.fh!.read(buf, 0, buf.length, a);
-    return buf;
+    return this.local(a, b);
   }
 
   /** Reads exactly these bytes, fetching only what is missing of them (no block around them). */
@@ -193,9 +211,22 @@ export class RemoteFile {
     const b = Math.min(this.size, offset + length);
     if (b <= a) return Buffer.alloc(0);
     await this.fetch([{ offset: a, length: b - a }], 0);
-    const buf = Buffer.alloc(b - a);
-    await this.fh!.read(buf, 0, buf.length, a);
-    return buf;
+    return this.local(a, b);
+  }
+
+  /**
+   * The fetched bytes from `offset` on: at least `length` of them (when any is missing, a block
+   * from `offset`, up to `end`, is fetched), and as many more as were fetched right after them,
+   * up to a block. A walk over small elements (headers, Void padding) reads them from such runs:
+   * one request and one file read per block, not per element.
+   */
+  async readBlock(offset: number, length: number, end = this.size): Promise<Buffer> {
+    const a = Math.max(0, offset);
+    const b = Math.min(this.size, offset + length);
+    if (b <= a) return Buffer.alloc(0);
+    const stop = Math.max(b, Math.min(end, this.size, a + this.block));
+    if (this.have.missing(a, b).length) await this.fetch([{ offset: a, length: stop - a }], 0);
+    return this.local(a, this.have.missing(a, stop)[0]?.[0] ?? stop);
   }
 
   /** The parts of [offset, offset + length) never fetched, as [start, end) pairs. */
@@ -204,10 +235,34 @@ export class RemoteFile {
   }
 
   /** Makes these byte ranges local (only the parts not fetched before; close ones in one request). */
-  fetch(ranges: ByteRange[], mergeGap = this.o.mergeGapBytes ?? 16 * 1024): Promise<void> {
-    const run = this.queue.then(() => this.fetchNow(ranges, mergeGap));
+  fetch(ranges: ByteRange[], mergeGap = this.o.mergeGapBytes ?? RANGE_DEFAULTS.mergeGapBytes): Promise<void> {
+    const run = this.queue.then(() => this.timed(() => this.fetchNow(ranges, mergeGap)));
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Runs one fetch under the input's time cap: it may take what is left of totalTimeoutMs, and
+   * what it took is spent. Fetches run one after another (the queue), so the spells add up.
+   */
+  private async timed<T>(fn: () => Promise<T>): Promise<T> {
+    const total = this.o.totalTimeoutMs ?? RANGE_DEFAULTS.totalTimeoutMs;
+    if (this.spentMs >= total) throw this.overTime(total);
+    const started = performance.now();
+    this.deadline = AbortSignal.timeout(Math.max(1, Math.ceil(total - this.spentMs)));
+    try {
+      return await fn();
+    } finally {
+      this.spentMs += performance.now() - started;
+      this.deadline = undefined;
+    }
+  }
+
+  private overTime(total: number): OmniprepError {
+    return new OmniprepError('TIMEOUT', `${this.url}: reading it took longer than the ${(total / 1000).toFixed(1)}-s limit per input (totalTimeoutMs)`, {
+      input: this.url,
+      details: { totalTimeoutMs: total },
+    });
   }
 
   private async fetchNow(ranges: ByteRange[], mergeGap: number): Promise<void> {
@@ -224,48 +279,84 @@ export class RemoteFile {
         else gaps.push([x, y]);
       }
     }
-    const limit = Math.max(1, this.o.concurrency ?? 4);
+    const limit = Math.max(1, this.o.concurrency ?? RANGE_DEFAULTS.concurrency);
     let next = 0;
+    // The first failure stops the other workers (their requests in flight too): when the fetch
+    // fails, nothing is left fetching for it.
+    const halt = new AbortController();
+    this.halt = halt.signal;
+    let failure: { e: unknown } | undefined;
     const worker = async (): Promise<void> => {
-      while (next < gaps.length) {
-        const [x, y] = gaps[next++]!;
-        // A retry asks only for what a broken transfer did not bring.
-        await this.withRetries(async () => {
-          for (const [p, q] of this.have.missing(x, y)) await this.get(p, q - 1, false);
-        });
+      try {
+        while (next < gaps.length && !halt.signal.aborted) {
+          const [x, y] = gaps[next++]!;
+          // Until none of it is missing: a retry asks only for what a broken transfer did not
+          // bring, and a short answer (a server that caps its ranges) is continued where it
+          // stopped. Each answer brings at least a byte or throws; maxRequests bounds the number.
+          await this.withRetries(async () => {
+            for (let gap = this.have.missing(x, y)[0]; gap; gap = this.have.missing(x, y)[0]) await this.get(gap[0], gap[1] - 1, false);
+          });
+        }
+      } catch (e) {
+        failure ??= { e };
+        halt.abort();
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, gaps.length) }, worker));
+    this.halt = undefined;
+    if (failure) throw failure.e;
   }
 
   private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
-    const retries = this.o.retries ?? 3;
+    const retries = this.o.retries ?? RANGE_DEFAULTS.retries;
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (e) {
-        if (!(e instanceof Transient) || attempt >= retries || this.o.signal?.aborted) {
+        if (!(e instanceof Transient) || attempt >= retries || this.o.signal?.aborted || this.deadline?.aborted || this.halt?.aborted) {
           if (e instanceof Transient)
             throw new OmniprepError('REQUEST_FAILED', `${this.url}: ${e.message} (after ${attempt + 1} attempts)`, { input: this.url });
           throw e;
         }
         this.stats.retries++;
-        await new Promise((r) => setTimeout(r, (this.o.backoffMs ?? 200) * 2 ** attempt));
+        await new Promise((r) => setTimeout(r, (this.o.backoffMs ?? RANGE_DEFAULTS.backoffMs) * 2 ** attempt));
       }
     }
   }
 
   /** One ranged GET of [a, b] (inclusive), written to the backing file. */
   private async get(a: number, b: number, first: boolean): Promise<{ kind: 'range' | 'whole' }> {
+    const answer = await this.ask(a, b, first);
+    const at = await this.receive(answer);
+    if (answer.status === 200) {
+      this.mode = 'download';
+      this.size = at;
+      await this.fh!.truncate(at);
+      return { kind: 'whole' };
+    }
+    return { kind: 'range' };
+  }
+
+  /** Sends the request for [a, b] under the caps and checks its answer's status and headers. */
+  private async ask(a: number, b: number, first: boolean): Promise<Answer> {
     const url = this.url;
+    const maxRequests = this.o.maxRequests ?? RANGE_DEFAULTS.maxRequests;
+    if (this.stats.requests >= maxRequests)
+      throw new OmniprepError('LIMIT_EXCEEDED', `${url}: reading it needs more than ${maxRequests} requests, the limit per input (maxRequests)`, {
+        input: url,
+        details: { maxRequests },
+      });
     const timeoutMs = this.o.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs;
-    const maxBytes = this.o.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes;
     const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = this.o.signal ? AbortSignal.any([this.o.signal, timeout]) : timeout;
+    const deadline = this.deadline ?? AbortSignal.timeout(this.o.totalTimeoutMs ?? RANGE_DEFAULTS.totalTimeoutMs);
+    const halt = this.halt;
+    const signal = AbortSignal.any([timeout, deadline, ...(halt ? [halt] : []), ...(this.o.signal ? [this.o.signal] : [])]);
     const onAbort = (): OmniprepError =>
-      timeout.aborted
-        ? new OmniprepError('TIMEOUT', `${url}: a byte-range request took longer than ${(timeoutMs / 1000).toFixed(1)} s`, { input: url })
-        : new OmniprepError('ABORTED', `${url}: cancelled`, { input: url });
+      this.o.signal?.aborted || halt?.aborted
+        ? new OmniprepError('ABORTED', `${url}: cancelled`, { input: url })
+        : deadline.aborted
+          ? this.overTime(this.o.totalTimeoutMs ?? RANGE_DEFAULTS.totalTimeoutMs)
+          : new OmniprepError('TIMEOUT', `${url}: a byte-range request took longer than ${(timeoutMs / 1000).toFixed(1)} s`, { input: url });
     let answer;
     try {
       // Later requests go where the first one landed after redirects (checked again all the same).
@@ -276,79 +367,115 @@ export class RemoteFile {
     }
     const { res } = answer;
     this.stats.requests += answer.redirects + 1;
-    const status = res.statusCode ?? 0;
-    if (RETRY_STATUS.has(status)) {
-      res.resume();
-      throw new Transient(`the server answered HTTP ${status}`);
-    }
-    if (status === 404 || status === 410) {
-      res.resume();
-      throw new OmniprepError('NOT_FOUND', `${url}: the server answered HTTP ${status}`, { input: url, details: { status } });
-    }
-    if (status === 416 && first) {
-      res.resume();
-      throw new OmniprepError('EMPTY', `${url}: is empty (0 bytes)`, { input: url });
-    }
-    if (status !== 200 && status !== 206) {
-      res.resume();
-      throw new OmniprepError('REQUEST_FAILED', `${url}: the server answered HTTP ${status}${answer.finalUrl !== url ? ` (at ${answer.finalUrl})` : ''}`, {
-        input: url,
-        details: { status },
-      });
-    }
-    const etag = res.headers.etag;
-    const lastModified = res.headers['last-modified'];
+    const status = this.checkStatus(res, first, answer.finalUrl);
     const range = status === 206 ? contentRange(res.headers['content-range']) : undefined;
     const total = status === 206 ? (range?.total ?? NaN) : Number(res.headers['content-length']);
-    if (first) {
-      this.etag = etag;
-      this.lastModified = lastModified;
-      this.contentType = res.headers['content-type'];
-      this.finalUrl = answer.finalUrl;
-      if (status === 206 && (!range || !Number.isFinite(range.total))) {
-        res.resume();
-        throw new OmniprepError(
-          'REQUEST_FAILED',
-          `${url}: a byte range came without the file's size (Content-Range ${JSON.stringify(res.headers['content-range'] ?? '')})`,
-          { input: url },
-        );
-      }
-      if (Number.isFinite(total) && total > maxBytes) {
-        res.destroy();
-        throw new OmniprepError('TOO_LARGE', `${url}: is ${total} bytes, over the ${maxBytes}-byte limit`, { input: url });
-      }
-      if (Number.isFinite(total)) {
-        this.size = total;
-        await this.fh!.truncate(total);
-      }
-    } else {
-      const changed =
-        (this.etag !== undefined && etag !== this.etag) ||
-        (this.lastModified !== undefined && lastModified !== this.lastModified) ||
-        (Number.isFinite(total) && total !== this.size);
-      if (changed) {
-        res.destroy();
-        const what =
-          this.etag !== undefined && etag !== this.etag
-            ? `its ETag went from ${this.etag} to ${etag ?? 'none'}`
-            : this.lastModified !== undefined && lastModified !== this.lastModified
-              ? `its Last-Modified went from ${this.lastModified} to ${lastModified ?? 'none'}`
-              : `its size went from ${this.size} to ${total} bytes`;
-        throw new OmniprepError('CORRUPT', `${url}: the file changed on the server while it was being read (${what})`, { input: url });
-      }
-      if (status === 200) {
-        res.destroy();
-        throw new OmniprepError('REQUEST_FAILED', `${url}: the server stopped answering byte ranges`, { input: url });
-      }
+    if (first) await this.pinFirst(res, status, total, answer.finalUrl);
+    else this.checkSame(res, status, total);
+    if (status === 206 && !range) {
+      res.resume();
+      throw new OmniprepError(
+        'REQUEST_FAILED',
+        `${url}: a byte range came without a valid Content-Range (${JSON.stringify(res.headers['content-range'] ?? '')})`,
+        {
+          input: url,
+        },
+      );
     }
-    if (status === 206 && range && (range.start !== a || range.end > b)) {
+    // A shorter range than asked is taken (the caller asks for the rest); another one is not.
+    if (range && (range.start !== a || range.end > b)) {
       res.destroy();
       throw new OmniprepError('REQUEST_FAILED', `${url}: asked for bytes ${a}-${b}, the server sent ${range.start}-${range.end}`, { input: url });
     }
-    // The body, written where it belongs.
-    let at = status === 206 ? range!.start : 0;
-    const from = at;
-    const expected = status === 206 ? range!.end - range!.start + 1 : Number.isFinite(total) ? total : Infinity;
+    const maxBytes = this.o.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes;
+    const whole = status === 200 ? Math.min(maxBytes, this.o.maxDownloadBytes ?? RANGE_DEFAULTS.maxDownloadBytes) : maxBytes;
+    const expected = range ? range.end - range.start + 1 : Number.isFinite(total) ? total : Infinity;
+    return { res, status, from: range ? range.start : 0, expected, limit: whole, signal, onAbort };
+  }
+
+  /** The answer's status: 200 or 206, else the error it means (transient ones retried). */
+  private checkStatus(res: IncomingMessage, first: boolean, finalUrl: string): 200 | 206 {
+    const url = this.url;
+    const status = res.statusCode ?? 0;
+    if (status === 200 || status === 206) return status;
+    res.resume();
+    if (RETRY_STATUS.has(status)) throw new Transient(`the server answered HTTP ${status}`);
+    if (status === 404 || status === 410)
+      throw new OmniprepError('NOT_FOUND', `${url}: the server answered HTTP ${status}`, { input: url, details: { status } });
+    if (status === 416 && first) throw new OmniprepError('EMPTY', `${url}: is empty (0 bytes)`, { input: url });
+    throw new OmniprepError('REQUEST_FAILED', `${url}: the server answered HTTP ${status}${finalUrl !== url ? ` (at ${finalUrl})` : ''}`, {
+      input: url,
+      details: { status },
+    });
+  }
+
+  /** The first answer: its validators, size and landing URL are pinned; sizes over the limits refused. */
+  private async pinFirst(res: IncomingMessage, status: 200 | 206, total: number, finalUrl: string): Promise<void> {
+    const url = this.url;
+    this.etag = res.headers.etag;
+    this.lastModified = res.headers['last-modified'];
+    this.contentType = res.headers['content-type'];
+    this.finalUrl = finalUrl;
+    if (status === 206 && !Number.isFinite(total)) {
+      res.resume();
+      throw new OmniprepError(
+        'REQUEST_FAILED',
+        `${url}: a byte range came without the file's size (Content-Range ${JSON.stringify(res.headers['content-range'] ?? '')})`,
+        {
+          input: url,
+        },
+      );
+    }
+    const maxBytes = this.o.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes;
+    const maxDownload = this.o.maxDownloadBytes ?? RANGE_DEFAULTS.maxDownloadBytes;
+    if (Number.isFinite(total) && total > maxBytes) {
+      res.destroy();
+      throw new OmniprepError('TOO_LARGE', `${url}: is ${total} bytes, over the ${maxBytes}-byte limit`, { input: url });
+    }
+    if (status === 200 && Number.isFinite(total) && total > maxDownload) {
+      res.destroy();
+      throw new OmniprepError(
+        'TOO_LARGE',
+        `${url}: is ${total} bytes and the server ignores byte ranges: over the ${maxDownload}-byte limit on whole downloads (maxDownloadBytes)`,
+        {
+          input: url,
+        },
+      );
+    }
+    if (Number.isFinite(total)) {
+      this.size = total;
+      await this.fh!.truncate(total);
+    }
+  }
+
+  /** A later answer: the same file (validators, size), still by ranges. */
+  private checkSame(res: IncomingMessage, status: 200 | 206, total: number): void {
+    const url = this.url;
+    const etag = res.headers.etag;
+    const lastModified = res.headers['last-modified'];
+    const what =
+      this.etag !== undefined && etag !== this.etag
+        ? `its ETag went from ${this.etag} to ${etag ?? 'none'}`
+        : this.lastModified !== undefined && lastModified !== this.lastModified
+          ? `its Last-Modified went from ${this.lastModified} to ${lastModified ?? 'none'}`
+          : Number.isFinite(total) && total !== this.size
+            ? `its size went from ${this.size} to ${total} bytes`
+            : undefined;
+    if (what) {
+      res.destroy();
+      throw new OmniprepError('CORRUPT', `${url}: the file changed on the server while it was being read (${what})`, { input: url });
+    }
+    if (status === 200) {
+      res.destroy();
+      throw new OmniprepError('REQUEST_FAILED', `${url}: the server stopped answering byte ranges`, { input: url });
+    }
+  }
+
+  /** Writes an answer's body where it belongs; returns where it ended. What arrived is kept even when short. */
+  private async receive(x: Answer): Promise<number> {
+    const { res, from, expected, limit, signal, onAbort } = x;
+    const url = this.url;
+    let at = from;
     await new Promise<void>((resolveBody, rejectBody) => {
       let writing: Promise<unknown> = Promise.resolve();
       let failed = false;
@@ -359,11 +486,18 @@ export class RemoteFile {
         rejectBody(e);
       };
       const onAbortBody = (): void => fail(onAbort());
+      if (signal.aborted) onAbortBody();
       signal.addEventListener('abort', onAbortBody, { once: true });
       res.on('data', (chunk: Buffer) => {
         this.stats.bytesFetched += chunk.length;
-        if (at + chunk.length - from > maxBytes || at + chunk.length > from + expected) {
-          fail(new OmniprepError('TOO_LARGE', `${url}: the body passed the ${Math.min(maxBytes, expected)}-byte limit`, { input: url }));
+        if (at + chunk.length - from > limit || at + chunk.length > from + expected) {
+          const why = x.status === 200 && limit < expected ? ' and the server ignores byte ranges (maxDownloadBytes)' : '';
+          fail(
+            new OmniprepError('TOO_LARGE', `${url}: the body passed the ${Math.min(limit, expected)}-byte limit${why}`, {
+              input: url,
+              details: { bytesFetched: this.stats.bytesFetched },
+            }),
+          );
           return;
         }
         const pos = at;
@@ -382,7 +516,6 @@ export class RemoteFile {
         void writing.then(() => {
           signal.removeEventListener('abort', onAbortBody);
           if (failed) return;
-          // Keep what arrived even when short: a retry asks only for the rest.
           this.have.add(from, at);
           if (res.complete === false || (Number.isFinite(expected) && at - from < expected))
             fail(new Transient(`the transfer broke off after ${at - from} of ${expected} bytes`));
@@ -393,13 +526,7 @@ export class RemoteFile {
       if (e instanceof Transient && at > from) this.have.add(from, at);
       throw e;
     });
-    if (status === 200) {
-      this.mode = 'download';
-      this.size = at;
-      await this.fh!.truncate(at);
-      return { kind: 'whole' };
-    }
-    return { kind: 'range' };
+    return at;
   }
 
   /** Whether [offset, offset + length) was fetched: all of it, none, or part. */

@@ -29,6 +29,7 @@ import {
 } from '../probe/matroska.js';
 import { PROBE_HEAD_PACKETS, PROBE_TAIL_SEC } from '../probe/probe.js';
 import type { MediaInfo, PacketIndex } from '../probe/types.js';
+import type { ByteSource } from '../probe/mp4.js';
 import type { ByteRange, RemoteFile } from './range.js';
 
 /** An element header is at most 4 bytes of ID and 8 of size; a block's own header adds 4 to 11. */
@@ -76,6 +77,27 @@ export function voidHeader(n: number): Buffer {
   return b;
 }
 
+/**
+ * A ByteSource over the remote copy that keeps the last run of fetched bytes it read
+ * (RemoteFile.readBlock): a walk over many small elements costs one file read, and at most one
+ * request, per block. Reads stop at `end` (a cluster's walk stays in its cluster).
+ */
+function blockSource(file: RemoteFile, end = file.size): ByteSource {
+  let at = 0;
+  let run: Buffer = Buffer.alloc(0);
+  return {
+    size: file.size,
+    async read(offset: number, length: number): Promise<Buffer> {
+      const n = Math.max(0, Math.min(length, file.size - offset));
+      if (offset < at || offset + n > at + run.length) {
+        run = await file.readBlock(offset, n, end);
+        at = offset;
+      }
+      return Buffer.from(run.subarray(offset - at, offset - at + n));
+    },
+  };
+}
+
 /** The index of the first value above `x` in ascending `sorted` (its length when none). */
 function firstAbove(sorted: readonly number[], x: number): number {
   let lo = 0;
@@ -119,7 +141,9 @@ export class MatroskaRanges {
 
   /** Reads the layout and the Cues, then what probing reads; throws MatroskaUnsupported for what it does not model. */
   static async open(file: RemoteFile): Promise<MatroskaRanges> {
-    const layout = await matroskaLayout({ size: file.size, read: (o, l) => file.readExact(o, l) });
+    // Header reads come from a block fetched from where they start: a run of small elements
+    // (Void padding before the first Cluster) costs one request per block, not one per element.
+    const layout = await matroskaLayout(blockSource(file));
     if (!layout.cues.size) throw new MatroskaUnsupported('has empty Cues');
     const m = new MatroskaRanges(file, layout);
     await m.fetchForProbe();
@@ -231,12 +255,12 @@ export class MatroskaRanges {
     // The cluster headers, what precedes the blocks and the blocks' own headers, in one pass (a cue
     // without a relative position: the start of its cluster, walked on from there when short).
     await this.file.fetch(kept.map(({ cue }) => ({ offset: cue.cluster, length: HEADER_BYTES + (cue.relative ?? WALK_BYTES) + BLOCK_HEAD_BYTES })));
-    const src = { size: this.file.size, read: (o: number, l: number) => this.file.readExact(o, l) };
     const starts: number[] = [];
     const blocks: ByteRange[] = [];
     for (const { cue, track } of kept) {
       const cl = await this.cluster(cue.cluster);
-      const at = (await cueBlock(src, cue, track, this.layout.timecodeScale)).at;
+      // The walk to a block a cue does not place reads its cluster's elements a block at a time.
+      const at = (await cueBlock(blockSource(this.file, cl.end), cue, track, this.layout.timecodeScale)).at;
       starts.push(at);
       const head = await this.file.readExact(at, Math.min(BLOCK_HEAD_BYTES, cl.end - at));
       const h = readHeader(head, 0, at);
@@ -262,6 +286,7 @@ export class MatroskaRanges {
    * to, an element the SeekHead names), so the walk resumes after a stretch on an element.
    */
   private async repair(start: number, end: number, top: boolean): Promise<void> {
+    const src = blockSource(this.file);
     for (let at = start; at < end; ) {
       const gap = this.file.missing(at, end - at)[0];
       if (gap && gap[0] === at) {
@@ -271,7 +296,7 @@ export class MatroskaRanges {
       // The header from what is local when it fits there (a read past it would fetch more).
       const local = (gap ? gap[0] : end) - at;
       const h =
-        readHeader(await this.file.readExact(at, Math.min(HEADER_BYTES, local)), 0, at) ??
+        readHeader(await src.read(at, Math.min(HEADER_BYTES, local)), 0, at) ??
         readHeader(await this.file.readExact(at, Math.min(HEADER_BYTES, end - at)), 0, at);
       const known = top ? LEVEL1 : LEVEL2;
       if (!h || h.size < 0 || h.data + h.size > end || !known.has(h.id))

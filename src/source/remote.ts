@@ -19,7 +19,7 @@
  * Other containers (and files these readers refuse) are fetched whole: `mode: 'download'`, with
  * the reason.
  */
-import { OmniprepError } from '../errors.js';
+import { CorruptContainer, corruptInput, OmniprepError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { forgetIndex, setIndex } from '../probe/keyframes.js';
 import { MatroskaUnsupported } from '../probe/matroska.js';
@@ -38,6 +38,15 @@ export interface RemoteOptions extends Pick<DownloadOptions, 'allowPrivate' | 'a
   retries?: number | undefined;
   backoffMs?: number | undefined;
   blockBytes?: number | undefined;
+  /** Most HTTP requests for this input (default 20,000): RangeReaderOptions.maxRequests. */
+  maxRequests?: number | undefined;
+  /** Most time spent fetching for this input (default 15 min): RangeReaderOptions.totalTimeoutMs. */
+  totalTimeoutMs?: number | undefined;
+  /**
+   * Largest whole download when the server ignores Range (default 1 GiB, far below `maxBytes`: a
+   * plan needs only the index): RangeReaderOptions.maxDownloadBytes.
+   */
+  maxDownloadBytes?: number | undefined;
   /** The validators an earlier reading saw (a job planned on one node, sampled on another): a file that changed since is refused. */
   expect?: RangeReaderOptions['expect'];
 }
@@ -141,6 +150,22 @@ export class RemoteInput {
     }
   }
 
+  /**
+   * Runs a step that parses the remote file (moov, EBML). What the parsers do not model
+   * (Mp4Unsupported, MatroskaUnsupported) goes to `unmodelled` (the callers read the file whole);
+   * a lie in the file (CorruptContainer) or anything else a parser throws (a RangeError, a
+   * TypeError) is CORRUPT naming the URL, never a whole download; OmniprepErrors pass as they are.
+   */
+  private async parsing<T>(step: () => Promise<T>, unmodelled: (e: Mp4Unsupported | MatroskaUnsupported) => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (e) {
+      if (e instanceof OmniprepError || e instanceof CorruptContainer || !(e instanceof Mp4Unsupported || e instanceof MatroskaUnsupported))
+        throw corruptInput(this.url, e);
+      return unmodelled(e);
+    }
+  }
+
   private async prepare(mode: string | undefined): Promise<void> {
     const f = this.file;
     if (f.mode === 'download') {
@@ -152,29 +177,29 @@ export class RemoteInput {
     const container = sniffContainer(head);
     if (container === 'ebml') return this.prepareMatroska(mode);
     if (container !== 'isobmff') return this.whole('only MP4/MOV and Matroska/WebM are read by ranges');
-    try {
-      const layout = await mp4Layout(f, head.length >= 16 ? await f.read(0, Math.min(f.size, 64 * 1024)) : head);
-      const moov = await f.read(layout.moov.offset, layout.moov.size);
-      this.index = parseMoov(moov);
-      this.moov = moov;
-      const avcC = this.index.track.avcC;
-      this.lengthSize = avcC && avcC.length > 4 ? (avcC[4]! & 3) + 1 : 0;
-      this.byPos = new Map(this.index.decodeOrder.pos.map((p, i) => [p, i]));
-    } catch (e) {
-      if (!(e instanceof Mp4Unsupported)) throw e;
-      // Not one the moov parser models (fragmented, several edits, ...): the decoders need it all.
-      return this.whole(`the MP4 is ${e.message}`);
-    }
+    // Not one the moov parser models (fragmented, several edits, ...): the decoders need it all.
+    await this.parsing(
+      async () => {
+        const layout = await mp4Layout(f, head.length >= 16 ? await f.read(0, Math.min(f.size, 64 * 1024)) : head);
+        const moov = await f.read(layout.moov.offset, layout.moov.size);
+        this.index = parseMoov(moov);
+        this.moov = moov;
+        const avcC = this.index.track.avcC;
+        this.lengthSize = avcC && avcC.length > 4 ? (avcC[4]! & 3) + 1 : 0;
+        this.byPos = new Map(this.index.decodeOrder.pos.map((p, i) => [p, i]));
+      },
+      (e) => this.whole(`the MP4 is ${e.message}`),
+    );
   }
 
   private async prepareMatroska(mode: string | undefined): Promise<void> {
     if (mode === 'exact') return this.whole('exact frames of a Matroska file need every packet (its Cues list keyframes only)');
-    try {
-      this.mkv = await MatroskaRanges.open(this.file);
-    } catch (e) {
-      if (!(e instanceof MatroskaUnsupported)) throw e;
-      return this.whole(`the Matroska file ${e.message}`);
-    }
+    await this.parsing(
+      async () => {
+        this.mkv = await MatroskaRanges.open(this.file);
+      },
+      (e) => this.whole(`the Matroska file ${e.message}`),
+    );
   }
 
   private async whole(reason: string): Promise<void> {
@@ -200,16 +225,22 @@ export class RemoteInput {
    * from the Cues (probe saw only the packets fetched): given to the index cache here.
    */
   async probe(o: Omit<ProbeOptions, 'inputName'> = {}): Promise<MediaInfo> {
-    const info = await probe(this.path, { ...o, inputName: this.url });
-    if (!this.mkv || !info.video) return info;
-    try {
-      setIndex(info, this.mkv.keyframeIndex(info));
-      return info;
-    } catch (e) {
-      if (!(e instanceof MatroskaUnsupported)) throw e;
-      await this.readWhole(`the Matroska file ${e.message}`);
-      return this.probe(o);
-    }
+    const info = await this.parsing(
+      () => probe(this.path, { ...o, inputName: this.url }),
+      (e) => Promise.reject(corruptInput(this.url, e)),
+    );
+    const mkv = this.mkv;
+    if (!mkv || !info.video) return info;
+    return this.parsing(
+      async () => {
+        setIndex(info, mkv.keyframeIndex(info));
+        return info;
+      },
+      async (e) => {
+        await this.readWhole(`the Matroska file ${e.message}`);
+        return this.probe(o);
+      },
+    );
   }
 
   /**
@@ -218,8 +249,12 @@ export class RemoteInput {
    * in one request); the ones their demuxers only pass over, filled (H.264) unless fetched.
    */
   async prepareTasks(tasks: readonly TaskPackets[]): Promise<void> {
-    if (this.mkv) {
-      const reason = await this.mkv.prepareTasks(tasks);
+    const mkv = this.mkv;
+    if (mkv) {
+      const reason = await this.parsing(
+        () => mkv.prepareTasks(tasks),
+        async (e) => `the Matroska file ${e.message}`,
+      );
       if (reason) await this.readWhole(reason);
       return;
     }
@@ -286,9 +321,16 @@ export class RemoteInput {
   /** Fetches every packet of one stream (an audio track: its decoder reads nothing else). */
   async fetchStream(streamIndex: number): Promise<void> {
     if (this.mkv) return this.readWhole('the audio of a Matroska file is read whole');
-    if (!this.index || !this.moov) return;
-    const t = trackSamples(this.moov, streamIndex);
-    await this.file.fetch(t.pos.map((offset, i) => ({ offset, length: t.size[i]! })));
+    const moov = this.moov;
+    if (!this.index || !moov) return;
+    const t = await this.parsing(
+      async () => trackSamples(moov, streamIndex),
+      async (e) => {
+        await this.readWhole(`the MP4 is ${e.message}`);
+        return undefined;
+      },
+    );
+    if (t) await this.file.fetch(t.pos.map((offset, i) => ({ offset, length: t.size[i]! })));
   }
 
   /**

@@ -7,6 +7,12 @@
  * - `dropNext(n, after)`: the next n body answers stop after `after` bytes and drop the connection;
  * - `failNext(n, status)`: the next n requests answer `status` (503: a transient failure);
  * - `changeEtag()`: from now on the file has another ETag (it "changed" on the server);
+ * - `maxAnswerBytes`: a 206 answer is at most this long (a valid, shorter Content-Range than asked);
+ * - `badContentRange`: 206 answers carry a Content-Range without the total (`bytes a-b`);
+ * - `drip(afterRequests, msPerByte)`: once that many requests were answered, bodies go out one
+ *   byte per `msPerByte` ms (a server that drips after the first block);
+ * - `endless`: ignores Range and answers 200 with a body that never ends (no Content-Length; a
+ *   number is sent as its Content-Length, a lie);
  * - `/redirect/NAME` answers 302 to `/NAME`; `/goto/URL` answers 302 to the (encoded) URL.
  */
 import { open, stat } from 'node:fs/promises';
@@ -31,6 +37,10 @@ export interface RangeServer {
   /** Requests answered (redirects included). */
   readonly requests: number;
   noRanges: boolean;
+  maxAnswerBytes: number;
+  endless: boolean | number;
+  badContentRange: boolean;
+  drip(afterRequests: number, msPerByte: number): void;
   dropNext(n: number, afterBytes: number): void;
   failNext(n: number, status: number): void;
   changeEtag(): void;
@@ -40,12 +50,43 @@ export interface RangeServer {
   close(): Promise<void>;
 }
 
+/** Until the client took what was written, or went away (then the handler stops, and closes its file). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((r) => {
+    if (res.destroyed) return r();
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      r();
+    };
+    res.once('drain', done).once('close', done);
+  });
+}
+
+/** A 200 answer without Content-Length whose body never ends: 64 KiB chunks until the client goes. */
+async function endless(res: ServerResponse, entry: RangeRequestLog, declared: boolean | number): Promise<void> {
+  entry.status = 200;
+  res.writeHead(200, { 'content-type': 'video/mp4', ...(typeof declared === 'number' ? { 'content-length': declared } : {}) });
+  const chunk = Buffer.alloc(64 * 1024, 0x47);
+  while (!res.destroyed) {
+    entry.bytes += chunk.length;
+    if (!res.write(chunk)) await drained(res);
+  }
+}
+
 export async function startRangeServer(files: Record<string, string>): Promise<RangeServer> {
   const log: RangeRequestLog[] = [];
   let generation = 1;
   let drops = { n: 0, after: 0 };
   let fails = { n: 0, status: 503 };
-  const state = { noRanges: false, changeAt: Infinity };
+  const state = {
+    noRanges: false,
+    changeAt: Infinity,
+    maxAnswerBytes: Infinity,
+    endless: false as boolean | number,
+    badContentRange: false,
+    dripAfter: Infinity,
+    msPerByte: 0,
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -81,6 +122,7 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
       res.end();
       return;
     }
+    if (state.endless !== false) return endless(res, entry, state.endless);
     const st = await stat(file);
     const size = st.size;
     const common = {
@@ -100,6 +142,7 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
         start = Number(m[1]);
         end = m[2] === '' ? size - 1 : Math.min(size - 1, Number(m[2]));
       }
+      end = Math.min(end, start + state.maxAnswerBytes - 1);
       if (start >= size || start > end) {
         answer(416, { ...common, 'content-range': `bytes */${size}` });
         res.end();
@@ -108,18 +151,23 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
       status = 206;
     }
     const length = end - start + 1;
-    answer(status, { ...common, 'content-length': length, ...(status === 206 ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}) });
+    answer(status, {
+      ...common,
+      'content-length': length,
+      ...(status === 206 ? { 'content-range': `bytes ${start}-${end}${state.badContentRange ? '' : `/${size}`}` } : {}),
+    });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
     const drop = drops.n > 0 ? (drops.n--, drops.after) : Infinity;
+    const drip = log.length > state.dripAfter ? state.msPerByte : 0;
     const fh = await open(file, 'r');
     try {
       const buf = Buffer.alloc(64 * 1024);
       let at = start;
       while (at <= end) {
-        const want = Math.min(buf.length, end - at + 1, drop - entry.bytes);
+        const want = Math.min(drip ? 1 : buf.length, end - at + 1, drop - entry.bytes);
         if (want <= 0) {
           // Drop the connection mid-body.
           res.socket?.destroy();
@@ -129,8 +177,9 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
         if (!bytesRead) break;
         entry.bytes += bytesRead;
         at += bytesRead;
-        if (!res.write(Buffer.from(buf.subarray(0, bytesRead)))) await new Promise((r) => res.once('drain', r));
+        if (!res.write(Buffer.from(buf.subarray(0, bytesRead)))) await drained(res);
         if (res.destroyed) return;
+        if (drip) await new Promise((r) => setTimeout(r, drip));
       }
       res.end();
     } finally {
@@ -161,6 +210,28 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
     set noRanges(v: boolean) {
       state.noRanges = v;
     },
+    get maxAnswerBytes() {
+      return state.maxAnswerBytes;
+    },
+    set maxAnswerBytes(v: number) {
+      state.maxAnswerBytes = v;
+    },
+    get endless() {
+      return state.endless;
+    },
+    set endless(v: boolean | number) {
+      state.endless = v;
+    },
+    get badContentRange() {
+      return state.badContentRange;
+    },
+    set badContentRange(v: boolean) {
+      state.badContentRange = v;
+    },
+    drip(afterRequests, msPerByte) {
+      state.dripAfter = log.length + afterRequests;
+      state.msPerByte = msPerByte;
+    },
     dropNext(n, after) {
       drops = { n, after };
     },
@@ -177,8 +248,15 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
       log.length = 0;
       drops = { n: 0, after: 0 };
       fails = { n: 0, status: 503 };
-      state.noRanges = false;
-      state.changeAt = Infinity;
+      Object.assign(state, {
+        noRanges: false,
+        changeAt: Infinity,
+        maxAnswerBytes: Infinity,
+        endless: false,
+        badContentRange: false,
+        dripAfter: Infinity,
+        msPerByte: 0,
+      });
     },
     close: () =>
       new Promise<void>((r) => {

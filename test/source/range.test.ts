@@ -2,13 +2,15 @@
  * The range reader (src/source/range.ts) against the range server in test/helpers/range-server.ts
  * on 127.0.0.1 (let through with `allowAddress`, the downloader's own test hook): exact bytes,
  * the block cache, retries after dropped connections and 503s, a file that changes mid-job, a
- * server without range support, redirects, and the downloader's guards on every request.
+ * server without range support, redirects, and the downloader's guards on every request; and the
+ * caps per input (requests, total time, whole downloads) against servers that misbehave: short
+ * 206 answers, a drip after the first block, an endless 200 body.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OmniprepError } from '../../src/errors.js';
-import { RemoteFile, type RangeReaderOptions } from '../../src/source/range.js';
+import { RANGE_DEFAULTS, RemoteFile, type RangeReaderOptions } from '../../src/source/range.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 
@@ -173,5 +175,83 @@ describe('range reader', () => {
     expect(e5.code).toBe('FORBIDDEN_URL');
     // Nothing left behind by the failures.
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('caps per input', () => {
+  it('continues a short 206 (a server that answers at most 4 KB) from where it stopped, one request per answer', async () => {
+    server.maxAnswerBytes = 4096;
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback());
+    expect(server.log[0]).toMatchObject({ range: 'bytes=0-65535', status: 206, bytes: 4096 });
+    const before = server.requests;
+    await f.fetch([{ offset: 300_000, length: 40_000 }]);
+    // 40,000 bytes in answers of 4,096: ten requests, each asking for the rest.
+    expect(server.log.slice(before).map((e) => e.range)).toEqual(Array.from({ length: 10 }, (_, i) => `bytes=${300_000 + i * 4096}-339999`));
+    expect(server.log.every((e) => e.status === 206 && e.bytes <= 4096)).toBe(true);
+    expect(readFileSync(f.path).subarray(300_000, 340_000).equals(data.subarray(300_000, 340_000))).toBe(true);
+    // read() of the first block's rest, which the first short answer did not bring.
+    expect((await f.read(60_000, 100)).equals(data.subarray(60_000, 60_100))).toBe(true);
+    expect(f.stats).toMatchObject({ requests: server.requests, bytesFetched: server.bytesSent, retries: 0 });
+    await f.close();
+  });
+
+  it('refuses the request after maxRequests as LIMIT_EXCEEDED naming the URL and the cap', async () => {
+    server.maxAnswerBytes = 1000;
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback({ maxRequests: 5 }));
+    const e = await failure(f.fetch([{ offset: 500_000, length: 100_000 }]));
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toBe(`${server.url('blob.bin')}: reading it needs more than 5 requests, the limit per input (maxRequests)`);
+    expect(server.requests).toBe(5);
+    expect(f.stats.requests).toBe(5);
+    await f.close();
+  });
+
+  it('refuses a server that drips after the first block once totalTimeoutMs is spent (TIMEOUT naming the URL and the cap)', async () => {
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback({ totalTimeoutMs: 1500 }));
+    // From the next request on: one byte per 100 ms (each request stays under its own 60-s limit).
+    server.drip(0, 100);
+    const e = await failure(f.fetch([{ offset: 200_000, length: 1000 }]));
+    expect(e.code).toBe('TIMEOUT');
+    expect(e.message).toBe(`${server.url('blob.bin')}: reading it took longer than the 1.5-s limit per input (totalTimeoutMs)`);
+    expect(e.details).toEqual({ totalTimeoutMs: 1500 });
+    // Spent: every later fetch is refused before it asks.
+    const before = server.requests;
+    const again = await failure(f.fetch([{ offset: 900_000, length: 10 }]));
+    expect(again.code).toBe('TIMEOUT');
+    expect(server.requests).toBe(before);
+    expect(f.stats.bytesFetched).toBeLessThan(65_536 + 1000);
+    await f.close();
+  }, 60_000);
+
+  it('stops an endless 200 body (a server ignoring Range) at maxDownloadBytes, far below the file-size limit', async () => {
+    server.endless = true;
+    const limit = 1_000_000;
+    const e = await failure(RemoteFile.open(server.url('blob.bin'), loopback({ maxBytes: 8 * 1024 ** 3, maxDownloadBytes: limit })));
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.message).toBe(`${server.url('blob.bin')}: the body passed the 1000000-byte limit and the server ignores byte ranges (maxDownloadBytes)`);
+    // At most the limit and the one chunk that passed it.
+    const fetched = e.details!.bytesFetched as number;
+    expect(fetched).toBeGreaterThan(limit);
+    expect(fetched).toBeLessThanOrEqual(limit + 65_536);
+  }, 60_000);
+
+  it('refuses a whole download declared over the 1-GiB default before reading its body', async () => {
+    // A 200 that declares 2 GiB (under the 8-GiB file limit): refused from its headers.
+    server.endless = 2 * 1024 ** 3;
+    expect(RANGE_DEFAULTS.maxDownloadBytes).toBe(1024 ** 3);
+    const e = await failure(RemoteFile.open(server.url('blob.bin'), loopback({ maxBytes: 8 * 1024 ** 3 })));
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.message).toBe(
+      `${server.url('blob.bin')}: is 2147483648 bytes and the server ignores byte ranges: over the 1073741824-byte limit on whole downloads (maxDownloadBytes)`,
+    );
+  });
+
+  it('refuses a 206 without a valid Content-Range after the first one (one line, not a TypeError)', async () => {
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback());
+    server.badContentRange = true;
+    const e = await failure(f.fetch([{ offset: 400_000, length: 10 }]));
+    expect(e.code).toBe('REQUEST_FAILED');
+    expect(e.message).toBe(`${server.url('blob.bin')}: a byte range came without a valid Content-Range ("bytes 400000-400009")`);
+    await f.close();
   });
 });

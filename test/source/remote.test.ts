@@ -4,9 +4,12 @@
  * keeps, exact mode the spans it decodes; the frames are the ones the local file gives (same
  * bytes, and the frame numbers drawn in them), for moov-last and moov-first MP4. Servers without
  * range support and containers other than MP4 are read whole, and the manifest says so; a file
- * that changes mid-job fails with one line and leaves nothing behind.
+ * that changes mid-job fails with one line and leaves nothing behind. Hostile files and servers:
+ * a WebM padded with tens of thousands of tiny elements (read in blocks), a server answering 4-KB
+ * ranges (continued), one dripping (the time cap), an MP4 whose stsz lies (CORRUPT, never a
+ * RangeError).
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chunkAudio } from '../../src/audio/chunk.js';
@@ -15,9 +18,11 @@ import { runProcess } from '../../src/ffmpeg/runner.js';
 import type { OmniprepError } from '../../src/errors.js';
 import { plan } from '../../src/plan/plan.js';
 import { packetIndex } from '../../src/probe/keyframes.js';
+import { MATROSKA_ID, matroskaLayout, readHeader, type ElementHeader } from '../../src/probe/matroska.js';
 import { fileSource, mp4Index, trackSamples } from '../../src/probe/mp4.js';
 import { probe } from '../../src/probe/probe.js';
 import { sample, type Manifest } from '../../src/sample/sample.js';
+import { voidHeader } from '../../src/source/remote-matroska.js';
 import { cli, leftovers } from '../helpers/cli.js';
 import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
@@ -49,10 +54,72 @@ beforeAll(async () => {
   await ffmpeg(['-i', files['last.mp4']!, '-c', 'copy', files['clip.ts']!]);
   files['long.webm'] = await fixture('webmLong');
   files['live.webm'] = await fixture('liveWebm');
+  files['voids.webm'] = join(dir, 'voids.webm');
+  await voidWebm(files['long.webm'], files['voids.webm']);
+  files['badcues.webm'] = join(dir, 'badcues.webm');
+  await badCues(files['long.webm'], files['badcues.webm']);
+  files['lie.mp4'] = join(dir, 'lie.mp4');
+  await stszLie(files['lie.mp4']);
   server = await startRangeServer(files);
 }, 180_000);
 afterAll(() => server.close());
 beforeEach(() => server.reset());
+
+/** Two-byte Void elements (ID 0xEC, size 0) the padded WebM holds before its first Cluster. */
+const TINY_VOIDS = 33_000;
+/** Where they start in it (past the first block the reader fetches). */
+let tinyVoidsAt = 0;
+
+/**
+ * long.webm with Void padding before its first Cluster (ffmpeg's reserved index space, the Cues
+ * written at the front), whose last TINY_VOIDS * 2 bytes are rewritten as two-byte Void elements:
+ * no offset changes, so the Cues and the SeekHead still hold.
+ */
+async function voidWebm(src: string, out: string): Promise<void> {
+  await ffmpeg(['-i', src, '-c', 'copy', '-reserve_index_space', '140000', out]);
+  const b = readFileSync(out);
+  const ebml = readHeader(b, 0)!;
+  const segment = readHeader(b, ebml.data + ebml.size)!;
+  let pad: ElementHeader | undefined;
+  for (let h = readHeader(b, segment.data)!; h.id !== MATROSKA_ID.Cluster; h = readHeader(b, h.data + h.size)!) pad = h;
+  if (pad?.id !== MATROSKA_ID.Void) throw new Error('no Void before the first Cluster');
+  const end = pad.data + pad.size;
+  tinyVoidsAt = end - TINY_VOIDS * 2;
+  voidHeader(tinyVoidsAt - pad.offset).copy(b, pad.offset);
+  for (let at = tinyVoidsAt; at < end; at += 2) b.set([MATROSKA_ID.Void, 0x80], at);
+  writeFileSync(out, b);
+}
+
+/**
+ * long.webm whose cues all place their blocks one byte into their clusters (each
+ * CueRelativePosition rewritten in place, same width): no keyframe block starts there.
+ */
+async function badCues(src: string, out: string): Promise<void> {
+  const b = readFileSync(src);
+  const file = await fileSource(src);
+  const { cuesAt } = await matroskaLayout(file).finally(() => file.close());
+  const walk = (start: number, end: number): void => {
+    for (let at = start; at < end; ) {
+      const h = readHeader(b, at)!;
+      if (h.id === MATROSKA_ID.CueRelativePosition) b.fill(0, h.data, h.data + h.size).writeUInt8(1, h.data + h.size - 1);
+      else if (h.id === MATROSKA_ID.Cues || h.id === MATROSKA_ID.CuePoint || h.id === MATROSKA_ID.CueTrackPositions) walk(h.data, h.data + h.size);
+      at = h.data + h.size;
+    }
+  };
+  walk(cuesAt.offset, cuesAt.offset + cuesAt.size);
+  writeFileSync(out, b);
+}
+
+/** A real MP4 of a few KB whose stsz declares a fixed sample size of 1 byte and 2^32-1 samples. */
+async function stszLie(out: string): Promise<void> {
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=32x32:r=10:d=0.3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', out]);
+  const b = readFileSync(out);
+  const at = b.indexOf('stsz', 0, 'latin1');
+  // After the type: version and flags, sample_size, sample_count.
+  b.writeUInt32BE(1, at + 8);
+  b.writeUInt32BE(0xffffffff, at + 12);
+  writeFileSync(out, b);
+}
 
 /** Byte ranges the server sent, as [start, end) (a 200 answer is the whole file). */
 function sent(name: string): Array<[number, number]> {
@@ -327,6 +394,105 @@ describe('remote inputs read whole, and failures', () => {
     expect(e?.code).toBe('FORBIDDEN_URL');
     expect(server.requests).toBe(0);
   });
+});
+
+describe('hostile files and servers', () => {
+  it('a WebM with 33,000 two-byte Void elements before its first Cluster: plan reads them a block at a time', async () => {
+    expect(tinyVoidsAt).toBeGreaterThan(HEAD_BLOCK);
+    const normal = await plan(server.url('long.webm'), { every: 10, remote });
+    server.reset();
+    const url = server.url('voids.webm');
+    const p = await plan(url, { every: 10, remote });
+    const local = await plan(files['voids.webm']!, { every: 10 });
+    expect(p.media).toEqual(local.media);
+    expect(p.frames.map((f) => [f.timestampSec, f.keyframe])).toEqual(local.frames.map((f) => [f.timestampSec, f.keyframe]));
+    expect(p.remote).toMatchObject({ url, mode: 'ranges', requests: server.requests, bytesFetched: server.bytesSent });
+    // One request per 12-byte header read was 5,500 of them; blocks make it two more than the file without the padding.
+    expect(p.remote!.requests).toBeLessThan(20);
+    expect(p.remote!.requests).toBeLessThanOrEqual(normal.remote!.requests + 2);
+  }, 60_000);
+
+  it('a server answering at most 4 KB per range: plan and sample give what the normal server gives', async () => {
+    const normal = {
+      mp4: await plan(server.url('last.mp4'), { every: 3, mode: 'exact', remote }),
+      webm: await plan(server.url('long.webm'), { every: 10, remote }),
+    };
+    server.maxAnswerBytes = 4096;
+    const from = server.requests;
+    const mp4 = await plan(server.url('last.mp4'), { every: 3, mode: 'exact', remote });
+    const webm = await plan(server.url('long.webm'), { every: 10, remote });
+    expect(mp4.frames).toEqual(normal.mp4.frames);
+    expect(mp4.media).toEqual(normal.mp4.media);
+    expect(webm.frames).toEqual(normal.webm.frames);
+    expect(webm.media).toEqual(normal.webm.media);
+    expect(mp4.remote!.mode).toBe('ranges');
+    expect(webm.remote!.mode).toBe('ranges');
+    const out = tempDir('remote-short-');
+    const m = await sample(server.url('last.mp4'), { every: 4, out, remote }).manifest();
+    expect(await frameNumbers(out, m)).toEqual([0, 120, 240, 360, 480]);
+    const outWebm = tempDir('remote-short-webm-');
+    const w = await sample(server.url('long.webm'), { every: 10, out: outWebm, remote }).manifest();
+    expect(await frameNumbers(outWebm, w)).toEqual([0, 300, 600, 900, 1200, 1500, 1740]);
+    expect(server.log.slice(from).every((e) => e.status === 206 && e.bytes <= 4096)).toBe(true);
+  }, 120_000);
+
+  it('the caps per input: requests (LIMIT_EXCEEDED) and total time against a server that drips after the first block (TIMEOUT)', async () => {
+    server.maxAnswerBytes = 4096;
+    const url = server.url('long.webm');
+    const many = await plan(url, { every: 10, remote: { ...remote, maxRequests: 10 } }).then(
+      () => undefined,
+      (x: OmniprepError) => x,
+    );
+    expect(many?.code).toBe('LIMIT_EXCEEDED');
+    expect(many?.message).toBe(`${url}: reading it needs more than 10 requests, the limit per input (maxRequests)`);
+    expect(server.requests).toBe(10);
+    server.reset();
+    server.drip(1, 100);
+    const slow = await plan(server.url('last.mp4'), { every: 4, remote: { ...remote, totalTimeoutMs: 2000 } }).then(
+      () => undefined,
+      (x: OmniprepError) => x,
+    );
+    expect(slow?.code).toBe('TIMEOUT');
+    expect(slow?.message).toBe(`${server.url('last.mp4')}: reading it took longer than the 2.0-s limit per input (totalTimeoutMs)`);
+    expect(server.log[0]!.bytes).toBe(HEAD_BLOCK);
+  }, 60_000);
+
+  it('a server that ignores Range with an endless body: TOO_LARGE at maxDownloadBytes, not the 8-GiB file limit', async () => {
+    server.endless = true;
+    const url = server.url('last.mp4');
+    const e = await plan(url, { every: 4, remote: { ...remote, maxDownloadBytes: 1_000_000 } }).then(
+      () => undefined,
+      (x: OmniprepError) => x,
+    );
+    expect(e?.code).toBe('TOO_LARGE');
+    expect(e?.message).toBe(`${url}: the body passed the 1000000-byte limit and the server ignores byte ranges (maxDownloadBytes)`);
+    expect(e?.details?.bytesFetched).toBeLessThanOrEqual(1_000_000 + 65_536);
+  }, 60_000);
+
+  it('a WebM whose cues point where no keyframe block starts: keyframe mode reads it whole (was a raw MatroskaUnsupported)', async () => {
+    const out = tempDir('remote-badcues-');
+    const m = await sample(server.url('badcues.webm'), { every: 10, out, remote }).manifest();
+    expect(await frameNumbers(out, m)).toEqual([0, 300, 600, 900, 1200, 1500, 1740]);
+    expect(m.remote).toMatchObject({ mode: 'download', bytesFetched: server.bytesSent });
+    expect(m.remote!.reason).toMatch(/^the Matroska file has (no block at byte \d+, where a cue points|a cue pointing to a block that is not a keyframe)/);
+  }, 120_000);
+
+  it('an MP4 of a few KB declaring 2^32-1 samples over HTTP: CORRUPT naming the URL, nothing downloaded whole', async () => {
+    const url = server.url('lie.mp4');
+    const size = readFileSync(files['lie.mp4']!).length;
+    expect(size).toBeLessThan(8192);
+    for (const run of [() => plan(url, { every: 1, remote }), () => sample(url, { every: 1, out: tempDir('remote-lie-'), remote }).manifest()]) {
+      server.reset();
+      const e = await run().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toMatchObject({ name: 'OmniprepError', code: 'CORRUPT', input: url });
+      expect((e as OmniprepError).message).toMatch(new RegExp(`^${url.replace(/[.]/g, '\\.')}: `));
+      // The first block holds the whole file: one request, no fallback download.
+      expect(server.requests).toBe(1);
+    }
+  }, 60_000);
 });
 
 describe('CLI', () => {
