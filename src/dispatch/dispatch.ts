@@ -198,8 +198,9 @@ function resolveOptions(o: DispatchOptions) {
   return { concurrency, retry, random: o.random ?? Math.random, clock: o.clock ?? realClock };
 }
 
-/** Dollars of reported usage at the estimate's model and tier (audio tokens at the audio price). */
-export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier'>, u: Usage, o: ModelOptions = {}): number {
+/** Dollars of reported usage at the estimate's model and tier (audio tokens at the audio price); 0 for a model without a price. */
+export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier' | 'priceNote'>, u: Usage, o: ModelOptions = {}): number {
+  if (estimate.priceNote) return 0;
   const audio = Math.min(u.audioTokens, u.inputTokens);
   return dollars(estimate.model, { textTokens: u.inputTokens - audio, audioTokens: audio, outputTokens: u.outputTokens }, estimate.tier, o);
 }

@@ -4,7 +4,7 @@ export const TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
 export type Tier = (typeof TIERS)[number];
 
 /** The providers omniprep sends to: one adapter each in the `PROVIDERS` table (src/providers/registry.ts). */
-export const PROVIDER_NAMES = ['openai', 'anthropic', 'gemini'] as const;
+export const PROVIDER_NAMES = ['openai', 'anthropic', 'gemini', 'local'] as const;
 export type Provider = (typeof PROVIDER_NAMES)[number];
 export const APIS = ['chat', 'responses', 'messages', 'gemini'] as const;
 export type Api = (typeof APIS)[number];

@@ -22,6 +22,7 @@ import { MESSAGES_URL, type MessagesBody } from './anthropic/render.js';
 import { AttemptTimeoutError, connectionFailure, sdkErrorBase, type Failure } from './failure.js';
 import { GEMINI } from './gemini/adapter.js';
 import { geminiUrl, type GeminiBody } from './gemini/render.js';
+import { LOCAL } from './local/adapter.js';
 import { OPENAI } from './openai/adapter.js';
 import { OPENAI_URLS, type ChatBody, type ResponsesBody } from './openai/render.js';
 import type { ProviderAdapter } from './types.js';
@@ -43,6 +44,7 @@ export const PROVIDERS: Readonly<Record<Provider, ProviderAdapter>> = {
   openai: OPENAI,
   anthropic: ANTHROPIC,
   gemini: GEMINI,
+  local: LOCAL,
 };
 
 const ADAPTERS: readonly ProviderAdapter[] = PROVIDER_NAMES.map((p) => PROVIDERS[p]);
