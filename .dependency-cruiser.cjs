@@ -7,7 +7,8 @@
 const LAYERS = [
   ['core', '^src/(errors|limits)\\.ts$|^src/(util|media)/'],
   ['models and options', '^src/(models|options)/'],
-  ['tools and requests', '^src/(ffmpeg|request|providers)/'],
+  ['providers', '^src/providers/'],
+  ['tools and requests', '^src/(ffmpeg|request)/'],
   ['media facts', '^src/(probe|image)/'],
   ['inputs and audio', '^src/(source|audio)/'],
   ['decoding', '^src/extract/'],
@@ -46,7 +47,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/plan/', pathNot: '^src/plan/plan\\.ts$' },
       to: {
-        path: '^src/(ffmpeg|extract|sample|image|source|service|cli|dispatch|batch)/|^src/probe/(?!types\\.ts$)|^(node:)?(fs|fs/promises|child_process|worker_threads|net|http|https)$|^piscina|^sharp',
+        path: '^src/(ffmpeg|extract|sample|image|source|service|cli|dispatch|batch|providers)/|^src/probe/(?!types\\.ts$)|^(node:)?(fs|fs/promises|child_process|worker_threads|net|http|https)$|^piscina|^sharp',
         // a type carries no I/O
         dependencyTypesNot: ['type-only'],
       },

@@ -14,7 +14,7 @@ import type { JsonSchema } from './request/options.js';
 import { prepare, prepareVideo, type Prepared, type PreparedVideo, type PrepareOptions } from './prepare.js';
 import type { Plan, Send } from './plan/types.js';
 import { Clients } from './dispatch/client.js';
-import { uploadGeminiVideo } from './providers/clients.js';
+import { uploadGeminiVideo } from './providers/gemini/client.js';
 
 export interface RunOptions extends PrepareOptions, Omit<DispatchOptions, 'budgetUsd' | 'signal' | 'registry' | 'modelsFile' | 'rule'> {
   prompt: string;

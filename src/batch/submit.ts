@@ -1,31 +1,21 @@
 /**
- * Batches through the provider's SDK: for OpenAI, upload each JSONL (purpose `batch`) and create
- * one batch per file (`completion_window: 24h`); for Anthropic, one Message Batch per shard; for
- * Gemini, upload each shard through the File API and create a batch from it
- * (src/providers/batches.ts). Then read a batch's status, and fetch its results mapped back to
- * their inputs and segments by `custom_id` (Gemini: `key`), errors included.
+ * Batches through the provider's adapter (src/providers/<provider>/batch.ts): for OpenAI, upload
+ * each JSONL (purpose `batch`) and create one batch per file (`completion_window: 24h`); for
+ * Anthropic, one Message Batch per shard; for Gemini, upload each shard through the File API and
+ * create a batch from it. Then read a batch's status, and fetch its results mapped back to their
+ * inputs and segments by `custom_id` (Gemini: `key`), errors included.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { Batch } from 'openai/resources/batches';
 import { OmniprepError, inputError, type ErrorCode } from '../errors.js';
 import type { ModelOptions } from '../models/tokens.js';
-import { answerOf, Clients, createClient, type ClientOptions, type Usage } from '../dispatch/client.js';
-import {
-  anthropicBatchLines,
-  anthropicBatchState,
-  geminiBatchLines,
-  geminiBatchState,
-  submitAnthropicBatch,
-  submitGeminiBatch,
-  type ProviderBatchLine,
-  type ProviderBatchState,
-} from '../providers/batches.js';
-import { apiModelName, PROVIDER_APIS, type Provider } from '../providers/provider.js';
+import { answerOf, Clients, type ClientOptions, type Usage } from '../dispatch/client.js';
+import { batchProvider as providerOfBatch, DEFAULT_PROVIDER, type Provider } from '../providers/registry.js';
+import type { BatchApi, BatchOutputLine, BatchState } from '../providers/types.js';
 import { getModel } from '../models/tokens.js';
 import { usageCost } from '../dispatch/dispatch.js';
 import { parseAnswer } from '../dispatch/schema.js';
-import { batchFilePath, writeMapping, type BatchMapping, type BatchRequestInfo } from './write.js';
+import { batchApiOf, batchFilePath, writeMapping, type BatchMapping, type BatchRequestInfo } from './write.js';
 
 export interface BatchClientOptions extends ClientOptions, ModelOptions {
   /** Stored with the batch (`metadata`), e.g. a run name (OpenAI only). */
@@ -36,10 +26,14 @@ export interface BatchClientOptions extends ClientOptions, ModelOptions {
 
 /** The provider of a batch id, unless the options say. */
 export function batchProvider(id: string, o: Pick<BatchClientOptions, 'provider'> = {}): Provider {
-  if (o.provider) return o.provider;
-  if (id.startsWith('msgbatch_')) return 'anthropic';
-  if (id.startsWith('batches/')) return 'gemini';
-  return 'openai';
+  return providerOfBatch(id, o);
+}
+
+/** A provider's batch API, refused in one line when its batches cannot be submitted (a local server's). */
+function submittable(provider: Provider): BatchApi {
+  const b = batchApiOf(provider);
+  if (b.offline) throw new OmniprepError('INVALID_OPTION', `provider ${provider}: ${b.offline}`, { details: { option: 'provider' } });
+  return b;
 }
 
 export interface SubmittedBatch {
@@ -74,11 +68,12 @@ export function readMapping(file: string): BatchMapping {
  */
 export async function submitBatch(mappingFile: string, o: BatchClientOptions = {}): Promise<SubmittedBatch[]> {
   const mapping = readMapping(mappingFile);
-  const provider = mapping.provider ?? 'openai';
+  const provider = mapping.provider ?? DEFAULT_PROVIDER;
+  const api = submittable(provider);
   const clients = new Clients(o);
   const out: SubmittedBatch[] = [];
   for (const entry of mapping.files) {
-    if (entry.batchId && (entry.fileId || provider === 'anthropic')) {
+    if (entry.batchId && (entry.fileId || !api.uploadsFile)) {
       out.push({ file: entry.file, fileId: entry.fileId ?? '', batchId: entry.batchId, status: 'submitted before' });
       continue;
     }
@@ -89,96 +84,31 @@ export async function submitBatch(mappingFile: string, o: BatchClientOptions = {
     } catch {
       throw inputError('NOT_FOUND', path, 'no such batch file (it should sit next to its mapping file)');
     }
-    if (provider === 'anthropic') {
-      const b = await submitAnthropicBatch(await clients.anthropic(), bytes.toString('utf8'));
-      entry.batchId = b.id;
+    const shard = { path, file: entry.file, bytes, model: getModel(mapping.model, o), endpoint: mapping.endpoint, metadata: o.metadata };
+    // The file id is recorded as soon as the upload has one (a failed batch creation can reuse it).
+    const b = await api.submit(await clients.of(provider), shard, (fileId) => {
+      entry.fileId = fileId;
       writeMapping(mappingFile, mapping);
-      out.push({ file: entry.file, fileId: '', batchId: b.id, status: b.status });
-      continue;
-    }
-    if (provider === 'gemini') {
-      const model = apiModelName(getModel(mapping.model, o));
-      const b = await submitGeminiBatch(await clients.gemini(), path, model, entry.file);
-      entry.fileId = b.fileId;
-      entry.batchId = b.id;
-      writeMapping(mappingFile, mapping);
-      out.push({ file: entry.file, fileId: b.fileId, batchId: b.id, status: b.status });
-      continue;
-    }
-    const client = await clients.openai();
-    const { toFile } = await import('openai');
-    const uploaded = await client.files.create({ file: await toFile(bytes, basename(path), { type: 'application/jsonl' }), purpose: 'batch' });
-    entry.fileId = uploaded.id;
-    writeMapping(mappingFile, mapping);
-    const batch = await client.batches.create({
-      input_file_id: uploaded.id,
-      endpoint: mapping.endpoint as '/v1/chat/completions' | '/v1/responses',
-      completion_window: '24h',
-      ...(o.metadata ? { metadata: o.metadata } : {}),
     });
-    entry.batchId = batch.id;
+    if (b.fileId) entry.fileId = b.fileId;
+    entry.batchId = b.batchId;
     writeMapping(mappingFile, mapping);
-    out.push({ file: entry.file, fileId: uploaded.id, batchId: batch.id, status: batch.status });
+    out.push({ file: entry.file, fileId: b.fileId ?? '', batchId: b.batchId, status: b.status });
   }
   return out;
 }
 
-export interface BatchStatus {
-  id: string;
+/** A batch's state (`BatchState`, src/providers/types.ts) and whose batch it is. */
+export interface BatchStatus extends Omit<BatchState, 'status'> {
   provider: Provider;
   /** The provider's state word (OpenAI `completed`, Anthropic `ended`, Gemini `JOB_STATE_SUCCEEDED`, ...). */
   status: Batch['status'] | (string & {});
-  /** Whether the batch has ended (its results will not change). */
-  done: boolean;
-  endpoint: string;
-  inputFileId: string;
-  outputFileId: string | null;
-  errorFileId: string | null;
-  requestCounts: { total: number; completed: number; failed: number };
-  /** Problems that failed the whole batch (a malformed file), one line each. */
-  errors: string[];
-  createdAt: number;
-  completedAt: number | null;
 }
-
-function fromProvider(provider: Provider, s: ProviderBatchState): BatchStatus {
-  return {
-    id: s.id,
-    provider,
-    status: s.status,
-    done: s.done,
-    endpoint: '',
-    inputFileId: '',
-    outputFileId: s.resultsFile ?? null,
-    errorFileId: null,
-    requestCounts: s.requestCounts,
-    errors: s.errors,
-    createdAt: s.createdAt,
-    completedAt: s.completedAt,
-  };
-}
-
-const DONE: ReadonlySet<string> = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 export async function batchStatus(id: string, o: BatchClientOptions = {}): Promise<BatchStatus> {
   const provider = batchProvider(id, o);
-  if (provider === 'anthropic') return fromProvider(provider, await anthropicBatchState(await new Clients(o).anthropic(), id));
-  if (provider === 'gemini') return fromProvider(provider, await geminiBatchState(await new Clients(o).gemini(), id));
-  const b = await (await createClient(o)).batches.retrieve(id);
-  return {
-    id: b.id,
-    provider,
-    status: b.status,
-    done: DONE.has(b.status),
-    endpoint: b.endpoint,
-    inputFileId: b.input_file_id,
-    outputFileId: b.output_file_id ?? null,
-    errorFileId: b.error_file_id ?? null,
-    requestCounts: b.request_counts ?? { total: 0, completed: 0, failed: 0 },
-    errors: (b.errors?.data ?? []).map((e) => `${e.line ? `line ${e.line}: ` : ''}${e.message ?? e.code ?? 'error'}`),
-    createdAt: b.created_at,
-    completedAt: b.completed_at ?? null,
-  };
+  const state: BatchState = await submittable(provider).state(await new Clients(o).of(provider), id);
+  return { ...state, provider };
 }
 
 export interface BatchResultBase extends Omit<BatchRequestInfo, 'estimate'> {
@@ -216,26 +146,7 @@ export interface BatchResults {
   totals: { ok: number; failed: number; missing: number; inputTokens: number; outputTokens: number; spentUsd: number };
 }
 
-interface OutputLine {
-  custom_id?: string;
-  response?: { status_code?: number; body?: unknown } | null;
-  error?: { code?: string; message?: string } | null;
-}
-
-async function download(client: Awaited<ReturnType<typeof createClient>>, fileId: string | null): Promise<OutputLine[]> {
-  if (!fileId) return [];
-  const text = await (await client.files.content(fileId)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as OutputLine;
-      } catch {
-        throw new OmniprepError('INVALID_RESPONSE', `batch file ${fileId}: line ${i + 1} is not JSON`, { input: fileId });
-      }
-    });
-}
+type OutputLine = BatchOutputLine;
 
 function errorMessage(line: OutputLine): { message: string; httpStatus?: number } {
   const status = line.response?.status_code;
@@ -250,32 +161,18 @@ function errorMessage(line: OutputLine): { message: string; httpStatus?: number 
  */
 export async function batchResults(id: string, mapping: BatchMapping | string, o: BatchClientOptions = {}): Promise<BatchResults> {
   const map = typeof mapping === 'string' ? readMapping(mapping) : mapping;
-  const provider = map.provider ?? 'openai';
-  const status = await batchStatus(id, { ...o, provider });
-  let outLines: OutputLine[];
-  let errLines: OutputLine[] = [];
-  if (provider === 'openai') {
-    const client = await createClient(o);
-    [outLines, errLines] = await Promise.all([download(client, status.outputFileId), download(client, status.errorFileId)]);
-  } else {
-    const clients = new Clients(o);
-    const lines: ProviderBatchLine[] = !status.done
-      ? []
-      : provider === 'anthropic'
-        ? await anthropicBatchLines(await clients.anthropic(), id)
-        : await geminiBatchLines(await clients.gemini(), { ...status, resultsFile: status.outputFileId ?? undefined });
-    outLines = lines.map((l) =>
-      l.error
-        ? { custom_id: l.id, response: l.error.httpStatus === undefined ? null : { status_code: l.error.httpStatus }, error: { message: l.error.message } }
-        : { custom_id: l.id, response: { status_code: 200, body: l.body }, error: null },
-    );
-  }
-  const api = provider === 'openai' ? (map.endpoint === '/v1/chat/completions' ? 'chat' : 'responses') : PROVIDER_APIS[provider][0]!;
+  const provider = map.provider ?? DEFAULT_PROVIDER;
+  const batchApi = submittable(provider);
+  const clients = new Clients(o);
+  const { provider: _p, ...state } = await batchStatus(id, { ...o, provider });
+  const status: BatchStatus = { ...state, provider };
+  const lines = await batchApi.results(await clients.of(provider), state);
+  const api = batchApi.apiOf(map.endpoint);
   const modelOptions: ModelOptions = { registry: o.registry, modelsFile: o.modelsFile, rule: o.rule };
   const unknown: string[] = [];
   const results: BatchResult[] = [];
   const seen = new Set<string>();
-  for (const line of [...outLines, ...errLines]) {
+  for (const line of lines) {
     const customId = line.custom_id ?? '';
     const info = map.requests[customId];
     if (!info) {
@@ -287,7 +184,7 @@ export async function batchResults(id: string, mapping: BatchMapping | string, o
     const base = { customId, ...where };
     const httpStatus = line.response?.status_code;
     if (httpStatus === 200 && !line.error) {
-      const answer = answerOf(api, line.response?.body);
+      const answer = answerOf(api, line.response?.body, provider);
       const costUsd = answer.usage ? usageCost({ model: info.model, tier: 'batch' }, answer.usage, modelOptions) : 0;
       if (map.schema) {
         try {

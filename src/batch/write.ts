@@ -2,7 +2,8 @@
  * Batch input files: one JSONL line per request, one model and one endpoint per file, sharded at
  * the registry's limits (`limits.batchLines` and `limits.batchBytes`, else OpenAI's 50,000 lines
  * and 200 MB), with a mapping file next to the JSONL that says which input, segment and time
- * range each id stands for. Estimates use the batch price tier. The line depends on the provider:
+ * range each id stands for. Estimates use the batch price tier. The line is the provider
+ * adapter's (src/providers/<provider>/batch.ts):
  *
  * - OpenAI Batch API: `{custom_id, method, url, body}`;
  * - Anthropic Message Batches: `{custom_id, params}` (the Messages body); a shard becomes one
@@ -25,9 +26,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { OmniprepError, invalidOption } from '../errors.js';
 import { BATCH_DEFAULTS } from '../models/registry.js';
 import { getModel } from '../models/tokens.js';
-import { buildRequests, defaultApi, segmentKey, type ApiUrl, type BuildOptions, type BuiltRequest } from '../request/build.js';
-import { geminiRestRequest, type GeminiBody, type GeminiRestRequest } from '../providers/gemini.js';
-import { resolveProvider, type Provider } from '../providers/provider.js';
+import { buildRequests, segmentKey, type ApiUrl, type BuildOptions, type BuiltRequest } from '../request/build.js';
+import { adapterOf, resolveProvider, type Provider } from '../providers/registry.js';
+import type { BatchApi } from '../providers/types.js';
 import { sumEstimates, type RequestEstimate } from '../request/estimate.js';
 import type { JsonSchema, RequestOptions } from '../request/options.js';
 import type { PreparedMedia } from '../request/types.js';
@@ -109,14 +110,14 @@ export interface AnthropicBatchLine {
   params: BuiltRequest['body'];
 }
 
-/** A line of a Gemini batch file. */
-export interface GeminiBatchLine {
-  key: string;
-  request: GeminiRestRequest;
-}
+export type { GeminiBatchLine } from '../providers/gemini/batch.js';
 
-/** Bytes the Anthropic batch body adds around its lines: `{"requests":[` and `]}`. */
-const ANTHROPIC_WRAP = '{"requests":[]}'.length;
+/** The batch API of a provider (INVALID_OPTION for one that has none). */
+export function batchApiOf(provider: Provider): BatchApi {
+  const b = adapterOf(provider).batch;
+  if (!b) throw new OmniprepError('INVALID_OPTION', `option provider: ${provider} has no batch API`, { details: { option: 'provider' } });
+  return b;
+}
 
 /** The stable `custom_id` of a request (see the module comment). */
 export function customId(o: {
@@ -130,8 +131,9 @@ export function customId(o: {
   const key = segmentKey(o.segment);
   const identity = JSON.stringify([o.input, o.contentHash ?? null, o.model, o.url, key, o.segment.startSec, o.segment.endSec]);
   const id = `omni-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}-s${key}`;
-  // Anthropic's custom_id allows letters, digits, _ and - only: a split segment's `3.1` is `3_1` there.
-  return o.provider === 'anthropic' ? id.replace('.', '_') : id;
+  // Some providers allow fewer characters (Anthropic: a split segment's `3.1` is `3_1` there).
+  const b = o.provider ? adapterOf(o.provider).batch : undefined;
+  return b?.customId ? b.customId(id) : id;
 }
 
 /** The batch limits for a model: the registry entry's, else the Batch API defaults, then `override`. */
@@ -231,15 +233,12 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
   }
   const limits = batchLimits(model, opts);
   const provider = resolveProvider(getModel(model, opts), opts.provider);
-  const api =
-    opts.api ??
-    (provider !== 'openai'
-      ? defaultApi([], { provider })
-      : prepared.some((p) => defaultApi(p, { transcripts: opts.transcripts?.[p.input] }) === 'chat')
-        ? 'chat'
-        : 'responses');
-  // Anthropic's limit is on the POST body that wraps the shard's lines (commas for newlines).
-  const shardLimits = provider === 'anthropic' ? { ...limits, batchBytes: limits.batchBytes - ANTHROPIC_WRAP } : limits;
+  const batchApi = batchApiOf(provider);
+  // One API for the file: the one that carries every input's audio (when any is sent as audio).
+  const audio = prepared.some((p) => opts.transcripts?.[p.input] === undefined && p.segments.some((s) => s.audio.length > 0));
+  const api = opts.api ?? adapterOf(provider).defaultApi(audio);
+  // A limit on the submission that wraps the shard's lines (Anthropic: a POST body, commas for newlines).
+  const shardLimits = { ...limits, batchBytes: limits.batchBytes - batchApi.wrapBytes };
   const stem = stemOf(resolve(opts.out));
   mkdirSync(dirname(stem), { recursive: true });
   const { out: _out, limits: _limits, transcripts: byInput, ...buildOptions } = opts;
@@ -260,13 +259,7 @@ export async function writeBatch(prepared: readonly PreparedMedia[], opts: Batch
           });
         }
         url = r.url;
-        const line: BatchLine | AnthropicBatchLine | GeminiBatchLine =
-          provider === 'anthropic'
-            ? { custom_id: id, params: r.body }
-            : provider === 'gemini'
-              ? { key: id, request: geminiRestRequest(r.body as GeminiBody) }
-              : { custom_id: id, method: 'POST', url: r.url, body: r.body };
-        const at = await writer.add(JSON.stringify(line), r.id);
+        const at = await writer.add(JSON.stringify(batchApi.line(id, r)), r.id);
         estimates.push(r.estimate);
         requests[id] = {
           id: r.id,

@@ -14,7 +14,9 @@ import { OmniprepError, invalidOption } from '../errors.js';
 import { dispatchAll, type DispatchOptions, type DispatchRequest } from '../dispatch/dispatch.js';
 import type { RequestEstimate } from '../request/estimate.js';
 import type { Api } from '../request/options.js';
-import { API_DETAILS, type ChatBody, type RequestBody, type ResponsesBody } from '../request/render.js';
+import { API_DETAILS, type OpenAIApi } from '../providers/openai/render.js';
+import type { FrameAsset, Part } from '../providers/parts.js';
+import { PROVIDERS, type RequestBody } from '../providers/registry.js';
 import { resolveRegistry, type ModelEntry, type RegistryOverrides } from '../models/registry.js';
 import { detailLevels, type ImageRule } from '../models/rules.js';
 import { chatTextTokens, dollars, getModel, imageTokens } from '../models/tokens.js';
@@ -104,37 +106,15 @@ function isoDate(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
 
-function body(api: Api, model: string, text: string, maxOutputTokens: number, image?: { url: string; detail: string }): RequestBody {
-  if (api === 'chat') {
-    const b: ChatBody = {
-      model,
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text },
-            ...(image ? [{ type: 'image_url' as const, image_url: { url: image.url, detail: image.detail as 'low' | 'high' | 'auto' } }] : []),
-          ],
-        },
-      ],
-      max_completion_tokens: maxOutputTokens,
-    };
-    return b;
+/** A calibration body: the text, then the image when there is one, as the OpenAI adapter renders them. */
+function body(api: OpenAIApi, model: ModelEntry, text: string, maxOutputTokens: number, image?: { url: string; detail: string }): RequestBody {
+  const parts: Part[] = [{ kind: 'text', text }];
+  if (image) {
+    const frame: FrameAsset = { index: 0, timestampSec: 0, url: image.url, mime: 'image/jpeg', width: 0, height: 0, detail: image.detail, tokens: 0 };
+    parts.push({ kind: 'image', frame, detail: image.detail, tokens: 0 });
   }
-  const b: ResponsesBody = {
-    model,
-    input: [
-      {
-        role: 'user',
-        content: [
-          { type: 'input_text', text },
-          ...(image ? [{ type: 'input_image' as const, image_url: image.url, detail: image.detail as 'low' | 'high' | 'auto' }] : []),
-        ],
-      },
-    ],
-    max_output_tokens: maxOutputTokens,
-  };
-  return b;
+  const o = { model, system: undefined, maxOutputTokens, schema: undefined, schemaName: 'answer', strict: true, tier: 'standard' as const };
+  return PROVIDERS.openai.renderBody(api, parts, () => image?.url ?? '', o, `calibration of ${model.name}`) as RequestBody;
 }
 
 /** The registry override that makes `model` bill images by `rule`. */
@@ -202,19 +182,20 @@ export function saveOverride(file: string, overrides: RegistryOverrides, check: 
 }
 
 /** The API, sizes and detail levels asked for, checked (one line naming the option when not). */
-function checkOptions(options: CalibrateOptions): { api: 'chat' | 'responses'; sizes: readonly ImageSize[]; details: string[] } {
+function checkOptions(options: CalibrateOptions): { api: OpenAIApi; sizes: readonly ImageSize[]; details: string[] } {
   const api = options.api ?? CALIBRATE_DEFAULTS.api;
-  if (api !== 'chat' && api !== 'responses') throw invalidOption('api', 'chat or responses', api);
+  if (!PROVIDERS.openai.apis.includes(api)) throw invalidOption('api', 'chat or responses', api);
+  const openaiApi = api as OpenAIApi;
   const sizes = options.sizes ?? CALIBRATION_SIZES;
   if (!sizes.length) throw invalidOption('sizes', 'at least one image size', sizes);
   for (const s of sizes)
     if (!(Number.isInteger(s.width) && Number.isInteger(s.height) && s.width >= 1 && s.height >= 1)) throw invalidOption('sizes', 'whole numbers of pixels', s);
   const details = [...new Set(options.details ?? CALIBRATE_DEFAULTS.details)];
-  const sendable = API_DETAILS[api].filter((d) => d !== 'auto');
+  const sendable = API_DETAILS[openaiApi].filter((d) => d !== 'auto');
   if (!details.length) throw invalidOption('details', sendable.join(', '), details);
   for (const d of details)
     if (!(sendable as readonly string[]).includes(d)) throw invalidOption('details', `${sendable.join(', ')} (auto would leave the level to the server)`, d);
-  return { api, sizes, details };
+  return { api: openaiApi, sizes, details };
 }
 
 /** The estimate of one calibration request: the text, and one image of `imageTok` tokens (0: none). */
@@ -256,7 +237,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const predictWith = (rule: ImageRule | undefined, w: number, h: number, d: string): number | null =>
     rule && detailLevels(rule).includes(d) ? imageTokens(model, w, h, d).tokens : null;
   const sent: Array<{ width: number; height: number; detail: string; bytes: number }> = [];
-  const requests: DispatchRequest[] = [{ id: 'text-only', api, body: body(api, model.name, text, maxOut), estimate: estimate(0) }];
+  const requests: DispatchRequest[] = [{ id: 'text-only', api, body: body(api, model, text, maxOut), estimate: estimate(0) }];
   for (const img of images) {
     const url = `data:image/jpeg;base64,${img.jpeg.toString('base64')}`;
     for (const detail of details) {
@@ -264,7 +245,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       requests.push({
         id: `${img.width}x${img.height}-${detail}`,
         api,
-        body: body(api, model.name, text, maxOut, { url, detail }),
+        body: body(api, model, text, maxOut, { url, detail }),
         estimate: estimate(predictWith(current, img.width, img.height, detail) ?? 0),
       });
     }

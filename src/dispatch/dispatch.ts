@@ -21,10 +21,10 @@ import { type OmniprepError, invalidOption, isOmniprepError, type ErrorCode } fr
 import { dollars, type ModelOptions } from '../models/tokens.js';
 import type { RequestEstimate } from '../request/estimate.js';
 import type { Api, JsonSchema } from '../request/options.js';
-import type { RequestBody } from '../request/render.js';
+import type { RequestBody } from '../providers/registry.js';
 import { BudgetGuard, type Reservation } from './budget.js';
 import { callModel, Clients, type ClientOptions, type Usage } from './client.js';
-import { apiProvider } from '../providers/provider.js';
+import { apiProvider, type Provider } from '../providers/registry.js';
 import { abortError, realClock, type Clock } from './clock.js';
 import { RateLimiter, type RateEvent } from './limiter.js';
 import { backoffMs, classifyFailure, RETRY_DEFAULTS, type Failure, type FailureKind, type RetryOptions } from './retry.js';
@@ -34,6 +34,8 @@ import { DISPATCH } from '../options/request.js';
 /** What dispatch needs of a request; a `BuiltRequest` from `buildRequests()` is one. */
 export interface DispatchRequest {
   id: string;
+  /** Whose API (default: the first provider that speaks `api`); a `BuiltRequest` says. */
+  provider?: Provider | undefined;
   api: Api;
   body: RequestBody;
   estimate: RequestEstimate;
@@ -196,8 +198,9 @@ function resolveOptions(o: DispatchOptions) {
   return { concurrency, retry, random: o.random ?? Math.random, clock: o.clock ?? realClock };
 }
 
-/** Dollars of reported usage at the estimate's model and tier (audio tokens at the audio price). */
-export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier'>, u: Usage, o: ModelOptions = {}): number {
+/** Dollars of reported usage at the estimate's model and tier (audio tokens at the audio price); 0 for a model without a price. */
+export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier' | 'priceNote'>, u: Usage, o: ModelOptions = {}): number {
+  if (estimate.priceNote) return 0;
   const audio = Math.min(u.audioTokens, u.inputTokens);
   return dollars(estimate.model, { textTokens: u.inputTokens - audio, audioTokens: audio, outputTokens: u.outputTokens }, estimate.tier, o);
 }
@@ -206,7 +209,7 @@ export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier'>, u: 
 export async function dispatchAll(requests: readonly DispatchRequest[], options: DispatchOptions = {}): Promise<DispatchReport> {
   const resolved = resolveOptions(options);
   for (const r of requests) if (r.schema) checkSchema(r.schema, r.id);
-  const client = await new Clients(options).prepare(requests.map((r) => apiProvider(r.api)));
+  const client = await new Clients(options).prepare(requests.map((r) => r.provider ?? apiProvider(r.api)));
   const d = new Dispatch(requests, options, resolved, client);
   const limit = pLimit(resolved.concurrency);
   const results = await Promise.all(requests.map((r, i) => limit(() => d.safeRun(r, i))));

@@ -3,8 +3,8 @@ export const DEFAULT_MODEL = 'gpt-5.5';
 export const TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
 export type Tier = (typeof TIERS)[number];
 
-/** The providers omniprep builds requests for, and the APIs each speaks (providers/provider.ts). */
-export const PROVIDERS = ['openai', 'anthropic', 'gemini'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+/** The providers omniprep sends to: one adapter each in the `PROVIDERS` table (src/providers/registry.ts). */
+export const PROVIDER_NAMES = ['openai', 'anthropic', 'gemini', 'local'] as const;
+export type Provider = (typeof PROVIDER_NAMES)[number];
 export const APIS = ['chat', 'responses', 'messages', 'gemini'] as const;
 export type Api = (typeof APIS)[number];

@@ -69,7 +69,8 @@ const priceSchema = z.object({
 });
 
 const modelSchema = z.object({
-  provider: z.enum(['openai', 'anthropic', 'google', 'other']),
+  /** `local`: a model served by a local OpenAI-compatible server (its prices are the entry's own). */
+  provider: z.enum(['openai', 'anthropic', 'google', 'local', 'other']),
   /** The model id the provider's API takes, when it differs from the registry name (`claude-sonnet-4-5`). */
   apiModel: z.string().optional(),
   image: z.string().optional(),
@@ -166,6 +167,16 @@ export class ModelRegistry {
       const base = baseName ? models.get(baseName) : undefined;
       if (baseName && !base) throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name} extends ${baseName}, which is not known`);
       const merged = base ? deepMerge(base as unknown as Record<string, unknown>, rest) : rest;
+      // A price belongs to its provider: an entry that moves a model to another provider (a local server) gives its own, whole.
+      if (base && rest.provider !== undefined && rest.provider !== base.provider) {
+        if (rest.prices === undefined) {
+          throw new OmniprepError(
+            'INVALID_OPTION',
+            `${origin}: model ${name} moves ${baseName} from provider ${base.provider} to ${String(rest.provider)}: give its own prices (0 for none)`,
+          );
+        }
+        merged.prices = rest.prices;
+      }
       const checked = modelSchema.safeParse(merged);
       if (!checked.success) throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name}: ${zodMessage(checked.error)}`);
       if (checked.data.image && !rules.has(checked.data.image)) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { option, type GroupInput } from './define.js';
 import { MAX_TEXT_CHARS } from './sampling.js';
 
-import { APIS, PROVIDERS } from '../models/constants.js';
+import { APIS, PROVIDER_NAMES } from '../models/constants.js';
 
 export { APIS } from '../models/constants.js';
 
@@ -12,7 +12,10 @@ export const REQUEST = {
     help: 'chat or responses (OpenAI), messages (Anthropic), gemini (Gemini)',
     defaultText: "the provider's: responses, chat when audio is sent",
   }),
-  provider: option(z.enum(PROVIDERS), { help: 'openai, anthropic or gemini', defaultText: "the model's provider in the registry" }),
+  provider: option(z.enum(PROVIDER_NAMES), {
+    help: 'openai, anthropic, gemini, or local (an OpenAI-compatible server at --base-url)',
+    defaultText: "the model's provider in the registry",
+  }),
   system: option(z.string().max(MAX_TEXT_CHARS), { help: 'a system message' }),
   maxOutputTokens: option(z.number().int().min(1).max(10_000_000), { help: 'cap on output tokens per request' }),
 };

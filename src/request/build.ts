@@ -13,20 +13,16 @@ import { textTokens } from '../models/tokens.js';
 import { headParts, payload, payloadLength, segmentUnits, unitName, type Part, type Unit } from './content.js';
 import { estimateParts, textTokensOf, type RequestEstimate } from './estimate.js';
 import { resolveRequestOptions, type Api, type JsonSchema, type RequestOptions, type ResolvedRequestOptions } from './options.js';
-import { renderBody, renderPart, type ChatBody, type RequestBody, type ResponsesBody } from './render.js';
-import { MESSAGES_URL } from '../providers/anthropic.js';
-import { geminiUrl } from '../providers/gemini.js';
-import { apiModelName, checkApi, PROVIDER_APIS, resolveProvider, type Provider } from '../providers/provider.js';
+import type { ChatBody, ResponsesBody } from '../providers/openai/render.js';
+import { adapterOf, apiProvider, checkApi, DEFAULT_PROVIDER, resolveProvider, type ApiUrl, type Provider, type RequestBody } from '../providers/registry.js';
 import { formatRange } from './timestamp.js';
 import type { PreparedMedia, Segment } from './types.js';
 
-export const API_URLS = { chat: '/v1/chat/completions', responses: '/v1/responses', messages: MESSAGES_URL, gemini: geminiUrl('{model}') } as const;
-/** The endpoint a request goes to (Gemini's names the model: `/v1beta/models/gemini-2.5-flash:generateContent`). */
-export type ApiUrl = (typeof API_URLS)[Exclude<Api, 'gemini'>] | `/v1beta/models/${string}:generateContent`;
+export { API_URLS, type ApiUrl } from '../providers/registry.js';
 
 /** The endpoint of an API for a model. */
 export function apiUrl(api: Api, model: ModelEntry): ApiUrl {
-  return api === 'gemini' ? (geminiUrl(apiModelName(model)) as ApiUrl) : API_URLS[api];
+  return adapterOf(apiProvider(api)).url(api, model) as ApiUrl;
 }
 
 export interface BuildOptions extends RequestOptions {
@@ -79,19 +75,17 @@ export function requestLimits(model: ModelEntry): RequestLimits {
 }
 
 /**
- * The API of a request: Anthropic's Messages API, Gemini's generateContent, or for OpenAI
- * Responses when nothing in the segments is sent as audio, Chat Completions when something is.
- * `o.provider` (default: OpenAI, or the model's provider when `o.model` is a registry entry) picks.
+ * The API of a request, as the provider's adapter chooses it given whether audio is sent as audio
+ * (OpenAI: Responses, Chat Completions when audio is sent). `o.provider` (default: OpenAI, or the
+ * model's provider when `o.model` is a registry entry) picks.
  */
 export function defaultApi(
   media: PreparedMedia | Segment | readonly Segment[],
   o: Pick<RequestOptions, 'transcripts'> & { provider?: Provider | undefined; model?: ModelEntry | undefined } = {},
 ): Api {
-  const provider = o.provider ?? (o.model ? resolveProvider(o.model, undefined) : 'openai');
-  if (provider !== 'openai') return PROVIDER_APIS[provider][0]!;
+  const provider = o.provider ?? (o.model ? resolveProvider(o.model, undefined) : DEFAULT_PROVIDER);
   const segments = Array.isArray(media) ? (media as readonly Segment[]) : 'segments' in media ? (media as PreparedMedia).segments : [media as Segment];
-  if (o.transcripts !== undefined) return 'responses';
-  return segments.some((s) => s.audio.length > 0) ? 'chat' : 'responses';
+  return adapterOf(provider).defaultApi(o.transcripts === undefined && segments.some((s) => s.audio.length > 0));
 }
 
 /** The API asked for (checked against the provider), else `defaultApi()`. */
@@ -131,7 +125,7 @@ class Meter {
 
   /** JSON bytes of the body with only the head parts, and its input tokens. */
   base(head: Part[]): Measure {
-    const body = renderBody(this.api, head, () => '', this.o, this.where);
+    const body = adapterOf(this.o.provider).renderBody(this.api, head, () => '', this.o, this.where);
     return { bytes: Buffer.byteLength(JSON.stringify(body)), tokens: textTokensOf(head, this.o), images: 0, maxSide: 0 };
   }
 
@@ -141,9 +135,10 @@ class Meter {
     let tokens = 0;
     let images = 0;
     let maxSide = 0;
-    const bare = this.api === 'messages' || this.api === 'gemini';
+    const adapter = adapterOf(this.o.provider);
+    const bare = adapter.barePayload;
     for (const p of u.parts) {
-      const shape = renderPart(this.api, p, () => '', this.o, this.where);
+      const shape = adapter.renderPart(this.api, p, () => '', this.o, this.where);
       // A video part carries its file URI in the shape itself (no payload).
       bytes += 1 + Buffer.byteLength(JSON.stringify(shape)) + (p.kind === 'text' || p.kind === 'video' ? 0 : payloadLength(p, this.o, bare));
       if (p.kind === 'text') tokens += textTokens(this.o.model, p.text);
@@ -278,7 +273,8 @@ function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequ
     }
     return v;
   };
-  const body = renderBody(api, parts, payloadOf, o, where);
+  const adapter = adapterOf(o.provider);
+  const body = adapter.renderBody(api, parts, payloadOf, o, where) as RequestBody;
   const bytes = Buffer.byteLength(JSON.stringify(body));
   const estimate = estimateParts(parts, o);
   const limits = requestLimits(o.model);
@@ -291,7 +287,7 @@ function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequ
     id: `${o.input ?? 'segment'}#${segmentKey(segment)}`,
     provider: o.provider,
     api,
-    url: apiUrl(api, o.model),
+    url: adapter.url(api, o.model) as ApiUrl,
     model: o.model.name,
     input: o.input,
     segment: {

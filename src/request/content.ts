@@ -8,35 +8,10 @@ import { inputError, OmniprepError } from '../errors.js';
 import { imageTokens } from '../models/tokens.js';
 import { formatRange, formatTimestamp } from './timestamp.js';
 import type { ResolvedRequestOptions } from './options.js';
+import type { AudioPart, ImagePart, Part, TextPart, VideoPart } from '../providers/parts.js';
 import type { AudioAsset, FrameAsset, Segment, VideoAsset } from './types.js';
 
-export interface TextPart {
-  kind: 'text';
-  text: string;
-}
-
-export interface ImagePart {
-  kind: 'image';
-  frame: FrameAsset;
-  /** The detail level the image is billed at (the option, else the frame's own). */
-  detail: string;
-  tokens: number;
-}
-
-export interface AudioPart {
-  kind: 'audio';
-  chunk: AudioAsset;
-  tokens: number;
-}
-
-export interface VideoPart {
-  kind: 'video';
-  clip: VideoAsset;
-  /** Frame tokens plus the window's audio tokens. */
-  tokens: number;
-}
-
-export type Part = TextPart | ImagePart | AudioPart | VideoPart;
+export type { AudioPart, ImagePart, Part, TextPart, VideoPart };
 
 export interface Unit {
   /** Where the unit sits on the source timeline (a frame's timestamp, a chunk's start). */

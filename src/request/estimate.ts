@@ -28,6 +28,8 @@ export interface RequestEstimate {
   inputUsd: number;
   /** Input plus the expected output, in dollars. */
   usd: number;
+  /** Why the dollars are 0: the model has no price where it is sent (a local server). */
+  priceNote?: string;
 }
 
 /**
@@ -85,6 +87,7 @@ export function estimateParts(parts: readonly Part[], o: ResolvedRequestOptions)
     outputTokens,
     inputUsd,
     usd,
+    ...(o.priceNote ? { priceNote: o.priceNote } : {}),
   };
 }
 

@@ -16,6 +16,9 @@ export {
 } from './build.js';
 export { sumEstimates, type RequestEstimate } from './estimate.js';
 export { REQUEST_DEFAULTS, APIS, type Api, type JsonSchema, type RequestOptions } from './options.js';
-export { API_DETAILS, type ChatBody, type ResponsesBody, type MessagesBody, type GeminiBody, type RequestBody } from './render.js';
-export { PROVIDERS, PROVIDER_APIS, providerOf, type Provider } from '../providers/provider.js';
+export { API_DETAILS, type ChatBody, type ResponsesBody } from '../providers/openai/render.js';
+export type { MessagesBody } from '../providers/anthropic/render.js';
+export type { GeminiBody } from '../providers/gemini/render.js';
+export { PROVIDERS, PROVIDER_NAMES, PROVIDER_APIS, providerOf, type Provider, type RequestBody } from '../providers/registry.js';
+export type { ProviderAdapter } from '../providers/types.js';
 export type { FrameAsset, AudioAsset, VideoAsset, Segment, PreparedMedia, ImageMime } from './types.js';

@@ -6,12 +6,11 @@ import { invalidOption, OmniprepError } from '../errors.js';
 import { TIERS, type ModelEntry, type Tier } from '../models/registry.js';
 import { getModel, type ModelOptions } from '../models/tokens.js';
 import { ESTIMATE_DEFAULTS } from '../options/sampling.js';
-import { resolveProvider, type Provider } from '../providers/provider.js';
+import { adapterOf, resolveProvider, type Provider } from '../providers/registry.js';
+import type { JsonSchema } from '../providers/types.js';
 
-export { APIS, type Api } from '../providers/provider.js';
-
-/** A JSON Schema object (any draft Ajv reads). */
-export type JsonSchema = Record<string, unknown>;
+export { APIS, type Api } from '../providers/registry.js';
+export type { JsonSchema };
 
 export interface RequestOptions extends ModelOptions {
   /** The question or instruction sent before the media. */
@@ -56,8 +55,11 @@ export const REQUEST_DEFAULTS = {
 };
 
 export interface ResolvedRequestOptions {
+  /** The model as its provider bills it (a local server: no price unless its entry gives one). */
   model: ModelEntry;
   provider: Provider;
+  /** Why the estimate carries no price, when it does not. */
+  priceNote: string | undefined;
   prompt: string;
   system: string | undefined;
   maxOutputTokens: number | undefined;
@@ -85,7 +87,10 @@ export function resolveRequestOptions(o: RequestOptions, fallback: { model?: str
   if (typeof o.prompt !== 'string' || !o.prompt.trim()) throw invalidOption('prompt', 'a non-empty string', o.prompt);
   const name = o.model ?? fallback.model;
   if (typeof name !== 'string' || !name) throw invalidOption('model', 'a model name', name);
-  const model = getModel(name, o);
+  const entry = getModel(name, o);
+  const provider = resolveProvider(entry, o.provider);
+  const billed = adapterOf(provider).billing?.(entry) ?? { model: entry };
+  const model = billed.model;
   if (o.system !== undefined && typeof o.system !== 'string') throw invalidOption('system', 'a string', o.system);
   const positiveInt = (key: 'maxOutputTokens' | 'expectedOutputTokens'): number | undefined => {
     const v = o[key];
@@ -115,7 +120,8 @@ export function resolveRequestOptions(o: RequestOptions, fallback: { model?: str
   }
   return {
     model,
-    provider: resolveProvider(model, o.provider),
+    provider,
+    priceNote: billed.note,
     prompt: o.prompt,
     system: o.system,
     maxOutputTokens,

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as anthropic from '@anthropic-ai/sdk';
 import * as openai from 'openai';
 import { describe, expect, it } from 'vitest';
-import { AttemptTimeoutError } from '../../src/providers/clients.js';
+import { AttemptTimeoutError } from '../../src/providers/failure.js';
 import { classifyFailure } from '../../src/dispatch/retry.js';
 
 const headers = (h: Record<string, string>): Headers => new Headers(h);

@@ -12,7 +12,7 @@ import { buildRequests } from '../../src/request/index.js';
 import { dispatchAll, type OkResult } from '../../src/dispatch/index.js';
 import { run as runJob } from '../../src/run.js';
 import { imageTokens } from '../../src/models/tokens.js';
-import { uploadGeminiVideo } from '../../src/providers/clients.js';
+import { uploadGeminiVideo } from '../../src/providers/gemini/client.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
 import { OmniprepError } from '../../src/errors.js';

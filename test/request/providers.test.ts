@@ -200,7 +200,7 @@ describe('Gemini generateContent bodies', () => {
     const r = buildRequest(segment(0, 0, 1, [claude0]), { model: 'claude-sonnet-4.5', prompt: PROMPT, provider: 'openai' });
     expect(r.api).toBe('responses');
     expect(thrown(() => buildRequest(segment(0, 0, 1, [claude0]), { model: 'claude-sonnet-4.5', prompt: PROMPT, provider: 'mistral' as never })).message).toBe(
-      'option provider: expected openai, anthropic, gemini, got "mistral"',
+      'option provider: expected openai, anthropic, gemini, local, got "mistral"',
     );
   });
 });

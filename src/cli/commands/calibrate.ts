@@ -6,6 +6,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action, numberArg, table } from '../util.js';
 import { DEFAULT_MODEL, modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import type { CalibrationReport } from '../../calibrate/calibrate.js';
+import { OPENAI_API_NAMES, type OpenAIApi } from '../../providers/openai/render.js';
 
 interface CalibrateCliOptions extends ModelCliOptions {
   baseUrl?: string;
@@ -68,7 +69,7 @@ export function describeCalibration(r: CalibrationReport): string {
         ? `registry rule ${reg.rule}: explains every bill`
         : `registry rule ${reg.rule}: off by up to ${reg.maxAbsResidual ?? '?'} tokens${reg.maxAbsResidual === null ? ' (it lacks a detail level sent)' : ''}`;
   return [
-    `calibrate ${r.model} at ${r.baseURL} (${r.api === 'chat' ? 'Chat Completions, usage.prompt_tokens' : 'Responses, usage.input_tokens'}), ${r.date}`,
+    `calibrate ${r.model} at ${r.baseURL} (${OPENAI_API_NAMES[r.api as OpenAIApi].label}, ${OPENAI_API_NAMES[r.api as OpenAIApi].inputTokens}), ${r.date}`,
     `text alone: ${r.baselineTokens} input tokens ("${r.text}")`,
     '',
     table(rows),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import type { JsonSchema } from '../../request/options.js';
+import type { Provider } from '../../models/constants.js';
 import type { PrepareOptions } from '../../prepare.js';
 import { action, numberArg } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
@@ -11,7 +12,7 @@ import { addFlags } from '../flags.js';
 
 interface RequestCliOptions extends EstimateCliOptions {
   api?: 'chat' | 'responses';
-  provider?: 'openai' | 'anthropic' | 'gemini';
+  provider?: Provider;
   schema?: string;
   system?: string;
   maxOutputTokens?: number;
@@ -99,7 +100,10 @@ function registerRun(program: Command): void {
       .command('run <input>')
       .description('call the model: prints the answer, tokens and dollars spent')
       // Issue 14: --base-url and --api-key go to the provider of the model (Anthropic, Gemini or OpenAI).
-      .option('--base-url <url>', "the provider's server (default OPENAI_BASE_URL, ANTHROPIC_BASE_URL or GOOGLE_GEMINI_BASE_URL, else the provider)")
+      .option(
+        '--base-url <url>',
+        "the provider's server (default OPENAI_BASE_URL, ANTHROPIC_BASE_URL, GOOGLE_GEMINI_BASE_URL or OMNIPREP_LOCAL_BASE_URL, else the provider)",
+      )
       .option('--api-key <key>', 'API key (default OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY)')
       .option('--organization <id>', 'OpenAI organization')
       .option('--project <id>', 'OpenAI project')
@@ -161,6 +165,7 @@ function registerRun(program: Command): void {
           ...(t.ok > 0 ? [r.answer, ''] : []),
           `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
           `spent $${t.spentUsd.toFixed(6)} (estimated $${t.estimatedUsd.toFixed(6)})`,
+          ...(r.requests[0]?.estimate.priceNote ? [`note: ${r.requests[0].estimate.priceNote}`] : []),
           ...failures.map((f) => `not answered: ${f}`),
         ].join('\n');
         if (t.ok === 0) process.exitCode = 1;

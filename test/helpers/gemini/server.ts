@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyReply } from 'fastify';
 import type { ModelRegistry } from '../../../src/models/registry.js';
-import { geminiDetail } from '../../../src/providers/gemini.js';
+import { geminiDetail } from '../../../src/providers/gemini/render.js';
 import { probe } from '../../../src/probe/probe.js';
 import { geminiVideoTokens } from '../../../src/models/video.js';
 import { validateSdk } from '../sdk/schemas.js';

@@ -9,11 +9,10 @@
  * conversion). An image's detail level on a Gemini 3 model (`low`, `medium`, `high`,
  * `ultra_high`) is sent as the part's `mediaResolution.level`.
  */
-import type { Content, GenerateContentConfig, GenerateContentParameters, GenerateContentResponse, Part as GeminiPart } from '@google/genai';
-import type { AudioPart, ImagePart, Part } from '../request/content.js';
-import type { ResolvedRequestOptions } from '../request/options.js';
-import { splitDataUrl } from './anthropic.js';
-import { apiModelName } from './provider.js';
+import type { Content, GenerateContentConfig, GenerateContentParameters, Part as GeminiPart } from '@google/genai';
+import { apiModelName, splitDataUrl } from '../common.js';
+import type { Part, PayloadOf } from '../parts.js';
+import type { RenderOptions } from '../types.js';
 
 export type GeminiBody = GenerateContentParameters & { contents: Content[]; config?: GenerateContentConfig };
 
@@ -44,7 +43,7 @@ export function offset(sec: number): string {
 
 const AUDIO_MIME = { mp3: 'audio/mp3', wav: 'audio/wav' } as const;
 
-export function geminiPart(part: Part, payloadOf: (p: ImagePart | AudioPart) => string, o: ResolvedRequestOptions): GeminiPart {
+export function geminiPart(part: Part, payloadOf: PayloadOf, o: RenderOptions): GeminiPart {
   switch (part.kind) {
     case 'text':
       return { text: part.text };
@@ -73,7 +72,7 @@ export function geminiPart(part: Part, payloadOf: (p: ImagePart | AudioPart) => 
   }
 }
 
-export function geminiEnvelope(parts: GeminiPart[], o: ResolvedRequestOptions): GeminiBody {
+export function geminiEnvelope(parts: GeminiPart[], o: RenderOptions): GeminiBody {
   const config: GenerateContentConfig = {
     ...(o.system === undefined ? {} : { systemInstruction: o.system }),
     ...(o.maxOutputTokens === undefined ? {} : { maxOutputTokens: o.maxOutputTokens }),
@@ -83,36 +82,5 @@ export function geminiEnvelope(parts: GeminiPart[], o: ResolvedRequestOptions): 
     model: apiModelName(o.model),
     contents: [{ role: 'user', parts }],
     ...(Object.keys(config).length ? { config } : {}),
-  };
-}
-
-/** The answer's text: the first candidate's text parts (thoughts left out), joined. */
-export function geminiAnswerText(r: Pick<GenerateContentResponse, 'candidates'>): string {
-  const parts = r.candidates?.[0]?.content?.parts ?? [];
-  return parts.flatMap((p) => (typeof p.text === 'string' && !p.thought ? [p.text] : [])).join('');
-}
-
-/** The REST `GenerateContentRequest` of a body (a Gemini batch JSONL line's `request`). */
-export interface GeminiRestRequest {
-  contents: Content[];
-  systemInstruction?: { parts: Array<{ text: string }> };
-  generationConfig?: Record<string, unknown>;
-}
-
-/**
- * A body as the REST API takes it, the way the SDK writes it: `config.systemInstruction` (a
- * string here) becomes a top-level `systemInstruction` content, the other config fields omniprep
- * sets become `generationConfig`; `contents` are the same in both.
- */
-export function geminiRestRequest(body: GeminiBody): GeminiRestRequest {
-  const { systemInstruction, ...generation } = body.config ?? {};
-  if (systemInstruction !== undefined && typeof systemInstruction !== 'string') throw new Error('geminiRestRequest: systemInstruction must be a string');
-  const known = ['maxOutputTokens', 'responseMimeType', 'responseJsonSchema', 'mediaResolution'] as const;
-  for (const k of Object.keys(generation))
-    if (!(known as readonly string[]).includes(k)) throw new Error(`geminiRestRequest: config.${k} has no REST mapping here`);
-  return {
-    contents: body.contents,
-    ...(systemInstruction !== undefined ? { systemInstruction: { parts: [{ text: systemInstruction }] } } : {}),
-    ...(Object.keys(generation).length ? { generationConfig: generation as Record<string, unknown> } : {}),
   };
 }

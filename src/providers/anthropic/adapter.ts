@@ -1,0 +1,28 @@
+/** The Anthropic adapter: the Messages API through `@anthropic-ai/sdk`. */
+import type { ProviderAdapter } from '../types.js';
+import { ANTHROPIC_BATCH } from './batch.js';
+import { callAnthropic, classifyAnthropic, createAnthropicClient, messagesAnswer } from './client.js';
+import { MESSAGES_URL, messagesEnvelope, messagesPart } from './render.js';
+import type { Message } from '@anthropic-ai/sdk/resources/messages';
+
+export const ANTHROPIC: ProviderAdapter = {
+  name: 'anthropic',
+  apis: ['messages'],
+  registryProviders: ['anthropic'],
+  defaultApi: () => 'messages',
+  url: () => MESSAGES_URL,
+  barePayload: true,
+  renderPart: (_api, part, payloadOf, o, where) => messagesPart(part, payloadOf, o, where),
+  renderBody: (_api, parts, payloadOf, o, where) =>
+    messagesEnvelope(
+      parts.map((p) => messagesPart(p, payloadOf, o, where)),
+      o,
+    ),
+  givenClient: (o) => o.anthropicClient,
+  createClient: createAnthropicClient,
+  call: (client, _api, body, o) => callAnthropic(client, body, o),
+  answer: (_api, body) => messagesAnswer(body as Message),
+  sdkErrorBase: 'AnthropicError',
+  classify: classifyAnthropic,
+  batch: ANTHROPIC_BATCH,
+};
