@@ -62,16 +62,22 @@ describe('the package, imported by name', () => {
       script,
       `const root = await import('omniprep');
 const out = { root: Object.keys(root).sort(), subpaths: {}, internal: null };
-for (const s of ${JSON.stringify(SUBPATHS)}) out.subpaths[s] = Object.keys(await import('omniprep/' + s)).length;
+for (const s of ${JSON.stringify(SUBPATHS)}) out.subpaths[s] = Object.keys(await import('omniprep/' + s)).sort();
 try { await import('omniprep/dist/src/plan/frames.js'); out.internal = 'open'; } catch (e) { out.internal = e.code; }
 console.log(JSON.stringify(out));\n`,
     );
     const r = await exec(process.execPath, [script], WORK);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { root: string[]; subpaths: Record<string, number>; internal: string };
+    const out = JSON.parse(r.stdout) as { root: string[]; subpaths: Record<string, string[]>; internal: string };
     expect(out.root).toEqual([...ROOT_NAMES].sort());
     expect(out.root.length).toBeLessThanOrEqual(40);
-    for (const s of SUBPATHS) expect(out.subpaths[s], s).toBeGreaterThan(0);
+    // The README's subpath table names every runtime export of each subpath, and nothing else.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const s of SUBPATHS) {
+      const row = new RegExp(`^\\| \`omniprep/${s}\` \\| (.+) \\|$`, 'm').exec(readme)?.[1] ?? '';
+      const named = [...row.matchAll(/`([A-Za-z_$][\w$]*)`/g)].map((m) => m[1]!);
+      expect([...new Set(named)].sort(), `README row of omniprep/${s}`).toEqual(out.subpaths[s]);
+    }
     expect(out.internal).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 });
