@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
+import { MATROSKA_ID as ID } from '../../src/probe/matroska.js';
 
 /** A box of an MP4 buffer: where its header starts, where its payload starts and ends. */
 export interface FoundBox {
@@ -88,4 +89,87 @@ export function writeReproducers(tiny: Buffer, dir: string): Record<'2^31' | '33
     writeFileSync(out[name], lyingStsz(tiny, n));
   }
   return out;
+}
+
+/** An 8-byte EBML variable-size integer (the length marker in the first byte, the value below it). */
+export function vint8(value: number | bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE((1n << 56n) | BigInt(value));
+  return b;
+}
+
+/** An EBML element: its ID (marker included, as the specification writes it), an 8-byte size (or `size` as given) and its body. */
+export function ebml(id: number, body: Buffer | readonly Buffer[], size?: Buffer): Buffer {
+  const data = Buffer.isBuffer(body) ? body : Buffer.concat(body);
+  const idLength = id > 0xffffff ? 4 : id > 0xffff ? 3 : id > 0xff ? 2 : 1;
+  const idBytes = Buffer.alloc(idLength);
+  idBytes.writeUIntBE(id, 0, idLength);
+  return Buffer.concat([idBytes, size ?? vint8(data.length), data]);
+}
+
+/** An unsigned integer element of `bytes` bytes (8 unless said: an integer longer than 8 is a lie). */
+export function ebmlUint(id: number, value: number, bytes = 8): Buffer {
+  const b = Buffer.alloc(bytes);
+  b.writeUIntBE(value, bytes - 6, 6);
+  return ebml(id, b);
+}
+
+/** What tinyMatroska builds its file from; each part can be replaced by a lie. */
+export interface MatroskaParts {
+  info: Buffer;
+  tracks: Buffer;
+  /** Top-level elements between Tracks and Cues. */
+  extra: Buffer[];
+  /** The Cues, given the cluster's position (relative to the Segment's data) and its data size. */
+  cues: (cluster: number, clusterData: number) => Buffer;
+  /** The cluster's children (its Timecode and one keyframe block of track 1). */
+  cluster: Buffer[];
+  /** The Segment's size field (default: its real size, 8 bytes). */
+  segmentSize?: Buffer;
+}
+
+/** Cues of one cue point (time 0, track 1) at `cluster` (relative to the Segment's data), its block at `relative` in the cluster's data when given. */
+export function cuesAt(cluster: number, relative?: number): Buffer {
+  const position = [ebmlUint(ID.CueTrack, 1), ebmlUint(ID.CueClusterPosition, cluster)];
+  if (relative !== undefined) position.push(ebmlUint(ID.CueRelativePosition, relative));
+  return ebml(ID.Cues, [ebml(ID.CuePoint, [ebmlUint(ID.CueTime, 0), ebml(ID.CueTrackPositions, position)])]);
+}
+
+/** The parts of a valid one-frame WebM: Info, one VP9 track, Cues before the one Cluster. */
+export function matroskaParts(): MatroskaParts {
+  const timecode = ebmlUint(ID.Timecode, 0);
+  return {
+    info: ebml(ID.Info, [ebmlUint(ID.TimecodeScale, 1_000_000)]),
+    tracks: ebml(ID.Tracks, [ebml(ID.TrackEntry, [ebmlUint(ID.TrackNumber, 1), ebmlUint(ID.TrackType, 1), ebml(ID.CodecID, Buffer.from('V_VP9'))])]),
+    extra: [],
+    cues: (cluster) => cuesAt(cluster, timecode.length),
+    cluster: [timecode, ebml(ID.SimpleBlock, Buffer.from([0x81, 0x00, 0x00, 0x80, 1, 2, 3, 4, 5, 6, 7, 8]))],
+  };
+}
+
+/** A WebM from its parts (matroskaParts, with what a test replaces). */
+export function tinyMatroska(p: MatroskaParts = matroskaParts()): Buffer {
+  const header = ebml(ID.EBML, [ebml(ID.DocType, Buffer.from('webm'))]);
+  const cluster = ebml(ID.Cluster, p.cluster);
+  const before = Buffer.concat([p.info, p.tracks, ...p.extra]);
+  const clusterData = cluster.length - 12;
+  // The Cues' length does not depend on the position they hold (8-byte integers).
+  const at = before.length + p.cues(0, clusterData).length;
+  const body = Buffer.concat([before, p.cues(at, clusterData), cluster]);
+  return Buffer.concat([header, ebml(ID.Segment, body, p.segmentSize)]);
+}
+
+/** A ByteSource over bytes in memory that counts its reads and the bytes they ask for. */
+export function memorySource(bytes: Buffer): { size: number; reads: number; asked: number; read(offset: number, length: number): Promise<Buffer> } {
+  const src = {
+    size: bytes.length,
+    reads: 0,
+    asked: 0,
+    read(offset: number, length: number): Promise<Buffer> {
+      src.reads++;
+      src.asked += length;
+      return Promise.resolve(Buffer.from(bytes.subarray(offset, Math.min(bytes.length, offset + length))));
+    },
+  };
+  return src;
 }

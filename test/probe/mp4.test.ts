@@ -5,9 +5,9 @@
  * edit), as MOV, and on ../shared/media/*.mp4 when present. What it does not model is refused, and
  * packetIndex() then falls back to ffprobe.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptContainer, OmniprepError } from '../../src/errors.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
@@ -208,6 +208,7 @@ describe('issue 26: a moov that declares more samples than the file holds is ref
     mdatBytes = (await mp4Layout(src)).mdatBytes;
     await src.close();
   }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the reproducers (a ~4 KB MP4 whose fixed-size stsz declares 2^31, 33.5M or 2^32-1 samples): probe() and plan() refuse them as CORRUPT naming the file and the box', async () => {
     expect(tiny.length).toBeGreaterThan(3000);
