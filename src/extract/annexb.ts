@@ -184,32 +184,65 @@ export function accessUnit(bytes: Buffer, codec: AnnexBCodec = H264): AccessUnit
   return { bytes, payloadBytes, payloadChoices, idr, hasParameterSets: params };
 }
 
-/** Splits a stream, chunk by chunk, at access-unit delimiters; remembers the last parameter sets. */
+/**
+ * Splits a stream, chunk by chunk, at access-unit delimiters; remembers the last parameter sets.
+ * Linear in the stream: each byte is searched once and copied a bounded number of times, however
+ * long a unit is (the bytes wait in a buffer that doubles, not in one concatenated per chunk).
+ */
 export class AccessUnits {
-  private pending: Buffer = Buffer.alloc(0);
+  /** The bytes not yet given out, [0, length): from the current unit's delimiter once one is seen, else all so far. */
+  private buf: Buffer = Buffer.alloc(0);
+  private length = 0;
+  /** Where the search for start codes resumes (the bytes before it have been searched). */
+  private from = 0;
+  /** Whether buf starts with a unit's delimiter. */
+  private inUnit = false;
   private params: Buffer | undefined;
 
   constructor(private readonly codec: AnnexBCodec = H264) {}
 
   /** The access units completed by this chunk. */
   push(chunk: Buffer): AccessUnit[] {
-    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const starts: number[] = [];
-    for (let i = buf.indexOf(START); i >= 0; i = buf.indexOf(START, i + 3)) {
-      if (i + 3 < buf.length && this.codec.type(buf[i + 3]!) === this.codec.aud) starts.push(i > 0 && buf[i - 1] === 0 ? i - 1 : i);
-    }
+    this.append(chunk);
+    const view = this.buf.subarray(0, this.length);
     const units: AccessUnit[] = [];
-    for (let k = 0; k + 1 < starts.length; k++) units.push(this.remember(accessUnit(Buffer.from(buf.subarray(starts[k]!, starts[k + 1]!)), this.codec)));
-    this.pending = starts.length ? Buffer.from(buf.subarray(starts[starts.length - 1]!)) : buf;
+    let unitStart = 0;
+    let i = view.indexOf(START, this.from);
+    for (; i >= 0 && i + 3 < view.length; i = view.indexOf(START, i + 3)) {
+      if (this.codec.type(view[i + 3]!) !== this.codec.aud) continue;
+      const s = i > 0 && view[i - 1] === 0 ? i - 1 : i;
+      if (this.inUnit) units.push(this.remember(accessUnit(Buffer.from(view.subarray(unitStart, s)), this.codec)));
+      unitStart = s;
+      this.inUnit = true;
+    }
+    // A start code whose type byte is still to come is searched again; else the last two bytes may begin one.
+    this.from = i >= 0 ? i : Math.max(this.from, view.length - 2, 0);
+    if (unitStart > 0) {
+      this.buf.copy(this.buf, 0, unitStart, this.length);
+      this.length -= unitStart;
+      this.from -= unitStart;
+    }
     return units;
   }
 
   /** The last access unit, at the end of the stream. */
   flush(): AccessUnit[] {
-    if (!this.pending.length) return [];
-    const unit = this.remember(accessUnit(this.pending, this.codec));
-    this.pending = Buffer.alloc(0);
+    if (!this.length) return [];
+    const unit = this.remember(accessUnit(Buffer.from(this.buf.subarray(0, this.length)), this.codec));
+    this.length = 0;
+    this.from = 0;
+    this.inUnit = false;
     return [unit];
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.length + chunk.length > this.buf.length) {
+      const grown = Buffer.alloc(Math.max(2 * this.buf.length, this.length + chunk.length, 64 * 1024));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    chunk.copy(this.buf, this.length);
+    this.length += chunk.length;
   }
 
   private remember(unit: AccessUnit): AccessUnit {

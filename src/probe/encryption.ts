@@ -38,8 +38,12 @@ function boxesIn(buf: Buffer, from: number, to: number): Box[] {
   return out;
 }
 
+/** Container boxes nest a few deep (moov/trak/mdia/minf/stbl): deeper is a nesting bomb, not searched. */
+const MAX_DEPTH = 16;
+
 /** The protection scheme of the first encrypted sample entry under `box` (e.g. 'cenc', 'cbcs'), or undefined. */
-function schemeIn(buf: Buffer, box: Box): string | undefined {
+function schemeIn(buf: Buffer, box: Box, depth = 0): string | undefined {
+  if (depth > MAX_DEPTH) return undefined;
   for (const child of boxesIn(buf, box.start, box.end)) {
     if (child.type === 'stsd') {
       // version/flags and entry count, then the sample entries
@@ -53,7 +57,7 @@ function schemeIn(buf: Buffer, box: Box): string | undefined {
         return 'cenc';
       }
     } else if (CONTAINERS.has(child.type)) {
-      const s = schemeIn(buf, child);
+      const s = schemeIn(buf, child, depth + 1);
       if (s) return s;
     }
   }

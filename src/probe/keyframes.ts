@@ -15,8 +15,8 @@ import { availableParallelism } from 'node:os';
 import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { start } from '../ffmpeg/runner.js';
-import { inputError } from '../errors.js';
-import { type MoovTrack, moovTrack, readMoov, trackIndex } from './mp4.js';
+import { corruptInput, inputError } from '../errors.js';
+import { modelled, type MoovTrack, moovTrack, type Mp4Bounds, Mp4Unsupported, readMoov, trackIndex } from './mp4.js';
 import type { FrameIndex, KeyframeMap, MediaInfo } from './types.js';
 
 export interface IndexOptions extends BinaryOptions {
@@ -158,25 +158,34 @@ const MOOV_CONTAINERS = new Set(['mp4', 'mov', 'm4a']);
 
 /**
  * An MP4/MOV video track's index from its moov bytes (src/probe/mp4.ts), times relative to the
- * container's start; undefined when that parser refuses them or cannot read them (a corrupt
- * table can end a read early): ffprobe then reads the packets.
+ * container's start, checked against the file's `bounds`; undefined when that parser does not
+ * model the file (Mp4Unsupported): ffprobe then reads the packets. A moov that lies is thrown
+ * (CorruptContainer): the caller reports it as CORRUPT (mp4.ts `modelled`), never a fallback.
  */
-export function indexFromMoov(moov: Buffer, streamIndex: number, startTimeSec: number, parsed?: MoovTrack): PacketIndex | undefined {
+export function indexFromMoov(
+  moov: Buffer,
+  streamIndex: number,
+  startTimeSec: number,
+  o: { parsed?: MoovTrack | undefined; bounds?: Mp4Bounds | undefined } = {},
+): PacketIndex | undefined {
   try {
     // A track parsed ahead (probe's, while ffprobe ran) when it is the one asked for.
-    const track = parsed?.raw.track.streamIndex === streamIndex ? parsed : moovTrack(moov, streamIndex);
+    const track = o.parsed?.raw.track.streamIndex === streamIndex ? o.parsed : moovTrack(moov, streamIndex, o.bounds);
     const idx = trackIndex(track, startTimeSec);
     const codecRecord = idx.track.avcC ?? idx.track.hvcC;
     return { streamIndex: idx.streamIndex, times: idx.times, pos: idx.pos, size: idx.size, keyframe: idx.keyframe, ...(codecRecord ? { codecRecord } : {}) };
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (e instanceof Mp4Unsupported) return undefined;
+    throw e;
   }
 }
 
-/** The index from an MP4/MOV's moov, or undefined when that parser refuses the file. */
+/** The index from an MP4/MOV's moov; undefined when that parser does not model the file; CORRUPT when the moov lies. */
 async function moovIndex(info: MediaInfo): Promise<PacketIndex | undefined> {
-  const moov = await readMoov(info.path);
-  return moov && indexFromMoov(moov, info.video!.index, info.startTimeSec);
+  const read = await readMoov(info.path).catch((e: unknown) => {
+    throw corruptInput(info.input, e);
+  });
+  return read && modelled(info.input, () => indexFromMoov(read.moov, info.video!.index, info.startTimeSec, { bounds: read.bounds }));
 }
 
 /** Containers whose seeks are index-exact, so ranges can be read in parallel. */

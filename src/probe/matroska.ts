@@ -11,7 +11,15 @@
  * to the Segment's data. What this reader does not model is refused with MatroskaUnsupported:
  * no Cues, a Segment of unknown size without Cues before its first Cluster, tracks other than
  * video and audio, content encodings (compression, encryption), laced keyframe blocks.
+ *
+ * Sizes are untrusted: an element read whole is at most MAX_ELEMENT_BYTES and must be in the file;
+ * inside SeekHead, Info, Tracks and Cues every child must end inside its parent and have a known
+ * size, integers are at most 8 bytes, a top-level element ends inside its Segment and a cue points
+ * inside it. What breaks these is a lie, refused with CorruptContainer (the caller reports
+ * CORRUPT). Nesting is as deep as the specification's elements, never followed further; at most
+ * MAX_TOP_LEVEL elements are walked before the first Cluster.
  */
+import { CorruptContainer } from '../errors.js';
 import type { ByteSource } from './mp4.js';
 
 export class MatroskaUnsupported extends Error {}
@@ -102,6 +110,8 @@ export interface MatroskaLayout {
 
 /** The largest header element read whole (SeekHead, Info, Tracks, Cues). */
 const MAX_ELEMENT_BYTES = 64 * 1024 * 1024;
+/** The most top-level elements before the first Cluster (a file has a handful: SeekHead, Void, Info, Tracks, Tags...). */
+const MAX_TOP_LEVEL = 1024;
 /** An element header is at most 4 bytes of ID and 8 of size. */
 const HEADER_BYTES = 12;
 
@@ -135,18 +145,34 @@ export function readHeader(b: Buffer, at: number, base = 0): ElementHeader | und
   return { id, offset: base + at, data: base + at + idLength + size.length, size: size.allOnes ? -1 : size.value };
 }
 
-/** The children of an element's data (`b` holds exactly that data, starting at file offset `base`). */
-export function* children(b: Buffer, base: number): Generator<ElementHeader & { body: Buffer }> {
+/**
+ * The children of an element's data (`b` holds exactly that data, starting at file offset `base`).
+ * A child that cannot be read, has an unknown size or runs past the data ends the walk; with
+ * `parent` (its name) it is a CorruptContainer instead.
+ */
+export function* children(b: Buffer, base: number, parent?: string): Generator<ElementHeader & { body: Buffer }> {
   let at = 0;
   while (at < b.length) {
     const h = readHeader(b, at, base);
-    if (!h || h.size < 0 || h.data - base + h.size > b.length) return;
+    if (!h || h.size < 0 || h.data - base + h.size > b.length) {
+      if (parent === undefined) return;
+      const what = !h ? 'an unreadable element header' : h.size < 0 ? 'a child of unknown size' : `a child of ${h.size} bytes`;
+      throw new CorruptContainer(`${parent} element`, `has ${what} at byte ${base + at}, past its end (byte ${base + b.length})`);
+    }
     yield { ...h, body: b.subarray(h.data - base, h.data - base + h.size) };
     at = h.data - base + h.size;
   }
 }
 
-function uint(b: Buffer): number {
+/** An unsigned integer element has at most 8 bytes (RFC 9559): a longer one is a lie. */
+function intSize(size: number, what: string): number {
+  if (size > 8) throw new CorruptContainer(`${what} element`, `is ${size} bytes long (an integer has at most 8)`);
+  return size;
+}
+
+/** An unsigned integer element's value. */
+function uint(b: Buffer, what = 'integer'): number {
+  intSize(b.length, what);
   let v = 0;
   for (const x of b) v = v * 256 + x;
   return v;
@@ -166,21 +192,22 @@ async function headerAt(src: ByteSource, at: number): Promise<ElementHeader> {
 
 async function body(src: ByteSource, h: ElementHeader, what: string): Promise<Buffer> {
   if (h.size < 0 || h.size > MAX_ELEMENT_BYTES) throw new MatroskaUnsupported(`has a ${what} element of ${h.size < 0 ? 'unknown size' : `${h.size} bytes`}`);
-  const b = await src.read(h.data, h.size);
-  if (b.length !== h.size) throw new MatroskaUnsupported(`has a ${what} element cut short`);
+  // Past the file's end: cut short (nothing read, nothing allocated for it).
+  const b = h.data + h.size <= src.size ? await src.read(h.data, h.size) : undefined;
+  if (b?.length !== h.size) throw new MatroskaUnsupported(`has a ${what} element cut short`);
   return b;
 }
 
 function parseTracks(b: Buffer, base: number): MatroskaTrack[] {
   const out: MatroskaTrack[] = [];
-  for (const e of children(b, base)) {
+  for (const e of children(b, base, 'Tracks')) {
     if (e.id !== MATROSKA_ID.TrackEntry) continue;
     const t: MatroskaTrack = { streamIndex: out.length, number: 0, type: 0, codec: '' };
-    for (const f of children(e.body, e.data)) {
-      if (f.id === MATROSKA_ID.TrackNumber) t.number = uint(f.body);
-      else if (f.id === MATROSKA_ID.TrackType) t.type = uint(f.body);
+    for (const f of children(e.body, e.data, 'TrackEntry')) {
+      if (f.id === MATROSKA_ID.TrackNumber) t.number = uint(f.body, 'TrackNumber');
+      else if (f.id === MATROSKA_ID.TrackType) t.type = uint(f.body, 'TrackType');
       else if (f.id === MATROSKA_ID.CodecID) t.codec = f.body.toString('latin1').replace(/\0+$/, '');
-      else if (f.id === MATROSKA_ID.DefaultDuration) t.defaultDurationNs = uint(f.body);
+      else if (f.id === MATROSKA_ID.DefaultDuration) t.defaultDurationNs = uint(f.body, 'DefaultDuration');
       else if (f.id === MATROSKA_ID.ContentEncodings)
         throw new MatroskaUnsupported(`has content encodings on track ${t.number || out.length + 1} (compression or encryption)`);
     }
@@ -191,28 +218,37 @@ function parseTracks(b: Buffer, base: number): MatroskaTrack[] {
   return out;
 }
 
-function parseCues(b: Buffer, base: number, segmentStart: number, scale: number): Map<number, MatroskaCue[]> {
-  const out = new Map<number, MatroskaCue[]>();
-  for (const p of children(b, base)) {
-    if (p.id !== MATROSKA_ID.CuePoint) continue;
-    let time: number | undefined;
-    const positions: Array<{ track: number; cluster?: number; relative?: number }> = [];
-    for (const f of children(p.body, p.data)) {
-      if (f.id === MATROSKA_ID.CueTime) time = uint(f.body);
-      else if (f.id === MATROSKA_ID.CueTrackPositions) {
-        const at: { track: number; cluster?: number; relative?: number } = { track: 0 };
-        for (const g of children(f.body, f.data)) {
-          if (g.id === MATROSKA_ID.CueTrack) at.track = uint(g.body);
-          else if (g.id === MATROSKA_ID.CueClusterPosition) at.cluster = uint(g.body);
-          else if (g.id === MATROSKA_ID.CueRelativePosition) at.relative = uint(g.body);
-        }
-        positions.push(at);
+/** A CuePoint's time and positions (track, cluster relative to the Segment's data, block relative to the cluster's). */
+function cuePoint(p: ElementHeader & { body: Buffer }): { time?: number; positions: Array<{ track: number; cluster?: number; relative?: number }> } {
+  let time: number | undefined;
+  const positions: Array<{ track: number; cluster?: number; relative?: number }> = [];
+  for (const f of children(p.body, p.data, 'CuePoint')) {
+    if (f.id === MATROSKA_ID.CueTime) time = uint(f.body, 'CueTime');
+    else if (f.id === MATROSKA_ID.CueTrackPositions) {
+      const at: { track: number; cluster?: number; relative?: number } = { track: 0 };
+      for (const g of children(f.body, f.data, 'CueTrackPositions')) {
+        if (g.id === MATROSKA_ID.CueTrack) at.track = uint(g.body, 'CueTrack');
+        else if (g.id === MATROSKA_ID.CueClusterPosition) at.cluster = uint(g.body, 'CueClusterPosition');
+        else if (g.id === MATROSKA_ID.CueRelativePosition) at.relative = uint(g.body, 'CueRelativePosition');
       }
+      positions.push(at);
     }
+  }
+  return { ...(time === undefined ? {} : { time }), positions };
+}
+
+/** Every cue point, per track; a cue's cluster must be inside the Segment (`segment.start` to its declared `end`). */
+function parseCues(b: Buffer, base: number, segment: { start: number; end: number }, scale: number): Map<number, MatroskaCue[]> {
+  const out = new Map<number, MatroskaCue[]>();
+  for (const p of children(b, base, 'Cues')) {
+    if (p.id !== MATROSKA_ID.CuePoint) continue;
+    const { time, positions } = cuePoint(p);
     if (time === undefined) continue;
     for (const at of positions) {
       if (at.cluster === undefined) continue;
-      const cluster = segmentStart + at.cluster;
+      const cluster = segment.start + at.cluster;
+      if (cluster >= segment.end)
+        throw new CorruptContainer('Cues element', `has a cue point at byte ${cluster}, past the end of its Segment (byte ${segment.end})`);
       const list = out.get(at.track) ?? [];
       list.push({ timeSec: (time * scale) / 1e9, cluster, ...(at.relative !== undefined ? { relative: at.relative } : {}) });
       out.set(at.track, list);
@@ -222,48 +258,70 @@ function parseCues(b: Buffer, base: number, segmentStart: number, scale: number)
   return out;
 }
 
-/**
- * Reads the layout and the cues: the first block (EBML header, Segment, and usually SeekHead,
- * Info and Tracks), then what the SeekHead points to that was not met before the first Cluster
- * (Cues, at the end of most files). Throws MatroskaUnsupported for what it does not model.
- */
-export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
+/** The EBML header's document type and the Segment: its data's start, its end (cut at the file's) and its declared end. */
+async function segmentOf(src: ByteSource): Promise<{ docType: string; segment: MatroskaLayout['segment']; declaredEnd: number }> {
   const ebml = readHeader(await src.read(0, HEADER_BYTES), 0, 0);
   if (ebml?.id !== MATROSKA_ID.EBML) throw new MatroskaUnsupported('does not start with an EBML header');
   let docType = 'matroska';
-  for (const e of children(await body(src, ebml, 'EBML header'), ebml.data)) if (e.id === MATROSKA_ID.DocType) docType = e.body.toString('latin1');
+  for (const e of children(await body(src, ebml, 'EBML header'), ebml.data, 'EBML header'))
+    if (e.id === MATROSKA_ID.DocType) docType = e.body.toString('latin1');
   if (docType !== 'matroska' && docType !== 'webm') throw new MatroskaUnsupported(`is of document type ${docType}`);
   const seg = await headerAt(src, ebml.data + ebml.size);
   if (seg.id !== MATROSKA_ID.Segment) throw new MatroskaUnsupported('has no Segment after its EBML header');
-  const segment = { start: seg.data, end: seg.size < 0 ? src.size : Math.min(src.size, seg.data + seg.size) };
-  const found = new Map<number, ElementHeader>();
-  const seeks = new Map<number, number>();
-  const readSeekHead = async (h: ElementHeader): Promise<void> => {
-    for (const s of children(await body(src, h, 'SeekHead'), h.data)) {
-      if (s.id !== MATROSKA_ID.Seek) continue;
-      let id: number | undefined;
-      let pos: number | undefined;
-      for (const f of children(s.body, s.data)) {
-        if (f.id === MATROSKA_ID.SeekID) id = uint(f.body);
-        else if (f.id === MATROSKA_ID.SeekPosition) pos = uint(f.body);
-      }
-      if (id !== undefined && pos !== undefined && !seeks.has(id)) seeks.set(id, segment.start + pos);
+  const declaredEnd = seg.size < 0 ? src.size : seg.data + seg.size;
+  return { docType, segment: { start: seg.data, end: Math.min(src.size, declaredEnd) }, declaredEnd };
+}
+
+/** A SeekHead's entries into `seeks` (ID -> absolute offset; the first one for an ID wins). */
+async function readSeekHead(src: ByteSource, h: ElementHeader, segmentStart: number, seeks: Map<number, number>): Promise<void> {
+  for (const s of children(await body(src, h, 'SeekHead'), h.data, 'SeekHead')) {
+    if (s.id !== MATROSKA_ID.Seek) continue;
+    let id: number | undefined;
+    let pos: number | undefined;
+    for (const f of children(s.body, s.data, 'Seek')) {
+      if (f.id === MATROSKA_ID.SeekID) id = uint(f.body, 'SeekID');
+      else if (f.id === MATROSKA_ID.SeekPosition) pos = uint(f.body, 'SeekPosition');
     }
-  };
-  // The top level up to the first Cluster.
-  let firstCluster = -1;
-  for (let at = segment.start; at < segment.end; ) {
+    if (id !== undefined && pos !== undefined && !seeks.has(id)) seeks.set(id, segmentStart + pos);
+  }
+}
+
+/**
+ * The top level up to the first Cluster (where it starts): every element met into `found`, the
+ * SeekHeads read into `seeks`. An element must end inside the Segment's declared size.
+ */
+async function walkTopLevel(
+  src: ByteSource,
+  segment: MatroskaLayout['segment'],
+  declaredEnd: number,
+  found: Map<number, ElementHeader>,
+  seeks: Map<number, number>,
+): Promise<number> {
+  for (let at = segment.start, n = 0; at < segment.end; n++) {
+    if (n >= MAX_TOP_LEVEL) throw new MatroskaUnsupported(`has more than ${MAX_TOP_LEVEL} top-level elements before its first Cluster`);
     const h = await headerAt(src, at);
-    if (h.id === MATROSKA_ID.Cluster) {
-      firstCluster = at;
-      break;
-    }
+    if (h.id === MATROSKA_ID.Cluster) return at;
     if (h.size < 0) throw new MatroskaUnsupported('has a top-level element of unknown size before its first Cluster');
+    if (h.data + h.size > declaredEnd)
+      throw new CorruptContainer('Segment', `has an element of ${h.size} bytes at byte ${at}, past its end (byte ${declaredEnd})`);
     if (!found.has(h.id)) found.set(h.id, h);
-    if (h.id === MATROSKA_ID.SeekHead) await readSeekHead(h);
+    if (h.id === MATROSKA_ID.SeekHead) await readSeekHead(src, h, segment.start, seeks);
     at = h.data + h.size;
   }
-  if (firstCluster < 0) throw new MatroskaUnsupported('has no Cluster');
+  throw new MatroskaUnsupported('has no Cluster');
+}
+
+/**
+ * Reads the layout and the cues: the first block (EBML header, Segment, and usually SeekHead,
+ * Info and Tracks), then what the SeekHead points to that was not met before the first Cluster
+ * (Cues, at the end of most files). Throws MatroskaUnsupported for what it does not model,
+ * CorruptContainer for sizes and counts that lie.
+ */
+export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
+  const { docType, segment, declaredEnd } = await segmentOf(src);
+  const found = new Map<number, ElementHeader>();
+  const seeks = new Map<number, number>();
+  const firstCluster = await walkTopLevel(src, segment, declaredEnd, found, seeks);
   // What the SeekHead points to beyond (a second SeekHead first, then Info, Tracks and Cues).
   const located = async (id: number): Promise<ElementHeader | undefined> => {
     const known = found.get(id);
@@ -276,10 +334,10 @@ export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
     return h;
   };
   const second = seeks.get(MATROSKA_ID.SeekHead);
-  if (second !== undefined && !found.has(MATROSKA_ID.SeekHead)) await readSeekHead((await located(MATROSKA_ID.SeekHead))!);
+  if (second !== undefined && !found.has(MATROSKA_ID.SeekHead)) await readSeekHead(src, (await located(MATROSKA_ID.SeekHead))!, segment.start, seeks);
   else if (second !== undefined && found.get(MATROSKA_ID.SeekHead)!.offset !== second) {
     const h = await headerAt(src, second);
-    if (h.id === MATROSKA_ID.SeekHead) await readSeekHead(h);
+    if (h.id === MATROSKA_ID.SeekHead) await readSeekHead(src, h, segment.start, seeks);
   }
   const infoH = await located(MATROSKA_ID.Info);
   const tracksH = await located(MATROSKA_ID.Tracks);
@@ -288,12 +346,12 @@ export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
   if (!cuesH) throw new MatroskaUnsupported('has no Cues (a live recording?)');
   let timecodeScale = 1_000_000;
   let duration: number | undefined;
-  for (const e of children(await body(src, infoH, 'Info'), infoH.data)) {
-    if (e.id === MATROSKA_ID.TimecodeScale) timecodeScale = uint(e.body) || 1_000_000;
+  for (const e of children(await body(src, infoH, 'Info'), infoH.data, 'Info')) {
+    if (e.id === MATROSKA_ID.TimecodeScale) timecodeScale = uint(e.body, 'TimecodeScale') || 1_000_000;
     else if (e.id === MATROSKA_ID.Duration) duration = float(e.body);
   }
   const tracks = parseTracks(await body(src, tracksH, 'Tracks'), tracksH.data);
-  const cues = parseCues(await body(src, cuesH, 'Cues'), cuesH.data, segment.start, timecodeScale);
+  const cues = parseCues(await body(src, cuesH, 'Cues'), cuesH.data, { start: segment.start, end: declaredEnd }, timecodeScale);
   return {
     docType,
     segment,
@@ -330,13 +388,17 @@ export async function cueBlock(src: ByteSource, cue: MatroskaCue, track: number,
   if (cluster.id !== MATROSKA_ID.Cluster) throw new MatroskaUnsupported(`has no Cluster at byte ${cue.cluster}, where a cue points`);
   if (cluster.size < 0) throw new MatroskaUnsupported('has a Cluster of unknown size (a live recording?)');
   const end = cluster.data + cluster.size;
-  if (cue.relative !== undefined) return { cluster, at: cluster.data + cue.relative };
+  if (cue.relative !== undefined) {
+    if (cue.relative >= cluster.size)
+      throw new CorruptContainer('Cues element', `has a cue at byte ${cue.relative} of a ${cluster.size}-byte cluster (at byte ${cue.cluster})`);
+    return { cluster, at: cluster.data + cue.relative };
+  }
   let clusterTime: number | undefined;
   for (let at = cluster.data; at < end; ) {
     const head = await src.read(at, Math.min(HEADER_BYTES * 3, end - at));
     const h = readHeader(head, 0, at);
     if (!h || h.size < 0 || h.data + h.size > end) break;
-    if (h.id === MATROSKA_ID.Timecode) clusterTime = uint(await src.read(h.data, h.size));
+    if (h.id === MATROSKA_ID.Timecode) clusterTime = uint(await src.read(h.data, intSize(h.size, 'Timecode')));
     else if (clusterTime !== undefined && (h.id === MATROSKA_ID.SimpleBlock || h.id === MATROSKA_ID.BlockGroup)) {
       const b = blockHeader(head, at);
       if (b?.track === track && Math.abs(((clusterTime + b.timecode) * timecodeScale) / 1e9 - cue.timeSec) < 1e-9) return { cluster, at };

@@ -10,7 +10,7 @@
 import { extname } from 'node:path';
 import type { Metadata } from 'sharp';
 import { loadSharp } from '../util/sharp.js';
-import { inputError, OmniprepError } from '../errors.js';
+import { corruptInput, inputError, OmniprepError } from '../errors.js';
 import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { runProcess } from '../ffmpeg/runner.js';
@@ -18,7 +18,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from './local.js';
 import { moovEncryption, mp4Encryption } from './encryption.js';
 import { indexFromMoov, primeIndex, setIndex, type PacketIndex } from './keyframes.js';
-import { type MoovTrack, moovTrack, readMoov } from './mp4.js';
+import { type LocalMoov, modelled, type MoovTrack, moovTrack, readMoov } from './mp4.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
 export interface ProbeOptions extends BinaryOptions {
@@ -190,17 +190,15 @@ interface RawPacket {
   flags?: string;
 }
 
+/** What every ffprobe call of a probe shares. */
+type ProcessCommon = { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined };
+
 /**
  * The main stream's packets at the start (frame-rate regularity) and the tail (a truncated file has
  * no packets there); without a declared duration (live WebM recordings), every packet: the
  * duration is where the last one ends.
  */
-async function packetSample(
-  path: string,
-  stream: number,
-  declared: number | undefined,
-  common: { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined },
-): Promise<RawPacket[]> {
+async function packetSample(path: string, stream: number, declared: number | undefined, common: ProcessCommon): Promise<RawPacket[]> {
   const tail = declared === undefined ? [] : ['-read_intervals', `%+#${PROBE_HEAD_PACKETS},${Math.max(0, declared - PROBE_TAIL_SEC).toFixed(3)}%`];
   const second = await runProcess({
     ...common,
@@ -267,12 +265,55 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
   return out;
 }
 
-/** The moov's first video track, or undefined when there is none or it is refused (probe then decides with ffprobe's streams). */
-function videoTrack(moov: Buffer): MoovTrack | undefined {
+/**
+ * The moov's first video track, or undefined when there is none or the parser does not model it
+ * (probe then decides with ffprobe's streams). A moov that lies is refused as CORRUPT.
+ */
+function videoTrack(input: string, read: LocalMoov): MoovTrack | undefined {
+  return modelled(input, () => moovTrack(read.moov, undefined, read.bounds));
+}
+
+/** What the first ffprobe call gives, with the moov's video track (an MP4/MOV's). */
+interface FirstCall {
+  parsed: { format?: RawFormat; streams?: RawStream[]; packets?: RawPacket[] };
+  track: MoovTrack | undefined;
+  /** The call listed every packet (a short file whose moov gives no video track). */
+  whole: boolean;
+}
+
+/**
+ * The first ffprobe call: format and streams, and every packet of a short file that its moov does
+ * not index (an audio-only MP4 too: the sample and index come free). An MP4/MOV's video track comes
+ * from its moov, parsed before the call when the file is short (a few ms), while it runs when long.
+ */
+async function firstCall(local: LocalInput, input: string, read: LocalMoov | undefined, common: ProcessCommon): Promise<FirstCall> {
+  const short = local.sizeBytes <= ONE_CALL_BYTES;
+  let track = read && short ? videoTrack(input, read) : undefined;
+  const whole = short && !track;
+  const call = runProcess({
+    ...common,
+    args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams', ...(whole ? ['-show_entries', `packet=${PACKET_FIELDS}`] : [])]),
+  });
+  if (read && !short) {
+    try {
+      track = videoTrack(input, read);
+    } catch (e) {
+      await call.catch(() => undefined); // a lie: refused once the ffprobe call has ended
+      throw e;
+    }
+  }
+  const first = await call.catch((e: unknown) => {
+    // Random bytes named .mp4 make the MP4 demuxer complain of a missing index: without any
+    // container signature, the honest cause is that this is not media at all.
+    if (!local.signature && e instanceof OmniprepError && (e.code === 'CORRUPT' || e.code === 'UNSUPPORTED_FORMAT')) {
+      throw inputError('UNSUPPORTED_FORMAT', input, 'is not a media file (no known container signature, and ffmpeg cannot read it)');
+    }
+    throw e;
+  });
   try {
-    return moovTrack(moov);
+    return { parsed: JSON.parse(first.stdout.toString('utf8')) as FirstCall['parsed'], track, whole };
   } catch {
-    return undefined;
+    throw inputError('CORRUPT', input, 'ffprobe gave an unreadable answer');
   }
 }
 
@@ -288,32 +329,15 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
 
   const ffprobe = resolveBinary('ffprobe', options);
   const common = { command: ffprobe.path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal };
-  // An MP4/MOV with a video track: the packet sample and the packet index come from its moov
-  // (parsed first when the file is short, a few ms; while ffprobe runs when it is long). Another
-  // short file (an audio-only MP4 too): every packet in the same call (the sample and index come free).
-  const moov = local.signature === 'isobmff' ? await readMoov(local.path) : undefined;
-  const short = local.sizeBytes <= ONE_CALL_BYTES;
-  let track = moov && short ? videoTrack(moov) : undefined;
-  const whole = short && !track;
-  const call = runProcess({
-    ...common,
-    args: ffprobeArgs(local.path, ['-of', 'json', '-show_format', '-show_streams', ...(whole ? ['-show_entries', `packet=${PACKET_FIELDS}`] : [])]),
-  });
-  if (moov && !short) track = videoTrack(moov);
-  const first = await call.catch((e: unknown) => {
-    // Random bytes named .mp4 make the MP4 demuxer complain of a missing index: without any
-    // container signature, the honest cause is that this is not media at all.
-    if (!local.signature && e instanceof OmniprepError && (e.code === 'CORRUPT' || e.code === 'UNSUPPORTED_FORMAT')) {
-      throw inputError('UNSUPPORTED_FORMAT', input, 'is not a media file (no known container signature, and ffmpeg cannot read it)');
-    }
-    throw e;
-  });
-  let parsed: { format?: RawFormat; streams?: RawStream[]; packets?: RawPacket[] };
-  try {
-    parsed = JSON.parse(first.stdout.toString('utf8')) as typeof parsed;
-  } catch {
-    throw inputError('CORRUPT', input, 'ffprobe gave an unreadable answer');
-  }
+  // An MP4/MOV with a video track: the packet sample and the packet index come from its moov,
+  // whose counts are checked against the file (a lie is CORRUPT here, not a fallback to ffprobe).
+  const read =
+    local.signature === 'isobmff'
+      ? await readMoov(local.path, limits.maxDurationSec).catch((e: unknown) => {
+          throw corruptInput(input, e);
+        })
+      : undefined;
+  const { parsed, track, whole } = await firstCall(local, input, read, common);
   const format = parsed.format ?? {};
   const streams = parsed.streams ?? [];
   const formatName = format.format_name ?? 'unknown';
@@ -324,7 +348,7 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
 
   if (formatName.startsWith('mov')) {
     // The moov probe already read, else the file's (a fragmented file's moov, which readMoov refuses).
-    const scheme = moov ? moovEncryption(moov) : await mp4Encryption(local.path).catch(() => undefined);
+    const scheme = read ? moovEncryption(read.moov) : await mp4Encryption(local.path).catch(() => undefined);
     if (scheme) throw inputError('UNSUPPORTED_FORMAT', input, `is encrypted (${scheme.toUpperCase()}): protected media cannot be decoded`);
   }
 
@@ -332,7 +356,10 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
   const noDuration = !declared || declared <= 0;
-  const moovIdx = moov && formatName.startsWith('mov') && main === v ? indexFromMoov(moov, v.index, startTimeSec, track) : undefined;
+  const moovIdx =
+    read && formatName.startsWith('mov') && main === v
+      ? modelled(input, () => indexFromMoov(read.moov, v.index, startTimeSec, { parsed: track, bounds: read.bounds }))
+      : undefined;
   const mainPackets = whole
     ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
     : moovIdx

@@ -5,16 +5,18 @@
  * edit), as MOV, and on ../shared/media/*.mp4 when present. What it does not model is refused, and
  * packetIndex() then falls back to ffprobe.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { OmniprepError } from '../../src/errors.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorruptContainer, OmniprepError } from '../../src/errors.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
 import { indexFromMoov, packetIndex } from '../../src/probe/keyframes.js';
 import { fileSource, mp4Index, mp4Layout, Mp4Unsupported, parseMoov } from '../../src/probe/mp4.js';
 import { probe } from '../../src/probe/probe.js';
+import { plan } from '../../src/plan/plan.js';
 import { fixture, RECIPES, SHARED_MEDIA, tempDir, type FixtureName } from '../helpers/fixtures.js';
+import { findBox, lyingStsz, tinyMp4, writeReproducers } from './lies.js';
 
 const MP4_FIXTURES = (Object.keys(RECIPES) as FixtureName[]).filter((k) => RECIPES[k].ext === 'mp4' && k !== 'cenc'); // an encrypted file is refused before any index
 
@@ -106,7 +108,7 @@ describe('moov parser', () => {
     expect(auto.times.length).toBe(600);
   }, 120_000);
 
-  it('refuses corrupt tables with Mp4Unsupported, never a crash', async () => {
+  it('refuses tables whose counts overrun their boxes with CorruptContainer naming the box, never a crash', async () => {
     const dir = tempDir('mp4-bad-');
     const whole = await fileSource(files.timecode!);
     const layout = await mp4Layout(whole);
@@ -116,11 +118,15 @@ describe('moov parser', () => {
     const at = moov.indexOf('stsz');
     const bad = Buffer.from(moov);
     bad.writeUInt32BE(0x0fffffff, at + 4 + 8);
-    expect(() => parseMoov(bad)).toThrow(Mp4Unsupported);
+    const room = bad.readUInt32BE(at - 4) - 8 - 12;
+    expect(() => parseMoov(bad)).toThrow(new CorruptContainer('stsz box', `declares ${0x0fffffff} entries of 4 bytes, more than its ${room} bytes hold`));
     // A box size past its parent.
     const bad2 = Buffer.from(moov);
-    bad2.writeUInt32BE(0x7fffffff, moov.indexOf('trak') - 4);
-    expect(() => parseMoov(bad2)).toThrow(Mp4Unsupported);
+    const trak = moov.indexOf('trak') - 4;
+    bad2.writeUInt32BE(0x7fffffff, trak);
+    expect(() => parseMoov(bad2)).toThrow(
+      new CorruptContainer('trak box', `at byte ${trak} of the moov declares ${0x7fffffff} bytes, past the end of its parent (byte ${moov.length})`),
+    );
     // A file cut before its moov ends.
     const cut = join(dir, 'cut.mp4');
     const full = await fileSource(files.timecode!);
@@ -164,11 +170,12 @@ describe('probe reads an MP4’s packets from its moov, not with ffprobe', () =>
     expect((await probe(files.longgop!)).video?.vfr).toBe(false);
   }, 120_000);
 
-  it('a moov that cannot be read gives no index (ffprobe reads the packets), not an exception', () => {
-    // moov holding an empty mvhd: reading its timescale runs past the buffer.
+  it('a moov whose box is too short for its fields is refused as CorruptContainer (not a RangeError, not a fallback)', () => {
+    // moov holding an empty mvhd: its timescale would be read past the buffer.
     const moov = Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('moov'), Buffer.from([0, 0, 0, 8]), Buffer.from('mvhd')]);
-    expect(() => parseMoov(moov)).toThrow(RangeError);
-    expect(indexFromMoov(moov, 0, 0)).toBeUndefined();
+    const refusal = new CorruptContainer('mvhd box', 'is 0 bytes long, too short for its 4 bytes of fields');
+    expect(() => parseMoov(moov)).toThrow(refusal);
+    expect(() => indexFromMoov(moov, 0, 0)).toThrow(refusal);
   });
 
   it('a single frame shown for 5 s is whole, not truncated (its data ends where the moov says)', async () => {
@@ -187,5 +194,92 @@ describe('probe reads an MP4’s packets from its moov, not with ffprobe', () =>
     expect(err).toBeInstanceOf(OmniprepError);
     expect(err.code).toBe('CORRUPT');
     expect(err.message).toMatch(/^\S+cut\.mp4: the file is truncated: its data ends at \d+\.\d\d s of the \d+\.\d\d s it declares$/);
+  }, 60_000);
+});
+
+describe('issue 26: a moov that declares more samples than the file holds is refused before anything is allocated', () => {
+  let tiny: Buffer;
+  let dir: string;
+  let mdatBytes: number;
+  beforeAll(async () => {
+    dir = tempDir('mp4-lies-');
+    tiny = readFileSync(await tinyMp4(dir));
+    const src = await fileSource(join(dir, 'tiny.mp4'));
+    mdatBytes = (await mp4Layout(src)).mdatBytes;
+    await src.close();
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the reproducers (a ~4 KB MP4 whose fixed-size stsz declares 2^31, 33.5M or 2^32-1 samples): probe() and plan() refuse them as CORRUPT naming the file and the box', async () => {
+    expect(tiny.length).toBeGreaterThan(3000);
+    expect(tiny.length).toBeLessThan(5000);
+    const files = writeReproducers(tiny, dir);
+    for (const [name, n] of [
+      ['2^31', 2 ** 31],
+      ['33.5M', 2 ** 25],
+      ['2^32-1', 2 ** 32 - 1],
+    ] as const) {
+      const file = files[name];
+      const cause = `the stsz box declares ${n} samples of 1 bytes, more than the ${mdatBytes.toLocaleString('en-US')} bytes of its mdat boxes hold`;
+      for (const call of [() => probe(file), () => plan(file)]) {
+        const err = (await call().catch((e: unknown) => e)) as OmniprepError;
+        expect(err).toBeInstanceOf(OmniprepError);
+        expect([name, err.code, err.message, err.input]).toEqual([name, 'CORRUPT', `${file}: ${cause}`, file]);
+      }
+    }
+  }, 120_000);
+
+  it('the moov bytes alone (no bounds: a caller that does not know the file) are still bounded by the frame rate', () => {
+    const moovAt = tiny.indexOf('moov') - 4;
+    for (const n of [2 ** 25, 2 ** 31, 2 ** 32 - 1]) {
+      const moov = lyingStsz(tiny, n).subarray(moovAt);
+      const e = (() => {
+        try {
+          parseMoov(moov);
+        } catch (x) {
+          return x as CorruptContainer;
+        }
+      })();
+      expect(e).toBeInstanceOf(CorruptContainer);
+      expect(e!.message).toMatch(
+        new RegExp(`^the stsz box declares ${n} video samples in \\d+(\\.\\d+)? s \\(stts\\), more than 1000 frames a second of the 21600 s limit$`),
+      );
+    }
+  });
+
+  it('samples the mdat holds, but more than 1000 frames a second of the duration: CORRUPT (the frame-rate bound)', async () => {
+    // 2,000 one-byte samples fit the mdat; at the tiny file's 10 fps spacing they last 200 s, so
+    // their deltas are cut to one tick (1/timescale s each: well under a second in all).
+    const lie = lyingStsz(tiny, 2000);
+    const stts = findBox(lie, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stts'])!;
+    lie.writeUInt32BE(1, stts.start + 12);
+    const file = join(dir, 'fast.mp4');
+    writeFileSync(file, lie);
+    const err = (await probe(file).catch((e: unknown) => e)) as OmniprepError;
+    const mdhd = findBox(lie, ['moov', 'trak', 'mdia', 'mdhd'])!;
+    const seconds = Number((2000 / lie.readUInt32BE(mdhd.start + 12)).toFixed(3)); // 0.195 at ffmpeg's 10,240 ticks a second
+    expect([err.code, err.message]).toEqual([
+      'CORRUPT',
+      `${file}: the stsz box declares 2000 video samples in ${seconds} s (stts), more than 1000 frames a second`,
+    ]);
+    // At the bound (and within the mdat) the same lie is parsed: 1,000 samples of 10 ticks (0.98 s).
+    lie.writeUInt32BE(1000, findBox(lie, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsz'])!.start + 8);
+    lie.writeUInt32BE(1000, stts.start + 8);
+    lie.writeUInt32BE(10, stts.start + 12);
+    lie.writeUInt32BE(1000, findBox(lie, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsc'])!.start + 12);
+    const moov = lie.subarray(lie.indexOf('moov') - 4);
+    const idx = parseMoov(moov, { bounds: { fileBytes: lie.length, mdatBytes } });
+    expect(idx.decodeOrder.pos.length).toBe(1000);
+  });
+
+  it('packetIndex on a file whose moov lies (the index read after probe) is CORRUPT, not an ffprobe fallback', async () => {
+    const info = await probe(join(dir, 'tiny.mp4'));
+    const file = join(dir, 'later.mp4');
+    writeFileSync(file, lyingStsz(tiny, 2 ** 31));
+    const err = (await packetIndex({ ...info, input: file, path: file }, { ffprobePath: '/nonexistent/ffprobe' }).catch((e: unknown) => e)) as OmniprepError;
+    expect([err.code, err.message]).toEqual([
+      'CORRUPT',
+      `${file}: the stsz box declares ${2 ** 31} samples of 1 bytes, more than the ${mdatBytes.toLocaleString('en-US')} bytes of its mdat boxes hold`,
+    ]);
   }, 60_000);
 });
