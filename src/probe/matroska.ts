@@ -110,8 +110,13 @@ export interface MatroskaLayout {
 
 /** The largest header element read whole (SeekHead, Info, Tracks, Cues). */
 const MAX_ELEMENT_BYTES = 64 * 1024 * 1024;
-/** The most top-level elements before the first Cluster (a file has a handful: SeekHead, Void, Info, Tracks, Tags...). */
-const MAX_TOP_LEVEL = 1024;
+/**
+ * The most top-level elements before the first Cluster. A file has a handful (SeekHead, Void,
+ * Info, Tracks, Tags...), but Void padding may legally be split into many tiny elements: their
+ * headers come from blocks already read (a remote file's block cache), so walking 200,000 costs
+ * a fraction of a second and a few requests, where refusing them would mean a whole download.
+ */
+const MAX_TOP_LEVEL = 200_000;
 /** An element header is at most 4 bytes of ID and 8 of size. */
 const HEADER_BYTES = 12;
 

@@ -23,7 +23,7 @@ import { CorruptContainer, corruptInput, OmniprepError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { forgetIndex, setIndex } from '../probe/keyframes.js';
 import { MatroskaUnsupported } from '../probe/matroska.js';
-import { mp4Layout, parseMoov, Mp4Unsupported, trackSamples, type Mp4Index } from '../probe/mp4.js';
+import { layoutBounds, mp4Layout, parseMoov, Mp4Unsupported, trackSamples, type Mp4Bounds, type Mp4Index } from '../probe/mp4.js';
 import { probe, type ProbeOptions } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { makeTempDir, type TempDir } from '../util/temp.js';
@@ -115,6 +115,7 @@ export class RemoteInput {
   reason: string | undefined;
   private index: Mp4Index | undefined;
   private moov: Buffer | undefined;
+  private bounds: Mp4Bounds | undefined;
   private byPos: Map<number, number> | undefined;
   private filled = new Set<number>();
   private lengthSize = 0;
@@ -182,7 +183,9 @@ export class RemoteInput {
       async () => {
         const layout = await mp4Layout(f, head.length >= 16 ? await f.read(0, Math.min(f.size, 64 * 1024)) : head);
         const moov = await f.read(layout.moov.offset, layout.moov.size);
-        this.index = parseMoov(moov);
+        // Every count in the moov is held to what the remote file (its length, its mdat boxes) can hold.
+        this.bounds = layoutBounds(f.size, layout);
+        this.index = parseMoov(moov, { bounds: this.bounds });
         this.moov = moov;
         const avcC = this.index.track.avcC;
         this.lengthSize = avcC && avcC.length > 4 ? (avcC[4]! & 3) + 1 : 0;
@@ -324,7 +327,7 @@ export class RemoteInput {
     const moov = this.moov;
     if (!this.index || !moov) return;
     const t = await this.parsing(
-      async () => trackSamples(moov, streamIndex),
+      async () => trackSamples(moov, streamIndex, this.bounds),
       async (e) => {
         await this.readWhole(`the MP4 is ${e.message}`);
         return undefined;

@@ -16,7 +16,7 @@ import { fileSource, mp4Index, mp4Layout, Mp4Unsupported, parseMoov } from '../.
 import { probe } from '../../src/probe/probe.js';
 import { plan } from '../../src/plan/plan.js';
 import { fixture, RECIPES, SHARED_MEDIA, tempDir, type FixtureName } from '../helpers/fixtures.js';
-import { findBox, lyingStsz, tinyMp4, writeReproducers } from './lies.js';
+import { findBox, lyingStsz, tinyMp4, writeReproducers } from '../helpers/lies.js';
 
 const MP4_FIXTURES = (Object.keys(RECIPES) as FixtureName[]).filter((k) => RECIPES[k].ext === 'mp4' && k !== 'cenc'); // an encrypted file is refused before any index
 
