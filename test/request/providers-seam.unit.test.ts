@@ -11,7 +11,7 @@ import { ROOT } from '../helpers/fixtures.js';
 
 const NAMES = [...new Set([...Object.keys(PROVIDERS), ...APIS, ...Object.values(PROVIDERS).flatMap((a) => [...a.apis, ...a.registryProviders])])];
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Every comparison of a name as a string literal in `text`, as `line: code`. */
 function nameComparisons(text: string, names: readonly string[] = NAMES): string[] {
