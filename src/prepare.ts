@@ -147,6 +147,7 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
       windowSec: options.windowSec ?? NO_WINDOWS,
       maxFrames: Math.max(1, model.limits.imagesPerRequest || 1),
       startSec: plan.startSec,
+      minWindowSec: plan.every / 2,
     });
     if (!images.length && !chunks.length) {
       throw new OmniprepError('INVALID_OPTION', `${input}: nothing to send (no frames were planned and no audio was asked for)`, { input });

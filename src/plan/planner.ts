@@ -38,13 +38,19 @@ function estimateRequests(
   audio: PlannedAudioChunk[],
   tier: Plan['tier'],
   outputTokens: number,
+  every: number,
 ): { requests: number; textTokens: number } {
   const { model, options: o, end } = ctx;
   const windows = segmentTimeline(
     end,
     images,
     audio.map((c): AudioAsset => ({ index: c.index, startSec: c.startSec, endSec: c.endSec, format: 'mp3', tokens: c.tokens })),
-    { windowSec: o.windowSec ?? NO_WINDOWS, maxFrames: Math.max(1, model.limits.imagesPerRequest || 1), startSec: ctx.sampling.start },
+    {
+      windowSec: o.windowSec ?? NO_WINDOWS,
+      maxFrames: Math.max(1, model.limits.imagesPerRequest || 1),
+      startSec: ctx.sampling.start,
+      minWindowSec: every / 2,
+    },
   );
   // The builder needs a prompt; without one (a plan of the media alone) a '.' stands in and its
   // token is taken off again.
@@ -288,10 +294,12 @@ function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
   const detail = setting.detail ?? 'auto';
   const windowSec = o.windowSec ?? NO_WINDOWS;
   const windows: PlannedVideo['windows'] = [];
-  for (let t = s.start, i = 0; t < end - 1e-9; t += windowSec, i++) {
-    const w = { startSec: t, endSec: Math.min(end, t + windowSec) };
+  for (let t = s.start; t < end - 1e-9; ) {
+    // A tail shorter than half an interval joins the window before it (as segmentTimeline's minWindowSec).
+    const w = { startSec: t, endSec: end - (t + windowSec) < setting.every / 2 ? end : t + windowSec };
     const v = geminiVideoTokens(model, { ...w, fps, hasAudio: Boolean(info.audio), detail });
-    windows.push({ index: i, ...w, frames: v.frames, frameTokens: v.frameTokens, audioSeconds: v.audioSeconds, audioTokens: v.audioTokens });
+    windows.push({ index: windows.length, ...w, frames: v.frames, frameTokens: v.frameTokens, audioSeconds: v.audioSeconds, audioTokens: v.audioTokens });
+    t = w.endSec;
   }
   const first = geminiVideoTokens(model, { startSec: 0, endSec: 1, fps, hasAudio: false, detail });
   const video: PlannedVideo = {
@@ -446,7 +454,7 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
   const images = grids
     ? grids.map((g) => asset(g.index, g.timestamps[0]!, g.width, g.height, g.tokens))
     : frames.map((f) => asset(f.index, f.timestampSec, width, height, tokensPerFrame));
-  const { requests, textTokens } = estimateRequests(ctx, images, audio?.chunks ?? [], s.tier, s.outputTokens);
+  const { requests, textTokens } = estimateRequests(ctx, images, audio?.chunks ?? [], s.tier, s.outputTokens, setting.every);
   const audioTok = audio?.tokens ?? 0;
   const inputTokens = imageTokensTotal + audioTok + textTokens;
   const counts = { imageTokens: imageTokensTotal, audioTokens: audioTok, textTokens, outputTokens: s.outputTokens };
