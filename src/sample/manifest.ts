@@ -100,6 +100,13 @@ function driftWarning(p: Plan, kept: SampledFrame[]): string[] {
   ];
 }
 
+/** The frames sent as they are: all of them without --grid, else those no grid holds (see writeGrids). */
+export function framesOutsideGrids<F extends { index: number }>(m: { frames: F[]; grids?: Array<{ frames: number[] }> | undefined }): F[] {
+  if (!m.grids) return m.frames;
+  const tiled = new Set(m.grids.flatMap((g) => g.frames));
+  return m.frames.filter((f) => !tiled.has(f.index));
+}
+
 export function buildManifest(r: RunRecord): Manifest {
   const p = r.plan;
   const frames: ManifestFrame[] = r.kept.map((f) => ({ ...f, file: relative(r.dir, f.file) }));
@@ -120,7 +127,7 @@ export function buildManifest(r: RunRecord): Manifest {
     totals: {
       frames: frames.length,
       bytes: frames.reduce((a, f) => a + f.bytes, 0) + (grids?.reduce((a, g) => a + g.bytes, 0) ?? 0),
-      imageTokens: grids ? grids.reduce((a, g) => a + g.tokens, 0) : frameTokens,
+      imageTokens: (grids ?? []).reduce((a, g) => a + g.tokens, 0) + framesOutsideGrids({ frames, grids }).reduce((a, f) => a + f.tokens, 0),
       frameTokens,
     },
     plan: {
