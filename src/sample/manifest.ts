@@ -90,6 +90,8 @@ export interface RunRecord {
   started: number;
   decodeMs: number;
   decodePaths: Record<string, number>;
+  /** Files of an earlier run removed from the output directory first. */
+  replaced?: number;
 }
 
 function driftWarning(p: Plan, kept: SampledFrame[]): string[] {
@@ -140,7 +142,7 @@ export function buildManifest(r: RunRecord): Manifest {
       tier: p.tier,
       budget: p.budget,
     },
-    warnings: [...p.warnings, ...driftWarning(p, r.kept)],
+    warnings: [...p.warnings, ...driftWarning(p, r.kept), ...(r.replaced ? [`removed the ${r.replaced} file(s) an earlier run had written to ${r.dir}`] : [])],
     timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - r.started), decodeMs: Math.round(r.decodeMs), decodePaths: r.decodePaths },
   };
 }

@@ -3,10 +3,10 @@
  * kill -9 leaves no ffmpeg running (the runner's watchdog). Runs the built CLI (npm run build).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, processesWithMarker } from '../helpers/cli.js';
+import { CLI, cli, processesWithMarker } from '../helpers/cli.js';
 import { fixture, ROOT, tempDir } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/service.js';
 
@@ -77,4 +77,36 @@ describe('an interrupted sample', () => {
     expect(await s.exited).toBe('SIGKILL');
     await waitFor('the ffmpeg children to be killed', () => processesWithMarker(s.marker).length === 0, 20_000);
   }, 120_000);
+});
+
+describe('sample into a folder used before', () => {
+  it("removes the earlier run's frames, grids and manifest (and nothing else), and says so", async () => {
+    const clip = await fixture('timecode'); // 20 s
+    const out = tempDir('out-');
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    writeFileSync(join(out, 'frame-mine.jpg'), 'mine too'); // not our naming
+    const first = await cli(['sample', clip, '--every', '1', '--mode', 'exact', '--grid', '2x2', '--out', out]);
+    expect(first.code).toBe(0);
+    expect(frameFiles(out)).toHaveLength(20);
+    expect(readdirSync(out).filter((n) => n.startsWith('grid-'))).toHaveLength(5);
+    const second = await cli(['sample', clip, '--every', '10', '--mode', 'exact', '--out', out]);
+    expect(second.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['frame-00000.jpg', 'frame-00001.jpg', 'frame-mine.jpg', 'manifest.json', 'notes.txt']);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
+    // 20 frames, 5 grids and the manifest of the first run
+    expect(second.stdout).toContain(`warning: removed the 26 file(s) an earlier run had written to ${out}\n`);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.frames.map((f: { file: string }) => f.file)).toEqual(['frame-00000.jpg', 'frame-00001.jpg']);
+  }, 120_000);
+
+  it('--out naming a file, or a path through one, is one line (exit 2), and the file stays', async () => {
+    const clip = await fixture('timecode');
+    const file = join(tempDir('out-'), 'taken');
+    writeFileSync(file, 'keep');
+    const r = await cli(['sample', clip, '--out', file]);
+    expect([r.code, r.stderr]).toEqual([2, `omniprep: option out: ${file} exists and is not a directory\n`]);
+    const under = await cli(['sample', clip, '--out', join(file, 'frames')]);
+    expect([under.code, under.stderr]).toEqual([2, `omniprep: option out: ${join(file, 'frames')} cannot be made: a part of its path is a file\n`]);
+    expect(readFileSync(file, 'utf8')).toBe('keep');
+  }, 60_000);
 });
