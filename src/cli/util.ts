@@ -89,22 +89,44 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<Output |
 let interrupted = false;
 /** On Ctrl-C or SIGTERM: kill every ffmpeg child, stop the worker threads, remove what the run wrote, exit 130/143. */
 export function installSignalHandlers(): void {
-  const onSignal = (sig: NodeJS.Signals): void => {
+  const onSignal = (sig: NodeJS.Signals, why: string = sig): void => {
     if (interrupted) return;
     interrupted = true;
     killAllProcesses();
-    process.stderr.write(`omniprep: interrupted (${sig}); stopped all work\n`);
+    process.stderr.write(`omniprep: interrupted (${why}); stopped all work\n`);
     const cleanups = runInterruptCleanups();
     for (const line of cleanups.said) process.stderr.write(`omniprep: ${line}\n`);
     // A worker thread may have been writing a frame: stop the threads (bounded), then sweep
     // again, so that no file the run wrote appears after the sweep.
     void stopAllWork().then(() => {
       cleanups.again();
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143);
     });
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Kept for the whole run: a second signal while the first one's cleanup runs (Ctrl-C pressed
+  // twice, a supervisor that signals the process and its group) is absorbed, where a one-time
+  // handler let it kill the process half-way through the cleanup, frames left and no manifest.
+  process.on('SIGINT', (sig) => onSignal(sig));
+  process.on('SIGTERM', (sig) => onSignal(sig));
+  watchNpmParent(() => onSignal('SIGHUP', 'the npm process that started it ended'));
+}
+
+/**
+ * Started by npm (`npx omniprep`, `npm exec`, a script of `npm run`): npm hands a SIGINT or
+ * SIGTERM to the shell it runs the command in, not to the command, and that shell dies of it,
+ * so this process would run on, orphaned, writing frames nobody waits for. When the parent it
+ * was started by goes, it stops as if interrupted. (A command started otherwise keeps running
+ * when its parent goes, as `nohup` expects.)
+ */
+function watchNpmParent(stop: () => void): void {
+  if (!process.env.npm_command && !process.env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, 200);
+  timer.unref();
 }
 
 export function table(rows: Array<Array<string | number>>): string {

@@ -67,6 +67,47 @@ describe('an interrupted sample', () => {
     120_000,
   );
 
+  // A second SIGINT while the first one's cleanup runs (Ctrl-C pressed twice, a supervisor that
+  // signals the process and then its group) used to kill the process half-way: frames left, no manifest.
+  it.each([
+    ['the calling thread', '0.2', []],
+    ['the worker pool', '0.1', ['--format', 'webp', '--max-side', '64']],
+  ])(
+    'SIGINT twice to the process (%s): one cleanup, exit 130, nothing left',
+    async (_, every, extra) => {
+      const clip = await fixture('longgop');
+      const out = join(tempDir('out-'), 'frames');
+      const s = startSample(clip, out, every, extra);
+      await waitFor('a frame to be written', () => frameFiles(out).length >= 1, 60_000, 5);
+      process.kill(s.child.pid!, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 20));
+      if (s.child.exitCode === null && s.child.signalCode === null) process.kill(s.child.pid!, 'SIGINT');
+      expect(await s.exited).toBe('130');
+      expect(s.stderr().match(/interrupted/g)).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+      await waitFor('its children to end', () => processesWithMarker(s.marker).length === 0, 10_000);
+    },
+    120_000,
+  );
+
+  it('SIGTERM to npx, whose shell dies of it: the orphaned run stops, says so and removes its frames', async () => {
+    const clip = await fixture('longgop');
+    const out = join(tempDir('out-'), 'frames');
+    const tmp = tempDir('cli-');
+    const child = spawn('npx', ['omniprep', 'sample', clip, '--every', '0.2', '--mode', 'exact', '--out', out], {
+      cwd: ROOT,
+      env: { ...process.env, OMNIPREP_TMPDIR: tmp, OMNIPREP_TEST_MARKER: tmp },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor('a frame to be written', () => frameFiles(out).length >= 1, 90_000, 5);
+    process.kill(child.pid!, 'SIGTERM');
+    await waitFor('the run to stop', () => processesWithMarker(`OMNIPREP_TEST_MARKER=${tmp}`).length === 0, 30_000);
+    expect(err).toMatch(/^omniprep: interrupted \(the npm process that started it ended\); stopped all work$/m);
+    expect(existsSync(out)).toBe(false);
+  }, 150_000);
+
   it('kill -9: its ffmpeg children do not run on', async () => {
     const clip = await fixture('longgop');
     const out = join(tempDir('out-'), 'frames');
