@@ -57,11 +57,35 @@ function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
+/**
+ * The line a user reads: one line; an input named once (a layer that prefixed the URL to a
+ * message that already began with it printed it twice); a refused private address says which
+ * flag allows it.
+ */
+export function userMessage(e: unknown): string {
+  let m = (isOmniprepError(e) ? e.message : e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, '; ');
+  for (let before = ''; before !== m; ) {
+    before = m;
+    m = m.replace(/^(\S+): \1: /, '$1: ');
+  }
+  if (isOmniprepError(e) && e.code === 'FORBIDDEN_URL' && /private addresses are refused$/.test(m)) {
+    m += ' (--allow-private-urls allows them, on trusted networks)';
+  }
+  return m;
+}
+
+/** An input that names a URL scheme omniprep does not read (ftp://, file://, s3://): one line, not "no such file". */
+export function checkInputScheme(input: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(input)?.[1];
+  if (scheme && !/^https?$/i.test(scheme)) {
+    throw new OmniprepError('UNSUPPORTED_FORMAT', `${input}: ${scheme.toLowerCase()}:// URLs are not read (an http(s) URL or a local path is)`, { input });
+  }
+}
+
 /** Prints an error as one line (a stack only with --verbose) and sets the exit code. */
 export function reportError(e: unknown, verbose: boolean): number {
   const usage = isOmniprepError(e) && e.isUsageError;
-  const message = isOmniprepError(e) ? e.message : e instanceof Error ? e.message : String(e);
-  process.stderr.write(`omniprep: ${message.replace(/\s*\n\s*/g, '; ')}\n`);
+  process.stderr.write(`omniprep: ${userMessage(e)}\n`);
   if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   if (verbose && e instanceof OmniprepError && e.details) process.stderr.write(`${JSON.stringify(e.details, null, 2)}\n`);
   return usage ? 2 : 1;
@@ -73,6 +97,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<Output |
     const cmd = args[args.length - 1] as Command;
     const g = globals(cmd);
     try {
+      // Operands (an input, or a list of them) that name a URL scheme omniprep does not read.
+      for (const a of args.slice(0, -2)) for (const input of Array.isArray(a) ? a : [a]) if (typeof input === 'string') checkInputScheme(input);
       const out = await fn(...args);
       if (out) {
         if (g.json) process.stdout.write(`${JSON.stringify(out.json, null, 2)}\n`);
