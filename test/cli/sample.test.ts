@@ -31,6 +31,13 @@ function startSample(
 
 const frameFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => /^frame-\d{5}\./.test(n)) : []);
 
+// 300 JPEGs of 640x360 (ffmpeg encodes them) stay on the calling thread; 600 raw frames of
+// 640x360 for sharp (WebP, 414 MB) go to the worker pool (src/extract/pool.ts runsHere).
+const WHERE: Array<[string, string, string[]]> = [
+  ['the calling thread', '0.2', []],
+  ['the worker pool', '0.1', ['--format', 'webp', '--max-side', '64']],
+];
+
 describe('an interrupted sample', () => {
   it('Ctrl-C removes the frames already written and says so; nothing keeps running', async () => {
     const clip = await fixture('longgop'); // 60 s with 10 s GOPs: 300 exact frames take a while
@@ -46,13 +53,8 @@ describe('an interrupted sample', () => {
     await waitFor('its children to end', () => processesWithMarker(s.marker).length === 0, 10_000);
   }, 120_000);
 
-  // 300 JPEGs of 640x360 (ffmpeg encodes them) stay on the calling thread; 600 raw frames of
-  // 640x360 for sharp (WebP, 414 MB) go to the worker pool (src/extract/pool.ts runsHere). Both
-  // stop before the sweep.
-  it.each([
-    ['the calling thread', '0.2', []],
-    ['the worker pool', '0.1', ['--format', 'webp', '--max-side', '64']],
-  ])(
+  // Both stop before the sweep.
+  it.each(WHERE)(
     "Ctrl-C in a directory that was there keeps the directory and the files that were not the run's (%s)",
     async (_, every, extra) => {
       const clip = await fixture('longgop');
@@ -69,10 +71,7 @@ describe('an interrupted sample', () => {
 
   // A second SIGINT while the first one's cleanup runs (Ctrl-C pressed twice, a supervisor that
   // signals the process and then its group) used to kill the process half-way: frames left, no manifest.
-  it.each([
-    ['the calling thread', '0.2', []],
-    ['the worker pool', '0.1', ['--format', 'webp', '--max-side', '64']],
-  ])(
+  it.each(WHERE)(
     'SIGINT twice to the process (%s): one cleanup, exit 130, nothing left',
     async (_, every, extra) => {
       const clip = await fixture('longgop');
