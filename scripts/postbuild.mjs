@@ -16,3 +16,5 @@ for (const dir of ['src/models']) {
 rmSync(join(root, 'dist/src/web/static'), { recursive: true, force: true });
 cpSync(join(root, 'src/web/static'), join(root, 'dist/src/web/static'), { recursive: true });
 chmodSync(join(root, 'dist/src/cli/main.js'), 0o755);
+// No source maps ship (they would point at src/*.ts, which is not in the package): remove any an earlier build left.
+for (const f of readdirSync(join(root, 'dist'), { recursive: true })) if (String(f).endsWith('.js.map')) rmSync(join(root, 'dist', String(f)));

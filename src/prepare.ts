@@ -18,6 +18,7 @@ import { resolveRegistry } from './models/registry.js';
 import { getModel } from './models/tokens.js';
 import type { Plan } from './plan/types.js';
 import type { AudioAsset, FrameAsset, PreparedMedia } from './request/types.js';
+import { framesOutsideGrids } from './sample/manifest.js';
 import { sample, type Manifest, type SampleOptions } from './sample/sample.js';
 import { makeTempDir } from './util/temp.js';
 import { DEFAULT_MODEL } from './models/constants.js';
@@ -121,32 +122,27 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
         : Promise.resolve(null),
     ]);
     const frameDir = join(dir, 'frames');
-    const images: FrameAsset[] = frames.grids
-      ? frames.grids.map((g) => ({
-          index: g.index,
-          timestampSec: g.timestamps[0]!,
-          file: join(frameDir, g.file),
-          mime: MIME[frames.format],
-          width: g.width,
-          height: g.height,
-          detail: frames.detail,
-          tokens: g.tokens,
-        }))
-      : frames.frames.map((f) => ({
-          index: f.index,
-          timestampSec: f.timestampSec,
-          file: join(frameDir, f.file),
-          mime: MIME[frames.format],
-          width: f.width,
-          height: f.height,
-          detail: frames.detail,
-          tokens: f.tokens,
-        }));
+    const asset = (i: { index: number; file: string; width: number; height: number; tokens: number }, timestampSec: number): FrameAsset => ({
+      index: i.index,
+      timestampSec,
+      file: join(frameDir, i.file),
+      mime: MIME[frames.format],
+      width: i.width,
+      height: i.height,
+      detail: frames.detail,
+      tokens: i.tokens,
+    });
+    // Grids, and the frames no grid holds (a last group a grid would cost more for).
+    const images: FrameAsset[] = [
+      ...(frames.grids ?? []).map((g) => asset(g, g.timestamps[0]!)),
+      ...framesOutsideGrids(frames).map((f) => asset(f, f.timestampSec)),
+    ];
     const chunks: AudioAsset[] = audio?.assets ?? [];
     const windows = segmentTimeline(plan.endSec, images, chunks, {
       windowSec: options.windowSec ?? NO_WINDOWS,
       maxFrames: Math.max(1, model.limits.imagesPerRequest || 1),
       startSec: plan.startSec,
+      minWindowSec: plan.every / 2,
     });
     if (!images.length && !chunks.length) {
       throw new OmniprepError('INVALID_OPTION', `${input}: nothing to send (no frames were planned and no audio was asked for)`, { input });

@@ -9,7 +9,8 @@
  * `chunkSeconds <= windowSec` to get windows of about `windowSec`.
  *
  * Without audio, windows are `windowSec` long, shortened where they would hold more than
- * `maxFrames` frames.
+ * `maxFrames` frames. A window without audio that would hold no frame, or be a sliver (shorter
+ * than `minWindowSec`), joins the window before it: no request carries only the prompt.
  *
  * Frames go to the window whose [start, end) holds their timestamp (the last window also holds its
  * end); frames before the timeline or after its end go to the first or the last window.
@@ -43,6 +44,13 @@ export interface SegmentOptions {
   maxFrames?: number | undefined;
   /** Where the timeline starts (default 0). */
   startSec?: number | undefined;
+  /**
+   * A window without audio that is shorter than this (a sliver at the end: 0.08 s of a 600.08-s
+   * clip in windows of 120 s) joins the window before it, within `maxFrames` (default 0). A
+   * window without audio that holds no frame always does: it would be a request that carries
+   * only the prompt, and is paid for.
+   */
+  minWindowSec?: number | undefined;
 }
 
 export const DEFAULT_WINDOW_SEC = 300;
@@ -51,6 +59,27 @@ export const DEFAULT_WINDOW_SEC = 300;
 function countIn(times: readonly number[], from: number, to: number): number {
   const lower = (t: number): number => firstIndex(times.length, (i) => times[i]! >= t);
   return lower(to) - lower(from);
+}
+
+/**
+ * Joins each window without audio that holds no frame, or is shorter than `minWindowSec`, to the
+ * window before it when the two together stay within `maxFrames` (the last window also holds the
+ * frames at and after its end).
+ */
+function joinSlivers<B extends { startSec: number; endSec: number; audio: unknown[] }>(
+  bounds: readonly B[],
+  times: readonly number[],
+  o: { maxFrames: number; minWindowSec: number },
+): B[] {
+  const out: B[] = [];
+  bounds.forEach((b, i) => {
+    const to = i === bounds.length - 1 ? Infinity : b.endSec;
+    const prev = out[out.length - 1];
+    const sliver = countIn(times, b.startSec, to) === 0 || b.endSec - b.startSec < o.minWindowSec - 1e-9;
+    if (prev && !b.audio.length && sliver && countIn(times, prev.startSec, to) <= o.maxFrames) prev.endSec = b.endSec;
+    else out.push(b);
+  });
+  return out;
 }
 
 /** Windows over [startSec, durationSec], each with its frames and audio. */
@@ -125,7 +154,8 @@ export function segmentTimeline<F extends TimedItem, A extends AudioSpan>(
     bounds.push(...fixedWindows(t0, end));
   }
 
-  const windows = bounds.map((b, index): TimelineWindow<F, A> => ({ index, startSec: b.startSec, endSec: b.endSec, frames: [], audio: b.audio }));
+  const merged = joinSlivers(bounds, times, { maxFrames, minWindowSec: options.minWindowSec ?? 0 });
+  const windows = merged.map((b, index): TimelineWindow<F, A> => ({ index, startSec: b.startSec, endSec: b.endSec, frames: [], audio: b.audio }));
   let w = 0;
   for (const f of sortedFrames) {
     while (w < windows.length - 1 && f.timestampSec >= windows[w]!.endSec) w++;

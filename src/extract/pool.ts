@@ -10,6 +10,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { OmniprepError } from '../errors.js';
+import { sharedWatchdogEnv } from '../ffmpeg/watchdog.js';
 import { onStopWork } from '../util/temp.js';
 import { encodesJpeg } from './graph.js';
 import type { Task, TaskOutcome } from './task.js';
@@ -70,6 +71,8 @@ export class FramePool implements TaskRunner {
         // pipe's chunk garbage from growing the heap.
         resourceLimits: { maxYoungGenerationSizeMb: 8 },
         idleTimeout: 2000,
+        // Their children are watched by this thread's watchdog shell (a thread's own would be left a zombie when it ends).
+        env: { ...process.env, ...sharedWatchdogEnv() },
         ...(fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
       });
       return this.piscina;

@@ -38,13 +38,19 @@ function estimateRequests(
   audio: PlannedAudioChunk[],
   tier: Plan['tier'],
   outputTokens: number,
+  every: number,
 ): { requests: number; textTokens: number } {
   const { model, options: o, end } = ctx;
   const windows = segmentTimeline(
     end,
     images,
     audio.map((c): AudioAsset => ({ index: c.index, startSec: c.startSec, endSec: c.endSec, format: 'mp3', tokens: c.tokens })),
-    { windowSec: o.windowSec ?? NO_WINDOWS, maxFrames: Math.max(1, model.limits.imagesPerRequest || 1), startSec: ctx.sampling.start },
+    {
+      windowSec: o.windowSec ?? NO_WINDOWS,
+      maxFrames: Math.max(1, model.limits.imagesPerRequest || 1),
+      startSec: ctx.sampling.start,
+      minWindowSec: every / 2,
+    },
   );
   // The builder needs a prompt; without one (a plan of the media alone) a '.' stands in and its
   // token is taken off again.
@@ -126,15 +132,24 @@ function selectFrames(
   return { frames, tolerance, before: unique.length };
 }
 
+/**
+ * Whether a grid of `frames` frames costs fewer tokens than those frames sent alone. A group it
+ * does not pay for (the last, part-filled grid; every grid where the model bills a large image
+ * by area) is sent as its frames.
+ */
+export function gridPays(gridTokens: number, frames: number, tokensPerFrame: number): boolean {
+  return gridTokens < frames * tokensPerFrame;
+}
+
+/** --grid: the grids that pay (gridPays), the frames sent alone, and a warning naming what was not tiled. */
 function planGrids(
   model: ModelEntry,
   frames: PlannedFrame[],
-  cell: { width: number; height: number },
+  cell: { width: number; height: number; tokens: number },
   grid: { cols: number; rows: number },
   detail: string | undefined,
   slack: number,
-): PlannedGrid[] {
-  if (!frames.length) return [];
+): { grids: PlannedGrid[] | null; alone: PlannedFrame[]; warning: string | undefined } {
   const size = chooseSize(model, cell.width * grid.cols, cell.height * grid.rows, { detail, slack });
   const cellWidth = Math.floor(size.width / grid.cols);
   const cellHeight = Math.floor(size.height / grid.rows);
@@ -143,20 +158,23 @@ function planGrids(
   const tokens = imageTokens(model, width, height, detail).tokens;
   const per = grid.cols * grid.rows;
   const grids: PlannedGrid[] = [];
+  const alone: PlannedFrame[] = [];
   for (let i = 0; i < frames.length; i += per) {
     const group = frames.slice(i, i + per);
-    grids.push({
-      index: grids.length,
-      frames: group.map((f) => f.index),
-      timestamps: group.map((f) => f.timestampSec),
-      width,
-      height,
-      cellWidth,
-      cellHeight,
-      tokens,
-    });
+    if (!gridPays(tokens, group.length, cell.tokens)) {
+      alone.push(...group);
+      continue;
+    }
+    const at = { index: grids.length, frames: group.map((f) => f.index), timestamps: group.map((f) => f.timestampSec) };
+    grids.push({ ...at, width, height, cellWidth, cellHeight, tokens });
   }
-  return grids;
+  const name = `--grid ${grid.cols}x${grid.rows}`;
+  const warning = !alone.length
+    ? undefined
+    : !grids.length
+      ? `${name}: a grid costs ${tokens} tokens, no fewer than its frames sent alone (${Math.min(per, frames.length)} x ${cell.tokens}): every frame is sent alone`
+      : `${name}: the last ${alone.length} frame(s) are sent alone (${alone.length * cell.tokens} tokens), not in a grid that would cost ${tokens}`;
+  return { grids: grids.length ? grids : null, alone, warning };
 }
 
 /** What is known about an input before planning: all the planner reads. */
@@ -288,10 +306,12 @@ function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
   const detail = setting.detail ?? 'auto';
   const windowSec = o.windowSec ?? NO_WINDOWS;
   const windows: PlannedVideo['windows'] = [];
-  for (let t = s.start, i = 0; t < end - 1e-9; t += windowSec, i++) {
-    const w = { startSec: t, endSec: Math.min(end, t + windowSec) };
+  for (let t = s.start; t < end - 1e-9; ) {
+    // A tail shorter than half an interval joins the window before it (as segmentTimeline's minWindowSec).
+    const w = { startSec: t, endSec: end - (t + windowSec) < setting.every / 2 ? end : t + windowSec };
     const v = geminiVideoTokens(model, { ...w, fps, hasAudio: Boolean(info.audio), detail });
-    windows.push({ index: i, ...w, frames: v.frames, frameTokens: v.frameTokens, audioSeconds: v.audioSeconds, audioTokens: v.audioTokens });
+    windows.push({ index: windows.length, ...w, frames: v.frames, frameTokens: v.frameTokens, audioSeconds: v.audioSeconds, audioTokens: v.audioTokens });
+    t = w.endSec;
   }
   const first = geminiVideoTokens(model, { startSec: 0, endSec: 1, fps, hasAudio: false, detail });
   const video: PlannedVideo = {
@@ -411,11 +431,12 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
       input: info.input,
     });
   }
-  const grids = s.grid && frames.length ? planGrids(model, frames, { width, height }, s.grid, setting.detail, s.sizeSlack) : null;
-  const imageTokensTotal = grids ? grids.reduce((a, g) => a + g.tokens, 0) : frames.length * tokensPerFrame;
-  if (grids?.length && grids[0]!.tokens >= tokensPerFrame * Math.min(frames.length, s.grid!.cols * s.grid!.rows)) {
-    warnings.push(`a ${s.grid!.cols}x${s.grid!.rows} grid costs ${grids[0]!.tokens} tokens, no fewer than its frames sent alone`);
-  }
+  const tiled = s.grid && frames.length ? planGrids(model, frames, { width, height, tokens: tokensPerFrame }, s.grid, setting.detail, s.sizeSlack) : null;
+  const grids = tiled?.grids ?? null;
+  // The frames sent as they are: all of them, or those no grid pays for.
+  const alone = tiled ? tiled.alone : frames;
+  if (tiled?.warning) warnings.push(tiled.warning);
+  const imageTokensTotal = (grids ?? []).reduce((a, g) => a + g.tokens, 0) + alone.length * tokensPerFrame;
 
   // Audio: the chunks chunkAudio() would cut at its limits (it moves each cut to a nearby pause,
   // which can add a chunk and a token or two: see the audio module).
@@ -443,10 +464,11 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
     detail: detailApplied,
     tokens,
   });
-  const images = grids
-    ? grids.map((g) => asset(g.index, g.timestamps[0]!, g.width, g.height, g.tokens))
-    : frames.map((f) => asset(f.index, f.timestampSec, width, height, tokensPerFrame));
-  const { requests, textTokens } = estimateRequests(ctx, images, audio?.chunks ?? [], s.tier, s.outputTokens);
+  const images = [
+    ...(grids ?? []).map((g) => asset(g.index, g.timestamps[0]!, g.width, g.height, g.tokens)),
+    ...alone.map((f) => asset(f.index, f.timestampSec, width, height, tokensPerFrame)),
+  ];
+  const { requests, textTokens } = estimateRequests(ctx, images, audio?.chunks ?? [], s.tier, s.outputTokens, setting.every);
   const audioTok = audio?.tokens ?? 0;
   const inputTokens = imageTokensTotal + audioTok + textTokens;
   const counts = { imageTokens: imageTokensTotal, audioTokens: audioTok, textTokens, outputTokens: s.outputTokens };

@@ -392,9 +392,11 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     // Display width with non-square pixels, as ffmpeg's autoscale would show it; even, like ffmpeg.
     const dispW = sarRatio !== 1 ? Math.round((codedWidth * sarRatio) / 2) * 2 : codedWidth;
     const swap = rotation === 90 || rotation === 270;
-    const fps = parseRate(v.avg_frame_rate);
     const realFps = parseRate(v.r_frame_rate);
-    const vfr = looksVariable(sampleTimes) || (fps > 0 && realFps > 0 && Math.abs(fps - realFps) / realFps > 0.02);
+    // Ogg (Theora) states no average rate ("0/0"): the stream's base rate stands for it.
+    const avgFps = parseRate(v.avg_frame_rate);
+    const fps = avgFps || realFps;
+    const vfr = looksVariable(sampleTimes) || (avgFps > 0 && realFps > 0 && Math.abs(avgFps - realFps) / realFps > 0.02);
     video = {
       index: v.index,
       codec: v.codec_name ?? 'unknown',

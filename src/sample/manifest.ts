@@ -90,6 +90,8 @@ export interface RunRecord {
   started: number;
   decodeMs: number;
   decodePaths: Record<string, number>;
+  /** Files of an earlier run removed from the output directory first. */
+  replaced?: number;
 }
 
 function driftWarning(p: Plan, kept: SampledFrame[]): string[] {
@@ -98,6 +100,13 @@ function driftWarning(p: Plan, kept: SampledFrame[]): string[] {
   return [
     `${drift.length} frame(s) decoded at other times than planned (first: planned ${p.frames[drift[0]!.index]!.timestampSec}, got ${drift[0]!.timestampSec})`,
   ];
+}
+
+/** The frames sent as they are: all of them without --grid, else those no grid holds (see writeGrids). */
+export function framesOutsideGrids<F extends { index: number }>(m: { frames: F[]; grids?: Array<{ frames: number[] }> | undefined }): F[] {
+  if (!m.grids) return m.frames;
+  const tiled = new Set(m.grids.flatMap((g) => g.frames));
+  return m.frames.filter((f) => !tiled.has(f.index));
 }
 
 export function buildManifest(r: RunRecord): Manifest {
@@ -120,7 +129,7 @@ export function buildManifest(r: RunRecord): Manifest {
     totals: {
       frames: frames.length,
       bytes: frames.reduce((a, f) => a + f.bytes, 0) + (grids?.reduce((a, g) => a + g.bytes, 0) ?? 0),
-      imageTokens: grids ? grids.reduce((a, g) => a + g.tokens, 0) : frameTokens,
+      imageTokens: (grids ?? []).reduce((a, g) => a + g.tokens, 0) + framesOutsideGrids({ frames, grids }).reduce((a, f) => a + f.tokens, 0),
       frameTokens,
     },
     plan: {
@@ -133,7 +142,7 @@ export function buildManifest(r: RunRecord): Manifest {
       tier: p.tier,
       budget: p.budget,
     },
-    warnings: [...p.warnings, ...driftWarning(p, r.kept)],
+    warnings: [...p.warnings, ...driftWarning(p, r.kept), ...(r.replaced ? [`removed the ${r.replaced} file(s) an earlier run had written to ${r.dir}`] : [])],
     timings: { planMs: p.planMs, sampleMs: Math.round(performance.now() - r.started), decodeMs: Math.round(r.decodeMs), decodePaths: r.decodePaths },
   };
 }

@@ -9,8 +9,8 @@
  *     for await (const frame of run) console.log(frame.timestampSec, frame.file);
  *     const manifest = await run.manifest();
  */
-import { mkdir, readdir, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
 import { binaryVersion, resolveBinary } from '../ffmpeg/binaries.js';
 import { resolveLimits } from '../limits.js';
@@ -46,16 +46,22 @@ export interface SampleRun extends AsyncIterable<SampledFrame> {
   manifest(): Promise<Manifest>;
 }
 
+/** Makes the output directory if needed (true when it did); one line when it cannot be one. */
 async function ensureDir(dir: string): Promise<boolean> {
-  try {
-    const st = await stat(dir);
-    if (!st.isDirectory()) throw new OmniprepError('INVALID_OPTION', `option out: ${dir} exists and is not a directory`);
+  const refuse = (cause: string): OmniprepError => new OmniprepError('INVALID_OPTION', `option out: ${dir} ${cause}`, { details: { option: 'out' } });
+  const st = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
+  if (!(st instanceof Error)) {
+    if (!st.isDirectory()) throw refuse('exists and is not a directory');
     return false;
-  } catch (e) {
-    if (e instanceof OmniprepError) throw e;
-    await mkdir(dir, { recursive: true });
-    return true;
   }
+  if (st.code !== 'ENOENT') throw refuse(st.code === 'ENOTDIR' ? 'cannot be made: a part of its path is a file' : `cannot be read (${st.code ?? st.message})`);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw refuse(code === 'ENOTDIR' || code === 'EEXIST' ? 'cannot be made: a part of its path is a file' : `cannot be made (${code ?? (e as Error).message})`);
+  }
+  return true;
 }
 
 /** What one run has made so far, so that a failed or stopped run can remove it. */
@@ -70,7 +76,7 @@ class Leftovers {
     await Promise.allSettled(this.written.map((f) => unlink(f)));
     const dir = this.dir;
     if (!dir) return;
-    await rm(join(dir, 'manifest.json'), { force: true });
+    await rm(join(dir, 'manifest.json'), { force: true }).catch(() => {});
     // Files a cancelled task wrote after we stopped listening.
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.allSettled(names.filter((n) => /^(frame|grid)-\d{5}\./.test(n)).map((n) => unlink(join(dir, n))));
@@ -99,6 +105,29 @@ async function* runInOrder(pool: TaskRunner, tasks: FrameTask[], signal: AbortSi
     submit();
     yield outcome;
   }
+}
+
+/** Our own names: the frames and grids a run writes (frame-00000.jpg, grid-00000.webp). */
+const OUR_IMAGE = /^(frame|grid)-\d{5}\.(jpg|png|webp)$/;
+
+/**
+ * Removes what an earlier run wrote to `dir`: the files its manifest.json lists (plain names in
+ * `dir`, nothing outside it), the frames and grids named as omniprep names them, and the
+ * manifest. Any other file stays. Returns how many files went.
+ */
+async function removeEarlierRun(dir: string): Promise<number> {
+  const names = new Set((await readdir(dir)).filter((n) => OUR_IMAGE.test(n)));
+  try {
+    const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { frames?: Array<{ file?: unknown }>; grids?: Array<{ file?: unknown }> };
+    for (const e of [...(m.frames ?? []), ...(m.grids ?? [])]) {
+      if (typeof e?.file === 'string' && basename(e.file) === e.file && e.file !== '..' && e.file !== '.') names.add(e.file);
+    }
+    names.add('manifest.json');
+  } catch {
+    /* no manifest, or not ours: only the names above */
+  }
+  const gone = await Promise.allSettled([...names].map((n) => unlink(join(dir, n))));
+  return gone.filter((r) => r.status === 'fulfilled').length;
 }
 
 /** Removes the frames, grids and manifest a run wrote to `dir` (and `dir` when the run made it); says how many. */
@@ -228,8 +257,10 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
   settle.plan(p);
   const temp = await import('../util/temp.js');
   const dir = resolve(options.out ?? temp.makeTempDir('omniprep-frames-').path);
-  left.dir = dir;
   left.createdDir = await ensureDir(dir);
+  left.dir = dir;
+  // A folder used before: the frames of the earlier run go, so that no old frame sits beside the new ones.
+  const replaced = left.createdDir ? 0 : await removeEarlierRun(dir);
   // Interrupted (Ctrl-C, SIGTERM) before the manifest: the frames written so far go.
   c.unregister = temp.onInterrupt(() => removeWrittenSync(dir, left.createdDir));
   const dedup = new Deduper(options.dedupThreshold ?? DEFAULT_SAMPLING.dedupThreshold);
@@ -259,7 +290,7 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
   let grids: ManifestGrid[] | undefined;
   if (p.grids?.length && kept.length) grids = await writeGrids(p, options.grid!, kept, dir, left.written);
   const manifest: Manifest = {
-    ...buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats }),
+    ...buildManifest({ input: info.input, plan: p, dir, kept, dropped: dedup.dropped, grids, started, ...stats, replaced }),
     ...(c.remote ? { remote: c.remote.report() } : {}),
   };
   await writeManifest(dir, manifest);

@@ -381,6 +381,33 @@ describe('segmentTimeline: one long video, several requests', () => {
     ]);
   });
 
+  it('a window without audio that holds no frame, or a tail under minWindowSec, joins the window before it (within maxFrames)', () => {
+    const rows = (ws: Array<{ startSec: number; endSec: number; frames: unknown[] }>) => ws.map((w) => [w.startSec, w.endSec, w.frames.length]);
+    // 600.08 s in windows of 120 s, a frame every 5 s up to 595 s: no sixth request for the last 0.08 s.
+    expect(rows(segmentTimeline(600.08, framesEvery(5, 600), [], { windowSec: 120 }))).toEqual([
+      [0, 120, 24],
+      [120, 240, 24],
+      [240, 360, 24],
+      [360, 480, 24],
+      [480, 600.08, 24],
+    ]);
+    // A frame at 600 s too: the 0.08 s tail holds it, and joins the window before it as a sliver.
+    const upTo600 = [...framesEvery(5, 600), { timestampSec: 600 }];
+    expect(rows(segmentTimeline(600.08, upTo600, [], { windowSec: 120, minWindowSec: 2.5 })).at(-1)).toEqual([480, 600.08, 25]);
+    expect(rows(segmentTimeline(600.08, upTo600, [], { windowSec: 120 })).at(-1)).toEqual([600, 600.08, 1]);
+    // A window in the middle with no frame (a static stretch in scene mode).
+    const sparse = [0, 10, 250].map((timestampSec) => ({ timestampSec }));
+    expect(rows(segmentTimeline(300, sparse, [], { windowSec: 100 }))).toEqual([
+      [0, 200, 2],
+      [200, 300, 1],
+    ]);
+    // Joining would break the images-per-request limit: the sliver stays a window of its own.
+    const dense = [...framesEvery(1, 100), { timestampSec: 100 }];
+    expect(rows(segmentTimeline(100.2, dense, [], { windowSec: 50, maxFrames: 50, minWindowSec: 0.5 })).at(-1)).toEqual([100, 100.2, 1]);
+    // Video after the audio: an empty tail joins the audio's last window.
+    expect(rows(segmentTimeline(60.05, framesEvery(10, 60), [{ startSec: 0, endSec: 60 }], { windowSec: 30 }))).toEqual([[0, 60.05, 6]]);
+  });
+
   it('a window starting after an overlapping chunk begins at the previous cut', () => {
     const audio = planAudioCuts({ endSec: 100, sampleRate: 16000, maxChunkSec: 30, overlapSec: 2 });
     const windows = segmentTimeline(100, [], audio, { windowSec: 30 });

@@ -134,4 +134,28 @@ describe('price overrides', () => {
     expect(b.model).toBe('my-proxy');
     expect(b.imageTokens).toBe((await plan(input, { model: 'gpt-5.4' })).imageTokens);
   });
+
+  it('--window S (as the README shows it): one request per window, none of them without an image', async () => {
+    const input = await fixture('timecode'); // 20 s; frames at 0, 4, 10 and 14 s
+    const r = await cli(['plan', input, '--every', '5', '--window', '9', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).requests).toBe(2);
+    const text = await cli(['plan', input, '--every', '5', '--window', '9']);
+    expect(text.stdout).toMatch(/^text tokens: \d+; input tokens: \d+; expected output: 1000; 2 requests$/m);
+    const bad = await cli(['plan', input, '--window', '0']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('--grid: a last group a grid would cost more for goes as frames, and the plan says so', async () => {
+    const input = await fixture('timecode');
+    const r = await cli(['plan', input, '--every', '2', '--mode', 'exact', '--grid', '2x2']);
+    expect(r.code).toBe(0);
+    const p = await plan(input, { every: 2, mode: 'exact', grid: { cols: 2, rows: 2 } });
+    const g = p.grids![0]!;
+    expect(p.imageTokens).toBe(2 * g.tokens + 2 * p.tokensPerFrame);
+    expect(r.stdout).toContain(`grids: 2 of ${g.width}x${g.height}, ${g.tokens} tokens each, and 2 frame(s) alone\n`);
+    expect(r.stdout).toContain(
+      `warning: --grid 2x2: the last 2 frame(s) are sent alone (${2 * p.tokensPerFrame} tokens), not in a grid that would cost ${g.tokens}\n`,
+    );
+  });
 });

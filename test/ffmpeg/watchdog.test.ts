@@ -64,4 +64,23 @@ describe('the watchdog', () => {
     expect(text).toContain('ran');
     expect(code).toBe(0);
   }, 60_000);
+
+  it("worker threads use this thread's watchdog: threads that end leave no zombie shell (as under serve)", async () => {
+    // 400 raw 640x360 frames for sharp (WebP) are over what the calling thread moves: the pool decodes them.
+    const { sample } = await import('../../src/sample/sample.js');
+    const { closePool } = await import('../../src/extract/pool.js');
+    const { fixture } = await import('../helpers/fixtures.js');
+    const { childProcesses } = await import('../helpers/service.js');
+    const clip = await fixture('timecode');
+    const shells = () => childProcesses().filter((c) => c.comm === 'sh');
+    for (let round = 0; round < 2; round++) {
+      const m = await sample(clip, { out: tempDir('dog-'), mode: 'exact', every: 0.05, format: 'webp', maxSide: 64 }).manifest();
+      expect(m.frames).toHaveLength(400);
+      await closePool(); // its threads end, as piscina's idle ones do between a service's jobs
+    }
+    const dog = watchdogPid();
+    // Only this thread's shell: alive, and no exited one waiting to be reaped.
+    await waitFor('the shells to settle', () => shells().every((c) => c.pid === dog || c.state === 'Z'), 10_000);
+    expect(shells().map((c) => [c.pid, c.state === 'Z' ? 'zombie' : 'alive'])).toEqual([[dog, 'alive']]);
+  }, 120_000);
 });

@@ -26,6 +26,29 @@ describe('prepare', () => {
     expect(existsSync(media.dir)).toBe(false);
   });
 
+  it('sends no request without an image: a window past the last frame joins the one before it, in the plan and in the segments', async () => {
+    // 20 s, a frame every 5 s in keyframe mode (0, 4, 10, 14 s): windows of 9 s would leave [18, 20] empty.
+    const input = await fixture('timecode');
+    const p = await plan(input, { every: 5, windowSec: 9 });
+    expect(p.frames.map((f) => f.timestampSec)).toEqual([0, 4, 10, 14]);
+    expect(p.requests).toBe(2);
+    // Sent as video (Gemini): the 2-s tail, under half an interval, joins the window before it.
+    const v = await plan(input, { every: 5, windowSec: 9, model: 'gemini-2.5-flash', send: 'video' });
+    expect(v.video!.windows.map((w) => [w.startSec, w.endSec])).toEqual([
+      [0, 9],
+      [9, 20],
+    ]);
+    const media = await prepare(input, { every: 5, windowSec: 9 });
+    try {
+      expect(media.segments.map((s) => [s.startSec, s.endSec, s.frames.length])).toEqual([
+        [0, 9, 2],
+        [9, 20, 2],
+      ]);
+    } finally {
+      await media.cleanup();
+    }
+  });
+
   it('plan --audio on a video without audio says so instead of failing', async () => {
     const p = await plan(await fixture('longgop'), { audio: true });
     expect(p.audio).toBeNull();

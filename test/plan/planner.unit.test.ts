@@ -240,19 +240,25 @@ describe('grids', () => {
     // one label per grid (its first frame's time)
     expect(p.textTokens).toBe(6 + labelTokens([0, 20, 40]));
   });
-  it('a last grid that is not full still counts whole', () => {
+  it('a last group that a grid would cost more for is sent as its frames, and the plan says so', () => {
     const p = planFromFacts(facts, { grid: { cols: 3, rows: 2 }, end: 35 });
     expect(p.frames).toHaveLength(7);
-    expect(p.grids!.map((g) => g.frames)).toEqual([[0, 1, 2, 3, 4, 5], [6]]);
-    expect(p.imageTokens).toBe(2 * p.grids![0]!.tokens);
+    const g = p.grids![0]!;
+    expect(g.tokens).toBeGreaterThan(p.tokensPerFrame);
+    expect(p.grids!.map((x) => x.frames)).toEqual([[0, 1, 2, 3, 4, 5]]);
+    expect(p.imageTokens).toBe(g.tokens + p.tokensPerFrame);
+    expect(p.warnings).toEqual([`--grid 3x2: the last 1 frame(s) are sent alone (${p.tokensPerFrame} tokens), not in a grid that would cost ${g.tokens}`]);
+    // Two requests' worth of images: the grid, then the frame at 34 s with its own label.
+    expect(p.textTokens).toBe(6 + labelTokens([0, 34]));
   });
-  it('a grid that costs no less than its frames alone is warned about', () => {
+  it('a grid that costs no less than its frames alone is not used: every frame is sent alone', () => {
     // gemini-2.5-pro at max side 384: a 384x216 frame is one small image (258); a 2x2 grid, 768x432, is tiled
     // with unit floor(432 / 1.5) = 288: 3 x 2 tiles = 1548 >= 4 x 258
     const p = planFromFacts(facts, { model: 'gemini-2.5-pro', maxSide: 384, grid: { cols: 2, rows: 2 } });
     expect([p.width, p.height, p.tokensPerFrame]).toEqual([384, 216, 258]);
-    expect(p.grids![0]).toMatchObject({ width: 768, height: 432, cellWidth: 384, cellHeight: 216, tokens: 1548 });
-    expect(p.warnings).toEqual(['a 2x2 grid costs 1548 tokens, no fewer than its frames sent alone']);
+    expect(p.grids).toBeNull();
+    expect(p.imageTokens).toBe(12 * 258);
+    expect(p.warnings).toEqual(['--grid 2x2: a grid costs 1548 tokens, no fewer than its frames sent alone (4 x 258): every frame is sent alone']);
     // gpt-4o low detail: 85 tokens per image whatever its size, so a grid of 4 is cheaper: no warning
     const low = planFromFacts(facts, { model: 'gpt-4o', detail: 'low', grid: { cols: 2, rows: 2 } });
     expect(low.grids![0]).toMatchObject({ width: 512, height: 288, cellWidth: 256, cellHeight: 144, tokens: 85 });

@@ -12,9 +12,9 @@ describe('probe and index on every container', () => {
     ['mjpeg', 'avi', 'mjpeg', 120],
     ['mpegts', 'mpegts', 'h264', 180],
     ['theora', 'ogg', 'theora', 180],
-  ] as const)('%s: container %s, codec %s, %i packets in the index', async (name, container, codec, frames) => {
+  ] as const)('%s: container %s, codec %s at 30 fps (Ogg states no average rate), %i packets in the index', async (name, container, codec, frames) => {
     const info = await probe(await fixture(name));
-    expect(info).toMatchObject({ container, video: { codec, width: 320, height: 180 } });
+    expect(info).toMatchObject({ container, video: { codec, width: 320, height: 180, fps: 30, realFps: 30, vfr: false } });
     const idx = await packetIndex(info);
     expect(idx.times).toHaveLength(frames);
     expect(idx.times.map((t) => Math.round(t * 30))).toEqual(Array.from({ length: frames }, (_, i) => i));

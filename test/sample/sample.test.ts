@@ -154,13 +154,20 @@ describe('options', () => {
 
   it('--grid tiles consecutive frames with their timestamps, for fewer tokens than the frames alone', async () => {
     const m = await run(await fixture('timecode'), { mode: 'exact', every: 2, grid: { cols: 2, rows: 2 } });
+    // The last two frames would cost more as a half-empty grid than alone: they go alone.
     expect(m.grids!.map((g) => g.timestamps)).toEqual([
       [0, 2, 4, 6],
       [8, 10, 12, 14],
-      [16, 18],
     ]);
-    expect(m.grids![0]!.tokens).toBeLessThan(4 * m.frames[0]!.tokens);
-    expect(m.totals.imageTokens).toBe(m.grids!.reduce((a, g) => a + g.tokens, 0));
+    expect(readdirSync((m as Manifest & { dir: string }).dir).filter((n) => n.startsWith('grid-'))).toEqual(['grid-00000.jpg', 'grid-00001.jpg']);
+    const frameTokens = m.frames[0]!.tokens;
+    expect(m.grids![0]!.tokens).toBeLessThan(4 * frameTokens);
+    expect(m.grids![0]!.tokens).toBeGreaterThan(2 * frameTokens);
+    expect(m.totals.imageTokens).toBe(2 * m.grids![0]!.tokens + 2 * frameTokens);
+    expect(m.plan.imageTokens).toBe(m.totals.imageTokens);
+    expect(m.warnings).toEqual([
+      `--grid 2x2: the last 2 frame(s) are sent alone (${2 * frameTokens} tokens), not in a grid that would cost ${m.grids![0]!.tokens}`,
+    ]);
     const g = m.grids![0]!;
     expect(imageTokens('gpt-5.5', g.width, g.height).tokens).toBe(g.tokens);
   });

@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import type { Plan } from '../../plan/types.js';
+import { ESTIMATE } from '../../options/sampling.js';
+import { addFlags } from '../flags.js';
 import { action } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+
+/** `, and 2 frames alone` when --grid leaves frames out of its grids (the last group a grid would cost more for). */
+function aloneText(p: Plan): string {
+  const tiled = (p.grids ?? []).reduce((a, g) => a + g.frames.length, 0);
+  return tiled < p.frames.length ? `, and ${p.frames.length - tiled} frame(s) alone` : '';
+}
 
 export function describePlan(p: Plan): string {
   const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`;
@@ -12,10 +20,10 @@ export function describePlan(p: Plan): string {
       : p.frames.length
         ? `frames: ${p.frames.length} (${p.mode} mode, every ${p.every} s${p.framesBeforeCap > p.frames.length ? `, thinned from ${p.framesBeforeCap}` : ''}) at ${p.width}x${p.height} ${p.detailApplied}, ${p.tokensPerFrame} tokens each`
         : 'frames: none',
-    ...(p.grids ? [`grids: ${p.grids.length} of ${p.grids[0]?.width}x${p.grids[0]?.height}, ${p.grids[0]?.tokens} tokens each`] : []),
+    ...(p.grids ? [`grids: ${p.grids.length} of ${p.grids[0]?.width}x${p.grids[0]?.height}, ${p.grids[0]?.tokens} tokens each${aloneText(p)}`] : []),
     ...(p.video ? [] : [`image tokens: ${p.imageTokens}`]),
     ...(p.audio ? [`audio: ${p.audio.seconds.toFixed(2)} s, ${p.audio.tokens} tokens`] : p.audioNote ? [`audio: none (${p.audioNote})`] : []),
-    `text tokens: ${p.textTokens}; input tokens: ${p.inputTokens}; expected output: ${p.outputTokens}`,
+    `text tokens: ${p.textTokens}; input tokens: ${p.inputTokens}; expected output: ${p.outputTokens}${p.requests > 1 ? `; ${p.requests} requests` : ''}`,
     `cost (${p.tier}): ${usd(p.costUsd)}   [${Object.entries(p.costByTier)
       .map(([t, v]) => `${t} ${usd(v)}`)
       .join(', ')}]`,
@@ -31,10 +39,11 @@ export function describePlan(p: Plan): string {
 }
 
 export function register(program: Command): void {
-  withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding')).action(
-    action(async (input: string, opts: EstimateCliOptions) => {
+  const cmd = withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding'));
+  addFlags(cmd, { windowSec: ESTIMATE.windowSec }).action(
+    action(async (input: string, opts: EstimateCliOptions & { window?: number }) => {
       const { plan } = await import('../../plan/plan.js');
-      const p = await plan(input, planOptionsFromCli(opts));
+      const p = await plan(input, { ...planOptionsFromCli(opts), windowSec: opts.window });
       return { json: p, text: describePlan(p) };
     }),
   );

@@ -72,7 +72,7 @@ function registerRequest(program: Command): void {
     program
       .command('request <input>')
       .description('one request body on stdout, ready for the API (frames as data URLs)')
-      .option('--segment <n>', 'which request, when the media needs several (default 0)', numberArg('--segment', { min: 0, integer: true }), 0)
+      .option('--segment <n>', 'which request, when the media needs several', numberArg('--segment', { min: 0, integer: true }), 0)
       .option('--all', 'print every request body as a JSON array'),
   ).action(
     action(async (input: string, o: RequestCliOptions & { segment: number; all?: boolean }) => {
@@ -163,8 +163,12 @@ function registerRun(program: Command): void {
         const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : `${x.id}: ${x.message}`));
         const text = [
           ...(t.ok > 0 ? [r.answer, ''] : []),
-          `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
-          `spent $${t.spentUsd.toFixed(6)} (estimated $${t.estimatedUsd.toFixed(6)})`,
+          ...(t.ok > 0
+            ? [
+                `${t.ok}/${t.requests} requests answered (${r.model}); input tokens: ${t.actualInputTokens} billed, ${t.estimatedInputTokens} estimated; output tokens: ${t.actualOutputTokens}`,
+                `spent $${t.spentUsd.toFixed(6)} (estimated $${t.estimatedUsd.toFixed(6)})`,
+              ]
+            : [`0/${t.requests} requests answered (${r.model}): nothing was billed (the estimate was $${t.estimatedUsd.toFixed(6)})`]),
           ...(r.requests[0]?.estimate.priceNote ? [`note: ${r.requests[0].estimate.priceNote}`] : []),
           ...failures.map((f) => `not answered: ${f}`),
         ].join('\n');

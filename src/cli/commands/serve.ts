@@ -50,6 +50,36 @@ function gracefulExit(close: () => Promise<void>): void {
   process.once('SIGTERM', onSignal);
 }
 
+/** Whether a --host value only reaches this machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || /^127\./.test(host) || host === '::1' || host === '[::1]';
+}
+
+/**
+ * Listens, and returns the URL of the address really bound (`--host 0.0.0.0` is every interface,
+ * not the 127.0.0.1 Fastify names). A port in use, or a host this machine does not have, is one
+ * line and the node closes (its store, queue and workers), so the process exits 1 at once
+ * instead of running on without a server.
+ */
+async function listenOrClose(
+  svc: { listen(): Promise<string>; close(): Promise<void>; app: { server: { address(): unknown } } },
+  o: ServeCliOptions,
+): Promise<string> {
+  try {
+    await svc.listen();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const cause = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'this machine has no such address' : (e as Error).message;
+    const exit = setTimeout(() => process.exit(1), 5000);
+    exit.unref();
+    await svc.close().catch(() => {});
+    throw new OmniprepError('PROCESS_FAILED', `cannot listen on ${o.host}:${o.port}: ${cause}${code ? ` (${code})` : ''}`, { cause: e });
+  }
+  const a = svc.app.server.address() as { address: string; port: number; family: string } | null;
+  if (!a) return `http://${o.host}:${o.port}`;
+  return `http://${a.family === 'IPv6' || a.family === '6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
 function withNodeOptions(cmd: Command): Command {
   return cmd
     .option('--data <dir>', 'data directory: jobs (SQLite), uploads and outputs (default ./omniprep-data; shared by every node with --redis)')
@@ -95,9 +125,14 @@ export function register(program: Command): void {
         { logger: Boolean(opts.log) },
       );
       gracefulExit(() => svc.close());
-      const url = await svc.listen();
+      const url = await listenOrClose(svc, opts);
       const c = svc.config;
       const mode = c.redisUrl ? `redis ${c.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `embedded store ${c.dataDir}`;
+      if (!c.token && !isLoopback(opts.host)) {
+        process.stderr.write(
+          `omniprep: warning: listening on ${opts.host}, reachable from other machines, and OMNIPREP_TOKEN is not set: anyone who reaches the port can submit jobs and read their frames\n`,
+        );
+      }
       return {
         json: {
           url,
