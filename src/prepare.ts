@@ -16,7 +16,7 @@ import { OmniprepError } from './errors.js';
 import { MIME } from './media/formats.js';
 import { resolveRegistry } from './models/registry.js';
 import { getModel } from './models/tokens.js';
-import type { Plan } from './plan/types.js';
+import type { ImageFormat, Plan } from './plan/types.js';
 import type { AudioAsset, FrameAsset, PreparedMedia } from './request/types.js';
 import { framesOutsideGrids } from './sample/manifest.js';
 import { sample, type Manifest, type SampleOptions } from './sample/sample.js';
@@ -91,6 +91,29 @@ export async function inlineVideo(input: string, p: Plan, options: PrepareOption
 /** A window length that means "no windows" (the whole clip is one segment, split only by limits). */
 const NO_WINDOWS = 1e9;
 
+/** What imageAssets reads of a manifest (a Manifest, or one stored as JSON). */
+export interface ManifestImages {
+  format: ImageFormat;
+  detail: string;
+  frames: Array<{ index: number; file: string; width: number; height: number; tokens: number; timestampSec: number }>;
+  grids?: Array<{ index: number; file: string; width: number; height: number; tokens: number; timestamps: number[]; frames: number[] }> | undefined;
+}
+
+/** What a manifest sends as images: its grids, and the frames no grid holds (a last group a grid would cost more for). */
+export function imageAssets(m: ManifestImages, path: (file: string) => string): FrameAsset[] {
+  const asset = (i: { index: number; file: string; width: number; height: number; tokens: number }, timestampSec: number): FrameAsset => ({
+    index: i.index,
+    timestampSec,
+    file: path(i.file),
+    mime: MIME[m.format],
+    width: i.width,
+    height: i.height,
+    detail: m.detail,
+    tokens: i.tokens,
+  });
+  return [...(m.grids ?? []).map((g) => asset(g, g.timestamps[0]!)), ...framesOutsideGrids(m).map((f) => asset(f, f.timestampSec))];
+}
+
 export async function prepare(input: string, options: PrepareOptions = {}): Promise<Prepared> {
   const temp = options.dir ? undefined : makeTempDir('omniprep-prepare-');
   const dir = resolve(options.dir ?? temp!.path);
@@ -122,21 +145,7 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
         : Promise.resolve(null),
     ]);
     const frameDir = join(dir, 'frames');
-    const asset = (i: { index: number; file: string; width: number; height: number; tokens: number }, timestampSec: number): FrameAsset => ({
-      index: i.index,
-      timestampSec,
-      file: join(frameDir, i.file),
-      mime: MIME[frames.format],
-      width: i.width,
-      height: i.height,
-      detail: frames.detail,
-      tokens: i.tokens,
-    });
-    // Grids, and the frames no grid holds (a last group a grid would cost more for).
-    const images: FrameAsset[] = [
-      ...(frames.grids ?? []).map((g) => asset(g, g.timestamps[0]!)),
-      ...framesOutsideGrids(frames).map((f) => asset(f, f.timestampSec)),
-    ];
+    const images = imageAssets(frames, (file) => join(frameDir, file));
     const chunks: AudioAsset[] = audio?.assets ?? [];
     const windows = segmentTimeline(plan.endSec, images, chunks, {
       windowSec: options.windowSec ?? NO_WINDOWS,

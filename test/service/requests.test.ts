@@ -11,6 +11,28 @@ import { CACHE, fixture, tempDir } from '../helpers/fixtures.js';
 import { api, startService, waitJob } from '../helpers/service.js';
 
 describe('GET /v1/jobs/:id/requests, /batch, /audio/:n', () => {
+  it("with grids: the grids and the frames no grid holds, as the library's bodies", async () => {
+    const s = await startService({ workers: 1, allowRoots: [CACHE] });
+    const dir = tempDir('svc-requests-');
+    try {
+      const clip = await fixture('timecode'); // 20 s: a frame every 2 s is 10 frames, two 2x2 grids and two frames alone
+      const options = { every: 2, mode: 'exact', grid: { cols: 2, rows: 2 }, prompt: 'Describe.' } as const;
+      const r = await api(s.url, 'POST', '/v1/jobs', { path: clip, options });
+      expect(r.status, r.text).toBe(202);
+      const job = await waitJob(s.url, r.json.id, 120_000);
+      expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+      const lib = await prepare(clip, { ...options, dir });
+      expect([lib.frames.grids?.length, lib.segments.flatMap((g) => g.frames).length]).toEqual([2, 4]);
+      const got = await api(s.url, 'GET', `/v1/jobs/${job.id}/requests`);
+      expect(got.status, got.text).toBe(200);
+      const want = buildRequests({ ...lib, input: clip }, { prompt: options.prompt, input: clip });
+      expect(got.json.requests.map((x: { body: unknown }) => x.body)).toEqual(want.map((x) => x.body));
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('are what the library builds for the same file and options', async () => {
     const s = await startService({ workers: 1, allowRoots: [CACHE] });
     const dir = tempDir('svc-requests-');

@@ -10,9 +10,9 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { writeBatch } from '../../batch/write.js';
-import { MIME } from '../../media/formats.js';
 import type { ImageFormat } from '../../plan/types.js';
 import { buildRequests } from '../../request/build.js';
+import { imageAssets } from '../../prepare.js';
 import type { AudioAsset, FrameAsset, PreparedMedia } from '../../request/types.js';
 import { ServiceError } from '../errors.js';
 import { errorResponses, idParams } from '../schemas.js';
@@ -29,6 +29,8 @@ interface StoredFrame {
 }
 interface StoredGrid extends Omit<StoredFrame, 'timestampSec'> {
   timestamps: number[];
+  /** The frames it holds (the manifest's indices). */
+  frames: number[];
 }
 interface StoredManifest {
   model: string;
@@ -69,28 +71,8 @@ export function preparedOf(job: JobRecord, outDir: string): PreparedMedia {
     if (!SAFE_NAME.test(file)) throw new ServiceError('INTERNAL', `job ${job.id}: bad file name in its manifest`);
     return join(dir, file);
   };
-  const mime = MIME[m.format];
-  const images: FrameAsset[] = m.grids
-    ? m.grids.map((g) => ({
-        index: g.index,
-        timestampSec: g.timestamps[0]!,
-        file: checked(frameDir, g.file),
-        mime,
-        width: g.width,
-        height: g.height,
-        detail: m.detail,
-        tokens: g.tokens,
-      }))
-    : m.frames.map((f) => ({
-        index: f.index,
-        timestampSec: f.timestampSec,
-        file: checked(frameDir, f.file),
-        mime,
-        width: f.width,
-        height: f.height,
-        detail: m.detail,
-        tokens: f.tokens,
-      }));
+  // Grids, and the frames no grid holds: what prepare() sent (imageAssets).
+  const images: FrameAsset[] = imageAssets(m, (file) => checked(frameDir, file));
   const chunks: AudioAsset[] = ((r.audioManifest as StoredChunk[] | null) ?? []).map((c) => ({
     index: c.index,
     startSec: c.startSec,
