@@ -388,12 +388,14 @@ function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
   };
 }
 
-/** One plan for one setting (the budget chooser calls this for each candidate). */
-function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
-  if (ctx.options.send === 'video') return planVideo(ctx, setting, started);
+/** The frames one setting picks, and the size that costs least for them (a video; else none). */
+function sizedFrames(
+  ctx: PlanContext,
+  setting: Setting,
+  warnings: string[],
+): { frames: PlannedFrame[]; tolerance: number | null; before: number; width: number; height: number; tokensPerFrame: number; detailApplied: string } {
   const { info, model, sampling: s, end, options: o } = ctx;
   const video = info.video;
-  const warnings: string[] = [];
   let frames: PlannedFrame[] = [];
   let tolerance: number | null = null;
   let before = 0;
@@ -431,15 +433,15 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
       input: info.input,
     });
   }
-  const tiled = s.grid && frames.length ? planGrids(model, frames, { width, height, tokens: tokensPerFrame }, s.grid, setting.detail, s.sizeSlack) : null;
-  const grids = tiled?.grids ?? null;
-  // The frames sent as they are: all of them, or those no grid pays for.
-  const alone = tiled ? tiled.alone : frames;
-  if (tiled?.warning) warnings.push(tiled.warning);
-  const imageTokensTotal = (grids ?? []).reduce((a, g) => a + g.tokens, 0) + alone.length * tokensPerFrame;
+  return { frames, tolerance, before, width, height, tokensPerFrame, detailApplied };
+}
 
-  // Audio: the chunks chunkAudio() would cut at its limits (it moves each cut to a nearby pause,
-  // which can add a chunk and a token or two: see the audio module).
+/**
+ * The audio in the estimate: the chunks chunkAudio() would cut at its limits (it moves each cut
+ * to a nearby pause, which can add a chunk and a token or two: see the audio module).
+ */
+function audioEstimate(ctx: PlanContext, warnings: string[]): { audio: Plan['audio']; audioNote: string | null } {
+  const { info, model, options: o } = ctx;
   let audio: Plan['audio'] = null;
   let audioNote: string | null = null;
   if (o.audio) {
@@ -454,6 +456,23 @@ function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
     }
     if (audioNote) warnings.push(`no audio in the estimate: ${audioNote}`);
   }
+  return { audio, audioNote };
+}
+
+/** One plan for one setting (the budget chooser calls this for each candidate). */
+function planFor(ctx: PlanContext, setting: Setting, started: number): Plan {
+  if (ctx.options.send === 'video') return planVideo(ctx, setting, started);
+  const { info, model, sampling: s, end } = ctx;
+  const warnings: string[] = [];
+  const { frames, tolerance, before, width, height, tokensPerFrame, detailApplied } = sizedFrames(ctx, setting, warnings);
+  const tiled = s.grid && frames.length ? planGrids(model, frames, { width, height, tokens: tokensPerFrame }, s.grid, setting.detail, s.sizeSlack) : null;
+  const grids = tiled?.grids ?? null;
+  // The frames sent as they are: all of them, or those no grid pays for.
+  const alone = tiled ? tiled.alone : frames;
+  if (tiled?.warning) warnings.push(tiled.warning);
+  const imageTokensTotal = (grids ?? []).reduce((a, g) => a + g.tokens, 0) + alone.length * tokensPerFrame;
+
+  const { audio, audioNote } = audioEstimate(ctx, warnings);
 
   const asset = (index: number, timestampSec: number, w: number, h: number, tokens: number): FrameAsset => ({
     index,

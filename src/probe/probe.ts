@@ -317,6 +317,64 @@ async function firstCall(local: LocalInput, input: string, read: LocalMoov | und
   }
 }
 
+/** A stream's own duration, when its header states one. */
+function streamDuration(s: RawStream | undefined): number | null {
+  return s ? num(s.duration) : null;
+}
+
+/** The video stream's facts, checked against the limits. */
+function videoStream(v: RawStream, input: string, limits: Limits, sampleTimes: number[], startTimeSec: number): VideoStreamInfo {
+  const codedWidth = v.width ?? v.coded_width ?? 0;
+  const codedHeight = v.height ?? v.coded_height ?? 0;
+  if (!codedWidth || !codedHeight) throw inputError('CORRUPT', input, 'the video stream has no picture size');
+  if (codedWidth * codedHeight > limits.maxPixels) {
+    throw inputError('TOO_LARGE', input, `frames are ${codedWidth}x${codedHeight}, over the ${limits.maxPixels}-pixel limit`);
+  }
+  const rotation = rotationOf(v);
+  const sar = (v.sample_aspect_ratio ?? '1:1').split(':').map(Number);
+  const sarRatio = sar[0] && sar[1] ? sar[0] / sar[1] : 1;
+  // Display width with non-square pixels, as ffmpeg's autoscale would show it; even, like ffmpeg.
+  const dispW = sarRatio !== 1 ? Math.round((codedWidth * sarRatio) / 2) * 2 : codedWidth;
+  const swap = rotation === 90 || rotation === 270;
+  const realFps = parseRate(v.r_frame_rate);
+  // Ogg (Theora) states no average rate ("0/0"): the stream's base rate stands for it.
+  const avgFps = parseRate(v.avg_frame_rate);
+  const fps = avgFps || realFps;
+  const vfr = looksVariable(sampleTimes) || (avgFps > 0 && realFps > 0 && Math.abs(avgFps - realFps) / realFps > 0.02);
+  return {
+    index: v.index,
+    codec: v.codec_name ?? 'unknown',
+    profile: v.profile ?? null,
+    pixFmt: v.pix_fmt ?? null,
+    codedWidth,
+    codedHeight,
+    width: swap ? codedHeight : dispW,
+    height: swap ? dispW : codedHeight,
+    fps: Math.round(fps * 1000) / 1000,
+    realFps: Math.round(realFps * 1000) / 1000,
+    rotation,
+    vfr,
+    frameCount: num(v.nb_frames),
+    durationSec: streamDuration(v),
+    startSec: (num(v.start_time) ?? startTimeSec) - startTimeSec,
+    bitRate: num(v.bit_rate),
+  };
+}
+
+/** The audio stream's facts. */
+function audioStream(a: RawStream, startTimeSec: number): AudioStreamInfo {
+  return {
+    index: a.index,
+    codec: a.codec_name ?? 'unknown',
+    sampleRate: num(a.sample_rate) ?? 0,
+    channels: a.channels ?? 0,
+    channelLayout: a.channel_layout ?? null,
+    durationSec: streamDuration(a),
+    startSec: (num(a.start_time) ?? startTimeSec) - startTimeSec,
+    bitRate: num(a.bit_rate),
+  };
+}
+
 /** Probes a local file. Throws OmniprepError (NOT_FOUND, UNSUPPORTED_FORMAT, CORRUPT, TOO_LARGE, ...). */
 export async function probe(input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
   const limits = resolveLimits(options.limits);
@@ -352,7 +410,6 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     if (scheme) throw inputError('UNSUPPORTED_FORMAT', input, `is encrypted (${scheme.toUpperCase()}): protected media cannot be decoded`);
   }
 
-  const streamDuration = (s: RawStream | undefined): number | null => (s ? num(s.duration) : null);
   const declared = num(format.duration) ?? Math.max(streamDuration(v) ?? 0, streamDuration(a) ?? 0);
   const main = (v ?? a)!;
   const noDuration = !declared || declared <= 0;
@@ -378,57 +435,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     throw inputError('CORRUPT', input, `the file is truncated: its data ends at ${lastEnd.toFixed(2)} s of the ${mainDuration.toFixed(2)} s it declares`);
   }
 
-  let video: VideoStreamInfo | undefined;
-  if (v) {
-    const codedWidth = v.width ?? v.coded_width ?? 0;
-    const codedHeight = v.height ?? v.coded_height ?? 0;
-    if (!codedWidth || !codedHeight) throw inputError('CORRUPT', input, 'the video stream has no picture size');
-    if (codedWidth * codedHeight > limits.maxPixels) {
-      throw inputError('TOO_LARGE', input, `frames are ${codedWidth}x${codedHeight}, over the ${limits.maxPixels}-pixel limit`);
-    }
-    const rotation = rotationOf(v);
-    const sar = (v.sample_aspect_ratio ?? '1:1').split(':').map(Number);
-    const sarRatio = sar[0] && sar[1] ? sar[0] / sar[1] : 1;
-    // Display width with non-square pixels, as ffmpeg's autoscale would show it; even, like ffmpeg.
-    const dispW = sarRatio !== 1 ? Math.round((codedWidth * sarRatio) / 2) * 2 : codedWidth;
-    const swap = rotation === 90 || rotation === 270;
-    const realFps = parseRate(v.r_frame_rate);
-    // Ogg (Theora) states no average rate ("0/0"): the stream's base rate stands for it.
-    const avgFps = parseRate(v.avg_frame_rate);
-    const fps = avgFps || realFps;
-    const vfr = looksVariable(sampleTimes) || (avgFps > 0 && realFps > 0 && Math.abs(avgFps - realFps) / realFps > 0.02);
-    video = {
-      index: v.index,
-      codec: v.codec_name ?? 'unknown',
-      profile: v.profile ?? null,
-      pixFmt: v.pix_fmt ?? null,
-      codedWidth,
-      codedHeight,
-      width: swap ? codedHeight : dispW,
-      height: swap ? dispW : codedHeight,
-      fps: Math.round(fps * 1000) / 1000,
-      realFps: Math.round(realFps * 1000) / 1000,
-      rotation,
-      vfr,
-      frameCount: num(v.nb_frames),
-      durationSec: streamDuration(v),
-      startSec: (num(v.start_time) ?? startTimeSec) - startTimeSec,
-      bitRate: num(v.bit_rate),
-    };
-  }
-  let audio: AudioStreamInfo | undefined;
-  if (a) {
-    audio = {
-      index: a.index,
-      codec: a.codec_name ?? 'unknown',
-      sampleRate: num(a.sample_rate) ?? 0,
-      channels: a.channels ?? 0,
-      channelLayout: a.channel_layout ?? null,
-      durationSec: streamDuration(a),
-      startSec: (num(a.start_time) ?? startTimeSec) - startTimeSec,
-      bitRate: num(a.bit_rate),
-    };
-  }
+  const video = v ? videoStream(v, input, limits, sampleTimes, startTimeSec) : undefined;
+  const audio = a ? audioStream(a, startTimeSec) : undefined;
   durationSec = Math.round(durationSec * 1e6) / 1e6;
   const info: MediaInfo = {
     input,
