@@ -78,6 +78,47 @@ function scales(intervals: readonly number[], cost: ReadonlyArray<{ usd: number 
   return { logX, logY, xDomain };
 }
 
+/** The panel under the costs: the share of shots each interval still catches. */
+function coveragePanel(
+  shots: NonNullable<CostCurve['shots']>,
+  frames: ReadonlyArray<{ every: number; frames: number }>,
+  o: { width: number; height: number; xScale: unknown; xAxis: Record<string, unknown> },
+): unknown {
+  const total = shots.shots.length;
+  const cov = shots.byInterval.map((b) => ({ every: b.every, pct: total ? (100 * b.covered) / total : 0, label: `${b.covered}/${total}` }));
+  return {
+    width: o.width,
+    height: Math.round(o.height * 0.4),
+    data: { values: cov },
+    encoding: {
+      x: {
+        field: 'every',
+        type: 'quantitative',
+        scale: o.xScale,
+        axis: {
+          ...o.xAxis,
+          labelExpr: lookupExpr(
+            frames.map((f) => [f.every, [secondsLabel(f.every), `${f.frames} frame${f.frames === 1 ? '' : 's'}`]]),
+            "datum.label + ' s'",
+          ),
+          labelLineHeight: 14,
+        },
+      },
+      y: {
+        field: 'pct',
+        type: 'quantitative',
+        // room above 100% for the point labels
+        scale: { domain: [0, 115], nice: false },
+        axis: { title: ['shots with a frame', '(%)'], values: [0, 25, 50, 75, 100], labelFontSize: 11, titleFontSize: 12 },
+      },
+    },
+    layer: [
+      { mark: { type: 'line', color: '#555', strokeWidth: 2.5, point: { filled: true, size: 60, color: '#555' } } },
+      { mark: { type: 'text', dy: -10, fontSize: 11, color: '#333' }, encoding: { text: { field: 'label' } } },
+    ],
+  };
+}
+
 /** The vega-lite spec of the chart (pure). */
 export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelSpec {
   const width = o.width ?? CHART_DEFAULTS.width;
@@ -166,42 +207,7 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
     },
   };
   const panels: unknown[] = [costPanel];
-  if (curve.shots) {
-    const total = curve.shots.shots.length;
-    const cov = curve.shots.byInterval.map((b) => ({ every: b.every, pct: total ? (100 * b.covered) / total : 0, label: `${b.covered}/${total}` }));
-    panels.push({
-      width,
-      height: Math.round(height * 0.4),
-      data: { values: cov },
-      encoding: {
-        x: {
-          field: 'every',
-          type: 'quantitative',
-          scale: xScale,
-          axis: {
-            ...xAxisBase,
-            title: xTitle,
-            labelExpr: lookupExpr(
-              frames.map((f) => [f.every, [secondsLabel(f.every), `${f.frames} frame${f.frames === 1 ? '' : 's'}`]]),
-              "datum.label + ' s'",
-            ),
-            labelLineHeight: 14,
-          },
-        },
-        y: {
-          field: 'pct',
-          type: 'quantitative',
-          // room above 100% for the point labels
-          scale: { domain: [0, 115], nice: false },
-          axis: { title: ['shots with a frame', '(%)'], values: [0, 25, 50, 75, 100], labelFontSize: 11, titleFontSize: 12 },
-        },
-      },
-      layer: [
-        { mark: { type: 'line', color: '#555', strokeWidth: 2.5, point: { filled: true, size: 60, color: '#555' } } },
-        { mark: { type: 'text', dy: -10, fontSize: 11, color: '#333' }, encoding: { text: { field: 'label' } } },
-      ],
-    });
-  }
+  if (curve.shots) panels.push(coveragePanel(curve.shots, frames, { width, height, xScale, xAxis: { ...xAxisBase, title: xTitle } }));
   const dur = Number(curve.durationSec.toFixed(1));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

@@ -9,7 +9,7 @@
  * frame at that interval lies in it.
  */
 import { invalidOption } from '../errors.js';
-import { resolveRegistry, TIERS, type Tier } from '../models/registry.js';
+import { resolveRegistry, TIERS, type ModelRegistry, type Tier } from '../models/registry.js';
 import { getModel, modelDetails } from '../models/tokens.js';
 import { plan } from '../plan/plan.js';
 import { resolveSampling } from '../plan/options.js';
@@ -161,25 +161,17 @@ function point(p: Plan, shots: Array<[number, number]> | null): CostCurvePoint {
   };
 }
 
-/** Cost and shot coverage at each sampling interval, for each model and detail level. */
-export async function costCurve(input: string | MediaInfo, options: CostCurveOptions = {}): Promise<CostCurve> {
-  const started = performance.now();
-  const { every: everyList, models: modelList, details, shots: wantShots, minShotSec: minShotOpt, sends: sendList, ...rest } = options;
-  const sends: Send[] = [...new Set<Send>(sendList ?? ['frames'])];
-  for (const s of sends) if (!(SENDS as readonly string[]).includes(s)) throw invalidOption('sends', SENDS.join(', '), s);
-  const intervals = intervalsOf(everyList);
-  const models = modelList ?? COST_CURVE_DEFAULTS.models;
-  if (!Array.isArray(models) || !models.length) throw invalidOption('models', 'at least one model name', models);
-  const minShotSec = minShotOpt ?? COST_CURVE_DEFAULTS.minShotSec;
-  if (!(typeof minShotSec === 'number' && minShotSec >= 0 && Number.isFinite(minShotSec))) throw invalidOption('minShotSec', 'seconds >= 0', minShotSec);
-  const registry = resolveRegistry({ registry: rest.registry, modelsFile: rest.modelsFile });
-  const base: PlanOptions = { ...rest, registry, modelsFile: undefined };
-
-  // Which (model, detail) pairs: every model must be known; a detail it lacks is skipped for it.
-  const warnings: string[] = [];
+/** Which (model, detail) pairs: every model must be known; a detail it lacks is skipped for it (said in `warnings`). */
+function modelDetailPairs(
+  models: readonly string[],
+  details: readonly string[] | undefined,
+  registry: ModelRegistry,
+  rule: string | undefined,
+  warnings: string[],
+): Array<{ model: string; detail: string | undefined }> {
   const pairs: Array<{ model: string; detail: string | undefined }> = [];
   for (const name of models) {
-    const m = getModel(name, { registry, rule: rest.rule });
+    const m = getModel(name, { registry, rule });
     if (!details?.length) {
       pairs.push({ model: name, detail: undefined });
       continue;
@@ -196,6 +188,25 @@ export async function costCurve(input: string | MediaInfo, options: CostCurveOpt
     if (missing.length) warnings.push(`${name} has no detail ${missing.join(' or ')} (it has ${levels.join(', ')}): skipped for it`);
     for (const d of ok) pairs.push({ model: name, detail: d });
   }
+  return pairs;
+}
+
+/** Cost and shot coverage at each sampling interval, for each model and detail level. */
+export async function costCurve(input: string | MediaInfo, options: CostCurveOptions = {}): Promise<CostCurve> {
+  const started = performance.now();
+  const { every: everyList, models: modelList, details, shots: wantShots, minShotSec: minShotOpt, sends: sendList, ...rest } = options;
+  const sends: Send[] = [...new Set<Send>(sendList ?? ['frames'])];
+  for (const s of sends) if (!(SENDS as readonly string[]).includes(s)) throw invalidOption('sends', SENDS.join(', '), s);
+  const intervals = intervalsOf(everyList);
+  const models = modelList ?? COST_CURVE_DEFAULTS.models;
+  if (!Array.isArray(models) || !models.length) throw invalidOption('models', 'at least one model name', models);
+  const minShotSec = minShotOpt ?? COST_CURVE_DEFAULTS.minShotSec;
+  if (!(typeof minShotSec === 'number' && minShotSec >= 0 && Number.isFinite(minShotSec))) throw invalidOption('minShotSec', 'seconds >= 0', minShotSec);
+  const registry = resolveRegistry({ registry: rest.registry, modelsFile: rest.modelsFile });
+  const base: PlanOptions = { ...rest, registry, modelsFile: undefined };
+
+  const warnings: string[] = [];
+  const pairs = modelDetailPairs(models, details, registry, rest.rule, warnings);
 
   const info = typeof input === 'string' ? await probe(input, { limits: rest.limits, signal: rest.signal, ffprobePath: rest.ffprobePath }) : input;
 
