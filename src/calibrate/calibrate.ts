@@ -11,16 +11,16 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { OmniprepError, invalidOption } from '../errors.js';
-import { dispatchAll, type DispatchOptions, type DispatchRequest } from '../dispatch/dispatch.js';
+import { dispatchAll, type DispatchOptions, type DispatchReport, type DispatchRequest } from '../dispatch/dispatch.js';
 import type { RequestEstimate } from '../request/estimate.js';
 import type { Api } from '../request/options.js';
 import { API_DETAILS, type OpenAIApi } from '../providers/openai/render.js';
 import type { FrameAsset, Part } from '../providers/parts.js';
 import { PROVIDERS, type RequestBody } from '../providers/registry.js';
-import { resolveRegistry, type ModelEntry, type RegistryOverrides } from '../models/registry.js';
+import { resolveRegistry, type ModelEntry, type ModelRegistry, type RegistryOverrides } from '../models/registry.js';
 import { detailLevels, type ImageRule } from '../models/rules.js';
 import { chatTextTokens, dollars, getModel, imageTokens } from '../models/tokens.js';
-import { fitImageRule, type FittedRule, type Observation, type RuleFit } from './fit.js';
+import { fitImageRule, type FitResult, type FittedRule, type Observation, type RuleFit } from './fit.js';
 import { CALIBRATION_SIZES, noiseJpeg, type ImageSize } from './images.js';
 
 export const CALIBRATE_DEFAULTS = {
@@ -219,52 +219,46 @@ function estimateOf(model: ModelEntry, imageTok: number, textTokens: number, max
   };
 }
 
-/** Measures how a server bills images for a model and finds the rule that explains it. */
-export async function calibrate(options: CalibrateOptions): Promise<CalibrationReport> {
-  const { api, sizes, details } = checkOptions(options);
-  const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
-  const model = getModel(options.model, { registry, rule: options.rule });
-  const text = options.text ?? CALIBRATE_DEFAULTS.text;
-  const maxOut = CALIBRATE_DEFAULTS.maxOutputTokens;
-  const baseURL = options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
-  const date = isoDate(options.now ?? new Date());
-  const current = model.image && (model.image.type === 'tile' || model.image.type === 'patch') ? model.image : undefined;
+type NamedRule = ImageRule & { name: string };
+type Sent = { width: number; height: number; detail: string; bytes: number };
 
-  // Requests: the text alone, then every size at every detail.
-  const images = await Promise.all(sizes.map(async (s) => ({ ...s, jpeg: await noiseJpeg(s) })));
+/** The registry's rule for the model when calibration can fit against it (tile or patch), else undefined. */
+function fittableRule(model: ModelEntry): NamedRule | undefined {
+  return model.image && (model.image.type === 'tile' || model.image.type === 'patch') ? model.image : undefined;
+}
+
+/** The requests: the text alone, then every size at every detail, each estimated with the registry's current rule. */
+async function calibrationRequests(
+  api: OpenAIApi,
+  model: ModelEntry,
+  text: string,
+  maxOut: number,
+  checked: { sizes: readonly ImageSize[]; details: string[]; current: NamedRule | undefined },
+): Promise<{ requests: DispatchRequest[]; sent: Sent[] }> {
+  const images = await Promise.all(checked.sizes.map(async (s) => ({ ...s, jpeg: await noiseJpeg(s) })));
   const textTokens = chatTextTokens(model, [text]);
   const estimate = (imageTok: number): RequestEstimate => estimateOf(model, imageTok, textTokens, maxOut);
-  const predictWith = (rule: ImageRule | undefined, w: number, h: number, d: string): number | null =>
-    rule && detailLevels(rule).includes(d) ? imageTokens(model, w, h, d).tokens : null;
-  const sent: Array<{ width: number; height: number; detail: string; bytes: number }> = [];
+  const predict = (w: number, h: number, d: string): number =>
+    checked.current && detailLevels(checked.current).includes(d) ? imageTokens(model, w, h, d).tokens : 0;
+  const sent: Sent[] = [];
   const requests: DispatchRequest[] = [{ id: 'text-only', api, body: body(api, model, text, maxOut), estimate: estimate(0) }];
   for (const img of images) {
     const url = `data:image/jpeg;base64,${img.jpeg.toString('base64')}`;
-    for (const detail of details) {
+    for (const detail of checked.details) {
       sent.push({ width: img.width, height: img.height, detail, bytes: img.jpeg.length });
       requests.push({
         id: `${img.width}x${img.height}-${detail}`,
         api,
         body: body(api, model, text, maxOut, { url, detail }),
-        estimate: estimate(predictWith(current, img.width, img.height, detail) ?? 0),
+        estimate: estimate(predict(img.width, img.height, detail)),
       });
     }
   }
+  return { requests, sent };
+}
 
-  const report = await dispatchAll(requests, {
-    apiKey: options.apiKey,
-    baseURL,
-    organization: options.organization,
-    project: options.project,
-    timeoutMs: options.timeoutMs,
-    client: options.client,
-    maxRetries: options.maxRetries,
-    signal: options.signal,
-    registry,
-    rule: options.rule,
-    concurrency: options.concurrency ?? CALIBRATE_DEFAULTS.concurrency,
-  });
-  const where = `calibrate ${model.name} at ${baseURL}`;
+/** The input tokens each answer reports, in request order; the first request that failed or reported none is an error. */
+function reportedInputTokens(report: DispatchReport, where: string, baseURL: string): number[] {
   const usage: number[] = [];
   for (const r of report.results) {
     if (r.status === 'ok' && r.usage) {
@@ -274,52 +268,39 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     const why = r.status === 'ok' ? 'the answer has no usage' : r.status === 'error' ? r.error.message : r.message;
     throw new OmniprepError(r.status === 'ok' ? 'INVALID_RESPONSE' : 'REQUEST_FAILED', `${where}: request ${r.id}: ${why}`, { input: baseURL });
   }
-  const baseline = usage[0]!;
-  const observations: Observation[] = sent.map((s, i) => ({ width: s.width, height: s.height, detail: s.detail, tokens: usage[i + 1]! - baseline }));
+  return usage;
+}
 
-  const tolerance = options.tolerance ?? CALIBRATE_DEFAULTS.tolerance;
-  const fit = fitImageRule(observations, { registry, current: current as (ImageRule & { name: string }) | undefined, tolerance });
-  const best = fit.best;
-  const currentFit = current ? fit.candidates.find((c) => c.origin === 'registry' && c.name === current.name) : undefined;
-  const known = registry.has(model.name);
-  const { overrides, keptLevels } = calibrationOverride({
-    model,
-    known,
-    rule: best.rule,
-    current: current as (ImageRule & { name: string }) | undefined,
-    baseURL,
-    date,
-  });
-  let saved: string | null = null;
-  if (options.save) {
-    if (!fit.explained) {
-      throw new OmniprepError(
-        'INVALID_OPTION',
-        `${where}: no rule explains every bill (nearest: ${best.description}, off by up to ${best.maxAbsResidual} tokens); nothing saved`,
-        { input: baseURL },
-      );
-    }
-    saveOverride(options.save, overrides, (json) => void registry.withOverrides(json, options.save));
-    saved = options.save;
+/** Writes the override to `options.save` when the fit explains every bill (refuses when not); where it went. */
+function saveWhenExplained(
+  options: CalibrateOptions,
+  fit: FitResult,
+  overrides: RegistryOverrides,
+  where: string,
+  baseURL: string,
+  registry: ModelRegistry,
+): string | null {
+  if (!options.save) return null;
+  if (!fit.explained) {
+    throw new OmniprepError(
+      'INVALID_OPTION',
+      `${where}: no rule explains every bill (nearest: ${fit.best.description}, off by up to ${fit.best.maxAbsResidual} tokens); nothing saved`,
+      { input: baseURL },
+    );
   }
+  saveOverride(options.save, overrides, (json) => void registry.withOverrides(json, options.save));
+  return options.save;
+}
 
-  const spent = report.totals;
+/** The report's fit, registry and candidates sections: the best rule, the registry's against the same bills, the nearest five. */
+function fitSections(
+  fit: FitResult,
+  currentFit: RuleFit | undefined,
+  model: ModelEntry,
+  tolerance: number,
+): Pick<CalibrationReport, 'fit' | 'registry' | 'candidates'> {
+  const best = fit.best;
   return {
-    model: model.name,
-    api,
-    baseURL,
-    date,
-    text,
-    baselineTokens: baseline,
-    images: observations.map((o, i) => ({
-      ...sent[i]!,
-      inputTokens: usage[i + 1]!,
-      imageTokens: o.tokens,
-      predicted: best.predicted[i] ?? null,
-      residual: best.residuals[i] ?? null,
-      registryPredicted: currentFit?.predicted[i] ?? null,
-      registryResidual: currentFit?.residuals[i] ?? null,
-    })),
     fit: {
       family: best.family,
       origin: best.origin,
@@ -345,6 +326,68 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       maxAbsResidual: c.maxAbsResidual,
       totalAbsResidual: c.totalAbsResidual,
     })),
+  };
+}
+
+/** Each image's bill beside what the fitted rule and the registry's rule predict. */
+function calibratedImages(sent: Sent[], usage: number[], observations: Observation[], best: RuleFit, currentFit: RuleFit | undefined): CalibratedImage[] {
+  return observations.map((o, i) => ({
+    ...sent[i]!,
+    inputTokens: usage[i + 1]!,
+    imageTokens: o.tokens,
+    predicted: best.predicted[i] ?? null,
+    residual: best.residuals[i] ?? null,
+    registryPredicted: currentFit?.predicted[i] ?? null,
+    registryResidual: currentFit?.residuals[i] ?? null,
+  }));
+}
+
+/** Measures how a server bills images for a model and finds the rule that explains it. */
+export async function calibrate(options: CalibrateOptions): Promise<CalibrationReport> {
+  const { api, sizes, details } = checkOptions(options);
+  const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
+  const model = getModel(options.model, { registry, rule: options.rule });
+  const text = options.text ?? CALIBRATE_DEFAULTS.text;
+  const maxOut = CALIBRATE_DEFAULTS.maxOutputTokens;
+  const baseURL = options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
+  const date = isoDate(options.now ?? new Date());
+  const current = fittableRule(model);
+  const { requests, sent } = await calibrationRequests(api, model, text, maxOut, { sizes, details, current });
+
+  const report = await dispatchAll(requests, {
+    apiKey: options.apiKey,
+    baseURL,
+    organization: options.organization,
+    project: options.project,
+    timeoutMs: options.timeoutMs,
+    client: options.client,
+    maxRetries: options.maxRetries,
+    signal: options.signal,
+    registry,
+    rule: options.rule,
+    concurrency: options.concurrency ?? CALIBRATE_DEFAULTS.concurrency,
+  });
+  const where = `calibrate ${model.name} at ${baseURL}`;
+  const usage = reportedInputTokens(report, where, baseURL);
+  const baseline = usage[0]!;
+  const observations: Observation[] = sent.map((s, i) => ({ width: s.width, height: s.height, detail: s.detail, tokens: usage[i + 1]! - baseline }));
+
+  const tolerance = options.tolerance ?? CALIBRATE_DEFAULTS.tolerance;
+  const fit = fitImageRule(observations, { registry, current, tolerance });
+  const currentFit = current ? fit.candidates.find((c) => c.origin === 'registry' && c.name === current.name) : undefined;
+  const { overrides, keptLevels } = calibrationOverride({ model, known: registry.has(model.name), rule: fit.best.rule, current, baseURL, date });
+  const saved = saveWhenExplained(options, fit, overrides, where, baseURL, registry);
+
+  const spent = report.totals;
+  return {
+    model: model.name,
+    api,
+    baseURL,
+    date,
+    text,
+    baselineTokens: baseline,
+    images: calibratedImages(sent, usage, observations, fit.best, currentFit),
+    ...fitSections(fit, currentFit, model, tolerance),
     usage: { requests: requests.length, inputTokens: spent.actualInputTokens, outputTokens: spent.actualOutputTokens, costUsd: spent.spentUsd },
     override: overrides,
     keptLevels,

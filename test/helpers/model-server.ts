@@ -1,34 +1,20 @@
 /**
- * TEST CODE. What the Anthropic and Gemini test servers share (test/helpers/anthropic/server.ts,
- * test/helpers/gemini/server.ts): the Fastify app on 127.0.0.1, per-test misbehaviour (`control`:
- * latency, 429 with the provider's own wait hints, 5xx, hangs), request records and statistics
- * (in flight now and at most, arrival times, billed tokens), and billing from the request itself:
- * images by the omniprep registry's rule at the image's real pixel size (read with sharp), audio
- * by the real duration of its bytes, text with the model's tokenizer and overhead. Each provider
- * module says how its bodies are validated, measured and answered.
+ * TEST CODE. What the OpenAI, Anthropic and Gemini test servers share (test/helpers/openai/,
+ * test/helpers/anthropic/, test/helpers/gemini/): the Fastify app on 127.0.0.1, per-test
+ * misbehaviour (`control`: latency, 429 with the provider's own wait hints, 5xx, hangs), request
+ * records and statistics (in flight now and at most, arrival times, billed tokens), and billing
+ * from the request itself (./meter.ts). Each provider module says how its bodies are validated,
+ * measured and answered (a `ProviderAdapter`), and adds its own routes (files, batches).
  */
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import sharp from 'sharp';
-import { audioTokens, imageTokens, textTokens } from '../../src/models/tokens.js';
-import { registry as processRegistry, type ModelEntry, type ModelRegistry } from '../../src/models/registry.js';
-import { maxInWindow, mp3Seconds, sampleFor, wavSeconds } from './openai/server.js';
+import { textTokens } from '../../src/models/tokens.js';
+import { registry as processRegistry, type ModelRegistry } from '../../src/models/registry.js';
+import { type Measured, Problem, promptTokens, sampleFor } from './meter.js';
 
-export { maxInWindow, sampleFor };
-
-/** A problem with a request, answered with `status` in the provider's error shape. */
-export class Problem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    /** Anthropic's error type / Gemini's status string. */
-    readonly type: string,
-  ) {
-    super(message);
-  }
-}
+export { imageSizeOf, type Measured, Meter, newId, Problem, promptTokens, sampleFor } from './meter.js';
 
 export interface Incoming {
+  /** 1-based arrival number over all model requests (batch lines included). */
   seq: number;
   path: string;
   body: Record<string, unknown>;
@@ -36,32 +22,43 @@ export interface Incoming {
   text: string;
   /** Set for a request of a batch. */
   customId?: string;
+  /** How many times a request with this text arrived before (0 on the first time). */
   previousAttempts: number;
 }
 
+/** What the server does with one request, instead of answering at once. */
 export type Action =
-  | { status: 429; retryAfterSec?: number; message?: string }
-  | { status: 500 | 503 | 529; message?: string }
-  | { status: 400; message?: string }
+  /** `retryAfterSec`: Anthropic's and Gemini's wait hints; `retryAfter` / `retryAfterMs`: OpenAI's headers as given. */
+  | { status: 429; retryAfterSec?: number; retryAfter?: number | string; retryAfterMs?: number; message?: string }
+  | { status: 500 | 502 | 503 | 504 | 529; message?: string }
+  | { status: 400; message?: string; code?: string }
   | { hang: true }
   | { latencyMs?: number; reply?: string };
 
+/** An action that answers with an error status. */
+export type Refusal = Extract<Action, { status: number }>;
+
 export interface Control {
+  /** Milliseconds before each answer (default 0). */
   latencyMs: number;
+  /** Called with every model request before it is answered; return an action to misbehave. */
   onRequest?: ((req: Incoming) => Action | undefined) | undefined;
+  /** The answer's text (default: structured-output sample, or a line about what was seen). */
   reply?: ((req: Incoming) => string) | undefined;
   /** Pixel size of an image given by URL (the servers fetch nothing). */
   urlImageSize?: ((url: string) => { width: number; height: number } | undefined) | undefined;
-  /** Milliseconds a batch stays in progress before it is processed. */
+  /** Milliseconds a batch stays in progress before it is processed (default 0). */
   batchDelayMs: number;
 }
 
 export interface Record_ {
   seq: number;
   path: string;
+  /** `performance.now()` when the request arrived and when it was answered. */
   receivedAt: number;
   finishedAt?: number;
   status?: number;
+  /** Input tokens the server measured, and the output bound the request set (0 when none). */
   promptTokens: number;
   imageTokens: number;
   audioTokens: number;
@@ -71,161 +68,127 @@ export interface Record_ {
   outputTokens: number;
   text: string;
   closedByClient: boolean;
+  /** The OpenAI-Organization and OpenAI-Project headers, when sent (OpenAI). */
+  organization?: string;
+  project?: string;
 }
 
 export interface Stats {
   inFlight: number;
   maxInFlight: number;
+  /** Requests received on the model routes (valid or not). */
   total: number;
   records: Record_[];
+  /** Requests refused with 400: path and message. */
   invalid: Array<{ path: string; message: string }>;
 }
 
-/** What a provider module measured in a request body. */
-export interface Measured {
-  model: ModelEntry;
-  /** The model id as the request named it. */
-  modelId: string;
-  images: number;
-  imageTokens: number;
-  audioTokens: number;
-  audioSeconds: number;
-  textTokens: number;
-  /** Tokens of other media (Gemini video). */
-  videoTokens: number;
-  maxOutputTokens: number;
-  texts: string[];
-  schema: Record<string, unknown> | undefined;
-}
-
-/** Counts the parts of a request as the registry bills them. */
-export class Meter {
-  readonly m: Measured;
-  constructor(model: ModelEntry, modelId: string) {
-    this.m = {
-      model,
-      modelId,
-      images: 0,
-      imageTokens: 0,
-      audioTokens: 0,
-      audioSeconds: 0,
-      textTokens: model.text.perRequest,
-      videoTokens: 0,
-      maxOutputTokens: 0,
-      texts: [],
-      schema: undefined,
-    };
-  }
-  message(): void {
-    this.m.textTokens += this.m.model.text.perMessage;
-  }
-  text(t: string): void {
-    this.m.texts.push(t);
-    this.m.textTokens += textTokens(this.m.model, t);
-  }
-  async image(base64: string, detail: string): Promise<{ width: number; height: number }> {
-    const size = await imageSizeOf(base64);
-    this.imageOfSize(size, detail);
-    return size;
-  }
-  imageOfSize(size: { width: number; height: number }, detail: string): void {
-    this.m.images++;
-    this.m.imageTokens += imageTokens(this.m.model, size.width, size.height, detail).tokens;
-  }
-  audio(base64: string, format: 'mp3' | 'wav'): void {
-    const bytes = Buffer.from(base64, 'base64');
-    const seconds = format === 'wav' ? wavSeconds(bytes) : mp3Seconds(bytes);
-    if (seconds === undefined) throw new Problem(400, `The audio data is not valid ${format}.`, 'invalid_request_error');
-    this.m.audioSeconds += seconds;
-    this.m.audioTokens += audioTokens(this.m.model, seconds);
-  }
-  get promptTokens(): number {
-    return this.m.textTokens + this.m.imageTokens + this.m.audioTokens + this.m.videoTokens;
-  }
-}
-
-const sizes = new Map<string, { width: number; height: number }>();
-
-export async function imageSizeOf(base64: string): Promise<{ width: number; height: number }> {
-  const key = base64.length > 64 ? `${base64.length}:${base64.slice(0, 32)}:${base64.slice(-32)}` : base64;
-  const cached = sizes.get(key);
-  if (cached) return cached;
-  try {
-    const meta = await sharp(Buffer.from(base64, 'base64')).metadata();
-    if (!meta.width || !meta.height) throw new Error('no size');
-    const size = { width: meta.width, height: meta.height };
-    if (sizes.size > 256) sizes.clear();
-    sizes.set(key, size);
-    return size;
-  } catch {
-    throw new Problem(400, 'Could not process image: the data is not a valid image.', 'invalid_request_error');
-  }
-}
-
-export const newId = (prefix: string): string => `${prefix}${randomBytes(12).toString('hex')}`;
-
-export interface ProviderAdapter {
+export interface ProviderAdapter<C extends Control = Control> {
   /** The provider's error body. */
-  error(status: number, message: string, type?: string, retryAfterSec?: number): unknown;
-  /** Headers of an error answer (429: the provider's wait hints). */
-  errorHeaders(status: number, retryAfterSec: number | undefined): Record<string, string>;
-  /** Validates a body (a Problem when invalid) and measures it. */
-  measure(body: unknown, reg: ModelRegistry, control: Control): Promise<Measured>;
+  error(status: number, message: string, o?: { type?: string | undefined; param?: string | null; retryAfterSec?: number | undefined }): unknown;
+  /** Headers of an error answer (429: the provider's wait hints; default none). */
+  errorHeaders?(status: number, retryAfterSec: number | undefined): Record<string, string>;
+  /** Body and headers of the answer to a refusing action (default: `error` and `errorHeaders` with `retryAfterSec`). */
+  refusal?(action: Refusal): { body: unknown; headers: Record<string, string> };
+  /** The message for an unknown route (default `Not found: METHOD URL`). */
+  notFound?(method: string, url: string): string;
+  /** Validates a body sent to `path` (a Problem when invalid) and measures it. */
+  measure(body: unknown, reg: ModelRegistry, control: C, path: string): Promise<Measured>;
   /** The answer body for `text` with usage. */
-  answer(m: Measured, text: string, outputTokens: number): unknown;
+  answer(m: Measured, text: string, outputTokens: number, req: Incoming): unknown;
 }
 
-export interface ModelServerCore {
-  app: FastifyInstance;
-  control: Control;
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The largest sum of `weight` over requests that arrived within any window of `windowMs` (half-open). */
+export function maxInWindow<T extends { receivedAt: number }>(items: readonly T[], windowMs: number, weight: (r: T) => number): number {
+  const sorted = [...items].sort((a, b) => a.receivedAt - b.receivedAt);
+  let best = 0;
+  let sum = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    sum += weight(sorted[hi]!);
+    while (sorted[hi]!.receivedAt - sorted[lo]!.receivedAt >= windowMs) sum -= weight(sorted[lo++]!);
+    best = Math.max(best, sum);
+  }
+  return best;
+}
+
+/** The non-blank lines of a JSONL batch file. */
+export const jsonlLines = (bytes: Buffer): string[] =>
+  bytes
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+
+/** What every test server hands its tests (besides its base URL, files and batches). */
+export interface ServerSurface<C extends Control = Control> {
+  control: C;
   stats: Stats;
-  reg(): ModelRegistry;
-  /** Answers one request (route or batch line). */
-  answer(
-    path: string,
-    body: unknown,
-    reply: FastifyReply | undefined,
-    record: Record_,
-    customId?: string,
-  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
-  /** A record for a route request, counted in flight until the reply closes. */
-  track(path: string, reply: FastifyReply): { record: Record_; leave: () => void };
-  newRecord(path: string): Record_;
-  wait(ms: number, reply: FastifyReply | undefined): Promise<boolean>;
-  listen(): Promise<string>;
+  /** Largest prompt tokens + output bound received in any `windowMs` (by arrival time). */
   maxTokensInWindow(windowMs: number): number;
   maxRequestsInWindow(windowMs: number): number;
+  /** Waits until no request is in flight (or `timeoutMs` passes); returns the count then. */
   settled(timeoutMs?: number): Promise<number>;
+  /** Clears statistics and control (files and batches stay). */
   reset(): void;
   close(): Promise<void>;
 }
 
-export async function modelServerCore(
-  adapter: ProviderAdapter,
-  o: { registry?: ModelRegistry; bodyLimit?: number; control?: Partial<Control> } = {},
-): Promise<ModelServerCore> {
-  const reg = (): ModelRegistry => o.registry ?? processRegistry();
-  const defaults = (): Control => ({ latencyMs: 0, batchDelayMs: 0 });
-  const control: Control = { ...defaults(), ...o.control };
-  const stats: Stats = { inFlight: 0, maxInFlight: 0, total: 0, records: [], invalid: [] };
-  const attempts = new Map<string, number>();
-  const releases = new Set<() => void>();
-  let seq = 0;
-  const app = Fastify({ logger: false, bodyLimit: o.bodyLimit ?? 600 * 1024 * 1024, forceCloseConnections: true });
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    void reply.code(status).send(adapter.error(status, err.message));
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(adapter.error(404, `Not found: ${req.method} ${req.url}`));
-  });
+export interface CoreOptions<C extends Control = Control> {
+  /** Registry the server bills with (default: the process registry). */
+  registry?: ModelRegistry;
+  /** Largest request body in bytes (default 600 MB). */
+  bodyLimit?: number;
+  control?: Partial<C>;
+}
 
-  const wait = (ms: number, reply: FastifyReply | undefined): Promise<boolean> =>
-    new Promise((resolve) => {
+export const DEFAULT_BODY_LIMIT = 600 * 1024 * 1024;
+
+const controlDefaults = (): Control => ({ latencyMs: 0, batchDelayMs: 0 });
+
+/** The Fastify app, control, statistics and answering of one test server. */
+export class ModelServerCore<C extends Control = Control> {
+  readonly app: FastifyInstance;
+  readonly control: C;
+  readonly stats: Stats = { inFlight: 0, maxInFlight: 0, total: 0, records: [], invalid: [] };
+  /** True once `close()` began: answers still pending are not sent. */
+  closing = false;
+  private readonly attempts = new Map<string, number>();
+  private readonly releases = new Set<() => void>();
+  private seq = 0;
+
+  constructor(
+    private readonly adapter: ProviderAdapter<C>,
+    private readonly o: CoreOptions<C> = {},
+  ) {
+    this.control = { ...controlDefaults(), ...o.control } as C;
+    this.app = Fastify({ logger: false, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, forceCloseConnections: true });
+    this.app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+      const status = err.statusCode ?? 500;
+      void reply.code(status).send(adapter.error(status, err.message));
+    });
+    this.app.setNotFoundHandler((req, reply) => {
+      const message = adapter.notFound?.(req.method, req.url) ?? `Not found: ${req.method} ${req.url}`;
+      void reply.code(404).send(adapter.error(404, message));
+    });
+  }
+
+  reg(): ModelRegistry {
+    return this.o.registry ?? processRegistry();
+  }
+
+  /** Waits `ms`, or until the client goes away or the server closes; true when the wait was cut short. */
+  wait(ms: number, reply: FastifyReply | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (cut: boolean): void => {
         if (timer) clearTimeout(timer);
-        releases.delete(release);
+        this.releases.delete(release);
         reply?.raw.off('close', onClose);
         resolve(cut);
       };
@@ -233,160 +196,195 @@ export async function modelServerCore(
       const onClose = (): void => {
         if (!reply?.raw.writableFinished) done(true);
       };
-      releases.add(release);
+      this.releases.add(release);
       reply?.raw.on('close', onClose);
       if (Number.isFinite(ms)) timer = setTimeout(() => done(false), ms);
     });
+  }
 
-  const newRecord = (path: string): Record_ => ({
-    seq: ++seq,
-    path,
-    receivedAt: performance.now(),
-    promptTokens: 0,
-    imageTokens: 0,
-    audioTokens: 0,
-    textTokens: 0,
-    images: 0,
-    maxOutputTokens: 0,
-    outputTokens: 0,
-    text: '',
-    closedByClient: false,
-  });
+  /** Waits what `control.batchDelayMs` says before a batch is processed. */
+  async batchDelay(): Promise<void> {
+    if (this.control.batchDelayMs > 0) await this.wait(this.control.batchDelayMs, undefined);
+  }
 
-  const core: ModelServerCore = {
-    app,
-    control,
-    stats,
-    reg,
-    wait,
-    newRecord,
-    track(path, reply) {
-      const record = newRecord(path);
-      stats.total++;
-      stats.records.push(record);
-      stats.inFlight++;
-      stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-      let counted = true;
-      const leave = (): void => {
-        if (!counted) return;
-        counted = false;
-        stats.inFlight--;
-        record.finishedAt = performance.now();
-      };
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) record.closedByClient = true;
-        leave();
-      });
-      return { record, leave };
-    },
-    async answer(path, body, reply, record, customId) {
-      let m: Measured;
-      try {
-        m = await adapter.measure(body, reg(), control);
-      } catch (e) {
-        if (e instanceof Problem) {
-          if (e.status === 400) stats.invalid.push({ path, message: e.message });
-          return { status: e.status, body: adapter.error(e.status, e.message, e.type) };
-        }
-        throw e;
+  newRecord(path: string): Record_ {
+    return {
+      seq: ++this.seq,
+      path,
+      receivedAt: performance.now(),
+      promptTokens: 0,
+      imageTokens: 0,
+      audioTokens: 0,
+      textTokens: 0,
+      images: 0,
+      maxOutputTokens: 0,
+      outputTokens: 0,
+      text: '',
+      closedByClient: false,
+    };
+  }
+
+  /** A record for a route request, counted in flight until the reply closes. */
+  track(path: string, reply: FastifyReply): { record: Record_; leave: () => void } {
+    const { stats } = this;
+    const record = this.newRecord(path);
+    stats.total++;
+    stats.records.push(record);
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let counted = true;
+    const leave = (): void => {
+      if (!counted) return;
+      counted = false;
+      stats.inFlight--;
+      record.finishedAt = performance.now();
+    };
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) record.closedByClient = true;
+      leave();
+    });
+    return { record, leave };
+  }
+
+  /** Answers one request of a batch (validated alone: a bad one errors alone), recorded but not counted in flight. */
+  async answerLine(path: string, body: unknown, customId: string): Promise<Answer & { record: Record_ }> {
+    const record = this.newRecord(path);
+    this.stats.records.push(record);
+    const out = await this.answer(path, body, undefined, record, customId);
+    record.status = out.status;
+    record.finishedAt = performance.now();
+    return { ...out, record };
+  }
+
+  /** Answers one request (route or batch line). */
+  async answer(path: string, body: unknown, reply: FastifyReply | undefined, record: Record_, customId?: string): Promise<Answer> {
+    let m: Measured;
+    try {
+      m = await this.adapter.measure(body, this.reg(), this.control, path);
+    } catch (e) {
+      if (!(e instanceof Problem)) throw e;
+      if (e.status === 400) this.stats.invalid.push({ path, message: e.message });
+      return { status: e.status, body: this.adapter.error(e.status, e.message, { type: e.type, param: e.param }) };
+    }
+    Object.assign(record, {
+      promptTokens: promptTokens(m),
+      imageTokens: m.imageTokens,
+      audioTokens: m.audioTokens,
+      textTokens: m.textTokens,
+      images: m.images,
+      maxOutputTokens: m.maxOutputTokens,
+      text: m.texts.join('\n'),
+    });
+    const previousAttempts = this.attempts.get(record.text) ?? 0;
+    this.attempts.set(record.text, previousAttempts + 1);
+    const incoming: Incoming = {
+      seq: record.seq,
+      path,
+      body: body as Record<string, unknown>,
+      text: record.text,
+      previousAttempts,
+      ...(customId ? { customId } : {}),
+    };
+    return this.act(m, incoming, reply, record);
+  }
+
+  /** Follows `control` for a measured request: misbehaves as told, or answers after the latency. */
+  private async act(m: Measured, incoming: Incoming, reply: FastifyReply | undefined, record: Record_): Promise<Answer> {
+    const action = this.control.onRequest?.(incoming);
+    let latency = this.control.latencyMs;
+    let replyText: string | undefined;
+    if (action) {
+      if ('hang' in action) {
+        await this.wait(Infinity, reply);
+        return { status: 504, body: this.adapter.error(504, 'The server hung up (test server: hang).') };
       }
-      const meterTotal = m.textTokens + m.imageTokens + m.audioTokens + m.videoTokens;
-      Object.assign(record, {
-        promptTokens: meterTotal,
-        imageTokens: m.imageTokens,
-        audioTokens: m.audioTokens,
-        textTokens: m.textTokens,
-        images: m.images,
-        maxOutputTokens: m.maxOutputTokens,
-        text: m.texts.join('\n'),
-      });
-      const previousAttempts = attempts.get(record.text) ?? 0;
-      attempts.set(record.text, previousAttempts + 1);
-      const incoming: Incoming = {
-        seq: record.seq,
-        path,
-        body: body as Record<string, unknown>,
-        text: record.text,
-        previousAttempts,
-        ...(customId ? { customId } : {}),
-      };
-      const action = control.onRequest?.(incoming);
-      let latency = control.latencyMs;
-      let replyText: string | undefined;
-      if (action) {
-        if ('hang' in action) {
-          await wait(Infinity, reply);
-          return { status: 504, body: adapter.error(504, 'The server hung up (test server: hang).') };
-        }
-        if ('status' in action) {
-          if (latency > 0 && reply) await wait(latency, reply);
-          const after = action.status === 429 ? action.retryAfterSec : undefined;
-          return {
-            status: action.status,
-            body: adapter.error(action.status, action.message ?? `test server: HTTP ${action.status}`, undefined, after),
-            headers: adapter.errorHeaders(action.status, after),
-          };
-        }
-        if (action.latencyMs !== undefined) latency = action.latencyMs;
-        replyText = action.reply;
+      if ('status' in action) {
+        if (latency > 0 && reply) await this.wait(latency, reply);
+        return { status: action.status, ...this.refusal(action) };
       }
-      if (latency > 0 && reply) {
-        const cut = await wait(latency, reply);
-        if (cut) return { status: 499, body: adapter.error(499, 'Client closed the request.') };
-      }
-      const text =
-        replyText ??
-        control.reply?.(incoming) ??
-        (m.schema ? JSON.stringify(sampleFor(m.schema)) : `Seen ${m.images} images and ${Math.round(m.audioSeconds * 10) / 10} s of audio.`);
-      const outputTokens = textTokens(m.model, text);
-      record.outputTokens = outputTokens;
-      return { status: 200, body: adapter.answer(m, text, outputTokens) };
-    },
-    async listen() {
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const address = app.server.address();
-      if (!address || typeof address === 'string') throw new Error('test server: no TCP address');
-      return `http://127.0.0.1:${address.port}`;
-    },
-    maxTokensInWindow: (windowMs) => maxInWindow(stats.records, windowMs, (r) => r.promptTokens + r.maxOutputTokens),
-    maxRequestsInWindow: (windowMs) => maxInWindow(stats.records, windowMs, () => 1),
-    async settled(timeoutMs = 2000) {
-      const end = performance.now() + timeoutMs;
-      while (stats.inFlight > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
-      return stats.inFlight;
-    },
-    reset() {
-      Object.assign(control, { onRequest: undefined, reply: undefined, urlImageSize: undefined }, defaults());
-      stats.inFlight = 0;
-      stats.maxInFlight = 0;
-      stats.total = 0;
-      stats.records = [];
-      stats.invalid = [];
-      attempts.clear();
-      seq = 0;
-    },
-    async close() {
-      for (const release of [...releases]) release();
-      await app.close();
-    },
-  };
-  return core;
+      if (action.latencyMs !== undefined) latency = action.latencyMs;
+      replyText = action.reply;
+    }
+    if (latency > 0 && reply) {
+      const cut = await this.wait(latency, reply);
+      if (cut) return { status: 499, body: this.adapter.error(499, 'Client closed the request.') };
+    }
+    const text =
+      replyText ??
+      this.control.reply?.(incoming) ??
+      (m.schema ? JSON.stringify(sampleFor(m.schema)) : `Seen ${m.images} images and ${Math.round(m.audioSeconds * 10) / 10} s of audio.`);
+    const outputTokens = textTokens(m.model, text);
+    record.outputTokens = outputTokens;
+    return { status: 200, body: this.adapter.answer(m, text, outputTokens, incoming) };
+  }
+
+  private refusal(action: Refusal): { body: unknown; headers: Record<string, string> } {
+    if (this.adapter.refusal) return this.adapter.refusal(action);
+    const after = action.status === 429 ? action.retryAfterSec : undefined;
+    return {
+      body: this.adapter.error(action.status, action.message ?? `test server: HTTP ${action.status}`, { retryAfterSec: after }),
+      headers: this.adapter.errorHeaders?.(action.status, after) ?? {},
+    };
+  }
+
+  /** Starts listening on 127.0.0.1; the server's origin. */
+  async listen(): Promise<string> {
+    await this.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = this.app.server.address();
+    if (!address || typeof address === 'string') throw new Error('test server: no TCP address');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** What a test server hands its tests, bound to this core. */
+  surface(): ServerSurface<C> {
+    const { stats, control } = this;
+    return {
+      control,
+      stats,
+      maxTokensInWindow: (windowMs) => maxInWindow(stats.records, windowMs, (r) => r.promptTokens + r.maxOutputTokens),
+      maxRequestsInWindow: (windowMs) => maxInWindow(stats.records, windowMs, () => 1),
+      settled: async (timeoutMs = 2000) => {
+        const end = performance.now() + timeoutMs;
+        while (stats.inFlight > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+        return stats.inFlight;
+      },
+      reset: () => this.reset(),
+      close: () => this.close(),
+    };
+  }
+
+  reset(): void {
+    const control = this.control as unknown as Record<string, unknown>;
+    for (const key of Object.keys(control)) delete control[key];
+    Object.assign(control, controlDefaults());
+    Object.assign(this.stats, { inFlight: 0, maxInFlight: 0, total: 0, records: [], invalid: [] });
+    this.attempts.clear();
+    this.seq = 0;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const release of [...this.releases]) release();
+    await this.app.close();
+  }
 }
 
-/** Sends an answer on a route unless the client went away. */
+/** Sends an answer on a route unless the client went away or the server is closing. */
 export async function routeAnswer(
-  core: ModelServerCore,
+  core: ModelServerCore<Control>,
   path: string,
   body: unknown,
   reply: FastifyReply,
-  requestId: () => Record<string, string>,
+  headers: () => Record<string, string>,
+  mark?: (record: Record_) => void,
 ): Promise<unknown> {
   const { record, leave } = core.track(path, reply);
+  mark?.(record);
   try {
     const out = await core.answer(path, body, reply, record);
     record.status = out.status;
-    if (record.closedByClient) return reply.hijack();
-    void reply.code(out.status).headers({ ...requestId(), ...(out.headers ?? {}) });
+    if (record.closedByClient || core.closing) return reply.hijack();
+    void reply.code(out.status).headers({ ...headers(), ...(out.headers ?? {}) });
     return out.body;
   } finally {
     leave();

@@ -15,17 +15,7 @@
  */
 import type { ModelRegistry } from '../../../src/models/registry.js';
 import { validateSdk } from '../sdk/schemas.js';
-import {
-  Meter,
-  modelServerCore,
-  newId,
-  Problem,
-  routeAnswer,
-  type Control,
-  type Measured,
-  type ModelServerCore,
-  type ProviderAdapter,
-} from '../model-server.js';
+import { Meter, ModelServerCore, newId, Problem, routeAnswer, type Control, type Measured, type ProviderAdapter, type ServerSurface } from '../model-server.js';
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -127,7 +117,7 @@ function message(m: Measured, text: string, outputTokens: number): Record<string
 }
 
 export const anthropicAdapter = (bytesOf: () => number | undefined): ProviderAdapter => ({
-  error: (status, msg, type) => ({ type: 'error', error: { type: type ?? ERROR_TYPES[status] ?? 'api_error', message: msg } }),
+  error: (status, msg, o) => ({ type: 'error', error: { type: o?.type ?? ERROR_TYPES[status] ?? 'api_error', message: msg } }),
   errorHeaders(status, retryAfterSec): Record<string, string> {
     if (status !== 429) return {};
     const after = retryAfterSec ?? 1;
@@ -155,19 +145,12 @@ interface StoredBatch {
   results_url: string | null;
 }
 
-export interface AnthropicTestServer {
+export interface AnthropicTestServer extends ServerSurface {
   /** `http://127.0.0.1:<port>`: the `baseURL` for the SDK. */
   baseURL: string;
-  control: Control;
-  stats: ModelServerCore['stats'];
   batches: Map<string, StoredBatch>;
   /** Sizes of the batch create bodies received, in bytes. */
   batchBodies: number[];
-  maxTokensInWindow(windowMs: number): number;
-  maxRequestsInWindow(windowMs: number): number;
-  settled(timeoutMs?: number): Promise<number>;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 /** Message Batches limits (documented): requests and bytes per batch. */
@@ -175,7 +158,7 @@ export const BATCH_LIMITS = { requests: 100_000, bytes: 256 * 1024 * 1024 };
 
 export async function startAnthropicTestServer(o: { registry?: ModelRegistry; control?: Partial<Control> } = {}): Promise<AnthropicTestServer> {
   let currentBytes: number | undefined;
-  const core = await modelServerCore(
+  const core = new ModelServerCore(
     anthropicAdapter(() => currentBytes),
     o,
   );
@@ -227,15 +210,10 @@ export async function startAnthropicTestServer(o: { registry?: ModelRegistry; co
   });
 
   async function run(batch: StoredBatch, reqs: Array<{ custom_id: string; params: unknown }>): Promise<void> {
-    if (core.control.batchDelayMs > 0) await core.wait(core.control.batchDelayMs, undefined);
+    await core.batchDelay();
     const lines: string[] = [];
     for (const r of reqs) {
-      const record = core.newRecord('/v1/messages');
-      core.stats.records.push(record);
-      // Batch requests are validated one by one: a bad one errors alone.
-      const out = await core.answer('/v1/messages', r.params, undefined, record, r.custom_id);
-      record.status = out.status;
-      record.finishedAt = performance.now();
+      const out = await core.answerLine('/v1/messages', r.params, r.custom_id);
       batch.request_counts.processing--;
       if (out.status === 200) {
         batch.request_counts.succeeded++;
@@ -264,16 +242,5 @@ export async function startAnthropicTestServer(o: { registry?: ModelRegistry; co
   });
 
   base = await core.listen();
-  return {
-    baseURL: base,
-    control: core.control,
-    stats: core.stats,
-    batches,
-    batchBodies,
-    maxTokensInWindow: core.maxTokensInWindow,
-    maxRequestsInWindow: core.maxRequestsInWindow,
-    settled: core.settled,
-    reset: core.reset,
-    close: core.close,
-  };
+  return { baseURL: base, ...core.surface(), batches, batchBodies };
 }

@@ -26,17 +26,7 @@ import { geminiDetail } from '../../../src/providers/gemini/render.js';
 import { probe } from '../../../src/probe/probe.js';
 import { geminiVideoTokens } from '../../../src/models/video.js';
 import { validateSdk } from '../sdk/schemas.js';
-import {
-  Meter,
-  modelServerCore,
-  newId,
-  Problem,
-  routeAnswer,
-  type Control,
-  type Measured,
-  type ModelServerCore,
-  type ProviderAdapter,
-} from '../model-server.js';
+import { jsonlLines, Meter, ModelServerCore, newId, Problem, routeAnswer, type Control, type Measured, type ServerSurface } from '../model-server.js';
 
 const STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -163,13 +153,13 @@ function answerBody(m: Measured, text: string, outputTokens: number): Record<str
   };
 }
 
-function errorBody(status: number, message: string, type?: string, retryAfterSec?: number): unknown {
+function errorBody(status: number, message: string, o: { type?: string | undefined; retryAfterSec?: number | undefined } = {}): unknown {
   return {
     error: {
       code: status,
       message,
-      status: type ?? STATUS[status] ?? 'UNKNOWN',
-      ...(status === 429 ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSec ?? 1}s` }] } : {}),
+      status: o.type ?? STATUS[status] ?? 'UNKNOWN',
+      ...(status === 429 ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${o.retryAfterSec ?? 1}s` }] } : {}),
     },
   };
 }
@@ -191,32 +181,25 @@ interface StoredBatch {
   done: boolean;
 }
 
-export interface GeminiTestServer {
+export interface GeminiTestServer extends ServerSurface {
   /** `http://127.0.0.1:<port>`: the SDK's `httpOptions.baseUrl`. */
   baseURL: string;
-  control: Control;
-  stats: ModelServerCore['stats'];
   files: Map<string, StoredFile>;
   batches: Map<string, StoredBatch>;
-  maxTokensInWindow(windowMs: number): number;
-  maxRequestsInWindow(windowMs: number): number;
-  settled(timeoutMs?: number): Promise<number>;
-  reset(): void;
-  close(): Promise<void>;
 }
+
+/** The path a model's generateContent is answered on (the model is read back from it). */
+const generatePath = (model: string): string => `/v1beta/models/${model}:generateContent`;
+const modelOf = (path: string): string => path.slice('/v1beta/models/'.length, -':generateContent'.length);
 
 export async function startGeminiTestServer(o: { registry?: ModelRegistry; control?: Partial<Control> } = {}): Promise<GeminiTestServer> {
   const files = new Map<string, StoredFile>();
   const batches = new Map<string, StoredBatch>();
   const uploads = new Map<string, { displayName: string; mimeType: string }>();
-  let currentModel = '';
-  const adapter: ProviderAdapter = {
-    error: errorBody,
-    errorHeaders: () => ({}),
-    measure: (body, reg, control) => measureGemini(currentModel, body, reg, files, control),
-    answer: answerBody,
-  };
-  const core = await modelServerCore(adapter, o);
+  const core = new ModelServerCore(
+    { error: errorBody, measure: (body, reg, control, path) => measureGemini(modelOf(path), body, reg, files, control), answer: answerBody },
+    o,
+  );
   const { app } = core;
   let base = '';
 
@@ -225,9 +208,7 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
     if (!m) return reply.code(404).send(errorBody(404, `Not found: models/${request.params['*']}`));
     const [, model, action] = m as unknown as [string, string, string];
     if (action === 'generateContent') {
-      // measure() runs synchronously up to its first await: the model id cannot change under it.
-      currentModel = model;
-      return routeAnswer(core, `/v1beta/models/${model}:generateContent`, request.body, reply, () => ({}));
+      return routeAnswer(core, generatePath(model), request.body, reply, () => ({}));
     }
     const b = request.body as { batch?: { displayName?: string; inputConfig?: { fileName?: string } } };
     const fileName = b.batch?.inputConfig?.fileName;
@@ -256,11 +237,8 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
 
   async function runBatch(batch: StoredBatch, model: string, input: StoredFile): Promise<void> {
     batch.metadata.state = 'BATCH_STATE_RUNNING';
-    if (core.control.batchDelayMs > 0) await core.wait(core.control.batchDelayMs, undefined);
-    const lines = input.bytes
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.trim());
+    await core.batchDelay();
+    const lines = jsonlLines(input.bytes);
     const out: string[] = [];
     const keys = new Set<string>();
     let ok = 0;
@@ -280,12 +258,7 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
         continue;
       }
       keys.add(key);
-      const record = core.newRecord(`/v1beta/models/${model}:generateContent`);
-      core.stats.records.push(record);
-      currentModel = model;
-      const res = await core.answer(record.path, line.request, undefined, record, key);
-      record.status = res.status;
-      record.finishedAt = performance.now();
+      const res = await core.answerLine(generatePath(model), line.request, key);
       if (res.status === 200) {
         ok++;
         out.push(JSON.stringify({ key, response: res.body }));
@@ -386,16 +359,5 @@ export async function startGeminiTestServer(o: { registry?: ModelRegistry; contr
   });
 
   base = await core.listen();
-  return {
-    baseURL: base,
-    control: core.control,
-    stats: core.stats,
-    files,
-    batches,
-    maxTokensInWindow: core.maxTokensInWindow,
-    maxRequestsInWindow: core.maxRequestsInWindow,
-    settled: core.settled,
-    reset: core.reset,
-    close: core.close,
-  };
+  return { baseURL: base, ...core.surface(), files, batches };
 }

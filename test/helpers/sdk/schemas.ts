@@ -19,7 +19,7 @@ import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createGenerator } from 'ts-json-schema-generator';
-import { describeErrors } from '../openai/server.js';
+import { describeErrors } from '../openai/spec.js';
 import { ROOT } from '../fixtures.js';
 
 const Ajv = AjvModule.default;
