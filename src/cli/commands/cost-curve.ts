@@ -33,6 +33,14 @@ interface CostCurveCliOptions extends Omit<SamplingOptions, 'every' | 'detail'>,
 }
 
 /** A comma-separated list of intervals, each checked as --every is everywhere else. */
+/** The first cut times (a 10-minute file can have hundreds: --json lists them all). */
+const CUTS_SHOWN = 12;
+export function cutList(cuts: readonly number[]): string {
+  if (!cuts.length) return '';
+  const shown = cuts.slice(0, CUTS_SHOWN).map((c) => `${c} s`);
+  return `; cuts at ${shown.join(', ')}${cuts.length > CUTS_SHOWN ? ` and ${cuts.length - CUTS_SHOWN} more (--json lists them all)` : ''}`;
+}
+
 function numberList(name: string) {
   const one = flagParser('every', SAMPLING.every);
   return (value: string): number[] => {
@@ -157,9 +165,7 @@ export function register(program: Command): void {
           table(costCurveTable(curve)),
           '',
           ...(shots
-            ? [
-                `shots: ${shots.shots.length} (${shots.detector} detector: ${shots.rule}, cuts at least ${shots.minShotSec} s apart)${shots.cuts.length ? `; cuts at ${shots.cuts.map((c) => `${c} s`).join(', ')}` : ''}`,
-              ]
+            ? [`shots: ${shots.shots.length} (${shots.detector} detector: ${shots.rule}, cuts at least ${shots.minShotSec} s apart)${cutList(shots.cuts)}`]
             : []),
           ...curve.warnings.map((w) => `warning: ${w}`),
           ...Object.entries(files).map(([k, v]) => `wrote ${k === 'out' ? 'SVG' : k === 'png' ? 'PNG' : 'spec'}: ${v}`),
