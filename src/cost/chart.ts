@@ -80,12 +80,27 @@ function scales(intervals: readonly number[], cost: ReadonlyArray<{ usd: number 
 
 /** The panel under the costs: the share of shots each interval still catches. */
 function coveragePanel(
-  shots: NonNullable<CostCurve['shots']>,
+  curve: CostCurve,
   frames: ReadonlyArray<{ every: number; frames: number }>,
   o: { width: number; height: number; xScale: unknown; xAxis: Record<string, unknown> },
 ): unknown {
-  const total = shots.shots.length;
-  const cov = shots.byInterval.map((b) => ({ every: b.every, pct: total ? (100 * b.covered) / total : 0, label: `${b.covered}/${total}` }));
+  const total = curve.shots!.shots.length;
+  // One line per way of sending (frames, video): the models that send alike see the same times.
+  const sends = [...new Set(curve.series.map((x) => x.send))];
+  const cov = sends.flatMap((send) =>
+    curve.series
+      .find((x) => x.send === send)!
+      .points.map((p) => ({
+        line: send === 'video' ? 'sent as video' : 'sent as frames',
+        every: p.every,
+        pct: total ? (100 * (p.shotsCovered ?? 0)) / total : 0,
+        label: `${p.shotsCovered ?? 0}/${total}`,
+      })),
+  );
+  const color =
+    sends.length > 1
+      ? { field: 'line', type: 'nominal', scale: { range: ['#555', '#c44'] }, legend: { title: null, orient: 'top', labelFontSize: 12 } }
+      : { value: '#555' };
   return {
     width: o.width,
     height: Math.round(o.height * 0.4),
@@ -111,10 +126,11 @@ function coveragePanel(
         scale: { domain: [0, 115], nice: false },
         axis: { title: ['shots with a frame', '(%)'], values: [0, 25, 50, 75, 100], labelFontSize: 11, titleFontSize: 12 },
       },
+      color,
     },
     layer: [
-      { mark: { type: 'line', color: '#555', strokeWidth: 2.5, point: { filled: true, size: 60, color: '#555' } } },
-      { mark: { type: 'text', dy: -10, fontSize: 11, color: '#333' }, encoding: { text: { field: 'label' } } },
+      { mark: { type: 'line', strokeWidth: 2.5, point: { filled: true, size: 60 } } },
+      { mark: { type: 'text', dy: -10, fontSize: 11 }, encoding: { text: { field: 'label' } } },
     ],
   };
 }
@@ -207,7 +223,7 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
     },
   };
   const panels: unknown[] = [costPanel];
-  if (curve.shots) panels.push(coveragePanel(curve.shots, frames, { width, height, xScale, xAxis: { ...xAxisBase, title: xTitle } }));
+  if (curve.shots) panels.push(coveragePanel(curve, frames, { width, height, xScale, xAxis: { ...xAxisBase, title: xTitle } }));
   const dur = Number(curve.durationSec.toFixed(1));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

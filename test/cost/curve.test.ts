@@ -149,6 +149,19 @@ describe('the chart', () => {
     expect(flatSpec).not.toContain('log scale');
   });
 
+  it('draws a coverage line per way of sending, as the table has', async () => {
+    const curve = await costCurve(await fixture('scene'), { every: [2, 10], models: ['gemini-2.5-flash'], sends: ['frames', 'video'] });
+    const spec = costCurveSpec(curve) as unknown as { vconcat: Array<{ data?: { values: Array<{ line: string; every: number; pct: number }> } }> };
+    const coverage = spec.vconcat[1]!.data!.values;
+    const total = curve.shots!.shots.length;
+    for (const send of ['frames', 'video'] as const) {
+      const series = curve.series.find((x) => x.send === send)!;
+      const line = coverage.filter((v) => v.line === `sent as ${send}`);
+      expect(line.map((v) => [v.every, v.pct])).toEqual(series.points.map((p) => [p.every, (100 * p.shotsCovered!) / total]));
+    }
+    expect(coverage).toHaveLength(4);
+  });
+
   it('renders SVG without a browser and a PNG whose text really renders (fonts found)', async () => {
     const input = await fixture('scene');
     const curve = await costCurve(input, { every: [1, 5, 30], models: ['gpt-5.5'] });
