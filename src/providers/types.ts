@@ -149,6 +149,8 @@ export interface ProviderAdapter {
   barePayload: boolean;
   renderPart(api: Api, part: Part, payloadOf: PayloadOf, o: RenderOptions, where: string): unknown;
   renderBody(api: Api, parts: readonly Part[], payloadOf: PayloadOf, o: RenderOptions, where: string): unknown;
+  /** A body as the provider's HTTP API takes it (default: the body itself; Gemini's SDK arguments become its REST body). */
+  wireBody?(body: unknown): unknown;
   /** The model as this provider bills it, with a note when it has no price (default: as the registry says). */
   billing?(model: ModelEntry): { model: ModelEntry; note?: string };
   /** A client made elsewhere and given in the options, if any. */

@@ -331,6 +331,16 @@ export function estimateRequest(segment: Segment, opts: RequestOptions & { model
  * Every request for prepared media: segments split where a limit requires it, then built. The
  * model defaults to the prepared media's, the API to `defaultApi()`.
  */
+/**
+ * A request's body as its provider's HTTP API takes it (what `omniprep request` prints): the body
+ * itself but for Gemini, whose SDK arguments ({ model, contents, config }) become the REST body
+ * ({ contents, systemInstruction, generationConfig }, the model in the URL), as the batch file has it.
+ */
+export function wireBody(r: Pick<BuiltRequest, 'provider' | 'body'>): unknown {
+  const adapter = adapterOf(r.provider);
+  return adapter.wireBody ? adapter.wireBody(r.body) : r.body;
+}
+
 export function buildRequests(prepared: PreparedMedia, opts: BuildOptions): BuiltRequest[] {
   const o = resolveRequestOptions(opts, { model: prepared.model, input: prepared.input });
   const api = chooseApi(opts.api, prepared, o, opts);

@@ -1,12 +1,14 @@
 // The CLI with Claude and Gemini models: `request` prints bodies that validate against the
 // schemas derived from the SDKs' request types; `run` against the Anthropic and Gemini test
 // servers is billed exactly the planned input tokens. Runs the built CLI (npm run build first).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { fixture } from '../helpers/fixtures.js';
+import { fixture, tempDir } from '../helpers/fixtures.js';
 import { validateSdk } from '../helpers/sdk/schemas.js';
 import { startAnthropicTestServer, type AnthropicTestServer } from '../helpers/anthropic/server.js';
-import { startGeminiTestServer, type GeminiTestServer } from '../helpers/gemini/server.js';
+import { asSdkParameters, startGeminiTestServer, type GeminiTestServer, type RestBody } from '../helpers/gemini/server.js';
 
 let input: string;
 let claude: AnthropicTestServer;
@@ -36,13 +38,31 @@ describe('omniprep request with Claude and Gemini models', () => {
     expect(body.messages[0]!.content.map((b) => b.type)).toEqual(['text', ...Array<string[]>(4).fill(['text', 'image']).flat()]);
   }, 60_000);
 
-  it('--model gemini-2.5-flash prints a generateContent body the SDK type accepts', async () => {
-    const r = await cli(['request', input, '--model', 'gemini-2.5-flash', '--prompt', 'What happens?', '--max-output-tokens', '200']);
-    expect(r.code).toBe(0);
-    const body = JSON.parse(r.stdout) as { model: string; contents: Array<{ parts: Array<Record<string, unknown>> }>; config: unknown };
-    expect(validateSdk('gemini.generateContent', body).message).toBe('valid');
+  it('--model gemini-2.5-flash prints the REST body of generateContent (the SDK type accepts it as parameters)', async () => {
+    const schema = join(tempDir('gemini-schema-'), 's.json');
+    writeFileSync(schema, JSON.stringify({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }));
+    const r = await cli([
+      'request',
+      input,
+      '--model',
+      'gemini-2.5-flash',
+      '--prompt',
+      'What happens?',
+      '--max-output-tokens',
+      '200',
+      '--system',
+      'be brief',
+      '--schema',
+      schema,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const body = JSON.parse(r.stdout) as RestBody & { contents: Array<{ parts: Array<Record<string, unknown>> }> };
+    // The REST body: no model (it is in the URL), no SDK config.
+    expect(Object.keys(body).sort()).toEqual(['contents', 'generationConfig', 'systemInstruction']);
+    expect(body.systemInstruction).toEqual({ parts: [{ text: 'be brief' }] });
+    expect(body.generationConfig).toMatchObject({ maxOutputTokens: 200, responseMimeType: 'application/json' });
+    expect(validateSdk('gemini.generateContent', asSdkParameters('gemini-2.5-flash', body)).message).toBe('valid');
     expect(body.contents[0]!.parts.filter((p) => p.inlineData)).toHaveLength(4);
-    expect(body.config).toEqual({ maxOutputTokens: 200 });
   }, 60_000);
 
   it('--api chat with a Claude model is one clear line and a non-zero exit', async () => {

@@ -77,16 +77,16 @@ function registerRequest(program: Command): void {
   ).action(
     action(async (input: string, o: RequestCliOptions & { segment: number; all?: boolean }) => {
       requirePrompt(o);
-      const { buildRequests } = await import('../../request/build.js');
+      const { buildRequests, wireBody } = await import('../../request/build.js');
       const media = await prepareMedia(input, { ...planOptionsFromCli(o), windowSec: o.window });
       try {
         const requests = buildRequests(media, buildOptions(o));
-        if (o.all) return { json: requests.map((r) => r.body), text: JSON.stringify(requests.map((r) => r.body)) };
+        if (o.all) return { json: requests.map(wireBody), text: JSON.stringify(requests.map(wireBody)) };
         const r = requests[o.segment];
         if (!r) throw new OmniprepError('INVALID_OPTION', `option --segment: ${input} needs ${requests.length} request(s); choose 0 to ${requests.length - 1}`);
         if (requests.length > 1)
           process.stderr.write(`omniprep: ${input} needs ${requests.length} requests; printing request ${o.segment} (${r.id}); --all prints them all\n`);
-        return { json: r.body, text: JSON.stringify(r.body) };
+        return { json: wireBody(r), text: JSON.stringify(wireBody(r)) };
       } finally {
         await media.cleanup();
       }

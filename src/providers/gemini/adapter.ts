@@ -1,7 +1,7 @@
 /** The Gemini adapter: generateContent through `@google/genai` (frames, audio, and video sent as video). */
 import type { ProviderAdapter } from '../types.js';
 import { apiModelName } from '../common.js';
-import { GEMINI_BATCH } from './batch.js';
+import { GEMINI_BATCH, geminiRestRequest } from './batch.js';
 import { callGemini, classifyGemini, createGeminiClient, geminiAnswer } from './client.js';
 import { geminiEnvelope, geminiPart, geminiUrl } from './render.js';
 
@@ -18,6 +18,7 @@ export const GEMINI: ProviderAdapter = {
       parts.map((p) => geminiPart(p, payloadOf, o)),
       o,
     ),
+  wireBody: (body) => geminiRestRequest(body as Parameters<typeof geminiRestRequest>[0]),
   givenClient: (o) => o.geminiClient,
   createClient: createGeminiClient,
   call: (client, _api, body, o) => callGemini(client, body, o),

@@ -56,7 +56,7 @@ type RestPart = {
   videoMetadata?: { fps?: number; startOffset?: string; endOffset?: string };
   mediaResolution?: { level?: string };
 };
-type RestBody = {
+export type RestBody = {
   contents: Array<{ role?: string; parts: RestPart[] }>;
   systemInstruction?: { parts: RestPart[] };
   generationConfig?: Record<string, unknown>;
