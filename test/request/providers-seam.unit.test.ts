@@ -15,7 +15,7 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** Every comparison of a name as a string literal in `text`, as `line: code`. */
 function nameComparisons(text: string, names: readonly string[] = NAMES): string[] {
-  const alt = names.map(escape).join('|');
+  const alt = names.map(escapeRe).join('|');
   const lit = `(['"\`])(?:${alt})\\`;
   const patterns = [
     new RegExp(`(?:===|!==|==|!=)\\s*${lit}1`),
