@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, ROOT } from '../helpers/fixtures.js';
 import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
 import { validateSdk } from '../helpers/sdk/schemas.js';
+import { asSdkParameters, type RestBody } from '../helpers/gemini/server.js';
 import { waitFor } from '../helpers/service.js';
 
 const WORK = join(ROOT, '.cache', 'readme-sh');
@@ -134,8 +135,11 @@ describe("the README's shell blocks, run as written", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/video/);
     expect(validateSdk('anthropic.messages', JSON.parse(readFileSync(join(dir, 'claude.json'), 'utf8'))).message).toBe('valid');
-    const gemini = JSON.parse(readFileSync(join(dir, 'gemini.json'), 'utf8')) as { contents: Array<{ parts: Array<{ inlineData?: { mimeType: string } }> }> };
-    expect(validateSdk('gemini.generateContent', gemini).message).toBe('valid');
+    // Gemini's REST body: the SDK's type accepts it as parameters (the model is in the URL).
+    const gemini = JSON.parse(readFileSync(join(dir, 'gemini.json'), 'utf8')) as RestBody & {
+      contents: Array<{ parts: Array<{ inlineData?: { mimeType: string } }> }>;
+    };
+    expect(validateSdk('gemini.generateContent', asSdkParameters('gemini-2.5-flash', gemini)).message).toBe('valid');
     expect(gemini.contents[0]!.parts.some((p) => p.inlineData?.mimeType === 'video/mp4')).toBe(true);
   }, 240_000);
 
