@@ -1,14 +1,17 @@
 /**
  * A job's plan, kept with the facts it was made from (DATA/plans/JOB.json): written at submit
  * before the job is queued, read by the worker that runs it (which then neither probes nor plans
- * again: src/sample/planned.ts), removed with the job's outputs (release.ts).
+ * again: src/sample/planned.ts), removed with the job's outputs (release.ts); one whose job was
+ * never created is swept (sweepOrphanPlans).
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { factsFromJson, factsToJson } from '../plan/facts.js';
 import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import type { DataDir } from './data.js';
 import { diskFull, storageError } from './errors.js';
+import type { JobStore } from './store/types.js';
 
 export interface JobPlan {
   plan: Plan;
@@ -49,4 +52,22 @@ export async function readJobPlan(data: DataDir, id: string, name: string): Prom
 
 export function removeJobPlan(data: DataDir, id: string): Promise<void> {
   return rm(data.planFile(id), { force: true });
+}
+
+/**
+ * Removes plans whose job does not exist, last written more than `graceMs` ago (a submission that
+ * died between writing its plan and creating its job, here or on another node). Says how many went.
+ */
+export async function sweepOrphanPlans(data: DataDir, store: JobStore, graceMs: number): Promise<number> {
+  const cutoff = Date.now() - graceMs;
+  let removed = 0;
+  for (const name of await readdir(data.plans).catch(() => [] as string[])) {
+    const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+    if (!id) continue;
+    const st = await stat(join(data.plans, name)).catch(() => undefined);
+    if (!st || st.mtimeMs > cutoff || (await store.get(id))) continue;
+    await removeJobPlan(data, id);
+    removed++;
+  }
+  return removed;
 }

@@ -3,6 +3,7 @@
  * with the job (DATA/plans/JOB.json), and the worker executes them without probing or planning
  * again. A stored input that changed between submit and run fails the job in one line.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -94,7 +95,7 @@ describe('a service job is planned once', () => {
     }
   }, 180_000);
 
-  it('a stored input that changed after submit fails the job: CORRUPT, naming the input', async () => {
+  it('a stored input that changed after submit fails the job: CORRUPT, naming the input; an orphan plan is swept', async () => {
     // Another size: refused at once.
     const longer = dir('svc-data-');
     const a = await queueOne(longer);
@@ -110,6 +111,9 @@ describe('a service job is planned once', () => {
       { data: longer, id: a.id, message: `talk.ogv: changed since it was planned (${size + 100} bytes, planned with ${size}); plan it again` },
       { data: same, id: b.id, message: 'talk.ogv: changed since it was planned (its SHA-256 is not the one planned); plan it again' },
     ];
+    // A plan whose job was never created (its submission died between the two) is swept at start.
+    const orphan = join(longer, 'plans', `${randomUUID()}.json`);
+    writeFileSync(orphan, '{}');
     for (const c of cases) {
       const s = await startService({ dataDir: c.data, workers: 1 });
       try {
@@ -117,6 +121,7 @@ describe('a service job is planned once', () => {
         expect(job.state).toBe('failed');
         expect(job.attempts).toBe(1);
         expect(job.error).toMatchObject({ code: 'CORRUPT', message: c.message });
+        expect(readdirSync(join(c.data, 'plans'))).toEqual([`${c.id}.json`]); // kept with the job until it is deleted
       } finally {
         await s.close();
       }
