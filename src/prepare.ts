@@ -27,7 +27,7 @@ export interface PrepareOptions extends Omit<SampleOptions, 'out'> {
   /** Working directory: frames in DIR/frames, audio in DIR/audio. Default: a temporary directory (removed by `cleanup()` or at exit). */
   dir?: string | undefined;
   /** Options of the audio cut (chunkSeconds, maxBytes, format, overlapSec, ...). */
-  audioOptions?: Omit<ChunkAudioOptions, 'outDir' | 'model' | 'registry' | 'modelsFile' | 'rule' | 'signal'> | undefined;
+  audioOptions?: Omit<ChunkAudioOptions, 'outDir' | 'model' | 'registry' | 'modelsFile' | 'rule' | 'signal' | 'info'> | undefined;
 }
 
 export interface Prepared extends PreparedMedia {
@@ -141,6 +141,8 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
             ffprobePath: options.ffprobePath,
             limits: options.limits,
             remote: options.remote,
+            // A plan made earlier: sample() has checked the input is the file its facts describe.
+            ...(options.facts ? { info: { ...options.facts.info, input, path: resolve(input) } } : {}),
           })
         : Promise.resolve(null),
     ]);

@@ -392,7 +392,7 @@ export async function chunkAudio(input: string, options: ChunkAudioOptions): Pro
     try {
       const info = await probe(remote.path, { ffprobePath: options.ffprobePath, limits: options.limits, signal: options.signal, inputName: input });
       if (info.audio) await remote.fetchStream(info.audio.index);
-      return { ...(await chunkAudioWith(input, options, { source: remote.path })), remote: remote.report() };
+      return { ...(await chunkAudioWith(input, { ...options, info }, { source: remote.path })), remote: remote.report() };
     } finally {
       await remote.close();
     }
@@ -413,13 +413,15 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
   const outDir = resolve(options.outDir);
   await checkOutDir(outDir);
 
-  const info = await probe(hooks.source ?? input, {
-    ffmpegPath: options.ffmpegPath,
-    ffprobePath: options.ffprobePath,
-    limits: options.limits,
-    signal: options.signal,
-    inputName: hooks.source ? input : undefined,
-  });
+  const info =
+    options.info ??
+    (await probe(hooks.source ?? input, {
+      ffmpegPath: options.ffmpegPath,
+      ffprobePath: options.ffprobePath,
+      limits: options.limits,
+      signal: options.signal,
+      inputName: hooks.source ? input : undefined,
+    }));
   if (!info.audio || info.kind === 'image') throw inputError('NO_AUDIO_STREAM', input, 'has no audio stream');
 
   const ac = new AbortController();

@@ -8,6 +8,7 @@ import type { LimitFunction } from 'p-limit';
 import { OmniprepError, invalidOption } from '../errors.js';
 import type { BinaryOptions } from '../ffmpeg/binaries.js';
 import type { Limits } from '../limits.js';
+import type { MediaInfo } from '../probe/types.js';
 import { resolveRegistry } from '../models/registry.js';
 import { getModel, type ModelOptions } from '../models/tokens.js';
 import type { ModelEntry } from '../models/registry.js';
@@ -68,6 +69,8 @@ export interface ChunkAudioOptions extends AudioEncodingOptions, AudioCutOptions
   signal?: AbortSignal | undefined;
   /** http(s) inputs: the range reader's guards and tuning (src/source/remote.ts). */
   remote?: RemoteOptions | undefined;
+  /** The input's MediaInfo when it was probed already (a plan's facts, for this same file): not probed again. */
+  info?: MediaInfo | undefined;
 }
 
 export interface AudioEncoding {

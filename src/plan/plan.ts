@@ -78,6 +78,14 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
       await remote.close();
     }
   }
+  return (await planWithFacts(input, options)).plan;
+}
+
+/**
+ * The plan of a local input (a path, or MediaInfo from probe()) with the facts it was made from:
+ * `sample(input, { plan, facts })` executes it later without probing or planning again.
+ */
+export async function planWithFacts(input: string | MediaInfo, options: PlanOptions = {}): Promise<{ plan: Plan; facts: PlanFacts }> {
   const started = performance.now();
   // Refuse bad options before any process starts.
   resolveSampling(options);
@@ -87,5 +95,6 @@ export async function plan(input: string | MediaInfo, options: PlanOptions = {})
   // Without one, the plan's only texts are omniprep's labels, counted without it (models/tokens.ts).
   if (options.prompt) setTimeout(() => loadEncoding(model), 1).unref();
   // The registry resolved here (a --models file read once) is the one the planner uses.
-  return planFromFacts(await gatherFacts(input, options), { ...options, registry: reg }, started);
+  const facts = await gatherFacts(input, options);
+  return { plan: planFromFacts(facts, { ...options, registry: reg }, started), facts };
 }

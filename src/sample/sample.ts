@@ -26,13 +26,14 @@ import { DEFAULT_SAMPLING, type Plan, type PlanOptions } from '../plan/types.js'
 import { Deduper } from './dedup.js';
 import { writeGrids } from './grids.js';
 import { buildManifest, reasonOf, writeManifest, type Manifest, type ManifestGrid, type SampledFrame } from './manifest.js';
+import { plannedInfo, type PlannedOptions } from './planned.js';
 import { buildTasks } from './tasks.js';
 import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 
 export type { FrameReason, Manifest, ManifestFrame, ManifestGrid, SampledFrame } from './manifest.js';
 
-export interface SampleOptions extends PlanOptions {
+export interface SampleOptions extends PlanOptions, PlannedOptions {
   /** Output directory (created if needed). Default: a new temporary directory. */
   out?: string | undefined;
   /** Called after each frame is written. */
@@ -234,7 +235,10 @@ async function* decodeFrames(
   }
 }
 
-/** The input's facts and plan: a URL's from its range reader (planRemote), a path's from probe(). */
+/**
+ * The input's facts and plan: given ones (a plan made earlier, checked against the input), a
+ * URL's from its range reader (planRemote), a path's from probe().
+ */
 async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
   const o = { ...c.options, signal: c.signal };
   if (c.remote) return planRemote(c.remote, o);
@@ -243,6 +247,7 @@ async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
   void Promise.resolve()
     .then(() => binaryVersion(resolveBinary('ffmpeg', o)))
     .catch(() => {});
+  if (o.plan && o.facts) return { info: await plannedInfo(c.input, o, c.signal), plan: o.plan };
   const info = await probe(c.input, { limits: o.limits, signal: c.signal, ffprobePath: o.ffprobePath });
   return { info, plan: await makePlan(info, o) };
 }
@@ -251,6 +256,12 @@ async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
 async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (m: Manifest) => void }): AsyncGenerator<SampledFrame> {
   const started = performance.now();
   const { options, signal, left } = c;
+  if (Boolean(options.plan) !== Boolean(options.facts) || (options.plan && isRemoteInput(c.input)))
+    throw new OmniprepError(
+      'INVALID_OPTION',
+      `${c.input}: option plan: a plan is executed with the facts it was made from (options plan and facts), for a local file`,
+      { input: c.input },
+    );
   // A URL is read by byte ranges into a sparse local copy (source/remote.ts).
   if (isRemoteInput(c.input)) c.remote = await RemoteInput.open(c.input, remoteOptions({ ...options, signal }));
   const { info, plan: p } = await factsAndPlan(c);

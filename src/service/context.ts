@@ -3,6 +3,7 @@
  * `decorate` (`app.omniprep`). Routes import this file and never service.ts.
  */
 import type { FastifyRequest } from 'fastify';
+import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import type { EventBus } from './bus.js';
 import type { ResolvedConfig } from './config.js';
@@ -22,6 +23,7 @@ export interface RouteContext {
   readonly inputs: {
     read(request: FastifyRequest, o?: { whole?: string; signal?: AbortSignal }): Promise<{ input: JobInput; options: JobOptions }>;
     plan(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<Plan>;
+    planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<{ plan: Plan; facts?: PlanFacts | undefined }>;
     checkCallable(options: JobOptions, name: string): void;
     discard(input: JobInput): Promise<void>;
     unpin(input: JobInput): void;

@@ -4,6 +4,7 @@
  *   DATA/omniprep.db         jobs, states and results (SQLite, embedded mode only)
  *   DATA/inputs/SHA256.EXT   uploads and downloads, content-addressed (the same bytes are kept once)
  *   DATA/outputs/JOB/        a job's frames (frames/) and audio chunks (audio/), with manifests
+ *   DATA/plans/JOB.json      a job's plan and the facts it was made from (its worker executes it)
  *   DATA/tmp/                uploads and downloads in flight
  *
  * With Redis and workers on several machines, DATA is a directory every node mounts (NFS, a
@@ -24,16 +25,19 @@ export class DataDir {
   readonly inputs: string;
   readonly outputs: string;
   readonly tmp: string;
+  /** Each queued job's plan with the facts it was made from (job-plans.ts). */
+  readonly plans: string;
 
   constructor(root: string) {
     this.root = resolve(root);
     this.inputs = join(this.root, 'inputs');
     this.outputs = join(this.root, 'outputs');
     this.tmp = join(this.root, 'tmp');
+    this.plans = join(this.root, 'plans');
   }
 
   async init(): Promise<void> {
-    for (const d of [this.root, this.inputs, this.outputs, this.tmp]) await mkdir(d, { recursive: true });
+    for (const d of [this.root, this.inputs, this.outputs, this.tmp, this.plans]) await mkdir(d, { recursive: true });
   }
 
   /** This process's directory for temporary work (audio cuts): tmp/node-HOST-PID. */
@@ -111,6 +115,10 @@ export class DataDir {
 
   outputDir(id: string): string {
     return join(this.outputs, id);
+  }
+
+  planFile(id: string): string {
+    return join(this.plans, `${id}.json`);
   }
 
   /** Relative to the data directory (what job records keep, so nodes may mount it anywhere). */

@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import pLimit from 'p-limit';
 import { isOmniprepError, OmniprepError } from '../errors.js';
 import { planRemote } from '../plan/plan.js';
+import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import { RemoteInput, remoteOptions } from '../source/remote.js';
 import { checkPlanBounds } from './bounds.js';
@@ -170,7 +171,16 @@ export class Inputs {
    * ranges is planned from its index (the reader its submission opened, closed here), and the plan
    * says what reading it fetched (`remote`).
    */
-  plan(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<Plan> {
+  async plan(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<Plan> {
+    return (await this.planWithFacts(input, options, signal)).plan;
+  }
+
+  /**
+   * The plan (its paths in the client's names) with the facts it was made from (the stored file's,
+   * for its job's worker: src/sample/planned.ts). A URL read by ranges has no facts: its job plans
+   * it again from the index its reader fetches (the reader is not kept between submit and run).
+   */
+  planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<{ plan: Plan; facts?: PlanFacts | undefined }> {
     const { data, config, tokens } = this.d;
     return this.planLimit(async () => {
       const remote = readByRanges(input) ? await this.takeRemote(input, signal) : undefined;
@@ -180,10 +190,10 @@ export class Inputs {
         // A URL read by ranges: from its index, the plan says what the reading fetched.
         if (remote) {
           const planOptions = { ...toPlanOptions(options, config.limits), signal };
-          return scrubPaths((await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options))).plan, [[file, input.name]]);
+          return { plan: scrubPaths((await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options))).plan, [[file, input.name]]) };
         }
-        const plan = await this.planner.plan(file, input.name, options, config.limits, signal);
-        return scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]);
+        const { plan, facts } = await this.planner.plan(file, input.name, options, config.limits, signal);
+        return { plan: scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]), facts };
       } catch (e) {
         throw renamed(e, file, input.name);
       } finally {

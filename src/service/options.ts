@@ -101,7 +101,11 @@ export function toPlanOptions(o: JobOptions, limits: Partial<Limits>): PlanOptio
 }
 
 /** prepare()'s options: the same plan, written under `dir`, cancelled by `signal`. */
-export function toPrepareOptions(o: JobOptions, limits: Partial<Limits>, extra: Pick<PrepareOptions, 'dir' | 'signal' | 'onFrame' | 'remote'>): PrepareOptions {
+export function toPrepareOptions(
+  o: JobOptions,
+  limits: Partial<Limits>,
+  extra: Pick<PrepareOptions, 'dir' | 'signal' | 'onFrame' | 'remote' | 'plan' | 'facts' | 'sha256'>,
+): PrepareOptions {
   const { audioOptions, ...plan } = toPlanOptions(o, limits);
   return { ...plan, ...(audioOptions ? { audioOptions } : {}), ...extra };
 }

@@ -1,6 +1,7 @@
 /**
  * What a planning thread does (workers/plan.ts runs it; src/service/planner.ts sends the tasks):
- * probe a stored file, bound the work its options ask for, and plan it. Every parser that reads
+ * probe a stored file, bound the work its options ask for, and plan it: the plan comes back with
+ * the facts it was made from (a job keeps both; its worker neither probes nor plans again). Every parser that reads
  * the untrusted file's container (the MP4 moov, Matroska's elements) runs here, on a thread of
  * its own with a heap limit, never on the service's event loop. Probes are kept per file (the
  * page plans the same upload again as options change) while the thread lives.
@@ -8,7 +9,7 @@
 import { corruptInput, isOmniprepError, type OmniprepError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { ModelRegistry } from '../models/registry.js';
-import { plan as makePlan } from '../plan/plan.js';
+import { planWithFacts, type PlanFacts } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
@@ -24,7 +25,7 @@ export interface PlanTask {
   registry: { key: number; json: ReturnType<ModelRegistry['toJSON']> };
 }
 
-export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; error: ReturnType<OmniprepError['toJSON']> };
+export type PlanOutcome = { ok: true; plan: Plan; facts: PlanFacts } | { ok: false; error: ReturnType<OmniprepError['toJSON']> };
 
 const PROBE_CACHE = 256;
 const probes = new Map<string, Promise<MediaInfo>>();
@@ -51,8 +52,8 @@ export async function planStored(t: PlanTask, signal?: AbortSignal): Promise<Pla
   try {
     const info = await cachedProbe(t.file, t.limits, signal);
     checkPlanBounds(info, t.options);
-    const plan = await makePlan(info, { ...toPlanOptions(t.options, t.limits), registry: registryFor(t), signal });
-    return { ok: true, plan };
+    const { plan, facts } = await planWithFacts(info, { ...toPlanOptions(t.options, t.limits), registry: registryFor(t), signal });
+    return { ok: true, plan, facts };
   } catch (e) {
     return { ok: false, error: (isOmniprepError(e) ? e : corruptInput(t.file, e)).toJSON() };
   }

@@ -19,6 +19,7 @@ import { OmniprepError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { registry } from '../models/registry.js';
 import type { ModelRegistry } from '../models/registry.js';
+import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import type { JobOptions } from './options.js';
 import type { PlanOutcome, PlanTask } from './plan-task.js';
@@ -87,11 +88,11 @@ export class Planner {
   }
 
   /**
-   * Plans a stored file. `name` is the client's name for it (in messages). Rejects with the plan's
+   * Plans a stored file, with the facts the plan was made from. `name` is the client's name for it (in messages). Rejects with the plan's
    * OmniprepError; TIMEOUT past the time limit, ABORTED when `signal` fires, TOO_LARGE when the
    * thread runs out of memory.
    */
-  async plan(file: string, name: string, options: JobOptions, limits: Partial<Limits>, signal?: AbortSignal): Promise<Plan> {
+  async plan(file: string, name: string, options: JobOptions, limits: Partial<Limits>, signal?: AbortSignal): Promise<{ plan: Plan; facts: PlanFacts }> {
     if (signal?.aborted) throw new OmniprepError('ABORTED', `${name}: cancelled (the client went away)`, { input: name });
     const task: PlanTask = { file, options, limits, registry: currentRegistry() };
     const { port1, port2 } = new MessageChannel();
@@ -110,7 +111,7 @@ export class Planner {
     try {
       const piscina = await this.started();
       const outcome = (await piscina.run({ task, port: port2 }, { transferList: [port2], signal: hard.signal })) as PlanOutcome;
-      if (outcome.ok && !why) return outcome.plan;
+      if (outcome.ok && !why) return { plan: outcome.plan, facts: outcome.facts };
       if (!outcome.ok && !why) throw new OmniprepError(outcome.error.code, outcome.error.message, errorExtras(outcome.error));
       throw stopped(why!, name, this.timeoutMs);
     } catch (e) {

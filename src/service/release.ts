@@ -8,6 +8,7 @@
 import { rm, stat } from 'node:fs/promises';
 import type { DataDir } from './data.js';
 import { inputFile } from './intake.js';
+import { removeJobPlan } from './job-plans.js';
 import type { JobRecord, JobStore } from './store/types.js';
 
 export interface Holders {
@@ -32,8 +33,9 @@ export async function releaseInput(job: JobRecord, h: Holders): Promise<boolean>
   return true;
 }
 
-/** Removes the job's outputs, and its input when nothing else holds it (true when the input went). */
+/** Removes the job's outputs and plan, and its input when nothing else holds it (true when the input went). */
 export async function releaseJob(job: JobRecord, h: Holders): Promise<boolean> {
   await rm(h.data.abs(job.outputDir), { recursive: true, force: true });
+  await removeJobPlan(h.data, job.id);
   return releaseInput(job, h);
 }

@@ -20,6 +20,7 @@ import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { diskFull, jobError, ServiceError, storageError } from './errors.js';
 import { ensureInput, jobUrlOptions } from './intake.js';
+import { readJobPlan } from './job-plans.js';
 import { toPrepareOptions } from './options.js';
 import { scrubError, scrubPaths, type Renames } from './paths.js';
 import { releaseInput } from './release.js';
@@ -185,9 +186,12 @@ export class JobWorker {
     const o = job.options;
     await tokens.prime(o.model, { prompt: o.prompt, system: o.system });
     report({ stage: 'sampling' }, true);
+    // The plan made at submit, with its facts: executed as it is (no probe, no planning again).
+    const planned = await readJobPlan(this.deps.data, job.id, job.input.name);
     const base = toPrepareOptions(o, config.limits, {
       dir,
       signal,
+      ...(planned ? { plan: planned.plan, facts: planned.facts, sha256: job.input.sha256 } : {}),
       onFrame: (_f, done, total) => report({ framesDone: done, framesTotal: total }),
       // A URL read by ranges: the library fetches its index and the packets the job keeps.
       ...(readByRanges(job.input) ? { remote: jobUrlOptions(job.input, config, signal) } : {}),

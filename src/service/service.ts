@@ -26,6 +26,7 @@ import { ServiceError } from './errors.js';
 import { resolveRoots } from './intake.js';
 import { Inputs } from './inputs.js';
 import type { JobQueue } from './queue/types.js';
+import { sweepOrphanPlans } from './job-plans.js';
 import { type Holders, releaseJob } from './release.js';
 import { JobWorker } from './runner.js';
 import type { JobStore } from './store/types.js';
@@ -89,6 +90,7 @@ function sweeper(config: ResolvedConfig, holders: Holders, inputs: Inputs): (gra
     let removed = 0;
     for (const job of expired) if (await releaseJob(job, holders)) removed++;
     removed += await inputs.sweepOrphans(graceMs);
+    await sweepOrphanPlans(holders.data, holders.store, graceMs);
     return { jobs: expired.length, inputs: removed };
   };
 }

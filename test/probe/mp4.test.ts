@@ -16,6 +16,7 @@ import { fileSource, mp4Index, mp4Layout, Mp4Unsupported, parseMoov } from '../.
 import { probe } from '../../src/probe/probe.js';
 import { plan } from '../../src/plan/plan.js';
 import { fixture, RECIPES, SHARED_MEDIA, tempDir, type FixtureName } from '../helpers/fixtures.js';
+import { loggingFfprobe } from '../helpers/ffprobe-log.js';
 import { findBox, lyingStsz, tinyMp4, writeReproducers } from '../helpers/lies.js';
 
 const MP4_FIXTURES = (Object.keys(RECIPES) as FixtureName[]).filter((k) => RECIPES[k].ext === 'mp4' && k !== 'cenc'); // an encrypted file is refused before any index
@@ -140,23 +141,15 @@ describe('moov parser', () => {
 
 describe('probe reads an MP4’s packets from its moov, not with ffprobe', () => {
   /** An ffprobe that logs each call's arguments, one line per call, then runs the real one. */
-  function loggingFfprobe(): { path: string; calls: () => string[] } {
-    const dir = tempDir('ffprobe-log-');
-    const log = join(dir, 'calls.log');
-    const path = join(dir, 'ffprobe');
-    writeFileSync(path, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${resolveBinary('ffprobe').path}' "$@"\n`, { mode: 0o755 });
-    return { path, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
-  }
-
   it('one ffprobe call that lists no packet; a fragmented file (no sample tables) and an audio-only one list them in their one call', async () => {
     const audio = join(tempDir('mp4-audio-'), 'audio.m4a');
     await ffmpeg(['-i', files.timecode!, '-vn', '-c:a', 'copy', audio]);
-    const m4a = loggingFfprobe();
+    const m4a = loggingFfprobe(tempDir('ffprobe-log-'));
     expect((await probe(audio, { ffprobePath: m4a.path })).kind).toBe('audio');
     expect(m4a.calls()).toHaveLength(1);
     expect(m4a.calls()[0]).toContain('packet=');
     for (const name of ['faststart.mp4', 'trimmed.mp4', 'delayed.mp4', 'noeditlist.mp4', 'quicktime.mov', 'vfr', 'longgop', 'fragmented.mp4']) {
-      const ffprobe = loggingFfprobe();
+      const ffprobe = loggingFfprobe(tempDir('ffprobe-log-'));
       const info = await probe(files[name]!, { ffprobePath: ffprobe.path });
       const calls = ffprobe.calls();
       const fragmented = name === 'fragmented.mp4';

@@ -3,27 +3,20 @@
  * An input another job (or a submission on this node) holds stays.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDir } from '../../src/service/data.js';
 import { releaseInput } from '../../src/service/release.js';
 import { SqliteStore } from '../../src/service/store/sqlite.js';
 import type { JobRecord } from '../../src/service/store/types.js';
-import { fixture, tempDir } from '../helpers/fixtures.js';
+import { fixture } from '../helpers/fixtures.js';
 import { queuedJob } from '../helpers/records.js';
+import { ownedTempDirs } from '../helpers/temp.js';
 import { api, startService, upload, waitFor, waitJob } from '../helpers/service.js';
 
-const dirs: string[] = [];
 /** A temp directory removed after the file's tests. */
-const dir = (prefix: string): string => {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const dir = ownedTempDirs();
 
 const stored = (data: string): string[] => readdirSync(join(data, 'inputs'));
 const outputs = (data: string, id: string): boolean => existsSync(join(data, 'outputs', id));
@@ -87,12 +80,11 @@ describe('freeing what a job holds', () => {
     const alone = (await upload(second.url, clip, { every: 2 })).json;
     await second.close();
     expect(stored(data)).toHaveLength(2);
-    // Both stored files are damaged on disk (their times kept): both jobs fail for good when they run.
+    // Both stored files are damaged on disk (the same sizes, other bytes): both jobs fail for good
+    // when they run, since their inputs are not the files that were planned.
     for (const name of stored(data)) {
       const file = join(data, 'inputs', name);
-      const st = statSync(file);
-      writeFileSync(file, randomBytes(st.size));
-      utimesSync(file, st.atime, st.mtime);
+      writeFileSync(file, randomBytes(statSync(file).size));
     }
     const s = await startService({ dataDir: data, workers: 1 });
     try {
@@ -100,7 +92,10 @@ describe('freeing what a job holds', () => {
       for (const j of failed) {
         expect(j.state).toBe('failed');
         expect(j.attempts).toBe(1);
-        expect(j.error.code).toBe('UNSUPPORTED_FORMAT');
+        expect(j.error).toMatchObject({
+          code: 'CORRUPT',
+          message: `${j.input.name}: changed since it was planned (its SHA-256 is not the one planned); plan it again`,
+        });
         expect(outputs(data, j.id)).toBe(false);
       }
       // The runner frees the input just after the failure is recorded.

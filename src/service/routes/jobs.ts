@@ -10,6 +10,7 @@ import { MIME } from '../../media/formats.js';
 import type { ImageFormat } from '../../plan/types.js';
 import { ServiceError } from '../errors.js';
 import { clientGone } from '../inputs.js';
+import { removeJobPlan, writeJobPlan } from '../job-plans.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
 import { TERMINAL, type JobRecord } from '../store/types.js';
 import type { JobEvent } from '../bus.js';
@@ -52,16 +53,19 @@ function submitRoute(app: FastifyInstance): void {
       const signal = clientGone(reply);
       try {
         const { input, options } = await svc.inputs.read(request, { signal });
+        const id = randomUUID();
         let plan;
         try {
           if (options.call) svc.inputs.checkCallable(options, input.name);
-          plan = await svc.inputs.plan(input, options, signal);
+          const planned = await svc.inputs.planWithFacts(input, options, signal);
+          plan = planned.plan;
+          // The plan and its facts go with the job: its worker executes them (it probes and plans nothing).
+          if (planned.facts) await writeJobPlan(svc.data, id, { plan, facts: planned.facts }, input.name);
         } catch (e) {
           await svc.inputs.discard(input);
           throw e;
         }
         const now = Date.now();
-        const id = randomUUID();
         const job: JobRecord = {
           id,
           state: 'queued',
@@ -79,7 +83,10 @@ function submitRoute(app: FastifyInstance): void {
           error: null,
           outputDir: svc.data.rel(svc.data.outputDir(id)),
         };
-        await svc.store.create(job);
+        await svc.store.create(job).catch(async (e: unknown) => {
+          await removeJobPlan(svc.data, id);
+          throw e;
+        });
         svc.inputs.unpin(input);
         await svc.queue.enqueue(id);
         await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
