@@ -21,15 +21,16 @@ const CASES: Array<[string, string[], unknown]> = [
   ['quality', ['--quality', '101'], 101],
 ];
 
-describe('one refusal on three surfaces', () => {
-  let s: Running;
-  let clip: string;
-  beforeAll(async () => {
-    clip = await fixture('timecode');
-    s = await startService({ workers: 0, allowRoots: [CACHE] });
-  }, 120_000);
-  afterAll(() => s.close());
+// One service and one clip for every test of the file.
+let s: Running;
+let clip: string;
+beforeAll(async () => {
+  clip = await fixture('timecode');
+  s = await startService({ workers: 0, allowRoots: [CACHE] });
+}, 120_000);
+afterAll(() => s.close());
 
+describe('one refusal on three surfaces', () => {
   for (const [option, flag, value] of CASES) {
     it(`${option}: ${JSON.stringify(value)}`, async () => {
       const lib = await plan(clip, { [option]: value }).then(
@@ -57,14 +58,6 @@ describe('one refusal on three surfaces', () => {
 });
 
 describe('the expected output of an estimate', () => {
-  let s: Running;
-  let clip: string;
-  beforeAll(async () => {
-    clip = await fixture('timecode');
-    s = await startService({ workers: 0, allowRoots: [CACHE] });
-  }, 120_000);
-  afterAll(() => s.close());
-
   // The cap on output tokens, when given, is what every estimate assumes (as the request estimates do).
   for (const [options, expected] of [
     [{ maxOutputTokens: 2000 }, 2000],
