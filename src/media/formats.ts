@@ -7,6 +7,37 @@ export const MODES = ['keyframe', 'exact', 'scene'] as const;
 export type Mode = (typeof MODES)[number];
 
 /**
+ * What each sampling mode needs and how its input is read, one row a mode: every branch on a mode
+ * outside its frame selection (src/plan/planner.ts SELECT) reads this table.
+ */
+export interface ModeTraits {
+  /** A plan needs the scene scores (one decode of the window) besides the packet index. */
+  sceneScan: boolean;
+  /** Static stretches longer than --max-gap get a frame (a bound on the frames a plan may list). */
+  fillsGaps: boolean;
+  /** A remote input is read whole, and why (undefined: by byte ranges). */
+  remoteWhole: string | undefined;
+  /** A remote Matroska file read by its Cues cannot serve the mode (it lists keyframes only), and why. */
+  matroskaWhole: string | undefined;
+}
+
+export const MODE_TRAITS: Readonly<Record<Mode, ModeTraits>> = {
+  keyframe: { sceneScan: false, fillsGaps: false, remoteWhole: undefined, matroskaWhole: undefined },
+  exact: {
+    sceneScan: false,
+    fillsGaps: false,
+    remoteWhole: undefined,
+    matroskaWhole: 'exact frames of a Matroska file need every packet (its Cues list keyframes only)',
+  },
+  scene: { sceneScan: true, fillsGaps: true, remoteWhole: 'scene mode decodes every frame', matroskaWhole: undefined },
+};
+
+/** The traits of a mode given as text (an unknown one, refused by the option checks elsewhere, has none). */
+export function modeTraits(mode: string | undefined): ModeTraits | undefined {
+  return (MODES as readonly string[]).includes(mode ?? 'keyframe') ? MODE_TRAITS[(mode ?? 'keyframe') as Mode] : undefined;
+}
+
+/**
  * How scene mode finds cuts: ffmpeg's scene score, or the mean HSV difference of consecutive
  * frames (PySceneDetect's ContentDetector), alone (`content`) or against its neighbours' (`adaptive`).
  */

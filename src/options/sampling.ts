@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { invalidOption } from '../errors.js';
 import { DEFAULT_MODEL, TIERS } from '../models/constants.js';
-import { FORMATS, MODES, SCENE_DETECTORS } from '../media/formats.js';
+import { FORMATS, MODES, modeTraits, SCENE_DETECTORS } from '../media/formats.js';
 import { groupDefaults, option, type GroupInput } from './define.js';
 
 export { FORMATS, MODES, SCENE_DETECTORS, type ImageFormat, type Mode, type SceneDetector } from '../media/formats.js';
@@ -115,7 +115,7 @@ export function checkWorkBounds(span: number, o: { every: number; windowSec?: nu
       o.every,
     );
   }
-  if (o.mode === 'scene' && o.maxGap !== undefined && span / o.maxGap > MAX_TARGETS) {
+  if (modeTraits(o.mode)?.fillsGaps && o.maxGap !== undefined && span / o.maxGap > MAX_TARGETS) {
     throw invalidOption('maxGap', `at least ${(span / MAX_TARGETS).toPrecision(3)} s here (at most ${MAX_TARGETS} gap frames per plan)`, o.maxGap);
   }
   if (o.windowSec !== undefined && span / o.windowSec > MAX_WINDOWS) {

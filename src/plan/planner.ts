@@ -11,7 +11,7 @@ import { geminiVideoTokens, MAX_VIDEO_FPS } from '../models/video.js';
 import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
 import { audioPlanFor } from '../audio/plan.js';
 import { segmentTimeline } from '../audio/segments.js';
-import { MIME, type SceneMeasure } from '../media/formats.js';
+import { MIME, MODE_TRAITS, type Mode, type SceneMeasure } from '../media/formats.js';
 import { estimateRequest } from '../request/build.js';
 import type { AudioAsset, FrameAsset, Segment, VideoAsset } from '../request/types.js';
 import type { MediaInfo, PacketIndex } from '../probe/types.js';
@@ -89,6 +89,36 @@ interface Setting {
   maxFrames: number | undefined;
 }
 
+type Window = { start: number; end: number; every: number };
+type Selection = { picked: PlannedFrame[]; tolerance: number | null };
+
+/** Each mode's frame selection (pure: facts + window -> planned frames); MODE_TRAITS says what else a mode needs. */
+const SELECT: Readonly<Record<Mode, (facts: PlanFacts, s: ResolvedSampling, setting: Setting, w: Window) => Selection>> = {
+  keyframe(facts, s, setting, w) {
+    const tolerance = s.tolerance ?? setting.every / 2;
+    const idx = needIndex(facts);
+    // An index of keyframes only has no other frame to fall back on (frames.ts: IncompleteIndex).
+    const frames = idx.keyframesOnly ? undefined : idx.times;
+    const timeline: Timeline = { keyframes: idx.times.filter((_, i) => idx.keyframe[i]), frames, keyframeFlags: idx.keyframe };
+    return { picked: keyframeMode(timeline, w, tolerance), tolerance };
+  },
+  exact(facts, _s, _setting, w) {
+    const idx = needIndex(facts);
+    return { picked: exactMode({ frames: idx.keyframesOnly ? undefined : idx.times, keyframeFlags: idx.keyframe }, w), tolerance: null };
+  },
+  scene(facts, s, setting, w) {
+    const scan = facts.scene;
+    if (!scan) throw new Error('plan: scene mode needs the scene scores among the facts');
+    const cuts = cutTest(scan, s);
+    const picked = sceneMode({ frames: scan.times, keyframeFlags: scan.keys, sceneScores: cuts.values }, w, {
+      threshold: cuts.threshold,
+      minGap: s.minGap ?? setting.every / 5,
+      maxGap: s.maxGap ?? setting.every * 4,
+    });
+    return { picked, tolerance: null };
+  },
+};
+
 function selectFrames(
   facts: PlanFacts,
   s: ResolvedSampling,
@@ -97,30 +127,10 @@ function selectFrames(
 ): { frames: PlannedFrame[]; tolerance: number | null; before: number } {
   const info = facts.info;
   const w = { start: s.start, end, every: setting.every };
-  let picked: PlannedFrame[];
-  let tolerance: number | null = null;
-  if (info.kind === 'image') {
-    picked = [{ index: 0, timestampSec: 0, targetSec: 0, keyframe: true, source: 'exact', pos: -1 }];
-  } else if (s.mode === 'keyframe') {
-    tolerance = s.tolerance ?? setting.every / 2;
-    const idx = needIndex(facts);
-    // An index of keyframes only has no other frame to fall back on (frames.ts: IncompleteIndex).
-    const frames = idx.keyframesOnly ? undefined : idx.times;
-    const timeline: Timeline = { keyframes: idx.times.filter((_, i) => idx.keyframe[i]), frames, keyframeFlags: idx.keyframe };
-    picked = keyframeMode(timeline, w, tolerance);
-  } else if (s.mode === 'exact') {
-    const idx = needIndex(facts);
-    picked = exactMode({ frames: idx.keyframesOnly ? undefined : idx.times, keyframeFlags: idx.keyframe }, w);
-  } else {
-    const scan = facts.scene;
-    if (!scan) throw new Error('plan: scene mode needs the scene scores among the facts');
-    const cuts = cutTest(scan, s);
-    picked = sceneMode({ frames: scan.times, keyframeFlags: scan.keys, sceneScores: cuts.values }, w, {
-      threshold: cuts.threshold,
-      minGap: s.minGap ?? setting.every / 5,
-      maxGap: s.maxGap ?? setting.every * 4,
-    });
-  }
+  const { picked, tolerance }: Selection =
+    info.kind === 'image'
+      ? { picked: [{ index: 0, timestampSec: 0, targetSec: 0, keyframe: true, source: 'exact', pos: -1 }], tolerance: null }
+      : SELECT[s.mode](facts, s, setting, w);
   const unique = dedupeTimes(picked);
   let frames = numberFrames(thin(unique, setting.maxFrames));
   if (info.kind !== 'image') {
@@ -203,7 +213,7 @@ function needIndex(facts: PlanFacts): PacketIndex {
 export function factsNeeded(info: MediaInfo, o: Pick<PlanOptions, 'mode' | 'send'>): { index: boolean; scene: boolean } {
   const video = Boolean(info.video) && info.kind !== 'audio' && info.kind !== 'image';
   const frames = video && (o.send ?? 'frames') === 'frames';
-  return { index: frames, scene: frames && (o.mode ?? 'keyframe') === 'scene' };
+  return { index: frames, scene: frames && MODE_TRAITS[o.mode ?? 'keyframe'].sceneScan };
 }
 
 /** What the plan says of the input itself (zeros for what an audio-only input lacks). */

@@ -11,10 +11,11 @@ import type { RemoteReport } from '../source/remote.js';
  */
 export type FrameReason = 'first' | 'cut' | 'gap' | 'keyframe' | 'interval';
 
-export function reasonOf(f: PlannedFrame, mode: Plan['mode']): FrameReason {
+/** A planned frame's reason, from its source alone (only scene mode plans frames of source scene). */
+export function reasonOf(f: PlannedFrame): FrameReason {
   if (f.source === 'keyframe') return 'keyframe';
   if (f.source === 'fill') return 'gap';
-  if (f.source === 'scene') return mode === 'scene' && f.index === 0 ? 'first' : 'cut';
+  if (f.source === 'scene') return f.index === 0 ? 'first' : 'cut';
   return 'interval';
 }
 

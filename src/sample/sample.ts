@@ -292,7 +292,7 @@ async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (
       bytes: r.bytes,
       tokens: p.tokensPerFrame,
       keyframe: r.keyframe,
-      reason: info.kind === 'image' ? 'first' : reasonOf(p.frames[r.index]!, p.mode),
+      reason: info.kind === 'image' ? 'first' : reasonOf(p.frames[r.index]!),
     };
     kept.push(f);
     options.onFrame?.(f, kept.length + dedup.dropped.length, p.frames.length);

@@ -21,6 +21,7 @@
  */
 import { CorruptContainer, corruptInput, OmniprepError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
+import { modeTraits } from '../media/formats.js';
 import { forgetIndex, setIndex } from '../probe/keyframes.js';
 import { MatroskaUnsupported } from '../probe/matroska.js';
 import { layoutBounds, mp4Layout, parseMoov, Mp4Unsupported, trackSamples, type Mp4Bounds, type Mp4Index } from '../probe/mp4.js';
@@ -90,7 +91,7 @@ export function remoteOptions(o: {
     ...o.remote,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.mode ? { mode: o.mode } : {}),
-    ...(o.mode === 'scene' ? { whole: 'scene mode decodes every frame' } : {}),
+    ...(modeTraits(o.mode)?.remoteWhole ? { whole: modeTraits(o.mode)!.remoteWhole } : {}),
   };
 }
 
@@ -196,7 +197,8 @@ export class RemoteInput {
   }
 
   private async prepareMatroska(mode: string | undefined): Promise<void> {
-    if (mode === 'exact') return this.whole('exact frames of a Matroska file need every packet (its Cues list keyframes only)');
+    const whole = modeTraits(mode)?.matroskaWhole;
+    if (whole) return this.whole(whole);
     await this.parsing(
       async () => {
         this.mkv = await MatroskaRanges.open(this.file);
