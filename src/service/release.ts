@@ -35,7 +35,9 @@ export async function releaseInput(job: JobRecord, h: Holders): Promise<boolean>
 
 /** Removes the job's outputs and plan, and its input when nothing else holds it (true when the input went). */
 export async function releaseJob(job: JobRecord, h: Holders): Promise<boolean> {
-  await rm(h.data.abs(job.outputDir), { recursive: true, force: true });
+  // A worker on another node may still be writing frames until it sees the cancel (it removes
+  // what it wrote then, too): a directory that refills while it is removed is tried again.
+  await rm(h.data.abs(job.outputDir), { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   await removeJobPlan(h.data, job.id);
   return releaseInput(job, h);
 }

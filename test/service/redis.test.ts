@@ -42,12 +42,16 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
 
   it('two workers share the queue; any API node serves any job, its events and its frames', async () => {
     const clip = await fixture('audioFirst');
-    const submitted = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => (i % 2 ? upload(a.url, clip, { every: 1 }) : api(b.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1 } }))),
+    const first = await Promise.all(
+      Array.from({ length: 7 }, (_, i) => (i % 2 ? upload(a.url, clip, { every: 1 }) : api(b.url, 'POST', '/v1/jobs', { path: clip, options: { every: 1 } }))),
     );
+    // Events for a job submitted on A, streamed by B while a worker process runs it: the last job,
+    // queued behind seven others, so the stream is open before it starts (a short job that ended
+    // before its stream opened shows no progress events).
+    const last = await upload(a.url, clip, { every: 1 });
+    const stream = fetch(`${b.url}/v1/jobs/${last.json.id}/events`).then((r) => r.text());
+    const submitted = [...first, last];
     for (const r of submitted) expect(r.status, r.text).toBe(202);
-    // Events for a job submitted on A, streamed by B while a worker process runs it.
-    const stream = fetch(`${b.url}/v1/jobs/${submitted[1]!.json.id}/events`).then((r) => r.text());
     const jobs = await Promise.all(submitted.map((r, i) => waitJob(i % 2 ? b.url : a.url, r.json.id, 30_000)));
     for (const j of jobs) {
       expect(j.state, JSON.stringify(j.error)).toBe('succeeded');
