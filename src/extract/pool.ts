@@ -7,18 +7,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { OmniprepError } from '../errors.js';
 import { sharedWatchdogEnv } from '../ffmpeg/watchdog.js';
 import { onStopWork } from '../util/temp.js';
+import { workerEntry } from '../util/worker-entry.js';
 import { encodesJpeg } from './graph.js';
 import type { Task, TaskOutcome } from './task.js';
-
-const here = import.meta.url;
-const fromSource = here.endsWith('.ts');
-// dist/src/extract/pool.js -> dist/workers/frames.js; src/extract/pool.ts -> workers/frames.ts (run through tsx)
-const WORKER = fileURLToPath(new URL(fromSource ? '../../workers/frames.ts' : '../../workers/frames.js', here));
 
 export interface PoolOptions {
   /** Worker threads (default: the number of cores). */
@@ -63,7 +58,7 @@ export class FramePool implements TaskRunner {
       // two tasks at once: the cores stay busy with half the threads (each thread is ~40 MB).
       const perThread = Number(process.env.OMNIPREP_TASKS_PER_THREAD ?? 2);
       this.piscina = new Piscina({
-        filename: WORKER,
+        ...workerEntry('frames'),
         minThreads: 0,
         maxThreads: Math.max(1, Math.ceil(this.threads / perThread)),
         concurrentTasksPerWorker: perThread,
@@ -73,7 +68,6 @@ export class FramePool implements TaskRunner {
         idleTimeout: 2000,
         // Their children are watched by this thread's watchdog shell (a thread's own would be left a zombie when it ends).
         env: { ...process.env, ...sharedWatchdogEnv() },
-        ...(fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
       });
       return this.piscina;
     });

@@ -50,7 +50,11 @@ function registryFor(t: PlanTask): ModelRegistry {
 /** Plans one stored file; every failure comes back as an OmniprepError's fields (a parser's raw error as CORRUPT). */
 export async function planStored(t: PlanTask, signal?: AbortSignal): Promise<PlanOutcome> {
   try {
-    const info = await cachedProbe(t.file, t.limits, signal);
+    const info = await cachedProbe(t.file, t.limits, signal).catch((e: unknown) => {
+      // A probe shared with a request whose client left was cancelled for it, not for this one.
+      if (isOmniprepError(e) && e.code === 'ABORTED' && !signal?.aborted) return cachedProbe(t.file, t.limits, signal);
+      throw e;
+    });
     checkPlanBounds(info, t.options);
     const { plan, facts } = await planWithFacts(info, { ...toPlanOptions(t.options, t.limits), registry: registryFor(t), signal });
     return { ok: true, plan, facts };

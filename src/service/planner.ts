@@ -13,7 +13,6 @@
  * The caller's signal (the client went away) cancels the same way.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { OmniprepError } from '../errors.js';
 import type { Limits } from '../limits.js';
@@ -23,11 +22,7 @@ import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import type { JobOptions } from './options.js';
 import type { PlanOutcome, PlanTask } from './plan-task.js';
-
-const here = import.meta.url;
-const fromSource = here.endsWith('.ts');
-// dist/src/service/planner.js -> dist/workers/plan.js; src/service/planner.ts -> workers/plan.ts (through tsx)
-const WORKER = fileURLToPath(new URL(fromSource ? '../../workers/plan.ts' : '../../workers/plan.js', here));
+import { workerEntry } from '../util/worker-entry.js';
 
 export interface PlannerOptions {
   /** Threads planning at once (default 2). */
@@ -43,7 +38,7 @@ const GRACE_MS = 2_000;
 /** Idle threads exit after this long (their probe cache with them). */
 const IDLE_MS = 60_000;
 
-let registryKeys = new WeakMap<ModelRegistry, number>();
+const registryKeys = new WeakMap<ModelRegistry, number>();
 let nextKey = 1;
 /** The registry this thread uses now, with a key that changes whenever it does (registerModels, OMNIPREP_MODELS). */
 function currentRegistry(): PlanTask['registry'] {
@@ -54,11 +49,6 @@ function currentRegistry(): PlanTask['registry'] {
     registryKeys.set(r, key);
   }
   return { key, json: r.toJSON() };
-}
-
-/** For tests that swap registries: forget the keys. */
-export function resetRegistryKeys(): void {
-  registryKeys = new WeakMap();
 }
 
 export class Planner {
@@ -75,12 +65,11 @@ export class Planner {
     if (this.closed) return Promise.reject(new OmniprepError('ABORTED', 'the server is shutting down'));
     this.starting ??= import('piscina').then(({ Piscina }) => {
       this.piscina = new Piscina({
-        filename: WORKER,
+        ...workerEntry('plan'),
         minThreads: 0,
         maxThreads: Math.max(1, this.o.threads ?? 2),
         idleTimeout: IDLE_MS,
         resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? 512, maxYoungGenerationSizeMb: 32 },
-        ...(fromSource ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
       });
       return this.piscina;
     });
