@@ -1,33 +1,20 @@
 /**
- * The work one worker thread does for one task. A frame task tries the decode strategies in
- * order (the one the cost model chose first, then the others that apply, the range decode last),
- * reads the frames from its decoder's stdout (JPEG that ffmpeg encoded, or raw for sharp), writes them
- * and returns metadata. A scene task reports every frame's scene score.
+ * The work one worker thread does for one task. A frame task runs the decode strategy the
+ * grouping chose (src/extract/strategies/registry.ts), then the range decode if that one finds
+ * the file does not suit it; it reads the frames from its decoder's stdout (JPEG that ffmpeg
+ * encoded, or raw for sharp), writes them and returns metadata. A scene task reports every frame's scene score.
  *
  * Tasks are plain data (they cross the thread boundary); errors come back as values with the
  * OmniprepError code, so the main thread can rethrow them unchanged.
  */
 import { OmniprepError } from '../errors.js';
 import { scoreScenes } from './scene-task.js';
-import { keyframeStream } from './strategies/keyframe-stream.js';
-import { onePass } from './strategies/one-pass.js';
-import { range } from './strategies/range.js';
-import { spanStream } from './strategies/span-stream.js';
-import { StrategyMismatch, type DecodeStrategy } from './strategies/strategy.js';
+import { strategiesFor } from './strategies/registry.js';
+import { StrategyMismatch } from './strategies/strategy.js';
 import type { FrameTask, SceneTask, TaskHooks, TaskOutcome } from './types.js';
 
 export type * from './types.js';
 export { frameFileName, posWindow } from './graph.js';
-
-/** Every strategy, in the order they are tried when the task names none; range applies to all. */
-export const STRATEGIES: readonly DecodeStrategy[] = [keyframeStream, onePass, spanStream, range];
-
-/** The strategies a task tries, in order: its chosen one first. */
-export function strategiesFor(task: FrameTask): DecodeStrategy[] {
-  const applicable = STRATEGIES.filter((s) => s.applies(task));
-  const chosen = applicable.find((s) => s.name === task.strategy);
-  return chosen ? [chosen, ...applicable.filter((s) => s !== chosen)] : applicable;
-}
 
 function failure(e: unknown, task: FrameTask | SceneTask): TaskOutcome {
   if (e instanceof OmniprepError) return { ok: false, error: { code: e.code, message: e.message, ...(e.input ? { input: e.input } : {}) } };

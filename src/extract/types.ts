@@ -24,8 +24,11 @@ interface TaskBase {
   timeoutMs: number;
 }
 
-/** How a frame task was decoded (the manifest's `timings.decodePaths` counts them). */
-export type DecodePath = 'keyframe-stream' | 'span-stream' | 'one-pass' | 'range';
+/**
+ * How a frame task was decoded: a decode strategy's name (src/extract/strategies/registry.ts; the
+ * manifest's `timings.decodePaths` counts them).
+ */
+export type DecodePath = string;
 
 export interface PlannedTaskFrame {
   index: number;
@@ -44,7 +47,7 @@ export interface FrameTask extends TaskBase {
    * none when it decodes every frame anyway (VP9, AV1, Theora).
    */
   skipFrame?: 'nointra' | 'nokey' | undefined;
-  /** The strategy the cost model chose (tried first; the others are fallbacks). */
+  /** The strategy the grouping chose by cost (tried first; the range decode is the fallback). */
   strategy?: DecodePath | undefined;
   /** Where decoding starts on the timeline: the keyframe at or before the first frame. */
   seekSec: number;

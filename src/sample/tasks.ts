@@ -1,50 +1,28 @@
 /**
- * From planned frames to decode tasks, choosing each task's strategy by its cost in the packet
- * index: how many packets each way decodes, plus what a process start costs.
+ * From planned frames to decode tasks, each given the cheapest decode strategy by its cost in the
+ * packet index (src/extract/decode-cost.ts: packets decoded, plus what a process start costs).
+ * This module groups the frames; which strategies there are and what each costs is theirs
+ * (STRATEGIES, src/extract/strategies/registry.ts): it names none.
  *
- * - Keyframe frames go in runs to the keyframe stream (Annex B codecs: H.264, HEVC) or a keyframes-only range,
- *   unless an exact frame of their group of pictures is planned: then they start its span.
+ * - Keyframe frames go in runs to a keyframes-only decode, unless an exact frame of their group
+ *   of pictures is planned: then they start its span.
  * - Exact frames are walked in order: a frame joins the current task when decoding on to it from
  *   the task's last frame costs no more than a fresh start at its own keyframe (a process start
  *   plus its keyframe..frame span); else it starts a new task. Dense sampling (frames closer than
  *   a group of pictures or two) so becomes one sequential pass that keeps the planned frames by
  *   their packet positions; sparse frames get a seek each.
- * - On Annex B codecs a task may instead decode only the spans keyframe..frame in one decoder
- *   (span stream), when the spans hold fewer packets than the pass, counting its second process.
+ * - Where the Annex B stream paths can read the frames (`streamable`), exact frames that run on
+ *   join one task, which may then decode only the spans keyframe..frame in one decoder.
  */
 import type { FfmpegRef, FrameTask, DecodePath } from '../extract/types.js';
-import { posWindow } from '../extract/graph.js';
-import { annexBCodec } from '../extract/annexb.js';
-import { annexBStreamable } from '../extract/strategies/packet-stream.js';
+import { decodedPackets, decodeFacts, DecodeOrder, keyframeSkip, startCost, type DecodeFacts, type FrameGroup } from '../extract/decode-cost.js';
+import { cheapest, STRATEGIES } from '../extract/strategies/registry.js';
+import type { DecodeStrategy } from '../extract/strategies/strategy.js';
 import type { PacketIndex } from '../probe/keyframes.js';
 import type { MediaInfo, VideoStreamInfo } from '../probe/types.js';
 import type { PlannedFrame } from '../plan/types.js';
 
-/** A process start (spawn, open, probe the stream), in packets decoded: the least it is counted as. */
-export const START_COST = 30;
-/**
- * A process start from Node, in milliseconds: about 40 (spawn ~12 ms from a 100 MB process,
- * ffmpeg's open ~30 ms), counted at half because the cores run tasks side by side. Measured on
- * 2 cores: 4-s clips, keyframes 30-36 packets apart, are faster as one task each (100 clips
- * one after another); echo-hereweare.webm's keyframes every 5 s, 70-150 packets apart, faster
- * each on its own (0.73 s against 0.95 s as 4 ranges).
- */
-const START_MS = 20;
-/**
- * Decoding time per pixel of a frame, in nanoseconds (2018 ffmpeg, one thread: 480x270 VP8 0.28 ms,
- * 320x240 H.264 0.13 ms, 1280x720 H.264 ~3 ms a frame).
- */
-const NS_PER_PIXEL = 2.5;
-
-/**
- * A process start in packets of this frame size: small frames decode so fast that a start costs
- * the decode of many (62 packets at 480x270; 30, the least, from about 690x390 up).
- */
-export function startCost(width: number, height: number): number {
-  return Math.max(START_COST, Math.round((START_MS * 1e6) / (NS_PER_PIXEL * Math.max(1, width * height))));
-}
-/** Copying a packet to the span decoder's stream without decoding it, in packets decoded. */
-const COPY_COST = 0.05;
+export { DecodeOrder, keyframeSkip, keyframesAlone, START_COST, startCost } from '../extract/decode-cost.js';
 
 export interface TaskContext {
   info: MediaInfo;
@@ -56,72 +34,11 @@ export interface TaskContext {
   timeoutMs: number;
   out: FrameTask['out'];
   hash: boolean;
+  /** The strategies to choose from (default STRATEGIES). */
+  strategies?: readonly DecodeStrategy[] | undefined;
 }
 
-/** The index in decode order (file order when positions are known, else time order). */
-export class DecodeOrder {
-  /** Packet indices (into the index) in decode order. */
-  readonly order: Uint32Array;
-  /** Decode rank of each packet. */
-  readonly rank: Uint32Array;
-  /** For each rank, the rank of the keyframe at or before it (0 when none). */
-  readonly keyBefore: Uint32Array;
-  /** Sorted byte positions (for the float-window neighbours), when known. */
-  private readonly sortedPos: Float64Array;
-  private readonly byTime = new Map<number, number>();
-
-  /** @param startCost a process start, in packets (startCost()) */
-  constructor(
-    readonly idx: PacketIndex,
-    readonly startCost = START_COST,
-  ) {
-    const n = idx.times.length;
-    const known = idx.pos.every((p) => p >= 0);
-    this.order = Uint32Array.from({ length: n }, (_, i) => i);
-    if (known) this.order.sort((a, b) => idx.pos[a]! - idx.pos[b]!);
-    this.rank = new Uint32Array(n);
-    this.order.forEach((i, r) => (this.rank[i] = r));
-    this.keyBefore = new Uint32Array(n);
-    for (let r = 0; r < n; r++) this.keyBefore[r] = idx.keyframe[this.order[r]!] || r === 0 ? r : this.keyBefore[r - 1]!;
-    this.sortedPos = known ? Float64Array.from(this.order, (i) => idx.pos[i]!) : new Float64Array(0);
-    idx.times.forEach((t, i) => this.byTime.set(Math.round(t * 1e6), i));
-  }
-
-  /** The decode rank of the planned frame's packet. */
-  rankOf(f: PlannedFrame): number {
-    const i = this.byTime.get(Math.round(f.timestampSec * 1e6));
-    return i === undefined ? 0 : this.rank[i]!;
-  }
-
-  /** Packets (other than this one) whose positions the float position filter cannot tell from it, plus one. */
-  neighbours(pos: number): number {
-    if (pos < 0 || !this.sortedPos.length) return 1;
-    const w = posWindow(pos);
-    let lo = 0;
-    let hi = this.sortedPos.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.sortedPos[mid]! < pos - w) lo = mid + 1;
-      else hi = mid;
-    }
-    let n = 0;
-    for (let i = lo; i < this.sortedPos.length && this.sortedPos[i]! <= pos + w; i++) n++;
-    return Math.max(1, n);
-  }
-
-  packet(r: number): { pos: number; size: number; t: number; key: boolean } {
-    const i = this.order[r]!;
-    return { pos: this.idx.pos[i]!, size: this.idx.size[i]!, t: this.idx.times[i]!, key: this.idx.keyframe[i]! };
-  }
-}
-
-interface Group {
-  decode: 'keyframes' | 'exact';
-  frames: PlannedFrame[];
-  /** Decode ranks: the first keyframe to decode from and the last planned frame. */
-  first: number;
-  last: number;
-}
+type Group = FrameGroup<PlannedFrame>;
 
 /**
  * Frames per task: enough to amortise a process start, few enough that every core gets a few
@@ -134,34 +51,6 @@ export const MIN_TASK_FRAMES = 8;
 
 export function taskSize(total: number, threads: number, uniform = false): number {
   return Math.max(MIN_TASK_FRAMES, Math.min(96, Math.ceil(total / (uniform ? threads : threads * 2))));
-}
-
-/**
- * How each decoder skips to keyframes (`-skip_frame`), so that a keyframes-only range decode
- * costs its keyframes alone. H.264 and its kin honour `nointra` (not `nokey`: some decoders would
- * skip intra frames the container marks as keys, non-IDR I-frames); VP8 honours only `nokey`, and
- * its keyframes reset every reference, so they decode alone to the same pixels (framemd5-equal on
- * echo-hereweare.webm). Measured with the 2018 ffmpeg: H.264 0.01 s against 0.24 s for the whole
- * 60-s 320x240 fixture; VP8 0.17 s against 0.41 s for echo-hereweare.webm (123 of 836 frames).
- * VP9 and AV1 decode everything under either; Theora's `nokey` stops after the first frame.
- */
-const KEYFRAME_SKIP: Readonly<Record<string, 'nointra' | 'nokey'>> = {
-  h264: 'nointra',
-  hevc: 'nointra',
-  mpeg1video: 'nointra',
-  mpeg2video: 'nointra',
-  mpeg4: 'nointra',
-  vp8: 'nokey',
-};
-
-/** The `-skip_frame` value that makes the codec's decoder decode keyframes alone, if any. */
-export function keyframeSkip(codec: string): 'nointra' | 'nokey' | undefined {
-  return Object.hasOwn(KEYFRAME_SKIP, codec) ? KEYFRAME_SKIP[codec] : undefined;
-}
-
-/** Whether a keyframes-only decode of a range costs its keyframes alone (see KEYFRAME_SKIP). */
-export function keyframesAlone(codec: string, streamable: boolean): boolean {
-  return streamable || keyframeSkip(codec) !== undefined;
 }
 
 /**
@@ -214,33 +103,9 @@ function joins(g: Group, r: number, k: number, start: number): boolean {
   return r - g.last <= r - k + 1 + start;
 }
 
-/** The cheapest strategy for an exact group: one pass, or (Annex B codecs) spans in one decoder. */
-export function chooseStrategy(g: Group, dec: DecodeOrder, streamable: boolean): DecodePath {
-  const pass = g.last - g.first + 1 + dec.startCost;
-  const multiGop = dec.keyBefore[g.last]! !== g.first;
-  if (!streamable) return multiGop ? 'one-pass' : 'range';
-  const spans = new Map<number, number>();
-  for (const f of g.frames) {
-    const r = dec.rankOf(f);
-    const k = dec.keyBefore[r]!;
-    spans.set(k, Math.max(spans.get(k) ?? k, r));
-  }
-  let span = 2 * dec.startCost + (g.last - g.first + 1) * COPY_COST;
-  for (const [k, to] of spans) span += to - k + 1;
-  return span < pass ? 'span-stream' : multiGop ? 'one-pass' : 'range';
-}
-
-function keyframeRun(g: Group, dec: DecodeOrder): FrameTask['keyframeRun'] {
-  const run: Array<{ pos: number; size: number }> = [];
-  for (let r = g.first; r <= g.last; r++) {
-    const p = dec.packet(r);
-    if (p.key) run.push({ pos: p.pos, size: p.size });
-  }
-  return run.every((p) => p.pos >= 0 && p.size > 0) ? run : undefined;
-}
-
-function packetRun(g: Group, dec: DecodeOrder): FrameTask['packetRun'] {
-  return Array.from({ length: g.last - g.first + 1 }, (_, j) => dec.packet(g.first + j));
+/** The name of the cheapest strategy for a group (of `strategies`, default STRATEGIES). */
+export function chooseStrategy(g: Group, dec: DecodeOrder, streamable: boolean, strategies: readonly DecodeStrategy[] = STRATEGIES): DecodePath {
+  return cheapest(strategies, { dec, streamable, alone: true }, g).name;
 }
 
 /**
@@ -251,46 +116,42 @@ function packetRun(g: Group, dec: DecodeOrder): FrameTask['packetRun'] {
  */
 export const THREADED_DECODE_PACKETS = 30;
 
-/** The packets a group's decode goes through: its keyframes when they decode alone, else its whole range. */
-function decodedPackets(g: Group, alone: boolean): number {
-  return g.decode === 'keyframes' && alone ? g.frames.length : g.last - g.first + 1;
+/** The task of one group, decoded by `strategy` (which adds the fields only it reads). */
+function frameTask(g: Group, facts: DecodeFacts, ctx: TaskContext, strategy: DecodeStrategy, lone: boolean): FrameTask {
+  const dec = facts.dec;
+  return {
+    kind: 'frames',
+    decode: g.decode,
+    ...(g.decode === 'keyframes' ? { skipFrame: keyframeSkip(ctx.video.codec) } : {}),
+    strategy: strategy.name,
+    path: ctx.info.path,
+    input: ctx.info.input,
+    ffmpeg: ctx.ffmpeg,
+    streamIndex: ctx.video.index,
+    startTimeSec: ctx.info.startTimeSec,
+    maxPixels: ctx.maxPixels,
+    timeoutMs: ctx.timeoutMs,
+    // Exactly onto the keyframe the decode starts from: demuxers without an index (MPEG-TS)
+    // seek to the nearest keyframe, not the one before.
+    seekSec: Math.max(0, dec.packet(g.first).t),
+    container: ctx.info.container,
+    frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
+    expectedOutputs: g.frames.reduce((a, f) => a + (g.decode === 'keyframes' ? 1 : dec.neighbours(f.pos)), 0),
+    rotation: ctx.video.rotation,
+    decodeThreads: lone && decodedPackets(g, facts.alone) >= THREADED_DECODE_PACKETS ? 0 : 1,
+    decodeWidth: ctx.video.width,
+    decodeHeight: ctx.video.height,
+    out: ctx.out,
+    hash: ctx.hash,
+    ...strategy.fill?.(facts, g),
+  };
 }
 
 /** The decode tasks for the planned frames of a video. */
 export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[] {
   const dec = new DecodeOrder(ctx.idx, startCost(ctx.video.width, ctx.video.height));
-  const streamable = annexBStreamable(ctx.video.codec, ctx.info.container) && frames.every((f) => f.pos >= 0);
-  const groups = groupFrames(frames, dec, ctx.threads, streamable, keyframesAlone(ctx.video.codec, streamable));
-  return groups.map((g): FrameTask => {
-    const strategy: DecodePath = g.decode === 'keyframes' ? (streamable ? 'keyframe-stream' : 'range') : chooseStrategy(g, dec, streamable);
-    return {
-      kind: 'frames',
-      decode: g.decode,
-      ...(g.decode === 'keyframes' ? { skipFrame: keyframeSkip(ctx.video.codec) } : {}),
-      strategy,
-      path: ctx.info.path,
-      input: ctx.info.input,
-      ffmpeg: ctx.ffmpeg,
-      streamIndex: ctx.video.index,
-      startTimeSec: ctx.info.startTimeSec,
-      maxPixels: ctx.maxPixels,
-      timeoutMs: ctx.timeoutMs,
-      // Exactly onto the keyframe the decode starts from: demuxers without an index (MPEG-TS)
-      // seek to the nearest keyframe, not the one before.
-      seekSec: Math.max(0, dec.packet(g.first).t),
-      container: ctx.info.container,
-      frames: g.frames.map((f) => ({ index: f.index, timestampSec: f.timestampSec, pos: f.pos, keyframe: f.keyframe })),
-      expectedOutputs: g.frames.reduce((a, f) => a + (g.decode === 'keyframes' ? 1 : dec.neighbours(f.pos)), 0),
-      annexB: streamable ? annexBCodec(ctx.video.codec)?.format : undefined,
-      keyframeRun: streamable && g.decode === 'keyframes' ? keyframeRun(g, dec) : undefined,
-      codecRecord: streamable && (g.decode === 'keyframes' || strategy === 'span-stream') ? ctx.idx.codecRecord : undefined,
-      packetRun: strategy === 'span-stream' ? packetRun(g, dec) : undefined,
-      rotation: ctx.video.rotation,
-      decodeThreads: groups.length === 1 && decodedPackets(g, keyframesAlone(ctx.video.codec, streamable)) >= THREADED_DECODE_PACKETS ? 0 : 1,
-      decodeWidth: ctx.video.width,
-      decodeHeight: ctx.video.height,
-      out: ctx.out,
-      hash: ctx.hash,
-    };
-  });
+  const facts = decodeFacts({ codec: ctx.video.codec, container: ctx.info.container }, dec, frames, ctx.idx.codecRecord);
+  const groups = groupFrames(frames, dec, ctx.threads, facts.streamable, facts.alone);
+  const strategies = ctx.strategies ?? STRATEGIES;
+  return groups.map((g) => frameTask(g, facts, ctx, cheapest(strategies, facts, g), groups.length === 1));
 }

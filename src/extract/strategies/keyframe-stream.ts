@@ -1,11 +1,23 @@
 import { annexBCodec } from '../annexb.js';
+import type { DecodeFacts, FrameGroup } from '../decode-cost.js';
 import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
-import { decodePacketStream } from './packet-stream.js';
-import type { DecodeStrategy } from './strategy.js';
+import { decodePacketStream, streamFields } from './packet-stream.js';
+import { StrategyMismatch, type DecodeStrategy } from './strategy.js';
+
+/** Every keyframe packet from the group's first keyframe to its last frame (undefined when one has no position or size). */
+function keyframeRun(facts: DecodeFacts, g: FrameGroup): FrameTask['keyframeRun'] {
+  const run: Array<{ pos: number; size: number }> = [];
+  for (let r = g.first; r <= g.last; r++) {
+    const p = facts.dec.packet(r);
+    if (p.key) run.push({ pos: p.pos, size: p.size });
+  }
+  return run.every((p) => p.pos >= 0 && p.size > 0) ? run : undefined;
+}
 
 /** Keyframe mode on H.264 and HEVC: only the keyframes it keeps are decoded (the others are never sent). */
 function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
-  const run = task.keyframeRun!;
+  const run = task.keyframeRun;
+  if (!run) return Promise.reject(new StrategyMismatch('a keyframe of the run has no position in the index'));
   const wanted = new Map(task.frames.map((f) => [f.pos, f]));
   const forwarded: PlannedTaskFrame[] = [];
   const alone = annexBCodec(task.annexB ?? '')?.nonIdrKeyframesAlone ?? true;
@@ -25,8 +37,14 @@ function runKeyframeStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResu
   });
 }
 
+/**
+ * Keyframes of H.264/HEVC: their packets alone go to one decoder (read from an MP4/MOV by its
+ * index, else copied by a demuxer, which is not counted), one start and the keyframes it keeps.
+ */
 export const keyframeStream: DecodeStrategy = {
   name: 'keyframe-stream',
-  applies: (task) => task.decode === 'keyframes' && task.keyframeRun !== undefined && task.frames.every((f) => f.pos >= 0),
+  applies: (facts, g) => g.decode === 'keyframes' && facts.streamable,
+  cost: (facts, g) => facts.dec.startCost + g.frames.length,
+  fill: (facts, g) => ({ ...streamFields(facts), keyframeRun: keyframeRun(facts, g) }),
   run: runKeyframeStream,
 };

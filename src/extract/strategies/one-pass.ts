@@ -5,11 +5,14 @@
  * the range decoder's; what makes it one pass is the task the cost model gives it (see
  * src/sample/tasks.ts): a run across many groups of pictures that every frame of is decoded once.
  */
+import { multiGop, rangePackets } from '../decode-cost.js';
 import { decodeThrough } from './range.js';
 import type { DecodeStrategy } from './strategy.js';
 
+/** Exact frames across groups of pictures: every packet from the first keyframe to the last frame, one start. */
 export const onePass: DecodeStrategy = {
   name: 'one-pass',
-  applies: (task) => task.strategy === 'one-pass' && task.decode === 'exact',
+  applies: (facts, g) => g.decode === 'exact' && multiGop(g, facts.dec),
+  cost: (facts, g) => rangePackets(g) + facts.dec.startCost,
   run: decodeThrough,
 };

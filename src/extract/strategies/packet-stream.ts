@@ -14,15 +14,16 @@ import { open } from 'node:fs/promises';
 import { FfmpegArgs } from '../../ffmpeg/args.js';
 import { start } from '../../ffmpeg/runner.js';
 import { AccessUnits, annexBCodec, sampleUnit, type AccessUnit, type AnnexBCodec, type CodecRecord } from '../annexb.js';
+import type { DecodeFacts } from '../decode-cost.js';
 import { frameGraph, frameOutput } from '../graph.js';
 import { readFrames } from '../reader.js';
 import { ShowinfoLog } from '../showinfo.js';
 import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
 import { StrategyMismatch } from './strategy.js';
 
-/** Codecs and containers whose packets the Annex B stream paths can copy and match. */
-export function annexBStreamable(codec: string, container: string): boolean {
-  return annexBCodec(codec) !== undefined && ['mp4', 'mov', 'm4a', 'matroska'].includes(container);
+/** The task fields both stream paths read: the Annex B codec and (MP4/MOV) the codec record. */
+export function streamFields(facts: DecodeFacts): Pick<FrameTask, 'annexB' | 'codecRecord'> {
+  return { annexB: facts.annexB, codecRecord: facts.codecRecord };
 }
 
 /** What one stream path does with the packets of its range (see decodePacketStream). */

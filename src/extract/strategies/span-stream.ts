@@ -1,6 +1,29 @@
+import { COPY_COST, rangePackets, type DecodeFacts, type FrameGroup } from '../decode-cost.js';
 import type { FrameResult, FrameTask, PlannedTaskFrame, TaskHooks } from '../types.js';
-import { decodePacketStream } from './packet-stream.js';
+import { decodePacketStream, streamFields } from './packet-stream.js';
 import { StrategyMismatch, type DecodeStrategy } from './strategy.js';
+
+/**
+ * The spans keyframe..frame in one decoder: their packets, every packet of the range copied to
+ * the decoder's stream (COPY_COST each), and two process starts (the demuxer, the decoder).
+ */
+function spansCost(facts: DecodeFacts, g: FrameGroup): number {
+  const dec = facts.dec;
+  const spans = new Map<number, number>();
+  for (const f of g.frames) {
+    const r = dec.rankOf(f);
+    const k = dec.keyBefore[r]!;
+    spans.set(k, Math.max(spans.get(k) ?? k, r));
+  }
+  let cost = 2 * dec.startCost + rangePackets(g) * COPY_COST;
+  for (const [k, to] of spans) cost += to - k + 1;
+  return cost;
+}
+
+/** Every packet of the group's range, in decode order. */
+function packetRun(facts: DecodeFacts, g: FrameGroup): FrameTask['packetRun'] {
+  return Array.from({ length: rangePackets(g) }, (_, j) => facts.dec.packet(g.first + j));
+}
 
 /**
  * Exact frames on H.264 and HEVC without starting a decoder for each: for each group of pictures holding
@@ -11,7 +34,8 @@ import { StrategyMismatch, type DecodeStrategy } from './strategy.js';
  * IDR (closed groups of pictures).
  */
 function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]> {
-  const packets = task.packetRun!;
+  const packets = task.packetRun;
+  if (!packets) return Promise.reject(new StrategyMismatch('the task has no packet run'));
   const byPos = new Map(packets.map((p, i) => [p.pos, i]));
   // Spans: for each planned frame, the keyframe before it in decode order; frames sharing a keyframe share a span.
   const spans: Array<{ from: number; to: number; frames: PlannedTaskFrame[] }> = [];
@@ -57,6 +81,8 @@ function runSpanStream(task: FrameTask, hooks: TaskHooks): Promise<FrameResult[]
 
 export const spanStream: DecodeStrategy = {
   name: 'span-stream',
-  applies: (task) => task.decode === 'exact' && task.packetRun !== undefined && task.strategy !== 'one-pass' && task.frames.every((f) => f.pos >= 0),
+  applies: (facts, g) => g.decode === 'exact' && facts.streamable,
+  cost: spansCost,
+  fill: (facts, g) => ({ ...streamFields(facts), packetRun: packetRun(facts, g) }),
   run: runSpanStream,
 };
