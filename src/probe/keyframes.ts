@@ -3,7 +3,8 @@
  * keyframe flag, from a demux-only ffprobe pass (nothing is decoded). The keyframe map is its
  * keyframes. Long files are read as time ranges in parallel (both cores), then joined; a range
  * whose seek does not land at or before its start is read again from the previous one's end, so
- * no packet is ever missed. Cached per file (path, size, mtime).
+ * no packet is ever missed. Cached per file (path, size, mtime) when read; an index read with the
+ * MediaInfo (probe's) travels with that object (withIndex), not through the cache.
  *
  * Why ffprobe and not `ffmpeg -discard nokey -c copy -f framecrc` (5x faster): older builds' mov
  * demuxers misplace composition offsets when reading from the start of some files (B-pyramids with
@@ -268,40 +269,53 @@ export function uniquePositions(pos: readonly number[]): boolean {
   return true;
 }
 
+/** Where an index comes from (IndexOptions.indexSource). */
+type IndexSource = 'auto' | 'ffprobe';
+
+/** The index a MediaInfo carries, and for which sources it stands (a non-enumerable property: not in JSON, not copied). */
+const CARRIED = Symbol('omniprep.packetIndex');
+interface Carried {
+  idx: PacketIndex;
+  sources: ReadonlyArray<IndexSource>;
+}
+
+/**
+ * The MediaInfo with the index that was read with it (probe()'s moov index or packet list, a
+ * remote Matroska file's Cues, a planned file's facts): packetIndex() of this object returns it
+ * for `sources`. Only the object carries it (nothing else changes; a copy of it carries nothing).
+ */
+export function withIndex<T extends MediaInfo>(info: T, idx: PacketIndex, sources: ReadonlyArray<IndexSource> = ['auto', 'ffprobe']): T {
+  Object.defineProperty(info, CARRIED, { value: { idx, sources } satisfies Carried, enumerable: false, configurable: true, writable: false });
+  return info;
+}
+
+function carried(info: MediaInfo, source: IndexOptions['indexSource']): PacketIndex | undefined {
+  const c = (info as MediaInfo & { [CARRIED]?: Carried })[CARRIED];
+  return c?.sources.includes(source ?? 'auto') ? c.idx : undefined;
+}
+
+/**
+ * The index of packets probe() already listed (a short clip's probe reads every packet in the
+ * same ffprobe call): `packets` are the video stream's, in file order, discarded ones left out.
+ * Undefined for MP4/MOV (their index is the moov's, whichever packets ffprobe listed) and when
+ * there is none.
+ */
+export function indexOfPackets(info: MediaInfo, packets: ReadonlyArray<{ t: number; pos: number; size: number; key: boolean }>): PacketIndex | undefined {
+  if (!info.video || info.kind !== 'video' || !packets.length || MOOV_CONTAINERS.has(info.container)) return undefined;
+  const p = new Packets();
+  for (const k of packets) p.push(k.t, k.pos, k.size, k.key);
+  try {
+    return joinRanges(info, info.video.index, [p]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Indexes read by packetIndex(), by file (path, size, modification time) and source: filled on demand. */
 const cache = new Map<string, Promise<PacketIndex>>();
 const CACHE_MAX = 32;
 
-/**
- * Seeds the cache with packets probe() already read (a short clip's probe reads every packet in
- * the same ffprobe call): `packets` are the video stream's, in file order, discarded ones left out.
- */
-export function primeIndex(info: MediaInfo, packets: ReadonlyArray<{ t: number; pos: number; size: number; key: boolean }>): void {
-  if (!info.video || info.kind !== 'video' || !packets.length) return;
-  const p = new Packets();
-  for (const k of packets) p.push(k.t, k.pos, k.size, k.key);
-  let idx: PacketIndex;
-  try {
-    idx = joinRanges(info, info.video.index, [p]);
-  } catch {
-    return;
-  }
-  // MP4/MOV take their index from moov (no ffprobe pass at all); the other containers' index is
-  // ffprobe's, whichever source is asked for.
-  if (MOOV_CONTAINERS.has(info.container)) return;
-  setIndex(info, idx);
-}
-
-/**
- * Gives a file the index another reader built (a remote Matroska file's keyframes from its Cues:
- * src/source/remote.ts), for every index source, in place of what probe() primed; `forgetIndex`
- * drops it (the file was then read whole). probe() gives an MP4/MOV's moov index for `auto` only
- * (the one packetIndex would build; `ffprobe` still reads the packets).
- */
-export function setIndex(info: MediaInfo, idx: PacketIndex, sources: ReadonlyArray<'auto' | 'ffprobe'> = ['auto', 'ffprobe']): void {
-  for (const source of sources) cache.set(indexKey(info, source), Promise.resolve(idx));
-  while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
-}
-
+/** Drops the indexes read of a file (its bytes changed in place). */
 export function forgetIndex(path: string): void {
   for (const key of [...cache.keys()]) if (key.startsWith(`${path}\0`)) cache.delete(key);
 }
@@ -310,8 +324,10 @@ function indexKey(info: MediaInfo, source: IndexOptions['indexSource']): string 
   return `${info.path}\0${info.sizeBytes}\0${info.mtimeMs}\0${source ?? 'auto'}`;
 }
 
-/** The packet index of the video stream (cached). */
+/** The packet index of the video stream: the one the MediaInfo carries (withIndex), else read once per file (cached). */
 export function packetIndex(info: MediaInfo, options: IndexOptions = {}): Promise<PacketIndex> {
+  const given = carried(info, options.indexSource);
+  if (given) return Promise.resolve(given);
   const key = indexKey(info, options.indexSource);
   let p = cache.get(key);
   if (!p) {

@@ -17,7 +17,7 @@ import { runProcess } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from './local.js';
 import { moovEncryption, mp4Encryption } from './encryption.js';
-import { indexFromMoov, primeIndex, setIndex, type PacketIndex } from './keyframes.js';
+import { indexFromMoov, indexOfPackets, withIndex, type PacketIndex } from './keyframes.js';
 import { type LocalMoov, modelled, type MoovTrack, moovTrack, readMoov } from './mp4.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
@@ -375,7 +375,9 @@ function audioStream(a: RawStream, startTimeSec: number): AudioStreamInfo {
   };
 }
 
-/** Probes a local file. Throws OmniprepError (NOT_FOUND, UNSUPPORTED_FORMAT, CORRUPT, TOO_LARGE, ...). */
+/**
+ * Probes a local file: a pure read (nothing is cached); the packet index read with it travels with
+ * the result, for packetIndex(). Throws OmniprepError (NOT_FOUND, UNSUPPORTED_FORMAT, CORRUPT, TOO_LARGE, ...). */
 export async function probe(input: string, options: ProbeOptions = {}): Promise<MediaInfo> {
   const limits = resolveLimits(options.limits);
   const local = await checkLocalInput(input, limits);
@@ -453,9 +455,11 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     attachedPictures: streams.filter((s) => s.disposition?.attached_pic === 1).length,
     mtimeMs: local.mtimeMs,
   };
-  if (moovIdx) setIndex(info, moovIdx, ['auto']);
-  else if (whole && video) primeIndex(info, indexPackets(mainPackets));
-  return info;
+  // The index read with it goes with the result (an MP4/MOV's moov index stands for `auto` only:
+  // `ffprobe` still reads the packets); nothing else is kept.
+  const listed = !moovIdx && whole && video ? indexOfPackets(info, indexPackets(mainPackets)) : undefined;
+  if (moovIdx) return withIndex(info, moovIdx, ['auto']);
+  return listed ? withIndex(info, listed) : info;
 }
 
 /** Probes and requires a video stream (NO_VIDEO_STREAM otherwise). */

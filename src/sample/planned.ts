@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { inputError } from '../errors.js';
 import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
-import { setIndex } from '../probe/keyframes.js';
+import { withIndex } from '../probe/keyframes.js';
 import type { MediaInfo } from '../probe/types.js';
 
 export interface PlannedOptions {
@@ -35,7 +35,7 @@ function changed(input: string, what: string): Error {
 }
 
 /**
- * The facts of the planned file as this input's, its packet index given to packetIndex(): throws
+ * The facts of the planned file as this input's, carrying its packet index (withIndex): throws
  * CORRUPT when the input is not the file that was planned.
  */
 export async function plannedInfo(input: string, o: PlannedOptions, signal?: AbortSignal): Promise<MediaInfo> {
@@ -50,6 +50,5 @@ export async function plannedInfo(input: string, o: PlannedOptions, signal?: Abo
     if ((await sha256Of(path, signal)) !== o.sha256) throw changed(input, 'its SHA-256 is not the one planned');
   }
   const info: MediaInfo = { ...planned, input, path, mtimeMs: st.mtimeMs };
-  if (facts.index) setIndex(info, facts.index);
-  return info;
+  return facts.index ? withIndex(info, facts.index) : info;
 }

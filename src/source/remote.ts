@@ -22,7 +22,7 @@
 import { CorruptContainer, corruptInput, OmniprepError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { modeTraits } from '../media/formats.js';
-import { forgetIndex, setIndex } from '../probe/keyframes.js';
+import { withIndex } from '../probe/keyframes.js';
 import { MatroskaUnsupported } from '../probe/matroska.js';
 import { layoutBounds, mp4Layout, parseMoov, Mp4Unsupported, trackSamples, type Mp4Bounds, type Mp4Index } from '../probe/mp4.js';
 import { probe, type ProbeOptions } from '../probe/probe.js';
@@ -214,7 +214,6 @@ export class RemoteInput {
 
   /** Reads the rest of the file (what was filled in is fetched for real): the decoders need it all. */
   async readWhole(reason: string): Promise<void> {
-    if (this.mkv) forgetIndex(this.path);
     this.index = undefined;
     this.mkv = undefined;
     await this.whole(reason);
@@ -227,7 +226,7 @@ export class RemoteInput {
 
   /**
    * probe() of the sparse copy, named by the URL. A Matroska file's packet index is its keyframes
-   * from the Cues (probe saw only the packets fetched): given to the index cache here.
+   * from the Cues (probe saw only the packets fetched): the MediaInfo carries it (withIndex).
    */
   async probe(o: Omit<ProbeOptions, 'inputName'> = {}): Promise<MediaInfo> {
     const info = await this.parsing(
@@ -238,8 +237,7 @@ export class RemoteInput {
     if (!mkv || !info.video) return info;
     return this.parsing(
       async () => {
-        setIndex(info, mkv.keyframeIndex(info));
-        return info;
+        return withIndex(info, mkv.keyframeIndex(info));
       },
       async (e) => {
         await this.readWhole(`the Matroska file ${e.message}`);
