@@ -390,7 +390,10 @@ export async function chunkAudio(input: string, options: ChunkAudioOptions): Pro
     // A URL: only the audio track's packets are fetched (src/source/remote.ts).
     const remote = await RemoteInput.open(input, remoteOptions(options));
     try {
-      const info = await probe(remote.path, { ffprobePath: options.ffprobePath, limits: options.limits, signal: options.signal, inputName: input });
+      // Planned (the facts given): the sparse copy is the file they describe; nothing is probed.
+      const info = options.info
+        ? { ...options.info, input, path: remote.path }
+        : await probe(remote.path, { ffprobePath: options.ffprobePath, limits: options.limits, signal: options.signal, inputName: input });
       if (info.audio) await remote.fetchStream(info.audio.index);
       return { ...(await chunkAudioWith(input, { ...options, info }, { source: remote.path })), remote: remote.report() };
     } finally {

@@ -49,22 +49,27 @@ export async function gatherFacts(input: string | MediaInfo, options: PlanOption
 /**
  * The media facts and the plan of an opened remote input (src/source/remote.ts), with what reading
  * it fetched. A plan the reading cannot serve (a Matroska file's Cues list keyframes only) is made
- * again once the file is read whole. `check` sees the facts before anything is planned.
+ * again once the file is read whole. `check` sees the facts before anything is planned. The
+ * facts come back too: `sample(url, { plan, facts })` executes the plan later without probing.
  */
-export async function planRemote(remote: RemoteInput, options: PlanOptions = {}, check?: (info: MediaInfo) => void): Promise<{ info: MediaInfo; plan: Plan }> {
+export async function planRemote(
+  remote: RemoteInput,
+  options: PlanOptions = {},
+  check?: (info: MediaInfo) => void,
+): Promise<{ info: MediaInfo; plan: Plan; facts: PlanFacts }> {
   const probeOptions = { limits: options.limits, signal: options.signal, ffprobePath: options.ffprobePath };
   let info = await remote.probe(probeOptions);
   check?.(info);
-  let p: Plan;
+  let p: { plan: Plan; facts: PlanFacts };
   try {
-    p = await plan(info, options);
+    p = await planWithFacts(info, options);
   } catch (e) {
     if (!(e instanceof IncompleteIndex)) throw e;
     await remote.readWhole('the plan needs a frame other than the keyframes the Cues list');
     info = await remote.probe(probeOptions);
-    p = await plan(info, options);
+    p = await planWithFacts(info, options);
   }
-  return { info, plan: { ...p, remote: remote.report() } };
+  return { info, plan: { ...p.plan, remote: remote.report() }, facts: p.facts };
 }
 
 /** Plans sampling and the request for an input (a path, or MediaInfo from probe()). */

@@ -2,7 +2,9 @@
  * A plan made earlier, executed from the facts it was made from (`sample(input, { plan, facts })`):
  * nothing is probed or planned again. The input must be the file that was planned: the same size,
  * and the same modification time or, when `sha256` is given (a content-addressed copy whose time
- * was touched), the same bytes. Otherwise the run fails as CORRUPT naming the input.
+ * was touched), the same bytes. Otherwise the run fails as CORRUPT naming the input. A URL's plan
+ * (planRemote) is executed on the URL it was made from, opened again by the range reader pinned
+ * to what the planning saw (size, ETag, Last-Modified: `remote.expect`, else the plan's reading).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -14,6 +16,7 @@ import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import { withIndex } from '../probe/keyframes.js';
 import type { MediaInfo } from '../probe/types.js';
+import type { RemoteOptions } from '../source/remote.js';
 
 export interface PlannedOptions {
   /** A plan made earlier (plan(), or planWithFacts() with its facts): executed as it is. */
@@ -50,5 +53,24 @@ export async function plannedInfo(input: string, o: PlannedOptions, signal?: Abo
     if ((await sha256Of(path, signal)) !== o.sha256) throw changed(input, 'its SHA-256 is not the one planned');
   }
   const info: MediaInfo = { ...planned, input, path, mtimeMs: st.mtimeMs };
+  return facts.index ? withIndex(info, facts.index) : info;
+}
+
+/** Whether the plan was made from this URL by its range reader (planRemote: the plan names the URL it read). */
+export function plannedFromUrl(url: string, o: PlannedOptions): boolean {
+  return o.plan?.remote?.url === url;
+}
+
+/** The range reader's options for a planned URL: pinned to the file the plan was made from. */
+export function plannedRemote(o: PlannedOptions & { remote?: RemoteOptions | undefined }): RemoteOptions | undefined {
+  const r = o.plan?.remote;
+  if (!r || o.remote?.expect) return o.remote;
+  return { ...o.remote, expect: { etag: r.etag, lastModified: r.lastModified, size: r.sizeBytes } };
+}
+
+/** The facts of a planned URL as its reader's (the sparse local copy), carrying the planned packet index. */
+export function plannedRemoteInfo(remote: { url: string; path: string }, o: PlannedOptions): MediaInfo {
+  const facts = o.facts!;
+  const info: MediaInfo = { ...facts.info, input: remote.url, path: remote.path };
   return facts.index ? withIndex(info, facts.index) : info;
 }

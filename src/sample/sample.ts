@@ -26,7 +26,7 @@ import { DEFAULT_SAMPLING, type Plan, type PlanOptions } from '../plan/types.js'
 import { Deduper } from './dedup.js';
 import { writeGrids } from './grids.js';
 import { buildManifest, reasonOf, writeManifest, type Manifest, type ManifestGrid, type SampledFrame } from './manifest.js';
-import { plannedInfo, type PlannedOptions } from './planned.js';
+import { plannedFromUrl, plannedInfo, plannedRemote, plannedRemoteInfo, type PlannedOptions } from './planned.js';
 import { buildTasks } from './tasks.js';
 import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
@@ -236,12 +236,12 @@ async function* decodeFrames(
 }
 
 /**
- * The input's facts and plan: given ones (a plan made earlier, checked against the input), a
- * URL's from its range reader (planRemote), a path's from probe().
+ * The input's facts and plan: given ones (a plan made earlier, checked against the input: a URL's
+ * by its reader's validators), a URL's from its range reader (planRemote), a path's from probe().
  */
 async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
   const o = { ...c.options, signal: c.signal };
-  if (c.remote) return planRemote(c.remote, o);
+  if (c.remote) return o.plan && o.facts ? { info: plannedRemoteInfo(c.remote, o), plan: o.plan } : planRemote(c.remote, o);
   // ffmpeg's version (the decode's arguments depend on it) is read while ffprobe runs; a failure
   // (no ffmpeg: a still image needs none) surfaces only where a decode awaits it.
   void Promise.resolve()
@@ -256,14 +256,11 @@ async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
 async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (m: Manifest) => void }): AsyncGenerator<SampledFrame> {
   const started = performance.now();
   const { options, signal, left } = c;
-  if (Boolean(options.plan) !== Boolean(options.facts) || (options.plan && isRemoteInput(c.input)))
-    throw new OmniprepError(
-      'INVALID_OPTION',
-      `${c.input}: option plan: a plan is executed with the facts it was made from (options plan and facts), for a local file`,
-      { input: c.input },
-    );
-  // A URL is read by byte ranges into a sparse local copy (source/remote.ts).
-  if (isRemoteInput(c.input)) c.remote = await RemoteInput.open(c.input, remoteOptions({ ...options, signal }));
+  const refuse = (why: string): OmniprepError => new OmniprepError('INVALID_OPTION', `${c.input}: option plan: ${why}`, { input: c.input });
+  if (Boolean(options.plan) !== Boolean(options.facts)) throw refuse('a plan is executed with the facts it was made from (options plan and facts)');
+  if (options.plan && isRemoteInput(c.input) && !plannedFromUrl(c.input, options)) throw refuse('the plan was not made from this URL');
+  // A URL is read by byte ranges into a sparse local copy (source/remote.ts); a planned one must be the file planned.
+  if (isRemoteInput(c.input)) c.remote = await RemoteInput.open(c.input, remoteOptions({ ...options, remote: plannedRemote(options), signal }));
   const { info, plan: p } = await factsAndPlan(c);
   settle.plan(p);
   const temp = await import('../util/temp.js');

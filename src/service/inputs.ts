@@ -177,8 +177,8 @@ export class Inputs {
 
   /**
    * The plan (its paths in the client's names) with the facts it was made from (the stored file's,
-   * for its job's worker: src/sample/planned.ts). A URL read by ranges has no facts: its job plans
-   * it again from the index its reader fetches (the reader is not kept between submit and run).
+   * or a URL's read by ranges), for its job's worker: src/sample/planned.ts. A URL's worker opens
+   * it again (pinned to what its submission saw) and executes the plan on what it fetches.
    */
   planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<{ plan: Plan; facts?: PlanFacts | undefined }> {
     const { data, config, tokens } = this.d;
@@ -190,7 +190,8 @@ export class Inputs {
         // A URL read by ranges: from its index, the plan says what the reading fetched.
         if (remote) {
           const planOptions = { ...toPlanOptions(options, config.limits), signal };
-          return { plan: scrubPaths((await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options))).plan, [[file, input.name]]) };
+          const { plan, facts } = await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options));
+          return { plan: scrubPaths(plan, [[file, input.name]]), facts: { ...facts, info: { ...facts.info, path: input.name } } };
         }
         const { plan, facts } = await this.planner.plan(file, input.name, options, config.limits, signal);
         return { plan: scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]), facts };

@@ -32,7 +32,7 @@ export async function writeJobPlan(data: DataDir, id: string, p: JobPlan, name: 
   }
 }
 
-/** The job's plan and facts; undefined when it has none (a URL read by ranges, a job submitted before plans were kept). */
+/** The job's plan and facts; undefined when it has none (a job submitted before plans were kept). */
 export async function readJobPlan(data: DataDir, id: string, name: string): Promise<JobPlan | undefined> {
   let text: string;
   try {

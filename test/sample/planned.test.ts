@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { factsFromJson, factsToJson } from '../../src/plan/facts.js';
-import { planWithFacts, type PlanFacts } from '../../src/plan/plan.js';
+import { planRemote, planWithFacts, type PlanFacts } from '../../src/plan/plan.js';
 import { forgetIndex } from '../../src/probe/keyframes.js';
 import { prepare } from '../../src/prepare.js';
 import { sample } from '../../src/sample/sample.js';
+import { RemoteInput } from '../../src/source/remote.js';
+import { startRangeServer } from '../helpers/range-server.js';
 import { ownedTempDirs } from '../helpers/temp.js';
 import { fixture, readFrameNumber } from '../helpers/fixtures.js';
 
@@ -81,7 +83,7 @@ describe('executing a given plan', () => {
     const p = await planned();
     await expect(sample(p.file, { plan: p.plan, out: dir('planned-none-') }).manifest()).rejects.toMatchObject({
       code: 'INVALID_OPTION',
-      message: `${p.file}: option plan: a plan is executed with the facts it was made from (options plan and facts), for a local file`,
+      message: `${p.file}: option plan: a plan is executed with the facts it was made from (options plan and facts)`,
     });
     await expect(sample('https://example.com/a.mp4', { plan: p.plan, facts: p.facts }).manifest()).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     const bad = { ...factsToJson(p.facts), index: { ...factsToJson(p.facts).index!, pos: [1] } };
@@ -89,5 +91,37 @@ describe('executing a given plan', () => {
       expect.objectContaining({ code: 'CORRUPT', message: 'job 7: the facts a plan was made from cannot be read' }),
     );
     expect(() => factsFromJson(null, 'job 7')).toThrow('job 7: the facts a plan was made from cannot be read');
+  }, 120_000);
+});
+
+describe("executing a URL's plan", () => {
+  it('sample(url, { plan, facts }) reads the URL by ranges and probes nothing; a changed file or another URL is refused', async () => {
+    const server = await startRangeServer({ 'clip.mp4': await fixture('timecode'), 'other.mp4': await fixture('timecode') });
+    try {
+      const url = server.url('clip.mp4');
+      const remote = { allowPrivate: true };
+      const reader = await RemoteInput.open(url, remote);
+      const made = await planRemote(reader, OPTIONS).finally(() => reader.close());
+      const facts = factsFromJson(JSON.parse(JSON.stringify(factsToJson(made.facts))), url);
+      const run = (input: string, out = dir('planned-url-')) => sample(input, { ...OPTIONS, plan: made.plan, facts, remote, ffprobePath: NO_FFPROBE, out });
+      const out = dir('planned-url-');
+      const manifest = await run(url, out).manifest();
+      expect(manifest.frames.map((f) => f.timestampSec)).toEqual([0, 5, 10, 15]);
+      expect(await Promise.all(manifest.frames.map((f) => readFrameNumber(join(out, f.file))))).toEqual([0, 150, 300, 450]);
+      expect(manifest.remote).toMatchObject({ url, mode: 'ranges' });
+      await expect(run(server.url('other.mp4')).manifest()).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: `${server.url('other.mp4')}: option plan: the plan was not made from this URL`,
+      });
+      const requests = server.requests;
+      server.changeEtag();
+      await expect(run(url).manifest()).rejects.toMatchObject({
+        code: 'CORRUPT',
+        message: expect.stringMatching(/: the file changed on the server since it was first read \(its ETag is .+, was .+\)$/),
+      });
+      expect(server.requests).toBe(requests + 1); // the first block, then refused
+    } finally {
+      await server.close();
+    }
   }, 120_000);
 });

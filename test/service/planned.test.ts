@@ -1,18 +1,21 @@
 /**
  * A service job is planned once: the plan made at submit and the facts it was made from are kept
  * with the job (DATA/plans/JOB.json), and the worker executes them without probing or planning
- * again. A stored input that changed between submit and run fails the job in one line.
+ * again. A stored input that changed between submit and run fails the job in one line. A URL read
+ * by byte ranges is planned once too: its worker opens it again, checks it is the same file (size,
+ * ETag, Last-Modified), and executes the stored plan on the packets it fetches.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { runProcess } from '../../src/ffmpeg/runner.js';
 import { plan } from '../../src/plan/plan.js';
 import { loggingFfprobe } from '../helpers/ffprobe-log.js';
 import { ownedTempDirs } from '../helpers/temp.js';
 import { fixture } from '../helpers/fixtures.js';
+import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { api, startService, upload, waitJob } from '../helpers/service.js';
 
 const dir = ownedTempDirs();
@@ -127,4 +130,83 @@ describe('a service job is planned once', () => {
       }
     }
   }, 240_000);
+});
+
+/** Runs `body` with OMNIPREP_FFPROBE logging every call (set before a service starts: its threads inherit it). */
+async function countingFfprobe<T>(body: (calls: () => string[]) => Promise<T>): Promise<T> {
+  const ffprobe = loggingFfprobe(dir('planned-ffprobe-'));
+  const before = process.env.OMNIPREP_FFPROBE;
+  process.env.OMNIPREP_FFPROBE = ffprobe.path;
+  try {
+    return await body(ffprobe.calls);
+  } finally {
+    if (before === undefined) delete process.env.OMNIPREP_FFPROBE;
+    else process.env.OMNIPREP_FFPROBE = before;
+  }
+}
+
+describe('a URL job read by byte ranges is planned once', () => {
+  let server: RangeServer;
+  const URL_OPTIONS = { every: 5, audio: true, mode: 'exact' as const };
+  beforeAll(async () => {
+    server = await startRangeServer({ 'clip.mp4': await fixture('timecode') }); // 20 s, 30 fps, AAC
+  }, 120_000);
+  afterAll(() => server?.close());
+
+  it('runs ffprobe once from submit to done (frames and audio); the worker executes the stored plan', async () => {
+    const url = server.url('clip.mp4');
+    await countingFfprobe(async (calls) => {
+      const data = dir('svc-data-');
+      const s = await startService({ dataDir: data, workers: 1, allowPrivateUrls: true });
+      try {
+        const r = await api(s.url, 'POST', '/v1/jobs', { url, options: URL_OPTIONS });
+        expect(r.status, r.text).toBe(202);
+        expect(r.json.plan.remote).toMatchObject({ url, mode: 'ranges' });
+        const kept = JSON.parse(readFileSync(join(data, 'plans', `${r.json.id}.json`), 'utf8'));
+        expect(kept.facts.info).toMatchObject({ input: url, path: url, container: 'mp4' });
+        expect(kept.facts.index.times).toHaveLength(600);
+        const job = await waitJob(s.url, r.json.id, 120_000);
+        expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+        // The submit's probe of the first block and moov; the worker probes nothing (frames nor audio).
+        expect(calls()).toHaveLength(1);
+        const manifest = await api(s.url, 'GET', `/v1/jobs/${job.id}/manifest`);
+        const times = manifest.json.frames.frames.map((f: { timestampSec: number }) => f.timestampSec);
+        expect(times).toEqual(kept.plan.frames.map((f: { timestampSec: number }) => f.timestampSec));
+        expect(times).toEqual([0, 5, 10, 15]);
+        expect(manifest.json.frames.remote).toMatchObject({ url, mode: 'ranges' });
+        expect(manifest.json.audio.length).toBe(job.plan.audioChunks);
+        expect(manifest.json.audio.length).toBeGreaterThan(0);
+        expect(readdirSync(join(data, 'inputs'))).toEqual([]); // nothing stored: the job read the URL
+      } finally {
+        await s.close();
+      }
+    });
+  }, 180_000);
+
+  it('a URL whose file changed on the server after submit fails the job in one line, without probing it again', async () => {
+    const url = server.url('clip.mp4');
+    const data = dir('svc-data-');
+    await countingFfprobe(async (calls) => {
+      const a = await startService({ dataDir: data, workers: 0, allowPrivateUrls: true });
+      const r = await api(a.url, 'POST', '/v1/jobs', { url, options: URL_OPTIONS }).finally(() => a.close());
+      expect(r.status, r.text).toBe(202);
+      expect(existsSync(join(data, 'plans', `${r.json.id}.json`))).toBe(true);
+      const etag = r.json.plan.remote.etag;
+      expect(etag).toMatch(/^".+"$/);
+      server.changeEtag();
+      const b = await startService({ dataDir: data, workers: 1, allowPrivateUrls: true });
+      try {
+        const job = await waitJob(b.url, r.json.id, 120_000);
+        expect(job.state).toBe('failed');
+        expect(job.attempts).toBe(1);
+        expect(job.error.code).toBe('CORRUPT');
+        expect(job.error.message).toMatch(
+          new RegExp(`^${url.replace(/[.]/g, '\\.')}: the file changed on the server since it was first read \\(its ETag is ".+", was ${etag}\\)$`),
+        );
+        expect(calls()).toHaveLength(1); // the submit's
+      } finally {
+        await b.close();
+      }
+    });
+  }, 180_000);
 });
