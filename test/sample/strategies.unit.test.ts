@@ -3,8 +3,7 @@
  * cheapest strategy that applies to each group of frames and names none, so a new strategy is one
  * object in STRATEGIES. Pure: a made-up packet index, no ffmpeg.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FALLBACK, STRATEGIES, strategiesFor } from '../../src/extract/strategies/registry.js';
 import type { DecodeStrategy } from '../../src/extract/strategies/strategy.js';
@@ -13,6 +12,7 @@ import type { PacketIndex } from '../../src/probe/keyframes.js';
 import type { MediaInfo, VideoStreamInfo } from '../../src/probe/types.js';
 import { buildTasks, type TaskContext } from '../../src/sample/tasks.js';
 import { ROOT } from '../helpers/fixtures.js';
+import { matchingLines, tsFiles } from '../helpers/source-lines.js';
 
 /** n frames at 30 fps, a keyframe every `gop`, positions in file order. */
 function index(n: number, gop: number): PacketIndex {
@@ -103,26 +103,14 @@ describe('the grouping takes the cheapest strategy that applies', () => {
   });
 });
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
-  );
-}
-
 describe('no module names a decode strategy', () => {
   it('src/sample and src/extract outside src/extract/strategies/ hold no strategy name as a string', () => {
     const names = STRATEGIES.map((s) => s.name).join('|');
     const literal = new RegExp(`(['"\`])(${names})\\1`);
     const strategies = join(ROOT, 'src', 'extract', 'strategies');
-    const files = [...sources(join(ROOT, 'src', 'sample')), ...sources(join(ROOT, 'src', 'extract'))].filter((f) => !f.startsWith(strategies));
+    const files = [...tsFiles(join(ROOT, 'src', 'sample')), ...tsFiles(join(ROOT, 'src', 'extract'))].filter((f) => !f.startsWith(strategies));
     expect(files.length).toBeGreaterThan(10);
-    const found = files.flatMap((file) =>
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .map((line, i) => ({ line, at: `${relative(ROOT, file)}:${i + 1}` }))
-        .filter(({ line }) => literal.test(line))
-        .map(({ at, line }) => `${at}: ${line.trim()}`),
-    );
+    const found = matchingLines(files, literal);
     expect(found).toEqual([]);
     // The pattern itself finds what it must.
     expect(literal.test("g.decode === 'exact' ? 'one-pass' : 'range'")).toBe(true);
