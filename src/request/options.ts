@@ -15,8 +15,8 @@ export type { JsonSchema };
 export interface RequestOptions extends ModelOptions {
   /** The question or instruction sent before the media. */
   prompt: string;
-  /** Target model (a registry entry). Default: the prepared media's model. */
-  model?: string | undefined;
+  /** Target model: its name in the registry, or its entry (resolveOptions's, not looked up again). Default: the prepared media's model. */
+  model?: string | ModelEntry | undefined;
   /** Whose API the body is written for (default: the model's registry entry says). */
   provider?: Provider | undefined;
   /** A system message (Chat Completions) or `instructions` (Responses). */
@@ -86,7 +86,7 @@ export function resolveRequestOptions(o: RequestOptions, fallback: { model?: str
   if (!isPlainObject(o)) throw invalidOption('options', 'an object', o);
   if (typeof o.prompt !== 'string' || !o.prompt.trim()) throw invalidOption('prompt', 'a non-empty string', o.prompt);
   const name = o.model ?? fallback.model;
-  if (typeof name !== 'string' || !name) throw invalidOption('model', 'a model name', name);
+  if (typeof name !== 'object' && (typeof name !== 'string' || !name)) throw invalidOption('model', 'a model name', name);
   const entry = getModel(name, o);
   const provider = resolveProvider(entry, o.provider);
   const billed = adapterOf(provider).billing?.(entry) ?? { model: entry };
