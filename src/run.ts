@@ -62,18 +62,8 @@ export interface RunResult {
 
 /** The request options of a run: its model as resolved (not looked up again by name). */
 function buildOptionsOf(r: Resolved<RunOptions>): BuildOptions {
-  const o = r.options;
-  return {
-    model: r.model,
-    prompt: o.prompt,
-    api: o.api,
-    provider: o.provider,
-    system: o.system,
-    schema: o.schema,
-    maxOutputTokens: o.maxOutputTokens,
-    expectedOutputTokens: o.outputTokens,
-    tier: o.tier,
-  };
+  const { prompt, api, provider, system, schema, maxOutputTokens, outputTokens, tier } = r.options;
+  return { model: r.model, prompt, api, provider, system, schema, maxOutputTokens, expectedOutputTokens: outputTokens, tier };
 }
 
 export async function run(input: string, given: RunOptions | Resolved<RunOptions>): Promise<RunResult> {

@@ -79,6 +79,7 @@ export const LIBRARY_KEYS = [
   'onProgress',
   'onResult',
   'clock',
+  'entry',
 ] as const;
 
 /** Every key resolveOptions accepts. */
@@ -187,9 +188,14 @@ function seal<O extends object>(options: O, surface: Surface, registry: ModelReg
   return Object.freeze(r) as Resolved<O>;
 }
 
+/** Refuses a key no option has (one given as undefined is none given), naming the nearest option. */
+export function refuseUnknown(o: object): void {
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && !KNOWN.has(k)) throw unknownOption(k, KNOWN, GROUP_KEYS);
+}
+
 /** Refuses an unknown key and, when asked, a value its description does not allow. */
 function checkGiven(o: Record<string, unknown>, checkValues: boolean): void {
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && !KNOWN.has(k)) throw unknownOption(k, KNOWN, GROUP_KEYS);
+  refuseUnknown(o);
   if (checkValues) for (const g of OPTION_GROUPS) checkGroup(g, o);
 }
 

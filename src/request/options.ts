@@ -5,6 +5,7 @@
 import { invalidOption, OmniprepError } from '../errors.js';
 import { TIERS, type ModelEntry, type Tier } from '../models/registry.js';
 import { getModel, type ModelOptions } from '../models/tokens.js';
+import { refuseUnknown } from '../options/resolve.js';
 import { ESTIMATE_DEFAULTS } from '../options/sampling.js';
 import { adapterOf, resolveProvider, type Provider } from '../providers/registry.js';
 import type { JsonSchema } from '../providers/types.js';
@@ -84,6 +85,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Checks every option and fills in the defaults; `fallback` carries the prepared media's model and input. */
 export function resolveRequestOptions(o: RequestOptions, fallback: { model?: string; input?: string } = {}): ResolvedRequestOptions {
   if (!isPlainObject(o)) throw invalidOption('options', 'an object', o);
+  refuseUnknown(o);
   if (typeof o.prompt !== 'string' || !o.prompt.trim()) throw invalidOption('prompt', 'a non-empty string', o.prompt);
   const name = o.model ?? fallback.model;
   if (typeof name !== 'object' && (typeof name !== 'string' || !name)) throw invalidOption('model', 'a model name', name);

@@ -8,7 +8,7 @@ import { isResolved, resolveOptions, withOptions, type KnownOption } from '../..
 import { SAMPLING } from '../../src/options/sampling.js';
 import type { PlanOptions } from '../../src/plan/types.js';
 import type { PrepareOptions } from '../../src/prepare.js';
-import type { BuildOptions } from '../../src/request/build.js';
+import { estimateRequest, type BuildOptions } from '../../src/request/build.js';
 import type { RunOptions } from '../../src/run.js';
 import type { SampleOptions } from '../../src/sample/sample.js';
 
@@ -117,6 +117,15 @@ describe('resolveOptions', () => {
     expect(refusal(() => withOptions(resolveOptions<PlanOptions>({ start: 5 }), { end: 4 })).message).toBe(
       'option end: expected a time after start (5), got 4',
     );
+  });
+
+  it('the request builders refuse an unknown key the same way', () => {
+    const segment = { index: 0, startSec: 0, endSec: 10, frames: [], audio: [] };
+    expect(estimateRequest(segment, { model: 'gpt-5.5', prompt: 'x', system: 'be brief' }).textTokens).toBeGreaterThan(0);
+    expect(refusal(() => estimateRequest(segment, { model: 'gpt-5.5', prompt: 'x', sytem: 'be brief' } as BuildOptions & { model: string }))).toEqual({
+      code: 'INVALID_OPTION',
+      message: 'option sytem: not an option (did you mean system?)',
+    });
   });
 
   it('knows every key the library functions take (else a typed option would be refused)', () => {
