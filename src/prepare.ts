@@ -14,14 +14,12 @@ import type { ChunkAudioOptions } from './audio/options.js';
 import { segmentTimeline } from './audio/segments.js';
 import { OmniprepError } from './errors.js';
 import { MIME } from './media/formats.js';
-import { resolveRegistry } from './models/registry.js';
-import { getModel } from './models/tokens.js';
+import { resolveOptions, withOptions, type Resolved } from './options/resolve.js';
 import type { ImageFormat, Plan } from './plan/types.js';
 import type { AudioAsset, FrameAsset, PreparedMedia } from './request/types.js';
 import { framesOutsideGrids } from './sample/manifest.js';
 import { sample, type Manifest, type SampleOptions } from './sample/sample.js';
 import { makeTempDir } from './util/temp.js';
-import { DEFAULT_MODEL } from './models/constants.js';
 
 export interface PrepareOptions extends Omit<SampleOptions, 'out'> {
   /** Working directory: frames in DIR/frames, audio in DIR/audio. Default: a temporary directory (removed by `cleanup()` or at exit). */
@@ -29,6 +27,9 @@ export interface PrepareOptions extends Omit<SampleOptions, 'out'> {
   /** Options of the audio cut (chunkSeconds, maxBytes, format, overlapSec, ...). */
   audioOptions?: Omit<ChunkAudioOptions, 'outDir' | 'model' | 'registry' | 'modelsFile' | 'rule' | 'signal' | 'info'> | undefined;
 }
+
+/** prepare()'s options as given, or resolved once by resolveOptions() (then taken as they are). */
+export type PrepareInput = PrepareOptions | Resolved<PrepareOptions>;
 
 export interface Prepared extends PreparedMedia {
   plan: Plan;
@@ -50,9 +51,10 @@ export interface PreparedVideo extends PreparedMedia {
  * the URI `locate` gives for the plan: a File API URI once uploaded (`run`), or the clip itself
  * as a data URL (`request`, see `inlineVideo`).
  */
-export async function prepareVideo(input: string, options: PrepareOptions, locate: (p: Plan) => Promise<string>): Promise<PreparedVideo> {
+export async function prepareVideo(input: string, options: PrepareInput, locate: (p: Plan) => Promise<string>): Promise<PreparedVideo> {
   const { plan, videoAssets } = await import('./plan/plan.js');
-  const p = await plan(input, { ...options, send: 'video' });
+  const r = resolveOptions<PrepareOptions>(options);
+  const p = await plan(input, r.options.send === 'video' ? r : withOptions(r, { send: 'video' }));
   const uri = await locate(p);
   return {
     input,
@@ -69,9 +71,9 @@ export async function prepareVideo(input: string, options: PrepareOptions, locat
  * when its base64 would not fit the model's request size (Gemini: 20 MB), where only the File
  * API (`run`, which uploads it) can carry it.
  */
-export async function inlineVideo(input: string, p: Plan, options: PrepareOptions): Promise<string> {
-  const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
-  const limit = getModel(p.model, { registry, rule: options.rule }).limits?.requestBytes;
+export async function inlineVideo(input: string, p: Plan, options: PrepareInput): Promise<string> {
+  const r = resolveOptions<PrepareOptions>(options);
+  const limit = (p.model === r.model.name ? r.model : r.registry.get(p.model, { rule: r.options.rule })).limits?.requestBytes;
   const bytes = p.media.sizeBytes;
   const encoded = Math.ceil(bytes / 3) * 4;
   if (limit !== undefined && encoded > limit) {
@@ -114,16 +116,17 @@ export function imageAssets(m: ManifestImages, path: (file: string) => string): 
   return [...(m.grids ?? []).map((g) => asset(g, g.timestamps[0]!)), ...framesOutsideGrids(m).map((f) => asset(f, f.timestampSec))];
 }
 
-export async function prepare(input: string, options: PrepareOptions = {}): Promise<Prepared> {
+export async function prepare(input: string, given: PrepareInput = {}): Promise<Prepared> {
+  // Options are resolved here, once: sampling and planning take them as they are.
+  const r = resolveOptions<PrepareOptions>(given);
+  const { options, model, registry } = r;
   const temp = options.dir ? undefined : makeTempDir('omniprep-prepare-');
   const dir = resolve(options.dir ?? temp!.path);
-  const registry = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
-  const model = getModel(options.model ?? DEFAULT_MODEL, { registry, rule: options.rule });
   const cleanup = async (): Promise<void> => {
     if (temp) temp.remove();
   };
   try {
-    const run = sample(input, { ...options, registry, out: join(dir, 'frames') });
+    const run = sample(input, withOptions<SampleOptions>(r, { out: join(dir, 'frames') }));
     const framesDone = run.manifest(); // drives the sampling; the plan resolves before the first frame
     framesDone.catch(() => {});
     const plan = await run.plan;
@@ -134,7 +137,7 @@ export async function prepare(input: string, options: PrepareOptions = {}): Prom
         ? chunkAudio(input, {
             ...options.audioOptions,
             outDir: join(dir, 'audio'),
-            model: model.name,
+            model,
             registry,
             signal: options.signal,
             ffmpegPath: options.ffmpegPath,

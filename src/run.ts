@@ -14,9 +14,10 @@ import type { JsonSchema } from './request/options.js';
 import { prepare, prepareVideo, type Prepared, type PreparedVideo, type PrepareOptions } from './prepare.js';
 import type { Plan, Send } from './plan/types.js';
 import { Clients } from './dispatch/client.js';
+import { givenOptions, resolveOptions, type Resolved } from './options/resolve.js';
 import { uploadGeminiVideo } from './providers/gemini/client.js';
 
-export interface RunOptions extends PrepareOptions, Omit<DispatchOptions, 'budgetUsd' | 'signal' | 'registry' | 'modelsFile' | 'rule'> {
+export interface RunOptions extends PrepareOptions, Omit<DispatchOptions, 'budgetUsd' | 'signal' | 'registry' | 'modelsFile' | 'rule' | 'entry'> {
   prompt: string;
   api?: BuildOptions['api'];
   /** Whose API (default: the model's registry entry says). */
@@ -59,33 +60,30 @@ export interface RunResult {
   };
 }
 
-export async function run(input: string, options: RunOptions): Promise<RunResult> {
-  if (!options.prompt) throw new OmniprepError('INVALID_OPTION', 'option prompt: a question or instruction is required');
+/** The request options of a run: its model as resolved (not looked up again by name). */
+function buildOptionsOf(r: Resolved<RunOptions>): BuildOptions {
+  const { prompt, api, provider, system, schema, maxOutputTokens, outputTokens, tier } = r.options;
+  return { model: r.model, prompt, api, provider, system, schema, maxOutputTokens, expectedOutputTokens: outputTokens, tier };
+}
+
+export async function run(input: string, given: RunOptions | Resolved<RunOptions>): Promise<RunResult> {
+  if (!givenOptions(given).prompt) throw new OmniprepError('INVALID_OPTION', 'option prompt: a question or instruction is required');
+  // Options are resolved here, once: preparing, planning, building and sending take them as they are.
+  const r = resolveOptions<RunOptions>(given);
+  const options = r.options;
   let media: PreparedVideo | undefined;
   try {
     media =
       options.send === 'video'
         ? // Uploaded once through the File API; every window's request names it.
-          await prepareVideo(input, options, async (p) => {
+          await prepareVideo(input, r, async (p) => {
             const client = await new Clients(options).gemini();
             return (await uploadGeminiVideo(client, input, p.video!.mime, { signal: options.signal })).uri;
           })
-        : await prepare(input, options);
-    const build: BuildOptions = {
-      prompt: options.prompt,
-      api: options.api,
-      provider: options.provider,
-      system: options.system,
-      schema: options.schema,
-      maxOutputTokens: options.maxOutputTokens,
-      expectedOutputTokens: options.outputTokens,
-      tier: options.tier,
-      registry: options.registry,
-      modelsFile: options.modelsFile,
-      rule: options.rule,
-    };
+        : await prepare(input, r);
+    const build = buildOptionsOf(r);
     const requests = buildRequests(media, build);
-    const dispatch: DispatchOptions = { ...options, budgetUsd: options.budget, signal: options.signal };
+    const dispatch: DispatchOptions = { ...options, budgetUsd: options.budget, signal: options.signal, entry: r.model };
     const report = await dispatchAll(requests, dispatch);
     const answers = segmentAnswers(requests, report);
     const wantReduce = (options.reduce ?? requests.length > 1) && answers.length > 1;
@@ -94,7 +92,7 @@ export async function run(input: string, options: RunOptions): Promise<RunResult
       reduce = await reduceAnswers(answers, {
         ...build,
         ...dispatch,
-        model: media.model,
+        model: r.model,
         input,
         alreadySpentUsd: report.totals.spentUsd + report.totals.uncertainUsd,
       });

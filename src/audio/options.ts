@@ -54,8 +54,8 @@ export interface AudioCutOptions {
 export interface ChunkAudioOptions extends AudioEncodingOptions, AudioCutOptions, BinaryOptions, ModelOptions {
   /** Directory that receives the chunks and `manifest.json` (created when missing). */
   outDir: string;
-  /** Model whose audio token rate prices each chunk (default gpt-5.5). It must take audio input. */
-  model?: string | undefined;
+  /** Model whose audio token rate prices each chunk (default gpt-5.5): its name, or its registry entry. It must take audio input. */
+  model?: string | ModelEntry | undefined;
   /** Stream-copy a source that is already the asked encoding and fits in one chunk (default true). */
   copy?: boolean | undefined;
   /** Encoders running at once (default: the number of cores). Each ffmpeg uses one thread. */
@@ -138,7 +138,7 @@ export function resolveCuts(o: AudioCutOptions = {}): AudioCuts {
 }
 
 /** The model that prices the chunks: it must take audio (a usage error otherwise, before any work). */
-export function resolveAudioModel(name: string | undefined, o: ModelOptions = {}): ModelEntry {
+export function resolveAudioModel(name: string | ModelEntry | undefined, o: ModelOptions = {}): ModelEntry {
   const model = getModel(name ?? AUDIO_DEFAULTS.model, o);
   if (!model.audio) {
     const reg = resolveRegistry(o);

@@ -40,7 +40,9 @@ export interface BatchLimits {
   batchBytes: number;
 }
 
-export interface BatchWriteOptions extends Omit<BuildOptions, 'tier' | 'transcripts' | 'input'> {
+export interface BatchWriteOptions extends Omit<BuildOptions, 'tier' | 'transcripts' | 'input' | 'model'> {
+  /** The model of every line (default: the prepared inputs'). */
+  model?: string | undefined;
   /** The JSONL to write (`x.jsonl`; shards become `x.001.jsonl`, `x.002.jsonl`, ...). */
   out: string;
   /** Lower (or raise) the registry's limits. */

@@ -1,6 +1,7 @@
 /** The sampling and estimate flags shared by plan, sample, request, batch, run and cost-curve (options/sampling.ts). */
 import type { Command } from 'commander';
 import { ESTIMATE, pickSampling, SAMPLING, type EstimateOptions, type SamplingOptions } from '../options/sampling.js';
+import { resolveOptions, type Resolved } from '../options/resolve.js';
 import type { PlanOptions } from '../plan/types.js';
 import { addFlags } from './flags.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from './model-options.js';
@@ -37,4 +38,12 @@ export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
     outputTokens: o.outputTokens,
     ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
   };
+}
+
+/**
+ * The command's options resolved once, as the CLI's surface (each flag was checked by its parser):
+ * the library below takes them as they are. `extra` adds the command's own (`windowSec`, `out`, ...).
+ */
+export function resolveCliOptions<O extends PlanOptions = PlanOptions>(o: EstimateCliOptions, extra: Partial<O> = {}): Resolved<O> {
+  return resolveOptions<O>({ ...planOptionsFromCli(o), ...extra }, { surface: 'cli' });
 }

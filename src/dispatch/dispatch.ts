@@ -19,6 +19,7 @@
 import pLimit from 'p-limit';
 import { type OmniprepError, invalidOption, isOmniprepError, type ErrorCode } from '../errors.js';
 import { dollars, type ModelOptions } from '../models/tokens.js';
+import type { ModelEntry } from '../models/registry.js';
 import type { RequestEstimate } from '../request/estimate.js';
 import type { Api, JsonSchema } from '../request/options.js';
 import type { RequestBody } from '../providers/registry.js';
@@ -55,6 +56,8 @@ export interface DispatchProgress {
 }
 
 export interface DispatchOptions extends ClientOptions, RetryOptions, ModelOptions {
+  /** The requests' model's registry entry, when the caller has looked it up (run()): priced without a lookup by name. */
+  entry?: ModelEntry | undefined;
   /** Most requests in flight at once (default 8). */
   concurrency?: number | undefined;
   requestsPerMinute?: number | undefined;
@@ -199,10 +202,19 @@ function resolveOptions(o: DispatchOptions) {
 }
 
 /** Dollars of reported usage at the estimate's model and tier (audio tokens at the audio price); 0 for a model without a price. */
-export function usageCost(estimate: Pick<RequestEstimate, 'model' | 'tier' | 'priceNote'>, u: Usage, o: ModelOptions = {}): number {
+export function usageCost(
+  estimate: Pick<RequestEstimate, 'model' | 'tier' | 'priceNote'>,
+  u: Usage,
+  o: ModelOptions & { entry?: ModelEntry | undefined } = {},
+): number {
   if (estimate.priceNote) return 0;
   const audio = Math.min(u.audioTokens, u.inputTokens);
-  return dollars(estimate.model, { textTokens: u.inputTokens - audio, audioTokens: audio, outputTokens: u.outputTokens }, estimate.tier, o);
+  return dollars(
+    o.entry?.name === estimate.model ? o.entry : estimate.model,
+    { textTokens: u.inputTokens - audio, audioTokens: audio, outputTokens: u.outputTokens },
+    estimate.tier,
+    o,
+  );
 }
 
 /** Sends every request; resolves with one result per request, in order. */
@@ -229,7 +241,7 @@ class Dispatch {
   private readonly guard: BudgetGuard;
   private readonly signal: AbortSignal | undefined;
   private readonly clock: Clock;
-  private readonly modelOptions: ModelOptions;
+  private readonly modelOptions: ModelOptions & { entry?: ModelEntry | undefined };
   private readonly startedAt: number;
   private readonly progress: DispatchProgress;
   private maxInFlight = 0;
@@ -254,7 +266,7 @@ class Dispatch {
     this.guard = new BudgetGuard(options.budgetUsd);
     this.guard.spentUsd = options.alreadySpentUsd ?? 0;
     this.signal = options.signal;
-    this.modelOptions = { registry: options.registry, modelsFile: options.modelsFile, rule: options.rule };
+    this.modelOptions = { registry: options.registry, modelsFile: options.modelsFile, rule: options.rule, entry: options.entry };
     this.startedAt = this.clock.now();
     this.progress = { total: requests.length, done: 0, ok: 0, failed: 0, notSent: 0, inFlight: 0, retries: 0, spentUsd: 0, reservedUsd: 0 };
   }

@@ -3,6 +3,7 @@
  * combines their answers, each with its time range, into one answer.
  */
 import { OmniprepError } from '../errors.js';
+import type { ModelEntry } from '../models/registry.js';
 import { buildRequest, type BuildOptions, type BuiltRequest } from '../request/build.js';
 import { formatRange } from '../request/timestamp.js';
 import { dispatchAll, type DispatchOptions, type DispatchReport, type RequestResult } from './dispatch.js';
@@ -35,7 +36,7 @@ export function segmentAnswers(requests: readonly BuiltRequest[], report: Dispat
 }
 
 /** One text-only request combining the answers (LIMIT_EXCEEDED if they do not fit the context window). */
-export function buildReduceRequest(answers: readonly SegmentAnswer[], opts: BuildOptions & { model: string }): BuiltRequest {
+export function buildReduceRequest(answers: readonly SegmentAnswer[], opts: BuildOptions & { model: string | ModelEntry }): BuiltRequest {
   if (!answers.length) throw new OmniprepError('INVALID_OPTION', `${opts.input ?? 'reduce'}: no segment answers to combine`);
   const startSec = Math.min(...answers.map((a) => a.startSec));
   const endSec = Math.max(...answers.map((a) => a.endSec));
@@ -44,7 +45,10 @@ export function buildReduceRequest(answers: readonly SegmentAnswer[], opts: Buil
 }
 
 /** Builds and sends the reduce call; its result (never a rejection once the options are accepted). */
-export async function reduceAnswers(answers: readonly SegmentAnswer[], opts: BuildOptions & { model: string } & DispatchOptions): Promise<RequestResult> {
+export async function reduceAnswers(
+  answers: readonly SegmentAnswer[],
+  opts: BuildOptions & { model: string | ModelEntry } & DispatchOptions,
+): Promise<RequestResult> {
   const req = buildReduceRequest(answers, opts);
   const report = await dispatchAll([req], { ...opts, concurrency: 1 });
   return report.results[0]!;

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { OmniprepError } from '../errors.js';
+import { unknownOption } from './nearest.js';
 
 export interface OptionMeta<T> {
   /** One line: the flag's help and the JSON Schema's description. */
@@ -114,14 +115,17 @@ export function groupObject(...groups: Group[]): z.ZodObject {
   return z.strictObject(shape);
 }
 
-/** Parses untrusted JSON against groups; errors name `prefix.key`, the value and what is allowed. */
+/**
+ * Parses untrusted JSON against groups (`prefix` names the object when it is none); a refusal is
+ * the library's: `option every: ...` for a value, `option evry: not an option (did you mean every?)`.
+ */
 export function parseGroups(prefix: string, value: unknown, ...groups: Group[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new OmniprepError('INVALID_OPTION', `${prefix}: expected an object, got ${shown(value)}`);
   const all: Group = Object.assign({}, ...groups);
   for (const [k, v] of Object.entries(value)) {
     const def = all[k];
-    if (!def) throw new OmniprepError('INVALID_OPTION', `${prefix}.${k}: not an option (allowed: ${Object.keys(all).join(', ')})`, { details: { option: k } });
+    if (!def) throw unknownOption(k, Object.keys(all), Object.keys(all));
     if (v === undefined) continue;
     if (!def.schema.safeParse(v).success) throw optionRefused(k, def, v);
   }

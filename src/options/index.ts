@@ -31,3 +31,5 @@ export {
 } from './sampling.js';
 export { REQUEST, DISPATCH, APIS } from './request.js';
 export { AUDIO_CUTS, AUDIO_ENCODING, AUDIO_DEFAULTS, AUDIO_FORMATS, parseBytes, parseBitrate } from './audio.js';
+export { resolveOptions, withOptions, isResolved, type Resolved, type ResolvedSampling, type Surface, type KnownOption } from './resolve.js';
+export { nearestNames } from './nearest.js';

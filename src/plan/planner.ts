@@ -5,10 +5,10 @@
  * and the service call this with facts they already hold. See ARCHITECTURE.md, "Planning".
  */
 import { OmniprepError } from '../errors.js';
-import { resolveRegistry, type ModelEntry, type ModelRegistry } from '../models/registry.js';
+import type { ModelEntry, ModelRegistry } from '../models/registry.js';
 import { chooseSize } from '../models/sizing.js';
 import { geminiVideoTokens, MAX_VIDEO_FPS } from '../models/video.js';
-import { dollars, dollarsByTier, getModel, imageTokens, textTokens } from '../models/tokens.js';
+import { dollars, dollarsByTier, imageTokens, textTokens } from '../models/tokens.js';
 import { audioPlanFor } from '../audio/plan.js';
 import { segmentTimeline } from '../audio/segments.js';
 import { MIME, MODE_TRAITS, type Mode, type SceneMeasure } from '../media/formats.js';
@@ -17,10 +17,9 @@ import type { AudioAsset, FrameAsset, Segment, VideoAsset } from '../request/typ
 import type { MediaInfo, PacketIndex } from '../probe/types.js';
 import { checkWorkBounds } from '../options/sampling.js';
 import { dedupeTimes, exactMode, keyframeMode, numberFrames, sceneMode, thin, type Timeline } from './frames.js';
-import { resolveSampling, type ResolvedSampling } from './options.js';
+import { resolveOptions, type Resolved, type ResolvedSampling } from '../options/resolve.js';
 import { cutTest } from './scenes.js';
 import type { BudgetReport, Plan, PlannedAudioChunk, PlannedFrame, PlannedGrid, PlanOptions, PlannedVideo } from './types.js';
-import { DEFAULT_MODEL } from '../models/constants.js';
 
 /** A window length that means "no windows": the whole clip is one segment (split only by limits). */
 const NO_WINDOWS = 1e9;
@@ -59,9 +58,7 @@ function estimateRequests(
   let text = 0;
   for (const w of windows) {
     const seg: Segment = { index: w.index, startSec: w.startSec, endSec: w.endSec, frames: w.frames, audio: w.audio };
-    text +=
-      estimateRequest(seg, { model: model.name, registry: ctx.registry, rule: o.rule, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens })
-        .textTokens - stand;
+    text += estimateRequest(seg, { model, prompt: prompt || '.', tier, expectedOutputTokens: outputTokens }).textTokens - stand;
   }
   return { requests: windows.length, textTokens: text };
 }
@@ -342,9 +339,7 @@ function planVideo(ctx: PlanContext, setting: Setting, started: number): Plan {
     const seg: Segment = { index: clip.index, startSec: clip.startSec, endSec: clip.endSec, frames: [], audio: [], video: [clip] };
     text +=
       estimateRequest(seg, {
-        model: model.name,
-        registry: ctx.registry,
-        rule: o.rule,
+        model,
         prompt: prompt || '.',
         tier: s.tier,
         expectedOutputTokens: s.outputTokens,
@@ -632,11 +627,10 @@ function chooseWithinBudget(ctx: PlanContext, asked: Setting, started: number): 
  * The plan for an input, from its facts and the options (pure: no I/O). plan() gathers the facts;
  * call this directly when you hold them (a service, a cost curve, many plans of one file).
  */
-export function planFromFacts(facts: PlanFacts, options: PlanOptions = {}, started = performance.now()): Plan {
+export function planFromFacts(facts: PlanFacts, given: PlanOptions | Resolved<PlanOptions> = {}, started = performance.now()): Plan {
   const info = facts.info;
-  const sampling = resolveSampling(options);
-  const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
-  const model = getModel(options.model ?? DEFAULT_MODEL, { registry: reg, rule: options.rule });
+  const r = resolveOptions<PlanOptions>(given);
+  const { options, sampling, registry: reg, model } = r;
   if (options.audio && (options.start !== undefined || options.end !== undefined)) {
     throw new OmniprepError(
       'INVALID_OPTION',

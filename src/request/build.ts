@@ -247,7 +247,7 @@ export function fitSegment(segment: Segment, api: Api, o: ResolvedRequestOptions
 }
 
 /** Every segment fitted to the limits, in order; the parts of a split segment keep its index and say which part they are. */
-export function fitSegments(segments: readonly Segment[], opts: BuildOptions & { model: string }): Segment[] {
+export function fitSegments(segments: readonly Segment[], opts: BuildOptions & { model: string | ModelEntry }): Segment[] {
   const o = resolveRequestOptions(opts);
   const api = chooseApi(opts.api, segments, o, opts);
   return segments.flatMap((s) => fitSegment(s, api, o));
@@ -306,23 +306,23 @@ function build(segment: Segment, api: Api, o: ResolvedRequestOptions): BuiltRequ
 }
 
 /** One request for one segment, as it is (no splitting); LIMIT_EXCEEDED when it does not fit. */
-export function buildRequest(segment: Segment, opts: BuildOptions & { model: string }): BuiltRequest {
+export function buildRequest(segment: Segment, opts: BuildOptions & { model: string | ModelEntry }): BuiltRequest {
   const o = resolveRequestOptions(opts);
   return build(segment, chooseApi(opts.api, segment, o, opts), o);
 }
 
 /** A Chat Completions body for one segment. */
-export function buildChatRequest(segment: Segment, opts: RequestOptions & { model: string }): ChatBody {
+export function buildChatRequest(segment: Segment, opts: RequestOptions & { model: string | ModelEntry }): ChatBody {
   return build(segment, 'chat', resolveRequestOptions(opts)).body as ChatBody;
 }
 
 /** A Responses body for one segment (audio refused unless `transcripts` are given). */
-export function buildResponsesRequest(segment: Segment, opts: RequestOptions & { model: string }): ResponsesBody {
+export function buildResponsesRequest(segment: Segment, opts: RequestOptions & { model: string | ModelEntry }): ResponsesBody {
   return build(segment, 'responses', resolveRequestOptions(opts)).body as ResponsesBody;
 }
 
 /** The estimate of one segment's request, without building its body (no file is read). */
-export function estimateRequest(segment: Segment, opts: RequestOptions & { model: string }): RequestEstimate {
+export function estimateRequest(segment: Segment, opts: RequestOptions & { model: string | ModelEntry }): RequestEstimate {
   const o = resolveRequestOptions(opts);
   return estimateParts([...headParts(o), ...segmentUnits(segment, o).flatMap((u) => u.parts)], o);
 }

@@ -5,6 +5,7 @@
 import { invalidOption, OmniprepError } from '../errors.js';
 import { TIERS, type ModelEntry, type Tier } from '../models/registry.js';
 import { getModel, type ModelOptions } from '../models/tokens.js';
+import { refuseUnknown } from '../options/resolve.js';
 import { ESTIMATE_DEFAULTS } from '../options/sampling.js';
 import { adapterOf, resolveProvider, type Provider } from '../providers/registry.js';
 import type { JsonSchema } from '../providers/types.js';
@@ -15,8 +16,8 @@ export type { JsonSchema };
 export interface RequestOptions extends ModelOptions {
   /** The question or instruction sent before the media. */
   prompt: string;
-  /** Target model (a registry entry). Default: the prepared media's model. */
-  model?: string | undefined;
+  /** Target model: its name in the registry, or its entry (resolveOptions's, not looked up again). Default: the prepared media's model. */
+  model?: string | ModelEntry | undefined;
   /** Whose API the body is written for (default: the model's registry entry says). */
   provider?: Provider | undefined;
   /** A system message (Chat Completions) or `instructions` (Responses). */
@@ -84,9 +85,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Checks every option and fills in the defaults; `fallback` carries the prepared media's model and input. */
 export function resolveRequestOptions(o: RequestOptions, fallback: { model?: string; input?: string } = {}): ResolvedRequestOptions {
   if (!isPlainObject(o)) throw invalidOption('options', 'an object', o);
+  refuseUnknown(o);
   if (typeof o.prompt !== 'string' || !o.prompt.trim()) throw invalidOption('prompt', 'a non-empty string', o.prompt);
   const name = o.model ?? fallback.model;
-  if (typeof name !== 'string' || !name) throw invalidOption('model', 'a model name', name);
+  if (typeof name !== 'object' && (typeof name !== 'string' || !name)) throw invalidOption('model', 'a model name', name);
   const entry = getModel(name, o);
   const provider = resolveProvider(entry, o.provider);
   const billed = adapterOf(provider).billing?.(entry) ?? { model: entry };

@@ -22,6 +22,7 @@ import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { plan as makePlan, planRemote } from '../plan/plan.js';
+import { givenOptions, resolveOptions, withOptions, type Resolved } from '../options/resolve.js';
 import { DEFAULT_SAMPLING, type Plan, type PlanOptions } from '../plan/types.js';
 import { Deduper } from './dedup.js';
 import { writeGrids } from './grids.js';
@@ -156,7 +157,10 @@ interface Ctx {
   input: string;
   /** http(s) inputs: the range reader's sparse local copy (source/remote.ts). */
   remote?: RemoteInput | undefined;
-  options: SampleOptions;
+  /** The options as the caller gave them; `r` once resolved (the first thing the run does). */
+  given: SampleOptions | Resolved<SampleOptions>;
+  r?: Resolved<SampleOptions> | undefined;
+  options: Readonly<SampleOptions>;
   signal: AbortSignal;
   abort: () => void;
   left: Leftovers;
@@ -240,8 +244,9 @@ async function* decodeFrames(
  * by its reader's validators), a URL's from its range reader (planRemote), a path's from probe().
  */
 async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
-  const o = { ...c.options, signal: c.signal };
-  if (c.remote) return o.plan && o.facts ? { info: plannedRemoteInfo(c.remote, o), plan: o.plan } : planRemote(c.remote, o);
+  const r = withOptions(c.r!, { signal: c.signal });
+  const o = r.options;
+  if (c.remote) return o.plan && o.facts ? { info: plannedRemoteInfo(c.remote, o), plan: o.plan } : planRemote(c.remote, r);
   // ffmpeg's version (the decode's arguments depend on it) is read while ffprobe runs; a failure
   // (no ffmpeg: a still image needs none) surfaces only where a decode awaits it.
   void Promise.resolve()
@@ -249,12 +254,14 @@ async function factsAndPlan(c: Ctx): Promise<{ info: MediaInfo; plan: Plan }> {
     .catch(() => {});
   if (o.plan && o.facts) return { info: await plannedInfo(c.input, o, c.signal), plan: o.plan };
   const info = await probe(c.input, { limits: o.limits, signal: c.signal, ffprobePath: o.ffprobePath });
-  return { info, plan: await makePlan(info, o) };
+  return { info, plan: await makePlan(info, r) };
 }
 
 /** The run itself: plan, frames (yielded as they are written), grids, manifest. */
 async function* runSample(c: Ctx, settle: { plan: (p: Plan) => void; manifest: (m: Manifest) => void }): AsyncGenerator<SampledFrame> {
   const started = performance.now();
+  c.r = resolveOptions<SampleOptions>(c.given);
+  c.options = c.r.options;
   const { options, signal, left } = c;
   const refuse = (why: string): OmniprepError => new OmniprepError('INVALID_OPTION', `${c.input}: option plan: ${why}`, { input: c.input });
   if (Boolean(options.plan) !== Boolean(options.facts)) throw refuse('a plan is executed with the facts it was made from (options plan and facts)');
@@ -316,9 +323,9 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
   return { promise, resolve, reject };
 }
 
-export function sample(input: string, options: SampleOptions = {}): SampleRun {
+export function sample(input: string, options: SampleOptions | Resolved<SampleOptions> = {}): SampleRun {
   const ac = new AbortController();
-  const outer = options.signal;
+  const outer = givenOptions(options).signal;
   const onOuterAbort = (): void => ac.abort();
   outer?.addEventListener('abort', onOuterAbort, { once: true });
   const planD = deferred<Plan>();
@@ -334,7 +341,7 @@ export function sample(input: string, options: SampleOptions = {}): SampleRun {
       planD.reject(err);
       manifestD.reject(err);
     };
-    const ctx: Ctx = { input, options, signal: ac.signal, abort: () => ac.abort(), left };
+    const ctx: Ctx = { input, given: options, options: {}, signal: ac.signal, abort: () => ac.abort(), left };
     try {
       yield* runSample(ctx, { plan: planD.resolve, manifest: manifestD.resolve });
       settled = true;

@@ -18,7 +18,7 @@ import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { ServiceError } from './errors.js';
 import { type FileIdentity, inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
-import { OPTIONS_FIELD_LIMIT, parseJobOptions, toPlanOptions, type JobOptions } from './options.js';
+import { OPTIONS_FIELD_LIMIT, parseJobOptions, resolveJobOptions, toPlanOptions, type JobOptions } from './options.js';
 import { scrubPaths } from './paths.js';
 import { Planner } from './planner.js';
 import { readByRanges, type JobInput, type JobStore } from './store/types.js';
@@ -189,7 +189,7 @@ export class Inputs {
         await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
         // A URL read by ranges: from its index, the plan says what the reading fetched.
         if (remote) {
-          const planOptions = { ...toPlanOptions(options, config.limits), signal };
+          const planOptions = resolveJobOptions({ ...toPlanOptions(options, config.limits), signal });
           const { plan, facts } = await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options));
           return { plan: scrubPaths(plan, [[file, input.name]]), facts: { ...facts, info: { ...facts.info, path: input.name } } };
         }

@@ -8,6 +8,7 @@ import type { Limits } from '../limits.js';
 import { option, optionRefused, parseGroups, type Group, type GroupInput } from '../options/define.js';
 import { AUDIO_CUTS, DISPATCH, REQUEST } from '../options/request.js';
 import { ESTIMATE, pickSampling, SAMPLING } from '../options/sampling.js';
+import { resolveOptions, type Resolved } from '../options/resolve.js';
 import type { PlanOptions } from '../plan/types.js';
 import type { PrepareOptions } from '../prepare.js';
 import { ServiceError } from './errors.js';
@@ -80,6 +81,11 @@ export function optionError(instancePath: string, keyword: string, data: unknown
   const def = sub !== undefined && key === 'audioOptions' ? AUDIO_CUTS[sub as keyof typeof AUDIO_CUTS] : ALL_JOB_OPTIONS[key];
   if (!def) return undefined;
   return optionRefused(sub !== undefined && key === 'audioOptions' ? `${key}.${sub}` : key, def, data);
+}
+
+/** A job's library options resolved once, as the service's surface (its values were checked at submit). */
+export function resolveJobOptions<O extends object>(o: O): Resolved<O> {
+  return resolveOptions<O>(o, { surface: 'service' });
 }
 
 /** The library's plan options for a job (the estimate the service answers with). */

@@ -14,7 +14,7 @@ import type { Plan } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
 import { checkPlanBounds } from './bounds.js';
-import { toPlanOptions, type JobOptions } from './options.js';
+import { resolveJobOptions, toPlanOptions, type JobOptions } from './options.js';
 
 export interface PlanTask {
   /** The stored file (absolute). */
@@ -56,7 +56,7 @@ export async function planStored(t: PlanTask, signal?: AbortSignal): Promise<Pla
       throw e;
     });
     checkPlanBounds(info, t.options);
-    const { plan, facts } = await planWithFacts(info, { ...toPlanOptions(t.options, t.limits), registry: registryFor(t), signal });
+    const { plan, facts } = await planWithFacts(info, resolveJobOptions({ ...toPlanOptions(t.options, t.limits), registry: registryFor(t), signal }));
     return { ok: true, plan, facts };
   } catch (e) {
     return { ok: false, error: (isOmniprepError(e) ? e : corruptInput(t.file, e)).toJSON() };

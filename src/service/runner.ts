@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { DispatchReport } from '../dispatch/dispatch.js';
 import { isOmniprepError, OmniprepError } from '../errors.js';
 import { prepare, type Prepared } from '../prepare.js';
-import { run, type RunResult } from '../run.js';
+import { run, type RunOptions, type RunResult } from '../run.js';
 import { SPARSE_COPY, type RemoteReport } from '../source/remote.js';
 import type { EventBus } from './bus.js';
 import type { ResolvedConfig } from './config.js';
@@ -21,7 +21,7 @@ import type { DataDir } from './data.js';
 import { diskFull, jobError, ServiceError, storageError } from './errors.js';
 import { ensureInput, jobUrlOptions } from './intake.js';
 import { readJobPlan } from './job-plans.js';
-import { toPrepareOptions } from './options.js';
+import { resolveJobOptions, toPrepareOptions } from './options.js';
 import { scrubError, scrubPaths, type Renames } from './paths.js';
 import { releaseInput } from './release.js';
 import { readByRanges, type Counters, type JobProgress, type JobRecord, type JobStore } from './store/types.js';
@@ -184,8 +184,6 @@ export class JobWorker {
   ): Promise<{ prepared: Prepared; called: RunResult | undefined }> {
     const { config, tokens } = this.deps;
     const o = job.options;
-    await tokens.prime(o.model, { prompt: o.prompt, system: o.system });
-    report({ stage: 'sampling' }, true);
     // The plan made at submit, with its facts: executed as it is (no probe, no planning again).
     const planned = await readJobPlan(this.deps.data, job.id, job.input.name);
     const base = toPrepareOptions(o, config.limits, {
@@ -196,8 +194,7 @@ export class JobWorker {
       // A URL read by ranges: the library fetches its index and the packets the job keeps.
       ...(readByRanges(job.input) ? { remote: jobUrlOptions(job.input, config, signal) } : {}),
     });
-    if (!o.call) return { prepared: await prepare(file, base), called: undefined };
-    const called = await run(file, {
+    const calling: RunOptions = {
       ...base,
       keep: true,
       prompt: o.prompt ?? '',
@@ -208,7 +205,13 @@ export class JobWorker {
       baseURL: config.baseURL,
       apiKey: config.apiKey,
       onProgress: (p) => report({ stage: 'calling', requestsDone: p.done, requestsTotal: p.total }),
-    });
+    };
+    // The job's options (checked at submit) resolved once: prepare() and run() take them as they are.
+    const r = resolveJobOptions<RunOptions>(o.call ? calling : (base as RunOptions));
+    await tokens.prime(r.model, { prompt: o.prompt, system: o.system });
+    report({ stage: 'sampling' }, true);
+    if (!o.call) return { prepared: await prepare(file, r), called: undefined };
+    const called = await run(file, r);
     if (signal.aborted) throw signal.reason;
     // A job sends frames (the service has no send option), so what run() kept is prepare()'s.
     return { prepared: called.prepared as Prepared, called };

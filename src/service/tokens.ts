@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { OmniprepError } from '../errors.js';
 import { getModel } from '../models/tokens.js';
+import type { ModelEntry } from '../models/registry.js';
 import { countEncoded, isCounted, LONG_TEXT, rememberEncoded, type Encoding } from '../models/tokens.js';
 
 const here = import.meta.url;
@@ -41,7 +42,7 @@ export class TokenCounter {
    * Counts the long texts among `texts` (option name -> text) in the worker, so that counting them
    * again on this thread is a lookup. An unknown model is left to the plan to refuse.
    */
-  async prime(model: string | undefined, texts: Record<string, string | undefined>): Promise<void> {
+  async prime(model: string | ModelEntry | undefined, texts: Record<string, string | undefined>): Promise<void> {
     const long = Object.entries(texts).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length >= LONG_TEXT);
     if (!long.length) return;
     let encoding: Encoding;

@@ -148,7 +148,7 @@ describe('every option described once', () => {
       'option grid: expected COLSxROWS with 1 to 8 of each, e.g. 2x2 or 3x2, got {"cols":9,"rows":1}',
     );
     expect(() => resolveSampling({ start: 5, end: 5 })).toThrow('option end: expected a time after start (5), got 5');
-    expect(() => parseJobOptions({ every: 5, colour: 'red' })).toThrow(/^options\.colour: not an option \(allowed: every, mode, /);
+    expect(() => parseJobOptions({ every: 5, colour: 'red' })).toThrow(/^option colour: not an option \(allowed: every, mode, /);
     expect(() => parseJobOptions({ every: '5' })).toThrow('option every: expected a number from 0.001 to 86400, got "5"');
     expect(() => parseJobOptions('{"every": ')).toThrow('the options field is not valid JSON');
     expect(flagParser('every', SAMPLING.every)('0.5')).toBe(0.5);

@@ -154,7 +154,7 @@ describe('bad requests get a 4xx with a clear message, and the service keeps ser
       await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { evry: 1 } }),
       400,
       'INVALID_OPTION',
-      /^options\.evry: not an option \(allowed: every, /,
+      /^option evry: not an option \(did you mean every\?\)$/,
     );
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', url: 'http://x/' }), 400, 'BAD_REQUEST', /exactly one of path or url/);
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { model: 'gpt-nope' } }), 400, 'UNKNOWN_MODEL', /gpt-nope/);

@@ -3,7 +3,7 @@ import type { Plan } from '../../plan/types.js';
 import { ESTIMATE } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
 import { action } from '../util.js';
-import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import { resolveCliOptions, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 
 /** `, and 2 frames alone` when --grid leaves frames out of its grids (the last group a grid would cost more for). */
 function aloneText(p: Plan): string {
@@ -43,7 +43,7 @@ export function register(program: Command): void {
   addFlags(cmd, { windowSec: ESTIMATE.windowSec }).action(
     action(async (input: string, opts: EstimateCliOptions & { window?: number }) => {
       const { plan } = await import('../../plan/plan.js');
-      const p = await plan(input, { ...planOptionsFromCli(opts), windowSec: opts.window });
+      const p = await plan(input, resolveCliOptions(opts, { windowSec: opts.window }));
       return { json: p, text: describePlan(p) };
     }),
   );

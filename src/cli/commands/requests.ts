@@ -5,7 +5,9 @@ import type { JsonSchema } from '../../request/options.js';
 import type { Provider } from '../../models/constants.js';
 import type { PrepareOptions } from '../../prepare.js';
 import { action, numberArg } from '../util.js';
-import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import { resolveCliOptions, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import type { Resolved } from '../../options/resolve.js';
+import type { RunOptions } from '../../run.js';
 import { REQUEST } from '../../options/request.js';
 import { ESTIMATE } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
@@ -62,9 +64,9 @@ function requirePrompt(o: RequestCliOptions): void {
  * The media of bodies written out (`request`, `batch`): frames and audio, or with `send: 'video'`
  * (Gemini) the clip inline, so that the bodies need no upload (`run` uploads it instead).
  */
-async function prepareMedia(input: string, options: PrepareOptions) {
+async function prepareMedia(input: string, options: Resolved<PrepareOptions>) {
   const { prepare, prepareVideo, inlineVideo } = await import('../../prepare.js');
-  return options.send === 'video' ? prepareVideo(input, options, (p) => inlineVideo(input, p, options)) : prepare(input, options);
+  return options.options.send === 'video' ? prepareVideo(input, options, (p) => inlineVideo(input, p, options)) : prepare(input, options);
 }
 
 function registerRequest(program: Command): void {
@@ -78,9 +80,11 @@ function registerRequest(program: Command): void {
     action(async (input: string, o: RequestCliOptions & { segment: number; all?: boolean }) => {
       requirePrompt(o);
       const { buildRequests, wireBody } = await import('../../request/build.js');
-      const media = await prepareMedia(input, { ...planOptionsFromCli(o), windowSec: o.window });
+      const options = resolveCliOptions<PrepareOptions>(o, { windowSec: o.window, maxOutputTokens: o.maxOutputTokens });
+      const media = await prepareMedia(input, options);
       try {
-        const requests = buildRequests(media, buildOptions(o));
+        // The model as the options resolved it: not looked up again by name.
+        const requests = buildRequests(media, { ...buildOptions(o), model: options.model });
         if (o.all) return { json: requests.map(wireBody), text: JSON.stringify(requests.map(wireBody)) };
         const r = requests[o.segment];
         if (!r) throw new OmniprepError('INVALID_OPTION', `option --segment: ${input} needs ${requests.length} request(s); choose 0 to ${requests.length - 1}`);
@@ -139,10 +143,8 @@ function registerRun(program: Command): void {
           const fill = total ? Math.round((done / total) * width) : 0;
           process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} requests, $${usd.toFixed(4)} spent`);
         };
-        const b = buildOptions(o);
-        const r = await run(input, {
-          ...planOptionsFromCli(o),
-          ...b,
+        const options = resolveCliOptions<RunOptions>(o, {
+          ...buildOptions(o),
           windowSec: o.window,
           baseURL: o.baseUrl,
           apiKey: o.apiKey,
@@ -157,6 +159,7 @@ function registerRun(program: Command): void {
           send: o.send,
           onProgress: tty ? (p) => bar(p.done, p.total, p.spentUsd) : undefined,
         });
+        const r = await run(input, options);
         if (tty) process.stderr.write('\n');
         const t = r.totals;
         // Error messages already name the request (`<input>#<segment>: ...`).
@@ -225,7 +228,8 @@ function registerBatch(program: Command): void {
         requirePrompt(o);
         const prepared = [];
         try {
-          for (const input of inputs) prepared.push(await prepareMedia(input, { ...planOptionsFromCli(o), windowSec: o.window, tier: 'batch' }));
+          const options = resolveCliOptions<PrepareOptions>(o, { windowSec: o.window, tier: 'batch', maxOutputTokens: o.maxOutputTokens });
+          for (const input of inputs) prepared.push(await prepareMedia(input, options));
           const written = await batch.writeBatch(prepared, {
             ...buildOptions(o),
             out: o.out,

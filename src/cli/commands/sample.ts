@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { SampleOptions } from '../../sample/sample.js';
 import { action } from '../util.js';
-import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import { resolveCliOptions, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 
 export function register(program: Command): void {
   withEstimateOptions(
@@ -9,11 +10,13 @@ export function register(program: Command): void {
     action(async (input: string, opts: EstimateCliOptions & { out: string }) => {
       const tty = process.stderr.isTTY && !program.opts().json;
       const { sample } = await import('../../sample/sample.js');
-      const run = sample(input, {
-        ...planOptionsFromCli(opts),
-        out: opts.out,
-        onFrame: tty ? (_f, done, total) => process.stderr.write(`\r${done}/${total} frames`) : undefined,
-      });
+      const run = sample(
+        input,
+        resolveCliOptions<SampleOptions>(opts, {
+          out: opts.out,
+          onFrame: tty ? (_f, done, total) => process.stderr.write(`\r${done}/${total} frames`) : undefined,
+        }),
+      );
       const m = await run.manifest();
       if (tty) process.stderr.write('\n');
       const text = [
