@@ -1,0 +1,164 @@
+// evaluate() on a synthetic coded video (every frame carries its number) against the OpenAI,
+// Anthropic and Gemini test servers, whose answer hook reads the frame numbers of the images it
+// receives and answers a needle question right only when one lies inside the question's interval
+// (test/helpers/frame-code.ts). In exact mode each plan's correct count follows from its frame
+// times, computed here from plan() alone.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/eval/evaluate.js';
+import type { Question } from '../../src/eval/questions.js';
+import { plan } from '../../src/plan/plan.js';
+import { sample } from '../../src/sample/sample.js';
+import { startAnthropicTestServer, type AnthropicTestServer } from '../helpers/anthropic/server.js';
+import { codedVideo, needleQuestion, needleReply, type NeedleKey, type SeenRequest } from '../helpers/frame-code.js';
+import { loggingBinary } from '../helpers/ffprobe-log.js';
+import { startGeminiTestServer, type GeminiTestServer } from '../helpers/gemini/server.js';
+import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
+import { ownedTempDirs } from '../helpers/temp.js';
+
+const FPS = 10;
+const CHOICES = ['KESTREL', 'MARLIN', 'OSPREY', 'PELICAN'];
+const LETTERS = ['A', 'B', 'C', 'D'];
+/** Needles as inclusive frame intervals: every 1 s sees frames 0, 10, ..., 190; every 2 s 0, 20, ...; every 5 s 0, 50, 100, 150. */
+const NEEDLES: Array<[number, number]> = [
+  [8, 12],
+  [18, 22],
+  [95, 105],
+  [148, 152],
+  [38, 42],
+  [58, 62],
+  [178, 182],
+  [195, 199],
+];
+const EVERY = [1, 2, 5];
+
+const temp = ownedTempDirs();
+let video: string;
+let openai: OpenAITestServer;
+let claude: AnthropicTestServer;
+let gemini: GeminiTestServer;
+const key = new Map<string, NeedleKey>();
+let questions: Question[];
+
+beforeAll(async () => {
+  video = await codedVideo({ seconds: 20, fps: FPS });
+  [openai, claude, gemini] = await Promise.all([startOpenAITestServer(), startAnthropicTestServer(), startGeminiTestServer()]);
+  questions = NEEDLES.map(([from, to], i) => {
+    key.set(`${from}-${to}`, { right: LETTERS[i % 4]!, wrong: LETTERS[(i + 1) % 4]!, rightText: CHOICES[i % 4]! });
+    return { id: `n${i}`, video, question: needleQuestion(from, to), choices: CHOICES, answer: LETTERS[i % 4]! };
+  });
+}, 240_000);
+afterAll(async () => {
+  await Promise.all([openai?.close(), claude?.close(), gemini?.close()]);
+});
+beforeEach(() => {
+  for (const s of [openai, claude, gemini]) s.reset();
+});
+
+/** The correct count each plan's frame times allow: needles holding one of its frames. */
+async function expectedCorrect(every: number, maxSide = 256): Promise<number> {
+  const p = await plan(video, { every, mode: 'exact', maxSide });
+  const frames = p.frames.map((f) => Math.round(f.timestampSec * FPS));
+  return NEEDLES.filter(([a, b]) => frames.some((n) => n >= a && n <= b)).length;
+}
+
+const PROVIDERS = [
+  { name: 'OpenAI', model: 'gpt-5.5', server: () => openai },
+  { name: 'Anthropic', model: 'claude-haiku-4.5', server: () => claude },
+  { name: 'Gemini', model: 'gemini-2.5-flash', server: () => gemini },
+];
+
+describe.each(PROVIDERS)('$name form', ({ model, server }) => {
+  it('every plan is right exactly where its frames reach a needle; frontier and recommendation follow', async () => {
+    const s = server();
+    const seen: SeenRequest[] = [];
+    s.control.reply = needleReply(key, seen);
+    const r = await evaluate(
+      questions,
+      { every: EVERY, mode: ['exact'], maxSide: [256], models: [model] },
+      { apiKey: 'test', baseURL: (s as { baseURL: string }).baseURL, concurrency: 4 },
+    );
+    expect(s.stats.invalid).toEqual([]);
+    const expected = await Promise.all(EVERY.map((e) => expectedCorrect(e)));
+    expect(expected).toEqual([7, 5, 2]);
+    expect(r.plans.map((p) => p.correct)).toEqual(expected);
+    expect(r.plans.map((p) => [p.every, p.mode, p.model, p.maxSide, p.send, p.questions, p.answered])).toEqual(
+      EVERY.map((e) => [e, 'exact', model, 256, 'frames', 8, 8]),
+    );
+    expect(r.plans.map((p) => p.frames)).toEqual([160, 80, 32]);
+    expect(r.requests).toEqual({ sent: 24, cached: 0 });
+    expect(s.stats.total).toBe(24);
+    // The server saw exactly the frames each plan planned (read back from the pixels).
+    expect(seen.filter((x) => x.frames.length === 20).every((x) => x.frames.join() === Array.from({ length: 20 }, (_, i) => i * 10).join())).toBe(true);
+    expect(seen.map((x) => x.frames.length).sort((a, b) => a - b)).toEqual([...Array(8).fill(4), ...Array(8).fill(10), ...Array(8).fill(20)]);
+    expect(r.frontier).toEqual([2, 1, 0]);
+    expect(r.recommended).toBe(1);
+    expect(r.plans.map((p) => p.accuracy)).toEqual([0.875, 0.625, 0.25]);
+    expect(r.plans.every((p) => p.billedUsd > 0 && p.inputTokens > 0)).toBe(true);
+    // Billed input tokens are the server's count of what it received.
+    expect(r.plans.reduce((a, p) => a + p.inputTokens, 0)).toBe(s.stats.records.reduce((a, x) => a + x.promptTokens, 0));
+  }, 240_000);
+});
+
+describe('estimates, cache, budget and decoding', () => {
+  const grid = { every: EVERY, mode: ['exact' as const], maxSide: [256], models: ['gpt-5.5'] };
+  const client = (): { apiKey: string; baseURL: string } => ({ apiKey: 'test', baseURL: openai.baseURL });
+
+  it('a dry run sends nothing and its estimate is the run estimate, plan by plan', async () => {
+    openai.control.reply = needleReply(key);
+    const dry = await evaluate(questions, grid, { ...client(), dryRun: true });
+    expect(openai.stats.total).toBe(0);
+    expect(dry.dryRun).toBe(true);
+    expect(dry.requests).toEqual({ sent: 0, cached: 0 });
+    const real = await evaluate(questions, grid, client());
+    expect(dry.plans.map((p) => p.estimatedUsd)).toEqual(real.plans.map((p) => p.estimatedUsd));
+    expect(dry.total).toEqual(real.total);
+    // The estimate is the planner's, question by question.
+    const perQuestion = await Promise.all(EVERY.map(async (every) => (await plan(video, { every, mode: 'exact', maxSide: 256, prompt: 'x' })).frames.length));
+    expect(dry.plans.map((p) => p.frames)).toEqual(perQuestion.map((n) => n * 8));
+  }, 240_000);
+
+  it('a rerun with the cache sends zero requests and reports the same', async () => {
+    openai.control.reply = needleReply(key);
+    const cache = temp('omniprep-eval-cache-');
+    const first = await evaluate(questions, grid, { ...client(), cache });
+    expect(first.requests).toEqual({ sent: 24, cached: 0 });
+    openai.reset();
+    const again = await evaluate(questions, grid, { ...client(), cache });
+    expect(openai.stats.total).toBe(0);
+    expect(again.requests).toEqual({ sent: 0, cached: 24 });
+    expect(again.plans).toEqual(first.plans);
+  }, 240_000);
+
+  it('a budget under the estimate refuses before anything is sent; one the answers outrun stops the eval', async () => {
+    openai.control.reply = needleReply(key);
+    const dry = await evaluate(questions, grid, { ...client(), dryRun: true, outputTokens: 1 });
+    await expect(evaluate(questions, grid, { ...client(), budget: dry.total.estimatedUsd / 2, outputTokens: 1 })).rejects.toThrow(
+      /^eval: its estimate of \$[0-9.]+ is over the budget of \$[0-9.]+ \(nothing was sent/,
+    );
+    expect(openai.stats.total).toBe(0);
+    // Estimated at one output token, the answers cost more than their estimates: the spend reaches the budget first.
+    const r = await evaluate(questions, grid, { ...client(), budget: dry.total.estimatedUsd, outputTokens: 1, concurrency: 1 });
+    expect(r.stopped).toMatch(/not sent: its estimate of \$[0-9.]+ would take the \$[0-9.]+ spent over the budget/);
+    expect(r.requests.sent).toBe(openai.stats.total);
+    expect(r.requests.sent).toBeGreaterThan(0);
+    expect(r.requests.sent).toBeLessThan(24);
+    expect(r.results.filter((x) => x.answered)).toHaveLength(r.requests.sent);
+    expect(r.results.filter((x) => !x.answered).every((x) => x.error === r.stopped)).toBe(true);
+  }, 240_000);
+
+  it('decodes the video once per image size: the plans of a size share one sampling pass', async () => {
+    openai.control.reply = needleReply(key);
+    const dir = temp('omniprep-eval-ffmpeg-');
+    const ffmpeg = loggingBinary(dir, 'ffmpeg');
+    const decodes = (): string[] => ffmpeg.calls().filter((c) => !c.includes('-version'));
+    const r = await evaluate(questions, { ...grid, maxSide: [256, 128] }, { ...client(), ffmpegPath: ffmpeg.path });
+    expect(r.samplingPasses).toBe(2);
+    const evalDecodes = decodes().length;
+    // The same as sampling the finest plan once at each size.
+    const alone = loggingBinary(temp('omniprep-eval-ffmpeg-'), 'ffmpeg');
+    for (const maxSide of [256, 128])
+      await sample(video, { every: 1, mode: 'exact', maxSide, out: temp('omniprep-eval-frames-'), ffmpegPath: alone.path }).manifest();
+    expect(evalDecodes).toBe(alone.calls().filter((c) => !c.includes('-version')).length);
+    expect(r.plans.map((p) => p.correct)).toEqual([7, 5, 2, 7, 5, 2]);
+  }, 240_000);
+});
