@@ -247,10 +247,15 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
 
 /** Renders the chart to SVG with vega (headless). */
 export async function costCurveSvg(curve: CostCurve, o: ChartOptions = {}): Promise<string> {
+  return specToSvg(costCurveSpec(curve, o));
+}
+
+/** Renders a vega-lite spec to SVG with vega (headless): the cost curve's and the eval's charts. */
+export async function specToSvg(spec: TopLevelSpec): Promise<string> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   // vega-lite logs its warnings to the console by default; keep them off the CLI's stderr.
   const quiet = { level: () => quiet, error: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet };
-  const compiled = vl.compile(costCurveSpec(curve, o), { logger: quiet as never }).spec;
+  const compiled = vl.compile(spec, { logger: quiet as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

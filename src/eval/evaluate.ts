@@ -28,7 +28,9 @@ import { seenTimes } from '../cost/curve.js';
 import { FrameStore } from './frames.js';
 import { expandGrid, specOptions, type EvalGrid, type PlanSpec } from './grid.js';
 import { checkQuestions, loadQuestions, type Question } from './questions.js';
-import { frontier, planReport, recommend, type EvalReport, type QuestionResult } from './report.js';
+import { frontier, planReport, recommend, type Evaluation, type QuestionResult } from './report.js';
+
+export type { Evaluation } from './report.js';
 import { isCorrect, questionPrompt } from './scoring.js';
 import { Sender, type Outcome } from './send.js';
 
@@ -53,19 +55,8 @@ export interface EvaluateOptions
   system?: string | undefined;
   /** Called with each question's result as it ends. */
   onQuestion?: ((r: QuestionResult) => void) | undefined;
-}
-
-export interface Evaluation extends EvalReport {
-  /** The estimate of the whole eval, before anything was sent. */
-  total: { estimatedUsd: number; estimatedInputTokens: number };
-  dryRun: boolean;
-  /** Per question and plan (empty for a dry run). */
-  results: QuestionResult[];
-  /** Sampling passes run (one per video and image size). */
-  samplingPasses: number;
-  /** Why sending stopped (the budget), when it did. */
-  stopped: string | null;
-  warnings: string[];
+  /** Write report.json, report.csv, questions.jsonl, chart.svg and chart.png here. */
+  out?: string | undefined;
 }
 
 export const EVAL_DEFAULTS = { concurrency: 8, outputTokens: 100 };
@@ -165,7 +156,7 @@ export async function evaluate(questions: string | readonly Question[], grid: Ev
       estimatedUsd: Number(est.perPlan[i]!.usd.toFixed(10)),
       inputTokens: est.perPlan[i]!.tokens,
     }));
-    return { ...common, plans, frontier: [], recommended: null, dryRun: true, results: [] };
+    return written({ ...common, plans, frontier: [], recommended: null, dryRun: true, results: [] }, o.out);
   }
   if (o.budget !== undefined && est.usd > o.budget) {
     throw new OmniprepError(
@@ -173,7 +164,13 @@ export async function evaluate(questions: string | readonly Question[], grid: Ev
       `eval: its estimate of $${est.usd.toFixed(6)} is over the budget of $${o.budget} (nothing was sent; --dry-run shows each plan's share)`,
     );
   }
-  return runEval(ctx, groups, common);
+  return written(await runEval(ctx, groups, common), o.out);
+}
+
+async function written(e: Evaluation, out: string | undefined): Promise<Evaluation> {
+  if (!out) return e;
+  const { writeEvalOutputs } = await import('./output.js');
+  return { ...e, files: await writeEvalOutputs(out, e) };
 }
 
 async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<Evaluation, 'total' | 'warnings'>): Promise<Evaluation> {

@@ -50,6 +50,31 @@ export interface EvalReport {
   requests: { sent: number; cached: number };
 }
 
+/** What evaluate() returns: the report, the estimate made before sending, and each question's result. */
+export interface Evaluation extends EvalReport {
+  /** The estimate of the whole eval, before anything was sent. */
+  total: { estimatedUsd: number; estimatedInputTokens: number };
+  dryRun: boolean;
+  /** Per question and plan (empty for a dry run). */
+  results: QuestionResult[];
+  /** Sampling passes run (one per video and image size). */
+  samplingPasses: number;
+  /** Why sending stopped (the budget), when it did. */
+  stopped: string | null;
+  warnings: string[];
+  /** The files written to `out`. */
+  files?: EvalFiles | undefined;
+}
+
+/** The files an eval writes to its output folder. */
+export interface EvalFiles {
+  json: string;
+  csv: string;
+  questions: string;
+  svg: string;
+  png: string;
+}
+
 const round = (x: number, digits = 10): number => Number(x.toFixed(digits));
 
 /** Wilson score interval at 95% (z = 1.96) for `k` of `n`. */

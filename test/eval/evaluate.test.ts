@@ -3,6 +3,8 @@
 // receives and answers a needle question right only when one lies inside the question's interval
 // (test/helpers/frame-code.ts). In exact mode each plan's correct count follows from its frame
 // times, computed here from plan() alone.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
 import type { Question } from '../../src/eval/questions.js';
@@ -144,6 +146,59 @@ describe('estimates, cache, budget and decoding', () => {
     expect(r.requests.sent).toBeLessThan(24);
     expect(r.results.filter((x) => x.answered)).toHaveLength(r.requests.sent);
     expect(r.results.filter((x) => !x.answered).every((x) => x.error === r.stopped)).toBe(true);
+  }, 240_000);
+
+  it('writes the JSON report, the CSV, the per-question JSONL and the chart', async () => {
+    openai.control.reply = needleReply(key);
+    const out = join(temp('omniprep-eval-out-'), 'report');
+    const r = await evaluate(questions, grid, { ...client(), out });
+    expect(r.files).toEqual({
+      json: join(out, 'report.json'),
+      csv: join(out, 'report.csv'),
+      questions: join(out, 'questions.jsonl'),
+      svg: join(out, 'chart.svg'),
+      png: join(out, 'chart.png'),
+    });
+    const json = JSON.parse(readFileSync(r.files!.json, 'utf8'));
+    expect(Object.keys(json)).toEqual(['plans', 'frontier', 'recommended', 'requests']);
+    expect(Object.keys(json.plans[0])).toEqual([
+      'every',
+      'mode',
+      'model',
+      'detail',
+      'send',
+      'maxSide',
+      'questions',
+      'answered',
+      'correct',
+      'accuracy',
+      'ci95',
+      'estimatedUsd',
+      'billedUsd',
+      'inputTokens',
+      'frames',
+      'latencyMs',
+    ]);
+    expect(json.plans.map((p: { correct: number }) => p.correct)).toEqual([7, 5, 2]);
+    expect(json.plans[0].ci95).toEqual([0.529112, 0.977583]);
+    expect([json.frontier, json.recommended, json.requests]).toEqual([[2, 1, 0], 1, { sent: 24, cached: 0 }]);
+    const csv = readFileSync(r.files!.csv, 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(4);
+    expect(csv[2]).toMatch(/^2,exact,gpt-5\.5,auto,frames,256,8,8,5,0\.625,/);
+    expect(csv[2]).toMatch(/,true,true$/);
+    const lines = readFileSync(r.files!.questions, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(24);
+    const n3 = lines.find((l) => l.plan === 2 && l.question === 'n3');
+    expect([n3.correct, n3.frameTimes, n3.answered]).toEqual([true, [0, 5, 10, 15], true]);
+    expect(lines.filter((l) => l.plan === 2 && l.correct).map((l) => l.question)).toEqual(['n2', 'n3']);
+    const svg = readFileSync(r.files!.svg, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const label of ['every 1 s', 'every 2 s', 'every 5 s', 'accuracy against dollars', 'ringed: recommended (every 2 s, 62.5%)'])
+      expect(svg).toContain(label);
+    expect(readFileSync(r.files!.png).subarray(1, 4).toString()).toBe('PNG');
   }, 240_000);
 
   it('decodes the video once per image size: the plans of a size share one sampling pass', async () => {
