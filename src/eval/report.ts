@@ -227,27 +227,27 @@ export function questionLines(results: readonly QuestionResult[]): string {
     .concat(results.length ? '\n' : '');
 }
 
-/** The text table: one row per plan. */
-export function reportTable(r: EvalReport): Array<Array<string | number>> {
+/** The text table: one row per plan (a dry run: what it would cost, no answers). */
+export function reportTable(r: EvalReport, o: { dryRun?: boolean } = {}): Array<Array<string | number>> {
   const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`;
   const head = ['#', 'model', 'send', 'mode', 'every s', 'max side', 'detail', 'correct', 'accuracy (95% CI)', 'est $', 'billed $', 'frames', 'p50 ms', ''];
-  return [
-    head,
-    ...r.plans.map((p, i) => [
-      i,
-      p.model,
-      p.send,
-      p.mode,
-      p.every,
-      p.maxSide ?? '-',
-      p.detail,
-      `${p.correct}/${p.answered}`,
-      `${(p.accuracy * 100).toFixed(1)}% (${(p.ci95[0] * 100).toFixed(0)}-${(p.ci95[1] * 100).toFixed(0)})`,
-      usd(p.estimatedUsd),
-      usd(p.billedUsd),
-      p.frames,
-      p.latencyMs.p50 ?? '-',
-      [r.frontier.includes(i) ? 'frontier' : '', r.recommended === i ? 'recommended' : ''].filter(Boolean).join(', '),
-    ]),
-  ];
+  const rows = r.plans.map((p, i) => [
+    i,
+    p.model,
+    p.send,
+    p.mode,
+    p.every,
+    p.maxSide ?? '-',
+    p.detail,
+    `${p.correct}/${p.answered}`,
+    `${(p.accuracy * 100).toFixed(1)}% (${(p.ci95[0] * 100).toFixed(0)}-${(p.ci95[1] * 100).toFixed(0)})`,
+    usd(p.estimatedUsd),
+    usd(p.billedUsd),
+    p.frames,
+    p.latencyMs.p50 ?? '-',
+    [r.frontier.includes(i) ? 'frontier' : '', r.recommended === i ? 'recommended' : ''].filter(Boolean).join(', '),
+  ]);
+  // A dry run has no answers: the columns of answers, bills and latency go.
+  const keep = (_: unknown, c: number): boolean => !o.dryRun || ![7, 8, 10, 12, 13].includes(c);
+  return [head, ...rows].map((row) => row.filter(keep));
 }
