@@ -135,6 +135,17 @@ function coveragePanel(
   };
 }
 
+/** The charts' common look: a title with its subtitle lines at the left, white, the font, light grids. */
+export function chartStyle(text: string[], subtitle: string[], font: string) {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text, subtitle, anchor: 'start' as const, fontSize: 15, subtitleFontSize: 12, subtitleColor: '#444', offset: 12 },
+    background: 'white',
+    padding: 16,
+    config: { font, view: { stroke: '#ccc' }, axis: { gridColor: '#e6e6e6' } },
+  };
+}
+
 /** The vega-lite spec of the chart (pure). */
 export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelSpec {
   const width = o.width ?? CHART_DEFAULTS.width;
@@ -226,19 +237,11 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
   if (curve.shots) panels.push(coveragePanel(curve, frames, { width, height, xScale, xAxis: { ...xAxisBase, title: xTitle } }));
   const dur = Number(curve.durationSec.toFixed(1));
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: [`${name} (${dur} s, ${curve.width}x${curve.height})`, `cost${curve.shots ? ' and shot coverage' : ''} by sampling interval`],
+    ...chartStyle(
+      [`${name} (${dur} s, ${curve.width}x${curve.height})`, `cost${curve.shots ? ' and shot coverage' : ''} by sampling interval`],
       subtitle,
-      anchor: 'start',
-      fontSize: 15,
-      subtitleFontSize: 12,
-      subtitleColor: '#444',
-      offset: 12,
-    },
-    background: 'white',
-    padding: 16,
-    config: { font, view: { stroke: '#ccc' }, axis: { gridColor: '#e6e6e6' } },
+      font,
+    ),
     vconcat: panels,
     spacing: 18,
     resolve: { scale: { x: 'shared' } },

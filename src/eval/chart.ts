@@ -5,7 +5,7 @@
  * The dollar axis is logarithmic when the dearest plan costs at least 4 times the cheapest.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_DEFAULTS, type ChartOptions, specToSvg } from '../cost/chart.js';
+import { CHART_DEFAULTS, type ChartOptions, chartStyle, specToSvg } from '../cost/chart.js';
 import type { EvalReport, PlanReport } from './report.js';
 
 /** A plan's label: what differs between plans is what a reader needs. */
@@ -52,24 +52,16 @@ export function evalSpec(r: EvalReport, o: ChartOptions & { title?: string | und
   const frontier = r.frontier.map((i) => points[i]!);
   const rec = r.recommended === null ? null : r.plans[r.recommended]!;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: [o.title ?? 'accuracy against dollars', `${r.plans.length} plan${r.plans.length === 1 ? '' : 's'}, ${r.plans[0]?.questions ?? 0} questions each`],
-      subtitle: [
+    ...chartStyle(
+      [o.title ?? 'accuracy against dollars', `${r.plans.length} plan${r.plans.length === 1 ? '' : 's'}, ${r.plans[0]?.questions ?? 0} questions each`],
+      [
         'line: the frontier (no plan is as accurate for less)',
         rec ? `ringed: recommended (${planLabel(rec, r.plans)}, ${(rec.accuracy * 100).toFixed(1)}%)` : 'no plan recommended',
       ],
-      anchor: 'start',
-      fontSize: 15,
-      subtitleFontSize: 12,
-      subtitleColor: '#444',
-      offset: 12,
-    },
-    background: 'white',
-    padding: 16,
+      o.font ?? CHART_DEFAULTS.font,
+    ),
     width,
     height,
-    config: { font: o.font ?? CHART_DEFAULTS.font, view: { stroke: '#ccc' }, axis: { gridColor: '#e6e6e6' } },
     layer: [
       { data: { values: points }, mark: { type: 'rule', color: '#999' }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' } } },
       { data: { values: frontier }, mark: { type: 'line', color: '#4e79a7', strokeWidth: 2.5 }, encoding: { x, y, order: { field: 'usd' } } },
