@@ -202,3 +202,45 @@ describe('estimates, cache, budget and decoding', () => {
     expect(r.plans.map((p) => p.correct)).toEqual([7, 5, 2, 7, 5, 2]);
   }, 240_000);
 });
+
+describe('Gemini video and question windows', () => {
+  it('send video uploads each video once; a question window plans its own frames; a rerun uploads and sends nothing', async () => {
+    gemini.control.reply = needleReply(key);
+    const windowed: Question = { ...questions[3]!, id: 'win', start: 10, end: 20 };
+    const grid = { every: [2, 5], mode: ['exact' as const], maxSide: [256], models: ['gemini-2.5-flash'], send: ['frames' as const, 'video' as const] };
+    const filesBefore = gemini.files.size;
+    const cache = temp('omniprep-eval-video-cache-');
+    const r = await evaluate([...questions, windowed], grid, { apiKey: 'test', baseURL: gemini.baseURL, cache });
+    expect(gemini.stats.invalid).toEqual([]);
+    expect(gemini.files.size - filesBefore).toBe(1);
+    expect(r.plans.map((p) => [p.send, p.every, p.questions, p.answered])).toEqual([
+      ['frames', 2, 9, 9],
+      ['frames', 5, 9, 9],
+      ['video', 2, 9, 9],
+      ['video', 5, 9, 9],
+    ]);
+    // The window's frames (from 10 s) reach its needle (148-152) every 5 s (frame 150), not every 2 s (140, 160).
+    const windowHits = await Promise.all(
+      [2, 5].map(async (every) => {
+        const p = await plan(video, { every, mode: 'exact', maxSide: 256, start: 10, end: 20 });
+        return p.frames.some((f) => Math.abs(Math.round(f.timestampSec * FPS) - 150) <= 2) ? 1 : 0;
+      }),
+    );
+    expect(windowHits).toEqual([0, 1]);
+    // The answer hook reads images only: a video request is answered wrong.
+    expect(r.plans.map((p) => p.correct)).toEqual([5 + 0, 2 + 1, 0, 0]);
+    const seen = (plan: number, id: string): number[] => r.results.find((x) => x.plan === plan && x.question === id)!.frameTimes;
+    const inWindow = await plan(video, { every: 5, mode: 'exact', maxSide: 256, start: 10, end: 20 });
+    expect(seen(1, 'win')).toEqual(inWindow.frames.map((f) => f.timestampSec));
+    expect(seen(1, 'win')).toEqual([10, 15]);
+    // Sent as video at 1/every fps: the provider's samples.
+    expect(seen(2, 'n0')).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    expect(seen(3, 'n0')).toEqual([0, 5, 10, 15]);
+    // Billed input tokens are what the plans estimated for the images and video.
+    const billed = r.plans.map((p) => p.inputTokens);
+    expect(billed.reduce((a, b) => a + b, 0)).toBe(gemini.stats.records.reduce((a, x) => a + x.promptTokens, 0));
+    gemini.reset();
+    const again = await evaluate([...questions, windowed], grid, { apiKey: 'test', baseURL: gemini.baseURL, cache });
+    expect([again.requests, gemini.stats.total, gemini.files.size - filesBefore]).toEqual([{ sent: 0, cached: 36 }, 0, 1]);
+  }, 240_000);
+});
