@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
+import { builtinRegistry } from '../../src/models/registry.js';
 import type { Question } from '../../src/eval/questions.js';
 import { plan } from '../../src/plan/plan.js';
 import { sample } from '../../src/sample/sample.js';
@@ -242,5 +243,31 @@ describe('Gemini video and question windows', () => {
     gemini.reset();
     const again = await evaluate([...questions, windowed], grid, { apiKey: 'test', baseURL: gemini.baseURL, cache });
     expect([again.requests, gemini.stats.total, gemini.files.size - filesBefore]).toEqual([{ sent: 0, cached: 36 }, 0, 1]);
+  }, 240_000);
+});
+
+describe('a question over more frames than one request takes', () => {
+  it('is asked in parts and their answers combined by one reduce call, all cached', async () => {
+    const seen: SeenRequest[] = [];
+    openai.control.reply = needleReply(key, seen, { plain: true });
+    const registry = builtinRegistry().withOverrides({ models: { 'gpt-5.5': { limits: { imagesPerRequest: 8 } } } });
+    const grid = { every: [1, 5], mode: ['exact' as const], maxSide: [256], models: ['gpt-5.5'] };
+    const cache = temp('omniprep-eval-split-');
+    const r = await evaluate(questions, grid, { apiKey: 'test', baseURL: openai.baseURL, registry, cache });
+    expect(openai.stats.invalid).toEqual([]);
+    // every 1 s: 20 frames in 3 parts (8, 8, 4) and a reduce call; every 5 s: 4 frames, one request.
+    expect(r.requests).toEqual({ sent: 8 * 4 + 8, cached: 0 });
+    expect(
+      seen
+        .filter((x) => x.frames.length)
+        .map((x) => x.frames.length)
+        .sort((a, b) => a - b),
+    ).toEqual([...Array(8).fill(4), ...Array(8).fill(4), ...Array(16).fill(8)]);
+    expect(r.plans.map((p) => p.correct)).toEqual([7, 2]);
+    expect(r.results.filter((x) => x.plan === 0).every((x) => x.frameTimes.length === 20)).toBe(true);
+    openai.reset();
+    const again = await evaluate(questions, grid, { apiKey: 'test', baseURL: openai.baseURL, registry, cache });
+    expect([again.requests, openai.stats.total]).toEqual([{ sent: 0, cached: 40 }, 0]);
+    expect(again.plans.map((p) => p.correct)).toEqual([7, 2]);
   }, 240_000);
 });

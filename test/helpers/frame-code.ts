@@ -8,6 +8,7 @@
  * A needle question names its interval in its text ("... between frame A and frame B?"), so the
  * hook needs nothing but the request; the test keeps the answer key.
  */
+import { REDUCE_DEFAULTS } from '../../src/dispatch/reduce.js';
 import type { Incoming } from './model-server.js';
 import { cachedMedia, readFrameNumber, timecodeVideo } from './fixtures.js';
 
@@ -33,6 +34,8 @@ export function readFrameCode(image: Buffer): Promise<number> {
 export const needleQuestion = (from: number, to: number): string => `Which code word is shown between frame ${from} and frame ${to}?`;
 
 const INTERVAL = /between frame (\d+) and frame (\d+)\?/;
+/** What the reduce prompt puts before the part answers (src/dispatch/reduce.ts). */
+const REDUCE = REDUCE_DEFAULTS.intro;
 
 export interface NeedleKey {
   /** The letter of the right choice and of a wrong one. */
@@ -53,9 +56,11 @@ export interface SeenRequest {
 /**
  * An answer hook: the key gives each interval (`"from-to"`) its right and wrong letters. Answers
  * take four formats in turn ("B", "(B)", "Answer: B", the option's words) so that scoring's
- * robustness is exercised on every run. Each request is recorded in `seen`.
+ * robustness is exercised on every run (`plain`: always "Answer: B"). The reduce call of a
+ * question split over several requests is answered right when a part was. Each request is
+ * recorded in `seen`.
  */
-export function needleReply(key: ReadonlyMap<string, NeedleKey>, seen: SeenRequest[] = []): (req: Incoming) => Promise<string> {
+export function needleReply(key: ReadonlyMap<string, NeedleKey>, seen: SeenRequest[] = [], o: { plain?: boolean } = {}): (req: Incoming) => Promise<string> {
   return async (req) => {
     const m = INTERVAL.exec(req.text);
     if (!m) return 'No question found.';
@@ -63,9 +68,16 @@ export function needleReply(key: ReadonlyMap<string, NeedleKey>, seen: SeenReque
     const to = Number(m[2]);
     const k = key.get(`${from}-${to}`);
     if (!k) return `No key for frames ${from}-${to}.`;
+    // The reduce call of a split question: right when one of the parts was answered right.
+    const parts = req.text.split(REDUCE)[1];
+    if (parts !== undefined) return `Answer: ${parts.includes(`Answer: ${k.right}`) ? k.right : k.wrong}`;
     const frames = await Promise.all(req.images.map((b64) => readFrameCode(Buffer.from(b64, 'base64'))));
     const hit = frames.some((n) => n >= from && n <= to);
     const letter = hit ? k.right : k.wrong;
+    if (o.plain) {
+      seen.push({ from, to, frames, answer: `Answer: ${letter}` });
+      return `Answer: ${letter}`;
+    }
     const formats = [letter, `(${letter})`, `Answer: ${letter}`, hit ? `The answer is ${k.rightText}.` : `Answer: ${letter}`];
     const answer = formats[seen.length % formats.length]!;
     seen.push({ from, to, frames, answer });
