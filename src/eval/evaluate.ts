@@ -183,19 +183,32 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
     dispatch: { ...o, registry: ctx.registry, signal: o.signal },
     finalize: (req) => withUploads(req, uploads, clients, o.signal),
   });
-  const store = new FrameStore();
-  const results: QuestionResult[] = [];
   const limit = pLimit(o.concurrency ?? EVAL_DEFAULTS.concurrency);
+  // One video's questions are asked while the next video is sampled (at most two videos' frames held).
+  const perVideo: Array<Promise<QuestionResult[]>> = [];
+  let passes = 0;
+  let previous: Promise<unknown> = Promise.resolve();
   for (const [video, qs] of groups) {
+    const store = new FrameStore();
     const plans = qs.map((q) => ctx.specs.map((s) => planOf(ctx, q, s)));
     await store.load(video, plans.flat(), (p) => ctx.facts.get(`${video}|${p.mode}`)!, { limits: o.limits, signal: o.signal, ffmpegPath: o.ffmpegPath });
-    const tasks = qs.flatMap((q, qi) => ctx.specs.map((_, si) => limit(() => askOne(ctx, q, si, plans[qi]![si]!, store, sender))));
-    for (const r of await Promise.all(tasks)) {
-      results.push(r);
-      o.onQuestion?.(r);
-    }
-    store.clear();
+    passes += store.passes;
+    const tasks = qs.flatMap((q, qi) =>
+      ctx.specs.map((_, si) =>
+        limit(async () => {
+          const r = await askOne(ctx, q, si, plans[qi]![si]!, store, sender);
+          o.onQuestion?.(r);
+          return r;
+        }),
+      ),
+    );
+    const done = Promise.all(tasks).finally(() => store.clear());
+    done.catch(() => {}); // awaited below; handled now so that a failure while the next video is sampled is not unhandled
+    perVideo.push(done);
+    await previous;
+    previous = done;
   }
+  const results = (await Promise.all(perVideo)).flat();
   const planResults = ctx.specs.map((_, i) => results.filter((r) => r.plan === i));
   const framesOf = (i: number): number => planResults[i]!.reduce((a, r) => a + r.frameTimes.length, 0);
   const plans = ctx.specs.map((s, i) => planReport(s, planResults[i]!, framesOf(i)));
@@ -207,7 +220,7 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
     requests: { sent: sender.sent, cached: sender.cached },
     dryRun: false,
     results,
-    samplingPasses: store.passes,
+    samplingPasses: passes,
     stopped: sender.stopped ?? null,
   };
 }

@@ -271,3 +271,35 @@ describe('a question over more frames than one request takes', () => {
     expect(again.plans.map((p) => p.correct)).toEqual([7, 2]);
   }, 240_000);
 });
+
+describe('several videos', () => {
+  it('each video is sampled once per size and its questions get its own frames', async () => {
+    openai.control.reply = needleReply(key);
+    const short = await codedVideo({ seconds: 12, fps: FPS });
+    const more = NEEDLES.slice(0, 5).map(([from, to], i) => ({ ...questions[i]!, id: `short${i}`, video: short, question: needleQuestion(from, to) }));
+    const r = await evaluate(
+      [...questions, ...more],
+      { every: [2, 5], mode: ['exact'], maxSide: [256] },
+      { apiKey: 'test', baseURL: openai.baseURL, concurrency: 3 },
+    );
+    expect(r.samplingPasses).toBe(2);
+    const expected = await Promise.all(
+      [2, 5].map(async (every) => {
+        let n = 0;
+        for (const [v, count] of [
+          [video, NEEDLES.length],
+          [short, 5],
+        ] as const) {
+          const frames = (await plan(v, { every, mode: 'exact', maxSide: 256 })).frames.map((f) => Math.round(f.timestampSec * FPS));
+          n += NEEDLES.slice(0, count).filter(([a, b]) => frames.some((x) => x >= a && x <= b)).length;
+        }
+        return n;
+      }),
+    );
+    // The long video: 5 and 2; the short one (frames 0-110, its first five needles): every 2 s hits at 20, 40 and 100, every 5 s at 100.
+    expect(expected).toEqual([5 + 3, 2 + 1]);
+    expect(r.plans.map((p) => p.correct)).toEqual(expected);
+    expect(r.results.map((x) => x.question)).toEqual([...questions, ...more].flatMap((q) => [q.id, q.id]));
+    expect(r.results.filter((x) => x.video === short).every((x) => x.frameTimes.every((t) => t < 12))).toBe(true);
+  }, 240_000);
+});
