@@ -67,6 +67,8 @@ interface Ctx {
   specs: PlanSpec[];
   prompts: Map<string, string>;
   facts: Map<string, PlanFacts>;
+  /** The plans the estimate made, per video, kept for the run (not for a dry run): each is made once. */
+  plans: Map<string, Plan[][]>;
 }
 
 function checkOptions(o: EvaluateOptions): void {
@@ -124,15 +126,16 @@ function byVideo(questions: readonly Question[]): Map<string, Question[]> {
 /** The whole eval's estimate, per plan and in total: what a dry run returns. */
 function estimate(ctx: Ctx, groups: Map<string, Question[]>): { perPlan: Array<{ usd: number; tokens: number; frames: number }>; usd: number; tokens: number } {
   const perPlan = ctx.specs.map(() => ({ usd: 0, tokens: 0, frames: 0 }));
-  for (const qs of groups.values()) {
-    for (const q of qs) {
-      ctx.specs.forEach((spec, i) => {
-        const p = planOf(ctx, q, spec);
+  for (const [video, qs] of groups) {
+    const plans = qs.map((q) => ctx.specs.map((spec) => planOf(ctx, q, spec)));
+    for (const row of plans) {
+      row.forEach((p, i) => {
         perPlan[i]!.usd += p.costUsd;
         perPlan[i]!.tokens += p.inputTokens;
         perPlan[i]!.frames += p.video ? p.video.frames : p.frames.length;
       });
     }
+    if (!ctx.o.dryRun) ctx.plans.set(video, plans);
   }
   return { perPlan, usd: perPlan.reduce((a, p) => a + p.usd, 0), tokens: perPlan.reduce((a, p) => a + p.tokens, 0) };
 }
@@ -143,7 +146,7 @@ export async function evaluate(questions: string | readonly Question[], grid: Ev
   const prompts = new Map(qs.map((q) => [q.id, questionPrompt(q)]));
   const registry = resolveRegistry({ registry: o.registry, modelsFile: o.modelsFile });
   const { plans: specs, warnings } = expandGrid(grid, { registry, rule: o.rule });
-  const ctx: Ctx = { o, registry, specs, prompts, facts: new Map() };
+  const ctx: Ctx = { o, registry, specs, prompts, facts: new Map(), plans: new Map() };
   const groups = byVideo(qs);
   await gatherAll(ctx, [...groups.keys()]);
   const est = estimate(ctx, groups);
@@ -190,7 +193,8 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
   let previous: Promise<unknown> = Promise.resolve();
   for (const [video, qs] of groups) {
     const store = new FrameStore();
-    const plans = qs.map((q) => ctx.specs.map((s) => planOf(ctx, q, s)));
+    const plans = ctx.plans.get(video)!;
+    ctx.plans.delete(video);
     await store.load(video, plans.flat(), (p) => ctx.facts.get(`${video}|${p.mode}`)!, { limits: o.limits, signal: o.signal, ffmpegPath: o.ffmpegPath });
     passes += store.passes;
     const tasks = qs.flatMap((q, qi) =>
