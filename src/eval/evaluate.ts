@@ -183,7 +183,7 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
   const sender = new Sender({
     cache: o.cache,
     budgetUsd: o.budget,
-    dispatch: { ...o, registry: ctx.registry, signal: o.signal },
+    dispatch: { ...o, registry: ctx.registry, signal: o.signal, clients },
     finalize: (req) => withUploads(req, uploads, clients, o.signal),
   });
   const limit = pLimit(o.concurrency ?? EVAL_DEFAULTS.concurrency);
