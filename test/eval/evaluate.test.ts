@@ -3,7 +3,7 @@
 // receives and answers a needle question right only when one lies inside the question's interval
 // (test/helpers/frame-code.ts). In exact mode each plan's correct count follows from its frame
 // times, computed here from plan() alone.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
@@ -130,6 +130,30 @@ describe('estimates, cache, budget and decoding', () => {
     expect(openai.stats.total).toBe(0);
     expect(again.requests).toEqual({ sent: 0, cached: 24 });
     expect(again.plans).toEqual(first.plans);
+  }, 240_000);
+
+  it('an eval stopped part way keeps every answer it got: resumed, it sends only the rest', async () => {
+    openai.control.reply = needleReply(key);
+    const cache = temp('omniprep-eval-resume-');
+    const stop = new AbortController();
+    let answered = 0;
+    const cut = await evaluate(questions, grid, {
+      ...client(),
+      cache,
+      concurrency: 1,
+      signal: stop.signal,
+      onQuestion: (q) => {
+        if (q.answered && ++answered === 5) stop.abort();
+      },
+    });
+    expect(cut.requests).toEqual({ sent: 5, cached: 0 });
+    expect(cut.results.filter((x) => x.answered)).toHaveLength(5);
+    expect(readdirSync(cache).filter((f) => f.endsWith('.json'))).toHaveLength(5);
+    openai.reset();
+    openai.control.reply = needleReply(key);
+    const resumed = await evaluate(questions, grid, { ...client(), cache });
+    expect([resumed.requests, openai.stats.total]).toEqual([{ sent: 19, cached: 5 }, 19]);
+    expect(resumed.plans.map((p) => p.correct)).toEqual([7, 5, 2]);
   }, 240_000);
 
   it('a budget under the estimate refuses before anything is sent; one the answers outrun stops the eval', async () => {
