@@ -14,7 +14,7 @@ const LAYERS = [
   ['decoding', '^src/extract/'],
   ['planning', '^src/plan/'],
   ['pipeline', '^src/(sample|dispatch|batch)/|^src/prepare\\.ts$'],
-  ['jobs', '^src/(cost|calibrate)/|^src/(run|doctor)\\.ts$'],
+  ['jobs', '^src/(cost|calibrate|eval)/|^src/(run|doctor)\\.ts$'],
   ['surfaces', '^src/(service|cli|web)/|^src/index\\.ts$|^workers/'],
 ];
 

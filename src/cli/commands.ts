@@ -16,6 +16,7 @@ export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load:
   { commands: ['audio'], load: () => import('./commands/audio.js') },
   { commands: ['request', 'run', 'batch'], load: () => import('./commands/requests.js') },
   { commands: ['cost-curve'], load: () => import('./commands/cost-curve.js') },
+  { commands: ['eval'], load: () => import('./commands/eval.js') },
   { commands: ['calibrate'], load: () => import('./commands/calibrate.js') },
   { commands: ['serve', 'worker'], load: () => import('./commands/serve.js') },
 ];

@@ -135,6 +135,17 @@ function coveragePanel(
   };
 }
 
+/** The charts' common look: a title with its subtitle lines at the left, white, the font, light grids. */
+export function chartStyle(text: string[], subtitle: string[], font: string) {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text, subtitle, anchor: 'start' as const, fontSize: 15, subtitleFontSize: 12, subtitleColor: '#444', offset: 12 },
+    background: 'white',
+    padding: 16,
+    config: { font, view: { stroke: '#ccc' }, axis: { gridColor: '#e6e6e6' } },
+  };
+}
+
 /** The vega-lite spec of the chart (pure). */
 export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelSpec {
   const width = o.width ?? CHART_DEFAULTS.width;
@@ -226,19 +237,11 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
   if (curve.shots) panels.push(coveragePanel(curve, frames, { width, height, xScale, xAxis: { ...xAxisBase, title: xTitle } }));
   const dur = Number(curve.durationSec.toFixed(1));
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: [`${name} (${dur} s, ${curve.width}x${curve.height})`, `cost${curve.shots ? ' and shot coverage' : ''} by sampling interval`],
+    ...chartStyle(
+      [`${name} (${dur} s, ${curve.width}x${curve.height})`, `cost${curve.shots ? ' and shot coverage' : ''} by sampling interval`],
       subtitle,
-      anchor: 'start',
-      fontSize: 15,
-      subtitleFontSize: 12,
-      subtitleColor: '#444',
-      offset: 12,
-    },
-    background: 'white',
-    padding: 16,
-    config: { font, view: { stroke: '#ccc' }, axis: { gridColor: '#e6e6e6' } },
+      font,
+    ),
     vconcat: panels,
     spacing: 18,
     resolve: { scale: { x: 'shared' } },
@@ -247,10 +250,15 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
 
 /** Renders the chart to SVG with vega (headless). */
 export async function costCurveSvg(curve: CostCurve, o: ChartOptions = {}): Promise<string> {
+  return specToSvg(costCurveSpec(curve, o));
+}
+
+/** Renders a vega-lite spec to SVG with vega (headless): the cost curve's and the eval's charts. */
+export async function specToSvg(spec: TopLevelSpec): Promise<string> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   // vega-lite logs its warnings to the console by default; keep them off the CLI's stderr.
   const quiet = { level: () => quiet, error: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet };
-  const compiled = vl.compile(costCurveSpec(curve, o), { logger: quiet as never }).spec;
+  const compiled = vl.compile(spec, { logger: quiet as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -136,7 +136,7 @@ export function coveredShots(shots: ReadonlyArray<readonly [number, number]>, ti
 }
 
 /** Times the picture is seen: the frames' timestamps, or the provider's samples of each video window. */
-function seenTimes(p: Plan): number[] {
+export function seenTimes(p: Plan): number[] {
   if (!p.video) return p.frames.map((f) => f.timestampSec);
   const fps = p.video.fps;
   return p.video.windows.flatMap((w) => Array.from({ length: w.frames }, (_, k) => w.startSec + k / fps));
@@ -162,7 +162,7 @@ function point(p: Plan, shots: Array<[number, number]> | null): CostCurvePoint {
 }
 
 /** Which (model, detail) pairs: every model must be known; a detail it lacks is skipped for it (said in `warnings`). */
-function modelDetailPairs(
+export function modelDetailPairs(
   models: readonly string[],
   details: readonly string[] | undefined,
   registry: ModelRegistry,

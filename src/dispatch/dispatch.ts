@@ -74,6 +74,8 @@ export interface DispatchOptions extends ClientOptions, RetryOptions, ModelOptio
   onProgress?: ((p: DispatchProgress) => void) | undefined;
   /** Called with each request's result as it ends. */
   onResult?: ((r: RequestResult) => void) | undefined;
+  /** SDK clients made earlier, reused (an eval sends its requests one dispatch at a time over one set of connections). */
+  clients?: Clients | undefined;
   clock?: Clock | undefined;
 }
 
@@ -221,7 +223,7 @@ export function usageCost(
 export async function dispatchAll(requests: readonly DispatchRequest[], options: DispatchOptions = {}): Promise<DispatchReport> {
   const resolved = resolveOptions(options);
   for (const r of requests) if (r.schema) checkSchema(r.schema, r.id);
-  const client = await new Clients(options).prepare(requests.map((r) => r.provider ?? apiProvider(r.api)));
+  const client = await (options.clients ?? new Clients(options)).prepare(requests.map((r) => r.provider ?? apiProvider(r.api)));
   const d = new Dispatch(requests, options, resolved, client);
   const limit = pLimit(resolved.concurrency);
   const results = await Promise.all(requests.map((r, i) => limit(() => d.safeRun(r, i))));

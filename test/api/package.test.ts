@@ -20,6 +20,7 @@ const ROOT_NAMES = [
   'costCurve',
   'dispatchAll',
   'doctor',
+  'evaluate',
   'gatherFacts',
   'imageTokens',
   'plan',

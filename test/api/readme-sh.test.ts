@@ -7,7 +7,7 @@
  * commands are what test/service/redis.test.ts runs, with Redis on 127.0.0.1.)
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,29 @@ describe("the README's shell blocks, run as written", () => {
     expect(readFileSync(join(dir, 'curve.svg'), 'utf8')).toMatch(/^<svg/);
     expect(readFileSync(join(dir, 'curve.png')).subarray(1, 4).toString()).toBe('PNG');
   }, 180_000);
+
+  it('eval with needles on the sample: a dry run, then the run, its files and a cache', async () => {
+    const b = block('npx omniprep eval --needles');
+    const dir = await workdir('eval');
+    const r = await bash(b, dir, { OPENAI_BASE_URL: openai.baseURL, OPENAI_API_KEY: 'test-key' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('dry run: nothing was sent');
+    expect(r.stdout).toMatch(/requests: 15 sent, 0 from the cache/);
+    expect(
+      readFileSync(join(dir, 'eval', 'demo-needles.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(5);
+    const report = JSON.parse(readFileSync(join(dir, 'eval', 'report.json'), 'utf8')) as { plans: Array<{ every: number; answered: number }> };
+    expect(report.plans.map((p) => [p.every, p.answered])).toEqual([
+      [1, 5],
+      [2, 5],
+      [5, 5],
+    ]);
+    for (const f of ['demo-needles.mp4', 'report.csv', 'questions.jsonl', 'chart.svg', 'chart.png']) expect(existsSync(join(dir, 'eval', f)), f).toBe(true);
+    // One answer per request, kept under its body's hash.
+    expect(readdirSync(join(dir, 'eval', 'cache')).filter((f) => f.endsWith('.json'))).toHaveLength(15);
+  }, 240_000);
 
   it('the service: started by its README command; submit, watch, fetch a frame and cancel with the curl lines', async () => {
     const dir = await workdir('service');

@@ -115,7 +115,22 @@ describe('what start-up loads', () => {
 
   it('omniprep --help lists every command without loading what the commands run', async () => {
     const r = await omniprep('--help');
-    for (const name of ['doctor', 'probe', 'tokens', 'plan', 'sample', 'audio', 'request', 'run', 'batch', 'cost-curve', 'calibrate', 'serve', 'worker'])
+    for (const name of [
+      'doctor',
+      'probe',
+      'tokens',
+      'plan',
+      'sample',
+      'audio',
+      'request',
+      'run',
+      'batch',
+      'cost-curve',
+      'eval',
+      'calibrate',
+      'serve',
+      'worker',
+    ])
       expect(r.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
     expectNone(r, [...HEAVY, ...WORK]);
   });

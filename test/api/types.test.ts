@@ -1,8 +1,22 @@
 // The root's signatures, as users see them through the built package's declarations. tsc checks
 // these (`npm run typecheck`, part of `npm test`); the runtime part only keeps vitest honest.
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { MediaInfo, Plan, PlanFacts, PlanOptions, RunOptions, RunResult, SampleOptions, SampleRun, SampledFrame } from 'omniprep';
-import { type OmniprepError, imageTokens, plan, planFromFacts, run, sample } from 'omniprep';
+import type {
+  EvalGrid,
+  EvaluateOptions,
+  Evaluation,
+  MediaInfo,
+  Plan,
+  PlanFacts,
+  PlanOptions,
+  Question,
+  RunOptions,
+  RunResult,
+  SampleOptions,
+  SampleRun,
+  SampledFrame,
+} from 'omniprep';
+import { type OmniprepError, evaluate, imageTokens, plan, planFromFacts, run, sample } from 'omniprep';
 import type { Resolved } from 'omniprep/options';
 
 describe('root signatures', () => {
@@ -23,5 +37,13 @@ describe('root signatures', () => {
     expectTypeOf(imageTokens).returns.toHaveProperty('tokens');
     expectTypeOf<OmniprepError['code']>().toBeString();
     expect(typeof plan).toBe('function');
+  });
+
+  it('evaluate takes questions (a file or a list), a grid and options, and gives the report', () => {
+    expectTypeOf(evaluate).parameters.toEqualTypeOf<[questions: string | readonly Question[], grid?: EvalGrid, o?: EvaluateOptions]>();
+    expectTypeOf(evaluate).returns.resolves.toEqualTypeOf<Evaluation>();
+    expectTypeOf<Evaluation['plans'][number]['ci95']>().toEqualTypeOf<[number, number]>();
+    expectTypeOf<Evaluation['recommended']>().toEqualTypeOf<number | null>();
+    expect(typeof evaluate).toBe('function');
   });
 });

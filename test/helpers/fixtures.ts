@@ -20,13 +20,13 @@ export const SHARED_MEDIA = join(ROOT, '..', 'shared', 'media');
 const BITS = 16;
 
 /** geq luma for the frame-number strip (rows 0-1 of an 8-row grid) over a body level. */
-function pattern(body: string): string {
+export function pattern(body: string): string {
   // Gray code bit k = bit k of N xor bit k+1 of N
   const bit = `255*mod(floor(N/pow(2\\,${BITS - 1}-floor(X)))+floor(N/pow(2\\,${BITS}-floor(X)))\\,2)`;
   return `lum='if(lt(Y\\,2)\\,${bit}\\,${body})'`;
 }
 
-interface Recipe {
+export interface Recipe {
   ext: string;
   /** ffmpeg arguments after the global flags; OUT is replaced by the output path. */
   args: string[];
@@ -34,7 +34,7 @@ interface Recipe {
   rotateCcw?: number;
 }
 
-function timecodeVideo(o: { seconds: number; fps?: number; size?: string; gop: number; extra?: string[]; audio?: boolean; body?: string }): string[] {
+export function timecodeVideo(o: { seconds: number; fps?: number; size?: string; gop: number; extra?: string[]; audio?: boolean; body?: string }): string[] {
   const fps = o.fps ?? 30;
   const size = o.size ?? '640x360';
   const args = ['-f', 'lavfi', '-i', `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern(o.body ?? '128')}`];
@@ -531,10 +531,14 @@ const pending = new Map<string, Promise<string>>();
 
 /** The path of a fixture, made on first use and cached. */
 export function fixture(name: FixtureName): Promise<string> {
-  const hit = pending.get(name);
+  return cachedMedia(name, RECIPES[name]);
+}
+
+/** The path of media made by a recipe, made on first use and cached under `name` and the recipe's hash. */
+export function cachedMedia(name: string, recipe: Recipe): Promise<string> {
+  const hit = pending.get(`${name}:${JSON.stringify(recipe.args)}`);
   if (hit) return hit;
   const p = (async () => {
-    const recipe: Recipe = RECIPES[name];
     const ff = await ffmpegInfo();
     const hash = createHash('sha256')
       .update(JSON.stringify([recipe.args, ff.key]))
@@ -564,7 +568,7 @@ export function fixture(name: FixtureName): Promise<string> {
     }
     return path;
   })();
-  pending.set(name, p);
+  pending.set(`${name}:${JSON.stringify(recipe.args)}`, p);
   return p;
 }
 

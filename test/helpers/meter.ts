@@ -38,6 +38,8 @@ export interface Measured {
   videoTokens: number;
   maxOutputTokens: number;
   texts: string[];
+  /** The base64 bytes of each inline image, in the order the request gives them (answer hooks read them). */
+  imageData: string[];
   schema: Record<string, unknown> | undefined;
 }
 
@@ -56,6 +58,7 @@ export class Meter {
       videoTokens: 0,
       maxOutputTokens: 0,
       texts: [],
+      imageData: [],
       schema: undefined,
     };
   }
@@ -68,6 +71,7 @@ export class Meter {
   }
   async image(base64: string, detail: string): Promise<{ width: number; height: number }> {
     const size = await imageSizeOf(base64);
+    this.m.imageData.push(base64);
     this.imageOfSize(size, detail);
     return size;
   }

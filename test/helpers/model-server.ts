@@ -24,6 +24,8 @@ export interface Incoming {
   customId?: string;
   /** How many times a request with this text arrived before (0 on the first time). */
   previousAttempts: number;
+  /** The base64 bytes of the request's inline images, in order (an answer hook reads what the model was shown). */
+  images: string[];
 }
 
 /** What the server does with one request, instead of answering at once. */
@@ -43,8 +45,8 @@ export interface Control {
   latencyMs: number;
   /** Called with every model request before it is answered; return an action to misbehave. */
   onRequest?: ((req: Incoming) => Action | undefined) | undefined;
-  /** The answer's text (default: structured-output sample, or a line about what was seen). */
-  reply?: ((req: Incoming) => string) | undefined;
+  /** The answer's text (default: structured-output sample, or a line about what was seen); may read the images first. */
+  reply?: ((req: Incoming) => string | Promise<string>) | undefined;
   /** Pixel size of an image given by URL (the servers fetch nothing). */
   urlImageSize?: ((url: string) => { width: number; height: number } | undefined) | undefined;
   /** Milliseconds a batch stays in progress before it is processed (default 0). */
@@ -283,6 +285,7 @@ export class ModelServerCore<C extends Control = Control> {
       body: body as Record<string, unknown>,
       text: record.text,
       previousAttempts,
+      images: m.imageData,
       ...(customId ? { customId } : {}),
     };
     return this.act(m, incoming, reply, record);
@@ -311,7 +314,7 @@ export class ModelServerCore<C extends Control = Control> {
     }
     const text =
       replyText ??
-      this.control.reply?.(incoming) ??
+      (await this.control.reply?.(incoming)) ??
       (m.schema ? JSON.stringify(sampleFor(m.schema)) : `Seen ${m.images} images and ${Math.round(m.audioSeconds * 10) / 10} s of audio.`);
     const outputTokens = textTokens(m.model, text);
     record.outputTokens = outputTokens;

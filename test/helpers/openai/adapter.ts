@@ -56,6 +56,8 @@ async function imageSize(url: string, control: ServerControl): Promise<{ width: 
 
 async function addImage(meter: Meter, url: string, detail: string, api: Api, control: ServerControl): Promise<void> {
   const size = await imageSize(url, control);
+  const inline = /^data:[^;,]+;base64,/.exec(url);
+  if (inline) meter.m.imageData.push(url.slice(inline[0].length));
   meter.imageOfSize(size, detail, control.imageTokens?.({ model: meter.m.modelId, ...size, detail, api }));
 }
 
