@@ -39,7 +39,8 @@ export function outdatedBuild(tool: Tool): string {
 
 /** What to do about it: the variable that wins over everything, or a newer build on PATH. */
 export function currentBuildHint(tool: Tool): string {
-  return `set OMNIPREP_${tool.name.toUpperCase()} to a current ${tool.name}, or install one on PATH (the distribution's package) or ffmpeg-static`;
+  const install = tool.name === 'ffmpeg' ? "on PATH (the distribution's package) or ffmpeg-static" : "on PATH (the distribution's ffmpeg package)";
+  return `set OMNIPREP_${tool.name.toUpperCase()} to a current ${tool.name}, or install one ${install}`;
 }
 
 export async function doctor(options: BinaryOptions = {}): Promise<DoctorReport> {
@@ -61,7 +62,7 @@ export async function doctor(options: BinaryOptions = {}): Promise<DoctorReport>
 
 /** The report as `omniprep doctor` prints it. */
 export function doctorText(r: DoctorReport): string {
-  const line = (name: string, t: DoctorTool): string => `${name.padEnd(8)} ${t.version}${t.year ? ` (${t.year})` : ''}  (${t.source}: ${t.origin})  ${t.path}`;
+  const line = (name: string, t: DoctorTool): string => `${name.padEnd(8)} ${t.version}${t.year ? ` (${t.year})` : ''}  (${t.origin})  ${t.path}`;
   return [
     line('ffmpeg', r.ffmpeg),
     line('ffprobe', r.ffprobe),

@@ -128,13 +128,13 @@ export function isNewerBuild(a: BinaryVersion, b: BinaryVersion): boolean {
 function fromInstalled(name: BinaryName): ResolvedBinary | undefined {
   const pkg = fromPackage(name);
   const onPath = fromPath(name);
-  if (onPath && !pkg) return { name, path: onPath, source: 'path', origin: 'PATH (no packaged build installed)' };
+  if (onPath && !pkg) return { name, path: onPath, source: 'path', origin: 'PATH, no packaged build installed' };
   if (!pkg) return undefined;
   if (onPath) {
     const sys = versionNow(onPath);
     const packaged = versionNow(pkg.file);
     if (sys && (!packaged || isNewerBuild(sys, packaged))) {
-      return { name, path: onPath, source: 'path', origin: `PATH (newer than ${pkg.module}'s build)` };
+      return { name, path: onPath, source: 'path', origin: `PATH, newer than ${pkg.module}'s build` };
     }
   }
   return { name, path: pkg.file, source: pkg.source, origin: pkg.module };

@@ -61,10 +61,10 @@ describe('which ffmpeg decodes', () => {
   it('a system ffmpeg newer than the packaged one wins, and doctor reports it as what decodes', async () => {
     process.env.PATH = pathWith(CURRENT);
     const r = resolveBinary('ffmpeg');
-    expect(r).toMatchObject({ source: 'path', path: join(process.env.PATH, 'ffmpeg'), origin: `PATH (newer than ${packaged.ffmpeg.origin}'s build)` });
+    expect(r).toMatchObject({ source: 'path', path: join(process.env.PATH, 'ffmpeg'), origin: `PATH, newer than ${packaged.ffmpeg.origin}'s build` });
     const d = await doctor();
     expect(d.ffmpeg).toMatchObject({ version: '7.1.2-0+deb13u1', year: 2025, source: 'path', outdated: false });
-    expect(d.decodes).toBe(`ffmpeg 7.1.2-0+deb13u1 (2025 build) from PATH (newer than ${packaged.ffmpeg.origin}'s build): ${r.path}`);
+    expect(d.decodes).toBe(`ffmpeg 7.1.2-0+deb13u1 (2025 build) from PATH, newer than ${packaged.ffmpeg.origin}'s build: ${r.path}`);
     expect(d.warnings.some((w) => w.startsWith('ffmpeg '))).toBe(false);
   });
 
