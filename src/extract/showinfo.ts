@@ -9,13 +9,17 @@ export interface Shown {
   pos: number;
 }
 
-export const SHOWINFO = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+(?:e-?\d+)?)\s+pos:\s*(-?\d+).*\biskey:(\d)/;
+/**
+ * A frame's line. Before 7.0 it gives `pos:` after `pts_time:`; from 7.0 on (the packet position
+ * left AVFrame's public fields) it gives `duration:` there and no position: `pos` is then -1.
+ */
+export const SHOWINFO = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+(?:e-?\d+)?)\s+(?:pos:\s*(-?\d+))?.*\biskey:(\d)/;
 
 /** A showinfo line's frame, or undefined for any other line. */
 export function parseShowinfo(line: string, startTimeSec: number): Shown | undefined {
   const m = SHOWINFO.exec(line);
   if (!m) return undefined;
-  return { time: Number(m[1]) - startTimeSec, pos: Number(m[2]), key: m[3] === '1' };
+  return { time: Number(m[1]) - startTimeSec, pos: m[2] === undefined ? -1 : Number(m[2]), key: m[3] === '1' };
 }
 
 /** Collects showinfo lines as they come; `nth(k)` waits for the k-th (frames are handled concurrently). */

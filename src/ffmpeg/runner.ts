@@ -9,7 +9,7 @@
  * - stderr is always drained; its tail is kept for the error message, and lines can be watched;
  * - a failure becomes an OmniprepError with a code, through `classify()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
 import { OmniprepError } from '../errors.js';
 import { classifyFailure } from './classify.js';
@@ -254,4 +254,34 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
     throw new OmniprepError('TOO_LARGE', `${options.input}: output exceeded ${max} bytes`, { input: options.input });
   }
   return { ...result, stdout: Buffer.concat(chunks, Math.min(size, max)) };
+}
+
+/**
+ * Runs a short command to the end synchronously: a binary's `-version` while resolving which
+ * binary to use (resolution is synchronous). Same rules as `start()`: an argument array, no
+ * shell, stdin closed, the same environment; SIGKILL at the timeout. Returns stdout.
+ */
+export function runProcessSync(options: Pick<ProcessOptions, 'command' | 'args' | 'input' | 'timeoutMs'>): string {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const r = spawnSync(options.command, options.args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    shell: false,
+    env: childEnv(),
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 4 * 1024 * 1024,
+    windowsHide: true,
+  });
+  if (r.error) {
+    const timedOut = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+    throw new OmniprepError(
+      timedOut ? 'TIMEOUT' : 'BINARY_NOT_FOUND',
+      timedOut
+        ? `${options.input}: took longer than ${(timeoutMs / 1000).toFixed(0)} s and was stopped`
+        : `${options.input}: could not start ${options.command}: ${r.error.message}`,
+      { input: options.input, cause: r.error },
+    );
+  }
+  if (r.status !== 0) throw classifyFailure(options.input, r.stderr.toString('utf8').slice(-16 * 1024), r.status ?? -1, r.signal);
+  return r.stdout.toString('utf8');
 }

@@ -15,7 +15,12 @@ describe('omniprep doctor', () => {
     expect(doc.sharp).toMatch(/^\d+\.\d+/);
     expect(doc.node).toBe(process.versions.node);
     const text = await cli(['doctor']);
-    expect(text.stdout).toMatch(/^ffmpeg\s+\S+\s+\((npm-installer|ffmpeg-static|env|path|option)\)/m);
+    expect(text.stdout).toMatch(/^ffmpeg\s+\S+ (\(\d{4}\) )? \(.+\) {2}\//m);
+    expect(text.stdout).toContain(`(${doc.ffmpeg.origin})  ${doc.ffmpeg.path}\n`);
+    expect(text.stdout).toContain(`\ndecodes  ${doc.decodes}\n`);
+    expect(doc.decodes).toBe(
+      `ffmpeg ${doc.ffmpeg.version}${doc.ffmpeg.year ? ` (${doc.ffmpeg.year} build)` : ''} from ${doc.ffmpeg.origin}: ${doc.ffmpeg.path}`,
+    );
   });
 
   it('says which source won when OMNIPREP_FFPROBE is set, and fails clearly when it is wrong', async () => {

@@ -7,15 +7,9 @@ export function register(program: Command): void {
     .description('which ffmpeg and ffprobe are used (path, version, where they came from), sharp and Node versions')
     .action(
       action(async () => {
-        const { doctor } = await import('../../doctor.js');
+        const { doctor, doctorText } = await import('../../doctor.js');
         const r = await doctor();
-        const text = [
-          `ffmpeg   ${r.ffmpeg.version}  (${r.ffmpeg.source})  ${r.ffmpeg.path}`,
-          `ffprobe  ${r.ffprobe.version}  (${r.ffprobe.source})  ${r.ffprobe.path}`,
-          `sharp    ${r.sharp} (libvips ${r.libvips})`,
-          `node     ${r.node}`,
-          ...r.warnings.map((w) => `warning: ${w}`),
-        ].join('\n');
+        const text = doctorText(r);
         return { json: r, text };
       }),
     );

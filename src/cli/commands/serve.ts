@@ -50,6 +50,24 @@ function gracefulExit(close: () => Promise<void>): void {
   process.once('SIGTERM', onSignal);
 }
 
+/**
+ * One warning line per binary older than the patched release: a service decodes untrusted input,
+ * and the npm-shipped 2018 build (the last resort) has dozens of demuxer and decoder fixes missing.
+ */
+async function warnOutdatedDecoders(): Promise<void> {
+  const [{ toolchain, isOutdated }, { outdatedBuild, currentBuildHint }] = await Promise.all([import('../../ffmpeg/binaries.js'), import('../../doctor.js')]);
+  try {
+    const tc = await toolchain();
+    for (const t of [tc.ffmpeg, tc.ffprobe]) {
+      if (isOutdated(t.version)) {
+        process.stderr.write(`omniprep: warning: this service decodes untrusted input with ${outdatedBuild(t)}; ${currentBuildHint(t)}\n`);
+      }
+    }
+  } catch (e) {
+    process.stderr.write(`omniprep: warning: ${(e as Error).message}\n`);
+  }
+}
+
 /** Whether a --host value only reaches this machine. */
 function isLoopback(host: string): boolean {
   return host === 'localhost' || /^127\./.test(host) || host === '::1' || host === '[::1]';
@@ -126,6 +144,7 @@ export function register(program: Command): void {
       );
       gracefulExit(() => svc.close());
       const url = await listenOrClose(svc, opts);
+      await warnOutdatedDecoders();
       const c = svc.config;
       const mode = c.redisUrl ? `redis ${c.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `embedded store ${c.dataDir}`;
       if (!c.token && !isLoopback(opts.host)) {
@@ -169,6 +188,7 @@ export function register(program: Command): void {
         { http: false, work: true },
       );
       gracefulExit(() => svc.close());
+      await warnOutdatedDecoders();
       const c = svc.config;
       return {
         json: { node: c.nodeName, data: c.dataDir, workers: c.workers },

@@ -59,8 +59,8 @@ export async function decodeThrough(task: FrameTask, hooks: TaskHooks): Promise<
   return readFrames(proc, task, async (k) => {
     const info = await log.nth(k);
     // By position: the frame whose packet this is (a neighbour the float window let through is
-    // skipped). By time: the next planned frame.
-    const planned = posMode ? byPos.get(info.pos) : task.frames[next++];
+    // skipped). By time, or when showinfo prints no position (7.0 and later): the next planned frame.
+    const planned = posMode && info.pos >= 0 ? byPos.get(info.pos) : task.frames[next++];
     // showinfo prints times to the millisecond: a frame within that of its planned time is it.
     const fromIndex = posMode || (planned !== undefined && Math.abs(info.time - planned.timestampSec) <= 0.001);
     return { planned, time: info.time, key: info.key, fromIndex };
