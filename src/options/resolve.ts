@@ -66,6 +66,7 @@ export const LIBRARY_KEYS = [
   'client',
   'anthropicClient',
   'geminiClient',
+  'clients',
   'maxRetries',
   'baseDelayMs',
   'maxDelayMs',
