@@ -24,11 +24,13 @@ const ROOT_NAMES = [
   'imageTokens',
   'plan',
   'planFromFacts',
+  'planMany',
   'prepare',
   'probe',
   'registerModels',
   'run',
   'sample',
+  'sampleMany',
   'textTokens',
   'writeBatch',
 ];

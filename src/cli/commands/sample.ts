@@ -1,14 +1,36 @@
 import type { Command } from 'commander';
 import { action } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import { inputList } from '../inputs.js';
+import { runManyCommand, withManyOptions, type ManyCliOptions } from '../many.js';
 
 export function register(program: Command): void {
-  withEstimateOptions(
-    program.command('sample <input>').description('write the planned frames to DIR and DIR/manifest.json').requiredOption('--out <dir>', 'output directory'),
+  withManyOptions(
+    withEstimateOptions(
+      program
+        .command('sample [inputs...]')
+        .description(
+          'write the planned frames to DIR and DIR/manifest.json; many inputs (several, a directory, --from): DIR/<input>/ each, and DIR/summary.json',
+        )
+        .requiredOption('--out <dir>', 'output directory'),
+    ),
   ).action(
-    action(async (input: string, opts: EstimateCliOptions & { out: string }) => {
+    action(async (inputs: string[], opts: EstimateCliOptions & ManyCliOptions & { out: string }) => {
       const tty = process.stderr.isTTY && !program.opts().json;
       const { sample } = await import('../../sample/sample.js');
+      const list = await inputList(inputs, opts.from, opts.out);
+      if (list.many) {
+        process.exitCode = await runManyCommand({
+          ...list,
+          out: opts.out,
+          jobs: opts.jobs,
+          json: Boolean(program.opts().json),
+          work: (input, out, signal) => sample(input, { ...planOptionsFromCli(opts), out, signal }).manifest(),
+          counts: (m) => ({ counts: { frames: m.totals.frames, tokens: m.plan.inputTokens, usd: m.plan.costUsd } }),
+        });
+        return undefined;
+      }
+      const input = list.inputs[0]!.input;
       const run = sample(input, {
         ...planOptionsFromCli(opts),
         out: opts.out,
