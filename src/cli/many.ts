@@ -60,11 +60,11 @@ export async function writeJson(dir: string, name: string, value: unknown): Prom
   await writeFile(join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** What the inputs that ended counted, and each one's line of summary.json. */
+/** The inputs that ended, each one's line of summary.json, and the frames so far for the progress bar. */
 class Tally<T> {
   readonly items: Item[] = [];
-  readonly totals: Counts = {};
-  usdByTier: Counts | undefined;
+  /** Frames written or planned so far (undefined: the command counts none, as audio). */
+  frames: number | undefined;
   constructor(private readonly c: ManyCommand<T>) {}
 
   /** Counts an input's outcome; returns its item (its --json line). */
@@ -73,20 +73,27 @@ class Tally<T> {
     if (r.ok) {
       const { counts, usdByTier } = this.c.counts(r.result);
       Object.assign(item, counts, usdByTier ? { usdByTier } : {});
-      add(this.totals, counts);
-      if (usdByTier) {
-        this.usdByTier ??= {};
-        add(this.usdByTier, usdByTier);
-      }
+      if (counts.frames !== undefined) this.frames = (this.frames ?? 0) + counts.frames;
     } else item.error = r.error;
     this.items.push(item);
     return item;
   }
 
+  /** The items in the inputs' order, and their totals summed in that order (the same sums whatever order they ended in). */
   summary(): { inputs: number; ok: number; failed: number; totals: Counts; usdByTier?: Counts; items: Item[] } {
     const items = [...this.items].sort((a, b) => a.index - b.index);
+    const totals: Counts = {};
+    let usdByTier: Counts | undefined;
+    for (const i of items.filter((x) => x.ok)) {
+      const { index: _x, input: _i, out: _o, ok: _k, usdByTier: tiers, ...counts } = i;
+      add(totals, counts as Counts);
+      if (tiers) {
+        usdByTier ??= {};
+        add(usdByTier, tiers as Counts);
+      }
+    }
     const ok = items.filter((i) => i.ok).length;
-    return { inputs: items.length, ok, failed: items.length - ok, totals: this.totals, ...(this.usdByTier ? { usdByTier: this.usdByTier } : {}), items };
+    return { inputs: items.length, ok, failed: items.length - ok, totals, ...(usdByTier ? { usdByTier } : {}), items };
   }
 }
 
@@ -114,7 +121,7 @@ export async function runManyCommand<T>(c: ManyCommand<T>): Promise<number> {
     if (c.json) process.stdout.write(`${JSON.stringify(item)}\n`);
     else if (r.ok) process.stdout.write(`${r.input}: ${countsText(c.counts(r.result).counts)}${item.out ? ` -> ${folderOf(r.index)}` : ''}\n`);
     if (!r.ok) process.stderr.write(`omniprep: ${r.error.message}\n`);
-    if (tty) process.stderr.write(progressLine(tally.items.length, c.inputs.length, tally.totals.frames, performance.now() - started));
+    if (tty) process.stderr.write(progressLine(tally.items.length, c.inputs.length, tally.frames, performance.now() - started));
   }
   clear();
   const summary = tally.summary();
