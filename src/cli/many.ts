@@ -42,6 +42,11 @@ function add(into: Counts, c: Counts): void {
   for (const [k, v] of Object.entries(c)) into[k] = (into[k] ?? 0) + v;
 }
 
+/** Sums without the float tail of many additions (0.07350999999999999 is 0.07351). */
+function rounded(c: Counts): Counts {
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Math.round(v * 1e9) / 1e9]));
+}
+
 /** The totals of a finished run, as text. */
 function totalsText(s: { inputs: number; ok: number; failed: number; totals: Counts; usdByTier?: Counts }, out: string | undefined): string {
   const tiers =
@@ -93,7 +98,7 @@ class Tally<T> {
       }
     }
     const ok = items.filter((i) => i.ok).length;
-    return { inputs: items.length, ok, failed: items.length - ok, totals, ...(usdByTier ? { usdByTier } : {}), items };
+    return { inputs: items.length, ok, failed: items.length - ok, totals: rounded(totals), ...(usdByTier ? { usdByTier: rounded(usdByTier) } : {}), items };
   }
 }
 

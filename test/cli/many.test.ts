@@ -68,7 +68,7 @@ describe('omniprep sample DIR', () => {
     expect([summary.inputs, summary.ok, summary.failed, summary.totals.frames]).toEqual([50, 49, 1, 98]);
     const ok = items.filter((i) => i.ok) as Array<{ tokens: number; usd: number; out: string }>;
     expect(summary.totals.tokens).toBe(ok.reduce((a, i) => a + i.tokens, 0));
-    expect(summary.totals.usd).toBe(ok.reduce((a, i) => a + i.usd, 0));
+    expect(summary.totals.usd).toBe(Math.round(ok.reduce((a, i) => a + i.usd, 0) * 1e9) / 1e9);
     // One folder per clip, clip-00.mp4 and sub/clip-00.mp4 apart; the broken one left none.
     expect(readdirSync(out).sort()).toEqual([...ok.map((i) => i.out), 'summary.json'].sort());
     for (const i of ok) expect(readdirSync(join(out, i.out)).sort()).toEqual(['frame-00000.jpg', 'frame-00001.jpg', 'manifest.json']);
@@ -137,10 +137,12 @@ describe('omniprep plan --from LIST', () => {
       .map((c) => alone[c.source!]);
     const tiers = Object.keys(alone['tone.mp4'].costByTier) as Array<keyof Plan['costByTier']>;
     const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`;
-    const sum = (t: keyof Plan['costByTier']): number => sources.reduce((a, p) => a + p.costByTier[t]!, 0);
+    // Summed in the inputs' order, then rounded to 1e-9 as summary totals are (no float tail).
+    const round9 = (x: number): number => Math.round(x * 1e9) / 1e9;
+    const sum = (t: keyof Plan['costByTier']): number => round9(sources.reduce((a, p) => a + p.costByTier[t]!, 0));
     expect(lines.at(-1)).toBe(`dataset cost by tier: ${tiers.map((t) => `${t} ${usd(sum(t))}`).join(', ')}`);
     const tokens = sources.reduce((a, p) => a + p.inputTokens, 0);
-    expect(lines.at(-2)).toBe(`25 inputs: 24 ok, 1 failed; total 48 frames, ${tokens} tokens, ${usd(sources.reduce((a, p) => a + p.costUsd, 0))}`);
+    expect(lines.at(-2)).toBe(`25 inputs: 24 ok, 1 failed; total 48 frames, ${tokens} tokens, ${usd(round9(sources.reduce((a, p) => a + p.costUsd, 0)))}`);
   }, 150_000);
 });
 
