@@ -8,7 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { checkInputScheme, numberArg } from './util.js';
-import type { NamedInput } from './inputs.js';
+import { inputList, type NamedInput } from './inputs.js';
+import { OmniprepError } from '../errors.js';
 import { runMany, type ManyResult } from '../util/many.js';
 import { progressLine } from './progress.js';
 
@@ -151,4 +152,22 @@ export function withManyOptions(cmd: Command): Command {
       'inputs worked on side by side, when there are many (default: the machine cores)',
       numberArg('--jobs', { min: 1, max: 1024, integer: true }),
     );
+}
+
+/**
+ * A command's inputs: when they call for the many-input form (several, a directory, --from, or
+ * `force`), runs it (exit code 1 when some failed) and returns undefined; else returns the one
+ * input, for the command's single form, which prints what it always did.
+ */
+export async function manyOrOne<T>(
+  program: Command,
+  inputs: readonly string[],
+  o: ManyCliOptions & { out?: string | undefined },
+  spec: Pick<ManyCommand<T>, 'work' | 'counts'> & { force?: boolean; needsOut?: boolean },
+): Promise<string | undefined> {
+  const list = await inputList(inputs, o.from, o.out);
+  if (!list.many && !spec.force) return list.inputs[0]!.input;
+  if (spec.needsOut && !o.out) throw new OmniprepError('INVALID_OPTION', 'option --out: many inputs need a directory for what each one writes');
+  process.exitCode = await runManyCommand({ inputs: list.inputs, out: o.out, jobs: o.jobs, json: Boolean(program.opts().json), ...spec });
+  return undefined;
 }

@@ -4,8 +4,7 @@ import { AUDIO_CUTS, AUDIO_ENCODING, type AudioCutGroupOptions, type AudioEncodi
 import { addFlags, readFlags } from '../flags.js';
 import { action, table } from '../util.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
-import { inputList } from '../inputs.js';
-import { runManyCommand, withManyOptions, type ManyCliOptions } from '../many.js';
+import { manyOrOne, withManyOptions, type ManyCliOptions } from '../many.js';
 
 interface AudioCliOptions extends ModelCliOptions, ManyCliOptions {
   allowPrivateUrls?: boolean;
@@ -41,19 +40,11 @@ export function register(program: Command): void {
         ...modelOptions(o),
         ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
       };
-      const list = await inputList(inputs, o.from, o.out);
-      if (list.many) {
-        process.exitCode = await runManyCommand({
-          ...list,
-          out: o.out,
-          jobs: o.jobs,
-          json: Boolean(program.opts().json),
-          work: (input, outDir, signal) => chunkAudio(input, { ...options, outDir: outDir ?? o.out, signal }),
-          counts: (a) => ({ counts: { chunks: a.totals.chunks, seconds: a.totals.seconds, tokens: a.totals.tokens } }),
-        });
-        return undefined;
-      }
-      const input = list.inputs[0]!.input;
+      const input = await manyOrOne(program, inputs, o, {
+        work: (one, outDir, signal) => chunkAudio(one, { ...options, outDir: outDir ?? o.out, signal }),
+        counts: (a) => ({ counts: { chunks: a.totals.chunks, seconds: a.totals.seconds, tokens: a.totals.tokens } }),
+      });
+      if (input === undefined) return undefined;
       const r = await chunkAudio(input, options);
       const { assets: _a, timings: _t, manifestPath: _m, ...manifest } = r;
       const e = r.encoding;

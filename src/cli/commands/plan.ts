@@ -4,8 +4,7 @@ import { ESTIMATE } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
 import { action } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
-import { inputList } from '../inputs.js';
-import { runManyCommand, withManyOptions, writeJson, type ManyCliOptions } from '../many.js';
+import { manyOrOne, withManyOptions, writeJson, type ManyCliOptions } from '../many.js';
 
 /** `, and 2 frames alone` when --grid leaves frames out of its grids (the last group a grid would cost more for). */
 function aloneText(p: Plan): string {
@@ -52,23 +51,16 @@ export function register(program: Command): void {
   addFlags(withManyOptions(cmd), { windowSec: ESTIMATE.windowSec }).action(
     action(async (inputs: string[], opts: EstimateCliOptions & ManyCliOptions & { window?: number; out?: string }) => {
       const { plan } = await import('../../plan/plan.js');
-      const list = await inputList(inputs, opts.from, opts.out);
-      if (list.many || opts.out) {
-        process.exitCode = await runManyCommand({
-          ...list,
-          out: opts.out,
-          jobs: opts.jobs,
-          json: Boolean(program.opts().json),
-          work: async (input, out, signal) => {
-            const p = await plan(input, { ...planOptionsFromCli(opts), windowSec: opts.window, signal });
-            if (out) await writeJson(out, 'plan.json', p);
-            return p;
-          },
-          counts: (p) => ({ counts: { frames: p.frames.length, tokens: p.inputTokens, usd: p.costUsd }, usdByTier: p.costByTier }),
-        });
-        return undefined;
-      }
-      const input = list.inputs[0]!.input;
+      const input = await manyOrOne(program, inputs, opts, {
+        force: Boolean(opts.out),
+        work: async (one, out, signal) => {
+          const p = await plan(one, { ...planOptionsFromCli(opts), windowSec: opts.window, signal });
+          if (out) await writeJson(out, 'plan.json', p);
+          return p;
+        },
+        counts: (p) => ({ counts: { frames: p.frames.length, tokens: p.inputTokens, usd: p.costUsd }, usdByTier: p.costByTier }),
+      });
+      if (input === undefined) return undefined;
       const p = await plan(input, { ...planOptionsFromCli(opts), windowSec: opts.window });
       return { json: p, text: describePlan(p) };
     }),

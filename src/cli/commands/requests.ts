@@ -10,7 +10,7 @@ import { REQUEST } from '../../options/request.js';
 import { ESTIMATE } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
 import { inputList } from '../inputs.js';
-import { runManyCommand, withManyOptions, writeJson, type ManyCliOptions } from '../many.js';
+import { manyOrOne, withManyOptions, writeJson, type ManyCliOptions } from '../many.js';
 import { runMany } from '../../util/many.js';
 
 interface RequestCliOptions extends EstimateCliOptions, ManyCliOptions {
@@ -102,21 +102,13 @@ function registerRequest(program: Command): void {
   ).action(
     action(async (inputs: string[], o: RequestCliOptions & { segment: number; all?: boolean; out?: string }) => {
       requirePrompt(o);
-      const list = await inputList(inputs, o.from, o.out);
-      if (list.many || o.out) {
-        const out = o.out;
-        if (!out) throw new OmniprepError('INVALID_OPTION', 'option --out: many inputs need a directory for their request bodies');
-        process.exitCode = await runManyCommand({
-          ...list,
-          out,
-          jobs: o.jobs,
-          json: Boolean(program.opts().json),
-          work: (input, dir, signal) => writeRequests(input, dir ?? out, o, signal),
-          counts: (counts) => ({ counts }),
-        });
-        return undefined;
-      }
-      const input = list.inputs[0]!.input;
+      const input = await manyOrOne(program, inputs, o, {
+        force: Boolean(o.out),
+        needsOut: true,
+        work: (one, dir, signal) => writeRequests(one, dir!, o, signal),
+        counts: (counts) => ({ counts }),
+      });
+      if (input === undefined) return undefined;
       const { buildRequests, wireBody } = await import('../../request/build.js');
       const media = await prepareMedia(input, { ...planOptionsFromCli(o), windowSec: o.window });
       try {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../util.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
-import { inputList } from '../inputs.js';
-import { runManyCommand, withManyOptions, type ManyCliOptions } from '../many.js';
+import { manyOrOne, withManyOptions, type ManyCliOptions } from '../many.js';
 
 export function register(program: Command): void {
   withManyOptions(
@@ -18,19 +17,11 @@ export function register(program: Command): void {
     action(async (inputs: string[], opts: EstimateCliOptions & ManyCliOptions & { out: string }) => {
       const tty = process.stderr.isTTY && !program.opts().json;
       const { sample } = await import('../../sample/sample.js');
-      const list = await inputList(inputs, opts.from, opts.out);
-      if (list.many) {
-        process.exitCode = await runManyCommand({
-          ...list,
-          out: opts.out,
-          jobs: opts.jobs,
-          json: Boolean(program.opts().json),
-          work: (input, out, signal) => sample(input, { ...planOptionsFromCli(opts), out, signal }).manifest(),
-          counts: (m) => ({ counts: { frames: m.totals.frames, tokens: m.plan.inputTokens, usd: m.plan.costUsd } }),
-        });
-        return undefined;
-      }
-      const input = list.inputs[0]!.input;
+      const input = await manyOrOne(program, inputs, opts, {
+        work: (one, out, signal) => sample(one, { ...planOptionsFromCli(opts), out, signal }).manifest(),
+        counts: (m) => ({ counts: { frames: m.totals.frames, tokens: m.plan.inputTokens, usd: m.plan.costUsd } }),
+      });
+      if (input === undefined) return undefined;
       const run = sample(input, {
         ...planOptionsFromCli(opts),
         out: opts.out,
