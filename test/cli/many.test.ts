@@ -4,12 +4,13 @@
  * input under --out with unique names, summary.json, a JSON line per input, the dataset's totals
  * per tier, exit code 1 when some failed. Runs the built CLI (npm run build).
  */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../../src/plan/plan.js';
 import type { Plan } from '../../src/plan/types.js';
-import { cli, leftovers } from '../helpers/cli.js';
+import { CLI, cli, leftovers } from '../helpers/cli.js';
 import { clipTree, sourceClips, type ClipName, type ClipTree } from '../helpers/clips.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { ownedTempDirs } from '../helpers/temp.js';
@@ -162,6 +163,26 @@ describe('omniprep request|audio|batch over many inputs', () => {
     const one = await cli(['request', join(small, 'tone.mp4'), '--prompt', 'What happens?', ...SAMPLING]);
     expect(JSON.parse(readFileSync(join(out, 'tone.mp4', 'request-000.json'), 'utf8'))).toEqual(JSON.parse(one.stdout));
     expect(readdirSync(join(out, 'vp8.webm'))).toEqual(['request-000.json']);
+  }, 120_000);
+
+  it('a progress bar on stderr when it is a terminal (util-linux script gives it one), none with --json', async () => {
+    if (spawnSync('script', ['--version']).status !== 0) return console.warn('skipped: no util-linux script to run the CLI on a terminal');
+    const two = temp('many-tty-in-');
+    const src = await sourceClips();
+    copyFileSync(src['tone.mp4'], join(two, 'tone.mp4'));
+    copyFileSync(src['vp8.webm'], join(two, 'vp8.webm'));
+    const run = (json: string): string => {
+      const out = temp('many-tty-');
+      const cmd = [process.execPath, CLI, ...(json ? [json] : []), 'sample', two, '--out', out, '--jobs', '1', ...SAMPLING].map((a) => `'${a}'`).join(' ');
+      return spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 }).stdout;
+    };
+    const tty = run('');
+    expect(tty).toMatch(/\r\[#{12}\.{12}\] 1\/2 inputs, 2 frames, ETA \d+ (min \d+ )?s/);
+    expect(tty).toContain('\r[########################] 2/2 inputs, 4 frames');
+    expect(tty).toContain('\r\x1b[K');
+    const json = run('--json');
+    expect(json).not.toContain('inputs, ');
+    expect(json.trim().split(/\r?\n/)).toHaveLength(3);
   }, 120_000);
 
   it('audio: chunks per input; an input without audio fails alone', async () => {
