@@ -57,7 +57,8 @@ function totalsText(s: { inputs: number; ok: number; failed: number; totals: Cou
           .join(', ')}`
       : '';
   const where = out ? `\nsummary: ${join(out, 'summary.json')}` : '';
-  return `${s.inputs} inputs: ${s.ok} ok, ${s.failed} failed; total ${countsText(s.totals)}${tiers}${where}`;
+  const total = Object.keys(s.totals).length ? `; total ${countsText(s.totals)}` : '';
+  return `${s.inputs} inputs: ${s.ok} ok, ${s.failed} failed${total}${tiers}${where}`;
 }
 
 /** Writes `value` as DIR/NAME (pretty JSON), making DIR. */

@@ -82,6 +82,31 @@ describe('omniprep sample DIR', () => {
   }, 180_000);
 });
 
+describe('bad many-input usage', () => {
+  it('is one line each: no input, a missing list, a folder without media, a bad --jobs', async () => {
+    const empty = temp('many-empty-');
+    writeFileSync(join(empty, 'notes.txt'), 'not media\n');
+    writeFileSync(join(empty, 'comments.txt'), '# only comments\n\n   \n# and blank lines\n');
+    const cases: Array<[string[], number, string]> = [
+      [['sample', '--out', join(empty, 'o')], 2, 'omniprep: an input is required (a path, a URL or a directory)\n'],
+      [['plan', '--from', join(empty, 'nope.txt')], 2, `omniprep: option --from: ${join(empty, 'nope.txt')}: no such file\n`],
+      [['plan', '--from', join(empty, 'comments.txt')], 2, `omniprep: option --from: ${join(empty, 'comments.txt')} names no input\n`],
+      [
+        ['plan', '--jobs', '0', empty],
+        2,
+        `error: option '--jobs <n>' argument '0' is invalid. --jobs must be an integer from 1 to 1024, got "0"\n(run with --help for usage)\n`,
+      ],
+    ];
+    for (const [args, code, stderr] of cases) {
+      const r = await cli(args);
+      expect([r.code, r.stderr, r.stdout], args.join(' ')).toEqual([code, stderr, '']);
+    }
+    const none = await cli(['plan', empty]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(new RegExp(`^omniprep: ${empty}: no media files in this directory or below \\(by extension: \\.mp4 \\.m4v .*\\.webm .*\\)\n$`));
+  }, 120_000);
+});
+
 describe('omniprep plan --from LIST', () => {
   it('plans paths and a URL, skips blank lines and comments, keeps folder names unique, one JSON line per input', async () => {
     const work = temp('many-from-');
