@@ -26,6 +26,7 @@ export type {
   ImageFormat,
 } from './plan/types.js';
 export { sample, type SampleOptions, type SampleRun, type SampledFrame, type Manifest, type ManifestFrame, type ManifestGrid } from './sample/sample.js';
+export { sampleMany, planMany, type SampleManyOptions, type PlanManyOptions, type ManyOptions, type ManyResult } from './sample/many.js';
 export { prepare, type PrepareOptions, type Prepared } from './prepare.js';
 export { chunkAudio, type ChunkAudioResult, type AudioManifest } from './audio/chunk.js';
 export type { ChunkAudioOptions } from './audio/options.js';

@@ -56,3 +56,21 @@ export const MIME: Record<ImageFormat, 'image/jpeg' | 'image/webp' | 'image/png'
   png: 'image/png',
 };
 export const EXTENSION: Record<ImageFormat, string> = { jpeg: 'jpg', webp: 'webp', png: 'png' };
+
+/**
+ * The file extensions that make a file found in a directory an input (`omniprep sample DIR`):
+ * the containers of the demuxers omniprep accepts (MP4/MOV and their kin, Matroska/WebM, AVI,
+ * MPEG-TS, FLV, Ogg, WAV, MP3, FLAC, AAC) and the still images sharp reads. Other files in the
+ * folder (notes, subtitles, manifests, frames written before) are not inputs.
+ */
+export const MEDIA_EXTENSIONS: ReadonlySet<string> = new Set([
+  ...['mp4', 'm4v', 'mov', 'm4a', '3gp', '3g2', 'mj2', 'mkv', 'mka', 'webm', 'avi', 'ts', 'mts', 'm2ts', 'flv'],
+  ...['ogg', 'ogv', 'oga', 'opus', 'wav', 'mp3', 'flac', 'aac'],
+  ...['jpg', 'jpeg', 'png', 'webp', 'gif', 'tif', 'tiff', 'avif', 'heic', 'heif'],
+]);
+
+/** Whether a file name has one of MEDIA_EXTENSIONS (any case). */
+export function isMediaName(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && MEDIA_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
+}

@@ -2,7 +2,7 @@
 // "exports", exactly as in a project that installed it), a small root, documented subpaths,
 // internals closed, and every TypeScript block of the README compiled and run as written.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, ROOT } from '../helpers/fixtures.js';
@@ -25,11 +25,13 @@ const ROOT_NAMES = [
   'imageTokens',
   'plan',
   'planFromFacts',
+  'planMany',
   'prepare',
   'probe',
   'registerModels',
   'run',
   'sample',
+  'sampleMany',
   'textTokens',
   'writeBatch',
 ];
@@ -125,6 +127,11 @@ describe('every TypeScript block of the README', () => {
       expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
       const r = await exec(process.execPath, ['--import', 'tsx', 'block.mts'], dir, { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'test-key' });
       expect(r.code, r.stderr).toBe(0);
+      if (code.includes('sampleMany(')) {
+        // Many inputs: one line each, in the order they end; the missing one fails alone.
+        expect(r.stdout.trim().split('\n').sort()).toEqual(['failed: missing.mp4: no such file', 'talk.mp4: 2 frames in many/talk.mp4']);
+        expect(readdirSync(join(dir, 'many', 'talk.mp4')).sort()).toEqual(['frame-00000.jpg', 'frame-00001.jpg', 'manifest.json']);
+      }
       if (code.includes("sample('talk.mp4'")) {
         // The ten lines: the plan's frame count, then one line per sampled frame, then the answer.
         const lines = r.stdout.trim().split('\n');

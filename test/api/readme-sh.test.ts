@@ -143,6 +143,22 @@ describe("the README's shell blocks, run as written", () => {
     expect(gemini.contents[0]!.parts.some((p) => p.inlineData?.mimeType === 'video/mp4')).toBe(true);
   }, 240_000);
 
+  it('many files: a directory planned and sampled, a list chunked, with a JSON line per input', async () => {
+    const b = block('npx omniprep sample clips --out dataset');
+    const dir = await workdir('many');
+    const r = await bash(b, dir);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => /^clips\/(a|sub\/a)\.mp4: \d+ frames, \d+ tokens, \$/.test(l))).toHaveLength(4);
+    expect(lines).toContain('summary: dataset/summary.json');
+    expect(lines.some((l) => l.startsWith('dataset cost by tier: standard $'))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(dir, 'dataset', 'summary.json'), 'utf8')) as { ok: number; items: Array<{ out: string }> };
+    expect([summary.ok, summary.items.map((i) => i.out)]).toEqual([2, ['a.mp4', 'sub_a.mp4']]);
+    const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { input?: string; summary?: { ok: number } });
+    expect(json.map((j) => j.input ?? j.summary?.ok).sort()).toEqual([2, 'samples/demo.mp4', 'talk.mp4'].sort());
+    expect(existsSync(join(dir, 'speech', 'demo.mp4', 'manifest.json')) && existsSync(join(dir, 'speech', 'talk.mp4', 'manifest.json'))).toBe(true);
+  }, 180_000);
+
   // On samples/demo.mp4: it runs in a fresh clone (it named ../shared/media, which a clone lacks).
   it('the cost curve, as SVG and PNG', async () => {
     const b = block('npx omniprep cost-curve');

@@ -4,6 +4,7 @@ import { ESTIMATE } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
 import { action } from '../util.js';
 import { resolveCliOptions, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import { manyOrOne, withManyOptions, writeJson, type ManyCliOptions } from '../many.js';
 
 /** `, and 2 frames alone` when --grid leaves frames out of its grids (the last group a grid would cost more for). */
 function aloneText(p: Plan): string {
@@ -39,10 +40,27 @@ export function describePlan(p: Plan): string {
 }
 
 export function register(program: Command): void {
-  const cmd = withEstimateOptions(program.command('plan <input>').description('frames, tokens and dollars of the request, from metadata, without decoding'));
-  addFlags(cmd, { windowSec: ESTIMATE.windowSec }).action(
-    action(async (input: string, opts: EstimateCliOptions & { window?: number }) => {
+  const cmd = withEstimateOptions(
+    program
+      .command('plan [inputs...]')
+      .description(
+        'frames, tokens and dollars of the request, from metadata, without decoding; many inputs (several, a directory, --from): a line each and the dataset totals per tier',
+      )
+      .option('--out <dir>', 'many inputs: DIR/<input>/plan.json each, and DIR/summary.json'),
+  );
+  addFlags(withManyOptions(cmd), { windowSec: ESTIMATE.windowSec }).action(
+    action(async (inputs: string[], opts: EstimateCliOptions & ManyCliOptions & { window?: number; out?: string }) => {
       const { plan } = await import('../../plan/plan.js');
+      const input = await manyOrOne(program, inputs, opts, {
+        force: Boolean(opts.out),
+        work: async (one, out, signal) => {
+          const p = await plan(one, resolveCliOptions(opts, { windowSec: opts.window, signal }));
+          if (out) await writeJson(out, 'plan.json', p);
+          return p;
+        },
+        counts: (p) => ({ counts: { frames: p.frames.length, tokens: p.inputTokens, usd: p.costUsd }, usdByTier: p.costByTier }),
+      });
+      if (input === undefined) return undefined;
       const p = await plan(input, resolveCliOptions(opts, { windowSec: opts.window }));
       return { json: p, text: describePlan(p) };
     }),

@@ -11,8 +11,11 @@ import type { RunOptions } from '../../run.js';
 import { REQUEST } from '../../options/request.js';
 import { ESTIMATE } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
+import { inputList } from '../inputs.js';
+import { manyOrOne, withManyOptions, writeJson, type ManyCliOptions } from '../many.js';
+import { runMany } from '../../util/many.js';
 
-interface RequestCliOptions extends EstimateCliOptions {
+interface RequestCliOptions extends EstimateCliOptions, ManyCliOptions {
   api?: 'chat' | 'responses';
   provider?: Provider;
   schema?: string;
@@ -69,16 +72,46 @@ async function prepareMedia(input: string, options: Resolved<PrepareOptions>) {
   return options.options.send === 'video' ? prepareVideo(input, options, (p) => inlineVideo(input, p, options)) : prepare(input, options);
 }
 
+/**
+ * Many inputs: each input's request bodies as files, DIR/<input>/request-000.json (one a request;
+ * a long input needs several), each ready to send as it is; returns what they count.
+ */
+async function writeRequests(input: string, dir: string, o: RequestCliOptions, signal: AbortSignal) {
+  const { buildRequests, wireBody } = await import('../../request/build.js');
+  const options = resolveCliOptions<PrepareOptions>(o, { windowSec: o.window, maxOutputTokens: o.maxOutputTokens, signal });
+  const media = await prepareMedia(input, options);
+  try {
+    const requests = buildRequests(media, { ...buildOptions(o), model: options.model });
+    for (const [i, r] of requests.entries()) await writeJson(dir, `request-${String(i).padStart(3, '0')}.json`, wireBody(r));
+    const sum = (f: (r: (typeof requests)[number]) => number): number => requests.reduce((a, r) => a + f(r), 0);
+    return { requests: requests.length, frames: sum((r) => r.segment.frames), tokens: sum((r) => r.estimate.inputTokens), usd: sum((r) => r.estimate.usd) };
+  } finally {
+    await media.cleanup();
+  }
+}
+
 function registerRequest(program: Command): void {
   withRequestOptions(
-    program
-      .command('request <input>')
-      .description('one request body on stdout, ready for the API (frames as data URLs)')
-      .option('--segment <n>', 'which request, when the media needs several', numberArg('--segment', { min: 0, integer: true }), 0)
-      .option('--all', 'print every request body as a JSON array'),
+    withManyOptions(
+      program
+        .command('request [inputs...]')
+        .description(
+          'one request body on stdout, ready for the API (frames as data URLs); many inputs (several, a directory, --from): DIR/<input>/request-000.json ... each',
+        )
+        .option('--segment <n>', 'which request, when the media needs several', numberArg('--segment', { min: 0, integer: true }), 0)
+        .option('--all', 'print every request body as a JSON array')
+        .option('--out <dir>', 'many inputs: the request bodies of each input in DIR/<input>/, and DIR/summary.json'),
+    ),
   ).action(
-    action(async (input: string, o: RequestCliOptions & { segment: number; all?: boolean }) => {
+    action(async (inputs: string[], o: RequestCliOptions & { segment: number; all?: boolean; out?: string }) => {
       requirePrompt(o);
+      const input = await manyOrOne(program, inputs, o, {
+        force: Boolean(o.out),
+        needsOut: true,
+        work: (one, dir, signal) => writeRequests(one, dir!, o, signal),
+        counts: (counts) => ({ counts }),
+      });
+      if (input === undefined) return undefined;
       const { buildRequests, wireBody } = await import('../../request/build.js');
       const options = resolveCliOptions<PrepareOptions>(o, { windowSec: o.window, maxOutputTokens: o.maxOutputTokens });
       const media = await prepareMedia(input, options);
@@ -182,20 +215,52 @@ function registerRun(program: Command): void {
   );
 }
 
+type PreparedMedia = Awaited<ReturnType<typeof prepareMedia>>;
+
+/**
+ * The media of a batch's inputs, --jobs at a time, into `prepared` in the inputs' order (the
+ * JSONL's lines follow it); an input that fails is reported on stderr and left out. Returns how
+ * many failed.
+ */
+async function prepareAll(inputs: ReadonlyArray<{ input: string }>, o: RequestCliOptions, prepared: PreparedMedia[]): Promise<number> {
+  const byIndex = new Map<number, PreparedMedia>();
+  let failed = 0;
+  try {
+    const prepare = (input: string, _i: number, signal: AbortSignal) =>
+      prepareMedia(input, resolveCliOptions<PrepareOptions>(o, { windowSec: o.window, tier: 'batch', maxOutputTokens: o.maxOutputTokens, signal }));
+    for await (const r of runMany(
+      inputs.map((i) => i.input),
+      prepare,
+      { concurrency: o.jobs },
+    )) {
+      if (r.ok) byIndex.set(r.index, r.result);
+      else {
+        failed++;
+        process.stderr.write(`omniprep: ${r.error.message}\n`);
+      }
+    }
+  } finally {
+    prepared.push(...[...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, m]) => m));
+  }
+  return failed;
+}
+
 function registerBatch(program: Command): void {
   withRequestOptions(
-    program
-      .command('batch [inputs...]')
-      .description('Batch API JSONL (sharded when a limit is reached); --submit, --status ID, --results ID')
-      .option('--out <file>', 'the JSONL file to write (shards: FILE.001.jsonl, ...; mapping: FILE.mapping.json)')
-      .option('--max-lines <n>', 'lines per file (default: the registry, else 50,000)', numberArg('--max-lines', { min: 1, integer: true }))
-      .option('--max-file-bytes <n>', 'bytes per file (default: the registry, else 200 MB)', numberArg('--max-file-bytes', { min: 1, integer: true }))
-      .option('--submit', 'upload the files and create the batches')
-      .option('--status <id>', 'print a batch status')
-      .option('--results <id>', 'download a batch result and map it back with --mapping')
-      .option('--mapping <file>', 'the mapping file written next to the JSONL')
-      .option('--base-url <url>', 'any OpenAI-compatible server (default OPENAI_BASE_URL, else OpenAI)')
-      .option('--api-key <key>', 'API key (default OPENAI_API_KEY)'),
+    withManyOptions(
+      program
+        .command('batch [inputs...]')
+        .description('Batch API JSONL (sharded when a limit is reached); --submit, --status ID, --results ID')
+        .option('--out <file>', 'the JSONL file to write (shards: FILE.001.jsonl, ...; mapping: FILE.mapping.json)')
+        .option('--max-lines <n>', 'lines per file (default: the registry, else 50,000)', numberArg('--max-lines', { min: 1, integer: true }))
+        .option('--max-file-bytes <n>', 'bytes per file (default: the registry, else 200 MB)', numberArg('--max-file-bytes', { min: 1, integer: true }))
+        .option('--submit', 'upload the files and create the batches')
+        .option('--status <id>', 'print a batch status')
+        .option('--results <id>', 'download a batch result and map it back with --mapping')
+        .option('--mapping <file>', 'the mapping file written next to the JSONL')
+        .option('--base-url <url>', 'any OpenAI-compatible server (default OPENAI_BASE_URL, else OpenAI)')
+        .option('--api-key <key>', 'API key (default OPENAI_API_KEY)'),
+    ),
   ).action(
     action(
       async (
@@ -224,12 +289,13 @@ function registerBatch(program: Command): void {
           return { json: r, text: JSON.stringify(r, null, 2) };
         }
         if (!o.out) throw new OmniprepError('INVALID_OPTION', 'option --out: the JSONL file to write is required');
-        if (!inputs.length) throw new OmniprepError('INVALID_OPTION', 'batch: at least one input is required');
+        if (!inputs.length && !o.from) throw new OmniprepError('INVALID_OPTION', 'batch: at least one input is required');
         requirePrompt(o);
-        const prepared = [];
+        const prepared: PreparedMedia[] = [];
         try {
-          const options = resolveCliOptions<PrepareOptions>(o, { windowSec: o.window, tier: 'batch', maxOutputTokens: o.maxOutputTokens });
-          for (const input of inputs) prepared.push(await prepareMedia(input, options));
+          const failed = await prepareAll((await inputList(inputs, o.from)).inputs, o, prepared);
+          if (!prepared.length) throw new OmniprepError('INVALID_OPTION', `batch: none of the ${failed} input(s) could be prepared`);
+          if (failed) process.exitCode = 1;
           const written = await batch.writeBatch(prepared, {
             ...buildOptions(o),
             out: o.out,

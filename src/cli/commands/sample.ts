@@ -2,14 +2,27 @@ import type { Command } from 'commander';
 import type { SampleOptions } from '../../sample/sample.js';
 import { action } from '../util.js';
 import { resolveCliOptions, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
+import { manyOrOne, withManyOptions, type ManyCliOptions } from '../many.js';
 
 export function register(program: Command): void {
-  withEstimateOptions(
-    program.command('sample <input>').description('write the planned frames to DIR and DIR/manifest.json').requiredOption('--out <dir>', 'output directory'),
+  withManyOptions(
+    withEstimateOptions(
+      program
+        .command('sample [inputs...]')
+        .description(
+          'write the planned frames to DIR and DIR/manifest.json; many inputs (several, a directory, --from): DIR/<input>/ each, and DIR/summary.json',
+        )
+        .requiredOption('--out <dir>', 'output directory'),
+    ),
   ).action(
-    action(async (input: string, opts: EstimateCliOptions & { out: string }) => {
+    action(async (inputs: string[], opts: EstimateCliOptions & ManyCliOptions & { out: string }) => {
       const tty = process.stderr.isTTY && !program.opts().json;
       const { sample } = await import('../../sample/sample.js');
+      const input = await manyOrOne(program, inputs, opts, {
+        work: (one, out, signal) => sample(one, resolveCliOptions<SampleOptions>(opts, { out, signal })).manifest(),
+        counts: (m) => ({ counts: { frames: m.totals.frames, tokens: m.plan.inputTokens, usd: m.plan.costUsd } }),
+      });
+      if (input === undefined) return undefined;
       const run = sample(
         input,
         resolveCliOptions<SampleOptions>(opts, {
