@@ -89,7 +89,7 @@ describe('sampleMany', () => {
   it('samples every input, two at a time, each into its own folder; the broken one fails alone', async () => {
     const tools = loggingTools(temp('many-tools-'));
     const out = temp('many-out-');
-    const results = await collect(sampleMany(inputs, { ...OPTIONS, ...tools, out, concurrency: 2 }));
+    const results = await collect(sampleMany(inputs, { ...OPTIONS, ffmpegPath: tools.ffmpegPath, ffprobePath: tools.ffprobePath, out, concurrency: 2 }));
     expect(results.map((r) => r.index).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(results.map((r) => r.input).sort()).toEqual([...inputs].sort());
     const failed = results.filter((r) => !r.ok);
