@@ -241,7 +241,16 @@ async function encodeFromMaster(
     silences: PcmMaster['silences'],
     maxChunkSec: number,
     from?: { index: number; startSec: number; prevCutSec: number },
-  ): ChunkBounds[] => planAudioCuts({ endSec, sampleRate: sr, maxChunkSec, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences, from });
+  ): ChunkBounds[] => planAudioCuts({ ...cutParams(maxChunkSec), endSec, silences, from });
+  // A re-cut (maxChunkSec shrunk below the limit) joins a short last piece only within the shrunk length.
+  const cutParams = (maxChunkSec: number) => ({
+    sampleRate: sr,
+    maxChunkSec,
+    overlapSec: cuts.overlapSec,
+    searchSec: cuts.searchSec,
+    tailSec: limit.tailSec,
+    maxMergedSec: maxChunkSec < limit.seconds ? maxChunkSec : limit.mergedSec,
+  });
 
   const encode = (b: ChunkBounds, toEnd: boolean, recut?: number): Promise<Written> =>
     crew.add(
@@ -265,10 +274,7 @@ async function encodeFromMaster(
   job.onProgress(() => {
     if (o.signal?.aborted) return;
     const s = job.settled();
-    const final = finalChunks(
-      { endSec: s.sec, sampleRate: sr, maxChunkSec: limit.seconds, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences: s.silences },
-      s.openFromSec,
-    );
+    const final = finalChunks({ ...cutParams(limit.seconds), endSec: s.sec, silences: s.silences }, s.openFromSec);
     for (let i = early.length; i < final.length; i++) early.push({ bounds: final[i]!, written: encode(final[i]!, false) });
   });
   let master: PcmMaster;

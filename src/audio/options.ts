@@ -34,7 +34,7 @@ export interface AudioEncodingOptions {
 
 /** Where chunks are cut. */
 export interface AudioCutOptions {
-  /** Longest chunk in seconds (default 600). */
+  /** Longest chunk in seconds (default 600); a last piece under 2 s (a quarter of shorter chunks) joins the chunk before it, within maxBytes. */
   chunkSeconds?: number | undefined;
   /** Largest chunk file in bytes (default 25,000,000: the transcription endpoint's 25 MB, read as the smaller unit). */
   maxBytes?: number | undefined;
