@@ -9,6 +9,7 @@ import { resolveLimits } from '../limits.js';
 import { DEFAULT_MODEL } from '../models/constants.js';
 import { getModel, loadEncoding } from '../models/tokens.js';
 import { resolveRegistry } from '../models/registry.js';
+import { checkLifecycle } from '../models/lifecycle.js';
 import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
@@ -91,10 +92,13 @@ export async function planWithFacts(input: string | MediaInfo, options: PlanOpti
   resolveSampling(options);
   const reg = resolveRegistry({ registry: options.registry, modelsFile: options.modelsFile });
   const model = getModel(options.model ?? DEFAULT_MODEL, { registry: reg, rule: options.rule });
+  // A retired model is refused here, before any process starts; a deprecated one is a warning.
+  const lifecycle = checkLifecycle(model, reg, options);
   // A prompt is free text: load the tokenizer (~0.4 s) while ffprobe reads the file, not after.
   // Without one, the plan's only texts are omniprep's labels, counted without it (models/tokens.ts).
   if (options.prompt) setTimeout(() => loadEncoding(model), 1).unref();
   // The registry resolved here (a --models file read once) is the one the planner uses.
   const facts = await gatherFacts(input, options);
-  return { plan: planFromFacts(facts, { ...options, registry: reg }, started), facts };
+  const p = planFromFacts(facts, { ...options, registry: reg }, started);
+  return { plan: lifecycle ? { ...p, warnings: [lifecycle, ...p.warnings] } : p, facts };
 }

@@ -129,7 +129,7 @@ describe("the README's shell blocks, run as written", () => {
   }, 120_000);
 
   it('Claude and Gemini bodies, frames and inline video, valid against the SDKs own request types', async () => {
-    const b = block('--model claude-sonnet-4.5 > claude.json');
+    const b = block('--model claude-sonnet-4.6 > claude.json');
     const dir = await workdir('providers');
     const r = await bash(b, dir);
     expect(r.code, r.stderr).toBe(0);

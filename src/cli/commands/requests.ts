@@ -9,6 +9,7 @@ import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from
 import { REQUEST } from '../../options/request.js';
 import { ESTIMATE } from '../../options/sampling.js';
 import { addFlags } from '../flags.js';
+import { isLifecycleWarning } from '../../models/lifecycle.js';
 
 interface RequestCliOptions extends EstimateCliOptions {
   api?: 'chat' | 'responses';
@@ -54,6 +55,11 @@ function buildOptions(o: RequestCliOptions) {
   };
 }
 
+/** request and run print no plan: a deprecated model's warning goes to stderr. */
+function warnLifecycle(warnings: readonly string[]): void {
+  for (const w of warnings.filter(isLifecycleWarning)) process.stderr.write(`omniprep: warning: ${w}\n`);
+}
+
 function requirePrompt(o: RequestCliOptions): void {
   if (!o.prompt) throw new OmniprepError('INVALID_OPTION', 'option --prompt: a question or instruction is required');
 }
@@ -79,6 +85,7 @@ function registerRequest(program: Command): void {
       requirePrompt(o);
       const { buildRequests, wireBody } = await import('../../request/build.js');
       const media = await prepareMedia(input, { ...planOptionsFromCli(o), windowSec: o.window });
+      warnLifecycle(media.plan.warnings);
       try {
         const requests = buildRequests(media, buildOptions(o));
         if (o.all) return { json: requests.map(wireBody), text: JSON.stringify(requests.map(wireBody)) };
@@ -158,6 +165,7 @@ function registerRun(program: Command): void {
           onProgress: tty ? (p) => bar(p.done, p.total, p.spentUsd) : undefined,
         });
         if (tty) process.stderr.write('\n');
+        warnLifecycle(r.plan.warnings);
         const t = r.totals;
         // Error messages already name the request (`<input>#<segment>: ...`).
         const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : `${x.id}: ${x.message}`));
