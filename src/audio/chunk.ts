@@ -451,6 +451,8 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
       const crew = new Crew(options.limiter ?? pLimit(concurrency), ac);
       const scanSource = metaEnd + 1 > limit.seconds; // a WAV's length is exact: one chunk needs no scan
       const job = startMaster(info, enc, tmp.path, { ...common, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, scanSource });
+      const report = options.onProgress;
+      if (report) job.onProgress(() => report(Math.min(job.settled().sec, metaEnd), metaEnd));
       let { master, written: w, duringDecode } = await encodeFromMaster(info, job, enc, cuts, limit, tmp.path, crew, common);
       chunksDuringDecode = duringDecode;
       if (!master.scanned && w.length > 1) {
@@ -476,6 +478,7 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
     }
     const encodeMs = performance.now() - encodeStarted;
     const manifest = toManifest(info, model, enc, cuts, limit, silences, written);
+    options.onProgress?.(manifest.durationSec, manifest.durationSec);
     await publish(tmp.path, written, outDir, manifest);
     return {
       ...manifest,

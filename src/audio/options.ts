@@ -69,6 +69,8 @@ export interface ChunkAudioOptions extends AudioEncodingOptions, AudioCutOptions
   signal?: AbortSignal | undefined;
   /** http(s) inputs: the range reader's guards and tuning (src/source/remote.ts). */
   remote?: RemoteOptions | undefined;
+  /** Called as the decode pass goes on: seconds of audio decoded, of the length the metadata gives. */
+  onProgress?: ((doneSec: number, totalSec: number) => void) | undefined;
   /** The input's MediaInfo when it was probed already (a plan's facts, for this same file): not probed again. */
   info?: MediaInfo | undefined;
 }

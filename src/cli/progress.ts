@@ -1,7 +1,7 @@
 /**
  * One progress bar for long commands (frames decoded, inputs done, requests sent): drawn on a
  * TTY stream only, redrawn in place with `\r`, at most every `intervalMs` (the first and the last
- * state always), with an ETA from the rate so far. On a stream that is not a TTY, or when
+ * state always), with an ETA from the rate so far; nothing until it has a total or a first update. On a stream that is not a TTY, or when
  * `enabled` is false (`--json`), it writes nothing at all.
  */
 
@@ -79,7 +79,8 @@ export function createProgress(o: ProgressOptions): Progress {
     drawn = line;
     drawnAt = t;
   };
-  draw(true);
+  // Nothing is drawn before there is something to count: a total, or a first update.
+  if (total > 0) draw(true);
   return {
     tick(n = 1) {
       if (finished) return;
@@ -95,8 +96,9 @@ export function createProgress(o: ProgressOptions): Progress {
     done() {
       if (finished) return;
       finished = true;
+      if (!drawn) return; // never started: no line to end (an error before the first update)
       draw(true);
-      if (drawn) stream.write('\n');
+      stream.write('\n');
     },
   };
 }

@@ -42,6 +42,7 @@ export async function gatherFacts(input: string | MediaInfo, options: PlanOption
       timeoutMs: limits.processTimeoutMs,
       signal: options.signal,
       ffmpegPath: options.ffmpegPath,
+      onProgress: options.onScanProgress,
     }),
   ]);
   return { info, index: idx, scene: sceneOnIndex(idx, scan) };

@@ -54,7 +54,11 @@ describe('createProgress', () => {
     t = 1000;
     p.update(3, 6);
     p.done();
-    expect(writes).toEqual(['\r0 inputs', '\r3 inputs', '\r[############............] 3/6 inputs, ETA 1s', '\n']);
+    expect(writes).toEqual(['\r3 inputs', '\r[############............] 3/6 inputs, ETA 1s', '\n']);
+    // Never updated and no total: nothing at all, not even the end of the line.
+    const idle = fakeStream(true);
+    createProgress({ total: 0, label: 'seconds', stream: idle.stream }).done();
+    expect(idle.writes).toEqual([]);
   });
 
   it('writes nothing when the stream is not a TTY or when disabled (--json)', () => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { AUDIO_CUTS, AUDIO_ENCODING, type AudioCutGroupOptions, type AudioEncodingGroupOptions } from '../../options/audio.js';
 import { addFlags, readFlags } from '../flags.js';
 import { action, table } from '../util.js';
+import { createProgress } from '../progress.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 
 interface AudioCliOptions extends ModelCliOptions {
@@ -29,6 +30,7 @@ export function register(program: Command): void {
   cmd.action(
     action(async (input: string, o: AudioCliOptions) => {
       const { chunkAudio } = await import('../../audio/chunk.js');
+      const bar = createProgress({ total: 0, label: 's of audio decoded', enabled: !program.opts().json });
       const r = await chunkAudio(input, {
         ...readFlags<AudioCutGroupOptions & AudioEncodingGroupOptions>(AUDIO_CUTS, o),
         ...readFlags<AudioEncodingGroupOptions>(AUDIO_ENCODING, o),
@@ -37,7 +39,8 @@ export function register(program: Command): void {
         model: o.model,
         ...modelOptions(o),
         ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
-      });
+        onProgress: (done, total) => bar.update(Math.round(done), Math.round(total)),
+      }).finally(() => bar.done());
       const { assets: _a, timings: _t, manifestPath: _m, ...manifest } = r;
       const e = r.encoding;
       const head = `${r.input}: ${r.totals.chunks} ${r.format} chunk${r.totals.chunks === 1 ? '' : 's'} (${e.sampleRate} Hz, ${e.channels === 1 ? 'mono' : 'stereo'}${r.format === 'mp3' ? `, ${e.bitrate / 1000} kbit/s` : ''}) in ${r.outDir}: ${f3(r.totals.seconds)} s, ${r.totals.bytes} bytes, ${r.totals.tokens} tokens for ${r.model}`;

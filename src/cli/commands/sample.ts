@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../util.js';
+import { createProgress } from '../progress.js';
 import { planOptionsFromCli, withEstimateOptions, type EstimateCliOptions } from '../sampling-options.js';
 
 export function register(program: Command): void {
@@ -7,15 +8,14 @@ export function register(program: Command): void {
     program.command('sample <input>').description('write the planned frames to DIR and DIR/manifest.json').requiredOption('--out <dir>', 'output directory'),
   ).action(
     action(async (input: string, opts: EstimateCliOptions & { out: string }) => {
-      const tty = process.stderr.isTTY && !program.opts().json;
       const { sample } = await import('../../sample/sample.js');
+      const bar = createProgress({ total: 0, label: 'frames', enabled: !program.opts().json });
       const run = sample(input, {
         ...planOptionsFromCli(opts),
         out: opts.out,
-        onFrame: tty ? (_f, done, total) => process.stderr.write(`\r${done}/${total} frames`) : undefined,
+        onFrame: (_f, done, total) => bar.update(done, total),
       });
-      const m = await run.manifest();
-      if (tty) process.stderr.write('\n');
+      const m = await run.manifest().finally(() => bar.done());
       const text = [
         `${m.totals.frames} frames (${m.mode} mode) written to ${opts.out}, ${m.totals.bytes} bytes, ${m.totals.imageTokens} image tokens for ${m.model} ${m.detail}`,
         ...(m.dropped.length ? [`--dedup dropped ${m.dropped.length} repeated frame(s)`] : []),
