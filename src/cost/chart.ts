@@ -11,6 +11,7 @@
  * librsvg resolves through fontconfig (DejaVu Sans on most Linux machines): a machine with no
  * fonts at all renders the PNG without text, and `fc-list` tells.
  */
+import { loadOptional } from '../util/optional.js';
 import { basename } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { CostCurve, CostCurveSeries } from './curve.js';
@@ -247,7 +248,10 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
 
 /** Renders the chart to SVG with vega (headless). */
 export async function costCurveSvg(curve: CostCurve, o: ChartOptions = {}): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vl] = await Promise.all([
+    loadOptional('the cost-curve chart', () => import('vega')),
+    loadOptional('the cost-curve chart', () => import('vega-lite')),
+  ]);
   // vega-lite logs its warnings to the console by default; keep them off the CLI's stderr.
   const quiet = { level: () => quiet, error: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet };
   const compiled = vl.compile(costCurveSpec(curve, o), { logger: quiet as never }).spec;

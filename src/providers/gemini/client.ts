@@ -5,6 +5,7 @@
  * errors (`ApiError`: a status, and the error body as JSON in the message) carry the wait in the
  * body's `google.rpc.RetryInfo`.
  */
+import { loadOptional } from '../../util/optional.js';
 import type { GenerateContentParameters, GoogleGenAI } from '@google/genai';
 import { OmniprepError } from '../../errors.js';
 import { missingKey } from '../common.js';
@@ -20,7 +21,7 @@ export async function createGeminiClient(o: ClientOptions & { timeoutMs: number 
   const apiKey = o.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
   if (!apiKey) throw missingKey('GEMINI_API_KEY');
   const baseUrl = o.baseURL ?? process.env.GOOGLE_GEMINI_BASE_URL;
-  genai ??= import('@google/genai');
+  genai ??= loadOptional('the Gemini provider', () => import('@google/genai'));
   const { GoogleGenAI } = await genai;
   return new GoogleGenAI({ apiKey, httpOptions: { ...(baseUrl ? { baseUrl } : {}), timeout: o.timeoutMs } });
 }
