@@ -14,6 +14,9 @@ import { liveProcessCount, runProcess } from '../../src/ffmpeg/runner.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { brokenInputs, fixture, sharedMedia, SILENCES, TONE_SECONDS, tempDir } from '../helpers/fixtures.js';
 
+/** ffmpeg's flags for a quiet run that may overwrite its output. */
+const QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+
 let tmpRoot: string;
 beforeAll(() => {
   // chunkAudio's temporary directories go here, so the tests can see that none is left.
@@ -203,20 +206,8 @@ describe('chunkAudio: a short last piece joins the chunk before it', () => {
     const dir = tempDir('audio-tail-');
     const src = join(dir, 'tone.wav');
     const ffmpeg = resolveBinary('ffmpeg').path;
-    const args = [
-      '-nostdin',
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:duration=12.5:sample_rate=16000',
-      '-ac',
-      '1',
-      src,
-    ];
+    const tone = 'sine=frequency=440:duration=12.5:sample_rate=16000';
+    const args = [...QUIET, '-f', 'lavfi', '-i', tone, '-ac', '1', src];
     await runProcess({ command: ffmpeg, args, input: 'tone', timeoutMs: 60_000 });
     try {
       const out = join(dir, 'out');
@@ -298,7 +289,7 @@ describe('chunkAudio on a long file: chunks start encoding while the decode pass
     const dir = tempDir('audio-long-');
     const long = join(dir, 'echo-x30.webm');
     const ffmpeg = resolveBinary('ffmpeg').path;
-    const head = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+    const head = QUIET;
     await runProcess({ command: ffmpeg, args: [...head, '-stream_loop', '29', '-i', ECHO!, '-c', 'copy', long], input: 'loop', timeoutMs: 60_000 });
     try {
       const out = join(dir, 'out');
