@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'BINARY_NOT_FOUND' // ffmpeg or ffprobe could not be resolved
+  | 'MISSING_PACKAGE' // an optional package (a provider SDK, the service's, vega) is not installed
   | 'PROCESS_FAILED' // ffmpeg failed for a reason we could not classify
   | 'INVALID_OPTION' // bad usage: an option out of range
   | 'UNKNOWN_MODEL'

@@ -241,7 +241,16 @@ async function encodeFromMaster(
     silences: PcmMaster['silences'],
     maxChunkSec: number,
     from?: { index: number; startSec: number; prevCutSec: number },
-  ): ChunkBounds[] => planAudioCuts({ endSec, sampleRate: sr, maxChunkSec, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences, from });
+  ): ChunkBounds[] => planAudioCuts({ ...cutParams(maxChunkSec), endSec, silences, from });
+  // A re-cut (maxChunkSec shrunk below the limit) joins a short last piece only within the shrunk length.
+  const cutParams = (maxChunkSec: number) => ({
+    sampleRate: sr,
+    maxChunkSec,
+    overlapSec: cuts.overlapSec,
+    searchSec: cuts.searchSec,
+    tailSec: limit.tailSec,
+    maxMergedSec: maxChunkSec < limit.seconds ? maxChunkSec : limit.mergedSec,
+  });
 
   const encode = (b: ChunkBounds, toEnd: boolean, recut?: number): Promise<Written> =>
     crew.add(
@@ -265,10 +274,7 @@ async function encodeFromMaster(
   job.onProgress(() => {
     if (o.signal?.aborted) return;
     const s = job.settled();
-    const final = finalChunks(
-      { endSec: s.sec, sampleRate: sr, maxChunkSec: limit.seconds, overlapSec: cuts.overlapSec, searchSec: cuts.searchSec, silences: s.silences },
-      s.openFromSec,
-    );
+    const final = finalChunks({ ...cutParams(limit.seconds), endSec: s.sec, silences: s.silences }, s.openFromSec);
     for (let i = early.length; i < final.length; i++) early.push({ bounds: final[i]!, written: encode(final[i]!, false) });
   });
   let master: PcmMaster;
@@ -448,6 +454,8 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
       const crew = new Crew(options.limiter ?? pLimit(concurrency), ac);
       const scanSource = metaEnd + 1 > limit.seconds; // a WAV's length is exact: one chunk needs no scan
       const job = startMaster(info, enc, tmp.path, { ...common, silenceDb: cuts.silenceDb, minSilenceSec: cuts.minSilenceSec, scanSource });
+      const report = options.onProgress;
+      if (report) job.onProgress(() => report(Math.min(job.settled().sec, metaEnd), metaEnd));
       let { master, written: w, duringDecode } = await encodeFromMaster(info, job, enc, cuts, limit, tmp.path, crew, common);
       chunksDuringDecode = duringDecode;
       if (!master.scanned && w.length > 1) {
@@ -473,6 +481,7 @@ export async function chunkAudioWith(input: string, options: ChunkAudioOptions, 
     }
     const encodeMs = performance.now() - encodeStarted;
     const manifest = toManifest(info, model, enc, cuts, limit, silences, written);
+    options.onProgress?.(manifest.durationSec, manifest.durationSec);
     await publish(tmp.path, written, outDir, manifest);
     return {
       ...manifest,

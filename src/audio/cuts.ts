@@ -11,6 +11,9 @@
  *    the middle lies outside it, so it is always inside the silence and never past the limit.
  * 4. No silence in the window: the cut is at the limit point.
  * 5. The next chunk starts `overlapSec` before the cut (never before the start of the timeline).
+ * 6. A last piece that would add under `tailSec` after the cut (default 0: never) joins the chunk
+ *    before it instead, when the joined chunk lasts at most `maxMergedSec`: no chunk of half a
+ *    second at the end (see `tailSeconds` for the threshold the planners use).
  *
  * All arithmetic is in whole samples of the output rate, so a chunk's end and the next chunk's
  * start are the same number, and the chunk durations add up to the timeline exactly.
@@ -54,6 +57,10 @@ export interface CutPlanParams {
   silences?: readonly Silence[] | undefined;
   /** Where the timeline starts (default 0). */
   startSec?: number | undefined;
+  /** A last piece adding less than this after its cut joins the chunk before it (default 0: never). */
+  tailSec?: number | undefined;
+  /** Longest a chunk joined with the last piece may be, overlap included (default maxChunkSec). */
+  maxMergedSec?: number | undefined;
   /** Go on from an earlier plan: the index and start of the next chunk, and the cut it follows. */
   from?: { index: number; startSec: number; prevCutSec: number } | undefined;
 }
@@ -61,6 +68,14 @@ export interface CutPlanParams {
 /** The search window actually used (any unit): `search`, but at most half of what a chunk adds after its overlap. */
 export function effectiveSearch(maxChunk: number, overlap: number, search: number): number {
   return Math.max(0, Math.min(search, (maxChunk - overlap) / 2));
+}
+
+/**
+ * The tail threshold the planners use: a last piece under 2 s, or under a quarter of a chunk for
+ * chunks under 8 s, joins the chunk before it.
+ */
+export function tailSeconds(maxChunkSec: number): number {
+  return Math.min(2, maxChunkSec / 4);
 }
 
 /** Index of the first silence (sorted, disjoint) whose end is after `t`. */
@@ -121,6 +136,8 @@ export function planAudioCuts(p: CutPlanParams): ChunkBounds[] {
   const maxN = Math.floor(p.maxChunkSec * sr + 1e-6);
   const ovN = N(overlapSec);
   const winN = Math.floor(effectiveSearch(maxN, ovN, N(p.searchSec ?? 0)));
+  const tailN = N(p.tailSec ?? 0);
+  const mergedN = p.maxMergedSec !== undefined ? Math.floor(p.maxMergedSec * sr + 1e-6) : maxN;
   if (maxN - ovN < 1) throw invalidOption('maxChunkSec', 'room for at least one sample after the overlap', p.maxChunkSec);
   const silences: Array<[number, number]> = mergeSilences(p.silences ?? [], { gapSec: 0 })
     .map((s): [number, number] => [Math.max(T0, N(s.startSec)), Math.min(E, N(s.endSec))])
@@ -141,6 +158,10 @@ export function planAudioCuts(p: CutPlanParams): ChunkBounds[] {
     const lo = Math.max(prevCut + 1, limit - winN);
     const picked = winN > 0 ? pickCut(silences, lo, limit) : undefined;
     const cutAt = picked ? picked.at : limit;
+    if (E - cutAt < tailN && E - start <= mergedN) {
+      chunks.push({ index, startSec: sec(start), endSec: sec(E), overlapSec: sec(overlap), cut: 'end' });
+      break;
+    }
     chunks.push({
       index,
       startSec: sec(start),
@@ -162,7 +183,9 @@ export function planAudioCuts(p: CutPlanParams): ChunkBounds[] {
  * before it, `openFromSec` where a silence that may still grow begins (Infinity: none). A chunk is
  * final when its limit point lies before both: no later audio and no growing silence can reach
  * its search window, so the whole-file plan cuts it at the same sample. Stops at the first chunk
- * that is not final.
+ * that is not final. The tail rule needs no more: a chunk the whole plan joins with a short last
+ * piece (rule 6) is joined by the plan of the audio read so far too (less audio after its cut, a
+ * shorter joined chunk), so it ends that plan as `end` and is not final.
  */
 export function finalChunks(p: CutPlanParams, openFromSec: number): ChunkBounds[] {
   const sr = p.sampleRate;

@@ -34,7 +34,7 @@ export interface AudioEncodingOptions {
 
 /** Where chunks are cut. */
 export interface AudioCutOptions {
-  /** Longest chunk in seconds (default 600). */
+  /** Longest chunk in seconds (default 600); a last piece under 2 s (a quarter of shorter chunks) joins the chunk before it, within maxBytes. */
   chunkSeconds?: number | undefined;
   /** Largest chunk file in bytes (default 25,000,000: the transcription endpoint's 25 MB, read as the smaller unit). */
   maxBytes?: number | undefined;
@@ -69,6 +69,8 @@ export interface ChunkAudioOptions extends AudioEncodingOptions, AudioCutOptions
   signal?: AbortSignal | undefined;
   /** http(s) inputs: the range reader's guards and tuning (src/source/remote.ts). */
   remote?: RemoteOptions | undefined;
+  /** Called as the decode pass goes on: seconds of audio decoded, of the length the metadata gives. */
+  onProgress?: ((doneSec: number, totalSec: number) => void) | undefined;
   /** The input's MediaInfo when it was probed already (a plan's facts, for this same file): not probed again. */
   info?: MediaInfo | undefined;
 }

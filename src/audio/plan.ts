@@ -7,7 +7,7 @@ import { invalidOption } from '../errors.js';
 import type { ModelEntry } from '../models/registry.js';
 import { audioTokens, type ModelOptions } from '../models/tokens.js';
 import type { MediaInfo } from '../probe/types.js';
-import { planAudioCuts, type ChunkBounds } from './cuts.js';
+import { planAudioCuts, tailSeconds, type ChunkBounds } from './cuts.js';
 import { chunkBytes, maxSamplesFor, sizeModel, type SizeModel } from './encoding.js';
 import {
   resolveAudioModel,
@@ -24,6 +24,10 @@ export interface ChunkLimit {
   seconds: number;
   /** Which limit binds. */
   by: 'seconds' | 'bytes';
+  /** A last piece adding under this many seconds joins the chunk before it (`tailSeconds`). */
+  tailSec: number;
+  /** Longest such a joined chunk may be: what maxBytes holds (it may pass `seconds` by the tail). */
+  mergedSec: number;
 }
 
 /** The chunk length the limits allow for this encoding. Throws INVALID_OPTION when maxBytes holds under 1 s, or the overlap is over half a chunk. */
@@ -34,7 +38,8 @@ export function chunkLimit(enc: AudioEncoding, cuts: AudioCuts, model: SizeModel
   if (byBytes < 1) {
     throw invalidOption('maxBytes', `at least ${chunkBytes(model, enc.sampleRate)} bytes (one second of ${enc.format} at these settings)`, cuts.maxBytes);
   }
-  const limit: ChunkLimit = byBytes < cuts.chunkSeconds ? { seconds: byBytes, by: 'bytes' } : { seconds: cuts.chunkSeconds, by: 'seconds' };
+  const seconds = Math.min(byBytes, cuts.chunkSeconds);
+  const limit: ChunkLimit = { seconds, by: byBytes < cuts.chunkSeconds ? 'bytes' : 'seconds', tailSec: tailSeconds(seconds), mergedSec: byBytes };
   if (cuts.overlapSec > limit.seconds / 2) {
     throw invalidOption('overlapSec', `at most half a chunk (${(limit.seconds / 2).toFixed(3)} s here)`, cuts.overlapSec);
   }
@@ -108,6 +113,8 @@ export function planAudioChunks(durationSec: number, options: AudioPlanOptions =
     sampleRate: enc.sampleRate,
     maxChunkSec: limit.seconds,
     overlapSec: cuts.overlapSec,
+    tailSec: limit.tailSec,
+    maxMergedSec: limit.mergedSec,
     startSec: options.startSec,
   });
   const chunks = priceChunks(bounds, enc, model);

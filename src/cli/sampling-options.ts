@@ -36,6 +36,7 @@ export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
     budget: o.budget,
     maxTokens: o.maxTokens,
     outputTokens: o.outputTokens,
+    allowRetired: o.allowRetired,
     ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
   };
 }

@@ -11,6 +11,7 @@
  * librsvg resolves through fontconfig (DejaVu Sans on most Linux machines): a machine with no
  * fonts at all renders the PNG without text, and `fc-list` tells.
  */
+import { loadOptional } from '../util/optional.js';
 import { basename } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { CostCurve, CostCurveSeries } from './curve.js';
@@ -255,7 +256,10 @@ export async function costCurveSvg(curve: CostCurve, o: ChartOptions = {}): Prom
 
 /** Renders a vega-lite spec to SVG with vega (headless): the cost curve's and the eval's charts. */
 export async function specToSvg(spec: TopLevelSpec): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vl] = await Promise.all([
+    loadOptional('the cost-curve and eval charts', () => import('vega')),
+    loadOptional('the cost-curve and eval charts', () => import('vega-lite')),
+  ]);
   // vega-lite logs its warnings to the console by default; keep them off the CLI's stderr.
   const quiet = { level: () => quiet, error: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet };
   const compiled = vl.compile(spec, { logger: quiet as never }).spec;

@@ -5,7 +5,7 @@
  * each provider's rate-limit hints and count each retry.
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import type { GoogleGenAI } from '@google/genai';
+import type { GeminiClient } from '../providers/gemini/shapes.js';
 import type OpenAI from 'openai';
 import { CLIENT_DEFAULTS } from '../providers/openai/client.js';
 import { adapterOf, apiProvider, PROVIDER_NAMES, PROVIDERS, type Api, type Provider } from '../providers/registry.js';
@@ -47,8 +47,8 @@ export class Clients {
     return this.of('anthropic') as Promise<Anthropic>;
   }
 
-  gemini(): Promise<GoogleGenAI> {
-    return this.of('gemini') as Promise<GoogleGenAI>;
+  gemini(): Promise<GeminiClient> {
+    return this.of('gemini') as Promise<GeminiClient>;
   }
 
   /** Makes the clients of these providers now (a missing API key is an error before anything is sent). */

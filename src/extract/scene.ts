@@ -21,6 +21,8 @@ export interface SceneScanOptions extends BinaryOptions {
   maxPixels: number;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Called as time ranges finish: seconds of the window scanned, of all (not called on a cached scan). */
+  onProgress?: ((doneSec: number, totalSec: number) => void) | undefined;
 }
 
 const cache = new Map<string, Promise<SceneResult>>();
@@ -56,25 +58,33 @@ async function scan(info: MediaInfo, o: SceneScanOptions): Promise<SceneResult> 
       const prevKf = kf.filter((t) => t < from).pop();
       return { from, to: bounds[i + 1]!, seek: i === 0 ? from : (prevKf ?? 0) };
     });
+    let scanned = 0;
+    o.onProgress?.(0, o.end - o.start);
     const results = await Promise.all(
       ranges.map((r) =>
-        pool.run(
-          {
-            kind: 'scene',
-            measure: o.measure,
-            path: info.path,
-            input: info.input,
-            ffmpeg,
-            streamIndex: video.index,
-            startTimeSec: info.startTimeSec,
-            maxPixels: o.maxPixels,
-            timeoutMs: o.timeoutMs,
-            seekSec: r.seek,
-            fromSec: r.from,
-            toSec: r.to,
-          },
-          o.signal,
-        ),
+        pool
+          .run(
+            {
+              kind: 'scene',
+              measure: o.measure,
+              path: info.path,
+              input: info.input,
+              ffmpeg,
+              streamIndex: video.index,
+              startTimeSec: info.startTimeSec,
+              maxPixels: o.maxPixels,
+              timeoutMs: o.timeoutMs,
+              seekSec: r.seek,
+              fromSec: r.from,
+              toSec: r.to,
+            },
+            o.signal,
+          )
+          .then((res) => {
+            scanned += r.to - r.from;
+            o.onProgress?.(scanned, o.end - o.start);
+            return res;
+          }),
       ),
     );
     const merged: SceneResult = { measure: o.measure, times: [], scores: [], keyframes: [], pos: [] };

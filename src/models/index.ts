@@ -28,3 +28,4 @@ export {
   type TokenCounts,
 } from './tokens.js';
 export { chooseSize, type SizeChoice, type SizeOptions } from './sizing.js';
+export { checkLifecycle, lifecycleOf, type Lifecycle, type LifecycleOptions } from './lifecycle.js';

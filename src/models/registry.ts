@@ -13,6 +13,7 @@ import { TIERS } from './constants.js';
 export { DEFAULT_MODEL, TIERS, type Tier } from './constants.js';
 
 const num = z.number().finite();
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const pos = num.positive();
 
 const ruleSchema = z.discriminatedUnion('type', [
@@ -97,6 +98,11 @@ const modelSchema = z.object({
     source: z.string().optional(),
   }),
   prices: z.partialRecord(z.enum(TIERS), priceSchema).refine((p) => p.standard !== undefined, 'prices.standard is required'),
+  /** The lifecycle (src/models/lifecycle.ts): when the provider deprecated it, when it retires or retired, what replaces it. */
+  deprecated: isoDay.optional(),
+  retires: isoDay.optional(),
+  retired: isoDay.optional(),
+  replacement: z.string().optional(),
   source: z.string(),
   date: z.string(),
 });
@@ -135,6 +141,11 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   return out;
 }
 
+function withoutLifecycle<T extends ModelData>(m: T): T {
+  const { deprecated: _d, retires: _r, retired: _x, replacement: _p, ...rest } = m;
+  return rest as T;
+}
+
 function zodMessage(e: z.ZodError): string {
   return e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
@@ -166,7 +177,9 @@ export class ModelRegistry {
       const baseName = typeof ext === 'string' ? ext : models.has(name) ? name : undefined;
       const base = baseName ? models.get(baseName) : undefined;
       if (baseName && !base) throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name} extends ${baseName}, which is not known`);
-      const merged = base ? deepMerge(base as unknown as Record<string, unknown>, rest) : rest;
+      // Another name is another model: it borrows the rules, limits and prices, not the lifecycle.
+      const from = base && baseName !== name ? withoutLifecycle(base) : base;
+      const merged = from ? deepMerge(from as unknown as Record<string, unknown>, rest) : rest;
       // A price belongs to its provider: an entry that moves a model to another provider (a local server) gives its own, whole.
       if (base && rest.provider !== undefined && rest.provider !== base.provider) {
         if (rest.prices === undefined) {
@@ -183,6 +196,11 @@ export class ModelRegistry {
         throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name} names image rule ${checked.data.image}, which is not defined`);
       }
       models.set(name, { ...checked.data, ...(typeof ext === 'string' && ext !== name ? { derivedFrom: ext } : {}) });
+    }
+    for (const [name, m] of models) {
+      if (m.replacement !== undefined && !models.has(m.replacement)) {
+        throw new OmniprepError('INVALID_OPTION', `${origin}: model ${name} names replacement ${m.replacement}, which is not known`);
+      }
     }
     return new ModelRegistry(parsed.data.version ?? this.version, rules, models);
   }
@@ -213,7 +231,8 @@ export class ModelRegistry {
       }
     }
     if (!data && options.rule) {
-      data = this.models.get(options.rule);
+      const followed = this.models.get(options.rule);
+      data = followed && withoutLifecycle(followed);
       if (!data) throw new OmniprepError('UNKNOWN_MODEL', `--rule ${options.rule}: not a known model; known: ${this.names().join(', ')}`);
       derivedFrom = options.rule;
     }

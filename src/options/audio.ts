@@ -29,7 +29,10 @@ const seconds = z.number().finite();
 
 /** Where chunks are cut. */
 export const AUDIO_CUTS = {
-  chunkSeconds: option(seconds.min(1), { help: 'longest chunk in seconds', default: 600 }),
+  chunkSeconds: option(seconds.min(1), {
+    help: 'longest chunk in seconds (a last piece under 2 s, or under a quarter of a chunk, joins the chunk before it within the byte limit)',
+    default: 600,
+  }),
   maxBytes: option(z.number().int().min(1), {
     help: 'largest chunk file, e.g. 25MB',
     default: 25_000_000,

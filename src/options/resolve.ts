@@ -67,6 +67,9 @@ export const LIBRARY_KEYS = [
   'anthropicClient',
   'geminiClient',
   'clients',
+  // the model's lifecycle checked against this date (tests), progress of a scene scan
+  'today',
+  'onScanProgress',
   'maxRetries',
   'baseDelayMs',
   'maxDelayMs',

@@ -78,6 +78,7 @@ export const ESTIMATE = {
   maxTokens: option(z.number().int().min(1), { help: 'choose the densest plan with at most this many input tokens' }),
   outputTokens: option(z.number().int().min(0).max(10_000_000), { help: 'expected output tokens in the estimate', default: 1000 }),
   windowSec: option(seconds.min(1), { help: 'one request per window of this many seconds', cli: { flag: '--window' } }),
+  allowRetired: option(z.boolean(), { help: 'plan and build requests for a model its provider has retired (refused otherwise)' }),
 };
 
 export type SamplingOptions = GroupInput<typeof SAMPLING>;

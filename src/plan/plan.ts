@@ -8,6 +8,7 @@ import { isRemoteInput, remoteOptions, RemoteInput } from '../source/remote.js';
 import { resolveLimits } from '../limits.js';
 import { loadEncoding } from '../models/tokens.js';
 import { resolveOptions, type Resolved } from '../options/resolve.js';
+import { checkLifecycle } from '../models/lifecycle.js';
 import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
 import type { MediaInfo } from '../probe/types.js';
@@ -44,6 +45,7 @@ export async function gatherFacts(input: string | MediaInfo, given: PlanInput = 
       timeoutMs: limits.processTimeoutMs,
       signal: options.signal,
       ffmpegPath: options.ffmpegPath,
+      onProgress: options.onScanProgress,
     }),
   ]);
   return { info, index: idx, scene: sceneOnIndex(idx, scan) };
@@ -102,9 +104,12 @@ export async function planWithFacts(input: string | MediaInfo, options: PlanInpu
   // Refuse bad options before any process starts; the registry (a --models file read once) and
   // the model's entry resolved here are the ones the planner uses.
   const r = resolveOptions<PlanOptions>(options);
+  // A retired model is refused here, before any process starts; a deprecated one is a warning.
+  const lifecycle = checkLifecycle(r.model, r.registry, r.options);
   // A prompt is free text: load the tokenizer (~0.4 s) while ffprobe reads the file, not after.
   // Without one, the plan's only texts are omniprep's labels, counted without it (models/tokens.ts).
   if (r.options.prompt) setTimeout(() => loadEncoding(r.model), 1).unref();
   const facts = await gatherFacts(input, r);
-  return { plan: planFromFacts(facts, r, started), facts };
+  const p = planFromFacts(facts, r, started);
+  return { plan: lifecycle ? { ...p, warnings: [lifecycle, ...p.warnings] } : p, facts };
 }

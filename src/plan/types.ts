@@ -31,6 +31,10 @@ export interface PlanOptions extends SamplingOptions, EstimateOptions {
    * the output every estimate assumes, on every surface, as the request estimates do (src/request/options.ts).
    */
   maxOutputTokens?: number | undefined;
+  /** Scene mode: called as the scene scan (the one decode a plan can need) goes on, in seconds of the window. */
+  onScanProgress?: ((doneSec: number, totalSec: number) => void) | undefined;
+  /** The date a model's lifecycle is judged on (`YYYY-MM-DD` or a Date; default today, UTC): see `allowRetired`. */
+  today?: string | Date | undefined;
 }
 
 export type FrameSource = 'keyframe' | 'exact' | 'scene' | 'fill';

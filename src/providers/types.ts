@@ -5,7 +5,7 @@
  * its adapter, looked up in the `PROVIDERS` table (./registry.ts).
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import type { GoogleGenAI } from '@google/genai';
+import type { GeminiClient } from './gemini/shapes.js';
 import type OpenAI from 'openai';
 import type { Api, Provider } from '../models/constants.js';
 import type { ModelEntry, Tier } from '../models/registry.js';
@@ -61,7 +61,7 @@ export interface ClientOptions {
   /** An Anthropic client made elsewhere (maxRetries 0). */
   anthropicClient?: Anthropic | undefined;
   /** A Gemini client made elsewhere (no retryOptions). */
-  geminiClient?: GoogleGenAI | undefined;
+  geminiClient?: GeminiClient | undefined;
 }
 
 export interface CallOptions {

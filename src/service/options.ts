@@ -102,6 +102,7 @@ export function toPlanOptions(o: JobOptions, limits: Partial<Limits>): PlanOptio
     maxTokens: o.maxTokens,
     outputTokens: o.outputTokens,
     maxOutputTokens: o.maxOutputTokens,
+    allowRetired: o.allowRetired,
     limits,
   };
 }

@@ -6,23 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/fixtures.js';
+import { shBlocks, writtenBy } from '../helpers/readme.js';
 
 /** What the README's sh blocks write, relative to where they run. */
 function written(readme: string): string[] {
-  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  const out = new Set<string>();
-  for (const block of blocks) {
-    for (const line of block.split('\n')) {
-      const code = line.replace(/\s#.*$/, '');
-      for (const m of code.matchAll(/(?:^|\s)(?:>|--out|--png|--save|--spec|--svg)\s+([^\s'"|;&]+)/g)) {
-        const target = m[1]!;
-        // Placeholders (FILE.svg), options, absolute paths and /dev/null are not files of the clone.
-        if (/^[-/$]|[A-Z]{3,}/.test(target)) continue;
-        out.add(target);
-      }
-    }
-  }
-  return [...out].sort();
+  return [...new Set(shBlocks(readme).flatMap((b) => b.split('\n').flatMap(writtenBy)))].sort();
 }
 
 describe("the README's files", () => {

@@ -16,28 +16,20 @@ import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/
 import { validateSdk } from '../helpers/sdk/schemas.js';
 import { asSdkParameters, type RestBody } from '../helpers/gemini/server.js';
 import { waitFor } from '../helpers/service.js';
+import { commands, shBlocks } from '../helpers/readme.js';
 
 const WORK = join(ROOT, '.cache', 'readme-sh');
 const SHIM = join(WORK, '.bin');
 const SHARED = resolve(ROOT, '..', 'shared');
 
 /** The ```sh blocks of the README. */
-const BLOCKS = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const BLOCKS = shBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
 
 /** The one block holding `marker` (a README edit that drops it fails here, not silently). */
 function block(marker: string): string {
   const found = BLOCKS.filter((b) => b.includes(marker));
   expect(found, `README sh blocks holding ${marker}`).toHaveLength(1);
   return found[0]!;
-}
-
-/** A block's commands, continuation lines joined, comments and blank lines dropped. */
-function commands(b: string): string[] {
-  return b
-    .replace(/\\\n\s*/g, '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
 }
 
 interface Shell {
@@ -129,7 +121,7 @@ describe("the README's shell blocks, run as written", () => {
   }, 120_000);
 
   it('Claude and Gemini bodies, frames and inline video, valid against the SDKs own request types', async () => {
-    const b = block('--model claude-sonnet-4.5 > claude.json');
+    const b = block('--model claude-sonnet-4.6 > claude.json');
     const dir = await workdir('providers');
     const r = await bash(b, dir);
     expect(r.code, r.stderr).toBe(0);

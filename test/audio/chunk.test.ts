@@ -14,6 +14,9 @@ import { liveProcessCount, runProcess } from '../../src/ffmpeg/runner.js';
 import { resolveBinary } from '../../src/ffmpeg/binaries.js';
 import { brokenInputs, fixture, sharedMedia, SILENCES, TONE_SECONDS, tempDir } from '../helpers/fixtures.js';
 
+/** ffmpeg's flags for a quiet run that may overwrite its output. */
+const QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+
 let tmpRoot: string;
 beforeAll(() => {
   // chunkAudio's temporary directories go here, so the tests can see that none is left.
@@ -198,6 +201,35 @@ describe('chunkAudio on the tone-and-silence fixture (30 s, silences at SILENCES
   });
 });
 
+describe('chunkAudio: a short last piece joins the chunk before it', () => {
+  it('12.5 s of tone in 4-s chunks: 3 chunks, the last 4.5 s, instead of a 0.5-s fourth', async () => {
+    const dir = tempDir('audio-tail-');
+    const src = join(dir, 'tone.wav');
+    const ffmpeg = resolveBinary('ffmpeg').path;
+    const tone = 'sine=frequency=440:duration=12.5:sample_rate=16000';
+    const args = [...QUIET, '-f', 'lavfi', '-i', tone, '-ac', '1', src];
+    await runProcess({ command: ffmpeg, args, input: 'tone', timeoutMs: 60_000 });
+    try {
+      const out = join(dir, 'out');
+      const r = await chunkAudio(src, { outDir: out, format: 'wav', chunkSeconds: 4 });
+      // A tone has no silence: cuts at the limits; the 0.5 s after 12 s is under the tail (a quarter of 4 s).
+      expect(r.chunks.map((c) => [c.startSec, c.endSec, c.cut])).toEqual([
+        [0, 4, 'limit'],
+        [4, 8, 'limit'],
+        [8, 12.5, 'end'],
+      ]);
+      expect(r.chunks.map((c) => c.bytes)).toEqual([44 + 2 * 64_000, 44 + 2 * 64_000, 44 + 2 * 72_000]);
+      expect(r.chunks.map((c) => c.tokens)).toEqual([40, 40, 45]);
+      expect(readdirSync(out).sort()).toEqual(['chunk-000.wav', 'chunk-001.wav', 'chunk-002.wav', 'manifest.json']);
+      // Not joined when the chunk may not grow: 1-s chunks have a 0.25-s tail, the 0.5 s stays.
+      const small = await chunkAudio(src, { outDir: join(dir, 'small'), format: 'wav', chunkSeconds: 1 });
+      expect(small.chunks.map((c) => c.durationSec)).toEqual([...Array(12).fill(1), 0.5]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('chunkAudio on videos and other audio', () => {
   it('the audio of a video (AAC in MP4): cuts in silences, durations add up to the source', async () => {
     const src = await fixture('tonesVideo');
@@ -257,7 +289,7 @@ describe('chunkAudio on a long file: chunks start encoding while the decode pass
     const dir = tempDir('audio-long-');
     const long = join(dir, 'echo-x30.webm');
     const ffmpeg = resolveBinary('ffmpeg').path;
-    const head = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+    const head = QUIET;
     await runProcess({ command: ffmpeg, args: [...head, '-stream_loop', '29', '-i', ECHO!, '-c', 'copy', long], input: 'loop', timeoutMs: 60_000 });
     try {
       const out = join(dir, 'out');

@@ -1,7 +1,7 @@
 /** The pure parts of the audio stage: cut planning, size model, silence parsing, windows, stitching. No ffmpeg. */
 import { describe, expect, it } from 'vitest';
 import type { OmniprepError } from '../../src/errors.js';
-import { finalChunks, mergeSilences, planAudioCuts, type ChunkBounds, type Silence } from '../../src/audio/cuts.js';
+import { finalChunks, mergeSilences, planAudioCuts, tailSeconds, type ChunkBounds, type Silence } from '../../src/audio/cuts.js';
 import { chunkBytes, maxSamplesFor, sizeModel } from '../../src/audio/encoding.js';
 import { resolveCuts, resolveEncoding } from '../../src/audio/options.js';
 import { audioPlanFor, planAudioChunks } from '../../src/audio/plan.js';
@@ -171,13 +171,17 @@ describe('planAudioCuts (pure cut planning)', () => {
       return x / 2 ** 31;
     };
     let finalSeen = 0;
+    let joined = 0;
     for (let trial = 0; trial < 100; trial++) {
       const endSec = 20 + rnd() * 400;
       const raw: Silence[] = [];
       for (let t = rnd() * 3; t < endSec; t += 0.5 + rnd() * 6) raw.push({ startSec: t, endSec: Math.min(endSec, t + 0.1 + rnd() * (rnd() < 0.1 ? 30 : 1.5)) });
       const sil = mergeSilences(raw); // as the detector reports them: sorted, disjoint
-      const p = { sampleRate: 16000, maxChunkSec: 2 + rnd() * 40, overlapSec: 0, searchSec: rnd() * 10 };
+      const p = { sampleRate: 16000, maxChunkSec: 2 + rnd() * 40, overlapSec: 0, searchSec: rnd() * 10, tailSec: 0, maxMergedSec: 0 };
       p.overlapSec = rnd() < 0.5 ? 0 : rnd() * p.maxChunkSec * 0.5;
+      // The tail rule in half the trials, its joined length sometimes tighter than a chunk and its tail.
+      p.tailSec = trial % 2 ? tailSeconds(p.maxChunkSec) * (1 + rnd() * 20) : 0;
+      p.maxMergedSec = p.maxChunkSec + (rnd() < 0.3 ? rnd() : 2) * p.tailSec;
       const whole = planAudioCuts({ ...p, endSec, silences: sil });
       for (let k = 0; k < 20; k++) {
         const read = rnd() * endSec;
@@ -188,8 +192,50 @@ describe('planAudioCuts (pure cut planning)', () => {
         expect(fin).toEqual(whole.slice(0, fin.length));
         finalSeen += fin.length;
       }
+      if (whole.length > 1 && whole[whole.length - 1]!.endSec - whole[whole.length - 2]!.endSec > p.maxChunkSec) joined++;
     }
     expect(finalSeen).toBeGreaterThan(1000);
+    expect(joined).toBeGreaterThan(10); // the tail rule was exercised
+  });
+
+  it('a last piece under tailSec joins the chunk before it, within maxMergedSec (audio --chunk-seconds 60 on 120.5 s)', () => {
+    const p = { endSec: 120.5, sampleRate: 16000, maxChunkSec: 60 };
+    const cuts = (o: object = {}) => planAudioCuts({ ...p, ...o }).map((c) => [c.startSec, c.endSec, c.overlapSec, c.cut]);
+    // Before: a 0.5-s last chunk.
+    expect(cuts()).toEqual([
+      [0, 60, 0, 'limit'],
+      [60, 120, 0, 'limit'],
+      [120, 120.5, 0, 'end'],
+    ]);
+    expect(cuts({ tailSec: 2, maxMergedSec: 100 })).toEqual([
+      [0, 60, 0, 'limit'],
+      [60, 120.5, 0, 'end'],
+    ]);
+    // The joined chunk keeps its overlap: 59 to 120.5 s, 61.5 s.
+    expect(cuts({ tailSec: 2, maxMergedSec: 61.5, overlapSec: 1 })).toEqual([
+      [0, 60, 0, 'limit'],
+      [59, 120.5, 1, 'end'],
+    ]);
+    // Not joined: a piece of exactly tailSec, a joined chunk over maxMergedSec (default: maxChunkSec).
+    expect(cuts({ tailSec: 0.5, maxMergedSec: 100 })).toHaveLength(3);
+    expect(cuts({ tailSec: 2, maxMergedSec: 60.49 })).toHaveLength(3);
+    expect(cuts({ tailSec: 2 })).toHaveLength(3);
+    // A cut moved back to a silence leaves a longer piece: 2.5 s after a cut at 118 s is not joined.
+    expect(cuts({ tailSec: 2, maxMergedSec: 100, searchSec: 10, silences: [{ startSec: 117.5, endSec: 118.5 }] }).at(-1)).toEqual([118, 120.5, 0, 'end']);
+    expect(tailSeconds(60)).toBe(2);
+    expect(tailSeconds(4)).toBe(1);
+  });
+
+  it('plan --audio joins the tail within the byte limit only', () => {
+    const plan = planAudioChunks(120.5, { chunkSeconds: 60 });
+    expect(plan.chunks.map((c) => [c.startSec, c.endSec, c.tokens])).toEqual([
+      [0, 60, 600],
+      [60, 120.5, 605],
+    ]);
+    expect(plan.totals).toMatchObject({ chunks: 2, seconds: 120.5, tokens: 1205 });
+    // WAV at 16 kHz: 781.248625 s fill 25 MB; 0.5 s more would pass it, so it stays a chunk of its own.
+    const wav = planAudioChunks(2 * 781.248625 + 0.5, { format: 'wav', chunkSeconds: 1000 });
+    expect(wav.chunks.map((c) => c.bytes)).toEqual([25_000_000, 25_000_000, 44 + 2 * 8000]);
   });
 
   it('refuses an overlap over half a chunk', () => {
@@ -288,7 +334,8 @@ describe('planAudioChunks and audioPlanFor (for plan --audio)', () => {
   it('an hour into 10-minute chunks, priced by the registry', () => {
     const plan = planAudioChunks(3600);
     expect(plan.model).toBe('gpt-5.5');
-    expect(plan.limit).toEqual({ seconds: 600, by: 'seconds' });
+    // A last piece under 2 s would join the chunk before it, up to the 3,124.836 s 25 MB holds at 64 kbit/s.
+    expect(plan.limit).toEqual({ seconds: 600, by: 'seconds', tailSec: 2, mergedSec: 3124.836 });
     expect(plan.chunks.map((c) => [c.startSec, c.endSec, c.tokens])).toEqual([0, 1, 2, 3, 4, 5].map((i) => [i * 600, i * 600 + 600, 6000]));
     expect(plan.totals).toMatchObject({ chunks: 6, seconds: 3600, tokens: 36000 });
     expect(planAudioChunks(3600, { model: 'gemini-2.5-flash' }).totals.tokens).toBe(3600 * 32);
@@ -296,7 +343,8 @@ describe('planAudioChunks and audioPlanFor (for plan --audio)', () => {
 
   it('the byte limit binds when it holds less than chunkSeconds', () => {
     const plan = planAudioChunks(2000, { format: 'wav', chunkSeconds: 1000 });
-    expect(plan.limit).toEqual({ seconds: 781.248625, by: 'bytes' }); // (25,000,000 - 44) / 2 samples at 16 kHz
+    // (25,000,000 - 44) / 2 samples at 16 kHz; a joined last chunk may not pass it either.
+    expect(plan.limit).toEqual({ seconds: 781.248625, by: 'bytes', tailSec: 2, mergedSec: 781.248625 });
     // 12,499,978 samples fill 25,000,000 - 44 bytes; the rest, 32,000,000 - 2 * 12,499,978 samples, is the last chunk.
     expect(plan.chunks.map((c) => c.bytes)).toEqual([25_000_000, 25_000_000, 44 + 2 * 7_000_044]);
     expect(planAudioChunks(100, { maxBytes: 1_000_000 }).limit.by).toBe('bytes');

@@ -202,7 +202,7 @@ describe('omniprep request|audio|batch over many inputs', () => {
       return spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 }).stdout;
     };
     const tty = run('');
-    expect(tty).toMatch(/\r\[#{12}\.{12}\] 1\/2 inputs, 2 frames, ETA \d+ (min \d+ )?s/);
+    expect(tty).toMatch(/\r\[#{12}\.{12}\] 1\/2 inputs, 2 frames, ETA (\d+m)?\d+s/);
     expect(tty).toContain('\r[########################] 2/2 inputs, 4 frames');
     expect(tty).toContain('\r\x1b[K');
     const json = run('--json');

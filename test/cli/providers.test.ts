@@ -26,13 +26,13 @@ afterAll(async () => {
 });
 
 describe('omniprep request with Claude and Gemini models', () => {
-  it('--model claude-sonnet-4.5 prints a Messages body the SDK type accepts', async () => {
-    const r = await cli(['request', input, '--model', 'claude-sonnet-4.5', '--prompt', 'What happens?', '--system', 'Be brief.']);
+  it('--model claude-sonnet-4.6 prints a Messages body the SDK type accepts', async () => {
+    const r = await cli(['request', input, '--model', 'claude-sonnet-4.6', '--prompt', 'What happens?', '--system', 'Be brief.']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout) as { model: string; system: string; messages: Array<{ content: Array<{ type: string }> }> };
     expect(validateSdk('anthropic.messages', body).message).toBe('valid');
-    expect(body.model).toBe('claude-sonnet-4-5');
+    expect(body.model).toBe('claude-sonnet-4-6');
     expect(body.system).toBe('Be brief.');
     // 20 s every 5 s: 4 frames, each after its timestamp.
     expect(body.messages[0]!.content.map((b) => b.type)).toEqual(['text', ...Array<string[]>(4).fill(['text', 'image']).flat()]);
@@ -66,9 +66,9 @@ describe('omniprep request with Claude and Gemini models', () => {
   }, 60_000);
 
   it('--api chat with a Claude model is one clear line and a non-zero exit', async () => {
-    const r = await cli(['request', input, '--model', 'claude-sonnet-4.5', '--prompt', 'x', '--api', 'chat']);
+    const r = await cli(['request', input, '--model', 'claude-sonnet-4.6', '--prompt', 'x', '--api', 'chat']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr.trim()).toBe('omniprep: option api: chat is not an API of anthropic (model claude-sonnet-4.5); anthropic takes messages');
+    expect(r.stderr.trim()).toBe('omniprep: option api: chat is not an API of anthropic (model claude-sonnet-4.6); anthropic takes messages');
     expect(r.stdout).toBe('');
   }, 60_000);
 });

@@ -119,9 +119,9 @@ describe('costCurve on the scene fixture (cuts at 4, 9, 13, 18 s; 24 s)', () => 
 
   it('a model without the detail asked is planned at auto, with a warning; options are checked', async () => {
     const input = await fixture('scene');
-    const curve = await costCurve(input, { every: [5], models: ['claude-sonnet-4.5'], details: ['low'], shots: false });
+    const curve = await costCurve(input, { every: [5], models: ['claude-sonnet-4.6'], details: ['low'], shots: false });
     expect(curve.series.map((s) => s.detail)).toEqual(['auto']);
-    expect(curve.warnings).toEqual(['claude-sonnet-4.5 has no detail low (it has auto): planned at auto']);
+    expect(curve.warnings).toEqual(['claude-sonnet-4.6 has no detail low (it has auto): planned at auto']);
     expect(curve.shots).toBeNull();
     await expect(costCurve(input, { every: [] })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(costCurve(input, { every: [0] })).rejects.toMatchObject({ code: 'INVALID_OPTION' });

@@ -149,9 +149,9 @@ describe('Gemini: the clip sent as video', () => {
   }, 120_000);
 
   it('a model without video input refuses --send video in one line', async () => {
-    const e = await plan(tones, { model: 'claude-sonnet-4.5', send: 'video' }).catch((x: unknown) => x);
+    const e = await plan(tones, { model: 'claude-sonnet-4.6', send: 'video' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OmniprepError);
-    expect((e as OmniprepError).message).toBe('option send: model claude-sonnet-4.5 takes no video input (--send video is for Gemini models); send frames');
+    expect((e as OmniprepError).message).toBe('option send: model claude-sonnet-4.6 takes no video input (--send video is for Gemini models); send frames');
     const bad = await plan(tones, { model: 'gemini-2.5-flash', send: 'clip' as never }).catch((x: unknown) => x);
     expect((bad as OmniprepError).message).toBe('option send: expected one of frames, video, got "clip"');
   });

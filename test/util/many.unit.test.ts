@@ -156,11 +156,11 @@ describe('FolderNames', () => {
   });
 });
 
-describe('progressLine', () => {
+describe('progressLine of many inputs', () => {
   it('shows inputs done of all, frames and the time left', () => {
-    expect(progressLine(0, 50, 0, 0)).toBe('\r[........................] 0/50 inputs, 0 frames');
-    expect(progressLine(10, 40, 30, 10_000)).toBe('\r[######..................] 10/40 inputs, 30 frames, ETA 30 s');
-    expect(progressLine(1, 3, undefined, 61_000)).toBe('\r[########................] 1/3 inputs, ETA 2 min 2 s');
-    expect(progressLine(3, 3, 9, 5_000)).toBe('\r[########################] 3/3 inputs, 9 frames');
+    expect(progressLine('inputs, 0 frames', 0, 50, 0)).toBe('[........................] 0/50 inputs, 0 frames, ETA --');
+    expect(progressLine('inputs, 30 frames', 10, 40, 10_000)).toBe('[######..................] 10/40 inputs, 30 frames, ETA 30s');
+    expect(progressLine('inputs', 1, 3, 61_000)).toBe('[########................] 1/3 inputs, ETA 2m02s');
+    expect(progressLine('inputs, 9 frames', 3, 3, 5_000)).toBe('[########################] 3/3 inputs, 9 frames');
   });
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { AUDIO_CUTS, AUDIO_ENCODING, type AudioCutGroupOptions, type AudioEncodingGroupOptions } from '../../options/audio.js';
 import { addFlags, readFlags } from '../flags.js';
 import { action, table } from '../util.js';
+import { createProgress } from '../progress.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { manyOrOne, withManyOptions, type ManyCliOptions } from '../many.js';
 
@@ -45,7 +46,8 @@ export function register(program: Command): void {
         counts: (a) => ({ counts: { chunks: a.totals.chunks, seconds: a.totals.seconds, tokens: a.totals.tokens } }),
       });
       if (input === undefined) return undefined;
-      const r = await chunkAudio(input, options);
+      const bar = createProgress({ total: 0, label: 's of audio decoded', enabled: !program.opts().json });
+      const r = await chunkAudio(input, { ...options, onProgress: (done, total) => bar.update(Math.round(done), Math.round(total)) }).finally(() => bar.done());
       const { assets: _a, timings: _t, manifestPath: _m, ...manifest } = r;
       const e = r.encoding;
       const head = `${r.input}: ${r.totals.chunks} ${r.format} chunk${r.totals.chunks === 1 ? '' : 's'} (${e.sampleRate} Hz, ${e.channels === 1 ? 'mono' : 'stereo'}${r.format === 'mp3' ? `, ${e.bitrate / 1000} kbit/s` : ''}) in ${r.outDir}: ${f3(r.totals.seconds)} s, ${r.totals.bytes} bytes, ${r.totals.tokens} tokens for ${r.model}`;

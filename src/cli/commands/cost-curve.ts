@@ -15,6 +15,7 @@ import { COST_CURVE_DEFAULTS } from '../../cost/defaults.js';
 import { flagParser } from '../../options/define.js';
 import { SENDS, type Send } from '../../plan/types.js';
 import { action, numberArg, table } from '../util.js';
+import { createProgress } from '../progress.js';
 
 interface CostCurveCliOptions extends Omit<SamplingOptions, 'every' | 'detail'>, Omit<EstimateOptions, 'model' | 'send'> {
   send?: Send[];
@@ -126,6 +127,8 @@ export function register(program: Command): void {
           );
         }
         const { costCurve, costCurveTable } = await import('../../cost/curve.js');
+        // The long part is the scene scan (shots, or scene mode): its seconds scanned, on a TTY.
+        const bar = createProgress({ total: 0, label: 's scanned for cuts', enabled: !program.opts().json });
         const curve = await costCurve(input, {
           ...pickSampling({ ...o, every: undefined, detail: undefined }),
           every: o.every,
@@ -140,13 +143,16 @@ export function register(program: Command): void {
           rule: o.rule,
           minShotSec: o.minShot,
           shots: o.shots,
-        }).catch((e: unknown) => {
-          // The registry's hint names --models FILE, which is --models-file FILE here.
-          if (e instanceof OmniprepError && e.code === 'UNKNOWN_MODEL') {
-            throw new OmniprepError(e.code, e.message.replace('--models FILE', '--models-file FILE'), { input: e.input, details: e.details });
-          }
-          throw e;
-        });
+          onScanProgress: (done, total) => bar.update(Math.round(done), Math.round(total)),
+        })
+          .finally(() => bar.done())
+          .catch((e: unknown) => {
+            // The registry's hint names --models FILE, which is --models-file FILE here.
+            if (e instanceof OmniprepError && e.code === 'UNKNOWN_MODEL') {
+              throw new OmniprepError(e.code, e.message.replace('--models FILE', '--models-file FILE'), { input: e.input, details: e.details });
+            }
+            throw e;
+          });
         const files: { out?: string; png?: string; spec?: string } = {};
         if (o.out || o.png || o.spec) {
           const { costCurveSpec, costCurveSvg, svgToPng } = await import('../../cost/chart.js');

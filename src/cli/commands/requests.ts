@@ -14,6 +14,7 @@ import { addFlags } from '../flags.js';
 import { inputList } from '../inputs.js';
 import { manyOrOne, withManyOptions, writeJson, type ManyCliOptions } from '../many.js';
 import { runMany } from '../../util/many.js';
+import { isLifecycleWarning } from '../../models/lifecycle.js';
 
 interface RequestCliOptions extends EstimateCliOptions, ManyCliOptions {
   api?: 'chat' | 'responses';
@@ -57,6 +58,11 @@ function buildOptions(o: RequestCliOptions) {
     modelsFile: o.models,
     rule: o.rule,
   };
+}
+
+/** request and run print no plan: a deprecated model's warning goes to stderr. */
+function warnLifecycle(warnings: readonly string[]): void {
+  for (const w of warnings.filter(isLifecycleWarning)) process.stderr.write(`omniprep: warning: ${w}\n`);
 }
 
 function requirePrompt(o: RequestCliOptions): void {
@@ -115,6 +121,7 @@ function registerRequest(program: Command): void {
       const { buildRequests, wireBody } = await import('../../request/build.js');
       const options = resolveCliOptions<PrepareOptions>(o, { windowSec: o.window, maxOutputTokens: o.maxOutputTokens });
       const media = await prepareMedia(input, options);
+      warnLifecycle(media.plan.warnings);
       try {
         // The model as the options resolved it: not looked up again by name.
         const requests = buildRequests(media, { ...buildOptions(o), model: options.model });
@@ -194,6 +201,7 @@ function registerRun(program: Command): void {
         });
         const r = await run(input, options);
         if (tty) process.stderr.write('\n');
+        warnLifecycle(r.plan.warnings);
         const t = r.totals;
         // Error messages already name the request (`<input>#<segment>: ...`).
         const failures = r.report.results.filter((x) => x.status !== 'ok').map((x) => (x.status === 'error' ? x.error.message : `${x.id}: ${x.message}`));

@@ -1,4 +1,5 @@
 /** `omniprep serve` (the HTTP service) and `omniprep worker` (takes jobs from the shared Redis queue). */
+import { loadOptional } from '../../util/optional.js';
 import type { Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import { killAllProcesses } from '../../ffmpeg/runner.js';
@@ -125,7 +126,7 @@ export function register(program: Command): void {
       .option('--log', 'log every request (JSON lines on stdout)'),
   ).action(
     action(async (opts: ServeCliOptions) => {
-      const { createService } = await import('../../service/service.js');
+      const { createService } = await loadOptional('omniprep serve', () => import('../../service/service.js'));
       const svc = await createService(
         {
           dataDir: opts.data,
@@ -175,7 +176,7 @@ export function register(program: Command): void {
   ).action(
     action(async (opts: NodeCliOptions) => {
       if ((opts.workers ?? 1) < 1) throw new OmniprepError('INVALID_OPTION', 'option --workers: a worker needs at least 1');
-      const { createService } = await import('../../service/service.js');
+      const { createService } = await loadOptional('omniprep serve', () => import('../../service/service.js'));
       const svc = await createService(
         {
           dataDir: opts.data,

@@ -4,6 +4,7 @@
  * classified with the wait the server asks for (Retry-After, else the reset of an exhausted
  * `anthropic-ratelimit-*` limit).
  */
+import { loadOptional } from '../../util/optional.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import { missingKey } from '../common.js';
@@ -19,7 +20,7 @@ export async function createAnthropicClient(o: ClientOptions & { timeoutMs: numb
   const apiKey = o.apiKey ?? process.env.ANTHROPIC_API_KEY;
   if (!apiKey) throw missingKey('ANTHROPIC_API_KEY');
   const baseURL = o.baseURL ?? process.env.ANTHROPIC_BASE_URL;
-  anthropicSdk ??= import('@anthropic-ai/sdk');
+  anthropicSdk ??= loadOptional('the Anthropic provider', () => import('@anthropic-ai/sdk'));
   const { default: AnthropicClient } = await anthropicSdk;
   return new AnthropicClient({ apiKey, ...(baseURL ? { baseURL } : {}), timeout: o.timeoutMs, maxRetries: 0 });
 }

@@ -7,7 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Content, GoogleGenAI } from '@google/genai';
+import type { GoogleGenAI } from '@google/genai';
+import type { GeminiContent } from './shapes.js';
 import { OmniprepError } from '../../errors.js';
 import { apiModelName, jsonlLines, outputLine, seconds } from '../common.js';
 import type { BatchApi, BatchOutputLine, BatchState } from '../types.js';
@@ -15,7 +16,7 @@ import type { GeminiBody } from './render.js';
 
 /** The REST `GenerateContentRequest` of a body (a Gemini batch JSONL line's `request`). */
 export interface GeminiRestRequest {
-  contents: Content[];
+  contents: GeminiContent[];
   systemInstruction?: { parts: Array<{ text: string }> };
   generationConfig?: Record<string, unknown>;
 }

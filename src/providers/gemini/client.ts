@@ -5,22 +5,23 @@
  * errors (`ApiError`: a status, and the error body as JSON in the message) carry the wait in the
  * body's `google.rpc.RetryInfo`.
  */
-import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
+import { loadOptional } from '../../util/optional.js';
+import type { GenerateContentParameters, GoogleGenAI } from '@google/genai';
 import { OmniprepError } from '../../errors.js';
 import { missingKey } from '../common.js';
 import { AttemptTimeoutError, byStatus, oneLine, type Failure } from '../failure.js';
 import type { CallOptions, ClientOptions, ModelAnswer } from '../types.js';
-import type { GeminiBody } from './render.js';
+import type { GeminiBody, GeminiClient, GeminiResponse } from './shapes.js';
 
 let genai: Promise<typeof import('@google/genai')> | undefined;
 
 /** The Gemini SDK is large: it is loaded only when a Gemini client is made. */
-export async function createGeminiClient(o: ClientOptions & { timeoutMs: number }): Promise<GoogleGenAI> {
+export async function createGeminiClient(o: ClientOptions & { timeoutMs: number }): Promise<GeminiClient> {
   if (o.geminiClient) return o.geminiClient;
   const apiKey = o.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
   if (!apiKey) throw missingKey('GEMINI_API_KEY');
   const baseUrl = o.baseURL ?? process.env.GOOGLE_GEMINI_BASE_URL;
-  genai ??= import('@google/genai');
+  genai ??= loadOptional('the Gemini provider', () => import('@google/genai'));
   const { GoogleGenAI } = await genai;
   return new GoogleGenAI({ apiKey, httpOptions: { ...(baseUrl ? { baseUrl } : {}), timeout: o.timeoutMs } });
 }
@@ -30,7 +31,7 @@ export async function createGeminiClient(o: ClientOptions & { timeoutMs: number 
  * out). Gemini bills thinking as output (`thoughtsTokenCount` beside `candidatesTokenCount`); audio
  * input appears in `promptTokensDetails` under the AUDIO modality.
  */
-export function geminiAnswer(r: Pick<GenerateContentResponse, 'candidates' | 'usageMetadata' | 'responseId'>): ModelAnswer {
+export function geminiAnswer(r: GeminiResponse): ModelAnswer {
   const u = r.usageMetadata;
   const thoughts = u?.thoughtsTokenCount ?? 0;
   const input = u?.promptTokenCount ?? 0;
@@ -69,7 +70,9 @@ export async function callGemini(client: unknown, body: unknown, o: CallOptions 
     : undefined;
   try {
     const b = body as GeminiBody;
-    return geminiAnswer(await (client as GoogleGenAI).models.generateContent({ ...b, config: { ...b.config, abortSignal: controller.signal } }));
+    // The body's shapes are the SDK's (shapes.ts), with its enums as their string values.
+    const params = { ...b, config: { ...b.config, abortSignal: controller.signal } } as GenerateContentParameters;
+    return geminiAnswer(await (client as GoogleGenAI).models.generateContent(params));
   } catch (e) {
     if (timedOut) throw new AttemptTimeoutError(o.timeoutMs!);
     throw e;
@@ -84,11 +87,12 @@ export async function callGemini(client: unknown, body: unknown, o: CallOptions 
  * (large videos are processed for a while after the upload); returns its URI for `fileData`.
  */
 export async function uploadGeminiVideo(
-  client: GoogleGenAI,
+  gemini: GeminiClient,
   path: string,
   mimeType: string,
   o: { signal?: AbortSignal | undefined; pollMs?: number } = {},
 ): Promise<{ name: string; uri: string }> {
+  const client = gemini as GoogleGenAI;
   let file = await client.files.upload({ file: path, config: { mimeType, ...(o.signal ? { abortSignal: o.signal } : {}) } });
   for (let i = 0; file.state === 'PROCESSING' && i < 600; i++) {
     await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));

@@ -9,12 +9,12 @@
  * conversion). An image's detail level on a Gemini 3 model (`low`, `medium`, `high`,
  * `ultra_high`) is sent as the part's `mediaResolution.level`.
  */
-import type { Content, GenerateContentConfig, GenerateContentParameters, Part as GeminiPart } from '@google/genai';
+import type { GeminiBody, GeminiConfig, GeminiPart } from './shapes.js';
 import { apiModelName, splitDataUrl } from '../common.js';
 import type { Part, PayloadOf } from '../parts.js';
 import type { RenderOptions } from '../types.js';
 
-export type GeminiBody = GenerateContentParameters & { contents: Content[]; config?: GenerateContentConfig };
+export type { GeminiBody } from './shapes.js';
 
 /** The REST path of a model's generateContent (for records and batch mappings). */
 export function geminiUrl(model: string): string {
@@ -53,7 +53,7 @@ export function geminiPart(part: Part, payloadOf: PayloadOf, o: RenderOptions): 
       const level = o.model.image?.type === 'gemini-fixed' ? GEMINI_LEVELS[part.detail] : undefined;
       return {
         ...(data ? { inlineData: { mimeType: part.frame.mime, data: data.base64 } } : { fileData: { fileUri: url, mimeType: part.frame.mime } }),
-        ...(level ? { mediaResolution: { level: level as NonNullable<GeminiPart['mediaResolution']>['level'] } } : {}),
+        ...(level ? { mediaResolution: { level } } : {}),
       };
     }
     case 'audio':
@@ -66,14 +66,14 @@ export function geminiPart(part: Part, payloadOf: PayloadOf, o: RenderOptions): 
       return {
         ...(data ? { inlineData: { mimeType: v.mime, data: data.base64 } } : { fileData: { fileUri: v.fileUri ?? '', mimeType: v.mime } }),
         videoMetadata: { fps: v.fps, startOffset: offset(v.startSec), endOffset: offset(v.endSec) },
-        ...(level ? { mediaResolution: { level: level as NonNullable<GeminiPart['mediaResolution']>['level'] } } : {}),
+        ...(level ? { mediaResolution: { level } } : {}),
       };
     }
   }
 }
 
 export function geminiEnvelope(parts: GeminiPart[], o: RenderOptions): GeminiBody {
-  const config: GenerateContentConfig = {
+  const config: GeminiConfig = {
     ...(o.system === undefined ? {} : { systemInstruction: o.system }),
     ...(o.maxOutputTokens === undefined ? {} : { maxOutputTokens: o.maxOutputTokens }),
     ...(o.schema === undefined ? {} : { responseMimeType: 'application/json', responseJsonSchema: o.schema }),

@@ -3,6 +3,7 @@
  * retries off (the dispatcher retries, so it can honour Retry-After and count each retry), and
  * answers reduced to their text and usage.
  */
+import { loadOptional } from '../../util/optional.js';
 import type OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { Response as ResponsesResponse } from 'openai/resources/responses/responses';
@@ -17,7 +18,7 @@ let openaiSdk: Promise<typeof import('openai')> | undefined;
 
 /** The SDK, loaded on first use. */
 export function openaiModule(): Promise<typeof import('openai')> {
-  openaiSdk ??= import('openai');
+  openaiSdk ??= loadOptional('the OpenAI provider', () => import('openai'));
   return openaiSdk;
 }
 
