@@ -7,6 +7,7 @@
  * DELETE none of a job's objects remain. Skips with one line without Redis or the S3 server.
  */
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
@@ -62,6 +63,7 @@ describe.skipIf(!hasRedis || !hasS3)('scale-out with Redis and an S3 store, no s
     await Promise.all(procs.map((p) => p.exited));
     await files?.close();
     await bucket?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
     const r = new Redis(REDIS);
     const keys = await r.keys(`${prefix}:*`);
     if (keys.length) await r.del(...keys);

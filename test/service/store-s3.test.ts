@@ -6,7 +6,9 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/service/service.js';
 import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
@@ -29,14 +31,19 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
   }
 }
 
-const startError = (cfg: Record<string, unknown>): Promise<string> =>
-  createService({ dataDir: tempDir('svc-s3-bad-'), port: 0, ...cfg }).then(
-    async (svc) => {
-      await svc.close();
-      return 'started';
-    },
-    (e: Error) => `${(e as { code?: string }).code}: ${e.message}`,
-  );
+/** What creating a service says: 'started', or the error's code and message. */
+async function startError(cfg: Record<string, unknown>): Promise<string> {
+  const dataDir = tempDir('svc-s3-bad-');
+  try {
+    const svc = await createService({ dataDir, port: 0, ...cfg });
+    await svc.close();
+    return 'started';
+  } catch (e) {
+    return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
 
 describe.skipIf(!hasS3)('the service with --store s3://', () => {
   let bucket: Awaited<ReturnType<typeof tempBucket>>;
@@ -145,5 +152,45 @@ describe.skipIf(!hasS3)('the service with --store s3://', () => {
     await api(node.url, 'DELETE', `/v1/jobs/${fromUrl.json.id}`);
     expect(await listKeys(bucket.client, bucket.name, `svc/jobs/${fromUrl.json.id}/`)).toEqual([]);
     expect(await listKeys(bucket.client, bucket.name, 'inputs/')).toEqual(['inputs/clip.mp4']);
+  }, 180_000);
+
+  it("a store that refuses writes during a job: tried again, then failed with the store's error, nothing left and no manifest", async () => {
+    // A proxy in front of the S3 server that answers 503 to every write under jobs/ (reads pass).
+    let refused = 0;
+    const target = new URL(S3_ENV.AWS_ENDPOINT_URL_S3);
+    const proxyServer = createServer((req, res) => {
+      if ((req.method === 'PUT' || req.method === 'POST') && req.url?.includes('/jobs/')) {
+        refused++;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>ServiceUnavailable</Code></Error>');
+        return;
+      }
+      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxyServer.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(proxyServer.address() as { port: number }).port}`;
+    const flaky = await startService({ store: `s3://${bucket.name}/flaky`, s3Endpoint: endpoint });
+    try {
+      const r = await upload(flaky.url, await fixture('audioFirst'), { every: 1 });
+      expect(r.status, r.text).toBe(202);
+      const job = await waitJob(flaky.url, r.json.id, 120_000);
+      expect(job.state).toBe('failed');
+      expect(job.attempts).toBe(2);
+      expect(job.error.code).toBe('REQUEST_FAILED');
+      expect(job.error.message).toMatch(new RegExp(`^object store s3://${bucket.name}/flaky/jobs/${r.json.id}/\\S+: put failed \\(503 `));
+      // Three tries of the SDK per write, at least one write per attempt.
+      expect(refused).toBeGreaterThanOrEqual(6);
+      expect(await listKeys(bucket.client, bucket.name, `flaky/jobs/${r.json.id}/`)).toEqual([]);
+      expect(await listKeys(bucket.client, bucket.name, 'flaky/uploads/')).toEqual([]); // a failed job lets go of its own upload
+      expect((await api(flaky.url, 'GET', `/v1/jobs/${r.json.id}/manifest`)).status).toBe(409);
+    } finally {
+      await flaky.close();
+      await new Promise((r) => proxyServer.close(r));
+    }
   }, 180_000);
 });
