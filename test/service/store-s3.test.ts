@@ -12,7 +12,7 @@ import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/service/service.js';
 import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
-import { api, startService, upload, waitJob, type Running } from '../helpers/service.js';
+import { api, startService, upload, waitFor, waitJob, type Running } from '../helpers/service.js';
 import { listKeys, S3_ENV, s3Available, tempBucket } from '../helpers/s3.js';
 
 const hasS3 = await s3Available();
@@ -186,7 +186,8 @@ describe.skipIf(!hasS3)('the service with --store s3://', () => {
       // Three tries of the SDK per write, at least one write per attempt.
       expect(refused).toBeGreaterThanOrEqual(6);
       expect(await listKeys(bucket.client, bucket.name, `flaky/jobs/${r.json.id}/`)).toEqual([]);
-      expect(await listKeys(bucket.client, bucket.name, 'flaky/uploads/')).toEqual([]); // a failed job lets go of its own upload
+      // A failed job lets go of its own upload (just after it is recorded failed).
+      await waitFor("the failed job's upload to go", async () => (await listKeys(bucket.client, bucket.name, 'flaky/uploads/')).length === 0, 30_000, 100);
       expect((await api(flaky.url, 'GET', `/v1/jobs/${r.json.id}/manifest`)).status).toBe(409);
     } finally {
       await flaky.close();
