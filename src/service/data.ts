@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import { OmniprepError } from '../errors.js';
 import { diskFull, storageError } from './errors.js';
 
 export class DataDir {
@@ -94,23 +95,15 @@ export class DataDir {
    */
   async receive(stream: Readable, name?: string): Promise<{ path: string; sha256: string; bytes: number }> {
     const path = this.tmpFile();
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        cb(null, chunk);
-      },
-    });
+    const tap = hashingTap();
     try {
-      await pipeline(stream, tap, createWriteStream(path));
+      await pipeline(stream, tap.stream, createWriteStream(path));
     } catch (e) {
       await rm(path, { force: true });
       const full = diskFull(e);
       throw full && name !== undefined ? storageError(full, name) : e;
     }
-    return { path, sha256: hash.digest('hex'), bytes };
+    return { path, sha256: tap.sha256(), bytes: tap.bytes() };
   }
 
   outputDir(id: string): string {
@@ -135,6 +128,26 @@ export class DataDir {
   isInput(p: string): boolean {
     return resolve(p).startsWith(this.inputs + sep);
   }
+}
+
+/** A pass-through stream that hashes (sha256) and counts what goes through it. */
+export function hashingTap(): { stream: Transform; sha256(): string; bytes(): number } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return { stream, sha256: () => hash.digest('hex'), bytes: () => bytes };
+}
+
+/** An upload's name (its file name, else "upload") and the refusal when it crosses `maxBytes`. */
+export function uploadLimit(filename: string | undefined, maxBytes: number): { name: string; tooLarge(): OmniprepError } {
+  const name = filename || 'upload';
+  return { name, tooLarge: () => new OmniprepError('TOO_LARGE', `${name}: the upload is over the ${maxBytes}-byte limit`, { input: name }) };
 }
 
 function alive(pid: number): boolean {

@@ -160,8 +160,8 @@ export class Inputs {
       throw new ServiceError('BAD_REQUEST', 'give exactly one of path, url or upload (or upload the file as multipart/form-data)');
     const options = parseJobOptions(body.options);
     const { objects } = this.d.objectStore;
-    if (body.upload !== undefined) return { input: await storedUpload(objects, body.upload), options };
-    if (body.url?.startsWith('s3://')) return { input: await s3UrlInput(objects, body.url), options };
+    if (body.upload !== undefined) return { input: await storedUpload(objects, body.upload, config.maxUploadBytes), options };
+    if (body.url?.startsWith('s3://')) return { input: await s3UrlInput(objects, body.url, config.maxUploadBytes), options };
     if (body.path !== undefined) {
       const { input, identity } = await intakePath(body.path, roots, data, (id) => this.stored.get(id));
       this.remember(identity, input);

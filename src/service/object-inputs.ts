@@ -6,12 +6,12 @@
  * container allows (the range reader may reach the store's endpoint, and only it, even on a
  * loopback or private address), pinned to the object's ETag and size.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { OmniprepError } from '../errors.js';
 import type { RemoteOptions } from '../source/remote.js';
 import type { ResolvedConfig } from './config.js';
-import { extensionOf } from './data.js';
+import { extensionOf, hashingTap, uploadLimit } from './data.js';
 import { ServiceError } from './errors.js';
 import { jobUrlOptions } from './intake.js';
 import type { ObjectStore } from './objects/types.js';
@@ -21,24 +21,29 @@ import type { JobInput } from './store/types.js';
 export const UPLOAD_URL_TTL_SEC = 3600;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\.[a-z0-9]{1,5})?$/;
 
+/** A new upload's id: a UUID, with the file name's extension when it has one. */
+function uploadId(name: string | undefined): string {
+  const ext = extensionOf(name);
+  return `${randomUUID()}${ext === 'bin' ? '' : `.${ext}`}`;
+}
+
 /** A new upload slot: its id (with the file's extension) and a presigned PUT for it. */
 export async function newUpload(objects: ObjectStore, name: string | undefined): Promise<{ id: string; url: string; expiresInSec: number }> {
   if (objects.kind !== 's3')
     throw new ServiceError('BAD_REQUEST', 'presigned uploads need an object store (start the service with --store s3://BUCKET/PREFIX)');
-  const ext = extensionOf(name);
-  const id = `${randomUUID()}${ext === 'bin' ? '' : `.${ext}`}`;
+  const id = uploadId(name);
   return { id, url: await objects.presignPut(objects.key('uploads', id), UPLOAD_URL_TTL_SEC), expiresInSec: UPLOAD_URL_TTL_SEC };
 }
 
 /** `{ upload: ID }`: the object a client put to its presigned URL. */
-export async function storedUpload(objects: ObjectStore, id: string): Promise<JobInput> {
+export async function storedUpload(objects: ObjectStore, id: string, maxBytes: number): Promise<JobInput> {
   if (objects.kind !== 's3') throw new ServiceError('BAD_REQUEST', 'upload ids need an object store (start the service with --store s3://BUCKET/PREFIX)');
   if (!UPLOAD_ID.test(id)) throw new ServiceError('BAD_REQUEST', `upload ${JSON.stringify(id).slice(0, 80)}: not an upload id (POST /v1/uploads gives one)`);
-  return objectInput(objects, objects.key('uploads', id), { kind: 'upload', name: id });
+  return objectInput(objects, objects.key('uploads', id), { kind: 'upload', name: id }, maxBytes);
 }
 
 /** `s3://BUCKET/KEY` in the service's bucket. */
-export async function s3UrlInput(objects: ObjectStore & { bucket?: string }, url: string): Promise<JobInput> {
+export async function s3UrlInput(objects: ObjectStore & { bucket?: string }, url: string, maxBytes: number): Promise<JobInput> {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   if (!m) throw new OmniprepError('INVALID_OPTION', `${url}: expected s3://BUCKET/KEY`, { input: url });
   if (objects.kind !== 's3' || m[1] !== objects.bucket)
@@ -49,13 +54,15 @@ export async function s3UrlInput(objects: ObjectStore & { bucket?: string }, url
         input: url,
       },
     );
-  return objectInput(objects, m[2]!, { kind: 'url', name: url, url });
+  return objectInput(objects, m[2]!, { kind: 'url', name: url, url }, maxBytes);
 }
 
-async function objectInput(objects: ObjectStore, key: string, base: Pick<JobInput, 'kind' | 'name' | 'url'>): Promise<JobInput> {
+/** The object's size and ETag, checked: it exists, is not empty, and is within the upload limit. */
+async function objectInput(objects: ObjectStore, key: string, base: Pick<JobInput, 'kind' | 'name' | 'url'>, maxBytes: number): Promise<JobInput> {
   const info = await objects.head(key);
   if (!info) throw new OmniprepError('NOT_FOUND', `${base.name}: no such object in the store`, { input: base.name });
   if (info.size === 0) throw new OmniprepError('EMPTY', `${base.name}: is empty (0 bytes)`, { input: base.name });
+  if (info.size > maxBytes) throw new OmniprepError('TOO_LARGE', `${base.name}: ${info.size} bytes, over the ${maxBytes}-byte limit`, { input: base.name });
   return { ...base, file: '', bytes: info.size, object: key, etag: info.etag };
 }
 
@@ -69,31 +76,21 @@ export async function uploadToStore(
   objects: ObjectStore,
   maxBytes: number,
 ): Promise<JobInput> {
-  const name = filename || 'upload';
-  const tooLarge = (): OmniprepError => new OmniprepError('TOO_LARGE', `${name}: the upload is over the ${maxBytes}-byte limit`, { input: name });
-  const ext = extensionOf(name);
-  const key = objects.key('uploads', `${randomUUID()}${ext === 'bin' ? '' : `.${ext}`}`);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  const { name, tooLarge } = uploadLimit(filename, maxBytes);
+  const key = objects.key('uploads', uploadId(name));
+  const tap = hashingTap();
   stream.once('limit', () => stream.destroy(tooLarge()));
-  stream.once('error', (e) => tap.destroy(e));
+  stream.once('error', (e) => tap.stream.destroy(e));
   try {
-    await objects.put(key, stream.pipe(tap));
+    await objects.put(key, stream.pipe(tap.stream));
     if (stream.truncated) throw tooLarge();
-    if (bytes === 0) throw new OmniprepError('EMPTY', `${name}: is empty (0 bytes)`, { input: name });
+    if (tap.bytes() === 0) throw new OmniprepError('EMPTY', `${name}: is empty (0 bytes)`, { input: name });
   } catch (e) {
     await objects.deletePrefix(key).catch(() => {});
     throw stream.truncated ? tooLarge() : e;
   }
   const info = await objects.head(key);
-  return { kind: 'upload', name, file: '', sha256: hash.digest('hex'), bytes, object: key, etag: info?.etag, owned: true };
+  return { kind: 'upload', name, file: '', sha256: tap.sha256(), bytes: tap.bytes(), object: key, etag: info?.etag, owned: true };
 }
 
 /** A presigned GET for an input in the store, valid for `ttlSec`. */

@@ -194,4 +194,25 @@ describe.skipIf(!hasS3)('the service with --store s3://', () => {
       await new Promise((r) => proxyServer.close(r));
     }
   }, 180_000);
+
+  it('the upload limit holds in the store: a multipart upload is refused while it streams, a presigned one at submit; nothing is kept', async () => {
+    const small = await startService({ store: `s3://${bucket.name}/small`, maxUploadBytes: 10_000 });
+    try {
+      const clip = await fixture('audioFirst');
+      const size = (await readFile(clip)).length;
+      expect(size).toBeGreaterThan(10_000);
+      const r = await upload(small.url, clip, { every: 1 }, { name: 'clip.mp4' });
+      expect(r.status).toBe(413);
+      expect(r.json.error.message).toBe('clip.mp4: the upload is over the 10000-byte limit');
+      const slot = await api(small.url, 'POST', '/v1/uploads', { name: 'clip.mp4' });
+      expect((await fetch(slot.json.url, { method: 'PUT', body: await readFile(clip) })).status).toBe(200);
+      const submitted = await api(small.url, 'POST', '/v1/jobs', { upload: slot.json.id, options: { every: 1 } });
+      expect(submitted.status).toBe(413);
+      expect(submitted.json.error.message).toBe(`${slot.json.id}: ${size} bytes, over the 10000-byte limit`);
+      // Only the client's presigned object is there: the refused multipart upload left nothing.
+      expect(await listKeys(bucket.client, bucket.name, 'small/')).toEqual([`small/uploads/${slot.json.id}`]);
+    } finally {
+      await small.close();
+    }
+  }, 120_000);
 });
