@@ -7,9 +7,12 @@
  *   DATA/plans/JOB.json      a job's plan and the facts it was made from (its worker executes it)
  *   DATA/tmp/                uploads and downloads in flight
  *
- * With Redis and workers on several machines, DATA is a directory every node mounts (NFS, a
- * shared volume): workers read inputs from it and write outputs to it, and API nodes serve frames
- * from it. URL inputs also reach a worker without it (read by byte ranges, or downloaded again).
+ * With Redis and workers on several machines, either every node has its own DATA and the objects
+ * another node needs (uploads, frames, audio chunks, manifests) are in S3 (`--store`:
+ * src/service/objects/, outputs.ts, object-inputs.ts), or DATA is a directory every node mounts
+ * (NFS, a shared volume): workers read inputs from it and write outputs to it, and API nodes serve
+ * frames from it. URL inputs also reach a worker without either (read by byte ranges, or
+ * downloaded again).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
