@@ -5,12 +5,14 @@
  * removing the job's objects. Skips with one line when no S3 server answers.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/service/service.js';
+import { CLI } from '../helpers/cli.js';
 import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
 import { api, startService, upload, waitFor, waitJob, type Running } from '../helpers/service.js';
 import { listKeys, S3_ENV, s3Available, tempBucket } from '../helpers/s3.js';
@@ -73,6 +75,18 @@ describe.skipIf(!hasS3)('the service with --store s3://', () => {
       new RegExp(`^REQUEST_FAILED: option store: ${store}: cannot reach http://127.0.0.1:1 \\(ECONNREFUSED[^\\n]*\\)$`),
     );
     expect(await startError({ store: 'http://bucket/x' })).toBe('INVALID_OPTION: option store: expected s3://BUCKET/PREFIX, got "http://bucket/x"');
+    // The command line: exit 1 and one line on stderr.
+    const cliData = tempDir('svc-s3-cli-');
+    const cli = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--store', 's3://omniprep-no-such-bucket/x', '--data', cliData], {
+      env: { ...process.env, ...S3_ENV },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    rmSync(cliData, { recursive: true, force: true });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toBe(
+      `omniprep: option store: s3://omniprep-no-such-bucket/x: the bucket omniprep-no-such-bucket does not exist at ${S3_ENV.AWS_ENDPOINT_URL_S3}\n`,
+    );
   }, 120_000);
 
   it('an upload streamed to the store: frames by redirect and by proxy equal the plan, DELETE removes every object', async () => {

@@ -25,6 +25,9 @@ async function addressesOf(endpoint: string | undefined): Promise<Set<string>> {
 
 export async function openObjects(config: ResolvedConfig): Promise<OpenedObjects> {
   if (!config.store) return { objects: new LocalObjects(config.dataDir), endpointAddresses: new Set() };
+  // The SDK warns on Node 20 (which omniprep supports) in seven lines on stderr, at every start:
+  // a node's start-up says one line, unless the operator asks for the SDK's warning.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { S3Objects } = await import('./s3.js');
   const objects = new S3Objects(config.store, { endpoint: config.s3Endpoint });
   try {
