@@ -1,78 +1,38 @@
 /**
  * Upload to frames through the S3 store against the local data directory (issue 22: the store
- * costs at most 1.3x). One 10-minute 720p MP4 (30 fps, a keyframe every 2 s, made once as
- * .cache/bench/store-720p.mp4), uploaded as multipart to an in-process service with one worker,
- * keyframe mode every 5 s (120 frames); measured from the first byte sent to the job's end, best
- * of --runs (default 1) each; the job is deleted after each run. With --store the upload streams to the bucket and the worker reads
- * the MP4 by ranged GETs through a presigned URL; the report says what share of the file it fetched.
+ * costs at most 1.3x). The benchmarks' 10-minute 720p MP4 (bench/lib.mjs: a keyframe every 2 s),
+ * uploaded as multipart to an in-process service with one worker, keyframe mode every 5 s;
+ * measured from the first byte sent to the job's end, best of --runs (default 1) each, the job
+ * deleted after each run. With --store the upload streams to the bucket and the worker reads the
+ * MP4 by ranged GETs through a presigned URL; the report says what share of the file it fetched.
  *
  *   scripts/s3-server.sh start; npx tsx bench/store.ts [--runs N]
  *
  * Needs the S3 server of the tests (scripts/s3-server.sh: its endpoint and keys are the defaults).
  *
- * Measured on 2 cores (AMD EPYC, Node 20, load average 5-6 from other work; a 75 MB clip at
- * 1 Mbit/s, Ceph RGW on memstore on the same machine), best of 2:
+ * Measured on 2 cores (AMD EPYC, Node 20, load average about 9 from other work; the 129 MB clip,
+ * Ceph RGW on memstore on the same machine), best of 2:
  *
- *   local   3.02 s (upload and plan 1.68 s)
- *   store   4.83 s (upload and plan 1.41 s; the job read 3.0% of the file in 123 ranged GETs)
- *   ratio   1.6 (1.36 to 1.94 over five runs): over the issue's 1.3. Uploading and planning
- *           cost the same; the job's gap is its ranged reads, one GET per kept keyframe, in turn.
+ *   local   4.40 s (upload and plan 2.73 s), 121 frames
+ *   store   6.46 s (upload and plan 2.63 s; the job read 2.2% of the file in 123 ranged GETs)
+ *   ratio   1.47 (a 75 MB 1-Mbit/s clip: 1.36 to 1.94 over five runs): over the issue's 1.3.
+ *           Uploading and planning cost the same; the gap is the job's ranged reads, one GET per
+ *           kept keyframe, one after another.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { resolveBinary } from '../src/ffmpeg/binaries.js';
-import { runProcess } from '../src/ffmpeg/runner.js';
+import { join } from 'node:path';
 import { createService } from '../src/service/service.js';
 import { S3_ENV, tempBucket } from '../test/helpers/s3.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLIP = join(ROOT, '.cache', 'bench', 'store-720p.mp4');
 const i = process.argv.indexOf('--runs');
 const RUNS = i >= 0 ? Number(process.argv[i + 1]) : 1;
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
+/** The benchmarks' 10-minute 720p H.264 (bench/lib.mjs, made once: keyframes every 2 s, AAC). */
 async function makeClip(): Promise<string> {
-  if (existsSync(CLIP)) return CLIP;
-  mkdirSync(dirname(CLIP), { recursive: true });
-  const tmp = `${CLIP}.${process.pid}.mp4`;
-  log('making a 10-minute 720p MP4 (once)');
-  await runProcess({
-    command: resolveBinary('ffmpeg').path,
-    input: 'lavfi',
-    timeoutMs: 1800_000,
-    args: [
-      '-nostdin',
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=s=1280x720:r=30:d=600',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-b:v',
-      '1M',
-      '-maxrate',
-      '1M',
-      '-bufsize',
-      '2M',
-      '-g',
-      '60',
-      '-pix_fmt',
-      'yuv420p',
-      '-movflags',
-      '+faststart',
-      `file:${tmp}`,
-    ],
-  });
-  renameSync(tmp, CLIP);
-  return CLIP;
+  const libPath = './lib.mjs';
+  const lib = (await import(libPath)) as { benchMedia(): Promise<{ tenMin720: string }> };
+  return (await lib.benchMedia()).tenMin720;
 }
 
 /** Seconds from the upload's first byte to the job's end, and what the job's result says it read. */
