@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, one after the other, each printing its JSON.
-//   node bench/run.mjs [name ...]   names: startup, keyframes, sample, everyday, scene, audio, dispatch, service, remote, eval
+//   node bench/run.mjs [name ...]   names: startup, keyframes, sample, everyday, scene, audio, dispatch, service, remote, eval, store
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ const all = {
   service: ['npx', ['tsx', 'bench/service.ts']],
   remote: ['npx', ['tsx', 'bench/remote.ts']],
   eval: ['npx', ['tsx', 'bench/eval.ts']],
+  store: ['npx', ['tsx', 'bench/store.ts']],
 };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

@@ -128,7 +128,10 @@ export async function runManyCommand<T>(c: ManyCommand<T>): Promise<number> {
     if (c.json) process.stdout.write(`${JSON.stringify(item)}\n`);
     else if (r.ok) process.stdout.write(`${r.input}: ${countsText(c.counts(r.result).counts)}${item.out ? ` -> ${folderOf(r.index)}` : ''}\n`);
     if (!r.ok) process.stderr.write(`omniprep: ${r.error.message}\n`);
-    if (tty) process.stderr.write(`\r${progressLine(tally.frames === undefined ? 'inputs' : `inputs, ${tally.frames} frames`, tally.items.length, c.inputs.length, performance.now() - started)}`);
+    if (tty)
+      process.stderr.write(
+        `\r${progressLine(tally.frames === undefined ? 'inputs' : `inputs, ${tally.frames} frames`, tally.items.length, c.inputs.length, performance.now() - started)}`,
+      );
   }
   clear();
   const summary = tally.summary();

@@ -21,6 +21,7 @@ import { curveRoutes } from './routes/curve.js';
 import { listRoutes } from './routes/list.js';
 import { modelRoutes } from './routes/models.js';
 import { requestRoutes } from './routes/requests.js';
+import { uploadRoutes } from './routes/uploads.js';
 import { isPageRequest, webPage } from '../web/page.js';
 
 const Ajv = AjvModule.default;
@@ -119,6 +120,7 @@ export async function buildApp(ctx: RouteContext, logger: boolean): Promise<Fast
   await app.register(curveRoutes);
   await app.register(modelRoutes);
   await app.register(requestRoutes);
+  await app.register(uploadRoutes);
   await app.register(webPage);
   await app.ready();
   return app;

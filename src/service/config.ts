@@ -50,6 +50,15 @@ export interface ServiceConfig {
   redisPrefix?: string | undefined;
   /** A name for this node in job records (default host:pid). */
   nodeName?: string | undefined;
+  /**
+   * `s3://BUCKET/PREFIX`: uploads, frames, audio chunks and manifests in S3-compatible storage, so
+   * nodes share no disk (default: OMNIPREP_STORE; none: everything under dataDir).
+   */
+  store?: string | undefined;
+  /** The S3-compatible server (default: AWS_ENDPOINT_URL_S3; path-style addressing when given). */
+  s3Endpoint?: string | undefined;
+  /** Frames and manifests in the store are sent through this node instead of a redirect to a presigned URL. */
+  proxyStore?: boolean | undefined;
 }
 
 export interface ResolvedConfig {
@@ -76,6 +85,9 @@ export interface ResolvedConfig {
   stalledIntervalMs: number;
   redisPrefix: string;
   nodeName: string;
+  store: string | undefined;
+  s3Endpoint: string | undefined;
+  proxyStore: boolean;
 }
 
 /** Tighter than the library's: a service decodes strangers' files. */
@@ -137,5 +149,8 @@ export function resolveConfig(c: ServiceConfig = {}, env: NodeJS.ProcessEnv = pr
     stalledIntervalMs: positive('stalledIntervalMs', num(c.stalledIntervalMs, 'OMNIPREP_STALLED_MS', d.stalledIntervalMs), true, 100),
     redisPrefix: c.redisPrefix ?? (env.OMNIPREP_REDIS_PREFIX || d.redisPrefix),
     nodeName: c.nodeName ?? `${env.HOSTNAME ?? 'node'}:${process.pid}`,
+    store: c.store ?? (env.OMNIPREP_STORE || undefined),
+    s3Endpoint: c.s3Endpoint ?? (env.AWS_ENDPOINT_URL_S3 || undefined),
+    proxyStore: Boolean(c.proxyStore),
   };
 }

@@ -8,6 +8,7 @@ import type { Plan } from '../plan/types.js';
 import type { EventBus } from './bus.js';
 import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
+import type { ObjectStore } from './objects/types.js';
 import type { JobOptions } from './options.js';
 import type { JobQueue } from './queue/types.js';
 import type { JobInput, JobRecord, JobStore } from './store/types.js';
@@ -20,6 +21,8 @@ export interface RouteContext {
   readonly store: JobStore;
   readonly bus: EventBus;
   readonly queue: JobQueue;
+  /** Where outputs and uploads are: the data directory, or S3 (--store). */
+  readonly objects: ObjectStore;
   readonly inputs: {
     read(request: FastifyRequest, o?: { whole?: string; signal?: AbortSignal }): Promise<{ input: JobInput; options: JobOptions }>;
     plan(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<Plan>;

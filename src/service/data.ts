@@ -7,9 +7,12 @@
  *   DATA/plans/JOB.json      a job's plan and the facts it was made from (its worker executes it)
  *   DATA/tmp/                uploads and downloads in flight
  *
- * With Redis and workers on several machines, DATA is a directory every node mounts (NFS, a
- * shared volume): workers read inputs from it and write outputs to it, and API nodes serve frames
- * from it. URL inputs also reach a worker without it (read by byte ranges, or downloaded again).
+ * With Redis and workers on several machines, either every node has its own DATA and the objects
+ * another node needs (uploads, frames, audio chunks, manifests) are in S3 (`--store`:
+ * src/service/objects/, outputs.ts, object-inputs.ts), or DATA is a directory every node mounts
+ * (NFS, a shared volume): workers read inputs from it and write outputs to it, and API nodes serve
+ * frames from it. URL inputs also reach a worker without either (read by byte ranges, or
+ * downloaded again).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +21,7 @@ import { hostname } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import { OmniprepError } from '../errors.js';
 import { diskFull, storageError } from './errors.js';
 
 export class DataDir {
@@ -94,23 +98,15 @@ export class DataDir {
    */
   async receive(stream: Readable, name?: string): Promise<{ path: string; sha256: string; bytes: number }> {
     const path = this.tmpFile();
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        cb(null, chunk);
-      },
-    });
+    const tap = hashingTap();
     try {
-      await pipeline(stream, tap, createWriteStream(path));
+      await pipeline(stream, tap.stream, createWriteStream(path));
     } catch (e) {
       await rm(path, { force: true });
       const full = diskFull(e);
       throw full && name !== undefined ? storageError(full, name) : e;
     }
-    return { path, sha256: hash.digest('hex'), bytes };
+    return { path, sha256: tap.sha256(), bytes: tap.bytes() };
   }
 
   outputDir(id: string): string {
@@ -135,6 +131,26 @@ export class DataDir {
   isInput(p: string): boolean {
     return resolve(p).startsWith(this.inputs + sep);
   }
+}
+
+/** A pass-through stream that hashes (sha256) and counts what goes through it. */
+export function hashingTap(): { stream: Transform; sha256(): string; bytes(): number } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return { stream, sha256: () => hash.digest('hex'), bytes: () => bytes };
+}
+
+/** An upload's name (its file name, else "upload") and the refusal when it crosses `maxBytes`. */
+export function uploadLimit(filename: string | undefined, maxBytes: number): { name: string; tooLarge(): OmniprepError } {
+  const name = filename || 'upload';
+  return { name, tooLarge: () => new OmniprepError('TOO_LARGE', `${name}: the upload is over the ${maxBytes}-byte limit`, { input: name }) };
 }
 
 function alive(pid: number): boolean {

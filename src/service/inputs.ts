@@ -18,8 +18,10 @@ import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { ServiceError } from './errors.js';
 import { type FileIdentity, inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
+import { objectUrl, objectUrlOptions, s3UrlInput, storedUpload, uploadToStore } from './object-inputs.js';
+import type { OpenedObjects } from './objects/open.js';
 import { OPTIONS_FIELD_LIMIT, parseJobOptions, resolveJobOptions, toPlanOptions, type JobOptions } from './options.js';
-import { scrubPaths } from './paths.js';
+import { scrubPaths, type Renames } from './paths.js';
 import { Planner } from './planner.js';
 import { readByRanges, type JobInput, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
@@ -35,7 +37,12 @@ export interface InputsDeps {
   store: JobStore;
   roots: string[];
   tokens: TokenCounter;
+  /** The S3 store (--store) or the data directory: where uploads go. */
+  objectStore: OpenedObjects;
 }
+
+/** How long a planner's presigned GET of an input in the store works. */
+const PLAN_URL_TTL_SEC = 900;
 
 /**
  * A signal that fires when the client of a request goes away before its answer is sent: a
@@ -119,7 +126,10 @@ export class Inputs {
             part.file.resume();
             throw new ServiceError('BAD_REQUEST', `multipart: one file only, in the field "file" (got "${part.fieldname}"${input ? ' again' : ''})`);
           }
-          input = await intakeUpload(part.file, part.filename, data, config.maxUploadBytes);
+          input =
+            this.d.objectStore.objects.kind === 's3'
+              ? await uploadToStore(part.file, part.filename, this.d.objectStore.objects, config.maxUploadBytes)
+              : await intakeUpload(part.file, part.filename, data, config.maxUploadBytes);
           this.pin(input);
         } else if (part.fieldname === 'options') {
           if (part.valueTruncated) throw new ServiceError('BAD_REQUEST', `multipart: the options field is over the ${OPTIONS_FIELD_LIMIT}-byte limit`);
@@ -143,12 +153,15 @@ export class Inputs {
     signal: AbortSignal | undefined,
   ): Promise<{ input: JobInput; options: JobOptions }> {
     const { data, config, roots } = this.d;
-    const body = request.body as { path?: string; url?: string; options?: JobOptions } | undefined;
+    const body = request.body as { path?: string; url?: string; upload?: string; options?: JobOptions } | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body))
-      throw new ServiceError('BAD_REQUEST', 'send JSON { path | url, options } or a multipart upload (file, options)');
-    if ((body.path === undefined) === (body.url === undefined))
-      throw new ServiceError('BAD_REQUEST', 'give exactly one of path or url (or upload the file as multipart/form-data)');
+      throw new ServiceError('BAD_REQUEST', 'send JSON { path | url | upload, options } or a multipart upload (file, options)');
+    if ([body.path, body.url, body.upload].filter((x) => x !== undefined).length !== 1)
+      throw new ServiceError('BAD_REQUEST', 'give exactly one of path, url or upload (or upload the file as multipart/form-data)');
     const options = parseJobOptions(body.options);
+    const { objects } = this.d.objectStore;
+    if (body.upload !== undefined) return { input: await storedUpload(objects, body.upload, config.maxUploadBytes), options };
+    if (body.url?.startsWith('s3://')) return { input: await s3UrlInput(objects, body.url, config.maxUploadBytes), options };
     if (body.path !== undefined) {
       const { input, identity } = await intakePath(body.path, roots, data, (id) => this.stored.get(id));
       this.remember(identity, input);
@@ -183,15 +196,20 @@ export class Inputs {
   planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<{ plan: Plan; facts?: PlanFacts | undefined }> {
     const { data, config, tokens } = this.d;
     return this.planLimit(async () => {
-      const remote = readByRanges(input) ? await this.takeRemote(input, signal) : undefined;
+      const remote = readByRanges(input) ? await this.takeRemote(input, options, signal) : undefined;
       const file = remote ? remote.path : inputFile(input, data);
+      // An input in the store is read through a presigned URL: the client sees its own name.
+      const renames: Renames = [[file, input.name], ...(remote && input.object ? [[remote.report().url, input.name] as const] : [])];
       try {
         await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
         // A URL read by ranges: from its index, the plan says what the reading fetched.
         if (remote) {
           const planOptions = resolveJobOptions({ ...toPlanOptions(options, config.limits), signal });
           const { plan, facts } = await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options));
-          return { plan: scrubPaths(plan, [[file, input.name]]), facts: { ...facts, info: { ...facts.info, path: input.name } } };
+          // An object in the store is read through a presigned URL the worker signs again: it plans again
+          // from the byte ranges (a stored plan names the URL it was made from).
+          if (input.object) return { plan: scrubPaths(plan, renames) };
+          return { plan: scrubPaths(plan, renames), facts: { ...facts, info: { ...facts.info, path: input.name } } };
         }
         const { plan, facts } = await this.planner.plan(file, input.name, options, config.limits, signal);
         return { plan: scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]), facts };
@@ -203,11 +221,15 @@ export class Inputs {
     });
   }
 
-  /** The reader a URL's submission opened (or a new one, pinned to what it saw). */
-  private async takeRemote(input: JobInput, signal: AbortSignal | undefined): Promise<RemoteInput> {
+  /** The reader a URL's submission opened (or a new one, pinned to what it saw; an object's through a presigned GET). */
+  private async takeRemote(input: JobInput, options: JobOptions, signal: AbortSignal | undefined): Promise<RemoteInput> {
     const open = this.opened.get(input);
     this.opened.delete(input);
-    return open ?? RemoteInput.open(input.url!, jobUrlOptions(input, this.d.config, signal));
+    if (open) return open;
+    if (!input.object) return RemoteInput.open(input.url!, jobUrlOptions(input, this.d.config, signal));
+    const { objects, endpointAddresses } = this.d.objectStore;
+    const url = await objectUrl(objects, input, PLAN_URL_TTL_SEC);
+    return RemoteInput.open(url, { ...remoteOptions({ mode: options.mode }), ...objectUrlOptions(input, this.d.config, endpointAddresses, signal) });
   }
 
   /** Closes the reader of a submission that ends without a plan. */
@@ -267,6 +289,7 @@ export class Inputs {
   async discard(input: JobInput): Promise<void> {
     await this.closeRemote(input).catch(() => {});
     this.unpin(input);
+    if (input.owned && input.object) await this.d.objectStore.objects.deletePrefix(input.object);
     if (!input.file) return;
     if (this.pinned.has(input.file) || (await this.d.store.inputInUse(input.file))) return;
     const file = inputFile(input, this.d.data);

@@ -17,7 +17,7 @@ import { OmniprepError } from '../errors.js';
 import { download } from '../source/download.js';
 import { RemoteInput, type RemoteOptions } from '../source/remote.js';
 import type { ResolvedConfig } from './config.js';
-import { extensionOf, type DataDir } from './data.js';
+import { extensionOf, uploadLimit, type DataDir } from './data.js';
 import { ServiceError } from './errors.js';
 import { readByRanges, type JobInput } from './store/types.js';
 
@@ -132,8 +132,7 @@ export async function intakeUpload(
   data: DataDir,
   maxBytes: number,
 ): Promise<JobInput> {
-  const name = filename || 'upload';
-  const tooLarge = (): OmniprepError => new OmniprepError('TOO_LARGE', `${name}: the upload is over the ${maxBytes}-byte limit`, { input: name });
+  const { name, tooLarge } = uploadLimit(filename, maxBytes);
   // Refused the moment the limit is crossed (busboy's 'limit'), not when the body has arrived.
   stream.once('limit', () => stream.destroy(tooLarge()));
   let got: Awaited<ReturnType<DataDir['receive']>>;

@@ -9,10 +9,14 @@ import { rm, stat } from 'node:fs/promises';
 import type { DataDir } from './data.js';
 import { inputFile } from './intake.js';
 import { removeJobPlan } from './job-plans.js';
+import type { ObjectStore } from './objects/types.js';
+import { dropOutputs } from './outputs.js';
 import type { JobRecord, JobStore } from './store/types.js';
 
 export interface Holders {
   data: DataDir;
+  /** The data directory, or the S3 store (--store) where outputs and uploads are. */
+  objects: ObjectStore;
   store: JobStore;
   /** Whether a submission on this node holds the stored file (Inputs.isPinned). */
   isPinned(file: string): boolean;
@@ -23,6 +27,8 @@ export interface Holders {
 /** The job stops holding its input; the stored file goes when nothing else holds it. True when it went. */
 export async function releaseInput(job: JobRecord, h: Holders): Promise<boolean> {
   const { data, store } = h;
+  // An upload through the API into the S3 store is the job's own object.
+  if (job.input.object && job.input.owned) return (await h.objects.deletePrefix(job.input.object)) > 0;
   if (!job.input.file) return false; // a URL read by ranges: nothing stored
   await store.releaseInput(job.id);
   const file = inputFile(job.input, data);
@@ -37,7 +43,7 @@ export async function releaseInput(job: JobRecord, h: Holders): Promise<boolean>
 export async function releaseJob(job: JobRecord, h: Holders): Promise<boolean> {
   // A worker on another node may still be writing frames until it sees the cancel (it removes
   // what it wrote then, too): a directory that refills while it is removed is tried again.
-  await rm(h.data.abs(job.outputDir), { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  await dropOutputs(h.objects, job.id, h.data.abs(job.outputDir));
   await removeJobPlan(h.data, job.id);
   return releaseInput(job, h);
 }

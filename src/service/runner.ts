@@ -8,7 +8,7 @@
  * the same AbortSignal, which stops every ffmpeg child of the job.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DispatchReport } from '../dispatch/dispatch.js';
 import { isOmniprepError, OmniprepError } from '../errors.js';
@@ -21,6 +21,9 @@ import type { DataDir } from './data.js';
 import { diskFull, jobError, ServiceError, storageError } from './errors.js';
 import { ensureInput, jobUrlOptions } from './intake.js';
 import { readJobPlan } from './job-plans.js';
+import { objectUrl, objectUrlOptions } from './object-inputs.js';
+import type { ObjectStore } from './objects/types.js';
+import { dropOutputs, publishOutputs } from './outputs.js';
 import { resolveJobOptions, toPrepareOptions } from './options.js';
 import { scrubError, scrubPaths, type Renames } from './paths.js';
 import { releaseInput } from './release.js';
@@ -34,6 +37,7 @@ export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'retry' | 'skipp
 function retryable(e: unknown): boolean {
   if (e instanceof ServiceError) return false; // a full disk
   if (!isOmniprepError(e)) return true;
+  if (e.details?.store) return true; // the object store did not answer (it may come back)
   return e.code === 'PROCESS_FAILED' || e.code === 'BINARY_NOT_FOUND';
 }
 
@@ -53,6 +57,9 @@ export interface RunnerDeps {
   isPinned(file: string): boolean;
   /** Whether other nodes submit into the same --data (Redis mode). */
   shared: boolean;
+  /** Where outputs go: the data directory, or S3 (--store), whose endpoint's addresses the range reader may reach. */
+  objects: ObjectStore;
+  storeEndpoint: ReadonlySet<string>;
 }
 
 type Report = (p: Partial<JobProgress>, force?: boolean) => void;
@@ -122,17 +129,23 @@ export class JobWorker {
     report({}, true);
     let renames: Renames = [[outDir, `job ${id}`]];
     try {
-      const file = await ensureInput(job.input, data, config, signal);
+      // An input in the store: read like a URL, through a presigned GET that outlasts the job.
+      const file = job.input.object
+        ? await objectUrl(this.deps.objects, job.input, config.jobTimeoutSec + 600)
+        : await ensureInput(job.input, data, config, signal);
       renames = [
         [file, job.input.name],
         [SPARSE_COPY, job.input.name], // a URL read by ranges is decoded from a sparse local copy
         [outDir, `job ${id}`],
       ];
-      await rm(outDir, { recursive: true, force: true }); // an interrupted attempt's leftovers
+      await dropOutputs(this.deps.objects, id, outDir); // an interrupted attempt's leftovers
       const { prepared, called } = await this.work(job, file, outDir, signal, report);
       // The time limit holds even where the work finished without looking at the signal again.
       if (signal.aborted) throw signal.reason;
       const result = scrubPaths(await this.result(job, prepared, called), renames);
+      // Into the S3 store, the manifest last: the job is done only once it is stored.
+      await publishOutputs(this.deps.objects, id, outDir, { id, frames: result.manifest, audio: result.audioManifest, segments: result.segments });
+      if (signal.aborted) throw signal.reason;
       const actual = result.estimate.actual;
       const counters: Partial<Counters> = {
         framesTotal: prepared.frames.totals.frames,
@@ -146,7 +159,7 @@ export class JobWorker {
         const now = await store.get(id);
         if (!now) return this.vanished(id, outDir);
         if (now.state !== 'cancelled') return 'skipped';
-        await rm(outDir, { recursive: true, force: true });
+        await dropOutputs(this.deps.objects, id, outDir);
         return 'cancelled';
       }
       this.durations.push(Date.now() - started);
@@ -192,7 +205,7 @@ export class JobWorker {
       ...(planned ? { plan: planned.plan, facts: planned.facts, sha256: job.input.sha256 } : {}),
       onFrame: (_f, done, total) => report({ framesDone: done, framesTotal: total }),
       // A URL read by ranges: the library fetches its index and the packets the job keeps.
-      ...(readByRanges(job.input) ? { remote: jobUrlOptions(job.input, config, signal) } : {}),
+      ...(readByRanges(job.input) ? { remote: this.remoteOptions(job, signal) } : {}),
     });
     const calling: RunOptions = {
       ...base,
@@ -217,12 +230,18 @@ export class JobWorker {
     return { prepared: called.prepared as Prepared, called };
   }
 
+  /** The range reader's options for the job's URL, or for its object in the store (whose endpoint it may reach). */
+  private remoteOptions(job: JobRecord, signal: AbortSignal) {
+    const { config, storeEndpoint } = this.deps;
+    return job.input.object ? objectUrlOptions(job.input, config, storeEndpoint, signal) : jobUrlOptions(job.input, config, signal);
+  }
+
   /**
    * The job's record is gone from the store while it ran here (Redis restarted without
    * persistence): nothing can record its end, so its outputs go and the log says so, once.
    */
   private async vanished(id: string, outDir: string): Promise<RunOutcome> {
-    await rm(outDir, { recursive: true, force: true }).catch(() => {});
+    await dropOutputs(this.deps.objects, id, outDir).catch(() => {});
     process.stderr.write(
       `omniprep: job ${id}: its record is gone from the store (Redis restarted without persistence?); the job was dropped and its outputs removed\n`,
     );
@@ -240,7 +259,7 @@ export class JobWorker {
     );
     if (now === null) return this.vanished(id, outDir);
     if (now && now.state !== 'cancelled' && now.worker !== config.nodeName) return 'skipped'; // another worker has it
-    await rm(outDir, { recursive: true, force: true }).catch(() => {});
+    await dropOutputs(this.deps.objects, id, outDir).catch(() => {});
     if (ac.signal.aborted) {
       if (this.shuttingDown) {
         await store.release(id, 'the node shut down; queued again', config.nodeName);
@@ -338,12 +357,12 @@ export class JobWorker {
 }
 
 /**
- * What reading a URL input fetched, in the range reader's report: for a URL read by ranges, the
+ * What reading a URL input (or an object in the S3 store) fetched, in the range reader's report: for a URL read by ranges, the
  * job's readings (the frames', and the audio's when cut) added up; for one read whole, the
  * submission's download (the job read the stored copy).
  */
 function remoteRead(job: JobRecord, p: Prepared): { remote?: RemoteReport } {
-  if (job.input.kind !== 'url' || !job.input.remote) return {};
+  if (!job.input.object && (job.input.kind !== 'url' || !job.input.remote)) return {};
   const readings = [p.frames.remote, p.audioManifest?.remote].filter((r): r is RemoteReport => r !== undefined);
   if (!readings.length) return { remote: job.input.remote };
   const [first] = readings as [RemoteReport];

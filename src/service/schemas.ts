@@ -20,8 +20,9 @@ const inputProps = {
     minLength: 1,
     maxLength: 8192,
     description:
-      'an http(s) URL the server reads itself (SSRF-checked): an MP4/MOV or Matroska/WebM by byte ranges when its server answers them, anything else downloaded',
+      'an http(s) URL the server reads itself (SSRF-checked): an MP4/MOV or Matroska/WebM by byte ranges when its server answers them, anything else downloaded; with --store, also s3://BUCKET/KEY in the service bucket',
   },
+  upload: { type: 'string', minLength: 1, maxLength: 64, description: 'with --store: the id of an upload made with POST /v1/uploads and its presigned PUT' },
   options: { $ref: 'JobOptions#' },
 } as const;
 
@@ -29,7 +30,7 @@ const inputProps = {
 export const jsonInputSchema = {
   type: 'object',
   additionalProperties: false,
-  description: 'exactly one of path or url, and options',
+  description: 'exactly one of path, url or upload, and options',
   properties: inputProps,
 } as const;
 
@@ -143,3 +144,21 @@ export const errorResponses = {
 } as const;
 
 export const sharedSchemas = [jobOptionsSchema, errorSchema, planSummarySchema, jobSchema] as const;
+
+/** POST /v1/uploads: a presigned PUT for one file (with --store). */
+export const uploadBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { name: { type: 'string', maxLength: 255, description: "the file's name (its extension is kept)" } },
+} as const;
+
+export const uploadSchema = {
+  type: 'object',
+  required: ['id', 'url', 'method', 'expiresInSec'],
+  properties: {
+    id: { type: 'string', description: 'give it to POST /v1/jobs or /v1/plan as { "upload": ID } once the PUT is done' },
+    url: { type: 'string', description: 'PUT the file here (no other header needed)' },
+    method: { type: 'string', enum: ['PUT'] },
+    expiresInSec: { type: 'number' },
+  },
+} as const;

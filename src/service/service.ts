@@ -27,6 +27,8 @@ import { resolveRoots } from './intake.js';
 import { Inputs } from './inputs.js';
 import type { JobQueue } from './queue/types.js';
 import { sweepOrphanPlans } from './job-plans.js';
+import { openObjects } from './objects/open.js';
+import type { ObjectStore } from './objects/types.js';
 import { type Holders, releaseJob } from './release.js';
 import { JobWorker } from './runner.js';
 import type { JobStore } from './store/types.js';
@@ -36,6 +38,8 @@ export interface Service {
   readonly config: ResolvedConfig;
   readonly data: DataDir;
   readonly store: JobStore;
+  /** Where outputs and uploads are: the data directory, or S3 (--store). */
+  readonly objects: ObjectStore;
   readonly bus: EventBus;
   readonly queue: JobQueue;
   /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */
@@ -99,6 +103,9 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   const config = resolveConfig(cfg);
   const data = new DataDir(config.dataDir);
   await data.init();
+  // The S3 store is checked before anything else starts: a wrong key, a missing bucket or an unreachable endpoint is one line.
+  const opened = await openObjects(config);
+  const { objects } = opened;
   const roots = await resolveRoots(config.allowRoots);
   const work = o.work ?? config.workers > 0;
   const http = o.http !== false;
@@ -107,15 +114,16 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   let inputs: Inputs | undefined;
   const isPinned = (file: string): boolean => inputs?.isPinned(file) ?? false;
   const shared = Boolean(config.redisUrl); // other nodes submit into the same --data
-  const makeRunner = (store: JobStore, bus: EventBus): JobWorker => new JobWorker({ config, store, bus, data, tokens, isPinned, shared });
+  const makeRunner = (store: JobStore, bus: EventBus): JobWorker =>
+    new JobWorker({ config, store, bus, data, tokens, isPinned, shared, objects, storeEndpoint: opened.endpointAddresses });
   const backend = config.redisUrl ? await redisBackend(config, { work, http, makeRunner }) : embeddedBackend(config, { work, http, makeRunner });
   const { store, bus, queue, runner } = backend;
   tokens.warm(http); // after the data directory's lock: a second server is refused without the wait
   // What a killed node left: its temporary directories, and (embedded, where nothing else submits) orphan inputs.
   await data.cleanTmp(!config.redisUrl);
   const restoreTemp = useTempRoot(data.nodeTmp());
-  inputs = new Inputs({ config, data, store, roots, tokens });
-  const holders: Holders = { data, store, isPinned, shared };
+  inputs = new Inputs({ config, data, store, roots, tokens, objectStore: opened });
+  const holders: Holders = { data, objects, store, isPinned, shared };
   const sweep = sweeper(config, holders, inputs);
 
   const health = async (): Promise<Health> => ({
@@ -123,6 +131,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     node: config.nodeName,
     store: store.kind,
     queue: queue.kind,
+    objects: objects.where,
     workers: runner ? config.workers : 0,
     running: runner?.active ?? 0,
     uptimeSec: Math.round(process.uptime()),
@@ -133,6 +142,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     store,
     bus,
     queue,
+    objects,
     inputs,
     admit: admission(config, backend),
     health,
@@ -149,6 +159,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     config,
     data,
     store,
+    objects,
     bus,
     queue,
     runner,
@@ -167,6 +178,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
       if (runner) await releasePool();
       await tokens.close();
       await inputs.close();
+      objects.close();
       restoreTemp();
       await rm(data.nodeTmp(), { recursive: true, force: true });
     },

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDir } from '../../src/service/data.js';
+import { LocalObjects } from '../../src/service/objects/local.js';
 import { releaseInput } from '../../src/service/release.js';
 import { SqliteStore } from '../../src/service/store/sqlite.js';
 import type { JobRecord } from '../../src/service/store/types.js';
@@ -130,7 +131,7 @@ describe('releaseInput', () => {
     utimesSync(abs, past, past);
     const j = await job('j1', file, Date.now() - 30_000);
     let pinned = true;
-    const holders = { data, store, isPinned: (f: string) => pinned && f === file, shared: true };
+    const holders = { data, objects: new LocalObjects(data.root), store, isPinned: (f: string) => pinned && f === file, shared: true };
     expect(await releaseInput(j, holders)).toBe(false); // a submission on this node holds it
     expect(await store.inputInUse(file)).toBe(false); // but the job let go of it
     pinned = false;

@@ -156,7 +156,7 @@ describe('bad requests get a 4xx with a clear message, and the service keeps ser
       'INVALID_OPTION',
       /^option evry: not an option \(did you mean every\?\)$/,
     );
-    expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', url: 'http://x/' }), 400, 'BAD_REQUEST', /exactly one of path or url/);
+    expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', url: 'http://x/' }), 400, 'BAD_REQUEST', /exactly one of path, url or upload/);
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { model: 'gpt-nope' } }), 400, 'UNKNOWN_MODEL', /gpt-nope/);
     expectError(await api(s.url, 'POST', '/v1/jobs', { path: 'ok.mp4', options: { call: true } }), 400, 'INVALID_OPTION', /needs a prompt/);
     expectError(await upload(s.url, clip, '{"every":'), 400, 'BAD_REQUEST', /options field is not valid JSON/);
@@ -404,6 +404,7 @@ describe('faults and the model call', () => {
           '/v1/jobs/{id}/requests',
           '/v1/jobs/{id}/batch',
           '/v1/jobs/{id}/audio/{n}',
+          '/v1/uploads',
         ].sort(),
       );
       expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobOptions', 'Job', 'Error', 'PlanSummary']));

@@ -12,6 +12,8 @@ interface NodeCliOptions {
   jobTimeout?: number;
   allowPrivateUrls?: boolean;
   maxUploadBytes?: number;
+  store?: string;
+  s3Endpoint?: string;
 }
 
 interface ServeCliOptions extends NodeCliOptions {
@@ -21,6 +23,7 @@ interface ServeCliOptions extends NodeCliOptions {
   queueLimit?: number;
   retentionHours?: number;
   log?: boolean;
+  proxyStore?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -109,7 +112,12 @@ function withNodeOptions(cmd: Command): Command {
     )
     .option('--job-timeout <sec>', 'wall-clock limit of one job (default 3600)', numberArg('--job-timeout', { min: 1 }))
     .option('--allow-private-urls', 'let URL inputs reach loopback, private and link-local addresses (trusted networks only)')
-    .option('--max-upload-bytes <n>', 'largest upload or download (default 2 GiB)', numberArg('--max-upload-bytes', { min: 1, integer: true }));
+    .option('--max-upload-bytes <n>', 'largest upload or download (default 2 GiB)', numberArg('--max-upload-bytes', { min: 1, integer: true }))
+    .option(
+      '--store <s3url>',
+      'uploads, frames and manifests in S3-compatible storage (s3://BUCKET/PREFIX; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION): nodes share no disk (default: OMNIPREP_STORE)',
+    )
+    .option('--s3-endpoint <url>', 'an S3-compatible server for --store, path-style (default: AWS_ENDPOINT_URL_S3)');
 }
 
 export function register(program: Command): void {
@@ -123,7 +131,8 @@ export function register(program: Command): void {
       .option('--allow-root <dir>', 'a directory jobs may name files in by path (repeatable)', collect)
       .option('--queue-limit <n>', 'jobs that may wait; more get 429 with Retry-After (default 1000)', numberArg('--queue-limit', { min: 1, integer: true }))
       .option('--retention-hours <h>', 'finished jobs and their files are deleted after this (default 168)', numberArg('--retention-hours', { min: 0.001 }))
-      .option('--log', 'log every request (JSON lines on stdout)'),
+      .option('--log', 'log every request (JSON lines on stdout)')
+      .option('--proxy-store', 'send frames and manifests in the --store through this node instead of redirecting to presigned URLs'),
   ).action(
     action(async (opts: ServeCliOptions) => {
       const { createService } = await loadOptional('omniprep serve', () => import('../../service/service.js'));
@@ -140,6 +149,9 @@ export function register(program: Command): void {
           jobTimeoutSec: opts.jobTimeout,
           queueLimit: opts.queueLimit,
           retentionHours: opts.retentionHours,
+          store: opts.store,
+          s3Endpoint: opts.s3Endpoint,
+          proxyStore: opts.proxyStore,
         },
         { logger: Boolean(opts.log) },
       );
@@ -147,7 +159,7 @@ export function register(program: Command): void {
       const url = await listenOrClose(svc, opts);
       await warnOutdatedDecoders();
       const c = svc.config;
-      const mode = c.redisUrl ? `redis ${c.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `embedded store ${c.dataDir}`;
+      const mode = `${c.redisUrl ? `redis ${c.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `embedded store ${c.dataDir}`}${c.store ? `, objects in ${svc.objects.where}` : ''}`;
       if (!c.token && !isLoopback(opts.host)) {
         process.stderr.write(
           `omniprep: warning: listening on ${opts.host}, reachable from other machines, and OMNIPREP_TOKEN is not set: anyone who reaches the port can submit jobs and read their frames\n`,
@@ -185,6 +197,8 @@ export function register(program: Command): void {
           allowPrivateUrls: opts.allowPrivateUrls,
           maxUploadBytes: opts.maxUploadBytes,
           jobTimeoutSec: opts.jobTimeout,
+          store: opts.store,
+          s3Endpoint: opts.s3Endpoint,
         },
         { http: false, work: true },
       );
@@ -193,7 +207,7 @@ export function register(program: Command): void {
       const c = svc.config;
       return {
         json: { node: c.nodeName, data: c.dataDir, workers: c.workers },
-        text: `omniprep: worker ${c.nodeName} taking jobs from ${c.redisUrl!.replace(/\/\/[^@/]*@/, '//***@')} (${c.workers} at a time, data ${c.dataDir})`,
+        text: `omniprep: worker ${c.nodeName} taking jobs from ${c.redisUrl!.replace(/\/\/[^@/]*@/, '//***@')} (${c.workers} at a time, data ${c.dataDir}${c.store ? `, objects in ${svc.objects.where}` : ''})`,
       };
     }),
   );

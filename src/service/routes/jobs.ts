@@ -13,6 +13,8 @@ import { clientGone } from '../inputs.js';
 import { removeJobPlan, writeJobPlan } from '../job-plans.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
 import { TERMINAL, type JobRecord } from '../store/types.js';
+import { MANIFEST } from '../outputs.js';
+import { sendStored } from './stored.js';
 import type { JobEvent } from '../bus.js';
 import type { RouteContext } from '../context.js';
 import { jobView, planSummary } from '../view.js';
@@ -124,10 +126,11 @@ function readRoutes(app: FastifyInstance): void {
         response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const job = await load(svc, (request.params as { id: string }).id);
       if (job.state !== 'succeeded' || !job.result)
         throw new ServiceError('NOT_READY', `job ${job.id}: is ${job.state}; the manifest exists once it has succeeded`);
+      if (svc.objects.kind === 's3') return sendStored(svc, reply, job.id, MANIFEST, 'application/json');
       return { id: job.id, frames: job.result.manifest, audio: job.result.audioManifest, segments: job.result.segments };
     },
   );
@@ -151,6 +154,7 @@ function readRoutes(app: FastifyInstance): void {
       const frame = manifest.frames.find((f) => f.index === n);
       if (!frame) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no frame ${n} (frames: ${manifest.frames.map((f) => f.index).join(', ') || 'none'})`);
       if (!/^[\w.-]+$/.test(frame.file)) throw new ServiceError('INTERNAL', `job ${id}: bad frame file name`);
+      if (svc.objects.kind === 's3') return sendStored(svc, reply, id, `frames/${frame.file}`, MIME[manifest.format]);
       const path = join(svc.data.abs(job.outputDir), 'frames', frame.file);
       const st = await stat(path).catch(() => undefined);
       if (!st)

@@ -18,6 +18,7 @@ import { ServiceError } from '../errors.js';
 import { errorResponses, idParams } from '../schemas.js';
 import type { RouteContext } from '../context.js';
 import type { JobRecord } from '../store/types.js';
+import { localOutputs, sendStored } from './stored.js';
 
 interface StoredFrame {
   index: number;
@@ -107,23 +108,34 @@ const apiQuery = {
   },
 } as const;
 
+async function succeeded(svc: RouteContext, id: string, what: string): Promise<JobRecord> {
+  const job = await svc.store.get(id);
+  if (!job) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
+  if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; ${what} exist once it has succeeded`);
+  return job;
+}
+
+/** The job and a directory with its outputs (with --store, a temporary copy that `done` removes). */
+async function finished(svc: RouteContext, id: string, what: string): Promise<{ job: JobRecord; outDir: string; done(): Promise<void> }> {
+  const job = await succeeded(svc, id, what);
+  if (svc.objects.kind === 's3') {
+    const copy = await localOutputs(svc, id);
+    return { job, outDir: copy.dir, done: copy.done };
+  }
+  const outDir = svc.data.abs(job.outputDir);
+  if (
+    !(await stat(join(outDir, 'frames')).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
+    throw new ServiceError('JOB_NOT_FOUND', `job ${id}: its files are not on this node (a shared --data directory is needed to serve them from any node)`);
+  }
+  return { job, outDir, done: async () => {} };
+}
+
 export async function requestRoutes(app: FastifyInstance): Promise<void> {
   const svc: RouteContext = app.omniprep;
-  const finished = async (id: string, what: string): Promise<{ job: JobRecord; outDir: string }> => {
-    const job = await svc.store.get(id);
-    if (!job) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
-    if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; ${what} exist once it has succeeded`);
-    const outDir = svc.data.abs(job.outputDir);
-    if (
-      !(await stat(join(outDir, 'frames')).then(
-        (s) => s.isDirectory(),
-        () => false,
-      ))
-    ) {
-      throw new ServiceError('JOB_NOT_FOUND', `job ${id}: its files are not on this node (a shared --data directory is needed to serve them from any node)`);
-    }
-    return { job, outDir };
-  };
   const buildOptions = (job: JobRecord) => ({
     prompt: job.options.prompt ?? '',
     system: job.options.system,
@@ -145,13 +157,12 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { id } = request.params as { id: string };
       const { api } = request.query as { api?: 'chat' | 'responses' };
-      const { job, outDir } = await finished(id, 'its requests');
-      const built = buildRequests(preparedOf(job, outDir), {
-        ...buildOptions(job),
-        api: api ?? job.options.api,
-        tier: job.options.tier,
-        input: job.input.name,
-      });
+      const { job, outDir, done } = await finished(svc, id, 'its requests');
+      const built = await Promise.resolve()
+        .then(() =>
+          buildRequests(preparedOf(job, outDir), { ...buildOptions(job), api: api ?? job.options.api, tier: job.options.tier, input: job.input.name }),
+        )
+        .finally(done);
       return {
         id: job.id,
         api: built[0]?.api ?? api ?? 'responses',
@@ -175,7 +186,7 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const { api } = request.query as { api?: 'chat' | 'responses' };
-      const { job, outDir } = await finished(id, 'its batch lines');
+      const { job, outDir, done } = await finished(svc, id, 'its batch lines');
       const dir = svc.data.tmpFile();
       await mkdir(dir, { recursive: true });
       try {
@@ -190,6 +201,7 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
         return reply.type('application/jsonl; charset=utf-8').header('content-disposition', `attachment; filename="omniprep-${job.id}.jsonl"`).send(text);
       } finally {
         await rm(dir, { recursive: true, force: true });
+        await done();
       }
     },
   );
@@ -207,11 +219,13 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { id, n } = request.params as { id: string; n: number };
-      const { job, outDir } = await finished(id, 'its audio chunks');
+      const job = await succeeded(svc, id, 'its audio chunks');
       const chunks = (job.result!.audioManifest as StoredChunk[] | null) ?? [];
       const chunk = chunks.find((c) => c.index === n);
       if (!chunk) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no audio chunk ${n} (chunks: ${chunks.map((c) => c.index).join(', ') || 'none'})`);
       if (!SAFE_NAME.test(chunk.file)) throw new ServiceError('INTERNAL', `job ${id}: bad audio file name`);
+      if (svc.objects.kind === 's3') return sendStored(svc, reply, id, `audio/${chunk.file}`, AUDIO_MIME[audioFormat(chunk.file)]!);
+      const { outDir } = await finished(svc, id, 'its audio chunks');
       const path = join(outDir, 'audio', chunk.file);
       const st = await stat(path).catch(() => undefined);
       if (!st) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: audio chunk ${n} is not on this node`);

@@ -32,11 +32,20 @@ export interface JobInput {
    * whole file (`reason` says why), and the job reads that copy.
    */
   remote?: RemoteReport | undefined;
+  /**
+   * An input in the S3 store (an upload, or an `s3://` URL in the service's bucket): its key.
+   * Planners and workers read it like a URL, through a presigned GET (by byte ranges when it is
+   * MP4/MOV or Matroska/WebM), pinned to `etag` and `bytes`.
+   */
+  object?: string | undefined;
+  etag?: string | undefined;
+  /** The object is the job's own (a multipart upload through the API): it goes with the job. */
+  owned?: boolean | undefined;
 }
 
-/** A url input left at its URL: the job reads it by byte ranges. */
+/** An input read like a URL by the job: a url left at its URL (byte ranges), or an object in the S3 store. */
 export function readByRanges(input: JobInput): boolean {
-  return input.kind === 'url' && input.remote?.mode === 'ranges' && !input.file;
+  return Boolean(input.object) || (input.kind === 'url' && input.remote?.mode === 'ranges' && !input.file);
 }
 
 export interface JobProgress {
