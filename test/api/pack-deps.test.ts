@@ -11,6 +11,9 @@ import { closure, sizeOf } from '../../scripts/install-size.mjs';
 
 const OPTIONAL = [
   '@anthropic-ai/sdk',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/lib-storage',
+  '@aws-sdk/s3-request-presigner',
   '@fastify/multipart',
   '@fastify/static',
   '@fastify/swagger',
