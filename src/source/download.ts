@@ -218,7 +218,11 @@ export interface GuardedResponse {
  */
 export async function guardedGet(
   url: string,
-  options: Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve' | 'maxRedirects'> & { headers?: Record<string, string> | undefined },
+  options: Pick<DownloadOptions, 'allowPrivate' | 'allowAddress' | 'resolve' | 'maxRedirects'> & {
+    headers?: Record<string, string> | undefined;
+    /** Called right before each request is sent (each redirect hop too); what it throws stops the GET unsent. */
+    beforeRequest?: (() => void) | undefined;
+  },
   signal: AbortSignal,
   onAbort: () => OmniprepError,
 ): Promise<GuardedResponse> {
@@ -227,6 +231,8 @@ export async function guardedGet(
   for (let redirects = 0; ; redirects++) {
     if (signal.aborted) throw onAbort();
     const target = await checkUrl(current, options);
+    if (signal.aborted) throw onAbort();
+    options.beforeRequest?.();
     const res = await request(target, signal, url, onAbort, options.headers);
     const status = res.statusCode ?? 0;
     if (REDIRECTS.has(status)) {

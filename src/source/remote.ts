@@ -39,6 +39,8 @@ export interface RemoteOptions extends Pick<DownloadOptions, 'allowPrivate' | 'a
   retries?: number | undefined;
   backoffMs?: number | undefined;
   blockBytes?: number | undefined;
+  /** Ranged GETs in flight at once (default 8, at most 64): RangeReaderOptions.concurrency. */
+  concurrency?: number | undefined;
   /** Most HTTP requests for this input (default 20,000): RangeReaderOptions.maxRequests. */
   maxRequests?: number | undefined;
   /** Most time spent fetching for this input (default 15 min): RangeReaderOptions.totalTimeoutMs. */

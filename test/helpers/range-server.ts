@@ -13,6 +13,8 @@
  *   byte per `msPerByte` ms (a server that drips after the first block);
  * - `endless`: ignores Range and answers 200 with a body that never ends (no Content-Length; a
  *   number is sent as its Content-Length, a lie);
+ * - `hold(n)`: each request waits to be answered until n requests are in flight (or 500 ms
+ *   passed), so that a client's concurrent requests all show in `maxInFlight`;
  * - `/redirect/NAME` answers 302 to `/NAME`; `/goto/URL` answers 302 to the (encoded) URL.
  */
 import { open, stat } from 'node:fs/promises';
@@ -25,6 +27,8 @@ export interface RangeRequestLog {
   status: number;
   /** Body bytes sent. */
   bytes: number;
+  /** Requests in flight when this one arrived, itself included (from its arrival to its answer's close). */
+  inFlight: number;
 }
 
 export interface RangeServer {
@@ -36,11 +40,14 @@ export interface RangeServer {
   readonly bytesSent: number;
   /** Requests answered (redirects included). */
   readonly requests: number;
+  /** The most requests in flight at once since the last reset (the largest `inFlight` in the log). */
+  readonly maxInFlight: number;
   noRanges: boolean;
   maxAnswerBytes: number;
   endless: boolean | number;
   badContentRange: boolean;
   drip(afterRequests: number, msPerByte: number): void;
+  hold(inFlight: number): void;
   dropNext(n: number, afterBytes: number): void;
   failNext(n: number, status: number): void;
   changeEtag(): void;
@@ -88,10 +95,38 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
     msPerByte: 0,
   };
 
+  let active = 0;
+  let holdAt = 0;
+  const arrivals = new Set<() => void>();
+  /** Until `holdAt` requests are in flight, or 500 ms passed. */
+  const held = (): Promise<void> =>
+    new Promise<void>((r) => {
+      const check = (): void => {
+        if (active < holdAt) return;
+        arrivals.delete(check);
+        clearTimeout(timer);
+        r();
+      };
+      const timer = setTimeout(() => {
+        arrivals.delete(check);
+        r();
+      }, 500);
+      arrivals.add(check);
+      check();
+    });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const entry: RangeRequestLog = { path, range: req.headers.range, status: 0, bytes: 0 };
+    active++;
+    let done = false;
+    const gone = (): void => {
+      if (!done) active--;
+      done = true;
+    };
+    res.once('finish', gone).once('close', gone);
+    const entry: RangeRequestLog = { path, range: req.headers.range, status: 0, bytes: 0, inFlight: active };
     log.push(entry);
+    for (const arrived of [...arrivals]) arrived();
+    if (holdAt > 1) await held();
     if (log.length > state.changeAt) {
       generation++;
       state.changeAt = Infinity;
@@ -204,6 +239,9 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
     get requests() {
       return log.length;
     },
+    get maxInFlight() {
+      return log.reduce((n, e) => Math.max(n, e.inFlight), 0);
+    },
     get noRanges() {
       return state.noRanges;
     },
@@ -232,6 +270,9 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
       state.dripAfter = log.length + afterRequests;
       state.msPerByte = msPerByte;
     },
+    hold(inFlight) {
+      holdAt = inFlight;
+    },
     dropNext(n, after) {
       drops = { n, after };
     },
@@ -246,6 +287,7 @@ export async function startRangeServer(files: Record<string, string>): Promise<R
     },
     reset() {
       log.length = 0;
+      holdAt = 0;
       drops = { n: 0, after: 0 };
       fails = { n: 0, status: 503 };
       Object.assign(state, {

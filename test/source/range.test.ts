@@ -178,6 +178,68 @@ describe('range reader', () => {
   });
 });
 
+/** `n` ranges of 1,000 bytes, 24,000 bytes apart (further than the 16-KiB merge gap: one GET each), past the first block. */
+const spread = (n: number): Array<{ offset: number; length: number }> => Array.from({ length: n }, (_, i) => ({ offset: 100_000 + i * 24_000, length: 1000 }));
+
+describe('concurrency', () => {
+  it('fetches many ranges with several GETs in flight, at most `concurrency`, and the bytes one at a time gives', async () => {
+    const copies: Buffer[] = [];
+    for (const concurrency of [1, 3, 8]) {
+      server.reset();
+      const f = await RemoteFile.open(server.url('blob.bin'), loopback({ concurrency }));
+      server.hold(concurrency);
+      await f.fetch(spread(30));
+      // The first block, then one GET per range: concurrency changes neither the count nor the bytes.
+      expect(server.requests).toBe(31);
+      expect(f.stats).toMatchObject({ requests: 31, bytesFetched: server.bytesSent, retries: 0 });
+      expect(server.bytesSent).toBe(65_536 + 30 * 1000);
+      expect(
+        server.log
+          .slice(1)
+          .map((r) => r.range)
+          .sort(),
+      ).toEqual(
+        spread(30)
+          .map((r) => `bytes=${r.offset}-${r.offset + 999}`)
+          .sort(),
+      );
+      if (concurrency === 1) expect(server.maxInFlight).toBe(1);
+      else {
+        expect(server.maxInFlight).toBeGreaterThan(1);
+        expect(server.maxInFlight).toBeLessThanOrEqual(concurrency);
+      }
+      for (const r of spread(30))
+        expect(
+          readFileSync(f.path)
+            .subarray(r.offset, r.offset + r.length)
+            .equals(data.subarray(r.offset, r.offset + r.length)),
+        ).toBe(true);
+      copies.push(readFileSync(f.path));
+      await f.close();
+    }
+    expect(copies[1]!.equals(copies[0]!)).toBe(true);
+    expect(copies[2]!.equals(copies[0]!)).toBe(true);
+  }, 120_000);
+
+  it('the default is 8 in flight', async () => {
+    expect(RANGE_DEFAULTS.concurrency).toBe(8);
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback());
+    server.hold(8);
+    await f.fetch(spread(16));
+    expect(server.maxInFlight).toBe(8);
+    await f.close();
+  }, 60_000);
+
+  it('refuses a concurrency that is not an integer from 1 to 64 before any request (NaN fetched nothing, silently)', async () => {
+    for (const concurrency of [0, 1.5, 65, Number.NaN]) {
+      const e = await failure(RemoteFile.open(server.url('blob.bin'), loopback({ concurrency })));
+      expect(e.code).toBe('INVALID_OPTION');
+      expect(e.message).toBe(`${server.url('blob.bin')}: option concurrency: expected an integer from 1 to 64, got ${concurrency}`);
+    }
+    expect(server.requests).toBe(0);
+  });
+});
+
 describe('caps per input', () => {
   it('continues a short 206 (a server that answers at most 4 KB) from where it stopped, one request per answer', async () => {
     server.maxAnswerBytes = 4096;
@@ -205,6 +267,35 @@ describe('caps per input', () => {
     expect(f.stats.requests).toBe(5);
     await f.close();
   });
+
+  it('refuses the request after maxRequests with GETs in flight at once: counted when sent, never one over', async () => {
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback({ maxRequests: 5, concurrency: 8 }));
+    // Every answer waits until 8 requests are in flight: all eight workers ask before any answer comes.
+    server.hold(8);
+    const e = await failure(f.fetch(spread(20)));
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toBe(`${server.url('blob.bin')}: reading it needs more than 5 requests, the limit per input (maxRequests)`);
+    // Four more were counted as they were sent; the fifth worker's was refused, and the first
+    // failure stopped the others (those not yet at the server never reach it). Before, the eight
+    // workers all passed the check while one request was counted: 9 requests reached the server.
+    expect(f.stats.requests).toBe(5);
+    expect(server.requests).toBeLessThanOrEqual(5);
+    expect(server.maxInFlight).toBeLessThanOrEqual(4);
+    await f.close();
+  }, 60_000);
+
+  it('a drip under concurrency: TIMEOUT at totalTimeoutMs with no more than `concurrency` requests in flight, none after', async () => {
+    const f = await RemoteFile.open(server.url('blob.bin'), loopback({ totalTimeoutMs: 1500, concurrency: 8 }));
+    server.drip(0, 100);
+    const e = await failure(f.fetch(spread(20)));
+    expect(e.code).toBe('TIMEOUT');
+    expect(e.message).toBe(`${server.url('blob.bin')}: reading it took longer than the 1.5-s limit per input (totalTimeoutMs)`);
+    // The first block, then one request per worker: each drips past the cap, and nothing is retried.
+    expect(server.requests).toBe(9);
+    expect(server.maxInFlight).toBeLessThanOrEqual(8);
+    expect(f.stats.retries).toBe(0);
+    await f.close();
+  }, 60_000);
 
   it('refuses a server that drips after the first block once totalTimeoutMs is spent (TIMEOUT naming the URL and the cap)', async () => {
     const f = await RemoteFile.open(server.url('blob.bin'), loopback({ totalTimeoutMs: 1500 }));
