@@ -57,6 +57,17 @@ export function processesWithMarker(marker: string): number[] {
   return pids;
 }
 
+/**
+ * What a finished CLI run left: files in its temp dir, and processes carrying its marker. A child
+ * the CLI killed at exit (SIGKILL to its group) may not have been scheduled to die yet on a busy
+ * machine: such processes get up to 5 s to go; one that outlives that was left running.
+ */
 export function leftovers(r: CliResult): { files: string[]; processes: number[] } {
-  return { files: readdirSync(r.tmp), processes: processesWithMarker(r.marker) };
+  let processes = processesWithMarker(r.marker);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 100 && processes.length; i++) {
+    Atomics.wait(pause, 0, 0, 50);
+    processes = processesWithMarker(r.marker);
+  }
+  return { files: readdirSync(r.tmp), processes };
 }
