@@ -6,12 +6,12 @@
  * inputs and segments by `custom_id` (Gemini: `key`), errors included.
  */
 import { readFileSync } from 'node:fs';
-import type { Batch } from 'openai/resources/batches';
 import { OmniprepError, inputError, type ErrorCode } from '../errors.js';
 import type { ModelOptions } from '../models/tokens.js';
 import { answerOf, Clients, type ClientOptions, type Usage } from '../dispatch/client.js';
 import { batchProvider as providerOfBatch, DEFAULT_PROVIDER, type Provider } from '../providers/registry.js';
 import type { BatchApi, BatchOutputLine, BatchState } from '../providers/types.js';
+import type { OpenAIBatchStatus } from '../providers/openai/shapes.js';
 import { getModel } from '../models/tokens.js';
 import { usageCost } from '../dispatch/dispatch.js';
 import { parseAnswer } from '../dispatch/schema.js';
@@ -102,7 +102,7 @@ export async function submitBatch(mappingFile: string, o: BatchClientOptions = {
 export interface BatchStatus extends Omit<BatchState, 'status'> {
   provider: Provider;
   /** The provider's state word (OpenAI `completed`, Anthropic `ended`, Gemini `JOB_STATE_SUCCEEDED`, ...). */
-  status: Batch['status'] | (string & {});
+  status: OpenAIBatchStatus | (string & {});
 }
 
 export async function batchStatus(id: string, o: BatchClientOptions = {}): Promise<BatchStatus> {

@@ -25,6 +25,12 @@ export interface ChartOptions {
   font?: string | undefined;
 }
 
+/**
+ * A vega-lite spec as JSON (vega-lite's `TopLevelSpec`), typed without vega-lite so that omniprep's
+ * declarations need no optional package; cast it to `TopLevelSpec` to use vega-lite's own type.
+ */
+export type ChartSpec = { $schema?: string } & Record<string, unknown>;
+
 export const CHART_DEFAULTS = { width: 560, height: 300, font: 'sans-serif', logRatio: 4 };
 
 /** A chart line: series of one model whose dollars are identical at every interval share one line. */
@@ -148,7 +154,7 @@ export function chartStyle(text: string[], subtitle: string[], font: string) {
 }
 
 /** The vega-lite spec of the chart (pure). */
-export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelSpec {
+export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): ChartSpec {
   const width = o.width ?? CHART_DEFAULTS.width;
   const height = o.height ?? CHART_DEFAULTS.height;
   const font = o.font ?? CHART_DEFAULTS.font;
@@ -246,7 +252,7 @@ export function costCurveSpec(curve: CostCurve, o: ChartOptions = {}): TopLevelS
     vconcat: panels,
     spacing: 18,
     resolve: { scale: { x: 'shared' } },
-  } as TopLevelSpec;
+  };
 }
 
 /** Renders the chart to SVG with vega (headless). */
@@ -255,14 +261,14 @@ export async function costCurveSvg(curve: CostCurve, o: ChartOptions = {}): Prom
 }
 
 /** Renders a vega-lite spec to SVG with vega (headless): the cost curve's and the eval's charts. */
-export async function specToSvg(spec: TopLevelSpec): Promise<string> {
+export async function specToSvg(spec: ChartSpec): Promise<string> {
   const [vega, vl] = await Promise.all([
     loadOptional('the cost-curve and eval charts', () => import('vega')),
     loadOptional('the cost-curve and eval charts', () => import('vega-lite')),
   ]);
   // vega-lite logs its warnings to the console by default; keep them off the CLI's stderr.
   const quiet = { level: () => quiet, error: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet };
-  const compiled = vl.compile(spec, { logger: quiet as never }).spec;
+  const compiled = vl.compile(spec as unknown as TopLevelSpec, { logger: quiet as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

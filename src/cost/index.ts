@@ -9,4 +9,4 @@ export {
   type CostCurveSeries,
   type CostCurveShots,
 } from './curve.js';
-export { costCurveSpec, costCurveSvg, svgToPng, CHART_DEFAULTS, type ChartOptions } from './chart.js';
+export { costCurveSpec, costCurveSvg, svgToPng, CHART_DEFAULTS, type ChartOptions, type ChartSpec } from './chart.js';

@@ -4,9 +4,9 @@
  * provider's adapter. The clients' own retries are off: the dispatcher retries, so it can honour
  * each provider's rate-limit hints and count each retry.
  */
-import type Anthropic from '@anthropic-ai/sdk';
+import type { AnthropicClient } from '../providers/anthropic/shapes.js';
 import type { GeminiClient } from '../providers/gemini/shapes.js';
-import type OpenAI from 'openai';
+import type { OpenAIClient } from '../providers/openai/shapes.js';
 import { CLIENT_DEFAULTS } from '../providers/openai/client.js';
 import { adapterOf, apiProvider, PROVIDER_NAMES, PROVIDERS, type Api, type Provider } from '../providers/registry.js';
 import type { CallOptions, ClientOptions, ModelAnswer, Usage } from '../providers/types.js';
@@ -39,12 +39,12 @@ export class Clients {
     return client;
   }
 
-  openai(): Promise<OpenAI> {
-    return this.of('openai') as Promise<OpenAI>;
+  openai(): Promise<OpenAIClient> {
+    return this.of('openai') as Promise<OpenAIClient>;
   }
 
-  anthropic(): Promise<Anthropic> {
-    return this.of('anthropic') as Promise<Anthropic>;
+  anthropic(): Promise<AnthropicClient> {
+    return this.of('anthropic') as Promise<AnthropicClient>;
   }
 
   gemini(): Promise<GeminiClient> {
@@ -65,7 +65,7 @@ export function answerOf(api: Api, body: unknown, provider: Provider = apiProvid
 
 /** One call, no retries. Rejects with the SDK's error (the dispatcher classifies it). */
 export async function callModel(
-  client: OpenAI | Clients,
+  client: OpenAIClient | Clients,
   request: { provider?: Provider | undefined; api: Api; body: unknown },
   o: CallOptions = {},
 ): Promise<ModelAnswer> {

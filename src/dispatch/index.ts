@@ -15,6 +15,9 @@ export {
   type AttemptRecord,
 } from './dispatch.js';
 export { createClient, Clients, type ClientOptions, type Usage, type ModelAnswer } from './client.js';
+export type { OpenAIClient } from '../providers/openai/shapes.js';
+export type { AnthropicClient } from '../providers/anthropic/shapes.js';
+export type { GeminiClient } from '../providers/gemini/shapes.js';
 export { RateLimiter, type RateLimitOptions } from './limiter.js';
 export { BudgetGuard } from './budget.js';
 export { RETRY_DEFAULTS, type RetryOptions } from './retry.js';

@@ -4,8 +4,7 @@
  * point per plan with its 95% interval, the Pareto frontier as a line, the recommended plan ringed.
  * The dollar axis is logarithmic when the dearest plan costs at least 4 times the cheapest.
  */
-import type { TopLevelSpec } from 'vega-lite';
-import { CHART_DEFAULTS, type ChartOptions, chartStyle, specToSvg } from '../cost/chart.js';
+import { CHART_DEFAULTS, type ChartOptions, type ChartSpec, chartStyle, specToSvg } from '../cost/chart.js';
 import type { EvalReport, PlanReport } from './report.js';
 
 /** A plan's label: what differs between plans is what a reader needs. */
@@ -21,7 +20,7 @@ export function planLabel(p: PlanReport, all: readonly PlanReport[]): string {
 }
 
 /** The vega-lite spec of the eval chart (pure). */
-export function evalSpec(r: EvalReport, o: ChartOptions & { title?: string | undefined } = {}): TopLevelSpec {
+export function evalSpec(r: EvalReport, o: ChartOptions & { title?: string | undefined } = {}): ChartSpec {
   const width = o.width ?? CHART_DEFAULTS.width;
   const height = o.height ?? CHART_DEFAULTS.height;
   const points = r.plans.map((p, i) => ({
@@ -73,7 +72,7 @@ export function evalSpec(r: EvalReport, o: ChartOptions & { title?: string | und
       { data: { values: points.filter((p) => p.recommended) }, mark: { type: 'point', size: 400, strokeWidth: 2.5, color: '#e15759' }, encoding: { x, y } },
       { data: { values: points }, mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 11 }, encoding: { x, y, text: { field: 'label' } } },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /** The chart as SVG. */

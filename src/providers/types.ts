@@ -4,9 +4,9 @@
  * format and submission). src/request/, src/dispatch/ and src/batch/ reach a provider only through
  * its adapter, looked up in the `PROVIDERS` table (./registry.ts).
  */
-import type Anthropic from '@anthropic-ai/sdk';
+import type { AnthropicClient } from './anthropic/shapes.js';
 import type { GeminiClient } from './gemini/shapes.js';
-import type OpenAI from 'openai';
+import type { OpenAIClient } from './openai/shapes.js';
 import type { Api, Provider } from '../models/constants.js';
 import type { ModelEntry, Tier } from '../models/registry.js';
 import type { Failure } from './failure.js';
@@ -57,9 +57,9 @@ export interface ClientOptions {
   /** Per attempt, in ms (default 120,000). */
   timeoutMs?: number | undefined;
   /** An OpenAI client made elsewhere (its own retries should be off). */
-  client?: OpenAI | undefined;
+  client?: OpenAIClient | undefined;
   /** An Anthropic client made elsewhere (maxRetries 0). */
-  anthropicClient?: Anthropic | undefined;
+  anthropicClient?: AnthropicClient | undefined;
   /** A Gemini client made elsewhere (no retryOptions). */
   geminiClient?: GeminiClient | undefined;
 }

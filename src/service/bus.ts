@@ -1,9 +1,9 @@
 /**
  * Job events between the node that runs a job and the nodes that stream them (SSE) or cancel it:
- * in one process an EventEmitter; across nodes Redis pub/sub (one channel, fanned out by job id).
+ * in one process an EventEmitter; across nodes Redis pub/sub (one channel, fanned out by job id:
+ * redis-bus.ts, apart so that this file's declarations need no ioredis).
  */
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
 import type { JobProgress, JobState } from './store/types.js';
 
 export type JobEvent =
@@ -21,7 +21,8 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-class Fanout {
+/** Delivers a job's events to its subscribers in this process (both buses fan out through one). */
+export class Fanout {
   private readonly emitter = new EventEmitter();
   constructor() {
     this.emitter.setMaxListeners(0);
@@ -52,45 +53,4 @@ export class LocalBus implements EventBus {
     return this.fan.subscribeAll(fn);
   }
   async close(): Promise<void> {}
-}
-
-export class RedisBus implements EventBus {
-  private readonly fan = new Fanout();
-  private readonly channel: string;
-  private readonly ready: Promise<unknown>;
-
-  constructor(
-    private readonly pub: Redis,
-    private readonly sub: Redis,
-    prefix: string,
-  ) {
-    this.channel = `${prefix}:events`;
-    this.sub.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return;
-      try {
-        const { id, e } = JSON.parse(message) as { id: string; e: JobEvent };
-        this.fan.deliver(id, e);
-      } catch {
-        /* not ours */
-      }
-    });
-    this.ready = this.sub.subscribe(this.channel);
-  }
-
-  async publish(id: string, e: JobEvent): Promise<void> {
-    await this.ready;
-    await this.pub.publish(this.channel, JSON.stringify({ id, e }));
-  }
-  subscribe(id: string, fn: (e: JobEvent) => void): () => void {
-    return this.fan.subscribe(id, fn);
-  }
-  subscribeAll(fn: (id: string, e: JobEvent) => void): () => void {
-    return this.fan.subscribeAll(fn);
-  }
-  async whenReady(): Promise<void> {
-    await this.ready;
-  }
-  async close(): Promise<void> {
-    this.sub.disconnect();
-  }
 }

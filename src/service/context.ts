@@ -12,8 +12,9 @@ import type { ObjectStore } from './objects/types.js';
 import type { JobOptions } from './options.js';
 import type { JobQueue } from './queue/types.js';
 import type { JobInput, JobRecord, JobStore } from './store/types.js';
+import type { Health } from './backend/types.js';
 
-export type Health = Record<string, unknown> & { ok: boolean };
+export type { Health };
 
 export interface RouteContext {
   readonly config: ResolvedConfig;

@@ -7,7 +7,7 @@ import type { ServiceConfig } from './config.js';
 
 export { resolveConfig, SERVICE_DEFAULTS, DEFAULT_SERVICE_LIMITS, type ServiceConfig, type ResolvedConfig } from './config.js';
 export type { ServiceErrorCode, ErrorBody } from './errors.js';
-export type { CreateOptions, Service } from './service.js';
+export type { CreateOptions, Service, ServiceApp } from './service.js';
 export type { JobOptions } from './options.js';
 export type { JobRecord, JobState, JobInput, JobProgress, Counters } from './store/types.js';
 

@@ -10,6 +10,7 @@
  *     await svc.close();
  */
 import { rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { OmniprepError } from '../errors.js';
 import { acquirePool, releasePool } from '../extract/pool.js';
@@ -17,10 +18,10 @@ import { useTempRoot } from '../util/temp.js';
 import { buildApp } from './app.js';
 import { embeddedBackend } from './backend/embedded.js';
 import { redisBackend } from './backend/redis.js';
-import type { Backend } from './backend/types.js';
+import type { Backend, Health } from './backend/types.js';
 import type { EventBus } from './bus.js';
 import { resolveConfig, type ResolvedConfig, type ServiceConfig } from './config.js';
-import type { Health, RouteContext } from './context.js';
+import type { RouteContext } from './context.js';
 import { DataDir } from './data.js';
 import { ServiceError } from './errors.js';
 import { resolveRoots } from './intake.js';
@@ -34,6 +35,16 @@ import { JobWorker } from './runner.js';
 import type { JobStore } from './store/types.js';
 import { TokenCounter } from './tokens.js';
 
+/**
+ * The node's HTTP app: Fastify's instance, typed without Fastify (an optional peer) so that
+ * `omniprep/service`'s declarations compile where it is not installed; cast it to
+ * `FastifyInstance` to use Fastify's own type.
+ */
+export interface ServiceApp {
+  /** The HTTP server (listening once `listen()` resolves). */
+  readonly server: Server;
+}
+
 export interface Service {
   readonly config: ResolvedConfig;
   readonly data: DataDir;
@@ -44,7 +55,7 @@ export interface Service {
   readonly queue: JobQueue;
   /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */
   readonly runner: JobWorker | undefined;
-  app: FastifyInstance;
+  app: ServiceApp;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -155,6 +166,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
   };
 
   let timer: NodeJS.Timeout | undefined;
+  let app: FastifyInstance | undefined;
   const svc: Service = {
     config,
     data,
@@ -163,16 +175,16 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     bus,
     queue,
     runner,
-    app: undefined as unknown as FastifyInstance,
+    app: undefined as unknown as ServiceApp,
     health,
     sweep: () => sweep(),
     async listen() {
-      if (!svc.app) throw new OmniprepError('INVALID_OPTION', 'this node was created without an HTTP app');
-      return svc.app.listen({ port: config.port, host: config.host });
+      if (!app) throw new OmniprepError('INVALID_OPTION', 'this node was created without an HTTP app');
+      return app.listen({ port: config.port, host: config.host });
     },
     async close() {
       clearInterval(timer);
-      if (svc.app) await svc.app.close().catch(() => {});
+      if (app) await app.close().catch(() => {});
       await runner?.shutdown();
       await backend.close();
       if (runner) await releasePool();
@@ -183,7 +195,7 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
       await rm(data.nodeTmp(), { recursive: true, force: true });
     },
   };
-  if (http) svc.app = await buildApp(ctx, o.logger ?? false);
+  if (http) svc.app = app = await buildApp(ctx, o.logger ?? false);
 
   // Retention: at start (orphans with no grace when this node owns the directory), then every
   // tenth of the retention (at most hourly).

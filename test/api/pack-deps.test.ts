@@ -1,7 +1,8 @@
-// The core install (issue 25, item 16): the service's packages, each provider SDK and vega are
-// optional peer dependencies (and dev dependencies, so `npm ci` installs them for the tests), the
-// lock file says the same, the core's dependency closure holds none of them, and the README's
-// figure is what scripts/install-size.mjs measures here (within 10%: platform binaries differ).
+// The core install (issue 25, item 16): the service's packages (and the AWS SDK's, for --store
+// s3://), each provider SDK and vega are optional peer dependencies (and dev dependencies, so
+// `npm ci` installs them for the tests), the lock file says the same, the core's dependency
+// closure holds none of them, and the README's figure is what scripts/install-size.mjs measures
+// here (within 10%: platform binaries differ).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

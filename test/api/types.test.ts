@@ -1,5 +1,11 @@
 // The root's signatures, as users see them through the built package's declarations. tsc checks
 // these (`npm run typecheck`, part of `npm test`); the runtime part only keeps vitest honest.
+import type Anthropic from '@anthropic-ai/sdk';
+import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import type { FastifyInstance } from 'fastify';
+import type OpenAI from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type {
   EvalGrid,
@@ -18,6 +24,9 @@ import type {
 } from 'omniprep';
 import { type OmniprepError, evaluate, imageTokens, plan, planFromFacts, run, sample } from 'omniprep';
 import type { Resolved } from 'omniprep/options';
+import { type AnthropicClient, type ClientOptions, type Clients, createClient, type OpenAIClient } from 'omniprep/dispatch';
+import type { ChatBody, MessagesBody, ResponsesBody } from 'omniprep/request';
+import type { ServiceApp } from 'omniprep/service';
 
 describe('root signatures', () => {
   it('plan, planFromFacts, sample and run take and give what the README shows', () => {
@@ -45,5 +54,18 @@ describe('root signatures', () => {
     expectTypeOf<Evaluation['plans'][number]['ci95']>().toEqualTypeOf<[number, number]>();
     expectTypeOf<Evaluation['recommended']>().toEqualTypeOf<number | null>();
     expect(typeof evaluate).toBe('function');
+  });
+
+  it('name no SDK type, and the SDKs own clients and bodies fit the shapes they declare instead', () => {
+    // A user's own SDK client is accepted where omniprep takes one, and omniprep's bodies are what the SDK sends.
+    expectTypeOf<OpenAI>().toMatchTypeOf<NonNullable<ClientOptions['client']>>();
+    expectTypeOf<Anthropic>().toMatchTypeOf<NonNullable<ClientOptions['anthropicClient']>>();
+    expectTypeOf<ChatBody>().toMatchTypeOf<ChatCompletionCreateParamsNonStreaming>();
+    expectTypeOf<ResponsesBody>().toMatchTypeOf<ResponseCreateParamsNonStreaming>();
+    expectTypeOf<MessagesBody>().toMatchTypeOf<MessageCreateParamsNonStreaming>();
+    expectTypeOf<FastifyInstance>().toMatchTypeOf<ServiceApp>();
+    expectTypeOf(createClient).returns.resolves.toEqualTypeOf<OpenAIClient>();
+    expectTypeOf<Clients['anthropic']>().returns.resolves.toEqualTypeOf<AnthropicClient>();
+    expect(typeof createClient).toBe('function');
   });
 });

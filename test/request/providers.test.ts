@@ -7,6 +7,7 @@ import { inlineVideo, prepareVideo } from '../../src/prepare.js';
 import { fixture } from '../helpers/fixtures.js';
 import { buildRequest, buildRequests, type BuiltRequest } from '../../src/request/index.js';
 import type { FrameAsset, PreparedMedia } from '../../src/request/types.js';
+import type { GeminiBody } from '../../src/providers/gemini/shapes.js';
 import { imageTokens, textTokens } from '../../src/models/tokens.js';
 import { builtinRegistry } from '../../src/models/registry.js';
 import { OmniprepError } from '../../src/errors.js';
@@ -215,7 +216,7 @@ describe('Gemini native video in a request body (`request --send video`)', () =>
     const data = b64(readFileSync(clip));
     requests.forEach((r, i) => {
       expectValid(r);
-      const parts = (r.body as { contents: Array<{ parts: Array<Record<string, unknown>> }> }).contents[0]!.parts;
+      const parts = (r.body as GeminiBody).contents[0]!.parts!;
       expect(parts.at(-1)).toEqual({
         inlineData: { mimeType: 'video/mp4', data },
         videoMetadata: { fps: 0.5, startOffset: `${i * 10}s`, endOffset: `${i * 10 + 10}s` },

@@ -3,7 +3,7 @@ import type { ProviderAdapter } from '../types.js';
 import { ANTHROPIC_BATCH } from './batch.js';
 import { callAnthropic, classifyAnthropic, createAnthropicClient, messagesAnswer } from './client.js';
 import { MESSAGES_URL, messagesEnvelope, messagesPart } from './render.js';
-import type { Message } from '@anthropic-ai/sdk/resources/messages';
+import type { MessagesAnswerBody } from './shapes.js';
 
 export const ANTHROPIC: ProviderAdapter = {
   name: 'anthropic',
@@ -21,7 +21,7 @@ export const ANTHROPIC: ProviderAdapter = {
   givenClient: (o) => o.anthropicClient,
   createClient: createAnthropicClient,
   call: (client, _api, body, o) => callAnthropic(client, body, o),
-  answer: (_api, body) => messagesAnswer(body as Message),
+  answer: (_api, body) => messagesAnswer(body as MessagesAnswerBody),
   sdkErrorBase: 'AnthropicError',
   classify: classifyAnthropic,
   batch: ANTHROPIC_BATCH,

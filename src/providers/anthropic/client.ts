@@ -6,34 +6,33 @@
  */
 import { loadOptional } from '../../util/optional.js';
 import type Anthropic from '@anthropic-ai/sdk';
-import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import { missingKey } from '../common.js';
 import { byStatus, header, oneLine, retryAfterMs, sdkErrorBase, type Failure, type HeaderBag, type SdkError } from '../failure.js';
 import type { CallOptions, ClientOptions, ModelAnswer } from '../types.js';
-import type { MessagesBody } from './render.js';
+import type { AnthropicClient, MessagesAnswerBody, MessagesBody } from './shapes.js';
 
 let anthropicSdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
 
 /** The Anthropic SDK loads only when an Anthropic client is made. */
-export async function createAnthropicClient(o: ClientOptions & { timeoutMs: number }): Promise<Anthropic> {
+export async function createAnthropicClient(o: ClientOptions & { timeoutMs: number }): Promise<AnthropicClient> {
   if (o.anthropicClient) return o.anthropicClient;
   const apiKey = o.apiKey ?? process.env.ANTHROPIC_API_KEY;
   if (!apiKey) throw missingKey('ANTHROPIC_API_KEY');
   const baseURL = o.baseURL ?? process.env.ANTHROPIC_BASE_URL;
   anthropicSdk ??= loadOptional('the Anthropic provider', () => import('@anthropic-ai/sdk'));
-  const { default: AnthropicClient } = await anthropicSdk;
-  return new AnthropicClient({ apiKey, ...(baseURL ? { baseURL } : {}), timeout: o.timeoutMs, maxRetries: 0 });
+  const { default: Sdk } = await anthropicSdk;
+  return new Sdk({ apiKey, ...(baseURL ? { baseURL } : {}), timeout: o.timeoutMs, maxRetries: 0 });
 }
 
 /**
  * A Message's text and usage. Anthropic reports cache reads and writes apart from `input_tokens`;
  * all three are input the request was billed for (at different prices: cache pricing is not modelled).
  */
-export function messagesAnswer(m: Message): ModelAnswer {
+export function messagesAnswer(m: MessagesAnswerBody): ModelAnswer {
   const u = m.usage;
   const cached = (u?.cache_read_input_tokens ?? 0) + (u?.cache_creation_input_tokens ?? 0);
   return {
-    text: (m.content ?? []).flatMap((b) => (b.type === 'text' ? [b.text] : [])).join(''),
+    text: (m.content ?? []).flatMap((b) => (b.type === 'text' ? [b.text ?? ''] : [])).join(''),
     usage: u && {
       inputTokens: u.input_tokens + cached,
       outputTokens: u.output_tokens,

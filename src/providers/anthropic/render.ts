@@ -6,17 +6,17 @@
  * with the JSON Schema (Anthropic's structured outputs, no tool). Audio is refused earlier (Claude
  * takes no audio input: the registry entry has no `audio`).
  */
-import type { ContentBlockParam, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { OmniprepError } from '../../errors.js';
 import { apiModelName, splitDataUrl, videoRefused } from '../common.js';
 import type { Part, PayloadOf } from '../parts.js';
 import type { RenderOptions } from '../types.js';
+import type { MessagesBody, MessagesPart } from './shapes.js';
 
-export type MessagesBody = MessageCreateParamsNonStreaming;
+export type { MessagesBody };
 
 export const MESSAGES_URL = '/v1/messages';
 
-export function messagesPart(part: Part, payloadOf: PayloadOf, o: RenderOptions, where: string): ContentBlockParam {
+export function messagesPart(part: Part, payloadOf: PayloadOf, o: RenderOptions, where: string): MessagesPart {
   switch (part.kind) {
     case 'text':
       return { type: 'text', text: part.text };
@@ -36,7 +36,7 @@ export function messagesPart(part: Part, payloadOf: PayloadOf, o: RenderOptions,
   }
 }
 
-export function messagesEnvelope(content: ContentBlockParam[], o: RenderOptions): MessagesBody {
+export function messagesEnvelope(content: MessagesPart[], o: RenderOptions): MessagesBody {
   return {
     model: apiModelName(o.model),
     max_tokens: o.maxOutputTokens ?? o.model.maxOutputTokens,

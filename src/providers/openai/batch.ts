@@ -7,8 +7,9 @@ import type OpenAI from 'openai';
 import { OmniprepError } from '../../errors.js';
 import { jsonlLines } from '../common.js';
 import type { Api, BatchApi, BatchOutputLine, BatchState } from '../types.js';
-import { openaiModule } from './client.js';
+import { openaiModule } from './sdk.js';
 import { OPENAI_URLS } from './render.js';
+import type { OpenAIBatchStatus } from './shapes.js';
 
 /** A line of an OpenAI batch file. */
 export interface BatchLine {
@@ -54,7 +55,7 @@ export const OPENAI_BATCH: BatchApi = {
     const b = await (client as OpenAI).batches.retrieve(id);
     return {
       id: b.id,
-      status: b.status,
+      status: b.status satisfies OpenAIBatchStatus,
       done: DONE.has(b.status),
       endpoint: b.endpoint,
       inputFileId: b.input_file_id,

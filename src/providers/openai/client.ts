@@ -3,36 +3,26 @@
  * retries off (the dispatcher retries, so it can honour Retry-After and count each retry), and
  * answers reduced to their text and usage.
  */
-import { loadOptional } from '../../util/optional.js';
 import type OpenAI from 'openai';
-import type { ChatCompletion } from 'openai/resources/chat/completions';
-import type { Response as ResponsesResponse } from 'openai/resources/responses/responses';
 import { byStatus, oneLine, retryAfterMs, sdkErrorBase, type Failure, type SdkError } from '../failure.js';
 import { missingKey } from '../common.js';
 import type { Api, CallOptions, ClientOptions, ModelAnswer } from '../types.js';
-import type { ChatBody, ResponsesBody } from './render.js';
+import { openaiModule } from './sdk.js';
+import type { ChatAnswerBody, ChatBody, OpenAIClient, ResponsesAnswerBody, ResponsesBody } from './shapes.js';
 
 export const CLIENT_DEFAULTS = { timeoutMs: 120_000 };
-
-let openaiSdk: Promise<typeof import('openai')> | undefined;
-
-/** The SDK, loaded on first use. */
-export function openaiModule(): Promise<typeof import('openai')> {
-  openaiSdk ??= loadOptional('the OpenAI provider', () => import('openai'));
-  return openaiSdk;
-}
 
 /** An OpenAI client from the options (`env`: where the key and server come from otherwise). */
 export async function createOpenAIClient(
   o: ClientOptions,
   env: { apiKey: string; baseURL?: string; defaultKey?: string } = { apiKey: 'OPENAI_API_KEY' },
-): Promise<OpenAI> {
+): Promise<OpenAIClient> {
   if (o.client) return o.client;
   const apiKey = o.apiKey ?? process.env[env.apiKey] ?? env.defaultKey;
   if (!apiKey) throw missingKey(env.apiKey);
   const baseURL = o.baseURL ?? (env.baseURL ? process.env[env.baseURL] : undefined);
-  const { default: OpenAIClient } = await openaiModule();
-  return new OpenAIClient({
+  const { default: Sdk } = await openaiModule();
+  return new Sdk({
     apiKey,
     ...(baseURL ? { baseURL } : {}),
     ...(o.organization ? { organization: o.organization } : {}),
@@ -42,12 +32,15 @@ export async function createOpenAIClient(
   });
 }
 
-/** An OpenAI client from the options; the SDK loads only when a client is made here. */
-export function createClient(o: ClientOptions = {}): Promise<OpenAI> {
+/**
+ * An OpenAI client from the options; the SDK loads only when a client is made here. It is the SDK's
+ * `OpenAI` instance, typed opaquely so that omniprep's declarations need no SDK (cast it to use it).
+ */
+export function createClient(o: ClientOptions = {}): Promise<OpenAIClient> {
   return createOpenAIClient(o);
 }
 
-export function chatAnswer(r: ChatCompletion): ModelAnswer {
+export function chatAnswer(r: ChatAnswerBody): ModelAnswer {
   const u = r.usage;
   return {
     text: r.choices?.[0]?.message?.content ?? '',
@@ -64,10 +57,10 @@ export function chatAnswer(r: ChatCompletion): ModelAnswer {
   };
 }
 
-export function responsesAnswer(r: ResponsesResponse): ModelAnswer {
+export function responsesAnswer(r: ResponsesAnswerBody): ModelAnswer {
   const text = (r.output ?? [])
     .flatMap((item) => (item.type === 'message' ? (item.content ?? []) : []))
-    .flatMap((c) => (c.type === 'output_text' ? [c.text] : []))
+    .flatMap((c) => (c.type === 'output_text' ? [c.text ?? ''] : []))
     .join('');
   const u = r.usage;
   return {
@@ -88,19 +81,19 @@ export function responsesAnswer(r: ResponsesResponse): ModelAnswer {
 /** The OpenAI APIs' calls and answers, by API. */
 export const OPENAI_CALLS = {
   chat: {
-    call: async (c: OpenAI, body: unknown, options: object) => chatAnswer(await c.chat.completions.create(body as ChatBody, options)),
-    answer: (body: unknown) => chatAnswer(body as ChatCompletion),
+    call: async (c: OpenAIClient, body: unknown, options: object) => chatAnswer(await (c as OpenAI).chat.completions.create(body as ChatBody, options)),
+    answer: (body: unknown) => chatAnswer(body as ChatAnswerBody),
   },
   responses: {
-    call: async (c: OpenAI, body: unknown, options: object) => responsesAnswer(await c.responses.create(body as ResponsesBody, options)),
-    answer: (body: unknown) => responsesAnswer(body as ResponsesResponse),
+    call: async (c: OpenAIClient, body: unknown, options: object) => responsesAnswer(await (c as OpenAI).responses.create(body as ResponsesBody, options)),
+    answer: (body: unknown) => responsesAnswer(body as ResponsesAnswerBody),
   },
 } as const;
 
 /** One call, no retries. */
 export function callOpenAI(client: unknown, api: Api, body: unknown, o: CallOptions): Promise<ModelAnswer> {
   const options = { ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}), maxRetries: 0 };
-  return OPENAI_CALLS[api as keyof typeof OPENAI_CALLS].call(client as OpenAI, body, options);
+  return OPENAI_CALLS[api as keyof typeof OPENAI_CALLS].call(client as OpenAIClient, body, options);
 }
 
 /** An HTTP error of the `openai` SDK, by status, with the wait the server asks for. */

@@ -2,20 +2,18 @@
  * OpenAI bodies. Chat Completions: `text`, `image_url`, `input_audio` parts; the system prompt as a
  * system message; structured output as `response_format`. Responses: `input_text` and
  * `input_image` (with its required `detail`), `instructions`, `text.format`; Responses has no audio
- * input part. The shapes are the SDK's own types, checked against the official OpenAPI description
- * by the tests.
+ * input part. The shapes (./shapes.ts) are the SDK's fields omniprep sets, checked against the SDK's
+ * types where client.ts sends them and against the official OpenAPI description by the tests.
  */
-import type { ChatCompletionContentPart, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import type { ResponseCreateParamsNonStreaming, ResponseInputContent } from 'openai/resources/responses/responses';
 import { OmniprepError } from '../../errors.js';
 import { resolveDetail } from '../../models/rules.js';
 import type { ModelEntry } from '../../models/registry.js';
 import { videoRefused } from '../common.js';
 import type { Part, PayloadOf } from '../parts.js';
 import type { RenderOptions } from '../types.js';
+import type { ChatBody, ChatPart, ResponsesBody, ResponsesPart } from './shapes.js';
 
-export type ChatBody = ChatCompletionCreateParamsNonStreaming;
-export type ResponsesBody = ResponseCreateParamsNonStreaming;
+export type { ChatBody, ResponsesBody };
 export type OpenAIApi = 'chat' | 'responses';
 
 export const OPENAI_URLS = { chat: '/v1/chat/completions', responses: '/v1/responses' } as const;
@@ -49,7 +47,7 @@ export function apiDetail(api: OpenAIApi, detail: string, model: ModelEntry, whe
   );
 }
 
-export function chatPart(part: Part, payloadOf: PayloadOf, o: RenderOptions, where: string): ChatCompletionContentPart {
+export function chatPart(part: Part, payloadOf: PayloadOf, o: RenderOptions, where: string): ChatPart {
   switch (part.kind) {
     case 'text':
       return { type: 'text', text: part.text };
@@ -65,7 +63,7 @@ export function chatPart(part: Part, payloadOf: PayloadOf, o: RenderOptions, whe
   }
 }
 
-export function responsesPart(part: Part, payloadOf: PayloadOf, o: RenderOptions, where: string): ResponseInputContent {
+export function responsesPart(part: Part, payloadOf: PayloadOf, o: RenderOptions, where: string): ResponsesPart {
   switch (part.kind) {
     case 'text':
       return { type: 'input_text', text: part.text };
@@ -90,7 +88,7 @@ function serviceTier(o: RenderOptions): { service_tier?: 'flex' | 'priority' } {
   return o.tier === 'flex' || o.tier === 'priority' ? { service_tier: o.tier } : {};
 }
 
-export function chatEnvelope(content: ChatCompletionContentPart[], o: RenderOptions): ChatBody {
+export function chatEnvelope(content: ChatPart[], o: RenderOptions): ChatBody {
   return {
     model: o.model.name,
     messages: [...(o.system === undefined ? [] : [{ role: 'system' as const, content: o.system }]), { role: 'user', content }],
@@ -102,7 +100,7 @@ export function chatEnvelope(content: ChatCompletionContentPart[], o: RenderOpti
   };
 }
 
-export function responsesEnvelope(content: ResponseInputContent[], o: RenderOptions): ResponsesBody {
+export function responsesEnvelope(content: ResponsesPart[], o: RenderOptions): ResponsesBody {
   return {
     model: o.model.name,
     ...(o.system === undefined ? {} : { instructions: o.system }),

@@ -8,7 +8,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { OmniprepError } from '../../errors.js';
-import { RedisBus } from '../bus.js';
+import { RedisBus } from '../redis-bus.js';
 import type { ResolvedConfig } from '../config.js';
 import { BullQueue } from '../queue/bullmq.js';
 import { RedisStore } from '../store/redis.js';

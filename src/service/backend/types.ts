@@ -8,6 +8,9 @@ import type { JobQueue } from '../queue/types.js';
 import type { JobWorker } from '../runner.js';
 import type { JobStore } from '../store/types.js';
 
+/** A node's health check: whether the store answers, and what else it says. */
+export type Health = Record<string, unknown> & { ok: boolean };
+
 export interface Backend {
   readonly store: JobStore;
   readonly bus: EventBus;
@@ -15,7 +18,7 @@ export interface Backend {
   /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */
   readonly runner: JobWorker | undefined;
   /** Whether the store answers, and what else the health check says (Redis: `redis: 'up' | 'down: <cause>'`). */
-  health(): Promise<{ ok: boolean } & Record<string, unknown>>;
+  health(): Promise<Health>;
   /** Starts taking jobs (after the app is ready): re-queues what a crash interrupted. */
   start(): Promise<void>;
   close(): Promise<void>;
