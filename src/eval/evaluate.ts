@@ -16,23 +16,21 @@ import pLimit from 'p-limit';
 import { OmniprepError, invalidOption } from '../errors.js';
 import { Clients } from '../dispatch/client.js';
 import type { DispatchOptions } from '../dispatch/dispatch.js';
-import { buildReduceRequest } from '../dispatch/reduce.js';
 import { resolveRegistry, type ModelRegistry } from '../models/registry.js';
-import { gatherFacts, planFromFacts, videoAssets, type PlanFacts } from '../plan/plan.js';
+import { getModel } from '../models/tokens.js';
+import { gatherFacts, planFromFacts, type PlanFacts } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
-import { uploadGeminiVideo } from '../providers/gemini/client.js';
-import { buildRequests, type BuildOptions, type BuiltRequest } from '../request/build.js';
-import type { Segment } from '../request/types.js';
-import { seenTimes } from '../cost/curve.js';
+import { askOne, judgeOf, OUTPUT_TOKENS, withUploads } from './ask.js';
 import { FrameStore } from './frames.js';
 import { expandGrid, specOptions, type EvalGrid, type PlanSpec } from './grid.js';
+import { checkRubric, judgeEstimateUsd } from './judge.js';
 import { checkQuestions, loadQuestions, type Question } from './questions.js';
 import { frontier, planReport, recommend, type Evaluation, type QuestionResult } from './report.js';
 
 export type { Evaluation } from './report.js';
-import { isCorrect, questionPrompt } from './scoring.js';
-import { Sender, type Outcome } from './send.js';
+import { questionPrompt } from './scoring.js';
+import { Sender } from './send.js';
 
 export interface EvaluateOptions
   extends Pick<PlanOptions, 'format' | 'quality' | 'tier' | 'limits' | 'ffmpegPath' | 'ffprobePath' | 'modelsFile' | 'rule' | 'registry'>,
@@ -53,13 +51,17 @@ export interface EvaluateOptions
   outputTokens?: number | undefined;
   maxOutputTokens?: number | undefined;
   system?: string | undefined;
+  /** The model that grades `judge` questions (default: the evaluated model of each plan). */
+  judgeModel?: string | undefined;
+  /** The judge's rubric, as text (default: ./judge.ts DEFAULT_RUBRIC; the CLI's --judge-rubric reads it from a file). */
+  judgeRubric?: string | undefined;
   /** Called with each question's result as it ends. */
   onQuestion?: ((r: QuestionResult) => void) | undefined;
   /** Write report.json, report.csv, questions.jsonl, chart.svg and chart.png here. */
   out?: string | undefined;
 }
 
-export const EVAL_DEFAULTS = { concurrency: 8, outputTokens: 100 };
+export const EVAL_DEFAULTS = { concurrency: 8, outputTokens: OUTPUT_TOKENS };
 
 interface Ctx {
   o: EvaluateOptions;
@@ -78,6 +80,8 @@ function checkOptions(o: EvaluateOptions): void {
   if (c !== undefined && !(Number.isInteger(c) && c >= 1 && c <= 256)) throw invalidOption('concurrency', 'an integer from 1 to 256', c);
   const t = o.targetAccuracy;
   if (t !== undefined && !(typeof t === 'number' && t >= 0 && t <= 1)) throw invalidOption('targetAccuracy', 'a share from 0 to 1', t);
+  if (o.judgeModel !== undefined && (typeof o.judgeModel !== 'string' || !o.judgeModel)) throw invalidOption('judgeModel', 'a model name', o.judgeModel);
+  checkRubric(o.judgeRubric);
 }
 
 /** The facts of each video for each mode of the grid: one probe per video, the packet index read once. */
@@ -123,21 +127,32 @@ function byVideo(questions: readonly Question[]): Map<string, Question[]> {
   return m;
 }
 
+interface Estimate {
+  perPlan: Array<{ usd: number; tokens: number; frames: number; judgeUsd: number }>;
+  usd: number;
+  tokens: number;
+  /** The judge's share (`judge` questions), apart from `usd`. */
+  judgeUsd: number;
+}
+
 /** The whole eval's estimate, per plan and in total: what a dry run returns. */
-function estimate(ctx: Ctx, groups: Map<string, Question[]>): { perPlan: Array<{ usd: number; tokens: number; frames: number }>; usd: number; tokens: number } {
-  const perPlan = ctx.specs.map(() => ({ usd: 0, tokens: 0, frames: 0 }));
+function estimate(ctx: Ctx, groups: Map<string, Question[]>): Estimate {
+  const perPlan = ctx.specs.map(() => ({ usd: 0, tokens: 0, frames: 0, judgeUsd: 0 }));
   for (const [video, qs] of groups) {
     const plans = qs.map((q) => ctx.specs.map((spec) => planOf(ctx, q, spec)));
-    for (const row of plans) {
+    plans.forEach((row, qi) => {
+      const q = qs[qi]!;
       row.forEach((p, i) => {
         perPlan[i]!.usd += p.costUsd;
         perPlan[i]!.tokens += p.inputTokens;
         perPlan[i]!.frames += p.video ? p.video.frames : p.frames.length;
+        if (q.scoring === 'judge') perPlan[i]!.judgeUsd += judgeEstimateUsd(q, judgeOf(ctx, q, p.model));
       });
-    }
+    });
     if (!ctx.o.dryRun) ctx.plans.set(video, plans);
   }
-  return { perPlan, usd: perPlan.reduce((a, p) => a + p.usd, 0), tokens: perPlan.reduce((a, p) => a + p.tokens, 0) };
+  const sum = (f: (p: Estimate['perPlan'][number]) => number): number => perPlan.reduce((a, p) => a + f(p), 0);
+  return { perPlan, usd: sum((p) => p.usd), tokens: sum((p) => p.tokens), judgeUsd: sum((p) => p.judgeUsd) };
 }
 
 export async function evaluate(questions: string | readonly Question[], grid: EvalGrid = {}, o: EvaluateOptions = {}): Promise<Evaluation> {
@@ -146,28 +161,32 @@ export async function evaluate(questions: string | readonly Question[], grid: Ev
   const prompts = new Map(qs.map((q) => [q.id, questionPrompt(q)]));
   const registry = resolveRegistry({ registry: o.registry, modelsFile: o.modelsFile });
   const { plans: specs, warnings } = expandGrid(grid, { registry, rule: o.rule });
+  // The judge model is looked up before any video is read (UNKNOWN_MODEL in one line).
+  if (o.judgeModel !== undefined && qs.some((q) => q.scoring === 'judge')) getModel(o.judgeModel, { registry, rule: o.rule });
   const ctx: Ctx = { o, registry, specs, prompts, facts: new Map(), plans: new Map() };
   const groups = byVideo(qs);
   await gatherAll(ctx, [...groups.keys()]);
   const est = estimate(ctx, groups);
-  const total = { estimatedUsd: Number(est.usd.toFixed(10)), estimatedInputTokens: est.tokens };
+  const total = { estimatedUsd: Number(est.usd.toFixed(10)), estimatedInputTokens: est.tokens, estimatedJudgeUsd: Number(est.judgeUsd.toFixed(10)) };
   const common = { total, warnings, samplingPasses: 0, stopped: null, requests: { sent: 0, cached: 0 } };
   if (o.dryRun) {
     const plans = specs.map((s, i) => ({
-      ...planReport(s, [], est.perPlan[i]!.frames),
+      ...planReport(s, [], est.perPlan[i]!.frames, est.perPlan[i]!.judgeUsd),
       questions: qs.length,
       estimatedUsd: Number(est.perPlan[i]!.usd.toFixed(10)),
       inputTokens: est.perPlan[i]!.tokens,
     }));
     return written({ ...common, plans, frontier: [], recommended: null, dryRun: true, results: [] }, o.out);
   }
-  if (o.budget !== undefined && est.usd > o.budget) {
+  const all = est.usd + est.judgeUsd;
+  if (o.budget !== undefined && all > o.budget) {
+    const judge = est.judgeUsd > 0 ? ` (the judge's $${est.judgeUsd.toFixed(6)} included)` : '';
     throw new OmniprepError(
       'BUDGET_EXCEEDED',
-      `eval: its estimate of $${est.usd.toFixed(6)} is over the budget of $${o.budget} (nothing was sent; --dry-run shows each plan's share)`,
+      `eval: its estimate of $${all.toFixed(6)}${judge} is over the budget of $${o.budget} (nothing was sent; --dry-run shows each plan's share)`,
     );
   }
-  return written(await runEval(ctx, groups, common), o.out);
+  return written(await runEval(ctx, groups, common, est), o.out);
 }
 
 async function written(e: Evaluation, out: string | undefined): Promise<Evaluation> {
@@ -176,7 +195,7 @@ async function written(e: Evaluation, out: string | undefined): Promise<Evaluati
   return { ...e, files: await writeEvalOutputs(out, e) };
 }
 
-async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<Evaluation, 'total' | 'warnings'>): Promise<Evaluation> {
+async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<Evaluation, 'total' | 'warnings'>, est: Estimate): Promise<Evaluation> {
   const o = ctx.o;
   const clients = new Clients(o);
   const uploads = new Map<string, Promise<string>>();
@@ -215,7 +234,7 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
   const results = (await Promise.all(perVideo)).flat();
   const planResults = ctx.specs.map((_, i) => results.filter((r) => r.plan === i));
   const framesOf = (i: number): number => planResults[i]!.reduce((a, r) => a + r.frameTimes.length, 0);
-  const plans = ctx.specs.map((s, i) => planReport(s, planResults[i]!, framesOf(i)));
+  const plans = ctx.specs.map((s, i) => planReport(s, planResults[i]!, framesOf(i), est.perPlan[i]!.judgeUsd));
   return {
     ...common,
     plans,
@@ -227,75 +246,4 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
     samplingPasses: passes,
     stopped: sender.stopped ?? null,
   };
-}
-
-/** The placeholder a video request carries until it is sent (so its body hash does not depend on an upload). */
-const videoPlaceholder = (video: string): string => `omniprep-eval-video:${encodeURIComponent(video)}`;
-
-/** Uploads a video the first time a request needing it is sent, and puts its URI in the body. */
-async function withUploads(req: BuiltRequest, uploads: Map<string, Promise<string>>, clients: Clients, signal: AbortSignal | undefined): Promise<BuiltRequest> {
-  const text = JSON.stringify(req.body);
-  const m = /omniprep-eval-video:([^"\\]+)/.exec(text);
-  if (!m) return req;
-  const video = decodeURIComponent(m[1]!);
-  let uri = uploads.get(video);
-  if (!uri) {
-    uri = clients.gemini().then(async (c) => (await uploadGeminiVideo(c, video, 'video/mp4', { signal })).uri);
-    uploads.set(video, uri);
-  }
-  const real = await uri;
-  return { ...req, body: JSON.parse(text.split(videoPlaceholder(video)).join(real)) as BuiltRequest['body'] };
-}
-
-/** The requests of one question with one plan. */
-function requestsOf(ctx: Ctx, q: Question, p: Plan, store: FrameStore): { requests: BuiltRequest[]; times: number[]; build: BuildOptions } {
-  const build: BuildOptions = {
-    prompt: ctx.prompts.get(q.id)!,
-    system: ctx.o.system,
-    maxOutputTokens: ctx.o.maxOutputTokens,
-    expectedOutputTokens: ctx.o.outputTokens ?? EVAL_DEFAULTS.outputTokens,
-    tier: ctx.o.tier,
-    registry: ctx.registry,
-    rule: ctx.o.rule,
-    input: `${q.id}`,
-  };
-  let segments: Segment[];
-  let times: number[];
-  if (p.video) {
-    segments = videoAssets(p, videoPlaceholder(q.video)).map((v) => ({
-      index: v.index,
-      startSec: v.startSec,
-      endSec: v.endSec,
-      frames: [],
-      audio: [],
-      video: [v],
-    }));
-    times = seenTimes(p);
-  } else {
-    const frames = store.assets(p);
-    segments = [{ index: 0, startSec: p.startSec, endSec: p.endSec, frames, audio: [] }];
-    times = frames.map((f) => f.timestampSec);
-  }
-  const media = { input: q.video, model: p.model, durationSec: p.media.durationSec, segments };
-  return { requests: buildRequests(media, build), times, build };
-}
-
-/** Asks one question with one plan: its requests (and the reduce call when they were split), scored. */
-async function askOne(ctx: Ctx, q: Question, plan: number, p: Plan, store: FrameStore, sender: Sender): Promise<QuestionResult> {
-  const { requests, times, build } = requestsOf(ctx, q, p, store);
-  const base = { plan, question: q.id, video: q.video, frameTimes: times, estimatedUsd: p.costUsd };
-  const outs: Outcome[] = [];
-  for (const r of requests) outs.push(await sender.send(r));
-  let final: Outcome | undefined = outs.find((x) => !x.ok);
-  if (!final && outs.length > 1) {
-    const answers = outs.map((x, i) => ({ startSec: requests[i]!.segment.startSec, endSec: requests[i]!.segment.endSec, text: x.ok ? x.answer.text : '' }));
-    final = await sender.send(buildReduceRequest(answers, { ...build, model: p.model }));
-    outs.push(final);
-  }
-  final ??= outs[0]!;
-  const sum = (f: (a: Extract<Outcome, { ok: true }>['answer']) => number): number => outs.reduce((a, x) => a + (x.ok ? f(x.answer) : 0), 0);
-  const billed = { billedUsd: sum((a) => a.costUsd), inputTokens: sum((a) => a.inputTokens), latencyMs: sum((a) => a.latencyMs) };
-  if (!final.ok) return { ...base, ...billed, answered: false, correct: false, answer: null, error: final.message, latencyMs: null, cached: false };
-  const text = final.answer.text;
-  return { ...base, ...billed, answered: true, correct: isCorrect(q, text), answer: text, cached: outs.every((x) => x.ok && x.answer.cached) };
 }

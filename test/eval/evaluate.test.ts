@@ -185,9 +185,11 @@ describe('estimates, cache, budget and decoding', () => {
       png: join(out, 'chart.png'),
     });
     const json = JSON.parse(readFileSync(r.files!.json, 'utf8'));
-    expect(Object.keys(json)).toEqual(['plans', 'frontier', 'recommended', 'requests']);
+    expect(Object.keys(json)).toEqual(['plans', 'frontier', 'recommended', 'requests', 'total']);
+    expect(Object.keys(json.total).join()).toBe('estimatedUsd,estimatedInputTokens,estimatedJudgeUsd,billedUsd,judgeUsd');
+    expect([json.total.estimatedJudgeUsd, json.total.judgeUsd]).toEqual([0, 0]);
     expect(Object.keys(json.plans[0]).join()).toBe(
-      'every,mode,model,detail,send,maxSide,questions,answered,correct,accuracy,ci95,estimatedUsd,billedUsd,inputTokens,frames,latencyMs',
+      'every,mode,model,detail,send,maxSide,questions,answered,correct,accuracy,ci95,estimatedUsd,billedUsd,estimatedJudgeUsd,judgeUsd,inputTokens,frames,latencyMs',
     );
     expect(json.plans.map((p: { correct: number }) => p.correct)).toEqual([7, 5, 2]);
     expect(json.plans[0].ci95).toEqual([0.529112, 0.977583]);
