@@ -9,8 +9,10 @@
  * Nothing is sent before every question is checked and every plan is priced by the planner
  * (`dryRun` stops there); a `budget` below the estimate refuses to start, and the eval stops
  * before the request whose cost would take the spend over it. Facts are gathered once per video
- * and mode, frames sampled once per video and size (./frames.ts), answers cached by body hash
- * (./send.ts).
+ * and mode (a few videos probed at once), frames sampled once per video and size (./frames.ts;
+ * the first video is sampled while the rest are still being estimated, the next ones while
+ * earlier ones are asked about, at most VIDEOS_HELD videos' frames held), questions asked by
+ * ./ask.ts, answers cached by body hash (./send.ts).
  */
 import pLimit from 'p-limit';
 import { OmniprepError, invalidOption } from '../errors.js';
@@ -22,7 +24,7 @@ import { gatherFacts, planFromFacts, type PlanFacts } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
 import { askOne, judgeOf, OUTPUT_TOKENS, withUploads } from './ask.js';
-import { FrameStore } from './frames.js';
+import { Frames, VIDEOS_HELD } from './frames.js';
 import { expandGrid, specOptions, type EvalGrid, type PlanSpec } from './grid.js';
 import { checkRubric, judgeEstimateUsd } from './judge.js';
 import { checkQuestions, loadQuestions, type Question } from './questions.js';
@@ -84,14 +86,14 @@ function checkOptions(o: EvaluateOptions): void {
   checkRubric(o.judgeRubric);
 }
 
-/** The facts of each video for each mode of the grid: one probe per video, the packet index read once. */
-async function gatherAll(ctx: Ctx, videos: readonly string[]): Promise<void> {
+/** Videos probed at once while the eval is estimated. */
+const PROBES = 4;
+
+/** The facts of one video for each mode of the grid: one probe, the packet index read once. */
+async function gatherVideo(ctx: Ctx, video: string, signal: AbortSignal): Promise<void> {
   const modes = [...new Set(ctx.specs.map((s) => s.mode))];
-  for (const video of videos) {
-    if (/^https?:/i.test(video)) throw new OmniprepError('INVALID_OPTION', `${video}: eval reads local videos only (download it first)`, { input: video });
-    const info = await probe(video, { limits: ctx.o.limits, signal: ctx.o.signal, ffprobePath: ctx.o.ffprobePath });
-    for (const mode of modes) ctx.facts.set(`${video}|${mode}`, await gatherFacts(info, { ...base(ctx), mode, limits: ctx.o.limits, signal: ctx.o.signal }));
-  }
+  const info = await probe(video, { limits: ctx.o.limits, signal, ffprobePath: ctx.o.ffprobePath });
+  for (const mode of modes) ctx.facts.set(`${video}|${mode}`, await gatherFacts(info, { ...base(ctx), mode, limits: ctx.o.limits, signal }));
 }
 
 function base(ctx: Ctx): PlanOptions {
@@ -123,7 +125,11 @@ function planOf(ctx: Ctx, q: Question, spec: PlanSpec): Plan {
 /** Questions grouped by video, in the order they first appear. */
 function byVideo(questions: readonly Question[]): Map<string, Question[]> {
   const m = new Map<string, Question[]>();
-  for (const q of questions) m.set(q.video, [...(m.get(q.video) ?? []), q]);
+  for (const q of questions) {
+    const list = m.get(q.video);
+    if (list) list.push(q);
+    else m.set(q.video, [q]);
+  }
   return m;
 }
 
@@ -135,10 +141,35 @@ interface Estimate {
   judgeUsd: number;
 }
 
-/** The whole eval's estimate, per plan and in total: what a dry run returns. */
-function estimate(ctx: Ctx, groups: Map<string, Question[]>): Estimate {
+/**
+ * The whole eval's estimate, per plan and in total: what a dry run returns. The videos are probed
+ * a few at a time and each one's questions planned, in order, as soon as its facts exist;
+ * `ready` is told of each video planned (the run samples the first one while the rest are
+ * estimated; nothing is sent before the whole estimate is made and checked against the budget).
+ */
+async function estimate(ctx: Ctx, groups: Map<string, Question[]>, ready?: (video: string) => void): Promise<Estimate> {
+  for (const video of groups.keys())
+    if (/^https?:/i.test(video)) throw new OmniprepError('INVALID_OPTION', `${video}: eval reads local videos only (download it first)`, { input: video });
+  const stop = new AbortController();
+  const signal = ctx.o.signal ? AbortSignal.any([ctx.o.signal, stop.signal]) : stop.signal;
+  const limit = pLimit(PROBES);
+  const gathered = [...groups.keys()].map((video) => limit(() => gatherVideo(ctx, video, signal)));
+  for (const g of gathered) g.catch(() => {}); // awaited in order below
+  try {
+    return await planAll(ctx, groups, gathered, ready);
+  } catch (e) {
+    stop.abort();
+    limit.clearQueue();
+    await Promise.allSettled(gathered);
+    throw e;
+  }
+}
+
+async function planAll(ctx: Ctx, groups: Map<string, Question[]>, gathered: Array<Promise<void>>, ready?: (video: string) => void): Promise<Estimate> {
   const perPlan = ctx.specs.map(() => ({ usd: 0, tokens: 0, frames: 0, judgeUsd: 0 }));
+  let vi = 0;
   for (const [video, qs] of groups) {
+    await gathered[vi++];
     const plans = qs.map((q) => ctx.specs.map((spec) => planOf(ctx, q, spec)));
     plans.forEach((row, qi) => {
       const q = qs[qi]!;
@@ -150,6 +181,9 @@ function estimate(ctx: Ctx, groups: Map<string, Question[]>): Estimate {
       });
     });
     if (!ctx.o.dryRun) ctx.plans.set(video, plans);
+    ready?.(video);
+    // Let the first video's sampling go on between videos.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const sum = (f: (p: Estimate['perPlan'][number]) => number): number => perPlan.reduce((a, p) => a + f(p), 0);
   return { perPlan, usd: sum((p) => p.usd), tokens: sum((p) => p.tokens), judgeUsd: sum((p) => p.judgeUsd) };
@@ -165,10 +199,18 @@ export async function evaluate(questions: string | readonly Question[], grid: Ev
   if (o.judgeModel !== undefined && qs.some((q) => q.scoring === 'judge')) getModel(o.judgeModel, { registry, rule: o.rule });
   const ctx: Ctx = { o, registry, specs, prompts, facts: new Map(), plans: new Map() };
   const groups = byVideo(qs);
-  await gatherAll(ctx, [...groups.keys()]);
-  const est = estimate(ctx, groups);
+  const frames = new Frames(ctx);
+  let est: Estimate;
+  try {
+    // A run samples its first video while the others are probed and planned; nothing is sent before the budget is checked.
+    est = await estimate(ctx, groups, o.dryRun ? undefined : (video) => frames.prefetch(video));
+    checkBudget(est, o.budget);
+  } catch (e) {
+    await frames.cancel();
+    throw e;
+  }
   const total = { estimatedUsd: Number(est.usd.toFixed(10)), estimatedInputTokens: est.tokens, estimatedJudgeUsd: Number(est.judgeUsd.toFixed(10)) };
-  const common = { total, warnings, samplingPasses: 0, stopped: null, requests: { sent: 0, cached: 0 } };
+  const common = { total, warnings, samplingPasses: 0, stopped: null, requests: { sent: 0, cached: 0 }, imagesHeldPeak: 0 };
   if (o.dryRun) {
     const plans = specs.map((s, i) => ({
       ...planReport(s, [], est.perPlan[i]!.frames, est.perPlan[i]!.judgeUsd),
@@ -178,15 +220,17 @@ export async function evaluate(questions: string | readonly Question[], grid: Ev
     }));
     return written({ ...common, plans, frontier: [], recommended: null, dryRun: true, results: [] }, o.out);
   }
+  return written(await runEval(ctx, groups, common, est, frames), o.out);
+}
+
+function checkBudget(est: Estimate, budget: number | undefined): void {
   const all = est.usd + est.judgeUsd;
-  if (o.budget !== undefined && all > o.budget) {
-    const judge = est.judgeUsd > 0 ? ` (the judge's $${est.judgeUsd.toFixed(6)} included)` : '';
-    throw new OmniprepError(
-      'BUDGET_EXCEEDED',
-      `eval: its estimate of $${all.toFixed(6)}${judge} is over the budget of $${o.budget} (nothing was sent; --dry-run shows each plan's share)`,
-    );
-  }
-  return written(await runEval(ctx, groups, common, est), o.out);
+  if (budget === undefined || all <= budget) return;
+  const judge = est.judgeUsd > 0 ? ` (the judge's $${est.judgeUsd.toFixed(6)} included)` : '';
+  throw new OmniprepError(
+    'BUDGET_EXCEEDED',
+    `eval: its estimate of $${all.toFixed(6)}${judge} is over the budget of $${budget} (nothing was sent; --dry-run shows each plan's share)`,
+  );
 }
 
 async function written(e: Evaluation, out: string | undefined): Promise<Evaluation> {
@@ -195,7 +239,13 @@ async function written(e: Evaluation, out: string | undefined): Promise<Evaluati
   return { ...e, files: await writeEvalOutputs(out, e) };
 }
 
-async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<Evaluation, 'total' | 'warnings'>, est: Estimate): Promise<Evaluation> {
+async function runEval(
+  ctx: Ctx,
+  groups: Map<string, Question[]>,
+  common: Pick<Evaluation, 'total' | 'warnings'>,
+  est: Estimate,
+  frames: Frames,
+): Promise<Evaluation> {
   const o = ctx.o;
   const clients = new Clients(o);
   const uploads = new Map<string, Promise<string>>();
@@ -206,16 +256,13 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
     finalize: (req) => withUploads(req, uploads, clients, o.signal),
   });
   const limit = pLimit(o.concurrency ?? EVAL_DEFAULTS.concurrency);
-  // One video's questions are asked while the next video is sampled (at most two videos' frames held).
+  // Videos are sampled ahead of the questions being asked, at most VIDEOS_HELD videos' frames held at once.
   const perVideo: Array<Promise<QuestionResult[]>> = [];
-  let passes = 0;
-  let previous: Promise<unknown> = Promise.resolve();
   for (const [video, qs] of groups) {
-    const store = new FrameStore();
+    if (perVideo.length >= VIDEOS_HELD) await perVideo[perVideo.length - VIDEOS_HELD];
+    const store = await frames.load(video);
     const plans = ctx.plans.get(video)!;
     ctx.plans.delete(video);
-    await store.load(video, plans.flat(), (p) => ctx.facts.get(`${video}|${p.mode}`)!, { limits: o.limits, signal: o.signal, ffmpegPath: o.ffmpegPath });
-    passes += store.passes;
     const tasks = qs.flatMap((q, qi) =>
       ctx.specs.map((_, si) =>
         limit(async () => {
@@ -225,11 +272,9 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
         }),
       ),
     );
-    const done = Promise.all(tasks).finally(() => store.clear());
+    const done = Promise.all(tasks).finally(() => frames.clear(store));
     done.catch(() => {}); // awaited below; handled now so that a failure while the next video is sampled is not unhandled
     perVideo.push(done);
-    await previous;
-    previous = done;
   }
   const results = (await Promise.all(perVideo)).flat();
   const planResults = ctx.specs.map((_, i) => results.filter((r) => r.plan === i));
@@ -243,7 +288,8 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
     requests: { sent: sender.sent, cached: sender.cached },
     dryRun: false,
     results,
-    samplingPasses: passes,
+    samplingPasses: frames.passes,
+    imagesHeldPeak: frames.peak,
     stopped: sender.stopped ?? null,
   };
 }

@@ -66,6 +66,8 @@ export interface Evaluation extends EvalReport {
   results: QuestionResult[];
   /** Sampling passes run (one per video and image size). */
   samplingPasses: number;
+  /** The most distinct images held in memory at once (the frames of at most three videos, however many questions). */
+  imagesHeldPeak: number;
   /** Why sending stopped (the budget), when it did. */
   stopped: string | null;
   warnings: string[];

@@ -329,3 +329,33 @@ describe('several videos', () => {
     expect(r.results.filter((x) => x.video === short).every((x) => x.frameTimes.every((t) => t < 12))).toBe(true);
   }, 240_000);
 });
+
+describe('memory over many videos', () => {
+  it('holds the frames of at most three videos at once, whatever the number of videos', async () => {
+    openai.control.reply = needleReply(key);
+    const seconds = [10, 11, 12, 13, 14, 15];
+    const videos = await Promise.all(seconds.map((s) => codedVideo({ seconds: s, fps: FPS })));
+    const qs: Question[] = videos.flatMap((v, vi) =>
+      NEEDLES.slice(0, 2).map(([from, to], i) => ({ ...questions[i]!, id: `m${vi}-${i}`, video: v, question: needleQuestion(from, to) })),
+    );
+    const grid = { every: [2, 5], mode: ['exact' as const], maxSide: [256] };
+    const r = await evaluate(qs, grid, { apiKey: 'test', baseURL: openai.baseURL, concurrency: 4 });
+    expect(r.requests).toEqual({ sent: 24, cached: 0 });
+    // Distinct images per video: the union of its every-2 s and every-5 s frames (each coded frame differs).
+    const images = await Promise.all(
+      videos.map(async (v) => {
+        const times = await Promise.all([2, 5].map(async (every) => (await plan(v, { every, mode: 'exact', maxSide: 256 })).frames.map((f) => f.timestampSec)));
+        return new Set(times.flat()).size;
+      }),
+    );
+    expect(images).toEqual([6, 7, 7, 8, 8, 9]);
+    const threeMost = [...images]
+      .sort((a, b) => b - a)
+      .slice(0, 3)
+      .reduce((a, b) => a + b, 0);
+    expect(r.imagesHeldPeak).toBeGreaterThanOrEqual(6);
+    expect(r.imagesHeldPeak).toBeLessThanOrEqual(threeMost);
+    expect(threeMost).toBeLessThan(images.reduce((a, b) => a + b, 0));
+    expect(r.samplingPasses).toBe(6);
+  }, 240_000);
+});
