@@ -3,6 +3,7 @@
 // receives and answers a needle question right only when one lies inside the question's interval
 // (test/helpers/frame-code.ts). In exact mode each plan's correct count follows from its frame
 // times, computed here from plan() alone.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -357,5 +358,21 @@ describe('memory over many videos', () => {
     expect(r.imagesHeldPeak).toBeLessThanOrEqual(threeMost);
     expect(threeMost).toBeLessThan(images.reduce((a, b) => a + b, 0));
     expect(r.samplingPasses).toBe(6);
+  }, 240_000);
+
+  it('a video that cannot be read is refused in one line, the first video already planned: nothing sent, no ffmpeg left', async () => {
+    const dir = temp('omniprep-eval-missing-');
+    const ffmpeg = loggingBinary(dir, 'ffmpeg');
+    const missing = join(dir, 'gone.mp4');
+    const qs: Question[] = [questions[0]!, { ...questions[1]!, id: 'gone', video: missing }];
+    const err = await evaluate(qs, { every: [1], mode: ['exact'], maxSide: [256] }, { apiKey: 'test', baseURL: openai.baseURL, ffmpegPath: ffmpeg.path }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).name).toBe('OmniprepError');
+    expect((err as Error).message).toContain(missing);
+    expect((err as Error).message).not.toContain('\n');
+    expect(openai.stats.total).toBe(0);
+    // The first video is planned first and its sampling started; whatever of it ran was stopped before the refusal returned.
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(dir);
   }, 240_000);
 });
