@@ -10,6 +10,10 @@
  * target <= 1.1x), ffmpeg starts against one sample() of the finest plan per video (target: equal),
  * and the process's peak RSS. A small eval first warms up the connections, the SDK, the tokenizer
  * and the test server's validator.
+ *
+ * Then memory over 1,000 questions (100 per video, one plan: every 5 s, 256 px, concurrency 64):
+ * the RSS after the first 100 answers and after the last, the most distinct images the eval held
+ * at once (`imagesHeldPeak`, target: at most three videos' frames, not all ten) and the peak RSS.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +44,51 @@ async function startServer(): Promise<{ baseURL: string; close(): Promise<void> 
       worker.postMessage({ type: 'close' });
       await once(worker, 'exit');
     },
+  };
+}
+
+/** 1,000 questions over the videos, one plan: RSS after the first 100 answers and after the last, and the images held at once. */
+async function thousandQuestions(videos: string[]) {
+  const PER = 100;
+  const questions: Question[] = videos.flatMap((video, v) =>
+    Array.from({ length: PER }, (_, q) => ({
+      id: `m${v}q${q}`,
+      video,
+      question: needleQuestion(q, q + 4),
+      choices: ['KESTREL', 'MARLIN', 'OSPREY', 'PELICAN'],
+      answer: 'A',
+    })),
+  );
+  const rss = (): number => Math.round(process.memoryUsage().rss / 2 ** 20);
+  let answered = 0;
+  let rssAfterFirst100Mb = 0;
+  const r = await evaluate(
+    questions,
+    { every: [5], mode: ['exact'], maxSide: [256] },
+    {
+      apiKey: 'bench',
+      baseURL: server.baseURL,
+      concurrency: 64,
+      outputTokens: 16,
+      onQuestion: () => {
+        if (++answered === 100) rssAfterFirst100Mb = rss();
+      },
+    },
+  );
+  // Distinct images per video: its every-5 s frames (each coded frame differs).
+  const perVideo = videos.map((_, i) => Math.ceil((10 + i) / 5));
+  return {
+    questions: questions.length,
+    sent: r.requests.sent,
+    rssAfterFirst100Mb,
+    rssAfterLastMb: rss(),
+    imagesHeldPeak: r.imagesHeldPeak,
+    threeVideosImages: [...perVideo]
+      .sort((a, b) => b - a)
+      .slice(0, 3)
+      .reduce((a, b) => a + b, 0),
+    allVideosImages: perVideo.reduce((a, b) => a + b, 0),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
@@ -100,7 +149,16 @@ try {
     const w = Math.max(...rows.map((x) => x[0].length));
     process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n\n${JSON.stringify(result)}\n`);
   }
-  process.exitCode = result.ratio <= 1.1 && result.ffmpegStarts === result.ffmpegStartsOneSamplePerVideo && r.requests.sent === REQUESTS ? 0 : 1;
+  const memory = await thousandQuestions(videos);
+  if (json) process.stdout.write(`${JSON.stringify({ memory }, null, 2)}\n`);
+  else {
+    process.stdout.write(
+      `\n1,000 questions   RSS ${memory.rssAfterFirst100Mb} MB after the first 100 answers, ${memory.rssAfterLastMb} MB after the last; ` +
+        `images held at once at most ${memory.imagesHeldPeak} (three largest videos: ${memory.threeVideosImages}, all: ${memory.allVideosImages}); peak RSS ${memory.peakRssMb} MB\n\n${JSON.stringify(memory)}\n`,
+    );
+  }
+  const flat = memory.imagesHeldPeak <= memory.threeVideosImages && memory.sent === 1000;
+  process.exitCode = result.ratio <= 1.1 && result.ffmpegStarts === result.ffmpegStartsOneSamplePerVideo && r.requests.sent === REQUESTS && flat ? 0 : 1;
 } finally {
   await server.close();
   rmSync(dir, { recursive: true, force: true });

@@ -9,30 +9,30 @@
  * Nothing is sent before every question is checked and every plan is priced by the planner
  * (`dryRun` stops there); a `budget` below the estimate refuses to start, and the eval stops
  * before the request whose cost would take the spend over it. Facts are gathered once per video
- * and mode, frames sampled once per video and size (./frames.ts), answers cached by body hash
- * (./send.ts).
+ * and mode (a few videos probed at once), frames sampled once per video and size (./frames.ts;
+ * the first video is sampled while the rest are still being estimated, the next ones while
+ * earlier ones are asked about, at most VIDEOS_HELD videos' frames held), questions asked by
+ * ./ask.ts, answers cached by body hash (./send.ts).
  */
 import pLimit from 'p-limit';
 import { OmniprepError, invalidOption } from '../errors.js';
 import { Clients } from '../dispatch/client.js';
 import type { DispatchOptions } from '../dispatch/dispatch.js';
-import { buildReduceRequest } from '../dispatch/reduce.js';
 import { resolveRegistry, type ModelRegistry } from '../models/registry.js';
-import { gatherFacts, planFromFacts, videoAssets, type PlanFacts } from '../plan/plan.js';
+import { getModel } from '../models/tokens.js';
+import { gatherFacts, planFromFacts, type PlanFacts } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import { probe } from '../probe/probe.js';
-import { uploadGeminiVideo } from '../providers/gemini/client.js';
-import { buildRequests, type BuildOptions, type BuiltRequest } from '../request/build.js';
-import type { Segment } from '../request/types.js';
-import { seenTimes } from '../cost/curve.js';
-import { FrameStore } from './frames.js';
+import { askOne, judgeOf, OUTPUT_TOKENS, withUploads } from './ask.js';
+import { Frames, VIDEOS_HELD } from './frames.js';
 import { expandGrid, specOptions, type EvalGrid, type PlanSpec } from './grid.js';
+import { checkRubric, judgeEstimateUsd } from './judge.js';
 import { checkQuestions, loadQuestions, type Question } from './questions.js';
 import { frontier, planReport, recommend, type Evaluation, type QuestionResult } from './report.js';
 
 export type { Evaluation } from './report.js';
-import { isCorrect, questionPrompt } from './scoring.js';
-import { Sender, type Outcome } from './send.js';
+import { questionPrompt } from './scoring.js';
+import { Sender } from './send.js';
 
 export interface EvaluateOptions
   extends Pick<PlanOptions, 'format' | 'quality' | 'tier' | 'limits' | 'ffmpegPath' | 'ffprobePath' | 'modelsFile' | 'rule' | 'registry'>,
@@ -53,13 +53,17 @@ export interface EvaluateOptions
   outputTokens?: number | undefined;
   maxOutputTokens?: number | undefined;
   system?: string | undefined;
+  /** The model that grades `judge` questions (default: the evaluated model of each plan). */
+  judgeModel?: string | undefined;
+  /** The judge's rubric, as text (default: ./judge.ts DEFAULT_RUBRIC; the CLI's --judge-rubric reads it from a file). */
+  judgeRubric?: string | undefined;
   /** Called with each question's result as it ends. */
   onQuestion?: ((r: QuestionResult) => void) | undefined;
   /** Write report.json, report.csv, questions.jsonl, chart.svg and chart.png here. */
   out?: string | undefined;
 }
 
-export const EVAL_DEFAULTS = { concurrency: 8, outputTokens: 100 };
+export const EVAL_DEFAULTS = { concurrency: 8, outputTokens: OUTPUT_TOKENS };
 
 interface Ctx {
   o: EvaluateOptions;
@@ -78,16 +82,18 @@ function checkOptions(o: EvaluateOptions): void {
   if (c !== undefined && !(Number.isInteger(c) && c >= 1 && c <= 256)) throw invalidOption('concurrency', 'an integer from 1 to 256', c);
   const t = o.targetAccuracy;
   if (t !== undefined && !(typeof t === 'number' && t >= 0 && t <= 1)) throw invalidOption('targetAccuracy', 'a share from 0 to 1', t);
+  if (o.judgeModel !== undefined && (typeof o.judgeModel !== 'string' || !o.judgeModel)) throw invalidOption('judgeModel', 'a model name', o.judgeModel);
+  checkRubric(o.judgeRubric);
 }
 
-/** The facts of each video for each mode of the grid: one probe per video, the packet index read once. */
-async function gatherAll(ctx: Ctx, videos: readonly string[]): Promise<void> {
+/** Videos probed at once while the eval is estimated. */
+const PROBES = 4;
+
+/** The facts of one video for each mode of the grid: one probe, the packet index read once. */
+async function gatherVideo(ctx: Ctx, video: string, signal: AbortSignal): Promise<void> {
   const modes = [...new Set(ctx.specs.map((s) => s.mode))];
-  for (const video of videos) {
-    if (/^https?:/i.test(video)) throw new OmniprepError('INVALID_OPTION', `${video}: eval reads local videos only (download it first)`, { input: video });
-    const info = await probe(video, { limits: ctx.o.limits, signal: ctx.o.signal, ffprobePath: ctx.o.ffprobePath });
-    for (const mode of modes) ctx.facts.set(`${video}|${mode}`, await gatherFacts(info, { ...base(ctx), mode, limits: ctx.o.limits, signal: ctx.o.signal }));
-  }
+  const info = await probe(video, { limits: ctx.o.limits, signal, ffprobePath: ctx.o.ffprobePath });
+  for (const mode of modes) ctx.facts.set(`${video}|${mode}`, await gatherFacts(info, { ...base(ctx), mode, limits: ctx.o.limits, signal }));
 }
 
 function base(ctx: Ctx): PlanOptions {
@@ -119,25 +125,68 @@ function planOf(ctx: Ctx, q: Question, spec: PlanSpec): Plan {
 /** Questions grouped by video, in the order they first appear. */
 function byVideo(questions: readonly Question[]): Map<string, Question[]> {
   const m = new Map<string, Question[]>();
-  for (const q of questions) m.set(q.video, [...(m.get(q.video) ?? []), q]);
+  for (const q of questions) {
+    const list = m.get(q.video);
+    if (list) list.push(q);
+    else m.set(q.video, [q]);
+  }
   return m;
 }
 
-/** The whole eval's estimate, per plan and in total: what a dry run returns. */
-function estimate(ctx: Ctx, groups: Map<string, Question[]>): { perPlan: Array<{ usd: number; tokens: number; frames: number }>; usd: number; tokens: number } {
-  const perPlan = ctx.specs.map(() => ({ usd: 0, tokens: 0, frames: 0 }));
+interface Estimate {
+  perPlan: Array<{ usd: number; tokens: number; frames: number; judgeUsd: number }>;
+  usd: number;
+  tokens: number;
+  /** The judge's share (`judge` questions), apart from `usd`. */
+  judgeUsd: number;
+}
+
+/**
+ * The whole eval's estimate, per plan and in total: what a dry run returns. The videos are probed
+ * a few at a time and each one's questions planned, in order, as soon as its facts exist;
+ * `ready` is told of each video planned (the run samples the first one while the rest are
+ * estimated; nothing is sent before the whole estimate is made and checked against the budget).
+ */
+async function estimate(ctx: Ctx, groups: Map<string, Question[]>, ready?: (video: string) => void): Promise<Estimate> {
+  for (const video of groups.keys())
+    if (/^https?:/i.test(video)) throw new OmniprepError('INVALID_OPTION', `${video}: eval reads local videos only (download it first)`, { input: video });
+  const stop = new AbortController();
+  const signal = ctx.o.signal ? AbortSignal.any([ctx.o.signal, stop.signal]) : stop.signal;
+  const limit = pLimit(PROBES);
+  const gathered = [...groups.keys()].map((video) => limit(() => gatherVideo(ctx, video, signal)));
+  for (const g of gathered) g.catch(() => {}); // awaited in order below
+  try {
+    return await planAll(ctx, groups, gathered, ready);
+  } catch (e) {
+    stop.abort();
+    limit.clearQueue();
+    await Promise.allSettled(gathered);
+    throw e;
+  }
+}
+
+async function planAll(ctx: Ctx, groups: Map<string, Question[]>, gathered: Array<Promise<void>>, ready?: (video: string) => void): Promise<Estimate> {
+  const perPlan = ctx.specs.map(() => ({ usd: 0, tokens: 0, frames: 0, judgeUsd: 0 }));
+  let vi = 0;
   for (const [video, qs] of groups) {
+    await gathered[vi++];
     const plans = qs.map((q) => ctx.specs.map((spec) => planOf(ctx, q, spec)));
-    for (const row of plans) {
+    plans.forEach((row, qi) => {
+      const q = qs[qi]!;
       row.forEach((p, i) => {
         perPlan[i]!.usd += p.costUsd;
         perPlan[i]!.tokens += p.inputTokens;
         perPlan[i]!.frames += p.video ? p.video.frames : p.frames.length;
+        if (q.scoring === 'judge') perPlan[i]!.judgeUsd += judgeEstimateUsd(q, judgeOf(ctx, q, p.model));
       });
-    }
+    });
     if (!ctx.o.dryRun) ctx.plans.set(video, plans);
+    ready?.(video);
+    // Let the first video's sampling go on between videos.
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  return { perPlan, usd: perPlan.reduce((a, p) => a + p.usd, 0), tokens: perPlan.reduce((a, p) => a + p.tokens, 0) };
+  const sum = (f: (p: Estimate['perPlan'][number]) => number): number => perPlan.reduce((a, p) => a + f(p), 0);
+  return { perPlan, usd: sum((p) => p.usd), tokens: sum((p) => p.tokens), judgeUsd: sum((p) => p.judgeUsd) };
 }
 
 export async function evaluate(questions: string | readonly Question[], grid: EvalGrid = {}, o: EvaluateOptions = {}): Promise<Evaluation> {
@@ -146,28 +195,42 @@ export async function evaluate(questions: string | readonly Question[], grid: Ev
   const prompts = new Map(qs.map((q) => [q.id, questionPrompt(q)]));
   const registry = resolveRegistry({ registry: o.registry, modelsFile: o.modelsFile });
   const { plans: specs, warnings } = expandGrid(grid, { registry, rule: o.rule });
+  // The judge model is looked up before any video is read (UNKNOWN_MODEL in one line).
+  if (o.judgeModel !== undefined && qs.some((q) => q.scoring === 'judge')) getModel(o.judgeModel, { registry, rule: o.rule });
   const ctx: Ctx = { o, registry, specs, prompts, facts: new Map(), plans: new Map() };
   const groups = byVideo(qs);
-  await gatherAll(ctx, [...groups.keys()]);
-  const est = estimate(ctx, groups);
-  const total = { estimatedUsd: Number(est.usd.toFixed(10)), estimatedInputTokens: est.tokens };
-  const common = { total, warnings, samplingPasses: 0, stopped: null, requests: { sent: 0, cached: 0 } };
+  const frames = new Frames(ctx);
+  let est: Estimate;
+  try {
+    // A run samples its first video while the others are probed and planned; nothing is sent before the budget is checked.
+    est = await estimate(ctx, groups, o.dryRun ? undefined : (video) => frames.prefetch(video));
+    checkBudget(est, o.budget);
+  } catch (e) {
+    await frames.cancel();
+    throw e;
+  }
+  const total = { estimatedUsd: Number(est.usd.toFixed(10)), estimatedInputTokens: est.tokens, estimatedJudgeUsd: Number(est.judgeUsd.toFixed(10)) };
+  const common = { total, warnings, samplingPasses: 0, stopped: null, requests: { sent: 0, cached: 0 }, imagesHeldPeak: 0 };
   if (o.dryRun) {
     const plans = specs.map((s, i) => ({
-      ...planReport(s, [], est.perPlan[i]!.frames),
+      ...planReport(s, [], est.perPlan[i]!.frames, est.perPlan[i]!.judgeUsd),
       questions: qs.length,
       estimatedUsd: Number(est.perPlan[i]!.usd.toFixed(10)),
       inputTokens: est.perPlan[i]!.tokens,
     }));
     return written({ ...common, plans, frontier: [], recommended: null, dryRun: true, results: [] }, o.out);
   }
-  if (o.budget !== undefined && est.usd > o.budget) {
-    throw new OmniprepError(
-      'BUDGET_EXCEEDED',
-      `eval: its estimate of $${est.usd.toFixed(6)} is over the budget of $${o.budget} (nothing was sent; --dry-run shows each plan's share)`,
-    );
-  }
-  return written(await runEval(ctx, groups, common), o.out);
+  return written(await runEval(ctx, groups, common, est, frames), o.out);
+}
+
+function checkBudget(est: Estimate, budget: number | undefined): void {
+  const all = est.usd + est.judgeUsd;
+  if (budget === undefined || all <= budget) return;
+  const judge = est.judgeUsd > 0 ? ` (the judge's $${est.judgeUsd.toFixed(6)} included)` : '';
+  throw new OmniprepError(
+    'BUDGET_EXCEEDED',
+    `eval: its estimate of $${all.toFixed(6)}${judge} is over the budget of $${budget} (nothing was sent; --dry-run shows each plan's share)`,
+  );
 }
 
 async function written(e: Evaluation, out: string | undefined): Promise<Evaluation> {
@@ -176,7 +239,13 @@ async function written(e: Evaluation, out: string | undefined): Promise<Evaluati
   return { ...e, files: await writeEvalOutputs(out, e) };
 }
 
-async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<Evaluation, 'total' | 'warnings'>): Promise<Evaluation> {
+async function runEval(
+  ctx: Ctx,
+  groups: Map<string, Question[]>,
+  common: Pick<Evaluation, 'total' | 'warnings'>,
+  est: Estimate,
+  frames: Frames,
+): Promise<Evaluation> {
   const o = ctx.o;
   const clients = new Clients(o);
   const uploads = new Map<string, Promise<string>>();
@@ -187,16 +256,13 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
     finalize: (req) => withUploads(req, uploads, clients, o.signal),
   });
   const limit = pLimit(o.concurrency ?? EVAL_DEFAULTS.concurrency);
-  // One video's questions are asked while the next video is sampled (at most two videos' frames held).
+  // Videos are sampled ahead of the questions being asked, at most VIDEOS_HELD videos' frames held at once.
   const perVideo: Array<Promise<QuestionResult[]>> = [];
-  let passes = 0;
-  let previous: Promise<unknown> = Promise.resolve();
   for (const [video, qs] of groups) {
-    const store = new FrameStore();
+    if (perVideo.length >= VIDEOS_HELD) await perVideo[perVideo.length - VIDEOS_HELD];
+    const store = await frames.load(video);
     const plans = ctx.plans.get(video)!;
     ctx.plans.delete(video);
-    await store.load(video, plans.flat(), (p) => ctx.facts.get(`${video}|${p.mode}`)!, { limits: o.limits, signal: o.signal, ffmpegPath: o.ffmpegPath });
-    passes += store.passes;
     const tasks = qs.flatMap((q, qi) =>
       ctx.specs.map((_, si) =>
         limit(async () => {
@@ -206,16 +272,14 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
         }),
       ),
     );
-    const done = Promise.all(tasks).finally(() => store.clear());
+    const done = Promise.all(tasks).finally(() => frames.clear(store));
     done.catch(() => {}); // awaited below; handled now so that a failure while the next video is sampled is not unhandled
     perVideo.push(done);
-    await previous;
-    previous = done;
   }
   const results = (await Promise.all(perVideo)).flat();
   const planResults = ctx.specs.map((_, i) => results.filter((r) => r.plan === i));
   const framesOf = (i: number): number => planResults[i]!.reduce((a, r) => a + r.frameTimes.length, 0);
-  const plans = ctx.specs.map((s, i) => planReport(s, planResults[i]!, framesOf(i)));
+  const plans = ctx.specs.map((s, i) => planReport(s, planResults[i]!, framesOf(i), est.perPlan[i]!.judgeUsd));
   return {
     ...common,
     plans,
@@ -224,78 +288,8 @@ async function runEval(ctx: Ctx, groups: Map<string, Question[]>, common: Pick<E
     requests: { sent: sender.sent, cached: sender.cached },
     dryRun: false,
     results,
-    samplingPasses: passes,
+    samplingPasses: frames.passes,
+    imagesHeldPeak: frames.peak,
     stopped: sender.stopped ?? null,
   };
-}
-
-/** The placeholder a video request carries until it is sent (so its body hash does not depend on an upload). */
-const videoPlaceholder = (video: string): string => `omniprep-eval-video:${encodeURIComponent(video)}`;
-
-/** Uploads a video the first time a request needing it is sent, and puts its URI in the body. */
-async function withUploads(req: BuiltRequest, uploads: Map<string, Promise<string>>, clients: Clients, signal: AbortSignal | undefined): Promise<BuiltRequest> {
-  const text = JSON.stringify(req.body);
-  const m = /omniprep-eval-video:([^"\\]+)/.exec(text);
-  if (!m) return req;
-  const video = decodeURIComponent(m[1]!);
-  let uri = uploads.get(video);
-  if (!uri) {
-    uri = clients.gemini().then(async (c) => (await uploadGeminiVideo(c, video, 'video/mp4', { signal })).uri);
-    uploads.set(video, uri);
-  }
-  const real = await uri;
-  return { ...req, body: JSON.parse(text.split(videoPlaceholder(video)).join(real)) as BuiltRequest['body'] };
-}
-
-/** The requests of one question with one plan. */
-function requestsOf(ctx: Ctx, q: Question, p: Plan, store: FrameStore): { requests: BuiltRequest[]; times: number[]; build: BuildOptions } {
-  const build: BuildOptions = {
-    prompt: ctx.prompts.get(q.id)!,
-    system: ctx.o.system,
-    maxOutputTokens: ctx.o.maxOutputTokens,
-    expectedOutputTokens: ctx.o.outputTokens ?? EVAL_DEFAULTS.outputTokens,
-    tier: ctx.o.tier,
-    registry: ctx.registry,
-    rule: ctx.o.rule,
-    input: `${q.id}`,
-  };
-  let segments: Segment[];
-  let times: number[];
-  if (p.video) {
-    segments = videoAssets(p, videoPlaceholder(q.video)).map((v) => ({
-      index: v.index,
-      startSec: v.startSec,
-      endSec: v.endSec,
-      frames: [],
-      audio: [],
-      video: [v],
-    }));
-    times = seenTimes(p);
-  } else {
-    const frames = store.assets(p);
-    segments = [{ index: 0, startSec: p.startSec, endSec: p.endSec, frames, audio: [] }];
-    times = frames.map((f) => f.timestampSec);
-  }
-  const media = { input: q.video, model: p.model, durationSec: p.media.durationSec, segments };
-  return { requests: buildRequests(media, build), times, build };
-}
-
-/** Asks one question with one plan: its requests (and the reduce call when they were split), scored. */
-async function askOne(ctx: Ctx, q: Question, plan: number, p: Plan, store: FrameStore, sender: Sender): Promise<QuestionResult> {
-  const { requests, times, build } = requestsOf(ctx, q, p, store);
-  const base = { plan, question: q.id, video: q.video, frameTimes: times, estimatedUsd: p.costUsd };
-  const outs: Outcome[] = [];
-  for (const r of requests) outs.push(await sender.send(r));
-  let final: Outcome | undefined = outs.find((x) => !x.ok);
-  if (!final && outs.length > 1) {
-    const answers = outs.map((x, i) => ({ startSec: requests[i]!.segment.startSec, endSec: requests[i]!.segment.endSec, text: x.ok ? x.answer.text : '' }));
-    final = await sender.send(buildReduceRequest(answers, { ...build, model: p.model }));
-    outs.push(final);
-  }
-  final ??= outs[0]!;
-  const sum = (f: (a: Extract<Outcome, { ok: true }>['answer']) => number): number => outs.reduce((a, x) => a + (x.ok ? f(x.answer) : 0), 0);
-  const billed = { billedUsd: sum((a) => a.costUsd), inputTokens: sum((a) => a.inputTokens), latencyMs: sum((a) => a.latencyMs) };
-  if (!final.ok) return { ...base, ...billed, answered: false, correct: false, answer: null, error: final.message, latencyMs: null, cached: false };
-  const text = final.answer.text;
-  return { ...base, ...billed, answered: true, correct: isCorrect(q, text), answer: text, cached: outs.every((x) => x.ok && x.answer.cached) };
 }

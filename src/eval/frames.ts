@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MIME } from '../media/formats.js';
+import type { Limits } from '../limits.js';
 import type { PlanFacts } from '../plan/planner.js';
 import type { Plan, PlannedFrame } from '../plan/types.js';
 import type { FrameAsset } from '../request/types.js';
@@ -114,5 +115,73 @@ export class FrameStore {
   clear(): void {
     this.content.clear();
     this.at.clear();
+  }
+}
+
+/** Videos whose frames are held at once: the one being sampled and the (at most two) whose questions are still being asked. */
+export const VIDEOS_HELD = 3;
+
+/** What Frames needs of the eval: the plans the estimate made per video, and the facts they were made from. */
+export interface FramesContext {
+  o: { signal?: AbortSignal | undefined; limits?: Partial<Limits> | undefined; ffmpegPath?: string | undefined };
+  plans: Map<string, Plan[][]>;
+  facts: Map<string, PlanFacts>;
+}
+
+/**
+ * The frames of the videos being asked about: one FrameStore per video, sampled from the plans
+ * the estimate made; the first may be sampled ahead (`prefetch`) while the estimate goes on, under
+ * its own abort. Counts the distinct images held at once (`peak`): at most VIDEOS_HELD videos'.
+ */
+export class Frames {
+  private readonly live = new Set<FrameStore>();
+  private ahead: { video: string; store: FrameStore; loaded: Promise<void>; stop: AbortController } | undefined;
+  passes = 0;
+  peak = 0;
+
+  constructor(private readonly ctx: FramesContext) {}
+
+  prefetch(video: string): void {
+    if (this.ahead) return;
+    const stop = new AbortController();
+    const signal = this.ctx.o.signal ? AbortSignal.any([this.ctx.o.signal, stop.signal]) : stop.signal;
+    const store = new FrameStore();
+    const loaded = this.start(video, store, signal);
+    loaded.catch(() => {}); // awaited by load() or cancel()
+    this.ahead = { video, store, loaded, stop };
+  }
+
+  /** Stops and drops a prefetch (the eval was refused before sending). */
+  async cancel(): Promise<void> {
+    this.ahead?.stop.abort();
+    await this.ahead?.loaded.catch(() => {});
+    if (this.ahead) this.clear(this.ahead.store);
+    this.ahead = undefined;
+  }
+
+  /** The video's frames, sampled (by the prefetch when it was the one). */
+  async load(video: string): Promise<FrameStore> {
+    const ahead = this.ahead?.video === video ? this.ahead : undefined;
+    this.ahead = undefined;
+    const store = ahead?.store ?? new FrameStore();
+    await (ahead?.loaded ?? this.start(video, store, this.ctx.o.signal));
+    this.passes += store.passes;
+    this.peak = Math.max(
+      this.peak,
+      [...this.live].reduce((a, s) => a + s.images, 0),
+    );
+    return store;
+  }
+
+  private start(video: string, store: FrameStore, signal: AbortSignal | undefined): Promise<void> {
+    this.live.add(store);
+    const o = this.ctx.o;
+    const plans = this.ctx.plans.get(video)!.flat();
+    return store.load(video, plans, (p) => this.ctx.facts.get(`${video}|${p.mode}`)!, { limits: o.limits, signal, ffmpegPath: o.ffmpegPath });
+  }
+
+  clear(store: FrameStore): void {
+    store.clear();
+    this.live.delete(store);
   }
 }

@@ -10,9 +10,16 @@ import { svgToPng } from '../cost/chart.js';
 import { evalSvg } from './chart.js';
 import { questionLines, reportCsv, type EvalFiles, type EvalReport, type Evaluation } from './report.js';
 
-/** The report as `--json` prints it: plans, frontier, recommended, requests (a dry run adds its total). */
-export function reportJson(e: Evaluation): EvalReport & { total?: Evaluation['total'] } {
-  return { plans: e.plans, frontier: e.frontier, recommended: e.recommended, requests: e.requests, ...(e.dryRun ? { total: e.total } : {}) };
+type Total = Evaluation['total'] & { billedUsd?: number; judgeUsd?: number };
+
+/**
+ * The report as `--json` prints it: plans, frontier, recommended, requests, and the total: the
+ * estimate (the judge's share apart), and after a run the billed dollars of the answers and of the judge.
+ */
+export function reportJson(e: Evaluation): EvalReport & { total: Total } {
+  const sum = (f: (p: Evaluation['plans'][number]) => number): number => Number(e.plans.reduce((a, p) => a + f(p), 0).toFixed(10));
+  const total: Total = e.dryRun ? e.total : { ...e.total, billedUsd: sum((p) => p.billedUsd), judgeUsd: sum((p) => p.judgeUsd) };
+  return { plans: e.plans, frontier: e.frontier, recommended: e.recommended, requests: e.requests, total };
 }
 
 export async function writeEvalOutputs(dir: string, e: Evaluation): Promise<EvalFiles> {

@@ -25,6 +25,10 @@ export interface QuestionResult {
   inputTokens: number;
   latencyMs: number | null;
   cached: boolean;
+  /** What the judge's call cost (`judge` scoring; 0 otherwise), apart from `billedUsd`. */
+  judgeUsd: number;
+  /** The judge's reply (`judge` scoring), or null when the judge did not answer. */
+  verdict?: string | null | undefined;
 }
 
 export interface PlanReport extends PlanSpec {
@@ -36,6 +40,9 @@ export interface PlanReport extends PlanSpec {
   ci95: [number, number];
   estimatedUsd: number;
   billedUsd: number;
+  /** The judge's estimated and billed dollars (`judge` questions), apart from the answers' (not in `estimatedUsd`, `billedUsd` or the frontier). */
+  estimatedJudgeUsd: number;
+  judgeUsd: number;
   inputTokens: number;
   /** Frames sent over all its questions. */
   frames: number;
@@ -53,12 +60,14 @@ export interface EvalReport {
 /** What evaluate() returns: the report, the estimate made before sending, and each question's result. */
 export interface Evaluation extends EvalReport {
   /** The estimate of the whole eval, before anything was sent. */
-  total: { estimatedUsd: number; estimatedInputTokens: number };
+  total: { estimatedUsd: number; estimatedInputTokens: number; estimatedJudgeUsd: number };
   dryRun: boolean;
   /** Per question and plan (empty for a dry run). */
   results: QuestionResult[];
   /** Sampling passes run (one per video and image size). */
   samplingPasses: number;
+  /** The most distinct images held in memory at once (the frames of at most three videos, however many questions). */
+  imagesHeldPeak: number;
   /** Why sending stopped (the budget), when it did. */
   stopped: string | null;
   warnings: string[];
@@ -95,7 +104,7 @@ export function percentile(values: readonly number[], q: number): number | null 
 }
 
 /** A plan's line of the report from its question results. */
-export function planReport(spec: PlanSpec, results: readonly QuestionResult[], frames: number): PlanReport {
+export function planReport(spec: PlanSpec, results: readonly QuestionResult[], frames: number, estimatedJudgeUsd = 0): PlanReport {
   const answered = results.filter((r) => r.answered);
   const correct = answered.filter((r) => r.correct).length;
   const latencies = answered.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs]));
@@ -108,6 +117,8 @@ export function planReport(spec: PlanSpec, results: readonly QuestionResult[], f
     ci95: wilson(correct, answered.length),
     estimatedUsd: round(results.reduce((a, r) => a + r.estimatedUsd, 0)),
     billedUsd: round(results.reduce((a, r) => a + r.billedUsd, 0)),
+    estimatedJudgeUsd: round(estimatedJudgeUsd),
+    judgeUsd: round(results.reduce((a, r) => a + r.judgeUsd, 0)),
     inputTokens: results.reduce((a, r) => a + r.inputTokens, 0),
     frames,
     latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) },
@@ -161,6 +172,8 @@ const CSV_COLUMNS = [
   'ci95High',
   'estimatedUsd',
   'billedUsd',
+  'estimatedJudgeUsd',
+  'judgeUsd',
   'inputTokens',
   'frames',
   'latencyP50Ms',
@@ -192,6 +205,8 @@ export function reportCsv(r: EvalReport): string {
       p.ci95[1],
       p.estimatedUsd,
       p.billedUsd,
+      p.estimatedJudgeUsd,
+      p.judgeUsd,
       p.inputTokens,
       p.frames,
       p.latencyMs.p50,
@@ -217,9 +232,11 @@ export function questionLines(results: readonly QuestionResult[]): string {
         answered: r.answered,
         frameTimes: r.frameTimes,
         answer: r.answer,
+        ...(r.verdict !== undefined ? { verdict: r.verdict } : {}),
         ...(r.error ? { error: r.error } : {}),
         estimatedUsd: r.estimatedUsd,
         billedUsd: r.billedUsd,
+        judgeUsd: r.judgeUsd,
         cached: r.cached,
       }),
     )

@@ -2,7 +2,8 @@
  * What a question asks and how its answer is scored: the prompt (the question, its lettered
  * choices, a fixed answer format) and the scorers, pure. `choice` reads a letter however it is
  * written ("B", "(B)", "Answer: B", "b)") or the option's own words; `exact` compares normalised
- * text; `number` allows the question's tolerance. `judge` is refused before anything is sent.
+ * text; `number` allows the question's tolerance. `judge` asks an LLM judge (./judge.ts): the
+ * answer is asked for in one line and graded by the judge's verdict, not here.
  */
 import { OmniprepError } from '../errors.js';
 import type { Question } from './questions.js';
@@ -11,6 +12,7 @@ export const ANSWER_FORMAT = {
   choice: 'Answer with the letter of the right option only, on one line: "Answer: X".',
   exact: 'Answer with the answer only, on one line: "Answer: ...".',
   number: 'Answer with a number only, on one line: "Answer: N".',
+  judge: 'Answer briefly, on one line: "Answer: ...".',
 };
 
 const letterOf = (i: number): string => String.fromCharCode(65 + i);
@@ -18,13 +20,8 @@ const letterOf = (i: number): string => String.fromCharCode(65 + i);
 /** The prompt of a question: its text, its choices lettered A, B, ..., and the answer format. */
 export function questionPrompt(q: Question): string {
   const scoring = q.scoring ?? 'exact';
-  if (scoring === 'judge') throw judgeRefused(q);
   const choices = q.choices ? `\n\nOptions:\n${q.choices.map((c, i) => `${letterOf(i)}. ${c}`).join('\n')}` : '';
   return `${q.question}${choices}\n\n${ANSWER_FORMAT[scoring]}`;
-}
-
-export function judgeRefused(q: Pick<Question, 'id'>): OmniprepError {
-  return new OmniprepError('INVALID_OPTION', `question ${q.id}: scoring judge is not supported yet (use choice, exact or number)`, { input: q.id });
 }
 
 /** Lower case, no accents, punctuation or articles, single spaces. */
@@ -58,7 +55,7 @@ export function chosenLetter(reply: string, choices: readonly string[]): string 
   return named.length === 1 ? named[0] : undefined;
 }
 
-/** Whether a reply answers the question right. */
+/** Whether a reply answers the question right (`judge`: the judge's verdict decides, see ./judge.ts). */
 export function isCorrect(q: Question, reply: string): boolean {
   switch (q.scoring ?? 'exact') {
     case 'choice':
@@ -70,6 +67,6 @@ export function isCorrect(q: Question, reply: string): boolean {
     case 'exact':
       return normalise(answerPart(reply)) === normalise(q.answer);
     default:
-      throw judgeRefused(q);
+      throw new OmniprepError('INVALID_OPTION', `question ${q.id}: scoring ${q.scoring} is graded by the judge's verdict, not by text`, { input: q.id });
   }
 }

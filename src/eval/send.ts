@@ -4,7 +4,8 @@
  * sends only what it has not sent), a budget over the whole eval (dispatch's BudgetGuard: a
  * request starts only while spent plus reserved plus its estimate stays within it; the first
  * that would not stops the eval), and each request sent by `dispatchAll` (retries, rate-limit
- * waits, its errors in one line). Concurrency is bounded by the caller.
+ * waits, its errors in one line). The same body is sent once even when asked twice at once (two
+ * plans' answers graded by the judge in the same words). Concurrency is bounded by the caller.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -75,7 +76,13 @@ export class Sender {
     renameSync(tmp, file);
   }
 
-  /** Sends one request, or answers it from the cache. Never rejects for a request's own failure. */
+  /** Requests in flight by body hash: the same body asked again meanwhile waits for that answer instead of being sent twice. */
+  private readonly inFlight = new Map<string, Promise<Outcome>>();
+
+  /**
+   * Sends one request, or answers it from the cache (or from the same body already in flight:
+   * counted as cached). Never rejects for a request's own failure.
+   */
   async send(req: BuiltRequest): Promise<Outcome> {
     const hash = bodyHash(req);
     const hit = this.cached_(hash);
@@ -83,6 +90,23 @@ export class Sender {
       this.cached++;
       return { ok: true, answer: hit };
     }
+    const pending = this.inFlight.get(hash);
+    if (pending) {
+      const out = await pending;
+      if (!out.ok) return out;
+      this.cached++;
+      return { ok: true, answer: { ...out.answer, cached: true } };
+    }
+    const out = this.dispatch(req, hash);
+    this.inFlight.set(hash, out);
+    try {
+      return await out;
+    } finally {
+      this.inFlight.delete(hash);
+    }
+  }
+
+  private async dispatch(req: BuiltRequest, hash: string): Promise<Outcome> {
     if (this.stopped) return { ok: false, reason: 'budget', message: this.stopped };
     if (this.o.dispatch.signal?.aborted) return { ok: false, reason: 'cancelled', message: `${req.id}: not sent: cancelled` };
     // Requests in flight usually cost less than they reserved: wait for them before refusing.

@@ -49,7 +49,7 @@ describe('omniprep eval', () => {
     );
     expect([r.code, r.stderr]).toEqual([0, '']);
     const json = JSON.parse(r.stdout);
-    expect(Object.keys(json)).toEqual(['plans', 'frontier', 'recommended', 'requests']);
+    expect(Object.keys(json)).toEqual(['plans', 'frontier', 'recommended', 'requests', 'total']);
     // every 1 s sees frames 10, 20, 100, 150; every 5 s only 100 and 150.
     expect(json.plans.map((p: { every: number; correct: number; answered: number }) => [p.every, p.correct, p.answered])).toEqual([
       [1, 4, 4],
@@ -109,6 +109,42 @@ describe('omniprep eval', () => {
     },
     120_000,
   );
+
+  it("judge questions: --judge-model and --judge-rubric FILE; the judge's dollars apart in the JSON and the text", async () => {
+    const dir = temp('omniprep-eval-cli-judge-');
+    const judged = join(dir, 'judged.jsonl');
+    const lines = readFileSync(questions, 'utf8').trim().split('\n');
+    writeFileSync(judged, `${lines.map((l) => JSON.stringify({ ...JSON.parse(l), answer: 'KESTREL', scoring: 'judge' })).join('\n')}\n`);
+    const rubric = join(dir, 'rubric.txt');
+    writeFileSync(rubric, 'The code word decides.\n');
+    const texts: string[] = [];
+    const reply = needleReply(key, [], { plain: true });
+    server.control.reply = (req) => {
+      texts.push(req.text);
+      return reply(req);
+    };
+    const args = ['eval', judged, '--every', '1,5', '--mode', 'exact', '--max-side', '256', '--judge-model', 'gpt-5-mini', '--judge-rubric', rubric];
+    const r = await cli([...args, '--cache', join(dir, 'cache'), '--json', ...net()], { timeoutMs: 120_000 });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const json = JSON.parse(r.stdout);
+    expect(json.plans.map((p: { correct: number; answered: number }) => [p.correct, p.answered])).toEqual([
+      [4, 4],
+      [2, 4],
+    ]);
+    // 8 answers; 6 distinct ones judged (n2 and n3 right for both plans).
+    expect([json.requests, server.stats.total]).toEqual([{ sent: 14, cached: 2 }, 14]);
+    const judgeTexts = texts.filter((t) => t.startsWith('The code word decides.\n\nQuestion:\n'));
+    expect(judgeTexts).toHaveLength(6);
+    expect(json.total.judgeUsd).toBeCloseTo(json.plans[0].judgeUsd + json.plans[1].judgeUsd, 12);
+    expect(json.total.judgeUsd).toBeGreaterThan(0);
+    server.reset();
+    const text = await cli([...args, '--cache', join(dir, 'cache'), ...net()], { timeoutMs: 120_000 });
+    expect(server.stats.total).toBe(0);
+    expect(text.stdout).toMatch(/\njudge: estimated \$[0-9.]+, billed \$[0-9.]+ \(apart from the answers' dollars above\)\n/);
+    const missing = await cli([...args.slice(0, -1), join(dir, 'nope.txt'), ...net()], { timeoutMs: 60_000 });
+    expect([missing.code, missing.stderr]).toEqual([2, `omniprep: option --judge-rubric: ${join(dir, 'nope.txt')} cannot be read (ENOENT)\n`]);
+    expect(server.stats.total).toBe(0);
+  }, 240_000);
 
   it('a bad question file: one line naming the line, exit 2, nothing sent', async () => {
     const bad = join(temp('omniprep-eval-cli-bad-'), 'bad.jsonl');

@@ -3,6 +3,7 @@
 // receives and answers a needle question right only when one lies inside the question's interval
 // (test/helpers/frame-code.ts). In exact mode each plan's correct count follows from its frame
 // times, computed here from plan() alone.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -185,9 +186,11 @@ describe('estimates, cache, budget and decoding', () => {
       png: join(out, 'chart.png'),
     });
     const json = JSON.parse(readFileSync(r.files!.json, 'utf8'));
-    expect(Object.keys(json)).toEqual(['plans', 'frontier', 'recommended', 'requests']);
+    expect(Object.keys(json)).toEqual(['plans', 'frontier', 'recommended', 'requests', 'total']);
+    expect(Object.keys(json.total).join()).toBe('estimatedUsd,estimatedInputTokens,estimatedJudgeUsd,billedUsd,judgeUsd');
+    expect([json.total.estimatedJudgeUsd, json.total.judgeUsd]).toEqual([0, 0]);
     expect(Object.keys(json.plans[0]).join()).toBe(
-      'every,mode,model,detail,send,maxSide,questions,answered,correct,accuracy,ci95,estimatedUsd,billedUsd,inputTokens,frames,latencyMs',
+      'every,mode,model,detail,send,maxSide,questions,answered,correct,accuracy,ci95,estimatedUsd,billedUsd,estimatedJudgeUsd,judgeUsd,inputTokens,frames,latencyMs',
     );
     expect(json.plans.map((p: { correct: number }) => p.correct)).toEqual([7, 5, 2]);
     expect(json.plans[0].ci95).toEqual([0.529112, 0.977583]);
@@ -325,5 +328,51 @@ describe('several videos', () => {
     expect(r.plans.map((p) => p.correct)).toEqual(expected);
     expect(r.results.map((x) => x.question)).toEqual([...questions, ...more].flatMap((q) => [q.id, q.id]));
     expect(r.results.filter((x) => x.video === short).every((x) => x.frameTimes.every((t) => t < 12))).toBe(true);
+  }, 240_000);
+});
+
+describe('memory over many videos', () => {
+  it('holds the frames of at most three videos at once, whatever the number of videos', async () => {
+    openai.control.reply = needleReply(key);
+    const seconds = [10, 11, 12, 13, 14, 15];
+    const videos = await Promise.all(seconds.map((s) => codedVideo({ seconds: s, fps: FPS })));
+    const qs: Question[] = videos.flatMap((v, vi) =>
+      NEEDLES.slice(0, 2).map(([from, to], i) => ({ ...questions[i]!, id: `m${vi}-${i}`, video: v, question: needleQuestion(from, to) })),
+    );
+    const grid = { every: [2, 5], mode: ['exact' as const], maxSide: [256] };
+    const r = await evaluate(qs, grid, { apiKey: 'test', baseURL: openai.baseURL, concurrency: 4 });
+    expect(r.requests).toEqual({ sent: 24, cached: 0 });
+    // Distinct images per video: the union of its every-2 s and every-5 s frames (each coded frame differs).
+    const images = await Promise.all(
+      videos.map(async (v) => {
+        const times = await Promise.all([2, 5].map(async (every) => (await plan(v, { every, mode: 'exact', maxSide: 256 })).frames.map((f) => f.timestampSec)));
+        return new Set(times.flat()).size;
+      }),
+    );
+    expect(images).toEqual([6, 7, 7, 8, 8, 9]);
+    const threeMost = [...images]
+      .sort((a, b) => b - a)
+      .slice(0, 3)
+      .reduce((a, b) => a + b, 0);
+    expect(r.imagesHeldPeak).toBeGreaterThanOrEqual(6);
+    expect(r.imagesHeldPeak).toBeLessThanOrEqual(threeMost);
+    expect(threeMost).toBeLessThan(images.reduce((a, b) => a + b, 0));
+    expect(r.samplingPasses).toBe(6);
+  }, 240_000);
+
+  it('a video that cannot be read is refused in one line, the first video already planned: nothing sent, no ffmpeg left', async () => {
+    const dir = temp('omniprep-eval-missing-');
+    const ffmpeg = loggingBinary(dir, 'ffmpeg');
+    const missing = join(dir, 'gone.mp4');
+    const qs: Question[] = [questions[0]!, { ...questions[1]!, id: 'gone', video: missing }];
+    const err = await evaluate(qs, { every: [1], mode: ['exact'], maxSide: [256] }, { apiKey: 'test', baseURL: openai.baseURL, ffmpegPath: ffmpeg.path }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).name).toBe('OmniprepError');
+    expect((err as Error).message).toContain(missing);
+    expect((err as Error).message).not.toContain('\n');
+    expect(openai.stats.total).toBe(0);
+    // The first video is planned first and its sampling started; whatever of it ran was stopped before the refusal returned.
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(dir);
   }, 240_000);
 });

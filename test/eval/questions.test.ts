@@ -84,8 +84,8 @@ describe('question files', () => {
     expect(() => loadQuestions(join(dir, 'nope.jsonl'))).toThrow(`${join(dir, 'nope.jsonl')}: cannot read the question file (ENOENT)`);
     const bad = file('bad.jsonl', [good, { ...good, id: 'q2', answer: 'Z' }]);
     await expect(evaluate(bad, {}, { apiKey: 'test', baseURL: server.baseURL })).rejects.toThrow(`${bad} line 2: answer must be the letter`);
-    await expect(evaluate([{ ...good, scoring: 'judge' }], {}, { apiKey: 'test', baseURL: server.baseURL })).rejects.toThrow(
-      'question q1: scoring judge is not supported yet',
+    await expect(evaluate([{ ...good, scoring: 'judge' }], {}, { apiKey: 'test', baseURL: server.baseURL, judgeModel: 'no-such-judge' })).rejects.toThrow(
+      /no-such-judge/,
     );
     expect(server.stats.total).toBe(0);
   });

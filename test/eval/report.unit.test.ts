@@ -57,6 +57,8 @@ describe('eval report', () => {
           ci95: wilson(1, 2),
           estimatedUsd: 0.25,
           billedUsd: 0.125,
+          estimatedJudgeUsd: 0.0625,
+          judgeUsd: 0.03125,
           inputTokens: 900,
           frames: 10,
           latencyMs: { p50: 3, p95: 4 },
@@ -67,8 +69,8 @@ describe('eval report', () => {
       requests: { sent: 2, cached: 0 },
     };
     expect(reportCsv(r)).toBe(
-      'every,mode,model,detail,send,maxSide,questions,answered,correct,accuracy,ci95Low,ci95High,estimatedUsd,billedUsd,inputTokens,frames,latencyP50Ms,latencyP95Ms,frontier,recommended\n' +
-        '2,exact,gpt-5.5,auto,frames,,2,2,1,0.5,0.094531,0.905469,0.25,0.125,900,10,3,4,true,true\n',
+      'every,mode,model,detail,send,maxSide,questions,answered,correct,accuracy,ci95Low,ci95High,estimatedUsd,billedUsd,estimatedJudgeUsd,judgeUsd,inputTokens,frames,latencyP50Ms,latencyP95Ms,frontier,recommended\n' +
+        '2,exact,gpt-5.5,auto,frames,,2,2,1,0.5,0.094531,0.905469,0.25,0.125,0.0625,0.03125,900,10,3,4,true,true\n',
     );
   });
 });

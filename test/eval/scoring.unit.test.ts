@@ -49,7 +49,9 @@ describe('scoring', () => {
     expect(isCorrect(num, 'none')).toBe(false);
   });
 
-  it('refuses judge scoring in one line', () => {
-    expect(() => questionPrompt({ ...choice, scoring: 'judge' })).toThrow('question q: scoring judge is not supported yet (use choice, exact or number)');
+  it('asks a judge question for a one-line answer, and leaves its grading to the judge', () => {
+    const judged: Question = { id: 'j', video: 'v', question: 'What is the cat doing?', answer: 'sleeping on a sofa', scoring: 'judge' };
+    expect(questionPrompt(judged)).toBe('What is the cat doing?\n\nAnswer briefly, on one line: "Answer: ...".');
+    expect(() => isCorrect(judged, 'Answer: sleeping')).toThrow("question j: scoring judge is graded by the judge's verdict, not by text");
   });
 });

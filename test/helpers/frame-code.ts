@@ -9,6 +9,7 @@
  * hook needs nothing but the request; the test keeps the answer key.
  */
 import { REDUCE_DEFAULTS } from '../../src/dispatch/reduce.js';
+import { JUDGE_SECTIONS } from '../../src/eval/judge.js';
 import type { Incoming } from './model-server.js';
 import { cachedMedia, readFrameNumber, timecodeVideo } from './fixtures.js';
 
@@ -53,14 +54,45 @@ export interface SeenRequest {
   answer: string;
 }
 
+export interface JudgedRequest {
+  from: number;
+  to: number;
+  /** The answer the judge was asked to grade, and its verdict. */
+  answer: string;
+  verdict: 'CORRECT' | 'INCORRECT';
+  /** The body's `model` (the OpenAI and Anthropic forms; Gemini names it in the path). */
+  model: unknown;
+}
+
+/**
+ * The judge's side of the hook: the answer to grade (between the judge prompt's fixed sections,
+ * src/eval/judge.ts) is CORRECT when it names the key's right letter or the right option's words.
+ */
+function judgeVerdict(req: Incoming, k: NeedleKey, at: { from: number; to: number }, judged: JudgedRequest[]): string {
+  const after = req.text.split(`${JUDGE_SECTIONS.answer}\n`)[1] ?? '';
+  const answer = after.split(`\n\n${JUDGE_SECTIONS.format}`)[0]!;
+  const said = answer
+    .replace(/^(the )?answer( is)?\s*:?\s*/i, '')
+    .replace(/[().\s]/g, '')
+    .toUpperCase();
+  const verdict = said === k.right || said === k.rightText.toUpperCase() ? 'CORRECT' : 'INCORRECT';
+  judged.push({ ...at, answer, verdict, model: req.body.model });
+  return `The answer was graded.\nVerdict: ${verdict}`;
+}
+
 /**
  * An answer hook: the key gives each interval (`"from-to"`) its right and wrong letters. Answers
  * take four formats in turn ("B", "(B)", "Answer: B", the option's words) so that scoring's
  * robustness is exercised on every run (`plain`: always "Answer: B"). The reduce call of a
  * question split over several requests is answered right when a part was. Each request is
- * recorded in `seen`.
+ * recorded in `seen`. A judge's request (`judge` scoring) gets a verdict computed from the answer
+ * it grades, recorded in `judged`.
  */
-export function needleReply(key: ReadonlyMap<string, NeedleKey>, seen: SeenRequest[] = [], o: { plain?: boolean } = {}): (req: Incoming) => Promise<string> {
+export function needleReply(
+  key: ReadonlyMap<string, NeedleKey>,
+  seen: SeenRequest[] = [],
+  o: { plain?: boolean; judged?: JudgedRequest[] } = {},
+): (req: Incoming) => Promise<string> {
   return async (req) => {
     const m = INTERVAL.exec(req.text);
     if (!m) return 'No question found.';
@@ -68,6 +100,7 @@ export function needleReply(key: ReadonlyMap<string, NeedleKey>, seen: SeenReque
     const to = Number(m[2]);
     const k = key.get(`${from}-${to}`);
     if (!k) return `No key for frames ${from}-${to}.`;
+    if (req.text.includes(JUDGE_SECTIONS.answer)) return judgeVerdict(req, k, { from, to }, o.judged ?? []);
     // The reduce call of a split question: right when one of the parts was answered right.
     const parts = req.text.split(REDUCE)[1];
     if (parts !== undefined) return `Answer: ${parts.includes(`Answer: ${k.right}`) ? k.right : k.wrong}`;

@@ -7,6 +7,7 @@
  *
  * The grid's lists are read by src/eval/grid.ts (one place for the eval's option handling).
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import { action, numberArg, table } from '../util.js';
@@ -34,6 +35,8 @@ interface EvalCliOptions {
   apiKey?: string;
   timeout?: number;
   retries?: number;
+  judgeModel?: string;
+  judgeRubric?: string;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -65,6 +68,8 @@ export function register(program: Command): void {
       'write report.json, report.csv, questions.jsonl, chart.svg and chart.png here (with --needles also the copy and its questions; default ./omniprep-eval there)',
     )
     .option('--target-accuracy <share>', 'recommend the cheapest plan with at least this accuracy (0-1)', numberArg('--target-accuracy', { min: 0, max: 1 }))
+    .option('--judge-model <model>', "the model that grades questions with scoring judge (default each plan's model)")
+    .option('--judge-rubric <file>', "a text file with the judge's rubric (default: the stated rubric in the README)")
     .option('--output-tokens <n>', 'output tokens each answer is estimated at (default 100)', numberArg('--output-tokens', { min: 1, integer: true }))
     .option('--models-file <file>', 'a JSON file of models and rules that add to or override the registry (also OMNIPREP_MODELS)')
     .option('--rule <model>', 'for a model the registry does not know: the known model whose rules it follows')
@@ -100,6 +105,8 @@ export function register(program: Command): void {
           apiKey: o.apiKey,
           timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
           maxRetries: o.retries,
+          judgeModel: o.judgeModel,
+          judgeRubric: o.judgeRubric === undefined ? undefined : readRubric(o.judgeRubric),
         }).catch((err: unknown) => {
           // The registry's hint names --models FILE, which is --models-file FILE here.
           if (err instanceof OmniprepError && err.code === 'UNKNOWN_MODEL') {
@@ -110,6 +117,23 @@ export function register(program: Command): void {
         return { json: reportJson(e), text: await evalText(e, file) };
       }),
     );
+}
+
+function readRubric(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new OmniprepError('INVALID_OPTION', `option --judge-rubric: ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      input: file,
+    });
+  }
+}
+
+/** The judge's share, when the eval has judge questions: estimated, and billed after a run. */
+function judgeLine(e: import('../../eval/report.js').Evaluation): string[] {
+  if (!e.total.estimatedJudgeUsd) return [];
+  const billed = e.dryRun ? '' : `, billed ${usd(e.plans.reduce((a, p) => a + p.judgeUsd, 0))}`;
+  return [`judge: estimated ${usd(e.total.estimatedJudgeUsd)}${billed} (apart from the answers' dollars above)`];
 }
 
 async function evalText(e: import('../../eval/report.js').Evaluation, file: string): Promise<string> {
@@ -131,6 +155,7 @@ async function evalText(e: import('../../eval/report.js').Evaluation, file: stri
             ? `recommended: #${e.recommended} (${planLabel(rec, e.plans)}, ${(rec.accuracy * 100).toFixed(1)}% for ${usd(rec.estimatedUsd)})`
             : 'recommended: none',
         ]),
+    ...judgeLine(e),
     ...e.warnings.map((w) => `warning: ${w}`),
     ...(e.files ? [`wrote ${Object.values(e.files).join(', ')}`] : []),
   ];
