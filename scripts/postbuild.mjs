@@ -18,3 +18,17 @@ cpSync(join(root, 'src/web/static'), join(root, 'dist/src/web/static'), { recurs
 chmodSync(join(root, 'dist/src/cli/main.js'), 0o755);
 // No source maps ship (they would point at src/*.ts, which is not in the package): remove any an earlier build left.
 for (const f of readdirSync(join(root, 'dist'), { recursive: true })) if (String(f).endsWith('.js.map')) rmSync(join(root, 'dist', String(f)));
+// A module that moved or went leaves its old output behind (tsc never deletes): remove every .js
+// and .d.ts in dist/src and dist/workers whose source .ts is gone, so neither the build nor
+// `npm pack` carries it. Only stale files go: tests that use dist while a build runs keep theirs.
+for (const top of ['src', 'workers']) {
+  const out = join(root, 'dist', top);
+  if (!existsSync(out)) continue;
+  for (const f of readdirSync(out, { recursive: true })) {
+    const rel = String(f);
+    const m = /^(.*)\.(?:js|d\.ts)$/.exec(rel);
+    if (!m) continue;
+    // The page's static files are plain .js copied from src (no .ts): kept when their source is there.
+    if (!existsSync(join(root, top, `${m[1]}.ts`)) && !existsSync(join(root, top, rel))) rmSync(join(out, rel));
+  }
+}
