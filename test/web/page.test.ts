@@ -103,6 +103,30 @@ describe.skipIf(Boolean(missing))('the web page in chromium', () => {
         await useToken(page);
         await page.waitForSelector(`#jobs-body tr[data-job="${pre.json.id}"]`, { timeout: 30_000 });
         expect(await text(page, '#token-status')).toMatch(/kept for this tab only/);
+
+        // The model picker: every provider's models from GET /v1/models, grouped, each with its price and rule.
+        const models = (await api(s.url, 'GET', '/v1/models', undefined, AUTH)).json.models as any[];
+        const groups: Array<[string, string[][]]> = await page.evaluate(() =>
+          [...document.querySelectorAll('#model optgroup')].map((g: any) => [
+            g.label,
+            [...g.querySelectorAll('option')].map((o: any) => [o.value, o.textContent]),
+          ]),
+        );
+        expect(groups.map((g) => g[0])).toEqual(['OpenAI', 'Anthropic', 'Google Gemini']);
+        expect(groups.map((g) => g[1].map((o) => o[0]))).toEqual(
+          ['openai', 'anthropic', 'gemini'].map((p) => models.filter((m) => m.provider === p).map((m) => m.name)),
+        );
+        const sonnet = models.find((m) => m.name === 'claude-sonnet-4.5')!;
+        expect(groups[1]![1].find((o) => o[0] === 'claude-sonnet-4.5')![1]).toBe(
+          `claude-sonnet-4.5 · $${sonnet.prices.standard.input} in / $${sonnet.prices.standard.output} out per 1M · claude-standard`,
+        );
+        expect(groups[2]![1].find((o) => o[0] === 'gemini-2.5-flash')![1]).toMatch(/ · gemini-2-tiles · video$/);
+        await page.selectOption('#model', 'gemini-2.5-flash');
+        const flash = models.find((m) => m.name === 'gemini-2.5-flash')!;
+        expect(await text(page, '#model-info')).toBe(
+          `Google Gemini; token rule gemini-2-tiles (gemini-tiles, ${flash.rule.date}); USD per 1M tokens: standard $${flash.prices.standard.input} in / $${flash.prices.standard.output} out; batch $${flash.prices.batch.input} in / $${flash.prices.batch.output} out; takes video natively, takes audio.`,
+        );
+        await page.selectOption('#model', 'gpt-5.5');
         expect(await page.evaluate(() => [sessionStorage.getItem('omniprep.token'), localStorage.length])).toEqual([TOKEN, 0]);
         expect(await w.context.cookies()).toEqual([]);
         // A reload in the same tab keeps it (sessionStorage); the list comes back without typing.

@@ -782,13 +782,43 @@ $('more-jobs').addEventListener('click', () => void loadJobs(true));
 
 // ---------- models ----------
 
+const PROVIDER_LABELS = { openai: 'OpenAI', anthropic: 'Anthropic', gemini: 'Google Gemini', local: 'Local server' };
+const perMillion = (x) => `$${Number(x.toPrecision(4))}`;
+/** A tier's price as the registry has it: dollars per 1M input / output tokens. */
+const priceText = (p) => (p ? `${perMillion(p.input)} in / ${perMillion(p.output)} out` : '-');
+
+/** The model picker: every provider's models, grouped by provider, each with its standard price and token rule. */
 function fillModels(list) {
   state.models = list;
   const sel = $('model');
   const current = sel.value || 'gpt-5.5';
-  sel.replaceChildren(...list.map((m) => el('option', { value: m.name, text: m.name })));
+  const known = Object.keys(PROVIDER_LABELS);
+  const providers = [...new Set([...known, ...list.map((m) => m.provider)])].filter((p) => list.some((m) => m.provider === p));
+  sel.replaceChildren(
+    ...providers.map((p) =>
+      el(
+        'optgroup',
+        { label: PROVIDER_LABELS[p] ?? p, 'data-provider': p },
+        ...list
+          .filter((m) => m.provider === p)
+          .map((m) =>
+            el('option', {
+              value: m.name,
+              text: `${m.name} · ${priceText(m.prices.standard)} per 1M · ${m.rule ? m.rule.name : 'no images'}${m.video ? ' · video' : ''}`,
+            }),
+          ),
+      ),
+    ),
+  );
   sel.value = list.some((m) => m.name === current) ? current : (list[0]?.name ?? '');
   fillDetails();
+}
+
+/** What the chosen model is: provider, rule, prices per tier (USD per 1M tokens), native video. */
+function describeModel(m) {
+  if (!m) return '';
+  const tiers = m.tiers.map((t) => `${t} ${priceText(m.prices[t])}`).join('; ');
+  return `${PROVIDER_LABELS[m.provider] ?? m.provider}; token rule ${m.rule ? `${m.rule.name} (${m.rule.type}, ${m.rule.date})` : 'none (no images)'}; USD per 1M tokens: ${tiers}; ${m.video ? 'takes video natively' : 'frames only'}${m.audio ? ', takes audio' : ''}.`;
 }
 
 function fillDetails() {
@@ -804,6 +834,7 @@ function fillDetails() {
   tier.replaceChildren(...tiers.map((x) => el('option', { value: x, text: x })));
   tier.value = tiers.includes(t) ? t : 'standard';
   $('audio').disabled = m ? !m.audio : false;
+  $('model-info').textContent = describeModel(m);
 }
 
 // ---------- wiring ----------
