@@ -133,6 +133,13 @@ describe('service jobs in their provider’s API', () => {
     expect(mine.requests).toBe(theirs.requests);
     expect(mine.batch).toBe(theirs.batch);
     expect(mine.requests).toContain(`"data":"${readFileSync(clip).toString('base64')}"`);
+
+    // Without call: nothing is uploaded or sent; the same bodies.
+    const dry = await api(s.url, 'POST', '/v1/jobs', { path: clip, options });
+    expect(dry.status, dry.text).toBe(202);
+    expect((await waitJob(s.url, dry.json.id, 120_000)).state).toBe('succeeded');
+    expect([gemini.files.size - files, gemini.stats.records.length - before]).toEqual([1, 1]);
+    expect((await serviceOutputs(dry.json.id)).requests).toBe(theirs.requests);
   }, 240_000);
 
   it('refuses bad combinations in one line, before anything is queued', async () => {
@@ -158,6 +165,10 @@ describe('service jobs in their provider’s API', () => {
       `${clip}: option call: this server has no API key for openai (model gpt-4.1; start it with OPENAI_API_KEY set)`,
     );
     const list = await api(s.url, 'GET', '/v1/jobs?limit=100');
-    expect(list.json.jobs.map((j: { options: { model: string } }) => j.options.model).sort()).toEqual(['claude-haiku-4.5', 'gemini-2.5-flash']);
+    expect(list.json.jobs.map((j: { options: { model: string } }) => j.options.model).sort()).toEqual([
+      'claude-haiku-4.5',
+      'gemini-2.5-flash',
+      'gemini-2.5-flash',
+    ]);
   }, 120_000);
 });
