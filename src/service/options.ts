@@ -21,7 +21,10 @@ export const JOB = {
     help: 'how the audio is cut: chunkSeconds, maxBytes, format, overlapSec',
     allowed: 'an object of chunkSeconds (>= 1), maxBytes (>= 1024), format (mp3 or wav), overlapSec (>= 0)',
   }),
-  call: option(z.boolean(), { help: "also call the model (the server's baseURL and API key); otherwise only prepare", default: false }),
+  call: option(z.boolean(), {
+    help: "also call the model, through its provider with the server's URL and API key for that provider; otherwise only prepare",
+    default: false,
+  }),
 };
 
 export const JOB_OPTION_GROUPS = [SAMPLING, ESTIMATE, REQUEST, DISPATCH, JOB] as const;
@@ -82,8 +85,8 @@ export function optionError(instancePath: string, keyword: string, data: unknown
 
 /**
  * A job's library options resolved once, as the service's surface (its values were checked at
- * submit), with its provider: the one asked for, else the model's (the library's refusals: an
- * unknown provider, or Anthropic's or Gemini's API asked for another provider's model).
+ * submit), its provider checked against its model as the library checks it (an unknown provider,
+ * or Anthropic's or Gemini's API asked for another provider's model, is refused in one line).
  */
 export function resolveJobOptions<O extends object>(o: O): Resolved<O> {
   const r = resolveOptions<O>(o, { surface: 'service' });
