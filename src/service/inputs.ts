@@ -196,11 +196,6 @@ export class Inputs {
    */
   planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<{ plan: Plan; facts?: PlanFacts | undefined }> {
     const { data, config, tokens } = this.d;
-    if (options.send === 'video' && readByRanges(input)) {
-      // The clip goes whole (uploaded to the provider, or inline): this node holds no copy of an input read by ranges.
-      const why = 'the clip is sent whole, and an input read by byte ranges (a URL or an object in the store) is not held here';
-      throw new OmniprepError('INVALID_OPTION', `${input.name}: option send: video: ${why}; upload the file, or send frames`, { details: { option: 'send' } });
-    }
     return this.planLimit(async () => {
       const remote = readByRanges(input) ? await this.takeRemote(input, options, signal) : undefined;
       const file = remote ? remote.path : inputFile(input, data);

@@ -2,10 +2,10 @@
  * What a finished job records besides its frames (runner.ts): what the model said and cost (any
  * provider's usage and dollars, as run() reports them), and a job that sent the clip as video
  * (Gemini): its windows, what they were billed, and the clip kept beside the outputs when it fits
- * in one request inline, so that GET /v1/jobs/:id/requests and /batch write the bodies `omniprep
+ * in one request inline (an input read by byte ranges is fetched whole for it first), so that GET /v1/jobs/:id/requests and /batch write the bodies `omniprep
  * request --send video` writes.
  */
-import { copyFile, link, mkdir, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { DispatchReport } from '../dispatch/dispatch.js';
 import { isOmniprepError } from '../errors.js';
@@ -14,6 +14,7 @@ import type { Plan } from '../plan/types.js';
 import type { Provider } from '../providers/registry.js';
 import { checkInline, type Prepared, type PreparedVideo } from '../prepare.js';
 import type { RunResult } from '../run.js';
+import { RemoteInput, type RemoteOptions } from '../source/remote.js';
 import type { JobRecord } from './store/types.js';
 import { estimated } from './view.js';
 
@@ -39,17 +40,36 @@ export type JobResult = Record<string, unknown> & { estimate: { estimated: Recor
  */
 export async function keepClip(file: string, dir: string, plan: Plan, model: ModelEntry): Promise<KeptClip | undefined> {
   const bytes = (await stat(file)).size;
+  const name = `clip${extname(file).toLowerCase() || '.mp4'}`;
+  const to = join(dir, CLIP_DIR, name);
   try {
     checkInline(file, bytes, model);
   } catch (e) {
-    if (isOmniprepError(e) && e.code === 'LIMIT_EXCEEDED') return undefined;
-    throw e;
+    if (!isOmniprepError(e) || e.code !== 'LIMIT_EXCEEDED') throw e;
+    if (file === to) await rm(to, { force: true }); // fetched for the upload alone
+    return undefined;
   }
-  const name = `clip${extname(file).toLowerCase() || '.mp4'}`;
-  await mkdir(join(dir, CLIP_DIR), { recursive: true });
-  const to = join(dir, CLIP_DIR, name);
-  await link(file, to).catch(() => copyFile(file, to));
+  if (file !== to) {
+    await mkdir(join(dir, CLIP_DIR), { recursive: true });
+    await link(file, to).catch(() => copyFile(file, to));
+  }
   return { file: name, bytes, mime: plan.video!.mime };
+}
+
+/**
+ * A clip read by byte ranges (a URL, an object in the store), fetched whole into `dir/video/`,
+ * pinned to what its submission saw (a file that changed fails as CORRUPT): video is sent whole.
+ */
+export async function fetchClip(url: string, remote: RemoteOptions, dir: string): Promise<string> {
+  const r = await RemoteInput.open(url, { ...remote, whole: 'the clip is sent as video' });
+  try {
+    await mkdir(join(dir, CLIP_DIR), { recursive: true });
+    const to = join(dir, CLIP_DIR, `clip${extname(new URL(url).pathname).toLowerCase() || '.mp4'}`);
+    await copyFile(r.path, to);
+    return to;
+  } finally {
+    await r.close();
+  }
 }
 
 type AnyResult = DispatchReport['results'][number];

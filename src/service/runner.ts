@@ -23,7 +23,7 @@ import { readJobPlan } from './job-plans.js';
 import { objectUrl, objectUrlOptions } from './object-inputs.js';
 import type { ObjectStore } from './objects/types.js';
 import { dropOutputs, publishOutputs } from './outputs.js';
-import { actualOf, calledSummary, keepClip, videoResult, type JobResult, type Work } from './job-result.js';
+import { actualOf, calledSummary, fetchClip, keepClip, videoResult, type JobResult, type Work } from './job-result.js';
 import { jobProvider, resolveJobOptions, toPrepareOptions } from './options.js';
 import { withOptions } from '../options/resolve.js';
 import { scrubError, scrubPaths, type Renames } from './paths.js';
@@ -225,12 +225,15 @@ export class JobWorker {
     const r = o.call ? withOptions(resolved, { baseURL: server.baseURL, apiKey: server.apiKey }) : resolved;
     await tokens.prime(r.model, { prompt: o.prompt, system: o.system });
     report({ stage: 'sampling' }, true);
+    if (o.send === 'video') {
+      const clip = readByRanges(job.input) ? await fetchClip(file, this.remoteOptions(job, signal), dir) : file;
+      const called = o.call ? await run(clip, r) : undefined;
+      if (signal.aborted) throw signal.reason;
+      const prepared = (called?.prepared as PreparedVideo | undefined) ?? (await prepareVideo(clip, r, async () => ''));
+      return { provider, video: { ...prepared, clip: await keepClip(clip, dir, prepared.plan, r.model) }, called };
+    }
     const called = o.call ? await run(file, r) : undefined;
     if (signal.aborted) throw signal.reason;
-    if (o.send === 'video') {
-      const prepared = (called?.prepared as PreparedVideo | undefined) ?? (await prepareVideo(file, r, async () => ''));
-      return { provider, video: { ...prepared, clip: await keepClip(file, dir, prepared.plan, r.model) }, called };
-    }
     // run() kept what prepare() made.
     return { provider, prepared: (called?.prepared as Prepared | undefined) ?? (await prepare(file, r)), called };
   }

@@ -14,6 +14,7 @@ import { startAnthropicTestServer, type AnthropicTestServer } from '../helpers/a
 import { cli } from '../helpers/cli.js';
 import { CACHE, fixture, tempDir } from '../helpers/fixtures.js';
 import { startGeminiTestServer, type GeminiTestServer } from '../helpers/gemini/server.js';
+import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { api, startService, waitJob, type Running } from '../helpers/service.js';
 
 const PROMPT = 'What happens?';
@@ -21,13 +22,15 @@ let clip: string;
 let claude: AnthropicTestServer;
 let gemini: GeminiTestServer;
 let s: Running;
+let ranges: RangeServer;
 
 beforeAll(async () => {
   clip = await fixture('timecode'); // 20 s, 320x180 with a tone: a frame every 5 s is 4 frames
-  [claude, gemini] = await Promise.all([startAnthropicTestServer(), startGeminiTestServer()]);
+  [claude, gemini, ranges] = await Promise.all([startAnthropicTestServer(), startGeminiTestServer(), startRangeServer({ 'clip.mp4': clip })]);
   s = await startService({
     workers: 1,
     allowRoots: [CACHE],
+    allowPrivateUrls: true,
     providers: { anthropic: { baseURL: claude.baseURL, apiKey: 'test-key' }, gemini: { baseURL: gemini.baseURL, apiKey: 'test-key' } },
   });
 }, 240_000);
@@ -35,6 +38,7 @@ afterAll(async () => {
   await s?.close();
   await claude?.close();
   await gemini?.close();
+  await ranges?.close();
 });
 
 /** Dollars of the billed usage at the model's standard price (per million tokens; audio input at its own). */
@@ -140,6 +144,21 @@ describe('service jobs in their provider’s API', () => {
     expect((await waitJob(s.url, dry.json.id, 120_000)).state).toBe('succeeded');
     expect([gemini.files.size - files, gemini.stats.records.length - before]).toEqual([1, 1]);
     expect((await serviceOutputs(dry.json.id)).requests).toBe(theirs.requests);
+
+    // A URL read by byte ranges: planned from its index, then fetched whole once for the upload.
+    ranges.reset();
+    const remote = await api(s.url, 'POST', '/v1/jobs', { url: ranges.url('clip.mp4'), options: { ...options, call: true } });
+    expect(remote.status, remote.text).toBe(202);
+    const remoteJob = await waitJob(s.url, remote.json.id, 120_000);
+    expect(remoteJob.state, JSON.stringify(remoteJob.error)).toBe('succeeded');
+    expect(remoteJob.plan.remote.mode).toBe('ranges');
+    const size = readFileSync(clip).length;
+    // The index at submit (its head and moov, a few kB), then the clip once.
+    expect([ranges.bytesSent >= size, ranges.bytesSent - size < 100_000]).toEqual([true, true]);
+    expect(gemini.files.size - files).toBe(2);
+    expect([...gemini.files.values()].at(-1)!.bytes.equals(readFileSync(clip))).toBe(true);
+    expect(remoteJob.estimate.actual.inputTokens).toBe(want.inputTokens);
+    expect((await serviceOutputs(remoteJob.id)).requests).toBe(theirs.requests);
   }, 240_000);
 
   it('refuses bad combinations in one line, before anything is queued', async () => {
@@ -165,10 +184,10 @@ describe('service jobs in their provider’s API', () => {
       `${clip}: option call: this server has no API key for openai (model gpt-4.1; start it with OPENAI_API_KEY set)`,
     );
     const list = await api(s.url, 'GET', '/v1/jobs?limit=100');
+    // Only the jobs the other tests queued: a Claude job, and three Gemini video jobs.
     expect(list.json.jobs.map((j: { options: { model: string } }) => j.options.model).sort()).toEqual([
       'claude-haiku-4.5',
-      'gemini-2.5-flash',
-      'gemini-2.5-flash',
+      ...Array<string>(3).fill('gemini-2.5-flash'),
     ]);
   }, 120_000);
 });
