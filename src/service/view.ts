@@ -38,7 +38,7 @@ export function planSummary(p: Plan): Record<string, unknown> {
   };
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** The result without the manifests (GET /v1/jobs/:id/manifest has them). */
 function resultSummary(r: Record<string, unknown> | null): Record<string, unknown> | null {
