@@ -46,6 +46,12 @@ export interface RouteContext {
   waitStopped(id: string, timeoutMs?: number): Promise<void>;
 }
 
+/** A stored, queued record handed to the workers, and its first event. */
+export async function enqueue(svc: Pick<RouteContext, 'queue' | 'bus'>, id: string): Promise<void> {
+  await svc.queue.enqueue(id);
+  await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     omniprep: RouteContext;

@@ -9,14 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Evaluation } from '../eval/report.js';
-import type { RouteContext } from './context.js';
+import { enqueue, type RouteContext } from './context.js';
 import { extensionOf } from './data.js';
 import { evalDir, evalRenames, SPEC, writeEvalFile, type StoredEval } from './eval-files.js';
 import type { EvalSpec } from './eval-spec.js';
 import type { EvalEstimate } from './eval-task.js';
 import { scrubError, scrubPaths } from './paths.js';
-import type { JobRecord } from './store/types.js';
-import { iso } from './view.js';
+import { queuedRecord, type JobRecord } from './store/types.js';
+import { recordHead } from './view.js';
 
 /** What an eval's record keeps in its `plan`: the estimate and what was asked. */
 export interface EvalRecordPlan {
@@ -92,15 +92,8 @@ export async function submitEval(svc: RouteContext, spec: EvalSpec, signal: Abor
       warnings: spec.warnings,
     };
     const job: JobRecord = {
-      id,
+      ...queuedRecord(id, now),
       kind: 'eval',
-      state: 'queued',
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      attempts: 0,
-      worker: null,
       input: { kind: 'path', name: `eval ${id}`, file: '', bytes },
       options: {},
       plan: plan as unknown as Record<string, unknown>,
@@ -110,8 +103,7 @@ export async function submitEval(svc: RouteContext, spec: EvalSpec, signal: Abor
       outputDir: svc.data.rel(dir),
     };
     await svc.store.create(job);
-    await svc.queue.enqueue(id);
-    await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
+    await enqueue(svc, id);
     return job;
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
@@ -123,12 +115,7 @@ export function evalView(j: JobRecord): Record<string, unknown> {
   const p = j.plan as unknown as EvalRecordPlan;
   const base = `/v1/evals/${j.id}`;
   return {
-    id: j.id,
-    state: j.state,
-    createdAt: iso(j.createdAt),
-    startedAt: iso(j.startedAt),
-    finishedAt: iso(j.finishedAt),
-    attempts: j.attempts,
+    ...recordHead(j),
     progress: j.progress,
     estimate: p.estimate,
     spentUsd: j.progress.spentUsd ?? 0,

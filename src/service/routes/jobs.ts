@@ -12,11 +12,11 @@ import { ServiceError } from '../errors.js';
 import { clientGone } from '../inputs.js';
 import { removeJobPlan, writeJobPlan } from '../job-plans.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
-import type { JobRecord } from '../store/types.js';
+import { queuedRecord, type JobRecord } from '../store/types.js';
 import { MANIFEST } from '../outputs.js';
 import { cancelRecord, streamEvents } from './events.js';
 import { sendStored } from './stored.js';
-import type { RouteContext } from '../context.js';
+import { enqueue, type RouteContext } from '../context.js';
 import { jobView, planSummary } from '../view.js';
 
 const notFound = (id: string): ServiceError => new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
@@ -70,14 +70,7 @@ function submitRoute(app: FastifyInstance): void {
         }
         const now = Date.now();
         const job: JobRecord = {
-          id,
-          state: 'queued',
-          createdAt: now,
-          updatedAt: now,
-          startedAt: null,
-          finishedAt: null,
-          attempts: 0,
-          worker: null,
+          ...queuedRecord(id, now),
           input,
           options,
           plan: { ...planSummary(plan), input: input.name },
@@ -91,8 +84,7 @@ function submitRoute(app: FastifyInstance): void {
           throw e;
         });
         svc.inputs.unpin(input);
-        await svc.queue.enqueue(id);
-        await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
+        await enqueue(svc, id);
         return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(job));
       } finally {
         release();

@@ -96,6 +96,14 @@ export interface JobRecord {
   outputDir: string;
 }
 
+/** A new record's state and times: queued now, never started. */
+export function queuedRecord(
+  id: string,
+  now: number,
+): Pick<JobRecord, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'startedAt' | 'finishedAt' | 'attempts' | 'worker'> {
+  return { id, state: 'queued', createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, attempts: 0, worker: null };
+}
+
 export interface Counters {
   framesTotal: number;
   audioSecondsTotal: number;
