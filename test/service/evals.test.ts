@@ -56,9 +56,25 @@ beforeEach(() => {
 
 const body = (extra: Record<string, unknown> = {}) => ({ videos: [{ path: video }], questions: `${lines.join('\n')}\n`, grid: GRID, ...extra });
 
-/** The SSE stream of an eval until it ends: each event's name and data. */
-async function events(id: string, onEvent?: (e: { event: string; data: any }) => void): Promise<Array<{ event: string; data: any }>> {
+/**
+ * Holds the model's answers until `open()`: an eval's stream is opened (and subscribed) before its
+ * first answer, however fast the worker is.
+ */
+function gate(): { open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  const reply = needleReply(key, [], { plain: true });
+  server.control.reply = async (req) => {
+    await opened;
+    return reply(req);
+  };
+  return { open };
+}
+
+/** The SSE stream of an eval until it ends: each event's name and data. The gate opens once the stream is. */
+async function events(id: string, g: { open: () => void }, onEvent?: (e: { event: string; data: any }) => void): Promise<Array<{ event: string; data: any }>> {
   const res = await fetch(`${s.url}/v1/evals/${id}/events`);
+  g.open();
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const out: Array<{ event: string; data: any }> = [];
   const decoder = new TextDecoder();
@@ -143,12 +159,13 @@ describe('POST /v1/evals', () => {
 
 describe('an eval run by the workers', () => {
   it("its results are the library's; progress comes per answer over SSE; DELETE removes it", async () => {
+    const g = gate();
     const r = await api(s.url, 'POST', '/v1/evals', body());
     expect(r.status, r.text).toBe(202);
     const id = r.json.id as string;
     expect(r.headers.get('location')).toBe(`/v1/evals/${id}`);
     expect(r.json.estimate).toEqual((await api(s.url, 'POST', '/v1/evals', body({ dryRun: true }))).json);
-    const seen = await events(id);
+    const seen = await events(id, g);
     expect(seen.at(-1)!.event).toBe('done');
     expect(seen.at(-1)!.data.state).toBe('succeeded');
     const progress = seen.filter((e) => e.event === 'progress' && e.data.answer);
@@ -218,11 +235,12 @@ describe('an eval run by the workers', () => {
 
   it('cancel mid-way stops sending: no request reaches the model server after it', async () => {
     server.control.latencyMs = 150;
+    const g = gate();
     const r = await api(s.url, 'POST', '/v1/evals', body({ concurrency: 1 }));
     expect(r.status, r.text).toBe(202);
     const id = r.json.id as string;
     let cancelled: Promise<number> | undefined;
-    const seen = await events(id, (e) => {
+    const seen = await events(id, g, (e) => {
       if (e.event === 'progress' && e.data.questionsDone === 2 && !cancelled)
         cancelled = api(s.url, 'POST', `/v1/evals/${id}/cancel`).then((c) => {
           expect(c.json.state).toBe('cancelled');
