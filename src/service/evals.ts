@@ -57,7 +57,8 @@ async function prepare(
     if (copy) names.push([copy, basename(copy)]);
     return { stored: { questions: out.questions, grid: spec.grid, settings: spec.settings, names }, estimate: out.estimate, bytes };
   } catch (e) {
-    throw scrubError(e, names, 'the eval');
+    // Any other file of the eval's folder (the needles' copy) is the eval's.
+    throw scrubError(e, [...names, [dir, 'the eval']], 'the eval');
   }
 }
 

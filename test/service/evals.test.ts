@@ -233,6 +233,31 @@ describe('an eval run by the workers', () => {
     expect((await api(s.url, 'GET', '/v1/evals')).json.evals).toEqual([]);
   }, 180_000);
 
+  it('the budget holds while it runs: answers dearer than estimated stop the sending (the record says why)', async () => {
+    // Estimated at one output token an answer, answered with hundreds: the spend outruns the estimate.
+    const extra = { outputTokens: 1, concurrency: 1 };
+    const estimate = (await api(s.url, 'POST', '/v1/evals', body({ ...extra, dryRun: true }))).json.total.estimatedUsd as number;
+    server.control.reply = async () => `Answer: A. ${'The code word is shown at the top left. '.repeat(60)}`;
+    const r = await api(s.url, 'POST', '/v1/evals', body({ ...extra, budgetUsd: Number((estimate * 1.5).toFixed(6)) }));
+    expect(r.status, r.text).toBe(202);
+    const id = r.json.id as string;
+    const view = await waitFor(
+      'the eval to end',
+      async () => {
+        const v = (await api(s.url, 'GET', `/v1/evals/${id}`)).json;
+        return v.state === 'succeeded' || v.state === 'failed' ? v : undefined;
+      },
+      120_000,
+    );
+    expect(view.state, JSON.stringify(view.error)).toBe('succeeded');
+    expect(view.summary.stopped).toMatch(/budget/);
+    expect(server.stats.total).toBeLessThan(8);
+    expect(view.summary.requests.sent).toBe(server.stats.total);
+    // What was spent is what was billed (an answer dearer than its estimate may take it past the budget: the check is made before each request).
+    expect(view.spentUsd).toBeCloseTo(view.summary.total.billedUsd, 9);
+    expect((await api(s.url, 'DELETE', `/v1/evals/${id}`)).status).toBe(200);
+  }, 180_000);
+
   it('cancel mid-way stops sending: no request reaches the model server after it', async () => {
     server.control.latencyMs = 150;
     const g = gate();
