@@ -53,7 +53,7 @@ const refused = (message: string): OmniprepError => new OmniprepError('INVALID_O
 function videoName(v: VideoRef, i: number): string {
   if (v.name) return v.name;
   if (v.path !== undefined) return basename(v.path);
-  if (v.url !== undefined) return basename(new URL(v.url, 'http://x/').pathname) || `video ${i + 1}`;
+  if (v.url !== undefined) return basename(v.url.split(/[?#]/)[0]!) || `video ${i + 1}`;
   return v.upload ?? `video ${i + 1}`;
 }
 

@@ -42,7 +42,7 @@ async function prepare(
   const files = new Map<string, string>();
   let bytes = 0;
   for (const [i, v] of spec.videos.entries()) {
-    const file = join(dir, 'videos', `${i + 1}.${extensionOf(v.path ?? v.upload ?? (v.url ? new URL(v.url).pathname : v.name))}`);
+    const file = join(dir, 'videos', `${i + 1}.${extensionOf(v.path ?? v.upload ?? v.url?.split(/[?#]/)[0])}`);
     bytes += await svc.inputs.localVideo(v, file, signal);
     files.set(v.name, file);
   }

@@ -2,7 +2,7 @@
 // server whose answers come from the frames it is sent (test/helpers/frame-code.ts): a dry run
 // that sends nothing, a run whose report is the library's (what `omniprep eval --json` prints),
 // progress over SSE, cancel mid-way, the budget, a bad question set, delete.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
@@ -112,6 +112,7 @@ describe('POST /v1/evals', () => {
     // Nothing kept: no record, no files.
     expect((await api(s.url, 'GET', '/v1/evals')).json.evals).toEqual([]);
     expect(existsSync(join(s.svc.data.root, 'evals'))).toBe(false);
+    expect(readdirSync(join(s.svc.data.root, 'tmp')).filter((n) => !n.startsWith('node-'))).toEqual([]);
   }, 120_000);
 
   it('needles on the one video: the copy and its questions are made, then priced', async () => {
@@ -142,6 +143,28 @@ describe('POST /v1/evals', () => {
     expect(r.json.error.code).toBe('INVALID_OPTION');
     if (typeof message === 'string') expect(r.json.error.message).toBe(message);
     else expect(r.json.error.message).toMatch(message);
+    expect(server.stats.total).toBe(0);
+  });
+
+  it.each([
+    [{ videos: [{ path: '/etc/passwd' }] }, 403, 'FORBIDDEN_PATH'],
+    [{ videos: [{ url: 'not a url' }] }, 403, 'FORBIDDEN_URL'],
+    [{ videos: [{ url: 'http://127.0.0.1:1/a.mp4' }] }, 403, 'FORBIDDEN_URL'],
+    [{ videos: [{ path: 'a.mp4', url: 'http://x/a.mp4' }] }, 400, 'INVALID_OPTION'],
+    [{ videos: [{ upload: 'nope' }] }, 400, 'BAD_REQUEST'],
+    [{ questions: '[]' }, 400, 'INVALID_OPTION'],
+    [{ questions: '"text"\n' }, 400, 'INVALID_OPTION'],
+    [{ questions: {} }, 400, 'BAD_REQUEST'],
+    [{ grid: { every: ['x'] } }, 400, 'BAD_REQUEST'],
+    [{ grid: { models: ['gpt-nope'] } }, 400, 'UNKNOWN_MODEL'],
+    [{ needles: 0, questions: undefined }, 400, 'INVALID_OPTION'],
+  ])('a hostile body %j is refused with the error shape, never a 5xx', async (extra, status, code) => {
+    // Each video is called what the questions call theirs: the refusal is the video's own.
+    const videos = (extra as { videos?: Array<Record<string, string>> }).videos?.map((v) => ({ ...v, name: basename(video) }));
+    const r = await api(s.url, 'POST', '/v1/evals', { ...body(), ...extra, ...(videos ? { videos } : {}) });
+    expect(r.status, r.text).toBe(status);
+    if (code) expect(r.json.error.code).toBe(code);
+    expect(r.json.error.message).not.toContain('\n');
     expect(server.stats.total).toBe(0);
   });
 
