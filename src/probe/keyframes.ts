@@ -198,7 +198,8 @@ async function matroskaIndex(info: MediaInfo): Promise<PacketIndex | undefined> 
   const rows = await matroskaVideoPackets(info.path, info.video!.index, DEFAULT_LIMITS.maxDurationSec).catch((e: unknown) => {
     throw corruptInput(info.input, e);
   });
-  return rows && indexOfPackets(info, rows);
+  const idx = rows && indexOfPackets(info, rows);
+  return idx && { ...idx, rawFrames: true };
 }
 
 /** Containers whose seeks are index-exact, so ranges can be read in parallel. */

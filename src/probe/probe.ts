@@ -442,6 +442,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   // The index read with it goes with the result (an MP4/MOV's moov index stands for `auto` only:
   // `ffprobe` still reads the packets); nothing else is kept.
   const listed = !moovIdx && whole && video ? indexOfPackets(info, indexPackets(mainPackets)) : undefined;
+  // A WebM/Matroska index read in JS knows its packets are the frames' own bytes.
+  if (listed && sampled) listed.rawFrames = true;
   if (moovIdx) return withIndex(info, moovIdx, ['auto']);
   return listed ? withIndex(info, listed, sampled ? ['auto'] : undefined) : info;
 }

@@ -11,6 +11,7 @@
  * saves a process per task, one that parses the whole moov (0.2 s for ten minutes of 720p).
  */
 import { open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { FfmpegArgs } from '../../ffmpeg/args.js';
 import { start } from '../../ffmpeg/runner.js';
 import { AccessUnits, annexBCodec, sampleUnit, type AccessUnit, type AnnexBCodec, type CodecRecord } from '../annexb.js';
@@ -80,6 +81,19 @@ async function* fileUnits(task: FrameTask, plan: StreamPlan, record: CodecRecord
   }
 }
 
+/** Writes to a decoder's stdin, waiting for room in the pipe or for the decoder to be gone (killed, timed out): never forever. */
+export function pipeWriter(stdin: Writable): (b: Buffer) => Promise<void> {
+  return (b) =>
+    new Promise((resolve) => {
+      if (stdin.destroyed || stdin.writableEnded || stdin.write(b)) return resolve();
+      const done = (): void => {
+        stdin.off('drain', done).off('close', done).off('error', done);
+        resolve();
+      };
+      stdin.on('drain', done).on('close', done).on('error', done);
+    });
+}
+
 /** Streams the plan's packets to one decoder and reads its frames (see the file's comment). */
 export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
   const packets = plan.packets;
@@ -124,16 +138,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
   let mismatch: string | undefined;
   const feed = async (): Promise<void> => {
     const stdin = decode.stdin!;
-    // Waits for room in the pipe, or for the decoder to be gone (killed, timed out): never forever.
-    const write = (b: Buffer): Promise<void> =>
-      new Promise((resolve) => {
-        if (stdin.destroyed || stdin.writableEnded || stdin.write(b)) return resolve();
-        const done = (): void => {
-          stdin.off('drain', done).off('close', done).off('error', done);
-          resolve();
-        };
-        stdin.on('drain', done).on('close', done).on('error', done);
-      });
+    const write = pipeWriter(stdin);
     // Unit j is packet j: to the decoder if the plan forwards it.
     const pass = async (unit: AccessUnit): Promise<void> => {
       const go = plan.forward(j, unit);
