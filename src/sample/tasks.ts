@@ -49,8 +49,14 @@ type Group = FrameGroup<PlannedFrame>;
  */
 export const MIN_TASK_FRAMES = 8;
 
+/**
+ * The frames are shared out evenly among as many tasks as hold MIN_TASK_FRAMES each (at most one
+ * or two a thread): 9 keyframes are one task of 9, not 8 and a process started for the last one
+ * (echo-hereweare.webm every 5 s).
+ */
 export function taskSize(total: number, threads: number, uniform = false): number {
-  return Math.max(MIN_TASK_FRAMES, Math.min(96, Math.ceil(total / (uniform ? threads : threads * 2))));
+  const tasks = Math.max(1, Math.min(uniform ? threads : threads * 2, Math.floor(total / MIN_TASK_FRAMES)));
+  return Math.max(MIN_TASK_FRAMES, Math.min(96, Math.ceil(total / tasks)));
 }
 
 /**
