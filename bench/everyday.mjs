@@ -105,30 +105,15 @@ const row = (r, base) =>
 const sharedEcho = join(SHARED, 'echo-hereweare.webm');
 const echo = existsSync(sharedEcho)
   ? sharedEcho
-  : await make(join(MEDIA_DIR, 'echo-like.webm'), [
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=s=480x270:r=30:d=44.65',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=44100:duration=44.65',
-      '-c:v',
-      'libvpx',
-      '-deadline',
-      'good',
-      '-cpu-used',
-      '4',
-      '-b:v',
-      '500k',
-      '-auto-alt-ref',
-      '0',
-      '-ac',
-      '2',
-      '-c:a',
-      'libvorbis',
-    ]);
+  : await make(
+      join(MEDIA_DIR, 'echo-like.webm'),
+      [
+        '-f lavfi -i testsrc2=s=480x270:r=30:d=44.65 -f lavfi -i sine=frequency=440:sample_rate=44100:duration=44.65',
+        '-c:v libvpx -deadline good -cpu-used 4 -b:v 500k -auto-alt-ref 0 -ac 2 -c:a libvorbis',
+      ]
+        .join(' ')
+        .split(' '),
+    );
 const echoName = echo === sharedEcho ? 'echo-hereweare.webm' : 'echo-like.webm (made here: ../shared/media is absent)';
 const flower = join(SHARED, 'flower.mp4');
 const media = {
@@ -181,23 +166,8 @@ const media = {
   },
   // 10 minutes of VP8 with a keyframe every 0.4 s (12 frames): a real WebM re-encoded, then looped
   denseVp8: async () => {
-    const clip = await make(join(MEDIA_DIR, 'echo-vp8-g12.webm'), [
-      '-i',
-      echo,
-      '-c:v',
-      'libvpx',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
-      '-b:v',
-      '1M',
-      '-g',
-      '12',
-      '-keyint_min',
-      '12',
-      '-an',
-    ]);
+    const vp8 = '-c:v libvpx -deadline realtime -cpu-used 8 -b:v 1M -g 12 -keyint_min 12 -an'.split(' ');
+    const clip = await make(join(MEDIA_DIR, 'echo-vp8-g12.webm'), ['-i', echo, ...vp8]);
     return make(join(MEDIA_DIR, 'tenmin-vp8-g12.webm'), ['-stream_loop', '14', '-i', clip, '-c', 'copy', '-t', '600']);
   },
   clips: async () => {

@@ -136,6 +136,8 @@ function checkTracks(layout: MatroskaLayout): void {
   for (const t of layout.tracks) {
     if (t.unmodelled) throw new MatroskaUnsupported(`has ${t.unmodelled} on track ${t.number}`);
     if (t.type === 1 && !VIDEO_CODECS[t.codec]) throw new MatroskaUnsupported(`has a ${t.codec} video track`);
+    // ffprobe then reports the decoder's size: the file does not state it.
+    if (t.type === 1 && !(t.video?.pixelWidth && t.video.pixelHeight)) throw new MatroskaUnsupported(`has no picture size on track ${t.number}`);
     if (t.type === 2 && (!AUDIO_CODECS[t.codec] || !LAYOUTS[t.audio?.channels ?? 1]))
       throw new MatroskaUnsupported(`has a ${t.codec} audio track of ${t.audio?.channels ?? 1} channels`);
   }

@@ -11,7 +11,7 @@
  * specification allows them (a Cluster: it ends where a top-level element begins).
  */
 import { CorruptContainer } from '../errors.js';
-import { MATROSKA_ID, MatroskaUnsupported, readHeader, readVint, type ElementHeader } from './matroska.js';
+import { MATROSKA_ID, MatroskaUnsupported, readHeader, readVint, SEGMENT_ELEMENTS, type ElementHeader } from './matroska.js';
 import type { ByteSource } from './mp4.js';
 
 /** One block as the demuxer makes it a packet. */
@@ -35,18 +35,6 @@ export interface ScannedBlock {
 const WINDOW_BYTES = 1 << 20;
 const HEADER_BYTES = 12;
 const BLOCK_HEAD_BYTES = 16;
-
-/** Top-level elements: inside a Cluster of unknown size, one of these ends it. */
-const TOP_LEVEL = new Set<number>([
-  MATROSKA_ID.Cluster,
-  MATROSKA_ID.Cues,
-  MATROSKA_ID.SeekHead,
-  MATROSKA_ID.Info,
-  MATROSKA_ID.Tracks,
-  MATROSKA_ID.Attachments,
-  0x1254c367, // Tags
-  0x1043a770, // Chapters
-]);
 
 /** Reads through one window of the file. */
 class Window {
@@ -131,7 +119,7 @@ export async function scanClusters(src: ByteSource, range: ScanRange, onBlock: (
   for (let at = range.from; at < range.end; ) {
     const h = readHeader(w.held(at, HEADER_BYTES) ?? (await w.bytes(at, HEADER_BYTES)), 0, at);
     if (!h) return false;
-    if (cluster && (at >= cluster.end || (cluster.unknown && TOP_LEVEL.has(h.id)))) cluster = undefined;
+    if (cluster && (at >= cluster.end || (cluster.unknown && SEGMENT_ELEMENTS.has(h.id)))) cluster = undefined;
     if (!cluster) {
       if (h.id === MATROSKA_ID.Cluster) {
         const declaredEnd = h.size < 0 ? range.end : h.data + h.size;

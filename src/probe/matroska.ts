@@ -79,6 +79,18 @@ export const MATROSKA_ID = {
   CRC32: 0xbf,
 } as const;
 
+/** The elements a Segment holds (besides Void and CRC-32): inside a Cluster of unknown size, one of these ends it. */
+export const SEGMENT_ELEMENTS: ReadonlySet<number> = new Set<number>([
+  MATROSKA_ID.SeekHead,
+  MATROSKA_ID.Info,
+  MATROSKA_ID.Tracks,
+  MATROSKA_ID.Cluster,
+  MATROSKA_ID.Cues,
+  MATROSKA_ID.Attachments,
+  0x1254c367, // Tags
+  0x1043a770, // Chapters
+]);
+
 /** An element's header: its ID (with the length marker, as the specification writes IDs) and size. */
 export interface ElementHeader {
   id: number;

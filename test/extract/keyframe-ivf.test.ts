@@ -11,37 +11,16 @@ import { describe, expect, it } from 'vitest';
 import { DecodeOrder, keyframesIn, rangeDecoded } from '../../src/extract/decode-cost.js';
 import { handleTask } from '../../src/extract/task.js';
 import type { FrameTask } from '../../src/extract/types.js';
-import { binaryVersion, resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { resolveLimits } from '../../src/limits.js';
-import { plan } from '../../src/plan/plan.js';
-import { packetIndex } from '../../src/probe/keyframes.js';
-import { probeVideo } from '../../src/probe/probe.js';
 import type { PacketIndex } from '../../src/probe/types.js';
-import { buildTasks } from '../../src/sample/tasks.js';
-import { type FixtureName, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { type FixtureName, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { fixtureTasks } from '../helpers/tasks.js';
 
-async function keyframeTasks(
+function keyframeTasks(
   name: FixtureName,
   every: number,
   o: { ffprobeIndex?: boolean; mode?: 'keyframe' | 'exact' } = {},
 ): Promise<{ tasks: FrameTask[]; idx: PacketIndex }> {
-  const info = await probeVideo(await fixture(name));
-  const p = await plan(info, { every, mode: o.mode ?? 'keyframe' });
-  const bin = resolveBinary('ffmpeg');
-  const limits = resolveLimits({});
-  const idx = await packetIndex(info, o.ffprobeIndex ? { indexSource: 'ffprobe' } : {});
-  const tasks = buildTasks(p.frames, {
-    info,
-    video: info.video,
-    idx,
-    ffmpeg: { path: bin.path, version: await binaryVersion(bin) },
-    threads: 2,
-    maxPixels: limits.maxPixels,
-    timeoutMs: limits.processTimeoutMs,
-    out: { dir: tempDir('ivf-'), width: p.width, height: p.height, format: 'jpeg', quality: 80 },
-    hash: false,
-  });
-  return { tasks, idx };
+  return fixtureTasks(name, every, { mode: o.mode, indexSource: o.ffprobeIndex ? 'ffprobe' : 'auto' });
 }
 
 /** Runs a task: its decode path, the processes it started, its images' bytes and frame numbers, its timestamps. */

@@ -149,8 +149,16 @@ describe('a WebM whose sizes lie is refused in one line, nothing allocated for i
     return e as OmniprepError;
   };
 
-  it('a block that runs past its cluster', async () => {
+  /** tinyMatroska's parts, its VP9 track with a picture size (else the JS reader leaves the file to ffprobe). */
+  const parts = (): ReturnType<typeof matroskaParts> => {
     const p = matroskaParts();
+    const video = ebml(ID.Video, [ebmlUint(ID.PixelWidth, 320), ebmlUint(ID.PixelHeight, 180)]);
+    p.tracks = ebml(ID.Tracks, [ebml(ID.TrackEntry, [ebmlUint(ID.TrackNumber, 1), ebmlUint(ID.TrackType, 1), ebml(ID.CodecID, Buffer.from('V_VP9')), video])]);
+    return p;
+  };
+
+  it('a block that runs past its cluster', async () => {
+    const p = parts();
     const block = ebml(ID.SimpleBlock, Buffer.from([0x81, 0, 0, 0x80, 0x82, 0x49, 0x83]));
     block[1] = 0x01; // an 8-byte size: 2 GB
     block.writeUIntBE(2 ** 31, 3, 6);
@@ -163,7 +171,7 @@ describe('a WebM whose sizes lie is refused in one line, nothing allocated for i
   });
 
   it('more video blocks than 1,000 frames a second of its duration (no array of them is grown further)', async () => {
-    const p = matroskaParts();
+    const p = parts();
     p.info = ebml(ID.Info, [ebmlUint(ID.TimecodeScale, 1_000_000), ebml(ID.Duration, Buffer.from([0x3f, 0x80, 0, 0]))]);
     const block = ebml(ID.SimpleBlock, Buffer.from([0x81, 0, 0, 0x80, 0x82, 0x49, 0x83]));
     p.cluster = [p.cluster[0]!, ...Array.from({ length: 1001 }, () => block)];

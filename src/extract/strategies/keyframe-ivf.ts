@@ -17,7 +17,7 @@ import { frameGraph, frameOutput } from '../graph.js';
 import { readFrames } from '../reader.js';
 import { ShowinfoLog } from '../showinfo.js';
 import type { FrameResult, FrameTask, TaskHooks } from '../types.js';
-import { pipeWriter } from './packet-stream.js';
+import { pipeWriter, processFields } from './packet-stream.js';
 import { StrategyMismatch, type DecodeStrategy } from './strategy.js';
 
 /** IVF's time base: a millisecond, so that packet k shows at k ms. */
@@ -64,16 +64,7 @@ async function runKeyframeIvf(task: FrameTask, hooks: TaskHooks): Promise<FrameR
     .output('pipe:1', frameOutput(task))
     .toArgs();
   const log = new ShowinfoLog({ input: task.input, startTimeSec: 0 });
-  const decode = start({
-    command: task.ffmpeg.path,
-    args,
-    input: task.input,
-    timeoutMs: task.timeoutMs,
-    signal: hooks.signal,
-    onSpawn: hooks.onSpawn,
-    onStderrLine: (l) => log.line(l),
-    stdin: 'pipe',
-  });
+  const decode = start({ ...processFields(task, hooks), args, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
   decode.done.then(
     () => log.end(),
     () => log.end(),
