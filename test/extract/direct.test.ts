@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { handleTask } from '../../src/extract/task.js';
 import type { FrameTask } from '../../src/extract/types.js';
-import { readFrameNumber } from '../helpers/fixtures.js';
+import { readFrameNumber, tempDir } from '../helpers/fixtures.js';
 import { fixtureTasks } from '../helpers/tasks.js';
 
 async function keyframeTasks(name: 'longgop' | 'hevcLonggop' | 'hevcLonggopMkv', every: number, mode: 'keyframe' | 'exact' = 'keyframe'): Promise<FrameTask[]> {
-  return (await fixtureTasks(name, every, { mode })).tasks;
+  return (await fixtureTasks(name, every, { mode, outDir: tempDir('direct-') })).tasks;
 }
 
 /** Runs a task; returns the decode path, the processes it started and the frame numbers its images show. */

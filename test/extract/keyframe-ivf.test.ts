@@ -12,15 +12,18 @@ import { DecodeOrder, keyframesIn, rangeDecoded } from '../../src/extract/decode
 import { handleTask } from '../../src/extract/task.js';
 import type { FrameTask } from '../../src/extract/types.js';
 import type { PacketIndex } from '../../src/probe/types.js';
-import { type FixtureName, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { type FixtureName, readFrameNumber } from '../helpers/fixtures.js';
 import { fixtureTasks } from '../helpers/tasks.js';
+import { ownedTempDirs } from '../helpers/temp.js';
+
+const dir = ownedTempDirs();
 
 function keyframeTasks(
   name: FixtureName,
   every: number,
   o: { ffprobeIndex?: boolean; mode?: 'keyframe' | 'exact' } = {},
 ): Promise<{ tasks: FrameTask[]; idx: PacketIndex }> {
-  return fixtureTasks(name, every, { mode: o.mode, indexSource: o.ffprobeIndex ? 'ffprobe' : 'auto' });
+  return fixtureTasks(name, every, { mode: o.mode, indexSource: o.ffprobeIndex ? 'ffprobe' : 'auto', outDir: dir('ivf-') });
 }
 
 /** Runs a task: its decode path, the processes it started, its images' bytes and frame numbers, its timestamps. */
@@ -58,7 +61,7 @@ describe('dense VP8 keyframes: one decode per kept keyframe', () => {
       const { tasks } = await keyframeTasks(name, 1);
       expect(tasks.map((t) => t.strategy)).toEqual(['keyframe-ivf']);
       const ivf = await runTask(tasks[0]!);
-      const range = await runTask({ ...tasks[0]!, strategy: 'range', out: { ...tasks[0]!.out, dir: tempDir('ivf-range-') } });
+      const range = await runTask({ ...tasks[0]!, strategy: 'range', out: { ...tasks[0]!.out, dir: dir('ivf-range-') } });
       expect([name, ivf.path, range.path]).toEqual([name, 'keyframe-ivf', 'range']);
       expect(ivf.numbers).toEqual(range.numbers);
       expect(ivf.times).toEqual(range.times);

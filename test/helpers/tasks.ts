@@ -12,7 +12,7 @@ import { type FixtureName, fixture, tempDir } from './fixtures.js';
 export async function fixtureTasks(
   name: FixtureName,
   every: number,
-  o: { mode?: 'keyframe' | 'exact'; indexSource?: 'auto' | 'ffprobe' } = {},
+  o: { mode?: 'keyframe' | 'exact'; indexSource?: 'auto' | 'ffprobe'; outDir?: string } = {},
 ): Promise<{ tasks: FrameTask[]; idx: PacketIndex }> {
   const info = await probeVideo(await fixture(name));
   const p = await plan(info, { every, mode: o.mode ?? 'keyframe' });
@@ -27,7 +27,7 @@ export async function fixtureTasks(
     threads: 2,
     maxPixels: limits.maxPixels,
     timeoutMs: limits.processTimeoutMs,
-    out: { dir: tempDir('tasks-'), width: p.width, height: p.height, format: 'jpeg', quality: 80 },
+    out: { dir: o.outDir ?? tempDir('tasks-'), width: p.width, height: p.height, format: 'jpeg', quality: 80 },
     hash: false,
   });
   return { tasks, idx };
