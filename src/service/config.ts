@@ -28,6 +28,8 @@ export interface ServiceConfig {
   queueLimit?: number | undefined;
   /** Finished jobs, their outputs and unused uploads are deleted after this many hours (default 168). */
   retentionHours?: number | undefined;
+  /** Uploads (POST /v1/uploads) no job holds are deleted this many seconds after their last use (default 86400: 24 h). */
+  uploadTtlSec?: number | undefined;
   /** Bearer token every request but /healthz must carry (default: OMNIPREP_TOKEN; none: open). */
   token?: string | undefined;
   /** The model server for jobs with `call: true` (default: OPENAI_BASE_URL, else OpenAI). */
@@ -73,6 +75,7 @@ export interface ResolvedConfig {
   jobTimeoutSec: number;
   queueLimit: number;
   retentionHours: number;
+  uploadTtlSec: number;
   token: string | undefined;
   baseURL: string | undefined;
   apiKey: string | undefined;
@@ -106,6 +109,7 @@ export const SERVICE_DEFAULTS = {
   jobTimeoutSec: 3600,
   queueLimit: 1000,
   retentionHours: 168,
+  uploadTtlSec: 86_400,
   attempts: 2,
   planTimeoutMs: 60_000,
   downloadTimeoutMs: 60_000,
@@ -137,6 +141,7 @@ export function resolveConfig(c: ServiceConfig = {}, env: NodeJS.ProcessEnv = pr
     jobTimeoutSec: positive('jobTimeoutSec', c.jobTimeoutSec ?? d.jobTimeoutSec),
     queueLimit: positive('queueLimit', c.queueLimit ?? d.queueLimit, true, 1),
     retentionHours: positive('retentionHours', c.retentionHours ?? d.retentionHours),
+    uploadTtlSec: positive('uploadTtlSec', c.uploadTtlSec ?? d.uploadTtlSec),
     token: c.token ?? (env.OMNIPREP_TOKEN || undefined),
     baseURL: c.baseURL ?? (env.OPENAI_BASE_URL || undefined),
     apiKey: c.apiKey ?? (env.OPENAI_API_KEY || undefined),

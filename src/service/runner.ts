@@ -237,13 +237,13 @@ export class JobWorker {
   }
 
   /**
-   * The job's record is gone from the store while it ran here (Redis restarted without
-   * persistence): nothing can record its end, so its outputs go and the log says so, once.
+   * The job's record is gone from the store while it ran here (DELETE on another node, or Redis
+   * restarted without persistence): nothing can record its end, so its outputs go and the log says so, once.
    */
   private async vanished(id: string, outDir: string): Promise<RunOutcome> {
     await dropOutputs(this.deps.objects, id, outDir).catch(() => {});
     process.stderr.write(
-      `omniprep: job ${id}: its record is gone from the store (Redis restarted without persistence?); the job was dropped and its outputs removed\n`,
+      `omniprep: job ${id}: its record is gone from the store (deleted, or Redis restarted without persistence); the job was dropped and its outputs removed\n`,
     );
     return 'skipped';
   }
@@ -329,7 +329,12 @@ export class JobWorker {
       outputTokens: called ? called.totals.actualOutputTokens : null,
       costUsd: called ? called.totals.spentUsd : null,
     };
-    const manifest = { ...p.frames, input: job.input.name, frames };
+    const grids = p.frames.grids
+      ? await Promise.all(
+          p.frames.grids.map(async (g) => ({ ...g, sha256: await sha256File(join(frameDir, g.file)), url: `/v1/jobs/${job.id}/grids/${g.index}` })),
+        )
+      : undefined;
+    const manifest = { ...p.frames, input: job.input.name, frames, ...(grids ? { grids } : {}) };
     return {
       frames: frames.length,
       bytes: p.frames.totals.bytes,

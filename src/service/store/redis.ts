@@ -15,6 +15,7 @@ import {
   type JobState,
   type JobStore,
   type ListOptions,
+  holdKey,
 } from './types.js';
 
 /**
@@ -48,7 +49,8 @@ return {1, cur}
 const RELEASE_INPUT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HSETNX', KEYS[1], 'inputReleased', '1') == 0 then return -1 end
-local file = cjson.decode(redis.call('HGET', KEYS[1], 'input') or '{}').file
+local file = redis.call('HGET', KEYS[1], 'hold')
+if not file then file = cjson.decode(redis.call('HGET', KEYS[1], 'input') or '{}').file end
 if not file or file == '' then return -1 end
 local n = redis.call('HINCRBY', KEYS[2], file, -1)
 if n <= 0 then redis.call('HDEL', KEYS[2], file) end
@@ -74,6 +76,7 @@ function toFields(j: JobRecord): Fields {
     result: j.result ? JSON.stringify(j.result) : '',
     error: j.error ? JSON.stringify(j.error) : '',
     outputDir: j.outputDir,
+    hold: holdKey(j.input),
   };
 }
 
@@ -136,7 +139,7 @@ export class RedisStore implements JobStore {
       .hset(this.key(job.id), toFields(job))
       .sadd(`${this.prefix}:state:${job.state}`, job.id)
       .zadd(`${this.prefix}:created`, job.createdAt, job.id)
-      .hincrby(`${this.prefix}:inputrefs`, job.input.file, 1)
+      .hincrby(`${this.prefix}:inputrefs`, holdKey(job.input), 1)
       .exec();
     await this.bump({ jobsSubmittedTotal: 1, tokensEstimatedTotal: Number(job.plan.inputTokens) || 0, dollarsEstimatedTotal: Number(job.plan.costUsd) || 0 });
   }
@@ -199,6 +202,19 @@ export class RedisStore implements JobStore {
     const out: Counters = { ...ZERO_COUNTERS };
     for (const k of Object.keys(out) as Array<keyof Counters>) if (h[k]) out[k] = Number(h[k]);
     return out;
+  }
+
+  async remove(id: string): Promise<void> {
+    const job = await this.get(id);
+    if (!job) return;
+    await this.releaseInput(id);
+    await this.redis
+      .multi()
+      .del(this.key(id))
+      .srem(`${this.prefix}:state:${job.state}`, id)
+      .zrem(`${this.prefix}:created`, id)
+      .zrem(`${this.prefix}:finished`, id)
+      .exec();
   }
 
   async expire(before: number): Promise<JobRecord[]> {

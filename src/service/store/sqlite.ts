@@ -14,7 +14,9 @@ import {
   type JobState,
   type JobStore,
   type ListOptions,
+  holdKey,
 } from './types.js';
+import { SqliteUploads } from './uploads-sqlite.js';
 
 interface Row {
   id: string;
@@ -84,6 +86,8 @@ export class SqliteStore implements JobStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly stmts;
+  /** Upload records, in the same file. */
+  readonly uploads: SqliteUploads;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -91,6 +95,7 @@ export class SqliteStore implements JobStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.uploads = new SqliteUploads(this.db);
     const db = this.db;
     this.stmts = {
       insert: db.prepare(
@@ -136,7 +141,7 @@ export class SqliteStore implements JobStore {
         created_at: job.createdAt,
         updated_at: job.updatedAt,
         input: JSON.stringify(job.input),
-        input_file: job.input.file,
+        input_file: holdKey(job.input),
         options: JSON.stringify(job.options),
         plan: JSON.stringify(job.plan),
         progress: JSON.stringify(job.progress),
@@ -214,6 +219,10 @@ export class SqliteStore implements JobStore {
       for (const r of rows) this.stmts.delete.run(r.id);
       return rows;
     })();
+  }
+
+  async remove(id: string): Promise<void> {
+    this.stmts.delete.run(id);
   }
 
   async inputInUse(file: string): Promise<boolean> {

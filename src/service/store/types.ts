@@ -41,6 +41,16 @@ export interface JobInput {
   etag?: string | undefined;
   /** The object is the job's own (a multipart upload through the API): it goes with the job. */
   owned?: boolean | undefined;
+  /** The upload (POST /v1/uploads) the job was submitted with: the job holds it (it does not expire) until the job lets go. */
+  upload?: string | undefined;
+}
+
+/**
+ * What a job holds of its input, for the stores' reference counts: its upload (by id), or its
+ * stored file; '' for nothing (a URL read by ranges, an object the job owns).
+ */
+export function holdKey(input: JobInput): string {
+  return input.upload ? `upload:${input.upload}` : input.file;
 }
 
 /** An input read like a URL by the job: a url left at its URL (byte ranges), or an object in the S3 store. */
@@ -140,9 +150,11 @@ export interface JobStore {
   /** Jobs by state, right now. */
   countByState(): Promise<Record<JobState, number>>;
   counters(): Promise<Counters>;
+  /** Removes one job's record (after DELETE has freed its files); it stops holding its input. */
+  remove(id: string): Promise<void>;
   /** Removes finished jobs older than `before` (ms); returns them (for their files). */
   expire(before: number): Promise<JobRecord[]>;
-  /** Whether any job still holds this input file (a job that let go of it, see releaseInput, does not). */
+  /** Whether any job still holds this input file, or upload (holdKey; a job that let go of it, see releaseInput, does not). */
   inputInUse(file: string): Promise<boolean>;
   /** The job no longer holds its input (it failed, was deleted or expired); the record stays. Idempotent. */
   releaseInput(id: string): Promise<void>;
