@@ -147,6 +147,7 @@ export class Uploads {
     if (!info) throw new ServiceError('CONFLICT', `upload ${u.id}: its bytes have not arrived (PUT them to the URL POST /v1/uploads gave)`);
     const max = this.d.config.maxUploadBytes;
     if (info.size === 0 || info.size > max) {
+      await this.d.uploads.remove(u.id);
       await this.drop(u);
       if (info.size === 0) throw new OmniprepError('EMPTY', `${u.name}: is empty (0 bytes)`, { input: u.name });
       throw new OmniprepError('TOO_LARGE', `${u.name}: ${info.size} bytes, over the ${max}-byte limit`, { input: u.name });

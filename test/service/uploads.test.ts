@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggingFfprobe } from '../helpers/ffprobe-log.js';
 import { fixture, tempDir } from '../helpers/fixtures.js';
 import { plan } from '../../src/plan/plan.js';
+import { listKeys, S3_ENV, s3Available, tempBucket } from '../helpers/s3.js';
 import { api, startService, waitJob, type Running } from '../helpers/service.js';
 
 const times = (p: { frames: Array<{ timestampSec: number }> }): number[] => p.frames.map((f) => f.timestampSec);
@@ -201,4 +202,84 @@ describe('upload expiry', () => {
       await s.close();
     }
   }, 180_000);
+});
+
+const hasS3 = await s3Available();
+if (!hasS3)
+  console.warn(`uploads.test.ts: S3 part SKIPPED: no S3 server on ${S3_ENV.AWS_ENDPOINT_URL_S3} (start it with scripts/s3-server.sh, as .ci/run does)`);
+
+describe.skipIf(!hasS3)('uploads sent once with --store s3://', () => {
+  let bucket: Awaited<ReturnType<typeof tempBucket>>;
+  let node: Running;
+  beforeAll(async () => {
+    Object.assign(process.env, S3_ENV);
+    bucket = await tempBucket();
+    node = await startService({ store: `s3://${bucket.name}/svc`, workers: 1, maxUploadBytes: 20 * 1024 ** 2 });
+  }, 120_000);
+  afterAll(async () => {
+    await node?.close();
+    await bucket?.drop();
+  });
+  const keys = (prefix: string): Promise<string[]> => listKeys(bucket.client, bucket.name, prefix);
+
+  it('streams an upload into the store once; plans from its kept facts; a grid by redirect; DELETE leaves no object', async () => {
+    const clip = await fixture('timecode');
+    const up = await send(node.url, clip);
+    expect(up.status, up.text).toBe(201);
+    const id = up.json.id as string;
+    expect((await send(node.url, clip, 'again.mp4')).json).toMatchObject({ id, deduplicated: true });
+    expect(await keys('svc/uploads/')).toEqual([`svc/uploads/${id}.mp4`]);
+    const p1 = await api(node.url, 'POST', '/v1/plan', { upload: id, options: { every: 2 } });
+    expect(p1.status, p1.text).toBe(200);
+    expect(p1.json.remote.mode).toBe('ranges');
+    expect(await keys('svc/uploads/')).toEqual([`svc/uploads/${id}.mp4`, `svc/uploads/${id}.mp4.facts.json`]);
+    // From the kept facts: nothing is read, so the plan says no reading.
+    const p2 = await api(node.url, 'POST', '/v1/plan', { upload: id, options: { every: 4 } });
+    expect([p2.status, times(p2.json), p2.json.remote]).toEqual([200, [0, 4, 8, 12, 16], undefined]);
+    const job = await api(node.url, 'POST', '/v1/jobs', { upload: id, options: { every: 2, grid: { cols: 2, rows: 2 } } });
+    const done = await waitJob(node.url, job.json.id, 120_000);
+    expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
+    const grid = await fetch(`${node.url}/v1/jobs/${done.id}/grids/1`, { redirect: 'manual' });
+    expect(grid.status).toBe(302);
+    const manifest = (await api(node.url, 'GET', `/v1/jobs/${done.id}/manifest`)).json;
+    expect(sha(Buffer.from(await (await fetch(grid.headers.get('location')!)).arrayBuffer()))).toBe(manifest.frames.grids[1].sha256);
+    expect((await api(node.url, 'DELETE', `/v1/jobs/${done.id}`)).status).toBe(200);
+    expect(await keys('svc/')).toEqual([]);
+  }, 180_000);
+
+  it('a presigned multipart upload in 5 MiB parts: wrong ETags refused, then completed; over the limit refused', async () => {
+    const bytes = Buffer.alloc(11 * 1024 ** 2 + 12345);
+    for (let i = 0; i < bytes.length; i += 4096) bytes.writeUInt32BE(i, i);
+    const slot = await api(node.url, 'POST', '/v1/uploads', { name: 'big.bin', size: bytes.length, multipart: true });
+    expect(slot.status, slot.text).toBe(201);
+    expect(slot.json).toMatchObject({ method: 'multipart', partSize: 5 * 1024 ** 2, complete: `/v1/uploads/${slot.json.id}/complete` });
+    expect(slot.json.parts.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 2, 3]);
+    const etags: string[] = [];
+    for (const [i, part] of (slot.json.parts as Array<{ url: string }>).entries()) {
+      const r = await fetch(part.url, { method: 'PUT', body: bytes.subarray(i * 5 * 1024 ** 2, (i + 1) * 5 * 1024 ** 2) });
+      expect(r.status).toBe(200);
+      etags.push(r.headers.get('etag')!);
+    }
+    // Not yet complete: not usable.
+    expect((await api(node.url, 'POST', '/v1/plan', { upload: slot.json.id, options: {} })).status).toBe(409);
+    const wrong = await api(node.url, 'POST', slot.json.complete, {
+      parts: etags.map((_, i) => ({ partNumber: i + 1, etag: '"0123456789abcdef0123456789abcdef"' })),
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.error.message).toMatch(
+      new RegExp(`^upload ${slot.json.id}: the store refused the parts \\(400 InvalidPart\\); send every part's number with the ETag its PUT answered$`),
+    );
+    const done = await api(node.url, 'POST', slot.json.complete, { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) });
+    expect(done.status, done.text).toBe(200);
+    expect(done.json).toMatchObject({ id: slot.json.id, size: bytes.length, state: 'ready', sha256: null });
+    const [key] = await keys('svc/uploads/');
+    const stored = await fetch(await node.svc.objects.presignGet(key!, 60));
+    expect(sha(Buffer.from(await stored.arrayBuffer()))).toBe(sha(bytes));
+    expect((await api(node.url, 'DELETE', `/v1/uploads/${slot.json.id}`)).status).toBe(200);
+    expect(await keys('svc/')).toEqual([]);
+    const over = await api(node.url, 'POST', '/v1/uploads', { name: 'huge.mp4', size: 21 * 1024 ** 2 });
+    expect([over.status, over.json.error.message]).toEqual([413, `huge.mp4: ${21 * 1024 ** 2} bytes, over the ${20 * 1024 ** 2}-byte limit`]);
+    const noSize = await api(node.url, 'POST', '/v1/uploads', { name: 'x.mp4', multipart: true });
+    expect([noSize.status, noSize.json.error.message]).toEqual([400, `x.mp4: a multipart upload needs the file's size (give "size" in bytes)`]);
+  }, 120_000);
 });
