@@ -4,7 +4,7 @@
  * uploads, frames, audio chunks, request bodies and manifests in S3-compatible storage (s3.ts), so
  * nodes share no disk. Keys are full keys in the store (`key()` puts the prefix in front).
  *
- *   PREFIX/uploads/ID.EXT           uploads (multipart through the API, or presigned PUTs)
+ *   PREFIX/uploads/ID.EXT           uploads (through the API, presigned PUTs or multipart), and ID.EXT.facts.json
  *   PREFIX/jobs/JOB/frames/...      a job's outputs, as prepare() wrote them (frames/, audio/, ...)
  *   PREFIX/jobs/JOB/manifest.json   written last: a job is done only when it is stored
  */

@@ -273,43 +273,34 @@ async function cancelJob(svc: RouteContext, id: string): Promise<void> {
 /** POST /v1/jobs/:id/cancel (stop it, keep what it made) and DELETE /v1/jobs/:id (stop it and delete everything). */
 function cancelRoute(app: FastifyInstance): void {
   const svc = app.omniprep;
-  app.post(
+  const action = (method: 'POST' | 'DELETE', url: string, summary: string, description: string, then: (job: JobRecord) => Promise<void>): void => {
+    app.route({
+      method,
+      url,
+      schema: { summary, description, tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } },
+      handler: async (request) => {
+        const { id } = request.params as { id: string };
+        await cancelJob(svc, id);
+        const job = await load(svc, id);
+        await then(job).catch((e: Error) => request.log.warn(`job ${id}: its files could not all be removed yet (${e.message})`));
+        return jobView(job);
+      },
+    });
+  };
+  action(
+    'POST',
     '/v1/jobs/:id/cancel',
-    {
-      schema: {
-        summary: 'Cancel a job, keeping its record and what it made',
-        description: 'A queued job leaves the queue and a running one has its processes stopped; a finished job keeps its state. Nothing is deleted.',
-        tags: ['jobs'],
-        params: idParams,
-        response: { 200: { $ref: 'Job#' }, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const { id } = request.params as { id: string };
-      await cancelJob(svc, id);
-      return jobView(await load(svc, id));
-    },
+    'Cancel a job, keeping its record and what it made',
+    'A queued job leaves the queue and a running one has its processes stopped; a finished job keeps its state. Nothing is deleted.',
+    async () => {},
   );
-  app.delete(
+  // A worker elsewhere that is still stopping removes its own outputs (its record is gone), and
+  // retention takes anything left.
+  action(
+    'DELETE',
     '/v1/jobs/:id',
-    {
-      schema: {
-        summary: 'Delete a job: cancel it, then remove its record and its stored data',
-        description:
-          'Cancels the job if it is queued or running, then removes its frames, grids, manifests, audio chunks, request bodies and plan (files, or objects in the --store), its record, and its input when no other job holds it (an upload another job holds stays). Answers with the job as it was last; GET then answers 404.',
-        tags: ['jobs'],
-        params: idParams,
-        response: { 200: { $ref: 'Job#' }, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const { id } = request.params as { id: string };
-      await cancelJob(svc, id);
-      const job = await load(svc, id);
-      // A worker elsewhere that is still stopping removes its own outputs (its record is gone), and
-      // retention takes anything left.
-      await svc.remove(job).catch((e: Error) => request.log.warn(`job ${id}: its files could not all be removed yet (${e.message})`));
-      return jobView(job);
-    },
+    'Delete a job: cancel it, then remove its record and its stored data',
+    'Cancels the job if it is queued or running, then removes its frames, grids, manifests, audio chunks, request bodies and plan (files, or objects in the --store), its record, and its input when no other job holds it (an upload another job holds stays). Answers with the job as it was last; GET then answers 404.',
+    (job) => svc.remove(job),
   );
 }
