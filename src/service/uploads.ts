@@ -170,7 +170,12 @@ export class Uploads {
   /** GET /v1/uploads/:id: a presigned single PUT is looked for in the store. */
   async get(id: string): Promise<UploadRecord> {
     const u = await this.live(id);
-    return u.state === 'pending' && !u.multipart ? this.arrived(u).catch(() => u) : u;
+    if (u.state !== 'pending' || u.multipart) return u;
+    // Not arrived yet: still pending (anything else, an empty or oversized file, is the answer).
+    return this.arrived(u).catch((e: unknown) => {
+      if (e instanceof ServiceError && e.code === 'CONFLICT') return u;
+      throw e;
+    });
   }
 
   /** `{ upload: ID }` of a plan or a job: the input, its expiry moved on (a use keeps it). */

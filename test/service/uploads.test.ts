@@ -250,6 +250,13 @@ describe.skipIf(!hasS3)('uploads sent once with --store s3://', () => {
   it('a presigned multipart upload in 5 MiB parts: wrong ETags refused, then completed; over the limit refused', async () => {
     const bytes = Buffer.alloc(11 * 1024 ** 2 + 12345);
     for (let i = 0; i < bytes.length; i += 4096) bytes.writeUInt32BE(i, i);
+    // A presigned PUT: pending until its bytes are in the store, then ready with their size.
+    const put = await api(node.url, 'POST', '/v1/uploads', { name: 'small.bin' });
+    expect(put.json).toMatchObject({ method: 'PUT', expiresInSec: 3600 });
+    expect((await api(node.url, 'GET', `/v1/uploads/${put.json.id}`)).json).toMatchObject({ state: 'pending', size: 0, sha256: null });
+    expect((await fetch(put.json.url, { method: 'PUT', body: bytes.subarray(0, 1000) })).status).toBe(200);
+    expect((await api(node.url, 'GET', `/v1/uploads/${put.json.id}`)).json).toMatchObject({ state: 'ready', size: 1000 });
+    expect((await api(node.url, 'DELETE', `/v1/uploads/${put.json.id}`)).status).toBe(200);
     const slot = await api(node.url, 'POST', '/v1/uploads', { name: 'big.bin', size: bytes.length, multipart: true });
     expect(slot.status, slot.text).toBe(201);
     expect(slot.json).toMatchObject({ method: 'multipart', partSize: 5 * 1024 ** 2, complete: `/v1/uploads/${slot.json.id}/complete` });
