@@ -22,6 +22,11 @@
  *   POST /v1/plan   2,611 requests/s; latency p50 3 ms, p90 5 ms, p99 10 ms, max 30 ms; 0 errors
  *   jobs            20 one-minute clips (13 frames + 60 s of audio each) in 10.0 s: 119.5 jobs/min
  *                   (about 2 minutes of media prepared per second; 1.0 s per job, 2 at a time)
+ *
+ * Re-plan (--replan; a 107 MB MP4, five option changes, load average about 12 from other work):
+ *   by upload id    206 bytes sent per re-plan, 67 ms median (max 119 ms); the first plan 301 ms
+ *   multipart       107,343,014 bytes sent per re-plan, 1058 ms median (max 1562 ms)
+ *   (the same plans both ways; the upload itself, once: 1.75 s)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
