@@ -25,7 +25,7 @@ type Ok = Extract<TaskOutcome, { ok: true }>;
 
 interface Child {
   proc: ChildProcess;
-  /** Resolves with node-av's FFmpeg version once the child has loaded it. */
+  /** Resolves with node-av's FFmpeg version once the child has loaded it; rejects with NotLoaded or the child's end. */
   ready: Promise<string>;
   dead: boolean;
 }
@@ -41,6 +41,12 @@ function hold(c: Child, on: boolean): void {
   }
 }
 
+/** What a task whose child died fails with (after the input's name). */
+const died = (how: string): string => `the node-av decoder process died (${how}) decoding it; it was restarted`;
+
+/** node-av did not load in a child. */
+class NotLoaded extends Error {}
+
 /** Kills a child now; it is dead from here on (never handed another task). */
 function killChild(c: Child): void {
   if (c.dead) return;
@@ -50,8 +56,10 @@ function killChild(c: Child): void {
 
 function spawnChild(): Child {
   const entry = workerEntry('av');
+  // Not this process's flags: a program run with -e or -p would have its children run its code again.
+  const execArgv = [...(entry.execArgv ? ['--import', 'tsx'] : []), `--max-old-space-size=${CHILD_HEAP_MB}`];
   const proc = fork(entry.filename, [], {
-    execArgv: [...(entry.execArgv ?? []), `--max-old-space-size=${CHILD_HEAP_MB}`],
+    execArgv,
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
   });
@@ -59,11 +67,11 @@ function spawnChild(): Child {
   c.ready = new Promise<string>((resolve, reject) => {
     const onMessage = (m: FromChild): void => {
       if (m.type === 'ready') resolve(m.version);
-      if (m.type === 'failed') reject(new Error(m.message));
+      if (m.type === 'failed') reject(new NotLoaded(m.message));
       if (m.type === 'ready' || m.type === 'failed') proc.off('message', onMessage);
     };
     proc.on('message', onMessage);
-    proc.once('exit', (code, signal) => reject(new Error(`it exited (${signal ?? `code ${code}`}) before it was ready`)));
+    proc.once('exit', (code, signal) => reject(new Error(`${signal ?? `exit code ${code}`}`)));
     proc.once('error', reject);
   });
   c.ready.catch(() => {});
@@ -136,7 +144,9 @@ export class AvPool implements TaskRunner {
     hold(c, true);
     try {
       await c.ready.catch((e: Error) => {
-        throw new OmniprepError('MISSING_PACKAGE', `${task.input}: the node-av decoder did not start (${e.message})`, { input: task.input, cause: e });
+        if (e instanceof NotLoaded)
+          throw new OmniprepError('MISSING_PACKAGE', `${task.input}: node-av does not load here (${e.message})`, { input: task.input, cause: e });
+        throw new OmniprepError('PROCESS_FAILED', `${task.input}: ${died(e.message)}`, { input: task.input, cause: e });
       });
       return await runOn(c, task, this.nextId++, signal);
     } finally {
@@ -213,8 +223,7 @@ function runOn(c: Child, task: FrameTask, id: number, signal?: AbortSignal): Pro
         );
       }
     };
-    const onExit = (code: number | null, sig: NodeJS.Signals | null): void =>
-      fail('PROCESS_FAILED', `the node-av decoder process died (${sig ?? `exit code ${code}`}) decoding it; it was restarted`);
+    const onExit = (code: number | null, sig: NodeJS.Signals | null): void => fail('PROCESS_FAILED', died(sig ?? `exit code ${code}`));
     const onAbort = (): void => fail('ABORTED', 'cancelled');
     const timer = setTimeout(() => fail('TIMEOUT', `decoding took longer than the limit of ${Math.round(task.timeoutMs / 1000)} s`), task.timeoutMs);
     c.proc.on('message', onMessage);
