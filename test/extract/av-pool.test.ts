@@ -10,24 +10,9 @@ import { avPoolPids, closeAvPool } from '../../src/extract/av-pool.js';
 import { sample } from '../../src/sample/sample.js';
 import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
 import { join } from 'node:path';
+import { alive, gone } from '../helpers/processes.js';
 
 afterAll(() => closeAvPool());
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pids: number[], waitMs = 20_000): Promise<boolean> {
-  for (const until = Date.now() + waitMs; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
-    if (!pids.some(alive)) return true;
-  }
-  return false;
-}
 
 describe('the node-av decoder processes', () => {
   it('a child SIGKILLed mid-task fails the run in one line naming the input; the next run gets a fresh child', async () => {
