@@ -12,12 +12,14 @@
  * the child crash with SIGSEGV or a double free within a few tasks), and finalizers run only when
  * the event loop turns, which it does between tasks.
  */
-import type * as NodeAv from 'node-av';
+import type * as NodeAvConstants from 'node-av/constants';
+import type * as NodeAv from 'node-av/lib';
 import { OmniprepError } from '../errors.js';
 import { ACCEPTED_DEMUXERS } from '../ffmpeg/args.js';
 import type { FrameTask, PlannedTaskFrame } from './types.js';
 
-export type NodeAvModule = typeof NodeAv;
+/** node-av's low-level bindings and constants (its high-level API is not used: see openInput). */
+export type NodeAvModule = typeof NodeAv & typeof NodeAvConstants;
 
 export interface AvFrame {
   index: number;
@@ -120,7 +122,7 @@ class Scaler {
       this.sws.getContext(
         src.width,
         src.height,
-        src.format as NodeAv.AVPixelFormat,
+        src.format as NodeAvConstants.AVPixelFormat,
         this.size.width,
         this.size.height,
         this.av.AV_PIX_FMT_RGB24,
