@@ -88,6 +88,8 @@ export class AvPool implements TaskRunner {
   private readonly waiters: Array<(c: Child) => void> = [];
   private nextId = 1;
   private closed = false;
+  /** Tasks under way: each settles once the frames it received are written (close waits for them). */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(threads = availableParallelism()) {
     this.threads = Math.max(1, threads);
@@ -148,7 +150,14 @@ export class AvPool implements TaskRunner {
           throw new OmniprepError('MISSING_PACKAGE', `${task.input}: node-av does not load here (${e.message})`, { input: task.input, cause: e });
         throw new OmniprepError('PROCESS_FAILED', `${task.input}: ${died(e.message)}`, { input: task.input, cause: e });
       });
-      return await runOn(c, task, this.nextId++, signal);
+      const running = runOn(c, task, this.nextId++, signal);
+      const settled = running.then(
+        () => {},
+        () => {},
+      );
+      this.running.add(settled);
+      void settled.then(() => this.running.delete(settled));
+      return await running;
     } finally {
       this.give(c);
     }
@@ -167,6 +176,8 @@ export class AvPool implements TaskRunner {
     this.idle.length = 0;
     await Promise.all(gone);
     this.children.clear();
+    // No frame file may appear after this (an interrupted run sweeps its folder next).
+    await Promise.all(this.running);
   }
 }
 
@@ -178,6 +189,7 @@ function runOn(c: Child, task: FrameTask, id: number, signal?: AbortSignal): Pro
     const atOutputSize = { ...task, decodeWidth: task.out.width, decodeHeight: task.out.height };
     let writing: Promise<unknown> = Promise.resolve();
     let settled = false;
+    let stopped = false;
     /** `between`: the child finished the task (done, or its error): it stays. */
     const end = (e: OmniprepError | undefined, ok?: Ok, between = false): void => {
       if (settled) return;
@@ -187,9 +199,14 @@ function runOn(c: Child, task: FrameTask, id: number, signal?: AbortSignal): Pro
       c.proc.off('exit', onExit);
       signal?.removeEventListener('abort', onAbort);
       if (e) {
-        // The child may be mid-task: it goes, and a fresh one takes its place.
+        // The child may be mid-task: it goes, and a fresh one takes its place. Frames not yet
+        // written are dropped; the task fails once the one being written is (nothing after it).
         if (!between) killChild(c);
-        reject(e);
+        stopped = true;
+        writing.then(
+          () => reject(e),
+          () => reject(e),
+        );
       } else resolve(ok!);
     };
     const fail = (code: OmniprepError['code'], why: string): void => end(new OmniprepError(code, `${task.input}: ${why}`, { input: task.input }));
@@ -204,8 +221,8 @@ function runOn(c: Child, task: FrameTask, id: number, signal?: AbortSignal): Pro
         }
         const raw = Buffer.from(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength);
         writing = writing
-          .then(() => writeFrame(atOutputSize, raw, { planned, time: f.timestampSec, key: f.keyframe, fromIndex: true }))
-          .then((r) => void results.push(r));
+          .then(() => (stopped ? undefined : writeFrame(atOutputSize, raw, { planned, time: f.timestampSec, key: f.keyframe, fromIndex: true })))
+          .then((r) => void (r && results.push(r)));
         writing.catch((e: unknown) =>
           end(e instanceof OmniprepError ? e : new OmniprepError('PROCESS_FAILED', `${task.input}: ${(e as Error).message}`, { input: task.input })),
         );
