@@ -54,7 +54,7 @@ const recipe = (input, every, maxSide) =>
     return { ...r, frames: readdirSync(dir).length };
   });
 
-const ours = (input, every, mode, maxSide) =>
+const ours = (input, every, mode, maxSide, decoder = 'auto') =>
   inDir(mode, async (dir) => {
     const r = await measure(BIN, [
       'sample',
@@ -71,6 +71,8 @@ const ours = (input, every, mode, maxSide) =>
       '0',
       '--format',
       'jpeg',
+      '--decoder',
+      decoder,
       '--json',
     ]);
     const m = JSON.parse(r.stdout);
@@ -194,8 +196,16 @@ const cases = [
 const results = [];
 for (const c of cases.filter((c) => !only.length || only.some((o) => c.name.includes(o)))) {
   const input = await c.input();
-  const o = await ours(input, c.every, c.mode, c.maxSide);
-  const r = { case: c.name, omniprep: { ...row(o), decodePaths: o.decodePaths }, recipe: row(await recipe(input, c.every, c.maxSide), o) };
+  // Each decoder that can be chosen: node-av's child processes (the default on a fresh install) and the ffmpeg binary.
+  const o = await ours(input, c.every, c.mode, c.maxSide, 'node-av');
+  const f = await ours(input, c.every, c.mode, c.maxSide, 'ffmpeg');
+  const rec = await recipe(input, c.every, c.maxSide);
+  const r = {
+    case: c.name,
+    omniprep: { ...row(o), decoder: 'node-av', decodePaths: o.decodePaths },
+    omniprepFfmpeg: { ...row(f), decoder: 'ffmpeg', decodePaths: f.decodePaths, recipeSpeedup: +(rec.seconds / f.seconds).toFixed(2) },
+    recipe: row(rec, o),
+  };
   if (hasPeers) {
     r.opencvLoop = row(await peer('opencv', input, c.every, c.maxSide), o);
     r.pyavSeek = row(await peer('pyav', input, c.every, c.maxSide), o);
@@ -208,7 +218,10 @@ if ((!only.length || only.some((o) => 'many clips'.includes(o)))) {
   const clips = await media.clips();
   // One clip at a time, then two at a time (a media app's worker on 2 cores), for both.
   for (const atOnce of [1, 2]) {
-    const lib = await measure('node', [join(ROOT, 'bench/many-clips.mjs'), '1', 'keyframe', '--at-once', String(atOnce), ...clips]);
+    const many = (decoder) =>
+      measure('node', [join(ROOT, 'bench/many-clips.mjs'), '1', 'keyframe', '--at-once', String(atOnce), ...clips], { env: { OMNIPREP_DECODER: decoder } });
+    const lib = await many('node-av');
+    const viaFfmpeg = await many('ffmpeg');
     const t0 = performance.now();
     let peak = 0;
     let peakRss = 0;
@@ -223,8 +236,9 @@ if ((!only.length || only.some((o) => 'many clips'.includes(o)))) {
     await Promise.all(Array.from({ length: atOnce }, lane));
     const spawned = { seconds: (performance.now() - t0) / 1000, peakMB: peak, peakRssSumMB: peakRss, frames: undefined };
     const r = {
-      case: `100 clips of 4 s, a frame a second, ${atOnce} at a time: sample() in one process vs the recipe spawned per clip`,
-      omniprep: { ...row(lib), frames: JSON.parse(lib.stdout).frames },
+      case: `100 clips of 4 s, a frame a second, ${atOnce} at a time: sampleMany() in one process (node-av, then ffmpeg) vs the recipe spawned per clip`,
+      omniprep: { ...row(lib), ...JSON.parse(lib.stdout) },
+      omniprepFfmpeg: { ...row(viaFfmpeg), ...JSON.parse(viaFfmpeg.stdout), recipeSpeedup: +(spawned.seconds / viaFfmpeg.seconds).toFixed(2) },
       recipe: row(spawned, lib),
     };
     results.push(r);

@@ -2,6 +2,7 @@
 
 import { loadSharp } from './util/sharp.js';
 import { isOutdated, MIN_PATCHED_RELEASE, toolchain, type BinaryOptions, type BinarySource, type Tool } from './ffmpeg/binaries.js';
+import { resolveDecoder, type DecoderReport } from './extract/decoder.js';
 
 export interface DoctorTool {
   path: string;
@@ -18,7 +19,9 @@ export interface DoctorTool {
 export interface DoctorReport {
   ffmpeg: DoctorTool;
   ffprobe: DoctorTool;
-  /** One line: the ffmpeg that decodes (frames, audio, scene scans), its version, year and origin. */
+  /** What decodes frames (option decoder / OMNIPREP_DECODER / auto): node-av's FFmpeg or the ffmpeg binary, its version, origin and why. */
+  decoder: DecoderReport;
+  /** One line: what decodes frames, and the ffmpeg that decodes audio and scene scans, with versions and origins. */
   decodes: string;
   sharp: string;
   libvips: string;
@@ -43,16 +46,22 @@ export function currentBuildHint(tool: Tool): string {
   return `set OMNIPREP_${tool.name.toUpperCase()} to a current ${tool.name}, or install one ${install}`;
 }
 
-export async function doctor(options: BinaryOptions = {}): Promise<DoctorReport> {
-  const tc = await toolchain(options);
+export async function doctor(options: BinaryOptions & { decoder?: unknown } = {}): Promise<DoctorReport> {
+  const [tc, decoder] = await Promise.all([toolchain(options), resolveDecoder(options)]);
+  const onNodeAv = decoder.decoder === 'node-av';
   const warnings = [tc.ffmpeg, tc.ffprobe]
     .filter((t) => isOutdated(t.version))
-    .map((t) => `${outdatedBuild(t)}: fine for development; to decode untrusted uploads, ${currentBuildHint(t)}`);
+    .map((t) => {
+      const uses = onNodeAv && t.name === 'ffmpeg' ? 'frames decode with node-av, but audio and scene scans use it' : 'fine for development';
+      return `${outdatedBuild(t)}: ${uses}; to decode untrusted uploads, ${currentBuildHint(t)}`;
+    });
   const f = describe(tc.ffmpeg);
+  const binary = `ffmpeg ${f.version}${f.year ? ` (${f.year} build)` : ''} from ${f.origin}: ${f.path}`;
   return {
     ffmpeg: f,
     ffprobe: describe(tc.ffprobe),
-    decodes: `ffmpeg ${f.version}${f.year ? ` (${f.year} build)` : ''} from ${f.origin}: ${f.path}`,
+    decoder,
+    decodes: onNodeAv ? `frames: node-av FFmpeg ${decoder.version} from ${decoder.origin} (${decoder.why}); audio and scene scans: ${binary}` : binary,
     sharp: loadSharp().versions.sharp ?? 'unknown',
     libvips: loadSharp().versions.vips,
     node: process.versions.node,

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ESTIMATE, pickSampling, SAMPLING, type EstimateOptions, type SamplingOptions } from '../options/sampling.js';
 import { resolveOptions, type Resolved } from '../options/resolve.js';
+import { DECODERS, type DecoderChoice } from '../options/decoder.js';
 import type { PlanOptions } from '../plan/types.js';
 import { addFlags } from './flags.js';
 import { modelOptions, withModelOptions, type ModelCliOptions } from './model-options.js';
@@ -11,6 +12,7 @@ export interface SamplingCliOptions extends ModelCliOptions, SamplingOptions {}
 
 export interface EstimateCliOptions extends SamplingCliOptions, Omit<EstimateOptions, 'model'> {
   allowPrivateUrls?: boolean;
+  decoder?: DecoderChoice;
 }
 
 export function withSamplingOptions(cmd: Command): Command {
@@ -18,10 +20,12 @@ export function withSamplingOptions(cmd: Command): Command {
 }
 
 export function withEstimateOptions(cmd: Command): Command {
-  return addFlags(withSamplingOptions(cmd), ESTIMATE, { omit: ['model', 'windowSec'] }).option(
-    '--allow-private-urls',
-    'let an http(s) input reach loopback, private and link-local addresses (trusted networks only)',
-  );
+  return addFlags(withSamplingOptions(cmd), ESTIMATE, { omit: ['model', 'windowSec'] })
+    .option('--allow-private-urls', 'let an http(s) input reach loopback, private and link-local addresses (trusted networks only)')
+    .option(
+      '--decoder <name>',
+      `what decodes frames: ${DECODERS.join(', ')} (default auto: node-av when the ffmpeg found is over two years old; or OMNIPREP_DECODER)`,
+    );
 }
 
 export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
@@ -38,6 +42,7 @@ export function planOptionsFromCli(o: EstimateCliOptions): PlanOptions {
     outputTokens: o.outputTokens,
     allowRetired: o.allowRetired,
     ...(o.allowPrivateUrls ? { remote: { allowPrivate: true } } : {}),
+    ...(o.decoder ? { decoder: o.decoder } : {}),
   };
 }
 

@@ -24,7 +24,8 @@ export interface Identified {
 
 export type Identify = (k: number) => Promise<Identified>;
 
-async function writeFrame(task: FrameTask, raw: Buffer, id: Identified & { planned: PlannedTaskFrame }): Promise<FrameResult> {
+/** Encodes a raw rgb24 frame of the task's decoded size (sharp) and writes it as its planned frame. */
+export async function writeFrame(task: FrameTask, raw: Buffer, id: Identified & { planned: PlannedTaskFrame }): Promise<FrameResult> {
   const image = { data: raw, width: task.decodeWidth, height: task.decodeHeight, channels: 3 as const };
   const [encoded, hash] = await Promise.all([encodeRaw(image, task.out), task.hash ? perceptualHash(image) : Promise.resolve(undefined)]);
   return saveFrame(task, encoded, hash, id);

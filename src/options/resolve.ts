@@ -37,6 +37,7 @@ export const LIBRARY_KEYS = [
   'signal',
   'ffmpegPath',
   'ffprobePath',
+  'decoder',
   'remote',
   'audioOptions',
   // a plan made earlier, where frames go, the working directory

@@ -1,3 +1,4 @@
+import type { DecoderChoice } from '../options/decoder.js';
 import type { RemoteOptions, RemoteReport } from '../source/remote.js';
 import type { Limits } from '../limits.js';
 import type { ModelRegistry, Tier } from '../models/registry.js';
@@ -24,6 +25,8 @@ export interface PlanOptions extends SamplingOptions, EstimateOptions {
   signal?: AbortSignal | undefined;
   ffmpegPath?: string | undefined;
   ffprobePath?: string | undefined;
+  /** What decodes the frames: auto (default, or OMNIPREP_DECODER), node-av or ffmpeg (src/options/decoder.ts). */
+  decoder?: DecoderChoice | undefined;
   /** http(s) inputs: the range reader's guards and tuning (src/source/remote.ts). */
   remote?: RemoteOptions | undefined;
   /**

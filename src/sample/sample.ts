@@ -12,11 +12,13 @@
 import { mkdir, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { OmniprepError } from '../errors.js';
-import { binaryVersion, resolveBinary } from '../ffmpeg/binaries.js';
+import { binaryVersion, parseVersion, resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
+import { acquireAvPool, releaseAvPool } from '../extract/av-pool.js';
+import { resolveDecoder } from '../extract/decoder.js';
 import { resolveLimits } from '../limits.js';
 import { acquirePool, poolThreads, releasePool, runHere, runsHere, type TaskRunner } from '../extract/pool.js';
 import { frameFileName } from '../extract/graph.js';
-import type { FrameResult, FrameTask } from '../extract/types.js';
+import type { FfmpegRef, FrameResult, FrameTask } from '../extract/types.js';
 import { encodeFile, perceptualHash } from '../image/encode.js';
 import { packetIndex } from '../probe/keyframes.js';
 import { probe } from '../probe/probe.js';
@@ -166,6 +168,11 @@ interface Ctx {
   left: Leftovers;
 }
 
+async function ffmpegRef(o: BinaryOptions): Promise<FfmpegRef> {
+  const bin = resolveBinary('ffmpeg', o);
+  return { path: bin.path, version: await binaryVersion(bin) };
+}
+
 /** The frames of a run as they are decoded (a still image is one frame). */
 async function* decodeFrames(
   info: MediaInfo,
@@ -193,8 +200,12 @@ async function* decodeFrames(
     return;
   }
   if (!p.frames.length) return;
-  const bin = resolveBinary('ffmpeg', c.options);
-  const ffmpeg = { path: bin.path, version: await binaryVersion(bin) };
+  const decoder = await resolveDecoder(c.options);
+  const ffmpeg = await ffmpegRef(c.options).catch((e: unknown) => {
+    // node-av decodes without the binary; the tasks' ffmpeg fields are then unused.
+    if (decoder.decoder === 'ffmpeg') throw e;
+    return { path: '', version: parseVersion('') };
+  });
   const idx = await packetIndex(info, { ...c.options, signal: c.signal });
   const tasks = buildTasks(p.frames, {
     info,
@@ -207,8 +218,10 @@ async function* decodeFrames(
     out,
     hash: Boolean(c.options.dedup),
   });
-  // A short job runs on this thread; the pool would only add its start (extract/pool.ts).
-  const pool = runsHere(tasks) ? runHere : acquirePool();
+  // node-av decodes in its child processes; with ffmpeg, a short job runs on this thread (the
+  // pool would only add its start, extract/pool.ts).
+  const avPool = decoder.decoder === 'node-av' ? acquireAvPool() : undefined;
+  const pool = avPool ?? (runsHere(tasks) ? runHere : acquirePool());
   let finished = false;
   try {
     // Remote: every packet the tasks decode is fetched before the first one runs.
@@ -235,7 +248,8 @@ async function* decodeFrames(
       c.abort();
       await Promise.allSettled(c.left.inflight);
     }
-    if (pool !== runHere) await releasePool();
+    if (avPool) releaseAvPool();
+    else if (pool !== runHere) await releasePool();
   }
 }
 

@@ -166,19 +166,41 @@ describe('what start-up loads', () => {
     const clip = await fixture('timecode');
     const out = tempDir('startup-sample-');
     try {
-      const short = await omniprep('sample', clip, '--out', out, '--every', '5', '--json');
+      // The ffmpeg decoder's tasks (node-av's are in its child processes, below).
+      const short = await omniprep('sample', clip, '--out', out, '--every', '5', '--decoder', 'ffmpeg', '--json');
       // JPEG frames are encoded by ffmpeg (src/extract/graph.ts): sharp is not needed either.
       expectNone(short, [...HEAVY, ...WORK]);
       expect(JSON.parse(short.stdout).totals.frames).toBe(4);
       // 500 frames of 640x360 RGB for sharp (WebP): 345 MB through the pipes (extract/pool.ts HERE_RAW_BYTES)
-      const more = await omniprep('sample', clip, '--out', out, '--every', '0.04', '--mode', 'exact', '--format', 'webp', '--max-side', '64', '--json');
+      const more = await omniprep(
+        'sample',
+        clip,
+        '--out',
+        out,
+        '--every',
+        '0.04',
+        '--mode',
+        'exact',
+        '--format',
+        'webp',
+        '--max-side',
+        '64',
+        '--decoder',
+        'ffmpeg',
+        '--json',
+      );
       expectNone(more, [...HEAVY, 'gpt-tokenizer']);
       expect(more.packages).toContain('piscina');
       expect(JSON.parse(more.stdout).totals.frames).toBe(500);
       // The same 500 frames as JPEG, which ffmpeg encodes: 86 MB (a quarter of the raw at 640x360) stays here.
-      const jpegs = await omniprep('sample', clip, '--out', out, '--every', '0.04', '--mode', 'exact', '--json');
+      const jpegs = await omniprep('sample', clip, '--out', out, '--every', '0.04', '--mode', 'exact', '--decoder', 'ffmpeg', '--json');
       expectNone(jpegs, [...HEAVY, ...WORK]);
       expect(JSON.parse(jpegs.stdout).totals.frames).toBe(500);
+      // node-av decodes in its child processes and sends rgb24: sharp encodes here; no worker pool.
+      const av = await omniprep('sample', clip, '--out', out, '--every', '5', '--decoder', 'node-av', '--json');
+      expectNone(av, [...HEAVY, 'piscina', 'node-av']);
+      expect(av.packages).toContain('sharp');
+      expect(JSON.parse(av.stdout).timings.decodePaths).toEqual({ 'node-av': 1 });
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -18,9 +18,23 @@ describe('omniprep doctor', () => {
     expect(text.stdout).toMatch(/^ffmpeg\s+\S+ (\(\d{4}\) )? \(.+\) {2}\//m);
     expect(text.stdout).toContain(`(${doc.ffmpeg.origin})  ${doc.ffmpeg.path}\n`);
     expect(text.stdout).toContain(`\ndecodes  ${doc.decodes}\n`);
+    const binary = `ffmpeg ${doc.ffmpeg.version}${doc.ffmpeg.year ? ` (${doc.ffmpeg.year} build)` : ''} from ${doc.ffmpeg.origin}: ${doc.ffmpeg.path}`;
+    const d = doc.decoder;
     expect(doc.decodes).toBe(
-      `ffmpeg ${doc.ffmpeg.version}${doc.ffmpeg.year ? ` (${doc.ffmpeg.year} build)` : ''} from ${doc.ffmpeg.origin}: ${doc.ffmpeg.path}`,
+      d.decoder === 'node-av' ? `frames: node-av FFmpeg ${d.version} from ${d.origin} (${d.why}); audio and scene scans: ${binary}` : binary,
     );
+    // A fresh install (the npm-shipped 2018 ffmpeg) decodes frames with node-av's FFmpeg 8.1.
+    if (doc.ffmpeg.source === 'npm-installer') {
+      expect(d).toEqual({
+        decoder: 'node-av',
+        version: expect.stringMatching(/^8\.1/),
+        origin: `node-av's platform package (@seydx/node-av-${process.platform}-${process.arch})`,
+        why: `auto: the ffmpeg binary is a ${doc.ffmpeg.year} build`,
+      });
+      const pinned = JSON.parse((await cli(['doctor', '--json'], { env: { OMNIPREP_DECODER: 'ffmpeg' } })).stdout);
+      expect(pinned.decoder).toEqual({ decoder: 'ffmpeg', version: doc.ffmpeg.version, origin: doc.ffmpeg.origin, why: 'OMNIPREP_DECODER=ffmpeg' });
+      expect(pinned.decodes).toBe(binary);
+    }
   });
 
   it('says which source won when OMNIPREP_FFPROBE is set, and fails clearly when it is wrong', async () => {

@@ -3,18 +3,10 @@ import { resolveBinary, parseVersion, isOutdated, toolchain } from '../../src/ff
 import { runProcess, start, liveProcessCount } from '../../src/ffmpeg/runner.js';
 import { classifyFailure } from '../../src/ffmpeg/classify.js';
 import { FfmpegArgs, ACCEPTED_DEMUXERS } from '../../src/ffmpeg/args.js';
+import { alive } from '../helpers/processes.js';
 
 const ffmpeg = resolveBinary('ffmpeg');
 const forever = ['-nostdin', '-hide_banner', '-re', '-f', 'lavfi', '-i', 'testsrc=s=64x64:r=10', '-f', 'null', '-'];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('binary resolution', () => {
   it('resolves both binaries and reads their versions', async () => {

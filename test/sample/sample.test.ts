@@ -7,14 +7,16 @@ import { plan } from '../../src/plan/plan.js';
 import { imageTokens } from '../../src/models/tokens.js';
 import { fixture, readFrameNumber, sharedMedia, tempDir, vfrTime, stillImages, brokenInputs, LOW_CONTRAST_CUT, SCENE_CUTS } from '../helpers/fixtures.js';
 import { processesWithMarker } from '../helpers/cli.js';
-import type { Manifest } from '../../src/sample/sample.js';
+import type { Manifest, SampleOptions } from '../../src/sample/sample.js';
 
-async function run(input: string, opts: Parameters<typeof sample>[1] = {}): Promise<Manifest> {
+async function runWith(input: string, opts: Parameters<typeof sample>[1] = {}): Promise<Manifest> {
   const out = tempDir('sample-');
   return sample(input, { out, ...opts })
     .manifest()
     .then((m) => ({ ...m, dir: out }) as Manifest & { dir: string });
 }
+
+const run = runWith;
 
 async function frameNumbers(m: Manifest): Promise<number[]> {
   const dir = (m as Manifest & { dir: string }).dir;
@@ -342,6 +344,8 @@ describe('keyframe mode without decoding the keyframes it does not keep (H.264)'
 });
 
 describe('the decode paths', () => {
+  // The strategies are the ffmpeg decoder's (node-av decodes in its own processes).
+  const run = (input: string, opts: SampleOptions = {}): Promise<Manifest> => runWith(input, { decoder: 'ffmpeg', ...opts });
   it('H.264 fixtures take the stream paths (keyframes alone; spans in one decoder), and they give the right frames', async () => {
     const k = await run(await fixture('longgop'), { every: 10 });
     expect(k.timings.decodePaths).toEqual({ 'keyframe-stream': k.timings.decodePaths['keyframe-stream'] });
@@ -424,7 +428,7 @@ describe('a stream path whose decoder is killed', () => {
     const out = join(tempDir('timeout-'), 'out');
     for (const mode of ['exact', 'keyframe'] as const) {
       const started = Date.now();
-      const err = await sample(await fixture('longgop'), { out, mode, every: 0.5, limits: { processTimeoutMs: 150 } })
+      const err = await sample(await fixture('longgop'), { out, mode, every: 0.5, limits: { processTimeoutMs: 150 }, decoder: 'ffmpeg' })
         .manifest()
         .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'TIMEOUT' });

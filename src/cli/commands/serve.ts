@@ -60,14 +60,21 @@ function gracefulExit(close: () => Promise<void>): void {
 }
 
 /**
- * One warning line per binary older than the patched release: a service decodes untrusted input,
- * and the npm-shipped 2018 build (the last resort) has dozens of demuxer and decoder fixes missing.
+ * One warning line per binary older than the patched release that reads untrusted input: a
+ * service decodes uploads, and the npm-shipped 2018 build (the last resort) has dozens of demuxer
+ * and decoder fixes missing. The ffmpeg binary only when it decodes the frames (the decoder option:
+ * node-av's FFmpeg 8.1 decodes them by default when the binary is that old).
  */
 async function warnOutdatedDecoders(): Promise<void> {
-  const [{ toolchain, isOutdated }, { outdatedBuild, currentBuildHint }] = await Promise.all([import('../../ffmpeg/binaries.js'), import('../../doctor.js')]);
+  const [{ toolchain, isOutdated }, { outdatedBuild, currentBuildHint }, { resolveDecoder }] = await Promise.all([
+    import('../../ffmpeg/binaries.js'),
+    import('../../doctor.js'),
+    import('../../extract/decoder.js'),
+  ]);
   try {
-    const tc = await toolchain();
+    const [tc, decoder] = await Promise.all([toolchain(), resolveDecoder()]);
     for (const t of [tc.ffmpeg, tc.ffprobe]) {
+      if (t.name === 'ffmpeg' && decoder.decoder !== 'ffmpeg') continue;
       if (isOutdated(t.version)) {
         process.stderr.write(`omniprep: warning: this service decodes untrusted input with ${outdatedBuild(t)}; ${currentBuildHint(t)}\n`);
       }
