@@ -182,7 +182,9 @@ const media = {
 };
 
 const cases = [
-  ...(existsSync(flower) ? [{ name: 'flower.mp4 (5 s H.264), a frame a second, exact', input: async () => flower, every: 1, mode: 'exact', maxSide: 768 }] : []),
+  ...(existsSync(flower)
+    ? [{ name: 'flower.mp4 (5 s H.264), a frame a second, exact', input: async () => flower, every: 1, mode: 'exact', maxSide: 768 }]
+    : []),
   { name: `${echoName} (44.7 s VP8), every 0.5 s, exact`, input: async () => echo, every: 0.5, mode: 'exact', maxSide: 448 },
   { name: `${echoName}, every 5 s, keyframe`, input: async () => echo, every: 5, mode: 'keyframe', maxSide: 448 },
   { name: 'VP9 clip (44.7 s), every 1 s, exact', input: media.vp9, every: 1, mode: 'exact', maxSide: 448 },
@@ -214,7 +216,7 @@ for (const c of cases.filter((c) => !only.length || only.some((o) => c.name.incl
   console.log(JSON.stringify(r));
 }
 
-if ((!only.length || only.some((o) => 'many clips'.includes(o)))) {
+if (!only.length || only.some((o) => 'many clips'.includes(o))) {
   const clips = await media.clips();
   // One clip at a time, then two at a time (a media app's worker on 2 cores), for both.
   for (const atOnce of [1, 2]) {
