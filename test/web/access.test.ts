@@ -5,12 +5,11 @@
  * is announced through live regions; at 375 px nothing overflows sideways and every control can be
  * hit where it is drawn. Everything is asserted from the DOM and axe's results (no pixels compared).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, fixture } from '../helpers/fixtures.js';
 import { api, type Running, startService, waitJob } from '../helpers/service.js';
+import { axe, type Violation } from '../helpers/axe.js';
 import { chromiumMissing, launchChromium, openPage } from '../helpers/browser.js';
 
 // Browser globals, for the callbacks that run in the page (this project compiles without the DOM lib).
@@ -21,32 +20,10 @@ declare const getComputedStyle: any;
 const missing = chromiumMissing();
 if (missing) console.warn(`web/access.test.ts: SKIPPED: ${missing}`);
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const TOKEN = 'access-test-token-5d2e';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const LONG = 180_000;
 const TEST_TIMEOUT = 600_000;
-
-interface Violation {
-  id: string;
-  impact: string;
-  nodes: string[];
-}
-
-/** axe-core's serious and critical violations on the page as it is now (and how many rules passed). */
-async function axe(page: Page): Promise<{ passes: number; serious: Violation[] }> {
-  // page.evaluate runs outside the page's CSP (script-src 'self' would refuse an injected <script>).
-  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return {
-      passes: r.passes.length,
-      serious: r.violations
-        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')) })),
-    };
-  });
-}
 
 /**
  * Every control a user can operate, where it is drawn: visible, enabled, not inert (outside an open
@@ -90,7 +67,7 @@ async function tabWalk(page: Page, max = 400): Promise<Array<{ key: string; ring
     stops.push(stop);
   }
   // Focus navigation starts where the focus was: one full round, turned to start at the page's first stop (the skip link).
-  const first = stops.findIndex((s) => s.key === 'Skip to the form');
+  const first = stops.findIndex((s) => s.key === 'Skip to the main content');
   return first > 0 ? [...stops.slice(first), ...stops.slice(0, first)] : stops;
 }
 
@@ -200,9 +177,19 @@ describe.skipIf(Boolean(missing))('the page with a screen reader, the keyboard a
           await page.waitForSelector('#frame-dialog[open]', { timeout: 30_000 });
           await check('frame dialog');
           await page.keyboard.press('Escape');
+          await page.waitForSelector('#frame-dialog', { state: 'hidden', timeout: 30_000 });
+          await page.click(`#jobs-body tr[data-job="${jobId}"] button:text("Delete")`);
+          await page.waitForSelector('#confirm-dialog[open]', { timeout: 30_000 });
+          await check('delete asked');
+          await page.click('#confirm-keep');
+          await page.click('#view-eval');
+          await page.check('input[name="eval-source"][value="needles"]');
+          await page.fill('#eval-path', await fixture('timecode'));
+          await check('eval');
+          await page.click('#view-jobs');
           expect(seen).toEqual(Object.fromEntries(Object.keys(seen).map((k) => [k, []])));
           if (width === 375) expect(narrow).toEqual(Object.fromEntries(Object.keys(narrow).map((k) => [k, []])));
-          expect(Object.keys(seen)).toEqual(['token asked', 'plan and curve', 'an option refused', 'job and result', 'frame dialog']);
+          expect(Object.keys(seen)).toEqual(['token asked', 'plan and curve', 'an option refused', 'job and result', 'frame dialog', 'delete asked', 'eval']);
         } finally {
           await w.context.close();
         }
