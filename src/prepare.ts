@@ -14,6 +14,7 @@ import type { ChunkAudioOptions } from './audio/options.js';
 import { segmentTimeline } from './audio/segments.js';
 import { OmniprepError } from './errors.js';
 import { MIME } from './media/formats.js';
+import type { ModelEntry } from './models/registry.js';
 import { resolveOptions, withOptions, type Resolved } from './options/resolve.js';
 import type { ImageFormat, Plan } from './plan/types.js';
 import type { AudioAsset, FrameAsset, PreparedMedia } from './request/types.js';
@@ -54,7 +55,9 @@ export interface PreparedVideo extends PreparedMedia {
 export async function prepareVideo(input: string, options: PrepareInput, locate: (p: Plan) => Promise<string>): Promise<PreparedVideo> {
   const { plan, videoAssets } = await import('./plan/plan.js');
   const r = resolveOptions<PrepareOptions>(options);
-  const p = await plan(input, r.options.send === 'video' ? r : withOptions(r, { send: 'video' }));
+  // A plan made earlier for video (a service job's) is executed as it is.
+  const given = r.options.plan?.send === 'video' ? r.options.plan : undefined;
+  const p = given ?? (await plan(input, r.options.send === 'video' ? r : withOptions(r, { send: 'video' })));
   const uri = await locate(p);
   return {
     input,
@@ -73,21 +76,36 @@ export async function prepareVideo(input: string, options: PrepareInput, locate:
  */
 export async function inlineVideo(input: string, p: Plan, options: PrepareInput): Promise<string> {
   const r = resolveOptions<PrepareOptions>(options);
-  const limit = (p.model === r.model.name ? r.model : r.registry.get(p.model, { rule: r.options.rule })).limits?.requestBytes;
-  const bytes = p.media.sizeBytes;
+  const model = p.model === r.model.name ? r.model : r.registry.get(p.model, { rule: r.options.rule });
+  if (/^https?:/i.test(input)) {
+    checkInline(input, p.media.sizeBytes, model);
+    throw new OmniprepError('INVALID_OPTION', `${input}: a remote clip is not put inline in a request; \`omniprep run --send video\` uploads it`, { input });
+  }
+  return inlineClip(input, { bytes: p.media.sizeBytes, mime: p.video!.mime, model });
+}
+
+/** Refuses a clip whose base64 would not fit the model's request size (Gemini: 20 MB), naming `name`. */
+export function checkInline(name: string, bytes: number, model: Pick<ModelEntry, 'name' | 'limits'>): void {
+  const limit = model.limits?.requestBytes;
   const encoded = Math.ceil(bytes / 3) * 4;
   if (limit !== undefined && encoded > limit) {
     throw new OmniprepError(
       'LIMIT_EXCEEDED',
-      `${input}: ${bytes} bytes of video are ${encoded} bytes as base64, over the ${limit} bytes ${p.model} takes in one request; \`omniprep run --send video\` uploads it through the File API instead`,
-      { input },
+      `${name}: ${bytes} bytes of video are ${encoded} bytes as base64, over the ${limit} bytes ${model.name} takes in one request; \`omniprep run --send video\` uploads it through the File API instead`,
+      { input: name },
     );
   }
+}
+
+/** A local clip as a data URL, checked first (`checkInline`); `name` is the input as the user named it (default: `file`). */
+export async function inlineClip(
+  file: string,
+  clip: { bytes: number; mime: string; model: Pick<ModelEntry, 'name' | 'limits'> },
+  name = file,
+): Promise<string> {
+  checkInline(name, clip.bytes, clip.model);
   const { readFile } = await import('node:fs/promises');
-  if (/^https?:/i.test(input)) {
-    throw new OmniprepError('INVALID_OPTION', `${input}: a remote clip is not put inline in a request; \`omniprep run --send video\` uploads it`, { input });
-  }
-  return `data:${p.video!.mime};base64,${(await readFile(input)).toString('base64')}`;
+  return `data:${clip.mime};base64,${(await readFile(file)).toString('base64')}`;
 }
 
 /** A window length that means "no windows" (the whole clip is one segment, split only by limits). */

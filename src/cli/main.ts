@@ -3,12 +3,33 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { installSignalHandlers, reportError } from './util.js';
 import { registerCommands } from './commands.js';
+import { didYouMean } from '../options/nearest.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/**
+ * Commander with the unknown flag refused in the line the library and the service use for an
+ * unknown key (`option --evry: not an option (did you mean --every?)`), the nearest name chosen by
+ * the same rule (src/options/nearest.ts) among the command's flags and its parents'.
+ */
+class OmniprepCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new OmniprepCommand(name);
+  }
+
+  unknownOption(flag: string): never {
+    const flags: string[] = [];
+    for (let c: Command | null = this; c; c = c.parent) {
+      for (const o of c.createHelp().visibleOptions(c)) if (o.long) flags.push(o.long);
+    }
+    const hint = flag.startsWith('--') ? didYouMean(flag, flags) : '';
+    return this.error(`error: option ${flag}: not an option${hint}`, { code: 'commander.unknownOption' });
+  }
+}
+
 /** The program with the commands `args` (the arguments after the script) need (commands.ts). */
 export async function buildProgram(args: readonly string[] = []): Promise<Command> {
-  const program = new Command('omniprep')
+  const program = new OmniprepCommand('omniprep')
     .description('Video, audio and images into the cheapest correct requests for multimodal models')
     .version(pkg.version)
     .option('--json', 'print the result as one JSON document on stdout')

@@ -14,6 +14,12 @@ export function splitDataUrl(url: string): { mime: string; base64: string } | un
   return m ? { mime: m[1]!, base64: url.slice(m[0].length) } : undefined;
 }
 
+/** The first of a provider's key variables that is set (undefined when none is). */
+export function envKey(env: { apiKey: readonly string[] }, from: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const name of env.apiKey) if (from[name]) return from[name];
+  return undefined;
+}
+
 export function missingKey(env: string): OmniprepError {
   return new OmniprepError('INVALID_OPTION', `option apiKey: no API key (set ${env}, or pass --api-key on the command line, apiKey in code)`, {
     details: { option: 'apiKey' },

@@ -72,11 +72,24 @@ export function apiProvider(api: Api): Provider {
   return ADAPTERS.find((a) => a.apis.includes(api))?.name ?? DEFAULT_PROVIDER;
 }
 
-/** The provider asked for, else the model's; INVALID_OPTION for an unknown one. */
-export function resolveProvider(model: Pick<ModelEntry, 'provider'>, asked: string | undefined): Provider {
-  if (asked === undefined) return providerOf(model);
+/**
+ * The provider asked for, else the model's; INVALID_OPTION for an unknown one, and for a provider
+ * whose API takes its own models only (Anthropic's, Gemini's) asked for another's model: an
+ * OpenAI-compatible server (`openai`, a gateway; `local`) may serve any model.
+ */
+export function resolveProvider(model: Pick<ModelEntry, 'provider' | 'name'>, asked: string | undefined): Provider {
+  const own = providerOf(model);
+  if (asked === undefined) return own;
   if (!(PROVIDER_NAMES as readonly string[]).includes(asked)) throw invalidOption('provider', PROVIDER_NAMES.join(', '), asked);
-  return asked as Provider;
+  const p = asked as Provider;
+  if (p !== own && !PROVIDERS[p].foreignModels) {
+    throw new OmniprepError(
+      'INVALID_OPTION',
+      `option provider: ${p} serves its own models only, and model ${model.name} is ${own}'s; send it to ${own}, or to an OpenAI-compatible server with provider openai or local`,
+      { details: { option: 'provider' } },
+    );
+  }
+  return p;
 }
 
 /** Checks an API against the provider (`--api chat` for a Claude model is refused, naming what fits). */

@@ -64,6 +64,12 @@ export interface ClientOptions {
   geminiClient?: GeminiClient | undefined;
 }
 
+/** Where a provider's client finds its server and key when none is given. */
+export interface ProviderEnv {
+  baseURL: string;
+  apiKey: readonly string[];
+}
+
 export interface CallOptions {
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
@@ -141,6 +147,13 @@ export interface ProviderAdapter {
   apis: readonly Api[];
   /** The registry's `provider` values whose models it sends unless told otherwise. */
   registryProviders: readonly string[];
+  /**
+   * Whether its API is spoken for models the registry lists under another provider (an
+   * OpenAI-compatible gateway or a local server); Anthropic's and Gemini's take their own models only.
+   */
+  foreignModels: boolean;
+  /** The environment variables its client reads when no `baseURL` or `apiKey` is given (the keys in order). */
+  env: ProviderEnv;
   /** The API of a request, given whether audio is sent as audio. */
   defaultApi(audio: boolean): Api;
   /** The endpoint of an API for a model (records and batch mappings). */

@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { invalidOption } from '../errors.js';
 import type { Limits } from '../limits.js';
+import { envKey } from '../providers/common.js';
+import { PROVIDER_NAMES, PROVIDERS, type Provider } from '../providers/registry.js';
 
 export interface ServiceConfig {
   /** Where jobs, uploads and outputs live (default ./omniprep-data). */
@@ -30,10 +32,16 @@ export interface ServiceConfig {
   retentionHours?: number | undefined;
   /** Bearer token every request but /healthz must carry (default: OMNIPREP_TOKEN; none: open). */
   token?: string | undefined;
-  /** The model server for jobs with `call: true` (default: OPENAI_BASE_URL, else OpenAI). */
+  /** OpenAI's server for jobs with `call: true` (default: OPENAI_BASE_URL, else OpenAI); the same as `providers.openai.baseURL`. */
   baseURL?: string | undefined;
-  /** Its API key (default: OPENAI_API_KEY). */
+  /** Its API key (default: OPENAI_API_KEY); the same as `providers.openai.apiKey`. */
   apiKey?: string | undefined;
+  /**
+   * Each provider's server and key for jobs with `call: true` (default: the variables the library
+   * reads: OPENAI_*, ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY, GOOGLE_GEMINI_BASE_URL and
+   * GEMINI_API_KEY or GOOGLE_API_KEY, OMNIPREP_LOCAL_BASE_URL and OMNIPREP_LOCAL_API_KEY).
+   */
+  providers?: Partial<Record<Provider, ProviderServer>> | undefined;
   /** Media limits, tightened for a service (see DEFAULT_SERVICE_LIMITS). */
   limits?: Partial<Limits> | undefined;
   /** Attempts per job when a failure may pass (a worker died, ffmpeg crashed). Default 2. */
@@ -61,6 +69,23 @@ export interface ServiceConfig {
   proxyStore?: boolean | undefined;
 }
 
+/** A model provider's server and key, as the service calls it. */
+export interface ProviderServer {
+  baseURL?: string | undefined;
+  apiKey?: string | undefined;
+}
+
+/** Each provider's server and key: the config's, else the provider's environment variables (src/providers/). */
+function providerServers(c: ServiceConfig, env: NodeJS.ProcessEnv): Record<Provider, ProviderServer> {
+  const given = (p: Provider): ProviderServer => ({ ...(p === 'openai' ? { baseURL: c.baseURL, apiKey: c.apiKey } : {}), ...c.providers?.[p] });
+  return Object.fromEntries(
+    PROVIDER_NAMES.map((p) => {
+      const g = given(p);
+      return [p, { baseURL: g.baseURL ?? (env[PROVIDERS[p].env.baseURL] || undefined), apiKey: g.apiKey ?? envKey(PROVIDERS[p].env, env) }];
+    }),
+  ) as Record<Provider, ProviderServer>;
+}
+
 export interface ResolvedConfig {
   dataDir: string;
   port: number;
@@ -74,8 +99,8 @@ export interface ResolvedConfig {
   queueLimit: number;
   retentionHours: number;
   token: string | undefined;
-  baseURL: string | undefined;
-  apiKey: string | undefined;
+  /** Each provider's server and key (undefined: the provider's own, or none). */
+  providers: Record<Provider, ProviderServer>;
   limits: Partial<Limits>;
   attempts: number;
   planTimeoutMs: number;
@@ -138,8 +163,7 @@ export function resolveConfig(c: ServiceConfig = {}, env: NodeJS.ProcessEnv = pr
     queueLimit: positive('queueLimit', c.queueLimit ?? d.queueLimit, true, 1),
     retentionHours: positive('retentionHours', c.retentionHours ?? d.retentionHours),
     token: c.token ?? (env.OMNIPREP_TOKEN || undefined),
-    baseURL: c.baseURL ?? (env.OPENAI_BASE_URL || undefined),
-    apiKey: c.apiKey ?? (env.OPENAI_API_KEY || undefined),
+    providers: providerServers(c, env),
     limits: { ...DEFAULT_SERVICE_LIMITS, ...c.limits },
     attempts: positive('attempts', c.attempts ?? d.attempts, true, 1),
     planTimeoutMs: positive('planTimeoutMs', c.planTimeoutMs ?? d.planTimeoutMs),

@@ -20,7 +20,8 @@ import { ServiceError } from './errors.js';
 import { type FileIdentity, inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
 import { objectUrl, objectUrlOptions, s3UrlInput, storedUpload, uploadToStore } from './object-inputs.js';
 import type { OpenedObjects } from './objects/open.js';
-import { OPTIONS_FIELD_LIMIT, parseJobOptions, resolveJobOptions, toPlanOptions, type JobOptions } from './options.js';
+import { jobProvider, OPTIONS_FIELD_LIMIT, parseJobOptions, resolveJobOptions, toPlanOptions, type JobOptions } from './options.js';
+import { PROVIDERS } from '../providers/registry.js';
 import { scrubPaths, type Renames } from './paths.js';
 import { Planner } from './planner.js';
 import { readByRanges, type JobInput, type JobStore } from './store/types.js';
@@ -239,14 +240,19 @@ export class Inputs {
     await open?.close();
   }
 
+  /** A job that calls the model: it has a prompt, and this server has its provider's key (a local server: its URL). */
   checkCallable(options: JobOptions, name: string): void {
     if (!options.prompt?.trim())
       throw new OmniprepError('INVALID_OPTION', `${name}: option prompt: a job with call: true needs a prompt`, { details: { option: 'prompt' } });
-    if (!this.d.config.apiKey && !process.env.OPENAI_API_KEY) {
-      throw new OmniprepError('INVALID_OPTION', `${name}: option call: this server has no API key for the model (start it with OPENAI_API_KEY set)`, {
-        details: { option: 'call' },
-      });
-    }
+    const r = resolveJobOptions({ model: options.model, provider: options.provider });
+    const provider = jobProvider(r);
+    const server = this.d.config.providers[provider];
+    const env = PROVIDERS[provider].env;
+    const missing =
+      provider === 'local'
+        ? !server.baseURL && `no URL for the local model server (start it with ${env.baseURL} set)`
+        : !server.apiKey && `no API key for ${provider} (model ${r.model.name}; start it with ${env.apiKey[0]} set)`;
+    if (missing) throw new OmniprepError('INVALID_OPTION', `${name}: option call: this server has ${missing}`, { details: { option: 'call' } });
   }
 
   /**

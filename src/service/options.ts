@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Limits } from '../limits.js';
 import { option, optionRefused, parseGroups, type Group, type GroupInput } from '../options/define.js';
 import { AUDIO_CUTS, DISPATCH, REQUEST } from '../options/request.js';
+import { resolveProvider, type Provider } from '../providers/registry.js';
 import { ESTIMATE, pickSampling, SAMPLING } from '../options/sampling.js';
 import { resolveOptions, type Resolved } from '../options/resolve.js';
 import type { PlanOptions } from '../plan/types.js';
@@ -20,19 +21,18 @@ export const JOB = {
     help: 'how the audio is cut: chunkSeconds, maxBytes, format, overlapSec',
     allowed: 'an object of chunkSeconds (>= 1), maxBytes (>= 1024), format (mp3 or wav), overlapSec (>= 0)',
   }),
-  call: option(z.boolean(), { help: "also call the model (the server's baseURL and API key); otherwise only prepare", default: false }),
+  call: option(z.boolean(), {
+    help: "also call the model, through its provider with the server's URL and API key for that provider; otherwise only prepare",
+    default: false,
+  }),
 };
 
-// The service sends frames with the model's own provider: `send` and `provider` are not job options.
-const { send: _send, ...JOB_ESTIMATE } = ESTIMATE;
-const { provider: _provider, ...JOB_REQUEST } = REQUEST;
+export const JOB_OPTION_GROUPS = [SAMPLING, ESTIMATE, REQUEST, DISPATCH, JOB] as const;
 
-export const JOB_OPTION_GROUPS = [SAMPLING, JOB_ESTIMATE, JOB_REQUEST, DISPATCH, JOB] as const;
-
-/** A job's options: the library's sampling and estimate options, and how to call the model. */
+/** A job's options: the library's sampling, estimate and request options, and how to call the model. */
 export type JobOptions = GroupInput<typeof SAMPLING> &
-  GroupInput<typeof JOB_ESTIMATE> &
-  GroupInput<typeof JOB_REQUEST> &
+  GroupInput<typeof ESTIMATE> &
+  GroupInput<typeof REQUEST> &
   GroupInput<typeof DISPATCH> & {
     audioOptions?: GroupInput<typeof AUDIO_CUTS> | undefined;
     call?: boolean | undefined;
@@ -83,16 +83,29 @@ export function optionError(instancePath: string, keyword: string, data: unknown
   return optionRefused(sub !== undefined && key === 'audioOptions' ? `${key}.${sub}` : key, def, data);
 }
 
-/** A job's library options resolved once, as the service's surface (its values were checked at submit). */
+/**
+ * A job's library options resolved once, as the service's surface (its values were checked at
+ * submit), its provider checked against its model as the library checks it (an unknown provider,
+ * or Anthropic's or Gemini's API asked for another provider's model, is refused in one line).
+ */
 export function resolveJobOptions<O extends object>(o: O): Resolved<O> {
-  return resolveOptions<O>(o, { surface: 'service' });
+  const r = resolveOptions<O>(o, { surface: 'service' });
+  jobProvider(r);
+  return r;
+}
+
+/** The provider of a job's resolved options (its model's entry and `provider`; no lookup by name). */
+export function jobProvider(r: Resolved<object>): Provider {
+  return resolveProvider(r.model, (r.options as { provider?: string }).provider);
 }
 
 /** The library's plan options for a job (the estimate the service answers with). */
-export function toPlanOptions(o: JobOptions, limits: Partial<Limits>): PlanOptions {
+export function toPlanOptions(o: JobOptions, limits: Partial<Limits>): PlanOptions & { provider?: Provider | undefined } {
   return {
     ...pickSampling(o),
     model: o.model,
+    send: o.send,
+    provider: o.provider,
     prompt: o.prompt,
     audio: o.audio,
     audioOptions: o.audioOptions,

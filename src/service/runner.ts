@@ -10,9 +10,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DispatchReport } from '../dispatch/dispatch.js';
 import { isOmniprepError, OmniprepError } from '../errors.js';
-import { prepare, type Prepared } from '../prepare.js';
+import { prepare, prepareVideo, type Prepared, type PreparedVideo } from '../prepare.js';
 import { run, type RunOptions, type RunResult } from '../run.js';
 import { SPARSE_COPY, type RemoteReport } from '../source/remote.js';
 import type { EventBus } from './bus.js';
@@ -24,7 +23,9 @@ import { readJobPlan } from './job-plans.js';
 import { objectUrl, objectUrlOptions } from './object-inputs.js';
 import type { ObjectStore } from './objects/types.js';
 import { dropOutputs, publishOutputs } from './outputs.js';
-import { resolveJobOptions, toPrepareOptions } from './options.js';
+import { actualOf, calledSummary, fetchClip, keepClip, videoResult, type JobResult, type Work } from './job-result.js';
+import { jobProvider, resolveJobOptions, toPrepareOptions } from './options.js';
+import { withOptions } from '../options/resolve.js';
 import { scrubError, scrubPaths, type Renames } from './paths.js';
 import { releaseInput } from './release.js';
 import { readByRanges, type Counters, type JobProgress, type JobRecord, type JobStore } from './store/types.js';
@@ -139,16 +140,18 @@ export class JobWorker {
         [outDir, `job ${id}`],
       ];
       await dropOutputs(this.deps.objects, id, outDir); // an interrupted attempt's leftovers
-      const { prepared, called } = await this.work(job, file, outDir, signal, report);
+      const done = await this.work(job, file, outDir, signal, report);
+      const { called } = done;
       // The time limit holds even where the work finished without looking at the signal again.
       if (signal.aborted) throw signal.reason;
-      const result = scrubPaths(await this.result(job, prepared, called), renames);
+      const made: JobResult = 'video' in done ? videoResult(job, done.video, called) : await this.result(job, done.prepared, called);
+      const result = scrubPaths<JobResult>({ provider: done.provider, ...made }, renames);
       // Into the S3 store, the manifest last: the job is done only once it is stored.
       await publishOutputs(this.deps.objects, id, outDir, { id, frames: result.manifest, audio: result.audioManifest, segments: result.segments });
       if (signal.aborted) throw signal.reason;
       const actual = result.estimate.actual;
       const counters: Partial<Counters> = {
-        framesTotal: prepared.frames.totals.frames,
+        framesTotal: Number(result.frames),
         audioSecondsTotal: actual.audioSeconds ?? 0,
         tokensSpentTotal: called ? called.totals.actualInputTokens + called.totals.actualOutputTokens : 0,
         dollarsSpentTotal: called ? called.totals.spentUsd : 0,
@@ -187,14 +190,12 @@ export class JobWorker {
     };
   }
 
-  /** The library's work: prepare() the media, or run() the whole job when it calls the model. */
-  private async work(
-    job: JobRecord,
-    file: string,
-    dir: string,
-    signal: AbortSignal,
-    report: Report,
-  ): Promise<{ prepared: Prepared; called: RunResult | undefined }> {
+  /**
+   * The library's work: prepare() the media, or run() the whole job when it calls the model,
+   * through its provider's adapter with this server's URL and key for that provider. A job that
+   * sends video (Gemini) samples nothing: run() uploads the clip through the File API.
+   */
+  private async work(job: JobRecord, file: string, dir: string, signal: AbortSignal, report: Report): Promise<Work> {
     const { config, tokens } = this.deps;
     const o = job.options;
     // The plan made at submit, with its facts: executed as it is (no probe, no planning again).
@@ -215,19 +216,26 @@ export class JobWorker {
       api: o.api,
       maxOutputTokens: o.maxOutputTokens,
       concurrency: o.concurrency,
-      baseURL: config.baseURL,
-      apiKey: config.apiKey,
       onProgress: (p) => report({ stage: 'calling', requestsDone: p.done, requestsTotal: p.total }),
     };
     // The job's options (checked at submit) resolved once: prepare() and run() take them as they are.
-    const r = resolveJobOptions<RunOptions>(o.call ? calling : (base as RunOptions));
+    const resolved = resolveJobOptions<RunOptions>(o.call ? calling : (base as RunOptions));
+    const provider = jobProvider(resolved);
+    const server = config.providers[provider];
+    const r = o.call ? withOptions(resolved, { baseURL: server.baseURL, apiKey: server.apiKey }) : resolved;
     await tokens.prime(r.model, { prompt: o.prompt, system: o.system });
     report({ stage: 'sampling' }, true);
-    if (!o.call) return { prepared: await prepare(file, r), called: undefined };
-    const called = await run(file, r);
+    if (o.send === 'video') {
+      const clip = readByRanges(job.input) ? await fetchClip(file, this.remoteOptions(job, signal), dir) : file;
+      const called = o.call ? await run(clip, r) : undefined;
+      if (signal.aborted) throw signal.reason;
+      const prepared = (called?.prepared as PreparedVideo | undefined) ?? (await prepareVideo(clip, r, async () => ''));
+      return { provider, video: { ...prepared, clip: await keepClip(clip, dir, prepared.plan, r.model) }, called };
+    }
+    const called = o.call ? await run(file, r) : undefined;
     if (signal.aborted) throw signal.reason;
-    // A job sends frames (the service has no send option), so what run() kept is prepare()'s.
-    return { prepared: called.prepared as Prepared, called };
+    // run() kept what prepare() made.
+    return { provider, prepared: (called?.prepared as Prepared | undefined) ?? (await prepare(file, r)), called };
   }
 
   /** The range reader's options for the job's URL, or for its object in the store (whose endpoint it may reach). */
@@ -295,11 +303,7 @@ export class JobWorker {
     return full ? storageError(full, `the outputs of job ${job.id}`) : err;
   }
 
-  private async result(
-    job: JobRecord,
-    p: Prepared,
-    called: RunResult | undefined,
-  ): Promise<Record<string, unknown> & { estimate: { estimated: Record<string, number>; actual: Record<string, number | null> } }> {
+  private async result(job: JobRecord, p: Prepared, called: RunResult | undefined): Promise<JobResult> {
     const frameDir = join(p.dir, 'frames');
     const frames = await Promise.all(
       p.frames.frames.map(async (f) => ({ ...f, sha256: await sha256File(join(frameDir, f.file)), url: `/v1/jobs/${job.id}/frames/${f.index}` })),
@@ -320,15 +324,7 @@ export class JobWorker {
       : null;
     const audioSeconds = audio ? Math.round(audio.reduce((a, c) => a + c.durationSec, 0) * 1000) / 1000 : 0;
     const audioTokens = audio ? audio.reduce((a, c) => a + c.tokens, 0) : 0;
-    const actual: Record<string, number | null> = {
-      frames: p.frames.totals.frames,
-      imageTokens: p.frames.totals.imageTokens,
-      audioSeconds,
-      audioTokens,
-      inputTokens: called ? called.totals.actualInputTokens : null,
-      outputTokens: called ? called.totals.actualOutputTokens : null,
-      costUsd: called ? called.totals.spentUsd : null,
-    };
+    const actual = actualOf({ frames: p.frames.totals.frames, imageTokens: p.frames.totals.imageTokens, audioSeconds, audioTokens }, called);
     const manifest = { ...p.frames, input: job.input.name, frames };
     return {
       frames: frames.length,
@@ -341,7 +337,7 @@ export class JobWorker {
       warnings: p.frames.warnings,
       timings: p.frames.timings,
       estimate: { estimated: estimated(job.plan), actual },
-      ...(called ? { dispatch: dispatchSummary(called) } : {}),
+      ...calledSummary(called),
       ...remoteRead(job, p),
       manifest,
       audioManifest: audio,
@@ -379,25 +375,5 @@ function remoteRead(job: JobRecord, p: Prepared): { remote?: RemoteReport } {
       retries: sum('retries'),
       fraction: first.sizeBytes ? Math.round((bytesFetched / first.sizeBytes) * 1e6) / 1e6 : 0,
     },
-  };
-}
-
-type AnyResult = DispatchReport['results'][number];
-
-function answerOf(r: AnyResult): Record<string, unknown> {
-  if (r.status === 'ok') return { index: r.index, id: r.id, status: r.status, text: r.text, usage: r.usage, costUsd: r.costUsd, drift: r.drift };
-  if (r.status === 'error') return { index: r.index, id: r.id, status: r.status, error: r.error, costUsd: r.costUsd };
-  return { index: r.index, id: r.id, status: r.status, reason: r.reason, message: r.message };
-}
-
-/** What the model said: each segment's answer, the reduce call's, the final answer and the totals (reduce included). */
-function dispatchSummary(called: RunResult): Record<string, unknown> {
-  return {
-    totals: called.report.totals,
-    answers: called.report.results.map(answerOf),
-    reduce: called.reduce ? answerOf(called.reduce) : null,
-    answer: called.answer,
-    ...(called.parsed !== undefined ? { parsed: called.parsed } : {}),
-    combined: called.totals,
   };
 }

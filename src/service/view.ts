@@ -7,6 +7,7 @@ export function planSummary(p: Plan): Record<string, unknown> {
   return {
     input: p.input,
     model: p.model,
+    send: p.send,
     mode: p.mode,
     detail: p.detailApplied,
     every: p.every,
@@ -22,6 +23,13 @@ export function planSummary(p: Plan): Record<string, unknown> {
     audioSeconds: p.audioSeconds,
     audioTokens: p.audioTokens,
     audioChunks: p.audio?.chunks.length ?? 0,
+    // The clip sent as video (Gemini): the frames the provider samples and their tokens.
+    ...(p.video
+      ? {
+          videoTokens: p.videoTokens,
+          video: { fps: p.video.fps, frames: p.video.frames, tokensPerFrame: p.video.tokensPerFrame, windows: p.video.windows.length, mime: p.video.mime },
+        }
+      : {}),
     textTokens: p.textTokens,
     inputTokens: p.inputTokens,
     outputTokens: p.outputTokens,
@@ -79,5 +87,6 @@ export function estimated(plan: Record<string, unknown>): Record<string, number>
     textTokens: pick('textTokens'),
     inputTokens: pick('inputTokens'),
     costUsd: pick('costUsd'),
+    ...(plan.send === 'video' ? { videoFrames: Number((plan.video as { frames?: number } | undefined)?.frames ?? 0), videoTokens: pick('videoTokens') } : {}),
   };
 }

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, ROOT } from '../helpers/fixtures.js';
 import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
 import { validateSdk } from '../helpers/sdk/schemas.js';
-import { asSdkParameters, type RestBody } from '../helpers/gemini/server.js';
+import { asSdkParameters, startGeminiTestServer, type RestBody } from '../helpers/gemini/server.js';
+import { startAnthropicTestServer } from '../helpers/anthropic/server.js';
 import { waitFor } from '../helpers/service.js';
 import { commands, shBlocks } from '../helpers/readme.js';
 
@@ -195,9 +196,10 @@ describe("the README's shell blocks, run as written", () => {
     const start = commands(block('omniprep serve --port 8080 --data'));
     const token = /^export OMNIPREP_TOKEN=(\S+)/.exec(start.find((c) => c.startsWith('export'))!)![1]!;
     const env = { OMNIPREP_TOKEN: token };
+    const models = await modelServers();
     const server = spawn('bash', ['-c', `exec ${swap(start.find((c) => c.includes('omniprep serve'))!)}`], {
       cwd: dir,
-      env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}`, ...env },
+      env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}`, ...env, ...models.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
@@ -224,6 +226,7 @@ describe("the README's shell blocks, run as written", () => {
       expect(JSON.parse((await bash(manifest!, dir, env)).stdout).frames.frames).toHaveLength(4);
       expect((await bash(frame!, dir, env)).code).toBe(0);
       expect(readFileSync(join(dir, 'frame-0.jpg')).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+      await providerJobs(models, (c) => bash(swap(c), dir, env));
       const other = submitted[0]!.id;
       const c = await bash(cancel!.replace(`/${id}`, `/${other}`), dir, env);
       expect(c.code, c.stderr).toBe(0);
@@ -232,6 +235,47 @@ describe("the README's shell blocks, run as written", () => {
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('close', r));
+      await models.close();
     }
   }, 240_000);
 });
+
+/** The Anthropic and Gemini test servers, and the variables that send the service's calls to them. */
+async function modelServers() {
+  const [claude, gemini] = await Promise.all([startAnthropicTestServer(), startGeminiTestServer()]);
+  return {
+    claude,
+    gemini,
+    env: { ANTHROPIC_BASE_URL: claude.baseURL, ANTHROPIC_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: gemini.baseURL, GEMINI_API_KEY: 'test-key' },
+    close: () => Promise.all([claude.close(), gemini.close()]),
+  };
+}
+
+/** The README's Claude job and Gemini video job, submitted and read with its curl lines. */
+async function providerJobs(models: Awaited<ReturnType<typeof modelServers>>, sh: (c: string) => Promise<Shell>): Promise<void> {
+  const [claudeJob, geminiJob, read] = commands(block('"send":"video"'));
+  const ids: string[] = [];
+  for (const c of [claudeJob!, geminiJob!]) {
+    const r = await sh(c);
+    expect(r.code, r.stderr).toBe(0);
+    ids.push(JSON.parse(r.stdout).id);
+  }
+  const jobs = [];
+  for (const id of ids) {
+    const ended = async () => {
+      const j = JSON.parse((await sh(read!.replaceAll('/ID', `/${id}`))).stdout);
+      return ['succeeded', 'failed'].includes(j.state) && j;
+    };
+    jobs.push(await waitFor(`job ${id}`, ended, 120_000, 200));
+  }
+  expect(jobs.map((j) => [j.state, j.result?.provider, j.options.model])).toEqual([
+    ['succeeded', 'anthropic', 'claude-haiku-4.5'],
+    ['succeeded', 'gemini', 'gemini-2.5-flash'],
+  ]);
+  // Each server billed one request: the plan's input tokens, recorded with their dollars.
+  expect(models.claude.stats.records.map((r) => r.promptTokens)).toEqual([jobs[0].estimate.actual.inputTokens]);
+  expect(models.gemini.stats.records.map((r) => r.promptTokens)).toEqual([jobs[1].estimate.actual.inputTokens]);
+  expect(jobs.map((j) => j.estimate.actual.inputTokens)).toEqual(jobs.map((j) => j.estimate.estimated.inputTokens));
+  expect(models.gemini.files.size).toBe(1); // the clip, uploaded once
+  for (const j of jobs) expect(j.estimate.actual.costUsd).toBeGreaterThan(0);
+}

@@ -203,6 +203,10 @@ describe('Gemini generateContent bodies', () => {
     expect(thrown(() => buildRequest(segment(0, 0, 1, [claude0]), { model: 'claude-sonnet-4.5', prompt: PROMPT, provider: 'mistral' as never })).message).toBe(
       'option provider: expected openai, anthropic, gemini, local, got "mistral"',
     );
+    // Anthropic's and Gemini's APIs take their own models only.
+    expect(thrown(() => buildRequest(segment(0, 0, 1, [claude0]), { model: 'claude-sonnet-4.5', prompt: PROMPT, provider: 'gemini' })).message).toBe(
+      "option provider: gemini serves its own models only, and model claude-sonnet-4.5 is anthropic's; send it to anthropic, or to an OpenAI-compatible server with provider openai or local",
+    );
   });
 });
 

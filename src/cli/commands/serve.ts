@@ -4,8 +4,12 @@ import type { Command } from 'commander';
 import { OmniprepError } from '../../errors.js';
 import { killAllProcesses } from '../../ffmpeg/runner.js';
 import { action, numberArg } from '../util.js';
+import { PROVIDER_NAMES, PROVIDERS } from '../../providers/registry.js';
+import type { ServiceConfig } from '../../service/config.js';
 
 interface NodeCliOptions {
+  /** `--openai-base-url`, `--anthropic-base-url`, ...: each provider's server for jobs with call: true. */
+  [baseUrl: `${string}BaseUrl`]: string | undefined;
   data?: string;
   redis?: string;
   workers?: number;
@@ -102,8 +106,28 @@ async function listenOrClose(
   return `http://${a.family === 'IPv6' || a.family === '6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
 
+/**
+ * `--<provider>-base-url`: each provider's server for jobs with `call: true` (default: the
+ * variable its client reads); keys come from the environment only (a flag would show in `ps`).
+ */
+function withProviderServers(cmd: Command): Command {
+  for (const p of PROVIDER_NAMES) {
+    const env = PROVIDERS[p].env;
+    cmd.option(
+      `--${p}-base-url <url>`,
+      `${p}'s server for jobs with call: true (default ${env.baseURL}${p === 'local' ? '' : `, else ${p}`}; key: ${env.apiKey.join(' or ')})`,
+    );
+  }
+  return cmd;
+}
+
+/** The providers' servers given by flags. */
+function providerServers(opts: NodeCliOptions): ServiceConfig['providers'] {
+  return Object.fromEntries(PROVIDER_NAMES.flatMap((p) => (opts[`${p}BaseUrl`] ? [[p, { baseURL: opts[`${p}BaseUrl`] }]] : [])));
+}
+
 function withNodeOptions(cmd: Command): Command {
-  return cmd
+  return withProviderServers(cmd)
     .option('--data <dir>', 'data directory: jobs (SQLite), uploads and outputs (default ./omniprep-data; shared by every node with --redis)')
     .option(
       '--workers <n>',
@@ -152,6 +176,7 @@ export function register(program: Command): void {
           store: opts.store,
           s3Endpoint: opts.s3Endpoint,
           proxyStore: opts.proxyStore,
+          providers: providerServers(opts),
         },
         { logger: Boolean(opts.log) },
       );
@@ -199,6 +224,7 @@ export function register(program: Command): void {
           jobTimeoutSec: opts.jobTimeout,
           store: opts.store,
           s3Endpoint: opts.s3Endpoint,
+          providers: providerServers(opts),
         },
         { http: false, work: true },
       );

@@ -1,7 +1,7 @@
 /** The Anthropic adapter: the Messages API through `@anthropic-ai/sdk`. */
 import type { ProviderAdapter } from '../types.js';
 import { ANTHROPIC_BATCH } from './batch.js';
-import { callAnthropic, classifyAnthropic, createAnthropicClient, messagesAnswer } from './client.js';
+import { ANTHROPIC_ENV, callAnthropic, classifyAnthropic, createAnthropicClient, messagesAnswer } from './client.js';
 import { MESSAGES_URL, messagesEnvelope, messagesPart } from './render.js';
 import type { MessagesAnswerBody } from './shapes.js';
 
@@ -9,6 +9,8 @@ export const ANTHROPIC: ProviderAdapter = {
   name: 'anthropic',
   apis: ['messages'],
   registryProviders: ['anthropic'],
+  foreignModels: false,
+  env: ANTHROPIC_ENV,
   defaultApi: () => 'messages',
   url: () => MESSAGES_URL,
   barePayload: true,

@@ -6,19 +6,22 @@
  */
 import { loadOptional } from '../../util/optional.js';
 import type Anthropic from '@anthropic-ai/sdk';
-import { missingKey } from '../common.js';
+import { envKey, missingKey } from '../common.js';
 import { byStatus, header, oneLine, retryAfterMs, sdkErrorBase, type Failure, type HeaderBag, type SdkError } from '../failure.js';
 import type { CallOptions, ClientOptions, ModelAnswer } from '../types.js';
 import type { AnthropicClient, MessagesAnswerBody, MessagesBody } from './shapes.js';
+
+/** Where the Anthropic client finds its key and server when none is given. */
+export const ANTHROPIC_ENV = { baseURL: 'ANTHROPIC_BASE_URL', apiKey: ['ANTHROPIC_API_KEY'] } as const;
 
 let anthropicSdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
 
 /** The Anthropic SDK loads only when an Anthropic client is made. */
 export async function createAnthropicClient(o: ClientOptions & { timeoutMs: number }): Promise<AnthropicClient> {
   if (o.anthropicClient) return o.anthropicClient;
-  const apiKey = o.apiKey ?? process.env.ANTHROPIC_API_KEY;
-  if (!apiKey) throw missingKey('ANTHROPIC_API_KEY');
-  const baseURL = o.baseURL ?? process.env.ANTHROPIC_BASE_URL;
+  const apiKey = o.apiKey ?? envKey(ANTHROPIC_ENV);
+  if (!apiKey) throw missingKey(ANTHROPIC_ENV.apiKey[0]);
+  const baseURL = o.baseURL ?? process.env[ANTHROPIC_ENV.baseURL];
   anthropicSdk ??= loadOptional('the Anthropic provider', () => import('@anthropic-ai/sdk'));
   const { default: Sdk } = await anthropicSdk;
   return new Sdk({ apiKey, ...(baseURL ? { baseURL } : {}), timeout: o.timeoutMs, maxRetries: 0 });

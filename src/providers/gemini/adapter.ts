@@ -2,13 +2,15 @@
 import type { ProviderAdapter } from '../types.js';
 import { apiModelName } from '../common.js';
 import { GEMINI_BATCH, geminiRestRequest } from './batch.js';
-import { callGemini, classifyGemini, createGeminiClient, geminiAnswer } from './client.js';
+import { callGemini, classifyGemini, createGeminiClient, GEMINI_ENV, geminiAnswer } from './client.js';
 import { geminiEnvelope, geminiPart, geminiUrl } from './render.js';
 
 export const GEMINI: ProviderAdapter = {
   name: 'gemini',
   apis: ['gemini'],
   registryProviders: ['google'],
+  foreignModels: false,
+  env: GEMINI_ENV,
   defaultApi: () => 'gemini',
   url: (_api, model) => geminiUrl(apiModelName(model)),
   barePayload: true,

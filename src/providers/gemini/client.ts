@@ -8,19 +8,22 @@
 import { loadOptional } from '../../util/optional.js';
 import type { GenerateContentParameters, GoogleGenAI } from '@google/genai';
 import { OmniprepError } from '../../errors.js';
-import { missingKey } from '../common.js';
+import { envKey, missingKey } from '../common.js';
 import { AttemptTimeoutError, byStatus, oneLine, type Failure } from '../failure.js';
 import type { CallOptions, ClientOptions, ModelAnswer } from '../types.js';
 import type { GeminiBody, GeminiClient, GeminiResponse } from './shapes.js';
+
+/** Where the Gemini client finds its key (GEMINI_API_KEY, else GOOGLE_API_KEY) and server when none is given. */
+export const GEMINI_ENV = { baseURL: 'GOOGLE_GEMINI_BASE_URL', apiKey: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'] } as const;
 
 let genai: Promise<typeof import('@google/genai')> | undefined;
 
 /** The Gemini SDK is large: it is loaded only when a Gemini client is made. */
 export async function createGeminiClient(o: ClientOptions & { timeoutMs: number }): Promise<GeminiClient> {
   if (o.geminiClient) return o.geminiClient;
-  const apiKey = o.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
-  if (!apiKey) throw missingKey('GEMINI_API_KEY');
-  const baseUrl = o.baseURL ?? process.env.GOOGLE_GEMINI_BASE_URL;
+  const apiKey = o.apiKey ?? envKey(GEMINI_ENV);
+  if (!apiKey) throw missingKey(GEMINI_ENV.apiKey[0]);
+  const baseUrl = o.baseURL ?? process.env[GEMINI_ENV.baseURL];
   genai ??= loadOptional('the Gemini provider', () => import('@google/genai'));
   const { GoogleGenAI } = await genai;
   return new GoogleGenAI({ apiKey, httpOptions: { ...(baseUrl ? { baseUrl } : {}), timeout: o.timeoutMs } });

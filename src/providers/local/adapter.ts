@@ -19,7 +19,7 @@ import { callOpenAI, classifyOpenAI, createOpenAIClient, OPENAI_CALLS } from '..
 import { OPENAI_RENDER, OPENAI_URLS } from '../openai/render.js';
 import type { BatchApi, ClientOptions, ProviderAdapter } from '../types.js';
 
-export const LOCAL_ENV = { baseURL: 'OMNIPREP_LOCAL_BASE_URL', apiKey: 'OMNIPREP_LOCAL_API_KEY' } as const;
+export const LOCAL_ENV = { baseURL: 'OMNIPREP_LOCAL_BASE_URL', apiKey: ['OMNIPREP_LOCAL_API_KEY'] } as const;
 
 /** Why the batch file cannot be submitted, and what runs it. */
 const OFFLINE = 'a local server has no batch API to submit to; run the JSONL with its offline runner (vLLM: `vllm run-batch -i FILE -o RESULTS`)';
@@ -48,13 +48,15 @@ async function createLocalClient(o: ClientOptions & { timeoutMs: number }): Prom
       { details: { option: 'baseURL' } },
     );
   }
-  return createOpenAIClient(o, { apiKey: LOCAL_ENV.apiKey, baseURL: LOCAL_ENV.baseURL, defaultKey: 'local' });
+  return createOpenAIClient(o, { apiKey: LOCAL_ENV.apiKey[0], baseURL: LOCAL_ENV.baseURL, defaultKey: 'local' });
 }
 
 export const LOCAL: ProviderAdapter = {
   name: 'local',
   apis: ['chat'],
   registryProviders: ['local'],
+  foreignModels: true,
+  env: LOCAL_ENV,
   defaultApi: () => 'chat',
   url: () => OPENAI_URLS.chat,
   barePayload: false,

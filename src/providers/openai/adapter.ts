@@ -1,7 +1,7 @@
 /** The OpenAI adapter: Responses (the default) and Chat Completions (when audio is sent), through the `openai` SDK. */
 import type { Api, ProviderAdapter } from '../types.js';
 import { OPENAI_BATCH } from './batch.js';
-import { callOpenAI, classifyOpenAI, createOpenAIClient, OPENAI_CALLS } from './client.js';
+import { callOpenAI, classifyOpenAI, createOpenAIClient, OPENAI_CALLS, OPENAI_ENV } from './client.js';
 import { OPENAI_RENDER, OPENAI_URLS, type OpenAIApi } from './render.js';
 
 const api = (a: Api): OpenAIApi => a as OpenAIApi;
@@ -11,6 +11,8 @@ export const OPENAI: ProviderAdapter = {
   name: 'openai',
   apis: ['responses', 'chat'],
   registryProviders: ['openai', 'other'],
+  foreignModels: true,
+  env: OPENAI_ENV,
   // The Responses API takes no audio input.
   defaultApi: (audio) => (audio ? 'chat' : 'responses'),
   url: (a) => OPENAI_URLS[api(a)],

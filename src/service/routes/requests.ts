@@ -1,9 +1,10 @@
 /**
  * What a finished job would send, built from what it wrote: GET /v1/jobs/:id/requests (the
- * Chat Completions or Responses bodies, as `omniprep requests` builds them), GET
- * /v1/jobs/:id/batch (a Batch API JSONL file, as `omniprep batch` writes it), and GET
- * /v1/jobs/:id/audio/:n (an audio chunk's bytes). The request builders read the job's frame and
- * audio files; nothing is decoded again.
+ * bodies of its provider's API, as `omniprep request --all` prints them: Responses or Chat
+ * Completions, Anthropic Messages, Gemini's REST generateContent), GET /v1/jobs/:id/batch (the
+ * provider's batch JSONL, as `omniprep batch` writes it), and GET /v1/jobs/:id/audio/:n (an audio
+ * chunk's bytes). The request builders read the job's frame and audio files, and a video job's
+ * kept clip (put inline, as `omniprep request --send video` does); nothing is decoded again.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
@@ -11,9 +12,12 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { writeBatch } from '../../batch/write.js';
 import type { ImageFormat } from '../../plan/types.js';
-import { buildRequests } from '../../request/build.js';
-import { imageAssets } from '../../prepare.js';
-import type { AudioAsset, FrameAsset, PreparedMedia } from '../../request/types.js';
+import { APIS, type Api } from '../../models/constants.js';
+import { getModel } from '../../models/tokens.js';
+import { buildRequests, wireBody } from '../../request/build.js';
+import { checkInline, imageAssets, inlineClip } from '../../prepare.js';
+import type { AudioAsset, FrameAsset, PreparedMedia, VideoAsset } from '../../request/types.js';
+import { CLIP_DIR } from '../job-result.js';
 import { ServiceError } from '../errors.js';
 import { errorResponses, idParams } from '../schemas.js';
 import type { RouteContext } from '../context.js';
@@ -53,6 +57,8 @@ interface StoredSegment {
   endSec: number;
   frames: number[];
   audio: number[];
+  /** A video job's windows (without the clip's URI). */
+  video?: VideoAsset[];
 }
 
 const SAFE_NAME = /^[\w.-]+$/;
@@ -63,7 +69,7 @@ function audioFormat(file: string): 'mp3' | 'wav' {
 }
 
 /** The job's prepared media again, from its stored manifests and the files in its output directory. */
-export function preparedOf(job: JobRecord, outDir: string): PreparedMedia {
+export async function preparedOf(job: JobRecord, outDir: string): Promise<PreparedMedia> {
   const r = job.result!;
   const m = r.manifest as StoredManifest;
   const frameDir = join(outDir, 'frames');
@@ -82,6 +88,8 @@ export function preparedOf(job: JobRecord, outDir: string): PreparedMedia {
     file: checked(audioDir, c.file),
     tokens: c.tokens,
   }));
+  // A video job: its clip inline (as `omniprep request --send video` puts it), refused in the library's words when it does not fit.
+  const clip = r.send === 'video' ? await inlineJobClip(job, (file) => checked(join(outDir, CLIP_DIR), file)) : undefined;
   const byFrame = new Map(images.map((i) => [i.index, i]));
   const byChunk = new Map(chunks.map((c) => [c.index, c]));
   const segments = (r.segments as StoredSegment[]).map((s) => ({
@@ -90,21 +98,37 @@ export function preparedOf(job: JobRecord, outDir: string): PreparedMedia {
     endSec: s.endSec,
     frames: s.frames.map((i) => byFrame.get(i)!).filter(Boolean),
     audio: s.audio.map((i) => byChunk.get(i)!).filter(Boolean),
+    ...(clip ? { video: (s.video ?? []).map((v) => ({ ...v, fileUri: clip })) } : {}),
   }));
+  // The input as named, without its content hash: the batch ids are those `omniprep batch` writes for it.
   return {
     input: job.input.name,
     model: m.model,
     durationSec: Number((job.plan.media as { durationSec?: number } | undefined)?.durationSec ?? 0),
     segments,
-    ...(job.input.sha256 ? { contentHash: job.input.sha256 } : {}),
   };
+}
+
+/** A video job's kept clip as a data URL; refused (LIMIT_EXCEEDED) as the library refuses a clip too large to go inline. */
+async function inlineJobClip(job: JobRecord, path: (file: string) => string): Promise<string> {
+  const v = job.result!.video as { mime: string; clip: { file: string; bytes: number } | null };
+  const model = getModel(String((job.result!.manifest as StoredManifest).model));
+  if (!v.clip) {
+    checkInline(job.input.name, Number(job.input.bytes ?? 0), model);
+    throw new ServiceError('NOT_READY', `job ${job.id}: its clip was not kept; its requests cannot be built`);
+  }
+  return inlineClip(path(v.clip.file), { bytes: v.clip.bytes, mime: v.mime, model }, job.input.name);
 }
 
 const apiQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    api: { type: 'string', enum: ['chat', 'responses'], description: "default: the job's api, else Responses (Chat Completions when audio is sent)" },
+    api: {
+      type: 'string',
+      enum: [...APIS],
+      description: "default: the job's api, else its provider's (OpenAI: Responses, Chat Completions when audio is sent); one its provider speaks",
+    },
   },
 } as const;
 
@@ -123,8 +147,12 @@ async function finished(svc: RouteContext, id: string, what: string): Promise<{ 
     return { job, outDir: copy.dir, done: copy.done };
   }
   const outDir = svc.data.abs(job.outputDir);
+  // Its frames, or a video job's kept clip (one whose clip was too large to keep: refused by preparedOf).
+  const video = job.result!.send === 'video';
+  const kept = video ? (job.result!.video as { clip: unknown } | undefined)?.clip : true;
   if (
-    !(await stat(join(outDir, 'frames')).then(
+    kept &&
+    !(await stat(join(outDir, video ? CLIP_DIR : 'frames')).then(
       (s) => s.isDirectory(),
       () => false,
     ))
@@ -136,8 +164,11 @@ async function finished(svc: RouteContext, id: string, what: string): Promise<{ 
 
 export async function requestRoutes(app: FastifyInstance): Promise<void> {
   const svc: RouteContext = app.omniprep;
-  const buildOptions = (job: JobRecord) => ({
+  // The options `omniprep request` and `omniprep batch` build with, from the job's.
+  const buildOptions = (job: JobRecord, api: Api | undefined) => ({
     prompt: job.options.prompt ?? '',
+    api: api ?? job.options.api,
+    provider: job.options.provider,
     system: job.options.system,
     maxOutputTokens: job.options.maxOutputTokens,
     expectedOutputTokens: job.options.outputTokens,
@@ -147,7 +178,7 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     '/v1/jobs/:id/requests',
     {
       schema: {
-        summary: 'The request bodies a finished job sends (Chat Completions or Responses), images inline',
+        summary: "The request bodies a finished job sends, in its provider's API (as `omniprep request --all`), images inline",
         tags: ['jobs'],
         params: idParams,
         querystring: apiQuery,
@@ -156,17 +187,17 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const { api } = request.query as { api?: 'chat' | 'responses' };
+      const { api } = request.query as { api?: Api };
       const { job, outDir, done } = await finished(svc, id, 'its requests');
-      const built = await Promise.resolve()
-        .then(() =>
-          buildRequests(preparedOf(job, outDir), { ...buildOptions(job), api: api ?? job.options.api, tier: job.options.tier, input: job.input.name }),
-        )
+      const built = await preparedOf(job, outDir)
+        .then((media) => buildRequests(media, { ...buildOptions(job, api), tier: job.options.tier, input: job.input.name }))
         .finally(done);
       return {
         id: job.id,
-        api: built[0]?.api ?? api ?? 'responses',
-        requests: built.map((r) => ({ id: r.id, url: r.url, model: r.model, segment: r.segment, bytes: r.bytes, estimate: r.estimate, body: r.body })),
+        provider: built[0]?.provider,
+        api: built[0]?.api ?? api,
+        // Each body as its provider's HTTP API takes it (Gemini's REST body), as `omniprep request` prints it.
+        requests: built.map((r) => ({ id: r.id, url: r.url, model: r.model, segment: r.segment, bytes: r.bytes, estimate: r.estimate, body: wireBody(r) })),
       };
     },
   );
@@ -175,7 +206,7 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     '/v1/jobs/:id/batch',
     {
       schema: {
-        summary: "A Batch API JSONL file of a finished job's requests (one line a request)",
+        summary: "The batch JSONL file of a finished job's requests in its provider's batch format (as `omniprep batch`)",
         tags: ['jobs'],
         params: idParams,
         querystring: apiQuery,
@@ -185,12 +216,12 @@ export async function requestRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      const { api } = request.query as { api?: 'chat' | 'responses' };
+      const { api } = request.query as { api?: Api };
       const { job, outDir, done } = await finished(svc, id, 'its batch lines');
       const dir = svc.data.tmpFile();
       await mkdir(dir, { recursive: true });
       try {
-        const written = await writeBatch([preparedOf(job, outDir)], { ...buildOptions(job), api: api ?? job.options.api, out: join(dir, `${job.id}.jsonl`) });
+        const written = await writeBatch([await preparedOf(job, outDir)], { ...buildOptions(job, api), out: join(dir, `${job.id}.jsonl`) });
         if (written.paths.length !== 1) {
           throw new ServiceError(
             'BAD_REQUEST',
