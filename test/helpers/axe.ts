@@ -1,6 +1,7 @@
 /**
- * axe-core (from npm) in a page under test: injected through page.evaluate, which runs outside the
- * page's Content-Security-Policy (script-src 'self' would refuse an injected <script>).
+ * Accessibility checks of a page under test: axe-core (from npm), injected through page.evaluate,
+ * which runs outside the page's Content-Security-Policy (script-src 'self' would refuse an injected
+ * <script>); and, on a narrow screen, what overflows or cannot be hit where it is drawn.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,4 +30,31 @@ export async function axe(page: Page): Promise<{ passes: number; serious: Violat
         .map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')) })),
     };
   });
+}
+
+/** Every control a user can operate (Tab stops). */
+export const CONTROLS = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+
+/** At 375 px: no sideways overflow, and each control, scrolled into view, is inside the viewport and on top where it is drawn. */
+export async function narrowProblems(page: Page): Promise<string[]> {
+  return page.evaluate((sel: string) => {
+    const problems: string[] = [];
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > width) problems.push(`page ${document.documentElement.scrollWidth} px wide in ${width}`);
+    const modal = document.querySelector('dialog[open]');
+    for (const e of document.querySelectorAll(sel)) {
+      if (e.disabled || e.closest('[hidden]') || (modal && !modal.contains(e)) || e.matches('.skip')) continue;
+      if (e.closest('details:not([open])') && e.tagName !== 'SUMMARY') continue;
+      e.scrollIntoView({ block: 'center', inline: 'nearest' });
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue; // nothing drawn (an empty scroll box)
+      const name = e.id || e.getAttribute('aria-label') || e.textContent.trim() || e.outerHTML.slice(0, 80);
+      if (r.left < 0 || r.right > width + 0.5) problems.push(`${name}: ${Math.round(r.left)}..${Math.round(r.right)} px`);
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      if (!(hit && (hit === e || e.contains(hit) || hit.control === e || hit.closest('label')?.control === e)))
+        problems.push(`${name}: covered by ${hit?.outerHTML.slice(0, 60)}`);
+    }
+    window.scrollTo(0, 0);
+    return problems;
+  }, CONTROLS);
 }

@@ -9,12 +9,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, fixture } from '../helpers/fixtures.js';
 import { api, type Running, startService, waitJob } from '../helpers/service.js';
-import { axe, type Violation } from '../helpers/axe.js';
+import { axe, CONTROLS, narrowProblems, type Violation } from '../helpers/axe.js';
 import { chromiumMissing, launchChromium, openPage } from '../helpers/browser.js';
 
 // Browser globals, for the callbacks that run in the page (this project compiles without the DOM lib).
 declare const document: any;
-declare const window: any;
 declare const getComputedStyle: any;
 
 const missing = chromiumMissing();
@@ -29,7 +28,6 @@ const TEST_TIMEOUT = 600_000;
  * Every control a user can operate, where it is drawn: visible, enabled, not inert (outside an open
  * modal dialog). Radios count once per group (Tab stops on one of them; the arrows move inside).
  */
-const CONTROLS = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])';
 async function controls(page: Page): Promise<string[]> {
   return page.evaluate((sel: string) => {
     const modal = document.querySelector('dialog[open]');
@@ -69,30 +67,6 @@ async function tabWalk(page: Page, max = 400): Promise<Array<{ key: string; ring
   // Focus navigation starts where the focus was: one full round, turned to start at the page's first stop (the skip link).
   const first = stops.findIndex((s) => s.key === 'Skip to the main content');
   return first > 0 ? [...stops.slice(first), ...stops.slice(0, first)] : stops;
-}
-
-/** At 375 px: no sideways overflow, and each control, scrolled into view, is inside the viewport and on top where it is drawn. */
-async function narrowProblems(page: Page): Promise<string[]> {
-  return page.evaluate((sel: string) => {
-    const problems: string[] = [];
-    const width = document.documentElement.clientWidth;
-    if (document.documentElement.scrollWidth > width) problems.push(`page ${document.documentElement.scrollWidth} px wide in ${width}`);
-    const modal = document.querySelector('dialog[open]');
-    for (const e of document.querySelectorAll(sel)) {
-      if (e.disabled || e.closest('[hidden]') || (modal && !modal.contains(e)) || e.matches('.skip')) continue;
-      if (e.closest('details:not([open])') && e.tagName !== 'SUMMARY') continue;
-      e.scrollIntoView({ block: 'center', inline: 'nearest' });
-      const r = e.getBoundingClientRect();
-      if (r.width === 0 || r.height === 0) continue; // nothing drawn (an empty scroll box)
-      const name = e.id || e.getAttribute('aria-label') || e.textContent.trim() || e.outerHTML.slice(0, 80);
-      if (r.left < 0 || r.right > width + 0.5) problems.push(`${name}: ${Math.round(r.left)}..${Math.round(r.right)} px`);
-      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-      if (!(hit && (hit === e || e.contains(hit) || hit.control === e || hit.closest('label')?.control === e)))
-        problems.push(`${name}: covered by ${hit?.outerHTML.slice(0, 60)}`);
-    }
-    window.scrollTo(0, 0);
-    return problems;
-  }, CONTROLS);
 }
 
 async function useToken(page: Page): Promise<void> {
