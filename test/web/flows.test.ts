@@ -432,6 +432,15 @@ describe.skipIf(Boolean(missing))('the page: uploads sent once, grids, cancel an
         await narrowAndAxe(page);
         const [csv] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#eval-csv')]);
         expect(readFileSync((await csv.path())!, 'utf8')).toBe((await api(s.url, 'GET', `/v1/evals/${id}/results.csv`, undefined, AUTH)).text);
+        // Needles instead of a question file: code words burnt into the same upload, priced by a dry run.
+        await page.check('input[name="eval-source"][value="needles"]');
+        await page.fill('#eval-needles', '2');
+        const needles = await api(s.url, 'POST', '/v1/evals', { ...body, questions: undefined, needles: 2 }, AUTH);
+        expect(needles.status, needles.text).toBe(200);
+        expect(needles.json.plans.map((p: { questions: number }) => p.questions)).toEqual([2, 2, 2]);
+        await expect
+          .poll(() => text(page, '#eval-estimate-status'), { timeout: LONG })
+          .toBe(`Dry run: 3 plans, ${usd(needles.json.total.estimatedUsd)} estimated.`);
         expect(w.requests.filter((x) => apiPath(x) === '/v1/uploads').length).toBe(1);
         expect(w.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
       } finally {
