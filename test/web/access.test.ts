@@ -235,7 +235,21 @@ describe.skipIf(Boolean(missing))('the page with a screen reader, the keyboard a
         await page.focus(`#jobs-body tr[data-job="${jobId}"] button`);
         await page.keyboard.press('Enter');
         await page.waitForFunction((id: string) => document.getElementById('job-id').textContent.endsWith(id), jobId, { timeout: 30_000 });
-        expect(w.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+
+        // The Eval view, opened with Space on its button: every control a Tab stop with its ring; the arrows pick needles.
+        await page.focus('#view-eval');
+        await page.keyboard.press('Space');
+        expect(await page.isVisible('#eval-form')).toBe(true);
+        expect(await page.getAttribute('#view-eval', 'aria-pressed')).toBe('true');
+        await page.focus('input[name="eval-source"][value="file"]');
+        await page.keyboard.press('ArrowRight');
+        expect(await page.isVisible('#eval-needles')).toBe(true);
+        const evalControls = await controls(page);
+        const evalStops = await tabWalk(page);
+        expect(evalStops.map((x) => x.key)).toEqual(evalControls);
+        expect(evalStops.filter((x) => !x.ring).map((x) => x.key)).toEqual([]);
+        expect(evalControls).toEqual(expect.arrayContaining(['#eval-file', 'radio:eval-source', '#eval-needles', '#eval-every', '#eval-models', '#eval-run']));
+        expect(w.errors.filter((e) => !/status of (401|404)/.test(e))).toEqual([]);
       } finally {
         await w.context.close();
       }
