@@ -75,7 +75,8 @@ interface Ctx {
   plans: Map<string, Plan[][]>;
 }
 
-function checkOptions(o: EvaluateOptions): void {
+/** The eval's own options (budget, concurrency, target accuracy, judge), checked before anything is read. */
+export function checkEvalOptions(o: EvaluateOptions): void {
   if (o.budget !== undefined && !(typeof o.budget === 'number' && o.budget > 0 && Number.isFinite(o.budget)))
     throw invalidOption('budget', 'dollars > 0', o.budget);
   const c = o.concurrency;
@@ -190,7 +191,7 @@ async function planAll(ctx: Ctx, groups: Map<string, Question[]>, gathered: Arra
 }
 
 export async function evaluate(questions: string | readonly Question[], grid: EvalGrid = {}, o: EvaluateOptions = {}): Promise<Evaluation> {
-  checkOptions(o);
+  checkEvalOptions(o);
   const qs = typeof questions === 'string' ? loadQuestions(questions, { videos: o.videos }) : checkQuestions(questions);
   const prompts = new Map(qs.map((q) => [q.id, questionPrompt(q)]));
   const registry = resolveRegistry({ registry: o.registry, modelsFile: o.modelsFile });

@@ -34,6 +34,13 @@ export interface LoadOptions {
   videos?: string | undefined;
 }
 
+export interface ParseOptions extends LoadOptions {
+  /** The body is Video-MME's JSON (default: JSONL). */
+  videoMme?: boolean | undefined;
+  /** Video-MME layout without a folder: the video a `video_id` names (the service's videos by name). */
+  videoOf?: ((videoId: string) => string) | undefined;
+}
+
 const bad = (where: string, cause: string): OmniprepError => new OmniprepError('INVALID_OPTION', `${where}: ${cause}`, { input: where.split(' line ')[0] });
 
 /** Video-MME options carry their letter ("A. text"); the letter is the position. */
@@ -117,13 +124,22 @@ function lineNumbers(body: string): number[] {
   return body.split('\n').flatMap((l, i) => (l.trim() ? [i + 1] : []));
 }
 
-function videoMme(items: unknown[], file: string, videos: string | undefined): unknown[] {
-  if (!videos) throw bad(file, 'a Video-MME question file needs the folder of its videos (--videos DIR)');
+/** A Video-MME video in its folder: `<video_id>.mp4`, `.mkv` or `.webm`. */
+const inFolder =
+  (videos: string) =>
+  (id: string): string => {
+    const base = join(videos, id);
+    return ['.mp4', '.mkv', '.webm'].map((x) => base + x).find((p) => existsSync(p)) ?? `${base}.mp4`;
+  };
+
+function videoMme(items: unknown, file: string, o: ParseOptions): unknown[] {
+  if (!o.videos && !o.videoOf) throw bad(file, 'a Video-MME question file needs the folder of its videos (--videos DIR)');
+  if (!Array.isArray(items)) throw bad(file, 'expected a Video-MME JSON array of {video_id, questions: [...]}');
+  const videoOf = o.videoOf ?? inFolder(o.videos!);
   return items.flatMap((item, i) => {
     const v = item as { video_id?: unknown; questions?: unknown };
     if (typeof v?.video_id !== 'string' || !Array.isArray(v.questions)) throw bad(`${file} item ${i + 1}`, 'expected {video_id, questions: [...]}');
-    const base = join(videos, v.video_id);
-    const video = ['.mp4', '.mkv', '.webm'].map((x) => base + x).find((p) => existsSync(p)) ?? `${base}.mp4`;
+    const video = videoOf(v.video_id);
     return (v.questions as Array<Record<string, unknown>>).map((q) => ({ ...q, id: q?.question_id, video }));
   });
 }
@@ -132,15 +148,32 @@ function jsonlFile(body: string, file: string): { list: unknown[]; wheres: strin
   return { list: parseJsonl(body, file), wheres: lineNumbers(body).map((n) => `${file} line ${n}`) };
 }
 
-function videoMmeFile(body: string, file: string, videos: string | undefined): { list: unknown[]; wheres: string[] } {
+function videoMmeFile(body: string, file: string, o: ParseOptions): { list: unknown[]; wheres: string[] } {
   let items: unknown;
   try {
     items = JSON.parse(body);
   } catch (e) {
     throw bad(file, `not JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  const list = videoMme(items as unknown[], file, videos);
+  const list = videoMme(items, file, o);
   return { list, wheres: list.map((_, i) => `${file} question ${i + 1}`) };
+}
+
+/**
+ * Checks a question set given as text, JSONL or (`videoMme`) Video-MME's JSON; `name` is what its
+ * refusals call it (a file, or the service's `questions`). Video paths are left as written.
+ */
+export function parseQuestions(body: string, name: string, o: ParseOptions = {}): Question[] {
+  const { list, wheres } = o.videoMme ? videoMmeFile(body, name, o) : jsonlFile(body, name);
+  const seen = new Set<string>();
+  const questions = list.map((raw, i) => {
+    const q = checkQuestion(raw, wheres[i]!);
+    if (seen.has(q.id)) throw bad(wheres[i]!, `id ${JSON.stringify(q.id)} is used twice`);
+    seen.add(q.id);
+    return q;
+  });
+  if (!questions.length) throw bad(name, 'no questions');
+  return questions;
 }
 
 /** Reads a question file: JSONL, or (a `.json` file) a Video-MME JSON array with `videos`. Video paths are resolved. */
@@ -153,15 +186,7 @@ export function loadQuestions(file: string, o: LoadOptions = {}): Question[] {
       input: file,
     });
   }
-  const { list, wheres } = /\.json$/i.test(file) ? videoMmeFile(body, file, o.videos) : jsonlFile(body, file);
-  const seen = new Set<string>();
-  const questions = list.map((raw, i) => {
-    const q = checkQuestion(raw, wheres[i]!);
-    if (seen.has(q.id)) throw bad(wheres[i]!, `id ${JSON.stringify(q.id)} is used twice`);
-    seen.add(q.id);
-    return q;
-  });
-  if (!questions.length) throw bad(file, 'no questions');
+  const questions = parseQuestions(body, file, { ...o, videoMme: /\.json$/i.test(file) });
   const folder = dirname(resolve(file));
   return questions.map((q) => (isAbsolute(q.video) || /^https?:/i.test(q.video) ? q : { ...q, video: join(folder, q.video) }));
 }

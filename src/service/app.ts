@@ -19,6 +19,7 @@ import { opsRoutes } from './routes/ops.js';
 import { planRoutes } from './routes/plan.js';
 import { sharedSchemas } from './schemas.js';
 import { curveRoutes } from './routes/curve.js';
+import { evalRoutes } from './routes/evals.js';
 import { listRoutes } from './routes/list.js';
 import { modelRoutes } from './routes/models.js';
 import { requestRoutes } from './routes/requests.js';
@@ -122,6 +123,7 @@ export async function buildApp(ctx: RouteContext, logger: boolean): Promise<Fast
   await app.register(modelRoutes);
   await app.register(requestRoutes);
   await app.register(uploadRoutes);
+  await app.register(evalRoutes);
   await app.register(webPage);
   await app.ready();
   return app;

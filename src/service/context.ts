@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import type { EventBus } from './bus.js';
+import type { EvalTask, EvalTaskOutcome } from './eval-task.js';
 import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import type { ObjectStore } from './objects/types.js';
@@ -30,6 +31,8 @@ export interface RouteContext {
     planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<{ plan: Plan; facts?: PlanFacts | undefined }>;
     checkCallable(options: JobOptions, name: string): void;
     discard(input: JobInput): Promise<void>;
+    localVideo(ref: { path?: string; url?: string; upload?: string }, dest: string, signal?: AbortSignal): Promise<number>;
+    estimateEval(task: Omit<EvalTask, 'kind' | 'registry'>, signal?: AbortSignal): Promise<Extract<EvalTaskOutcome, { ok: true }>>;
     unpin(input: JobInput): void;
   };
   /** A place in the queue for one submission (429 when full); call the result when it is stored. */
@@ -41,6 +44,12 @@ export interface RouteContext {
   runningHere(): number;
   /** Waits until this node no longer runs the job (after a cancel). */
   waitStopped(id: string, timeoutMs?: number): Promise<void>;
+}
+
+/** A stored, queued record handed to the workers, and its first event. */
+export async function enqueue(svc: Pick<RouteContext, 'queue' | 'bus'>, id: string): Promise<void> {
+  await svc.queue.enqueue(id);
+  await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
 }
 
 declare module 'fastify' {

@@ -4,7 +4,7 @@
  * discard the stored file. Inputs being submitted on this node are pinned in memory, so the sweeper
  * and a failed sibling submission leave them alone.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, link, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pLimit from 'p-limit';
@@ -23,6 +23,7 @@ import type { OpenedObjects } from './objects/open.js';
 import { jobProvider, OPTIONS_FIELD_LIMIT, parseJobOptions, resolveJobOptions, toPlanOptions, type JobOptions } from './options.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { scrubPaths, type Renames } from './paths.js';
+import type { EvalTask, EvalTaskOutcome } from './eval-task.js';
 import { Planner } from './planner.js';
 import { readByRanges, type JobInput, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
@@ -153,31 +154,66 @@ export class Inputs {
     whole: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<{ input: JobInput; options: JobOptions }> {
-    const { data, config, roots } = this.d;
     const body = request.body as { path?: string; url?: string; upload?: string; options?: JobOptions } | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body))
       throw new ServiceError('BAD_REQUEST', 'send JSON { path | url | upload, options } or a multipart upload (file, options)');
     if ([body.path, body.url, body.upload].filter((x) => x !== undefined).length !== 1)
       throw new ServiceError('BAD_REQUEST', 'give exactly one of path, url or upload (or upload the file as multipart/form-data)');
     const options = parseJobOptions(body.options);
+    // Scene mode decodes every frame: a URL is then read whole (the library's rule).
+    const input = await this.intake(body, whole ?? remoteOptions({ mode: options.mode }).whole, options.mode, signal);
+    return { input, options };
+  }
+
+  /** One input named by path, url or upload, stored (pinned) as a job's is; a URL by ranges unless `whole` says why not. */
+  private async intake(
+    ref: { path?: string; url?: string; upload?: string },
+    whole: string | undefined,
+    mode: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<JobInput> {
+    const { data, config, roots } = this.d;
     const { objects } = this.d.objectStore;
-    if (body.upload !== undefined) return { input: await storedUpload(objects, body.upload, config.maxUploadBytes), options };
-    if (body.url?.startsWith('s3://')) return { input: await s3UrlInput(objects, body.url, config.maxUploadBytes), options };
-    if (body.path !== undefined) {
-      const { input, identity } = await intakePath(body.path, roots, data, (id) => this.stored.get(id));
+    if (ref.upload !== undefined) return storedUpload(objects, ref.upload, config.maxUploadBytes);
+    if (ref.url?.startsWith('s3://')) return s3UrlInput(objects, ref.url, config.maxUploadBytes);
+    if (ref.path !== undefined) {
+      const { input, identity } = await intakePath(ref.path, roots, data, (id) => this.stored.get(id));
       this.remember(identity, input);
       this.pin(input);
-      return { input, options };
+      return input;
     }
-    // Scene mode decodes every frame: the URL is read whole (the library's rule).
-    const { input, remote } = await intakeUrl(body.url!, data, config, {
-      whole: whole ?? remoteOptions({ mode: options.mode }).whole,
-      mode: options.mode,
-      signal,
-    });
+    const { input, remote } = await intakeUrl(ref.url!, data, config, { whole, mode, signal });
     if (remote) this.opened.set(input, remote);
     this.pin(input);
-    return { input, options };
+    return input;
+  }
+
+  /**
+   * An eval's video as a local file at `dest`: stored as a job's input is (a URL read whole), then
+   * linked there (an input in the S3 store downloaded through a presigned GET). The stored input is
+   * let go. Returns its bytes.
+   */
+  async localVideo(ref: { path?: string; url?: string; upload?: string }, dest: string, signal?: AbortSignal): Promise<number> {
+    const input = await this.intake(ref, 'an eval reads its videos whole', undefined, signal);
+    try {
+      if (input.file) await link(inputFile(input, this.d.data), dest).catch(() => copyFile(inputFile(input, this.d.data), dest));
+      else {
+        const { objects, endpointAddresses } = this.d.objectStore;
+        const url = await objectUrl(objects, input, PLAN_URL_TTL_SEC);
+        const remote = await RemoteInput.open(url, {
+          ...objectUrlOptions(input, this.d.config, endpointAddresses, signal),
+          whole: 'an eval reads its videos whole',
+        });
+        try {
+          await copyFile(remote.path, dest);
+        } finally {
+          await remote.close();
+        }
+      }
+      return input.bytes;
+    } finally {
+      await this.discard(input);
+    }
   }
 
   /**
@@ -300,6 +336,12 @@ export class Inputs {
     if (this.pinned.has(input.file) || (await this.d.store.inputInUse(input.file))) return;
     const file = inputFile(input, this.d.data);
     if (this.d.data.isInput(file)) await rm(file, { force: true }); // never a file outside the store
+  }
+
+  /** An eval's estimate on a planning thread (with needles, their copy made first: the job's time limit then, else the plan's). */
+  estimateEval(task: Omit<EvalTask, 'kind' | 'registry'>, signal?: AbortSignal): Promise<Extract<EvalTaskOutcome, { ok: true }>> {
+    const { config } = this.d;
+    return this.planner.estimateEval(task, task.needles ? config.jobTimeoutSec * 1000 : config.planTimeoutMs, signal);
   }
 
   /** Stops the planning threads. */

@@ -21,6 +21,7 @@ import type { ModelRegistry } from '../models/registry.js';
 import type { PlanFacts } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import type { JobOptions } from './options.js';
+import type { EvalTask, EvalTaskOutcome } from './eval-task.js';
 import type { PlanOutcome, PlanTask } from './plan-task.js';
 import { workerEntry } from '../util/worker-entry.js';
 
@@ -82,8 +83,22 @@ export class Planner {
    * thread runs out of memory.
    */
   async plan(file: string, name: string, options: JobOptions, limits: Partial<Limits>, signal?: AbortSignal): Promise<{ plan: Plan; facts: PlanFacts }> {
-    if (signal?.aborted) throw new OmniprepError('ABORTED', `${name}: cancelled (the client went away)`, { input: name });
     const task: PlanTask = { file, options, limits, registry: currentRegistry() };
+    const outcome = (await this.runTask(task, name, this.timeoutMs, signal)) as PlanOutcome;
+    if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, errorExtras(outcome.error));
+    return { plan: outcome.plan, facts: outcome.facts };
+  }
+
+  /** An eval's estimate (with needles: the copy and its questions made first), under `timeoutMs`, as plan() runs its task. */
+  async estimateEval(task: Omit<EvalTask, 'kind' | 'registry'>, timeoutMs: number, signal?: AbortSignal): Promise<Extract<EvalTaskOutcome, { ok: true }>> {
+    const outcome = (await this.runTask({ ...task, kind: 'eval', registry: currentRegistry() }, 'the eval', timeoutMs, signal)) as EvalTaskOutcome;
+    if (!outcome.ok) throw new OmniprepError(outcome.error.code, outcome.error.message, errorExtras(outcome.error));
+    return outcome;
+  }
+
+  /** Runs one task on a thread: the time limit asks it to stop, then terminates it; the caller's signal does the same. */
+  private async runTask(task: PlanTask | EvalTask, name: string, timeoutMs: number, signal?: AbortSignal): Promise<PlanOutcome | EvalTaskOutcome> {
+    if (signal?.aborted) throw new OmniprepError('ABORTED', `${name}: cancelled (the client went away)`, { input: name });
     const { port1, port2 } = new MessageChannel();
     const hard = new AbortController();
     let why: 'timeout' | 'cancelled' | undefined;
@@ -94,18 +109,17 @@ export class Planner {
       port1.postMessage({ type: 'abort' });
       graceTimer = setTimeout(() => hard.abort(), GRACE_MS);
     };
-    const timer = setTimeout(() => stop('timeout'), this.timeoutMs);
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
     const onCancel = (): void => stop('cancelled');
     signal?.addEventListener('abort', onCancel, { once: true });
     try {
       const piscina = await this.started();
-      const outcome = (await piscina.run({ task, port: port2 }, { transferList: [port2], signal: hard.signal })) as PlanOutcome;
-      if (outcome.ok && !why) return { plan: outcome.plan, facts: outcome.facts };
-      if (!outcome.ok && !why) throw new OmniprepError(outcome.error.code, outcome.error.message, errorExtras(outcome.error));
-      throw stopped(why!, name, this.timeoutMs);
+      const outcome = (await piscina.run({ task, port: port2 }, { transferList: [port2], signal: hard.signal })) as PlanOutcome | EvalTaskOutcome;
+      if (!why) return outcome;
+      throw stopped(why, name, timeoutMs);
     } catch (e) {
       if (e instanceof OmniprepError) throw e;
-      if (why) throw stopped(why, name, this.timeoutMs);
+      if (why) throw stopped(why, name, timeoutMs);
       const err = e as Error & { code?: string };
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(err.message))
         throw new OmniprepError('TOO_LARGE', `${name}: planning it needed more than the ${this.o.heapMb ?? 512} MB a plan may use`, { input: name });

@@ -31,6 +31,7 @@ import { releaseInput } from './release.js';
 import { readByRanges, type Counters, type JobProgress, type JobRecord, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
 import { estimated } from './view.js';
+import { runEvalJob } from './eval-runner.js';
 
 export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'retry' | 'skipped' | 'interrupted';
 
@@ -130,33 +131,16 @@ export class JobWorker {
     report({}, true);
     let renames: Renames = [[outDir, `job ${id}`]];
     try {
-      // An input in the store: read like a URL, through a presigned GET that outlasts the job.
-      const file = job.input.object
-        ? await objectUrl(this.deps.objects, job.input, config.jobTimeoutSec + 600)
-        : await ensureInput(job.input, data, config, signal);
-      renames = [
-        [file, job.input.name],
-        [SPARSE_COPY, job.input.name], // a URL read by ranges is decoded from a sparse local copy
-        [outDir, `job ${id}`],
-      ];
-      await dropOutputs(this.deps.objects, id, outDir); // an interrupted attempt's leftovers
-      const done = await this.work(job, file, outDir, signal, report);
-      const { called } = done;
+      const setRenames = (r: Renames): void => {
+        renames = r;
+      };
+      // An eval runs the library's evaluate(); a job prepares (or runs) its input.
+      const { result, counters } =
+        job.kind === 'eval' ? await runEvalJob(this.deps, job, signal, report, setRenames) : await this.jobWork(job, signal, report, outDir, setRenames);
       // The time limit holds even where the work finished without looking at the signal again.
       if (signal.aborted) throw signal.reason;
-      const made: JobResult = 'video' in done ? videoResult(job, done.video, called) : await this.result(job, done.prepared, called);
-      const result = scrubPaths<JobResult>({ provider: done.provider, ...made }, renames);
-      // Into the S3 store, the manifest last: the job is done only once it is stored.
-      await publishOutputs(this.deps.objects, id, outDir, { id, frames: result.manifest, audio: result.audioManifest, segments: result.segments });
-      if (signal.aborted) throw signal.reason;
-      const actual = result.estimate.actual;
-      const counters: Partial<Counters> = {
-        framesTotal: Number(result.frames),
-        audioSecondsTotal: actual.audioSeconds ?? 0,
-        tokensSpentTotal: called ? called.totals.actualInputTokens + called.totals.actualOutputTokens : 0,
-        dollarsSpentTotal: called ? called.totals.spentUsd : 0,
-      };
-      report({ stage: 'done' }, true);
+      // An eval's last answer was its last progress event's.
+      report({ stage: 'done', answer: undefined }, true);
       if (!(await store.finish(id, { state: 'succeeded', result, counters, worker: config.nodeName }))) {
         // Cancelled meanwhile (its files go), taken over by another worker (its files stay), or gone.
         const now = await store.get(id);
@@ -174,10 +158,52 @@ export class JobWorker {
     }
   }
 
+  /** A job's work: its input as a local file (or a URL), prepare() or run(), its outputs published; the result in the client's names. */
+  private async jobWork(
+    job: JobRecord,
+    signal: AbortSignal,
+    report: Report,
+    outDir: string,
+    renamed: (r: Renames) => void,
+  ): Promise<{ result: Record<string, unknown>; counters: Partial<Counters> }> {
+    const { config } = this.deps;
+    const id = job.id;
+    // An input in the store: read like a URL, through a presigned GET that outlasts the job.
+    const file = job.input.object
+      ? await objectUrl(this.deps.objects, job.input, config.jobTimeoutSec + 600)
+      : await ensureInput(job.input, this.deps.data, config, signal);
+    const renames: Renames = [
+      [file, job.input.name],
+      [SPARSE_COPY, job.input.name], // a URL read by ranges is decoded from a sparse local copy
+      [outDir, `job ${id}`],
+    ];
+    renamed(renames);
+    await dropOutputs(this.deps.objects, id, outDir); // an interrupted attempt's leftovers
+    const done = await this.work(job, file, outDir, signal, report);
+    const { called } = done;
+    // The time limit holds even where the work finished without looking at the signal again.
+    if (signal.aborted) throw signal.reason;
+    const made: JobResult = 'video' in done ? videoResult(job, done.video, called) : await this.result(job, done.prepared, called);
+    const result = scrubPaths<JobResult>({ provider: done.provider, ...made }, renames);
+    // Into the S3 store, the manifest last: the job is done only once it is stored.
+    await publishOutputs(this.deps.objects, id, outDir, { id, frames: result.manifest, audio: result.audioManifest, segments: result.segments });
+    if (signal.aborted) throw signal.reason;
+    const actual = result.estimate.actual;
+    const counters: Partial<Counters> = {
+      framesTotal: Number(result.frames),
+      audioSecondsTotal: actual.audioSeconds ?? 0,
+      tokensSpentTotal: called ? called.totals.actualInputTokens + called.totals.actualOutputTokens : 0,
+      dollarsSpentTotal: called ? called.totals.spentUsd : 0,
+    };
+    return { result, counters };
+  }
+
   /** Progress to the bus at once, to the store at most every 250 ms. */
   private reporter(job: JobRecord): Report {
     const { store, bus, config } = this.deps;
     let progress: JobProgress = { stage: 'preparing', framesDone: 0, framesTotal: Number(job.plan.frames ?? 0) };
+    // An eval counts its questions, once per plan (its record's plan says how many of each).
+    if (job.kind === 'eval') progress = { ...progress, questionsDone: 0, questionsTotal: Number(job.plan.questions) * Number(job.plan.plans), spentUsd: 0 };
     let lastWrite = 0;
     return (p, force = false) => {
       progress = { ...progress, ...p };

@@ -143,8 +143,6 @@ export const errorResponses = {
   507: { $ref: 'Error#' },
 } as const;
 
-export const sharedSchemas = [jobOptionsSchema, errorSchema, planSummarySchema, jobSchema] as const;
-
 /** POST /v1/uploads: a presigned PUT for one file (with --store). */
 export const uploadBody = {
   type: 'object',
@@ -162,3 +160,166 @@ export const uploadSchema = {
     expiresInSec: { type: 'number' },
   },
 } as const;
+
+/** Bounds on one eval: what a body may ask for before anything is read. */
+export const EVAL_LIMITS = { videos: 32, questions: 2000, plans: 64, asks: 20_000, needles: 1000 };
+
+const numbers = (what: string) => ({ type: 'array', minItems: 1, maxItems: 32, items: { type: 'number' }, description: what }) as const;
+const strings = (what: string) => ({ type: 'array', minItems: 1, maxItems: 32, items: { type: 'string', maxLength: 200 }, description: what }) as const;
+
+/** POST /v1/evals: the videos, the question set (or needles), the plan grid and how to run it. */
+export const evalBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['videos'],
+  properties: {
+    videos: {
+      type: 'array',
+      minItems: 1,
+      maxItems: EVAL_LIMITS.videos,
+      description:
+        "the eval's videos: each a path under --allow-root, a URL (read whole), or an upload id; `name` is what questions call it (default the file name)",
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { ...(({ options: _o, ...rest }) => rest)(inputProps), name: { type: 'string', minLength: 1, maxLength: 255 } },
+      },
+    },
+    questions: {
+      description:
+        "the question set: JSONL text (one {id, video, question, choices?, answer, scoring?, ...} a line), Video-MME's JSON as text ([{video_id, questions}]: video_id names a video), or an array of question objects; each question's `video` is a video's name",
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, maxItems: EVAL_LIMITS.questions, items: { type: 'object' } },
+      ],
+    },
+    needles: {
+      type: 'integer',
+      description: 'instead of questions: burn N code words into a copy of the one video and ask for each (as `omniprep eval --needles`)',
+    },
+    seed: { type: 'integer', minimum: 0, description: 'seed of the needles (default 1)' },
+    grid: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'the plan grid: every combination is one plan (the lists of `omniprep eval`)',
+      properties: {
+        every: numbers('seconds between frames (default [5])'),
+        mode: strings('sampling modes (default [keyframe])'),
+        maxSide: numbers("largest image sides in px (default the model's size)"),
+        detail: strings("detail levels (default each model's auto)"),
+        models: strings('models (default [gpt-5.5])'),
+        send: strings('frames and/or video (default [frames])'),
+      },
+    },
+    budgetUsd: { type: 'number', description: 'refused at once when the estimate is over; sending stops before the request that would go over' },
+    judgeModel: { type: 'string', maxLength: 200, description: "the model that grades questions with scoring judge (default each plan's model)" },
+    judgeRubric: { type: 'string', maxLength: 65536, description: "the judge's rubric" },
+    outputTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'output tokens each answer is estimated at (default 100)' },
+    concurrency: { type: 'integer', description: 'questions in flight at once (default 8)' },
+    targetAccuracy: { type: 'number', description: 'recommend the cheapest plan with at least this accuracy (0-1)' },
+    dryRun: { type: 'boolean', description: 'answer 200 with the estimate and run nothing' },
+  },
+} as const;
+
+const evalPlan = {
+  type: 'object',
+  additionalProperties: true,
+  description:
+    'one plan of the grid: every, mode, model, detail, send, maxSide, and (after a run) its questions, answered, correct, accuracy, ci95, estimatedUsd, billedUsd, judgeUsd, inputTokens, frames, latencyMs',
+} as const;
+
+/** The estimate, as `omniprep eval --dry-run --json` prints it. */
+export const evalEstimateSchema = {
+  $id: 'EvalEstimate',
+  type: 'object',
+  additionalProperties: true,
+  required: ['plans', 'frontier', 'recommended', 'requests', 'total'],
+  properties: {
+    plans: { type: 'array', items: evalPlan },
+    frontier: { type: 'array', items: { type: 'integer' } },
+    recommended: { type: ['integer', 'null'] },
+    requests: anyObject,
+    total: { ...anyObject, description: 'estimatedUsd, estimatedInputTokens, estimatedJudgeUsd (and after a run billedUsd, judgeUsd)' },
+  },
+} as const;
+
+export const evalSchema = {
+  $id: 'Eval',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'state', 'createdAt', 'estimate'],
+  properties: {
+    id: { type: 'string' },
+    state: jobSchema.properties.state,
+    createdAt: { type: 'string', format: 'date-time' },
+    startedAt: { type: ['string', 'null'] },
+    finishedAt: { type: ['string', 'null'] },
+    attempts: { type: 'integer' },
+    progress: {
+      ...anyObject,
+      description:
+        'stage; questionsDone of questionsTotal (each question once per plan); spentUsd; answer: the last answer ({plan, question, answered, correct, billedUsd})',
+    },
+    estimate: { $ref: 'EvalEstimate#' },
+    spentUsd: { type: 'number', description: "dollars billed so far (the judge's included)" },
+    videos: { type: 'array', items: { type: 'string' }, description: 'the names of the videos' },
+    questions: { type: 'integer' },
+    plans: { type: 'integer' },
+    grid: anyObject,
+    settings: { ...anyObject, description: 'budgetUsd, outputTokens, concurrency, judgeModel, targetAccuracy, needles' },
+    warnings: { type: 'array', items: { type: 'string' } },
+    summary: { ...nullableObject, description: 'once it has succeeded: the report (plans, frontier, recommended, requests, total), and why sending stopped' },
+    error: jobSchema.properties.error,
+    links: anyObject,
+  },
+} as const;
+
+/** GET /v1/evals/:id/results. */
+export const evalResultsSchema = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['id', 'plans', 'frontier', 'recommended', 'questions'],
+  properties: {
+    id: { type: 'string' },
+    plans: {
+      type: 'array',
+      items: { ...evalPlan, description: `${evalPlan.description}; onFrontier and recommended flags` },
+    },
+    frontier: { type: 'array', items: { type: 'integer' }, description: 'indices of the plans on the frontier, cheapest first' },
+    recommended: { type: ['integer', 'null'] },
+    requests: anyObject,
+    total: anyObject,
+    stopped: { type: ['string', 'null'], description: 'why sending stopped (the budget), when it did' },
+    warnings: { type: 'array', items: { type: 'string' } },
+    questions: {
+      type: 'array',
+      description: 'per question: which plan got it right, and the frame times (s) that plan sent',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          id: { type: 'string' },
+          video: { type: 'string' },
+          question: { type: 'string' },
+          expected: { type: 'string' },
+          plans: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: true,
+              properties: {
+                plan: { type: 'integer' },
+                answered: { type: 'boolean' },
+                correct: { type: 'boolean' },
+                answer: { type: ['string', 'null'] },
+                frameTimes: { type: 'array', items: { type: 'number' } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const sharedSchemas = [jobOptionsSchema, errorSchema, planSummarySchema, jobSchema, evalEstimateSchema, evalSchema] as const;

@@ -55,15 +55,15 @@ function resultSummary(r: Record<string, unknown> | null): Record<string, unknow
   return rest;
 }
 
+/** What a job's and an eval's views begin with: id, state, times and attempts. */
+export function recordHead(j: JobRecord): Record<string, unknown> {
+  return { id: j.id, state: j.state, createdAt: iso(j.createdAt), startedAt: iso(j.startedAt), finishedAt: iso(j.finishedAt), attempts: j.attempts };
+}
+
 export function jobView(j: JobRecord): Record<string, unknown> {
   const base = `/v1/jobs/${j.id}`;
   return {
-    id: j.id,
-    state: j.state,
-    createdAt: iso(j.createdAt),
-    startedAt: iso(j.startedAt),
-    finishedAt: iso(j.finishedAt),
-    attempts: j.attempts,
+    ...recordHead(j),
     worker: j.worker,
     input: { kind: j.input.kind, name: j.input.name, bytes: j.input.bytes, ...(j.input.sha256 ? { sha256: j.input.sha256 } : {}) },
     options: j.options,

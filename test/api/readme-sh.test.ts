@@ -90,6 +90,32 @@ afterAll(async () => {
   await openai?.close();
 });
 
+/** The service's eval block: a dry run, the start, its events, its results as JSON and CSV. */
+async function runEvalBlock(swap: (s: string) => string, dir: string, env: Record<string, string>): Promise<void> {
+  const before = openai.stats.total;
+  const [dry, start, events, results, csv] = commands(block('/v1/evals/ID/events'));
+  const d = await bash(swap(dry!), dir, env);
+  expect(d.code, d.stderr).toBe(0);
+  expect(JSON.parse(d.stdout).plans.map((p: { every: number; questions: number }) => [p.every, p.questions])).toEqual([
+    [2, 3],
+    [5, 3],
+  ]);
+  expect(openai.stats.total).toBe(before);
+  const s = JSON.parse((await bash(swap(start!), dir, env)).stdout) as { id: string; state: string; estimate: unknown };
+  expect(s.state).toBe('queued');
+  expect(s.estimate).toEqual(JSON.parse(d.stdout));
+  const at = (c: string): string => swap(c).replaceAll('/ID', `/${s.id}`);
+  const ev = await bash(at(events!), dir, env);
+  expect(ev.code, ev.stderr).toBe(0);
+  // The last event is the eval: every question answered with every plan (progress events before it
+  // depend on when curl connected).
+  expect(ev.stdout).toMatch(/event: done\ndata: \{[^\n]*"questionsDone":6,"questionsTotal":6/);
+  const r = JSON.parse((await bash(at(results!), dir, env)).stdout) as { plans: Array<{ answered: number }>; questions: unknown[] };
+  expect([r.plans.map((p) => p.answered), r.questions.length]).toEqual([[3, 3], 3]);
+  expect((await bash(at(csv!), dir, env)).stdout.split('\n')[0]).toMatch(/^every,mode,model,/);
+  expect(openai.stats.total - before).toBe(6);
+}
+
 describe("the README's shell blocks, run as written", () => {
   it('the main job: plan prints what the README shows; sample, request and run do what their comments say', async () => {
     const b = block('npx omniprep plan samples/demo.mp4 --prompt');
@@ -199,7 +225,8 @@ describe("the README's shell blocks, run as written", () => {
     const models = await modelServers();
     const server = spawn('bash', ['-c', `exec ${swap(start.find((c) => c.includes('omniprep serve'))!)}`], {
       cwd: dir,
-      env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}`, ...env, ...models.env },
+      // The jobs' and the eval's model calls go to the test servers.
+      env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}`, ...env, OPENAI_BASE_URL: openai.baseURL, OPENAI_API_KEY: 'test-key', ...models.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
@@ -230,6 +257,7 @@ describe("the README's shell blocks, run as written", () => {
       const other = submitted[0]!.id;
       const c = await bash(cancel!.replace(`/${id}`, `/${other}`), dir, env);
       expect(c.code, c.stderr).toBe(0);
+      await runEvalBlock(swap, dir, env);
       // Without the token, only /healthz answers.
       expect((await bash(`curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${port}/v1/jobs`, dir)).stdout).toBe('401');
     } finally {

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.js';
-import { loadQuestions } from '../../src/eval/questions.js';
+import { loadQuestions, parseQuestions } from '../../src/eval/questions.js';
 import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
 import { ownedTempDirs } from '../helpers/temp.js';
 
@@ -50,6 +50,18 @@ describe('question files', () => {
       { id: 'abc-1', video: '/videos/abc.mp4', question: 'Who?', choices: ['Ann', 'Bob'], answer: 'A', scoring: 'choice' },
     ]);
     expect(() => loadQuestions(path)).toThrow(`${path}: a Video-MME question file needs the folder of its videos (--videos DIR)`);
+    // Not an array: one line, not a TypeError.
+    const obj = file('obj.json', '{"video_id": "abc"}');
+    expect(() => loadQuestions(obj, { videos: '/videos' })).toThrow(`${obj}: expected a Video-MME JSON array of {video_id, questions: [...]}`);
+  });
+
+  it('parseQuestions reads a question set given as text; Video-MME ids name videos through videoOf', () => {
+    const mme = JSON.stringify([{ video_id: 'abc', questions: [{ question_id: 'abc-1', question: 'Who?', options: ['A. Ann', 'B. Bob'], answer: 'B' }] }]);
+    expect(parseQuestions(mme, 'questions', { videoMme: true, videoOf: (id) => `${id}.mkv` })).toEqual([
+      { id: 'abc-1', video: 'abc.mkv', question: 'Who?', choices: ['Ann', 'Bob'], answer: 'B', scoring: 'choice' },
+    ]);
+    expect(parseQuestions(`${JSON.stringify(good)}\n`, 'questions')[0]!.video).toBe('clip.mp4');
+    expect(() => parseQuestions('\n\n', 'questions')).toThrow('questions: no questions');
   });
 
   it.each([

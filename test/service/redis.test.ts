@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
 import { api, decoders, redisAvailable, spawnNode, startService, upload, waitFor, waitJob, type CliNode, type Running } from '../helpers/service.js';
 
 /** The Redis the test uses (OMNIPREP_TEST_REDIS overrides the default, for a machine where 6379 is taken). */
@@ -16,10 +17,12 @@ if (!hasRedis) console.warn(`redis.test.ts: SKIPPED: no Redis on ${REDIS} (insta
 describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
   const prefix = `omniprep-test-${process.pid}-${Date.now()}`;
   const data = tempDir('svc-shared-');
-  const env = { OMNIPREP_REDIS_PREFIX: prefix, OMNIPREP_LOCK_MS: '2000', OMNIPREP_STALLED_MS: '1000' };
+  const env: Record<string, string> = { OMNIPREP_REDIS_PREFIX: prefix, OMNIPREP_LOCK_MS: '2000', OMNIPREP_STALLED_MS: '1000' };
   const workers: CliNode[] = [];
   let a: Running;
   let b: Running;
+  /** The model of the eval's calls, which the worker processes make. */
+  let model: OpenAITestServer;
 
   const workerPid = (name: string | null): number => Number(String(name).split(':').pop());
 
@@ -27,6 +30,8 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
     // Two API nodes (no workers of their own) and two worker processes, one Redis, one shared --data.
     const cfg = { redisUrl: REDIS, redisPrefix: prefix, workers: 0, dataDir: data, allowRoots: [CACHE] };
     [a, b] = await Promise.all([startService(cfg), startService(cfg)]);
+    model = await startOpenAITestServer();
+    Object.assign(env, { OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'test' });
     for (let i = 0; i < 2; i++) workers.push(await spawnNode(['worker', '--redis', REDIS, '--data', data, '--workers', '1'], env));
   });
 
@@ -34,6 +39,7 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await a?.close();
     await b?.close();
+    await model?.close();
     const r = new Redis(REDIS);
     const keys = await r.keys(`${prefix}:*`);
     if (keys.length) await r.del(...keys);
@@ -69,6 +75,34 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
     }
     expect((await api(a.url, 'GET', '/metrics')).text).toMatch(/^omniprep_jobs\{state="succeeded"\} 8$/m);
     expect((await api(b.url, 'GET', '/healthz')).json).toMatchObject({ ok: true, store: 'redis', queue: 'bullmq' });
+  });
+
+  it('an eval submitted on one API node runs on a worker process; the other node streams it and serves its results', async () => {
+    const clip = await fixture('audioFirst');
+    // The model holds its answers until B's stream is open: no progress event can come before it.
+    let open!: () => void;
+    const opened = new Promise<void>((done) => (open = done));
+    model.control.reply = async () => {
+      await opened;
+      return 'Answer: A';
+    };
+    const r = await api(a.url, 'POST', '/v1/evals', { videos: [{ path: clip }], needles: 2, grid: { every: [1, 2], mode: ['exact'] } });
+    expect(r.status, r.text).toBe(202);
+    const res0 = await fetch(`${b.url}/v1/evals/${r.json.id}/events`);
+    open();
+    const text = await res0.text();
+    expect(text.match(/event: progress\ndata: \{[^\n]*"answer"/g)).toHaveLength(4);
+    expect(text).toMatch(/event: done\n/);
+    expect(model.stats.total).toBe(4);
+    const view = (await api(b.url, 'GET', `/v1/evals/${r.json.id}`)).json;
+    expect(view.state).toBe('succeeded');
+    const res = (await api(b.url, 'GET', `/v1/evals/${r.json.id}/results`)).json;
+    expect(res.plans.map((p: { every: number; answered: number }) => [p.every, p.answered])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect((await api(a.url, 'DELETE', `/v1/evals/${r.json.id}`)).json).toEqual({ id: r.json.id, deleted: true });
+    expect((await api(b.url, 'GET', `/v1/evals/${r.json.id}`)).status).toBe(404);
   });
 
   it('DELETE on an API node stops the job on the worker that runs it', async () => {

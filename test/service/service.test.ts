@@ -405,9 +405,16 @@ describe('faults and the model call', () => {
           '/v1/jobs/{id}/batch',
           '/v1/jobs/{id}/audio/{n}',
           '/v1/uploads',
+          '/v1/evals',
+          '/v1/evals/{id}',
+          '/v1/evals/{id}/events',
+          '/v1/evals/{id}/cancel',
+          '/v1/evals/{id}/results',
+          '/v1/evals/{id}/results.csv',
+          '/v1/evals/{id}/chart',
         ].sort(),
       );
-      expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobOptions', 'Job', 'Error', 'PlanSummary']));
+      expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobOptions', 'Job', 'Error', 'PlanSummary', 'Eval', 'EvalEstimate']));
       const post = doc.paths['/v1/jobs'].post;
       expect(Object.keys(post.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
       expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['202', '400', '403', '413', '415', '422', '429']));

@@ -12,18 +12,19 @@ import { ServiceError } from '../errors.js';
 import { clientGone } from '../inputs.js';
 import { removeJobPlan, writeJobPlan } from '../job-plans.js';
 import { errorResponses, frameParams, idParams, inputBody } from '../schemas.js';
-import { TERMINAL, type JobRecord } from '../store/types.js';
+import { queuedRecord, type JobRecord } from '../store/types.js';
 import { MANIFEST } from '../outputs.js';
+import { cancelRecord, streamEvents } from './events.js';
 import { sendStored } from './stored.js';
-import type { JobEvent } from '../bus.js';
-import type { RouteContext } from '../context.js';
+import { enqueue, type RouteContext } from '../context.js';
 import { jobView, planSummary } from '../view.js';
 
 const notFound = (id: string): ServiceError => new ServiceError('JOB_NOT_FOUND', `job ${id}: no such job (it may have expired)`);
 
 async function load(svc: RouteContext, id: string): Promise<JobRecord> {
   const job = await svc.store.get(id);
-  if (!job) throw notFound(id);
+  // An eval is a record of the same store: it is read at /v1/evals/:id.
+  if (!job || job.kind === 'eval') throw notFound(id);
   return job;
 }
 
@@ -69,14 +70,7 @@ function submitRoute(app: FastifyInstance): void {
         }
         const now = Date.now();
         const job: JobRecord = {
-          id,
-          state: 'queued',
-          createdAt: now,
-          updatedAt: now,
-          startedAt: null,
-          finishedAt: null,
-          attempts: 0,
-          worker: null,
+          ...queuedRecord(id, now),
           input,
           options,
           plan: { ...planSummary(plan), input: input.name },
@@ -90,8 +84,7 @@ function submitRoute(app: FastifyInstance): void {
           throw e;
         });
         svc.inputs.unpin(input);
-        await svc.queue.enqueue(id);
-        await svc.bus.publish(id, { type: 'state', state: 'queued', attempts: 0 });
+        await enqueue(svc, id);
         return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(job));
       } finally {
         release();
@@ -187,59 +180,7 @@ function eventsRoute(app: FastifyInstance): void {
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      const queue: JobEvent[] = [];
-      let live = false;
-      let closed = false;
-      const raw = reply.raw;
-      const send = (event: string, data: unknown): void => {
-        if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
-      let finish = async (): Promise<void> => {};
-      const onEvent = (e: JobEvent): void => {
-        if (e.type === 'cancel') return;
-        if (!live) {
-          queue.push(e);
-          return;
-        }
-        send(e.type, e.type === 'progress' ? e.progress : e);
-        if (e.type === 'state' && TERMINAL.has(e.state)) void finish();
-      };
-      // Subscribe first, then read the job: no event falls between the two.
-      const unsubscribe = svc.bus.subscribe(id, onEvent);
-      let job: JobRecord;
-      try {
-        job = await load(svc, id);
-      } catch (e) {
-        unsubscribe();
-        throw e;
-      }
-      reply.hijack();
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const heartbeat = setInterval(() => !closed && raw.write(': keep-alive\n\n'), 15_000);
-      heartbeat.unref();
-      const end = (): void => {
-        if (closed) return;
-        closed = true;
-        clearInterval(heartbeat);
-        unsubscribe();
-        raw.end();
-      };
-      finish = async (): Promise<void> => {
-        const last = await svc.store.get(id).catch(() => undefined);
-        send('end', last ? jobView(last) : { id });
-        end();
-      };
-      raw.on('close', end);
-      send('state', { type: 'state', state: job.state, attempts: job.attempts, error: job.error });
-      if (job.state === 'running') send('progress', job.progress);
-      if (TERMINAL.has(job.state)) return finish();
-      live = true;
-      for (const e of queue.splice(0)) onEvent(e);
+      return streamEvents(svc, reply, id, { load: (i) => load(svc, i), end: (last) => ['end', last ? jobView(last) : { id }] });
     },
   );
 }
@@ -261,15 +202,7 @@ function cancelRoute(app: FastifyInstance): void {
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const before = await svc.store.cancel(id);
-      if (!before) throw notFound(id);
-      if (before === 'queued' || before === 'running') {
-        await svc.queue.cancel(id);
-        await svc.bus.publish(id, { type: 'cancel' });
-        await svc.bus.publish(id, { type: 'state', state: 'cancelled' });
-        await svc.waitStopped(id);
-      }
-      const job = await load(svc, id);
+      const job = await cancelRecord(svc, id, () => load(svc, id));
       // The job is cancelled whatever happens to its files: a worker elsewhere that is still
       // stopping removes its own outputs, and retention takes what is left.
       await svc.release(job).catch((e: Error) => request.log.warn(`job ${id}: its files could not all be removed yet (${e.message})`));

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import {
   JOB_STATES,
+  TERMINAL,
   ZERO_COUNTERS,
   type Counters,
   type FinishOutcome,
@@ -55,11 +56,23 @@ if n <= 0 then redis.call('HDEL', KEYS[2], file) end
 return n
 `;
 
+/** KEYS[1] the job hash. ARGV: prefix, id. A finished record and its index entries go; 1 when it did. */
+const REMOVE = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if cur ~= 'succeeded' and cur ~= 'failed' and cur ~= 'cancelled' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', ARGV[1] .. ':state:' .. cur, ARGV[2])
+redis.call('ZREM', ARGV[1] .. ':created', ARGV[2])
+redis.call('ZREM', ARGV[1] .. ':finished', ARGV[2])
+return 1
+`;
+
 type Fields = Record<string, string>;
 
 function toFields(j: JobRecord): Fields {
   return {
     id: j.id,
+    kind: j.kind ?? 'job',
     state: j.state,
     createdAt: String(j.createdAt),
     updatedAt: String(j.updatedAt),
@@ -81,6 +94,7 @@ function fromFields(f: Fields): JobRecord {
   const n = (s: string | undefined): number | null => (s ? Number(s) : null);
   return {
     id: f.id!,
+    ...(f.kind === 'eval' ? { kind: 'eval' as const } : {}),
     state: f.state as JobState,
     createdAt: Number(f.createdAt),
     updatedAt: Number(f.updatedAt),
@@ -248,13 +262,23 @@ export class RedisStore implements JobStore {
         for (const id of ids) m.hgetall(this.key(id));
         for (const [err, f] of (await m.exec()) ?? []) {
           // A job another node expired since the range was read is left out.
-          if (!err && f && (f as Fields).id && out.length < o.limit) out.push(fromFields(f as Fields));
+          // Jobs and evals share the index: a page holds the kind asked for (a record from before evals is a job).
+          const fields = f as Fields;
+          if (!err && fields?.id && (fields.kind || 'job') === (o.kind ?? 'job') && out.length < o.limit) out.push(fromFields(fields));
         }
       }
       offset += r.length / 2;
       if (r.length / 2 < batch) break;
     }
     return out;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    // A finished state is final: the input's hold goes first (its script needs the record), then the record.
+    const state = await this.redis.hget(this.key(id), 'state');
+    if (!state || !TERMINAL.has(state as JobState)) return false;
+    await this.releaseInput(id);
+    return Number(await this.redis.eval(REMOVE, 1, this.key(id), this.prefix, id)) === 1;
   }
 
   /** Jobs created before the `created` index existed are added to it once. */

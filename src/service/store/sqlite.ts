@@ -11,6 +11,7 @@ import {
   type FinishOutcome,
   type JobProgress,
   type JobRecord,
+  type JobKind,
   type JobState,
   type JobStore,
   type ListOptions,
@@ -18,6 +19,7 @@ import {
 
 interface Row {
   id: string;
+  kind: JobKind;
   state: JobState;
   created_at: number;
   updated_at: number;
@@ -63,6 +65,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value REAL NOT NULL)
 function fromRow(r: Row): JobRecord {
   return {
     id: r.id,
+    ...(r.kind === 'eval' ? { kind: r.kind } : {}),
     state: r.state,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -91,11 +94,14 @@ export class SqliteStore implements JobStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Evals came later: a database made before them gets the column (every row a job).
+    if (!(this.db.pragma('table_info(jobs)') as Array<{ name: string }>).some((c) => c.name === 'kind'))
+      this.db.exec(`ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'job'`);
     const db = this.db;
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO jobs (id, state, created_at, updated_at, started_at, finished_at, attempts, worker, input, input_file, options, plan, progress, result, error, output_dir)
-         VALUES (@id, @state, @created_at, @updated_at, NULL, NULL, 0, NULL, @input, @input_file, @options, @plan, @progress, NULL, NULL, @output_dir)`,
+        `INSERT INTO jobs (id, kind, state, created_at, updated_at, started_at, finished_at, attempts, worker, input, input_file, options, plan, progress, result, error, output_dir)
+         VALUES (@id, @kind, @state, @created_at, @updated_at, NULL, NULL, 0, NULL, @input, @input_file, @options, @plan, @progress, NULL, NULL, @output_dir)`,
       ),
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       claim: db.prepare(
@@ -119,8 +125,11 @@ export class SqliteStore implements JobStore {
       releaseInput: db.prepare(`UPDATE jobs SET input_file = '' WHERE id = ?`),
       interrupted: db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ?, progress = ? WHERE state = 'running'`),
       queued: db.prepare(`SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, rowid`),
-      newest: db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?'),
-      newestAfter: db.prepare('SELECT * FROM jobs WHERE created_at < @c OR (created_at = @c AND id < @id) ORDER BY created_at DESC, id DESC LIMIT @n'),
+      newest: db.prepare('SELECT * FROM jobs WHERE kind = @kind ORDER BY created_at DESC, id DESC LIMIT @n'),
+      newestAfter: db.prepare(
+        'SELECT * FROM jobs WHERE kind = @kind AND (created_at < @c OR (created_at = @c AND id < @id)) ORDER BY created_at DESC, id DESC LIMIT @n',
+      ),
+      remove: db.prepare(`DELETE FROM jobs WHERE id = ? AND state IN ('succeeded', 'failed', 'cancelled')`),
     };
   }
 
@@ -132,6 +141,7 @@ export class SqliteStore implements JobStore {
     this.db.transaction(() => {
       this.stmts.insert.run({
         id: job.id,
+        kind: job.kind ?? 'job',
         state: job.state,
         created_at: job.createdAt,
         updated_at: job.updatedAt,
@@ -225,8 +235,13 @@ export class SqliteStore implements JobStore {
   }
 
   async list(o: ListOptions): Promise<JobRecord[]> {
-    const rows = o.after ? this.stmts.newestAfter.all({ c: o.after.createdAt, id: o.after.id, n: o.limit }) : this.stmts.newest.all(o.limit);
+    const kind = o.kind ?? 'job';
+    const rows = o.after ? this.stmts.newestAfter.all({ kind, c: o.after.createdAt, id: o.after.id, n: o.limit }) : this.stmts.newest.all({ kind, n: o.limit });
     return (rows as Row[]).map(fromRow);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.stmts.remove.run(id).changes > 0;
   }
 
   /** After a crash: running jobs were interrupted; they go back to the queue. Returns every queued id, oldest first. */

@@ -54,6 +54,11 @@ export interface JobProgress {
   framesTotal: number;
   requestsDone?: number | undefined;
   requestsTotal?: number | undefined;
+  /** An eval: questions answered (each question once per plan) of all, dollars spent so far, and the last answer. */
+  questionsDone?: number | undefined;
+  questionsTotal?: number | undefined;
+  spentUsd?: number | undefined;
+  answer?: { plan: number; question: string; answered: boolean; correct: boolean; billedUsd: number } | undefined;
   /** Why the job went back to the queue, when it did. */
   note?: string | undefined;
 }
@@ -66,8 +71,13 @@ export interface JobNumbers {
   costUsd: number;
 }
 
+/** What a record is: a job (prepare, or run) or an eval (src/service/evals.ts). Both go through the same store, queue and workers. */
+export type JobKind = 'job' | 'eval';
+
 export interface JobRecord {
   id: string;
+  /** Absent: a job. */
+  kind?: JobKind | undefined;
   state: JobState;
   createdAt: number;
   updatedAt: number;
@@ -84,6 +94,14 @@ export interface JobRecord {
   error: { code: string; message: string } | null;
   /** Output directory, relative to --data. */
   outputDir: string;
+}
+
+/** A new record's state and times: queued now, never started. */
+export function queuedRecord(
+  id: string,
+  now: number,
+): Pick<JobRecord, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'startedAt' | 'finishedAt' | 'attempts' | 'worker'> {
+  return { id, state: 'queued', createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, attempts: 0, worker: null };
 }
 
 export interface Counters {
@@ -148,11 +166,15 @@ export interface JobStore {
   releaseInput(id: string): Promise<void>;
   /** Jobs newest first (created time, then id, both descending), `limit` of them after `after`. */
   list(o: ListOptions): Promise<JobRecord[]>;
+  /** Removes a finished record (DELETE of an eval); false when there is none, or it is still queued or running. */
+  remove(id: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /** A page of the jobs list: the cursor is the last job of the page before (its created time and id). */
 export interface ListOptions {
   limit: number;
+  /** Which records (default: jobs). */
+  kind?: JobKind | undefined;
   after?: { createdAt: number; id: string } | undefined;
 }
