@@ -401,6 +401,8 @@ describe.skipIf(Boolean(missing))('the page: uploads sent once, grids, cancel an
           want.push(NEEDLES.filter(([a, b]) => frames.some((n) => n >= a && n <= b)).length);
         }
         expect(r.plans.map((p: { correct: number }) => p.correct)).toEqual(want);
+        expect(r.plans.map((p: { label: string }) => p.label)).toEqual(['every 1 s', 'every 2 s', 'every 5 s']);
+        expect(await page.locator('#eval-plans tbody td:nth-child(2)').allTextContents()).toEqual(['every 1 s', 'every 2 s', 'every 5 s']);
         expect(want).not.toEqual([want[0], want[0], want[0]]);
 
         // The chart: a point per plan, the frontier through the report's plans, the recommended one ringed.

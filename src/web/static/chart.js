@@ -9,18 +9,6 @@ const H = 360;
 const PAD = { left: 64, right: 24, top: 20, bottom: 56 };
 const LOG_RATIO = 4;
 
-/** A plan's label: what differs between the plans (as planLabel in src/eval/chart.ts). */
-export function planLabel(p, all) {
-  const varies = (k) => new Set(all.map((x) => JSON.stringify(x[k]))).size > 1;
-  const parts = [`every ${p.every} s`];
-  if (varies('mode')) parts.push(p.mode);
-  if (varies('maxSide')) parts.push(p.maxSide === null ? 'model size' : `${p.maxSide} px`);
-  if (varies('detail')) parts.push(`detail ${p.detail}`);
-  if (varies('model')) parts.push(p.model);
-  if (varies('send')) parts.push(p.send === 'video' ? 'as video' : 'as frames');
-  return parts.join(', ');
-}
-
 /** The x scale: dollars to px (linear, or log10 over a wide range). */
 function dollarScale(values) {
   const pos = values.filter((v) => v > 0);
@@ -69,7 +57,7 @@ function axes(scale) {
 export function evalChart(r, idPrefix = 'eval-chart') {
   const scale = dollarScale(r.plans.map((p) => p.estimatedUsd));
   const rec = r.recommended === null || r.recommended === undefined ? null : r.plans[r.recommended];
-  const desc = `${r.plans.length} plans; the frontier runs through ${r.frontier.length} of them (${r.frontier.map((i) => `plan ${i + 1}`).join(', ')})${rec ? `; recommended: plan ${r.recommended + 1}, ${planLabel(rec, r.plans)}, ${pct(rec.accuracy)} at ${usd(rec.estimatedUsd)}` : '; no plan is recommended'}.`;
+  const desc = `${r.plans.length} plans; the frontier runs through ${r.frontier.length} of them (${r.frontier.map((i) => `plan ${i + 1}`).join(', ')})${rec ? `; recommended: plan ${r.recommended + 1}, ${rec.label}, ${pct(rec.accuracy)} at ${usd(rec.estimatedUsd)}` : '; no plan is recommended'}.`;
   const svg = svgEl(
     'svg',
     { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${idPrefix}-title ${idPrefix}-desc`, class: 'eval-chart', width: W, height: H },
@@ -100,7 +88,7 @@ export function evalChart(r, idPrefix = 'eval-chart') {
       svgEl(
         'circle',
         { class: 'point', cx, cy, r: 5 },
-        svgEl('title', { text: `plan ${i + 1}: ${planLabel(p, r.plans)}; ${pct(p.accuracy)} (${p.correct}/${p.answered}) at ${usd(p.estimatedUsd)}` }),
+        svgEl('title', { text: `plan ${i + 1}: ${p.label}; ${pct(p.accuracy)} (${p.correct}/${p.answered}) at ${usd(p.estimatedUsd)}` }),
       ),
     );
     g.append(svgEl('text', { class: 'point-label', x: cx + 8, y: cy - 8, text: String(i + 1) }));

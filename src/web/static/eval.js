@@ -4,7 +4,7 @@
 // plan, the plans' numbers, and which plan got which question right with the frames it saw.
 import { api, events } from './api.js';
 import { $, confirmDelete, el, num, pct, saveText, secs, usd } from './dom.js';
-import { evalChart, planLabel } from './chart.js';
+import { evalChart } from './chart.js';
 import { uploader, uploadGone } from './uploads.js';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -197,7 +197,7 @@ function planRow(p, i, r) {
     'tr',
     { 'data-plan': String(i), class: r.recommended === i ? 'current' : '' },
     el('th', { scope: 'row', text: String(i + 1) }),
-    el('td', { text: planLabel(p, r.plans) }),
+    el('td', { text: p.label }),
     el('td', { text: p.model }),
     el('td', { text: p.send }),
     el('td', { text: `${pct(p.accuracy)} (${pct(p.ci95[0])}–${pct(p.ci95[1])})` }),
@@ -263,7 +263,7 @@ async function showResults(id) {
   $('eval-chart').replaceChildren(evalChart(r));
   const rec = r.recommended === null || r.recommended === undefined ? null : r.plans[r.recommended];
   $('eval-recommended').textContent = rec
-    ? `Recommended: plan ${r.recommended + 1} (${planLabel(rec, r.plans)}), ${pct(rec.accuracy)} right at ${usd(rec.estimatedUsd)} estimated, ${usd(rec.billedUsd)} billed. The frontier: ${r.frontier.map((i) => `plan ${i + 1}`).join(', ')}.`
+    ? `Recommended: plan ${r.recommended + 1} (${rec.label}), ${pct(rec.accuracy)} right at ${usd(rec.estimatedUsd)} estimated, ${usd(rec.billedUsd)} billed. The frontier: ${r.frontier.map((i) => `plan ${i + 1}`).join(', ')}.`
     : `No plan is recommended. The frontier: ${r.frontier.map((i) => `plan ${i + 1}`).join(', ') || 'none'}.`;
   renderPlans(r);
   renderQuestions(r);
