@@ -12,7 +12,9 @@
  * this measures the API and the planner, not ffprobe). The job load submits --jobs jobs at once
  * for the same clip, each with its own sampling (every 5 s plus a few ms, so no two jobs are the
  * same work) and the audio cut into chunks (`audio: true`), and measures from the first submit to
- * the last job's end. Prints JSON on stdout.
+ * the last job's end. The re-plan case (bench/replan.ts; alone with --replan) uploads a ~100 MB
+ * file once and re-plans it by id after option changes, against the multipart POST /v1/plan that
+ * sends the file every time. Prints JSON on stdout.
  *
  * Measured on 2 cores (AMD EPYC, Node 20, the 2018 static ffmpeg from @ffmpeg-installer), load
  * average about 2 from other work, defaults (10 connections for 10 s; 20 jobs, 2 workers):
@@ -20,6 +22,11 @@
  *   POST /v1/plan   2,611 requests/s; latency p50 3 ms, p90 5 ms, p99 10 ms, max 30 ms; 0 errors
  *   jobs            20 one-minute clips (13 frames + 60 s of audio each) in 10.0 s: 119.5 jobs/min
  *                   (about 2 minutes of media prepared per second; 1.0 s per job, 2 at a time)
+ *
+ * Re-plan (--replan; a 107 MB MP4, five option changes, load average about 12 from other work):
+ *   by upload id    206 bytes sent per re-plan, 67 ms median (max 119 ms); the first plan 301 ms
+ *   multipart       107,343,014 bytes sent per re-plan, 1058 ms median (max 1562 ms)
+ *   (the same plans both ways; the upload itself, once: 1.75 s)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
@@ -29,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { resolveBinary, binaryVersion } from '../src/ffmpeg/binaries.js';
 import { runProcess } from '../src/ffmpeg/runner.js';
+import { replanBench } from './replan.js';
 
 interface CannonResult {
   requests: { total: number; average: number };
@@ -53,6 +61,7 @@ const CONNECTIONS = arg('connections', 10);
 const JOBS = arg('jobs', 20);
 const WORKERS = arg('workers', 2);
 const SHORT = arg('short', 50);
+const REPLAN_ONLY = process.argv.includes('--replan');
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 /**
@@ -164,6 +173,14 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   const server = await startServer(data, dirname(clip));
   try {
+    const replan = await replanBench(server.url, dirname(CLIP), log);
+    log(`replan: ${JSON.stringify(replan)}`);
+    if (REPLAN_ONLY) {
+      process.stdout.write(
+        `${JSON.stringify({ replan, machine: { cores: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadavg() } }, null, 2)}\n`,
+      );
+      return;
+    }
     // Plans: warm the probe cache once, then load.
     const planBody = { path: clip, options: { every: 5 } };
     const first = await post(`${server.url}/v1/plan`, planBody);
@@ -244,6 +261,7 @@ async function main(): Promise<void> {
           plan,
           jobs,
           short,
+          replan,
           machine: {
             cores: availableParallelism(),
             cpu: cpus()[0]?.model ?? 'unknown',

@@ -53,6 +53,8 @@ export class DecodeOrder {
   readonly rank: Uint32Array;
   /** For each rank, the rank of the keyframe at or before it (0 when none). */
   readonly keyBefore: Uint32Array;
+  /** Keyframes before each rank (length n + 1): how many a keyframes-only decode of a range goes through. */
+  readonly keysUpTo: Uint32Array;
   /** Sorted byte positions (for the float-window neighbours), when known. */
   private readonly sortedPos: Float64Array;
   private readonly byTime = new Map<number, number>();
@@ -69,7 +71,12 @@ export class DecodeOrder {
     this.rank = new Uint32Array(n);
     this.order.forEach((i, r) => (this.rank[i] = r));
     this.keyBefore = new Uint32Array(n);
-    for (let r = 0; r < n; r++) this.keyBefore[r] = idx.keyframe[this.order[r]!] || r === 0 ? r : this.keyBefore[r - 1]!;
+    this.keysUpTo = new Uint32Array(n + 1);
+    for (let r = 0; r < n; r++) {
+      const key = idx.keyframe[this.order[r]!]!;
+      this.keyBefore[r] = key || r === 0 ? r : this.keyBefore[r - 1]!;
+      this.keysUpTo[r + 1] = this.keysUpTo[r]! + (key ? 1 : 0);
+    }
     this.sortedPos = known ? Float64Array.from(this.order, (i) => idx.pos[i]!) : new Float64Array(0);
     idx.times.forEach((t, i) => this.byTime.set(Math.round(t * 1e6), i));
   }
@@ -116,8 +123,12 @@ export interface DecodeFacts {
   dec: DecodeOrder;
   /** The Annex B stream paths can read these frames: H.264/HEVC in MP4/MOV/Matroska, every frame's position known. */
   streamable: boolean;
-  /** A keyframes-only decode costs its keyframes alone (keyframesAlone). */
+  /** A keyframes-only decode costs its keyframes alone (keyframesAlone), or the keyframe IVF path can decode them alone. */
   alone: boolean;
+  /** The codec's decoder skips to keyframes (KEYFRAME_SKIP): a keyframes-only range decodes every keyframe in it, not every packet. */
+  skip: boolean;
+  /** VP8/VP9 whose packets are their frames' bytes in the file (PacketIndex.rawFrames): the IVF four-cc its keyframes go to a decoder alone with. */
+  ivf?: 'VP80' | 'VP90' | undefined;
   /** The Annex B codec of the stream paths, when streamable. */
   annexB?: 'h264' | 'hevc' | undefined;
   /** An MP4/MOV track's codec record (the stream paths read packets from the file with it). */
@@ -132,6 +143,20 @@ export function rangePackets(g: FrameGroup): number {
 /** Whether the group's frames lie in more than one group of pictures. */
 export function multiGop(g: FrameGroup, dec: DecodeOrder): boolean {
   return dec.keyBefore[g.last]! !== g.first;
+}
+
+/** The keyframes from the group's first keyframe to its last frame. */
+export function keyframesIn(g: FrameGroup, dec: DecodeOrder): number {
+  return dec.keysUpTo[g.last + 1]! - dec.keysUpTo[g.first]!;
+}
+
+/**
+ * The packets a range decode of the group goes through: for keyframes, every keyframe between its
+ * first and last when the decoder skips to them (not only the kept ones: dense keyframes cost
+ * their whole run), else every packet; for exact frames, the whole range.
+ */
+export function rangeDecoded(g: FrameGroup, facts: Pick<DecodeFacts, 'dec' | 'skip' | 'streamable'>): number {
+  return g.decode === 'keyframes' && (facts.skip || facts.streamable) ? keyframesIn(g, facts.dec) : rangePackets(g);
 }
 
 /** The packets a group's decode goes through: its keyframes when they decode alone, else its whole range. */
@@ -167,6 +192,9 @@ export function keyframesAlone(codec: string, streamable: boolean): boolean {
   return streamable || keyframeSkip(codec) !== undefined;
 }
 
+/** Codecs whose keyframes decode alone from their own bytes (every reference reset), sent as IVF. */
+export const IVF_CODECS: Readonly<Record<string, 'VP80' | 'VP90'>> = { vp8: 'VP80', vp9: 'VP90' };
+
 /** Codecs and containers whose packets the Annex B stream paths can copy and match. */
 export function annexBStreamable(codec: string, container: string): boolean {
   return annexBCodec(codec) !== undefined && ['mp4', 'mov', 'm4a', 'matroska'].includes(container);
@@ -178,12 +206,17 @@ export function decodeFacts(
   dec: DecodeOrder,
   frames: readonly GroupFrame[],
   codecRecord?: Uint8Array | undefined,
+  rawIndex = false,
 ): DecodeFacts {
-  const streamable = annexBStreamable(video.codec, video.container) && frames.every((f) => f.pos >= 0);
+  const known = frames.every((f) => f.pos >= 0);
+  const streamable = annexBStreamable(video.codec, video.container) && known;
+  const ivf = rawIndex && known && Object.hasOwn(IVF_CODECS, video.codec) ? IVF_CODECS[video.codec] : undefined;
   return {
     dec,
     streamable,
-    alone: keyframesAlone(video.codec, streamable),
+    alone: keyframesAlone(video.codec, streamable) || ivf !== undefined,
+    skip: keyframeSkip(video.codec) !== undefined,
+    ivf,
     annexB: streamable ? annexBCodec(video.codec)?.format : undefined,
     codecRecord,
   };

@@ -78,6 +78,10 @@ export interface FrameTask extends TaskBase {
    * that decodes the spans keyframe..frame in one long-lived decoder.
    */
   packetRun?: Array<{ pos: number; size: number; t: number; key: boolean }> | undefined;
+  /** Keyframe tasks on VP8/VP9 whose packets are their frames' bytes: the IVF four-cc they are decoded with (src/extract/strategies/keyframe-ivf.ts). */
+  ivfFourcc?: 'VP80' | 'VP90' | undefined;
+  /** With ivfFourcc: each frame's packet size (from the index), for reading it from the file. */
+  frameSizes?: number[] | undefined;
   /** Clockwise rotation of the display (the stream decoders cannot read it from the container). */
   rotation?: number | undefined;
   /**

@@ -103,7 +103,7 @@ export class FfmpegArgs {
    * Our own bitstream on stdin (`-f FORMAT -i pipe:0`): only that demuxer and the pipe protocol
    * are allowed. For streams omniprep made itself from an input that passed the whitelist.
    */
-  pipeInput(format: 'h264' | 'hevc', o: Pick<InputOptions, 'threads' | 'maxPixels'> & { showAll?: boolean } = {}): this {
+  pipeInput(format: 'h264' | 'hevc' | 'ivf', o: Pick<InputOptions, 'threads' | 'maxPixels'> & { showAll?: boolean } = {}): this {
     const a: string[] = ['-protocol_whitelist', 'pipe', '-format_whitelist', format];
     if (o.threads !== undefined) a.push('-threads', String(o.threads));
     if (o.maxPixels !== undefined) a.push('-max_pixels', String(Math.floor(o.maxPixels)));

@@ -27,6 +27,7 @@ function indexFields<C>(idx: Omit<PacketIndex, 'codecRecord'>, codecRecord: C | 
     size: idx.size,
     keyframe: idx.keyframe,
     ...(idx.keyframesOnly ? { keyframesOnly: true } : {}),
+    ...(idx.rawFrames ? { rawFrames: true } : {}),
     ...(codecRecord === undefined ? {} : { codecRecord }),
   };
 }

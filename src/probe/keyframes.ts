@@ -17,6 +17,8 @@ import { ffprobeArgs } from '../ffmpeg/args.js';
 import { resolveBinary, type BinaryOptions } from '../ffmpeg/binaries.js';
 import { start } from '../ffmpeg/runner.js';
 import { corruptInput, inputError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { matroskaVideoPackets } from './matroska-probe.js';
 import { modelled, type MoovTrack, moovTrack, type Mp4Bounds, Mp4Unsupported, readMoov, trackIndex } from './mp4.js';
 import type { FrameIndex, KeyframeMap, MediaInfo } from './types.js';
 
@@ -189,6 +191,17 @@ async function moovIndex(info: MediaInfo): Promise<PacketIndex | undefined> {
   return read && modelled(info.input, () => indexFromMoov(read.moov, info.video!.index, info.startTimeSec, { bounds: read.bounds }));
 }
 
+const MATROSKA_CONTAINERS = new Set(['webm', 'matroska']);
+
+/** The index from a WebM/Matroska file's clusters (src/probe/matroska-probe.ts); undefined when that parser does not model the file. */
+async function matroskaIndex(info: MediaInfo): Promise<PacketIndex | undefined> {
+  const rows = await matroskaVideoPackets(info.path, info.video!.index, DEFAULT_LIMITS.maxDurationSec).catch((e: unknown) => {
+    throw corruptInput(info.input, e);
+  });
+  const idx = rows && indexOfPackets(info, rows);
+  return idx && { ...idx, rawFrames: true };
+}
+
 /** Containers whose seeks are index-exact, so ranges can be read in parallel. */
 const SEEKABLE = new Set(['mp4', 'mov', 'm4a', 'matroska', 'webm']);
 
@@ -197,6 +210,10 @@ async function readIndex(info: MediaInfo, o: IndexOptions): Promise<PacketIndex>
   if (o.indexSource !== 'ffprobe' && MOOV_CONTAINERS.has(info.container)) {
     const fromMoov = await moovIndex(info);
     if (fromMoov) return fromMoov;
+  }
+  if (o.indexSource !== 'ffprobe' && MATROSKA_CONTAINERS.has(info.container)) {
+    const fromClusters = await matroskaIndex(info);
+    if (fromClusters) return fromClusters;
   }
   const start = info.startTimeSec;
   const d = info.durationSec;

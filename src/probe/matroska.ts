@@ -42,6 +42,26 @@ export const MATROSKA_ID = {
   CodecID: 0x86,
   DefaultDuration: 0x23e383,
   ContentEncodings: 0x6d80,
+  FlagDefault: 0x88,
+  CodecPrivate: 0x63a2,
+  CodecDelay: 0x56aa,
+  TrackTimecodeScale: 0x23314f,
+  Video: 0xe0,
+  PixelWidth: 0xb0,
+  PixelHeight: 0xba,
+  PixelCropBottom: 0x54aa,
+  PixelCropTop: 0x54bb,
+  PixelCropLeft: 0x54cc,
+  PixelCropRight: 0x54dd,
+  DisplayWidth: 0x54b0,
+  DisplayHeight: 0x54ba,
+  DisplayUnit: 0x54b2,
+  Projection: 0x7670,
+  Audio: 0xe1,
+  SamplingFrequency: 0xb5,
+  Channels: 0x9f,
+  Attachments: 0x1941a469,
+  BlockDuration: 0x9b,
   Cluster: 0x1f43b675,
   Timecode: 0xe7,
   SimpleBlock: 0xa3,
@@ -58,6 +78,18 @@ export const MATROSKA_ID = {
   Void: 0xec,
   CRC32: 0xbf,
 } as const;
+
+/** The elements a Segment holds (besides Void and CRC-32): inside a Cluster of unknown size, one of these ends it. */
+export const SEGMENT_ELEMENTS: ReadonlySet<number> = new Set<number>([
+  MATROSKA_ID.SeekHead,
+  MATROSKA_ID.Info,
+  MATROSKA_ID.Tracks,
+  MATROSKA_ID.Cluster,
+  MATROSKA_ID.Cues,
+  MATROSKA_ID.Attachments,
+  0x1254c367, // Tags
+  0x1043a770, // Chapters
+]);
 
 /** An element's header: its ID (with the length marker, as the specification writes IDs) and size. */
 export interface ElementHeader {
@@ -79,7 +111,30 @@ export interface MatroskaTrack {
   codec: string;
   /** Nanoseconds per frame, when the track states it. */
   defaultDurationNs?: number | undefined;
+  /** FlagDefault (default 1): ffmpeg's `default` disposition. */
+  flagDefault?: boolean | undefined;
+  /** The first bytes of CodecPrivate (at most CODEC_PRIVATE_KEPT: the codec records' fixed fields). */
+  codecPrivate?: Buffer | undefined;
+  /** CodecDelay in nanoseconds (Opus): ffmpeg moves the track's times back by it. */
+  codecDelayNs?: number | undefined;
+  /** The Video element's fields (pixels; display size in DisplayUnit). */
+  video?: MatroskaVideo | undefined;
+  /** The Audio element's fields. */
+  audio?: { sampleRate: number; channels: number } | undefined;
+  /** What the track has that the facts of src/probe/matroska-probe.ts do not model (a crop, a projection, a track time scale). */
+  unmodelled?: string | undefined;
 }
+
+export interface MatroskaVideo {
+  pixelWidth: number;
+  pixelHeight: number;
+  displayWidth?: number | undefined;
+  displayHeight?: number | undefined;
+  displayUnit: number;
+}
+
+/** The CodecPrivate bytes a track keeps: an av1C's or OpusHead's fixed fields. */
+const CODEC_PRIVATE_KEPT = 32;
 
 export interface MatroskaCue {
   /** Presentation time in seconds (the cue time times the timecode scale). */
@@ -100,8 +155,10 @@ export interface MatroskaLayout {
   tracks: MatroskaTrack[];
   /** Where the first Cluster starts. */
   firstCluster: number;
-  /** Where the Cues element is (header included). */
+  /** Where the Cues element is (header included); size 0 when the file has none (only with `cues: 'optional'`). */
   cuesAt: { offset: number; size: number };
+  /** The file has an Attachments element (ffmpeg makes attached pictures of images there). */
+  attachments?: boolean | undefined;
   /** Every cue point, per track number, in time order. */
   cues: Map<number, MatroskaCue[]>;
   /** What the SeekHead points to (a demuxer reads these when it opens the file): IDs and absolute offsets. */
@@ -203,19 +260,54 @@ async function body(src: ByteSource, h: ElementHeader, what: string): Promise<Bu
   return b;
 }
 
+/** A Video element's fields; a crop or a projection is noted as unmodelled. */
+function parseVideo(e: ElementHeader & { body: Buffer }, t: MatroskaTrack): void {
+  const v: MatroskaVideo = { pixelWidth: 0, pixelHeight: 0, displayUnit: 0 };
+  for (const f of children(e.body, e.data, 'Video')) {
+    if (f.id === MATROSKA_ID.PixelWidth) v.pixelWidth = uint(f.body, 'PixelWidth');
+    else if (f.id === MATROSKA_ID.PixelHeight) v.pixelHeight = uint(f.body, 'PixelHeight');
+    else if (f.id === MATROSKA_ID.DisplayWidth) v.displayWidth = uint(f.body, 'DisplayWidth');
+    else if (f.id === MATROSKA_ID.DisplayHeight) v.displayHeight = uint(f.body, 'DisplayHeight');
+    else if (f.id === MATROSKA_ID.DisplayUnit) v.displayUnit = uint(f.body, 'DisplayUnit');
+    else if (f.id === MATROSKA_ID.Projection) t.unmodelled = 'a projection';
+    else if (CROPS.has(f.id) && uint(f.body, 'PixelCrop')) t.unmodelled = 'a pixel crop';
+  }
+  t.video = v;
+}
+
+const CROPS = new Set<number>([MATROSKA_ID.PixelCropBottom, MATROSKA_ID.PixelCropTop, MATROSKA_ID.PixelCropLeft, MATROSKA_ID.PixelCropRight]);
+
+/** An Audio element's fields (RFC 9559 defaults: 8000 Hz, one channel). */
+function parseAudio(e: ElementHeader & { body: Buffer }): { sampleRate: number; channels: number } {
+  const a = { sampleRate: 8000, channels: 1 };
+  for (const f of children(e.body, e.data, 'Audio')) {
+    if (f.id === MATROSKA_ID.SamplingFrequency) a.sampleRate = float(f.body) ?? a.sampleRate;
+    else if (f.id === MATROSKA_ID.Channels) a.channels = uint(f.body, 'Channels');
+  }
+  return a;
+}
+
+/** One TrackEntry's fields into `t`. */
+function trackField(f: ElementHeader & { body: Buffer }, t: MatroskaTrack, n: number): void {
+  if (f.id === MATROSKA_ID.TrackNumber) t.number = uint(f.body, 'TrackNumber');
+  else if (f.id === MATROSKA_ID.TrackType) t.type = uint(f.body, 'TrackType');
+  else if (f.id === MATROSKA_ID.CodecID) t.codec = f.body.toString('latin1').replace(/\0+$/, '');
+  else if (f.id === MATROSKA_ID.DefaultDuration) t.defaultDurationNs = uint(f.body, 'DefaultDuration');
+  else if (f.id === MATROSKA_ID.FlagDefault) t.flagDefault = uint(f.body, 'FlagDefault') !== 0;
+  else if (f.id === MATROSKA_ID.CodecPrivate) t.codecPrivate = Buffer.from(f.body.subarray(0, CODEC_PRIVATE_KEPT));
+  else if (f.id === MATROSKA_ID.CodecDelay) t.codecDelayNs = uint(f.body, 'CodecDelay');
+  else if (f.id === MATROSKA_ID.TrackTimecodeScale) t.unmodelled = 'a track time scale';
+  else if (f.id === MATROSKA_ID.Video) parseVideo(f, t);
+  else if (f.id === MATROSKA_ID.Audio) t.audio = parseAudio(f);
+  else if (f.id === MATROSKA_ID.ContentEncodings) throw new MatroskaUnsupported(`has content encodings on track ${t.number || n} (compression or encryption)`);
+}
+
 function parseTracks(b: Buffer, base: number): MatroskaTrack[] {
   const out: MatroskaTrack[] = [];
   for (const e of children(b, base, 'Tracks')) {
     if (e.id !== MATROSKA_ID.TrackEntry) continue;
     const t: MatroskaTrack = { streamIndex: out.length, number: 0, type: 0, codec: '' };
-    for (const f of children(e.body, e.data, 'TrackEntry')) {
-      if (f.id === MATROSKA_ID.TrackNumber) t.number = uint(f.body, 'TrackNumber');
-      else if (f.id === MATROSKA_ID.TrackType) t.type = uint(f.body, 'TrackType');
-      else if (f.id === MATROSKA_ID.CodecID) t.codec = f.body.toString('latin1').replace(/\0+$/, '');
-      else if (f.id === MATROSKA_ID.DefaultDuration) t.defaultDurationNs = uint(f.body, 'DefaultDuration');
-      else if (f.id === MATROSKA_ID.ContentEncodings)
-        throw new MatroskaUnsupported(`has content encodings on track ${t.number || out.length + 1} (compression or encryption)`);
-    }
+    for (const f of children(e.body, e.data, 'TrackEntry')) trackField(f, t, out.length + 1);
     // ffmpeg numbers streams in track order; tracks it would skip or add would shift that numbering.
     if (t.type !== 1 && t.type !== 2) throw new MatroskaUnsupported(`has a track of type ${t.type} (only video and audio tracks are modelled)`);
     out.push(t);
@@ -322,7 +414,7 @@ async function walkTopLevel(
  * (Cues, at the end of most files). Throws MatroskaUnsupported for what it does not model,
  * CorruptContainer for sizes and counts that lie.
  */
-export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
+export async function matroskaLayout(src: ByteSource, o: { cues?: 'required' | 'optional' } = {}): Promise<MatroskaLayout> {
   const { docType, segment, declaredEnd } = await segmentOf(src);
   const found = new Map<number, ElementHeader>();
   const seeks = new Map<number, number>();
@@ -348,7 +440,7 @@ export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
   const tracksH = await located(MATROSKA_ID.Tracks);
   const cuesH = await located(MATROSKA_ID.Cues);
   if (!infoH || !tracksH) throw new MatroskaUnsupported('has no Info or Tracks');
-  if (!cuesH) throw new MatroskaUnsupported('has no Cues (a live recording?)');
+  if (!cuesH && o.cues !== 'optional') throw new MatroskaUnsupported('has no Cues (a live recording?)');
   let timecodeScale = 1_000_000;
   let duration: number | undefined;
   for (const e of children(await body(src, infoH, 'Info'), infoH.data, 'Info')) {
@@ -356,7 +448,7 @@ export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
     else if (e.id === MATROSKA_ID.Duration) duration = float(e.body);
   }
   const tracks = parseTracks(await body(src, tracksH, 'Tracks'), tracksH.data);
-  const cues = parseCues(await body(src, cuesH, 'Cues'), cuesH.data, { start: segment.start, end: declaredEnd }, timecodeScale);
+  const cues = cuesH ? parseCues(await body(src, cuesH, 'Cues'), cuesH.data, { start: segment.start, end: declaredEnd }, timecodeScale) : new Map();
   return {
     docType,
     segment,
@@ -364,8 +456,9 @@ export async function matroskaLayout(src: ByteSource): Promise<MatroskaLayout> {
     ...(duration !== undefined && Number.isFinite(duration) ? { durationSec: (duration * timecodeScale) / 1e9 } : {}),
     tracks,
     firstCluster,
-    cuesAt: { offset: cuesH.offset, size: cuesH.data - cuesH.offset + cuesH.size },
+    cuesAt: cuesH ? { offset: cuesH.offset, size: cuesH.data - cuesH.offset + cuesH.size } : { offset: -1, size: 0 },
     cues,
+    attachments: found.has(MATROSKA_ID.Attachments) || seeks.has(MATROSKA_ID.Attachments),
     seeks: [...seeks].map(([id, offset]) => ({ id, offset })),
   };
 }

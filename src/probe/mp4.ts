@@ -454,9 +454,9 @@ function readTrack(buf: Buffer, trak: Box, streamIndex: number, movieTimescale: 
   return { track: { streamIndex, handler, ...sampleEntry(buf, stbl, handler), timescale, samples: n }, dts, cts, size, pos, key, edits };
 }
 
-/** ffprobe prints `pts * (1/timescale)` with %f; keyframes.ts parses that text. The same number, here. */
-function printedSeconds(ticks: number, timescale: number): number {
-  const x = ticks * (1 / timescale);
+/** ffprobe prints `pts * (num/timescale)` (its time base as a double) with %f; keyframes.ts parses that text. The same number, here. */
+export function printedSeconds(ticks: number, timescale: number, num = 1): number {
+  const x = ticks * (num / timescale);
   // The decimal rounding toFixed does, without its string, away from ties (the float error of
   // x * 1e6 is far below 0.001 of a microsecond for any media length).
   const scaled = Math.abs(x) * 1e6;

@@ -1,5 +1,7 @@
 /**
- * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images).
+ * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images); a WebM/Matroska
+ * file's from its own elements in JS (src/probe/matroska-probe.ts gives what ffprobe's JSON would,
+ * and the rest below is the same), with ffprobe only for what that parser does not model.
  * Demux-only ffprobe, one call for container and streams. The packets probe checks come from an
  * MP4/MOV's moov (src/probe/mp4.ts, which also seeds the packet index), from the same call for
  * another short clip (every packet, which seeds the index too), or from a second call on a long
@@ -17,8 +19,10 @@ import { runProcess } from '../ffmpeg/runner.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from './local.js';
 import { moovEncryption, mp4Encryption } from './encryption.js';
+import { probeMatroska } from './matroska-probe.js';
 import { indexFromMoov, indexOfPackets, withIndex, type PacketIndex } from './keyframes.js';
 import { type LocalMoov, modelled, type MoovTrack, moovTrack, readMoov } from './mp4.js';
+import type { RawFormat, RawPacket, RawStream } from './raw.js';
 import type { AudioStreamInfo, MediaInfo, Rotation, VideoStreamInfo } from './types.js';
 
 export interface ProbeOptions extends BinaryOptions {
@@ -26,40 +30,12 @@ export interface ProbeOptions extends BinaryOptions {
   signal?: AbortSignal | undefined;
   /** The name for messages and MediaInfo.input when the path is a local copy (a remote input's URL). */
   inputName?: string | undefined;
-}
-
-interface RawStream {
-  index: number;
-  codec_type?: string;
-  codec_name?: string;
-  profile?: string;
-  pix_fmt?: string;
-  width?: number;
-  height?: number;
-  coded_width?: number;
-  coded_height?: number;
-  sample_aspect_ratio?: string;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  nb_frames?: string;
-  duration?: string;
-  start_time?: string;
-  bit_rate?: string;
-  sample_rate?: string;
-  channels?: number;
-  channel_layout?: string;
-  disposition?: Record<string, number>;
-  tags?: Record<string, string>;
-  side_data_list?: Array<{ side_data_type?: string; rotation?: number | string }>;
-}
-
-interface RawFormat {
-  format_name?: string;
-  duration?: string;
-  size?: string;
-  bit_rate?: string;
-  start_time?: string;
-  tags?: Record<string, string>;
+  /**
+   * Where the container's facts come from: `auto` (default) reads WebM/Matroska in JS
+   * (src/probe/matroska-probe.ts) and asks ffprobe for the rest and for what that parser refuses;
+   * `ffprobe` always asks ffprobe.
+   */
+  factsSource?: 'auto' | 'ffprobe' | undefined;
 }
 
 const num = (v: unknown): number | null => {
@@ -181,15 +157,6 @@ export const PROBE_TAIL_SEC = 3;
 const ONE_CALL_BYTES = 48 * 1024 * 1024;
 const PACKET_FIELDS = 'stream_index,pts_time,duration_time,size,pos,flags';
 
-interface RawPacket {
-  stream_index?: number;
-  pts_time?: string;
-  duration_time?: string;
-  size?: string;
-  pos?: string;
-  flags?: string;
-}
-
 /** What every ffprobe call of a probe shares. */
 type ProcessCommon = { command: string; input: string; timeoutMs: number; signal?: AbortSignal | undefined };
 
@@ -279,6 +246,21 @@ interface FirstCall {
   track: MoovTrack | undefined;
   /** The call listed every packet (a short file whose moov gives no video track). */
   whole: boolean;
+  /** The packets listed are the main stream's sample (head and tail) even when not whole: no ffprobe was run (a JS probe's). */
+  sampled?: boolean;
+}
+
+/**
+ * A WebM/Matroska file's facts from its own elements (src/probe/matroska-probe.ts), in place of the
+ * ffprobe call; undefined when that parser does not model the file. A size that lies is CORRUPT.
+ */
+async function matroskaCall(local: LocalInput, input: string, limits: Limits): Promise<FirstCall | undefined> {
+  if (local.signature !== 'ebml') return undefined;
+  const o = { maxDurationSec: limits.maxDurationSec, wholeBytes: ONE_CALL_BYTES, headPackets: PROBE_HEAD_PACKETS, tailSec: PROBE_TAIL_SEC };
+  const got = await probeMatroska(local.path, o).catch((e: unknown) => {
+    throw corruptInput(input, e);
+  });
+  return got && { parsed: got.parsed, track: undefined, whole: got.whole, sampled: true };
 }
 
 /**
@@ -387,8 +369,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   }
   if (local.kind === 'image') return probeImage(local, limits);
 
-  const ffprobe = resolveBinary('ffprobe', options);
-  const common = { command: ffprobe.path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal };
+  // ffprobe is looked up only when it runs: a WebM read in JS needs none.
+  const common = (): ProcessCommon => ({ command: resolveBinary('ffprobe', options).path, input, timeoutMs: limits.probeTimeoutMs, signal: options.signal });
   // An MP4/MOV with a video track: the packet sample and the packet index come from its moov,
   // whose counts are checked against the file (a lie is CORRUPT here, not a fallback to ffprobe).
   const read =
@@ -397,7 +379,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
           throw corruptInput(input, e);
         })
       : undefined;
-  const { parsed, track, whole } = await firstCall(local, input, read, common);
+  const { parsed, track, whole, sampled } =
+    (options.factsSource !== 'ffprobe' ? await matroskaCall(local, input, limits) : undefined) ?? (await firstCall(local, input, read, common()));
   const format = parsed.format ?? {};
   const streams = parsed.streams ?? [];
   const formatName = format.format_name ?? 'unknown';
@@ -419,11 +402,12 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
     read && formatName.startsWith('mov') && main === v
       ? modelled(input, () => indexFromMoov(read.moov, v.index, startTimeSec, { parsed: track, bounds: read.bounds }))
       : undefined;
-  const mainPackets = whole
-    ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
-    : moovIdx
-      ? []
-      : await packetSample(local.path, main.index, noDuration ? undefined : declared, common);
+  const mainPackets =
+    whole || sampled
+      ? (parsed.packets ?? []).filter((p) => p.stream_index === main.index)
+      : moovIdx
+        ? []
+        : await packetSample(local.path, main.index, noDuration ? undefined : declared, common());
   const { sampleTimes, lastEnd, complete } = moovIdx ? moovSample(moovIdx, local.sizeBytes) : packetSampleOf(mainPackets, startTimeSec);
   if (!sampleTimes.length) throw inputError('CORRUPT', input, 'no packets can be read: the file is truncated or damaged');
   let durationSec = noDuration ? lastEnd : declared;
@@ -458,8 +442,10 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
   // The index read with it goes with the result (an MP4/MOV's moov index stands for `auto` only:
   // `ffprobe` still reads the packets); nothing else is kept.
   const listed = !moovIdx && whole && video ? indexOfPackets(info, indexPackets(mainPackets)) : undefined;
+  // A WebM/Matroska index read in JS knows its packets are the frames' own bytes.
+  if (listed && sampled) listed.rawFrames = true;
   if (moovIdx) return withIndex(info, moovIdx, ['auto']);
-  return listed ? withIndex(info, listed) : info;
+  return listed ? withIndex(info, listed, sampled ? ['auto'] : undefined) : info;
 }
 
 /** Probes and requires a video stream (NO_VIDEO_STREAM otherwise). */

@@ -91,6 +91,12 @@ export interface PacketIndex {
    */
   keyframesOnly?: boolean | undefined;
   /**
+   * Each packet's bytes in the file are the codec's frame as it is decoded: a Matroska block's data
+   * after its header, no content encoding (the index src/probe/matroska-probe.ts reads, which
+   * refuses content encodings). The keyframe IVF path reads VP8/VP9 keyframes from the file by it.
+   */
+  rawFrames?: boolean | undefined;
+  /**
    * An MP4/MOV video track's codec record (the avcC or hvcC payload), from its moov: with it the
    * keyframe stream reads its packets from the file itself (src/extract/strategies/packet-stream.ts).
    */

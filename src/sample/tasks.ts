@@ -49,8 +49,14 @@ type Group = FrameGroup<PlannedFrame>;
  */
 export const MIN_TASK_FRAMES = 8;
 
+/**
+ * The frames are shared out evenly among as many tasks as hold MIN_TASK_FRAMES each (at most one
+ * or two a thread): 9 keyframes are one task of 9, not 8 and a process started for the last one
+ * (echo-hereweare.webm every 5 s).
+ */
 export function taskSize(total: number, threads: number, uniform = false): number {
-  return Math.max(MIN_TASK_FRAMES, Math.min(96, Math.ceil(total / (uniform ? threads : threads * 2))));
+  const tasks = Math.max(1, Math.min(uniform ? threads : threads * 2, Math.floor(total / MIN_TASK_FRAMES)));
+  return Math.max(MIN_TASK_FRAMES, Math.min(96, Math.ceil(total / tasks)));
 }
 
 /**
@@ -105,7 +111,7 @@ function joins(g: Group, r: number, k: number, start: number): boolean {
 
 /** The name of the cheapest strategy for a group (of `strategies`, default STRATEGIES). */
 export function chooseStrategy(g: Group, dec: DecodeOrder, streamable: boolean, strategies: readonly DecodeStrategy[] = STRATEGIES): DecodePath {
-  return cheapest(strategies, { dec, streamable, alone: true }, g).name;
+  return cheapest(strategies, { dec, streamable, alone: true, skip: true }, g).name;
 }
 
 /**
@@ -150,7 +156,7 @@ function frameTask(g: Group, facts: DecodeFacts, ctx: TaskContext, strategy: Dec
 /** The decode tasks for the planned frames of a video. */
 export function buildTasks(frames: PlannedFrame[], ctx: TaskContext): FrameTask[] {
   const dec = new DecodeOrder(ctx.idx, startCost(ctx.video.width, ctx.video.height));
-  const facts = decodeFacts({ codec: ctx.video.codec, container: ctx.info.container }, dec, frames, ctx.idx.codecRecord);
+  const facts = decodeFacts({ codec: ctx.video.codec, container: ctx.info.container }, dec, frames, ctx.idx.codecRecord, ctx.idx.rawFrames === true);
   const groups = groupFrames(frames, dec, ctx.threads, facts.streamable, facts.alone);
   const strategies = ctx.strategies ?? STRATEGIES;
   return groups.map((g) => frameTask(g, facts, ctx, cheapest(strategies, facts, g), groups.length === 1));

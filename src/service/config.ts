@@ -30,6 +30,8 @@ export interface ServiceConfig {
   queueLimit?: number | undefined;
   /** Finished jobs, their outputs and unused uploads are deleted after this many hours (default 168). */
   retentionHours?: number | undefined;
+  /** Uploads (POST /v1/uploads) no job holds are deleted this many seconds after their last use (default 86400: 24 h). */
+  uploadTtlSec?: number | undefined;
   /** Bearer token every request but /healthz must carry (default: OMNIPREP_TOKEN; none: open). */
   token?: string | undefined;
   /** OpenAI's server for jobs with `call: true` (default: OPENAI_BASE_URL, else OpenAI); the same as `providers.openai.baseURL`. */
@@ -98,6 +100,7 @@ export interface ResolvedConfig {
   jobTimeoutSec: number;
   queueLimit: number;
   retentionHours: number;
+  uploadTtlSec: number;
   token: string | undefined;
   /** Each provider's server and key (undefined: the provider's own, or none). */
   providers: Record<Provider, ProviderServer>;
@@ -131,6 +134,7 @@ export const SERVICE_DEFAULTS = {
   jobTimeoutSec: 3600,
   queueLimit: 1000,
   retentionHours: 168,
+  uploadTtlSec: 86_400,
   attempts: 2,
   planTimeoutMs: 60_000,
   downloadTimeoutMs: 60_000,
@@ -162,6 +166,7 @@ export function resolveConfig(c: ServiceConfig = {}, env: NodeJS.ProcessEnv = pr
     jobTimeoutSec: positive('jobTimeoutSec', c.jobTimeoutSec ?? d.jobTimeoutSec),
     queueLimit: positive('queueLimit', c.queueLimit ?? d.queueLimit, true, 1),
     retentionHours: positive('retentionHours', c.retentionHours ?? d.retentionHours),
+    uploadTtlSec: positive('uploadTtlSec', c.uploadTtlSec ?? d.uploadTtlSec),
     token: c.token ?? (env.OMNIPREP_TOKEN || undefined),
     providers: providerServers(c, env),
     limits: { ...DEFAULT_SERVICE_LIMITS, ...c.limits },

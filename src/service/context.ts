@@ -14,6 +14,7 @@ import type { JobOptions } from './options.js';
 import type { JobQueue } from './queue/types.js';
 import type { JobInput, JobRecord, JobStore } from './store/types.js';
 import type { Health } from './backend/types.js';
+import type { Uploads } from './uploads.js';
 
 export type { Health };
 
@@ -35,11 +36,13 @@ export interface RouteContext {
     estimateEval(task: Omit<EvalTask, 'kind' | 'registry'>, signal?: AbortSignal): Promise<Extract<EvalTaskOutcome, { ok: true }>>;
     unpin(input: JobInput): void;
   };
+  /** Uploads sent once (POST /v1/uploads). */
+  readonly uploads: Pick<Uploads, 'receive' | 'presign' | 'complete' | 'get' | 'delete'>;
   /** A place in the queue for one submission (429 when full); call the result when it is stored. */
   admit(): Promise<() => void>;
   health(): Promise<Health>;
-  /** Frees what a finished job alone holds: its outputs, and its stored input when no other job or submission uses it. */
-  release(job: JobRecord): Promise<void>;
+  /** DELETE: frees what the job alone holds (its outputs, and its stored input when no other job or submission uses it), removes its record, and its upload when no other job holds it. */
+  remove(job: JobRecord): Promise<void>;
   /** Jobs running on this node. */
   runningHere(): number;
   /** Waits until this node no longer runs the job (after a cancel). */

@@ -2,7 +2,8 @@
  * The data directory (--data): what a node keeps on disk.
  *
  *   DATA/omniprep.db         jobs, states and results (SQLite, embedded mode only)
- *   DATA/inputs/SHA256.EXT   uploads and downloads, content-addressed (the same bytes are kept once)
+ *   DATA/inputs/SHA256.EXT   files sent with a job, downloads, paths: content-addressed (the same bytes are kept once)
+ *   DATA/uploads/ID.EXT      uploads sent once (POST /v1/uploads; records in SQLite), with the facts a plan learned
  *   DATA/outputs/JOB/        a job's frames (frames/) and audio chunks (audio/), with manifests
  *   DATA/plans/JOB.json      a job's plan and the facts it was made from (its worker executes it)
  *   DATA/tmp/                uploads and downloads in flight

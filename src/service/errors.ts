@@ -35,6 +35,9 @@ export type ServiceErrorCode =
   | 'UNAUTHORIZED' // no or wrong bearer token
   | 'FORBIDDEN_PATH' // a path outside the allowed roots, or path inputs disabled
   | 'JOB_NOT_FOUND'
+  | 'UPLOAD_NOT_FOUND'
+  | 'UPLOAD_EXPIRED' // an upload past its --upload-ttl, not yet swept
+  | 'CONFLICT' // an upload a job still holds, a multipart upload not completed
   | 'NOT_READY' // the job has not finished (manifest, frames)
   | 'QUEUE_FULL'
   | 'BAD_REQUEST' // a body that does not match the schema
@@ -47,6 +50,9 @@ const SERVICE_STATUS: Record<ServiceErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN_PATH: 403,
   JOB_NOT_FOUND: 404,
+  UPLOAD_NOT_FOUND: 404,
+  UPLOAD_EXPIRED: 410,
+  CONFLICT: 409,
   NOT_READY: 409,
   QUEUE_FULL: 429,
   BAD_REQUEST: 400,

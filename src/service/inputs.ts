@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pLimit from 'p-limit';
 import { isOmniprepError, OmniprepError } from '../errors.js';
-import { planRemote } from '../plan/plan.js';
-import type { PlanFacts } from '../plan/planner.js';
+import { planRemote, planWithFacts as planKnown } from '../plan/plan.js';
+import { factsNeeded, type PlanFacts } from '../plan/planner.js';
+import { IncompleteIndex } from '../plan/frames.js';
+import { withIndex } from '../probe/keyframes.js';
 import type { Plan } from '../plan/types.js';
 import { RemoteInput, remoteOptions } from '../source/remote.js';
 import { checkPlanBounds } from './bounds.js';
@@ -18,20 +20,21 @@ import type { ResolvedConfig } from './config.js';
 import type { DataDir } from './data.js';
 import { ServiceError } from './errors.js';
 import { type FileIdentity, inputFile, intakePath, intakeUpload, intakeUrl, jobUrlOptions } from './intake.js';
-import { objectUrl, objectUrlOptions, s3UrlInput, storedUpload, uploadToStore } from './object-inputs.js';
+import { objectUrl, objectUrlOptions, s3UrlInput, uploadToStore } from './object-inputs.js';
 import type { OpenedObjects } from './objects/open.js';
 import { jobProvider, OPTIONS_FIELD_LIMIT, parseJobOptions, resolveJobOptions, toPlanOptions, type JobOptions } from './options.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { scrubPaths, type Renames } from './paths.js';
 import type { EvalTask, EvalTaskOutcome } from './eval-task.js';
 import { Planner } from './planner.js';
-import { readByRanges, type JobInput, type JobStore } from './store/types.js';
+import { holdKey, readByRanges, type JobInput, type JobStore } from './store/types.js';
 import type { TokenCounter } from './tokens.js';
+import type { Uploads } from './uploads.js';
 
 /** Path inputs whose stored copies are kept for planning again. */
 const STORED_PATHS = 64;
 /** Room for multipart boundaries and part headers. */
-const MULTIPART_SLACK = 64 * 1024;
+export const MULTIPART_SLACK = 64 * 1024;
 
 export interface InputsDeps {
   config: ResolvedConfig;
@@ -41,7 +44,11 @@ export interface InputsDeps {
   tokens: TokenCounter;
   /** The S3 store (--store) or the data directory: where uploads go. */
   objectStore: OpenedObjects;
+  /** Uploads sent once (POST /v1/uploads), used by id. */
+  uploads: Uploads;
 }
+
+type Planned = { plan: Plan; facts?: PlanFacts | undefined };
 
 /** How long a planner's presigned GET of an input in the store works. */
 const PLAN_URL_TTL_SEC = 900;
@@ -67,7 +74,7 @@ export function renamed(e: unknown, file: string, name: string): unknown {
 }
 
 /** Any multipart failure as the client's error: a 400 naming the rule, or 413 for the size limit. */
-function multipartError(e: unknown, maxBytes: number): unknown {
+export function multipartError(e: unknown, maxBytes: number): unknown {
   if (e instanceof ServiceError || isOmniprepError(e)) return e;
   const err = e as NodeJS.ErrnoException & { statusCode?: number };
   if (err?.syscall) return e; // the server's own disk: a 500
@@ -174,7 +181,11 @@ export class Inputs {
   ): Promise<JobInput> {
     const { data, config, roots } = this.d;
     const { objects } = this.d.objectStore;
-    if (ref.upload !== undefined) return storedUpload(objects, ref.upload, config.maxUploadBytes);
+    if (ref.upload !== undefined) {
+      const input = await this.d.uploads.input(ref.upload);
+      this.pin(input);
+      return input;
+    }
     if (ref.url?.startsWith('s3://')) return s3UrlInput(objects, ref.url, config.maxUploadBytes);
     if (ref.path !== undefined) {
       const { input, identity } = await intakePath(ref.path, roots, data, (id) => this.stored.get(id));
@@ -230,32 +241,72 @@ export class Inputs {
    * or a URL's read by ranges), for its job's worker: src/sample/planned.ts. A URL's worker opens
    * it again (pinned to what its submission saw) and executes the plan on what it fetches.
    */
-  planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<{ plan: Plan; facts?: PlanFacts | undefined }> {
-    const { data, config, tokens } = this.d;
+  planWithFacts(input: JobInput, options: JobOptions, signal?: AbortSignal): Promise<Planned> {
     return this.planLimit(async () => {
-      const remote = readByRanges(input) ? await this.takeRemote(input, options, signal) : undefined;
-      const file = remote ? remote.path : inputFile(input, data);
-      // An input in the store is read through a presigned URL: the client sees its own name.
-      const renames: Renames = [[file, input.name], ...(remote && input.object ? [[remote.report().url, input.name] as const] : [])];
-      try {
-        await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
-        // A URL read by ranges: from its index, the plan says what the reading fetched.
-        if (remote) {
-          const planOptions = resolveJobOptions({ ...toPlanOptions(options, config.limits), signal });
-          const { plan, facts } = await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options));
-          // An object in the store is read through a presigned URL the worker signs again: it plans again
-          // from the byte ranges (a stored plan names the URL it was made from).
-          if (input.object) return { plan: scrubPaths(plan, renames) };
-          return { plan: scrubPaths(plan, renames), facts: { ...facts, info: { ...facts.info, path: input.name } } };
-        }
-        const { plan, facts } = await this.planner.plan(file, input.name, options, config.limits, signal);
-        return { plan: scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]), facts };
-      } catch (e) {
-        throw renamed(e, file, input.name);
-      } finally {
-        await remote?.close();
-      }
+      if (!input.upload) return (await this.planInput(input, options, signal)).planned;
+      // An upload planned before: from what that plan learned (nothing is read or probed again).
+      const known = await this.d.uploads.knownFacts(input);
+      const again = known && (await this.planFromKnown(input, known, options));
+      if (again) return again;
+      const { planned, facts } = await this.planInput(input, options, signal);
+      if (facts) await this.d.uploads.keepFacts(input, facts);
+      return planned;
     });
+  }
+
+  /**
+   * The plan of an upload from the facts an earlier plan of it learned (no file read, no thread:
+   * the planner is pure); undefined when they cannot serve it (scene mode decodes the video; a
+   * Matroska index of keyframes only, for a plan that needs other frames).
+   */
+  private async planFromKnown(input: JobInput, known: PlanFacts, options: JobOptions): Promise<Planned | undefined> {
+    const { config, tokens } = this.d;
+    if (factsNeeded(known.info, options).scene) return undefined;
+    checkPlanBounds(known.info, options);
+    await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
+    const info = known.index ? withIndex(known.info, known.index) : known.info;
+    const renames: Renames = [
+      [known.info.path, input.name],
+      [known.info.input, input.name],
+    ];
+    try {
+      const { plan, facts } = await planKnown(info, resolveJobOptions(toPlanOptions(options, config.limits)));
+      // An object in the store is planned again by its worker (from byte ranges); a file's plan goes with its job.
+      return { plan: scrubPaths(plan, renames), ...(input.object ? {} : { facts }) };
+    } catch (e) {
+      if (e instanceof IncompleteIndex) return undefined;
+      throw renamed(renamed(e, known.info.path, input.name), known.info.input, input.name);
+    }
+  }
+
+  /**
+   * The plan of an input read now: `planned` for its job (facts only where its worker can execute
+   * them), `facts` what the reading learned (kept for an upload's next plan).
+   */
+  private async planInput(input: JobInput, options: JobOptions, signal: AbortSignal | undefined): Promise<{ planned: Planned; facts?: PlanFacts }> {
+    const { data, config, tokens } = this.d;
+    const remote = readByRanges(input) ? await this.takeRemote(input, options, signal) : undefined;
+    const file = remote ? remote.path : inputFile(input, data);
+    // An input in the store is read through a presigned URL: the client sees its own name.
+    const renames: Renames = [[file, input.name], ...(remote && input.object ? [[remote.report().url, input.name] as const] : [])];
+    try {
+      await tokens.prime(options.model, { prompt: options.prompt, system: options.system });
+      // A URL read by ranges: from its index, the plan says what the reading fetched.
+      if (remote) {
+        const planOptions = resolveJobOptions({ ...toPlanOptions(options, config.limits), signal });
+        const { plan, facts } = await planRemote(remote, planOptions, (info) => checkPlanBounds(info, options));
+        // An object in the store is read through a presigned URL the worker signs again: it plans again
+        // from the byte ranges (a stored plan names the URL it was made from).
+        if (input.object) return { planned: { plan: scrubPaths(plan, renames) }, facts };
+        return { planned: { plan: scrubPaths(plan, renames), facts: { ...facts, info: { ...facts.info, path: input.name } } } };
+      }
+      const { plan, facts } = await this.planner.plan(file, input.name, options, config.limits, signal);
+      return { planned: { plan: scrubPaths({ ...plan, ...(input.remote ? { remote: input.remote } : {}) }, [[file, input.name]]), facts }, facts };
+    } catch (e) {
+      throw renamed(e, file, input.name);
+    } finally {
+      await remote?.close();
+    }
   }
 
   /** The reader a URL's submission opened (or a new one, pinned to what it saw; an object's through a presigned GET). */
@@ -310,17 +361,19 @@ export class Inputs {
   }
 
   private pin(input: JobInput): void {
-    if (!input.file) return; // a URL read by ranges: nothing stored
-    this.pinned.set(input.file, (this.pinned.get(input.file) ?? 0) + 1);
+    const key = holdKey(input);
+    if (!key) return; // a URL read by ranges: nothing stored
+    this.pinned.set(key, (this.pinned.get(key) ?? 0) + 1);
   }
 
   /** The submission is over (its job holds the file from now on, or it failed). */
   unpin(input: JobInput): void {
     void this.closeRemote(input).catch(() => {});
-    if (!input.file) return;
-    const n = (this.pinned.get(input.file) ?? 0) - 1;
-    if (n > 0) this.pinned.set(input.file, n);
-    else this.pinned.delete(input.file);
+    const key = holdKey(input);
+    if (!key) return;
+    const n = (this.pinned.get(key) ?? 0) - 1;
+    if (n > 0) this.pinned.set(key, n);
+    else this.pinned.delete(key);
   }
 
   isPinned(file: string): boolean {
@@ -332,7 +385,7 @@ export class Inputs {
     await this.closeRemote(input).catch(() => {});
     this.unpin(input);
     if (input.owned && input.object) await this.d.objectStore.objects.deletePrefix(input.object);
-    if (!input.file) return;
+    if (!input.file || input.upload) return; // an upload stays until it expires or is deleted
     if (this.pinned.has(input.file) || (await this.d.store.inputInUse(input.file))) return;
     const file = inputFile(input, this.d.data);
     if (this.d.data.isInput(file)) await rm(file, { force: true }); // never a file outside the store

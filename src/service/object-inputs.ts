@@ -1,45 +1,25 @@
 /**
- * Inputs in the S3 store: an upload through the API streamed to it (hashed on the way, a bounded
- * buffer: lib-storage's parts), an upload a client PUT to a presigned URL (`POST /v1/uploads`,
- * then `{ upload: ID }`), and an `s3://BUCKET/KEY` URL in the service's own bucket. Each is read
+ * Inputs in the S3 store: a file sent with POST /v1/jobs or /v1/plan streamed to it (hashed on
+ * the way, a bounded buffer: lib-storage's parts), and an `s3://BUCKET/KEY` URL in the service's
+ * own bucket (uploads sent once, POST /v1/uploads, are uploads.ts). Each is read
  * like a URL by the planner and the worker: through a presigned GET, by byte ranges when the
  * container allows (the range reader may reach the store's endpoint, and only it, even on a
  * loopback or private address), pinned to the object's ETag and size.
  */
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { OmniprepError } from '../errors.js';
 import type { RemoteOptions } from '../source/remote.js';
 import type { ResolvedConfig } from './config.js';
 import { extensionOf, hashingTap, uploadLimit } from './data.js';
-import { ServiceError } from './errors.js';
 import { jobUrlOptions } from './intake.js';
 import type { ObjectStore } from './objects/types.js';
 import type { JobInput } from './store/types.js';
-
-/** How long a presigned upload URL works. */
-export const UPLOAD_URL_TTL_SEC = 3600;
-const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\.[a-z0-9]{1,5})?$/;
 
 /** A new upload's id: a UUID, with the file name's extension when it has one. */
 function uploadId(name: string | undefined): string {
   const ext = extensionOf(name);
   return `${randomUUID()}${ext === 'bin' ? '' : `.${ext}`}`;
-}
-
-/** A new upload slot: its id (with the file's extension) and a presigned PUT for it. */
-export async function newUpload(objects: ObjectStore, name: string | undefined): Promise<{ id: string; url: string; expiresInSec: number }> {
-  if (objects.kind !== 's3')
-    throw new ServiceError('BAD_REQUEST', 'presigned uploads need an object store (start the service with --store s3://BUCKET/PREFIX)');
-  const id = uploadId(name);
-  return { id, url: await objects.presignPut(objects.key('uploads', id), UPLOAD_URL_TTL_SEC), expiresInSec: UPLOAD_URL_TTL_SEC };
-}
-
-/** `{ upload: ID }`: the object a client put to its presigned URL. */
-export async function storedUpload(objects: ObjectStore, id: string, maxBytes: number): Promise<JobInput> {
-  if (objects.kind !== 's3') throw new ServiceError('BAD_REQUEST', 'upload ids need an object store (start the service with --store s3://BUCKET/PREFIX)');
-  if (!UPLOAD_ID.test(id)) throw new ServiceError('BAD_REQUEST', `upload ${JSON.stringify(id).slice(0, 80)}: not an upload id (POST /v1/uploads gives one)`);
-  return objectInput(objects, objects.key('uploads', id), { kind: 'upload', name: id }, maxBytes);
 }
 
 /** `s3://BUCKET/KEY` in the service's bucket. */
@@ -67,9 +47,36 @@ async function objectInput(objects: ObjectStore, key: string, base: Pick<JobInpu
 }
 
 /**
- * A multipart upload through the API, streamed to the store while it is hashed: over `maxBytes`
- * it is refused the moment the limit is crossed, and nothing stays in the store.
+ * A file sent through the API, streamed into the object store at `key` while it is hashed (a
+ * bounded buffer): over `maxBytes` it is refused the moment the limit is crossed (busboy's
+ * 'limit'), an empty one too, and nothing stays in the store.
  */
+export async function streamToStore(
+  stream: Readable & { truncated?: boolean },
+  name: string,
+  tooLarge: () => OmniprepError,
+  objects: ObjectStore,
+  key: string,
+): Promise<{ sha256: string; bytes: number; etag: string | undefined }> {
+  const tap = hashingTap();
+  stream.once('limit', () => stream.destroy(tooLarge()));
+  try {
+    // pipeline: an error of the upload (the limit) ends the hashing stream the store reads, once.
+    await objects.put(
+      key,
+      pipeline(stream, tap.stream, () => {}),
+    );
+    if (stream.truncated) throw tooLarge();
+    if (tap.bytes() === 0) throw new OmniprepError('EMPTY', `${name}: is empty (0 bytes)`, { input: name });
+  } catch (e) {
+    await objects.delete(key).catch(() => {});
+    throw stream.truncated ? tooLarge() : e;
+  }
+  const etag = objects.kind === 's3' ? (await objects.head(key))?.etag : undefined;
+  return { sha256: tap.sha256(), bytes: tap.bytes(), etag };
+}
+
+/** A multipart upload with POST /v1/jobs or /v1/plan into the S3 store: the job's own object. */
 export async function uploadToStore(
   stream: Readable & { truncated?: boolean },
   filename: string | undefined,
@@ -78,19 +85,8 @@ export async function uploadToStore(
 ): Promise<JobInput> {
   const { name, tooLarge } = uploadLimit(filename, maxBytes);
   const key = objects.key('uploads', uploadId(name));
-  const tap = hashingTap();
-  stream.once('limit', () => stream.destroy(tooLarge()));
-  stream.once('error', (e) => tap.stream.destroy(e));
-  try {
-    await objects.put(key, stream.pipe(tap.stream));
-    if (stream.truncated) throw tooLarge();
-    if (tap.bytes() === 0) throw new OmniprepError('EMPTY', `${name}: is empty (0 bytes)`, { input: name });
-  } catch (e) {
-    await objects.deletePrefix(key).catch(() => {});
-    throw stream.truncated ? tooLarge() : e;
-  }
-  const info = await objects.head(key);
-  return { kind: 'upload', name, file: '', sha256: tap.sha256(), bytes: tap.bytes(), object: key, etag: info?.etag, owned: true };
+  const got = await streamToStore(stream, name, tooLarge, objects, key);
+  return { kind: 'upload', name, file: '', sha256: got.sha256, bytes: got.bytes, object: key, etag: got.etag, owned: true };
 }
 
 /** A presigned GET for an input in the store, valid for `ttlSec`. */

@@ -4,7 +4,7 @@
  * and the manifest last, so a job is done only when its manifest is stored, and removes the local
  * copy. With the local store they stay where they were written (DATA/outputs/JOB), as always.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { createReadStream } from 'node:fs';
 import pLimit from 'p-limit';
@@ -23,6 +23,9 @@ export function outputKey(objects: ObjectStore, id: string, rel: string): string
 }
 
 export const MANIFEST = 'manifest.json';
+/** Outputs put at once, and the size up to which one goes up as one PutObject of its bytes. */
+const PUTS_AT_ONCE = 8;
+const SMALL_OUTPUT = 8 * 1024 * 1024;
 
 function contentType(name: string): string | undefined {
   const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
@@ -38,12 +41,14 @@ function contentType(name: string): string | undefined {
 export async function publishOutputs(objects: ObjectStore, id: string, dir: string, manifest: unknown): Promise<number> {
   if (objects.kind !== 's3') return 0;
   const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-  const limit = pLimit(4);
+  const limit = pLimit(PUTS_AT_ONCE);
   await Promise.all(
     files.map((f) =>
-      limit(() => {
+      limit(async () => {
         const rel = relative(dir, f).split(sep).join('/');
-        return objects.put(outputKey(objects, id, rel), createReadStream(f), contentType(rel));
+        // A frame is one PUT of its bytes; only a large file (an audio chunk) streams in parts.
+        const body = (await stat(f)).size <= SMALL_OUTPUT ? await readFile(f) : createReadStream(f);
+        return objects.put(outputKey(objects, id, rel), body, contentType(rel));
       }),
     ),
   );

@@ -11,7 +11,7 @@ import { inputFile } from './intake.js';
 import { removeJobPlan } from './job-plans.js';
 import type { ObjectStore } from './objects/types.js';
 import { dropOutputs } from './outputs.js';
-import type { JobRecord, JobStore } from './store/types.js';
+import { holdKey, type JobRecord, type JobStore } from './store/types.js';
 
 export interface Holders {
   data: DataDir;
@@ -29,8 +29,10 @@ export async function releaseInput(job: JobRecord, h: Holders): Promise<boolean>
   const { data, store } = h;
   // An upload through the API into the S3 store is the job's own object.
   if (job.input.object && job.input.owned) return (await h.objects.deletePrefix(job.input.object)) > 0;
-  if (!job.input.file) return false; // a URL read by ranges: nothing stored
+  if (!holdKey(job.input)) return false; // a URL read by ranges: nothing stored
   await store.releaseInput(job.id);
+  // An upload stays until it expires or is deleted (uploads.ts), whoever held it.
+  if (job.input.upload) return false;
   const file = inputFile(job.input, data);
   // Only the store's own copies (a job recorded before paths were pinned names the client's file).
   if (!data.isInput(file) || h.isPinned(job.input.file) || (await store.inputInUse(job.input.file))) return false;

@@ -271,13 +271,13 @@ export class JobWorker {
   }
 
   /**
-   * The job's record is gone from the store while it ran here (Redis restarted without
-   * persistence): nothing can record its end, so its outputs go and the log says so, once.
+   * The job's record is gone from the store while it ran here (DELETE on another node, or Redis
+   * restarted without persistence): nothing can record its end, so its outputs go and the log says so, once.
    */
   private async vanished(id: string, outDir: string): Promise<RunOutcome> {
     await dropOutputs(this.deps.objects, id, outDir).catch(() => {});
     process.stderr.write(
-      `omniprep: job ${id}: its record is gone from the store (Redis restarted without persistence?); the job was dropped and its outputs removed\n`,
+      `omniprep: job ${id}: its record is gone from the store (deleted, or Redis restarted without persistence); the job was dropped and its outputs removed\n`,
     );
     return 'skipped';
   }
@@ -351,7 +351,12 @@ export class JobWorker {
     const audioSeconds = audio ? Math.round(audio.reduce((a, c) => a + c.durationSec, 0) * 1000) / 1000 : 0;
     const audioTokens = audio ? audio.reduce((a, c) => a + c.tokens, 0) : 0;
     const actual = actualOf({ frames: p.frames.totals.frames, imageTokens: p.frames.totals.imageTokens, audioSeconds, audioTokens }, called);
-    const manifest = { ...p.frames, input: job.input.name, frames };
+    const grids = p.frames.grids
+      ? await Promise.all(
+          p.frames.grids.map(async (g) => ({ ...g, sha256: await sha256File(join(frameDir, g.file)), url: `/v1/jobs/${job.id}/grids/${g.index}` })),
+        )
+      : undefined;
+    const manifest = { ...p.frames, input: job.input.name, frames, ...(grids ? { grids } : {}) };
     return {
       frames: frames.length,
       bytes: p.frames.totals.bytes,

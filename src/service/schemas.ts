@@ -22,7 +22,7 @@ const inputProps = {
     description:
       'an http(s) URL the server reads itself (SSRF-checked): an MP4/MOV or Matroska/WebM by byte ranges when its server answers them, anything else downloaded; with --store, also s3://BUCKET/KEY in the service bucket',
   },
-  upload: { type: 'string', minLength: 1, maxLength: 64, description: 'with --store: the id of an upload made with POST /v1/uploads and its presigned PUT' },
+  upload: { type: 'string', minLength: 1, maxLength: 64, description: 'the id POST /v1/uploads gave (the file is not sent again)' },
   options: { $ref: 'JobOptions#' },
 } as const;
 
@@ -132,6 +132,7 @@ export const errorResponses = {
   403: { $ref: 'Error#' },
   404: { $ref: 'Error#' },
   409: { $ref: 'Error#' },
+  410: { $ref: 'Error#' },
   413: { $ref: 'Error#' },
   415: { $ref: 'Error#' },
   422: { $ref: 'Error#' },
@@ -143,21 +144,74 @@ export const errorResponses = {
   507: { $ref: 'Error#' },
 } as const;
 
-/** POST /v1/uploads: a presigned PUT for one file (with --store). */
+/** POST /v1/uploads as JSON (with --store): a presigned PUT, or a presigned multipart upload. */
 export const uploadBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { name: { type: 'string', maxLength: 255, description: "the file's name (its extension is kept)" } },
+  properties: {
+    name: { type: 'string', maxLength: 255, description: "the file's name (its extension is kept)" },
+    size: { type: 'integer', minimum: 1, description: 'its size in bytes: over 64 MiB, a multipart upload (needed for one)' },
+    multipart: { type: 'boolean', description: 'a multipart upload whatever the size' },
+  },
+} as const;
+
+export const uploadInput = {
+  content: {
+    'multipart/form-data': {
+      schema: { description: 'the file, in the field `file`: stored once by its SHA-256', properties: { file: { type: 'string', format: 'binary' } } },
+    },
+    'application/json': { schema: uploadBody },
+  },
 } as const;
 
 export const uploadSchema = {
   type: 'object',
-  required: ['id', 'url', 'method', 'expiresInSec'],
+  additionalProperties: true,
+  required: ['id'],
   properties: {
-    id: { type: 'string', description: 'give it to POST /v1/jobs or /v1/plan as { "upload": ID } once the PUT is done' },
-    url: { type: 'string', description: 'PUT the file here (no other header needed)' },
-    method: { type: 'string', enum: ['PUT'] },
-    expiresInSec: { type: 'number' },
+    id: { type: 'string', description: 'give it to POST /v1/jobs or /v1/plan as { "upload": ID }' },
+    sha256: { type: ['string', 'null'], description: "the bytes' SHA-256 (null for a presigned upload)" },
+    size: { type: 'integer' },
+    name: { type: 'string' },
+    state: { type: 'string', enum: ['pending', 'ready'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'unless a job holds it; each use moves it on by --upload-ttl' },
+    deduplicated: { type: 'boolean', description: 'the same bytes were uploaded already: this is that upload, nothing was stored twice' },
+    url: { type: 'string', description: 'a presigned PUT: PUT the file here (no other header needed)' },
+    method: { type: 'string', enum: ['PUT', 'multipart'] },
+    partSize: { type: 'integer', description: 'multipart: every part but the last has this many bytes' },
+    parts: {
+      type: 'array',
+      items: { type: 'object', properties: { partNumber: { type: 'integer' }, url: { type: 'string' } } },
+      description: 'multipart: PUT each part to its URL, keep the ETag header each answers',
+    },
+    complete: { type: 'string', description: 'multipart: POST { parts: [{ partNumber, etag }] } here once every part is sent' },
+    expiresInSec: { type: 'number', description: 'how long the presigned URLs work' },
+  },
+} as const;
+
+export const uploadParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
+} as const;
+
+export const completeBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['parts'],
+  properties: {
+    parts: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10_000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['partNumber', 'etag'],
+        properties: { partNumber: { type: 'integer', minimum: 1, maximum: 10_000 }, etag: { type: 'string', minLength: 1, maxLength: 200 } },
+      },
+    },
   },
 } as const;
 

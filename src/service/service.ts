@@ -34,6 +34,7 @@ import { type Holders, releaseJob } from './release.js';
 import { JobWorker } from './runner.js';
 import type { JobStore } from './store/types.js';
 import { TokenCounter } from './tokens.js';
+import { Uploads } from './uploads.js';
 
 /**
  * The node's HTTP app: Fastify's instance, typed without Fastify (an optional peer) so that
@@ -60,8 +61,8 @@ export interface Service {
   listen(): Promise<string>;
   close(): Promise<void>;
   health(): Promise<Health>;
-  /** Removes expired jobs and their files, and stored inputs no job uses, now (it also runs on a timer). */
-  sweep(): Promise<{ jobs: number; inputs: number }>;
+  /** Removes expired jobs and their files, stored inputs no job uses, and expired uploads no job holds, now (it also runs on a timer). */
+  sweep(): Promise<{ jobs: number; inputs: number; uploads: number }>;
 }
 
 export interface CreateOptions {
@@ -71,6 +72,8 @@ export interface CreateOptions {
   http?: boolean;
   /** Log requests (default false). */
   logger?: boolean;
+  /** The clock uploads expire by (default Date.now; tests move it). */
+  now?: () => number;
 }
 
 /** Stored inputs no job uses are removed after this long (a submission elsewhere may be about to use one). */
@@ -99,14 +102,19 @@ function admission(config: ResolvedConfig, backend: Backend): () => Promise<() =
 }
 
 /** Retention: expired jobs with their outputs and inputs, then inputs nothing uses. */
-function sweeper(config: ResolvedConfig, holders: Holders, inputs: Inputs): (graceMs?: number) => Promise<{ jobs: number; inputs: number }> {
+function sweeper(
+  config: ResolvedConfig,
+  holders: Holders,
+  inputs: Inputs,
+  uploads: Uploads,
+): (graceMs?: number) => Promise<{ jobs: number; inputs: number; uploads: number }> {
   return async (graceMs = ORPHAN_GRACE_MS) => {
     const expired = await holders.store.expire(Date.now() - config.retentionHours * 3600_000);
     let removed = 0;
     for (const job of expired) if (await releaseJob(job, holders)) removed++;
     removed += await inputs.sweepOrphans(graceMs);
     await sweepOrphanPlans(holders.data, holders.store, graceMs);
-    return { jobs: expired.length, inputs: removed };
+    return { jobs: expired.length, inputs: removed, uploads: await uploads.sweep() };
   };
 }
 
@@ -129,13 +137,14 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     new JobWorker({ config, store, bus, data, tokens, isPinned, shared, objects, storeEndpoint: opened.endpointAddresses });
   const backend = config.redisUrl ? await redisBackend(config, { work, http, makeRunner }) : embeddedBackend(config, { work, http, makeRunner });
   const { store, bus, queue, runner } = backend;
+  const uploads = new Uploads({ config, objects, uploads: backend.uploads, store, isPinned, now: o.now ?? Date.now });
   tokens.warm(http); // after the data directory's lock: a second server is refused without the wait
   // What a killed node left: its temporary directories, and (embedded, where nothing else submits) orphan inputs.
   await data.cleanTmp(!config.redisUrl);
   const restoreTemp = useTempRoot(data.nodeTmp());
-  inputs = new Inputs({ config, data, store, roots, tokens, objectStore: opened });
+  inputs = new Inputs({ config, data, store, roots, tokens, objectStore: opened, uploads });
   const holders: Holders = { data, objects, store, isPinned, shared };
-  const sweep = sweeper(config, holders, inputs);
+  const sweep = sweeper(config, holders, inputs, uploads);
 
   const health = async (): Promise<Health> => ({
     ...(await backend.health()),
@@ -155,9 +164,14 @@ export async function createService(cfg: ServiceConfig = {}, o: CreateOptions = 
     queue,
     objects,
     inputs,
+    uploads,
     admit: admission(config, backend),
     health,
-    release: (job) => releaseJob(job, holders).then(() => {}),
+    async remove(job) {
+      await releaseJob(job, holders);
+      await store.remove(job.id);
+      await uploads.releasedBy(job.input);
+    },
     runningHere: () => runner?.active ?? 0,
     async waitStopped(id, timeoutMs = 15_000) {
       const until = Date.now() + timeoutMs;

@@ -65,14 +65,27 @@ export function jobView(j: JobRecord): Record<string, unknown> {
   return {
     ...recordHead(j),
     worker: j.worker,
-    input: { kind: j.input.kind, name: j.input.name, bytes: j.input.bytes, ...(j.input.sha256 ? { sha256: j.input.sha256 } : {}) },
+    input: {
+      kind: j.input.kind,
+      name: j.input.name,
+      bytes: j.input.bytes,
+      ...(j.input.sha256 ? { sha256: j.input.sha256 } : {}),
+      ...(j.input.upload ? { upload: j.input.upload } : {}),
+    },
     options: j.options,
     progress: j.progress,
     plan: j.plan,
     result: resultSummary(j.result),
     estimate: (j.result?.estimate as Record<string, unknown> | undefined) ?? { estimated: estimated(j.plan), actual: null },
     error: j.error,
-    links: { self: base, events: `${base}/events`, manifest: `${base}/manifest`, frames: `${base}/frames/{n}` },
+    links: {
+      self: base,
+      events: `${base}/events`,
+      manifest: `${base}/manifest`,
+      frames: `${base}/frames/{n}`,
+      grids: `${base}/grids/{n}`,
+      cancel: `${base}/cancel`,
+    },
   };
 }
 

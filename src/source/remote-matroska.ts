@@ -24,6 +24,7 @@ import {
   matroskaLayout,
   parseBlock,
   readHeader,
+  SEGMENT_ELEMENTS,
   type MatroskaCue,
   type MatroskaLayout,
 } from '../probe/matroska.js';
@@ -38,18 +39,7 @@ const BLOCK_HEAD_BYTES = 48;
 /** What is fetched from a cluster's start to find a block a cue does not place (audio blocks may come first). */
 const WALK_BYTES = 4096;
 /** Elements a Segment holds, and a Cluster (the walk over fetched bytes checks it stands on one). */
-const LEVEL1 = new Set<number>([
-  MATROSKA_ID.SeekHead,
-  MATROSKA_ID.Info,
-  MATROSKA_ID.Tracks,
-  MATROSKA_ID.Cluster,
-  MATROSKA_ID.Cues,
-  0x1254c367, // Tags
-  0x1043a770, // Chapters
-  0x1941a469, // Attachments
-  MATROSKA_ID.Void,
-  MATROSKA_ID.CRC32,
-]);
+const LEVEL1 = new Set<number>([...SEGMENT_ELEMENTS, MATROSKA_ID.Void, MATROSKA_ID.CRC32]);
 const LEVEL2 = new Set<number>([
   MATROSKA_ID.Timecode,
   MATROSKA_ID.SimpleBlock,

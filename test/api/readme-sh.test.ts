@@ -235,7 +235,7 @@ describe("the README's shell blocks, run as written", () => {
     try {
       await waitFor('the server', () => log.includes('listening on'), 60_000);
       const submitted: Array<{ id: string; state: string; plan: { frames: number } }> = [];
-      for (const c of commands(block('-F file=@talk.mp4'))) {
+      for (const c of commands(block("-F 'options="))) {
         const r = await bash(swap(c), dir, env);
         expect(r.code, r.stderr).toBe(0);
         submitted.push(JSON.parse(r.stdout));
@@ -245,7 +245,7 @@ describe("the README's shell blocks, run as written", () => {
       expect(submitted[1]).toMatchObject({ state: 'queued', plan: { frames: 4 } });
       const watch = commands(block('/v1/jobs/ID/events'));
       const id = submitted[1]!.id;
-      const [events, job, manifest, frame, cancel] = watch.map((c) => swap(c).replaceAll('/ID', `/${id}`));
+      const [events, job, manifest, frame, cancel, del] = watch.map((c) => swap(c).replaceAll('/ID', `/${id}`));
       const ev = await bash(events!, dir, env);
       expect(ev.code, ev.stderr).toBe(0);
       expect(ev.stdout).toMatch(/event: end/);
@@ -257,6 +257,26 @@ describe("the README's shell blocks, run as written", () => {
       const other = submitted[0]!.id;
       const c = await bash(cancel!.replace(`/${id}`, `/${other}`), dir, env);
       expect(c.code, c.stderr).toBe(0);
+      expect(JSON.parse(c.stdout).id).toBe(other);
+      const d = await bash(del!.replace(`/${id}`, `/${other}`), dir, env);
+      expect(d.code, d.stderr).toBe(0);
+      expect((await bash(job!.replace(`/${id}`, `/${other}`), dir, env)).stdout).toContain('JOB_NOT_FOUND');
+      // Upload once, plan, change an option and plan again by id, then submit: the file is sent once.
+      const once = commands(block('-F file=@talk.mp4 http://127.0.0.1:8080/v1/uploads'));
+      expect(once).toHaveLength(4);
+      const outs: string[] = [];
+      for (const line of once) {
+        const r = await bash(swap(line), dir, env);
+        expect(r.code, r.stderr).toBe(0);
+        outs.push(r.stdout);
+      }
+      const up = JSON.parse(readFileSync(join(dir, 'upload.json'), 'utf8'));
+      expect(up).toMatchObject({ name: 'talk.mp4', size: readFileSync(join(dir, 'talk.mp4')).length, deduplicated: false });
+      const times = (f: string): number[] => JSON.parse(readFileSync(join(dir, f), 'utf8')).frames.map((x: { timestampSec: number }) => x.timestampSec);
+      expect(times('plan.json')).toEqual([0, 4, 10, 14]);
+      expect(times('replan.json')).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+      const gridJob = JSON.parse(outs[3]!);
+      expect(gridJob).toMatchObject({ state: 'queued', input: { kind: 'upload', upload: up.id }, plan: { frames: 10, grids: 3 } });
       await runEvalBlock(swap, dir, env);
       // Without the token, only /healthz answers.
       expect((await bash(`curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${port}/v1/jobs`, dir)).stdout).toBe('401');

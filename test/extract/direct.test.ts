@@ -8,31 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { handleTask } from '../../src/extract/task.js';
 import type { FrameTask } from '../../src/extract/types.js';
-import { binaryVersion, resolveBinary } from '../../src/ffmpeg/binaries.js';
-import { resolveLimits } from '../../src/limits.js';
-import { plan } from '../../src/plan/plan.js';
-import { packetIndex } from '../../src/probe/keyframes.js';
-import { probeVideo } from '../../src/probe/probe.js';
-import { buildTasks } from '../../src/sample/tasks.js';
-import { fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { readFrameNumber, tempDir } from '../helpers/fixtures.js';
+import { fixtureTasks } from '../helpers/tasks.js';
 
 async function keyframeTasks(name: 'longgop' | 'hevcLonggop' | 'hevcLonggopMkv', every: number, mode: 'keyframe' | 'exact' = 'keyframe'): Promise<FrameTask[]> {
-  const path = await fixture(name);
-  const info = await probeVideo(path);
-  const p = await plan(info, { every, mode });
-  const bin = resolveBinary('ffmpeg');
-  const limits = resolveLimits({});
-  return buildTasks(p.frames, {
-    info,
-    video: info.video,
-    idx: await packetIndex(info),
-    ffmpeg: { path: bin.path, version: await binaryVersion(bin) },
-    threads: 2,
-    maxPixels: limits.maxPixels,
-    timeoutMs: limits.processTimeoutMs,
-    out: { dir: tempDir('direct-'), width: p.width, height: p.height, format: 'jpeg', quality: 80 },
-    hash: false,
-  });
+  return (await fixtureTasks(name, every, { mode, outDir: tempDir('direct-') })).tasks;
 }
 
 /** Runs a task; returns the decode path, the processes it started and the frame numbers its images show. */

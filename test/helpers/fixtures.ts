@@ -67,19 +67,23 @@ export function timecodeVideo(o: { seconds: number; fps?: number; size?: string;
  * The timecode bars in another codec and container: `codec` is the encoder's arguments (its
  * group of pictures included). 320x180 at 30 fps, so every frame's number reads back.
  */
-function codecVideo(o: { seconds: number; codec: string[]; fps?: number }): string[] {
+function codecVideo(o: { seconds: number; codec: string[]; fps?: number; source?: string; audio?: string; size?: string }): string[] {
   const fps = o.fps ?? 30;
   return [
     '-f',
     'lavfi',
     '-i',
-    `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern('128')}`,
+    o.source ?? `nullsrc=s=16x8:r=${fps}:d=${o.seconds},format=gray,geq=${pattern('128')}`,
+    ...(o.audio ? ['-f', 'lavfi', '-i', o.audio] : []),
     '-vf',
-    'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
+    `scale=${o.size ?? '320:180'}:flags=neighbor,setsar=1,format=yuv420p`,
     ...o.codec,
     'OUT',
   ];
 }
+
+/** libvpx's VP8 encoder at its fastest. */
+const VP8_FAST = ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8'];
 
 /** libx265 with a keyframe every 10 s, each an IDR (no open groups of pictures), B-frames. */
 const HEVC_CLOSED = ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=300:min-keyint=300:scenecut=0:open-gop=0:bframes=2:log-level=error'];
@@ -134,6 +138,8 @@ export function vfrTime(n: number): number {
   return 5 + (n - 90) / 30;
 }
 export const VFR_FRAMES = 240;
+/** The VFR fixtures' source: the timecode bars at vfrTime()'s times. */
+const VFR_SOURCE = `nullsrc=s=16x8:r=30:d=${VFR_FRAMES / 30},format=gray,geq=${pattern('128')},setpts='round((if(lt(N\\,60)\\,N/30\\,if(lt(N\\,90)\\,2+(N-60)/10\\,5+(N-90)/30)))/TB)'`;
 
 export const RECIPES = {
   /** 20 s, 640x360, 30 fps, keyframes every 2 s, B-frames, a 440 Hz tone. */
@@ -224,7 +230,7 @@ export const RECIPES = {
       '-f',
       'lavfi',
       '-i',
-      `nullsrc=s=16x8:r=30:d=${VFR_FRAMES / 30},format=gray,geq=${pattern('128')},setpts='round((if(lt(N\\,60)\\,N/30\\,if(lt(N\\,90)\\,2+(N-60)/10\\,5+(N-90)/30)))/TB)'`,
+      VFR_SOURCE,
       '-vf',
       'scale=320:180:flags=neighbor,setsar=1,format=yuv420p',
       '-c:v',
@@ -387,7 +393,7 @@ export const RECIPES = {
   /** VP8 in WebM, a keyframe every second (30 frames): keyframe mode decodes them alone (-skip_frame nokey). */
   vp8: {
     ext: 'webm',
-    args: codecVideo({ seconds: 6, codec: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '30', '-keyint_min', '30'] }),
+    args: codecVideo({ seconds: 6, codec: [...VP8_FAST, '-b:v', '1M', '-g', '30', '-keyint_min', '30'] }),
   },
   /** VP9 in WebM, a keyframe every second (30 frames). */
   vp9: {
@@ -438,6 +444,26 @@ export const RECIPES = {
       'OUT',
     ],
   },
+  /** VP8 with a Vorbis tone in WebM, 4 s, a keyframe every second (as echo-hereweare.webm is made). */
+  vorbisWebm: {
+    ext: 'webm',
+    args: codecVideo({
+      seconds: 4,
+      audio: 'sine=frequency=440:sample_rate=44100:duration=4',
+      codec: [...VP8_FAST, '-b:v', '1M', '-g', '30', '-ac', '2', '-c:a', 'libvorbis'],
+    }),
+  },
+  /** Variable frame rate (vfrTime()) in VP9 WebM: no DefaultDuration holds, the packets' times tell. */
+  vfrWebm: {
+    ext: 'webm',
+    args: codecVideo({
+      seconds: VFR_FRAMES / 30,
+      source: VFR_SOURCE,
+      codec: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-crf', '30', '-b:v', '0', '-g', '30', '-threads', '2', 'VSYNC0'],
+    }),
+  },
+  /** VP8 at 160x90 with a keyframe every 10 frames (a third of a second), 60 s: dense keyframes, sought rather than decoded all. */
+  denseVp8: { ext: 'webm', args: codecVideo({ seconds: 60, size: '160:90', codec: [...VP8_FAST, '-b:v', '300k', '-g', '10', '-keyint_min', '10'] }) },
   /** AV1 (libaom) in Matroska, 2 s, a keyframe every 15 frames. */
   av1: {
     ext: 'mkv',
@@ -477,7 +503,7 @@ export const RECIPES = {
     ext: 'webm',
     args: codecVideo({
       seconds: 3,
-      codec: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '30', '-f', 'webm', '-live', '1'],
+      codec: [...VP8_FAST, '-b:v', '1M', '-g', '30', '-f', 'webm', '-live', '1'],
     }),
   },
   /** H.264 MP4 encrypted with Common Encryption (AES-CTR, a test key). */

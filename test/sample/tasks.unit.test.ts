@@ -99,6 +99,9 @@ describe('grouping frames into decode tasks by cost', () => {
     expect(taskSize(10_000, 2)).toBe(96);
     // Keyframes decoded alone cost the same per frame: one task per core.
     expect(taskSize(121, 2, true)).toBe(61);
+    // Shared out evenly: 9 keyframes are one task, not 8 and a process for the ninth; 20 exact frames two of 10, not 8, 8 and 4.
+    expect(taskSize(9, 2, true)).toBe(9);
+    expect(taskSize(20, 2)).toBe(10);
     expect(taskSize(10_000, 2, true)).toBe(96);
   });
 

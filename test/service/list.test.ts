@@ -56,7 +56,7 @@ async function checkList(s: Running): Promise<void> {
   expect(listed.find((j) => j.id === ids[0])).toEqual(one.json);
   expect(listed.find((j) => j.id === ids[6]).plan.every).toBe(7);
   // A cancelled job is still listed, with its new state.
-  expect((await api(s.url, 'DELETE', `/v1/jobs/${ids[3]}`)).status).toBe(200);
+  expect((await api(s.url, 'POST', `/v1/jobs/${ids[3]}/cancel`)).status).toBe(200);
   const after = (await pages(s, 100))[0]!.jobs;
   expect(after).toHaveLength(7);
   expect(after.find((j) => j.id === ids[3]).state).toBe('cancelled');

@@ -3,6 +3,8 @@
  * built CLI sharing one --data directory. Skips, saying so, when no Redis answers on 127.0.0.1:6379
  * (.ci/run installs and starts one).
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js';
@@ -125,8 +127,37 @@ describe.skipIf(!hasRedis)('scale-out with Redis and BullMQ', () => {
     const del = await api(b.url, 'DELETE', `/v1/jobs/${id}`);
     expect(del.json.state).toBe('cancelled');
     await waitFor("the worker's ffmpeg children to stop", () => decoders(pid).length === 0, 10_000);
-    expect((await api(a.url, 'GET', `/v1/jobs/${id}`)).json.state).toBe('cancelled');
+    // Deleted: no node has the job any more, nor Redis its keys.
+    expect((await api(a.url, 'GET', `/v1/jobs/${id}`)).status).toBe(404);
+    const redis = new Redis(REDIS);
+    try {
+      expect(await redis.exists(`${prefix}:job:${id}`)).toBe(0);
+      expect(await redis.zscore(`${prefix}:created`, id)).toBeNull();
+    } finally {
+      redis.disconnect();
+    }
   });
+
+  it('an upload sent to one API node is planned and run by id through the other; DELETE frees it on either', async () => {
+    const clip = await fixture('audioFirst');
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(clip)]), 'clip.mp4');
+    const up = (await (await fetch(`${a.url}/v1/uploads`, { method: 'POST', body: form })).json()) as { id: string };
+    expect(up).toMatchObject({ size: statSync(clip).size, deduplicated: false });
+    const again = new FormData();
+    again.append('file', new Blob([readFileSync(clip)]), 'again.mp4');
+    expect(await (await fetch(`${b.url}/v1/uploads`, { method: 'POST', body: again })).json()).toMatchObject({ id: up.id, deduplicated: true });
+    const planned = await api(b.url, 'POST', '/v1/plan', { upload: up.id, options: { every: 1 } });
+    expect([planned.status, planned.json.frames?.length]).toEqual([200, 4]);
+    const job = await api(b.url, 'POST', '/v1/jobs', { upload: up.id, options: { every: 2 } });
+    expect(job.status, job.text).toBe(202);
+    const done = await waitJob(a.url, job.json.id, 60_000);
+    expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
+    expect((await api(a.url, 'DELETE', `/v1/uploads/${up.id}`)).status).toBe(409); // the job holds it
+    expect((await api(a.url, 'DELETE', `/v1/jobs/${job.json.id}`)).status).toBe(200);
+    expect((await api(b.url, 'GET', `/v1/uploads/${up.id}`)).status).toBe(404);
+    expect(readdirSync(join(data, 'uploads'))).toEqual([]);
+  }, 120_000);
 
   it('kill -9 of a worker mid-job: the other one takes the stalled job over and completes it', async () => {
     const clip = await fixture('longgop');

@@ -246,7 +246,7 @@ describe('queue, plan, events, cancel', () => {
     }
   });
 
-  it('DELETE stops a running job: its ffmpeg children are gone and nothing is left', async () => {
+  it('cancel stops a running job: its ffmpeg children are gone; DELETE then removes it', async () => {
     const s = await startService({ workers: 1, allowRoots: [CACHE] });
     try {
       const clip = await fixture('longgop'); // 60 s, 10 s GOPs; 600 exact frames: still decoding when DELETE arrives, on a busy machine too
@@ -254,16 +254,20 @@ describe('queue, plan, events, cancel', () => {
       expect(r.status).toBe(202);
       const id = r.json.id as string;
       await waitFor('decoding to start', async () => (await api(s.url, 'GET', `/v1/jobs/${id}`)).json.state === 'running' && decoders().length > 0, 20_000, 10);
-      const del = await api(s.url, 'DELETE', `/v1/jobs/${id}`);
-      expect(del.status).toBe(200);
-      expect(del.json.state).toBe('cancelled');
-      // The runner has let go of the job when DELETE answers; its process groups die within the kill grace.
+      const cancel = await api(s.url, 'POST', `/v1/jobs/${id}/cancel`);
+      expect(cancel.status).toBe(200);
+      expect(cancel.json.state).toBe('cancelled');
+      // The runner has let go of the job when cancel answers; its process groups die within the kill grace.
       await waitFor('ffmpeg children to exit', () => decoders().length === 0, 5000);
       expect(existsSync(join(s.svc.data.root, 'outputs', id))).toBe(false);
       expect((await api(s.url, 'GET', `/v1/jobs/${id}`)).json.state).toBe('cancelled');
-      expect((await api(s.url, 'DELETE', `/v1/jobs/${id}`)).json.state).toBe('cancelled'); // idempotent
+      expect((await api(s.url, 'POST', `/v1/jobs/${id}/cancel`)).json.state).toBe('cancelled'); // idempotent
       expect((await api(s.url, 'GET', `/v1/jobs/${id}/frames/0`)).status).toBe(409);
       expect((await api(s.url, 'GET', '/metrics')).text).toMatch(/^omniprep_jobs_finished_total\{state="cancelled"\} 1$/m);
+      // DELETE removes the record: then there is no such job.
+      expect((await api(s.url, 'DELETE', `/v1/jobs/${id}`)).json.state).toBe('cancelled');
+      expect((await api(s.url, 'GET', `/v1/jobs/${id}`)).status).toBe(404);
+      expect(existsSync(join(s.svc.data.root, 'plans', `${id}.json`))).toBe(false);
     } finally {
       await s.close();
     }
@@ -375,7 +379,7 @@ describe('faults and the model call', () => {
       expect(readdirSync(join(s.svc.data.root, 'inputs'))).toHaveLength(1);
       expect(existsSync(join(s.svc.data.root, 'outputs', job.id, 'frames'))).toBe(true);
       await new Promise((res) => setTimeout(res, 500));
-      expect(await s.svc.sweep()).toEqual({ jobs: 1, inputs: 1 });
+      expect(await s.svc.sweep()).toEqual({ jobs: 1, inputs: 1, uploads: 0 });
       expect((await api(s.url, 'GET', `/v1/jobs/${job.id}`)).status).toBe(404);
       expect(existsSync(join(s.svc.data.root, 'outputs', job.id))).toBe(false);
       expect(readdirSync(join(s.svc.data.root, 'inputs'))).toEqual([]);
@@ -412,6 +416,10 @@ describe('faults and the model call', () => {
           '/v1/evals/{id}/results',
           '/v1/evals/{id}/results.csv',
           '/v1/evals/{id}/chart',
+          '/v1/uploads/{id}',
+          '/v1/uploads/{id}/complete',
+          '/v1/jobs/{id}/cancel',
+          '/v1/jobs/{id}/grids/{n}',
         ].sort(),
       );
       expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobOptions', 'Job', 'Error', 'PlanSummary', 'Eval', 'EvalEstimate']));

@@ -138,7 +138,8 @@ describe.skipIf(!hasS3)('the service with --store s3://', () => {
     const clip = await fixture('audioFirst');
     const slot = await api(node.url, 'POST', '/v1/uploads', { name: 'clip.mp4' });
     expect(slot.status, slot.text).toBe(201);
-    expect(slot.json.id).toMatch(/^[0-9a-f-]{36}\.mp4$/);
+    expect(slot.json.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(slot.json).toMatchObject({ method: 'PUT', expiresInSec: 3600 });
     expect((await fetch(slot.json.url, { method: 'PUT', body: await readFile(clip) })).status).toBe(200);
     const planned = await api(node.url, 'POST', '/v1/plan', { upload: slot.json.id, options: { every: 1 } });
     expect(planned.status, planned.text).toBe(200);
@@ -158,7 +159,7 @@ describe.skipIf(!hasS3)('the service with --store s3://', () => {
     const outside = await api(node.url, 'POST', '/v1/jobs', { url: 's3://another-bucket/clip.mp4', options: { every: 1 } });
     expect(outside.status).toBe(403);
     expect(outside.json.error.message).toBe(`s3://another-bucket/clip.mp4: this service reads s3:// inputs only in its own bucket (${bucket.name})`);
-    const missing = await api(node.url, 'POST', '/v1/jobs', { upload: '00000000-0000-4000-8000-000000000000.mp4', options: { every: 1 } });
+    const missing = await api(node.url, 'POST', '/v1/jobs', { upload: '00000000-0000-4000-8000-000000000000', options: { every: 1 } });
     expect(missing.status).toBe(404);
     const bad = await api(node.url, 'POST', '/v1/jobs', { upload: '../x', options: {} });
     expect(bad.status).toBe(400);
@@ -222,9 +223,10 @@ describe.skipIf(!hasS3)('the service with --store s3://', () => {
       expect((await fetch(slot.json.url, { method: 'PUT', body: await readFile(clip) })).status).toBe(200);
       const submitted = await api(small.url, 'POST', '/v1/jobs', { upload: slot.json.id, options: { every: 1 } });
       expect(submitted.status).toBe(413);
-      expect(submitted.json.error.message).toBe(`${slot.json.id}: ${size} bytes, over the 10000-byte limit`);
-      // Only the client's presigned object is there: the refused multipart upload left nothing.
-      expect(await listKeys(bucket.client, bucket.name, 'small/')).toEqual([`small/uploads/${slot.json.id}`]);
+      expect(submitted.json.error.message).toBe(`clip.mp4: ${size} bytes, over the 10000-byte limit`);
+      // The refused presigned upload went (record and object), and the refused multipart upload left nothing.
+      expect((await api(small.url, 'GET', `/v1/uploads/${slot.json.id}`)).status).toBe(404);
+      expect(await listKeys(bucket.client, bucket.name, 'small/')).toEqual([]);
     } finally {
       await small.close();
     }

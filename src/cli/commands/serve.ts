@@ -26,6 +26,7 @@ interface ServeCliOptions extends NodeCliOptions {
   allowRoot?: string[];
   queueLimit?: number;
   retentionHours?: number;
+  uploadTtl?: number;
   log?: boolean;
   proxyStore?: boolean;
 }
@@ -155,6 +156,11 @@ export function register(program: Command): void {
       .option('--allow-root <dir>', 'a directory jobs may name files in by path (repeatable)', collect)
       .option('--queue-limit <n>', 'jobs that may wait; more get 429 with Retry-After (default 1000)', numberArg('--queue-limit', { min: 1, integer: true }))
       .option('--retention-hours <h>', 'finished jobs and their files are deleted after this (default 168)', numberArg('--retention-hours', { min: 0.001 }))
+      .option(
+        '--upload-ttl <sec>',
+        'uploads (POST /v1/uploads) no job holds are deleted this long after their last use (default 86400: 24 h)',
+        numberArg('--upload-ttl', { min: 1 }),
+      )
       .option('--log', 'log every request (JSON lines on stdout)')
       .option('--proxy-store', 'send frames and manifests in the --store through this node instead of redirecting to presigned URLs'),
   ).action(
@@ -173,6 +179,7 @@ export function register(program: Command): void {
           jobTimeoutSec: opts.jobTimeout,
           queueLimit: opts.queueLimit,
           retentionHours: opts.retentionHours,
+          uploadTtlSec: opts.uploadTtl,
           store: opts.store,
           s3Endpoint: opts.s3Endpoint,
           proxyStore: opts.proxyStore,

@@ -11,8 +11,9 @@
  * saves a process per task, one that parses the whole moov (0.2 s for ten minutes of 720p).
  */
 import { open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { FfmpegArgs } from '../../ffmpeg/args.js';
-import { start } from '../../ffmpeg/runner.js';
+import { type ProcessOptions, start } from '../../ffmpeg/runner.js';
 import { AccessUnits, annexBCodec, sampleUnit, type AccessUnit, type AnnexBCodec, type CodecRecord } from '../annexb.js';
 import type { DecodeFacts } from '../decode-cost.js';
 import { frameGraph, frameOutput } from '../graph.js';
@@ -80,6 +81,24 @@ async function* fileUnits(task: FrameTask, plan: StreamPlan, record: CodecRecord
   }
 }
 
+/** What every process a task starts is given: its ffmpeg, the input's name, its time limit and the hooks. */
+export function processFields(task: FrameTask, hooks: TaskHooks): Pick<ProcessOptions, 'command' | 'input' | 'timeoutMs' | 'signal' | 'onSpawn'> {
+  return { command: task.ffmpeg.path, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn };
+}
+
+/** Writes to a decoder's stdin, waiting for room in the pipe or for the decoder to be gone (killed, timed out): never forever. */
+export function pipeWriter(stdin: Writable): (b: Buffer) => Promise<void> {
+  return (b) =>
+    new Promise((resolve) => {
+      if (stdin.destroyed || stdin.writableEnded || stdin.write(b)) return resolve();
+      const done = (): void => {
+        stdin.off('drain', done).off('close', done).off('error', done);
+        resolve();
+      };
+      stdin.on('drain', done).on('close', done).on('error', done);
+    });
+}
+
 /** Streams the plan's packets to one decoder and reads its frames (see the file's comment). */
 export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan: StreamPlan): Promise<FrameResult[]> {
   const packets = plan.packets;
@@ -111,7 +130,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
     .threads(1)
     .output('pipe:1', frameOutput(task))
     .toArgs();
-  const common = { command: task.ffmpeg.path, input: task.input, timeoutMs: task.timeoutMs, signal: hooks.signal, onSpawn: hooks.onSpawn };
+  const common = processFields(task, hooks);
   const demux = record ? undefined : start({ ...common, args: demuxArgv });
   const log = new ShowinfoLog(task);
   const decode = start({ ...common, args: decodeArgv, onStderrLine: (l) => log.line(l), stdin: 'pipe' });
@@ -124,16 +143,7 @@ export async function decodePacketStream(task: FrameTask, hooks: TaskHooks, plan
   let mismatch: string | undefined;
   const feed = async (): Promise<void> => {
     const stdin = decode.stdin!;
-    // Waits for room in the pipe, or for the decoder to be gone (killed, timed out): never forever.
-    const write = (b: Buffer): Promise<void> =>
-      new Promise((resolve) => {
-        if (stdin.destroyed || stdin.writableEnded || stdin.write(b)) return resolve();
-        const done = (): void => {
-          stdin.off('drain', done).off('close', done).off('error', done);
-          resolve();
-        };
-        stdin.on('drain', done).on('close', done).on('error', done);
-      });
+    const write = pipeWriter(stdin);
     // Unit j is packet j: to the decoder if the plan forwards it.
     const pass = async (unit: AccessUnit): Promise<void> => {
       const go = plan.forward(j, unit);

@@ -9,7 +9,7 @@ import { start } from '../../ffmpeg/runner.js';
 import { frameGraph, frameOutput, selectExpr } from '../graph.js';
 import { readFrames } from '../reader.js';
 import { ShowinfoLog } from '../showinfo.js';
-import { COPY_COST, decodedPackets, multiGop, rangePackets } from '../decode-cost.js';
+import { COPY_COST, multiGop, rangeDecoded, rangePackets } from '../decode-cost.js';
 import type { FrameResult, FrameTask, TaskHooks } from '../types.js';
 import type { DecodeStrategy } from './strategy.js';
 
@@ -69,12 +69,13 @@ export async function decodeThrough(task: FrameTask, hooks: TaskHooks): Promise<
 
 /**
  * Chosen for keyframes and for exact frames within one group of pictures (across several it is
- * the one pass); the fallback of every task. A keyframes-only range decodes its keyframes alone
- * when the codec skips to them, and its demuxer still reads every packet between (COPY_COST each).
+ * the one pass); the fallback of every task. A keyframes-only range decodes every keyframe in it
+ * when the codec skips to them (kept or not: dense keyframes cost their whole run), and its demuxer
+ * still reads every packet between (COPY_COST each).
  */
 export const range: DecodeStrategy = {
   name: 'range',
   applies: (facts, g) => g.decode === 'keyframes' || !multiGop(g, facts.dec),
-  cost: (facts, g) => facts.dec.startCost + decodedPackets(g, facts.alone) + (g.decode === 'keyframes' ? rangePackets(g) * COPY_COST : 0),
+  cost: (facts, g) => facts.dec.startCost + rangeDecoded(g, facts) + (g.decode === 'keyframes' ? rangePackets(g) * COPY_COST : 0),
   run: decodeThrough,
 };

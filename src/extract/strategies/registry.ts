@@ -5,13 +5,14 @@
  */
 import type { DecodeFacts, FrameGroup } from '../decode-cost.js';
 import type { FrameTask } from '../types.js';
+import { keyframeIvf } from './keyframe-ivf.js';
 import { keyframeStream } from './keyframe-stream.js';
 import { onePass } from './one-pass.js';
 import { range } from './range.js';
 import { spanStream } from './span-stream.js';
 import type { DecodeStrategy } from './strategy.js';
 
-export const STRATEGIES: readonly DecodeStrategy[] = [keyframeStream, onePass, range, spanStream];
+export const STRATEGIES: readonly DecodeStrategy[] = [keyframeStream, keyframeIvf, onePass, range, spanStream];
 
 /** The strategy every task can fall back to. */
 export const FALLBACK: DecodeStrategy = range;

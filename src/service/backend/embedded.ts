@@ -57,6 +57,7 @@ export function embeddedBackend(config: ResolvedConfig, o: BackendOptions): Back
   const queue = new LocalQueue(store, runner, o.work ? config.workers : 0);
   return {
     store,
+    uploads: store.uploads,
     bus,
     queue,
     runner,

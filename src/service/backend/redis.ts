@@ -12,6 +12,7 @@ import { RedisBus } from '../redis-bus.js';
 import type { ResolvedConfig } from '../config.js';
 import { BullQueue } from '../queue/bullmq.js';
 import { RedisStore } from '../store/redis.js';
+import { RedisUploads } from '../store/uploads-redis.js';
 import { RedisOutage } from './outage.js';
 import type { Backend, BackendOptions } from './types.js';
 
@@ -75,6 +76,7 @@ export async function redisBackend(config: ResolvedConfig, o: BackendOptions): P
   const runner = o.work ? o.makeRunner(new RedisStore(connect(), config.redisPrefix), bus) : undefined;
   return {
     store,
+    uploads: outage.guard(new RedisUploads(main, config.redisPrefix)),
     bus,
     queue: outage.guard(bull),
     runner,

@@ -7,12 +7,15 @@ import type { EventBus } from '../bus.js';
 import type { JobQueue } from '../queue/types.js';
 import type { JobWorker } from '../runner.js';
 import type { JobStore } from '../store/types.js';
+import type { UploadStore } from '../store/uploads.js';
 
 /** A node's health check: whether the store answers, and what else it says. */
 export type Health = Record<string, unknown> & { ok: boolean };
 
 export interface Backend {
   readonly store: JobStore;
+  /** Upload records (POST /v1/uploads), beside the jobs. */
+  readonly uploads: UploadStore;
   readonly bus: EventBus;
   readonly queue: JobQueue;
   /** This node's runner (undefined on an API node started with workers 0 in Redis mode). */

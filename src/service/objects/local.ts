@@ -81,6 +81,10 @@ export class LocalObjects implements ObjectStore {
     return n;
   }
 
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
   presignGet(key: string): Promise<string> {
     return Promise.reject(new OmniprepError('INVALID_OPTION', `object ${key}: a local store has no URLs to sign (start the service with --store s3://BUCKET)`));
   }
@@ -88,6 +92,20 @@ export class LocalObjects implements ObjectStore {
   presignPut(key: string): Promise<string> {
     return this.presignGet(key);
   }
+
+  createMultipart(key: string): Promise<string> {
+    return this.presignGet(key);
+  }
+
+  presignPart(key: string): Promise<string> {
+    return this.presignGet(key);
+  }
+
+  async completeMultipart(key: string): Promise<void> {
+    await this.presignGet(key);
+  }
+
+  async abortMultipart(): Promise<void> {}
 
   close(): void {}
 }

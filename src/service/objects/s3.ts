@@ -8,6 +8,10 @@
  */
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -15,6 +19,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -169,6 +174,34 @@ export class S3Objects implements ObjectStore {
       await this.call('delete', prefix, () => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects, Quiet: true } })));
     }
     return keys.length;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  createMultipart(key: string): Promise<string> {
+    return this.call('multipart upload', key, async () => {
+      const r = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+      if (!r.UploadId) throw new Error('the store answered no UploadId');
+      return r.UploadId;
+    });
+  }
+
+  presignPart(key: string, uploadId: string, partNumber: number, ttlSec: number): Promise<string> {
+    const command = new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber });
+    return this.call('presign', key, () => getSignedUrl(this.client, command, { expiresIn: ttlSec }));
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: ReadonlyArray<{ partNumber: number; etag: string }>): Promise<void> {
+    const MultipartUpload = { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) };
+    await this.call('multipart complete', key, () =>
+      this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload })),
+    );
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    await this.call('multipart abort', key, () => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })));
   }
 
   presignGet(key: string, ttlSec: number): Promise<string> {

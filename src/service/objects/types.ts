@@ -4,7 +4,7 @@
  * uploads, frames, audio chunks, request bodies and manifests in S3-compatible storage (s3.ts), so
  * nodes share no disk. Keys are full keys in the store (`key()` puts the prefix in front).
  *
- *   PREFIX/uploads/ID.EXT           uploads (multipart through the API, or presigned PUTs)
+ *   PREFIX/uploads/ID.EXT           uploads (through the API, presigned PUTs or multipart), and ID.EXT.facts.json
  *   PREFIX/jobs/JOB/frames/...      a job's outputs, as prepare() wrote them (frames/, audio/, ...)
  *   PREFIX/jobs/JOB/manifest.json   written last: a job is done only when it is stored
  */
@@ -32,11 +32,20 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every key under a prefix. */
   list(prefix: string): Promise<string[]>;
+  /** Removes one object (nothing when it is not there). */
+  delete(key: string): Promise<void>;
   /** Removes every object under a prefix; says how many went. */
   deletePrefix(prefix: string): Promise<number>;
   /** A URL that reads the object for `ttlSec` seconds without credentials. */
   presignGet(key: string, ttlSec: number): Promise<string>;
   /** A URL that writes the object for `ttlSec` seconds without credentials. */
   presignPut(key: string, ttlSec: number): Promise<string>;
+  /** Starts a multipart upload a client sends part by part to presigned URLs (S3 only); its upload id. */
+  createMultipart(key: string): Promise<string>;
+  /** A URL that writes part `partNumber` (1-based) of a multipart upload for `ttlSec` seconds. */
+  presignPart(key: string, uploadId: string, partNumber: number, ttlSec: number): Promise<string>;
+  /** Joins the parts (their numbers and the ETags their PUTs answered) into the object. */
+  completeMultipart(key: string, uploadId: string, parts: ReadonlyArray<{ partNumber: number; etag: string }>): Promise<void>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
   close(): void;
 }

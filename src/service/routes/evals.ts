@@ -217,8 +217,7 @@ function controlRoutes(app: FastifyInstance): void {
     async (request) => {
       const { id } = request.params as { id: string };
       const job = await cancelRecord(svc, id, () => load(svc, id));
-      await svc.release(job);
-      await svc.store.remove(id);
+      await svc.remove(job);
       return { id, deleted: true };
     },
   );

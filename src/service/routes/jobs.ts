@@ -128,11 +128,22 @@ function readRoutes(app: FastifyInstance): void {
     },
   );
 
+  imageRoute(app, 'frames');
+  imageRoute(app, 'grids');
+}
+
+type Image = { index: number; file: string; sha256?: string };
+
+/** GET /v1/jobs/:id/frames/:n and /grids/:n: the image's bytes (a file here, or the object in the store). */
+function imageRoute(app: FastifyInstance, kind: 'frames' | 'grids'): void {
+  const svc = app.omniprep;
+  const one = kind === 'frames' ? 'frame' : 'grid';
   app.get(
-    '/v1/jobs/:id/frames/:n',
+    `/v1/jobs/:id/${kind}/:n`,
     {
       schema: {
-        summary: 'Frame n (its index in the manifest): the image bytes',
+        summary:
+          kind === 'frames' ? 'Frame n (its index in the manifest): the image bytes' : 'Grid n (its index in the manifest, a job with grid): the image bytes',
         tags: ['jobs'],
         params: frameParams,
         produces: ['image/jpeg', 'image/webp', 'image/png'],
@@ -142,22 +153,25 @@ function readRoutes(app: FastifyInstance): void {
     async (request, reply: FastifyReply) => {
       const { id, n } = request.params as { id: string; n: number };
       const job = await load(svc, id);
-      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; frames are served once it has succeeded`);
-      const manifest = job.result.manifest as { format: ImageFormat; frames: Array<{ index: number; file: string; sha256: string }> };
-      const frame = manifest.frames.find((f) => f.index === n);
-      if (!frame) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no frame ${n} (frames: ${manifest.frames.map((f) => f.index).join(', ') || 'none'})`);
-      if (!/^[\w.-]+$/.test(frame.file)) throw new ServiceError('INTERNAL', `job ${id}: bad frame file name`);
-      if (svc.objects.kind === 's3') return sendStored(svc, reply, id, `frames/${frame.file}`, MIME[manifest.format]);
-      const path = join(svc.data.abs(job.outputDir), 'frames', frame.file);
+      if (job.state !== 'succeeded' || !job.result) throw new ServiceError('NOT_READY', `job ${id}: is ${job.state}; ${kind} are served once it has succeeded`);
+      const manifest = job.result.manifest as { format: ImageFormat; frames: Image[]; grids?: Image[] };
+      const images = manifest[kind] ?? [];
+      const image = images.find((f) => f.index === n);
+      if (!image) throw new ServiceError('JOB_NOT_FOUND', `job ${id}: has no ${one} ${n} (${kind}: ${images.map((f) => f.index).join(', ') || 'none'})`);
+      if (!/^[\w.-]+$/.test(image.file)) throw new ServiceError('INTERNAL', `job ${id}: bad ${one} file name`);
+      if (svc.objects.kind === 's3') return sendStored(svc, reply, id, `frames/${image.file}`, MIME[manifest.format]);
+      const path = join(svc.data.abs(job.outputDir), 'frames', image.file);
       const st = await stat(path).catch(() => undefined);
       if (!st)
         throw new ServiceError(
           'JOB_NOT_FOUND',
-          `job ${id}: frame ${n} is not here (its files were deleted, or this node does not share the --data directory where it was made)`,
+          `job ${id}: ${one} ${n} is not here (its files were deleted, or this node does not share the --data directory where it was made)`,
         );
-      const etag = `"${frame.sha256}"`;
-      reply.header('etag', etag).header('cache-control', 'private, max-age=3600');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      if (image.sha256) {
+        const etag = `"${image.sha256}"`;
+        reply.header('etag', etag).header('cache-control', 'private, max-age=3600');
+        if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      }
       return reply.type(MIME[manifest.format]).header('content-length', st.size).send(createReadStream(path));
     },
   );
@@ -185,28 +199,36 @@ function eventsRoute(app: FastifyInstance): void {
   );
 }
 
-/** DELETE /v1/jobs/:id: cancel, then free what the job alone holds. */
+/** POST /v1/jobs/:id/cancel (stop it, keep what it made) and DELETE /v1/jobs/:id (stop it and delete everything). */
 function cancelRoute(app: FastifyInstance): void {
   const svc = app.omniprep;
-  app.delete(
-    '/v1/jobs/:id',
-    {
-      schema: {
-        summary: 'Cancel a job and free its files',
-        description:
-          'A queued job leaves the queue and a running one has its processes stopped (it is then cancelled); a finished job keeps its state. Either way its outputs are removed, and its stored input too when no other job uses it. The record stays until retention removes it.',
-        tags: ['jobs'],
-        params: idParams,
-        response: { 200: { $ref: 'Job#' }, ...errorResponses },
+  const action = (method: 'POST' | 'DELETE', url: string, summary: string, description: string, then: (job: JobRecord) => Promise<void>): void => {
+    app.route({
+      method,
+      url,
+      schema: { summary, description, tags: ['jobs'], params: idParams, response: { 200: { $ref: 'Job#' }, ...errorResponses } },
+      handler: async (request) => {
+        const { id } = request.params as { id: string };
+        const job = await cancelRecord(svc, id, () => load(svc, id));
+        await then(job).catch((e: Error) => request.log.warn(`job ${id}: its files could not all be removed yet (${e.message})`));
+        return jobView(job);
       },
-    },
-    async (request) => {
-      const { id } = request.params as { id: string };
-      const job = await cancelRecord(svc, id, () => load(svc, id));
-      // The job is cancelled whatever happens to its files: a worker elsewhere that is still
-      // stopping removes its own outputs, and retention takes what is left.
-      await svc.release(job).catch((e: Error) => request.log.warn(`job ${id}: its files could not all be removed yet (${e.message})`));
-      return jobView(job);
-    },
+    });
+  };
+  action(
+    'POST',
+    '/v1/jobs/:id/cancel',
+    'Cancel a job, keeping its record and what it made',
+    'A queued job leaves the queue and a running one has its processes stopped; a finished job keeps its state. Nothing is deleted.',
+    async () => {},
+  );
+  // A worker elsewhere that is still stopping removes its own outputs (its record is gone), and
+  // retention takes anything left.
+  action(
+    'DELETE',
+    '/v1/jobs/:id',
+    'Delete a job: cancel it, then remove its record and its stored data',
+    'Cancels the job if it is queued or running, then removes its frames, grids, manifests, audio chunks, request bodies and plan (files, or objects in the --store), its record, and its input when no other job holds it (an upload another job holds stays). Answers with the job as it was last; GET then answers 404.',
+    (job) => svc.remove(job),
   );
 }

@@ -16,6 +16,7 @@ import {
   type JobState,
   type JobStore,
   type ListOptions,
+  holdKey,
 } from './types.js';
 
 /**
@@ -49,7 +50,8 @@ return {1, cur}
 const RELEASE_INPUT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HSETNX', KEYS[1], 'inputReleased', '1') == 0 then return -1 end
-local file = cjson.decode(redis.call('HGET', KEYS[1], 'input') or '{}').file
+local file = redis.call('HGET', KEYS[1], 'hold')
+if not file then file = cjson.decode(redis.call('HGET', KEYS[1], 'input') or '{}').file end
 if not file or file == '' then return -1 end
 local n = redis.call('HINCRBY', KEYS[2], file, -1)
 if n <= 0 then redis.call('HDEL', KEYS[2], file) end
@@ -87,6 +89,7 @@ function toFields(j: JobRecord): Fields {
     result: j.result ? JSON.stringify(j.result) : '',
     error: j.error ? JSON.stringify(j.error) : '',
     outputDir: j.outputDir,
+    hold: holdKey(j.input),
   };
 }
 
@@ -150,7 +153,7 @@ export class RedisStore implements JobStore {
       .hset(this.key(job.id), toFields(job))
       .sadd(`${this.prefix}:state:${job.state}`, job.id)
       .zadd(`${this.prefix}:created`, job.createdAt, job.id)
-      .hincrby(`${this.prefix}:inputrefs`, job.input.file, 1)
+      .hincrby(`${this.prefix}:inputrefs`, holdKey(job.input), 1)
       .exec();
     await this.bump({ jobsSubmittedTotal: 1, tokensEstimatedTotal: Number(job.plan.inputTokens) || 0, dollarsEstimatedTotal: Number(job.plan.costUsd) || 0 });
   }

@@ -15,7 +15,9 @@ import {
   type JobState,
   type JobStore,
   type ListOptions,
+  holdKey,
 } from './types.js';
+import { SqliteUploads } from './uploads-sqlite.js';
 
 interface Row {
   id: string;
@@ -87,6 +89,8 @@ export class SqliteStore implements JobStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly stmts;
+  /** Upload records, in the same file. */
+  readonly uploads: SqliteUploads;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -97,6 +101,7 @@ export class SqliteStore implements JobStore {
     // Evals came later: a database made before them gets the column (every row a job).
     if (!(this.db.pragma('table_info(jobs)') as Array<{ name: string }>).some((c) => c.name === 'kind'))
       this.db.exec(`ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'job'`);
+    this.uploads = new SqliteUploads(this.db);
     const db = this.db;
     this.stmts = {
       insert: db.prepare(
@@ -146,7 +151,7 @@ export class SqliteStore implements JobStore {
         created_at: job.createdAt,
         updated_at: job.updatedAt,
         input: JSON.stringify(job.input),
-        input_file: job.input.file,
+        input_file: holdKey(job.input),
         options: JSON.stringify(job.options),
         plan: JSON.stringify(job.plan),
         progress: JSON.stringify(job.progress),

@@ -41,6 +41,16 @@ export interface JobInput {
   etag?: string | undefined;
   /** The object is the job's own (a multipart upload through the API): it goes with the job. */
   owned?: boolean | undefined;
+  /** The upload (POST /v1/uploads) the job was submitted with: the job holds it (it does not expire) until the job lets go. */
+  upload?: string | undefined;
+}
+
+/**
+ * What a job holds of its input, for the stores' reference counts: its upload (by id), or its
+ * stored file; '' for nothing (a URL read by ranges, an object the job owns).
+ */
+export function holdKey(input: JobInput): string {
+  return input.upload ? `upload:${input.upload}` : input.file;
 }
 
 /** An input read like a URL by the job: a url left at its URL (byte ranges), or an object in the S3 store. */
@@ -160,13 +170,16 @@ export interface JobStore {
   counters(): Promise<Counters>;
   /** Removes finished jobs older than `before` (ms); returns them (for their files). */
   expire(before: number): Promise<JobRecord[]>;
-  /** Whether any job still holds this input file (a job that let go of it, see releaseInput, does not). */
+  /** Whether any job still holds this input file, or upload (holdKey; a job that let go of it, see releaseInput, does not). */
   inputInUse(file: string): Promise<boolean>;
   /** The job no longer holds its input (it failed, was deleted or expired); the record stays. Idempotent. */
   releaseInput(id: string): Promise<void>;
   /** Jobs newest first (created time, then id, both descending), `limit` of them after `after`. */
   list(o: ListOptions): Promise<JobRecord[]>;
-  /** Removes a finished record (DELETE of an eval); false when there is none, or it is still queued or running. */
+  /**
+   * Removes a finished record (DELETE of a job or an eval, after its cancel and its files); it
+   * stops holding its input. False when there is none, or it is still queued or running.
+   */
   remove(id: string): Promise<boolean>;
   close(): Promise<void>;
 }
