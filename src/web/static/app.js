@@ -508,8 +508,8 @@ async function deleteJob(j, status) {
     $('run').hidden = true;
     $('result').hidden = true;
   }
+  await loadJobs(); // (the list's own status line first, then this one)
   status.textContent = `Job ${j.id} deleted.`;
-  void loadJobs();
   return true;
 }
 
