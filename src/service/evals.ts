@@ -17,6 +17,7 @@ import type { EvalEstimate } from './eval-task.js';
 import { scrubError, scrubPaths } from './paths.js';
 import { queuedRecord, type JobRecord } from './store/types.js';
 import { recordHead } from './view.js';
+import { planLabel } from '../eval/chart.js';
 
 /** What an eval's record keeps in its `plan`: the estimate and what was asked. */
 export interface EvalRecordPlan {
@@ -146,7 +147,7 @@ export function evalResults(id: string, e: Evaluation, stored: StoredEval): Reco
   for (const r of e.results) byQuestion.set(r.question, [...(byQuestion.get(r.question) ?? []), r]);
   return {
     id,
-    plans: e.plans.map((p, i) => ({ ...p, index: i, onFrontier: e.frontier.includes(i), recommended: e.recommended === i })),
+    plans: e.plans.map((p, i) => ({ ...p, index: i, label: planLabel(p, e.plans), onFrontier: e.frontier.includes(i), recommended: e.recommended === i })),
     frontier: e.frontier,
     recommended: e.recommended,
     requests: e.requests,

@@ -337,7 +337,10 @@ export const evalResultsSchema = {
     id: { type: 'string' },
     plans: {
       type: 'array',
-      items: { ...evalPlan, description: `${evalPlan.description}; onFrontier and recommended flags` },
+      items: {
+        ...evalPlan,
+        description: `${evalPlan.description}; its label (what sets it apart from the other plans, as the chart names it); onFrontier and recommended flags`,
+      },
     },
     frontier: { type: 'array', items: { type: 'integer' }, description: 'indices of the plans on the frontier, cheapest first' },
     recommended: { type: ['integer', 'null'] },

@@ -18,14 +18,25 @@ describe('GET /v1/models', () => {
       expect(new Set(r.json.models.map((m: { provider: string }) => m.provider))).toEqual(new Set(['openai', 'anthropic', 'gemini']));
       expect(byName.get('gpt-5.5')).toMatchObject({
         provider: 'openai',
+        apis: ['responses', 'chat'],
         rule: { name: 'openai-patch-5.5', type: 'patch' },
         tiers: ['standard', 'batch', 'flex', 'priority'],
         prices: { standard: { input: 5, output: 30 }, batch: { input: 2.5, output: 15 }, priority: { input: 12.5, output: 75 } },
         audio: true,
         video: false,
       });
-      expect(byName.get('claude-sonnet-4.5')).toMatchObject({ provider: 'anthropic', rule: { name: 'claude-standard', type: 'claude' }, video: false });
-      expect(byName.get('gemini-2.5-flash')).toMatchObject({ provider: 'gemini', rule: { name: 'gemini-2-tiles', type: 'gemini-tiles' }, video: true });
+      expect(byName.get('claude-sonnet-4.5')).toMatchObject({
+        provider: 'anthropic',
+        apis: ['messages'],
+        rule: { name: 'claude-standard', type: 'claude' },
+        video: false,
+      });
+      expect(byName.get('gemini-2.5-flash')).toMatchObject({
+        provider: 'gemini',
+        apis: ['gemini'],
+        rule: { name: 'gemini-2-tiles', type: 'gemini-tiles' },
+        video: true,
+      });
       // Prices and tiers are the registry's own, for every model.
       for (const name of reg.names()) {
         const m = reg.get(name);

@@ -5,54 +5,29 @@
  * is announced through live regions; at 375 px nothing overflows sideways and every control can be
  * hit where it is drawn. Everything is asserted from the DOM and axe's results (no pixels compared).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, fixture } from '../helpers/fixtures.js';
 import { api, type Running, startService, waitJob } from '../helpers/service.js';
+import { axe, CONTROLS, narrowProblems, type Violation } from '../helpers/axe.js';
 import { chromiumMissing, launchChromium, openPage } from '../helpers/browser.js';
 
 // Browser globals, for the callbacks that run in the page (this project compiles without the DOM lib).
 declare const document: any;
-declare const window: any;
 declare const getComputedStyle: any;
 
 const missing = chromiumMissing();
 if (missing) console.warn(`web/access.test.ts: SKIPPED: ${missing}`);
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const TOKEN = 'access-test-token-5d2e';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const LONG = 180_000;
 const TEST_TIMEOUT = 600_000;
 
-interface Violation {
-  id: string;
-  impact: string;
-  nodes: string[];
-}
-
-/** axe-core's serious and critical violations on the page as it is now (and how many rules passed). */
-async function axe(page: Page): Promise<{ passes: number; serious: Violation[] }> {
-  // page.evaluate runs outside the page's CSP (script-src 'self' would refuse an injected <script>).
-  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return {
-      passes: r.passes.length,
-      serious: r.violations
-        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')) })),
-    };
-  });
-}
-
 /**
  * Every control a user can operate, where it is drawn: visible, enabled, not inert (outside an open
  * modal dialog). Radios count once per group (Tab stops on one of them; the arrows move inside).
  */
-const CONTROLS = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])';
 async function controls(page: Page): Promise<string[]> {
   return page.evaluate((sel: string) => {
     const modal = document.querySelector('dialog[open]');
@@ -90,32 +65,8 @@ async function tabWalk(page: Page, max = 400): Promise<Array<{ key: string; ring
     stops.push(stop);
   }
   // Focus navigation starts where the focus was: one full round, turned to start at the page's first stop (the skip link).
-  const first = stops.findIndex((s) => s.key === 'Skip to the form');
+  const first = stops.findIndex((s) => s.key === 'Skip to the main content');
   return first > 0 ? [...stops.slice(first), ...stops.slice(0, first)] : stops;
-}
-
-/** At 375 px: no sideways overflow, and each control, scrolled into view, is inside the viewport and on top where it is drawn. */
-async function narrowProblems(page: Page): Promise<string[]> {
-  return page.evaluate((sel: string) => {
-    const problems: string[] = [];
-    const width = document.documentElement.clientWidth;
-    if (document.documentElement.scrollWidth > width) problems.push(`page ${document.documentElement.scrollWidth} px wide in ${width}`);
-    const modal = document.querySelector('dialog[open]');
-    for (const e of document.querySelectorAll(sel)) {
-      if (e.disabled || e.closest('[hidden]') || (modal && !modal.contains(e)) || e.matches('.skip')) continue;
-      if (e.closest('details:not([open])') && e.tagName !== 'SUMMARY') continue;
-      e.scrollIntoView({ block: 'center', inline: 'nearest' });
-      const r = e.getBoundingClientRect();
-      if (r.width === 0 || r.height === 0) continue; // nothing drawn (an empty scroll box)
-      const name = e.id || e.getAttribute('aria-label') || e.textContent.trim() || e.outerHTML.slice(0, 80);
-      if (r.left < 0 || r.right > width + 0.5) problems.push(`${name}: ${Math.round(r.left)}..${Math.round(r.right)} px`);
-      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-      if (!(hit && (hit === e || e.contains(hit) || hit.control === e || hit.closest('label')?.control === e)))
-        problems.push(`${name}: covered by ${hit?.outerHTML.slice(0, 60)}`);
-    }
-    window.scrollTo(0, 0);
-    return problems;
-  }, CONTROLS);
 }
 
 async function useToken(page: Page): Promise<void> {
@@ -200,9 +151,19 @@ describe.skipIf(Boolean(missing))('the page with a screen reader, the keyboard a
           await page.waitForSelector('#frame-dialog[open]', { timeout: 30_000 });
           await check('frame dialog');
           await page.keyboard.press('Escape');
+          await page.waitForSelector('#frame-dialog', { state: 'hidden', timeout: 30_000 });
+          await page.click(`#jobs-body tr[data-job="${jobId}"] button:text("Delete")`);
+          await page.waitForSelector('#confirm-dialog[open]', { timeout: 30_000 });
+          await check('delete asked');
+          await page.click('#confirm-keep');
+          await page.click('#view-eval');
+          await page.check('input[name="eval-source"][value="needles"]');
+          await page.fill('#eval-path', await fixture('timecode'));
+          await check('eval');
+          await page.click('#view-jobs');
           expect(seen).toEqual(Object.fromEntries(Object.keys(seen).map((k) => [k, []])));
           if (width === 375) expect(narrow).toEqual(Object.fromEntries(Object.keys(narrow).map((k) => [k, []])));
-          expect(Object.keys(seen)).toEqual(['token asked', 'plan and curve', 'an option refused', 'job and result', 'frame dialog']);
+          expect(Object.keys(seen)).toEqual(['token asked', 'plan and curve', 'an option refused', 'job and result', 'frame dialog', 'delete asked', 'eval']);
         } finally {
           await w.context.close();
         }
@@ -274,7 +235,21 @@ describe.skipIf(Boolean(missing))('the page with a screen reader, the keyboard a
         await page.focus(`#jobs-body tr[data-job="${jobId}"] button`);
         await page.keyboard.press('Enter');
         await page.waitForFunction((id: string) => document.getElementById('job-id').textContent.endsWith(id), jobId, { timeout: 30_000 });
-        expect(w.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+
+        // The Eval view, opened with Space on its button: every control a Tab stop with its ring; the arrows pick needles.
+        await page.focus('#view-eval');
+        await page.keyboard.press('Space');
+        expect(await page.isVisible('#eval-form')).toBe(true);
+        expect(await page.getAttribute('#view-eval', 'aria-pressed')).toBe('true');
+        await page.focus('input[name="eval-source"][value="file"]');
+        await page.keyboard.press('ArrowRight');
+        expect(await page.isVisible('#eval-needles')).toBe(true);
+        const evalControls = await controls(page);
+        const evalStops = await tabWalk(page);
+        expect(evalStops.map((x) => x.key)).toEqual(evalControls);
+        expect(evalStops.filter((x) => !x.ring).map((x) => x.key)).toEqual([]);
+        expect(evalControls).toEqual(expect.arrayContaining(['#eval-file', 'radio:eval-source', '#eval-needles', '#eval-every', '#eval-models', '#eval-run']));
+        expect(w.errors.filter((e) => !/status of (401|404)/.test(e))).toEqual([]);
       } finally {
         await w.context.close();
       }

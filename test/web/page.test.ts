@@ -159,7 +159,6 @@ describe.skipIf(Boolean(missing))('the web page in chromium', () => {
         await expect.poll(() => text(page, '#token-status'), { timeout: 30_000 }).toMatch(/kept for this tab only/);
         await page.setInputFiles('#file', clip);
         await planShown(page, 5);
-        // The curve's upload ends before the test's own uploads of the same bytes start.
         await page.waitForSelector('#curve:not([hidden])', { timeout: LONG });
 
         // The page's plan is the API's plan for the same upload and options.
@@ -341,7 +340,6 @@ describe.skipIf(Boolean(missing))('the web page in chromium', () => {
         const before = (await api(s.url, 'GET', '/v1/jobs?limit=100', undefined, AUTH)).json.jobs.length;
         await page.fill('#every', '5');
         await page.check('input[name="kind"][value="upload"]');
-        // (The API's answer first: two uploads of the same bytes at once share one stored file.)
         const ref = await upload(s.url, broken.random!, { every: 5, mode: 'exact', model: 'gpt-5.5', tier: 'standard' }, { path: '/v1/plan', headers: AUTH });
         expect(ref.status).toBeGreaterThanOrEqual(400);
         await page.setInputFiles('#file', broken.random!);

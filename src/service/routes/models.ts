@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TIERS, registry, type ModelEntry } from '../../models/registry.js';
 import { acceptsAudio, getModel, modelDetails } from '../../models/tokens.js';
-import { PROVIDER_NAMES, providerOf } from '../../providers/registry.js';
+import { APIS, PROVIDER_APIS, PROVIDER_NAMES, providerOf } from '../../providers/registry.js';
 import { errorResponses } from '../schemas.js';
 
 const price = {
@@ -24,10 +24,11 @@ const price = {
 const modelSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'provider', 'images', 'details', 'tiers', 'prices', 'rule', 'audio', 'video'],
+  required: ['name', 'provider', 'apis', 'images', 'details', 'tiers', 'prices', 'rule', 'audio', 'video'],
   properties: {
     name: { type: 'string' },
     provider: { type: 'string', enum: [...PROVIDER_NAMES], description: 'the provider whose API a job for it speaks (unless the job names another)' },
+    apis: { type: 'array', items: { type: 'string', enum: [...APIS] }, description: "the APIs its provider speaks (the default first): a job's `api`" },
     images: { type: 'boolean', description: 'whether it takes images' },
     details: { type: 'array', items: { type: 'string' }, description: 'its image detail levels (none when it takes no images)' },
     tiers: { type: 'array', items: { type: 'string' } },
@@ -53,9 +54,11 @@ function describeModel(m: ModelEntry) {
   } catch {
     /* a model without images (audio only) */
   }
+  const provider = providerOf(m);
   return {
     name: m.name,
-    provider: providerOf(m),
+    provider,
+    apis: PROVIDER_APIS[provider],
     images: details.length > 0,
     details,
     tiers: TIERS.filter((t) => m.prices[t] !== undefined),

@@ -120,11 +120,12 @@ function sendForm(path, form, onProgress, o) {
 }
 
 /**
- * A job's server-sent events, read with fetch (EventSource cannot send the Authorization header).
- * Calls onEvent(name, data) for each event; resolves when the server ends the stream.
+ * A job's or an eval's server-sent events (`path`: /v1/jobs/ID/events), read with fetch
+ * (EventSource cannot send the Authorization header). Calls onEvent(name, data) for each event;
+ * resolves when the server ends the stream.
  */
-export async function events(id, onEvent, signal) {
-  const res = await api('GET', `/v1/jobs/${encodeURIComponent(id)}/events`, undefined, { raw: true, signal });
+export async function events(path, onEvent, signal) {
+  const res = await api('GET', path, undefined, { raw: true, signal });
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
   for (;;) {

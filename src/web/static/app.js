@@ -1,20 +1,10 @@
 // The omniprep page: choose an input and options, see the plan and the cost curve, run the job,
 // follow it, look at its frames. Everything goes through the service's API (api.js); text from
 // the server is only ever set as textContent.
-import { api, ApiError, events, getToken, blobUrl, onUnauthorized, setToken, upload } from './api.js';
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, props = {}, ...children) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'scope') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of children) if (c !== undefined && c !== null) e.append(c);
-  return e;
-};
+import { api, ApiError, events, getToken, blobUrl, onUnauthorized, setToken } from './api.js';
+import { $, confirmDelete, el, kb, num, saveText, secs, usd } from './dom.js';
+import { evalModels } from './eval.js';
+import { fileKey, uploader, uploadGone } from './uploads.js';
 
 const STEPS = [0.25, 0.5, 1, 2, 3, 4, 5, 10, 15, 20, 30, 60, 120];
 const CURVE_EVERY = [1, 2, 5, 10, 30];
@@ -52,23 +42,6 @@ const state = {
   curve: null,
   manifestText: null,
 };
-
-/**
- * Requests that carry the chosen file. A job is submitted only after they end: two uploads of the
- * same bytes at once share one stored file on the server, and the first to finish removes it.
- */
-const uploading = new Set();
-function track(promise) {
-  uploading.add(promise);
-  const done = () => uploading.delete(promise);
-  promise.then(done, done);
-  return promise;
-}
-
-const usd = (x) => (typeof x !== 'number' ? '-' : `$${x < 0.01 ? x.toFixed(6) : x.toFixed(4)}`);
-const num = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : '-');
-const secs = (x) => `${Number(x).toFixed(2)} s`;
-const kb = (b) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(1)} MB` : `${(b / 1024).toFixed(1)} kB`);
 
 // ---------- token ----------
 
@@ -139,8 +112,11 @@ function options() {
   const prompt = $('prompt').value;
   if (prompt.trim()) o.prompt = prompt;
   if ($('api').value) o.api = $('api').value;
+  if (currentModel()?.video) o.send = $('send').value;
   return o;
 }
+
+const currentModel = () => state.models.find((x) => x.name === $('model').value);
 
 class FieldError extends Error {
   constructor(field, message) {
@@ -149,24 +125,35 @@ class FieldError extends Error {
   }
 }
 
-/** The input as a request body: FormData (upload) or JSON (path, url). Undefined when none is given. */
-function body(opts) {
+const uploadedId = uploader($('upload-progress'), $('upload-status'));
+
+/** The input as a JSON body ({ upload: id } once the file is uploaded, or { path } / { url }). Undefined when none is given. */
+async function body(opts, again = false) {
   const k = kind();
   if (k === 'upload') {
-    if (!state.file) return undefined;
-    const form = new FormData();
-    form.append('options', JSON.stringify(opts));
-    form.append('file', state.file, state.file.name);
-    return form;
+    const id = await uploadedId(state.file, again);
+    return id === undefined ? undefined : { upload: id, options: opts };
   }
   const v = $(k).value.trim();
   if (!v) return undefined;
   return { [k]: v, options: opts };
 }
 
+/** POSTs the input and options to `path`; an expired upload is sent again once. */
+async function postInput(path, opts, o = {}) {
+  const b = await body(opts);
+  if (!b) return undefined;
+  try {
+    return await api('POST', path, b, o);
+  } catch (e) {
+    if (!(b.upload && uploadGone(e))) throw e;
+    return api('POST', path, await body(opts, true), o);
+  }
+}
+
 function inputKey() {
   const k = kind();
-  if (k === 'upload') return state.file ? `upload:${state.file.name}:${state.file.size}:${state.file.lastModified}` : '';
+  if (k === 'upload') return state.file ? `upload:${fileKey(state.file)}` : '';
   const v = $(k).value.trim();
   return v ? `${k}:${v}` : '';
 }
@@ -206,8 +193,7 @@ async function refreshPlan() {
     showError(e);
     return;
   }
-  const b = body(opts);
-  if (!b) {
+  if (!inputKey()) {
     $('plan').hidden = true;
     hideCurve();
     $('plan-status').textContent = 'Choose an input to see its plan.';
@@ -220,9 +206,15 @@ async function refreshPlan() {
   $('plan-status').textContent = 'Planning…';
   $('cost').setAttribute('aria-busy', 'true');
   try {
-    const plan = await track(api('POST', '/v1/plan', b, { signal: ctrl.signal }));
+    // A model that takes video: the other way of sending is planned too, and shown beside it.
+    const other = opts.send ? { ...opts, send: opts.send === 'video' ? 'frames' : 'video' } : undefined;
+    const [plan, alt] = await Promise.all([
+      postInput('/v1/plan', opts, { signal: ctrl.signal }),
+      other ? postInput('/v1/plan', other, { signal: ctrl.signal }).catch((e) => e) : undefined,
+    ]);
     if (seq !== state.planSeq) return;
     renderPlan(plan);
+    renderSendCompare(plan, alt);
     $('plan-status').textContent = `Plan for ${plan.input}: every ${plan.every} s, ${plan.mode}.`;
     void refreshCurve(opts);
   } catch (e) {
@@ -236,9 +228,52 @@ async function refreshPlan() {
   }
 }
 
+/** Row of the frames-or-video table: [label, value of a plan]. */
+const SEND_ROWS = [
+  [
+    'What is sent',
+    (p) =>
+      p.send === 'video'
+        ? `the video, sampled by the provider at ${p.video.fps} fps: ${num(p.video.frames)} frames`
+        : `${num(p.frames.length)} frames at ${p.width}×${p.height}`,
+  ],
+  ['Image or video tokens', (p) => num(p.imageTokens)],
+  ['Audio tokens', (p) => num(p.audioTokens)],
+  ['Text tokens', (p) => num(p.textTokens)],
+  ['Input tokens', (p) => num(p.inputTokens)],
+  ['Dollars', (p) => `${usd(p.costUsd)} (${p.tier})`],
+];
+
+/** For a model that takes video: the plan as frames beside the plan as native video. */
+function renderSendCompare(plan, alt) {
+  const table = $('send-compare');
+  table.hidden = alt === undefined;
+  if (alt === undefined) return;
+  const byWay = { [plan.send ?? 'frames']: plan };
+  if (!(alt instanceof Error)) byWay[alt.send ?? (plan.send === 'video' ? 'frames' : 'video')] = alt;
+  $('send-compare-caption').textContent = `${plan.model}: frames or native video`;
+  $('send-compare-body').replaceChildren(
+    ...SEND_ROWS.map(([label, value], i) =>
+      el(
+        'tr',
+        { 'data-row': String(i) },
+        el('th', { scope: 'row', text: label }),
+        ...['frames', 'video'].map((way) =>
+          el('td', {
+            'data-send': way,
+            class: way === (plan.send ?? 'frames') ? 'current' : '',
+            text: byWay[way] ? value(byWay[way]) : `no plan: ${alt.message}`,
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
 function renderPlan(p) {
   $('plan').hidden = false;
-  $('plan-frames').textContent = `${num(p.frames.length)}${p.upperBound ? ' at most' : ''}`;
+  $('plan-frames').textContent =
+    p.send === 'video' ? `${num(p.video.frames)} (sent as video at ${p.video.fps} fps)` : `${num(p.frames.length)}${p.upperBound ? ' at most' : ''}`;
   $('plan-image-tokens').textContent = num(p.imageTokens);
   $('plan-audio-tokens').textContent = num(p.audioTokens);
   $('plan-text-tokens').textContent = num(p.textTokens);
@@ -251,7 +286,9 @@ function renderPlan(p) {
     ),
   );
   $('plan-rule').textContent =
-    `${p.model}, detail ${p.detail}${p.detail !== p.detailApplied ? ` (applied: ${p.detailApplied})` : ''}, ${p.width}×${p.height} px, ${p.tokensPerFrame} tokens a frame; rule ${p.rules.image} (registry ${p.rules.registryVersion}); ${p.requests} request${p.requests === 1 ? '' : 's'}.`;
+    p.send === 'video'
+      ? `${p.model}, sent as video at ${p.video.fps} fps, ${p.video.tokensPerFrame} tokens a frame and ${num(p.video.audioTokens)} audio tokens; registry ${p.rules.registryVersion}; ${p.requests} request${p.requests === 1 ? '' : 's'}.`
+      : `${p.model}, detail ${p.detail}${p.detail !== p.detailApplied ? ` (applied: ${p.detailApplied})` : ''}, ${p.width}×${p.height} px, ${p.tokensPerFrame} tokens a frame; rule ${p.rules.image} (registry ${p.rules.registryVersion}); ${p.requests} request${p.requests === 1 ? '' : 's'}.`;
   const budget = $('plan-budget');
   if (p.budget) {
     const c = p.budget.chosen;
@@ -269,14 +306,12 @@ function renderPlan(p) {
 async function refreshCurve(opts) {
   const { every: _e, budget: _b, maxFrames: _m, api: _a, ...rest } = opts;
   const key = JSON.stringify([inputKey(), rest]);
-  if (key === state.curveKey) return;
-  const b = body(rest);
-  if (!b) return;
+  if (key === state.curveKey || !inputKey()) return;
   state.curveKey = key;
   const seq = ++state.curveSeq;
   $('curve-status').textContent = 'Drawing the cost curve…';
   try {
-    const curve = await track(api('POST', `/v1/cost-curve?every=${CURVE_EVERY.join(',')}`, b));
+    const curve = await postInput(`/v1/cost-curve?every=${CURVE_EVERY.join(',')}`, rest);
     if (seq !== state.curveSeq) return;
     if (state.curveUrl) URL.revokeObjectURL(state.curveUrl);
     state.curveUrl = URL.createObjectURL(new Blob([curve.svg], { type: 'image/svg+xml' }));
@@ -363,39 +398,20 @@ async function submitJob() {
     return;
   }
   if ($('call').checked) opts.call = true;
-  const b = body(opts);
-  if (!b) {
+  if (!inputKey()) {
     showError(new FieldError('input', kind() === 'upload' ? 'input: choose or drop a file first' : `input: give a ${kind()}`));
     return;
   }
   const button = $('start-job');
   button.disabled = true;
-  const bar = $('upload-progress');
   try {
-    if (b instanceof FormData && uploading.size) {
-      $('upload-status').textContent = 'Waiting for the estimate to finish…';
-      clearTimeout(planTimer);
-      await Promise.allSettled([...uploading]);
-    }
-    let job;
-    if (b instanceof FormData) {
-      bar.hidden = false;
-      bar.value = 0;
-      $('upload-status').textContent = 'Uploading…';
-      job = await upload('/v1/jobs', b, (f) => {
-        bar.value = f;
-        $('upload-status').textContent = f < 1 ? `Uploading… ${Math.round(f * 100)}%` : 'Uploaded; planning…';
-      });
-    } else {
-      $('upload-status').textContent = 'Submitting…';
-      job = await api('POST', '/v1/jobs', b);
-    }
+    clearTimeout(planTimer);
+    $('upload-status').textContent = 'Submitting…';
+    const job = await postInput('/v1/jobs', opts);
     $('upload-status').textContent = `Job ${job.id} submitted.`;
-    bar.hidden = true;
     void openJob(job);
     void loadJobs();
   } catch (e) {
-    bar.hidden = true;
     $('upload-status').textContent = '';
     showError(e, 'input');
   } finally {
@@ -438,7 +454,7 @@ async function openJob(job) {
   state.follow = ctrl;
   try {
     await events(
-      job.id,
+      `/v1/jobs/${encodeURIComponent(job.id)}/events`,
       (name, data) => {
         if (state.job?.id !== job.id) return;
         if (name === 'state') {
@@ -466,19 +482,57 @@ async function openJob(job) {
   if (last.state === 'succeeded') await showResult(last);
 }
 
+/** Stops a queued or running job (its data stays: Delete removes it). */
+async function cancelJob(id) {
+  await api('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
+  const after = await api('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+  if (state.job?.id === id) {
+    state.job = after;
+    renderRun(after);
+  }
+  void loadJobs();
+}
+
+/** Deletes a job and its data on the server, once the user confirms. */
+async function deleteJob(j, status) {
+  if (
+    !(await confirmDelete(
+      `job ${j.id} (${j.input?.name ?? ''})? Its frames, requests and results are removed from the server, and its upload unless another job holds it`,
+    ))
+  )
+    return false;
+  await api('DELETE', `/v1/jobs/${encodeURIComponent(j.id)}`);
+  if (state.job?.id === j.id) {
+    state.follow?.abort();
+    state.job = null;
+    $('run').hidden = true;
+    $('result').hidden = true;
+  }
+  await loadJobs(); // (the list's own status line first, then this one)
+  status.textContent = `Job ${j.id} deleted.`;
+  return true;
+}
+
 $('cancel-job').addEventListener('click', async () => {
   const job = state.job;
   if (!job) return;
   $('cancel-job').disabled = true;
   try {
-    const after = await api('DELETE', `/v1/jobs/${job.id}`);
-    state.job = after;
-    renderRun(after);
-    void loadJobs();
+    await cancelJob(job.id);
   } catch (e) {
     $('job-error').textContent = e.message;
   } finally {
     $('cancel-job').disabled = false;
+  }
+});
+
+$('delete-job').addEventListener('click', async () => {
+  const job = state.job;
+  if (!job) return;
+  try {
+    await deleteJob(job, $('jobs-status'));
+  } catch (e) {
+    $('job-error').textContent = e.message;
   }
 });
 
@@ -500,22 +554,77 @@ function lazyImages() {
   return observer;
 }
 
-async function frameBlob(jobId, index) {
-  const key = `${jobId}/${index}`;
+/** An image of a job (frames/N, grids/N, audio/N) as a blob URL, fetched once per job shown. */
+async function jobBlob(jobId, what, index) {
+  const key = `${jobId}/${what}/${index}`;
   let url = state.blobs.get(key);
   if (!url) {
-    url = await blobUrl(`/v1/jobs/${jobId}/frames/${index}`);
+    url = await blobUrl(`/v1/jobs/${jobId}/${what}/${index}`);
     state.blobs.set(key, url);
   }
   return url;
 }
+const frameBlob = (jobId, index) => jobBlob(jobId, 'frames', index);
+const gridBlob = (jobId, index) => jobBlob(jobId, 'grids', index);
 
 async function loadThumb(img) {
   try {
-    img.src = await frameBlob(img.dataset.job, img.dataset.index);
+    img.src = img.dataset.grid !== undefined ? await gridBlob(img.dataset.job, img.dataset.grid) : await frameBlob(img.dataset.job, img.dataset.index);
     img.dataset.loaded = 'true';
   } catch (e) {
-    img.alt = `frame ${img.dataset.index}: ${e.message}`;
+    img.alt = `${img.dataset.grid !== undefined ? `grid ${img.dataset.grid}` : `frame ${img.dataset.index}`}: ${e.message}`;
+  }
+}
+
+/** The grid images the job sent, each a button that opens it, with the times of its cells. */
+function renderGrids(job, grids, obs) {
+  const cols = job.options?.grid?.cols ?? 1;
+  $('grids').replaceChildren(
+    ...(grids.length ? [el('h3', { text: 'Grids (one image each, as sent)' })] : []),
+    ...grids.map((g) => {
+      const label = `grid ${g.index}: frames at ${g.timestamps.map(secs).join(', ')}; ${g.width}×${g.height}, ${num(g.tokens)} tokens`;
+      const img = el('img', { alt: label, loading: 'lazy', width: g.width, height: g.height });
+      img.dataset.job = job.id;
+      img.dataset.grid = String(g.index);
+      obs.observe(img);
+      const open = el('button', { type: 'button', class: 'thumb', 'aria-label': `Open ${label}` }, img);
+      open.addEventListener('click', () => void openGrid(job.id, g));
+      const cells = el('div', { class: 'gridset', 'aria-hidden': 'true' }, ...g.timestamps.map((t) => el('span', { text: secs(t) })));
+      cells.style.gridTemplateColumns = `repeat(${cols}, auto)`;
+      return el(
+        'figure',
+        { class: 'grid-figure', 'data-grid': String(g.index) },
+        open,
+        el('figcaption', {}, cells, `${g.width}×${g.height} · ${kb(g.bytes)} · ${num(g.tokens)} tokens`),
+      );
+    }),
+  );
+}
+
+/** The audio chunks on a timeline, with a player. */
+function renderAudio(job, chunks) {
+  $('audio-result').hidden = !chunks.length;
+  if (chunks.length) {
+    const end = Math.max(...chunks.map((c) => c.endSec));
+    const start = Math.min(...chunks.map((c) => c.startSec));
+    const span = Math.max(0.001, end - start);
+    $('timeline').replaceChildren(
+      ...chunks.map((c) => {
+        const d = el('button', { type: 'button', class: 'chunk', text: `${c.index}`, title: `${secs(c.startSec)}–${secs(c.endSec)}, ${num(c.tokens)} tokens` });
+        d.setAttribute('aria-label', `Play audio chunk ${c.index}: ${secs(c.startSec)} to ${secs(c.endSec)}, ${num(c.tokens)} tokens, ${kb(c.bytes)}`);
+        d.dataset.chunk = String(c.index);
+        d.style.left = `${((c.startSec - start) / span) * 100}%`;
+        d.style.width = `${((c.endSec - c.startSec) / span) * 100}%`;
+        d.addEventListener('click', () => void playChunk(job.id, c));
+        return d;
+      }),
+    );
+    $('cuts').textContent =
+      chunks
+        .slice(1)
+        .map((c) => secs(c.startSec))
+        .join(', ') || 'none (one chunk)';
+    void loadChunk(job.id, chunks[0]);
   }
 }
 
@@ -525,6 +634,7 @@ async function showResult(job) {
   const m = JSON.parse(text);
   state.manifestText = text;
   $('result').hidden = false;
+  requestButtons(job);
   $('download-error').textContent = '';
 
   const est = job.estimate ?? {};
@@ -581,45 +691,8 @@ async function showResult(job) {
   const all = [...items, ...dropped].sort((x, y) => timeOf(x) - timeOf(y));
   $('sheet').replaceChildren(...all);
 
-  const grids = m.frames?.grids ?? [];
-  const cols = job.options?.grid?.cols ?? 1;
-  $('grids').replaceChildren(
-    ...(grids.length ? [el('h3', { text: 'Grids (one image each)' })] : []),
-    ...grids.map((g) => {
-      const box = el(
-        'div',
-        { class: 'gridset', 'aria-label': `grid ${g.index}: ${g.width}×${g.height}, ${g.tokens} tokens` },
-        ...g.timestamps.map((t) => el('span', { text: secs(t) })),
-      );
-      box.style.gridTemplateColumns = `repeat(${cols}, auto)`;
-      return box;
-    }),
-  );
-
-  const chunks = m.audio ?? [];
-  $('audio-result').hidden = !chunks.length;
-  if (chunks.length) {
-    const end = Math.max(...chunks.map((c) => c.endSec));
-    const start = Math.min(...chunks.map((c) => c.startSec));
-    const span = Math.max(0.001, end - start);
-    $('timeline').replaceChildren(
-      ...chunks.map((c) => {
-        const d = el('button', { type: 'button', class: 'chunk', text: `${c.index}`, title: `${secs(c.startSec)}–${secs(c.endSec)}, ${num(c.tokens)} tokens` });
-        d.setAttribute('aria-label', `Play audio chunk ${c.index}: ${secs(c.startSec)} to ${secs(c.endSec)}, ${num(c.tokens)} tokens, ${kb(c.bytes)}`);
-        d.dataset.chunk = String(c.index);
-        d.style.left = `${((c.startSec - start) / span) * 100}%`;
-        d.style.width = `${((c.endSec - c.startSec) / span) * 100}%`;
-        d.addEventListener('click', () => void playChunk(job.id, c));
-        return d;
-      }),
-    );
-    $('cuts').textContent =
-      chunks
-        .slice(1)
-        .map((c) => secs(c.startSec))
-        .join(', ') || 'none (one chunk)';
-    void loadChunk(job.id, chunks[0]);
-  }
+  renderGrids(job, m.frames?.grids ?? [], obs);
+  renderAudio(job, m.audio ?? []);
   $('segments').replaceChildren(
     ...(m.segments ?? []).map((s) =>
       el('li', {
@@ -630,12 +703,7 @@ async function showResult(job) {
 }
 
 async function loadChunk(jobId, c) {
-  const key = `${jobId}/audio/${c.index}`;
-  let url = state.blobs.get(key);
-  if (!url) {
-    url = await blobUrl(`/v1/jobs/${jobId}/audio/${c.index}`);
-    state.blobs.set(key, url);
-  }
+  const url = await jobBlob(jobId, 'audio', c.index);
   if (state.job?.id !== jobId) return undefined;
   const player = $('audio-player');
   player.src = url;
@@ -653,16 +721,6 @@ async function playChunk(jobId, c) {
   }
 }
 
-/** Saves text as a file through a blob URL (the request carried the token; a link could not). */
-function saveText(textBody, name, type) {
-  const url = URL.createObjectURL(new Blob([textBody], { type }));
-  const a = el('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 async function download(path, name, type, button) {
   const job = state.job;
   if (!job) return;
@@ -677,11 +735,19 @@ async function download(path, name, type, button) {
   }
 }
 
-for (const which of ['chat', 'responses']) {
-  $(`download-${which}`).addEventListener('click', (ev) => {
-    const id = state.job?.id;
-    if (id) void download(`/v1/jobs/${id}/requests?api=${which}`, `omniprep-${id}-${which}.json`, 'application/json', ev.currentTarget);
-  });
+/** One download button per API the job's provider speaks (GET /v1/jobs/:id/requests?api=...). */
+function requestButtons(job) {
+  const apis = state.models.find((m) => m.name === job.options?.model)?.apis ?? ['chat', 'responses'];
+  const order = ['chat', 'responses', 'messages', 'gemini'].filter((a) => apis.includes(a));
+  $('download-requests').replaceChildren(
+    ...order.map((which) => {
+      const b = el('button', { type: 'button', id: `download-${which}`, text: `${API_LABELS[which] ?? which} requests` });
+      b.addEventListener('click', (ev) => {
+        void download(`/v1/jobs/${job.id}/requests?api=${which}`, `omniprep-${job.id}-${which}.json`, 'application/json', ev.currentTarget);
+      });
+      return b;
+    }),
+  );
 }
 $('download-batch').addEventListener('click', (ev) => {
   const id = state.job?.id;
@@ -693,15 +759,28 @@ function timeOf(li) {
   return parseFloat(t);
 }
 
-async function openFrame(jobId, f) {
-  const dialog = $('frame-dialog');
-  $('frame-dialog-title').textContent = `Frame ${f.index} at ${secs(f.timestampSec)} (${f.width}×${f.height}, ${num(f.tokens)} tokens)`;
+async function showImage(title, alt, src) {
+  $('frame-dialog-title').textContent = title;
   const img = $('frame-full');
-  img.alt = `frame ${f.index} at ${secs(f.timestampSec)}`;
-  img.src = await frameBlob(jobId, f.index);
-  dialog.showModal();
+  img.alt = alt;
+  img.src = await src;
+  $('frame-dialog').showModal();
   $('frame-close').focus();
 }
+
+const openFrame = (jobId, f) =>
+  showImage(
+    `Frame ${f.index} at ${secs(f.timestampSec)} (${f.width}×${f.height}, ${num(f.tokens)} tokens)`,
+    `frame ${f.index} at ${secs(f.timestampSec)}`,
+    frameBlob(jobId, f.index),
+  );
+
+const openGrid = (jobId, g) =>
+  showImage(
+    `Grid ${g.index}: ${g.frames.length} frames (${g.width}×${g.height}, ${num(g.tokens)} tokens)`,
+    `grid ${g.index}: frames at ${g.timestamps.map(secs).join(', ')}`,
+    gridBlob(jobId, g.index),
+  );
 
 $('download-manifest').addEventListener('click', () => {
   if (!state.manifestText || !state.job) return;
@@ -739,16 +818,12 @@ function jobRow(j) {
   actions.append(open);
   if (j.state === 'queued' || j.state === 'running') {
     const cancel = el('button', { type: 'button', text: 'Cancel', 'aria-label': `Cancel job ${j.id}` });
-    cancel.addEventListener('click', async () => {
-      try {
-        await api('DELETE', `/v1/jobs/${j.id}`);
-      } catch (e) {
-        $('jobs-status').textContent = e.message;
-      }
-      void loadJobs();
-    });
+    cancel.addEventListener('click', () => cancelJob(j.id).catch((e) => ($('jobs-status').textContent = e.message)));
     actions.append(cancel);
   }
+  const del = el('button', { type: 'button', text: 'Delete', 'aria-label': `Delete job ${j.id}` });
+  del.addEventListener('click', () => deleteJob(j, $('jobs-status')).catch((e) => ($('jobs-status').textContent = e.message)));
+  actions.append(del);
   if (j.input.kind !== 'upload' && (j.state === 'failed' || j.state === 'cancelled')) {
     const retry = el('button', { type: 'button', text: 'Retry', 'aria-label': `Run job ${j.id} again` });
     retry.addEventListener('click', async () => {
@@ -782,6 +857,7 @@ $('more-jobs').addEventListener('click', () => void loadJobs(true));
 
 // ---------- models ----------
 
+const API_LABELS = { responses: 'Responses', chat: 'Chat Completions', messages: 'Messages', gemini: 'generateContent' };
 const PROVIDER_LABELS = { openai: 'OpenAI', anthropic: 'Anthropic', gemini: 'Google Gemini', local: 'Local server' };
 const perMillion = (x) => `$${Number(x.toPrecision(4))}`;
 /** A tier's price as the registry has it: dollars per 1M input / output tokens. */
@@ -834,7 +910,13 @@ function fillDetails() {
   tier.replaceChildren(...tiers.map((x) => el('option', { value: x, text: x })));
   tier.value = tiers.includes(t) ? t : 'standard';
   $('audio').disabled = m ? !m.audio : false;
+  const apiSel = $('api');
+  const a = apiSel.value;
+  const apis = m?.apis ?? ['responses', 'chat'];
+  apiSel.replaceChildren(el('option', { value: '', text: 'default' }), ...apis.map((x) => el('option', { value: x, text: API_LABELS[x] ?? x })));
+  apiSel.value = apis.includes(a) ? a : '';
   $('model-info').textContent = describeModel(m);
+  $('send-box').hidden = !m?.video;
 }
 
 // ---------- wiring ----------
@@ -873,6 +955,8 @@ function chooseFile(file) {
   state.file = file ?? null;
   $('file-name').textContent = file ? `${file.name} (${kb(file.size)})` : '';
   state.curveKey = '';
+  // Sent at once, while the user looks at the options; the estimate waits for it (its error shows there).
+  if (file) uploadedId(file).catch(() => {});
   schedulePlan();
 }
 
@@ -895,6 +979,7 @@ async function start() {
     const models = await api('GET', '/v1/models');
     tokenOk();
     fillModels(models.models);
+    evalModels(models.models);
     await loadJobs();
     schedulePlan();
   } catch (e) {
@@ -902,6 +987,16 @@ async function start() {
     $('token-status').textContent = `The service did not answer: ${e.message}`;
   }
 }
+
+/** Jobs or Eval: one view shown at a time, its button pressed. */
+function showView(name) {
+  for (const v of ['jobs', 'eval']) {
+    $(`${v}-view`).hidden = v !== name;
+    $(`view-${v}`).setAttribute('aria-pressed', String(v === name));
+  }
+}
+$('view-jobs').addEventListener('click', () => showView('jobs'));
+$('view-eval').addEventListener('click', () => showView('eval'));
 
 $('token').value = getToken();
 showKind();
