@@ -20,6 +20,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from './local.js';
 import { moovEncryption, mp4Encryption } from './encryption.js';
 import { probeMatroska } from './matroska-probe.js';
+import { majorBrand, withVideoStart, mp4Facts } from './mp4-probe.js';
 import { indexFromMoov, indexOfPackets, withIndex, type PacketIndex } from './keyframes.js';
 import { type LocalMoov, modelled, type MoovTrack, moovTrack, readMoov } from './mp4.js';
 import type { RawFormat, RawPacket, RawStream } from './raw.js';
@@ -264,6 +265,17 @@ async function matroskaCall(local: LocalInput, input: string, limits: Limits): P
 }
 
 /**
+ * An MP4/MOV's format and streams from its moov (src/probe/mp4-probe.ts), in place of the ffprobe
+ * call, with its video track (the packet sample and index); undefined when not modelled.
+ */
+async function mp4Call(local: LocalInput, input: string, read: LocalMoov | undefined): Promise<FirstCall | undefined> {
+  const track = read && videoTrack(input, read);
+  const major = track && (await majorBrand(local.path));
+  const facts = read && track && major !== undefined ? modelled(input, () => mp4Facts(read.moov, major, local.sizeBytes)) : undefined;
+  return facts && track && { parsed: withVideoStart(facts, track), track, whole: false };
+}
+
+/**
  * The first ffprobe call: format and streams, and every packet of a short file that its moov does
  * not index (an audio-only MP4 too: the sample and index come free). An MP4/MOV's video track comes
  * from its moov, parsed before the call when the file is short (a few ms), while it runs when long.
@@ -380,7 +392,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
         })
       : undefined;
   const { parsed, track, whole, sampled } =
-    (options.factsSource !== 'ffprobe' ? await matroskaCall(local, input, limits) : undefined) ?? (await firstCall(local, input, read, common()));
+    (options.factsSource !== 'ffprobe' ? ((await matroskaCall(local, input, limits)) ?? (await mp4Call(local, input, read))) : undefined) ??
+    (await firstCall(local, input, read, common()));
   const format = parsed.format ?? {};
   const streams = parsed.streams ?? [];
   const formatName = format.format_name ?? 'unknown';
