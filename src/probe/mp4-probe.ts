@@ -10,7 +10,7 @@
  * hvcC record, the rotation from tkhd's matrix, the sample aspect ratio from pasp else the SPS.
  *
  * What is not modelled is refused with Mp4Unsupported (probe then asks ffprobe): codecs other than
- * H.264 (8-bit, no scaling matrices), HEVC, AAC LC, MP3 and Opus of one or two channels; several
+ * H.264 (8-bit, no scaling matrices), HEVC (Main, Main 10), AAC LC and Opus of one or two channels; several
  * video tracks, tracks other than video and audio, cover art; a video stts that is not constant
  * (a variable frame rate: ffmpeg estimates its base rate from the packets); empty edits or several
  * edits; a movie matrix other than the identity; audio-only files.
@@ -142,8 +142,12 @@ function videoEntry(buf: Buffer, stbl: Box): PictureFacts {
   return facts;
 }
 
-/** An esds's AAC or MP3 facts: the descriptors walked to the DecoderConfigDescriptor and its AudioSpecificConfig. */
-function esdsFacts(esds: Buffer, entryRate: number, entryChannels: number): Pick<RawStream, 'codec_name' | 'sample_rate' | 'channels'> {
+/**
+ * An esds's AAC facts: the descriptors walked to the DecoderConfigDescriptor and its
+ * AudioSpecificConfig. (MP3 is not modelled: ffmpeg takes its channels from the first frame, which
+ * the sample entry's count need not match.)
+ */
+function esdsFacts(esds: Buffer): Pick<RawStream, 'codec_name' | 'sample_rate' | 'channels'> {
   let at = 4;
   const descriptor = (): { tag: number; end: number } => {
     const tag = esds[at++];
@@ -163,7 +167,6 @@ function esdsFacts(esds: Buffer, entryRate: number, entryChannels: number): Pick
   if (descriptor().tag !== 4) throw new Mp4Unsupported('an esds without DecoderConfigDescriptor');
   const oti = esds[at];
   at += 13;
-  if (oti === 0x6b || oti === 0x69) return { codec_name: 'mp3', sample_rate: String(entryRate), channels: entryChannels };
   if (oti !== 0x40 || descriptor().tag !== 5 || at + 2 > esds.length) throw new Mp4Unsupported(`an esds of object type ${oti}`);
   const asc = esds.readUInt16BE(at);
   const rate = AAC_RATES[(asc >> 7) & 15];
@@ -171,22 +174,20 @@ function esdsFacts(esds: Buffer, entryRate: number, entryChannels: number): Pick
   return { codec_name: 'aac', sample_rate: String(rate), channels: (asc >> 3) & 15 };
 }
 
-/** An audio sample entry's facts (AAC LC, MP3, Opus; one or two channels). */
+/** An audio sample entry's facts (AAC LC, Opus; one or two channels). */
 function audioEntry(buf: Buffer, stbl: Box): Pick<RawStream, 'codec_name' | 'sample_rate' | 'channels' | 'channel_layout'> {
   const entry = firstEntry(buf, stbl);
   // QuickTime's version 1 adds 16 bytes of fields (samples and bytes a packet); version 2 is not modelled.
   const version = entry.start + 28 <= entry.end ? buf.readUInt16BE(entry.start + 8) : 2;
   if (version > 1) throw new Mp4Unsupported('a sound sample entry of version 2');
   const boxes = entryBoxes(buf, entry, version ? 44 : 28);
-  const channels = buf.readUInt16BE(entry.start + 16);
-  const rate = buf.readUInt32BE(entry.start + 24) >>> 16;
   // QuickTime keeps the esds inside a `wave` box.
   const wave = boxes.get('wave');
   const esds = boxes.get('esds') ?? (wave && child(buf, wave, 'esds'));
   const dops = boxes.get('dOps');
   const facts =
     entry.codec === 'mp4a' && esds
-      ? esdsFacts(buf.subarray(esds.start, esds.end), rate, channels)
+      ? esdsFacts(buf.subarray(esds.start, esds.end))
       : entry.codec === 'Opus' && dops && dops.end - dops.start > 2
         ? { codec_name: 'opus', sample_rate: '48000', channels: buf[dops.start + 1]! }
         : undefined;

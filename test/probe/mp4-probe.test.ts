@@ -44,7 +44,21 @@ const VARIANTS: Array<[string, string[], 'js' | 'ffprobe']> = [
   ['delayed.mp4', ['-itsoffset', '1.5'], 'ffprobe'],
   ['audio.m4a', ['-vn'], 'ffprobe'],
 ];
+/** Short clips made from lavfi: full range (yuvj420p), Constrained Baseline, a pixel aspect, a cropped size, HEVC Main 10, Opus; MP3 and High 10 are not modelled. */
+const X264 = ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
+const CLIPS: Array<[string, string[], 'js' | 'ffprobe']> = [
+  ['fullrange.mp4', ['-c:v', 'libx264', '-pix_fmt', 'yuvj420p'], 'js'],
+  ['baseline.mp4', [...X264, '-profile:v', 'baseline'], 'js'],
+  ['sar.mp4', [...X264, '-vf', 'setsar=4/3'], 'js'],
+  ['cropped.mp4', [...X264, '-vf', 'scale=318:178'], 'js'],
+  ['hevc10.mp4', ['-c:v', 'libx265', '-pix_fmt', 'yuv420p10le', '-tag:v', 'hvc1', '-x265-params', 'log-level=error'], 'js'],
+  ['opus.mp4', [...X264, '-map', '1:a', '-c:a', 'libopus', '-strict', '-2'], 'js'],
+  ['mp3.mp4', [...X264, '-map', '1:a', '-c:a', 'libmp3lame'], 'ffprobe'],
+  ['high10.mp4', ['-c:v', 'libx264', '-pix_fmt', 'yuv420p10le'], 'ffprobe'],
+];
 const expected: Record<string, 'js' | 'ffprobe'> = {};
+const ffmpeg = (args: string[], input: string) =>
+  runProcess({ command: resolveBinary('ffmpeg').path, args: ['-v', 'error', ...args], input, timeoutMs: 60_000 });
 
 beforeAll(async () => {
   for (const [name, by] of FIXTURES) [files[name], expected[name]] = [await fixture(name), by];
@@ -52,8 +66,13 @@ beforeAll(async () => {
   for (const [name, args, by] of VARIANTS) {
     const file = join(out, name);
     const [before, after] = args[0] === '-vn' ? [[], args] : [args, []];
-    const ffmpegArgs = ['-v', 'error', ...before, '-i', files.timecode!, ...after, '-map', '0', '-c', 'copy', file];
-    await runProcess({ command: resolveBinary('ffmpeg').path, args: ffmpegArgs, input: name, timeoutMs: 60_000 });
+    await ffmpeg([...before, '-i', files.timecode!, ...after, '-map', '0', '-c', 'copy', file], name);
+    [files[name], expected[name]] = [file, by];
+  }
+  const lavfi = ['-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=25:duration=1', '-f', 'lavfi', '-i', 'sine=duration=1:sample_rate=44100'];
+  for (const [name, args, by] of CLIPS) {
+    const file = join(out, name);
+    await ffmpeg([...lavfi, '-map', '0:v', ...args, file], name);
     [files[name], expected[name]] = [file, by];
   }
   const shared = existsSync(SHARED_MEDIA) ? readdirSync(SHARED_MEDIA).filter((f) => /\.(mp4|mov|m4a)$/i.test(f)) : [];
@@ -87,6 +106,15 @@ describe('MP4/MOV facts from the moov', () => {
     expect(await facts('hevc')).toEqual(['mp4', 6, 'hevc', 'Main', 320, 180, 0, 30, undefined]);
     expect(await facts('quicktime.mov')).toEqual(['mov', 20, 'h264', 'High', 640, 360, 0, 30, 'aac']);
     expect(await facts('audioFirst')).toEqual(['mp4', 4, 'h264', 'High', 320, 240, 0, 25, 'aac']);
+    expect(await facts('baseline.mp4')).toEqual(['mp4', 1, 'h264', 'Constrained Baseline', 320, 180, 0, 25, undefined]);
+    // A 4:3 pixel aspect shows 320 coded pixels 426 wide; 318x178 is coded 320x192, cropped, and
+    // its SPS states the 1424:1431 pixel aspect that keeps 16:9 (shown 316 wide).
+    expect(await facts('sar.mp4')).toEqual(['mp4', 1, 'h264', 'High', 426, 180, 0, 25, undefined]);
+    expect(await facts('cropped.mp4')).toEqual(['mp4', 1, 'h264', 'High', 316, 178, 0, 25, undefined]);
+    expect((await probe(files['cropped.mp4']!, { ffprobePath: '/nonexistent/ffprobe' })).video?.codedWidth).toBe(318);
+    expect(await facts('hevc10.mp4')).toEqual(['mp4', 1, 'hevc', 'Main 10', 320, 180, 0, 25, undefined]);
+    expect((await probe(files['fullrange.mp4']!, { ffprobePath: '/nonexistent/ffprobe' })).video?.pixFmt).toBe('yuvj420p');
+    expect((await probe(files['opus.mp4']!, { ffprobePath: '/nonexistent/ffprobe' })).audio).toMatchObject({ codec: 'opus', sampleRate: 48000, channels: 1 });
     // A variable frame rate is not modelled: without ffprobe, probe says so.
     await expect(probe(files.vfr!, { ffprobePath: '/nonexistent/ffprobe' })).rejects.toMatchObject({ code: 'BINARY_NOT_FOUND' });
   }, 120_000);
