@@ -1,7 +1,8 @@
 /**
  * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images); a WebM/Matroska
  * file's from its own elements in JS (src/probe/matroska-probe.ts gives what ffprobe's JSON would,
- * and the rest below is the same), with ffprobe only for what that parser does not model.
+ * and the rest below is the same), an MP4/MOV's from its moov (src/probe/mp4-probe.ts, likewise),
+ * with ffprobe only for what those parsers do not model.
  * Demux-only ffprobe, one call for container and streams. The packets probe checks come from an
  * MP4/MOV's moov (src/probe/mp4.ts, which also seeds the packet index), from the same call for
  * another short clip (every packet, which seeds the index too), or from a second call on a long
@@ -32,8 +33,9 @@ export interface ProbeOptions extends BinaryOptions {
   /** The name for messages and MediaInfo.input when the path is a local copy (a remote input's URL). */
   inputName?: string | undefined;
   /**
-   * Where the container's facts come from: `auto` (default) reads WebM/Matroska in JS
-   * (src/probe/matroska-probe.ts) and asks ffprobe for the rest and for what that parser refuses;
+   * Where the container's facts come from: `auto` (default) reads WebM/Matroska and MP4/MOV in JS
+   * (src/probe/matroska-probe.ts, src/probe/mp4-probe.ts) and asks ffprobe for the rest and for
+   * what those parsers refuse;
    * `ffprobe` always asks ffprobe.
    */
   factsSource?: 'auto' | 'ffprobe' | undefined;
