@@ -9,13 +9,15 @@
  * stts delta; the picture size, profile and pixel format come from the H.264 SPS (avcC) or the
  * hvcC record, the rotation from tkhd's matrix, the sample aspect ratio from pasp else the SPS.
  *
- * What is not modelled is refused with Mp4Unsupported (probe then asks ffprobe): codecs other than
- * H.264 (8-bit, no scaling matrices), HEVC (Main, Main 10), AAC LC and Opus of one or two channels; several
- * video tracks, tracks other than video and audio, cover art; a video stts that is not constant
- * (a variable frame rate: ffmpeg estimates its base rate from the packets); empty edits or several
- * edits; a movie matrix other than the identity; audio-only files.
+ * What is not modelled, or malformed outside the video track's tables (which src/probe/mp4.ts has
+ * checked), gives undefined (probe then asks ffprobe): codecs other than H.264 (8-bit, no scaling
+ * matrices), HEVC (Main, Main 10), AAC LC and Opus of one or two channels; several video tracks,
+ * tracks other than video and audio, cover art; a video stts that is not constant (a variable
+ * frame rate: ffmpeg estimates its base rate from the packets); empty edits or several edits; a
+ * movie matrix other than the identity; audio-only files.
  */
 import { open } from 'node:fs/promises';
+import { CorruptContainer } from '../errors.js';
 import { type Box, child, children, editList, movie, type MoovTrack, Mp4Unsupported, need, path, printedSeconds, trackHead } from './mp4.js';
 import type { RawFormat, RawStream } from './raw.js';
 import { avcFacts, hevcFacts, type PictureFacts } from './mp4-codecs.js';
@@ -248,7 +250,9 @@ export function mp4Facts(moov: Buffer, major: string, sizeBytes: number): { form
     if (streams.filter((s) => s.codec_type === 'video').length !== 1) throw new Mp4Unsupported('not one video track');
     return { format: { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', size: String(sizeBytes), tags: { major_brand: major } }, streams };
   } catch (e) {
-    if (e instanceof Mp4Unsupported) return undefined;
+    // The video track's tables were checked by moovTrack (a lie there is CORRUPT); a box the facts
+    // need that is malformed elsewhere is left to ffprobe, as before these facts were read in JS.
+    if (e instanceof Mp4Unsupported || e instanceof CorruptContainer) return undefined;
     throw e;
   }
 }

@@ -240,8 +240,15 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
  * (probe then decides with ffprobe's streams). A moov that lies is refused as CORRUPT.
  */
 function videoTrack(input: string, read: LocalMoov): MoovTrack | undefined {
-  return modelled(input, () => moovTrack(read.moov, undefined, read.bounds));
+  // Parsed once per read: the JS facts and, when they are not modelled, the ffprobe call share it.
+  if (!parsedTracks.has(read))
+    parsedTracks.set(
+      read,
+      modelled(input, () => moovTrack(read.moov, undefined, read.bounds)),
+    );
+  return parsedTracks.get(read);
 }
+const parsedTracks = new WeakMap<LocalMoov, MoovTrack | undefined>();
 
 /** What the first ffprobe call gives, with the moov's video track (an MP4/MOV's). */
 interface FirstCall {

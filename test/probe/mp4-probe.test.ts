@@ -133,5 +133,12 @@ describe('MP4/MOV facts from the moov', () => {
     expect(mp4Facts(moov, 'isom', 1000)?.streams.map((s) => s.codec_name)).toEqual(['h264', 'aac']);
     moov.fill(0xff, esds + 9, esds + 13);
     expect(mp4Facts(moov, 'isom', 1000)).toBeUndefined();
+    // An esds box longer than its sample entry: malformed outside the video's tables, left to ffprobe.
+    const long = Buffer.from(read.moov);
+    long.writeUInt32BE(0x7fffffff, esds - 4);
+    expect(mp4Facts(long, 'isom', 1000)).toBeUndefined();
+    const log = loggingFfprobe(dir('mp4-ffprobe-'));
+    expect((await probe(files.timecode!, { ffprobePath: log.path })).audio?.codec).toBe('aac');
+    expect(log.calls()).toEqual([]);
   }, 60_000);
 });
