@@ -154,14 +154,14 @@ export async function mp4Layout(src: ByteSource, head?: Buffer): Promise<Mp4Layo
   return { moov, mdat, mdatBytes, end: at, moovFirst: !mdat.length || moov.offset < mdat[0]!.offset };
 }
 
-interface Box {
+export interface Box {
   type: string;
   /** Payload start and end in the buffer. */
   start: number;
   end: number;
 }
 
-function* children(buf: Buffer, start: number, end: number): Generator<Box> {
+export function* children(buf: Buffer, start: number, end: number): Generator<Box> {
   let at = start;
   while (at + 8 <= end) {
     let size = buf.readUInt32BE(at);
@@ -183,12 +183,12 @@ function* children(buf: Buffer, start: number, end: number): Generator<Box> {
   }
 }
 
-function child(buf: Buffer, parent: Box, type: string): Box | undefined {
+export function child(buf: Buffer, parent: Box, type: string): Box | undefined {
   for (const b of children(buf, parent.start, parent.end)) if (b.type === type) return b;
   return undefined;
 }
 
-function path(buf: Buffer, parent: Box, ...types: string[]): Box | undefined {
+export function path(buf: Buffer, parent: Box, ...types: string[]): Box | undefined {
   let b: Box | undefined = parent;
   for (const t of types) {
     b = b && child(buf, b, t);
@@ -203,7 +203,7 @@ function printable(type: string): string {
 }
 
 /** A box's payload must hold its fixed fields (`bytes` from its start): a shorter one is corrupt, not a crash. */
-function need(box: Box, bytes: number): void {
+export function need(box: Box, bytes: number): void {
   const has = box.end - box.start;
   if (has < bytes) throw new CorruptContainer(`${printable(box.type)} box`, `is ${has} bytes long, too short for its ${bytes} bytes of fields`);
 }
@@ -235,13 +235,13 @@ export interface RawTrack {
 }
 
 /** A track's handler ('vide', 'soun', ...), timescale and sample table box; undefined when it has none. */
-interface TrackHead {
+export interface TrackHead {
   handler: string;
   timescale: number;
   stbl: Box;
 }
 
-function trackHead(buf: Buffer, trak: Box): TrackHead | undefined {
+export function trackHead(buf: Buffer, trak: Box): TrackHead | undefined {
   const mdia = child(buf, trak, 'mdia');
   const mdhd = mdia && child(buf, mdia, 'mdhd');
   const hdlr = mdia && child(buf, mdia, 'hdlr');
@@ -408,7 +408,7 @@ function samplePositions(buf: Buffer, stbl: Box, size: Float64Array, bounds: Mp4
 }
 
 /** elst: the edits, durations rescaled from the movie's timescale to the track's (as ffmpeg does). */
-function editList(buf: Buffer, trak: Box, timescale: number, movieTimescale: number): RawTrack['edits'] {
+export function editList(buf: Buffer, trak: Box, timescale: number, movieTimescale: number): RawTrack['edits'] {
   const edits: RawTrack['edits'] = [];
   const elst = path(buf, trak, 'edts', 'elst');
   if (!elst) return edits;
@@ -553,7 +553,7 @@ export interface MoovTrack {
 }
 
 /** The moov box in `moov` (its bytes, header included) and the movie's timescale (mvhd). */
-function movie(moov: Buffer): { top: Box; movieTimescale: number } {
+export function movie(moov: Buffer): { top: Box; movieTimescale: number } {
   const top = child(moov, { type: 'root', start: 0, end: moov.length }, 'moov');
   const mvhd = top && child(moov, top, 'mvhd');
   if (!top || !mvhd) throw new Mp4Unsupported(top ? 'no mvhd box' : 'no moov box');

@@ -1,7 +1,8 @@
 /**
  * probe(input) -> MediaInfo, from ffprobe (video and audio) or sharp (still images); a WebM/Matroska
  * file's from its own elements in JS (src/probe/matroska-probe.ts gives what ffprobe's JSON would,
- * and the rest below is the same), with ffprobe only for what that parser does not model.
+ * and the rest below is the same), an MP4/MOV's from its moov (src/probe/mp4-probe.ts, likewise),
+ * with ffprobe only for what those parsers do not model.
  * Demux-only ffprobe, one call for container and streams. The packets probe checks come from an
  * MP4/MOV's moov (src/probe/mp4.ts, which also seeds the packet index), from the same call for
  * another short clip (every packet, which seeds the index too), or from a second call on a long
@@ -20,6 +21,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import { checkLocalInput, type LocalInput } from './local.js';
 import { moovEncryption, mp4Encryption } from './encryption.js';
 import { probeMatroska } from './matroska-probe.js';
+import { majorBrand, withVideoStart, mp4Facts } from './mp4-probe.js';
 import { indexFromMoov, indexOfPackets, withIndex, type PacketIndex } from './keyframes.js';
 import { type LocalMoov, modelled, type MoovTrack, moovTrack, readMoov } from './mp4.js';
 import type { RawFormat, RawPacket, RawStream } from './raw.js';
@@ -31,8 +33,9 @@ export interface ProbeOptions extends BinaryOptions {
   /** The name for messages and MediaInfo.input when the path is a local copy (a remote input's URL). */
   inputName?: string | undefined;
   /**
-   * Where the container's facts come from: `auto` (default) reads WebM/Matroska in JS
-   * (src/probe/matroska-probe.ts) and asks ffprobe for the rest and for what that parser refuses;
+   * Where the container's facts come from: `auto` (default) reads WebM/Matroska and MP4/MOV in JS
+   * (src/probe/matroska-probe.ts, src/probe/mp4-probe.ts) and asks ffprobe for the rest and for
+   * what those parsers refuse;
    * `ffprobe` always asks ffprobe.
    */
   factsSource?: 'auto' | 'ffprobe' | undefined;
@@ -237,8 +240,15 @@ function indexPackets(packets: RawPacket[]): Array<{ t: number; pos: number; siz
  * (probe then decides with ffprobe's streams). A moov that lies is refused as CORRUPT.
  */
 function videoTrack(input: string, read: LocalMoov): MoovTrack | undefined {
-  return modelled(input, () => moovTrack(read.moov, undefined, read.bounds));
+  // Parsed once per read: the JS facts and, when they are not modelled, the ffprobe call share it.
+  if (!parsedTracks.has(read))
+    parsedTracks.set(
+      read,
+      modelled(input, () => moovTrack(read.moov, undefined, read.bounds)),
+    );
+  return parsedTracks.get(read);
 }
+const parsedTracks = new WeakMap<LocalMoov, MoovTrack | undefined>();
 
 /** What the first ffprobe call gives, with the moov's video track (an MP4/MOV's). */
 interface FirstCall {
@@ -261,6 +271,17 @@ async function matroskaCall(local: LocalInput, input: string, limits: Limits): P
     throw corruptInput(input, e);
   });
   return got && { parsed: got.parsed, track: undefined, whole: got.whole, sampled: true };
+}
+
+/**
+ * An MP4/MOV's format and streams from its moov (src/probe/mp4-probe.ts), in place of the ffprobe
+ * call, with its video track (the packet sample and index); undefined when not modelled.
+ */
+async function mp4Call(local: LocalInput, input: string, read: LocalMoov | undefined): Promise<FirstCall | undefined> {
+  const track = read && videoTrack(input, read);
+  const major = track && (await majorBrand(local.path));
+  const facts = read && track && major !== undefined ? modelled(input, () => mp4Facts(read.moov, major, local.sizeBytes)) : undefined;
+  return facts && track && { parsed: withVideoStart(facts, track), track, whole: false };
 }
 
 /**
@@ -380,7 +401,8 @@ export async function probe(input: string, options: ProbeOptions = {}): Promise<
         })
       : undefined;
   const { parsed, track, whole, sampled } =
-    (options.factsSource !== 'ffprobe' ? await matroskaCall(local, input, limits) : undefined) ?? (await firstCall(local, input, read, common()));
+    (options.factsSource !== 'ffprobe' ? ((await matroskaCall(local, input, limits)) ?? (await mp4Call(local, input, read))) : undefined) ??
+    (await firstCall(local, input, read, common()));
   const format = parsed.format ?? {};
   const streams = parsed.streams ?? [];
   const formatName = format.format_name ?? 'unknown';

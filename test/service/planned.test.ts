@@ -153,7 +153,7 @@ describe('a URL job read by byte ranges is planned once', () => {
   }, 120_000);
   afterAll(() => server?.close());
 
-  it('runs ffprobe once from submit to done (frames and audio); the worker executes the stored plan', async () => {
+  it('runs no ffprobe from submit to done (frames and audio): the moov gives the facts; the worker executes the stored plan', async () => {
     const url = server.url('clip.mp4');
     await countingFfprobe(async (calls) => {
       const data = dir('svc-data-');
@@ -167,8 +167,9 @@ describe('a URL job read by byte ranges is planned once', () => {
         expect(kept.facts.index.times).toHaveLength(600);
         const job = await waitJob(s.url, r.json.id, 120_000);
         expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
-        // The submit's probe of the first block and moov; the worker probes nothing (frames nor audio).
-        expect(calls()).toHaveLength(1);
+        // The submit's probe reads the first block and moov in JS (src/probe/mp4-probe.ts), no
+        // ffprobe; the worker probes nothing (frames nor audio).
+        expect(calls()).toEqual([]);
         const manifest = await api(s.url, 'GET', `/v1/jobs/${job.id}/manifest`);
         const times = manifest.json.frames.frames.map((f: { timestampSec: number }) => f.timestampSec);
         expect(times).toEqual(kept.plan.frames.map((f: { timestampSec: number }) => f.timestampSec));
@@ -203,7 +204,7 @@ describe('a URL job read by byte ranges is planned once', () => {
         expect(job.error.message).toMatch(
           new RegExp(`^${url.replace(/[.]/g, '\\.')}: the file changed on the server since it was first read \\(its ETag is ".+", was ${etag}\\)$`),
         );
-        expect(calls()).toHaveLength(1); // the submit's
+        expect(calls()).toEqual([]); // the submit's probe read the moov in JS; the worker probes nothing
       } finally {
         await b.close();
       }
