@@ -62,7 +62,7 @@ export async function resolveDecoder(o: BinaryOptions & { decoder?: unknown } = 
   if (choice === 'ffmpeg') return ffmpeg(asked);
   const av = await nodeAvVersion();
   if (choice === 'node-av') {
-    if (!av) throw new OmniprepError('MISSING_PACKAGE', 'option decoder: node-av does not load here (install the optional dependency node-av)');
+    if (!av) throw new OmniprepError('MISSING_PACKAGE', 'option decoder: node-av does not load here (npm install node-av)');
     return { decoder: 'node-av', version: av, origin: NODE_AV_ORIGIN, why: asked };
   }
   try {

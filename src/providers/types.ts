@@ -68,6 +68,8 @@ export interface ClientOptions {
 export interface ProviderEnv {
   baseURL: string;
   apiKey: readonly string[];
+  /** Whether the provider's own server is the default (a key is then what a call needs); a local server has none and needs its URL. */
+  hosted: boolean;
 }
 
 export interface CallOptions {

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { invalidOption } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { envKey } from '../providers/common.js';
-import { PROVIDER_NAMES, PROVIDERS, type Provider } from '../providers/registry.js';
+import { DEFAULT_PROVIDER, PROVIDER_NAMES, PROVIDERS, type Provider } from '../providers/registry.js';
 
 export interface ServiceConfig {
   /** Where jobs, uploads and outputs live (default ./omniprep-data). */
@@ -79,7 +79,7 @@ export interface ProviderServer {
 
 /** Each provider's server and key: the config's, else the provider's environment variables (src/providers/). */
 function providerServers(c: ServiceConfig, env: NodeJS.ProcessEnv): Record<Provider, ProviderServer> {
-  const given = (p: Provider): ProviderServer => ({ ...(p === 'openai' ? { baseURL: c.baseURL, apiKey: c.apiKey } : {}), ...c.providers?.[p] });
+  const given = (p: Provider): ProviderServer => ({ ...(p === DEFAULT_PROVIDER ? { baseURL: c.baseURL, apiKey: c.apiKey } : {}), ...c.providers?.[p] });
   return Object.fromEntries(
     PROVIDER_NAMES.map((p) => {
       const g = given(p);

@@ -23,6 +23,7 @@ const OPTIONAL = [
   'bullmq',
   'fastify',
   'ioredis',
+  'node-av',
   'openai',
   'vega',
   'vega-lite',

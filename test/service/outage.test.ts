@@ -17,6 +17,11 @@ import { CACHE, fixture, tempDir } from '../helpers/fixtures.js';
 import { queuedJob } from '../helpers/records.js';
 import { type CliNode, redisAvailable, sleep, spawnNode, waitFor, waitJob } from '../helpers/service.js';
 
+// These tests watch the ffmpeg processes a job starts (to cancel it, to kill its worker mid-decode,
+// or to drop Redis while it decodes), so jobs here decode with the ffmpeg binary; node-av's decoder
+// children are tested in test/extract/av-pool.test.ts.
+process.env.OMNIPREP_DECODER = 'ffmpeg';
+
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedis) console.warn('outage.test.ts: SKIPPED: redis-server is not installed (.ci/run installs it)');
 

@@ -11,6 +11,11 @@ import { CACHE, fixture, readFrameNumber, tempDir } from '../helpers/fixtures.js
 import { startOpenAITestServer, type OpenAITestServer } from '../helpers/openai/server.js';
 import { api, decoders, redisAvailable, spawnNode, startService, upload, waitFor, waitJob, type CliNode, type Running } from '../helpers/service.js';
 
+// These tests watch the ffmpeg processes a job starts (to cancel it, to kill its worker mid-decode,
+// or to drop Redis while it decodes), so jobs here decode with the ffmpeg binary; node-av's decoder
+// children are tested in test/extract/av-pool.test.ts.
+process.env.OMNIPREP_DECODER = 'ffmpeg';
+
 /** The Redis the test uses (OMNIPREP_TEST_REDIS overrides the default, for a machine where 6379 is taken). */
 const REDIS = process.env.OMNIPREP_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const hasRedis = await redisAvailable(REDIS);

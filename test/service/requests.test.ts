@@ -111,8 +111,8 @@ describe('GET /v1/jobs/:id/requests, /batch, /audio/:n', () => {
       // Not before it has succeeded.
       const queued = await api(
         s.url,
-        'DELETE',
-        `/v1/jobs/${(await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.2, mode: 'exact' } })).json.id}`,
+        'POST',
+        `/v1/jobs/${(await api(s.url, 'POST', '/v1/jobs', { path: clip, options: { every: 0.2, mode: 'exact' } })).json.id}/cancel`,
       );
       const notReady = await api(s.url, 'GET', `/v1/jobs/${queued.json.id}/requests`);
       expect(notReady.status).toBe(409);

@@ -17,6 +17,11 @@ import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { listKeys, S3_ENV, s3Available, tempBucket } from '../helpers/s3.js';
 import { api, decoders, redisAvailable, spawnNode, upload, waitFor, waitJob, type CliNode } from '../helpers/service.js';
 
+// These tests watch the ffmpeg processes a job starts (to cancel it, to kill its worker mid-decode,
+// or to drop Redis while it decodes), so jobs here decode with the ffmpeg binary; node-av's decoder
+// children are tested in test/extract/av-pool.test.ts.
+process.env.OMNIPREP_DECODER = 'ffmpeg';
+
 const REDIS = process.env.OMNIPREP_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const hasRedis = await redisAvailable(REDIS);
 const hasS3 = await s3Available();

@@ -11,6 +11,11 @@ import { brokenInputs, CACHE, fixture, readFrameNumber, tempDir } from '../helpe
 import { startOpenAITestServer } from '../helpers/openai/server.js';
 import { api, decoders, pngClaiming, startService, upload, waitFor, waitJob, type Running } from '../helpers/service.js';
 
+// These tests watch the ffmpeg processes a job starts (to cancel it, to kill its worker mid-decode,
+// or to drop Redis while it decodes), so jobs here decode with the ffmpeg binary; node-av's decoder
+// children are tested in test/extract/av-pool.test.ts.
+process.env.OMNIPREP_DECODER = 'ffmpeg';
+
 /** Checks every frame of a finished job: the image is the frame the manifest names (fps of the fixture). */
 async function checkFrames(base: string, job: any, fps: number, type = 'image/jpeg'): Promise<void> {
   const m = await api(base, 'GET', `/v1/jobs/${job.id}/manifest`);

@@ -62,8 +62,8 @@ function gracefulExit(close: () => Promise<void>): void {
 /**
  * One warning line per binary older than the patched release that reads untrusted input: a
  * service decodes uploads, and the npm-shipped 2018 build (the last resort) has dozens of demuxer
- * and decoder fixes missing. The ffmpeg binary only when it decodes the frames (the decoder option:
- * node-av's FFmpeg 8.1 decodes them by default when the binary is that old).
+ * and decoder fixes missing. When node-av's FFmpeg 8.1 decodes the frames (the decoder option), the
+ * ffmpeg binary's line says it is left with audio and scene scans.
  */
 async function warnOutdatedDecoders(): Promise<void> {
   const [{ toolchain, isOutdated }, { outdatedBuild, currentBuildHint }, { resolveDecoder }] = await Promise.all([
@@ -74,9 +74,10 @@ async function warnOutdatedDecoders(): Promise<void> {
   try {
     const [tc, decoder] = await Promise.all([toolchain(), resolveDecoder()]);
     for (const t of [tc.ffmpeg, tc.ffprobe]) {
-      if (t.name === 'ffmpeg' && decoder.decoder !== 'ffmpeg') continue;
+      // Frames may decode elsewhere (node-av), but audio and scene scans still run the ffmpeg binary.
+      const what = t.name === 'ffmpeg' && decoder.decoder !== 'ffmpeg' ? 'audio and scene scans of untrusted input' : 'untrusted input';
       if (isOutdated(t.version)) {
-        process.stderr.write(`omniprep: warning: this service decodes untrusted input with ${outdatedBuild(t)}; ${currentBuildHint(t)}\n`);
+        process.stderr.write(`omniprep: warning: this service decodes ${what} with ${outdatedBuild(t)}; ${currentBuildHint(t)}\n`);
       }
     }
   } catch (e) {
@@ -123,7 +124,7 @@ function withProviderServers(cmd: Command): Command {
     const env = PROVIDERS[p].env;
     cmd.option(
       `--${p}-base-url <url>`,
-      `${p}'s server for jobs with call: true (default ${env.baseURL}${p === 'local' ? '' : `, else ${p}`}; key: ${env.apiKey.join(' or ')})`,
+      `${p}'s server for jobs with call: true (default ${env.baseURL}${env.hosted ? `, else ${p}` : ''}; key: ${env.apiKey.join(' or ')})`,
     );
   }
   return cmd;

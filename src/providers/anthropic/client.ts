@@ -12,7 +12,7 @@ import type { CallOptions, ClientOptions, ModelAnswer } from '../types.js';
 import type { AnthropicClient, MessagesAnswerBody, MessagesBody } from './shapes.js';
 
 /** Where the Anthropic client finds its key and server when none is given. */
-export const ANTHROPIC_ENV = { baseURL: 'ANTHROPIC_BASE_URL', apiKey: ['ANTHROPIC_API_KEY'] } as const;
+export const ANTHROPIC_ENV = { baseURL: 'ANTHROPIC_BASE_URL', apiKey: ['ANTHROPIC_API_KEY'], hosted: true } as const;
 
 let anthropicSdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
 

@@ -14,7 +14,7 @@ import type { CallOptions, ClientOptions, ModelAnswer } from '../types.js';
 import type { GeminiBody, GeminiClient, GeminiResponse } from './shapes.js';
 
 /** Where the Gemini client finds its key (GEMINI_API_KEY, else GOOGLE_API_KEY) and server when none is given. */
-export const GEMINI_ENV = { baseURL: 'GOOGLE_GEMINI_BASE_URL', apiKey: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'] } as const;
+export const GEMINI_ENV = { baseURL: 'GOOGLE_GEMINI_BASE_URL', apiKey: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], hosted: true } as const;
 
 let genai: Promise<typeof import('@google/genai')> | undefined;
 

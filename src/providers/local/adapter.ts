@@ -19,7 +19,7 @@ import { callOpenAI, classifyOpenAI, createOpenAIClient, OPENAI_CALLS } from '..
 import { OPENAI_RENDER, OPENAI_URLS } from '../openai/render.js';
 import type { BatchApi, ClientOptions, ProviderAdapter } from '../types.js';
 
-export const LOCAL_ENV = { baseURL: 'OMNIPREP_LOCAL_BASE_URL', apiKey: ['OMNIPREP_LOCAL_API_KEY'] } as const;
+export const LOCAL_ENV = { baseURL: 'OMNIPREP_LOCAL_BASE_URL', apiKey: ['OMNIPREP_LOCAL_API_KEY'], hosted: false } as const;
 
 /** Why the batch file cannot be submitted, and what runs it. */
 const OFFLINE = 'a local server has no batch API to submit to; run the JSONL with its offline runner (vLLM: `vllm run-batch -i FILE -o RESULTS`)';

@@ -13,7 +13,7 @@ import type { ChatAnswerBody, ChatBody, OpenAIClient, ResponsesAnswerBody, Respo
 export const CLIENT_DEFAULTS = { timeoutMs: 120_000 };
 
 /** Where the OpenAI client finds its key and server when none is given (the SDK reads OPENAI_BASE_URL itself). */
-export const OPENAI_ENV = { baseURL: 'OPENAI_BASE_URL', apiKey: ['OPENAI_API_KEY'] } as const;
+export const OPENAI_ENV = { baseURL: 'OPENAI_BASE_URL', apiKey: ['OPENAI_API_KEY'], hosted: true } as const;
 
 /** An OpenAI client from the options (`env`: where the key and server come from otherwise). */
 export async function createOpenAIClient(
