@@ -335,10 +335,9 @@ export class Inputs {
     const provider = jobProvider(r);
     const server = this.d.config.providers[provider];
     const env = PROVIDERS[provider].env;
-    const missing =
-      env.hosted
-        ? !server.apiKey && `no API key for ${provider} (model ${r.model.name}; start it with ${env.apiKey[0]} set)`
-        : !server.baseURL && `no URL for the ${provider} model server (start it with ${env.baseURL} set)`;
+    const missing = env.hosted
+      ? !server.apiKey && `no API key for ${provider} (model ${r.model.name}; start it with ${env.apiKey[0]} set)`
+      : !server.baseURL && `no URL for the ${provider} model server (start it with ${env.baseURL} set)`;
     if (missing) throw new OmniprepError('INVALID_OPTION', `${name}: option call: this server has ${missing}`, { details: { option: 'call' } });
   }
 
