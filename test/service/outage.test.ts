@@ -161,7 +161,7 @@ describe.skipIf(!hasRedis)('Redis down and back', () => {
     const from = worker.output().length;
     await kill(redis);
     redis = await startRedis(port);
-    const line = `omniprep: job ${id}: its record is gone from the store (Redis restarted without persistence?); the job was dropped and its outputs removed`;
+    const line = `omniprep: job ${id}: its record is gone from the store (deleted, or Redis restarted without persistence); the job was dropped and its outputs removed`;
     await waitFor("the worker's line about the job", () => worker.output().includes(line), 90_000);
     expect(existsSync(outputs)).toBe(false);
     const mentions = worker
